@@ -1,0 +1,34 @@
+import { defineConfig } from 'vitest/config';
+import { loadServicesEnv } from './test/support/services-env.js';
+
+// Integration tests read the harness servers from test/services/.env (written by `pnpm services:up`);
+// variables already set in the environment win, so a laptop or a GitHub runner can point elsewhere.
+const servicesEnv = loadServicesEnv();
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['{actions,packages,test,scripts}/**/*.test.ts'],
+          exclude: ['**/*.itg.test.ts', '**/node_modules/**', '**/dist/**'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['{actions,packages,test,scripts}/**/*.itg.test.ts'],
+          exclude: ['**/node_modules/**', '**/dist/**'],
+          env: servicesEnv,
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+          // Two cores: the servers need one of them.
+          maxWorkers: 2,
+        },
+      },
+    ],
+  },
+});
