@@ -26,7 +26,7 @@ function renderTables(action) {
   else {
     lines.push('| name | description | required | default |', '| --- | --- | --- | --- |');
     for (const [name, input] of inputs) {
-      const fallback = input.default === undefined ? '' : `\`${cell(input.default)}\``;
+      const fallback = input.default === undefined || input.default === '' ? '' : `\`${cell(input.default)}\``;
       lines.push(`| \`${name}\` | ${cell(input.description)} | ${input.required ? 'yes' : 'no'} | ${fallback} |`);
     }
   }

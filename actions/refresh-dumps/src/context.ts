@@ -1,0 +1,98 @@
+import {
+  InputError,
+  type InputReader,
+  actionsInputReader,
+  readBoolean,
+  readChoice,
+  readLines,
+  readList,
+  readOptionalPositiveInt,
+  readRequired,
+  readString,
+} from '@org/action-inputs';
+
+export const modes = ['auto', 'full', 'incremental'] as const;
+export type Mode = (typeof modes)[number];
+
+/** Every input of action.yml, read once, named exactly as there. */
+export interface Inputs {
+  service: string;
+  migrate: string[];
+  workingDirectory: string;
+  mysqlUrl: string;
+  mysqlDatabases: string[];
+  dataTables: string[];
+  mongoUrl: string;
+  mongoDatabases: string[];
+  dataCollections: string[];
+  store: string;
+  s3Endpoint: string;
+  awsRegion: string;
+  branch: string;
+  mode: Mode;
+  migrationsGlob: string[];
+  keep: number | undefined;
+  waitTimeout: number;
+  dryRun: boolean;
+}
+
+export const defaultDataTables = ['django_migrations', 'django_content_type', 'auth_permission', 'django_site'];
+
+const serviceName = /^[a-z0-9][a-z0-9._-]*$/;
+
+export function getInputs(read: InputReader = actionsInputReader): Inputs {
+  const service = readRequired(read, 'service', 'set it to the service name, e.g. `lms`');
+  if (!serviceName.test(service)) {
+    throw new InputError('service', `"${service}" may only hold lower-case letters, digits, ".", "_" and "-"`);
+  }
+  const mysqlUrl = readString(read, 'mysql-url');
+  const mongoUrl = readString(read, 'mongo-url');
+  if (mysqlUrl === '' && mongoUrl === '') {
+    throw new InputError('mysql-url', 'neither `mysql-url` nor `mongo-url` is set; give at least one database server');
+  }
+  checkUrl('mysql-url', mysqlUrl, ['mysql:', 'mariadb:']);
+  checkUrl('mongo-url', mongoUrl, ['mongodb:', 'mongodb+srv:']);
+  const migrate = readLines(read, 'migrate');
+  if (migrate.length === 0) {
+    throw new InputError('migrate', 'is required; give the command that migrates, e.g. `python manage.py migrate --noinput`');
+  }
+  const waitTimeout = readOptionalPositiveInt(read, 'wait-timeout') ?? 60;
+  const migrationsGlob = readLines(read, 'migrations-glob');
+  return {
+    service,
+    migrate,
+    workingDirectory: readString(read, 'working-directory') || '.',
+    mysqlUrl,
+    mysqlDatabases: mysqlUrl === '' ? [] : orDefault(readList(read, 'mysql-databases'), [service]),
+    dataTables: orDefault(readList(read, 'data-tables'), defaultDataTables),
+    mongoUrl,
+    mongoDatabases: mongoUrl === '' ? [] : orDefault(readList(read, 'mongo-databases'), [service]),
+    dataCollections: readList(read, 'data-collections'),
+    store: readRequired(read, 'store', 'give `s3://bucket/prefix`, `file:///abs/dir` or a path'),
+    s3Endpoint: readString(read, 's3-endpoint'),
+    awsRegion: readString(read, 'aws-region') || 'us-east-1',
+    branch: readString(read, 'branch'),
+    mode: readChoice(read, 'mode', modes, 'auto'),
+    migrationsGlob: migrationsGlob.length > 0 ? migrationsGlob : ['**/migrations/[0-9]*.py'],
+    keep: readOptionalPositiveInt(read, 'keep'),
+    waitTimeout,
+    dryRun: readBoolean(read, 'dry-run', false),
+  };
+}
+
+function orDefault(values: string[], fallback: string[]): string[] {
+  return values.length > 0 ? values : fallback;
+}
+
+function checkUrl(input: string, value: string, protocols: string[]): void {
+  if (value === '') return;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InputError(input, `is not a URL; expected ${protocols[0]}//user:password@host:port`);
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new InputError(input, `expected a ${protocols.join(' or ')} URL, got "${url.protocol}"`);
+  }
+}
