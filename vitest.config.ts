@@ -12,6 +12,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
+          // Projects with different worker limits need their own group (vitest 4).
+          sequence: { groupOrder: 0 },
           include: ['{actions,packages,test,scripts}/**/*.test.ts'],
           exclude: ['**/*.itg.test.ts', '**/node_modules/**', '**/dist/**'],
         },
@@ -20,6 +22,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
+          sequence: { groupOrder: 1 },
           include: ['{actions,packages,test,scripts}/**/*.itg.test.ts'],
           exclude: ['**/node_modules/**', '**/dist/**'],
           env: servicesEnv,
