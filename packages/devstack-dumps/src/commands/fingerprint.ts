@@ -1,0 +1,75 @@
+import {
+  DEFAULT_MIGRATION_GLOBS,
+  NotFoundError,
+  classifyFingerprintChange,
+  fingerprintMigrationFiles,
+  readCommitEntry,
+  resolve,
+  type MigrationFingerprint,
+} from '@org/dump-versioning';
+import type { RegisterCommand } from '../internal/context.js';
+import { printJson, printLines, short, table } from '../internal/output.js';
+import { addStoreOptions, withStore, type StoreFlags } from '../internal/store-options.js';
+import { UsageError } from '../internal/usage.js';
+
+interface FingerprintFlags extends StoreFlags {
+  repo: string;
+  glob: string[];
+  service?: string;
+  againstCommit?: string;
+  againstBranch?: string;
+}
+
+export const registerFingerprint: RegisterCommand = (program, context) => {
+  const command = program
+    .command('fingerprint')
+    .description('migration fingerprint of the working tree (no database needed); with --against-*, which migrations are new or rewritten')
+    .option('--repo <dir>', 'source tree to read migrations from', context.cwd)
+    .option('--glob <pattern...>', 'migration file globs', DEFAULT_MIGRATION_GLOBS)
+    .option('--service <name>', 'service to compare against (with --against-*)')
+    .option('--against-commit <sha>', 'compare with the fingerprint published for this commit (or its nearest published ancestor)')
+    .option('--against-branch <name>', 'compare with the fingerprint of the published branch ref');
+  addStoreOptions(command).action(async (flags: FingerprintFlags) => {
+    const current = await fingerprintMigrationFiles(flags.repo, flags.glob);
+    if (flags.againstCommit === undefined && flags.againstBranch === undefined) {
+      if (flags.json) printJson(context, current);
+      else printFingerprint(current);
+      return;
+    }
+    if (flags.againstCommit !== undefined && flags.againstBranch !== undefined) throw new UsageError('pass either --against-commit or --against-branch, not both');
+    if (flags.service === undefined) throw new UsageError('--against-commit/--against-branch need --service');
+    const service = flags.service;
+    const previous = await withStore(flags, context, async (store) => {
+      const found = await resolve({
+        store,
+        service,
+        ...(flags.againstBranch !== undefined ? { branch: flags.againstBranch } : { commit: flags.againstCommit!, repoDir: flags.repo }),
+      });
+      const entry = await readCommitEntry(store, service, found.commit);
+      if (!entry?.migrations) {
+        throw new NotFoundError('no-fingerprint', `the dump for commit ${found.commit} was published without a migration fingerprint; publish with --migrations-glob`);
+      }
+      return { commit: found.commit, fingerprint: entry.migrations.fingerprint };
+    });
+    const change = classifyFingerprintChange(previous.fingerprint, current);
+    if (flags.json) {
+      printJson(context, { against: previous.commit, ...change });
+      return;
+    }
+    const lines = [`against ${short(previous.commit)}: ${change.kind}`];
+    if (change.kind !== 'unchanged') {
+      lines.push(...change.added.map((m) => `  new       ${m.app}.${m.name}`));
+    }
+    if (change.kind === 'rewritten') {
+      lines.push(...change.edited.map((m) => `  edited    ${m.app}.${m.name}`), ...change.removed.map((m) => `  removed   ${m.app}.${m.name}`));
+    }
+    printLines(context, lines);
+  });
+
+  function printFingerprint(fingerprint: MigrationFingerprint) {
+    printLines(context, [
+      `overall ${fingerprint.overall}`,
+      ...table(['APP', 'MIGRATIONS', 'LATEST', 'CHAIN'], Object.entries(fingerprint.apps).map(([app, value]) => [app, String(value.migrations.length), value.migrations.at(-1)?.name ?? '', short(value.chain)])),
+    ]);
+  }
+};

@@ -1,0 +1,63 @@
+import { Option } from 'commander';
+import { commitTime, fingerprintMigrationFiles, gitAncestry, publish, resolveCommit } from '@org/dump-versioning';
+import type { RegisterCommand } from '../internal/context.js';
+import { UsageError } from '../internal/usage.js';
+import { bytes, printJson, printLines, printWarnings, progressBar, short } from '../internal/output.js';
+import { addServiceOption, addStoreOptions, withStore, type ServiceFlags } from '../internal/store-options.js';
+
+interface PublishFlags extends ServiceFlags {
+  commit: string;
+  branch: string;
+  repo: string;
+  repository?: string;
+  compression: 'gzip' | 'none';
+  migrationsGlob?: string[];
+}
+
+export const registerPublish: RegisterCommand = (program, context) => {
+  const command = program
+    .command('publish')
+    .description('publish a dump set directory for a commit and advance the branch ref (forward only)')
+    .argument('<dir>', 'dump set directory (mysql/<db>.sql, mongo/<db>/...)')
+    .option('--commit <sha>', 'commit the dumps were made at', 'HEAD')
+    .requiredOption('--branch <name>', 'branch whose ref to advance, e.g. master')
+    .option('--repo <dir>', 'git clone used to resolve the commit and decide ancestry', context.cwd)
+    .option('--repository <name>', 'repository name recorded in the manifest, e.g. org/lms')
+    .addOption(new Option('--compression <kind>', 'how blobs are stored').choices(['gzip', 'none']).default('gzip'))
+    .option('--migrations-glob <glob...>', 'record the migration fingerprint of --repo (e.g. "**/migrations/[0-9]*.py")');
+  addServiceOption(addStoreOptions(command)).action(async (dir: string, flags: PublishFlags) => {
+    const commit = await resolveCommit(flags.repo, flags.commit);
+    const time = await commitTime(flags.repo, commit);
+    if (flags.migrationsGlob && commit !== (await resolveCommit(flags.repo, 'HEAD'))) {
+      // The fingerprint is read from the working tree, so it only describes HEAD.
+      throw new UsageError(`--migrations-glob reads the working tree of ${flags.repo}, which is not at commit ${commit}; check that commit out or drop --migrations-glob`);
+    }
+    const migrations = flags.migrationsGlob ? { fingerprint: await fingerprintMigrationFiles(flags.repo, flags.migrationsGlob) } : undefined;
+    const progress = progressBar(context, flags.json);
+    const result = await withStore(flags, context, (store) =>
+      publish({
+        store,
+        service: flags.service,
+        dir,
+        source: { commit, branch: flags.branch, ...(time ? { commitTime: time } : {}), ...(flags.repository ? { repository: flags.repository } : {}) },
+        ancestry: gitAncestry(flags.repo),
+        compression: flags.compression,
+        ...(migrations ? { migrations } : {}),
+        tool: { name: 'devstack-dumps', version: '0.1.0' },
+        ...(progress.listener ? { onProgress: progress.listener } : {}),
+      }).finally(progress.stop),
+    );
+    if (flags.json) {
+      const { files, warnings, ...rest } = result;
+      printJson(context, { ...rest, files: files.length, warnings: warnings.map(({ code, message }) => ({ code, message })) });
+    } else {
+      printLines(context, [
+        `version   ${result.version}${result.versionCreated ? ' (new)' : ' (already published)'}`,
+        `changed   ${result.changed ? 'yes' : 'no'}`,
+        `uploaded  ${result.blobsUploaded} blob(s), ${bytes(result.bytesUploaded)}`,
+        `ref       ${flags.branch}: ${result.ref.outcome}${result.ref.previous ? ` (was ${short(result.ref.previous.commit)})` : ''}`,
+      ]);
+    }
+    printWarnings(context, result.warnings);
+  });
+};

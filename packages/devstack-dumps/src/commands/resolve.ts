@@ -1,0 +1,43 @@
+import { resolve } from '@org/dump-versioning';
+import type { RegisterCommand } from '../internal/context.js';
+import { printJson, printLines } from '../internal/output.js';
+import { addServiceOption, addStoreOptions, withStore, type ServiceFlags } from '../internal/store-options.js';
+import { UsageError, wholeNumber } from '../internal/usage.js';
+
+interface ResolveFlags extends ServiceFlags {
+  commit?: string;
+  branch?: string;
+  repo: string;
+  maxDistance: number;
+}
+
+export const registerResolve: RegisterCommand = (program, context) => {
+  const command = program
+    .command('resolve')
+    .description('find the dump for a branch, or for the nearest first-parent ancestor of a commit (default HEAD)')
+    .option('--commit <rev>', 'commit or revision to resolve (default HEAD of --repo)')
+    .option('--branch <name>', 'read the branch ref instead of walking history')
+    .option('--repo <dir>', 'git clone to walk', context.cwd)
+    .option('--max-distance <n>', 'how many first-parent ancestors to look at', wholeNumber('--max-distance'), 200);
+  addServiceOption(addStoreOptions(command)).action(async (flags: ResolveFlags) => {
+    if (flags.commit !== undefined && flags.branch !== undefined) throw new UsageError('pass either --commit or --branch, not both');
+    const result = await withStore(flags, context, (store) =>
+      resolve({
+        store,
+        service: flags.service,
+        maxDistance: flags.maxDistance,
+        ...(flags.branch !== undefined ? { branch: flags.branch } : { commit: flags.commit ?? 'HEAD', repoDir: flags.repo }),
+      }),
+    );
+    if (flags.json) {
+      const { entry, ...rest } = result;
+      printJson(context, { ...rest, createdAt: entry.createdAt, branch: entry.source.branch ?? null });
+      return;
+    }
+    printLines(context, [
+      `commit    ${result.commit}${result.distance > 0 ? ` (${result.distance} first-parent commit(s) behind ${result.requested})` : ''}`,
+      `version   ${result.version}`,
+      `published ${result.entry.createdAt}`,
+    ]);
+  });
+};

@@ -1,0 +1,39 @@
+import { Option } from 'commander';
+import { verify } from '@org/dump-versioning';
+import type { RegisterCommand } from '../internal/context.js';
+import { printJson, printLines, progressBar } from '../internal/output.js';
+import { ReportedFailure } from '../internal/usage.js';
+import { addStoreOptions, withStore, type StoreFlags } from '../internal/store-options.js';
+
+interface VerifyFlags extends StoreFlags {
+  service?: string;
+  quick: boolean;
+}
+
+export const registerVerify: RegisterCommand = (program, context) => {
+  const command = program
+    .command('verify')
+    .description('check that every manifest\'s blobs exist and hash right and that no commit entry or ref dangles')
+    .addOption(new Option('--service <name>', 'only this service (default: every service in the store)'))
+    .option('--quick', 'only check that blobs exist, without downloading them', false);
+  addStoreOptions(command).action(async (flags: VerifyFlags) => {
+    const progress = progressBar(context, flags.json);
+    const result = await withStore(flags, context, (store) =>
+      verify({
+        store,
+        hashes: !flags.quick,
+        ...(flags.service !== undefined ? { service: flags.service } : {}),
+        ...(progress.listener ? { onProgress: progress.listener } : {}),
+      }).finally(progress.stop),
+    );
+    if (flags.json) printJson(context, result);
+    else {
+      const { versions, commits, refs, blobs } = result.checked;
+      printLines(context, [
+        ...result.problems.map((problem) => `problem: ${problem.message}`),
+        `${result.ok ? 'ok' : 'FAILED'}: ${result.services.length} service(s), ${versions} version(s), ${commits} commit(s), ${refs} ref(s), ${blobs} blob(s) checked, ${result.problems.length} problem(s)`,
+      ]);
+    }
+    if (!result.ok) throw new ReportedFailure('verify found problems');
+  });
+};

@@ -1,0 +1,30 @@
+import { InvalidArgumentError } from 'commander';
+
+/** Wrong combination of arguments (exit code 2), found after commander parsed them. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** Exactly one of the named flags must be set. */
+export function exactlyOne(flags: Record<string, unknown>, names: ReadonlyArray<string>): string {
+  const set = names.filter((name) => flags[name] !== undefined);
+  if (set.length !== 1) {
+    const spelled = names.map((name) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+    throw new UsageError(set.length === 0 ? `pass one of ${spelled.join(', ')}` : `pass only one of ${spelled.join(', ')}`);
+  }
+  return set[0]!;
+}
+
+/** Option parser for whole numbers; commander turns its error into a usage error (exit 2). */
+export function wholeNumber(name: string) {
+  return (value: string) => {
+    const number = Number(value);
+    if (!Number.isInteger(number) || number < 0) throw new InvalidArgumentError(`${name} must be a whole number (got ${JSON.stringify(value)})`);
+    return number;
+  };
+}
+
+/** The command already printed why it failed (e.g. verify's problem list); exit 1 without more output. */
+export class ReportedFailure extends Error {
+  override name = 'ReportedFailure';
+}

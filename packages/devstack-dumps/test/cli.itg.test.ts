@@ -1,0 +1,91 @@
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+
+const bin = fileURLToPath(new URL('../bin/devstack-dumps.mjs', import.meta.url));
+
+function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], { cwd, env: { ...process.env, ...env } }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+const git = (cwd: string, ...args: string[]) =>
+  new Promise<string>((resolve, reject) =>
+    execFile('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd }, (error, stdout) => (error ? reject(error) : resolve(stdout.trim()))),
+  );
+
+describe('devstack-dumps CLI end to end (filesystem store, real git)', () => {
+  let repo: string;
+  let store: string;
+  const commits: string[] = [];
+
+  beforeAll(async () => {
+    repo = await mkdtemp(path.join(tmpdir(), 'dv-cli-'));
+    store = path.join(repo, 'store');
+    await git(repo, 'init', '-q', '-b', 'master');
+    await addMigration(1);
+    await mkdir(path.join(repo, 'dump/mysql'), { recursive: true });
+    await writeFile(path.join(repo, 'dump/mysql/app.sql'), 'CREATE TABLE a (id int);\n');
+  });
+  afterAll(() => rm(repo, { recursive: true, force: true }));
+
+  async function addMigration(step: number) {
+    await mkdir(path.join(repo, 'app/migrations'), { recursive: true });
+    await writeFile(path.join(repo, `app/migrations/000${step}_step.py`), `# migration ${step}\n`);
+    await git(repo, 'add', 'app');
+    await git(repo, 'commit', '-q', '-m', `step ${step}`);
+    commits.push(await git(repo, 'rev-parse', 'HEAD'));
+  }
+
+  test('publish, resolve --json, pull, list and verify succeed with exit 0', async () => {
+    const published = await cli(
+      ['publish', '--store', store, '--service', 'lms', '--commit', commits[0]!, '--branch', 'master', '--migrations-glob', '**/migrations/[0-9]*.py', '--json', 'dump'],
+      repo,
+    );
+    expect(published.stderr).toBe('');
+    expect(published.code).toBe(0);
+    const version = JSON.parse(published.stdout).version as string;
+    await addMigration(2);
+
+    // HEAD is one commit ahead of the published one: resolve finds the nearest ancestor.
+    const resolved = await cli(['resolve', '--service', 'lms', '--json'], repo, { DEVSTACK_DUMPS_STORE: store });
+    expect(resolved.code).toBe(0);
+    expect(JSON.parse(resolved.stdout)).toMatchObject({ commit: commits[0], version, distance: 1 });
+
+    const out = path.join(repo, 'pulled');
+    const pulled = await cli(['pull', '--store', store, '--service', 'lms', '--commit', commits[0]!, '--out', out], repo);
+    expect(pulled.code).toBe(0);
+    expect(await readFile(path.join(out, 'mysql/app.sql'), 'utf8')).toBe('CREATE TABLE a (id int);\n');
+
+    const listed = await cli(['list', '--store', store, '--service', 'lms'], repo);
+    expect(listed.stdout).toContain(version.slice(0, 12));
+    expect((await cli(['verify', '--store', store], repo)).code).toBe(0);
+
+    const pending = await cli(['fingerprint', '--store', store, '--service', 'lms', '--against-commit', 'HEAD', '--json'], repo);
+    expect(pending.code).toBe(0);
+    expect(JSON.parse(pending.stdout)).toMatchObject({ against: commits[0], kind: 'additions-only', added: [{ app: 'app', name: '0002_step' }] });
+  });
+
+  test('failures exit 1 with one clear message; usage errors exit 2', async () => {
+    const unknown = await cli(['pull', '--store', store, '--service', 'lms', '--version', 'f'.repeat(64), '--out', path.join(repo, 'x')], repo);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^error: version f{64} of service lms is not in .*; run `devstack-dumps list/)]);
+
+    const scheme = await cli(['verify', '--store', 'gs://bucket/x'], repo);
+    expect(scheme.code).toBe(1);
+    expect(scheme.stderr).toMatch(/unknown store scheme "gs:"/);
+
+    expect((await cli(['resolve', '--service', 'lms', '--commit', 'HEAD', '--branch', 'master'], repo)).code).toBe(2);
+    expect((await cli(['pull', '--service', 'lms'], repo)).code).toBe(2);
+    expect((await cli(['no-such-command'], repo)).code).toBe(2);
+    const help = await cli(['publish', '--help'], repo);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('--branch <name>');
+  });
+});

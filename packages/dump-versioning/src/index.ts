@@ -1,0 +1,59 @@
+export {
+  DumpVersioningError,
+  GitError,
+  IntegrityError,
+  InvalidInputError,
+  ManifestError,
+  NotFoundError,
+  PublishWarning,
+  StoreAccessError,
+  StoreConfigError,
+  UnsafePathError,
+} from './internal/errors.js';
+export {
+  SCHEMA_VERSION,
+  computeVersion,
+  decodeBranchRef,
+  decodeCommitEntry,
+  decodeManifest,
+  encodeBranchRef,
+  encodeCommitEntry,
+  encodeManifest,
+} from './internal/manifest.js';
+export type {
+  BranchRef,
+  CommitEntry,
+  Compression,
+  DumpFile,
+  EngineInfo,
+  MigrationsInfo,
+  SourceInfo,
+  ToolInfo,
+  VersionManifest,
+} from './internal/manifest.js';
+export type { DumpKind } from './internal/paths.js';
+export {
+  DEFAULT_MIGRATION_GLOBS,
+  classifyFingerprintChange,
+  fingerprintMigrationFiles,
+  fingerprintMigrations,
+} from './internal/fingerprint.js';
+export type { AppFingerprint, FingerprintChange, MigrationFingerprint, MigrationRecord, MigrationRef } from './internal/fingerprint.js';
+export type { Store, StoreBody, StoredObject, StoredObjectInfo } from './internal/store.js';
+export { DEFAULT_STORE, maskUrl, openStore } from './internal/open-store.js';
+export type { OpenStoreOptions } from './internal/open-store.js';
+export { commitTime, gitAncestry, resolveCommit } from './internal/git.js';
+export type { AncestryAnswer, AncestryChecker } from './internal/git.js';
+export type { ProgressEvent, ProgressListener } from './internal/progress.js';
+export { publish, readManifest } from './internal/publish.js';
+export type { PublishOptions, PublishResult, PublishStep, RefOutcome } from './internal/publish.js';
+export { DEFAULT_MAX_DISTANCE, list, readBranchRef, readCommitEntry, resolve } from './internal/query.js';
+export type { ListResult, Resolution, ResolveOptions } from './internal/query.js';
+export { pull } from './internal/pull.js';
+export type { PullOptions, PullResult } from './internal/pull.js';
+export { verify } from './internal/verify.js';
+export type { VerifyOptions, VerifyProblem, VerifyResult } from './internal/verify.js';
+export { diff } from './internal/diff.js';
+export type { ChangedFile, DiffContext, DiffDetailHook, DiffResult } from './internal/diff.js';
+export { prune } from './internal/prune.js';
+export type { PruneOptions, PruneResult } from './internal/prune.js';

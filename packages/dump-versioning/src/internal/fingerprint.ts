@@ -1,0 +1,119 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { glob } from 'tinyglobby';
+import { InvalidInputError } from './errors.js';
+
+/** Django's layout: `<app>/migrations/0001_initial.py`. */
+export const DEFAULT_MIGRATION_GLOBS = ['**/migrations/[0-9]*.py'];
+
+export interface MigrationRecord {
+  app: string;
+  /** File stem, e.g. `0002_add_index`. */
+  name: string;
+  /** sha256 of the file bytes. */
+  sha256: string;
+}
+
+export interface AppFingerprint {
+  /** Chain hash of (name, sha256) in name order. */
+  chain: string;
+  migrations: Array<{ name: string; sha256: string }>;
+}
+
+export interface MigrationFingerprint {
+  overall: string;
+  apps: Record<string, AppFingerprint>;
+}
+
+export interface MigrationRef {
+  app: string;
+  name: string;
+}
+
+export type FingerprintChange =
+  | { kind: 'unchanged' }
+  | { kind: 'additions-only'; added: MigrationRef[] }
+  | { kind: 'rewritten'; edited: MigrationRef[]; removed: MigrationRef[]; added: MigrationRef[] };
+
+const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
+
+/** Pure: the fingerprint of a set of migrations (order of the input does not matter). */
+export function fingerprintMigrations(records: ReadonlyArray<MigrationRecord>): MigrationFingerprint {
+  const byApp = new Map<string, Array<{ name: string; sha256: string }>>();
+  for (const record of records) {
+    const list = byApp.get(record.app) ?? [];
+    if (list.some((existing) => existing.name === record.name)) {
+      throw new InvalidInputError('duplicate-migration', `migration ${record.app}.${record.name} appears twice; migration names must be unique per app`);
+    }
+    list.push({ name: record.name, sha256: record.sha256 });
+    byApp.set(record.app, list);
+  }
+  const apps: Record<string, AppFingerprint> = {};
+  const overall = createHash('sha256');
+  for (const app of [...byApp.keys()].sort(byteOrder)) {
+    const migrations = (byApp.get(app) ?? []).sort((a, b) => byteOrder(a.name, b.name));
+    let chain = sha256('');
+    for (const migration of migrations) chain = sha256(`${chain}\0${migration.name}\0${migration.sha256}`);
+    apps[app] = { chain, migrations };
+    overall.update(`${app}\0${chain}\n`);
+  }
+  return { overall: overall.digest('hex'), apps };
+}
+
+/**
+ * Reads migration files under `root` matching `globs` and fingerprints them. The app is the folder
+ * that holds the `migrations` folder (Django's default label); when two folders share that name the
+ * path relative to `root` is used instead so they stay apart.
+ */
+export async function fingerprintMigrationFiles(
+  root: string,
+  globs: ReadonlyArray<string> = DEFAULT_MIGRATION_GLOBS,
+): Promise<MigrationFingerprint> {
+  const files = (await glob([...globs], { cwd: root, ignore: ['**/node_modules/**', '**/.git/**'], onlyFiles: true })).sort(byteOrder);
+  const appDirOf = (file: string) => {
+    const dir = path.posix.dirname(file);
+    return path.posix.basename(dir) === 'migrations' ? path.posix.dirname(dir) : dir;
+  };
+  const labels = new Map<string, Set<string>>();
+  for (const file of files) {
+    const appDir = appDirOf(file);
+    const label = path.posix.basename(appDir);
+    labels.set(label, (labels.get(label) ?? new Set()).add(appDir));
+  }
+  const records = await Promise.all(
+    files.map(async (file) => {
+      const appDir = appDirOf(file);
+      const label = path.posix.basename(appDir);
+      const app = (labels.get(label)?.size ?? 0) > 1 ? appDir : label;
+      const name = path.posix.basename(file).replace(/\.[^.]+$/, '');
+      return { app, name, sha256: sha256(await readFile(path.join(root, file))) };
+    }),
+  );
+  return fingerprintMigrations(records);
+}
+
+/**
+ * How `current` differs from `previous`: only new migrations (safe to migrate incrementally), or an
+ * existing migration edited/removed (needs a full migrate from empty).
+ */
+export function classifyFingerprintChange(previous: MigrationFingerprint, current: MigrationFingerprint): FingerprintChange {
+  const edited: MigrationRef[] = [];
+  const removed: MigrationRef[] = [];
+  const added: MigrationRef[] = [];
+  const apps = new Set([...Object.keys(previous.apps), ...Object.keys(current.apps)]);
+  for (const app of [...apps].sort(byteOrder)) {
+    const before = new Map((previous.apps[app]?.migrations ?? []).map((m) => [m.name, m.sha256]));
+    const after = new Map((current.apps[app]?.migrations ?? []).map((m) => [m.name, m.sha256]));
+    for (const [name, hash] of before) {
+      const now = after.get(name);
+      if (now === undefined) removed.push({ app, name });
+      else if (now !== hash) edited.push({ app, name });
+    }
+    for (const name of after.keys()) if (!before.has(name)) added.push({ app, name });
+  }
+  if (edited.length > 0 || removed.length > 0) return { kind: 'rewritten', edited, removed, added };
+  if (added.length > 0) return { kind: 'additions-only', added };
+  return { kind: 'unchanged' };
+}

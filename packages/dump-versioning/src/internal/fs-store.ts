@@ -1,0 +1,180 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { link, mkdir, open, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { StoreAccessError } from './errors.js';
+import type { Store, StoreBody, StoredObjectInfo } from './store.js';
+
+const TMP_DIR = '.tmp';
+const LOCK_SUFFIX = '.lock';
+/** A lock older than this was left by a crashed writer (a ref write takes milliseconds). */
+const STALE_LOCK_MS = 30_000;
+const LOCK_WAIT_MS = 60_000;
+
+const etagOf = (body: Buffer) => createHash('sha256').update(body).digest('hex');
+const isCode = (error: unknown, code: string) => (error as NodeJS.ErrnoException)?.code === code;
+
+/**
+ * Filesystem store: every write goes to a temp file in `<root>/.tmp` first and appears by `link`
+ * (no-clobber create) or `rename` (replace under a lock file), so readers never see partial objects.
+ */
+export class FileSystemStore implements Store {
+  readonly location: string;
+  constructor(readonly root: string) {
+    this.location = root;
+  }
+
+  private pathOf(key: string) {
+    return path.join(this.root, ...key.split('/'));
+  }
+
+  private async writeTemp(body: StoreBody, onBytes?: (bytes: number) => void): Promise<string> {
+    const dir = path.join(this.root, TMP_DIR);
+    await mkdir(dir, { recursive: true });
+    const temp = path.join(dir, randomUUID());
+    try {
+      if (Buffer.isBuffer(body)) {
+        await writeFile(temp, body, { flag: 'wx' });
+        onBytes?.(body.length);
+      } else {
+        const counter = new Transform({
+          transform(chunk: Buffer, _encoding, callback) {
+            onBytes?.(chunk.length);
+            callback(null, chunk);
+          },
+        });
+        await pipeline(body.stream(), counter, createWriteStream(temp, { flags: 'wx' }));
+      }
+      return temp;
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw this.accessError('write', temp, error);
+    }
+  }
+
+  private accessError(action: string, target: string, error: unknown) {
+    const code = (error as NodeJS.ErrnoException)?.code;
+    const hint = code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? '; make the directory writable or choose another --store' : '';
+    return new StoreAccessError('fs-access', `cannot ${action} ${target} in the filesystem store ${this.root}: ${(error as Error).message}${hint}`, { cause: error });
+  }
+
+  async get(key: string) {
+    try {
+      const body = await readFile(this.pathOf(key));
+      return { body, etag: etagOf(body) };
+    } catch (error) {
+      if (isCode(error, 'ENOENT')) return undefined;
+      throw this.accessError('read', key, error);
+    }
+  }
+
+  async getStream(key: string) {
+    const file = this.pathOf(key);
+    try {
+      await stat(file);
+    } catch (error) {
+      if (isCode(error, 'ENOENT')) return undefined;
+      throw this.accessError('read', key, error);
+    }
+    return createReadStream(file);
+  }
+
+  async exists(key: string) {
+    try {
+      await stat(this.pathOf(key));
+      return true;
+    } catch (error) {
+      if (isCode(error, 'ENOENT')) return false;
+      throw this.accessError('stat', key, error);
+    }
+  }
+
+  async putIfAbsent(key: string, body: StoreBody, onBytes?: (bytes: number) => void) {
+    const target = this.pathOf(key);
+    if (await this.exists(key)) return 'exists' as const;
+    const temp = await this.writeTemp(body, onBytes);
+    try {
+      await mkdir(path.dirname(target), { recursive: true });
+      await link(temp, target);
+      return 'created' as const;
+    } catch (error) {
+      if (isCode(error, 'EEXIST')) return 'exists' as const;
+      throw this.accessError('create', key, error);
+    } finally {
+      await unlink(temp).catch(() => undefined);
+    }
+  }
+
+  async putIfMatch(key: string, body: Buffer, etag: string | undefined) {
+    const target = this.pathOf(key);
+    await mkdir(path.dirname(target), { recursive: true });
+    const release = await this.lock(target);
+    try {
+      const current = await this.get(key);
+      if ((current?.etag ?? undefined) !== etag) return 'conflict' as const;
+      const temp = await this.writeTemp(body);
+      try {
+        await rename(temp, target);
+      } catch (error) {
+        await rm(temp, { force: true });
+        throw this.accessError('replace', key, error);
+      }
+      return 'written' as const;
+    } finally {
+      await release();
+    }
+  }
+
+  /** An exclusive-create lock file next to the target; stale locks of crashed writers are broken. */
+  private async lock(target: string): Promise<() => Promise<void>> {
+    const lockFile = target + LOCK_SUFFIX;
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const handle = await open(lockFile, 'wx');
+        await handle.close();
+        return () => unlink(lockFile).catch(() => undefined);
+      } catch (error) {
+        if (!isCode(error, 'EEXIST')) throw this.accessError('lock', lockFile, error);
+      }
+      const age = await stat(lockFile).then((s) => Date.now() - s.mtimeMs, () => 0);
+      if (age > STALE_LOCK_MS) await unlink(lockFile).catch(() => undefined);
+      if (Date.now() > deadline) {
+        throw new StoreAccessError('fs-lock-timeout', `lock ${lockFile} is still held after ${LOCK_WAIT_MS / 1000}s; another publish may be stuck, remove the file if no publish is running`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(5 + attempt * 5, 100) * (0.5 + Math.random())));
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<StoredObjectInfo> {
+    const base = this.pathOf(prefix.replace(/\/$/, ''));
+    let entries: string[];
+    try {
+      entries = await readdir(base, { recursive: true });
+    } catch (error) {
+      if (isCode(error, 'ENOENT') || isCode(error, 'ENOTDIR')) return;
+      throw this.accessError('list', prefix, error);
+    }
+    for (const entry of entries.sort()) {
+      const key = [prefix.replace(/\/$/, ''), ...entry.split(path.sep)].filter(Boolean).join('/');
+      if (key.startsWith(`${TMP_DIR}/`) || key.endsWith(LOCK_SUFFIX)) continue;
+      const info = await stat(path.join(base, entry)).catch(() => undefined);
+      if (!info?.isFile()) continue;
+      yield { key, size: info.size, lastModified: info.mtime };
+    }
+  }
+
+  async delete(keys: ReadonlyArray<string>) {
+    for (const key of keys) {
+      try {
+        await unlink(this.pathOf(key));
+      } catch (error) {
+        if (!isCode(error, 'ENOENT')) throw this.accessError('delete', key, error);
+      }
+    }
+  }
+
+  async close() {}
+}

@@ -1,0 +1,90 @@
+import { execFile } from 'node:child_process';
+import { GitError } from './errors.js';
+
+export interface GitResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs git with an argument array (never a shell string); resolves with the exit code. */
+export function runGit(cwd: string, args: ReadonlyArray<string>, timeoutMs = 120_000): Promise<GitResult> {
+  return new Promise((resolve, reject) => {
+    execFile('git', [...args], { cwd, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } }, (error, stdout, stderr) => {
+      if (error && typeof (error as { code?: unknown }).code !== 'number') {
+        reject(new GitError('git-failed', `cannot run git in ${cwd}: ${error.message}; install git or fix the repository path`, { cause: error }));
+        return;
+      }
+      resolve({ code: error ? Number((error as { code?: number }).code) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** Revisions from users are checked so they can never be read as git options. */
+function assertRevision(rev: string) {
+  if (rev === '' || rev.startsWith('-') || /[\s\u0000-\u001f]/.test(rev)) {
+    throw new GitError('bad-revision', `${JSON.stringify(rev)} is not a valid git revision; pass a commit sha, branch or HEAD`);
+  }
+}
+
+/** The full sha of a revision in the repository at `cwd`. */
+export async function resolveCommit(cwd: string, rev: string): Promise<string> {
+  assertRevision(rev);
+  const result = await runGit(cwd, ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`]);
+  if (result.code !== 0) {
+    throw new GitError('unknown-revision', `git cannot find commit ${JSON.stringify(rev)} in ${cwd}; fetch it or check the sha (${result.stderr.trim() || 'not found'})`);
+  }
+  return result.stdout.trim();
+}
+
+export async function commitTime(cwd: string, sha: string): Promise<string | undefined> {
+  const result = await runGit(cwd, ['show', '-s', '--format=%cI', sha]);
+  return result.code === 0 ? result.stdout.trim() || undefined : undefined;
+}
+
+/** Up to `limit` commits of the first-parent history starting at `start` (inclusive), newest first. */
+export async function firstParentHistory(cwd: string, start: string, limit: number): Promise<string[]> {
+  assertRevision(start);
+  const result = await runGit(cwd, ['rev-list', '--first-parent', `--max-count=${limit}`, start]);
+  if (result.code !== 0) throw new GitError('rev-list-failed', `git rev-list ${start} failed in ${cwd}: ${result.stderr.trim()}`);
+  return result.stdout.split('\n').filter(Boolean);
+}
+
+/** true: `ancestor` is an ancestor of (or equal to) `descendant`; false: it is not; undecided: why not. */
+export type AncestryAnswer = boolean | { undecided: string };
+export type AncestryChecker = (ancestor: string, descendant: string) => Promise<AncestryAnswer>;
+
+const hasCommit = async (cwd: string, sha: string) => (await runGit(cwd, ['cat-file', '-e', `${sha}^{commit}`])).code === 0;
+const isShallow = async (cwd: string) => (await runGit(cwd, ['rev-parse', '--is-shallow-repository'])).stdout.trim() === 'true';
+
+/**
+ * Ancestry from the git clone at `cwd`. A shallow CI clone may lack the ref's commit or the history
+ * between the two: fetch the commit, then deepen, and if git still cannot tell, say so instead of guessing.
+ */
+export function gitAncestry(cwd: string, options: { remote?: string; fetchDepth?: number } = {}): AncestryChecker {
+  const remote = options.remote ?? 'origin';
+  const depth = options.fetchDepth ?? 200;
+  return async (ancestor, descendant) => {
+    for (const sha of [ancestor, descendant]) {
+      assertRevision(sha);
+      if (await hasCommit(cwd, sha)) continue;
+      const fetched = await runGit(cwd, ['fetch', '--no-tags', `--depth=${depth}`, remote, sha]);
+      if (!(await hasCommit(cwd, sha))) {
+        return { undecided: `commit ${sha} is not in the clone at ${cwd} and \`git fetch ${remote} ${sha}\` did not bring it (${fetched.stderr.trim().split('\n').pop() ?? 'no output'})` };
+      }
+    }
+    const ask = () => runGit(cwd, ['merge-base', '--is-ancestor', ancestor, descendant]);
+    let answer = await ask();
+    if (answer.code === 1 && (await isShallow(cwd))) {
+      // "Not an ancestor" in a shallow clone may only mean the history is cut off.
+      const deepened = await runGit(cwd, ['fetch', '--no-tags', '--unshallow', remote]);
+      if (deepened.code !== 0 && (await isShallow(cwd))) {
+        return { undecided: `the clone at ${cwd} is shallow and could not be deepened to compare ${ancestor} with ${descendant} (${deepened.stderr.trim().split('\n').pop() ?? ''}); fetch full history (fetch-depth: 0)` };
+      }
+      answer = await ask();
+    }
+    if (answer.code === 0) return true;
+    if (answer.code === 1) return false;
+    return { undecided: `git merge-base --is-ancestor ${ancestor} ${descendant} failed in ${cwd}: ${answer.stderr.trim()}` };
+  };
+}

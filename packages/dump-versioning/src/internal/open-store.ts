@@ -1,0 +1,91 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { StoreConfigError } from './errors.js';
+import { FileSystemStore } from './fs-store.js';
+import { S3Store } from './s3-store.js';
+import type { Store } from './store.js';
+
+export interface OpenStoreOptions {
+  /** S3 endpoint for MinIO/R2/Ceph; default AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then AWS. */
+  s3Endpoint?: string;
+  /** Default AWS_REGION, then AWS_DEFAULT_REGION, then us-east-1. */
+  s3Region?: string;
+  /** Path-style addressing; default true when an endpoint is set (MinIO needs it). */
+  s3ForcePathStyle?: boolean;
+  /** A ready client (tests and benches add middleware to count requests); credentials then come from it. */
+  s3Client?: S3Client;
+  /** Base directory for relative filesystem paths; default process.cwd(). */
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The embedded default: a filesystem store inside the working tree. */
+export const DEFAULT_STORE = '.devstack/dumps';
+
+/** Removes user:password@ from a URL so it can be printed. */
+export function maskUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, '$1***@');
+}
+
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+/**
+ * Opens `s3://bucket/prefix`, `file:///abs/dir` or a plain path. S3 credentials come from the
+ * standard AWS provider chain (env, profile, SSO, web identity/OIDC, instance role).
+ */
+export function openStore(url: string, options: OpenStoreOptions = {}): Store {
+  const env = options.env ?? process.env;
+  const trimmed = url.trim();
+  if (trimmed === '') throw new StoreConfigError('store-empty', 'the store URL is empty; pass --store s3://bucket/prefix, file:///abs/dir or a directory');
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(trimmed)?.[1]?.toLowerCase();
+  // A single letter is a Windows drive (C:\dumps), not a scheme.
+  if (scheme === undefined || scheme.length === 1) {
+    return new FileSystemStore(path.resolve(options.cwd ?? process.cwd(), trimmed));
+  }
+  if (scheme === 'file') {
+    let dir: string;
+    try {
+      dir = fileURLToPath(trimmed);
+    } catch (error) {
+      throw new StoreConfigError('store-bad-file-url', `store URL ${maskUrl(trimmed)} is not a valid file URL (${(error as Error).message}); use file:///absolute/dir or a plain path`);
+    }
+    return new FileSystemStore(dir);
+  }
+  if (scheme === 's3') {
+    const match = /^s3:\/\/([^/]*)\/?(.*)$/i.exec(trimmed);
+    const bucket = match?.[1] ?? '';
+    const prefix = (match?.[2] ?? '').replace(/\/+$/, '');
+    if (bucket.includes('@')) {
+      throw new StoreConfigError('store-credentials-in-url', `store URL ${maskUrl(trimmed)} contains credentials; remove them and use the AWS credential chain (env, profile, role)`);
+    }
+    if (!BUCKET_NAME.test(bucket)) {
+      throw new StoreConfigError('store-bad-bucket', `store URL ${trimmed}: ${JSON.stringify(bucket)} is not a valid bucket name; use s3://bucket/prefix`);
+    }
+    if (prefix.split('/').some((segment) => segment === '..' || segment === '.')) {
+      throw new StoreConfigError('store-bad-prefix', `store URL ${trimmed}: the prefix must not contain "." or ".." segments`);
+    }
+    const endpoint = options.s3Endpoint ?? env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
+    const region = options.s3Region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
+    const client =
+      options.s3Client ??
+      new S3Client({
+        region,
+        ...(endpoint ? { endpoint } : {}),
+        forcePathStyle: options.s3ForcePathStyle ?? Boolean(endpoint),
+      });
+    const secrets = [env.AWS_SECRET_ACCESS_KEY, env.AWS_SESSION_TOKEN, env.AWS_ACCESS_KEY_ID].filter((value): value is string => Boolean(value));
+    return new S3Store({
+      bucket,
+      prefix,
+      client,
+      ...(endpoint ? { endpoint: maskUrl(endpoint) } : {}),
+      secrets,
+      ownsClient: options.s3Client === undefined,
+    });
+  }
+  throw new StoreConfigError(
+    'store-unknown-scheme',
+    `unknown store scheme "${scheme}:" in ${maskUrl(trimmed)}; use s3://bucket/prefix, file:///abs/dir or a directory path`,
+  );
+}

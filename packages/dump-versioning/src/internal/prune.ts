@@ -1,0 +1,107 @@
+import { InvalidInputError } from './errors.js';
+import { decodeBranchRef, decodeCommitEntry, decodeManifest, type CommitEntry } from './manifest.js';
+import { assertService } from './query.js';
+import { mapLimit } from './scan.js';
+import { layout, parseBlobKey, type Store, type StoredObjectInfo } from './store.js';
+
+export interface PruneOptions {
+  store: Store;
+  service: string;
+  /** Versions to keep per branch, newest first by commit index time. */
+  keep: number;
+  /** Versions named by commit index entries younger than this are kept too (default 7 days). */
+  keepRecentMs?: number;
+  /**
+   * Blobs and manifests younger than this are never deleted, so a publish running concurrently
+   * (blobs written, manifest or index entry not yet) is not cut from under it (default 1 hour).
+   */
+  graceMs?: number;
+  /** Delete for real; otherwise only report the plan. */
+  yes?: boolean;
+  now?: () => Date;
+}
+
+export interface PruneResult {
+  dryRun: boolean;
+  keptVersions: string[];
+  deleted: { commits: string[]; versions: string[]; blobs: string[] };
+  bytes: number;
+}
+
+/**
+ * Retention: keep the newest `keep` versions per branch plus everything a ref or a recent commit
+ * index entry reaches; delete the rest in dependency order (index entries, manifests, then blobs no
+ * kept manifest references), so nothing kept ever names a deleted object.
+ */
+export async function prune(options: PruneOptions): Promise<PruneResult> {
+  const { store, service } = options;
+  assertService(service);
+  if (!Number.isInteger(options.keep) || options.keep < 1) {
+    throw new InvalidInputError('bad-keep', `keep must be a whole number of at least 1 (got ${options.keep})`);
+  }
+  const now = (options.now ?? (() => new Date()))().getTime();
+  const recentCutoff = now - (options.keepRecentMs ?? 7 * 24 * 3600_000);
+  const graceCutoff = now - (options.graceMs ?? 3600_000);
+
+  const objects = new Map<string, StoredObjectInfo>();
+  for await (const object of store.list(`${service}/`)) objects.set(object.key, object);
+  const jsonUnder = (prefix: string) => [...objects.keys()].filter((key) => key.startsWith(prefix) && key.endsWith('.json'));
+  const text = async (key: string) => (await store.get(key))?.body.toString('utf8');
+
+  const refs = (await mapLimit(jsonUnder(layout.refsPrefix(service)), 8, async (key) => {
+    const body = await text(key);
+    return body === undefined ? undefined : decodeBranchRef(body, `${store.location}/${key}`);
+  })).filter((ref) => ref !== undefined);
+  const entries = (await mapLimit(jsonUnder(layout.commitsPrefix(service)), 8, async (key) => {
+    const body = await text(key);
+    return body === undefined ? undefined : { key, entry: decodeCommitEntry(body, `${store.location}/${key}`) };
+  })).filter((item): item is { key: string; entry: CommitEntry } => item !== undefined);
+
+  const kept = new Set(refs.map((ref) => ref.version));
+  const refCommits = new Set(refs.map((ref) => ref.commit));
+  const byBranch = new Map<string, CommitEntry[]>();
+  for (const { entry } of entries) {
+    if (Date.parse(entry.createdAt) >= recentCutoff) kept.add(entry.version);
+    const branch = entry.source.branch ?? '';
+    byBranch.set(branch, [...(byBranch.get(branch) ?? []), entry]);
+  }
+  for (const branchEntries of byBranch.values()) {
+    const newestFirst = branchEntries.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    const versions = new Set<string>();
+    for (const entry of newestFirst) {
+      if (versions.size >= options.keep) break;
+      versions.add(entry.version);
+    }
+    for (const version of versions) kept.add(version);
+  }
+
+  const deleteCommits = entries.filter(({ entry }) => !kept.has(entry.version) && !refCommits.has(entry.source.commit)).map(({ key }) => key);
+  const referenced = new Set<string>();
+  const deleteVersions: string[] = [];
+  for (const key of jsonUnder(layout.versionsPrefix(service))) {
+    const version = key.slice(layout.versionsPrefix(service).length, -'.json'.length);
+    const young = (objects.get(key)?.lastModified.getTime() ?? now) >= graceCutoff;
+    if (kept.has(version) || young) {
+      const body = await text(key);
+      if (body === undefined) continue;
+      const manifest = decodeManifest(body, `${store.location}/${key}`);
+      for (const file of manifest.files) referenced.add(layout.blob(service, file.sha256, file.compression));
+    } else deleteVersions.push(key);
+  }
+  const deleteBlobs = [...objects.values()]
+    .filter((object) => parseBlobKey(object.key) !== undefined && !referenced.has(object.key) && object.lastModified.getTime() < graceCutoff)
+    .map((object) => object.key);
+  const bytes = [...deleteCommits, ...deleteVersions, ...deleteBlobs].reduce((sum, key) => sum + (objects.get(key)?.size ?? 0), 0);
+
+  if (options.yes) {
+    await store.delete(deleteCommits);
+    await store.delete(deleteVersions);
+    await store.delete(deleteBlobs);
+  }
+  return {
+    dryRun: !options.yes,
+    keptVersions: [...kept].sort(),
+    deleted: { commits: deleteCommits, versions: deleteVersions, blobs: deleteBlobs },
+    bytes,
+  };
+}

@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises';
+import path from 'node:path';
+import { InvalidInputError, NotFoundError } from './errors.js';
+import type { VersionManifest } from './manifest.js';
+import { resolveInside } from './paths.js';
+import { progressCounter, type ProgressListener } from './progress.js';
+import { readManifest } from './publish.js';
+import { assertService, readCommitEntry } from './query.js';
+import { mapLimit } from './scan.js';
+import type { Store } from './store.js';
+import { fetchVerified } from './transfer.js';
+
+export interface PullOptions {
+  store: Store;
+  service: string;
+  /** Exactly one of version or commit (an exact commit index lookup; use resolve for "nearest"). */
+  version?: string;
+  commit?: string;
+  out: string;
+  /** Replace a non-empty output directory (it is swapped only after every file verified). */
+  replace?: boolean;
+  concurrency?: number;
+  onProgress?: ProgressListener;
+}
+
+export interface PullResult {
+  version: string;
+  dir: string;
+  manifest: VersionManifest;
+  bytes: number;
+}
+
+const isEmptyDir = async (dir: string) => (await readdir(dir).catch(() => undefined))?.length === 0;
+const exists = async (dir: string) => (await readdir(dir).then(() => true, (error: NodeJS.ErrnoException) => error.code !== 'ENOENT'));
+
+/**
+ * Downloads a version into a staging directory next to `out`, verifying every sha256, and only then
+ * renames it into place: `out` never holds a partial or unverified dump set.
+ */
+export async function pull(options: PullOptions): Promise<PullResult> {
+  const { store, service } = options;
+  assertService(service);
+  if ((options.version === undefined) === (options.commit === undefined)) {
+    throw new InvalidInputError('pull-target', 'pass exactly one of version or commit to pull');
+  }
+  let version = options.version;
+  if (version === undefined) {
+    const entry = await readCommitEntry(store, service, options.commit!);
+    if (!entry) throw new NotFoundError('unknown-commit', `commit ${options.commit} of service ${service} has no published dump in ${store.location}; use resolve to find the nearest published ancestor`);
+    version = entry.version;
+  }
+  const manifest = await readManifest(store, service, version);
+  const out = path.resolve(options.out);
+  if ((await exists(out)) && !(await isEmptyDir(out)) && !options.replace) {
+    throw new InvalidInputError('out-not-empty', `output directory ${out} is not empty; choose an empty or new directory, or pass --replace`);
+  }
+  const parent = path.dirname(out);
+  await mkdir(parent, { recursive: true });
+  const staging = path.join(parent, `.${path.basename(out)}.partial-${randomUUID()}`);
+  await mkdir(staging);
+  const total = manifest.files.reduce((sum, file) => sum + file.size, 0);
+  const onBytes = progressCounter('download', total, options.onProgress);
+  const context = `pull of version ${version} (${service})`;
+  try {
+    await mapLimit(manifest.files, options.concurrency ?? 4, async (file) => {
+      const target = resolveInside(staging, file.path, context);
+      await mkdir(path.dirname(target), { recursive: true });
+      await fetchVerified(store, service, file, target, context, onBytes);
+    });
+    if (await exists(out)) {
+      if (await isEmptyDir(out)) await rmdir(out);
+      else {
+        const old = path.join(parent, `.${path.basename(out)}.old-${randomUUID()}`);
+        await rename(out, old);
+        await rename(staging, out);
+        await rm(old, { recursive: true, force: true });
+        return { version, dir: out, manifest, bytes: total };
+      }
+    }
+    await rename(staging, out);
+    return { version, dir: out, manifest, bytes: total };
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    throw error;
+  }
+}

@@ -1,0 +1,60 @@
+import type { Readable } from 'node:stream';
+
+/** Bytes to store: a buffer, or a factory for a fresh stream (so a failed upload can be retried). */
+export type StoreBody = Buffer | { stream: () => Readable; size?: number };
+
+export interface StoredObject {
+  body: Buffer;
+  /** Opaque token for compare-and-swap with putIfMatch. */
+  etag: string;
+}
+
+export interface StoredObjectInfo {
+  /** Key relative to the store root. */
+  key: string;
+  size: number;
+  lastModified: Date;
+}
+
+/**
+ * The object operations dump-versioning needs; keys are `/`-separated and relative to the store's root
+ * (bucket prefix or directory). Implementations must make every write all-or-nothing.
+ */
+export interface Store {
+  /** Printable location with secrets removed, e.g. `s3://bucket/prefix` or an absolute directory. */
+  readonly location: string;
+  get(key: string): Promise<StoredObject | undefined>;
+  getStream(key: string): Promise<Readable | undefined>;
+  exists(key: string): Promise<boolean>;
+  /** Writes only if the key does not exist yet; an existing object is left untouched. */
+  putIfAbsent(key: string, body: StoreBody, onBytes?: (bytes: number) => void): Promise<'created' | 'exists'>;
+  /**
+   * Compare-and-swap: writes when the current etag equals `etag` (or, with `etag` undefined, when the
+   * key does not exist). Returns 'conflict' when another writer got there first.
+   */
+  putIfMatch(key: string, body: Buffer, etag: string | undefined): Promise<'written' | 'conflict'>;
+  list(prefix: string): AsyncIterable<StoredObjectInfo>;
+  delete(keys: ReadonlyArray<string>): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Keys of the store layout, per service. */
+export const layout = {
+  blob: (service: string, sha256: string, compression: 'none' | 'gzip') =>
+    `${service}/blobs/sha256/${sha256}${compression === 'gzip' ? '.gz' : ''}`,
+  blobsPrefix: (service: string) => `${service}/blobs/`,
+  version: (service: string, version: string) => `${service}/versions/${version}.json`,
+  versionsPrefix: (service: string) => `${service}/versions/`,
+  commit: (service: string, commit: string) => `${service}/commits/${commit}.json`,
+  commitsPrefix: (service: string) => `${service}/commits/`,
+  // Branch names may contain `/`; encoding keeps one object per branch.
+  ref: (service: string, branch: string) => `${service}/refs/${encodeURIComponent(branch)}.json`,
+  refsPrefix: (service: string) => `${service}/refs/`,
+};
+
+/** Parses a blob key back into digest and compression. */
+export function parseBlobKey(key: string): { sha256: string; compression: 'none' | 'gzip' } | undefined {
+  const match = /\/blobs\/sha256\/([0-9a-f]{64})(\.gz)?$/.exec(key);
+  if (!match?.[1]) return undefined;
+  return { sha256: match[1], compression: match[2] ? 'gzip' : 'none' };
+}

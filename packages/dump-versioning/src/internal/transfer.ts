@@ -1,0 +1,75 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { Transform, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { IntegrityError } from './errors.js';
+import type { DumpFile } from './manifest.js';
+import { layout, type Store } from './store.js';
+
+/**
+ * Streams one blob of `file` out of the store, uncompressing it, into `target` (a new file, a stream,
+ * or nowhere when only checking), and fails with IntegrityError naming the file unless sha256 and size match.
+ */
+export async function fetchVerified(
+  store: Store,
+  service: string,
+  file: DumpFile,
+  target: string | Writable | undefined,
+  context: string,
+  onBytes?: (bytes: number) => void,
+): Promise<void> {
+  const key = layout.blob(service, file.sha256, file.compression);
+  const source = await store.getStream(key);
+  if (!source) {
+    throw new IntegrityError('blob-missing', `${context}: file ${file.path} is missing from the store (blob ${store.location}/${key}); the store is damaged, re-publish this commit`);
+  }
+  const hash = createHash('sha256');
+  let size = 0;
+  const meter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      size += chunk.length;
+      onBytes?.(chunk.length);
+      // Stop early on oversized (e.g. appended-to) blobs instead of filling the disk.
+      if (size > file.size) callback(new IntegrityError('blob-too-large', `${context}: file ${file.path} is larger than the ${file.size} bytes the manifest records (blob ${key}); refusing it`));
+      else callback(null, chunk);
+    },
+  });
+  const sink =
+    target === undefined
+      ? new Writable({ write: (_chunk, _encoding, callback) => callback() })
+      : typeof target === 'string'
+        ? createWriteStream(target, { flags: 'wx' })
+        : target;
+  try {
+    if (file.compression === 'gzip') await pipeline(source, createGunzip(), meter, sink);
+    else await pipeline(source, meter, sink);
+  } catch (error) {
+    if (error instanceof IntegrityError) throw error;
+    if ((error as NodeJS.ErrnoException).code?.startsWith('Z_')) {
+      throw new IntegrityError('blob-corrupt', `${context}: file ${file.path} is corrupt in the store (blob ${key} does not decompress: ${(error as Error).message}); re-publish this commit`);
+    }
+    throw error;
+  }
+  const digest = hash.digest('hex');
+  if (size !== file.size || digest !== file.sha256) {
+    throw new IntegrityError(
+      'blob-mismatch',
+      `${context}: file ${file.path} does not match the manifest (expected sha256 ${file.sha256} and ${file.size} bytes, got ${digest} and ${size} bytes; blob ${key}); the store copy was altered or truncated, re-publish this commit`,
+    );
+  }
+}
+
+/** The verified bytes of one dump file (for diff detail hooks; dump files are loaded whole). */
+export async function readVerified(store: Store, service: string, file: DumpFile, context: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  const collect = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      chunks.push(chunk);
+      callback();
+    },
+  });
+  await fetchVerified(store, service, file, collect, context);
+  return Buffer.concat(chunks);
+}

@@ -1,0 +1,73 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import { classifyFingerprintChange, fingerprintMigrationFiles, fingerprintMigrations, type MigrationRecord } from '../src/index.js';
+
+const hex64 = fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 64, maxLength: 64 });
+const migrationSet = fc.uniqueArray(
+  fc.record({ app: fc.constantFrom('auth', 'courses', 'grades'), name: fc.stringMatching(/^[0-9]{4}_[a-z]{1,8}$/), sha256: hex64 }),
+  { maxLength: 20, selector: (m) => `${m.app}.${m.name}` },
+);
+const refs = (records: MigrationRecord[]) => records.map(({ app, name }) => ({ app, name }));
+const sortRefs = <T extends { app: string; name: string }>(list: T[]) => [...list].sort((a, b) => `${a.app}.${a.name}`.localeCompare(`${b.app}.${b.name}`));
+
+describe('migration fingerprint', () => {
+  test('is independent of input order and unchanged against itself', () => {
+    fc.assert(fc.property(migrationSet, (records) => {
+      const a = fingerprintMigrations(records);
+      const b = fingerprintMigrations([...records].reverse());
+      expect(b).toEqual(a);
+      expect(classifyFingerprintChange(a, b)).toEqual({ kind: 'unchanged' });
+    }));
+  });
+
+  test('only new migrations classify as additions-only, listing exactly them', () => {
+    fc.assert(fc.property(migrationSet, migrationSet, (base, extra) => {
+      const known = new Set(base.map((m) => `${m.app}.${m.name}`));
+      const added = extra.filter((m) => !known.has(`${m.app}.${m.name}`));
+      const change = classifyFingerprintChange(fingerprintMigrations(base), fingerprintMigrations([...base, ...added]));
+      if (added.length === 0) expect(change).toEqual({ kind: 'unchanged' });
+      else expect(change.kind === 'additions-only' && sortRefs(change.added)).toEqual(sortRefs(refs(added)));
+    }));
+  });
+
+  test('an edited or removed migration classifies as rewritten, naming it', () => {
+    fc.assert(fc.property(migrationSet.filter((s) => s.length > 0), fc.nat(), fc.boolean(), hex64, (base, pick, remove, newHash) => {
+      const target = base[pick % base.length]!;
+      fc.pre(remove || newHash !== target.sha256);
+      const next = remove ? base.filter((m) => m !== target) : base.map((m) => (m === target ? { ...m, sha256: newHash } : m));
+      const change = classifyFingerprintChange(fingerprintMigrations(base), fingerprintMigrations(next));
+      expect(change.kind).toBe('rewritten');
+      if (change.kind !== 'rewritten') return;
+      expect(remove ? change.removed : change.edited).toEqual([{ app: target.app, name: target.name }]);
+      expect(fingerprintMigrations(next).overall).not.toBe(fingerprintMigrations(base).overall);
+    }));
+  });
+
+  test('reads Django migration files, keyed by app folder and name order', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'dv-fp-'));
+    try {
+      for (const [file, body] of [
+        ['lms/courses/migrations/0001_initial.py', 'a'],
+        ['lms/courses/migrations/0002_more.py', 'b'],
+        ['lms/courses/migrations/__init__.py', ''],
+        ['common/auth/migrations/0001_initial.py', 'c'],
+      ] as const) {
+        await mkdir(path.dirname(path.join(root, file)), { recursive: true });
+        await writeFile(path.join(root, file), body);
+      }
+      const before = await fingerprintMigrationFiles(root);
+      expect(Object.keys(before.apps)).toEqual(['auth', 'courses']);
+      expect(before.apps.courses?.migrations.map((m) => m.name)).toEqual(['0001_initial', '0002_more']);
+      await writeFile(path.join(root, 'lms/courses/migrations/0003_new.py'), 'd');
+      expect(classifyFingerprintChange(before, await fingerprintMigrationFiles(root))).toEqual({ kind: 'additions-only', added: [{ app: 'courses', name: '0003_new' }] });
+      await writeFile(path.join(root, 'lms/courses/migrations/0001_initial.py'), 'edited');
+      const change = classifyFingerprintChange(before, await fingerprintMigrationFiles(root));
+      expect(change).toMatchObject({ kind: 'rewritten', edited: [{ app: 'courses', name: '0001_initial' }] });
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,117 @@
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import {
+  ManifestError,
+  SCHEMA_VERSION,
+  computeVersion,
+  decodeBranchRef,
+  decodeCommitEntry,
+  decodeManifest,
+  encodeBranchRef,
+  encodeCommitEntry,
+  encodeManifest,
+  type DumpFile,
+  type VersionManifest,
+} from '../src/index.js';
+
+const hex = (length: number) => fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: length, maxLength: length });
+const name = fc.stringMatching(/^[a-z][a-z0-9_]{0,15}$/);
+const dumpFile: fc.Arbitrary<DumpFile> = fc.oneof(
+  fc.record({ database: name, suffix: fc.constantFrom('.sql', '.schema.json') }).map(({ database, suffix }) => ({ path: `mysql/${database}${suffix}`, kind: 'mysql' as const, database })),
+  fc.record({ database: name, collection: name, suffix: fc.constantFrom('.bson', '.metadata.json') }).map(({ database, collection, suffix }) => ({
+    path: `mongo/${database}/${collection}${suffix}`,
+    kind: 'mongo' as const,
+    database,
+  })),
+).chain((base) =>
+  fc.record({ sha256: hex(64), size: fc.nat(), compression: fc.constantFrom('none' as const, 'gzip' as const) }).map((rest) => ({ ...base, ...rest })),
+);
+const files = fc.uniqueArray(dumpFile, { minLength: 1, maxLength: 12, selector: (file) => file.path });
+const fingerprint = fc
+  .dictionary(name, fc.record({ chain: hex(64), migrations: fc.array(fc.record({ name, sha256: hex(64) }), { maxLength: 4 }) }), { maxKeys: 3 })
+  .chain((apps) => hex(64).map((overall) => ({ overall, apps })));
+const manifest: fc.Arbitrary<VersionManifest> = fc
+  .record({
+    service: name,
+    files,
+    commit: hex(40),
+    branch: fc.option(fc.constantFrom('master', 'release/2024', 'feature/x'), { nil: undefined }),
+    createdAt: fc.date({ min: new Date(0), max: new Date(4e12), noInvalidDate: true }).map((date) => date.toISOString()),
+    migrations: fc.option(fingerprint.map((fp) => ({ fingerprint: fp, applied: ['app.0001_initial'] })), { nil: undefined }),
+  })
+  .map(({ service, files, commit, branch, createdAt, migrations }) => ({
+    schemaVersion: SCHEMA_VERSION,
+    service,
+    version: computeVersion(files),
+    files,
+    source: { commit, ...(branch ? { branch } : {}) },
+    ...(migrations ? { migrations } : {}),
+    tool: { name: 'test', version: '1' },
+    createdAt,
+  }));
+
+describe('manifest codec', () => {
+  test('round trip: decode(encode(m)) equals m', () => {
+    fc.assert(fc.property(manifest, (value) => {
+      expect(decodeManifest(encodeManifest(value))).toEqual(value);
+    }));
+  });
+
+  test('the version depends on content only, not on listing order', () => {
+    fc.assert(fc.property(files, fc.nat(), (list, seed) => {
+      const shuffled = [...list].sort((a, b) => ((a.sha256.charCodeAt(seed % 64) ^ seed) - (b.sha256.charCodeAt(seed % 64) ^ seed)));
+      expect(computeVersion(shuffled)).toBe(computeVersion(list));
+    }));
+  });
+
+  test('any change to a path, digest or size changes the version', () => {
+    fc.assert(fc.property(files, fc.nat(), (list, pick) => {
+      const index = pick % list.length;
+      const changed = list.map((file, i) => (i === index ? { ...file, size: file.size + 1 } : file));
+      expect(computeVersion(changed)).not.toBe(computeVersion(list));
+    }));
+  });
+
+  test('rejects unsafe paths with an UnsafePath-coded ManifestError naming the file', () => {
+    const bad = ['../etc/passwd', '/abs/mysql/x.sql', 'mysql/../../x.sql', 'mysql\\x.sql', 'mongo/db/./x.bson', 'C:/x.sql', 'mongo//x.bson'];
+    fc.assert(fc.property(manifest, fc.constantFrom(...bad), (value, path) => {
+      const files = [{ ...value.files[0]!, path }];
+      const tampered = { ...value, files, version: computeVersion(files) };
+      expect(() => decodeManifest(JSON.stringify(tampered))).toThrow(ManifestError);
+      expect(() => decodeManifest(JSON.stringify(tampered))).toThrow(JSON.stringify(path));
+    }));
+  });
+
+  test('rejects a wrong schemaVersion, naming both versions', () => {
+    fc.assert(fc.property(manifest, fc.integer().filter((n) => n !== SCHEMA_VERSION), (value, schemaVersion) => {
+      const text = JSON.stringify({ ...value, schemaVersion });
+      expect(() => decodeManifest(text, 'm.json')).toThrow(/schemaVersion .* this tool reads schemaVersion 1/);
+    }));
+  });
+
+  test('rejects a version that does not match the files, extra fields and broken JSON', () => {
+    fc.assert(fc.property(manifest, (value) => {
+      const altered = { ...value, files: value.files.map((file, i) => (i === 0 ? { ...file, size: file.size + 1 } : file)) };
+      expect(() => decodeManifest(JSON.stringify(altered))).toThrow(/claims version/);
+      expect(() => decodeManifest(JSON.stringify({ ...value, secret: 'x' }))).toThrow(ManifestError);
+    }));
+    expect(() => decodeManifest('{"schemaVersion":1,')).toThrow(/not valid JSON/);
+    expect(() => decodeManifest('null')).toThrow(ManifestError);
+  });
+
+  test('rejects a file whose kind or database does not match its path', () => {
+    const files: DumpFile[] = [{ path: 'mysql/app.sql', sha256: 'a'.repeat(64), size: 1, kind: 'mongo', database: 'app', compression: 'none' }];
+    const value = { schemaVersion: 1, service: 's', version: computeVersion(files), files, source: { commit: 'b'.repeat(40) }, tool: { name: 't', version: '1' }, createdAt: 'now' };
+    expect(() => decodeManifest(JSON.stringify(value))).toThrow(/does not match its kind\/database/);
+  });
+
+  test('commit entries and refs round trip and reject bad shas', () => {
+    fc.assert(fc.property(manifest, (value) => {
+      const entry = { schemaVersion: SCHEMA_VERSION, service: value.service, version: value.version, source: value.source, tool: value.tool, createdAt: value.createdAt };
+      expect(decodeCommitEntry(encodeCommitEntry(entry))).toEqual(entry);
+      const ref = { schemaVersion: SCHEMA_VERSION, service: value.service, branch: 'master', commit: value.source.commit, version: value.version, updatedAt: value.createdAt };
+      expect(decodeBranchRef(encodeBranchRef(ref))).toEqual(ref);
+      expect(() => decodeBranchRef(JSON.stringify({ ...ref, commit: 'HEAD' }))).toThrow(ManifestError);
+    }));
+  });
+});
