@@ -1,0 +1,31 @@
+// Deterministic MongoDB schema (+ chosen documents) dumps in the mongorestore layout, and their loads.
+export { dumpMongo, type DumpMongoOptions, type DumpMongoResult } from './internal/dump.js';
+export { loadMongo, type LoadMongoOptions, type LoadMongoResult } from './internal/load.js';
+export {
+  diffMongoSchemas,
+  formatMongoSchemaChange,
+  readMongoSchema,
+  type MongoCollectionSchema,
+  type MongoDatabaseSchema,
+  type MongoSchema,
+  type MongoSchemaChange,
+  type MongoSchemaSource,
+} from './internal/schema.js';
+export type { MongoEngine } from './internal/connect.js';
+export type { MongoProgress } from './internal/progress.js';
+export { maskMongoUrl } from './internal/url.js';
+export {
+  MongoAuthFailedError,
+  MongoCollectionNotFoundError,
+  MongoDatabaseNotFoundError,
+  MongoDumpDirectoryError,
+  MongoDumpError,
+  MongoLoadRejectedError,
+  MongoOutputExistsError,
+  MongoPrivilegeError,
+  MongoTargetNotEmptyError,
+  MongoUnreachableError,
+  MongoUnsupportedError,
+  MongoUrlError,
+  type MongoDumpSeverity,
+} from './internal/errors.js';

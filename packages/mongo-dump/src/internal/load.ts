@@ -1,0 +1,219 @@
+import { join } from 'node:path';
+import { MongoServerError, type Db, type Document } from 'mongodb';
+import { listCollectionNames } from './catalog.js';
+import { connectMongo, detectEngine, withPrivilege, type MongoEngine } from './connect.js';
+import { countBsonDocuments, readBsonFile, readDumpDirectory, type DumpedDatabase } from './dump-directory.js';
+import { MongoLoadRejectedError, MongoTargetNotEmptyError, MongoUnsupportedError } from './errors.js';
+import { checkFileSafeName } from './names.js';
+import { compareNames, type CollectionSpec } from './normalise.js';
+import { readBsonDocument, stringField, toCanonicalJson } from './ordered.js';
+import type { MongoProgress } from './progress.js';
+
+export interface LoadMongoOptions {
+  url: string;
+  /** The dump set directory (the one holding `mongo/<db>/`). */
+  dir: string;
+  /**
+   * Load under other names: a string renames the only database of a one-database dump; a record maps
+   * dumped names to target names (unlisted databases keep their name).
+   */
+  databaseRename?: string | Readonly<Record<string, string>>;
+  /** Drop non-empty target databases first instead of refusing them. */
+  replace?: boolean;
+  waitSeconds?: number;
+  onProgress?: (progress: MongoProgress) => void;
+}
+
+export interface LoadMongoResult {
+  engine: MongoEngine;
+  databases: Array<{ source: string; target: string; collections: number; views: number; documents: number }>;
+}
+
+// Well under the 48 MB message limit and the 100k write batch limit.
+const INSERT_BATCH_BYTES = 8 * 1024 * 1024;
+const INSERT_BATCH_DOCUMENTS = 1000;
+
+interface PlannedDatabase extends DumpedDatabase {
+  target: string;
+  /** From a framing check of every `.bson` file, done before anything is loaded. */
+  totalDocuments: number;
+}
+
+export async function loadMongo(options: LoadMongoOptions): Promise<LoadMongoResult> {
+  // Everything about the dump is checked before connecting, so a broken dump never half-loads.
+  const dumped = await readDumpDirectory(options.dir);
+  const plan: PlannedDatabase[] = [];
+  for (const database of dumped) {
+    let totalDocuments = 0;
+    for (const spec of database.collections.filter((c) => c.type === 'collection')) {
+      totalDocuments += await countBsonDocuments(join(database.dir, `${spec.name}.bson`));
+    }
+    plan.push({ ...database, target: targetName(database.name, dumped, options.databaseRename), totalDocuments });
+  }
+  for (const database of plan) checkFileSafeName('database', database.target);
+  if (new Set(plan.map((d) => d.target)).size !== plan.length) {
+    throw new MongoUnsupportedError('databaseRename maps two dumped databases to the same target; give each its own name');
+  }
+
+  const client = await connectMongo(options.url, { waitSeconds: options.waitSeconds ?? 0 });
+  try {
+    const engine = await detectEngine(client);
+    for (const database of plan) {
+      const existing = await listCollectionNames(client.db(database.target));
+      if (existing.length > 0 && !options.replace) throw new MongoTargetNotEmptyError(database.target, existing);
+    }
+    const summary: LoadMongoResult['databases'] = [];
+    const started: Db[] = [];
+    for (const database of plan) {
+      const db = client.db(database.target);
+      if (options.replace) await withPrivilege('dropDatabase', database.target, () => db.dropDatabase());
+      started.push(db);
+      let documents: number;
+      try {
+        documents = await loadDatabase(db, database, options.onProgress);
+      } catch (error) {
+        // Every target was empty (or dropped for replace) before we began, so dropping what we loaded
+        // restores that state instead of leaving a half-loaded database behind.
+        for (const loaded of started) await loaded.dropDatabase().catch(() => undefined);
+        throw error;
+      }
+      summary.push({
+        source: database.name,
+        target: database.target,
+        collections: database.collections.filter((c) => c.type !== 'view').length,
+        views: database.collections.filter((c) => c.type === 'view').length,
+        documents,
+      });
+    }
+    return { engine, databases: summary };
+  } finally {
+    await client.close();
+  }
+}
+
+function targetName(source: string, dumped: readonly DumpedDatabase[], rename: LoadMongoOptions['databaseRename']): string {
+  if (rename === undefined) return source;
+  if (typeof rename === 'string') {
+    if (dumped.length !== 1) {
+      throw new MongoUnsupportedError(
+        `a single target database name ("${rename}") needs a one-database dump, but the dump holds ` +
+          `${dumped.map((d) => `"${d.name}"`).join(', ')}; map each database instead`,
+      );
+    }
+    return rename;
+  }
+  for (const key of Object.keys(rename)) {
+    if (!dumped.some((d) => d.name === key)) {
+      throw new MongoUnsupportedError(`databaseRename names "${key}", which the dump does not hold`);
+    }
+  }
+  return rename[source] ?? source;
+}
+
+/** Collections (with options), then their documents, then their indexes, then views in dependency order. */
+async function loadDatabase(db: Db, database: PlannedDatabase, onProgress: LoadMongoOptions['onProgress']): Promise<number> {
+  const progress = (phase: MongoProgress['phase'], collection: string, done: number, total: number) =>
+    onProgress?.({ phase, database: database.target, collection, done, total });
+  const collections = database.collections.filter((spec) => spec.type !== 'view');
+  const views = orderViews(database.collections.filter((spec) => spec.type === 'view'));
+  let documents = 0;
+  for (const [index, spec] of collections.entries()) {
+    await runCreate(db, spec, `collection "${db.databaseName}.${spec.name}"`);
+    progress('collections', spec.name, index + 1, collections.length);
+  }
+  for (const spec of collections) {
+    if (spec.type !== 'collection') continue;
+    documents += await insertDocuments(db, spec.name, join(database.dir, `${spec.name}.bson`));
+    progress('documents', spec.name, documents, database.totalDocuments);
+  }
+  for (const [index, spec] of collections.entries()) {
+    // `_id_` (and a clustered collection's key) is created with the collection itself.
+    const indexes = spec.indexes.filter((candidate) => stringField(candidate, 'name') !== '_id_');
+    if (indexes.length > 0) {
+      const command = { createIndexes: spec.name, indexes };
+      await runRejecting(db, command, `the indexes of "${db.databaseName}.${spec.name}"`);
+    }
+    progress('indexes', spec.name, index + 1, collections.length);
+  }
+  for (const [index, spec] of views.entries()) {
+    await runCreate(db, spec, `view "${db.databaseName}.${spec.name}"`);
+    progress('views', spec.name, index + 1, views.length);
+  }
+  return documents;
+}
+
+async function runCreate(db: Db, spec: CollectionSpec, what: string): Promise<void> {
+  // Option names are never integer-like, so a plain object keeps their order.
+  const command: Document = { create: spec.name, ...Object.fromEntries(spec.options) };
+  await runRejecting(db, command, `${what} with options ${toCanonicalJson(spec.options)}`);
+}
+
+/**
+ * The command itself must be a plain object (the driver adds session fields to it), but its values may
+ * be Maps: the bson serializer writes those in insertion order, which keeps index keys and document
+ * fields in their dumped order.
+ */
+async function runRejecting(db: Db, command: Document, what: string): Promise<Document> {
+  const action = Object.keys(command)[0] ?? 'command';
+  try {
+    return await withPrivilege(action, db.databaseName, () => db.command(command));
+  } catch (error) {
+    if (error instanceof MongoServerError && error.code !== 13) throw new MongoLoadRejectedError(what, error.message);
+    throw error;
+  }
+}
+
+/**
+ * Inserts the file's documents in file order with the insert command (not insertMany, which would add
+ * an `_id` to Maps and reorder integer-like field names of plain objects). Validation is bypassed
+ * like mongorestore's --bypassDocumentValidation: the documents were valid where they were dumped.
+ */
+async function insertDocuments(db: Db, collection: string, file: string): Promise<number> {
+  let batch: Map<string, unknown>[] = [];
+  let batchBytes = 0;
+  let count = 0;
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const command = { insert: collection, documents: batch, ordered: true, bypassDocumentValidation: true };
+    const result = await runRejecting(db, command, `documents of "${db.databaseName}.${collection}"`);
+    const writeErrors = result.writeErrors as Array<{ index: number; errmsg: string }> | undefined;
+    const firstError = writeErrors?.[0];
+    if (firstError) {
+      throw new MongoLoadRejectedError(
+        `document ${count - batch.length + firstError.index + 1} of "${db.databaseName}.${collection}"`,
+        firstError.errmsg,
+      );
+    }
+    batch = [];
+    batchBytes = 0;
+  };
+  for await (const raw of readBsonFile(file)) {
+    if (batchBytes + raw.length > INSERT_BATCH_BYTES || batch.length >= INSERT_BATCH_DOCUMENTS) await flush();
+    batch.push(readBsonDocument(raw));
+    batchBytes += raw.length;
+    count++;
+  }
+  await flush();
+  return count;
+}
+
+/** Views sorted by name, except that a view on another view of the dump comes after it. */
+export function orderViews(views: readonly CollectionSpec[]): CollectionSpec[] {
+  const byName = new Map(views.map((view) => [view.name, view]));
+  const ordered: CollectionSpec[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (view: CollectionSpec, chain: string[]) => {
+    if (state.get(view.name) === 'done') return;
+    if (state.get(view.name) === 'visiting') {
+      throw new MongoUnsupportedError(`views ${[...chain, view.name].join(' -> ')} form a cycle; fix the dump`);
+    }
+    state.set(view.name, 'visiting');
+    const source = stringField(view.options, 'viewOn');
+    const dependency = source === undefined ? undefined : byName.get(source);
+    if (dependency) visit(dependency, [...chain, view.name]);
+    state.set(view.name, 'done');
+    ordered.push(view);
+  };
+  for (const view of [...views].sort((a, b) => compareNames(a.name, b.name))) visit(view, []);
+  return ordered;
+}

@@ -1,0 +1,57 @@
+// Connection strings may list several hosts (`a:1,b:2`), which WHATWG URL cannot parse, so we split the
+// authority by hand; the driver itself validates the string when we connect.
+const URL_PATTERN = /^(mongodb(?:\+srv)?:\/\/)(?:([^@/?]*)@)?([^/?]*)(.*)$/s;
+
+/** The URL with the password replaced by `***`, safe to print and to store. */
+export function maskMongoUrl(url: string): string {
+  const match = URL_PATTERN.exec(url);
+  if (!match) return url.replace(/\/\/[^@/?]*@/, '//***@');
+  const [, scheme, userInfo, hosts, rest] = match;
+  if (userInfo === undefined) return url;
+  const colon = userInfo.indexOf(':');
+  const maskedUserInfo = colon < 0 ? userInfo : `${userInfo.slice(0, colon)}:***`;
+  return `${scheme}${maskedUserInfo}@${hosts}${rest}`;
+}
+
+/** `host:port[,host:port]` of the URL, with the default port filled in, for error messages. */
+export function mongoHosts(url: string): string {
+  const match = URL_PATTERN.exec(url);
+  if (!match) return '(unparsable URL)';
+  const [, scheme, , hosts = ''] = match;
+  if (scheme === 'mongodb+srv://') return hosts;
+  return hosts
+    .split(',')
+    .map((host) => (/:\d+$/.test(host) ? host : `${host}:27017`))
+    .join(',');
+}
+
+/** The user name in the URL (decoded), or '' when the URL carries no credentials. */
+export function mongoUser(url: string): string {
+  const match = URL_PATTERN.exec(url);
+  const userInfo = match?.[2];
+  if (!userInfo) return '';
+  const colon = userInfo.indexOf(':');
+  const user = colon < 0 ? userInfo : userInfo.slice(0, colon);
+  try {
+    return decodeURIComponent(user);
+  } catch {
+    return user;
+  }
+}
+
+/** Replace every occurrence of the URL's password in a message (driver errors may echo the URL). */
+export function maskSecretsIn(message: string, url: string): string {
+  const userInfo = URL_PATTERN.exec(url)?.[2];
+  const colon = userInfo?.indexOf(':') ?? -1;
+  if (!userInfo || colon < 0) return message;
+  const password = userInfo.slice(colon + 1);
+  if (password === '') return message;
+  let masked = message.split(password).join('***');
+  try {
+    const decoded = decodeURIComponent(password);
+    if (decoded !== '') masked = masked.split(decoded).join('***');
+  } catch {
+    // not percent-encoded: the raw form was already masked
+  }
+  return masked;
+}
