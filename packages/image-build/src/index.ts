@@ -1,0 +1,47 @@
+// Public API of @org/image-build: pure planning functions for `docker buildx bake` builds of several
+// flavours of one Dockerfile, the cache-mount transfer, the cache lint and the build report.
+export { DockerfileError, ImageBuildError, InputError, ProgressStreamError, RegistryAuthError, RegistryUnavailableError } from './internal/errors.js';
+
+export { DEFAULT_TARGETS, parseKeyValueList, parseTargets, resolveFlavours } from './internal/targets.js';
+export type { Flavour } from './internal/targets.js';
+
+export { branchOf, computeTags, defaultPush, flavourTags, isPullRequest, ociLabels, sanitizeTag, sourceDateEpoch } from './internal/git-tags.js';
+export type { GitContext, TagPlan } from './internal/git-tags.js';
+
+export { CACHE_MODES, cacheScopes, parseCacheMode, planCache, registryCacheRef, swapLocalCache } from './internal/cache-scopes.js';
+export type { CacheMode, CachePlan, CachePlanOptions } from './internal/cache-scopes.js';
+
+export { bakeDefinition, getBakeArgs, parseBuildArgs, parsePlatforms } from './internal/bake.js';
+export type { BakeDefinition, BakeOptions, BakeRun, BakeTarget, OutputMode } from './internal/bake.js';
+
+export { parseMirrors, writeSecretFiles } from './internal/mirrors.js';
+export type { BuildSecretFile, MirrorSettings } from './internal/mirrors.js';
+
+export { parseDockerfile, stageClosure } from './internal/dockerfile-model.js';
+export type { DockerfileModel, Stage, Step } from './internal/dockerfile-model.js';
+
+export { cacheMountKey, cacheMountKeyFor, findCacheMounts, findCopiedLockfiles } from './internal/cache-mounts.js';
+export type { CacheMount, CacheMountKey } from './internal/cache-mounts.js';
+export {
+  extractArgs,
+  extractDockerfile,
+  hashDirectory,
+  injectArgs,
+  injectDockerfile,
+  mountDirName,
+  shouldSaveCacheMounts,
+  transferableMounts,
+} from './internal/cache-mount-transfer.js';
+
+export { lintDockerfile, parseLintLevel, readContextFacts } from './internal/lint.js';
+export type { ContextFacts, LintFinding, LintLevel, LintRule } from './internal/lint.js';
+
+export { parseRawJson, RawJsonReader } from './internal/rawjson.js';
+export type { SolveStatus } from './internal/rawjson.js';
+export { buildReport } from './internal/report.js';
+export type { BuildReport, FlavourReport, MissCause, ReportOptions, StepReport } from './internal/report.js';
+export { buildOutputs, describeCause, reportMarkdown } from './internal/summary.js';
+export type { BakeMetadata } from './internal/summary.js';
+
+export { classifyRegistryError, loginArgs, redact, withRegistryRetry } from './internal/retry.js';
+export type { RetryOptions } from './internal/retry.js';

@@ -1,0 +1,151 @@
+import { InputError } from './errors.js';
+import { flavourTags, ociLabels, sourceDateEpoch } from './git-tags.js';
+import type { GitContext, TagPlan } from './git-tags.js';
+import type { CachePlan } from './cache-scopes.js';
+import type { Flavour } from './targets.js';
+
+/** One target of a bake JSON file, with the field names buildx 0.13 reads. */
+export interface BakeTarget {
+  context: string;
+  dockerfile: string;
+  target: string;
+  tags: string[];
+  labels: Record<string, string>;
+  args: Record<string, string>;
+  secret?: string[];
+  platforms?: string[];
+  'cache-from'?: string[];
+  'cache-to'?: string[];
+  output: string[];
+  attest: string[];
+}
+
+export interface BakeDefinition {
+  group: { default: { targets: string[] } };
+  target: Record<string, BakeTarget>;
+}
+
+export type OutputMode = 'push' | 'load' | 'cacheonly';
+
+export interface BakeOptions {
+  context: string;
+  dockerfile: string;
+  flavours: Flavour[];
+  tags: TagPlan[];
+  git: GitContext;
+  /** The `build-args` input, parsed (see parseBuildArgs). */
+  buildArgs?: Record<string, string>;
+  /** Predefined proxy ARGs from `mirrors`: not part of the cache key. */
+  proxyArgs?: Record<string, string>;
+  /** Bake `secret` entries: `id=<id>,src=<file>` or `id=<id>,env=<VAR>`. */
+  secrets?: string[];
+  platforms?: string[];
+  cache: Record<string, CachePlan>;
+  output: OutputMode;
+  /** The `provenance` input: `false`, `true`, `mode=min` or `mode=max`. */
+  provenance?: string;
+}
+
+/** Parses `build-args`: one `KEY=value` per line (values may hold commas and `=`). */
+export function parseBuildArgs(value: string): Record<string, string> {
+  const args: Record<string, string> = {};
+  for (const raw of value.split('\n')) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const eq = line.indexOf('=');
+    const key = eq > 0 ? line.slice(0, eq).trim() : '';
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
+      throw new InputError('build-args', `\`${line}\` is not KEY=value`, 'Write one `KEY=value` per line.');
+    }
+    if (key === 'SOURCE_DATE_EPOCH') {
+      throw new InputError('build-args', 'SOURCE_DATE_EPOCH is set from the commit time', 'Remove it: the commit time keeps digests reproducible.');
+    }
+    args[key] = line.slice(eq + 1);
+  }
+  return args;
+}
+
+/** Parses `platforms` (`linux/amd64,linux/arm64`). */
+export function parsePlatforms(value: string): string[] {
+  const platforms = value.split(/[,\n]/).map((p) => p.trim()).filter(Boolean);
+  for (const p of platforms) {
+    if (!/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/.test(p)) {
+      throw new InputError('platforms', `\`${p}\` is not a platform`, 'Write os/arch[/variant], e.g. `linux/amd64,linux/arm64`.');
+    }
+  }
+  return platforms;
+}
+
+function attestations(provenance: string | undefined): string[] {
+  const value = (provenance ?? 'false').trim();
+  // Provenance records build times, so it changes the index digest of an unchanged commit: off by default.
+  if (value === 'false' || value === '') return ['type=provenance,disabled=true'];
+  if (value === 'true') return ['type=provenance,mode=min'];
+  if (/^mode=(min|max)$/.test(value)) return [`type=provenance,${value}`];
+  throw new InputError('provenance', `\`${provenance}\` is not understood`, 'Use false, true, mode=min or mode=max.');
+}
+
+function outputOf(mode: OutputMode, platforms: string[]): string[] {
+  if (mode === 'push') return ['type=image,push=true'];
+  // The classic image store cannot hold a multi-platform image: build it into the cache only.
+  if (mode === 'load' && platforms.length <= 1) return ['type=docker'];
+  return ['type=cacheonly'];
+}
+
+/**
+ * One bake file for every flavour: one `docker buildx bake` solves all targets together, so the
+ * stages they share are built once. Each flavour has its own tags, labels and cache scopes.
+ */
+export function bakeDefinition(o: BakeOptions): BakeDefinition {
+  const platforms = o.platforms ?? [];
+  const attest = attestations(o.provenance);
+  const target: Record<string, BakeTarget> = {};
+  for (const flavour of o.flavours) {
+    const cache = o.cache[flavour.name];
+    const entry: BakeTarget = {
+      context: o.context,
+      dockerfile: o.dockerfile,
+      target: flavour.stage,
+      tags: flavourTags(flavour, o.tags, o.output === 'push' ? 'pushable' : 'all'),
+      labels: ociLabels(o.git, flavour),
+      args: { ...o.buildArgs, ...o.proxyArgs, SOURCE_DATE_EPOCH: sourceDateEpoch(o.git) },
+      output: outputOf(o.output, platforms),
+      attest,
+    };
+    if (o.secrets?.length) entry.secret = [...o.secrets];
+    if (platforms.length) entry.platforms = [...platforms];
+    if (cache?.from.length) entry['cache-from'] = [...cache.from];
+    if (cache?.to.length) entry['cache-to'] = [...cache.to];
+    target[flavour.name] = entry;
+  }
+  return { group: { default: { targets: o.flavours.map((f) => f.name) } }, target };
+}
+
+export interface BakeRun {
+  bakeFile: string;
+  metadataFile: string;
+  builder?: string;
+  /** Targets to build; default: the `default` group (every flavour). */
+  targets?: string[];
+  /** Re-check base images (`--pull`), e.g. on scheduled rebuilds. */
+  pull?: boolean;
+}
+
+/**
+ * `docker` argv for the build. `--progress=rawjson` (buildx >= 0.12) streams BuildKit's
+ * SolveStatus objects on stderr for the report; the metadata file carries each target's digest.
+ */
+export function getBakeArgs(run: BakeRun): string[] {
+  return [
+    'buildx',
+    'bake',
+    ...(run.builder ? ['--builder', run.builder] : []),
+    '--file',
+    run.bakeFile,
+    '--progress=rawjson',
+    '--metadata-file',
+    run.metadataFile,
+    ...(run.pull ? ['--pull'] : []),
+    ...(run.targets ?? []),
+  ];
+}

@@ -1,0 +1,138 @@
+import { rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { InputError } from './errors.js';
+import { branchOf, isPullRequest, sanitizeTag } from './git-tags.js';
+import type { GitContext } from './git-tags.js';
+import type { Flavour } from './targets.js';
+
+export const CACHE_MODES = ['auto', 'registry', 'gha', 'local', 'inline', 'none'] as const;
+export type CacheMode = (typeof CACHE_MODES)[number];
+
+export function parseCacheMode(value: string): CacheMode {
+  const mode = (value.trim() || 'auto') as CacheMode;
+  if (!CACHE_MODES.includes(mode)) {
+    throw new InputError('cache', `\`${value}\` is not a cache backend`, `Use one of ${CACHE_MODES.join(', ')}.`);
+  }
+  return mode;
+}
+
+/**
+ * The scopes this build reads, in order, and the one it writes. A branch build writes its branch;
+ * a pull request writes `pr-<n>` and falls back to its base branch, then the default branch.
+ */
+export function cacheScopes(git: GitContext): { own: string; read: string[] } {
+  const own = isPullRequest(git) ? `pr-${git.prNumber}` : sanitizeTag(branchOf(git) ?? '') || sanitizeTag(git.defaultBranch);
+  const chain = [own];
+  if (isPullRequest(git) && git.prBaseRef) chain.push(sanitizeTag(git.prBaseRef));
+  chain.push(sanitizeTag(git.defaultBranch));
+  return { own, read: [...new Set(chain.filter(Boolean))] };
+}
+
+export interface CachePlanOptions {
+  mode: CacheMode;
+  flavour: Flavour;
+  /** The `image` input (without the flavour suffix): registry caches live in `<image>-cache`. */
+  image: string;
+  git: GitContext;
+  push: boolean;
+  /** GitHub's cache service is reachable (ACTIONS_CACHE_URL and ACTIONS_RUNTIME_TOKEN are set). */
+  ghaAvailable: boolean;
+  /** Root of the local cache directories (`type=local`), required when the plan may use them. */
+  localDir?: string;
+}
+
+export interface CachePlan {
+  /** The backends actually used after resolving `auto`. */
+  backends: Array<Exclude<CacheMode, 'auto'>>;
+  from: string[];
+  to: string[];
+  /** Local export goes to `next` and replaces `current` after the build (see `swapLocalCache`). */
+  localSwap?: { next: string; current: string };
+}
+
+const REGISTRY_TO = 'mode=max,image-manifest=true,oci-mediatypes=true,ignore-error=true';
+
+/** `<image>-cache:<flavour>-<scope>`, kept within Docker's 128-character tag limit. */
+export function registryCacheRef(image: string, flavour: string, scope: string): string {
+  return `${image}-cache:${sanitizeTag(`${flavour}-${scope}`)}`;
+}
+
+function registryPart(o: CachePlanOptions, write: boolean): Pick<CachePlan, 'from' | 'to'> {
+  const { own, read } = cacheScopes(o.git);
+  return {
+    from: read.map((scope) => `type=registry,ref=${registryCacheRef(o.image, o.flavour.name, scope)}`),
+    to: write ? [`type=registry,ref=${registryCacheRef(o.image, o.flavour.name, own)},${REGISTRY_TO}`] : [],
+  };
+}
+
+function ghaPart(o: CachePlanOptions): Pick<CachePlan, 'from' | 'to'> {
+  const { own, read } = cacheScopes(o.git);
+  const scope = (s: string) => sanitizeTag(`${o.flavour.name}-${s}`);
+  return {
+    from: read.map((s) => `type=gha,scope=${scope(s)}`),
+    to: [`type=gha,scope=${scope(own)},mode=max,ignore-error=true`],
+  };
+}
+
+function localPart(o: CachePlanOptions): CachePlan {
+  if (!o.localDir) {
+    throw new InputError('cache', 'the local cache needs a directory', 'Pass `cache-dir` (e.g. `${{ runner.temp }}/buildx-cache`).');
+  }
+  const { own, read } = cacheScopes(o.git);
+  const dir = (s: string) => path.join(o.localDir as string, sanitizeTag(`${o.flavour.name}-${s}`));
+  const current = dir(own);
+  const next = `${current}-new`;
+  return {
+    backends: ['local'],
+    from: read.map((s) => `type=local,src=${dir(s)}`),
+    // A local export never deletes old blobs; exporting into a fresh dir and swapping keeps it bounded.
+    to: [`type=local,dest=${next},mode=max,ignore-error=true`],
+    localSwap: { next, current },
+  };
+}
+
+function inlinePart(o: CachePlanOptions): CachePlan {
+  const { read } = cacheScopes(o.git);
+  // Inline cache travels inside the pushed image (mode=min only): read the branch tags we push.
+  return {
+    backends: ['inline'],
+    from: read.map((s) => `type=registry,ref=${o.flavour.image}:${s}`),
+    to: o.push ? ['type=inline'] : [],
+  };
+}
+
+/**
+ * The cache import/export of one flavour. `auto`: a pushing build uses the registry (read chain,
+ * write own scope). A build that does not push (pull requests) still reads the registry chain so it
+ * starts warm, and writes its own scope to GitHub's cache when reachable, else to a local directory.
+ */
+export function planCache(o: CachePlanOptions): CachePlan {
+  switch (o.mode) {
+    case 'none':
+      return { backends: [], from: [], to: [] };
+    case 'registry':
+      return { backends: ['registry'], ...registryPart(o, true) };
+    case 'gha':
+      return { backends: ['gha'], ...ghaPart(o) };
+    case 'local':
+      return localPart(o);
+    case 'inline':
+      return inlinePart(o);
+    case 'auto': {
+      if (o.push) return { backends: ['registry'], ...registryPart(o, true) };
+      const registry = registryPart(o, false);
+      const own = o.ghaAvailable ? { backends: ['gha'] as CachePlan['backends'], ...ghaPart(o) } : localPart(o);
+      // Own scope first (it may not exist yet), then the registry's base and default branch scopes.
+      return { ...own, backends: [...own.backends, 'registry'], from: [...own.from.slice(0, 1), ...registry.from.slice(1)], to: own.to };
+    }
+  }
+}
+
+/** After a successful build: replace the local cache dir with the fresh export (no-op when absent). */
+export async function swapLocalCache(swap: { next: string; current: string }): Promise<boolean> {
+  const exported = await stat(swap.next).catch(() => undefined);
+  if (!exported?.isDirectory()) return false;
+  await rm(swap.current, { recursive: true, force: true });
+  await rename(swap.next, swap.current);
+  return true;
+}

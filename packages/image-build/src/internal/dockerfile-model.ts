@@ -1,0 +1,163 @@
+import { DockerfileParser } from 'dockerfile-ast';
+import type { Arg, Copy, From, Instruction } from 'dockerfile-ast';
+import { DockerfileError } from './errors.js';
+
+/** One `--flag=value` of an instruction; `options` splits `type=cache,target=/x` style values. */
+export interface StepFlag {
+  name: string;
+  value: string;
+  options: Record<string, string>;
+}
+
+/** One instruction, with 1-based line numbers as an editor and GitHub annotations count them. */
+export interface Step {
+  keyword: string;
+  line: number;
+  endLine: number;
+  /** The arguments after the flags, as written (line continuations joined). */
+  text: string;
+  /** Arguments after the flags, split as the shell form would be (JSON form: the JSON strings). */
+  args: string[];
+  flags: StepFlag[];
+  /** ARG only: the declared names with their defaults. */
+  argNames?: Array<{ name: string; value: string | null }>;
+}
+
+export interface Stage {
+  index: number;
+  /** The `AS` name, or `stage-<index>` for unnamed stages (as BuildKit's progress names them). */
+  name: string;
+  /** The FROM line's image, or the stage it builds on. */
+  from: { line: number; image: string; stage?: string; tag?: string; digest?: string };
+  steps: Step[];
+}
+
+export interface DockerfileModel {
+  /** Path as given, for findings and annotations. */
+  file: string;
+  globalArgs: Step[];
+  stages: Stage[];
+}
+
+function lineOf(instruction: Instruction): { line: number; endLine: number } {
+  const range = instruction.getRange();
+  return { line: range.start.line + 1, endLine: range.end.line + 1 };
+}
+
+function flagsOf(instruction: Instruction): StepFlag[] {
+  const withFlags = instruction as Instruction & { getFlags?: () => ReturnType<Copy['getFlags']> };
+  if (typeof withFlags.getFlags !== 'function') return [];
+  return withFlags.getFlags().map((flag) => ({
+    name: flag.getName(),
+    value: flag.getValue() ?? '',
+    options: Object.fromEntries(flag.getOptions().map((o) => [o.getName(), o.getValue() ?? ''])),
+  }));
+}
+
+function argsOf(instruction: Instruction): string[] {
+  const json = instruction as Instruction & { getJSONStrings?: () => ReturnType<Copy['getJSONStrings']> };
+  const strings = typeof json.getJSONStrings === 'function' ? json.getJSONStrings() : [];
+  if (strings.length > 0) return strings.map((s) => s.getJSONValue());
+  return instruction.getArguments().map((a) => a.getValue());
+}
+
+function stepOf(instruction: Instruction): Step {
+  const step: Step = {
+    keyword: instruction.getKeyword().toUpperCase(),
+    ...lineOf(instruction),
+    text: (instruction.getArgumentsContent() ?? '').replace(/\s+/g, ' ').trim(),
+    args: argsOf(instruction),
+    flags: flagsOf(instruction),
+  };
+  if (step.keyword === 'ARG') {
+    step.argNames = (instruction as Arg).getProperties().map((p) => ({ name: p.getName(), value: p.getValue() }));
+  }
+  return step;
+}
+
+/** Parses a Dockerfile into its stages with dockerfile-ast. */
+export function parseDockerfile(content: string, file = 'Dockerfile'): DockerfileModel {
+  const parsed = DockerfileParser.parse(content);
+  const model: DockerfileModel = { file, globalArgs: [], stages: [] };
+  const names = new Set<string>();
+  for (const instruction of parsed.getInstructions()) {
+    const keyword = instruction.getKeyword().toUpperCase();
+    if (keyword === 'FROM') {
+      const from = instruction as From;
+      const index = model.stages.length;
+      const name = from.getBuildStage() ?? `stage-${index}`;
+      const image = from.getImage() ?? '';
+      const base = image.toLowerCase();
+      model.stages.push({
+        index,
+        name,
+        from: {
+          line: lineOf(instruction).line,
+          image,
+          ...(names.has(base) ? { stage: base } : {}),
+          ...(from.getImageTag() ? { tag: from.getImageTag() as string } : {}),
+          ...(from.getImageDigest() ? { digest: from.getImageDigest() as string } : {}),
+        },
+        steps: [],
+      });
+      names.add(name.toLowerCase());
+      continue;
+    }
+    const step = stepOf(instruction);
+    const stage = model.stages.at(-1);
+    if (stage) stage.steps.push(step);
+    else if (keyword === 'ARG') model.globalArgs.push(step);
+  }
+  if (model.stages.length === 0) throw new DockerfileError(`${file} has no FROM instruction.`);
+  return model;
+}
+
+export function flag(step: Step, name: string): StepFlag | undefined {
+  return step.flags.find((f) => f.name === name);
+}
+
+/** COPY/ADD sources from the build context (none for `--from` copies and heredocs). */
+export function contextSources(step: Step): string[] {
+  if ((step.keyword !== 'COPY' && step.keyword !== 'ADD') || flag(step, 'from')) return [];
+  if (step.args.some((a) => a.startsWith('<<'))) return [];
+  return step.args.slice(0, -1);
+}
+
+export function findStage(model: DockerfileModel, name: string): Stage | undefined {
+  const wanted = name.toLowerCase();
+  return model.stages.find((s) => s.name.toLowerCase() === wanted);
+}
+
+/** The stages another stage needs: its FROM chain, `COPY --from` and `RUN --mount=from=` sources. */
+export function stageDependencies(model: DockerfileModel, stage: Stage): Stage[] {
+  const refs = new Set<string>();
+  if (stage.from.stage) refs.add(stage.from.stage);
+  for (const step of stage.steps) {
+    const from = flag(step, 'from')?.value;
+    if (from) refs.add(from.toLowerCase());
+    for (const mount of step.flags.filter((f) => f.name === 'mount')) {
+      if (mount.options.from) refs.add(mount.options.from.toLowerCase());
+    }
+  }
+  return [...refs].flatMap((ref) => {
+    const found = findStage(model, ref) ?? (/^\d+$/.test(ref) ? model.stages[Number(ref)] : undefined);
+    return found ? [found] : [];
+  });
+}
+
+/** Every stage a target stage builds, the target included, in Dockerfile order. */
+export function stageClosure(model: DockerfileModel, target: string): Stage[] {
+  const root = findStage(model, target);
+  if (!root) {
+    const known = model.stages.map((s) => s.name).join(', ');
+    throw new DockerfileError(`${model.file} has no stage \`${target}\` (stages: ${known}); fix the \`targets\` input.`);
+  }
+  const seen = new Map<number, Stage>();
+  const visit = (stage: Stage) => {
+    if (seen.has(stage.index)) return;
+    seen.set(stage.index, stage);
+    for (const dep of stageDependencies(model, stage)) visit(dep);
+  };
+  visit(root);
+  return [...seen.values()].sort((a, b) => a.index - b.index);
+}

@@ -1,0 +1,66 @@
+/**
+ * Every error this package throws says whether it must fail the build (`fatal`) or may be reported
+ * as a warning, so the action can decide in one place without string matching.
+ */
+export abstract class ImageBuildError extends Error {
+  abstract readonly fatal: boolean;
+}
+
+/** A value of an action input is unusable: names the input and what to write instead. Fatal. */
+export class InputError extends ImageBuildError {
+  readonly fatal = true;
+  constructor(
+    readonly input: string,
+    problem: string,
+    fix: string,
+  ) {
+    super(`Input \`${input}\`: ${problem}. ${fix}`);
+    this.name = 'InputError';
+  }
+}
+
+/** The Dockerfile cannot be used (unreadable, no such stage). Fatal. */
+export class DockerfileError extends ImageBuildError {
+  readonly fatal = true;
+  constructor(message: string) {
+    super(message);
+    this.name = 'DockerfileError';
+  }
+}
+
+/** The registry refused the credentials (401/403). Fatal; the message never contains the password. */
+export class RegistryAuthError extends ImageBuildError {
+  readonly fatal = true;
+  constructor(
+    readonly registry: string,
+    readonly status: number | undefined,
+  ) {
+    super(
+      `Registry ${registry} refused the credentials${status ? ` (HTTP ${status})` : ''}: ` +
+        'check the `username` and `password` inputs and that the token may push to this repository.',
+    );
+    this.name = 'RegistryAuthError';
+  }
+}
+
+/** A registry operation still failed after every retry. Fatal for pushes; the cause is kept. */
+export class RegistryUnavailableError extends ImageBuildError {
+  readonly fatal = true;
+  constructor(
+    readonly operation: string,
+    readonly attempts: number,
+    readonly lastError: string,
+  ) {
+    super(`${operation} failed after ${attempts} attempts: ${lastError}`);
+    this.name = 'RegistryUnavailableError';
+  }
+}
+
+/** The progress stream could not be read completely; the report is partial. A warning, never fatal. */
+export class ProgressStreamError extends ImageBuildError {
+  readonly fatal = false;
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProgressStreamError';
+  }
+}

@@ -1,0 +1,136 @@
+import { describe, expect, test } from 'vitest';
+import { bakeDefinition, computeTags, getBakeArgs, parseBuildArgs, parsePlatforms, planCache, resolveFlavours } from '../src/index.js';
+import type { BakeOptions, GitContext } from '../src/index.js';
+
+const git: GitContext = {
+  eventName: 'push',
+  ref: 'refs/heads/master',
+  sha: 'b'.repeat(40),
+  defaultBranch: 'master',
+  commitTime: '2024-05-01T10:00:00Z',
+  repoUrl: 'https://github.com/org/app',
+};
+const flavours = resolveFlavours({ targets: 'devstack=dev,production=production', image: 'reg.local/app' });
+const cache = Object.fromEntries(
+  flavours.map((f) => [f.name, planCache({ mode: 'registry', flavour: f, image: 'reg.local/app', git, push: true, ghaAvailable: false })]),
+);
+const options = (over: Partial<BakeOptions> = {}): BakeOptions => ({
+  context: '.',
+  dockerfile: 'Dockerfile',
+  flavours,
+  tags: computeTags(git),
+  git,
+  cache,
+  output: 'push',
+  ...over,
+});
+
+describe('bakeDefinition', () => {
+  test('one target per flavour in one default group, so shared stages are solved once', () => {
+    const def = bakeDefinition(options());
+    expect(def.group.default.targets).toEqual(['devstack', 'production']);
+    expect(def.target.devstack).toEqual({
+      context: '.',
+      dockerfile: 'Dockerfile',
+      target: 'dev',
+      tags: ['reg.local/app-dev:sha-bbbbbbb', 'reg.local/app-dev:master', 'reg.local/app-dev:latest'],
+      labels: {
+        'org.opencontainers.image.created': '2024-05-01T10:00:00Z',
+        'org.opencontainers.image.revision': 'b'.repeat(40),
+        'org.opencontainers.image.source': 'https://github.com/org/app',
+        'org.opencontainers.image.title': 'app-dev',
+        'org.opencontainers.image.version': 'master',
+      },
+      args: { SOURCE_DATE_EPOCH: '1714557600' },
+      'cache-from': ['type=registry,ref=reg.local/app-cache:devstack-master'],
+      'cache-to': ['type=registry,ref=reg.local/app-cache:devstack-master,mode=max,image-manifest=true,oci-mediatypes=true,ignore-error=true'],
+      output: ['type=image,push=true'],
+      attest: ['type=provenance,disabled=true'],
+    });
+    expect(def.target.production?.target).toBe('production');
+    expect(def.target.production?.['cache-to']?.[0]).toContain('app-cache:production-master');
+  });
+
+  test('build args, proxy args, secrets and platforms reach every target; SOURCE_DATE_EPOCH always wins', () => {
+    const def = bakeDefinition(
+      options({
+        buildArgs: { PYTHON: '3.12' },
+        proxyArgs: { HTTP_PROXY: 'http://p:3128' },
+        secrets: ['id=pip.conf,src=/tmp/s/pip.conf'],
+        platforms: ['linux/amd64', 'linux/arm64'],
+      }),
+    );
+    for (const target of Object.values(def.target)) {
+      expect(target.args).toEqual({ PYTHON: '3.12', HTTP_PROXY: 'http://p:3128', SOURCE_DATE_EPOCH: '1714557600' });
+      expect(target.secret).toEqual(['id=pip.conf,src=/tmp/s/pip.conf']);
+      expect(target.platforms).toEqual(['linux/amd64', 'linux/arm64']);
+    }
+  });
+
+  test.each<[BakeOptions['output'], string[], string[]]>([
+    ['push', [], ['type=image,push=true']],
+    ['load', [], ['type=docker']],
+    ['load', ['linux/amd64', 'linux/arm64'], ['type=cacheonly']],
+    ['cacheonly', [], ['type=cacheonly']],
+  ])('output %s on %j', (output, platforms, expected) => {
+    expect(bakeDefinition(options({ output, platforms })).target.devstack?.output).toEqual(expected);
+  });
+
+  test('a pull request loads pr-<n> locally and never lists it for a push', () => {
+    const prGit = { ...git, eventName: 'pull_request', ref: 'refs/pull/5/merge', prNumber: 5 };
+    const tags = computeTags(prGit);
+    expect(bakeDefinition(options({ git: prGit, tags, output: 'load' })).target.devstack?.tags).toEqual([
+      'reg.local/app-dev:sha-bbbbbbb',
+      'reg.local/app-dev:pr-5',
+    ]);
+    expect(bakeDefinition(options({ git: prGit, tags, output: 'push' })).target.devstack?.tags).toEqual([]);
+  });
+
+  test.each([
+    [undefined, ['type=provenance,disabled=true']],
+    ['false', ['type=provenance,disabled=true']],
+    ['true', ['type=provenance,mode=min']],
+    ['mode=max', ['type=provenance,mode=max']],
+  ])('provenance %j', (provenance, attest) => {
+    expect(bakeDefinition(options({ provenance })).target.production?.attest).toEqual(attest);
+  });
+
+  test('an unknown provenance value names the input', () => {
+    expect(() => bakeDefinition(options({ provenance: 'yes' }))).toThrow(/Input `provenance`/);
+  });
+});
+
+describe('getBakeArgs', () => {
+  test.each([
+    [
+      { bakeFile: '/t/bake.json', metadataFile: '/t/meta.json' },
+      ['buildx', 'bake', '--file', '/t/bake.json', '--progress=rawjson', '--metadata-file', '/t/meta.json'],
+    ],
+    [
+      { bakeFile: 'b.json', metadataFile: 'm.json', builder: 'ci', pull: true, targets: ['devstack'] },
+      ['buildx', 'bake', '--builder', 'ci', '--file', 'b.json', '--progress=rawjson', '--metadata-file', 'm.json', '--pull', 'devstack'],
+    ],
+  ])('%j', (run, argv) => {
+    expect(getBakeArgs(run)).toEqual(argv);
+  });
+});
+
+describe('input parsing', () => {
+  test.each([
+    ['A=1\nB=x,y=z\n\n# comment\nC=', { A: '1', B: 'x,y=z', C: '' }],
+    ['', {}],
+  ])('parseBuildArgs %j', (input, expected) => {
+    expect(parseBuildArgs(input)).toEqual(expected);
+  });
+  test.each([
+    ['NOVALUE', /Input `build-args`: `NOVALUE` is not KEY=value/],
+    ['1A=x', /Input `build-args`/],
+    ['SOURCE_DATE_EPOCH=1', /SOURCE_DATE_EPOCH is set from the commit time/],
+  ])('parseBuildArgs rejects %j', (input, message) => {
+    expect(() => parseBuildArgs(input)).toThrow(message);
+  });
+  test('parsePlatforms', () => {
+    expect(parsePlatforms('linux/amd64, linux/arm64/v8\n')).toEqual(['linux/amd64', 'linux/arm64/v8']);
+    expect(() => parsePlatforms('amd64')).toThrow(/Input `platforms`: `amd64` is not a platform/);
+  });
+});

@@ -1,0 +1,90 @@
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { cp, mkdir, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, expect, test } from 'vitest';
+import { describeWithServices } from '../../../test/support/services.js';
+import {
+  extractArgs,
+  extractDockerfile,
+  findCacheMounts,
+  hashDirectory,
+  injectArgs,
+  injectDockerfile,
+  mountDirName,
+  parseDockerfile,
+  shouldSaveCacheMounts,
+} from '../src/index.js';
+
+const run = promisify(execFile);
+const HELPER = 'local/image-build-helper:itg';
+
+/** A helper image made from the host's static busybox, so the test needs no registry. */
+async function importHelperImage(): Promise<void> {
+  const root = await mkdtemp(path.join(tmpdir(), 'ib-helper-'));
+  await mkdir(path.join(root, 'bin'));
+  await cp('/bin/busybox', path.join(root, 'bin/busybox'));
+  await symlink('busybox', path.join(root, 'bin/sh'));
+  await new Promise<void>((resolve, reject) => {
+    const tar = spawn('tar', ['-C', root, '-c', '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const docker = spawn('docker', ['import', '-', HELPER], { stdio: ['pipe', 'ignore', 'inherit'] });
+    tar.stdout.pipe(docker.stdin);
+    docker.on('error', reject);
+    docker.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`docker import exited ${code}`))));
+  });
+}
+
+describeWithServices(['docker'], 'cache mount extract/inject against the real engine', () => {
+  beforeAll(importHelperImage);
+
+  test('restored files reach the mount, the build sees them, and new content comes back out', async () => {
+    const work = await mkdtemp(path.join(tmpdir(), 'ib-xfer-'));
+    const cacheId = `ib-itg-${randomBytes(6).toString('hex')}`;
+    // The app's Dockerfile: reads what was restored and adds to the cache, like a package manager would.
+    const appDockerfile = `FROM ${HELPER}
+RUN --network=none --mount=type=cache,id=${cacheId},target=/root/.cache/pip sh -c 'cat /root/.cache/pip/restored.txt > /seen.txt && echo wheel > /root/.cache/pip/new.whl'
+`;
+    const mounts = findCacheMounts(parseDockerfile(appDockerfile));
+    expect(mounts.map((m) => m.id)).toEqual([cacheId]);
+    const dirName = mountDirName(mounts[0]!);
+
+    // 1. "Restore": a directory as @actions/cache would put it back.
+    const restored = path.join(work, 'restored');
+    await mkdir(path.join(restored, dirName), { recursive: true });
+    await writeFile(path.join(restored, dirName, 'restored.txt'), 'from a previous runner\n');
+    const restoredHash = (await hashDirectory(restored)).hash;
+
+    // 2. Inject it into BuildKit's cache mount.
+    await mkdir(path.join(work, 'inject'));
+    await writeFile(path.join(work, 'inject/Dockerfile'), injectDockerfile(mounts, HELPER));
+    await run('docker', injectArgs({ dockerfile: path.join(work, 'inject/Dockerfile'), context: restored, nonce: randomUUID() }));
+
+    // 3. Extracting right away gives back exactly what was restored: nothing to save.
+    const extract = path.join(work, 'extract');
+    await mkdir(extract);
+    await writeFile(path.join(extract, 'Dockerfile'), extractDockerfile(mounts, HELPER));
+    const first = path.join(work, 'out1');
+    await run('docker', extractArgs({ dockerfile: path.join(extract, 'Dockerfile'), context: extract, outputDir: first, nonce: randomUUID() }));
+    const firstHash = await hashDirectory(first);
+    expect(firstHash.hash).toBe(restoredHash);
+    expect(shouldSaveCacheMounts(firstHash, restoredHash)).toBe(false);
+
+    // 4. The app build reads the injected file through the mount and writes a new one.
+    await mkdir(path.join(work, 'app'));
+    await writeFile(path.join(work, 'app/Dockerfile'), appDockerfile);
+    const appOut = path.join(work, 'app-out');
+    // Not --no-cache: that would hand the RUN an empty cache mount. The cache id is new per test run.
+    await run('docker', ['buildx', 'build', '--output', `type=local,dest=${appOut}`, path.join(work, 'app')]);
+    expect(await readFile(path.join(appOut, 'seen.txt'), 'utf8')).toBe('from a previous runner\n');
+
+    // 5. The next extract carries the new content: save.
+    const second = path.join(work, 'out2');
+    await run('docker', extractArgs({ dockerfile: path.join(extract, 'Dockerfile'), context: extract, outputDir: second, nonce: randomUUID() }));
+    expect(await readFile(path.join(second, dirName, 'new.whl'), 'utf8')).toBe('wheel\n');
+    const secondHash = await hashDirectory(second);
+    expect(secondHash.files).toBe(2);
+    expect(shouldSaveCacheMounts(secondHash, restoredHash)).toBe(true);
+  });
+});

@@ -1,0 +1,98 @@
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { cacheMountKey, cacheMountKeyFor, findCacheMounts, findCopiedLockfiles, parseDockerfile } from '../src/index.js';
+
+const DOCKERFILE = `FROM python:3.12-slim AS base
+WORKDIR /app
+COPY requirements.txt requirements-dev.txt ./
+RUN --mount=type=cache,target=/root/.cache/pip \\
+    --mount=type=cache,id=apt,target=/var/cache/apt,sharing=locked \\
+    pip install -r requirements.txt
+FROM node:20 AS assets
+COPY frontend/package.json frontend/pnpm-lock.yaml ./
+RUN --mount=type=cache,id=pnpm,target=/pnpm/store,uid=1000 --mount=type=secret,id=npmrc pnpm install
+FROM base AS dev
+RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements-dev.txt
+COPY . .
+COPY --from=assets /out ./static
+`;
+
+describe('findCacheMounts', () => {
+  test('every cache mount once, with id defaulting to the target and 1-based lines', () => {
+    expect(findCacheMounts(parseDockerfile(DOCKERFILE))).toEqual([
+      { id: '/root/.cache/pip', target: '/root/.cache/pip', sharing: 'shared', stage: 'base', line: 4, options: {} },
+      { id: 'apt', target: '/var/cache/apt', sharing: 'locked', stage: 'base', line: 4, options: {} },
+      { id: 'pnpm', target: '/pnpm/store', sharing: 'shared', stage: 'assets', line: 9, options: { uid: '1000' } },
+    ]);
+  });
+
+  test.each([
+    ['FROM a\nRUN --mount=type=bind,target=/x true', []],
+    ['FROM a\nRUN --mount=type=cache,dst=/go/pkg/mod,sharing=private go mod download', [['/go/pkg/mod', 'private']]],
+    ['FROM a\nRUN --mount=type=cache,destination=/c,id=c true', [['c', 'shared']]],
+  ])('%j', (dockerfile, expected) => {
+    expect(findCacheMounts(parseDockerfile(dockerfile)).map((m) => [m.id, m.sharing])).toEqual(expected);
+  });
+});
+
+describe('findCopiedLockfiles', () => {
+  test('lockfiles named or globbed by COPY sources, never under node_modules or .git', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'ib-lock-'));
+    for (const file of ['requirements.txt', 'requirements-dev.txt', 'frontend/pnpm-lock.yaml', 'frontend/package.json', 'node_modules/x/yarn.lock', 'go.sum', 'src/app.py']) {
+      await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
+      await writeFile(path.join(dir, file), file);
+    }
+    const selective = parseDockerfile(DOCKERFILE.replace('COPY . .\n', ''));
+    expect(await findCopiedLockfiles(selective, dir)).toEqual(['frontend/pnpm-lock.yaml', 'requirements-dev.txt', 'requirements.txt']);
+    // `COPY . .` copies every lockfile of the context.
+    expect(await findCopiedLockfiles(parseDockerfile(DOCKERFILE), dir)).toEqual([
+      'frontend/pnpm-lock.yaml',
+      'go.sum',
+      'requirements-dev.txt',
+      'requirements.txt',
+    ]);
+    expect(await findCopiedLockfiles(parseDockerfile('FROM a\nCOPY requirements*.txt ./\n'), dir)).toEqual(['requirements-dev.txt', 'requirements.txt']);
+    expect(await findCopiedLockfiles(parseDockerfile('FROM a\nCOPY ${REQS} ./\n'), dir)).toEqual([]);
+  });
+});
+
+describe('cacheMountKey', () => {
+  const mounts = findCacheMounts(parseDockerfile(DOCKERFILE));
+  const locks = [{ path: 'requirements.txt', content: 'flask==3.0\n' }];
+  const key = cacheMountKey('cm-linux', mounts, locks);
+
+  test('prefix fallback: same mounts first, then anything', () => {
+    expect(key.key).toMatch(/^cm-linux-[0-9a-f]{16}-[0-9a-f]{16}$/);
+    expect(key.restoreKeys).toEqual([`cm-linux-${key.mountsHash}-`, 'cm-linux-']);
+    expect(key.key.startsWith(key.restoreKeys[0] as string)).toBe(true);
+  });
+
+  test.each([
+    ['a changed lockfile changes only the lockfile part', mounts, [{ path: 'requirements.txt', content: 'flask==3.1\n' }], 'lock'],
+    ['a renamed lockfile changes it too', mounts, [{ path: 'requirements-prod.txt', content: 'flask==3.0\n' }], 'lock'],
+    ['another mount changes the mounts part', mounts.slice(1), locks, 'mounts'],
+  ] as const)('%s', (_, otherMounts, otherLocks, changed) => {
+    const other = cacheMountKey('cm-linux', [...otherMounts], [...otherLocks]);
+    expect(other.lockfilesHash !== key.lockfilesHash).toBe(changed === 'lock');
+    expect(other.mountsHash !== key.mountsHash).toBe(changed === 'mounts');
+  });
+
+  test('order of lockfiles and mounts does not matter', () => {
+    const two = [...locks, { path: 'go.sum', content: 'x' }];
+    expect(cacheMountKey('p', [...mounts].reverse(), [...two].reverse()).key).toBe(cacheMountKey('p', mounts, two).key);
+  });
+
+  test('cacheMountKeyFor reads the copied lockfiles from the context', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'ib-key-'));
+    await writeFile(path.join(dir, 'requirements.txt'), 'flask==3.0\n');
+    const model = parseDockerfile('FROM a\nCOPY requirements.txt ./\nRUN --mount=type=cache,target=/root/.cache/pip pip install\n');
+    const first = await cacheMountKeyFor('p', model, dir);
+    expect(first.lockfiles).toEqual(['requirements.txt']);
+    await writeFile(path.join(dir, 'requirements.txt'), 'flask==3.1\n');
+    const second = await cacheMountKeyFor('p', model, dir);
+    expect(second.key).not.toBe(first.key);
+    expect(second.restoreKeys).toEqual(first.restoreKeys);
+  });
+});

@@ -1,0 +1,133 @@
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { cacheScopes, parseCacheMode, planCache, registryCacheRef, swapLocalCache } from '../src/index.js';
+import type { CachePlanOptions, GitContext } from '../src/index.js';
+
+const push: GitContext = {
+  eventName: 'push',
+  ref: 'refs/heads/feature/x',
+  sha: 'a'.repeat(40),
+  defaultBranch: 'master',
+  commitTime: '2024-01-01T00:00:00Z',
+  repoUrl: 'https://github.com/org/app',
+};
+const pr: GitContext = { ...push, eventName: 'pull_request', ref: 'refs/pull/7/merge', prNumber: 7, prBaseRef: 'release/1' };
+const flavour = { name: 'devstack', stage: 'dev', image: 'reg.local/app-dev' };
+const opts = (over: Partial<CachePlanOptions>): CachePlanOptions => ({
+  mode: 'registry',
+  flavour,
+  image: 'reg.local/app',
+  git: push,
+  push: true,
+  ghaAvailable: false,
+  localDir: '/cache',
+  ...over,
+});
+const REG_TO = 'mode=max,image-manifest=true,oci-mediatypes=true,ignore-error=true';
+
+test.each<[string, GitContext, { own: string; read: string[] }]>([
+  ['branch push', push, { own: 'feature-x', read: ['feature-x', 'master'] }],
+  ['default branch', { ...push, ref: 'refs/heads/master' }, { own: 'master', read: ['master'] }],
+  ['pull request', pr, { own: 'pr-7', read: ['pr-7', 'release-1', 'master'] }],
+  ['tag push writes the default scope', { ...push, ref: 'refs/tags/v1.0.0' }, { own: 'master', read: ['master'] }],
+])('cacheScopes: %s', (_, git, expected) => {
+  expect(cacheScopes(git)).toEqual(expected);
+});
+
+describe('planCache', () => {
+  test.each<[string, Partial<CachePlanOptions>, { backends: string[]; from: string[]; to: string[] }]>([
+    [
+      'registry on a branch',
+      {},
+      {
+        backends: ['registry'],
+        from: ['type=registry,ref=reg.local/app-cache:devstack-feature-x', 'type=registry,ref=reg.local/app-cache:devstack-master'],
+        to: [`type=registry,ref=reg.local/app-cache:devstack-feature-x,${REG_TO}`],
+      },
+    ],
+    [
+      'gha on a pull request',
+      { mode: 'gha', git: pr },
+      {
+        backends: ['gha'],
+        from: ['type=gha,scope=devstack-pr-7', 'type=gha,scope=devstack-release-1', 'type=gha,scope=devstack-master'],
+        to: ['type=gha,scope=devstack-pr-7,mode=max,ignore-error=true'],
+      },
+    ],
+    [
+      'inline reads the pushed branch tags',
+      { mode: 'inline' },
+      { backends: ['inline'], from: ['type=registry,ref=reg.local/app-dev:feature-x', 'type=registry,ref=reg.local/app-dev:master'], to: ['type=inline'] },
+    ],
+    ['none', { mode: 'none' }, { backends: [], from: [], to: [] }],
+    [
+      'auto while pushing = registry',
+      { mode: 'auto' },
+      {
+        backends: ['registry'],
+        from: ['type=registry,ref=reg.local/app-cache:devstack-feature-x', 'type=registry,ref=reg.local/app-cache:devstack-master'],
+        to: [`type=registry,ref=reg.local/app-cache:devstack-feature-x,${REG_TO}`],
+      },
+    ],
+    [
+      'auto on a PR with GitHub cache: own scope in gha, base scopes from the registry',
+      { mode: 'auto', git: pr, push: false, ghaAvailable: true },
+      {
+        backends: ['gha', 'registry'],
+        from: ['type=gha,scope=devstack-pr-7', 'type=registry,ref=reg.local/app-cache:devstack-release-1', 'type=registry,ref=reg.local/app-cache:devstack-master'],
+        to: ['type=gha,scope=devstack-pr-7,mode=max,ignore-error=true'],
+      },
+    ],
+    [
+      'auto on a PR without GitHub cache: own scope in a local dir',
+      { mode: 'auto', git: pr, push: false },
+      {
+        backends: ['local', 'registry'],
+        from: ['type=local,src=/cache/devstack-pr-7', 'type=registry,ref=reg.local/app-cache:devstack-release-1', 'type=registry,ref=reg.local/app-cache:devstack-master'],
+        to: ['type=local,dest=/cache/devstack-pr-7-new,mode=max,ignore-error=true'],
+      },
+    ],
+  ])('%s', (_, over, expected) => {
+    const plan = planCache(opts(over));
+    expect({ backends: plan.backends, from: plan.from, to: plan.to }).toEqual(expected);
+  });
+
+  test('every write goes to the own scope only', () => {
+    for (const mode of ['registry', 'gha', 'local'] as const) {
+      const plan = planCache(opts({ mode, git: pr }));
+      expect(plan.to).toHaveLength(1);
+      expect(plan.to[0]).toContain('pr-7');
+      expect(plan.to[0]).toContain('ignore-error=true');
+    }
+  });
+
+  test('local needs a directory; a bad mode names the input', () => {
+    expect(() => planCache(opts({ mode: 'local', localDir: undefined }))).toThrow(/Input `cache`: the local cache needs a directory/);
+    expect(() => parseCacheMode('s3')).toThrow(/Input `cache`: `s3` is not a cache backend/);
+    expect(parseCacheMode('')).toBe('auto');
+  });
+
+  test('cache refs stay valid tags for long branch names', () => {
+    const ref = registryCacheRef('r/app', 'devstack', `x/${'y'.repeat(300)}`);
+    expect(ref.split(':')[1]).toMatch(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/);
+  });
+});
+
+describe('swapLocalCache', () => {
+  test('replaces the old export with the new one, and does nothing without a new one', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'ib-swap-'));
+    const current = path.join(root, 'devstack-master');
+    const next = `${current}-new`;
+    await mkdir(current);
+    await writeFile(path.join(current, 'old-blob'), 'old');
+    expect(await swapLocalCache({ next, current })).toBe(false);
+    expect(await readdir(current)).toEqual(['old-blob']);
+    await mkdir(next);
+    await writeFile(path.join(next, 'index.json'), '{}');
+    expect(await swapLocalCache({ next, current })).toBe(true);
+    expect(await readdir(root)).toEqual(['devstack-master']);
+    expect(await readFile(path.join(current, 'index.json'), 'utf8')).toBe('{}');
+  });
+});

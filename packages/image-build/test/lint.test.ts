@@ -1,0 +1,107 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { lintDockerfile, parseDockerfile, parseLintLevel, readContextFacts } from '../src/index.js';
+import type { ContextFacts, LintRule } from '../src/index.js';
+
+const clean: ContextFacts = { dockerignore: '.git\nnode_modules\n', nodeProject: true };
+const lint = (dockerfile: string, facts: ContextFacts = clean) =>
+  lintDockerfile(parseDockerfile(dockerfile, 'svc/Dockerfile'), facts, 'warn').map((f) => [f.rule, f.line] as [LintRule, number]);
+
+/** The sample layout the README recommends: it must lint clean. */
+const GOOD = `ARG PYTHON=3.12.4-slim@sha256:${'a'.repeat(64)}
+FROM python:\${PYTHON} AS deps
+WORKDIR /app
+RUN --mount=type=cache,target=/var/cache/apt apt-get update && apt-get install -y --no-install-recommends libpq5
+COPY requirements.txt ./
+RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt
+
+FROM deps AS dev
+COPY requirements-dev.txt ./
+RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements-dev.txt
+COPY . .
+
+FROM deps AS production
+COPY . .
+USER 1000
+`;
+
+describe('lintDockerfile', () => {
+  test('the recommended layout is clean', () => {
+    expect(lint(GOOD)).toEqual([]);
+  });
+
+  test.each<[string, string, Array<[LintRule, number]>]>([
+    [
+      'COPY . before pip install (line of the COPY)',
+      'FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n',
+      [['copy-context-before-install', 3]],
+    ],
+    ['ADD ./ before npm ci', 'FROM node:20\nADD ./ /app\nRUN npm ci\n', [['copy-context-before-install', 2]]],
+    ['COPY . after install is fine', 'FROM node:20\nCOPY package*.json ./\nRUN npm ci\nCOPY . .\n', []],
+    [
+      'apt-get update alone, install later',
+      'FROM debian:12\nRUN apt-get update\nRUN apt-get install -y curl\n',
+      [['apt-update-separate', 2]],
+    ],
+    ['update && install in one RUN over two lines', 'FROM debian:12\nRUN apt-get update && \\\n    apt-get install -y curl\n', []],
+    [
+      'proxy, mirror and UID ARGs before the install',
+      'FROM python:3.12\nARG HTTP_PROXY\nARG PIP_INDEX_URL\nARG UID=1000\nRUN pip install flask\n',
+      [['cache-busting-arg', 2], ['cache-busting-arg', 3], ['cache-busting-arg', 4]],
+    ],
+    ['UID ARG after the install is fine', 'FROM python:3.12\nRUN pip install flask\nARG UID=1000\nRUN useradd -u $UID app\n', []],
+    [
+      'dev stage FROM the stage with the code, installing dev deps',
+      'FROM python:3.12 AS production\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\n\nFROM production AS dev\nRUN pip install pytest\n',
+      [['dev-stage-after-code', 6]],
+    ],
+    [
+      'the code copy two stages up still counts',
+      'FROM python:3.12 AS base\nCOPY . /src\nFROM base AS production\nRUN true\nFROM production AS dev\nRUN pip install pytest\n',
+      [['dev-stage-after-code', 5]],
+    ],
+    ['unpinned: no tag and latest', 'FROM ubuntu\nFROM node:latest AS b\n', [['unpinned-base-image', 1], ['unpinned-base-image', 2]]],
+    ['pinned: a tag, a digest, scratch or a stage', `FROM ubuntu:24.04 AS a\nFROM ubuntu@sha256:${'b'.repeat(64)}\nFROM scratch\nFROM a\n`, []],
+  ])('%s', (_, dockerfile, expected) => {
+    expect(lint(dockerfile)).toEqual(expected);
+  });
+
+  test.each<[string, ContextFacts, string | undefined]>([
+    ['no .dockerignore', { dockerignore: null, nodeProject: false }, 'has no .dockerignore'],
+    ['.git not excluded', { dockerignore: 'dist\n', nodeProject: false }, 'does not exclude `.git`'],
+    ['node_modules not excluded in a Node project', { dockerignore: '.git\n', nodeProject: true }, 'does not exclude `node_modules`'],
+    ['globs and a leading slash count', { dockerignore: '/.git/\n**/node_modules\n', nodeProject: true }, undefined],
+    ['a later ! pattern re-includes', { dockerignore: '.git\n!.git\n', nodeProject: false }, 'does not exclude `.git`'],
+    ['.* excludes .git', { dockerignore: '.*\n', nodeProject: false }, undefined],
+  ])('.dockerignore: %s', (_, facts, message) => {
+    const findings = lintDockerfile(parseDockerfile('FROM alpine:3.20\n'), facts, 'warn');
+    expect(findings.map((f) => f.message).join()).toMatch(message ?? /^$/);
+    if (message) expect(findings[0]).toMatchObject({ rule: 'dockerignore', line: 1, file: 'Dockerfile' });
+  });
+
+  test('severity follows the lint input; off reports nothing', () => {
+    const dockerfile = parseDockerfile('FROM ubuntu\n');
+    expect(lintDockerfile(dockerfile, clean, 'error')[0]).toMatchObject({ severity: 'error', file: 'Dockerfile', line: 1 });
+    expect(lintDockerfile(dockerfile, clean, 'warn')[0]?.severity).toBe('warning');
+    expect(lintDockerfile(dockerfile, clean, 'off')).toEqual([]);
+    expect(() => parseLintLevel('strict')).toThrow(/Input `lint`/);
+  });
+
+  test('every finding says how to fix it', () => {
+    const findings = lintDockerfile(parseDockerfile('FROM ubuntu\nARG HTTP_PROXY\nCOPY . .\nRUN apt-get update\nRUN apt-get install -y x\n'), { dockerignore: null, nodeProject: false }, 'warn');
+    expect(findings.length).toBeGreaterThanOrEqual(4);
+    for (const f of findings) expect(f.fix.length).toBeGreaterThan(10);
+  });
+});
+
+test('readContextFacts: <Dockerfile>.dockerignore wins, package.json marks a Node project', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'ib-ctx-'));
+  expect(await readContextFacts(dir, path.join(dir, 'Dockerfile'))).toEqual({ dockerignore: null, nodeProject: false });
+  await writeFile(path.join(dir, '.dockerignore'), '.git\n');
+  await writeFile(path.join(dir, 'package.json'), '{}');
+  expect(await readContextFacts(dir, path.join(dir, 'Dockerfile'))).toEqual({ dockerignore: '.git\n', nodeProject: true });
+  await writeFile(path.join(dir, 'Dockerfile.dockerignore'), 'node_modules\n');
+  expect((await readContextFacts(dir, path.join(dir, 'Dockerfile'))).dockerignore).toBe('node_modules\n');
+});

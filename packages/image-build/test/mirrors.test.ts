@@ -1,0 +1,57 @@
+import { mkdtemp, readFile, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { expect, test } from 'vitest';
+import { parseMirrors, writeSecretFiles } from '../src/index.js';
+
+test.each([
+  [
+    'proxies become predefined ARGs in both cases',
+    'http-proxy=http://proxy:3128\nno-proxy=localhost,127.0.0.1',
+    { HTTP_PROXY: 'http://proxy:3128', http_proxy: 'http://proxy:3128', NO_PROXY: 'localhost,127.0.0.1', no_proxy: 'localhost,127.0.0.1' },
+    [],
+  ],
+  [
+    'pip over plain http is trusted',
+    'pip=http://pypi.internal/simple',
+    {},
+    [{ id: 'pip.conf', content: '[global]\nindex-url = http://pypi.internal/simple\ntrusted-host = pypi.internal\n', mountTarget: '/etc/pip.conf' }],
+  ],
+  [
+    'npm and apt become secret files',
+    'npm=https://npm.internal/\n  apt=http://apt-cacher:3142',
+    {},
+    [
+      { id: 'npmrc', content: 'registry=https://npm.internal/\n', mountTarget: '/root/.npmrc' },
+      { id: 'apt.conf', content: 'Acquire::http::Proxy "http://apt-cacher:3142/";\n', mountTarget: '/etc/apt/apt.conf.d/99mirror' },
+    ],
+  ],
+])('%s', (_, input, proxyArgs, secrets) => {
+  const settings = parseMirrors(input);
+  expect(settings.proxyArgs).toEqual(proxyArgs);
+  expect(settings.secrets).toEqual(secrets);
+});
+
+test('credentials in mirror URLs are returned for masking', () => {
+  const settings = parseMirrors('https-proxy=http://bob:s%40cret@proxy:3128');
+  expect(settings.sensitiveValues).toContain('s@cret');
+  expect(settings.proxyArgs.HTTPS_PROXY).toBe('http://bob:s%40cret@proxy:3128');
+});
+
+test.each([
+  ['maven=https://m', /Input `mirrors`: `maven` is not a known mirror/],
+  ['pip=not a url', /Input `mirrors`: `pip` is not an http\(s\) URL/],
+  ['pip=ftp://x', /`pip` is not an http\(s\) URL/],
+  ['pip=https://a\npip=https://b', /`pip` is given twice/],
+  ['pip', /`pip` is not a key=value pair/],
+])('rejects %j', (input, message) => {
+  expect(() => parseMirrors(input)).toThrow(message);
+});
+
+test('secret files are written 0600 and referenced by id', async () => {
+  const dir = path.join(await mkdtemp(path.join(tmpdir(), 'ib-sec-')), 'secrets');
+  const entries = await writeSecretFiles(dir, parseMirrors('pip=https://pypi.internal/simple').secrets);
+  expect(entries).toEqual([`id=pip.conf,src=${path.join(dir, 'pip.conf')}`]);
+  expect((await stat(path.join(dir, 'pip.conf'))).mode & 0o777).toBe(0o600);
+  expect(await readFile(path.join(dir, 'pip.conf'), 'utf8')).toContain('index-url = https://pypi.internal/simple');
+});
