@@ -1,0 +1,27 @@
+export { dumpMysql } from './internal/dump.js';
+export type { DumpMysqlOptions, DumpMysqlResult, DumpProgress } from './internal/dump.js';
+export { loadMysql } from './internal/load.js';
+export type { LoadMysqlOptions, LoadMysqlResult, LoadProgress } from './internal/load.js';
+export { readSchema } from './internal/read-schema-public.js';
+export { diffSchemas, describeSchemaDiff, isEmptyDiff } from './internal/diff.js';
+export type { SchemaDiff, TableChange, NamedChanges, FieldChange } from './internal/diff.js';
+export type { SemanticSchema, SemanticTable, SemanticColumn, SemanticIndex, SemanticForeignKey } from './internal/semantic-schema.js';
+export { serializeSchema } from './internal/semantic-schema.js';
+export { parseMysqlUrl, maskUrl } from './internal/url.js';
+export type { MysqlUrl } from './internal/url.js';
+export type { EngineInfo, Flavor } from './internal/connect.js';
+export { DJANGO_DATA_TABLES, DJANGO_VOLATILE_COLUMNS } from './internal/data-plan.js';
+export { DJANGO_RENUMBER_RULES } from './internal/renumber.js';
+export type { RenumberRule } from './internal/renumber.js';
+export {
+  MysqlDumpError,
+  InvalidMysqlUrlError,
+  ServerUnreachableError,
+  AccessDeniedError,
+  MissingPrivilegeError,
+  UnknownDatabaseError,
+  UnknownDataTableError,
+  UnknownVolatileColumnError,
+  TargetNotEmptyError,
+  DumpFileError,
+} from './internal/errors.js';

@@ -1,0 +1,145 @@
+import { createPool } from 'mysql2';
+import type { Pool as CallbackPool } from 'mysql2';
+import type { Pool, PoolConnection } from 'mysql2/promise';
+import {
+  AccessDeniedError,
+  MissingPrivilegeError,
+  MysqlDumpError,
+  ServerUnreachableError,
+  UnknownDatabaseError,
+} from './errors.js';
+import { parseMysqlUrl, type MysqlUrl } from './url.js';
+
+export type Flavor = 'mysql' | 'mariadb';
+export interface EngineInfo {
+  flavor: Flavor;
+  /** `major.minor.patch` without distribution suffixes. */
+  version: string;
+}
+
+export interface ConnectOptions {
+  url: string;
+  database?: string;
+  connections?: number;
+  multipleStatements?: boolean;
+  /** Seconds to keep retrying while the server is unreachable (a service that is still starting). */
+  wait?: number;
+}
+
+export interface Session {
+  pool: Pool;
+  /** The callback-style pool, for streaming queries. */
+  raw: CallbackPool;
+  url: MysqlUrl;
+  engine: EngineInfo;
+  close(): Promise<void>;
+}
+
+const CONNECT_TIMEOUT_MS = 8_000;
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNRESET',
+  'PROTOCOL_CONNECTION_LOST',
+]);
+
+/** Parses a `VERSION()` string such as `10.11.6-MariaDB-1:10.11.6+maria~ubu2204` or `8.0.36`. */
+export function parseServerVersion(version: string): EngineInfo {
+  const numbers = /^(\d+\.\d+\.\d+)/.exec(version)?.[1] ?? version;
+  return { flavor: /mariadb/i.test(version) ? 'mariadb' : 'mysql', version: numbers };
+}
+
+/**
+ * Opens a small pool and checks it with one round trip, so an unreachable server fails here, within the
+ * connect timeout, with host:port in the message. Each connection uses utf8mb4 and UTC so dumped text and
+ * TIMESTAMP values do not depend on server or client settings.
+ */
+export async function openSession(options: ConnectOptions): Promise<Session> {
+  const url = parseMysqlUrl(options.url);
+  const deadline = Date.now() + (options.wait ?? 0) * 1000;
+  for (;;) {
+    const raw = createPool({
+      host: url.host,
+      port: url.port,
+      user: url.user,
+      password: url.password,
+      database: options.database,
+      connectionLimit: options.connections ?? 4,
+      connectTimeout: CONNECT_TIMEOUT_MS,
+      multipleStatements: options.multipleStatements ?? false,
+      charset: 'UTF8MB4_GENERAL_CI',
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+      dateStrings: true,
+    });
+    raw.on('connection', (conn) => {
+      conn.query("SET time_zone = '+00:00'");
+    });
+    const pool = raw.promise();
+    try {
+      const [rows] = await pool.query<any[]>('SELECT VERSION() AS v');
+      const engine = parseServerVersion(String(rows[0].v));
+      return { pool, raw, url, engine, close: () => pool.end() };
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      const mapped = describeServerError(error, url, { database: options.database });
+      if (mapped instanceof ServerUnreachableError && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        continue;
+      }
+      throw mapped;
+    }
+  }
+}
+
+/** Server error numbers that mean "you lack a privilege", by errno. */
+// 1044 database, 1142 table/command, 1143 column, 1227 global (e.g. PROCESS), 1370 routine, 1410 grant, 1419 SUPER.
+const PRIVILEGE_ERRNOS = new Set([1044, 1142, 1143, 1227, 1370, 1410, 1419]);
+
+export function isPrivilegeError(error: unknown): boolean {
+  const errno = (error as { errno?: number }).errno;
+  return errno !== undefined && PRIVILEGE_ERRNOS.has(errno);
+}
+
+/** Turns a driver error into one of our typed errors with a clear message; unknown errors pass through. */
+export function describeServerError(
+  error: unknown,
+  url: MysqlUrl,
+  context: { database?: string | undefined; operation?: string } = {},
+): Error {
+  if (error instanceof MysqlDumpError) return error;
+  const e = error as { code?: string; errno?: number; message?: string };
+  const during = context.operation ? ` while ${context.operation}` : '';
+  if (e.code && UNREACHABLE_CODES.has(e.code)) return new ServerUnreachableError(url.address, e.code, { cause: error });
+  if (e.errno === 1045) {
+    return new AccessDeniedError(
+      `MySQL server at ${url.address} rejected user '${url.user}' (wrong user or password); check the credentials in the URL`,
+      { cause: error },
+    );
+  }
+  if (e.errno === 1049 && context.database) return new UnknownDatabaseError(context.database, url.address);
+  if (isPrivilegeError(error)) {
+    return new MissingPrivilegeError(
+      `user '${url.user}' lacks a privilege on ${url.address}${during}: ${e.message}; grant it or use another user`,
+      { cause: error },
+    );
+  }
+  if (e.message && context.operation) {
+    return new Error(`${e.message} (on ${url.address}${during})`, { cause: error });
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/** Runs `body` with one connection of the pool, releasing it afterwards. */
+export async function withConnection<T>(pool: Pool, body: (conn: PoolConnection) => Promise<T>): Promise<T> {
+  const conn = await pool.getConnection();
+  try {
+    return await body(conn);
+  } finally {
+    conn.release();
+  }
+}

@@ -1,0 +1,170 @@
+import { createReadStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { escapeId } from 'mysql2';
+import type { PoolConnection } from 'mysql2/promise';
+import { describeServerError, isPrivilegeError, openSession, type Session } from './connect.js';
+import { DumpFileError, MysqlDumpError, TargetNotEmptyError } from './errors.js';
+import { StatementRunner } from './statement-runner.js';
+import { StatementSplitter, touchesOtherDatabase, type ScriptStatement } from './statement-splitter.js';
+
+export interface LoadMysqlOptions {
+  url: string;
+  /** Dump set directory: loads every `mysql/<db>.sql` in it. */
+  dir?: string;
+  /** Or explicit `.sql` files; the database is the file stem. */
+  files?: string[];
+  /** New name for each database (`{ old: new }`), or one name when a single database is loaded. */
+  databaseRename?: Record<string, string> | string;
+  /** Drop and recreate target databases that already hold objects (otherwise they are refused). */
+  replace?: boolean;
+  /** Connections used to run independent statements (CREATE TABLE, INSERT) in parallel (default 4). */
+  concurrency?: number;
+  wait?: number;
+  onProgress?: (progress: LoadProgress) => void;
+}
+
+export interface LoadProgress {
+  database: string;
+  bytesDone: number;
+  bytesTotal: number;
+  statements: number;
+}
+
+export interface LoadMysqlResult {
+  databases: { database: string; file: string; statements: number; bytes: number }[];
+}
+
+async function dumpFiles(options: LoadMysqlOptions): Promise<string[]> {
+  if (options.files) return options.files;
+  if (!options.dir) throw new DumpFileError('nothing to load: pass a dump directory or .sql files');
+  const folder = join(options.dir, 'mysql');
+  let names: string[];
+  try {
+    names = await readdir(folder);
+  } catch {
+    throw new DumpFileError(`no mysql/ folder in dump directory ${options.dir}`);
+  }
+  const files = names.filter((n) => n.endsWith('.sql')).sort().map((n) => join(folder, n));
+  if (files.length === 0) throw new DumpFileError(`no .sql files in ${folder}`);
+  return files;
+}
+
+function targetName(file: string, rename: LoadMysqlOptions['databaseRename'], count: number): string {
+  const stem = basename(file, '.sql');
+  if (typeof rename === 'string') {
+    if (count !== 1) throw new DumpFileError(`a single target name was given for ${count} databases; give a { source: target } map`);
+    return rename;
+  }
+  return rename?.[stem] ?? stem;
+}
+
+async function objectCount(session: Session, database: string): Promise<number | null> {
+  const [rows] = await session.pool.query(
+    `SELECT (SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?) AS present,
+            (SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?)
+          + (SELECT COUNT(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?)
+          + (SELECT COUNT(*) FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?) AS objects`,
+    [database, database, database, database],
+  );
+  const row = (rows as { present: number | string; objects: number | string }[])[0]!;
+  return Number(row.present) === 0 ? null : Number(row.objects);
+}
+
+/**
+ * Loads dump files into databases. Every target is checked before anything is loaded; each file is then
+ * streamed through the statement splitter and run by a StatementRunner: multi-statement batches, tables
+ * and rows over several connections, everything else in file order. A failed load leaves the target
+ * as it found it (absent or empty; with replace, absent), so no half-loaded database is left behind.
+ */
+export async function loadMysql(options: LoadMysqlOptions): Promise<LoadMysqlResult> {
+  const files = await dumpFiles(options);
+  const plan = files.map((file) => ({ file, database: targetName(file, options.databaseRename, files.length) }));
+  const admin = await openSession({ url: options.url, connections: 1, wait: options.wait });
+  const result: LoadMysqlResult = { databases: [] };
+  try {
+    const sizes = new Map<string, number>();
+    const existed = new Set<string>();
+    for (const { file, database } of plan) {
+      sizes.set(file, (await stat(file).catch(() => {
+        throw new DumpFileError(`cannot read dump file ${file}`);
+      })).size);
+      const count = await objectCount(admin, database);
+      if (count !== null && count > 0 && !options.replace) throw new TargetNotEmptyError(database, count);
+      if (count !== null) existed.add(database);
+    }
+    for (const { file, database } of plan) {
+      const name = escapeId(database);
+      if (options.replace) await admin.pool.query(`DROP DATABASE IF EXISTS ${name}`);
+      await admin.pool.query(`CREATE DATABASE IF NOT EXISTS ${name}`);
+      try {
+        const loaded = await loadFile(options, file, database, sizes.get(file)!);
+        result.databases.push({ database, file, ...loaded });
+      } catch (error) {
+        // Leave the target as it was before the load started: absent, or empty.
+        await admin.pool.query(`DROP DATABASE IF EXISTS ${name}`).catch(() => undefined);
+        if (existed.has(database)) await admin.pool.query(`CREATE DATABASE ${name}`).catch(() => undefined);
+        throw error;
+      }
+    }
+  } catch (error) {
+    throw describeServerError(error, admin.url, { operation: 'loading' });
+  } finally {
+    await admin.close();
+  }
+  return result;
+}
+
+async function loadFile(options: LoadMysqlOptions, file: string, database: string, bytesTotal: number) {
+  const connections = Math.max(1, options.concurrency ?? 4);
+  const session = await openSession({ url: options.url, database, connections, multipleStatements: true });
+  const conns: PoolConnection[] = [];
+  try {
+    const [vars] = await session.pool.query('SELECT @@max_allowed_packet AS max');
+    const maxPacket = Number((vars as { max: number | string }[])[0]!.max);
+    // Leave headroom under the server's packet limit; bigger batches stop paying off beyond a few MiB.
+    const batchLimit = Math.max(64 * 1024, Math.min(4 << 20, Math.floor(maxPacket / 2)));
+    for (let i = 0; i < connections; i++) conns.push(await session.pool.getConnection());
+    const runner = new StatementRunner(conns, batchLimit, (error, sent) => {
+      if (error instanceof MysqlDumpError) return error;
+      if (isPrivilegeError(error)) return describeServerError(error, session.url, { operation: `loading ${basename(file)}` });
+      const first = sent[0]!.line;
+      const last = sent[sent.length - 1]!.line;
+      return new DumpFileError(
+        `${basename(file)}: a statement between lines ${first} and ${last} failed: ${(error as Error).message}; nothing of the load was kept in \`${database}\``,
+        { cause: error },
+      );
+    });
+    let statements = 0;
+    const take = async (list: ScriptStatement[]) => {
+      for (const statement of list) {
+        if (touchesOtherDatabase(statement.text)) {
+          throw new DumpFileError(
+            `${basename(file)} line ${statement.line}: \`${statement.text.slice(0, 60)}\` selects, creates or drops a database; only database-neutral dumps (as dumpMysql writes them) can be loaded under a chosen name`,
+          );
+        }
+        await runner.add(statement);
+        statements++;
+      }
+    };
+    try {
+      const splitter = new StatementSplitter();
+      const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 });
+      for await (const chunk of stream) {
+        await take(splitter.push(chunk as string));
+        options.onProgress?.({ database, bytesDone: stream.bytesRead, bytesTotal, statements });
+      }
+      await take(splitter.end());
+      await runner.finish();
+      options.onProgress?.({ database, bytesDone: bytesTotal, bytesTotal, statements });
+      return { statements, bytes: bytesTotal };
+    } catch (error) {
+      await runner.finish().catch(() => undefined);
+      if (error instanceof SyntaxError) throw new DumpFileError(`${basename(file)}: ${error.message}`);
+      throw error;
+    }
+  } finally {
+    for (const conn of conns) conn.release();
+    await session.close();
+  }
+}

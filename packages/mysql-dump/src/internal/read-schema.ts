@@ -1,0 +1,102 @@
+import type { Pool, PoolConnection } from 'mysql2/promise';
+import type { EngineInfo } from './connect.js';
+import { buildSemanticSchema, type SchemaRows, type SemanticSchema } from './semantic-schema.js';
+
+type Queryable = Pool | PoolConnection;
+
+function hasIndexExpressions(engine: EngineInfo): boolean {
+  if (engine.flavor !== 'mysql') return false;
+  const [major = 0, minor = 0, patch = 0] = engine.version.split('.').map(Number);
+  return major > 8 || (major === 8 && (minor > 0 || patch >= 13));
+}
+
+async function select<T>(db: Queryable, sql: string, params: unknown[]): Promise<T[]> {
+  const [rows] = await db.query(sql, params);
+  return rows as T[];
+}
+
+/** Reads the information_schema rows of one database (a handful of queries, run concurrently). */
+export async function readSchemaRows(db: Queryable, database: string, engine: EngineInfo): Promise<SchemaRows> {
+  const p = [database];
+  const [schemata, defaultCollations, tables, columns, statistics, fkColumns, fkRules, routines, triggers, events] = await Promise.all([
+    select<{ charset: string; collation: string }>(
+      db,
+      'SELECT DEFAULT_CHARACTER_SET_NAME AS charset, DEFAULT_COLLATION_NAME AS collation FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?',
+      p,
+    ),
+    select<{ charset: string; collation: string }>(
+      db,
+      "SELECT CHARACTER_SET_NAME AS charset, COLLATION_NAME AS collation FROM information_schema.COLLATIONS WHERE IS_DEFAULT = 'Yes'",
+      [],
+    ),
+    select<SchemaRows['tables'][number]>(
+      db,
+      `SELECT TABLE_NAME AS table_name, TABLE_TYPE AS table_type, ENGINE AS engine, TABLE_COLLATION AS table_collation,
+              TABLE_COMMENT AS table_comment
+         FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?`,
+      p,
+    ),
+    select<SchemaRows['columns'][number]>(
+      db,
+      `SELECT TABLE_NAME AS table_name, COLUMN_NAME AS column_name, ORDINAL_POSITION AS ordinal_position,
+              COLUMN_DEFAULT AS column_default, IS_NULLABLE AS is_nullable, COLUMN_TYPE AS column_type,
+              CHARACTER_SET_NAME AS character_set_name, COLLATION_NAME AS collation_name, EXTRA AS extra,
+              COLUMN_COMMENT AS column_comment
+         FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ?`,
+      p,
+    ),
+    select<SchemaRows['statistics'][number]>(
+      db,
+      `SELECT TABLE_NAME AS table_name, INDEX_NAME AS index_name, NON_UNIQUE AS non_unique, SEQ_IN_INDEX AS seq_in_index,
+              COLUMN_NAME AS column_name, SUB_PART AS sub_part, INDEX_TYPE AS index_type, COLLATION AS collation
+              ${hasIndexExpressions(engine) ? ', EXPRESSION AS expression' : ''}
+         FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ?`,
+      p,
+    ),
+    select<Omit<SchemaRows['foreignKeys'][number], 'update_rule' | 'delete_rule'>>(
+      db,
+      `SELECT TABLE_NAME AS table_name, CONSTRAINT_NAME AS constraint_name, COLUMN_NAME AS column_name,
+              ORDINAL_POSITION AS ordinal_position, REFERENCED_TABLE_SCHEMA AS referenced_table_schema,
+              REFERENCED_TABLE_NAME AS referenced_table_name, REFERENCED_COLUMN_NAME AS referenced_column_name
+         FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = ? AND REFERENCED_TABLE_NAME IS NOT NULL`,
+      p,
+    ),
+    // Joined in JS: MariaDB takes ~0.5 s for this join on 1000 tables, the two scans ~20 ms each.
+    select<{ table_name: string; constraint_name: string; update_rule: string; delete_rule: string }>(
+      db,
+      `SELECT TABLE_NAME AS table_name, CONSTRAINT_NAME AS constraint_name, UPDATE_RULE AS update_rule, DELETE_RULE AS delete_rule
+         FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ?`,
+      p,
+    ),
+    select<{ name: string }>(
+      db,
+      "SELECT CONCAT(ROUTINE_TYPE, ' ', ROUTINE_NAME) AS name FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?",
+      p,
+    ),
+    select<{ name: string }>(db, 'SELECT TRIGGER_NAME AS name FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?', p),
+    select<{ name: string }>(db, 'SELECT EVENT_NAME AS name FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?', p),
+  ]);
+  const rules = new Map(fkRules.map((r) => [`${r.table_name}\0${r.constraint_name}`, r]));
+  const foreignKeys = fkColumns.map((k) => {
+    const rule = rules.get(`${k.table_name}\0${k.constraint_name}`);
+    return { ...k, update_rule: rule?.update_rule ?? 'RESTRICT', delete_rule: rule?.delete_rule ?? 'RESTRICT' };
+  });
+  const schema = schemata[0];
+  if (!schema) throw new Error(`database \`${database}\` does not exist`);
+  return {
+    database,
+    schema,
+    defaultCollations,
+    tables,
+    columns,
+    statistics,
+    foreignKeys,
+    routines: routines.map((r) => r.name),
+    triggers: triggers.map((r) => r.name),
+    events: events.map((r) => r.name),
+  };
+}
+
+export async function readSemanticSchema(db: Queryable, database: string, engine: EngineInfo): Promise<SemanticSchema> {
+  return buildSemanticSchema(await readSchemaRows(db, database, engine), engine);
+}

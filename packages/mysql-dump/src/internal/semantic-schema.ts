@@ -1,0 +1,312 @@
+import type { EngineInfo } from './connect.js';
+import { compareNames } from './normalize-ddl.js';
+
+/**
+ * The schema as information_schema describes it, with flavour-specific spelling removed (int display
+ * widths, utf8 vs utf8mb3, MariaDB's quoted defaults and `current_timestamp()`, collations implied by the
+ * charset, NO ACTION vs RESTRICT), so the same schema on MySQL 8.0 and MariaDB yields the same value.
+ * It carries no database name: a database loaded under another name has the same schema.
+ */
+export interface SemanticSchema {
+  format: 1;
+  charset: string;
+  /** null when it is the default collation of `charset`. */
+  collation: string | null;
+  tables: SemanticTable[];
+  views: { name: string; columns: SemanticColumn[] }[];
+  routines: string[];
+  triggers: string[];
+  events: string[];
+}
+
+export interface SemanticTable {
+  name: string;
+  engine: string | null;
+  charset: string | null;
+  collation: string | null;
+  comment: string;
+  columns: SemanticColumn[];
+  indexes: SemanticIndex[];
+  foreignKeys: SemanticForeignKey[];
+}
+
+export interface SemanticColumn {
+  name: string;
+  type: string;
+  nullable: boolean;
+  /** Literal text of the default, an expression such as CURRENT_TIMESTAMP, or null for none / NULL. */
+  default: string | null;
+  charset: string | null;
+  collation: string | null;
+  autoIncrement: boolean;
+  onUpdate: string | null;
+  generated: 'virtual' | 'stored' | null;
+  comment: string;
+}
+
+export interface SemanticIndex {
+  name: string;
+  unique: boolean;
+  type: string;
+  columns: { name: string | null; prefix: number | null; descending: boolean; expression?: string }[];
+}
+
+export interface SemanticForeignKey {
+  name: string;
+  columns: string[];
+  /** `table`, or `database.table` when it points into another database. */
+  referencedTable: string;
+  referencedColumns: string[];
+  onUpdate: string;
+  onDelete: string;
+}
+
+/** information_schema rows of one database, as read by `readSchemaRows` (lower-case keys). */
+export interface SchemaRows {
+  database: string;
+  schema: { charset: string; collation: string };
+  defaultCollations: { charset: string; collation: string }[];
+  tables: { table_name: string; table_type: string; engine: string | null; table_collation: string | null; table_comment: string | null }[];
+  columns: {
+    table_name: string;
+    column_name: string;
+    ordinal_position: number | string;
+    column_default: string | null;
+    is_nullable: string;
+    column_type: string;
+    character_set_name: string | null;
+    collation_name: string | null;
+    extra: string | null;
+    column_comment: string | null;
+  }[];
+  statistics: {
+    table_name: string;
+    index_name: string;
+    non_unique: number | string;
+    seq_in_index: number | string;
+    column_name: string | null;
+    sub_part: number | string | null;
+    index_type: string;
+    collation: string | null;
+    expression?: string | null;
+  }[];
+  foreignKeys: {
+    table_name: string;
+    constraint_name: string;
+    column_name: string;
+    ordinal_position: number | string;
+    referenced_table_schema: string;
+    referenced_table_name: string;
+    referenced_column_name: string;
+    update_rule: string;
+    delete_rule: string;
+  }[];
+  routines: string[];
+  triggers: string[];
+  events: string[];
+}
+
+export function normalizeCharset(charset: string | null): string | null {
+  if (charset === null) return null;
+  const lower = charset.toLowerCase();
+  return lower === 'utf8' ? 'utf8mb3' : lower;
+}
+
+export function normalizeCollation(collation: string | null): string | null {
+  if (collation === null) return null;
+  return collation.toLowerCase().replace(/^utf8_/, 'utf8mb3_');
+}
+
+/**
+ * `int(11)` -> `int`, `year(4)` -> `year`; `tinyint(1)` stays (MySQL 8 keeps it as the boolean spelling).
+ * Only the type keyword and attributes are lower-cased: enum/set values keep their case.
+ */
+export function normalizeColumnType(columnType: string): string {
+  const text = columnType.trim();
+  const values = /^(enum|set)\s*(\(.*\))$/is.exec(text);
+  if (values) return `${values[1]!.toLowerCase()}${values[2]}`;
+  return text
+    .toLowerCase()
+    .replace(/^(tinyint|smallint|mediumint|int|integer|bigint)\(\d+\)/, (whole, name: string) =>
+      whole === 'tinyint(1)' ? whole : name === 'integer' ? 'int' : name,
+    )
+    .replace(/^year\(4\)/, 'year');
+}
+
+const TIMESTAMP_FUNCTION = /^(?:current_timestamp|now|localtimestamp|localtime)(?:\((\d*)\))?$/i;
+
+function normalizeExpression(text: string): string {
+  const ts = TIMESTAMP_FUNCTION.exec(text.trim());
+  if (ts) return ts[1] && ts[1] !== '0' ? `CURRENT_TIMESTAMP(${ts[1]})` : 'CURRENT_TIMESTAMP';
+  return text.trim();
+}
+
+/** MariaDB 10.2.7+ reports COLUMN_DEFAULT as SQL (`'text'`, `NULL`, `current_timestamp()`); MySQL as raw text. */
+export function defaultsAreSqlLiterals(engine: EngineInfo): boolean {
+  if (engine.flavor !== 'mariadb') return false;
+  const [major = 0, minor = 0, patch = 0] = engine.version.split('.').map(Number);
+  return major > 10 || (major === 10 && (minor > 2 || (minor === 2 && patch >= 7)));
+}
+
+export function normalizeDefault(raw: string | null, extra: string, engine: EngineInfo): string | null {
+  if (raw === null) return null;
+  if (defaultsAreSqlLiterals(engine)) {
+    if (raw === 'NULL') return null;
+    const quoted = /^'((?:[^']|'')*)'$/s.exec(raw);
+    if (quoted) return quoted[1]!.replace(/''/g, "'").replace(/\\\\/g, '\\');
+    return normalizeExpression(raw);
+  }
+  if (/DEFAULT_GENERATED/i.test(extra) || TIMESTAMP_FUNCTION.test(raw)) return normalizeExpression(raw);
+  return raw;
+}
+
+function parseExtra(extra: string): Pick<SemanticColumn, 'autoIncrement' | 'onUpdate' | 'generated'> {
+  const lower = extra.toLowerCase();
+  const onUpdate = /on update ([a-z_]+(?:\(\d*\))?)/.exec(lower);
+  return {
+    autoIncrement: lower.includes('auto_increment'),
+    onUpdate: onUpdate ? normalizeExpression(onUpdate[1]!) : null,
+    generated: /\bvirtual\b/.test(lower) ? 'virtual' : /\b(stored|persistent)\b/.test(lower) ? 'stored' : null,
+  };
+}
+
+function normalizeRule(rule: string): string {
+  const upper = rule.toUpperCase();
+  return upper === 'NO ACTION' ? 'RESTRICT' : upper;
+}
+
+const byName = <T extends { name: string }>(a: T, b: T) => compareNames(a.name, b.name);
+
+/** Builds the semantic schema from information_schema rows of one database. Pure. */
+export function buildSemanticSchema(rows: SchemaRows, engine: EngineInfo): SemanticSchema {
+  const defaultCollation = new Map<string, string>();
+  for (const row of rows.defaultCollations) {
+    defaultCollation.set(normalizeCharset(row.charset)!, normalizeCollation(row.collation)!);
+  }
+  const charsetOf = (collation: string | null) => (collation === null ? null : normalizeCharset(collation.split('_')[0]!));
+  const explicitCollation = (charset: string | null, collation: string | null) => {
+    const normalized = normalizeCollation(collation);
+    return charset !== null && defaultCollation.get(charset) === normalized ? null : normalized;
+  };
+
+  const columnsByTable = new Map<string, SemanticColumn[]>();
+  const sortedColumns = [...rows.columns].sort(
+    (a, b) => compareNames(a.table_name, b.table_name) || Number(a.ordinal_position) - Number(b.ordinal_position),
+  );
+  for (const c of sortedColumns) {
+    const extra = c.extra ?? '';
+    const charset = normalizeCharset(c.character_set_name);
+    const column: SemanticColumn = {
+      name: c.column_name,
+      type: normalizeColumnType(c.column_type),
+      nullable: c.is_nullable.toUpperCase() === 'YES',
+      default: normalizeDefault(c.column_default, extra, engine),
+      charset,
+      collation: explicitCollation(charset, c.collation_name),
+      ...parseExtra(extra),
+      comment: c.column_comment ?? '',
+    };
+    const list = columnsByTable.get(c.table_name) ?? [];
+    list.push(column);
+    columnsByTable.set(c.table_name, list);
+  }
+
+  const indexesByTable = new Map<string, Map<string, SemanticIndex>>();
+  const sortedStats = [...rows.statistics].sort((a, b) => Number(a.seq_in_index) - Number(b.seq_in_index));
+  for (const s of sortedStats) {
+    const indexes = indexesByTable.get(s.table_name) ?? new Map<string, SemanticIndex>();
+    indexesByTable.set(s.table_name, indexes);
+    const index = indexes.get(s.index_name) ?? {
+      name: s.index_name,
+      unique: Number(s.non_unique) === 0,
+      type: s.index_type.toUpperCase(),
+      columns: [],
+    };
+    indexes.set(s.index_name, index);
+    index.columns.push({
+      name: s.column_name,
+      prefix: s.sub_part === null ? null : Number(s.sub_part),
+      descending: s.collation === 'D',
+      ...(s.expression ? { expression: s.expression } : {}),
+    });
+  }
+
+  const fksByTable = new Map<string, Map<string, SemanticForeignKey>>();
+  const sortedFks = [...rows.foreignKeys].sort((a, b) => Number(a.ordinal_position) - Number(b.ordinal_position));
+  for (const f of sortedFks) {
+    const fks = fksByTable.get(f.table_name) ?? new Map<string, SemanticForeignKey>();
+    fksByTable.set(f.table_name, fks);
+    const fk = fks.get(f.constraint_name) ?? {
+      name: f.constraint_name,
+      columns: [],
+      referencedTable:
+        f.referenced_table_schema === rows.database ? f.referenced_table_name : `${f.referenced_table_schema}.${f.referenced_table_name}`,
+      referencedColumns: [],
+      onUpdate: normalizeRule(f.update_rule),
+      onDelete: normalizeRule(f.delete_rule),
+    };
+    fks.set(f.constraint_name, fk);
+    fk.columns.push(f.column_name);
+    fk.referencedColumns.push(f.referenced_column_name);
+  }
+
+  const tables: SemanticTable[] = [];
+  const views: SemanticSchema['views'] = [];
+  for (const t of rows.tables) {
+    const columns = columnsByTable.get(t.table_name) ?? [];
+    if (/VIEW/i.test(t.table_type)) {
+      views.push({ name: t.table_name, columns });
+      continue;
+    }
+    const charset = charsetOf(t.table_collation);
+    tables.push({
+      name: t.table_name,
+      engine: t.engine,
+      charset,
+      collation: explicitCollation(charset, t.table_collation),
+      comment: t.table_comment ?? '',
+      columns,
+      indexes: [...(indexesByTable.get(t.table_name)?.values() ?? [])].sort(byName),
+      foreignKeys: [...(fksByTable.get(t.table_name)?.values() ?? [])].sort(byName),
+    });
+  }
+  const charset = normalizeCharset(rows.schema.charset)!;
+  return {
+    format: 1,
+    charset,
+    collation: explicitCollation(charset, rows.schema.collation),
+    tables: tables.sort(byName),
+    views: views.sort(byName),
+    routines: [...rows.routines].sort(compareNames),
+    triggers: [...rows.triggers].sort(compareNames),
+    events: [...rows.events].sort(compareNames),
+  };
+}
+
+/**
+ * Canonical JSON text of a schema (what `<db>.schema.json` holds): indented, but each column, index and
+ * foreign key on one line, so a git diff shows one line per changed item and the file stays small.
+ */
+export function serializeSchema(schema: SemanticSchema): string {
+  return `${formatJson(schema, '')}\n`;
+}
+
+/** Object nesting depth (arrays add none): a column is 1, an index (with its column list) 2, a table 3. */
+function depth(value: unknown): number {
+  if (value === null || typeof value !== 'object') return 0;
+  if (Array.isArray(value)) return Math.max(0, ...value.map(depth));
+  return 1 + Math.max(0, ...Object.values(value).map(depth));
+}
+
+function formatJson(value: unknown, indent: string): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value) ? depth(value) === 0 : indent.length >= 4 && depth(value) <= 2) return JSON.stringify(value);
+  const inner = `${indent}  `;
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '[]';
+    return `[\n${value.map((v) => inner + formatJson(v, inner)).join(',\n')}\n${indent}]`;
+  }
+  const entries = Object.entries(value);
+  if (entries.length === 0) return '{}';
+  return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${formatJson(v, inner)}`).join(',\n')}\n${indent}}`;
+}

@@ -1,0 +1,113 @@
+import type { PoolConnection } from 'mysql2/promise';
+import type { ScriptStatement } from './statement-splitter.js';
+
+/**
+ * How a statement may be scheduled: session settings go to every connection; CREATE TABLE and INSERT
+ * (with foreign-key checks off) do not depend on each other and run on any connection; everything else
+ * (views, routines, triggers, events, ALTER DATABASE) runs alone, after all before it and before all after it.
+ */
+export type StatementKind = 'setting' | 'independent' | 'ordered';
+
+export function classifyStatement(text: string): StatementKind {
+  if (/^SET\s/i.test(text)) return 'setting';
+  if (/^(?:CREATE\s+TABLE|INSERT\s+INTO)\s/i.test(text)) return 'independent';
+  return 'ordered';
+}
+
+interface Batch {
+  statements: ScriptStatement[];
+  /** How many session settings precede this batch in the file. */
+  settingsBefore: number;
+}
+
+interface Worker {
+  conn: PoolConnection;
+  settingsApplied: number;
+  busy: boolean;
+}
+
+/**
+ * Runs a dump's statements over several connections: independent statements in multi-statement batches
+ * on whichever connection is free, the rest in file order. The stock client runs one statement per round
+ * trip on one connection; this keeps the server busy on every core instead.
+ */
+export class StatementRunner {
+  private readonly workers: Worker[];
+  private readonly settings: string[] = [];
+  private batch: ScriptStatement[] = [];
+  private batchBytes = 0;
+  private batchKind: 'independent' | 'ordered' = 'independent';
+  private readonly inflight = new Set<Promise<void>>();
+  private failure: Error | undefined;
+
+  constructor(
+    connections: PoolConnection[],
+    private readonly batchLimit: number,
+    private readonly describeFailure: (error: unknown, statements: ScriptStatement[]) => Error,
+  ) {
+    this.workers = connections.map((conn) => ({ conn, settingsApplied: 0, busy: false }));
+  }
+
+  async add(statement: ScriptStatement): Promise<void> {
+    this.throwIfFailed();
+    const kind = classifyStatement(statement.text);
+    if (kind === 'setting') {
+      await this.flush();
+      this.settings.push(statement.text);
+      return;
+    }
+    if (kind !== this.batchKind || this.batchBytes + statement.text.length > this.batchLimit) await this.flush();
+    this.batchKind = kind;
+    this.batch.push(statement);
+    this.batchBytes += statement.text.length + 2;
+  }
+
+  /** Runs what is pending and waits for every connection; throws the first failure. */
+  async finish(): Promise<void> {
+    await this.flush();
+    await Promise.all(this.inflight);
+    this.throwIfFailed();
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure) throw this.failure;
+  }
+
+  private async flush(): Promise<void> {
+    if (this.batch.length === 0) return;
+    const batch: Batch = { statements: this.batch, settingsBefore: this.settings.length };
+    this.batch = [];
+    this.batchBytes = 0;
+    if (this.batchKind === 'ordered') {
+      await Promise.all(this.inflight);
+      this.throwIfFailed();
+      await this.run(this.workers[0]!, batch);
+      this.throwIfFailed();
+      return;
+    }
+    let worker = this.workers.find((w) => !w.busy);
+    while (!worker) {
+      await Promise.race(this.inflight);
+      this.throwIfFailed();
+      worker = this.workers.find((w) => !w.busy);
+    }
+    const running = this.run(worker, batch);
+    this.inflight.add(running);
+    void running.then(() => this.inflight.delete(running));
+  }
+
+  /** Never rejects: a failure is kept and rethrown by the next add/finish. */
+  private async run(worker: Worker, batch: Batch): Promise<void> {
+    worker.busy = true;
+    try {
+      const pendingSettings = this.settings.slice(worker.settingsApplied, batch.settingsBefore);
+      const sql = [...pendingSettings, ...batch.statements.map((s) => s.text)].join(';\n');
+      worker.settingsApplied = batch.settingsBefore;
+      if (!this.failure) await worker.conn.query(sql);
+    } catch (error) {
+      this.failure ??= this.describeFailure(error, batch.statements);
+    } finally {
+      worker.busy = false;
+    }
+  }
+}

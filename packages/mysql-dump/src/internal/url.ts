@@ -1,0 +1,44 @@
+import { InvalidMysqlUrlError } from './errors.js';
+
+export interface MysqlUrl {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  /** Database from the URL path, if any. */
+  database: string | undefined;
+  /** `host:port`, safe to print. */
+  address: string;
+}
+
+/** Parses `mysql://user:pass@host:port/db` (also `mariadb://`). Errors never repeat the password. */
+export function parseMysqlUrl(url: string): MysqlUrl {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new InvalidMysqlUrlError(`not a URL: ${maskUrl(url)}; expected mysql://user:password@host:port`);
+  }
+  if (parsed.protocol !== 'mysql:' && parsed.protocol !== 'mariadb:') {
+    throw new InvalidMysqlUrlError(
+      `unsupported scheme ${parsed.protocol} in ${maskUrl(url)}; expected mysql://user:password@host:port`,
+    );
+  }
+  if (!parsed.hostname) throw new InvalidMysqlUrlError(`no host in ${maskUrl(url)}`);
+  const port = parsed.port ? Number(parsed.port) : 3306;
+  const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
+  const database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || undefined;
+  return {
+    host,
+    port,
+    user: decodeURIComponent(parsed.username) || 'root',
+    password: decodeURIComponent(parsed.password),
+    database,
+    address: `${parsed.hostname}:${port}`,
+  };
+}
+
+/** The URL with its password replaced by `***`, for messages and logs. Works on unparseable input too. */
+export function maskUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@/]*@/i, '$1***@');
+}

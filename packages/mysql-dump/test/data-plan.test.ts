@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { resolveDataTables } from '../src/internal/data-plan.js';
+import { UnknownDataTableError } from '../src/internal/errors.js';
+import { applicableRules, DJANGO_RENUMBER_RULES, renumberRows } from '../src/internal/renumber.js';
+import { InsertWriter, sqlLiteral, type DataTable, type RawRow } from '../src/internal/table-data.js';
+
+const tables = new Map([
+  ['shop', new Set(['django_migrations', 'auth_user', 'django_site', 'orders'])],
+  ['blog', new Set(['django_migrations', 'posts'])],
+]);
+
+describe('resolveDataTables', () => {
+  it('uses the Django reference tables that exist, never user tables', () => {
+    expect(resolveDataTables(undefined, tables)).toEqual(
+      new Map([
+        ['shop', ['django_migrations', 'django_site']],
+        ['blog', ['django_migrations']],
+      ]),
+    );
+  });
+  it('takes bare and database-qualified names', () => {
+    expect(resolveDataTables(['posts', 'shop.orders'], tables)).toEqual(new Map([['shop', ['orders']], ['blog', ['posts']]]));
+  });
+  it('includes a user table only when it is listed', () => {
+    expect(resolveDataTables(['auth_user'], tables).get('shop')).toEqual(['auth_user']);
+  });
+  it.each([['no_such'], ['blog.orders']])('names the unknown table %s', (name) => {
+    expect(() => resolveDataTables([name], tables)).toThrow(UnknownDataTableError);
+    expect(() => resolveDataTables([name], tables)).toThrow(`\`${name}\``);
+  });
+});
+
+const b = (s: string | null) => (s === null ? null : Buffer.from(s, 'utf8'));
+
+describe('sqlLiteral', () => {
+  it.each([
+    [null, 'string', 'NULL'],
+    ['42', 'number', '42'],
+    ['-1.50', 'number', '-1.50'],
+    ["it's \\ \n", 'string', "'it\\'s \\\\ \\n'"],
+    ['☃', 'string', "'☃'"],
+  ] as const)('%j as %s -> %s', (value, kind, literal) => expect(sqlLiteral(b(value), kind)).toBe(literal));
+  it('writes binary as a hex literal, empty included', () => {
+    expect(sqlLiteral(Buffer.from([0, 255]), 'binary')).toBe("X'00ff'");
+    expect(sqlLiteral(Buffer.alloc(0), 'binary')).toBe("X''");
+  });
+});
+
+function table(name: string, columns: [string, 'number' | 'string'][], primaryKey: string[]): DataTable {
+  return { name, columns: columns.map(([n, kind]) => ({ name: n, kind })), primaryKey, fixedValues: new Map(), remap: new Map() };
+}
+
+describe('renumbering', () => {
+  const contentType = table('django_content_type', [['id', 'number'], ['app_label', 'string'], ['model', 'string']], ['id']);
+  const permission = table('auth_permission', [['id', 'number'], ['content_type_id', 'number'], ['codename', 'string']], ['id']);
+  const fks = [{ table: 'auth_permission', column: 'content_type_id', referencedTable: 'django_content_type', referencedColumn: 'id' }];
+
+  it('orders rules so a natural key that points at another renumbered table comes after it', () => {
+    const rules = applicableRules([...DJANGO_RENUMBER_RULES].reverse(), new Map([['auth_permission', permission], ['django_content_type', contentType]]), fks);
+    expect(rules.map((r) => r.table)).toEqual(['django_content_type', 'auth_permission']);
+  });
+
+  it('gives ids 1..n in natural-key order, numbers compared as numbers', () => {
+    const rows: RawRow[] = [
+      [b('10'), b('shop'), b('order')],
+      [b('9'), b('auth'), b('user')],
+      [b('100'), b('auth'), b('group')],
+    ];
+    const mapping = renumberRows(contentType, rows, DJANGO_RENUMBER_RULES[0]!);
+    expect(rows.map((r) => r.map((c) => c!.toString()))).toEqual([
+      ['1', 'auth', 'group'],
+      ['2', 'auth', 'user'],
+      ['3', 'shop', 'order'],
+    ]);
+    expect(mapping).toEqual(new Map([['100', '1'], ['9', '2'], ['10', '3']]));
+  });
+});
+
+describe('InsertWriter', () => {
+  it('writes one row per line and applies fixed (volatile) values', async () => {
+    const t = table('django_migrations', [['id', 'number'], ['app', 'string'], ['applied', 'string']], ['id']);
+    t.fixedValues.set('applied', "'2000-01-01 00:00:00'");
+    let out = '';
+    const writer = new InsertWriter(t, { write: async (s) => void (out += s) });
+    await writer.add([b('1'), b('auth'), b('2024-05-05 10:00:00.123456')]);
+    await writer.add([b('2'), b('shop'), b('2021-01-01 00:00:00')]);
+    await writer.flush();
+    expect(out).toBe(
+      "INSERT INTO `django_migrations` (`id`, `app`, `applied`) VALUES\n(1,'auth','2000-01-01 00:00:00'),\n(2,'shop','2000-01-01 00:00:00');\n",
+    );
+  });
+});

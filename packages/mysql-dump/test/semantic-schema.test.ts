@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { parseServerVersion } from '../src/internal/connect.js';
+import { diffSchemas, describeSchemaDiff, isEmptyDiff } from '../src/internal/diff.js';
+import { buildSemanticSchema, normalizeColumnType, serializeSchema } from '../src/internal/semantic-schema.js';
+import { FLAVOURS, recordedRows } from './fixtures/recorded-information-schema.js';
+
+const label = (f: (typeof FLAVOURS)[number]) => `${f.engine.flavor} ${f.engine.version}`;
+const reference = buildSemanticSchema(recordedRows(FLAVOURS[0]!), FLAVOURS[0]!.engine);
+
+describe('semantic schema from recorded information_schema rows', () => {
+  it.each(FLAVOURS.map((f) => [label(f), f] as const))('%s gives the same schema as every other flavour', (_name, flavour) => {
+    const schema = buildSemanticSchema(recordedRows(flavour), flavour.engine);
+    expect(schema).toEqual(reference);
+    expect(serializeSchema(schema)).toBe(serializeSchema(reference));
+  });
+
+  it('spells columns in one flavour-independent way', () => {
+    const columns = Object.fromEntries(reference.tables[0]!.columns.map((c) => [c.name, c]));
+    expect(columns.id).toMatchObject({ type: 'int', autoIncrement: true, default: null });
+    expect(columns.title).toMatchObject({ type: 'varchar(100)', charset: 'utf8mb3', collation: null });
+    expect(columns.note).toMatchObject({ nullable: true, default: null });
+    expect(columns.status).toMatchObject({ default: "it's new" });
+    expect(columns.created).toMatchObject({ default: 'CURRENT_TIMESTAMP(6)', onUpdate: null });
+    expect(columns.updated).toMatchObject({ default: 'CURRENT_TIMESTAMP', onUpdate: 'CURRENT_TIMESTAMP' });
+    expect(columns.is_paid).toMatchObject({ type: 'tinyint(1)', default: '0' });
+    expect(columns.body).toMatchObject({ charset: 'utf8mb4', collation: null });
+    expect(columns.code).toMatchObject({ charset: 'latin1', collation: 'latin1_bin' });
+    expect(reference.tables[0]!.indexes.map((i) => [i.name, i.columns.map((c) => c.name)])).toEqual([
+      ['PRIMARY', ['id']],
+      ['shop_order_title_idx', ['title', 'status']],
+    ]);
+    expect(reference.tables[0]!.indexes[1]!.columns[0]!.prefix).toBe(10);
+    expect(reference.tables[0]!.foreignKeys).toEqual([
+      { name: 'shop_order_customer_fk', columns: ['customer_id'], referencedTable: 'shop_customer', referencedColumns: ['id'], onUpdate: 'RESTRICT', onDelete: 'CASCADE' },
+    ]);
+    expect(reference.views.map((v) => v.name)).toEqual(['v_paid']);
+  });
+
+  it.each(FLAVOURS.map((f) => [label(f), f] as const))('%s: a real change is still seen', (_name, flavour) => {
+    const changed = buildSemanticSchema(recordedRows(flavour, { titleType: 'varchar(200)' }), flavour.engine);
+    const diff = diffSchemas(reference, changed);
+    expect(isEmptyDiff(diff)).toBe(false);
+    expect(describeSchemaDiff(diff)).toEqual(['~ table shop_order', '  ~ column title: type "varchar(100)" -> "varchar(200)"']);
+  });
+});
+
+describe('normalizeColumnType', () => {
+  it.each([
+    ['int(11)', 'int'],
+    ['INT(10) UNSIGNED', 'int unsigned'],
+    ['bigint(20)', 'bigint'],
+    ['tinyint(1)', 'tinyint(1)'],
+    ['tinyint(4)', 'tinyint'],
+    ['smallint(5) unsigned', 'smallint unsigned'],
+    ['year(4)', 'year'],
+    ['decimal(10,2)', 'decimal(10,2)'],
+    ["enum('a','int(3)')", "enum('a','int(3)')"],
+    ["ENUM('Yes','No')", "enum('Yes','No')"],
+  ])('%s -> %s', (input, output) => expect(normalizeColumnType(input)).toBe(output));
+});
+
+describe('parseServerVersion', () => {
+  it.each([
+    ['10.11.6-MariaDB-1:10.11.6+maria~ubu2204', { flavor: 'mariadb', version: '10.11.6' }],
+    ['5.5.5-10.11.6-MariaDB', { flavor: 'mariadb', version: '5.5.5' }],
+    ['8.0.36', { flavor: 'mysql', version: '8.0.36' }],
+    ['8.4.0-commercial', { flavor: 'mysql', version: '8.4.0' }],
+    ['5.7.44-log', { flavor: 'mysql', version: '5.7.44' }],
+  ])('%s', (input, expected) => expect(parseServerVersion(input)).toEqual(expected));
+});
