@@ -1,5 +1,6 @@
 import cliProgress from 'cli-progress';
 import type { DumpVersioningError, ProgressEvent, ProgressListener } from '@org/dump-versioning';
+import { maskSecrets } from '@org/dump-set';
 import type { CommandContext } from './context.js';
 
 /** Transfers smaller than this finish before a bar would be readable. */
@@ -67,4 +68,13 @@ export function progressBar(context: CommandContext, json: boolean | undefined):
     bar?.update(event.done, { done: bytes(event.done), size: bytes(event.total) });
   };
   return { listener, stop };
+}
+
+/** Progress messages of dump/load as lines on stderr (stdout stays clean for --json), passwords masked. */
+export function progressLines(context: CommandContext, urls: ReadonlyArray<string | undefined>): (message: string) => void {
+  return (message) => context.stderr.write(`${maskSecrets(message, urls)}\n`);
+}
+
+export function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
 }

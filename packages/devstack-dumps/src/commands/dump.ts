@@ -1,0 +1,49 @@
+import { dumpSet } from '@org/dump-set';
+import type { RegisterCommand } from '../internal/context.js';
+import { printJson, printLines, progressLines, seconds } from '../internal/output.js';
+import { addServerOptions, databasesToDump, nameList, requireServer, type ServerFlags } from '../internal/server-options.js';
+
+interface DumpFlags extends ServerFlags {
+  mysqlDb?: string[];
+  mongoDb?: string[];
+  dataTables?: string[];
+  dataCollections?: string[];
+  out: string;
+  json: boolean;
+}
+
+export const registerDump: RegisterCommand = (program, context) => {
+  const command = program
+    .command('dump')
+    .description('dump MySQL and MongoDB schemas (+ reference data) deterministically into a new dump set directory');
+  addServerOptions(command)
+    .option('--mysql-db <names>', 'MySQL databases to dump, comma-separated (default: the database in the --mysql URL)', nameList('--mysql-db'))
+    .option('--data-tables <tables>', 'tables whose rows are dumped, `table` or `db.table` (default: the Django reference tables)', nameList('--data-tables'))
+    .option('--mongo-db <names>', 'MongoDB databases to dump, comma-separated (default: the database in the --mongo URL)', nameList('--mongo-db'))
+    .option('--data-collections <collections>', 'collections whose documents are dumped, `collection` or `db.collection` (default: none)', nameList('--data-collections'))
+    .requiredOption('--out <dir>', 'directory to create (must be new or empty); its checksum list goes to <dir>.checksums.json')
+    .option('--json', 'machine-readable output on stdout', false)
+    .action(async (flags: DumpFlags) => {
+      requireServer(flags, 'dump');
+      const started = performance.now();
+      const result = await dumpSet(
+        {
+          ...(flags.mysql !== undefined
+            ? { mysql: { url: flags.mysql, databases: databasesToDump('--mysql-db', flags.mysql, flags.mysqlDb), ...(flags.dataTables ? { dataTables: flags.dataTables } : {}) } }
+            : {}),
+          ...(flags.mongo !== undefined
+            ? { mongo: { url: flags.mongo, databases: databasesToDump('--mongo-db', flags.mongo, flags.mongoDb), ...(flags.dataCollections ? { dataCollections: flags.dataCollections } : {}) } }
+            : {}),
+        },
+        flags.out,
+        { waitSeconds: flags.wait, onProgress: progressLines(context, [flags.mysql, flags.mongo]) },
+      );
+      const durationMs = Math.round(performance.now() - started);
+      if (flags.json) {
+        printJson(context, { ...result, durationMs });
+        return;
+      }
+      const engines = Object.entries(result.engines).map(([engine, info]) => `${engine}: ${info.flavor} ${info.version}`);
+      printLines(context, [`dumped ${result.files.length} files into ${result.dir} in ${seconds(durationMs)} (${engines.join(', ')})`, ...result.files.map((file) => `  ${file}`)]);
+    });
+};

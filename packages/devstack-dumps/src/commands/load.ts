@@ -1,0 +1,34 @@
+import { loadSet } from '@org/dump-set';
+import type { RegisterCommand } from '../internal/context.js';
+import { printJson, printLines, progressLines, seconds } from '../internal/output.js';
+import { addServerOptions, loadTargetsFor, requireServer, type LoadFlags } from '../internal/server-options.js';
+
+export const registerLoad: RegisterCommand = (program, context) => {
+  const command = program
+    .command('load')
+    .description('verify a dump set directory, then load it into MySQL and MongoDB (concurrently)')
+    .argument('<dir>', 'dump set directory (from dump or pull)');
+  addServerOptions(command)
+    .option('--mysql-db <name>', 'load the only MySQL database of the dump under this name')
+    .option('--mongo-db <name>', 'load the only MongoDB database of the dump under this name')
+    .option('--replace', 'drop non-empty target databases first (otherwise they are refused)', false)
+    .option('--json', 'machine-readable output on stdout', false)
+    .action(async (dir: string, flags: LoadFlags & { json: boolean }) => {
+      requireServer(flags, 'load');
+      const result = await loadSet(dir, await loadTargetsFor(dir, flags), {
+        replace: flags.replace,
+        waitSeconds: flags.wait,
+        onProgress: progressLines(context, [flags.mysql, flags.mongo]),
+      });
+      if (flags.json) printJson(context, result);
+      else printLines(context, [`loaded ${describeLoaded(result)} in ${seconds(result.durationMs)}`]);
+    });
+};
+
+export function describeLoaded(result: { mysqlDatabases: string[]; mongoDatabases: string[] }): string {
+  const parts = [
+    ...(result.mysqlDatabases.length > 0 ? [`MySQL ${result.mysqlDatabases.join(', ')}`] : []),
+    ...(result.mongoDatabases.length > 0 ? [`MongoDB ${result.mongoDatabases.join(', ')}`] : []),
+  ];
+  return parts.join('; ');
+}

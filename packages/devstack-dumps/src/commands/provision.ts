@@ -1,0 +1,107 @@
+import path from 'node:path';
+import { DEFAULT_MIGRATION_GLOBS } from '@org/dump-versioning';
+import type { Command } from 'commander';
+import type { CommandContext, RegisterCommand } from '../internal/context.js';
+import { bytes, printJson, printLines, progressLines, seconds, short } from '../internal/output.js';
+import { describePending } from '../internal/pending.js';
+import { planProvision, provision, type ProvisionPlan, type ProvisionResult } from '../internal/provisioning.js';
+import { addServerOptions, requireServer, type LoadFlags } from '../internal/server-options.js';
+import { addServiceOption, addStoreOptions, withStore, type ServiceFlags } from '../internal/store-options.js';
+import { wholeNumber } from '../internal/usage.js';
+import { describeLoaded } from './load.js';
+
+interface StatusFlags extends ServiceFlags {
+  commit: string;
+  repo: string;
+  migrationsGlob: string[];
+  migrateCommand: string;
+  cache?: string;
+  maxDistance: number;
+}
+
+type ProvisionFlags = StatusFlags & LoadFlags;
+
+function addPlanOptions(command: Command, context: CommandContext): Command {
+  return addServiceOption(addStoreOptions(command))
+    .option('--commit <rev>', 'commit whose nearest published first-parent ancestor to use', 'HEAD')
+    .option('--repo <dir>', 'git working tree (its migrations are compared with the dump)', context.cwd)
+    .option('--migrations-glob <glob...>', 'migration file globs', DEFAULT_MIGRATION_GLOBS)
+    .option('--migrate-command <command>', 'the command that runs pending migrations (printed, never run)', 'python manage.py migrate')
+    .option('--cache <dir>', 'where pulled dump sets are kept (default: <repo>/.devstack/cache)')
+    .option('--max-distance <n>', 'how many first-parent ancestors to look at', wholeNumber('--max-distance'), 200);
+}
+
+const cacheRoot = (flags: StatusFlags) => flags.cache ?? path.join(flags.repo, '.devstack', 'cache');
+
+function planLines(plan: ProvisionPlan): string[] {
+  const { resolution } = plan;
+  const behind = resolution.distance === 0 ? '(exactly this commit)' : `(${resolution.distance} first-parent commit(s) behind ${short(resolution.requested)})`;
+  return [`ancestor   ${resolution.commit} ${behind}`, `version    ${resolution.version}`];
+}
+
+function planJson(plan: ProvisionPlan, flags: StatusFlags) {
+  const { entry, ...resolution } = plan.resolution;
+  return { ...resolution, publishedAt: entry.createdAt, cache: { dir: plan.cacheDir, cached: plan.cached }, pending: plan.pending, migrateCommand: flags.migrateCommand };
+}
+
+export const registerProvision: RegisterCommand = (program, context) => {
+  const command = program
+    .command('provision')
+    .description("load the dump of HEAD's nearest published ancestor into local databases, then list the migrations to run");
+  addServerOptions(addPlanOptions(command, context))
+    .option('--mysql-db <name>', 'load the only MySQL database of the dump under this name')
+    .option('--mongo-db <name>', 'load the only MongoDB database of the dump under this name')
+    .option('--replace', 'drop non-empty target databases first (otherwise they are refused)', false)
+    .action(async (flags: ProvisionFlags) => {
+      requireServer(flags, 'provision');
+      const started = performance.now();
+      const onProgress = progressLines(context, [flags.mysql, flags.mongo]);
+      const { plan, result } = await withStore(flags, context, async (store) => {
+        const plan = await planProvision({ store, service: flags.service, repo: flags.repo, commit: flags.commit, migrationsGlob: flags.migrationsGlob, maxDistance: flags.maxDistance, cacheRoot: cacheRoot(flags) });
+        const result = await provision(plan, { store, service: flags.service, flags, onProgress });
+        return { plan, result };
+      });
+      const totalMs = Math.round(performance.now() - started);
+      const timings = { ...plan.timings, ...result.timings, totalMs };
+      if (flags.json) {
+        printJson(context, { ...planJson(plan, flags), pulled: result.pulled ?? null, loaded: result.loaded, timings });
+      } else {
+        printLines(context, [
+          ...planLines(plan),
+          `dump       ${plan.cacheDir} (${describePull(result)})`,
+          `loaded     ${describeLoaded(result.loaded)}`,
+          ...describePending(plan.pending, flags.migrateCommand, short(plan.resolution.commit)),
+          `timings    fingerprint ${seconds(timings.fingerprintMs)}, resolve ${seconds(timings.resolveMs)}, pull ${seconds(timings.pullMs)}, load ${seconds(timings.loadMs)}, total ${seconds(totalMs)}`,
+        ]);
+      }
+      if (plan.pending.state === 'rewritten') context.stderr.write(`warning: the working tree rewrote migration(s) the dump has (${[...plan.pending.edited, ...plan.pending.removed].join(', ')}); the loaded schema may not match, consider a full migrate\n`);
+    });
+};
+
+function describePull(result: ProvisionResult): string {
+  return result.pulled ? `pulled ${result.pulled.files} files, ${bytes(result.pulled.bytes)} in ${seconds(result.timings.pullMs)}` : 'reused the verified cache';
+}
+
+export const registerStatus: RegisterCommand = (program, context) => {
+  const command = program
+    .command('status')
+    .description('what provision would load (nearest published ancestor of HEAD) and which migrations would be pending; loads nothing');
+  addPlanOptions(command, context).action(async (flags: StatusFlags) => {
+    const started = performance.now();
+    const plan = await withStore(flags, context, (store) =>
+      planProvision({ store, service: flags.service, repo: flags.repo, commit: flags.commit, migrationsGlob: flags.migrationsGlob, maxDistance: flags.maxDistance, cacheRoot: cacheRoot(flags) }),
+    );
+    const timings = { ...plan.timings, totalMs: Math.round(performance.now() - started) };
+    if (flags.json) {
+      printJson(context, { ...planJson(plan, flags), timings });
+      return;
+    }
+    printLines(context, [
+      ...planLines(plan),
+      `cache      ${plan.cacheDir} (${plan.cached ? 'pulled and verified' : 'not pulled yet'})`,
+      ...describePending(plan.pending, flags.migrateCommand, short(plan.resolution.commit)),
+      `timings    fingerprint ${seconds(timings.fingerprintMs)}, resolve ${seconds(timings.resolveMs)}, total ${seconds(timings.totalMs)}`,
+    ]);
+    if (plan.pending.state === 'rewritten') context.stderr.write(`warning: the working tree rewrote migration(s) the dump has (${[...plan.pending.edited, ...plan.pending.removed].join(', ')}); the dump may not match, consider a full migrate\n`);
+  });
+};

@@ -1,0 +1,88 @@
+import path from 'node:path';
+import { DEFAULT_MAX_DISTANCE, fingerprintMigrationFiles, pull, resolve, type Resolution, type Store } from '@org/dump-versioning';
+import { loadSet, verifyDumpSet, waitForServers, writeChecksumsFile, type LoadSetResult } from '@org/dump-set';
+import { pendingMigrations, type PendingMigrations } from './pending.js';
+import { loadTargetsFor, type LoadFlags } from './server-options.js';
+
+export interface ProvisionPlanInput {
+  store: Store;
+  service: string;
+  /** Git working tree whose HEAD (or `commit`) is resolved and whose migrations are fingerprinted. */
+  repo: string;
+  commit: string;
+  migrationsGlob: string[];
+  maxDistance?: number;
+  /** Where pulled dump sets are kept: `<cacheRoot>/<service>/<version>`. */
+  cacheRoot: string;
+}
+
+export interface ProvisionPlan {
+  resolution: Resolution;
+  pending: PendingMigrations;
+  cacheDir: string;
+  /** The cache already holds this version with every file matching its checksum list. */
+  cached: boolean;
+  timings: { fingerprintMs: number; resolveMs: number };
+}
+
+const since = (start: number) => Math.round(performance.now() - start);
+
+/** Whether `dir` holds exactly `version`, every file checked against its checksum list. */
+async function holdsVersion(dir: string, version: string): Promise<boolean> {
+  try {
+    const verified = await verifyDumpSet(dir);
+    return verified.verifiedBy === 'checksums' && verified.version === version;
+  } catch {
+    // Absent, partial or altered: pull it again.
+    return false;
+  }
+}
+
+/** What provision would do, without pulling or loading: the nearest published ancestor and the pending migrations. */
+export async function planProvision(input: ProvisionPlanInput): Promise<ProvisionPlan> {
+  let start = performance.now();
+  const workingTree = await fingerprintMigrationFiles(input.repo, input.migrationsGlob);
+  const fingerprintMs = since(start);
+  start = performance.now();
+  const resolution = await resolve({ store: input.store, service: input.service, commit: input.commit, repoDir: input.repo, maxDistance: input.maxDistance ?? DEFAULT_MAX_DISTANCE });
+  const resolveMs = since(start);
+  const cacheDir = path.resolve(input.cacheRoot, input.service, resolution.version);
+  return {
+    resolution,
+    pending: pendingMigrations(resolution.entry.migrations?.fingerprint, workingTree),
+    cacheDir,
+    cached: await holdsVersion(cacheDir, resolution.version),
+    timings: { fingerprintMs, resolveMs },
+  };
+}
+
+export interface ProvisionResult {
+  pulled: { files: number; bytes: number } | undefined;
+  loaded: LoadSetResult;
+  timings: { waitMs: number; pullMs: number; loadMs: number };
+}
+
+/** Pulls the planned version into the cache (unless it is there and verified), then loads it. */
+export async function provision(
+  plan: ProvisionPlan,
+  input: { store: Store; service: string; flags: LoadFlags; onProgress: (message: string) => void },
+): Promise<ProvisionResult> {
+  const { flags } = input;
+  // Unreachable servers fail before a download.
+  let start = performance.now();
+  await waitForServers({ ...(flags.mysql ? { mysqlUrl: flags.mysql } : {}), ...(flags.mongo ? { mongoUrl: flags.mongo } : {}) }, flags.wait);
+  const waitMs = since(start);
+  start = performance.now();
+  let pulled: ProvisionResult['pulled'];
+  if (!plan.cached) {
+    input.onProgress(`pulling version ${plan.resolution.version.slice(0, 12)} into ${plan.cacheDir}`);
+    const result = await pull({ store: input.store, service: input.service, version: plan.resolution.version, out: plan.cacheDir, replace: true });
+    // pull verified every sha256; the list beside the directory lets later loads re-check the cache.
+    await writeChecksumsFile(plan.cacheDir, result.manifest.files);
+    pulled = { files: result.manifest.files.length, bytes: result.bytes };
+  }
+  const pullMs = since(start);
+  start = performance.now();
+  const loaded = await loadSet(plan.cacheDir, await loadTargetsFor(plan.cacheDir, flags), { replace: flags.replace, waitSeconds: flags.wait, onProgress: input.onProgress });
+  return { pulled, loaded, timings: { waitMs, pullMs, loadMs: since(start) } };
+}

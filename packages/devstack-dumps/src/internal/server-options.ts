@@ -1,0 +1,105 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { maskSecrets, type LoadTargets } from '@org/dump-set';
+import { dumpedDatabases } from './dumped-databases.js';
+import { UsageError } from './usage.js';
+
+/** --mysql/--mongo/--wait as commander hands them over. */
+export interface ServerFlags {
+  mysql?: string;
+  mongo?: string;
+  wait: number;
+}
+
+/** The flags of the commands that load (load, provision). */
+export interface LoadFlags extends ServerFlags {
+  mysqlDb?: string;
+  mongoDb?: string;
+  replace: boolean;
+}
+
+/** Upper bound of --wait, the same as the dumpers' own. */
+export const MAX_WAIT_SECONDS = 600;
+
+/** `a,b` (repeatable): trimmed, de-duplicated names in the order given; empty entries are a usage error. */
+export function nameList(flag: string) {
+  return (value: string, previous: string[] | undefined): string[] => {
+    const names = value.split(',').map((name) => name.trim());
+    if (names.some((name) => name === '')) throw new InvalidArgumentError(`${flag} takes comma-separated names without empty entries (got ${JSON.stringify(value)})`);
+    return [...new Set([...(previous ?? []), ...names])];
+  };
+}
+
+export function waitSeconds(value: string): number {
+  const seconds = Number(value);
+  if (!Number.isInteger(seconds) || seconds < 0 || seconds > MAX_WAIT_SECONDS) {
+    throw new InvalidArgumentError(`--wait must be a whole number of seconds from 0 to ${MAX_WAIT_SECONDS} (got ${JSON.stringify(value)})`);
+  }
+  return seconds;
+}
+
+const MYSQL_SCHEMES = new Set(['mysql:', 'mariadb:']);
+const MONGO_SCHEMES = new Set(['mongodb:', 'mongodb+srv:']);
+
+/** Commander parser for --mysql / --mongo: the scheme must fit; the password never appears in the error. */
+export function serverUrl(flag: '--mysql' | '--mongo') {
+  const schemes = flag === '--mysql' ? MYSQL_SCHEMES : MONGO_SCHEMES;
+  return (value: string): string => {
+    const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(value)?.[0].toLowerCase();
+    if (scheme === undefined || !schemes.has(scheme)) {
+      const expected = flag === '--mysql' ? 'a mysql:// or mariadb:// URL' : 'a mongodb:// or mongodb+srv:// URL';
+      throw new InvalidArgumentError(`${flag} must be ${expected} (got ${maskSecrets(value)})`);
+    }
+    return value;
+  };
+}
+
+/** --mysql/--mongo options, shared by dump, load, provision and status. */
+export function addServerOptions(command: Command): Command {
+  return command
+    .option('--mysql <url>', 'MySQL/MariaDB server, mysql://user:password@host:port', serverUrl('--mysql'))
+    .option('--mongo <url>', 'MongoDB/FerretDB server, mongodb://[user:password@]host:port', serverUrl('--mongo'))
+    .option('--wait <seconds>', `retry for up to this many seconds while a server starts (max ${MAX_WAIT_SECONDS})`, waitSeconds, 0);
+}
+
+/** The database named in a URL's path (`mysql://h:1/shop` -> shop), if any. */
+export function databaseInUrl(url: string): string | undefined {
+  const match = /^[a-z][a-z0-9+.-]*:\/\/[^/?]*\/([^?]+)/i.exec(url);
+  return match?.[1] ? decodeURIComponent(match[1]) : undefined;
+}
+
+/** The databases to dump: the flag's list, else the database in the URL path; otherwise a usage error naming the flag. */
+export function databasesToDump(flag: '--mysql-db' | '--mongo-db', url: string, listed: string[] | undefined): string[] {
+  if (listed && listed.length > 0) return listed;
+  const fromUrl = databaseInUrl(url);
+  if (fromUrl !== undefined) return [fromUrl];
+  throw new UsageError(`${flag} is missing: name the database(s) to dump (e.g. ${flag} lms), or put one in the URL path`);
+}
+
+/**
+ * `--mysql-db`/`--mongo-db` of load/provision: loads the only database of a one-database dump under
+ * another name. Returns the rename map loadSet takes.
+ */
+export function renameOnly(flag: '--mysql-db' | '--mongo-db', dumped: ReadonlyArray<string>, name: string | undefined): Record<string, string> | undefined {
+  if (name === undefined) return undefined;
+  if (dumped.length !== 1) {
+    const has = dumped.length === 0 ? 'none' : dumped.join(', ');
+    throw new UsageError(`${flag} loads the only database of a one-database dump under another name, but this dump has ${dumped.length === 0 ? 'no such database' : `${dumped.length} (${has})`}; drop ${flag}`);
+  }
+  return { [dumped[0]!]: name };
+}
+
+/** Any server given? Otherwise a usage error. */
+export function requireServer(flags: { mysql?: string; mongo?: string }, command: string): void {
+  if (flags.mysql === undefined && flags.mongo === undefined) throw new UsageError(`${command} needs --mysql and/or --mongo`);
+}
+
+/** loadSet targets for a dump set directory: the given servers, with --mysql-db/--mongo-db as renames. */
+export async function loadTargetsFor(dir: string, flags: Omit<LoadFlags, 'wait' | 'replace'>): Promise<LoadTargets> {
+  const dumped = await dumpedDatabases(dir);
+  const mysqlRename = renameOnly('--mysql-db', dumped.mysql, flags.mysqlDb);
+  const mongoRename = renameOnly('--mongo-db', dumped.mongo, flags.mongoDb);
+  return {
+    ...(flags.mysql !== undefined ? { mysql: { url: flags.mysql, ...(mysqlRename ? { rename: mysqlRename } : {}) } } : {}),
+    ...(flags.mongo !== undefined ? { mongo: { url: flags.mongo, ...(mongoRename ? { rename: mongoRename } : {}) } } : {}),
+  };
+}

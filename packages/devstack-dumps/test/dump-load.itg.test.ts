@@ -1,0 +1,140 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { describeWithServices, serviceVar } from '../../../test/support/services.js';
+import { readSet, ScratchDatabases, seedSource } from '../../dump-set/test/support.js';
+import { cli } from './support.js';
+
+const git = (cwd: string, ...args: string[]) => promisify(execFile)('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd }).then((r) => r.stdout.trim());
+
+describeWithServices(['mysql', 'mongo'], 'devstack-dumps dump, load and diff (real CLI, MariaDB + FerretDB)', () => {
+  let scratch: ScratchDatabases;
+  let work: string;
+  let source: string;
+  let mysqlUrl: string;
+  let mongoUrl: string;
+
+  beforeAll(async () => {
+    mysqlUrl = serviceVar('TEST_MYSQL_URL');
+    mongoUrl = serviceVar('TEST_MONGO_URL');
+    scratch = new ScratchDatabases(mysqlUrl, mongoUrl);
+    work = await mkdtemp(path.join(tmpdir(), 'devstack-dumps-itg-'));
+    source = scratch.name('src');
+    await seedSource(scratch, source);
+  });
+  afterAll(async () => {
+    await scratch?.dropAll();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  const password = () => decodeURIComponent(new URL(mysqlUrl).password);
+  const dumpArgs = (database: string, out: string) => ['dump', '--mysql', mysqlUrl, '--mysql-db', database, '--mongo', mongoUrl, '--mongo-db', database, '--data-collections', 'feature_flags', '--out', out];
+
+  test('dump -> load under another name -> dump again is byte-identical', async () => {
+    const first = path.join(work, 'first');
+    const dumped = await cli(dumpArgs(source, first), work);
+    expect(dumped.stderr).toContain(`mysql ${source}: written`);
+    expect(dumped.code).toBe(0);
+    expect(dumped.stdout).toMatch(new RegExp(`^dumped 6 files into ${first} in [0-9.]+ s \\(mysql: (mysql|mariadb) [0-9.]+, mongo: (mongodb|ferretdb) [0-9.]+\\)`));
+
+    const copy = scratch.name('copy');
+    const loaded = await cli(['load', first, '--mysql', mysqlUrl, '--mongo', mongoUrl, '--mysql-db', copy, '--mongo-db', copy], work);
+    expect(loaded.code).toBe(0);
+    expect(loaded.stderr).toContain('verified 6 files (sha256 of every file)');
+    expect(loaded.stderr).toMatch(new RegExp(`mysql ${copy}: .* loaded`));
+    expect(loaded.stdout).toMatch(new RegExp(`^loaded MySQL ${copy}; MongoDB ${copy} in [0-9.]+ s`));
+
+    const second = path.join(work, 'second');
+    expect((await cli([...dumpArgs(copy, second), '--json'], work)).code).toBe(0);
+    const a = await readSet(first, [source]);
+    const b = await readSet(second, [copy]);
+    expect([...b.keys()]).toEqual([...a.keys()]);
+    for (const [file, bytes] of a) expect(b.get(file)?.equals(bytes), file).toBe(true);
+    for (const run of [dumped, loaded]) expect(run.stdout + run.stderr).not.toContain(password());
+  });
+
+  test('diff names the added table and index (schema level, for people and in --json)', async () => {
+    const repo = path.join(work, 'repo');
+    const store = path.join(work, 'store');
+    await git(work, 'init', '-q', '-b', 'master', repo);
+    const commit = async (label: string) => {
+      await writeFile(path.join(repo, 'step.txt'), label);
+      await git(repo, 'add', 'step.txt');
+      await git(repo, 'commit', '-q', '-m', label);
+    };
+    const publish = async (dir: string) => {
+      const run = await cli(['publish', dir, '--store', store, '--service', 'lms', '--branch', 'master', '--json'], repo);
+      expect(run.code, run.stderr).toBe(0);
+      return JSON.parse(run.stdout).version as string;
+    };
+    await commit('one');
+    const before = await publish(path.join(work, 'first'));
+
+    const mysql = await scratch.mysqlConnection();
+    await mysql.query(`CREATE TABLE \`${source}\`.catalog_product (id int NOT NULL PRIMARY KEY, title varchar(80) NOT NULL)`);
+    await mysql.query(`CREATE INDEX catalog_item_price ON \`${source}\`.catalog_item (price)`);
+    await (await scratch.mongoClient()).db(source).collection('events').createIndex({ shipment: 1 }, { name: 'shipment_1' });
+    const next = path.join(work, 'next');
+    expect((await cli(dumpArgs(source, next), work)).code).toBe(0);
+    await commit('two');
+    const after = await publish(next);
+
+    const json = await cli(['diff', before, after, '--store', store, '--service', 'lms', '--json'], repo);
+    expect(json.code, json.stderr).toBe(0);
+    const result = JSON.parse(json.stdout);
+    expect(result.changed).toEqual(expect.arrayContaining([`mysql/${source}.sql`, `mysql/${source}.schema.json`, `mongo/${source}/events.metadata.json`]));
+    expect(result.schema).toEqual({
+      mysql: ['+ table catalog_product', '~ table catalog_item', '  + index catalog_item_price'],
+      mongo: [`+ index shipment_1 on ${source}.events`],
+    });
+
+    const human = await cli(['diff', before, after, '--store', store, '--service', 'lms'], repo);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/^ENGINE +SCHEMA CHANGE$/m);
+    expect(human.stdout).toMatch(/^MySQL +\+ table catalog_product$/m);
+    expect(human.stdout).toMatch(/^MySQL +  \+ index catalog_item_price$/m);
+    expect(human.stdout).toMatch(new RegExp(`^MongoDB +\\+ index shipment_1 on ${source}.events$`, 'm'));
+  });
+
+  test('an unreachable server is named by host:port, without the password, exit 1', async () => {
+    const run = await cli(['dump', '--mysql', 'mysql://root:Sup3rSecret@127.0.0.1:1', '--mysql-db', 'x', '--out', path.join(work, 'never')], work);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^error: cannot reach MySQL server at 127\.0\.0\.1:1 /m);
+    expect(run.stderr).not.toContain('Sup3rSecret');
+    const mongo = await cli(['load', path.join(work, 'first'), '--mysql', mysqlUrl, '--mongo', 'mongodb://app:Sup3rSecret@127.0.0.1:2', '--mysql-db', scratch.name('never'), '--mongo-db', 'never'], work);
+    expect(mongo.code).toBe(1);
+    expect(mongo.stderr).toMatch(/error: MongoDB server at 127\.0\.0\.1:2 is unreachable/);
+    expect(mongo.stderr).not.toContain('Sup3rSecret');
+  });
+
+  test('a missing or altered file is refused before anything is loaded; a non-empty target needs --replace', async () => {
+    const dir = path.join(work, 'tamper');
+    expect((await cli(dumpArgs(source, dir), work)).code).toBe(0);
+    const target = scratch.name('tamper');
+    const load = (...extra: string[]) => cli(['load', dir, '--mysql', mysqlUrl, '--mongo', mongoUrl, '--mysql-db', target, '--mongo-db', target, ...extra], work);
+    const sql = path.join(dir, `mysql/${source}.sql`);
+    const original = await readFile(sql);
+    await writeFile(sql, Buffer.concat([original, Buffer.from('DROP TABLE catalog_item;\n')]));
+    const altered = await load();
+    expect(altered.code).toBe(1);
+    expect(altered.stderr).toMatch(new RegExp(`^error: dump set ${dir}: mysql/${source}.sql was altered`, 'm'));
+    await writeFile(sql, original);
+    await rm(path.join(dir, `mongo/${source}/feature_flags.metadata.json`));
+    const missing = await load();
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain(`mongo/${source}/feature_flags.metadata.json is missing`);
+    expect(await scratch.mysqlDatabaseExists(target)).toBe(false);
+    expect(await scratch.mongoCollections(target)).toEqual([]);
+
+    const good = path.join(work, 'first');
+    const loadGood = (...extra: string[]) => cli(['load', good, '--mysql', mysqlUrl, '--mongo', mongoUrl, '--mysql-db', target, '--mongo-db', target, ...extra], work);
+    expect((await loadGood()).code).toBe(0);
+    const again = await loadGood();
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(new RegExp(`error: target database \`${target}\` is not empty`));
+    expect((await loadGood('--replace')).code).toBe(0);
+  });
+});

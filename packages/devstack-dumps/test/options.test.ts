@@ -1,0 +1,70 @@
+import { InvalidArgumentError } from 'commander';
+import { describe, expect, test } from 'vitest';
+import { main } from '../src/cli.js';
+import type { CommandContext } from '../src/internal/context.js';
+import { databaseInUrl, databasesToDump, nameList, renameOnly, serverUrl, waitSeconds } from '../src/internal/server-options.js';
+import { UsageError } from '../src/internal/usage.js';
+
+function capture(): CommandContext & { out: () => string; err: () => string } {
+  let out = '';
+  let err = '';
+  return {
+    stdout: { write: (text: string) => ((out += text), true) } as unknown as CommandContext['stdout'],
+    stderr: { write: (text: string) => ((err += text), true) } as unknown as CommandContext['stderr'],
+    env: {},
+    cwd: process.cwd(),
+    out: () => out,
+    err: () => err,
+  };
+}
+
+describe('option parsing', () => {
+  test('name lists split on commas, trim, de-duplicate and accumulate over repeats', () => {
+    const parse = nameList('--mysql-db');
+    expect(parse('a, b,a', undefined)).toEqual(['a', 'b']);
+    expect(parse('c', ['a', 'b'])).toEqual(['a', 'b', 'c']);
+    expect(() => parse('a,,b', undefined)).toThrow(InvalidArgumentError);
+  });
+
+  test('--wait is a whole number of seconds up to 600', () => {
+    expect(waitSeconds('0')).toBe(0);
+    expect(waitSeconds('600')).toBe(600);
+    for (const bad of ['-1', '1.5', '601', 'soon']) expect(() => waitSeconds(bad)).toThrow(/--wait must be a whole number of seconds from 0 to 600/);
+  });
+
+  test('server URLs must have the engine scheme; the error never shows the password', () => {
+    expect(serverUrl('--mysql')('mariadb://root:pw@h:1')).toBe('mariadb://root:pw@h:1');
+    expect(serverUrl('--mongo')('mongodb+srv://u:pw@cluster/x')).toBe('mongodb+srv://u:pw@cluster/x');
+    expect(() => serverUrl('--mysql')('mongodb://root:Hidden1@h:1')).toThrow('--mysql must be a mysql:// or mariadb:// URL (got mongodb://root:***@h:1)');
+  });
+
+  test('databases to dump: the flag, else the URL path, else a usage error naming the flag', () => {
+    expect(databasesToDump('--mysql-db', 'mysql://r:p@h:1/shop', ['lms'])).toEqual(['lms']);
+    expect(databasesToDump('--mongo-db', 'mongodb://h:1/shop?authSource=admin', undefined)).toEqual(['shop']);
+    expect(databaseInUrl('mysql://r:p@h:1')).toBeUndefined();
+    expect(() => databasesToDump('--mysql-db', 'mysql://r:p@h:1/', undefined)).toThrow(new UsageError('--mysql-db is missing: name the database(s) to dump (e.g. --mysql-db lms), or put one in the URL path'));
+  });
+
+  test('--mysql-db/--mongo-db rename the only database of a one-database dump', () => {
+    expect(renameOnly('--mysql-db', ['shop'], 'shop_copy')).toEqual({ shop: 'shop_copy' });
+    expect(renameOnly('--mysql-db', ['a', 'b'], undefined)).toBeUndefined();
+    expect(() => renameOnly('--mongo-db', ['a', 'b'], 'x')).toThrow(/this dump has 2 \(a, b\); drop --mongo-db/);
+  });
+});
+
+describe('exit codes and masking in main', () => {
+  test('a bad URL is a usage error (2) whose message masks the password', async () => {
+    const context = capture();
+    expect(await main(['dump', '--mysql', 'postgres://root:Hidden1@h:1/db', '--out', '/tmp/never'], context)).toBe(2);
+    expect(context.err()).toContain('--mysql must be a mysql:// or mariadb:// URL');
+    expect(context.err()).not.toContain('Hidden1');
+  });
+
+  test('dump and load need a server; provision needs one too', async () => {
+    for (const argv of [['dump', '--out', '/tmp/never'], ['load', '/tmp/never'], ['provision', '--service', 'lms']]) {
+      const context = capture();
+      expect(await main(argv, context), argv.join(' ')).toBe(2);
+      expect(context.err()).toMatch(/needs --mysql and\/or --mongo/);
+    }
+  });
+});

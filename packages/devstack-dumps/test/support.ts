@@ -1,0 +1,56 @@
+import { CreateBucketCommand, DeleteObjectsCommand, DeleteBucketCommand, S3Client, paginateListObjectsV2 } from '@aws-sdk/client-s3';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+
+const bin = fileURLToPath(new URL('../bin/devstack-dumps.mjs', import.meta.url));
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real CLI (bin script, tsx) in a child process, the way a developer does. */
+export function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], { cwd, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** A fresh MinIO bucket for one test file, with the env and flags the CLI needs to reach it. */
+export class TestBucket {
+  readonly name = `devstack-dumps-${randomBytes(4).toString('hex')}`;
+  readonly client = new S3Client({
+    endpoint: process.env.TEST_S3_ENDPOINT!,
+    region: process.env.TEST_S3_REGION ?? 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: process.env.TEST_S3_ACCESS_KEY_ID!, secretAccessKey: process.env.TEST_S3_SECRET_ACCESS_KEY! },
+  });
+
+  /** Credentials the way a developer has them: the standard AWS variables. */
+  readonly env: NodeJS.ProcessEnv = {
+    AWS_ACCESS_KEY_ID: process.env.TEST_S3_ACCESS_KEY_ID,
+    AWS_SECRET_ACCESS_KEY: process.env.TEST_S3_SECRET_ACCESS_KEY,
+    AWS_REGION: process.env.TEST_S3_REGION ?? 'us-east-1',
+  };
+
+  url(prefix: string): string {
+    return `s3://${this.name}/${prefix}`;
+  }
+
+  async create(): Promise<void> {
+    await this.client.send(new CreateBucketCommand({ Bucket: this.name }));
+  }
+
+  async remove(): Promise<void> {
+    for await (const page of paginateListObjectsV2({ client: this.client }, { Bucket: this.name })) {
+      const keys = (page.Contents ?? []).map((object) => ({ Key: object.Key! }));
+      if (keys.length > 0) await this.client.send(new DeleteObjectsCommand({ Bucket: this.name, Delete: { Objects: keys } }));
+    }
+    await this.client.send(new DeleteBucketCommand({ Bucket: this.name }));
+    this.client.destroy();
+  }
+}

@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises';
+import path from 'node:path';
+import { dumpMysql } from '@org/mysql-dump';
+import { dumpMongo } from '@org/mongo-dump';
+import { DumpSetFileError, DumpSetInputError } from './errors.js';
+import { checkDumpSetContents, checksumsPathOf, describeFiles, readDumpSetContents, writeChecksumsFile } from './layout.js';
+import { progressReporter } from './progress.js';
+
+export interface MysqlSource {
+  url: string;
+  databases: string[];
+  /** `table` or `db.table`; default: the Django reference tables present. */
+  dataTables?: string[];
+}
+
+export interface MongoSource {
+  url: string;
+  databases: string[];
+  /** `collection` or `db.collection`; default: none (schema only). */
+  dataCollections?: string[];
+}
+
+export interface DumpSources {
+  mysql?: MysqlSource;
+  mongo?: MongoSource;
+}
+
+export interface DumpSetResult {
+  dir: string;
+  /** Relative paths in byte order. */
+  files: string[];
+  engines: { mysql?: { flavor: string; version: string }; mongo?: { flavor: string; version: string } };
+}
+
+export interface DumpSetOptions {
+  /** Seconds each dumper retries while its server is unreachable (a service container still starting). */
+  waitSeconds?: number;
+  onProgress?: (message: string) => void;
+}
+
+const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+
+function checkSources(sources: DumpSources) {
+  if (!sources.mysql && !sources.mongo) throw new DumpSetInputError('no-source', 'nothing to dump: give a MySQL and/or a MongoDB source');
+  for (const [engine, source] of [['MySQL', sources.mysql], ['MongoDB', sources.mongo]] as const) {
+    if (source && source.databases.length === 0) throw new DumpSetInputError('no-database', `the ${engine} source names no database; list the databases to dump`);
+  }
+}
+
+async function assertEmptyOrAbsent(dir: string) {
+  const entries = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return [];
+    throw error;
+  });
+  if (entries.length > 0) throw new DumpSetInputError('out-not-empty', `output directory ${dir} is not empty; dump into a new or empty directory`);
+}
+
+/**
+ * Dumps MySQL and Mongo concurrently into a staging directory beside `outDir`, checks that the result
+ * is exactly a valid dump set (the files the dumpers reported, in the shared layout, parseable), writes
+ * `<outDir>.checksums.json`, and only then renames the staging directory to `outDir`. On any failure
+ * nothing is left at `outDir`.
+ */
+export async function dumpSet(sources: DumpSources, outDir: string, options: DumpSetOptions = {}): Promise<DumpSetResult> {
+  checkSources(sources);
+  const out = path.resolve(outDir);
+  await assertEmptyOrAbsent(out);
+  await mkdir(path.dirname(out), { recursive: true });
+  const staging = path.join(path.dirname(out), `.${path.basename(out)}.partial-${randomUUID()}`);
+  await mkdir(staging);
+  const report = progressReporter(options.onProgress);
+  const wait = options.waitSeconds ?? 0;
+  let wroteChecksums = false;
+  try {
+    const [mysql, mongo] = await Promise.all([
+      sources.mysql &&
+        dumpMysql({
+          url: sources.mysql.url,
+          databases: sources.mysql.databases,
+          ...(sources.mysql.dataTables ? { dataTables: sources.mysql.dataTables } : {}),
+          outDir: staging,
+          wait,
+          onProgress: (p) => report(`mysql:${p.database}:${p.phase}`, p.done, p.total, () => `mysql ${p.database}: ${p.phase === 'done' ? 'written' : `${p.phase} ${p.done}/${p.total}`}`),
+        }),
+      sources.mongo &&
+        dumpMongo({
+          url: sources.mongo.url,
+          databases: sources.mongo.databases,
+          dataCollections: sources.mongo.dataCollections ?? [],
+          outDir: staging,
+          waitSeconds: wait,
+          onProgress: (p) => report(`mongo:${p.database}:${p.phase}`, p.done, p.total, () => `mongo ${p.database}: ${p.phase} ${p.done}/${p.total}`),
+        }),
+    ]);
+    const reported = [...(mysql?.files ?? []), ...(mongo?.files ?? [])].sort(byteOrder);
+    const contents = await readDumpSetContents(staging);
+    if (contents.files.join('\n') !== reported.join('\n')) {
+      const extra = contents.files.filter((file) => !reported.includes(file));
+      const missing = reported.filter((file) => !contents.files.includes(file));
+      throw new DumpSetFileError('dump-incomplete', `the dump written to ${staging} does not hold exactly the dumped files (missing: ${missing.join(', ') || 'none'}; unexpected: ${extra.join(', ') || 'none'}); nothing was written to ${out}`);
+    }
+    await checkDumpSetContents(staging, contents);
+    options.onProgress?.(`checksums of ${contents.files.length} files`);
+    // Written before the rename: a crash in between leaves a list without a directory, never a directory with a stale list.
+    await writeChecksumsFile(out, await describeFiles(staging, contents.files));
+    wroteChecksums = true;
+    await rmdir(out).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+    });
+    await rename(staging, out);
+    return {
+      dir: out,
+      files: contents.files,
+      engines: {
+        ...(mysql ? { mysql: { flavor: mysql.engine.flavor, version: mysql.engine.version } } : {}),
+        ...(mongo ? { mongo: { flavor: mongo.engine.flavor, version: mongo.engine.version } } : {}),
+      },
+    };
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    if (wroteChecksums) await rm(checksumsPathOf(out), { force: true });
+    throw error;
+  }
+}

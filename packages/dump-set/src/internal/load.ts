@@ -1,0 +1,89 @@
+import { loadMysql } from '@org/mysql-dump';
+import { loadMongo } from '@org/mongo-dump';
+import { DumpSetInputError } from './errors.js';
+import { verifyDumpSet } from './layout.js';
+import { progressReporter } from './progress.js';
+import { checkLoadTargets, rollbackMongo, rollbackMysql } from './servers.js';
+
+export interface LoadTargets {
+  /** `rename` maps dumped database names to target names; unlisted databases keep their name. */
+  mysql?: { url: string; rename?: Record<string, string> };
+  mongo?: { url: string; rename?: Record<string, string> };
+}
+
+export interface LoadSetOptions {
+  /** Drop non-empty target databases first instead of refusing them. */
+  replace?: boolean;
+  waitSeconds?: number;
+  onProgress?: (message: string) => void;
+}
+
+export interface LoadSetResult {
+  mysqlDatabases: string[];
+  mongoDatabases: string[];
+  durationMs: number;
+}
+
+/** Target database names for the dumped ones; every rename must name a dumped database. */
+export function planTargets(engine: 'MySQL' | 'MongoDB', dumped: ReadonlyArray<string>, rename: Readonly<Record<string, string>> = {}): string[] {
+  for (const source of Object.keys(rename)) {
+    if (!dumped.includes(source)) {
+      throw new DumpSetInputError('rename-unknown-database', `cannot rename ${engine} database ${source}: the dump set has ${dumped.length > 0 ? dumped.join(', ') : 'no such databases'}`);
+    }
+  }
+  const targets = dumped.map((database) => rename[database] ?? database);
+  const duplicate = targets.find((name, index) => targets.indexOf(name) !== index);
+  if (duplicate !== undefined) throw new DumpSetInputError('rename-collision', `two ${engine} databases of the dump would be loaded into ${duplicate}; give each its own name`);
+  return targets;
+}
+
+/**
+ * Loads a dump set: verifies every file first (checksum list beside the directory when present, then
+ * layout and the dumpers' checks), checks every target of both engines, then loads MySQL and Mongo
+ * concurrently. If one engine fails, what the other loaded is dropped again, so a failed load leaves
+ * the targets as it found them (absent or empty).
+ */
+export async function loadSet(dir: string, targets: LoadTargets, options: LoadSetOptions = {}): Promise<LoadSetResult> {
+  const started = performance.now();
+  const verified = await verifyDumpSet(dir);
+  options.onProgress?.(`verified ${verified.files.length} files (${verified.verifiedBy === 'checksums' ? 'sha256 of every file' : 'layout and contents; no checksum list beside the directory'})`);
+  const mysqlDumped = [...verified.mysql.keys()];
+  const mongoDumped = [...verified.mongo.keys()];
+  if (mysqlDumped.length > 0 && !targets.mysql) throw new DumpSetInputError('no-mysql-target', `the dump set holds MySQL database(s) ${mysqlDumped.join(', ')}; give a MySQL server to load them into`);
+  if (mongoDumped.length > 0 && !targets.mongo) throw new DumpSetInputError('no-mongo-target', `the dump set holds MongoDB database(s) ${mongoDumped.join(', ')}; give a MongoDB server to load them into`);
+  const mysql = targets.mysql && mysqlDumped.length > 0 ? { url: targets.mysql.url, rename: targets.mysql.rename ?? {}, databases: planTargets('MySQL', mysqlDumped, targets.mysql.rename) } : undefined;
+  const mongo = targets.mongo && mongoDumped.length > 0 ? { url: targets.mongo.url, rename: targets.mongo.rename ?? {}, databases: planTargets('MongoDB', mongoDumped, targets.mongo.rename) } : undefined;
+
+  const wait = options.waitSeconds ?? 0;
+  const replace = options.replace ?? false;
+  const state = await checkLoadTargets({ ...(mysql ? { mysql } : {}), ...(mongo ? { mongo } : {}) }, replace, wait);
+  const report = progressReporter(options.onProgress);
+  const [mysqlLoad, mongoLoad] = await Promise.allSettled([
+    mysql &&
+      loadMysql({
+        url: mysql.url,
+        dir,
+        databaseRename: mysql.rename,
+        replace,
+        wait,
+        onProgress: (p) =>
+          report(`mysql:${p.database}`, p.bytesDone, p.bytesTotal, () => `mysql ${p.database}: ${p.bytesTotal > 0 ? Math.floor((p.bytesDone / p.bytesTotal) * 100) : 100}% loaded (${p.statements} statements)`),
+      }),
+    mongo &&
+      loadMongo({
+        url: mongo.url,
+        dir,
+        databaseRename: mongo.rename,
+        replace,
+        waitSeconds: wait,
+        onProgress: (p) => report(`mongo:${p.database}:${p.phase}`, p.done, p.total, () => `mongo ${p.database}: ${p.phase} ${p.done}/${p.total}`),
+      }),
+  ]);
+  if (mysqlLoad.status === 'rejected' || mongoLoad.status === 'rejected') {
+    // The loader that failed cleaned up after itself; undo the one that succeeded.
+    if (mysql && mysqlLoad.status === 'fulfilled') await rollbackMysql(mysql.url, mysql.databases, state).catch(() => undefined);
+    if (mongo && mongoLoad.status === 'fulfilled') await rollbackMongo(mongo.url, mongo.databases).catch(() => undefined);
+    throw mysqlLoad.status === 'rejected' ? mysqlLoad.reason : (mongoLoad as PromiseRejectedResult).reason;
+  }
+  return { mysqlDatabases: mysql?.databases ?? [], mongoDatabases: mongo?.databases ?? [], durationMs: Math.round(performance.now() - started) };
+}

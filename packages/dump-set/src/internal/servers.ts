@@ -1,0 +1,171 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { MongoClient } from 'mongodb';
+import { createConnection, type Connection } from 'mysql2/promise';
+import { escapeId } from 'mysql2';
+import { AccessDeniedError, parseMysqlUrl, ServerUnreachableError, TargetNotEmptyError } from '@org/mysql-dump';
+import { MongoTargetNotEmptyError, readMongoSchema } from '@org/mongo-dump';
+import { DumpSetServerError } from './errors.js';
+import { maskSecretsOf, serverAddress } from './mask.js';
+
+// Same bounds as the dumpers: one attempt gives up well within 10 s, a wait never exceeds 10 minutes.
+const CONNECT_TIMEOUT_MS = 5_000;
+const MAX_WAIT_SECONDS = 600;
+const RETRY_INTERVAL_MS = 500;
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'PROTOCOL_CONNECTION_LOST']);
+
+const boundedWait = (seconds: number) => Math.min(Math.max(seconds, 0), MAX_WAIT_SECONDS);
+
+/** A MySQL connection, retried while the server is unreachable for up to `waitSeconds`. */
+export async function connectMysql(url: string, waitSeconds = 0): Promise<Connection> {
+  const parsed = parseMysqlUrl(url);
+  const deadline = Date.now() + boundedWait(waitSeconds) * 1000;
+  for (;;) {
+    try {
+      return await createConnection({
+        host: parsed.host,
+        port: parsed.port,
+        user: parsed.user,
+        password: parsed.password,
+        connectTimeout: CONNECT_TIMEOUT_MS,
+        charset: 'UTF8MB4_GENERAL_CI',
+      });
+    } catch (error) {
+      const { code, errno } = error as { code?: string; errno?: number };
+      if (errno === 1045) {
+        throw new AccessDeniedError(`MySQL server at ${parsed.address} rejected user '${parsed.user}' (wrong user or password); check the credentials in the URL`, { cause: error });
+      }
+      if (code === undefined || !UNREACHABLE_CODES.has(code)) throw new DumpSetServerError('mysql-connect', maskSecretsOf(`cannot connect to MySQL at ${parsed.address}: ${(error as Error).message}`, [url]), { cause: error });
+      if (Date.now() + RETRY_INTERVAL_MS >= deadline) {
+        const waited = waitSeconds > 0 ? `${code} after waiting ${boundedWait(waitSeconds)} s` : code;
+        throw new ServerUnreachableError(parsed.address, waited, { cause: error });
+      }
+      await sleep(RETRY_INTERVAL_MS);
+    }
+  }
+}
+
+/**
+ * Waits (bounded, at most 600 s) until each given server answers; throws the dumpers' unreachable
+ * error naming host:port (never the password) when one does not.
+ */
+export async function waitForServers(sources: { mysqlUrl?: string; mongoUrl?: string }, seconds: number): Promise<void> {
+  await Promise.all([
+    sources.mysqlUrl === undefined ? undefined : connectMysql(sources.mysqlUrl, seconds).then((connection) => connection.end()),
+    // Listing no database is the cheapest call that runs the Mongo dumper's own connect-and-ping.
+    sources.mongoUrl === undefined ? undefined : readMongoSchema({ url: sources.mongoUrl, databases: [], waitSeconds: boundedWait(seconds) }),
+  ]);
+}
+
+async function withMysql<T>(url: string, operation: string, body: (connection: Connection) => Promise<T>, waitSeconds = 0): Promise<T> {
+  const connection = await connectMysql(url, waitSeconds);
+  try {
+    return await body(connection);
+  } catch (error) {
+    throw new DumpSetServerError('mysql-failed', maskSecretsOf(`${operation} on MySQL ${serverAddress(url)} failed: ${(error as Error).message}`, [url]), { cause: error });
+  } finally {
+    await connection.end().catch(() => undefined);
+  }
+}
+
+async function withMongo<T>(url: string, operation: string, body: (client: MongoClient) => Promise<T>, waitSeconds = 0): Promise<T> {
+  await waitForServers({ mongoUrl: url }, waitSeconds);
+  const client = new MongoClient(url, { serverSelectionTimeoutMS: CONNECT_TIMEOUT_MS, appName: 'devstack-dumps' });
+  try {
+    await client.connect();
+    return await body(client);
+  } catch (error) {
+    throw new DumpSetServerError('mongo-failed', maskSecretsOf(`${operation} on MongoDB ${serverAddress(url)} failed: ${(error as Error).message}`, [url]), { cause: error });
+  } finally {
+    await client.close().catch(() => undefined);
+  }
+}
+
+/** Drops and re-creates the databases (MySQL keeps the charset/collation it had), so a migrate starts empty. */
+export async function emptyDatabases(targets: { mysql?: { url: string; databases: string[] }; mongo?: { url: string; databases: string[] } }): Promise<void> {
+  const { mysql, mongo } = targets;
+  await Promise.all([
+    mysql &&
+      withMysql(mysql.url, 'emptying databases', async (connection) => {
+        for (const database of mysql.databases) {
+          const [rows] = await connection.query('SELECT DEFAULT_CHARACTER_SET_NAME AS charset, DEFAULT_COLLATION_NAME AS collation FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [database]);
+          const existing = (rows as { charset: string; collation: string }[])[0];
+          const options = existing ? ` CHARACTER SET ${existing.charset} COLLATE ${existing.collation}` : '';
+          await connection.query(`DROP DATABASE IF EXISTS ${escapeId(database)}`);
+          await connection.query(`CREATE DATABASE ${escapeId(database)}${options}`);
+        }
+      }),
+    mongo &&
+      withMongo(mongo.url, 'emptying databases', async (client) => {
+        for (const database of mongo.databases) await client.db(database).dropDatabase();
+      }),
+  ]);
+}
+
+/** Objects in each MySQL database (absent databases are left out). */
+async function mysqlObjectCounts(url: string, databases: string[], waitSeconds: number): Promise<Map<string, number>> {
+  if (databases.length === 0) return new Map();
+  return withMysql(
+    url,
+    'checking load targets',
+    async (connection) => {
+      const [rows] = await connection.query(
+        `SELECT s.SCHEMA_NAME AS name,
+                (SELECT COUNT(*) FROM information_schema.TABLES t WHERE t.TABLE_SCHEMA = s.SCHEMA_NAME)
+              + (SELECT COUNT(*) FROM information_schema.ROUTINES r WHERE r.ROUTINE_SCHEMA = s.SCHEMA_NAME)
+              + (SELECT COUNT(*) FROM information_schema.EVENTS e WHERE e.EVENT_SCHEMA = s.SCHEMA_NAME) AS objects
+           FROM information_schema.SCHEMATA s WHERE s.SCHEMA_NAME IN (?)`,
+        [databases],
+      );
+      return new Map((rows as { name: string; objects: number | string }[]).map((row) => [row.name, Number(row.objects)]));
+    },
+    waitSeconds,
+  );
+}
+
+/** What a load must restore if it fails half-way: which MySQL targets existed (empty) before. */
+export interface TargetState {
+  mysqlExisting: Set<string>;
+}
+
+/**
+ * Checks every target of both engines before either load starts, so a non-empty Mongo target cannot
+ * be found after the MySQL load already ran. Refuses non-empty targets unless `replace`.
+ */
+export async function checkLoadTargets(
+  targets: { mysql?: { url: string; databases: string[] }; mongo?: { url: string; databases: string[] } },
+  replace: boolean,
+  waitSeconds: number,
+): Promise<TargetState> {
+  const [mysqlCounts, mongoCollections] = await Promise.all([
+    targets.mysql ? mysqlObjectCounts(targets.mysql.url, targets.mysql.databases, waitSeconds) : new Map<string, number>(),
+    targets.mongo
+      ? withMongo(
+          targets.mongo.url,
+          'checking load targets',
+          async (client) => new Map(await Promise.all(targets.mongo!.databases.map(async (database) => [database, (await client.db(database).listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name)] as const))),
+          waitSeconds,
+        )
+      : new Map<string, string[]>(),
+  ]);
+  if (!replace) {
+    for (const [database, objects] of mysqlCounts) if (objects > 0) throw new TargetNotEmptyError(database, objects);
+    for (const [database, collections] of mongoCollections) if (collections.length > 0) throw new MongoTargetNotEmptyError(database, collections);
+  }
+  return { mysqlExisting: new Set(mysqlCounts.keys()) };
+}
+
+/** Puts MySQL targets back to how a failed load found them: absent, or empty if they existed. */
+export async function rollbackMysql(url: string, databases: string[], state: TargetState): Promise<void> {
+  await withMysql(url, 'rolling back a failed load', async (connection) => {
+    for (const database of databases) {
+      await connection.query(`DROP DATABASE IF EXISTS ${escapeId(database)}`);
+      if (state.mysqlExisting.has(database)) await connection.query(`CREATE DATABASE ${escapeId(database)}`);
+    }
+  });
+}
+
+export async function rollbackMongo(url: string, databases: string[]): Promise<void> {
+  await withMongo(url, 'rolling back a failed load', async (client) => {
+    for (const database of databases) await client.db(database).dropDatabase();
+  });
+}
