@@ -27,6 +27,11 @@ for (const action of readdirSync(actionsDir).sort()) {
         // action.yml says node24; the bundle also runs on Node 20 (act images, older runners).
         target: 'node20',
         format: 'cjs',
+        // Prefer ESM entry points: some UMD builds (jsonc-parser) hide their requires from the bundler.
+        mainFields: ['module', 'main'],
+        // ESM code that calls createRequire(import.meta.url) needs a real URL inside a CJS bundle.
+        banner: { js: "const __bundle_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
+        define: { 'import.meta.url': '__bundle_import_meta_url' },
         sourcemap: true,
         sourcesContent: false,
         legalComments: 'linked',

@@ -30,6 +30,8 @@ MINIO_PINNED_VERSION=v0.0.0-20251015172955-9e49d5e7a648 # commit 9e49d5e7a648, R
 MINIO_FALLBACK_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
 ACTIONLINT_MODULE=github.com/rhysd/actionlint
 ACTIONLINT_VERSION=v1.7.12
+ACT_MODULE=github.com/nektos/act
+ACT_VERSION=v0.2.87 # keep in step with actVersion in scripts/act/tools.ts
 
 BASE_IMAGE_REPO=localhost/org-actions/busybox
 DEBIAN_IMAGE_REF=localhost/org-actions/debian:bookworm

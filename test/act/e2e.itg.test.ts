@@ -1,0 +1,115 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openStore, readBranchRef, readManifest } from '../../packages/dump-versioning/src/index.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { serviceVar } from '../support/services.js';
+import { describeWithAct, prepareAct } from './support.js';
+
+// The two jobs of .github/workflows/e2e.yml, run the way a developer runs them (`pnpm act --job ...`)
+// against the harness servers; then what they published is read back from MinIO and the registry.
+
+const root = new URL('../..', import.meta.url).pathname;
+
+interface ActRun {
+  output: string;
+  /** Step outputs act logged (`::set-output:: name=value`), first line of each value; later steps win. */
+  outputs: Record<string, string>;
+  seconds: number;
+}
+
+/**
+ * `pnpm act --job <job>`, using the committed actions/<name>/dist (`pnpm check-dist` keeps it current):
+ * `pnpm build` deletes dist/ first, which would break other tests running the bundles at the same time.
+ */
+function pnpmAct(job: string, actArgs: string[] = []): ActRun {
+  const started = performance.now();
+  const result = spawnSync('pnpm', ['act', '--job', job, ...actArgs], {
+    cwd: root,
+    env: { ...process.env, ORG_ACTIONS_ACT_SKIP_BUILD: '1' },
+    encoding: 'utf8',
+    timeout: 280_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const output = `${result.stdout}\n${result.stderr}`;
+  const seconds = (performance.now() - started) / 1000;
+  console.log(`pnpm act --job ${job}: exit ${result.status} after ${seconds.toFixed(1)} s`);
+  expect(result.status, output.slice(-6000)).toBe(0);
+  expect(output).toContain('Job succeeded');
+  const outputs: Record<string, string> = {};
+  for (const match of output.matchAll(/::set-output:: ([\w-]+)=(.*)$/gm)) outputs[match[1]!] = match[2]!;
+  return { output, outputs, seconds };
+}
+
+async function registryDigest(repository: string, reference: string): Promise<string | null> {
+  const response = await fetch(`http://${serviceVar('TEST_REGISTRY')}/v2/${repository}/manifests/${reference}`, {
+    method: 'HEAD',
+    headers: { accept: 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' },
+  });
+  return response.status === 200 ? response.headers.get('docker-content-digest') : null;
+}
+
+describeWithAct(['docker', 'registry'], 'pnpm act --job e2e-build-image', () => {
+  let cacheServerDir: string;
+  beforeAll(async () => {
+    await prepareAct();
+    // A fresh act cache server directory: the first run finds no saved cache mounts, the second must.
+    cacheServerDir = mkdtempSync(join(tmpdir(), 'act-cache-'));
+  });
+  afterAll(() => rmSync(cacheServerDir, { recursive: true, force: true }));
+
+  it('pushes both flavours, and a second run restores the cache mounts the first saved through act', async () => {
+    const first = pnpmAct('e2e-build-image', ['--cache-server-path', cacheServerDir]);
+    expect(first.output).toContain('No saved cache mounts yet');
+    const saved = /Saving (\d+) files \(.*?\) as (build-image-mounts-\S+)\./.exec(first.output);
+    expect(saved, 'the post step saved the cache mounts').not.toBeNull();
+    expect(first.output).toContain('Cache saved successfully');
+    for (const [repository, digest] of [
+      ['e2e/sample-service-dev', first.outputs['digest-devstack']],
+      ['e2e/sample-service', first.outputs['digest-production']],
+    ] as const) {
+      expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(await registryDigest(repository, digest!)).toBe(digest);
+    }
+
+    // BuildKit forgets its cache mounts; only act's cache server still has them.
+    execFileSync('docker', ['builder', 'prune', '-af'], { env: process.env, stdio: 'ignore' });
+    const second = pnpmAct('e2e-build-image', ['--cache-server-path', cacheServerDir]);
+    expect(second.output).toContain(`Restored ${saved![1]} files`);
+    expect(second.output).toMatch(new RegExp(`Restored ${saved![1]} files \\(.*?\\) from ${saved![2]}\\.`));
+    // Same commit, same digests (labels carry the commit time, not the build time).
+    expect(second.outputs['digest-devstack']).toBe(first.outputs['digest-devstack']);
+    expect(second.outputs['digest-production']).toBe(first.outputs['digest-production']);
+    console.log(`build-image job: ${first.seconds.toFixed(1)} s, after a builder prune ${second.seconds.toFixed(1)} s`);
+  });
+});
+
+describeWithAct(['docker', 'mysql', 'mongo', 's3'], 'pnpm act --job e2e-refresh-dumps', () => {
+  beforeAll(prepareAct);
+
+  it('publishes the fixture app dumps to MinIO; the branch ref names this commit and version', async () => {
+    // A run id of our own gives the job its own store prefix (e2e/<run id>-1).
+    const runId = String(Date.now());
+    const run = pnpmAct('e2e-refresh-dumps', ['--env', `GITHUB_RUN_ID=${runId}`]);
+    const { version, commit } = run.outputs;
+    expect(version).toMatch(/^[0-9a-f]{64}$/);
+    expect(commit).toBe(execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim());
+
+    const store = openStore(`s3://e2e-dumps/e2e/${runId}-1`, {
+      s3Endpoint: serviceVar('TEST_S3_ENDPOINT'),
+      s3Region: process.env.TEST_S3_REGION ?? 'us-east-1',
+      env: { ...process.env, AWS_ACCESS_KEY_ID: serviceVar('TEST_S3_ACCESS_KEY_ID'), AWS_SECRET_ACCESS_KEY: serviceVar('TEST_S3_SECRET_ACCESS_KEY') },
+    });
+    try {
+      const ref = await readBranchRef(store, 'e2eshop', 'e2e');
+      expect(ref).toMatchObject({ commit, version });
+      const manifest = await readManifest(store, 'e2eshop', version!);
+      expect(manifest.files.map((file) => file.path)).toEqual(expect.arrayContaining(['mysql/e2e_shop.sql', 'mysql/e2e_shop.schema.json']));
+      expect(manifest.files.some((file) => file.path.startsWith('mongo/e2e_shop/'))).toBe(true);
+    } finally {
+      await store.close();
+    }
+    console.log(`refresh-dumps job: ${run.seconds.toFixed(1)} s, version ${version}`);
+  });
+});
