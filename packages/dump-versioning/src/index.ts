@@ -27,6 +27,8 @@ export type {
   DumpFile,
   EngineInfo,
   MigrationsInfo,
+  MigrationsRecordRef,
+  SchemaVersion,
   SourceInfo,
   ToolInfo,
   VersionManifest,
@@ -47,6 +49,7 @@ export type { AncestryAnswer, AncestryChecker } from './internal/git.js';
 export type { ProgressEvent, ProgressListener } from './internal/progress.js';
 export { publish, readManifest } from './internal/publish.js';
 export type { PublishOptions, PublishResult, PublishStep, RefOutcome } from './internal/publish.js';
+export { readMigrations } from './internal/migrations-record.js';
 export { DEFAULT_MAX_DISTANCE, list, readBranchRef, readCommitEntry, resolve } from './internal/query.js';
 export type { ListResult, Resolution, ResolveOptions } from './internal/query.js';
 export { pull } from './internal/pull.js';

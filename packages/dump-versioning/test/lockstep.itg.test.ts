@@ -1,9 +1,11 @@
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { gitAncestry, publish, resolve, verify, type PublishStep, type Store } from '../src/index.js';
+import { fingerprintMigrations, gitAncestry, publish, resolve, verify, type PublishStep, type Store } from '../src/index.js';
 import { backends, describeBackend, makeDumpDir, makeLinearRepo, sampleDump } from './support.js';
 
-const STEPS: PublishStep[] = ['blob', 'blobs', 'version', 'commit', 'ref'];
+const STEPS: PublishStep[] = ['blob', 'blobs', 'migrations', 'version', 'commit', 'ref'];
+/** A different one-migration record per commit index, so every crash publish writes a new record. */
+const migrationsAt = (i: number) => ({ fingerprint: fingerprintMigrations([{ app: 'shop', name: `000${i}_step`, sha256: String(i).repeat(64) }]) });
 
 class InjectedCrash extends Error {}
 
@@ -32,12 +34,14 @@ for (const backend of backends) {
         // Each publisher has its own store handle (own client/connection pool), as separate CI runs would.
         const handles = repo.commits.map(() => reopen());
         const results = await Promise.all(
-          repo.commits.map((commit, i) => publish({ store: handles[i]!, service: 'race', dir: dumps[i]!, source: { commit, branch }, ancestry })),
+          // Three distinct migrations records, so several publishers create the same record at once.
+          repo.commits.map((commit, i) => publish({ store: handles[i]!, service: 'race', dir: dumps[i]!, source: { commit, branch }, ancestry, migrations: migrationsAt(i % 3) })),
         );
         await Promise.all(handles.map((handle) => handle.close()));
         const ref = await resolve({ store, service: 'race', branch });
         expect(ref.commit, `round ${round}`).toBe(repo.commits[7]);
         expect(ref.version).toBe(results[7]!.version);
+        expect(ref.entry.migrations).toEqual(migrationsAt(7 % 3));
         // Every publisher whose ref was not moved says why (an older run finishing late).
         for (const result of results.filter((r) => r.ref.outcome === 'not-advanced')) {
           expect(result.warnings.map((warning) => warning.code)).toEqual(['ref-is-newer']);
@@ -45,19 +49,20 @@ for (const backend of backends) {
       }
       const report = await verify({ store, service: 'race' });
       expect(report.problems).toEqual([]);
-      expect(report.checked).toMatchObject({ versions: 8, commits: 8, refs: 10 });
+      expect(report.checked).toMatchObject({ versions: 8, commits: 8, refs: 10, migrations: 3 });
     });
 
     test.each(STEPS)('a crash after step "%s" leaves a verifiable store and a re-run completes', async (step) => {
       const service = `crash-${step}`;
       const ancestry = gitAncestry(repo.dir);
-      const base = await publish({ store, service, dir: dumps[0]!, source: { commit: repo.commits[0]!, branch: 'master' }, ancestry });
+      const base = await publish({ store, service, dir: dumps[0]!, source: { commit: repo.commits[0]!, branch: 'master' }, ancestry, migrations: migrationsAt(0) });
       const crashing = publish({
         store,
         service,
         dir: dumps[1]!,
         source: { commit: repo.commits[1]!, branch: 'master' },
         ancestry,
+        migrations: migrationsAt(1),
         afterStep: (reached) => {
           if (reached === step) throw new InjectedCrash(`crash after ${step}`);
         },
@@ -70,9 +75,13 @@ for (const backend of backends) {
       expect(refAfterCrash.commit).toBe(step === 'ref' ? repo.commits[1] : repo.commits[0]);
       if (step !== 'ref') expect(refAfterCrash.version).toBe(base.version);
 
-      const rerun = await publish({ store, service, dir: dumps[1]!, source: { commit: repo.commits[1]!, branch: 'master' }, ancestry });
+      const rerun = await publish({ store, service, dir: dumps[1]!, source: { commit: repo.commits[1]!, branch: 'master' }, ancestry, migrations: migrationsAt(1) });
       expect(rerun.ref.outcome).toBe(step === 'ref' ? 'unchanged' : 'advanced');
-      expect(await resolve({ store, service, branch: 'master' })).toMatchObject({ commit: repo.commits[1], version: rerun.version });
+      // The record survives from the crashed run once its step completed; the re-run only reuses it.
+      expect(rerun.migrationsRecord?.created).toBe(STEPS.indexOf(step) < STEPS.indexOf('migrations'));
+      const resolved = await resolve({ store, service, branch: 'master' });
+      expect(resolved).toMatchObject({ commit: repo.commits[1], version: rerun.version });
+      expect(resolved.entry.migrations).toEqual(migrationsAt(1));
       expect((await verify({ store, service })).problems).toEqual([]);
     });
 

@@ -24,7 +24,7 @@ const dumpFile: fc.Arbitrary<DumpFile> = fc.oneof(
     database,
   })),
 ).chain((base) =>
-  fc.record({ sha256: hex(64), size: fc.nat(), compression: fc.constantFrom('none' as const, 'gzip' as const) }).map((rest) => ({ ...base, ...rest })),
+  fc.record({ sha256: hex(64), size: fc.nat(), compression: fc.constantFrom('none' as const, 'gzip' as const, 'brotli' as const) }).map((rest) => ({ ...base, ...rest })),
 );
 const files = fc.uniqueArray(dumpFile, { minLength: 1, maxLength: 12, selector: (file) => file.path });
 const fingerprint = fc
@@ -37,7 +37,13 @@ const manifest: fc.Arbitrary<VersionManifest> = fc
     commit: hex(40),
     branch: fc.option(fc.constantFrom('master', 'release/2024', 'feature/x'), { nil: undefined }),
     createdAt: fc.date({ min: new Date(0), max: new Date(4e12), noInvalidDate: true }).map((date) => date.toISOString()),
-    migrations: fc.option(fingerprint.map((fp) => ({ fingerprint: fp, applied: ['app.0001_initial'] })), { nil: undefined }),
+    migrations: fc.option(
+      fc.oneof(
+        fingerprint.map((fp) => ({ migrations: { fingerprint: fp, applied: ['app.0001_initial'] } })),
+        fc.record({ sha256: hex(64), overall: hex(64) }).map((migrationsRecord) => ({ migrationsRecord })),
+      ),
+      { nil: undefined },
+    ),
   })
   .map(({ service, files, commit, branch, createdAt, migrations }) => ({
     schemaVersion: SCHEMA_VERSION,
@@ -45,7 +51,7 @@ const manifest: fc.Arbitrary<VersionManifest> = fc
     version: computeVersion(files),
     files,
     source: { commit, ...(branch ? { branch } : {}) },
-    ...(migrations ? { migrations } : {}),
+    ...migrations,
     tool: { name: 'test', version: '1' },
     createdAt,
   }));
@@ -83,9 +89,9 @@ describe('manifest codec', () => {
   });
 
   test('rejects a wrong schemaVersion, naming both versions', () => {
-    fc.assert(fc.property(manifest, fc.integer().filter((n) => n !== SCHEMA_VERSION), (value, schemaVersion) => {
+    fc.assert(fc.property(manifest, fc.integer().filter((n) => n !== 1 && n !== SCHEMA_VERSION), (value, schemaVersion) => {
       const text = JSON.stringify({ ...value, schemaVersion });
-      expect(() => decodeManifest(text, 'm.json')).toThrow(/schemaVersion .* this tool reads schemaVersion 1/);
+      expect(() => decodeManifest(text, 'm.json')).toThrow(/schemaVersion .* this tool reads schemaVersion 1 or 2/);
     }));
   });
 
@@ -113,5 +119,46 @@ describe('manifest codec', () => {
       expect(decodeBranchRef(encodeBranchRef(ref))).toEqual(ref);
       expect(() => decodeBranchRef(JSON.stringify({ ...ref, commit: 'HEAD' }))).toThrow(ManifestError);
     }));
+  });
+});
+
+describe('schemaVersion 1 documents and migrations records', () => {
+  const fingerprint = { overall: 'f'.repeat(64), apps: { shop: { chain: 'c'.repeat(64), migrations: [{ name: '0001_initial', sha256: 'd'.repeat(64) }] } } };
+  const v1Entry = {
+    schemaVersion: 1,
+    service: 'lms',
+    version: 'a'.repeat(64),
+    source: { commit: 'b'.repeat(40), branch: 'master' },
+    migrations: { fingerprint, applied: ['shop.0001_initial'] },
+    tool: { name: '@org/dump-versioning', version: '0.1.0' },
+    createdAt: '2026-01-01T00:00:00.000Z',
+  };
+  const record = { sha256: 'e'.repeat(64), overall: fingerprint.overall };
+
+  test('a schemaVersion 1 commit entry with inline migrations still decodes unchanged', () => {
+    expect(decodeCommitEntry(JSON.stringify(v1Entry, null, 2))).toEqual(v1Entry);
+  });
+
+  test('migrationsRecord exists only in schemaVersion 2, and never next to inline migrations', () => {
+    const { migrations: _inline, ...bare } = v1Entry;
+    expect(() => decodeCommitEntry(JSON.stringify({ ...bare, migrationsRecord: record }), 'c.json')).toThrow(/c\.json does not match schemaVersion 1: .*additional properties/);
+    expect(decodeCommitEntry(JSON.stringify({ ...bare, schemaVersion: 2, migrationsRecord: record }))).toEqual({ ...bare, schemaVersion: 2, migrationsRecord: record });
+    expect(() => decodeCommitEntry(JSON.stringify({ ...v1Entry, schemaVersion: 2, migrationsRecord: record }), 'c.json')).toThrow(/c\.json has both inline migrations and a migrationsRecord/);
+    expect(() => decodeCommitEntry(JSON.stringify({ ...bare, schemaVersion: 2, migrationsRecord: { ...record, sha256: 'short' } }))).toThrow(ManifestError);
+  });
+
+  test('brotli blobs exist only in schemaVersion 2 manifests', () => {
+    const files: DumpFile[] = [{ path: 'mysql/app.sql', sha256: 'a'.repeat(64), size: 1, kind: 'mysql', database: 'app', compression: 'brotli' }];
+    const value = { schemaVersion: 2, service: 's', version: computeVersion(files), files, source: { commit: 'b'.repeat(40) }, tool: { name: 't', version: '1' }, createdAt: 'now' };
+    expect(decodeManifest(JSON.stringify(value)).files[0]?.compression).toBe('brotli');
+    expect(() => decodeManifest(JSON.stringify({ ...value, schemaVersion: 1 }), 'm.json')).toThrow(/m\.json does not match schemaVersion 1: \/files\/0\/compression/);
+  });
+
+  test('encoding an entry whose migrations were loaded from its record writes only the reference', () => {
+    const { migrations, ...bare } = v1Entry;
+    const loaded = { ...bare, schemaVersion: SCHEMA_VERSION, migrationsRecord: record, migrations };
+    const text = encodeCommitEntry(loaded);
+    expect(JSON.parse(text)).not.toHaveProperty('migrations');
+    expect(decodeCommitEntry(text)).toEqual({ ...bare, schemaVersion: SCHEMA_VERSION, migrationsRecord: record });
   });
 });

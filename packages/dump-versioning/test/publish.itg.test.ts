@@ -90,14 +90,42 @@ for (const backend of backends) {
       if (backend.name === 's3') expect(log.writtenKeys).toEqual([]);
     });
 
+    test('changing the compression re-uploads nothing: unchanged files keep their blobs, new files use the new one', async () => {
+      const service = 'recompress';
+      const files = sampleDump('recompress');
+      const dir = await makeDumpDir(files);
+      temps.push(dir);
+      const source = (i: number) => ({ commit: repo.commits[i]!, branch: 'master' });
+      const ancestry = gitAncestry(repo.dir);
+      const gzipped = await publish({ store, service, dir, source: source(1), ancestry, compression: 'gzip' });
+      expect(gzipped.files.map((file) => file.compression)).toEqual(['gzip', 'gzip', 'gzip', 'gzip']);
+      const same = await publish({ store, service, dir, source: source(2), ancestry });
+      expect(same).toMatchObject({ version: gzipped.version, blobsUploaded: 0, files: gzipped.files });
+      const changed = await makeDumpDir({ ...files, 'mysql/app.sql': 'CREATE TABLE changed (id int);\n' });
+      temps.push(changed);
+      const mixed = await publish({ store, service, dir: changed, source: source(3), ancestry });
+      expect(mixed.blobsUploaded).toBe(1);
+      expect(Object.fromEntries(mixed.files.map((file) => [file.path, file.compression]))).toEqual({
+        'mongo/app/things.bson': 'gzip',
+        'mongo/app/things.metadata.json': 'gzip',
+        'mysql/app.schema.json': 'gzip',
+        'mysql/app.sql': 'brotli',
+      });
+      const out = path.join(await temp('dv-out-'), 'pulled');
+      await pull({ store, service, commit: repo.commits[3]!, out });
+      expect((await readFile(path.join(out, 'mysql/app.sql'))).toString()).toBe('CREATE TABLE changed (id int);\n');
+      expect(await readFile(path.join(out, 'mongo/app/things.bson'))).toEqual(files['mongo/app/things.bson']);
+      expect((await verify({ store, service })).problems).toEqual([]);
+    });
+
     test('a flipped byte in a blob makes pull fail naming the file, and verify reports it', async () => {
-      for (const compression of ['gzip', 'none'] as const) {
+      for (const compression of ['brotli', 'gzip', 'none'] as const) {
         const service = `tamper-${compression}`;
         const dir = await makeDumpDir({ 'mysql/shop.sql': `CREATE TABLE orders_${compression} (id int);\n`.repeat(50) });
         temps.push(dir);
         const published = await publish({ store, service, dir, compression, source: { commit: repo.commits[1]!, branch: 'master' }, ancestry: gitAncestry(repo.dir) });
         const file = published.files[0]!;
-        const key = `${service}/blobs/sha256/${file.sha256}${compression === 'gzip' ? '.gz' : ''}`;
+        const key = `${service}/blobs/sha256/${file.sha256}${{ brotli: '.br', gzip: '.gz', none: '' }[compression]}`;
         const original = (await store.get(key))!;
         const flipped = Buffer.from(original.body);
         flipped[Math.floor(flipped.length / 2)]! ^= 0x01;

@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { describe } from 'vitest';
+import { afterAll, beforeAll, describe } from 'vitest';
 import { describeWithServices } from '../../../test/support/services.js';
 import { openStore, type Store } from '../src/index.js';
 
@@ -146,4 +146,35 @@ export const backends: Backend[] = [
 export function describeBackend(backend: Backend, title: string, body: () => void) {
   if (backend.name === 's3') describeWithServices(['s3'], `${title} [s3]`, body);
   else describe(`${title} [filesystem]`, body);
+}
+
+export interface BackendFixture {
+  store: Store;
+  log: RequestLog;
+  repo: { dir: string; commits: string[] };
+  /** A dump set directory from `files`, removed after the suite. */
+  dumpDir(files: Record<string, string | Buffer>): Promise<string>;
+}
+
+/** Inside a describe: a fresh store of `backend` and a linear repository of `commits` commits, cleaned up after the suite. */
+export function useBackendFixture(backend: Backend, commits: number): BackendFixture {
+  const dirs: string[] = [];
+  const fixture = {
+    async dumpDir(files: Record<string, string | Buffer>) {
+      const dir = await makeDumpDir(files);
+      dirs.push(dir);
+      return dir;
+    },
+  } as BackendFixture;
+  beforeAll(async () => {
+    ({ store: fixture.store, log: fixture.log } = await backend.open());
+    fixture.repo = await makeLinearRepo(commits);
+    dirs.push(fixture.repo.dir);
+  });
+  afterAll(async () => {
+    await fixture.store.close();
+    await backend.cleanup();
+    await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+  });
+  return fixture;
 }

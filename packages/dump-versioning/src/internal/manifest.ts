@@ -4,10 +4,19 @@ import { ManifestError } from './errors.js';
 import { classifyDumpPath, unsafePathReason, type DumpKind } from './paths.js';
 import type { MigrationFingerprint } from './fingerprint.js';
 
-/** The only document format this version of the library reads and writes. */
-export const SCHEMA_VERSION = 1 as const;
+/**
+ * The document format this library writes. 2 moved the migrations record (fingerprint + applied list,
+ * ~100 bytes per migration) out of commit entries and manifests into a content-addressed object they
+ * name by digest. Readers also accept 1 (inline `migrations`); a reader that only knows 1 rejects a 2
+ * document with the clear "schemaVersion" message instead of an obscure "additional property" one.
+ */
+export const SCHEMA_VERSION = 2 as const;
+/** Every document format this library reads. */
+export type SchemaVersion = 1 | typeof SCHEMA_VERSION;
+const READABLE_SCHEMA_VERSIONS: ReadonlyArray<SchemaVersion> = [1, SCHEMA_VERSION];
 
-export type Compression = 'none' | 'gzip';
+/** How a blob is stored; `brotli` (schemaVersion 2, quality 0) stores within ~10% of gzip -1's size at ~3x its speed. */
+export type Compression = 'none' | 'gzip' | 'brotli';
 
 export interface DumpFile {
   /** POSIX path relative to the dump set directory. */
@@ -36,6 +45,16 @@ export interface MigrationsInfo {
   applied?: string[];
 }
 
+/**
+ * How a schemaVersion 2 document names its migrations record: the sha256 of the stored record's bytes
+ * (`<service>/migrations/sha256/<sha256>.json`) plus the overall fingerprint, so "same migrations?"
+ * needs no extra read.
+ */
+export interface MigrationsRecordRef {
+  sha256: string;
+  overall: string;
+}
+
 export interface EngineInfo {
   /** e.g. `mysql`, `mariadb`, `mongodb`, `ferretdb`. */
   flavor: string;
@@ -49,11 +68,17 @@ export interface ToolInfo {
 
 /** The commit index: which version a commit's migrations produce, and how it was produced. */
 export interface CommitEntry {
-  schemaVersion: typeof SCHEMA_VERSION;
+  schemaVersion: SchemaVersion;
   service: string;
   version: string;
   source: SourceInfo;
+  /**
+   * Inline in schemaVersion 1 documents. For schemaVersion 2 it is loaded from `migrationsRecord` by
+   * readCommitEntry/resolve (or readMigrations); decodeCommitEntry/decodeManifest/readManifest leave it unset.
+   */
   migrations?: MigrationsInfo;
+  /** schemaVersion 2: the content-addressed migrations record; never written together with `migrations`. */
+  migrationsRecord?: MigrationsRecordRef;
   engines?: { mysql?: EngineInfo; mongo?: EngineInfo };
   tool: ToolInfo;
   /** Not part of the version identity. */
@@ -67,7 +92,7 @@ export interface VersionManifest extends CommitEntry {
 
 /** A branch ref: the newest published commit of the branch and its version. */
 export interface BranchRef {
-  schemaVersion: typeof SCHEMA_VERSION;
+  schemaVersion: SchemaVersion;
   service: string;
   branch: string;
   commit: string;
@@ -101,7 +126,7 @@ const sourceInfo = {
   properties: { repository: nonEmpty, commit: commitSha, branch: nonEmpty, commitTime: isoTime },
 } as const;
 
-const fingerprintSchema = {
+export const fingerprintSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['overall', 'apps'],
@@ -144,57 +169,63 @@ const toolInfo = {
   properties: { name: nonEmpty, version: nonEmpty },
 } as const;
 
-const documentHead = { schemaVersion: { const: SCHEMA_VERSION }, service: serviceName } as const;
+const migrationsRecordRef = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['sha256', 'overall'],
+  properties: { sha256: sha256Hex, overall: sha256Hex },
+} as const;
+
 const provenance = { source: sourceInfo, migrations: migrationsInfo, engines, tool: toolInfo, createdAt: isoTime } as const;
 
-const dumpFileSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['path', 'sha256', 'size', 'kind', 'database', 'compression'],
-  properties: {
-    path: { type: 'string', minLength: 1, maxLength: 1024 },
-    sha256: sha256Hex,
-    size: { type: 'integer', minimum: 0 },
-    kind: { enum: ['mysql', 'mongo'] },
-    database: nonEmpty,
-    compression: { enum: ['none', 'gzip'] },
-  },
-} as const;
+function dumpFileSchema(schemaVersion: SchemaVersion) {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['path', 'sha256', 'size', 'kind', 'database', 'compression'],
+    properties: {
+      path: { type: 'string', minLength: 1, maxLength: 1024 },
+      sha256: sha256Hex,
+      size: { type: 'integer', minimum: 0 },
+      kind: { enum: ['mysql', 'mongo'] },
+      database: nonEmpty,
+      compression: { enum: schemaVersion === 1 ? ['none', 'gzip'] : ['none', 'gzip', 'brotli'] },
+    },
+  } as const;
+}
 
-const commitEntrySchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['schemaVersion', 'service', 'version', 'source', 'tool', 'createdAt'],
-  properties: { ...documentHead, version: sha256Hex, ...provenance },
-} as const;
-
-const manifestSchema = {
-  ...commitEntrySchema,
-  required: [...commitEntrySchema.required, 'files'],
-  properties: { ...commitEntrySchema.properties, files: { type: 'array', minItems: 1, items: dumpFileSchema } },
-} as const;
-
-const branchRefSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['schemaVersion', 'service', 'branch', 'commit', 'version', 'updatedAt'],
-  properties: {
-    ...documentHead,
-    branch: nonEmpty,
-    commit: commitSha,
-    version: sha256Hex,
-    updatedAt: isoTime,
-  },
-} as const;
+/** The JSON schemas of one document format; 2 adds `migrationsRecord` and `brotli` blobs. */
+function documentSchemas(schemaVersion: SchemaVersion) {
+  const head = { schemaVersion: { const: schemaVersion }, service: serviceName };
+  const provenanceOf = schemaVersion === 1 ? provenance : { ...provenance, migrationsRecord: migrationsRecordRef };
+  const commitEntrySchema = {
+    type: 'object',
+    additionalProperties: false,
+    required: ['schemaVersion', 'service', 'version', 'source', 'tool', 'createdAt'],
+    properties: { ...head, version: sha256Hex, ...provenanceOf },
+  };
+  const manifestSchema = {
+    ...commitEntrySchema,
+    required: [...commitEntrySchema.required, 'files'],
+    properties: { ...commitEntrySchema.properties, files: { type: 'array', minItems: 1, items: dumpFileSchema(schemaVersion) } },
+  };
+  const branchRefSchema = {
+    type: 'object',
+    additionalProperties: false,
+    required: ['schemaVersion', 'service', 'branch', 'commit', 'version', 'updatedAt'],
+    properties: { ...head, branch: nonEmpty, commit: commitSha, version: sha256Hex, updatedAt: isoTime },
+  };
+  return {
+    manifest: ajv.compile<VersionManifest>(manifestSchema),
+    'commit entry': ajv.compile<CommitEntry>(commitEntrySchema),
+    ref: ajv.compile<BranchRef>(branchRefSchema),
+  } satisfies Record<string, ValidateFunction>;
+}
 
 const ajv = new Ajv({ allErrors: false, strict: true });
-const validators = {
-  manifest: ajv.compile<VersionManifest>(manifestSchema),
-  'commit entry': ajv.compile<CommitEntry>(commitEntrySchema),
-  ref: ajv.compile<BranchRef>(branchRefSchema),
-} satisfies Record<string, ValidateFunction>;
+const validators = { 1: documentSchemas(1), 2: documentSchemas(2) } satisfies Record<SchemaVersion, unknown>;
 
-type DocumentKind = keyof typeof validators;
+type DocumentKind = keyof (typeof validators)[SchemaVersion];
 
 function decodeDocument<K extends DocumentKind>(kind: K, text: string, where: string) {
   let parsed: unknown;
@@ -203,23 +234,37 @@ function decodeDocument<K extends DocumentKind>(kind: K, text: string, where: st
   } catch (error) {
     throw new ManifestError('invalid-json', `${kind} ${where} is not valid JSON (${(error as Error).message}); the store object is damaged, re-publish it`);
   }
-  if (typeof parsed === 'object' && parsed !== null && 'schemaVersion' in parsed && parsed.schemaVersion !== SCHEMA_VERSION) {
+  const claimed = typeof parsed === 'object' && parsed !== null && 'schemaVersion' in parsed ? parsed.schemaVersion : undefined;
+  if (claimed !== undefined && !READABLE_SCHEMA_VERSIONS.includes(claimed as SchemaVersion)) {
     throw new ManifestError(
       'unsupported-schema-version',
-      `${kind} ${where} has schemaVersion ${JSON.stringify(parsed.schemaVersion)} but this tool reads schemaVersion ${SCHEMA_VERSION}; use a devstack-dumps release that matches the store`,
+      `${kind} ${where} has schemaVersion ${JSON.stringify(claimed)} but this tool reads schemaVersion ${READABLE_SCHEMA_VERSIONS.join(' or ')}; use a devstack-dumps release that matches the store`,
     );
   }
-  const validate = validators[kind] as ValidateFunction;
+  // A document without schemaVersion is checked against the current format (and fails on the missing field).
+  const schemaVersion = (claimed as SchemaVersion | undefined) ?? SCHEMA_VERSION;
+  const validate = validators[schemaVersion][kind] as ValidateFunction;
   if (!validate(parsed)) {
     const first = validate.errors?.[0];
     const detail = first ? `${first.instancePath || '/'} ${first.message ?? 'is invalid'}` : 'is invalid';
-    throw new ManifestError('invalid-document', `${kind} ${where} does not match schemaVersion ${SCHEMA_VERSION}: ${detail}; re-publish it or fix the file`);
+    throw new ManifestError('invalid-document', `${kind} ${where} does not match schemaVersion ${schemaVersion}: ${detail}; re-publish it or fix the file`);
+  }
+  if (typeof parsed === 'object' && parsed !== null && 'migrations' in parsed && 'migrationsRecord' in parsed) {
+    throw new ManifestError('invalid-document', `${kind} ${where} has both inline migrations and a migrationsRecord; a document carries one of them, re-publish it`);
   }
   return parsed as K extends 'manifest' ? VersionManifest : K extends 'ref' ? BranchRef : CommitEntry;
 }
 
 function encodeDocument(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`;
+}
+
+/** The stored form: a record reference replaces loaded migrations, so a read-modify-write never re-inlines them. */
+function storedForm<T extends CommitEntry>(document: T): T {
+  if (document.migrationsRecord === undefined || document.migrations === undefined) return document;
+  const stored = { ...document };
+  delete stored.migrations;
+  return stored;
 }
 
 /** Parses and validates a version manifest, including its file paths and its version digest. */
@@ -246,7 +291,7 @@ export function decodeManifest(text: string, where = '(manifest)'): VersionManif
 }
 
 export function encodeManifest(manifest: VersionManifest): string {
-  return encodeDocument(manifest);
+  return encodeDocument(storedForm(manifest));
 }
 
 export function decodeCommitEntry(text: string, where = '(commit entry)'): CommitEntry {
@@ -254,7 +299,7 @@ export function decodeCommitEntry(text: string, where = '(commit entry)'): Commi
 }
 
 export function encodeCommitEntry(entry: CommitEntry): string {
-  return encodeDocument(entry);
+  return encodeDocument(storedForm(entry));
 }
 
 export function decodeBranchRef(text: string, where = '(ref)'): BranchRef {

@@ -24,14 +24,14 @@ export interface PruneOptions {
 export interface PruneResult {
   dryRun: boolean;
   keptVersions: string[];
-  deleted: { commits: string[]; versions: string[]; blobs: string[] };
+  deleted: { commits: string[]; versions: string[]; blobs: string[]; migrations: string[] };
   bytes: number;
 }
 
 /**
  * Retention: keep the newest `keep` versions per branch plus everything a ref or a recent commit
- * index entry reaches; delete the rest in dependency order (index entries, manifests, then blobs no
- * kept manifest references), so nothing kept ever names a deleted object.
+ * index entry reaches; delete the rest in dependency order (index entries, manifests, then blobs and
+ * migrations records nothing kept references), so nothing kept ever names a deleted object.
  */
 export async function prune(options: PruneOptions): Promise<PruneResult> {
   const { store, service } = options;
@@ -77,6 +77,11 @@ export async function prune(options: PruneOptions): Promise<PruneResult> {
 
   const deleteCommits = entries.filter(({ entry }) => !kept.has(entry.version) && !refCommits.has(entry.source.commit)).map(({ key }) => key);
   const referenced = new Set<string>();
+  const reference = (document: CommitEntry) => {
+    if (document.migrationsRecord) referenced.add(layout.migrations(service, document.migrationsRecord.sha256));
+  };
+  const deletedCommits = new Set(deleteCommits);
+  for (const { key, entry } of entries) if (!deletedCommits.has(key)) reference(entry);
   const deleteVersions: string[] = [];
   for (const key of jsonUnder(layout.versionsPrefix(service))) {
     const version = key.slice(layout.versionsPrefix(service).length, -'.json'.length);
@@ -86,22 +91,26 @@ export async function prune(options: PruneOptions): Promise<PruneResult> {
       if (body === undefined) continue;
       const manifest = decodeManifest(body, `${store.location}/${key}`);
       for (const file of manifest.files) referenced.add(layout.blob(service, file.sha256, file.compression));
+      reference(manifest);
     } else deleteVersions.push(key);
   }
-  const deleteBlobs = [...objects.values()]
-    .filter((object) => parseBlobKey(object.key) !== undefined && !referenced.has(object.key) && object.lastModified.getTime() < graceCutoff)
-    .map((object) => object.key);
-  const bytes = [...deleteCommits, ...deleteVersions, ...deleteBlobs].reduce((sum, key) => sum + (objects.get(key)?.size ?? 0), 0);
+  const unreferencedOld = (isCandidate: (key: string) => boolean) =>
+    [...objects.values()]
+      .filter((object) => isCandidate(object.key) && !referenced.has(object.key) && object.lastModified.getTime() < graceCutoff)
+      .map((object) => object.key);
+  const deleteBlobs = unreferencedOld((key) => parseBlobKey(key) !== undefined);
+  const deleteMigrations = unreferencedOld((key) => key.startsWith(layout.migrationsPrefix(service)) && key.endsWith('.json'));
+  const bytes = [...deleteCommits, ...deleteVersions, ...deleteBlobs, ...deleteMigrations].reduce((sum, key) => sum + (objects.get(key)?.size ?? 0), 0);
 
   if (options.yes) {
     await store.delete(deleteCommits);
     await store.delete(deleteVersions);
-    await store.delete(deleteBlobs);
+    await store.delete([...deleteBlobs, ...deleteMigrations]);
   }
   return {
     dryRun: !options.yes,
     keptVersions: [...kept].sort(),
-    deleted: { commits: deleteCommits, versions: deleteVersions, blobs: deleteBlobs },
+    deleted: { commits: deleteCommits, versions: deleteVersions, blobs: deleteBlobs, migrations: deleteMigrations },
     bytes,
   };
 }

@@ -1,8 +1,6 @@
-import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
-import { promisify } from 'node:util';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { createGzip, gzip } from 'node:zlib';
+import { IN_MEMORY_LIMIT, blobBody, readWhole } from './blob-body.js';
 import { DumpVersioningError, InvalidInputError, NotFoundError, PublishWarning } from './errors.js';
 import type { AncestryChecker } from './git.js';
 import {
@@ -26,12 +24,16 @@ import {
   type ToolInfo,
   type VersionManifest,
 } from './manifest.js';
+import { encodeMigrationsRecord } from './migrations-record.js';
 import { progressCounter, type ProgressListener } from './progress.js';
 import { describeDumpFile, listDumpDirectory, mapLimit } from './scan.js';
-import { layout, type Store, type StoreBody } from './store.js';
+import { layout, type Store, type StoredObject } from './store.js';
 
-/** Steps of the lockstep protocol, in order; `blob` fires after each uploaded blob. */
-export type PublishStep = 'blob' | 'blobs' | 'version' | 'commit' | 'ref';
+/**
+ * Steps of the lockstep protocol, in order; `blob` fires after each uploaded blob, `migrations` after
+ * the migrations record is stored (only when `migrations` is given).
+ */
+export type PublishStep = 'blob' | 'blobs' | 'migrations' | 'version' | 'commit' | 'ref';
 
 export interface PublishOptions {
   store: Store;
@@ -44,6 +46,7 @@ export interface PublishOptions {
   migrations?: MigrationsInfo;
   engines?: { mysql?: EngineInfo; mongo?: EngineInfo };
   tool?: ToolInfo;
+  /** How new blobs are stored (default brotli); unchanged files keep the blob they have. */
   compression?: Compression;
   concurrency?: number;
   onProgress?: ProgressListener;
@@ -72,6 +75,8 @@ export interface PublishResult {
   blobsUploaded: number;
   bytesUploaded: number;
   manifestKey: string;
+  /** The content-addressed migrations record the commit entry names (when `migrations` was given). */
+  migrationsRecord?: { key: string; created: boolean };
   ref: { outcome: RefOutcome; previous?: { commit: string; version: string } };
   warnings: DumpVersioningError[];
 }
@@ -79,36 +84,53 @@ export interface PublishResult {
 const REF_ATTEMPTS = 50;
 const DEFAULT_TOOL: ToolInfo = { name: '@org/dump-versioning', version: '0.1.0' };
 
-/** Files up to this size are read once, hashed and compressed in memory, and sent in one request. */
-const IN_MEMORY_LIMIT = 16 * 1024 * 1024;
-const gzipAsync = promisify(gzip);
+/** What the store holds for the branch before this publish, read while the files are hashed. */
+interface BranchState {
+  /** The ref as stored (for the first compare-and-swap). */
+  refObject: StoredObject | undefined;
+  /** Keys of the manifest and migrations record of the ref's version: they exist and retention keeps them. */
+  known: Set<string>;
+  /** The ref version's blobs by file digest, in whatever compression they were stored (exist, kept too). */
+  knownBlobs: Map<string, Compression>;
+}
 
-/**
- * The body of one blob: in-memory bytes are compressed on the libuv thread pool (off the main
- * thread, in parallel); large files stream through a multipart upload.
- */
-async function blobBody(file: string, bytes: Buffer | undefined, compression: Compression): Promise<StoreBody> {
-  if (bytes) return compression === 'gzip' ? gzipAsync(bytes, { level: 1 }) : bytes;
-  return {
-    stream: () => {
-      const source = createReadStream(file, { highWaterMark: 1024 * 1024 });
-      return compression === 'gzip' ? source.pipe(createGzip({ level: 1 })) : source;
-    },
-  };
+async function readBranchState(store: Store, service: string, branch: string): Promise<BranchState> {
+  const refKey = layout.ref(service, branch);
+  const refObject = await store.get(refKey);
+  const state: BranchState = { refObject, known: new Set(), knownBlobs: new Map() };
+  if (!refObject) return state;
+  const { version } = decodeBranchRef(refObject.body.toString('utf8'), `${store.location}/${refKey}`);
+  const manifestKey = layout.version(service, version);
+  const manifest = await store.get(manifestKey);
+  if (!manifest) return state;
+  const { files, migrationsRecord } = decodeManifest(manifest.body.toString('utf8'), `${store.location}/${manifestKey}`);
+  for (const file of files) state.knownBlobs.set(file.sha256, file.compression);
+  state.known.add(manifestKey);
+  if (migrationsRecord) state.known.add(layout.migrations(service, migrationsRecord.sha256));
+  return state;
+}
+
+/** Starts a read now and lets a later await see its failure (without an unhandled rejection meanwhile). */
+function early<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
 }
 
 /**
- * Publishes a dump set with the lockstep protocol: blobs (create-only), version manifest, commit
- * index entry, then a forward-only compare-and-swap of the branch ref. Each object is written only
- * after everything it names exists, so a crash at any point leaves nothing dangling and a re-run
- * completes the publish.
+ * Publishes a dump set with the lockstep protocol: blobs and the migrations record (create-only,
+ * content-addressed), version manifest, commit index entry, then a forward-only compare-and-swap of
+ * the branch ref. Each object is written only after everything it names exists, so a crash at any
+ * point leaves nothing dangling and a re-run completes the publish.
  */
 export async function publish(options: PublishOptions): Promise<PublishResult> {
   const { store, service, source } = options;
   if (!isServiceName(service)) throw new InvalidInputError('bad-service', `service name ${JSON.stringify(service)} is invalid; use letters, digits, ".", "_" or "-"`);
   if (!isCommitSha(source.commit)) throw new InvalidInputError('bad-commit', `commit ${JSON.stringify(source.commit)} is not a full 40-character sha; resolve it with git rev-parse first`);
   if (!source.branch) throw new InvalidInputError('bad-branch', 'branch is empty; pass the branch the commit belongs to (e.g. master)');
-  const compression = options.compression ?? 'gzip';
+  const compression = options.compression ?? 'brotli';
+  if (!['none', 'gzip', 'brotli'].includes(compression)) {
+    throw new InvalidInputError('bad-compression', `compression ${JSON.stringify(compression)} is not supported; use brotli (default), gzip or none`);
+  }
   const concurrency = options.concurrency ?? 4;
   const now = options.now ?? (() => new Date());
   const afterStep = options.afterStep ?? (() => undefined);
@@ -117,10 +139,14 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
 
   const dir = path.resolve(options.dir);
   const relatives = await listDumpDirectory(dir);
-  // Blobs of the version the branch ref names exist (its manifest was written after them and
-  // retention keeps it), so unchanged files need no request at all. Fetched while hashing.
-  const knownBlobs = blobsOfRefVersion(store, service, source.branch, compression);
-  knownBlobs.catch(() => undefined);
+  const record = options.migrations ? encodeMigrationsRecord(options.migrations) : undefined;
+  const recordKey = record ? layout.migrations(service, record.ref.sha256) : undefined;
+  // Read while hashing: what the branch ref names (so unchanged files and migrations need no request)
+  // and this commit's entry. The writes that use them are compare-and-swaps, so a stale read only retries.
+  const branchState = early(readBranchState(store, service, source.branch));
+  const commitKey = layout.commit(service, source.commit);
+  const commitObject = early(store.get(commitKey));
+  const recordPresent = recordKey ? early(branchState.then(async ({ known }) => known.has(recordKey) || (await store.exists(recordKey)))) : undefined;
 
   // 1. Hash each file and upload it right away when it is new (create-only), overlapping hashing
   //    of the other files with the uploads.
@@ -131,49 +157,62 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
   const fileDone = progressCounter('upload', sizes.reduce((sum, size) => sum + size, 0), options.onProgress);
   const files = await mapLimit(relatives, concurrency, async (relative, index) => {
     const absolute = path.join(dir, ...relative.split('/'));
-    const bytes = (sizes[index] ?? Infinity) <= IN_MEMORY_LIMIT ? await readFile(absolute) : undefined;
-    const file = await describeDumpFile(dir, relative, compression, bytes);
-    const key = layout.blob(service, file.sha256, compression);
-    if ((await knownBlobs).has(key) || (await store.exists(key))) {
-      fileDone(file.size);
-      return file;
+    const size = sizes[index] ?? Infinity;
+    const bytes = size <= IN_MEMORY_LIMIT ? await readWhole(absolute, size) : undefined;
+    const described = await describeDumpFile(dir, relative, compression, bytes);
+    // An unchanged file keeps the blob the ref's version stored (even if compressed another way).
+    const stored = (await branchState).knownBlobs.get(described.sha256);
+    const file = stored === undefined ? described : { ...described, compression: stored };
+    let created = false;
+    if (stored === undefined) {
+      // Compress while asking whether the blob exists: a file the ref's version lacks is almost always new.
+      const key = layout.blob(service, file.sha256, compression);
+      const body = early(blobBody(absolute, bytes, size, compression));
+      created = !(await store.exists(key)) && (await store.putIfAbsent(key, await body)) === 'created';
     }
-    const body = await blobBody(absolute, bytes, compression);
-    if ((await store.putIfAbsent(key, body)) === 'created') {
+    if (created) {
       blobsUploaded++;
       bytesUploaded += file.size;
     }
     fileDone(file.size);
-    await afterStep('blob');
+    if (created) await afterStep('blob');
     return file;
   });
   await afterStep('blobs');
+
+  // 2. The migrations record (create-only, content-addressed) before any document names it.
+  let migrationsRecord: PublishResult['migrationsRecord'];
+  if (record && recordKey) {
+    const created = !(await recordPresent) && (await store.putIfAbsent(recordKey, record.body)) === 'created';
+    migrationsRecord = { key: recordKey, created };
+    await afterStep('migrations');
+  }
+
+  // 3a. Version manifest, create-only (the first producer of a version wins; identity makes them
+  //     equivalent). The ref's version is known to exist; another existing one is read and checked.
   const version = computeVersion(files);
   const manifestKey = layout.version(service, version);
-  const existing = await store.get(manifestKey);
-  if (existing) decodeManifest(existing.body.toString('utf8'), `${store.location}/${manifestKey}`);
-
-  // 2a. Version manifest (first producer of a version wins; identity makes them equivalent).
   const createdAt = now().toISOString();
   const optional = {
-    ...(options.migrations ? { migrations: options.migrations } : {}),
+    ...(record ? { migrationsRecord: record.ref } : {}),
     ...(options.engines ? { engines: options.engines } : {}),
   };
   let versionCreated = false;
-  if (!existing) {
+  if (!(await branchState).known.has(manifestKey)) {
     const manifest: VersionManifest = { schemaVersion: SCHEMA_VERSION, service, version, files, source, ...optional, tool, createdAt };
     versionCreated = (await store.putIfAbsent(manifestKey, Buffer.from(encodeManifest(manifest)))) === 'created';
+    const existing = versionCreated ? undefined : await store.get(manifestKey);
+    if (existing) decodeManifest(existing.body.toString('utf8'), `${store.location}/${manifestKey}`);
   }
   await afterStep('version');
 
-  // 2b. Commit index entry; a re-run that produced a different version replaces it (with a warning).
-  const commitKey = layout.commit(service, source.commit);
+  // 3b. Commit index entry; a re-run that produced a different version replaces it (with a warning).
   const entry: CommitEntry = { schemaVersion: SCHEMA_VERSION, service, version, source, ...optional, tool, createdAt };
   for (let attempt = 0; ; attempt++) {
-    const current = await store.get(commitKey);
+    const current = attempt === 0 ? await commitObject : await store.get(commitKey);
     const decoded = current ? decodeCommitEntry(current.body.toString('utf8'), `${store.location}/${commitKey}`) : undefined;
     if (decoded?.version === version) break;
-    if (decoded) {
+    if (decoded && attempt === 0) {
       warnings.push(new PublishWarning('commit-version-replaced', `commit ${source.commit} was published before as version ${decoded.version} and now gives ${version}; the dumps are not deterministic or the engines changed`));
     }
     if ((await store.putIfMatch(commitKey, Buffer.from(encodeCommitEntry(entry)), current?.etag)) === 'written') break;
@@ -181,8 +220,8 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
   }
   await afterStep('commit');
 
-  // 3. Forward-only compare-and-swap of the branch ref.
-  const ref = await advanceRef(options, version, now, warnings);
+  // 4. Forward-only compare-and-swap of the branch ref.
+  const ref = await advanceRef(options, version, (await branchState).refObject, now, warnings);
   await afterStep('ref');
 
   return {
@@ -196,32 +235,27 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
     blobsUploaded,
     bytesUploaded,
     manifestKey,
+    ...(migrationsRecord ? { migrationsRecord } : {}),
     ref,
     warnings,
   };
 }
 
-/** Blob keys listed by the manifest of the version the branch ref names (empty when there is none). */
-async function blobsOfRefVersion(store: Store, service: string, branch: string, compression: Compression): Promise<Set<string>> {
-  const refKey = layout.ref(service, branch);
-  const ref = await store.get(refKey);
-  if (!ref) return new Set();
-  const { version } = decodeBranchRef(ref.body.toString('utf8'), `${store.location}/${refKey}`);
-  const manifestKey = layout.version(service, version);
-  const manifest = await store.get(manifestKey);
-  if (!manifest) return new Set();
-  const { files } = decodeManifest(manifest.body.toString('utf8'), `${store.location}/${manifestKey}`);
-  return new Set(files.filter((file) => file.compression === compression).map((file) => layout.blob(service, file.sha256, compression)));
-}
-
-async function advanceRef(options: PublishOptions, version: string, now: () => Date, warnings: DumpVersioningError[]): Promise<PublishResult['ref']> {
+/** `prefetched`: the ref as read at the start, used for the first attempt (a stale value only costs a retry). */
+async function advanceRef(
+  options: PublishOptions,
+  version: string,
+  prefetched: StoredObject | undefined,
+  now: () => Date,
+  warnings: DumpVersioningError[],
+): Promise<PublishResult['ref']> {
   const { store, service, source } = options;
   const refKey = layout.ref(service, source.branch);
   const where = `${store.location}/${refKey}`;
   const next: BranchRef = { schemaVersion: SCHEMA_VERSION, service, branch: source.branch, commit: source.commit, version, updatedAt: '' };
   let firstPrevious: { commit: string; version: string } | undefined;
   for (let attempt = 0; attempt < REF_ATTEMPTS; attempt++) {
-    const current = await store.get(refKey);
+    const current = attempt === 0 ? prefetched : await store.get(refKey);
     const ref = current ? decodeBranchRef(current.body.toString('utf8'), where) : undefined;
     const previous = ref ? { commit: ref.commit, version: ref.version } : undefined;
     firstPrevious ??= previous;

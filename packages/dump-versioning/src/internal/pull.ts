@@ -6,7 +6,7 @@ import type { VersionManifest } from './manifest.js';
 import { resolveInside } from './paths.js';
 import { progressCounter, type ProgressListener } from './progress.js';
 import { readManifest } from './publish.js';
-import { assertService, readCommitEntry } from './query.js';
+import { assertService, readStoredCommitEntry } from './query.js';
 import { mapLimit } from './scan.js';
 import type { Store } from './store.js';
 import { fetchVerified } from './transfer.js';
@@ -46,7 +46,7 @@ export async function pull(options: PullOptions): Promise<PullResult> {
   }
   let version = options.version;
   if (version === undefined) {
-    const entry = await readCommitEntry(store, service, options.commit!);
+    const entry = await readStoredCommitEntry(store, service, options.commit!);
     if (!entry) throw new NotFoundError('unknown-commit', `commit ${options.commit} of service ${service} has no published dump in ${store.location}; use resolve to find the nearest published ancestor`);
     version = entry.version;
   }

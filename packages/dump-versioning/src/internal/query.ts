@@ -10,6 +10,7 @@ import {
   type CommitEntry,
   type VersionManifest,
 } from './manifest.js';
+import { withMigrations } from './migrations-record.js';
 import { mapLimit } from './scan.js';
 import { layout, type Store } from './store.js';
 
@@ -19,10 +20,17 @@ export function assertService(service: string) {
   if (!isServiceName(service)) throw new InvalidInputError('bad-service', `service name ${JSON.stringify(service)} is invalid; use letters, digits, ".", "_" or "-"`);
 }
 
-export async function readCommitEntry(store: Store, service: string, commit: string): Promise<CommitEntry | undefined> {
+/** The commit entry as stored (schemaVersion 2: migrations only referenced, not loaded). */
+export async function readStoredCommitEntry(store: Store, service: string, commit: string): Promise<CommitEntry | undefined> {
   const key = layout.commit(service, commit);
   const object = await store.get(key);
   return object ? decodeCommitEntry(object.body.toString('utf8'), `${store.location}/${key}`) : undefined;
+}
+
+/** The commit entry of `commit`, with `migrations` loaded (one more read when it names a migrations record). */
+export async function readCommitEntry(store: Store, service: string, commit: string): Promise<CommitEntry | undefined> {
+  const entry = await readStoredCommitEntry(store, service, commit);
+  return entry ? withMigrations(store, service, entry) : undefined;
 }
 
 export async function readBranchRef(store: Store, service: string, branch: string): Promise<BranchRef | undefined> {
@@ -40,6 +48,7 @@ export interface Resolution {
   version: string;
   /** First-parent steps from `requested` to `commit` (0 = exact). */
   distance: number;
+  /** The commit entry, with `migrations` loaded. */
   entry: CommitEntry;
 }
 
@@ -78,10 +87,10 @@ export async function resolve(options: ResolveOptions): Promise<Resolution> {
   // Look commits up in small parallel batches; the nearest hit wins.
   for (let start = 0; start < history.length; start += 8) {
     const batch = history.slice(start, start + 8);
-    const entries = await mapLimit(batch, 8, (commit) => readCommitEntry(store, service, commit));
+    const entries = await mapLimit(batch, 8, (commit) => readStoredCommitEntry(store, service, commit));
     const index = entries.findIndex(Boolean);
     if (index >= 0) {
-      const entry = entries[index]!;
+      const entry = await withMigrations(store, service, entries[index]!);
       return { service, requested, commit: batch[index]!, version: entry.version, distance: start + index, entry };
     }
   }

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { Compression } from './manifest.js';
 
 /** Bytes to store: a buffer, or a factory for a fresh stream (so a failed upload can be retried). */
 export type StoreBody = Buffer | { stream: () => Readable; size?: number };
@@ -38,13 +39,16 @@ export interface Store {
   close(): Promise<void>;
 }
 
+const BLOB_SUFFIX: Record<Compression, string> = { none: '', gzip: '.gz', brotli: '.br' };
+
 /** Keys of the store layout, per service. */
 export const layout = {
-  blob: (service: string, sha256: string, compression: 'none' | 'gzip') =>
-    `${service}/blobs/sha256/${sha256}${compression === 'gzip' ? '.gz' : ''}`,
+  blob: (service: string, sha256: string, compression: Compression) => `${service}/blobs/sha256/${sha256}${BLOB_SUFFIX[compression]}`,
   blobsPrefix: (service: string) => `${service}/blobs/`,
   version: (service: string, version: string) => `${service}/versions/${version}.json`,
   versionsPrefix: (service: string) => `${service}/versions/`,
+  migrations: (service: string, sha256: string) => `${service}/migrations/sha256/${sha256}.json`,
+  migrationsPrefix: (service: string) => `${service}/migrations/`,
   commit: (service: string, commit: string) => `${service}/commits/${commit}.json`,
   commitsPrefix: (service: string) => `${service}/commits/`,
   // Branch names may contain `/`; encoding keeps one object per branch.
@@ -53,8 +57,8 @@ export const layout = {
 };
 
 /** Parses a blob key back into digest and compression. */
-export function parseBlobKey(key: string): { sha256: string; compression: 'none' | 'gzip' } | undefined {
-  const match = /\/blobs\/sha256\/([0-9a-f]{64})(\.gz)?$/.exec(key);
+export function parseBlobKey(key: string): { sha256: string; compression: Compression } | undefined {
+  const match = /\/blobs\/sha256\/([0-9a-f]{64})(\.gz|\.br)?$/.exec(key);
   if (!match?.[1]) return undefined;
-  return { sha256: match[1], compression: match[2] ? 'gzip' : 'none' };
+  return { sha256: match[1], compression: match[2] === '.gz' ? 'gzip' : match[2] === '.br' ? 'brotli' : 'none' };
 }

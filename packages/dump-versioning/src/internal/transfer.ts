@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
+import { createBrotliDecompress, createGunzip } from 'node:zlib';
 import { IntegrityError } from './errors.js';
 import type { DumpFile } from './manifest.js';
 import { layout, type Store } from './store.js';
@@ -42,12 +42,14 @@ export async function fetchVerified(
       : typeof target === 'string'
         ? createWriteStream(target, { flags: 'wx' })
         : target;
+  const decompressor = file.compression === 'gzip' ? createGunzip() : file.compression === 'brotli' ? createBrotliDecompress() : undefined;
   try {
-    if (file.compression === 'gzip') await pipeline(source, createGunzip(), meter, sink);
+    if (decompressor) await pipeline(source, decompressor, meter, sink);
     else await pipeline(source, meter, sink);
   } catch (error) {
     if (error instanceof IntegrityError) throw error;
-    if ((error as NodeJS.ErrnoException).code?.startsWith('Z_')) {
+    // zlib reports Z_* codes, brotli ERR__ERROR_* ones; either means the stored bytes do not decompress.
+    if (decompressor && /^(Z_|ERR__ERROR_)/.test((error as NodeJS.ErrnoException).code ?? '')) {
       throw new IntegrityError('blob-corrupt', `${context}: file ${file.path} is corrupt in the store (blob ${key} does not decompress: ${(error as Error).message}); re-publish this commit`);
     }
     throw error;

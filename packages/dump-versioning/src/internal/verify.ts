@@ -1,5 +1,6 @@
-import { DumpVersioningError } from './errors.js';
-import { decodeBranchRef, decodeCommitEntry, decodeManifest, type VersionManifest } from './manifest.js';
+import { DumpVersioningError, IntegrityError } from './errors.js';
+import { decodeBranchRef, decodeCommitEntry, decodeManifest, type CommitEntry, type MigrationsRecordRef, type VersionManifest } from './manifest.js';
+import { decodeMigrationsRecord } from './migrations-record.js';
 import { progressCounter, type ProgressListener } from './progress.js';
 import { assertService } from './query.js';
 import { mapLimit } from './scan.js';
@@ -16,7 +17,7 @@ export interface VerifyProblem {
 export interface VerifyResult {
   ok: boolean;
   services: string[];
-  checked: { versions: number; commits: number; refs: number; blobs: number };
+  checked: { versions: number; commits: number; refs: number; blobs: number; migrations: number };
   problems: VerifyProblem[];
 }
 
@@ -30,9 +31,12 @@ export interface VerifyOptions {
   onProgress?: ProgressListener;
 }
 
-const SERVICE_KEY = /^([^/]+)\/(?:versions|commits|refs|blobs)\//;
+const SERVICE_KEY = /^([^/]+)\/(?:versions|commits|refs|blobs|migrations)\//;
 
-/** Checks that every manifest's blobs exist and hash right, and that no index entry or ref dangles. */
+/**
+ * Checks that every manifest's blobs and every migrations record a manifest or commit entry names exist
+ * and hash right, and that no index entry or ref dangles.
+ */
 export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   const { store } = options;
   const keys = new Map<string, Set<string>>();
@@ -47,7 +51,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
     }
     keys.get(service)!.add(object.key);
   }
-  const checked = { versions: 0, commits: 0, refs: 0, blobs: 0 };
+  const checked = { versions: 0, commits: 0, refs: 0, blobs: 0, migrations: 0 };
   const problems: VerifyProblem[] = [];
   const note = (service: string, key: string, error: unknown) => {
     if (!(error instanceof DumpVersioningError)) throw error;
@@ -59,12 +63,22 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
     const present = keys.get(service)!;
     const under = (prefix: string) => [...present].filter((key) => key.startsWith(prefix) && key.endsWith('.json'));
     const manifests: VersionManifest[] = [];
+    // Migrations records by key, with the first document naming each (checked once however many share it).
+    const records = new Map<string, { ref: MigrationsRecordRef; namedBy: string }>();
+    const noteRecord = (document: CommitEntry, documentKey: string) => {
+      if (!document.migrationsRecord) return;
+      const key = layout.migrations(service, document.migrationsRecord.sha256);
+      if (!present.has(key)) {
+        problems.push({ service, key: documentKey, code: 'migrations-missing', message: `${documentKey} names migrations record ${key}, which is not in the store` });
+      } else if (!records.has(key)) records.set(key, { ref: document.migrationsRecord, namedBy: documentKey });
+    };
     for (const key of under(layout.versionsPrefix(service))) {
       checked.versions++;
       try {
         const manifest = decodeManifest((await read(key)) ?? '', `${store.location}/${key}`);
         if (layout.version(service, manifest.version) !== key) throw new DumpVersioningError('misplaced-manifest', `manifest ${key} holds version ${manifest.version} of ${manifest.service}; it is stored under the wrong key`);
         manifests.push(manifest);
+        noteRecord(manifest, key);
       } catch (error) {
         note(service, key, error);
       }
@@ -99,6 +113,18 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
         if (!present.has(layout.version(service, entry.version))) {
           problems.push({ service, key, code: 'dangling-commit', message: `commit entry ${key} names version ${entry.version}, which is not in the store` });
         }
+        noteRecord(entry, key);
+      } catch (error) {
+        note(service, key, error);
+      }
+    }
+    for (const [key, { ref, namedBy }] of records) {
+      checked.migrations++;
+      if (options.hashes === false) continue;
+      try {
+        const object = await store.get(key);
+        if (!object) throw new IntegrityError('migrations-missing', `${namedBy} names migrations record ${key}, which disappeared during verify`);
+        decodeMigrationsRecord(object.body, ref, `${store.location}/${key}`);
       } catch (error) {
         note(service, key, error);
       }
