@@ -27,11 +27,11 @@ export const registerPrune: RegisterCommand = (program, context) => {
       printJson(context, result);
       return;
     }
-    const { commits, versions, blobs } = result.deleted;
+    const { commits, versions, blobs, migrations } = result.deleted;
     printLines(context, [
-      `${result.dryRun ? 'would delete' : 'deleted'}: ${versions.length} version(s), ${commits.length} commit entr(ies), ${blobs.length} blob(s), ${bytes(result.bytes)}`,
+      `${result.dryRun ? 'would delete' : 'deleted'}: ${versions.length} version(s), ${commits.length} commit entr(ies), ${blobs.length} blob(s), ${migrations.length} migrations record(s), ${bytes(result.bytes)}`,
       `kept ${result.keptVersions.length} version(s)`,
-      ...(result.dryRun && commits.length + versions.length + blobs.length > 0 ? ['dry run: pass --yes to delete'] : []),
+      ...(result.dryRun && commits.length + versions.length + blobs.length + migrations.length > 0 ? ['dry run: pass --yes to delete'] : []),
     ]);
   });
 };

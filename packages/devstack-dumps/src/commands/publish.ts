@@ -10,7 +10,7 @@ interface PublishFlags extends ServiceFlags {
   branch: string;
   repo: string;
   repository?: string;
-  compression: 'gzip' | 'none';
+  compression: 'brotli' | 'gzip' | 'none';
   migrationsGlob?: string[];
 }
 
@@ -23,7 +23,7 @@ export const registerPublish: RegisterCommand = (program, context) => {
     .requiredOption('--branch <name>', 'branch whose ref to advance, e.g. master')
     .option('--repo <dir>', 'git clone used to resolve the commit and decide ancestry', context.cwd)
     .option('--repository <name>', 'repository name recorded in the manifest, e.g. org/lms')
-    .addOption(new Option('--compression <kind>', 'how blobs are stored').choices(['gzip', 'none']).default('gzip'))
+    .addOption(new Option('--compression <kind>', 'how blobs are stored').choices(['brotli', 'gzip', 'none']).default('brotli'))
     .option('--migrations-glob <glob...>', 'record the migration fingerprint of --repo (e.g. "**/migrations/[0-9]*.py")');
   addServiceOption(addStoreOptions(command)).action(async (dir: string, flags: PublishFlags) => {
     const commit = await resolveCommit(flags.repo, flags.commit);

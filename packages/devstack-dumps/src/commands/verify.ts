@@ -28,10 +28,10 @@ export const registerVerify: RegisterCommand = (program, context) => {
     );
     if (flags.json) printJson(context, result);
     else {
-      const { versions, commits, refs, blobs } = result.checked;
+      const { versions, commits, refs, blobs, migrations } = result.checked;
       printLines(context, [
         ...result.problems.map((problem) => `problem: ${problem.message}`),
-        `${result.ok ? 'ok' : 'FAILED'}: ${result.services.length} service(s), ${versions} version(s), ${commits} commit(s), ${refs} ref(s), ${blobs} blob(s) checked, ${result.problems.length} problem(s)`,
+        `${result.ok ? 'ok' : 'FAILED'}: ${result.services.length} service(s), ${versions} version(s), ${commits} commit(s), ${refs} ref(s), ${blobs} blob(s), ${migrations} migrations record(s) checked, ${result.problems.length} problem(s)`,
       ]);
     }
     if (!result.ok) throw new ReportedFailure('verify found problems');
