@@ -1,10 +1,206 @@
+import { access, mkdtemp, rm } from 'node:fs/promises';
+import path from 'node:path';
 import * as core from '@actions/core';
+import { InputError, reportFailure } from '@org/action-inputs';
+import { describeSchemaChanges, dumpSet, emptyDatabases, loadSet, maskSecrets, waitForServers, type DumpSetResult } from '@org/dump-set';
+import { fingerprintMigrationFiles, pull, resolveCommit, type MigrationFingerprint, type PublishResult, type Store } from '@org/dump-versioning';
+import { PhaseClock } from './clock.js';
+import { getInputs, type Inputs } from './context.js';
+import { StepError, databaseInputOf, inStep, messageOf, settleAll } from './errors.js';
+import { migrateVariables, parseMigrateLines, runMigrate, type MigrateCommand } from './migrate.js';
+import { decideMode, recheckAfterDump, type Ancestor, type ModeDecision } from './mode.js';
+import { applyRetention, dryRunVersion, publishDumpSet, schemaSection } from './publish.js';
+import { readEventPayload, readRunnerContext, resolveBranch, type RunnerContext } from './runner.js';
+import { secretsToMask } from './secrets.js';
+import { findAncestor, openActionStore, storeInput, workspacePath } from './store.js';
+import { addRefreshSummary, type RefreshReport } from './summary.js';
+import { dumpSources, loadTargets, serverUrls, serviceDatabases } from './targets.js';
 
-/** The action's single entry: every error becomes exactly one core.setFailed here. */
+const short = (sha: string) => sha.slice(0, 12);
+
+/** Everything the phases share; built once from the inputs and the runner's environment. */
+interface Run {
+  inputs: Inputs;
+  runner: RunnerContext;
+  branch: string;
+  workDir: string;
+  commands: MigrateCommand[];
+  store: Store;
+  /** Scratch directory under RUNNER_TEMP for the pulled ancestor and the dumps. */
+  work: string;
+  clock: PhaseClock;
+}
+
+/** The action's single entry: every error becomes exactly one core.setFailed (in reportFailure) here. */
 export async function run(): Promise<void> {
+  const cleanups: Array<() => Promise<unknown>> = [];
   try {
-    throw new Error('This action is not implemented yet (see the open issues).');
+    const inputs = getInputs();
+    for (const secret of secretsToMask(inputs, process.env)) core.setSecret(secret);
+    const runner = readRunnerContext(process.env);
+    const { branch, source } = resolveBranch(inputs.branch, await readEventPayload(runner.eventPath), runner.refName);
+    const workDir = workspacePath(runner.workspace, 'working-directory', inputs.workingDirectory);
+    await access(workDir).catch(() => {
+      throw new InputError('working-directory', `${workDir} does not exist in the checkout; give the directory the migrate command runs in`);
+    });
+    const commands = parseMigrateLines(inputs.migrate);
+    const store = openActionStore(inputs, runner.workspace);
+    cleanups.push(() => store.close());
+    const work = await mkdtemp(path.join(runner.temp, 'refresh-dumps-'));
+    cleanups.push(() => rm(work, { recursive: true, force: true }));
+    const r: Run = { inputs, runner, branch, workDir, commands, store, work, clock: new PhaseClock() };
+    core.info(`Service ${inputs.service}, commit ${runner.sha}, branch ${branch} (from the ${source}), store ${store.location}${inputs.dryRun ? ' (dry run)' : ''}`);
+
+    // Both modes start from empty databases: waiting for the servers (service containers may still be
+    // starting) and emptying them overlaps with the git and store work that decides the mode and
+    // downloads the ancestor's dump.
+    const [, { fingerprint, decision: planned, ancestorDir }] = await core.group('Wait for the servers and empty the databases; choose full or incremental', () =>
+      settleAll([
+        r.clock
+          .time('wait for servers', () => inStep('Waiting for the database servers', databaseInputOf, () => waitForServers(serverUrls(inputs), inputs.waitTimeout), maskSecrets))
+          .then(() => emptyServiceDatabases(r)),
+        choose(r).then(async (plan) => ({ ...plan, ancestorDir: plan.decision.mode === 'incremental' ? await pullAncestor(r, plan.decision.ancestor) : undefined })),
+      ] as const),
+    );
+    let decision = planned;
+    let dumped = await migrateAndDump(r, decision, 1, ancestorDir);
+    const rechecked = recheckAfterDump(decision, inputs.mode, dumped.engines);
+    let firstAttempt: string | undefined;
+    if (rechecked !== decision) {
+      core.notice(`Redoing the refresh in full mode: ${rechecked.reason}`);
+      firstAttempt = decision.reason;
+      decision = rechecked;
+      dumped = await migrateAndDump(r, decision, 2, undefined);
+    }
+    const report = await core.group(inputs.dryRun ? 'Dry run: compute the version' : 'Publish', () => publishPhase(r, dumped, fingerprint, decision, firstAttempt));
+
+    core.setOutput('version', report.version);
+    core.setOutput('changed', String(report.changed));
+    core.setOutput('commit', runner.sha);
+    core.setOutput('mode', report.mode);
+    core.setOutput('manifest', report.manifest ?? '');
+    addRefreshSummary({ ...report, totalMs: r.clock.elapsed() });
+    if (process.env.GITHUB_STEP_SUMMARY) await core.summary.write();
+    else core.info(core.summary.stringify());
   } catch (error) {
-    core.setFailed(error instanceof Error ? error.message : String(error));
+    reportFailure(error);
+  } finally {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   }
+}
+
+/** Fingerprints the checkout's migrations, finds the nearest published ancestor and decides the mode. */
+async function choose(r: Run): Promise<{ fingerprint: MigrationFingerprint; decision: ModeDecision }> {
+  const { inputs, runner, clock } = r;
+  const head = await inStep('Reading the checkout', undefined, () => resolveCommit(runner.workspace, 'HEAD'));
+  if (head !== runner.sha) {
+    throw new StepError('Reading the checkout', `GITHUB_WORKSPACE ${runner.workspace} has ${head} checked out but GITHUB_SHA is ${runner.sha}; check out GITHUB_SHA (actions/checkout does by default)`);
+  }
+  const fingerprint = await clock.time('fingerprint migrations', () =>
+    inStep('Fingerprinting the migrations', 'migrations-glob', () => fingerprintMigrationFiles(r.workDir, inputs.migrationsGlob)),
+  );
+  if (Object.keys(fingerprint.apps).length === 0) {
+    throw new InputError('migrations-glob', `matched no migration file under ${r.workDir} (globs: ${inputs.migrationsGlob.join(', ')}); give globs relative to \`working-directory\``);
+  }
+  const ancestor =
+    inputs.mode === 'full'
+      ? undefined
+      : await clock.time('find ancestor', () => inStep('Reading the store', storeInput(inputs), () => findAncestor(r.store, inputs.service, runner.sha, runner.workspace)));
+  const decision = decideMode(inputs.mode, fingerprint, ancestor);
+  core.info(`Mode ${decision.mode}: ${decision.reason}`);
+  return { fingerprint, decision };
+}
+
+/** Downloads (and verifies) the ancestor's dump set into the scratch directory. */
+async function pullAncestor(r: Run, ancestor: Ancestor): Promise<string> {
+  const dir = path.join(r.work, 'ancestor');
+  await r.clock.time('pull ancestor', () =>
+    inStep(`Pulling version ${short(ancestor.version)} (the dump of ${short(ancestor.commit)})`, storeInput(r.inputs), () => pull({ store: r.store, service: r.inputs.service, version: ancestor.version, out: dir })),
+  );
+  return dir;
+}
+
+function emptyServiceDatabases(r: Run): Promise<void> {
+  return r.clock.time('empty databases', () => inStep('Emptying the service databases', databaseInputOf, () => emptyDatabases(serviceDatabases(r.inputs)), maskSecrets));
+}
+
+/**
+ * From the emptied databases (emptied again for a second attempt): loads the ancestor's dump in
+ * incremental mode, runs the migrate commands, dumps.
+ */
+async function migrateAndDump(r: Run, decision: ModeDecision, attempt: number, ancestorDir: string | undefined): Promise<DumpSetResult> {
+  const { inputs, clock } = r;
+  if (attempt > 1) await core.group('Empty the databases', () => emptyServiceDatabases(r));
+  if (decision.mode === 'incremental') {
+    const { ancestor } = decision;
+    const dir = ancestorDir ?? (await pullAncestor(r, ancestor));
+    await core.group(`Load the dump of ${short(ancestor.commit)} into the empty databases`, () =>
+      clock.time('load ancestor', () =>
+        inStep(
+          `Loading the dump of ${short(ancestor.commit)} (incremental mode; \`mode: full\` skips this)`,
+          databaseInputOf,
+          () => loadSet(dir, loadTargets(inputs), { waitSeconds: inputs.waitTimeout, onProgress: (message) => core.info(message) }),
+          maskSecrets,
+        ),
+      ),
+    );
+  }
+  const env = { ...stringEnv(process.env), ...migrateVariables(inputs) };
+  await core.group(`Migrate (${decision.mode})`, () => clock.time('migrate', () => runMigrate(r.commands, { cwd: r.workDir, env, mask: maskSecrets })));
+  return core.group('Dump', () =>
+    clock.time('dump', () =>
+      inStep('Dumping the databases', databaseInputOf, () => dumpSet(dumpSources(inputs), path.join(r.work, `dump-${attempt}`), { waitSeconds: inputs.waitTimeout, onProgress: (message) => core.info(message) }), maskSecrets),
+    ),
+  );
+}
+
+/** Publishes (or, in a dry run, only versions) the dump set, applies retention and diffs the schema. */
+async function publishPhase(
+  r: Run,
+  dumped: DumpSetResult,
+  fingerprint: MigrationFingerprint,
+  decision: ModeDecision,
+  firstAttempt: string | undefined,
+): Promise<Omit<RefreshReport, 'totalMs'>> {
+  const { inputs, runner, clock, store } = r;
+  const base = { service: inputs.service, commit: runner.sha, branch: r.branch, store: store.location, dryRun: inputs.dryRun, mode: decision.mode, reason: decision.reason, firstAttempt };
+  if (inputs.dryRun) {
+    const result = await clock.time('version (dry run)', () => inStep('Reading the store', storeInput(inputs), () => dryRunVersion(store, inputs.service, r.branch, dumped.dir, dumped.files)));
+    core.info(`Dry run: version ${result.version} (${result.changed ? 'differs from' : 'same as'} the branch's); nothing was published`);
+    return { ...base, version: result.version, changed: result.changed, manifest: undefined, phases: clock.phases, files: result.files, uploads: undefined, ref: undefined, retention: undefined, schema: { kind: 'skipped', why: 'dry run, the new version is not in the store' } };
+  }
+  const published: PublishResult = await clock.time('publish', () =>
+    inStep(`Publishing to ${store.location}`, storeInput(inputs), () =>
+      publishDumpSet({ store, service: inputs.service, dir: dumped.dir, commit: runner.sha, branch: r.branch, repository: runner.repository, repoDir: runner.workspace, fingerprint, engines: dumped.engines }),
+    ),
+  );
+  const warnings = published.warnings.map((warning) => warning.message);
+  for (const warning of warnings) core.warning(warning);
+  core.info(`Version ${published.version} (${published.changed ? 'changed' : 'unchanged'}), ${published.blobsUploaded} new blob(s), ref ${r.branch}: ${published.ref.outcome}`);
+  const retention = inputs.keep === undefined ? undefined : await clock.time('retention', () => inStep('Applying retention', 'keep', () => applyRetention(store, inputs.service, inputs.keep!)));
+  let schema: RefreshReport['schema'];
+  try {
+    schema = await clock.time('schema diff', () => schemaSection(store, inputs.service, published.version, published.ref.previous));
+    if (schema.kind === 'changes') core.info(describeSchemaChanges({ mysql: schema.mysql, mongo: schema.mongo }));
+  } catch (error) {
+    // The publish is complete; a diff that cannot be computed only leaves the summary shorter.
+    core.warning(`Schema diff skipped: ${maskSecrets(messageOf(error))}`);
+    schema = { kind: 'skipped', why: 'the diff failed (see the warning in the log)' };
+  }
+  return {
+    ...base,
+    version: published.version,
+    changed: published.changed,
+    manifest: `${store.location}/${published.manifestKey}`,
+    phases: clock.phases,
+    files: published.files.map((file) => ({ path: file.path, size: file.size })),
+    uploads: { blobs: published.blobsUploaded, bytes: published.bytesUploaded },
+    ref: { outcome: published.ref.outcome, previous: published.ref.previous, warnings },
+    retention,
+    schema,
+  };
+}
+
+function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }

@@ -1,0 +1,62 @@
+import { ActionError } from '@org/action-inputs';
+import { MongoCollectionNotFoundError, MongoDatabaseNotFoundError, MongoDumpError } from '@org/mongo-dump';
+import { MysqlDumpError, UnknownDataTableError, UnknownDatabaseError } from '@org/mysql-dump';
+
+/**
+ * A step of the refresh failed (waiting for a server, loading the ancestor, a migrate command, the
+ * dump, the publish). Always fatal: nothing after it runs, so nothing is published. The message names
+ * the step and, when one input is the likely cause, that input.
+ */
+export class StepError extends ActionError {
+  constructor(
+    readonly step: string,
+    problem: string,
+    readonly input?: string,
+  ) {
+    super(`${step} failed${input ? ` (check input \`${input}\`)` : ''}: ${problem}`, true);
+  }
+}
+
+/** The message of anything thrown, without a trailing period so it can be embedded in a sentence. */
+export function messageOf(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).replace(/\.\s*$/, '');
+}
+
+/**
+ * Runs one step; anything it throws that is not already an action error becomes a StepError naming the
+ * step (and the input to check), with every URL password masked.
+ */
+export async function inStep<T>(
+  step: string,
+  input: string | ((error: unknown) => string | undefined) | undefined,
+  body: () => Promise<T>,
+  mask: (text: string) => string = (text) => text,
+): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    if (error instanceof ActionError) throw error;
+    throw new StepError(step, mask(messageOf(error)), typeof input === 'function' ? input(error) : input);
+  }
+}
+
+/** The input most likely behind a dumper's error: a data table or database list, else the server URL. */
+export function databaseInputOf(error: unknown): string | undefined {
+  if (error instanceof UnknownDataTableError) return 'data-tables';
+  if (error instanceof MongoCollectionNotFoundError) return 'data-collections';
+  if (error instanceof UnknownDatabaseError) return 'mysql-databases';
+  if (error instanceof MongoDatabaseNotFoundError) return 'mongo-databases';
+  if (error instanceof MysqlDumpError) return 'mysql-url';
+  if (error instanceof MongoDumpError) return 'mongo-url';
+  return undefined;
+}
+
+/**
+ * Awaits every promise (so nothing keeps running unobserved after a failure), then throws the first
+ * rejection in list order, or returns all values.
+ */
+export async function settleAll<T extends readonly unknown[]>(promises: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const results = await Promise.allSettled(promises);
+  for (const result of results) if (result.status === 'rejected') throw result.reason;
+  return results.map((result) => (result as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}

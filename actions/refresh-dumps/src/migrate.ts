@@ -1,0 +1,134 @@
+import { exec } from '@actions/exec';
+import { InputError } from '@org/action-inputs';
+import type { Inputs } from './context.js';
+import { StepError, messageOf } from './errors.js';
+
+/**
+ * Why a migrate line cannot run as written. @actions/exec splits a line into argv itself (double quotes
+ * group, nothing else is special) and starts the program without a shell, so shell syntax would reach the
+ * program as literal arguments: `a && b` would run `a` with the arguments `&&` and `b`.
+ */
+export function shellSyntaxIn(line: string): string | undefined {
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const char = line[i]!;
+    const next = line[i + 1] ?? '';
+    if (char === '"') {
+      quoted = !quoted;
+      continue;
+    }
+    if (quoted) {
+      if (char === '\\') i++;
+      continue;
+    }
+    if ((char === '&' || char === '|') && next === char) return `\`${char}${char}\``;
+    if (char === '|' || char === ';' || char === '>' || char === '<') return `\`${char}\``;
+    if (char === '`') return 'backticks';
+    // A lone `&` inside an argument (`?a=1&b=2`) is harmless; one standing alone means "background".
+    if (char === '&' && (next === '' || /\s/.test(next))) return '`&`';
+    if (char === '$' && /[({A-Za-z_]/.test(next)) return `\`$${next}\``;
+    if (char === "'") return 'single quotes';
+  }
+  return quoted ? 'an unclosed double quote' : undefined;
+}
+
+export interface MigrateCommand {
+  /** 1-based position among the commands. */
+  index: number;
+  line: string;
+}
+
+/** Checks each line of the `migrate` input; lines arrive trimmed, without blanks and `#` comments. */
+export function parseMigrateLines(lines: readonly string[]): MigrateCommand[] {
+  if (lines.length === 0) throw new InputError('migrate', 'is required; give the command that migrates, e.g. `python manage.py migrate --noinput`');
+  return lines.map((line, position) => {
+    const syntax = shellSyntaxIn(line);
+    if (syntax !== undefined) {
+      const hint =
+        syntax === 'single quotes'
+          ? 'group arguments with double quotes instead'
+          : 'no shell runs these commands: put each command on its own line (e.g. `a && b` as two lines), or call a script';
+      throw new InputError('migrate', `line ${position + 1} (\`${line}\`) uses ${syntax}; ${hint}`);
+    }
+    return { index: position + 1, line };
+  });
+}
+
+/**
+ * The variables migrate commands get on top of the job's environment, pointing at the service databases:
+ * MYSQL_URL (the server URL with the first `mysql-databases` entry as its path), MYSQL_DATABASE(S),
+ * MONGO_URL, MONGO_DB (the first `mongo-databases` entry) and MONGO_DATABASES.
+ */
+export function migrateVariables(inputs: Pick<Inputs, 'mysqlUrl' | 'mysqlDatabases' | 'mongoUrl' | 'mongoDatabases'>): Record<string, string> {
+  const variables: Record<string, string> = {};
+  const [mysqlDatabase] = inputs.mysqlDatabases;
+  if (inputs.mysqlUrl !== '' && mysqlDatabase !== undefined) {
+    const url = new URL(inputs.mysqlUrl);
+    url.pathname = `/${encodeURIComponent(mysqlDatabase)}`;
+    variables.MYSQL_URL = url.toString();
+    variables.MYSQL_DATABASE = mysqlDatabase;
+    variables.MYSQL_DATABASES = inputs.mysqlDatabases.join(',');
+  }
+  const [mongoDatabase] = inputs.mongoDatabases;
+  if (inputs.mongoUrl !== '' && mongoDatabase !== undefined) {
+    variables.MONGO_URL = inputs.mongoUrl;
+    variables.MONGO_DB = mongoDatabase;
+    variables.MONGO_DATABASES = inputs.mongoDatabases.join(',');
+  }
+  return variables;
+}
+
+export interface MigrateRun {
+  command: MigrateCommand;
+  durationMs: number;
+}
+
+const TAIL_LINES = 8;
+
+/** Keeps the last lines a command printed, for the failure message (the full output is in the log). */
+function outputTail() {
+  let text = '';
+  return {
+    add: (data: Buffer) => {
+      text = (text + data.toString('utf8')).slice(-8192);
+    },
+    lines: () =>
+      text
+        .split('\n')
+        .map((line) => line.trimEnd())
+        .filter((line) => line !== '')
+        .slice(-TAIL_LINES),
+  };
+}
+
+/** Runs the commands in order in `cwd`; the first one that cannot start or exits non-zero stops the run. */
+export async function runMigrate(
+  commands: readonly MigrateCommand[],
+  options: { cwd: string; env: Record<string, string>; mask?: (text: string) => string },
+): Promise<MigrateRun[]> {
+  const mask = options.mask ?? ((text: string) => text);
+  const runs: MigrateRun[] = [];
+  for (const command of commands) {
+    const label = `migrate command ${command.index} of ${commands.length} (\`${command.line}\`)`;
+    const tail = outputTail();
+    const started = performance.now();
+    let exitCode: number;
+    try {
+      exitCode = await exec(command.line, [], {
+        cwd: options.cwd,
+        env: options.env,
+        ignoreReturnCode: true,
+        listeners: { stdout: tail.add, stderr: tail.add },
+      });
+    } catch (error) {
+      throw new StepError(label, `could not start: ${mask(messageOf(error))}`, 'migrate');
+    }
+    if (exitCode !== 0) {
+      const lines = tail.lines();
+      const output = lines.length > 0 ? `; its last output:\n${mask(lines.join('\n'))}` : ' without output';
+      throw new StepError(label, `exited with code ${exitCode}${output}`, 'migrate');
+    }
+    runs.push({ command, durationMs: performance.now() - started });
+  }
+  return runs;
+}

@@ -1,0 +1,100 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { schemaDiffDetail } from '@org/dump-set';
+import {
+  commitTime,
+  computeVersion,
+  diff,
+  gitAncestry,
+  prune,
+  publish,
+  readBranchRef,
+  type MigrationFingerprint,
+  type PublishResult,
+  type Store,
+} from '@org/dump-versioning';
+import type { Engines } from './mode.js';
+import type { DumpedFile, RefreshReport, SchemaSection } from './summary.js';
+
+export interface PublishRequest {
+  store: Store;
+  service: string;
+  dir: string;
+  commit: string;
+  branch: string;
+  repository: string | undefined;
+  /** The checkout: commit time and "is the ref's commit an ancestor?" come from its git history. */
+  repoDir: string;
+  fingerprint: MigrationFingerprint;
+  engines: Engines;
+}
+
+/** Lockstep publish of the dump set (blobs, version, commit index entry, forward-only ref move). */
+export async function publishDumpSet(request: PublishRequest): Promise<PublishResult> {
+  const time = await commitTime(request.repoDir, request.commit);
+  return publish({
+    store: request.store,
+    service: request.service,
+    dir: request.dir,
+    source: {
+      commit: request.commit,
+      branch: request.branch,
+      ...(request.repository ? { repository: request.repository } : {}),
+      ...(time ? { commitTime: time } : {}),
+    },
+    ancestry: gitAncestry(request.repoDir),
+    migrations: { fingerprint: request.fingerprint },
+    engines: request.engines,
+    tool: { name: 'org/actions refresh-dumps', version: '1' },
+  });
+}
+
+/** A dry run publishes nothing: the version the files would get, and whether it differs from the branch's. */
+export async function dryRunVersion(
+  store: Store,
+  service: string,
+  branch: string,
+  dir: string,
+  files: readonly string[],
+): Promise<{ version: string; changed: boolean; files: DumpedFile[]; previous: { commit: string; version: string } | undefined }> {
+  const described = await Promise.all(
+    files.map(async (file) => {
+      const bytes = await readFile(path.join(dir, ...file.split('/')));
+      return { path: file, sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length };
+    }),
+  );
+  const version = computeVersion(described);
+  const ref = await readBranchRef(store, service, branch);
+  return {
+    version,
+    changed: ref?.version !== version,
+    files: described.map(({ path: file, size }) => ({ path: file, size })),
+    previous: ref ? { commit: ref.commit, version: ref.version } : undefined,
+  };
+}
+
+/** Retention after a publish: keep the newest `keep` versions per branch (and what refs and recent commits name). */
+export async function applyRetention(store: Store, service: string, keep: number): Promise<NonNullable<RefreshReport['retention']>> {
+  const result = await prune({ store, service, keep, yes: true });
+  return {
+    versions: result.deleted.versions.length,
+    commits: result.deleted.commits.length,
+    blobs: result.deleted.blobs.length,
+    bytes: result.bytes,
+  };
+}
+
+/** The schema diff between the version the branch named before this run and the new one. */
+export async function schemaSection(
+  store: Store,
+  service: string,
+  version: string,
+  previous: { commit: string; version: string } | undefined,
+): Promise<SchemaSection> {
+  if (previous === undefined) return { kind: 'first' };
+  if (previous.version === version) return { kind: 'same', base: previous };
+  const result = await diff({ store, service, from: previous.version, to: version, detail: schemaDiffDetail });
+  const changes = result.details ?? { mysql: [], mongo: [] };
+  return { kind: 'changes', base: previous, mysql: changes.mysql, mongo: changes.mongo };
+}

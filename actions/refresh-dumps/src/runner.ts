@@ -1,0 +1,75 @@
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ActionError } from '@org/action-inputs';
+
+/** What the runner tells the action through its environment (the variables every job has). */
+export interface RunnerContext {
+  /** The commit being processed (GITHUB_SHA). */
+  sha: string;
+  /** The checkout (GITHUB_WORKSPACE): migrate runs here and git answers ancestry questions. */
+  workspace: string;
+  /** RUNNER_TEMP: scratch space for dumps and the pulled ancestor. */
+  temp: string;
+  /** owner/name (GITHUB_REPOSITORY), recorded as provenance. */
+  repository: string | undefined;
+  /** GITHUB_REF_NAME: the branch or tag that triggered the run. */
+  refName: string | undefined;
+  /** GITHUB_EVENT_PATH: the webhook payload. */
+  eventPath: string | undefined;
+}
+
+/** The runner's environment is not what a GitHub job provides (e.g. the action is run by hand). */
+export class RunnerContextError extends ActionError {}
+
+const fullSha = /^([0-9a-f]{40}|[0-9a-f]{64})$/;
+
+export function readRunnerContext(env: NodeJS.ProcessEnv): RunnerContext {
+  const sha = (env.GITHUB_SHA ?? '').trim();
+  if (!fullSha.test(sha)) {
+    throw new RunnerContextError(`GITHUB_SHA is ${sha === '' ? 'not set' : `"${sha}", not a full commit sha`}; run the action in a GitHub Actions job (or set GITHUB_SHA to the checked-out commit)`);
+  }
+  const workspace = (env.GITHUB_WORKSPACE ?? '').trim();
+  if (workspace === '') throw new RunnerContextError('GITHUB_WORKSPACE is not set; run the action after actions/checkout in a GitHub Actions job');
+  const optional = (value: string | undefined) => (value && value.trim() !== '' ? value.trim() : undefined);
+  return {
+    sha,
+    workspace: path.resolve(workspace),
+    temp: path.resolve(optional(env.RUNNER_TEMP) ?? tmpdir()),
+    repository: optional(env.GITHUB_REPOSITORY),
+    refName: optional(env.GITHUB_REF_NAME),
+    eventPath: optional(env.GITHUB_EVENT_PATH),
+  };
+}
+
+/** The webhook payload, or undefined when there is none or it cannot be read (the branch then falls back). */
+export async function readEventPayload(eventPath: string | undefined): Promise<unknown> {
+  if (eventPath === undefined) return undefined;
+  try {
+    return JSON.parse(await readFile(eventPath, 'utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface BranchChoice {
+  branch: string;
+  /** Where the branch came from, for the log. */
+  source: 'input' | 'event' | 'ref-name';
+}
+
+/**
+ * The branch whose pointer is advanced: the `branch` input, else the repository's default branch from the
+ * event payload (push, workflow_dispatch and schedule events all carry `repository.default_branch`), else
+ * the branch the run was triggered on.
+ */
+export function resolveBranch(input: string, payload: unknown, refName: string | undefined): BranchChoice {
+  if (input !== '') return { branch: input, source: 'input' };
+  const repository = (payload as { repository?: { default_branch?: unknown } } | undefined)?.repository;
+  const fromEvent = repository?.default_branch;
+  if (typeof fromEvent === 'string' && fromEvent.trim() !== '') return { branch: fromEvent.trim(), source: 'event' };
+  if (refName !== undefined && refName !== '') return { branch: refName, source: 'ref-name' };
+  throw new RunnerContextError(
+    'cannot tell which branch to advance: the `branch` input is empty, the event payload names no default branch and GITHUB_REF_NAME is not set; set `branch`',
+  );
+}

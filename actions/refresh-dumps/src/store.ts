@@ -1,0 +1,61 @@
+import path from 'node:path';
+import { InputError } from '@org/action-inputs';
+import {
+  NotFoundError,
+  StoreConfigError,
+  openStore,
+  resolve,
+  type Store,
+} from '@org/dump-versioning';
+import type { Inputs } from './context.js';
+import { messageOf } from './errors.js';
+import type { Ancestor } from './mode.js';
+
+/** Opens the `store` input; a relative path is relative to the workspace, like every other path input. */
+export function openActionStore(inputs: Pick<Inputs, 'store' | 's3Endpoint' | 'awsRegion'>, workspace: string): Store {
+  try {
+    return openStore(inputs.store, {
+      ...(inputs.s3Endpoint ? { s3Endpoint: inputs.s3Endpoint } : {}),
+      s3Region: inputs.awsRegion,
+      cwd: workspace,
+    });
+  } catch (error) {
+    if (error instanceof StoreConfigError) throw new InputError('store', messageOf(error));
+    throw error;
+  }
+}
+
+/** Where the store's problem lies when a read or write fails: the store itself or the S3 endpoint. */
+export function storeInput(inputs: Pick<Inputs, 's3Endpoint'>): string {
+  return inputs.s3Endpoint ? 'store` / `s3-endpoint' : 'store';
+}
+
+/**
+ * The nearest published first-parent ancestor of `commit` (the commit itself counts), or undefined when
+ * the store has none within the library's distance limit or the clone lacks the history.
+ */
+export async function findAncestor(store: Store, service: string, commit: string, repoDir: string): Promise<Ancestor | undefined> {
+  try {
+    const found = await resolve({ store, service, commit, repoDir });
+    return {
+      commit: found.commit,
+      version: found.version,
+      distance: found.distance,
+      fingerprint: found.entry.migrations?.fingerprint,
+      engines: found.entry.engines,
+    };
+  } catch (error) {
+    if (error instanceof NotFoundError && error.code === 'no-published-ancestor') return undefined;
+    throw error;
+  }
+}
+
+/** Resolves a workspace-relative path input and keeps it inside the workspace. */
+export function workspacePath(workspace: string, input: string, value: string): string {
+  const resolved = path.resolve(workspace, value);
+  const relative = path.relative(workspace, resolved);
+  if (relative.startsWith('..') || path.isAbsolute(relative)) {
+    throw new InputError(input, `"${value}" points outside the workspace ${workspace}; give a path inside the checkout`);
+  }
+  return resolved;
+}

@@ -1,0 +1,267 @@
+/**
+ * End to end: the bundled action (dist/main.cjs), run the way the runner runs it, against MariaDB +
+ * FerretDB + MinIO on the fixture app's git history (base, add-migration, code-only,
+ * add-second-migration, edit-migration).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, S3Client, paginateListObjectsV2 } from '@aws-sdk/client-s3';
+import { list, openStore, readBranchRef, readCommitEntry, type Store } from '@org/dump-versioning';
+import { MongoClient } from 'mongodb';
+import mysql from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { buildFixtureHistory, checkoutFixtureCommit, ensureFixtureVenv, type FixtureCommitLabel, type FixtureHistory } from '../../../test/support/fixture-history.js';
+import { describeWithServices, serviceVar } from '../../../test/support/services.js';
+import { assertBundleCurrent, fixtureInputs, fixtureVenvEnv, runAction, type ActionRun } from './support/run-action.js';
+
+const SERVICE = 'shop';
+
+describeWithServices(['mysql', 'mongo', 's3'], 'refresh-dumps action (bundled) on the fixture history', () => {
+  const database = `rd_itg_${process.pid}_${randomBytes(2).toString('hex')}`;
+  const bucket = `rd-itg-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  const storeUrl = `s3://${bucket}/dumps`;
+  let history: FixtureHistory;
+  let python: string;
+  let s3: S3Client;
+  let store: Store;
+  let scratch: string;
+  const checkouts = new Map<string, string>();
+
+  const s3Client = () =>
+    new S3Client({
+      endpoint: serviceVar('TEST_S3_ENDPOINT'),
+      region: process.env.TEST_S3_REGION ?? 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: serviceVar('TEST_S3_ACCESS_KEY_ID'), secretAccessKey: serviceVar('TEST_S3_SECRET_ACCESS_KEY') },
+    });
+
+  /** Every key under a prefix of the bucket (real MinIO listing). */
+  async function keysUnder(prefix: string): Promise<string[]> {
+    const keys: string[] = [];
+    for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: bucket, Prefix: prefix })) {
+      for (const object of page.Contents ?? []) keys.push(object.Key!);
+    }
+    return keys.sort();
+  }
+
+  async function checkout(label: FixtureCommitLabel): Promise<{ sha: string; tree: string }> {
+    const { sha } = history.commit(label);
+    if (!checkouts.has(sha)) checkouts.set(sha, await checkoutFixtureCommit(history, sha));
+    return { sha, tree: checkouts.get(sha)! };
+  }
+
+  const baseInputs = () => ({
+    ...fixtureInputs({ mysqlUrl: serviceVar('TEST_MYSQL_URL'), mongoUrl: serviceVar('TEST_MONGO_URL'), database, store: storeUrl, service: SERVICE }),
+    's3-endpoint': serviceVar('TEST_S3_ENDPOINT'),
+    'wait-timeout': '10',
+  });
+
+  async function refresh(label: FixtureCommitLabel, inputs: Record<string, string> = {}): Promise<ActionRun & { sha: string }> {
+    const { sha, tree } = await checkout(label);
+    const run = await runAction({
+      sha,
+      workspace: tree,
+      inputs: { ...baseInputs(), ...inputs },
+      env: {
+        ...fixtureVenvEnv(python),
+        AWS_ACCESS_KEY_ID: serviceVar('TEST_S3_ACCESS_KEY_ID'),
+        AWS_SECRET_ACCESS_KEY: serviceVar('TEST_S3_SECRET_ACCESS_KEY'),
+        AWS_REGION: process.env.TEST_S3_REGION ?? 'us-east-1',
+      },
+    });
+    return { ...run, sha };
+  }
+
+  const succeeded = (run: ActionRun) => {
+    expect(run.errors, `${run.stdout}\n${run.stderr}`).toEqual([]);
+    expect(run.exitCode).toBe(0);
+  };
+
+  beforeAll(async () => {
+    await assertBundleCurrent();
+    python = await ensureFixtureVenv();
+    history = await buildFixtureHistory();
+    s3 = s3Client();
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    store = openStore(storeUrl, { s3Client: s3Client() });
+    scratch = await mkdtemp(join(tmpdir(), 'rd-itg-'));
+  });
+
+  afterAll(async () => {
+    await store?.close();
+    if (s3) {
+      const keys = await keysUnder('');
+      for (let i = 0; i < keys.length; i += 1000) {
+        await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })) } }));
+      }
+      await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
+      s3.destroy();
+    }
+    await history?.remove();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+    const databases = [database, `${database}_a`, `${database}_b`];
+    const connection = await mysql.createConnection(serviceVar('TEST_MYSQL_URL'));
+    for (const name of databases) await connection.query(`DROP DATABASE IF EXISTS \`${name}\``);
+    await connection.end();
+    const mongo = new MongoClient(serviceVar('TEST_MONGO_URL'));
+    for (const name of databases) await mongo.db(name).dropDatabase();
+    await mongo.close();
+  });
+
+  const results = new Map<FixtureCommitLabel, ActionRun & { sha: string }>();
+  const blobPrefix = `dumps/${SERVICE}/blobs/`;
+
+  test('publishes one version per schema change; additions run incrementally, the edited migration in full', async () => {
+    const expectations: Array<[FixtureCommitLabel, 'full' | 'incremental', boolean, RegExp]> = [
+      ['base', 'full', true, /no dump is published for this commit or its first-parent ancestors/],
+      ['add-migration', 'incremental', true, /1 migration added since [0-9a-f]{12} \(1 commit back\): catalog\.0004_product_weight/],
+      ['code-only', 'incremental', false, /no migration changed since/],
+      ['add-second-migration', 'incremental', true, /1 migration added since .*orders\.0003_shipment/],
+      ['edit-migration', 'full', true, /migrations changed since .*: edited catalog\.0004_product_weight/],
+    ];
+    for (const [label, mode, changed, reason] of expectations) {
+      const blobsBefore = await keysUnder(blobPrefix);
+      const run = await refresh(label);
+      succeeded(run);
+      results.set(label, run);
+      expect(run.outputs, label).toMatchObject({ mode, changed: String(changed), commit: run.sha });
+      expect(run.outputs.version).toMatch(/^[0-9a-f]{64}$/);
+      expect(run.outputs.manifest).toBe(`${storeUrl}/${SERVICE}/versions/${run.outputs.version}.json`);
+      expect(run.summary).toMatch(reason);
+      expect(run.stdout).toContain(`Mode ${mode}: `);
+      const uploaded = (await keysUnder(blobPrefix)).filter((key) => !blobsBefore.includes(key));
+      if (!changed) {
+        // Same version as the ref's: no blob written, said in the summary.
+        expect(uploaded).toEqual([]);
+        expect(run.summary).toContain('No file uploaded');
+      } else expect(uploaded.length).toBeGreaterThan(0);
+    }
+    // code-only changes no migration, so it shares add-migration's version: 4 versions for 5 commits.
+    const version = (label: FixtureCommitLabel) => results.get(label)!.outputs.version;
+    expect(version('code-only')).toBe(version('add-migration'));
+    expect(new Set(history.commits.map((commit) => version(commit.label))).size).toBe(4);
+    const published = await list({ store, service: SERVICE });
+    expect(published.versions).toHaveLength(4);
+    // The commit index records every commit, including the one that changed nothing.
+    expect(published.commits.map((commit) => commit.commit).sort()).toEqual(history.commits.map((commit) => commit.sha).sort());
+    expect((await readCommitEntry(store, SERVICE, history.commit('code-only').sha))?.version).toBe(version('add-migration'));
+    expect(await readBranchRef(store, SERVICE, 'master')).toMatchObject({ commit: history.commit('edit-migration').sha, version: version('edit-migration') });
+    // The schema diff of the additions-only commit names the new column.
+    expect(results.get('add-migration')!.summary).toMatch(/catalog_product[\s\S]*weight/);
+  });
+
+  test('never prints the MySQL password except to register it as a secret', () => {
+    const password = decodeURIComponent(new URL(serviceVar('TEST_MYSQL_URL')).password);
+    for (const run of results.values()) {
+      const lines = `${run.stdout}\n${run.stderr}`.split('\n').filter((line) => line.includes(password));
+      expect(lines.every((line) => line.startsWith('::add-mask::'))).toBe(true);
+      expect(run.summary).not.toContain(password);
+    }
+  });
+
+  test('a re-run on the same commit changes nothing and uploads no blob', async () => {
+    const before = await keysUnder('dumps/');
+    // keep: retention runs, and keeps what it must (every version here is younger than its 7-day window).
+    const run = await refresh('edit-migration', { keep: '1' });
+    succeeded(run);
+    expect(run.outputs).toMatchObject({ changed: 'false', mode: 'incremental', version: results.get('edit-migration')!.outputs.version });
+    expect(run.summary).toMatch(/no migration changed since [0-9a-f]{12} \(this commit, published before\)/);
+    expect(run.summary).toContain('already at');
+    const after = await keysUnder('dumps/');
+    expect(after.filter((key) => key.startsWith(blobPrefix))).toEqual(before.filter((key) => key.startsWith(blobPrefix)));
+    expect(after).toEqual(before);
+    expect(run.summary).toContain('Retention removed 0 version(s), 0 commit entries and 0 blob(s)');
+  });
+
+  test('a dry run migrates and dumps but publishes nothing', async () => {
+    const prefix = 'dry-run';
+    const run = await refresh('add-migration', { store: `s3://${bucket}/${prefix}`, 'dry-run': 'true' });
+    succeeded(run);
+    // No ancestor in the empty prefix: a full run, giving the version the real publish gave.
+    expect(run.outputs).toMatchObject({ mode: 'full', changed: 'true', version: results.get('add-migration')!.outputs.version, manifest: '' });
+    expect(run.summary).toContain('dry run: nothing was published');
+    expect(await keysUnder(`${prefix}/`)).toEqual([]);
+  });
+
+  test('incremental and auto-full runs give byte-identical dumps to a from-scratch full run', async () => {
+    const fullStore = join(scratch, 'full-store');
+    for (const label of ['add-migration', 'add-second-migration', 'edit-migration'] as const) {
+      const run = await refresh(label, { mode: 'full', store: fullStore, 's3-endpoint': '' });
+      succeeded(run);
+      expect(run.outputs.mode).toBe('full');
+      // The version is the sha256 over every file's path, sha256 and size: equal versions, equal bytes.
+      expect(run.outputs.version, label).toBe(results.get(label)!.outputs.version);
+    }
+  });
+
+  test('a run on an older commit finishing after the newest leaves the ref alone and says so', async () => {
+    const newest = history.commit('edit-migration').sha;
+    const run = await refresh('add-migration');
+    succeeded(run);
+    expect(run.warnings.join('\n')).toMatch(new RegExp(`ref master of ${SERVICE} left at ${newest}: it already names a newer commit`));
+    expect(run.summary).toContain('<strong>left alone</strong>');
+    expect(await readBranchRef(store, SERVICE, 'master')).toMatchObject({ commit: newest, version: results.get('edit-migration')!.outputs.version });
+  });
+
+  test('two runs racing on different commits end with the ref at the newer commit', async () => {
+    const prefix = 'race';
+    const raceStore = `s3://${bucket}/${prefix}`;
+    // Separate databases so the two migrations do not share tables (the dumps differ by database name).
+    const [older, newer] = await Promise.all([
+      refresh('add-migration', { store: raceStore, 'mysql-databases': `${database}_a`, 'mongo-databases': `${database}_a` }),
+      refresh('add-second-migration', { store: raceStore, 'mysql-databases': `${database}_b`, 'mongo-databases': `${database}_b` }),
+    ]);
+    succeeded(older);
+    succeeded(newer);
+    const raced = openStore(raceStore, { s3Client: s3Client() });
+    try {
+      expect(await readBranchRef(raced, SERVICE, 'master')).toMatchObject({ commit: newer.sha, version: newer.outputs.version });
+      // Both commits are in the commit index whatever the order they finished in.
+      expect((await list({ store: raced, service: SERVICE })).commits.map((commit) => commit.commit).sort()).toEqual([older.sha, newer.sha].sort());
+    } finally {
+      await raced.close();
+    }
+    // Whichever finished last said what it did with the ref.
+    if (older.warnings.length > 0) expect(older.warnings.join('\n')).toMatch(/left at .*: it already names a newer commit/);
+  });
+
+  describe('bad inputs fail with one clear message and publish nothing', () => {
+    let blocker: string;
+    beforeAll(async () => {
+      blocker = join(scratch, 'a-file');
+      await writeFile(blocker, 'not a directory');
+    });
+
+    test.each<[string, (prefix: string) => Record<string, string>, RegExp]>([
+      ['missing service', () => ({ service: '' }), /^Input `service`: is required/],
+      [
+        'unreachable MySQL server',
+        () => ({ 'mysql-url': 'mysql://root:pw@127.0.0.1:9', 'wait-timeout': '1' }),
+        /^Waiting for the database servers failed \(check input `mysql-url`\): .*127\.0\.0\.1:9/,
+      ],
+      [
+        'a failing migrate command',
+        () => ({ migrate: 'python manage.py migrate --noinput\npython manage.py no_such_command' }),
+        /^migrate command 2 of 2 \(`python manage.py no_such_command`\) failed \(check input `migrate`\): exited with code 1; its last output:[\s\S]*no_such_command/,
+      ],
+      [
+        'shell syntax in migrate',
+        () => ({ migrate: 'python manage.py migrate --noinput && python manage.py ensure_indexes' }),
+        /^Input `migrate`: line 1 .* uses `&&`; no shell runs these commands/,
+      ],
+      ['an unwritable store', () => ({ store: join(blocker, 'store'), 's3-endpoint': '' }), /failed \(check input `store`\): .*a-file\/store/],
+      ['a bucket that does not exist', (prefix) => ({ store: `s3://${bucket}-missing/${prefix}` }), /failed \(check input `store` \/ `s3-endpoint`\): .*(NoSuchBucket|does not exist)/],
+    ])('%s', async (name, inputs, message) => {
+      const prefix = `bad-${name.replace(/\W+/g, '-')}`;
+      const run = await refresh('add-second-migration', { store: `s3://${bucket}/${prefix}`, ...inputs(prefix) });
+      expect(run.exitCode).toBe(1);
+      expect(run.errors).toHaveLength(1);
+      expect(run.errors[0]).toMatch(message);
+      expect(run.outputs).toEqual({});
+      expect(await keysUnder(`${prefix}/`)).toEqual([]);
+      expect(await readdir(scratch)).not.toContain('store');
+    });
+  });
+});

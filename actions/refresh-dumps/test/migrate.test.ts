@@ -1,0 +1,106 @@
+import { describe, expect, test } from 'vitest';
+import { migrateVariables, parseMigrateLines, runMigrate, shellSyntaxIn } from '../src/migrate.js';
+
+describe('shellSyntaxIn', () => {
+  test.each<[string, string | undefined]>([
+    ['python manage.py migrate --noinput', undefined],
+    ['python manage.py migrate --noinput && python manage.py ensure_indexes', '`&&`'],
+    ['./migrate.sh || true', '`||`'],
+    ['migrate | tee log', '`|`'],
+    ['migrate; seed', '`;`'],
+    ['migrate > out.txt', '`>`'],
+    ['migrate < input', '`<`'],
+    ['echo `date`', 'backticks'],
+    ['migrate --db $DATABASE', '`$D`'],
+    ['migrate --db ${DATABASE}', '`${`'],
+    ['migrate --since $(date)', '`$(`'],
+    ['migrate &', '`&`'],
+    ["python -c 'import x'", 'single quotes'],
+    ['migrate "--label=a && b"', undefined],
+    ['python -c "print(\'ok\'); print(1)"', undefined],
+    ['migrate "a \\" && b"', undefined],
+    ['curl http://host/run?a=1&b=2', undefined],
+    ['migrate --price $5', undefined],
+    ['migrate "unclosed', 'an unclosed double quote'],
+  ])('%s', (line, expected) => {
+    expect(shellSyntaxIn(line)).toBe(expected);
+  });
+});
+
+describe('parseMigrateLines', () => {
+  test('numbers the commands in order', () => {
+    expect(parseMigrateLines(['python manage.py migrate --noinput', 'python manage.py ensure_indexes'])).toEqual([
+      { index: 1, line: 'python manage.py migrate --noinput' },
+      { index: 2, line: 'python manage.py ensure_indexes' },
+    ]);
+  });
+
+  test.each<[string[], RegExp]>([
+    [[], /^Input `migrate`: is required/],
+    [['python manage.py migrate --noinput && python manage.py ensure_indexes'], /^Input `migrate`: line 1 .* uses `&&`; no shell runs these commands: put each command on its own line/],
+    [['ok', "python -c 'x'"], /^Input `migrate`: line 2 .* uses single quotes; group arguments with double quotes instead$/],
+  ])('refuses %j', (lines, message) => {
+    expect(() => parseMigrateLines(lines)).toThrow(message);
+  });
+});
+
+describe('migrateVariables', () => {
+  test.each<[string, Parameters<typeof migrateVariables>[0], Record<string, string>]>([
+    [
+      'both engines, the first database of each',
+      { mysqlUrl: 'mysql://root:p%40ss@db:3306', mysqlDatabases: ['lms', 'lms_audit'], mongoUrl: 'mongodb://mongo:27017', mongoDatabases: ['lms'] },
+      {
+        MYSQL_URL: 'mysql://root:p%40ss@db:3306/lms',
+        MYSQL_DATABASE: 'lms',
+        MYSQL_DATABASES: 'lms,lms_audit',
+        MONGO_URL: 'mongodb://mongo:27017',
+        MONGO_DB: 'lms',
+        MONGO_DATABASES: 'lms',
+      },
+    ],
+    [
+      'a path and query on the server URL',
+      { mysqlUrl: 'mysql://u:p@db/ignored?ssl=true', mysqlDatabases: ['shop'], mongoUrl: '', mongoDatabases: [] },
+      { MYSQL_URL: 'mysql://u:p@db/shop?ssl=true', MYSQL_DATABASE: 'shop', MYSQL_DATABASES: 'shop' },
+    ],
+    [
+      'Mongo only',
+      { mysqlUrl: '', mysqlDatabases: [], mongoUrl: 'mongodb://u:p@m:27017/?authSource=admin', mongoDatabases: ['events', 'audit'] },
+      { MONGO_URL: 'mongodb://u:p@m:27017/?authSource=admin', MONGO_DB: 'events', MONGO_DATABASES: 'events,audit' },
+    ],
+  ])('%s', (_name, inputs, expected) => {
+    expect(migrateVariables(inputs)).toEqual(expected);
+  });
+});
+
+// Real processes (node itself), no shell: what @actions/exec does with each line.
+describe('runMigrate', () => {
+  const env = { PATH: process.env.PATH ?? '', MARKER: 'from-env' };
+  const node = JSON.stringify(process.execPath);
+
+  test('runs every command in order and times each', async () => {
+    const runs = await runMigrate(parseMigrateLines([`${node} -e "process.exit(0)"`, `${node} -e "process.exit(process.env.MARKER === 'from-env' ? 0 : 1)"`]), { cwd: process.cwd(), env });
+    expect(runs.map((run) => run.command.index)).toEqual([1, 2]);
+    for (const run of runs) expect(run.durationMs).toBeGreaterThan(0);
+  });
+
+  test('stops at the first failing command and quotes its last output', async () => {
+    const lines = [`${node} -e "console.log('step one'); console.error('no such table: x'); process.exit(3)"`, `${node} -e "require('fs').writeFileSync('never', '')"`];
+    await expect(runMigrate(parseMigrateLines(lines), { cwd: process.cwd(), env })).rejects.toThrow(
+      /^migrate command 1 of 2 \(`.*`\) failed \(check input `migrate`\): exited with code 3; its last output:\nstep one\nno such table: x$/,
+    );
+  });
+
+  test('masks secrets in the quoted output', async () => {
+    const line = `${node} -e "console.error('cannot connect to mysql://root:hunter2@db'); process.exit(1)"`;
+    await expect(runMigrate(parseMigrateLines([line]), { cwd: process.cwd(), env, mask: (text) => text.replaceAll('hunter2', '***') })).rejects.toThrow(
+      expect.objectContaining({ message: expect.stringContaining('mysql://root:***@db') }),
+    );
+  });
+
+  test('names a program that does not exist', async () => {
+    await expect(runMigrate(parseMigrateLines(['no-such-program-xyz migrate']), { cwd: process.cwd(), env })).rejects.toThrow(
+      /^migrate command 1 of 1 \(`no-such-program-xyz migrate`\) failed \(check input `migrate`\): could not start: .*no-such-program-xyz/,
+    );
+  });
+});

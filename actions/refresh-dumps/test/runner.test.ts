@@ -1,0 +1,82 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { readEventPayload, readRunnerContext, resolveBranch } from '../src/runner.js';
+import { secretsToMask } from '../src/secrets.js';
+
+// Trimmed copies of the payload shapes GitHub sends for each event.
+const payloads = {
+  push: { ref: 'refs/heads/master', repository: { full_name: 'org/lms', default_branch: 'master' } },
+  pushToMain: { ref: 'refs/heads/main', repository: { full_name: 'org/lms', default_branch: 'main' } },
+  workflowDispatch: { ref: 'refs/heads/release/2024', inputs: {}, repository: { default_branch: 'master' } },
+  schedule: { schedule: '0 3 * * *', repository: { default_branch: 'trunk' } },
+  noRepository: { ref: 'refs/heads/master' },
+  blankDefault: { repository: { default_branch: '  ' } },
+  notAnObject: 42,
+};
+
+describe('resolveBranch', () => {
+  test.each<[string, string, unknown, string | undefined, { branch: string; source: string }]>([
+    ['the input wins', 'develop', payloads.push, 'master', { branch: 'develop', source: 'input' }],
+    ['push: the default branch', '', payloads.push, 'master', { branch: 'master', source: 'event' }],
+    ['push to main', '', payloads.pushToMain, 'main', { branch: 'main', source: 'event' }],
+    ['dispatch on another branch still advances the default branch', '', payloads.workflowDispatch, 'release/2024', { branch: 'master', source: 'event' }],
+    ['schedule', '', payloads.schedule, 'trunk', { branch: 'trunk', source: 'event' }],
+    ['payload without repository: GITHUB_REF_NAME', '', payloads.noRepository, 'feature/x', { branch: 'feature/x', source: 'ref-name' }],
+    ['blank default branch: GITHUB_REF_NAME', '', payloads.blankDefault, 'master', { branch: 'master', source: 'ref-name' }],
+    ['no payload at all', '', undefined, 'master', { branch: 'master', source: 'ref-name' }],
+    ['a payload that is not an object', '', payloads.notAnObject, 'master', { branch: 'master', source: 'ref-name' }],
+  ])('%s', (_name, input, payload, refName, expected) => {
+    expect(resolveBranch(input, payload, refName)).toEqual(expected);
+  });
+
+  test('says what to set when nothing names a branch', () => {
+    expect(() => resolveBranch('', payloads.noRepository, undefined)).toThrow(/cannot tell which branch to advance.*set `branch`/);
+  });
+});
+
+describe('readEventPayload', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'rd-event-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  test('reads the JSON payload', async () => {
+    const file = path.join(dir, 'event.json');
+    await writeFile(file, JSON.stringify(payloads.push));
+    expect(await readEventPayload(file)).toEqual(payloads.push);
+  });
+  test.each([['missing', 'nope.json'], ['not JSON', 'bad.json']])('gives undefined for a %s file', async (_name, name) => {
+    if (name === 'bad.json') await writeFile(path.join(dir, name), '{not json');
+    expect(await readEventPayload(path.join(dir, name))).toBeUndefined();
+  });
+});
+
+describe('readRunnerContext', () => {
+  const sha = 'a'.repeat(40);
+  test('reads the job variables', () => {
+    const context = readRunnerContext({ GITHUB_SHA: sha, GITHUB_WORKSPACE: '/w/repo', RUNNER_TEMP: '/w/_temp', GITHUB_REPOSITORY: 'org/lms', GITHUB_REF_NAME: 'master', GITHUB_EVENT_PATH: '/w/event.json' });
+    expect(context).toEqual({ sha, workspace: '/w/repo', temp: '/w/_temp', repository: 'org/lms', refName: 'master', eventPath: '/w/event.json' });
+  });
+  test.each<[NodeJS.ProcessEnv, RegExp]>([
+    [{ GITHUB_WORKSPACE: '/w' }, /GITHUB_SHA is not set/],
+    [{ GITHUB_SHA: 'abc123', GITHUB_WORKSPACE: '/w' }, /GITHUB_SHA is "abc123", not a full commit sha/],
+    [{ GITHUB_SHA: sha }, /GITHUB_WORKSPACE is not set/],
+  ])('refuses %j', (env, message) => {
+    expect(() => readRunnerContext(env)).toThrow(message);
+  });
+});
+
+describe('secretsToMask', () => {
+  test.each<[string, Parameters<typeof secretsToMask>[0], NodeJS.ProcessEnv, string[]]>([
+    ['URL passwords, raw and decoded', { mysqlUrl: 'mysql://root:p%40ss%2Fw@db:3306', mongoUrl: 'mongodb://app:s3cret@m:27017', s3Endpoint: '' }, {}, ['p%40ss%2Fw', 'p@ss/w', 's3cret']],
+    ['AWS keys from the environment', { mysqlUrl: 'mysql://root@db', mongoUrl: '', s3Endpoint: 'http://minio:9000' }, { AWS_ACCESS_KEY_ID: 'AKIAX', AWS_SECRET_ACCESS_KEY: 'wJalr', AWS_SESSION_TOKEN: 'FwoG', AWS_REGION: 'eu-west-1' }, ['AKIAX', 'wJalr', 'FwoG']],
+    ['an endpoint with credentials', { mysqlUrl: '', mongoUrl: '', s3Endpoint: 'https://key:endpointpw@s3.example' }, {}, ['endpointpw']],
+    ['nothing secret', { mysqlUrl: 'mysql://root@db', mongoUrl: 'mongodb://m', s3Endpoint: '' }, {}, []],
+    ['the same password twice is masked once', { mysqlUrl: 'mysql://u:same@db', mongoUrl: 'mongodb://u:same@m', s3Endpoint: '' }, {}, ['same']],
+  ])('%s', (_name, inputs, env, expected) => {
+    expect(secretsToMask(inputs, env)).toEqual(expected);
+  });
+});

@@ -1,0 +1,171 @@
+/**
+ * Runs the bundled refresh-dumps action (dist/main.cjs) the way the GitHub runner does: every input as
+ * an `INPUT_<NAME>` variable (upper-cased, dashes kept, defaults from action.yml filled in), GITHUB_OUTPUT
+ * and GITHUB_STEP_SUMMARY files, GITHUB_SHA, GITHUB_WORKSPACE, GITHUB_EVENT_PATH and RUNNER_TEMP.
+ * Used by the end-to-end test, the benchmark and `pnpm demo`.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { delimiter, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { fixtureDataCollections, fixtureDataTables } from '../../../../test/support/fixture-history.js';
+
+export const actionDir = fileURLToPath(new URL('../../', import.meta.url));
+/** The bundle to run: dist/main.cjs, or REFRESH_DUMPS_BUNDLE (a bundle built elsewhere, e.g. a release artifact). */
+export const bundledAction = process.env.REFRESH_DUMPS_BUNDLE ?? join(actionDir, 'dist', 'main.cjs');
+
+const repoRoot = join(actionDir, '..', '..');
+/** Source directories esbuild bundles into dist/main.cjs. */
+const bundledSources = ['actions/refresh-dumps/src', ...['action-inputs', 'dump-set', 'dump-versioning', 'mysql-dump', 'mongo-dump'].map((name) => `packages/${name}/src`)];
+
+/** Fails (naming the newer file) when dist/main.cjs is older than a source it bundles: run `pnpm build`. */
+export async function assertBundleCurrent(): Promise<void> {
+  let built: number;
+  try {
+    built = statSync(bundledAction).mtimeMs;
+  } catch {
+    throw new Error(`${bundledAction} does not exist; run \`pnpm build\` first`);
+  }
+  for (const dir of bundledSources) {
+    const entries = await readdir(join(repoRoot, dir), { recursive: true, withFileTypes: true });
+    for (const entry of entries) {
+      if (!entry.isFile()) continue;
+      const file = join(entry.parentPath, entry.name);
+      if ((await stat(file)).mtimeMs > built) throw new Error(`${file} is newer than ${bundledAction}; run \`pnpm build\` first`);
+    }
+  }
+}
+
+interface ActionYaml {
+  inputs: Record<string, { default?: string }>;
+}
+
+/** Input defaults as action.yml declares them (the runner passes every input, defaulted or not). */
+export function actionDefaults(): Record<string, string> {
+  const spec = parse(readFileSync(join(actionDir, 'action.yml'), 'utf8')) as ActionYaml;
+  return Object.fromEntries(Object.entries(spec.inputs).map(([name, input]) => [name, input.default ?? '']));
+}
+
+export interface ActionRun {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  outputs: Record<string, string>;
+  /** The job summary the action wrote (HTML/markdown). */
+  summary: string;
+  /** `::error::` lines of stdout, without the prefix. */
+  errors: string[];
+  warnings: string[];
+  durationMs: number;
+}
+
+export interface RunActionOptions {
+  inputs: Record<string, string>;
+  sha: string;
+  workspace: string;
+  /** Webhook payload written to GITHUB_EVENT_PATH; default: a push to master of a repository whose default branch is master. */
+  event?: unknown;
+  /** Extra environment (PATH with the fixture venv, AWS credentials, ...). */
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+}
+
+/** GITHUB_OUTPUT's `name<<delimiter ... delimiter` records. */
+export function parseOutputFile(text: string): Record<string, string> {
+  const outputs: Record<string, string> = {};
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const match = /^([^<]+)<<(.+)$/.exec(lines[i]!);
+    if (!match) continue;
+    const [, name, delimiter] = match;
+    const value: string[] = [];
+    for (i++; i < lines.length && lines[i] !== delimiter; i++) value.push(lines[i]!);
+    outputs[name!] = value.join('\n');
+  }
+  return outputs;
+}
+
+const commandLines = (stdout: string, command: string) =>
+  stdout
+    .split('\n')
+    .filter((line) => line.startsWith(`::${command}`))
+    .map((line) => line.replace(/^::[a-z]+[^:]*::/, ''));
+
+export async function runAction(options: RunActionOptions): Promise<ActionRun> {
+  const home = await mkdtemp(join(tmpdir(), 'refresh-dumps-run-'));
+  try {
+    const files = { output: join(home, 'output'), summary: join(home, 'summary'), event: join(home, 'event.json') };
+    await Promise.all([writeFile(files.output, ''), writeFile(files.summary, '')]);
+    const event = options.event ?? { ref: 'refs/heads/master', repository: { full_name: 'org/fixture-app', default_branch: 'master' } };
+    await writeFile(files.event, JSON.stringify(event));
+    const inputs = { ...actionDefaults(), ...options.inputs };
+    const inputEnv = Object.fromEntries(Object.entries(inputs).map(([name, value]) => [`INPUT_${name.replace(/ /g, '_').toUpperCase()}`, value]));
+    // A clean environment like a runner's: nothing of the caller's INPUT_*/GITHUB_* leaks in.
+    const base = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('INPUT_') && !key.startsWith('GITHUB_')));
+    const env = {
+      ...base,
+      ...options.env,
+      ...inputEnv,
+      GITHUB_ACTIONS: 'true',
+      GITHUB_OUTPUT: files.output,
+      GITHUB_STEP_SUMMARY: files.summary,
+      GITHUB_EVENT_PATH: files.event,
+      GITHUB_EVENT_NAME: 'push',
+      GITHUB_SHA: options.sha,
+      GITHUB_REF: 'refs/heads/master',
+      GITHUB_REF_NAME: 'master',
+      GITHUB_REPOSITORY: 'org/fixture-app',
+      GITHUB_WORKSPACE: options.workspace,
+      RUNNER_TEMP: home,
+    };
+    const started = performance.now();
+    const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        [bundledAction],
+        { cwd: options.workspace, env, timeout: options.timeoutMs ?? 15 * 60_000, maxBuffer: 256 * 1024 * 1024 },
+        (error, out, err) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout: out, stderr: err }),
+      );
+    });
+    const durationMs = performance.now() - started;
+    return {
+      exitCode: code,
+      stdout,
+      stderr,
+      outputs: parseOutputFile(await readFile(files.output, 'utf8')),
+      summary: await readFile(files.summary, 'utf8'),
+      errors: commandLines(stdout, 'error'),
+      warnings: commandLines(stdout, 'warning'),
+      durationMs,
+    };
+  } finally {
+    await rm(home, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The action's inputs for the fixture Django app (test/support/fixture-history.ts): its two migrate
+ * commands as two lines (no shell runs them), one MySQL and one Mongo database, its data tables and
+ * collections.
+ */
+export function fixtureInputs(options: { mysqlUrl: string; mongoUrl: string; database: string; store: string; service?: string }): Record<string, string> {
+  return {
+    service: options.service ?? 'shop',
+    migrate: 'python manage.py migrate --noinput\npython manage.py ensure_indexes',
+    'mysql-url': options.mysqlUrl,
+    'mysql-databases': options.database,
+    'data-tables': fixtureDataTables.join(','),
+    'mongo-url': options.mongoUrl,
+    'mongo-databases': options.database,
+    'data-collections': fixtureDataCollections.join(','),
+    store: options.store,
+  };
+}
+
+/** The environment a job step has after putting the fixture venv on PATH. */
+export function fixtureVenvEnv(python: string): NodeJS.ProcessEnv {
+  return { PATH: `${dirname(python)}${delimiter}${process.env.PATH ?? ''}`, PYTHONDONTWRITEBYTECODE: '1' };
+}
