@@ -27,7 +27,8 @@ export default defineConfig({
           exclude: ['**/node_modules/**', '**/dist/**'],
           env: servicesEnv,
           testTimeout: 300_000,
-          hookTimeout: 300_000,
+          // Hooks may wait for the shared BuildKit lock (test/support/engine-lock.ts) while another file builds.
+          hookTimeout: 900_000,
           // Two cores: the servers need one of them.
           maxWorkers: 2,
         },

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore, readBranchRef, readManifest } from '../../packages/dump-versioning/src/index.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { lockEngine } from '../support/engine-lock.js';
 import { serviceVar } from '../support/services.js';
 import { describeWithAct, prepareAct } from './support.js';
 
@@ -52,12 +53,18 @@ async function registryDigest(repository: string, reference: string): Promise<st
 
 describeWithAct(['docker', 'registry'], 'pnpm act --job e2e-build-image', () => {
   let cacheServerDir: string;
+  let unlock: (() => void) | undefined;
   beforeAll(async () => {
     await prepareAct();
+    // The job prunes and reuses the shared BuildKit, so it holds the engine lock like the other image tests.
+    unlock = await lockEngine();
     // A fresh act cache server directory: the first run finds no saved cache mounts, the second must.
     cacheServerDir = mkdtempSync(join(tmpdir(), 'act-cache-'));
   });
-  afterAll(() => rmSync(cacheServerDir, { recursive: true, force: true }));
+  afterAll(() => {
+    unlock?.();
+    rmSync(cacheServerDir, { recursive: true, force: true });
+  });
 
   it('pushes both flavours, and a second run restores the cache mounts the first saved through act', async () => {
     const first = pnpmAct('e2e-build-image', ['--cache-server-path', cacheServerDir]);

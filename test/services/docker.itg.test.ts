@@ -4,7 +4,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { lockEngine } from '../support/engine-lock.js';
 import { describeWithServices, serviceVar } from '../support/services.js';
 
 const execFileAsync = promisify(execFile);
@@ -49,6 +50,13 @@ async function registryHas(registry: string, repository: string, tag: string): P
 }
 
 describeWithServices(['docker', 'registry'], 'Docker engine with buildx and the registry of the harness', () => {
+  // This test prunes the shared BuildKit; other test files that rely on its cache hold the same lock.
+  let unlock: (() => void) | undefined;
+  beforeAll(async () => {
+    unlock = await lockEngine();
+  });
+  afterAll(() => unlock?.());
+
   it('rebuilds from a registry cache (mode=max) after `docker builder prune -af`, reporting RUN steps CACHED', async () => {
     const base = serviceVar('TEST_BASE_IMAGE');
     const registry = serviceVar('TEST_REGISTRY');

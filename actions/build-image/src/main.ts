@@ -1,10 +1,64 @@
 import * as core from '@actions/core';
+import { reportFailure } from '@org/action-inputs';
+import { BakeRunError, runBake } from './build.js';
+import { changedFiles, getInputs, readRunContext, sensitiveValues } from './context.js';
+import { restoreCacheMounts } from './cache-mounts.js';
+import { messageOf, toActionError } from './errors.js';
+import { lintStep } from './lint.js';
+import { login } from './login.js';
+import { describePlan, planBuild } from './plan.js';
+import { makeReport, publishReport, reportBuildFailure } from './report.js';
+import { blobsBeforePush, measureSizes } from './sizes.js';
+import { type PostState, savePostState } from './state.js';
 
-/** The action's single entry: every error becomes exactly one core.setFailed here. */
+/** The action's main step. It only orchestrates; every error becomes one reportFailure here. */
 export async function run(): Promise<void> {
   try {
-    throw new Error('This action is not implemented yet (see the open issues).');
+    const inputs = getInputs();
+    const secrets = sensitiveValues(inputs);
+    for (const value of secrets) core.setSecret(value);
+    const runContext = await readRunContext();
+    const plan = await core.group('Plan', async () => {
+      const planned = await planBuild(inputs, runContext);
+      for (const line of describePlan(planned)) core.info(line);
+      return planned;
+    });
+    await core.group('Dockerfile cache lint', () => lintStep(plan, inputs));
+
+    const state: PostState = {};
+    if (inputs.registry) {
+      await core.group(`Log in to ${inputs.registry}`, () => login(inputs.registry, inputs.username, inputs.password));
+      state.loggedIn = inputs.registry;
+      savePostState(state);
+    }
+    await core.group('Restore cache mounts', async () => {
+      try {
+        const mounts = await restoreCacheMounts(plan, inputs, runContext.runnerTemp);
+        if (mounts) {
+          state.cacheMounts = mounts;
+          savePostState(state);
+        }
+      } catch (error) {
+        core.warning(`Cache mounts were not restored (${messageOf(error)}); the build fills them from scratch.`);
+      }
+    });
+
+    const before = plan.push ? await core.group('Images behind the tags before the push', () => blobsBeforePush(plan)) : undefined;
+    const changed = await changedFiles(runContext);
+    const result = await core.group(`Build ${plan.flavours.map((f) => f.name).join(' + ')} (one bake)`, async () => {
+      try {
+        return await runBake(plan, secrets);
+      } catch (error) {
+        if (error instanceof BakeRunError) throw await reportBuildFailure(plan, inputs, error.result, changed);
+        throw error;
+      }
+    });
+    await core.group('Report', async () => {
+      const report = makeReport(plan, inputs, result, changed);
+      const sizes = await measureSizes(plan, result.metadata, before);
+      await publishReport(plan, inputs, result, report, sizes);
+    });
   } catch (error) {
-    core.setFailed(error instanceof Error ? error.message : String(error));
+    reportFailure(toActionError(error));
   }
 }

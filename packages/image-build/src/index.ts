@@ -2,22 +2,22 @@
 // flavours of one Dockerfile, the cache-mount transfer, the cache lint and the build report.
 export { DockerfileError, ImageBuildError, InputError, ProgressStreamError, RegistryAuthError, RegistryUnavailableError } from './internal/errors.js';
 
-export { DEFAULT_TARGETS, parseKeyValueList, parseTargets, resolveFlavours } from './internal/targets.js';
+export { DEFAULT_TARGETS, parseFlavourSuffixes, parseImageName, parseKeyValueList, parseTargets, resolveFlavours } from './internal/targets.js';
 export type { Flavour } from './internal/targets.js';
 
-export { branchOf, computeTags, defaultPush, flavourTags, isPullRequest, ociLabels, sanitizeTag, sourceDateEpoch } from './internal/git-tags.js';
+export { branchOf, computeTags, defaultPush, flavourTags, isPullRequest, ociLabels, parseExtraTags, sanitizeTag, sourceDateEpoch } from './internal/git-tags.js';
 export type { GitContext, TagPlan } from './internal/git-tags.js';
 
 export { CACHE_MODES, cacheScopes, parseCacheMode, planCache, registryCacheRef, swapLocalCache } from './internal/cache-scopes.js';
 export type { CacheMode, CachePlan, CachePlanOptions } from './internal/cache-scopes.js';
 
-export { bakeDefinition, getBakeArgs, parseBuildArgs, parsePlatforms } from './internal/bake.js';
+export { bakeDefinition, getBakeArgs, parseBuildArgs, parsePlatforms, parseProvenance } from './internal/bake.js';
 export type { BakeDefinition, BakeOptions, BakeRun, BakeTarget, OutputMode } from './internal/bake.js';
 
-export { parseMirrors, writeSecretFiles } from './internal/mirrors.js';
+export { parseBuildSecrets, parseMirrors, writeSecretFiles } from './internal/mirrors.js';
 export type { BuildSecretFile, MirrorSettings } from './internal/mirrors.js';
 
-export { parseDockerfile, stageClosure } from './internal/dockerfile-model.js';
+export { findStage, parseDockerfile, resolveFromImage, rootStageOf, splitImageRef, stageClosure } from './internal/dockerfile-model.js';
 export type { DockerfileModel, Stage, Step } from './internal/dockerfile-model.js';
 
 export { cacheMountKey, cacheMountKeyFor, findCacheMounts, findCopiedLockfiles } from './internal/cache-mounts.js';
@@ -26,6 +26,7 @@ export {
   extractArgs,
   extractDockerfile,
   hashDirectory,
+  helperImageFor,
   injectArgs,
   injectDockerfile,
   mountDirName,
@@ -38,10 +39,13 @@ export type { ContextFacts, LintFinding, LintLevel, LintRule } from './internal/
 
 export { parseRawJson, RawJsonReader } from './internal/rawjson.js';
 export type { SolveStatus } from './internal/rawjson.js';
-export { buildReport } from './internal/report.js';
+export { ProgressLog } from './internal/progress-log.js';
+export { buildReport, changedFilesInContext } from './internal/report.js';
 export type { BuildReport, FlavourReport, MissCause, ReportOptions, StepReport } from './internal/report.js';
-export { buildOutputs, describeCause, reportMarkdown } from './internal/summary.js';
-export type { BakeMetadata } from './internal/summary.js';
+export { buildOutputs, describeCause, formatBytes, reportMarkdown, stepLabel } from './internal/summary.js';
+export type { BakeMetadata, FlavourSizes } from './internal/summary.js';
+export { imageBlobs, layerBytes, ManifestError, newBlobs, parseManifest } from './internal/manifests.js';
+export type { BlobRef, ParsedManifest } from './internal/manifests.js';
 
 export { classifyRegistryError, loginArgs, redact, withRegistryRetry } from './internal/retry.js';
 export type { RetryOptions } from './internal/retry.js';

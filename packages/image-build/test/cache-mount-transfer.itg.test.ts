@@ -1,16 +1,18 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { cp, mkdir, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rename, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { beforeAll, expect, test } from 'vitest';
+import { afterAll, beforeAll, expect, test } from 'vitest';
 import { describeWithServices } from '../../../test/support/services.js';
+import { lockEngine } from '../../../test/support/engine-lock.js';
 import {
   extractArgs,
   extractDockerfile,
   findCacheMounts,
   hashDirectory,
+  helperImageFor,
   injectArgs,
   injectDockerfile,
   mountDirName,
@@ -86,5 +88,63 @@ RUN --network=none --mount=type=cache,id=${cacheId},target=/root/.cache/pip sh -
     const secondHash = await hashDirectory(second);
     expect(secondHash.files).toBe(2);
     expect(shouldSaveCacheMounts(secondHash, restoredHash)).toBe(true);
+  });
+});
+
+describeWithServices(['docker'], 'cache mounts of the sample service move to another runner through extract/inject', () => {
+  // A prune by another test between the build and the extract would empty the mount.
+  let unlock: (() => void) | undefined;
+  beforeAll(async () => {
+    unlock = await lockEngine();
+  });
+  afterAll(() => unlock?.());
+  const sample = path.join(import.meta.dirname, '../../../test/fixtures/sample-service');
+
+  test('after a dependency change, the restored wheel cache leaves only the new package to build', async () => {
+    const base = (await run('docker', ['image', 'inspect', '--format', '{{index .RepoDigests 0}}', process.env.TEST_BASE_IMAGE ?? 'localhost/org-actions/busybox:1.35.0'])).stdout.trim();
+    const work = await mkdtemp(path.join(tmpdir(), 'ib-sample-'));
+    const context = path.join(work, 'context');
+    await cp(sample, context, { recursive: true });
+    // Each "runner" gets a cache id of its own (an empty mount) and a declared ARG with a fresh value
+    // (a build cache miss) instead of a `docker builder prune`, which would disturb other tests
+    // using the same engine.
+    let runner = '';
+    const dockerfileOf = async () => {
+      runner = `ib-itg-${randomBytes(6).toString('hex')}`;
+      const text = (await readFile(path.join(sample, 'Dockerfile'), 'utf8'))
+        .replaceAll('id=sample-service-wheels', `id=${runner}`)
+        .replace('FROM base AS deps\n', 'FROM base AS deps\nARG TEST_RUNNER\n');
+      await writeFile(path.join(context, 'Dockerfile'), text);
+      return parseDockerfile(text);
+    };
+    const build = async () =>
+      run(
+        'docker',
+        ['buildx', 'build', '--progress=plain', '--build-arg', `BASE_IMAGE=${base}`, '--build-arg', `TEST_RUNNER=${runner}`, '--target', 'deps', '--output', 'type=cacheonly', context],
+        { maxBuffer: 64 * 1024 * 1024 },
+      );
+    const installSummary = (log: string) => /install-deps: (\d+) built, (\d+) from the wheel cache/.exec(log)?.slice(1).map(Number);
+
+    // First runner: a cold build fills the mount; its post step extracts it.
+    const first = await dockerfileOf();
+    const firstMounts = findCacheMounts(first);
+    // The helpers run in the Dockerfile's own base image: nothing else is needed.
+    const helper = helperImageFor(first, firstMounts, { BASE_IMAGE: base });
+    expect(helper).toBe(base);
+    expect(installSummary((await build()).stderr)).toEqual([8, 0]);
+    await writeFile(path.join(work, 'extract.Dockerfile'), extractDockerfile(firstMounts, helper!));
+    const saved = path.join(work, 'saved');
+    await run('docker', extractArgs({ dockerfile: path.join(work, 'extract.Dockerfile'), context: work, outputDir: saved, nonce: randomUUID() }));
+    expect((await hashDirectory(saved)).files).toBe(8);
+
+    // Next runner: an empty mount, a changed lockfile, the saved contents injected first. Mount
+    // directories are named by id, so the saved dir is renamed as a restore under another id would be.
+    const second = await dockerfileOf();
+    const secondMounts = findCacheMounts(second);
+    await rename(path.join(saved, mountDirName(firstMounts[0]!)), path.join(saved, mountDirName(secondMounts[0]!)));
+    await writeFile(path.join(context, 'requirements.txt'), `${await readFile(path.join(context, 'requirements.txt'), 'utf8')}acme-extra==0.1.0\n`);
+    await writeFile(path.join(work, 'inject.Dockerfile'), injectDockerfile(secondMounts, helper!));
+    await run('docker', injectArgs({ dockerfile: path.join(work, 'inject.Dockerfile'), context: saved, nonce: randomUUID() }));
+    expect(installSummary((await build()).stderr)).toEqual([1, 8]);
   });
 });

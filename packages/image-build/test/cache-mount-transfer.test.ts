@@ -29,6 +29,7 @@ describe('generators', () => {
     expect(extractDockerfile(mounts, 'busybox:1.36')).toBe(
       [
         'FROM busybox:1.36 AS extract',
+        'USER 0:0',
         'ARG CACHE_TRANSFER_NONCE',
         `RUN --network=none --mount=type=cache,id=pip,target=/cache/${pip},sharing=locked \\`,
         `    --mount=type=cache,id=/var/cache/apt,target=/cache/${apt},sharing=locked,uid=1000,gid=1000 \\`,

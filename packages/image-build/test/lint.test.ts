@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -64,6 +64,14 @@ describe('lintDockerfile', () => {
     ],
     ['unpinned: no tag and latest', 'FROM ubuntu\nFROM node:latest AS b\n', [['unpinned-base-image', 1], ['unpinned-base-image', 2]]],
     ['pinned: a tag, a digest, scratch or a stage', `FROM ubuntu:24.04 AS a\nFROM ubuntu@sha256:${'b'.repeat(64)}\nFROM scratch\nFROM a\n`, []],
+    ['FROM ${ARG}: judged by the ARG default', 'ARG BASE=ubuntu:latest\nFROM ${BASE}\n', [['unpinned-base-image', 2]]],
+    ['FROM ${ARG} with a pinned default, or no value to judge', 'ARG BASE=localhost/org/busybox:1.35.0\nARG OTHER\nFROM ${BASE}\nFROM ${OTHER}\n', []],
+    [
+      'a RUN with a cache mount is an installation too',
+      'FROM busybox:1.36\nCOPY . .\nRUN --mount=type=cache,target=/root/.cache/wheels ./tools/install-deps\n',
+      [['copy-context-before-install', 2]],
+    ],
+    ['so is a RUN that reads a lockfile', 'FROM busybox:1.36\nCOPY . /app\nRUN /app/tools/setup /app/requirements.txt\n', [['copy-context-before-install', 2]]],
   ])('%s', (_, dockerfile, expected) => {
     expect(lint(dockerfile)).toEqual(expected);
   });
@@ -79,6 +87,22 @@ describe('lintDockerfile', () => {
     const findings = lintDockerfile(parseDockerfile('FROM alpine:3.20\n'), facts, 'warn');
     expect(findings.map((f) => f.message).join()).toMatch(message ?? /^$/);
     if (message) expect(findings[0]).toMatchObject({ rule: 'dockerignore', line: 1, file: 'Dockerfile' });
+  });
+
+  test('FROM ${ARG}: the build-args input overrides the default', () => {
+    const model = parseDockerfile('ARG BASE=ubuntu:24.04\nFROM ${BASE}\n');
+    expect(lintDockerfile(model, clean, 'warn', { BASE: 'ubuntu' }).map((f) => f.rule)).toEqual(['unpinned-base-image']);
+    expect(lintDockerfile(model, clean, 'warn', { BASE: `ubuntu@sha256:${'c'.repeat(64)}` })).toEqual([]);
+  });
+
+  test('the sample service Dockerfile lints clean; its copy-first variant is flagged on the COPY line', async () => {
+    const dir = path.join(import.meta.dirname, '../../../test/fixtures/sample-service');
+    const facts = await readContextFacts(dir, path.join(dir, 'Dockerfile'));
+    const good = await readFile(path.join(dir, 'Dockerfile'), 'utf8');
+    expect(lintDockerfile(parseDockerfile(good), facts, 'warn')).toEqual([]);
+    const bad = await readFile(path.join(dir, 'Dockerfile.copy-first'), 'utf8');
+    const findings = lintDockerfile(parseDockerfile(bad), facts, 'warn');
+    expect(findings.map((f) => [f.rule, f.line])).toEqual([['copy-context-before-install', bad.split('\n').indexOf('COPY . .') + 1]]);
   });
 
   test('severity follows the lint input; off reports nothing', () => {

@@ -146,16 +146,24 @@ describe('summary and outputs', () => {
   const resolved = resolveFlavours({ targets: 'devstack=dev,production=production', image: 'reg.local/app' });
   const r = report('code', { ...sameArgs, changedFiles: ['src/app.py'] });
 
-  test('markdown: one row per flavour with the first miss and its cause', () => {
-    const md = reportMarkdown(r, metadata('code'));
-    expect(md).toContain('| Flavour | Steps | Cached | Run | First cache miss | Cause | Duration | Digest |');
-    expect(md).toMatch(/\| devstack \| 6 \| 3 \| 3 \| `production 1\/2 COPY src\/ \.\/src\/` \| changed file: src\/app\.py \| [\d.]+ s \| `sha256:b538d138118c` \|/);
-    expect(md).toMatch(/\| production \| 5 \| 3 \| 2 \|/);
+  test('markdown: one row per flavour with the first miss, its cause, sizes when measured', () => {
+    const md = reportMarkdown(r, metadata('code'), { devstack: { imageBytes: 3 * 1024 * 1024, pushedBytes: 1536, pushedLayers: 2 } });
+    expect(md).toContain('| Flavour | Steps | Cached | Run | First cache miss | Cause | Duration | Size | Pushed | Digest |');
+    expect(md).toMatch(/\| devstack \| 6 \| 3 \| 3 \| `production 1\/2 COPY src\/ \.\/src\/` \| changed file: src\/app\.py \| [\d.]+ s \| 3\.0 MiB \| 1\.5 KiB \(2 layers\) \| `sha256:b538d138118c` \|/);
+    expect(md).toMatch(/\| production \| 5 \| 3 \| 2 \| .* \| - \| - \| `sha256:/);
     expect(md).toContain('Cache hit ratio: **50%** over 6 distinct steps');
   });
 
-  test('outputs: digest per flavour, tags, metadata for the next run, ratio', () => {
-    const outputs = buildOutputs({ flavours: resolved, tags: computeTags(git), pushed: true, report: r, metadata: metadata('code'), buildArgs: { devstack: { DEV_TOOLS: '1' } } });
+  test('outputs: digest per flavour, tags, per-flavour metadata for the next run, ratio', () => {
+    const outputs = buildOutputs({
+      flavours: resolved,
+      tags: computeTags(git),
+      pushed: true,
+      report: r,
+      metadata: metadata('code'),
+      buildArgs: { devstack: { DEV_TOOLS: '1' } },
+      sizes: { production: { imageBytes: 100, pushedBytes: 10, pushedLayers: 1 } },
+    });
     expect(outputs['digest-devstack']).toBe(metadata('code').devstack?.['containerimage.digest']);
     expect(outputs['digest-production']).toMatch(/^sha256:/);
     expect(outputs.tags?.split('\n')).toEqual([
@@ -166,5 +174,26 @@ describe('summary and outputs', () => {
     const saved = JSON.parse(outputs.metadata as string);
     expect(saved.baseImages).toEqual(r.baseImages);
     expect(saved.buildArgs).toEqual({ devstack: { DEV_TOOLS: '1' } });
+    expect(saved.flavours.production).toMatchObject({
+      image: 'reg.local/app',
+      tags: ['reg.local/app:sha-ccccccc', 'reg.local/app:master', 'reg.local/app:latest'],
+      digest: outputs['digest-production'],
+      steps: { total: 5, cached: 3, run: 2 },
+      firstMiss: { step: 'production 1/2 COPY src/ ./src/', cause: { kind: 'context-files', files: ['src/app.py'] }, reason: 'changed file: src/app.py' },
+      imageBytes: 100,
+      pushedBytes: 10,
+    });
+    expect(saved.flavours.production.stepStatus.map((s: { status: string }) => s.status)).toEqual(['cached', 'cached', 'cached', 'run', 'run']);
   });
+});
+
+test('a one-stage Dockerfile built as one bake target: steps have no stage or flavour prefix, and still count', () => {
+  const oneStage = parseDockerfile('ARG BASE\nFROM ${BASE} AS production\nRUN exit 3\n');
+  const statuses: SolveStatus[] = [
+    { vertexes: [{ digest: 'a', name: `[1/2] FROM docker.io/local/busybox@sha256:${'a'.repeat(64)}`, started: '2024-01-01T00:00:00Z', completed: '2024-01-01T00:00:00.1Z' }] },
+    { vertexes: [{ digest: 'b', name: '[2/2] RUN exit 3', started: '2024-01-01T00:00:01Z', completed: '2024-01-01T00:00:02Z', error: 'process "/bin/sh -c exit 3" did not complete successfully: exit code: 3' }] },
+  ];
+  const r = buildReport(statuses, { flavours: [{ name: 'production', stage: 'production' }], model: oneStage });
+  expect(r.flavours[0]).toMatchObject({ steps: { total: 1, cached: 0, run: 1 }, error: expect.stringContaining('exit code: 3') });
+  expect(r.flavours[0]?.firstMiss?.step).toMatchObject({ stage: 'production', index: 2, total: 2, status: 'error' });
 });

@@ -76,6 +76,13 @@ export function parsePlatforms(value: string): string[] {
   return platforms;
 }
 
+/** Parses the `provenance` input (`false`, `true`, `mode=min`, `mode=max`); empty means `false`. */
+export function parseProvenance(value: string): string {
+  const normalized = value.trim() || 'false';
+  attestations(normalized);
+  return normalized;
+}
+
 function attestations(provenance: string | undefined): string[] {
   const value = (provenance ?? 'false').trim();
   // Provenance records build times, so it changes the index digest of an unchanged commit: off by default.

@@ -5,6 +5,8 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { DockerfileError } from './errors.js';
 import type { CacheMount } from './cache-mounts.js';
+import { findStage, resolveFromImage, rootStageOf } from './dockerfile-model.js';
+import type { DockerfileModel } from './dockerfile-model.js';
 
 /**
  * Cache mounts live inside BuildKit and vanish with an ephemeral runner. They are moved in and out
@@ -15,7 +17,8 @@ import type { CacheMount } from './cache-mounts.js';
  * Their RUN must execute every time, or BuildKit would answer from its build cache and copy nothing.
  * `--no-cache` cannot be used for that: it also gives RUN fresh, empty cache mounts (checked on
  * BuildKit 0.13). A declared ARG with a new value per call (the nonce) busts the step instead.
- * Both run with --network=none: they copy files and need no network.
+ * Both run with --network=none: they copy files and need no network, and as root (`USER 0:0`),
+ * whatever user the helper image names, so they may write every mount.
  */
 
 const NONCE_ARG = 'CACHE_TRANSFER_NONCE';
@@ -56,6 +59,7 @@ export function extractDockerfile(mounts: CacheMount[], helperImage: string): st
   const copies = usable.map((m) => `mkdir -p /out/${mountDirName(m)} && cp -a /cache/${mountDirName(m)}/. /out/${mountDirName(m)}/`);
   return [
     `FROM ${helperImage} AS extract`,
+    'USER 0:0',
     `ARG ${NONCE_ARG}`,
     `RUN --network=none ${flags} \\\n    ${['mkdir -p /out', ...copies].join(' && \\\n    ')}`,
     'FROM scratch',
@@ -72,10 +76,24 @@ export function injectDockerfile(mounts: CacheMount[], helperImage: string): str
   const copies = usable.map((m) => `if [ -d /in/${mountDirName(m)} ]; then cp -a /in/${mountDirName(m)}/. /cache/${mountDirName(m)}/; fi`);
   return [
     `FROM ${helperImage}`,
+    'USER 0:0',
     `ARG ${NONCE_ARG}`,
     `RUN --network=none ${[...flags, '--mount=type=bind,target=/in'].join(' \\\n    ')} \\\n    ${copies.join(' && \\\n    ')}`,
     '',
   ].join('\n');
+}
+
+/**
+ * The image the helper builds run in: the base image of the stage with the first transferable
+ * mount. That stage runs a shell RUN with the mount, so the image has `sh` and `cp` (busybox and
+ * coreutils both know `cp -a`), and the build needs it anyway, so nothing extra is pulled.
+ * Undefined when there is no such mount or the base image cannot be resolved (`FROM ${ARG}`
+ * without a value).
+ */
+export function helperImageFor(model: DockerfileModel, mounts: CacheMount[], buildArgs: Record<string, string> = {}): string | undefined {
+  const first = transferableMounts(mounts)[0];
+  const stage = first ? findStage(model, first.stage) : undefined;
+  return stage ? resolveFromImage(model, rootStageOf(model, stage), buildArgs) : undefined;
 }
 
 export interface TransferBuild {

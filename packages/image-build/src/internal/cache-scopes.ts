@@ -31,7 +31,7 @@ export function cacheScopes(git: GitContext): { own: string; read: string[] } {
 export interface CachePlanOptions {
   mode: CacheMode;
   flavour: Flavour;
-  /** The `image` input (without the flavour suffix): registry caches live in `<image>-cache`. */
+  /** The `image` input (without the flavour suffix): registry caches live in `<image>-cache`. Empty: no registry. */
   image: string;
   git: GitContext;
   push: boolean;
@@ -111,6 +111,7 @@ export function planCache(o: CachePlanOptions): CachePlan {
     case 'none':
       return { backends: [], from: [], to: [] };
     case 'registry':
+      if (!o.image) throw new InputError('image', 'is empty, but `cache: registry` keeps the cache next to the image', 'Set `image`, or choose another `cache`.');
       return { backends: ['registry'], ...registryPart(o, true) };
     case 'gha':
       return { backends: ['gha'], ...ghaPart(o) };
@@ -120,8 +121,10 @@ export function planCache(o: CachePlanOptions): CachePlan {
       return inlinePart(o);
     case 'auto': {
       if (o.push) return { backends: ['registry'], ...registryPart(o, true) };
-      const registry = registryPart(o, false);
       const own = o.ghaAvailable ? { backends: ['gha'] as CachePlan['backends'], ...ghaPart(o) } : localPart(o);
+      // Without an image there is no registry to read the base and default branch scopes from.
+      if (!o.image) return own;
+      const registry = registryPart(o, false);
       // Own scope first (it may not exist yet), then the registry's base and default branch scopes.
       return { ...own, backends: [...own.backends, 'registry'], from: [...own.from.slice(0, 1), ...registry.from.slice(1)], to: own.to };
     }

@@ -161,3 +161,59 @@ export function stageClosure(model: DockerfileModel, target: string): Stage[] {
   visit(root);
   return [...seen.values()].sort((a, b) => a.index - b.index);
 }
+
+/** `${NAME}`, `$NAME`, `${NAME:-default}` and `${NAME:+alt}` as BuildKit expands them in FROM. */
+const VARIABLE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([-+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
+
+/**
+ * The image a stage's FROM names after expanding global ARGs (their defaults, overridden by
+ * `buildArgs`), or undefined when a variable has no value or the stage builds FROM another stage.
+ */
+export function resolveFromImage(model: DockerfileModel, stage: Stage, buildArgs: Record<string, string> = {}): string | undefined {
+  if (stage.from.stage) return undefined;
+  const values = new Map<string, string>();
+  for (const step of model.globalArgs) {
+    for (const { name, value } of step.argNames ?? []) {
+      const given = buildArgs[name] ?? value;
+      if (given !== null && given !== undefined) values.set(name, given);
+    }
+  }
+  let unresolved = false;
+  const image = stage.from.image.replace(VARIABLE, (_, braced: string | undefined, op: string | undefined, word: string | undefined, bare: string | undefined) => {
+    const value = values.get((braced ?? bare) as string);
+    if (op === '-') return value || (word ?? '');
+    if (op === '+') return value ? (word ?? '') : '';
+    if (value === undefined) unresolved = true;
+    return value ?? '';
+  });
+  // A FROM whose expansion names a stage is not an image either.
+  if (unresolved || image === '' || findStage(model, image)) return undefined;
+  return image;
+}
+
+/** `repo[:tag][@digest]` split as Docker reads it (a `:` before the last `/` is a registry port). */
+export function splitImageRef(ref: string): { repository: string; tag?: string; digest?: string } {
+  const at = ref.indexOf('@');
+  const digest = at >= 0 ? ref.slice(at + 1) : undefined;
+  const name = at >= 0 ? ref.slice(0, at) : ref;
+  const colon = name.lastIndexOf(':');
+  const hasTag = colon > name.lastIndexOf('/');
+  return {
+    repository: hasTag ? name.slice(0, colon) : name,
+    ...(hasTag ? { tag: name.slice(colon + 1) } : {}),
+    ...(digest ? { digest } : {}),
+  };
+}
+
+/** The stage at the root of `stage`'s FROM chain: the one whose FROM names an image. */
+export function rootStageOf(model: DockerfileModel, stage: Stage): Stage {
+  let current = stage;
+  const seen = new Set<number>();
+  while (current.from.stage && !seen.has(current.index)) {
+    seen.add(current.index);
+    const parent = findStage(model, current.from.stage);
+    if (!parent) break;
+    current = parent;
+  }
+  return current;
+}

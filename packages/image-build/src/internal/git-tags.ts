@@ -108,6 +108,18 @@ export function computeTags(ctx: GitContext, extra: string[] = []): TagPlan[] {
   return [...new Set(names)].map((name) => ({ name, push: pushable }));
 }
 
+/** Parses the `tags` input: bare tags, one per line or comma-separated, each added to every flavour. */
+export function parseExtraTags(value: string): string[] {
+  const tags = value.split(/[,\n]/).map((t) => t.trim()).filter(Boolean);
+  for (const tag of tags) {
+    if (!TAG_NAME.test(tag)) {
+      const hint = tag.includes('/') || tag.includes(':') ? ' Give the tag alone (`stable`), not a full reference: it is added to every flavour image.' : '';
+      throw new InputError('tags', `\`${tag}\` is not a valid tag`, `Use letters, digits, \`_\`, \`.\` and \`-\` (at most 128, not starting with \`.\` or \`-\`).${hint}`);
+    }
+  }
+  return [...new Set(tags)];
+}
+
 /** Full references of one flavour: `<flavour image>:<tag>`. */
 export function flavourTags(flavour: Flavour, tags: TagPlan[], only: 'all' | 'pushable' = 'all'): string[] {
   return tags.filter((t) => only === 'all' || t.push).map((t) => `${flavour.image}:${t.name}`);

@@ -2,7 +2,8 @@ import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import picomatch from 'picomatch';
 import { InputError } from './errors.js';
-import { contextSources, findStage } from './dockerfile-model.js';
+import { LOCKFILE_PATTERN } from './cache-mounts.js';
+import { contextSources, findStage, resolveFromImage, splitImageRef } from './dockerfile-model.js';
 import type { DockerfileModel, Stage, Step } from './dockerfile-model.js';
 
 export type LintLevel = 'warn' | 'error' | 'off';
@@ -48,7 +49,15 @@ const PROXY_ARG = /^(?:https?_proxy|ftp_proxy|all_proxy|no_proxy)$/i;
 const MIRROR_ARG = /mirror|index_url|extra_index|registry|^pip_|^npm_config_|^apt_/i;
 const UID_ARG = /^(?:uid|gid|user_?id|group_?id|host_?uid|host_?gid|puid|pgid)$/i;
 
-const isInstall = (step: Step) => step.keyword === 'RUN' && INSTALL.test(step.text);
+/**
+ * A RUN that installs dependencies: a known package manager command, a RUN with a cache mount (what
+ * else would it cache), or one that reads a lockfile (`./install-deps requirements.txt`).
+ */
+const isInstall = (step: Step) =>
+  step.keyword === 'RUN' &&
+  (INSTALL.test(step.text) ||
+    step.flags.some((f) => f.name === 'mount' && f.options.type === 'cache') ||
+    step.text.split(/[\s;&|]+/).some((word) => LOCKFILE_PATTERN.test(word.replace(/^.*\//, ''))));
 const copiesWholeContext = (step: Step) => contextSources(step).some((s) => ['.', './', '*', '/'].includes(s));
 
 function copyBeforeInstall(stage: Stage): Array<Omit<LintFinding, 'severity' | 'file'>> {
@@ -157,29 +166,37 @@ function dockerignoreFindings(model: DockerfileModel, facts: ContextFacts): Arra
   }];
 }
 
-function unpinnedBase(model: DockerfileModel): Array<Omit<LintFinding, 'severity' | 'file'>> {
+function unpinnedBase(model: DockerfileModel, buildArgs: Record<string, string>): Array<Omit<LintFinding, 'severity' | 'file'>> {
   return model.stages.flatMap((stage) => {
-    const { image, tag, digest, stage: fromStage, line } = stage.from;
-    if (fromStage || digest || image === 'scratch' || image.includes('$')) return [];
-    if (tag !== undefined && tag !== 'latest') return [];
+    const { image: written, stage: fromStage, line } = stage.from;
+    if (fromStage || written === 'scratch') return [];
+    // `FROM ${BASE_IMAGE}`: judge the value the build will use (build arg, else the ARG default).
+    const image = written.includes('$') ? resolveFromImage(model, stage, buildArgs) : written;
+    if (image === undefined || image === 'scratch') return [];
+    const { repository, tag, digest } = splitImageRef(image);
+    if (digest || (tag !== undefined && tag !== 'latest')) return [];
+    const what = image === written ? `\`FROM ${image}\`` : `\`FROM ${written}\` (\`${image}\`)`;
     return [{
       rule: 'unpinned-base-image' as const,
       line,
-      message: `\`FROM ${image}\` is not pinned: \`latest\` moves, so the cache misses from this stage on and builds are not reproducible.`,
-      fix: `Pin a version and digest, e.g. \`FROM ${image.replace(/:latest$/, '')}:<version>@sha256:<digest>\`.`,
+      message: `${what} is not pinned: \`latest\` moves, so the cache misses from this stage on and builds are not reproducible.`,
+      fix: `Pin a version and digest, e.g. \`${repository}:<version>@sha256:<digest>\`${written.includes('$') ? ' (in the ARG default or the build arg)' : ''}.`,
     }];
   });
 }
 
-/** Every finding of the cache lint for one Dockerfile; none when `level` is `off`. */
-export function lintDockerfile(model: DockerfileModel, facts: ContextFacts, level: LintLevel): LintFinding[] {
+/**
+ * Every finding of the cache lint for one Dockerfile; none when `level` is `off`. `buildArgs` (the
+ * `build-args` input) resolves `FROM ${ARG}` for the base image rule.
+ */
+export function lintDockerfile(model: DockerfileModel, facts: ContextFacts, level: LintLevel, buildArgs: Record<string, string> = {}): LintFinding[] {
   if (level === 'off') return [];
   const severity = level === 'error' ? 'error' : 'warning';
   const findings = [
     ...model.stages.flatMap((s) => [...copyBeforeInstall(s), ...aptUpdateSeparate(s), ...cacheBustingArgs(s)]),
     ...devStageAfterCode(model),
     ...dockerignoreFindings(model, facts),
-    ...unpinnedBase(model),
+    ...unpinnedBase(model, buildArgs),
   ];
   return findings
     .map((f) => ({ ...f, severity, file: model.file }) as LintFinding)

@@ -100,3 +100,30 @@ export async function writeSecretFiles(dir: string, secrets: BuildSecretFile[]):
   }
   return entries;
 }
+
+const SECRET_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+const MIRROR_SECRET_IDS = new Set(['pip.conf', 'npmrc', 'apt.conf']);
+
+/**
+ * Parses the `secrets` input: one `id=value` per line. Errors name the line, never its content, since
+ * the value is a secret that may not be masked yet. Ids used by `mirrors` are refused.
+ */
+export function parseBuildSecrets(value: string): { secrets: BuildSecretFile[]; sensitiveValues: string[] } {
+  const secrets: BuildSecretFile[] = [];
+  const sensitiveValues: string[] = [];
+  value.split('\n').forEach((raw, index) => {
+    const line = raw.trim();
+    if (line === '') return;
+    const eq = line.indexOf('=');
+    const id = eq > 0 ? line.slice(0, eq).trim() : '';
+    if (!SECRET_ID.test(id)) {
+      throw new InputError('secrets', `line ${index + 1} is not \`id=value\``, 'Write one `id=value` per line; the id is letters, digits, `.`, `_` and `-`.');
+    }
+    if (MIRROR_SECRET_IDS.has(id)) throw new InputError('secrets', `id \`${id}\` is used by the \`mirrors\` input`, 'Pick another id, or pass the mirror through `mirrors`.');
+    if (secrets.some((s) => s.id === id)) throw new InputError('secrets', `id \`${id}\` is given twice`, 'Give each secret once.');
+    const content = line.slice(eq + 1);
+    secrets.push({ id, content, mountTarget: `/run/secrets/${id}` });
+    if (content !== '') sensitiveValues.push(content);
+  });
+  return { secrets, sensitiveValues };
+}

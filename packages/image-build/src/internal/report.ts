@@ -1,6 +1,6 @@
 import picomatch from 'picomatch';
-import { contextSources, findStage, parseDockerfile, stageClosure } from './dockerfile-model.js';
-import type { DockerfileModel, Stage } from './dockerfile-model.js';
+import { contextSources, findStage, parseDockerfile, rootStageOf, stageClosure } from './dockerfile-model.js';
+import type { DockerfileModel } from './dockerfile-model.js';
 import { mergeVertices } from './rawjson.js';
 import type { RawVertex, SolveStatus } from './rawjson.js';
 
@@ -26,11 +26,13 @@ export type MissCause =
 export interface FlavourReport {
   flavour: string;
   steps: { total: number; cached: number; run: number };
+  /** This flavour's steps (FROM excluded) in the order they started. */
+  stepDetails: StepReport[];
   firstMiss?: { step: StepReport; cause: MissCause };
   /** First step start to last step end, this flavour's steps only. */
   durationMs: number;
   /** Exporting the image, importing and exporting cache, pushing. */
-  phases: Array<{ name: string; durationMs: number }>;
+  phases: Array<{ name: string; durationMs: number; error?: string }>;
   error?: string;
 }
 
@@ -102,19 +104,6 @@ function stepStatus(vertices: RawVertex[]): Pick<StepReport, 'status' | 'duratio
 
 const isFrom = (s: Pick<StepReport, 'instruction'>) => /^FROM\s/i.test(s.instruction);
 
-/** The stage whose FROM names an image (not a stage) at the root of `stage`'s FROM chain. */
-function rootStage(model: DockerfileModel, stage: Stage): Stage {
-  let current = stage;
-  const seen = new Set<number>();
-  while (current.from.stage && !seen.has(current.index)) {
-    seen.add(current.index);
-    const parent = findStage(model, current.from.stage);
-    if (!parent) break;
-    current = parent;
-  }
-  return current;
-}
-
 function changedArgs(now: Record<string, string> = {}, before: Record<string, string> | undefined): string[] {
   if (!before) return [];
   const names = new Set([...Object.keys(now), ...Object.keys(before)]);
@@ -134,11 +123,27 @@ interface CauseContext {
   baseImages: Record<string, string>;
   /** Root stages under which this flavour had a cached step: their base image cannot have moved. */
   cachedRoots: Set<string | undefined>;
+  /** This flavour's `importing cache manifest from ...` phases; `error` when nothing was found. */
+  imports: Array<{ name: string; error?: string }>;
+}
+
+/** Why a miss is unexplained, from what is known about the cache import and the changed files. */
+function unknownHint(step: StepReport, ctx: CauseContext): string {
+  const copy = /^(COPY|ADD)\s/i.test(step.instruction);
+  const failed = ctx.imports.filter((i) => i.error);
+  if (ctx.imports.length > 0 && failed.length === ctx.imports.length) {
+    return `no cache was imported (${failed[0]?.error}): the first build of this scope, or its cache is gone`;
+  }
+  if (copy && ctx.options.changedFiles === undefined) {
+    return 'a copied file may have changed, but the changed files are unknown (the clone has no parent commit: use `fetch-depth: 2`)';
+  }
+  if (copy) return 'a copied file changed, but no changed file given matches its sources';
+  return 'nothing given explains it: the cache was not imported (no cache-from, first build of this scope) or was evicted';
 }
 
 function rootOf(model: DockerfileModel | undefined, stageName: string | undefined): string | undefined {
   const stage = model && stageName ? findStage(model, stageName) : undefined;
-  return model && stage ? rootStage(model, stage).name : stageName;
+  return model && stage ? rootStageOf(model, stage).name : stageName;
 }
 
 function missCause(step: StepReport, ctx: CauseContext): MissCause {
@@ -169,20 +174,36 @@ function missCause(step: StepReport, ctx: CauseContext): MissCause {
     );
     if (names.length) return { kind: 'build-arg', names };
   }
-  const hint = /^(COPY|ADD)\s/i.test(step.instruction)
-    ? 'a copied file changed, but no changed file given matches its sources'
-    : 'nothing given explains it: the cache was not imported (no cache-from, first build of this scope) or was evicted';
+  const hint = unknownHint(step, ctx);
   return { kind: 'unknown', hint };
+}
+
+/**
+ * BuildKit leaves out what is unambiguous: a one-stage Dockerfile names steps `[2/2] RUN ...`
+ * (no stage), and bake with one target drops the target prefix. Fill both back in.
+ */
+function withDefaults(parsed: ParsedName | undefined, options: ReportOptions): ParsedName | undefined {
+  if (!parsed) return undefined;
+  const onlyStage = options.model?.stages.length === 1 ? options.model.stages[0]?.name : undefined;
+  const onlyFlavour = options.flavours.length === 1 ? options.flavours[0]?.name : undefined;
+  return { ...parsed, stage: parsed.stage ?? onlyStage, flavour: parsed.flavour ?? onlyFlavour };
+}
+
+/** Steps by stage (Dockerfile order) and number; cached steps all "start" at once, so time says little. */
+function inDockerfileOrder<T extends StepReport>(steps: T[], model: DockerfileModel | undefined): T[] {
+  if (!model) return steps;
+  const stageIndex = (name: string | undefined) => (name ? (findStage(model, name)?.index ?? -1) : -1);
+  return [...steps].sort((a, b) => stageIndex(a.stage) - stageIndex(b.stage) || a.index - b.index);
 }
 
 /** Builds the report of one bake run from its SolveStatus objects. */
 export function buildReport(statuses: SolveStatus[], options: ReportOptions): BuildReport {
   const flavourNames = new Set(options.flavours.map((f) => f.name));
   const groups = new Map<string, { parsed: ParsedName; vertices: RawVertex[]; flavours: Set<string> }>();
-  const phases: Array<{ flavour: string; name: string; durationMs: number }> = [];
+  const phases: Array<{ flavour: string; name: string; durationMs: number; error?: string }> = [];
   const vertices = mergeVertices(statuses);
   for (const vertex of vertices) {
-    const parsed = vertex.name ? parseStepName(vertex.name, flavourNames) : undefined;
+    const parsed = vertex.name ? withDefaults(parseStepName(vertex.name, flavourNames), options) : undefined;
     if (parsed) {
       const key = `${parsed.stage ?? ''}#${parsed.index}/${parsed.total}`;
       const group = groups.get(key) ?? { parsed, vertices: [], flavours: new Set<string>() };
@@ -193,7 +214,7 @@ export function buildReport(statuses: SolveStatus[], options: ReportOptions): Bu
     }
     const phase = vertex.name ? PHASE_NAME.exec(vertex.name) : null;
     if (phase && flavourNames.has(phase[1] as string) && vertex.started) {
-      phases.push({ flavour: phase[1] as string, name: phase[2] as string, durationMs: span(vertex) });
+      phases.push({ flavour: phase[1] as string, name: phase[2] as string, durationMs: span(vertex), ...(vertex.error ? { error: vertex.error } : {}) });
     }
   }
 
@@ -227,13 +248,16 @@ export function buildReport(statuses: SolveStatus[], options: ReportOptions): Bu
     const starts = mine.map((s) => ms(s.started)).filter((n) => !Number.isNaN(n));
     const ends = mine.map((s) => ms(s.started) + s.durationMs).filter((n) => !Number.isNaN(n));
     const failed = mine.find((s) => s.status === 'error');
+    const ownPhases = phases.filter((p) => p.flavour === name).map(({ flavour: _p, ...phase }) => phase);
+    const imports = ownPhases.filter((p) => p.name.startsWith('importing cache manifest'));
     const cachedRoots = new Set(mine.filter((s) => s.status === 'cached').map((s) => rootOf(options.model, s.stage)));
     return {
       flavour: name,
       steps: { total: mine.length, cached: mine.length - missed.length, run: missed.length },
-      ...(first ? { firstMiss: { step: firstStep as StepReport, cause: missCause(first, { options, flavour: name, fromSteps, baseImages, cachedRoots }) } } : {}),
+      stepDetails: inDockerfileOrder(mine, options.model).map(({ flavours: _f, ...step }) => step),
+      ...(first ? { firstMiss: { step: firstStep as StepReport, cause: missCause(first, { options, flavour: name, fromSteps, baseImages, cachedRoots, imports }) } } : {}),
       durationMs: starts.length ? Math.max(...ends) - Math.min(...starts) : 0,
-      phases: phases.filter((p) => p.flavour === name).map(({ name: phaseName, durationMs }) => ({ name: phaseName, durationMs })),
+      phases: ownPhases,
       ...(failed?.error ? { error: failed.error } : {}),
     };
   });
@@ -249,4 +273,14 @@ export function buildReport(statuses: SolveStatus[], options: ReportOptions): Bu
     durationMs: allStarts.length && allEnds.length ? Math.max(...allEnds) - Math.min(...allStarts) : 0,
     messages: options.messages ?? [],
   };
+}
+
+/**
+ * Repository-relative paths (`git diff --name-only`) made relative to the build context, as the
+ * COPY sources are; files outside the context cannot affect the build and are dropped.
+ */
+export function changedFilesInContext(files: string[], context: string): string[] {
+  const root = context.replace(/\\/g, '/').replace(/^(\.\/)+/, '').replace(/\/+$/, '');
+  if (root === '' || root === '.') return files.filter(Boolean);
+  return files.filter((f) => f.startsWith(`${root}/`)).map((f) => f.slice(root.length + 1));
 }

@@ -1,5 +1,5 @@
 import type { TagPlan } from './git-tags.js';
-import type { BuildReport, MissCause } from './report.js';
+import type { BuildReport, MissCause, StepReport } from './report.js';
 import type { Flavour } from './targets.js';
 
 /** What `--metadata-file` holds per bake target (the fields the action uses). */
@@ -9,6 +9,16 @@ export interface BakeMetadataEntry {
   [key: string]: unknown;
 }
 export type BakeMetadata = Record<string, BakeMetadataEntry>;
+
+/** Sizes the action measured in the registry after the push (absent when nothing was pushed). */
+export interface FlavourSizes {
+  /** Compressed layer bytes of the image, as stored in the registry. */
+  imageBytes?: number;
+  /** Bytes of the blobs the repository did not hold before this build (layers, config, manifest). */
+  pushedBytes?: number;
+  /** How many of the image's layers were new. */
+  pushedLayers?: number;
+}
 
 export function describeCause(cause: MissCause): string {
   switch (cause.kind) {
@@ -23,6 +33,23 @@ export function describeCause(cause: MissCause): string {
   }
 }
 
+/** `dev 1/3 COPY src/ ./src/`: a step as the report names it. */
+export function stepLabel(step: Pick<StepReport, 'stage' | 'index' | 'total' | 'instruction'>): string {
+  return `${step.stage ? `${step.stage} ` : ''}${step.index}/${step.total} ${step.instruction}`;
+}
+
+/** 1536 -> `1.5 KiB`. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
 const seconds = (msValue: number) => `${(msValue / 1000).toFixed(1)} s`;
 /** Table cells: no pipes or newlines from instructions, and not endless. */
 const cell = (text: string) => {
@@ -31,21 +58,22 @@ const cell = (text: string) => {
 };
 
 /** The job summary: one row per flavour, then the build's plain messages (cache warnings). */
-export function reportMarkdown(report: BuildReport, metadata: BakeMetadata = {}): string {
+export function reportMarkdown(report: BuildReport, metadata: BakeMetadata = {}, sizes: Record<string, FlavourSizes> = {}): string {
   const rows = report.flavours.map((f) => {
-    const miss = f.firstMiss
-      ? `\`${cell(`${f.firstMiss.step.stage ? `${f.firstMiss.step.stage} ` : ''}${f.firstMiss.step.index}/${f.firstMiss.step.total} ${f.firstMiss.step.instruction}`)}\``
-      : 'none';
+    const miss = f.firstMiss ? `\`${cell(stepLabel(f.firstMiss.step))}\`` : 'none';
     const cause = f.firstMiss ? cell(describeCause(f.firstMiss.cause)) : '';
     const digest = metadata[f.flavour]?.['containerimage.digest'];
     const status = f.error ? `failed: ${cell(f.error)}` : digest ? `\`${digest.slice(0, 19)}\`` : '';
-    return `| ${f.flavour} | ${f.steps.total} | ${f.steps.cached} | ${f.steps.run} | ${miss} | ${cause} | ${seconds(f.durationMs)} | ${status} |`;
+    const size = sizes[f.flavour]?.imageBytes;
+    const pushed = sizes[f.flavour]?.pushedBytes;
+    const pushedCell = pushed === undefined ? '-' : `${formatBytes(pushed)} (${sizes[f.flavour]?.pushedLayers ?? 0} layers)`;
+    return `| ${f.flavour} | ${f.steps.total} | ${f.steps.cached} | ${f.steps.run} | ${miss} | ${cause} | ${seconds(f.durationMs)} | ${size === undefined ? '-' : formatBytes(size)} | ${pushedCell} | ${status} |`;
   });
   const lines = [
     '### Image build',
     '',
-    '| Flavour | Steps | Cached | Run | First cache miss | Cause | Duration | Digest |',
-    '| --- | ---: | ---: | ---: | --- | --- | ---: | --- |',
+    '| Flavour | Steps | Cached | Run | First cache miss | Cause | Duration | Size | Pushed | Digest |',
+    '| --- | ---: | ---: | ---: | --- | --- | ---: | ---: | ---: | --- |',
     ...rows,
     '',
     `Cache hit ratio: **${(report.cacheHitRatio * 100).toFixed(0)}%** over ${report.steps.filter((s) => !/^FROM\s/i.test(s.instruction) && s.status !== 'not-started').length} distinct steps; total ${seconds(report.durationMs)}.`,
@@ -57,7 +85,8 @@ export function reportMarkdown(report: BuildReport, metadata: BakeMetadata = {})
 
 /**
  * The action's outputs: `digest-<flavour>`, `tags` (every reference, one per line), `metadata`
- * (the bake metadata plus the report, as JSON, for the next build's cause analysis) and
+ * (per flavour: image, tags, digest, step counts, first miss and cause, sizes, every step's status;
+ * plus the base image digests and build args, for the next build's cause analysis) and
  * `cache-hit-ratio` (0..1, two decimals).
  */
 export function buildOutputs(options: {
@@ -67,20 +96,36 @@ export function buildOutputs(options: {
   report: BuildReport;
   metadata: BakeMetadata;
   buildArgs?: Record<string, Record<string, string>>;
+  sizes?: Record<string, FlavourSizes>;
 }): Record<string, string> {
   const outputs: Record<string, string> = {};
+  const tagsOf = (f: Flavour) => options.tags.filter((t) => !options.pushed || t.push).map((t) => `${f.image}:${t.name}`);
   for (const flavour of options.flavours) {
     const digest = options.metadata[flavour.name]?.['containerimage.digest'];
     if (digest) outputs[`digest-${flavour.name}`] = digest;
   }
-  outputs.tags = options.flavours
-    .flatMap((f) => options.tags.filter((t) => !options.pushed || t.push).map((t) => `${f.image}:${t.name}`))
-    .join('\n');
+  outputs.tags = options.flavours.flatMap(tagsOf).join('\n');
+  const flavours: Record<string, unknown> = {};
+  for (const flavour of options.flavours) {
+    const report = options.report.flavours.find((f) => f.flavour === flavour.name);
+    const miss = report?.firstMiss;
+    flavours[flavour.name] = {
+      image: flavour.image,
+      stage: flavour.stage,
+      tags: tagsOf(flavour),
+      digest: options.metadata[flavour.name]?.['containerimage.digest'] ?? null,
+      steps: report?.steps ?? { total: 0, cached: 0, run: 0 },
+      firstMiss: miss ? { step: stepLabel(miss.step), cause: miss.cause, reason: describeCause(miss.cause) } : null,
+      durationMs: report?.durationMs ?? 0,
+      ...options.sizes?.[flavour.name],
+      ...(report?.error ? { error: report.error } : {}),
+      stepStatus: (report?.stepDetails ?? []).map((s) => ({ step: stepLabel(s), status: s.status, durationMs: s.durationMs })),
+    };
+  }
   outputs.metadata = JSON.stringify({
-    bake: options.metadata,
+    flavours,
     baseImages: options.report.baseImages,
     buildArgs: options.buildArgs ?? {},
-    flavours: options.report.flavours.map((f) => ({ flavour: f.flavour, steps: f.steps, durationMs: f.durationMs })),
   });
   outputs['cache-hit-ratio'] = options.report.cacheHitRatio.toFixed(2);
   return outputs;

@@ -56,28 +56,46 @@ export function parseTargets(value: string): Array<{ name: string; stage: string
   });
 }
 
-/**
- * The repository of each flavour: `image` plus the flavour's suffix. `suffixes` (input
- * `flavour-suffixes`, `devstack=-dev,production=`) overrides the defaults: `devstack` -> `-dev`,
- * `production` -> none, any other flavour -> `-<flavour>`.
- */
-export function resolveFlavours(options: { targets: string; image: string; suffixes?: string }): Flavour[] {
-  const image = options.image.trim();
-  if (!IMAGE_NAME.test(image)) {
-    throw new InputError(
-      'image',
-      `\`${options.image}\` is not an image name`,
-      'Write `registry/name` in lowercase without a tag or digest (tags come from git and `tags`), e.g. `ghcr.io/org/app`.',
-    );
-  }
-  const suffixes = new Map(Object.entries(DEFAULT_FLAVOUR_SUFFIXES));
-  for (const [flavour, suffix] of parseKeyValueList('flavour-suffixes', options.suffixes ?? '', 'devstack=-dev,production=')) {
+/** Parses `flavour-suffixes` (`devstack=-dev,production=`): flavour -> suffix appended to `image`. */
+export function parseFlavourSuffixes(value: string): Record<string, string> {
+  const suffixes: Record<string, string> = {};
+  for (const [flavour, suffix] of parseKeyValueList('flavour-suffixes', value, 'devstack=-dev,production=')) {
     if (suffix !== '' && !/^[._-]?[a-z0-9]+(?:[._-][a-z0-9]+)*$/.test(suffix)) {
       throw new InputError('flavour-suffixes', `suffix \`${suffix}\` of \`${flavour}\` is not valid in an image name`, 'Use lowercase letters, digits and `-`, e.g. `-dev`.');
     }
-    suffixes.set(flavour, suffix);
+    suffixes[flavour] = suffix;
   }
-  const flavours = parseTargets(options.targets).map(({ name, stage }) => ({
+  return suffixes;
+}
+
+/** Checks the `image` input: `registry/name` in lowercase, no tag or digest. */
+export function parseImageName(value: string): string {
+  const image = value.trim();
+  if (!IMAGE_NAME.test(image)) {
+    throw new InputError(
+      'image',
+      `\`${value}\` is not an image name`,
+      'Write `registry/name` in lowercase without a tag or digest (tags come from git and `tags`), e.g. `ghcr.io/org/app`.',
+    );
+  }
+  return image;
+}
+
+/**
+ * The repository of each flavour: `image` plus the flavour's suffix. `suffixes` (input
+ * `flavour-suffixes`, `devstack=-dev,production=`) overrides the defaults: `devstack` -> `-dev`,
+ * `production` -> none, any other flavour -> `-<flavour>`. Both may be given raw or parsed.
+ */
+export function resolveFlavours(options: {
+  targets: string | Array<{ name: string; stage: string }>;
+  image: string;
+  suffixes?: string | Record<string, string>;
+}): Flavour[] {
+  const image = parseImageName(options.image);
+  const given = typeof options.suffixes === 'object' ? options.suffixes : parseFlavourSuffixes(options.suffixes ?? '');
+  const suffixes = new Map(Object.entries({ ...DEFAULT_FLAVOUR_SUFFIXES, ...given }));
+  const targets = typeof options.targets === 'string' ? parseTargets(options.targets) : options.targets;
+  const flavours = targets.map(({ name, stage }) => ({
     name,
     stage,
     image: image + (suffixes.get(name) ?? `-${name}`),

@@ -1,0 +1,89 @@
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import * as core from '@actions/core';
+import { ProgressLog, RawJsonReader, swapLocalCache, withRegistryRetry, writeSecretFiles } from '@org/image-build';
+import type { BakeDefinition, BakeMetadata, SolveStatus } from '@org/image-build';
+import { docker, errorLines } from './docker.js';
+import { messageOf } from './errors.js';
+import type { BuildPlan } from './plan.js';
+
+/** What one bake run left behind: the progress stream, buildx's plain lines and the metadata file. */
+export interface BakeResult {
+  statuses: SolveStatus[];
+  messages: string[];
+  metadata: BakeMetadata;
+  exitCode: number;
+  attempts: number;
+}
+
+/** A bake run that exited non-zero; the message is buildx's ERROR lines (what the retry classifies). */
+export class BakeRunError extends Error {
+  constructor(readonly result: BakeResult) {
+    super(errorLines(result.messages.join('\n')) || `docker buildx bake exited with ${result.exitCode}`);
+  }
+}
+
+/** The registry part of an image name (`ghcr.io/org/app` -> `ghcr.io`; `org/app` -> `docker.io`). */
+export function registryHost(image: string): string {
+  const first = image.split('/')[0] ?? '';
+  return image.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost') ? first : 'docker.io';
+}
+
+function withSecrets(definition: BakeDefinition, entries: string[]): BakeDefinition {
+  if (entries.length === 0) return definition;
+  const target = Object.fromEntries(Object.entries(definition.target).map(([name, t]) => [name, { ...t, secret: [...(t.secret ?? []), ...entries] }]));
+  return { ...definition, target };
+}
+
+async function bakeOnce(plan: BuildPlan, attempt: number): Promise<BakeResult> {
+  const statuses: SolveStatus[] = [];
+  const messages: string[] = [];
+  const log = new ProgressLog((line) => core.info(line));
+  const reader = new RawJsonReader(
+    (status) => {
+      statuses.push(status);
+      log.status(status);
+    },
+    (line) => {
+      messages.push(line);
+      core.info(line);
+    },
+  );
+  await rm(plan.metadataFile, { force: true });
+  const { exitCode } = await docker(plan.bakeArgs, { echo: true, onStderr: (text) => reader.push(text) });
+  try {
+    reader.end();
+  } catch (error) {
+    core.warning(`The build report may be incomplete: ${messageOf(error)}`);
+  }
+  const metadata = JSON.parse(await readFile(plan.metadataFile, 'utf8').catch(() => '{}')) as BakeMetadata;
+  const result = { statuses, messages, metadata, exitCode, attempts: attempt };
+  if (exitCode !== 0) throw new BakeRunError(result);
+  return result;
+}
+
+/**
+ * Writes the bake file and the secret files, runs `docker buildx bake` once for every flavour and
+ * retries it when the registry answered 429/5xx (a retry is cheap: every step is cached by then).
+ * A RUN failure is not retried: the BakeRunError carries the stream for the report.
+ */
+export async function runBake(plan: BuildPlan, secrets: string[]): Promise<BakeResult> {
+  await mkdir(plan.workDir, { recursive: true });
+  const entries = await writeSecretFiles(plan.secretsDir, plan.secretFiles);
+  await writeFile(plan.bakeFile, `${JSON.stringify(withSecrets(plan.definition, entries), null, 2)}\n`);
+  let attempt = 0;
+  try {
+    const result = await withRegistryRetry(() => bakeOnce(plan, ++attempt), {
+      operation: 'Building and pushing the images',
+      registry: registryHost(plan.flavours[0]?.image ?? ''),
+      secrets,
+      onRetry: ({ attempt: n, delayMs, message }) => core.warning(`The registry failed (${message}); retrying the bake in ${Math.round(delayMs / 1000)} s (attempt ${n + 1}).`),
+    });
+    for (const cache of Object.values(plan.cache)) {
+      if (cache.localSwap) await swapLocalCache(cache.localSwap);
+    }
+    return result;
+  } finally {
+    // Secret files live only as long as the build that reads them.
+    await rm(plan.secretsDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,103 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import * as cache from '@actions/cache';
+import * as core from '@actions/core';
+import {
+  cacheMountKeyFor,
+  extractArgs,
+  extractDockerfile,
+  findCacheMounts,
+  formatBytes,
+  hashDirectory,
+  helperImageFor,
+  injectArgs,
+  injectDockerfile,
+  shouldSaveCacheMounts,
+  transferableMounts,
+} from '@org/image-build';
+import type { Inputs } from './context.js';
+import { dockerOrThrow } from './docker.js';
+import { actionsCacheAvailable, type BuildPlan } from './plan.js';
+import type { CacheMountState } from './state.js';
+
+/** The Actions cache key prefix: per OS/arch and Dockerfile, so unrelated images never share mounts. */
+function keyPrefix(file: string): string {
+  return `build-image-mounts-${process.platform}-${process.arch}-${createHash('sha256').update(file).digest('hex').slice(0, 8)}`;
+}
+
+/**
+ * Main step: restores the `RUN --mount=type=cache` contents saved by an earlier run (exact key,
+ * else the newest cache of the same mounts, else any) and injects them into BuildKit. Returns the
+ * state the post step needs, or undefined when there is nothing to do. Never fails the build: the
+ * caller turns a throw into a warning.
+ */
+export async function restoreCacheMounts(plan: BuildPlan, inputs: Inputs, runnerTemp: string): Promise<CacheMountState | undefined> {
+  if (inputs.cacheMounts === 'off') {
+    core.info('Cache mounts are left to the runner (`cache-mounts: off`).');
+    return undefined;
+  }
+  const mounts = transferableMounts(findCacheMounts(plan.model));
+  if (mounts.length === 0) {
+    core.info(`${plan.model.file} has no RUN --mount=type=cache to keep.`);
+    return undefined;
+  }
+  if (!actionsCacheAvailable() || !cache.isFeatureAvailable()) {
+    core.warning(
+      `The Actions cache service is not available (ACTIONS_CACHE_URL/ACTIONS_RESULTS_URL and ACTIONS_RUNTIME_TOKEN are not set), so the ${mounts.length} cache mount(s) of ${plan.model.file} are neither restored nor saved. Set \`cache-mounts: off\` to silence this.`,
+    );
+    return undefined;
+  }
+  const helperImage = helperImageFor(plan.model, mounts, inputs.buildArgs);
+  if (!helperImage) {
+    core.warning(`Cannot tell the base image of stage \`${mounts[0]?.stage}\` (FROM with a variable that has no value): cache mounts are not kept. Pass the variable in \`build-args\`.`);
+    return undefined;
+  }
+  const key = await cacheMountKeyFor(keyPrefix(inputs.file), plan.model, plan.contextDir);
+  core.info(`Cache mounts: ${mounts.map((m) => m.target).join(', ')}; key ${key.key} (lockfiles: ${key.lockfiles.join(', ') || 'none'}).`);
+  const dir = path.join(runnerTemp, 'build-image-cache-mounts');
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const state: CacheMountState = { key: key.key, dir, workDir: path.join(plan.workDir, 'cache-mounts'), mounts, helperImage, ...(inputs.builder ? { builder: inputs.builder } : {}) };
+
+  const matchedKey = await cache.restoreCache([dir], key.key, key.restoreKeys);
+  if (!matchedKey) {
+    core.info('No saved cache mounts yet: the build fills them, and the post step saves them.');
+    return state;
+  }
+  const restored = await hashDirectory(dir);
+  core.info(`Restored ${restored.files} files (${formatBytes(restored.bytes)}) from ${matchedKey}${matchedKey === key.key ? '' : ' (prefix match)'}.`);
+  await mkdir(state.workDir, { recursive: true });
+  const dockerfile = path.join(state.workDir, 'inject.Dockerfile');
+  await writeFile(dockerfile, injectDockerfile(mounts, helperImage));
+  await dockerOrThrow(injectArgs({ dockerfile, context: dir, nonce: randomUUID(), ...(state.builder ? { builder: state.builder } : {}) }), { echo: true });
+  return { ...state, matchedKey, restoredHash: restored.hash };
+}
+
+/**
+ * Post step: copies the mounts out of BuildKit and saves them under the new key, only when they hold
+ * files that differ from what was restored. An exact key hit is never saved again (keys are immutable).
+ */
+export async function saveCacheMounts(state: CacheMountState): Promise<void> {
+  if (state.matchedKey === state.key) {
+    core.info(`The cache mounts were restored from ${state.key} exactly; a cache entry cannot change, so nothing is saved.`);
+    return;
+  }
+  await rm(state.dir, { recursive: true, force: true });
+  await mkdir(state.workDir, { recursive: true });
+  const emptyContext = path.join(state.workDir, 'extract-context');
+  await mkdir(emptyContext, { recursive: true });
+  const dockerfile = path.join(state.workDir, 'extract.Dockerfile');
+  await writeFile(dockerfile, extractDockerfile(state.mounts, state.helperImage));
+  await dockerOrThrow(
+    extractArgs({ dockerfile, context: emptyContext, outputDir: state.dir, nonce: randomUUID(), ...(state.builder ? { builder: state.builder } : {}) }),
+    { echo: true },
+  );
+  const extracted = await hashDirectory(state.dir);
+  if (!shouldSaveCacheMounts(extracted, state.restoredHash)) {
+    core.info(extracted.files === 0 ? 'The cache mounts are empty: nothing to save.' : 'The cache mounts did not change since the restore: nothing to save.');
+    return;
+  }
+  core.info(`Saving ${extracted.files} files (${formatBytes(extracted.bytes)}) as ${state.key}.`);
+  await cache.saveCache([state.dir], state.key);
+}

@@ -1,0 +1,65 @@
+import { StringDecoder } from 'node:string_decoder';
+import * as core from '@actions/core';
+import * as exec from '@actions/exec';
+import { DockerCommandError } from './errors.js';
+
+export interface DockerResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface DockerOptions {
+  /** Written to stdin (the login password): never part of argv. */
+  input?: Buffer;
+  /** Receives stderr as it arrives (the rawjson progress stream). */
+  onStderr?: (text: string) => void;
+  /** Print the command line first (argv never holds a secret). */
+  echo?: boolean;
+}
+
+/** Runs `docker <args>` as an argument array (no shell) and captures its output; never throws on a non-zero exit. */
+export async function docker(args: string[], options: DockerOptions = {}): Promise<DockerResult> {
+  if (options.echo) core.info(`$ docker ${args.join(' ')}`);
+  const out = new StringDecoder('utf8');
+  const err = new StringDecoder('utf8');
+  let stdout = '';
+  let stderr = '';
+  const exitCode = await exec.exec('docker', args, {
+    silent: true,
+    ignoreReturnCode: true,
+    ...(options.input ? { input: options.input } : {}),
+    listeners: {
+      stdout: (data: Buffer) => {
+        stdout += out.write(data);
+      },
+      stderr: (data: Buffer) => {
+        const text = err.write(data);
+        if (options.onStderr) options.onStderr(text);
+        else stderr += text;
+      },
+    },
+  });
+  stdout += out.end();
+  const rest = err.end();
+  if (options.onStderr) {
+    if (rest) options.onStderr(rest);
+  } else {
+    stderr += rest;
+  }
+  return { exitCode, stdout, stderr };
+}
+
+/** The lines of a failed command worth showing: its `ERROR`/`error` lines, else the last few. */
+export function errorLines(text: string): string {
+  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  const errors = lines.filter((l) => /^(ERROR|Error|error)\b/.test(l));
+  return (errors.length ? errors : lines.slice(-3)).join(' / ');
+}
+
+/** `docker <args>` that must succeed: returns stdout, or throws one DockerCommandError. */
+export async function dockerOrThrow(args: string[], options: DockerOptions = {}): Promise<string> {
+  const result = await docker(args, options);
+  if (result.exitCode !== 0) throw new DockerCommandError(args.slice(0, 2).join(' '), result.exitCode, errorLines(result.stderr || result.stdout));
+  return result.stdout;
+}

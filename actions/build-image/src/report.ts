@@ -1,0 +1,65 @@
+import * as core from '@actions/core';
+import { buildOutputs, buildReport, changedFilesInContext, describeCause, formatBytes, reportMarkdown, stepLabel } from '@org/image-build';
+import type { BuildReport, FlavourSizes } from '@org/image-build';
+import type { Inputs } from './context.js';
+import type { BakeResult } from './build.js';
+import { BuildFailedError } from './errors.js';
+import type { BuildPlan } from './plan.js';
+
+/** The report of one bake run; `changed` are repository-relative paths changed since the cached build. */
+export function makeReport(plan: BuildPlan, inputs: Inputs, result: Pick<BakeResult, 'statuses' | 'messages'>, changed: string[] | undefined): BuildReport {
+  const buildArgs = Object.fromEntries(plan.flavours.map((f) => [f.name, inputs.buildArgs]));
+  return buildReport(result.statuses, {
+    flavours: plan.flavours,
+    model: plan.model,
+    ...(changed ? { changedFiles: changedFilesInContext(changed, inputs.context) } : {}),
+    buildArgs,
+    messages: result.messages,
+  });
+}
+
+/** Log lines per flavour: steps, cache hits, the first miss and why. */
+export function reportLines(report: BuildReport, sizes: Record<string, FlavourSizes> = {}): string[] {
+  return report.flavours.map((f) => {
+    const miss = f.firstMiss ? `first miss \`${stepLabel(f.firstMiss.step)}\` (${describeCause(f.firstMiss.cause)})` : 'no cache miss';
+    const size = sizes[f.flavour];
+    const sizeText = size?.imageBytes !== undefined ? `; ${formatBytes(size.imageBytes)}` : '';
+    const pushed = size?.pushedBytes !== undefined ? `; pushed ${formatBytes(size.pushedBytes)} in ${size.pushedLayers} new layer(s)` : '';
+    return `${f.flavour}: ${f.steps.cached}/${f.steps.total} steps cached, ${f.steps.run} run; ${miss}${sizeText}${pushed}`;
+  });
+}
+
+/** Job summary table and the action's outputs. */
+export async function publishReport(plan: BuildPlan, inputs: Inputs, result: BakeResult, report: BuildReport, sizes: Record<string, FlavourSizes>): Promise<void> {
+  for (const line of reportLines(report, sizes)) core.info(line);
+  const outputs = buildOutputs({
+    flavours: plan.flavours,
+    tags: plan.tags,
+    pushed: plan.push,
+    report,
+    metadata: result.metadata,
+    buildArgs: Object.fromEntries(plan.flavours.map((f) => [f.name, inputs.buildArgs])),
+    sizes,
+  });
+  for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value);
+  await writeSummary(reportMarkdown(report, result.metadata, sizes));
+}
+
+/** The job summary exists only inside a job (GITHUB_STEP_SUMMARY); elsewhere the table goes to the log. */
+export async function writeSummary(markdown: string): Promise<void> {
+  if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown).write();
+  else core.info(markdown);
+}
+
+/** A failed build: the summary still shows how far each flavour got; the error names the failed step. */
+export async function reportBuildFailure(plan: BuildPlan, inputs: Inputs, result: BakeResult, changed: string[] | undefined): Promise<BuildFailedError> {
+  const report = makeReport(plan, inputs, result, changed);
+  await writeSummary(reportMarkdown(report, result.metadata));
+  const failed = report.flavours.find((f) => f.error);
+  const errorStep = report.steps.find((s) => s.status === 'error');
+  const step = errorStep ? ` at \`${stepLabel(errorStep)}\`` : '';
+  const detail = errorStep?.error ?? failed?.error ?? result.messages.filter((m) => /^ERROR/.test(m)).join(' / ');
+  return new BuildFailedError(
+    `The build${failed ? ` of ${failed.flavour}` : ''} failed${step}: ${detail || `docker buildx bake exited with ${result.exitCode}`}`,
+  );
+}
