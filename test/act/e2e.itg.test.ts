@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
 import { openStore, readBranchRef, readManifest } from '../../packages/dump-versioning/src/index.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { lockEngine } from '../support/engine-lock.js';
@@ -67,14 +68,19 @@ describeWithAct(['docker', 'registry'], 'pnpm act --job e2e-build-image', () => 
   });
 
   it('pushes both flavours, and a second run restores the cache mounts the first saved through act', async () => {
-    const first = pnpmAct('e2e-build-image', ['--cache-server-path', cacheServerDir]);
+    // A run id of our own gives the job its own image and registry cache, so the first run is really cold.
+    const runId = String(Date.now());
+    const args = ['--cache-server-path', cacheServerDir, '--env', `GITHUB_RUN_ID=${runId}`];
+    // ...and with BuildKit's own cache emptied, the dependency steps run and fill the cache mounts.
+    execFileSync('docker', ['builder', 'prune', '-af'], { env: process.env, stdio: 'ignore' });
+    const first = pnpmAct('e2e-build-image', args);
     expect(first.output).toContain('No saved cache mounts yet');
     const saved = /Saving (\d+) files \(.*?\) as (build-image-mounts-\S+)\./.exec(first.output);
     expect(saved, 'the post step saved the cache mounts').not.toBeNull();
     expect(first.output).toContain('Cache saved successfully');
     for (const [repository, digest] of [
-      ['e2e/sample-service-dev', first.outputs['digest-devstack']],
-      ['e2e/sample-service', first.outputs['digest-production']],
+      [`e2e/${runId}/sample-service-dev`, first.outputs['digest-devstack']],
+      [`e2e/${runId}/sample-service`, first.outputs['digest-production']],
     ] as const) {
       expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
       expect(await registryDigest(repository, digest!)).toBe(digest);
@@ -82,7 +88,7 @@ describeWithAct(['docker', 'registry'], 'pnpm act --job e2e-build-image', () => 
 
     // BuildKit forgets its cache mounts; only act's cache server still has them.
     execFileSync('docker', ['builder', 'prune', '-af'], { env: process.env, stdio: 'ignore' });
-    const second = pnpmAct('e2e-build-image', ['--cache-server-path', cacheServerDir]);
+    const second = pnpmAct('e2e-build-image', args);
     expect(second.output).toContain(`Restored ${saved![1]} files`);
     expect(second.output).toMatch(new RegExp(`Restored ${saved![1]} files \\(.*?\\) from ${saved![2]}\\.`));
     // Same commit, same digests (labels carry the commit time, not the build time).
@@ -103,11 +109,14 @@ describeWithAct(['docker', 'mysql', 'mongo', 's3'], 'pnpm act --job e2e-refresh-
     expect(version).toMatch(/^[0-9a-f]{64}$/);
     expect(commit).toBe(execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim());
 
-    const store = openStore(`s3://e2e-dumps/e2e/${runId}-1`, {
-      s3Endpoint: serviceVar('TEST_S3_ENDPOINT'),
-      s3Region: process.env.TEST_S3_REGION ?? 'us-east-1',
-      env: { ...process.env, AWS_ACCESS_KEY_ID: serviceVar('TEST_S3_ACCESS_KEY_ID'), AWS_SECRET_ACCESS_KEY: serviceVar('TEST_S3_SECRET_ACCESS_KEY') },
+    // The harness keys come as TEST_S3_*, not from the AWS credential chain, so hand the store a ready client.
+    const s3Client = new S3Client({
+      endpoint: serviceVar('TEST_S3_ENDPOINT'),
+      region: process.env.TEST_S3_REGION ?? 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: serviceVar('TEST_S3_ACCESS_KEY_ID'), secretAccessKey: serviceVar('TEST_S3_SECRET_ACCESS_KEY') },
     });
+    const store = openStore(`s3://e2e-dumps/e2e/${runId}-1`, { s3Client });
     try {
       const ref = await readBranchRef(store, 'e2eshop', 'e2e');
       expect(ref).toMatchObject({ commit, version });
