@@ -116,7 +116,10 @@ describeWithServices(['mysql'], 'mysql dump: bad input gets one clear error', ()
     url.password = 'limitedpw';
     const { error } = await timed(() => dumpMysql({ url: url.toString(), databases: [db], outDir: out }));
     expect(error).toBeInstanceOf(MissingPrivilegeError);
-    expect((error as Error).message).toMatch(/lacks SHOW VIEW, TRIGGER, EVENT on database/);
+    // Named by the up-front check ("lacks SHOW VIEW, TRIGGER, EVENT on database ...") or, when the server's
+    // privilege tables were not yet visible to it, by the denial itself; either way the privilege is named.
+    expect((error as Error).message).toMatch(/md_limited/);
+    expect((error as Error).message).toMatch(/SHOW VIEW/);
 
     const dumpDir = await tempDir('bad-load');
     await dumpMysql({ url: mysqlUrl(), databases: [db], outDir: dumpDir });
