@@ -2,7 +2,8 @@
 // Steps of .github/workflows/e2e.yml that need more than a line of shell: create the S3 bucket and check
 // what each action published. Node built-ins and curl only, so they run unchanged on a GitHub runner
 // (no `pnpm install`) and in the offline act job image.
-//   node test/act/e2e-steps.mjs create-bucket | check-refresh-dumps | check-build-image
+//   node test/act/e2e-steps.mjs create-bucket | check-refresh-dumps | check-build-image | check-base-moved |
+//   check-same-digests
 // Settings come from the environment (see each command); S3 keys are passed to curl on stdin, never argv.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -125,7 +126,46 @@ async function checkBuildImage() {
   console.log(`build-image: ${tags.length} tags, cache-hit-ratio ${ratio}`);
 }
 
-const commands = { 'create-bucket': createBucket, 'check-refresh-dumps': checkRefreshDumps, 'check-build-image': checkBuildImage };
+/**
+ * The second build of the same commit, after BASE_IMAGE was re-pointed (METADATA), against the first
+ * (BEFORE): each flavour's first cache miss is put down to the base image moving from the digest the
+ * first build resolved to the one this build did (carried by the build record in the Actions cache).
+ */
+function checkBaseMoved() {
+  const baseImage = need('BASE_IMAGE');
+  const before = JSON.parse(need('BEFORE'));
+  const metadata = JSON.parse(need('METADATA'));
+  const previous = before.baseImages?.[baseImage];
+  const current = metadata.baseImages?.[baseImage];
+  check(/^sha256:[0-9a-f]{64}$/.test(previous ?? ''), `the first build resolved no digest for ${baseImage}: ${JSON.stringify(before.baseImages)}`);
+  check(/^sha256:[0-9a-f]{64}$/.test(current ?? '') && current !== previous, `the second build resolved ${baseImage} to ${current}, the first to ${previous}`);
+  for (const flavour of ['devstack', 'production']) {
+    const miss = metadata.flavours?.[flavour]?.firstMiss;
+    check(miss?.cause?.kind === 'base-image', `${flavour}: the first miss is put down to ${JSON.stringify(miss?.cause)}, not the moved base image`);
+    check(miss.cause.image === baseImage && miss.cause.previous === previous && miss.cause.current === current, `${flavour}: cause ${JSON.stringify(miss.cause)}`);
+    check(miss.reason.startsWith(`base image ${baseImage} moved (`), `${flavour}: reason "${miss.reason}"`);
+    console.log(`build-image: ${flavour} first miss \`${miss.step}\`: ${miss.reason}`);
+  }
+}
+
+/** Two builds of the same commit on the same base (BEFORE, METADATA): the same digest per flavour. */
+function checkSameDigests() {
+  const before = JSON.parse(need('BEFORE'));
+  const metadata = JSON.parse(need('METADATA'));
+  for (const flavour of ['devstack', 'production']) {
+    const [first, again] = [before.flavours?.[flavour]?.digest, metadata.flavours?.[flavour]?.digest];
+    check(/^sha256:[0-9a-f]{64}$/.test(first ?? '') && again === first, `${flavour}: built to ${again}, the first build to ${first}`);
+    console.log(`build-image: ${flavour} is ${again} again`);
+  }
+}
+
+const commands = {
+  'create-bucket': createBucket,
+  'check-refresh-dumps': checkRefreshDumps,
+  'check-build-image': checkBuildImage,
+  'check-base-moved': checkBaseMoved,
+  'check-same-digests': checkSameDigests,
+};
 const command = commands[process.argv[2]];
 if (command === undefined) {
   console.error(`usage: e2e-steps.mjs ${Object.keys(commands).join(' | ')}`);

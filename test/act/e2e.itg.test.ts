@@ -18,7 +18,21 @@ interface ActRun {
   output: string;
   /** Step outputs act logged (`::set-output:: name=value`), first line of each value; later steps win. */
   outputs: Record<string, string>;
+  /** The same per step, by the step's name (`⭐ Run Main <name>`). */
+  stepOutputs: Record<string, Record<string, string>>;
   seconds: number;
+}
+
+function outputsByStep(output: string): Record<string, Record<string, string>> {
+  const steps: Record<string, Record<string, string>> = {};
+  let step = '';
+  for (const line of output.split('\n')) {
+    const started = /⭐ Run Main (.*)$/.exec(line);
+    if (started) step = started[1]!.trim();
+    const set = /::set-output:: ([\w-]+)=(.*)$/.exec(line);
+    if (set) (steps[step] ??= {})[set[1]!] = set[2]!;
+  }
+  return steps;
 }
 
 /**
@@ -41,7 +55,7 @@ function pnpmAct(job: string, actArgs: string[] = []): ActRun {
   expect(output).toContain('Job succeeded');
   const outputs: Record<string, string> = {};
   for (const match of output.matchAll(/::set-output:: ([\w-]+)=(.*)$/gm)) outputs[match[1]!] = match[2]!;
-  return { output, outputs, seconds };
+  return { output, outputs, stepOutputs: outputsByStep(output), seconds };
 }
 
 async function registryDigest(repository: string, reference: string): Promise<string | null> {
@@ -67,10 +81,12 @@ describeWithAct(['docker', 'registry'], 'pnpm act --job e2e-build-image', () => 
     rmSync(cacheServerDir, { recursive: true, force: true });
   });
 
-  it('pushes both flavours, and a second run restores the cache mounts the first saved through act', async () => {
-    // A run id of our own gives the job its own image and registry cache, so the first run is really cold.
+  it('pushes both flavours, names a moved base image, and a second run restores the cache mounts the first saved through act', async () => {
+    // A run id of our own gives the job its own image, base image tag and registry cache, so the first run is really cold.
     const runId = String(Date.now());
     const args = ['--cache-server-path', cacheServerDir, '--env', `GITHUB_RUN_ID=${runId}`];
+    const build = 'Build and push both flavours';
+    const moved = 'Build the same commit on the moved base';
     // ...and with BuildKit's own cache emptied, the dependency steps run and fill the cache mounts.
     execFileSync('docker', ['builder', 'prune', '-af'], { env: process.env, stdio: 'ignore' });
     const first = pnpmAct('e2e-build-image', args);
@@ -79,22 +95,35 @@ describeWithAct(['docker', 'registry'], 'pnpm act --job e2e-build-image', () => 
     expect(saved, 'the post step saved the cache mounts').not.toBeNull();
     expect(first.output).toContain('Cache saved successfully');
     for (const [repository, digest] of [
-      [`e2e/${runId}/sample-service-dev`, first.outputs['digest-devstack']],
-      [`e2e/${runId}/sample-service`, first.outputs['digest-production']],
+      [`e2e/${runId}/sample-service-dev`, first.stepOutputs[build]?.['digest-devstack']],
+      [`e2e/${runId}/sample-service`, first.stepOutputs[build]?.['digest-production']],
     ] as const) {
       expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
       expect(await registryDigest(repository, digest!)).toBe(digest);
     }
+    // The first build found no record and saved one; the build on the moved base read it back, and its
+    // report puts each flavour's first miss down to the base image (checked by the workflow's last step).
+    const recordSaved = [...first.output.matchAll(/Saved the build record as (build-image-record-v1-\S+)\./g)].map((m) => m[1]);
+    expect(recordSaved).toHaveLength(3);
+    expect(first.output).toContain(`Previous build record: ${recordSaved[0]} (`);
+    expect(first.output).toContain(`Previous build record: ${recordSaved[1]} (`);
+    const baseImage = `${serviceVar('TEST_REGISTRY')}/e2e/${runId}/base:current`;
+    expect(first.output.match(new RegExp(`build-image: (devstack|production) first miss .*: base image ${baseImage.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} moved \\(sha256:`, 'gm'))).toHaveLength(2);
+    expect(first.stepOutputs[moved]?.['digest-production']).not.toBe(first.stepOutputs[build]?.['digest-production']);
+    // Back on the first base: the first digests again (checked by the workflow), and the branch's cache is theirs.
+    expect(first.output).toContain('build-image: production is ' + first.stepOutputs[build]?.['digest-production'] + ' again');
 
     // BuildKit forgets its cache mounts; only act's cache server still has them.
     execFileSync('docker', ['builder', 'prune', '-af'], { env: process.env, stdio: 'ignore' });
     const second = pnpmAct('e2e-build-image', args);
     expect(second.output).toContain(`Restored ${saved![1]} files`);
     expect(second.output).toMatch(new RegExp(`Restored ${saved![1]} files \\(.*?\\) from ${saved![2]}\\.`));
-    // Same commit, same digests (labels carry the commit time, not the build time).
-    expect(second.outputs['digest-devstack']).toBe(first.outputs['digest-devstack']);
-    expect(second.outputs['digest-production']).toBe(first.outputs['digest-production']);
-    console.log(`build-image job: ${first.seconds.toFixed(1)} s, after a builder prune ${second.seconds.toFixed(1)} s`);
+    // Same commit on the same base, same digests (labels carry the commit time, not the build time); the
+    // record of the build on the first base was the newest, so nothing moved.
+    expect(second.stepOutputs[build]?.['digest-devstack']).toBe(first.stepOutputs[build]?.['digest-devstack']);
+    expect(second.stepOutputs[build]?.['digest-production']).toBe(first.stepOutputs[build]?.['digest-production']);
+    expect(second.output).toContain(`Previous build record: ${recordSaved[2]} (`);
+    console.log(`build-image job (three builds each): ${first.seconds.toFixed(1)} s, after a builder prune ${second.seconds.toFixed(1)} s`);
   });
 });
 

@@ -1,6 +1,8 @@
 import * as core from '@actions/core';
 import { reportFailure } from '@org/action-inputs';
+import { buildRecordOf } from '@org/image-build';
 import { BakeRunError, runBake } from './build.js';
+import { restoreBuildRecord, saveBuildRecord } from './build-record.js';
 import { changedFiles, getInputs, readRunContext, sensitiveValues } from './context.js';
 import { restoreCacheMounts } from './cache-mounts.js';
 import { messageOf, toActionError } from './errors.js';
@@ -45,18 +47,21 @@ export async function run(): Promise<void> {
 
     const before = plan.push ? await core.group('Images behind the tags before the push', () => blobsBeforePush(plan)) : undefined;
     const changed = await changedFiles(runContext);
+    const previousBuild = await core.group('Previous build record', () => restoreBuildRecord(plan, inputs, runContext));
     const result = await core.group(`Build ${plan.flavours.map((f) => f.name).join(' + ')} (one bake)`, async () => {
       try {
         return await runBake(plan, secrets);
       } catch (error) {
-        if (error instanceof BakeRunError) throw await reportBuildFailure(plan, inputs, error.result, changed);
+        if (error instanceof BakeRunError) throw await reportBuildFailure(plan, inputs, error.result, changed, previousBuild.previous);
         throw error;
       }
     });
     await core.group('Report', async () => {
-      const report = makeReport(plan, inputs, result, changed);
+      const report = makeReport(plan, inputs, result, changed, previousBuild.previous);
       const sizes = await measureSizes(plan, result.metadata, before);
       await publishReport(plan, inputs, result, report, sizes);
+      const buildArgs = Object.fromEntries(plan.flavours.map((f) => [f.name, inputs.buildArgs]));
+      await saveBuildRecord(previousBuild, buildRecordOf(report, buildArgs));
     });
   } catch (error) {
     reportFailure(toActionError(error));

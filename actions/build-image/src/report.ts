@@ -1,19 +1,30 @@
 import * as core from '@actions/core';
-import { buildOutputs, buildReport, changedFilesInContext, describeCause, formatBytes, reportMarkdown, stepLabel } from '@org/image-build';
-import type { BuildReport, FlavourSizes } from '@org/image-build';
+import { buildArgFingerprints, buildOutputs, buildReport, changedFilesInContext, describeCause, formatBytes, reportMarkdown, stepLabel } from '@org/image-build';
+import type { BuildReport, FlavourSizes, ReportOptions } from '@org/image-build';
 import type { Inputs } from './context.js';
 import type { BakeResult } from './build.js';
 import { BuildFailedError } from './errors.js';
 import type { BuildPlan } from './plan.js';
 
-/** The report of one bake run; `changed` are repository-relative paths changed since the cached build. */
-export function makeReport(plan: BuildPlan, inputs: Inputs, result: Pick<BakeResult, 'statuses' | 'messages'>, changed: string[] | undefined): BuildReport {
-  const buildArgs = Object.fromEntries(plan.flavours.map((f) => [f.name, inputs.buildArgs]));
+/**
+ * The report of one bake run; `changed` are repository-relative paths changed since the cached build,
+ * `previous` what the previous build's record holds. Build args are compared as fingerprints, the
+ * form the record keeps them in.
+ */
+export function makeReport(
+  plan: BuildPlan,
+  inputs: Inputs,
+  result: Pick<BakeResult, 'statuses' | 'messages'>,
+  changed: string[] | undefined,
+  previous?: ReportOptions['previous'],
+): BuildReport {
+  const buildArgs = Object.fromEntries(plan.flavours.map((f) => [f.name, buildArgFingerprints(inputs.buildArgs)]));
   return buildReport(result.statuses, {
     flavours: plan.flavours,
     model: plan.model,
     ...(changed ? { changedFiles: changedFilesInContext(changed, inputs.context) } : {}),
     buildArgs,
+    ...(previous ? { previous } : {}),
     messages: result.messages,
   });
 }
@@ -52,8 +63,14 @@ export async function writeSummary(markdown: string): Promise<void> {
 }
 
 /** A failed build: the summary still shows how far each flavour got; the error names the failed step. */
-export async function reportBuildFailure(plan: BuildPlan, inputs: Inputs, result: BakeResult, changed: string[] | undefined): Promise<BuildFailedError> {
-  const report = makeReport(plan, inputs, result, changed);
+export async function reportBuildFailure(
+  plan: BuildPlan,
+  inputs: Inputs,
+  result: BakeResult,
+  changed: string[] | undefined,
+  previous?: ReportOptions['previous'],
+): Promise<BuildFailedError> {
+  const report = makeReport(plan, inputs, result, changed, previous);
   await writeSummary(reportMarkdown(report, result.metadata));
   const failed = report.flavours.find((f) => f.error);
   const errorStep = report.steps.find((s) => s.status === 'error');

@@ -81,6 +81,9 @@ describeWithServices(['docker', 'registry'], 'build-image action, bundled, again
 
     const cacheWarnings = cold.annotations.filter((a) => /Actions cache service is not available/.test(a.message));
     expect(cacheWarnings).toHaveLength(1);
+    // No cache service, so no build record: the report has no previous build, which only a debug line says
+    // (the record itself is exercised under act's cache server, test/act/e2e.itg.test.ts).
+    expect(cold.stdout).toMatch(/^::debug::No build record: the Actions cache service is not available/m);
     // The sample Dockerfile follows the lint's rules: no finding.
     expect(cold.annotations.filter((a) => a.properties.title?.startsWith('Dockerfile cache lint'))).toEqual([]);
 

@@ -42,6 +42,18 @@ export type { SolveStatus } from './internal/rawjson.js';
 export { ProgressLog } from './internal/progress-log.js';
 export { buildReport, changedFilesInContext } from './internal/report.js';
 export type { BuildReport, FlavourReport, MissCause, ReportOptions, StepReport } from './internal/report.js';
+export {
+  BuildRecordError,
+  buildArgFingerprints,
+  buildRecordKeys,
+  buildRecordOf,
+  parseBuildRecord,
+  previousFromRecord,
+  sameBuildRecord,
+  scopeOfRecordKey,
+  serializeBuildRecord,
+} from './internal/build-record.js';
+export type { BuildRecord, BuildRecordKeyOptions, BuildRecordKeys } from './internal/build-record.js';
 export { buildOutputs, describeCause, formatBytes, reportMarkdown, stepLabel } from './internal/summary.js';
 export type { BakeMetadata, FlavourSizes } from './internal/summary.js';
 export { imageBlobs, layerBytes, ManifestError, newBlobs, parseManifest } from './internal/manifests.js';

@@ -1,0 +1,85 @@
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import * as cache from '@actions/cache';
+import * as core from '@actions/core';
+import { buildRecordKeys, cacheScopes, parseBuildRecord, previousFromRecord, sameBuildRecord, scopeOfRecordKey, serializeBuildRecord } from '@org/image-build';
+import type { BuildRecord, BuildRecordKeys, ReportOptions } from '@org/image-build';
+import type { Inputs, RunContext } from './context.js';
+import { messageOf } from './errors.js';
+import { actionsCacheAvailable, type BuildPlan } from './plan.js';
+
+const FILE = 'record.json';
+
+/** The previous build's record, for the report, and where this build's record goes. */
+export interface PreviousBuild {
+  previous?: NonNullable<ReportOptions['previous']>;
+  restored?: { key: string; record: BuildRecord };
+  /** Absent when no record can be kept (no Actions cache service, no cache import). */
+  keys?: BuildRecordKeys;
+  own?: string;
+  dir?: string;
+}
+
+/**
+ * Restores the newest build record of this build's cache scopes (own scope first, then the base and
+ * default branch: the order the cache is imported in) from the Actions cache. Never throws: without
+ * a record the report simply has no `previous`, which a debug line says.
+ */
+export async function restoreBuildRecord(plan: BuildPlan, inputs: Inputs, run: RunContext, env: NodeJS.ProcessEnv = process.env): Promise<PreviousBuild> {
+  try {
+    if (Object.values(plan.cache).every((c) => c.from.length === 0)) {
+      core.debug('No build record: this build imports no cache, so there is no previous build to compare with.');
+      return {};
+    }
+    if (!actionsCacheAvailable(env) || !cache.isFeatureAvailable()) {
+      core.debug('No build record: the Actions cache service is not available, so a moved base image cannot be told from other cache misses.');
+      return {};
+    }
+    const scopes = cacheScopes(run.git);
+    const keys = buildRecordKeys({
+      dockerfile: inputs.file,
+      flavours: plan.flavours,
+      scopes,
+      sha: run.git.sha,
+      runId: env.GITHUB_RUN_ID || '0',
+      runAttempt: env.GITHUB_RUN_ATTEMPT || '1',
+      now: Date.now(),
+    });
+    const dir = path.join(run.runnerTemp, 'build-image-record');
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    const state: PreviousBuild = { keys, own: scopes.own, dir };
+    const matched = await cache.restoreCache([dir], keys.key, keys.restoreKeys);
+    if (!matched) {
+      core.debug(`No build record of scope ${scopes.read.join(', ')} yet: the report has no previous base images or build args to compare with.`);
+      return state;
+    }
+    const record = parseBuildRecord(await readFile(path.join(dir, FILE), 'utf8'));
+    core.info(`Previous build record: ${matched} (${Object.keys(record.baseImages).length} base image(s)).`);
+    return { ...state, previous: previousFromRecord(record), restored: { key: matched, record } };
+  } catch (error) {
+    core.debug(`No build record (${messageOf(error)}): the report has no previous base images or build args to compare with.`);
+    return {};
+  }
+}
+
+/**
+ * Saves this build's record under a key of its own. Skipped when it equals the record restored from
+ * the own scope: the newest entry of the scope already says the same. Never throws.
+ */
+export async function saveBuildRecord(state: PreviousBuild, record: BuildRecord): Promise<void> {
+  if (!state.keys || !state.dir) return;
+  const { restored } = state;
+  if (restored && scopeOfRecordKey(restored.key) === state.own && sameBuildRecord(restored.record, record)) {
+    core.info(`The build record is unchanged since ${restored.key}: nothing to save.`);
+    return;
+  }
+  try {
+    await mkdir(state.dir, { recursive: true });
+    await writeFile(path.join(state.dir, FILE), serializeBuildRecord(record));
+    const id = await cache.saveCache([state.dir], state.keys.key);
+    if (id !== -1) core.info(`Saved the build record as ${state.keys.key}.`);
+  } catch (error) {
+    core.warning(`The build record was not saved (${messageOf(error)}): the next build cannot tell a moved base image from other cache misses.`);
+  }
+}
