@@ -1,47 +1,88 @@
-// Bundles every action entry (main and, where present, post) to actions/<name>/dist/<entry>.cjs.
+// Bundles every action's entries (runs.main and, where present, runs.post of its action.yml) into its dist/.
 // One script for all actions so they are built the same way; esbuild does not typecheck (see `pnpm typecheck`).
+// The file action.yml names decides the format:
+//  - dist/<entry>.mjs: ESM with code splitting. Static imports are bundled into the entry; every dynamic
+//    `import()` (e.g. the AWS SDK, needed only for s3:// stores) becomes a chunk under dist/chunks/ that Node
+//    loads only when the import runs, so start-up parses and evaluates only what the run needs.
+//  - dist/<entry>.cjs: one CommonJS file (dynamic imports are inlined).
 import { build } from 'esbuild';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { parse } from 'yaml';
 
 const root = new URL('..', import.meta.url).pathname;
 const actionsDir = join(root, 'actions');
 // src/index.ts only calls run() (main); src/post.ts is the optional post step.
-const entries = { index: 'main', post: 'post' };
+const sources = { main: 'index', post: 'post' };
 
-const jobs = [];
-for (const action of readdirSync(actionsDir).sort()) {
-  const srcDir = join(actionsDir, action, 'src');
-  if (!existsSync(join(actionsDir, action, 'action.yml'))) continue;
-  const outDir = join(actionsDir, action, 'dist');
-  rmSync(outDir, { recursive: true, force: true });
-  for (const [source, entry] of Object.entries(entries)) {
-    const file = join(srcDir, `${source}.ts`);
-    if (!existsSync(file)) continue;
-    jobs.push(
-      build({
-        entryPoints: [file],
-        outfile: join(outDir, `${entry}.cjs`),
-        bundle: true,
-        platform: 'node',
-        // action.yml says node24; the bundle also runs on Node 20 (act images, older runners).
-        target: 'node20',
-        format: 'cjs',
-        // Prefer ESM entry points: some UMD builds (jsonc-parser) hide their requires from the bundler.
-        mainFields: ['module', 'main'],
-        // ESM code that calls createRequire(import.meta.url) needs a real URL inside a CJS bundle.
-        banner: { js: "const __bundle_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
-        define: { 'import.meta.url': '__bundle_import_meta_url' },
-        sourcemap: true,
-        sourcesContent: false,
-        legalComments: 'linked',
-        logLevel: 'warning',
-        // Keep the bundle stable across machines: no absolute paths, no timestamps.
-        absWorkingDir: root,
-      }).then(() => `${action}/dist/${entry}.cjs`),
-    );
-  }
+const shared = {
+  bundle: true,
+  platform: 'node',
+  // action.yml says node24; the bundle also runs on Node 20 (act images, older runners).
+  target: 'node20',
+  // Prefer ESM entry points: some UMD builds (jsonc-parser) hide their requires from the bundler.
+  mainFields: ['module', 'main'],
+  sourcemap: true,
+  sourcesContent: false,
+  legalComments: 'linked',
+  logLevel: 'warning',
+  // Keep the bundle stable across machines: no absolute paths, no timestamps.
+  absWorkingDir: root,
+};
+
+const formats = {
+  '.mjs': {
+    format: 'esm',
+    splitting: true,
+    outExtension: { '.js': '.mjs' },
+    chunkNames: 'chunks/[name]-[hash]',
+    // Bundled CommonJS dependencies call require() for Node's built-ins; ESM has none, so give each file one.
+    banner: { js: "import { createRequire as __bundleCreateRequire } from 'node:module'; const require = __bundleCreateRequire(import.meta.url);" },
+  },
+  '.cjs': {
+    format: 'cjs',
+    outExtension: { '.js': '.cjs' },
+    // ESM code that calls createRequire(import.meta.url) needs a real URL inside a CJS bundle.
+    banner: { js: "const __bundle_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
+    define: { 'import.meta.url': '__bundle_import_meta_url' },
+  },
+};
+
+/** { main: 'dist/main.mjs', post?: ... } as the action's action.yml `runs` declares them. */
+function declaredEntries(actionDir) {
+  const { runs } = parse(readFileSync(join(actionDir, 'action.yml'), 'utf8'));
+  return Object.fromEntries(Object.keys(sources).filter((entry) => runs?.[entry]).map((entry) => [entry, runs[entry]]));
 }
 
-const built = await Promise.all(jobs);
-for (const out of built) console.log(`built actions/${out}`);
+/** Rebuilds `actionDir`/dist from `actionDir`/src; returns the entry files written (relative to the action). */
+async function buildAction(actionDir) {
+  const entries = declaredEntries(actionDir);
+  const files = Object.values(entries);
+  const extension = files[0]?.match(/\.[cm]js$/)?.[0];
+  if (!extension || !files.every((file) => file.startsWith('dist/') && file.endsWith(extension) && !file.slice('dist/'.length).includes('/'))) {
+    throw new Error(`${relative(root, actionDir)}/action.yml: runs.main/runs.post must be dist/<name>.mjs or dist/<name>.cjs, one format for both (got ${files.join(', ') || 'nothing'})`);
+  }
+  const entryPoints = Object.fromEntries(
+    Object.entries(entries).map(([entry, file]) => {
+      const source = join(actionDir, 'src', `${sources[entry]}.ts`);
+      if (!existsSync(source)) throw new Error(`${relative(root, actionDir)}/action.yml names ${file}, but src/${sources[entry]}.ts does not exist`);
+      return [file.slice('dist/'.length, -extension.length), source];
+    }),
+  );
+  const outdir = join(actionDir, 'dist');
+  rmSync(outdir, { recursive: true, force: true });
+  await build({ ...shared, ...formats[extension], entryPoints, outdir });
+  return files;
+}
+
+// `node scripts/build.mjs [action-dir...]`: the given actions, or every directory of actions/ with an action.yml.
+const given = process.argv.slice(2).map((dir) => resolve(dir));
+const actionDirs =
+  given.length > 0
+    ? given
+    : readdirSync(actionsDir)
+        .sort()
+        .map((action) => join(actionsDir, action))
+        .filter((dir) => existsSync(join(dir, 'action.yml')));
+const built = await Promise.all(actionDirs.map(async (dir) => (await buildAction(dir)).map((file) => join(relative(root, dir), file))));
+for (const out of built.flat()) console.log(`built ${out}`);

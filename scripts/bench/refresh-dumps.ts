@@ -8,15 +8,20 @@
  * service databases are dropped before each run (untimed), so each run does what the first refresh of that
  * commit does in CI, on fresh service containers. BENCH_RUNS (default 3) sets the runs per side;
  * BENCH_VERBOSE=1 prints every run's phases.
+ * The action runs without NODE_EXTRA_CA_CERTS (runners do not set it; Node reads the file at every start),
+ * and the bench prints what that variable costs a bare `node -e ''` here. It also prints Django's floor:
+ * the fixture's migrate command with nothing to apply, the least any refresh's migrate phase can take.
  */
+import { execFile } from 'node:child_process';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { MongoClient } from 'mongodb';
 import mysql from 'mysql2/promise';
 import { assertBundleCurrent, fixtureInputs, fixtureVenvEnv, runAction, type ActionRun } from '../../actions/refresh-dumps/test/support/run-action.js';
 import { readSummaryData } from '../../actions/refresh-dumps/src/summary.js';
-import { buildFixtureHistory, checkoutFixtureCommit, commitBulkMigrations, ensureFixtureVenv } from '../../test/support/fixture-history.js';
+import { buildFixtureHistory, checkoutFixtureCommit, commitBulkMigrations, ensureFixtureVenv, fixtureMigrateCommand } from '../../test/support/fixture-history.js';
 import { loadServicesEnv } from '../../test/support/services-env.js';
 
 const env = { ...loadServicesEnv(), ...process.env };
@@ -28,6 +33,32 @@ if (missing.length > 0) {
   process.exit(0);
 }
 await assertBundleCurrent();
+const execFileAsync = promisify(execFile);
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+/** Median wall time of `runs` sequential runs of a command. */
+async function timeCommand(file: string, args: string[], options: { cwd?: string; env: NodeJS.ProcessEnv }, runs: number): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const started = performance.now();
+    await execFileAsync(file, args, options);
+    times.push(performance.now() - started);
+  }
+  return median(times);
+}
+
+const caCerts = process.env.NODE_EXTRA_CA_CERTS;
+if (caCerts !== undefined) {
+  const withoutCa = { ...process.env };
+  delete withoutCa.NODE_EXTRA_CA_CERTS;
+  const withMs = await timeCommand(process.execPath, ['-e', ''], { env: process.env }, 5);
+  const withoutMs = await timeCommand(process.execPath, ['-e', ''], { env: withoutCa }, 5);
+  console.log(
+    `NODE_EXTRA_CA_CERTS=${caCerts} is set here (GitHub runners do not set it); the action runs without it. ` +
+      `It costs every node start: \`node -e ''\` takes ${withMs.toFixed(0)} ms with it, ${withoutMs.toFixed(0)} ms without (median of 5)`,
+  );
+  // runAction passes this process's environment on to the action.
+  delete process.env.NODE_EXTRA_CA_CERTS;
+}
 
 const database = `bench_rd_${process.pid}`;
 const work = await mkdtemp(join(tmpdir(), 'bench-refresh-dumps-'));
@@ -36,7 +67,6 @@ console.log(`refresh-dumps bench: fixture history with ${BULK} generated migrati
 const history = await buildFixtureHistory({ bulkMigrations: BULK });
 const parent = history.commits.at(-1)!;
 const next = await commitBulkMigrations(history, BULK + 1);
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 try {
   const [parentTree, nextTree] = [await checkoutFixtureCommit(history, parent.sha), await checkoutFixtureCommit(history, next.sha)];
@@ -91,7 +121,7 @@ try {
   const incrementalPhases = incremental[Math.floor(incremental.length / 2)]!.phases;
   const verdict = (met: boolean) => (met ? 'met' : 'NOT met');
 
-  console.log(`${RUNS} alternating runs each after one warm-up, median; whole bundled action process (node dist/main.cjs), filesystem store, databases dropped before each run`);
+  console.log(`${RUNS} alternating runs each after one warm-up, median; whole bundled action process (node dist/main.mjs, as action.yml's runs.main), filesystem store, databases dropped before each run`);
   console.log(`commit ${next.label}: 1 new migration on top of ${BULK} generated + the fixture app's own`);
   console.log(`  full refresh phases (ms):        ${JSON.stringify(fullPhases)}`);
   console.log(`  incremental refresh phases (ms): ${JSON.stringify(incrementalPhases)}`);
@@ -100,6 +130,17 @@ try {
   console.log(
     `full refresh outside migrate: ${(share * 100).toFixed(1)}% (${(fullMs - median(full.map((run) => run.migrateMs))).toFixed(0)} ms of ${fullMs.toFixed(0)} ms, ` +
       `of which ${startupMs.toFixed(0)} ms is node loading the bundle); goal <= 10%: ${verdict(share <= 0.1)}`,
+  );
+
+  // The last full run left the databases migrated to `next`: the same command now has nothing to apply.
+  const migrateEnv = { ...process.env, ...fixtureVenvEnv(python), MYSQL_URL: `${env.TEST_MYSQL_URL!.replace(/\/+$/, '')}/${database}`, MONGO_URL: env.TEST_MONGO_URL!, MONGO_DB: database };
+  const [program, ...args] = fixtureMigrateCommand.split(' ') as [string, ...string[]];
+  const floorMs = await timeCommand(program, args, { cwd: nextTree, env: migrateEnv }, RUNS);
+  const incrementalMigrateMs = median(incremental.map((run) => run.migrateMs));
+  console.log(
+    `Django's floor: \`${fixtureMigrateCommand}\` with nothing to apply takes ${floorMs.toFixed(0)} ms (median of ${RUNS}: Django start-up, ` +
+      `loading the ${BULK}+ migration modules, rendering model states, checks) = ${(floorMs / fullMs).toFixed(3)}x the full refresh; ` +
+      `the incremental refresh's migrate phase took ${incrementalMigrateMs.toFixed(0)} ms`,
   );
 } finally {
   await history.remove();

@@ -13,8 +13,11 @@ import { basename, delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const fixtureAppDir = fileURLToPath(new URL('../fixtures/django-app', import.meta.url));
-/** The action's `migrate` input for the fixture app (run in the app's directory with the venv on PATH). */
-export const fixtureMigrateCommand = 'python manage.py migrate --noinput && python manage.py ensure_indexes';
+/**
+ * The action's `migrate` input for the fixture app (run in the app's directory with the venv on PATH): the
+ * app's `migrate` brings the Mongo collections and indexes up to date (`ensure_indexes`), then MySQL.
+ */
+export const fixtureMigrateCommand = 'python manage.py migrate --noinput';
 /**
  * Tables whose rows a provisioned database needs: Django's bookkeeping (which migrations ran, content
  * types, permissions, the site) and the app's reference data. django_migrations' `id` and `applied`
@@ -368,8 +371,8 @@ export interface FixtureMigrateResult {
 }
 
 /**
- * Runs the fixture's migrate command (`manage.py migrate --noinput`, then `manage.py ensure_indexes`)
- * in `appDir`, a checkout of some fixture commit, against the given servers.
+ * Runs the fixture's migrate command (`manage.py migrate --noinput`: Mongo's `ensure_indexes`, then the
+ * MySQL migrations) in `appDir`, a checkout of some fixture commit, against the given servers.
  */
 export async function runFixtureMigrate(
   options: FixtureServers & { appDir: string; python?: string },
@@ -377,16 +380,15 @@ export async function runFixtureMigrate(
   const python = options.python ?? (await ensureFixtureVenv());
   const env = fixtureEnv(python, options);
   const started = performance.now();
-  let output = '';
-  for (const step of [['migrate', '--noinput'], ['ensure_indexes']]) {
-    try {
-      const { stdout, stderr } = await run(python, ['manage.py', ...step], { cwd: options.appDir, env, timeoutMs: 30 * 60_000 });
-      output += stdout + stderr;
-    } catch (error) {
-      const text = failureText(error);
-      const tail = text.split('\n').slice(-5).join('\n');
-      throw new FixtureMigrateError(`manage.py ${step.join(' ')} failed in ${options.appDir}: ${tail}`, output + text);
-    }
+  const args = ['manage.py', 'migrate', '--noinput'];
+  let output: string;
+  try {
+    const { stdout, stderr } = await run(python, args, { cwd: options.appDir, env, timeoutMs: 30 * 60_000 });
+    output = stdout + stderr;
+  } catch (error) {
+    const text = failureText(error);
+    const tail = text.split('\n').slice(-5).join('\n');
+    throw new FixtureMigrateError(`${args.join(' ')} failed in ${options.appDir}: ${tail}`, text);
   }
   const applied = [...output.matchAll(/^\s*Applying (\S+)\.\.\. OK$/gm)].map((match) => match[1]!);
   return { durationMs: performance.now() - started, applied, output };

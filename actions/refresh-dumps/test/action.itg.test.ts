@@ -1,5 +1,5 @@
 /**
- * End to end: the bundled action (dist/main.cjs), run the way the runner runs it, against MariaDB +
+ * End to end: the bundled action (dist/main.mjs), run the way the runner runs it, against MariaDB +
  * FerretDB + MinIO on the fixture app's git history (base, add-migration, code-only,
  * add-second-migration, edit-migration).
  */
@@ -164,8 +164,11 @@ describeWithServices(['mysql', 'mongo', 's3'], 'refresh-dumps action (bundled) o
   test('a re-run on the same commit changes nothing and uploads no blob', async () => {
     const before = await keysUnder('dumps/');
     // keep: retention runs, and keeps what it must (every version here is younger than its 7-day window).
-    const run = await refresh('edit-migration', { keep: '1' });
+    // Two migrate lines, run in order: the app's migrate (which ensures the Mongo indexes first), then
+    // ensure_indexes on its own; both find the loaded ancestor's Mongo schema up to date.
+    const run = await refresh('edit-migration', { keep: '1', migrate: 'python manage.py migrate --noinput\npython manage.py ensure_indexes' });
     succeeded(run);
+    expect(run.stdout.match(new RegExp(`^ensure_indexes: ${database} up to date \\(0 changes\\)$`, 'gm'))).toHaveLength(2);
     expect(run.outputs).toMatchObject({ changed: 'false', mode: 'incremental', version: results.get('edit-migration')!.outputs.version });
     expect(run.summary).toMatch(/no migration changed since [0-9a-f]{12} \(this commit, published before\)/);
     expect(run.summary).toContain('already at');

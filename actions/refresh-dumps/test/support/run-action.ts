@@ -1,7 +1,7 @@
 /**
- * Runs the bundled refresh-dumps action (dist/main.cjs) the way the GitHub runner does: every input as
- * an `INPUT_<NAME>` variable (upper-cased, dashes kept, defaults from action.yml filled in), GITHUB_OUTPUT
- * and GITHUB_STEP_SUMMARY files, GITHUB_SHA, GITHUB_WORKSPACE, GITHUB_EVENT_PATH and RUNNER_TEMP.
+ * Runs the bundled refresh-dumps action (action.yml's runs.main, dist/main.mjs) the way the GitHub runner
+ * does: every input as an `INPUT_<NAME>` variable (upper-cased, dashes kept, defaults from action.yml filled
+ * in), GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, GITHUB_SHA, GITHUB_WORKSPACE, GITHUB_EVENT_PATH and RUNNER_TEMP.
  * Used by the end-to-end test, the benchmark and `pnpm demo`.
  */
 import { execFile } from 'node:child_process';
@@ -11,17 +11,24 @@ import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { fixtureDataCollections, fixtureDataTables } from '../../../../test/support/fixture-history.js';
+import { fixtureDataCollections, fixtureDataTables, fixtureMigrateCommand } from '../../../../test/support/fixture-history.js';
 
 export const actionDir = fileURLToPath(new URL('../../', import.meta.url));
-/** The bundle to run: dist/main.cjs, or REFRESH_DUMPS_BUNDLE (a bundle built elsewhere, e.g. a release artifact). */
-export const bundledAction = process.env.REFRESH_DUMPS_BUNDLE ?? join(actionDir, 'dist', 'main.cjs');
+
+interface ActionYaml {
+  inputs: Record<string, { default?: string }>;
+  runs: { main: string };
+}
+
+const actionYaml = (): ActionYaml => parse(readFileSync(join(actionDir, 'action.yml'), 'utf8')) as ActionYaml;
+/** The bundle to run: the runner's (action.yml's runs.main), or REFRESH_DUMPS_BUNDLE (a bundle built elsewhere, e.g. a release artifact). */
+export const bundledAction = process.env.REFRESH_DUMPS_BUNDLE ?? join(actionDir, actionYaml().runs.main);
 
 const repoRoot = join(actionDir, '..', '..');
-/** Source directories esbuild bundles into dist/main.cjs. */
+/** Source directories esbuild bundles into the action's dist/. */
 const bundledSources = ['actions/refresh-dumps/src', ...['action-inputs', 'dump-set', 'dump-versioning', 'mysql-dump', 'mongo-dump'].map((name) => `packages/${name}/src`)];
 
-/** Fails (naming the newer file) when dist/main.cjs is older than a source it bundles: run `pnpm build`. */
+/** Fails (naming the newer file) when the bundle is older than a source it bundles: run `pnpm build`. */
 export async function assertBundleCurrent(): Promise<void> {
   let built: number;
   try {
@@ -39,14 +46,9 @@ export async function assertBundleCurrent(): Promise<void> {
   }
 }
 
-interface ActionYaml {
-  inputs: Record<string, { default?: string }>;
-}
-
 /** Input defaults as action.yml declares them (the runner passes every input, defaulted or not). */
 export function actionDefaults(): Record<string, string> {
-  const spec = parse(readFileSync(join(actionDir, 'action.yml'), 'utf8')) as ActionYaml;
-  return Object.fromEntries(Object.entries(spec.inputs).map(([name, input]) => [name, input.default ?? '']));
+  return Object.fromEntries(Object.entries(actionYaml().inputs).map(([name, input]) => [name, input.default ?? '']));
 }
 
 export interface ActionRun {
@@ -147,14 +149,13 @@ export async function runAction(options: RunActionOptions): Promise<ActionRun> {
 }
 
 /**
- * The action's inputs for the fixture Django app (test/support/fixture-history.ts): its two migrate
- * commands as two lines (no shell runs them), one MySQL and one Mongo database, its data tables and
- * collections.
+ * The action's inputs for the fixture Django app (test/support/fixture-history.ts): its migrate command
+ * (which also ensures the Mongo indexes), one MySQL and one Mongo database, its data tables and collections.
  */
 export function fixtureInputs(options: { mysqlUrl: string; mongoUrl: string; database: string; store: string; service?: string }): Record<string, string> {
   return {
     service: options.service ?? 'shop',
-    migrate: 'python manage.py migrate --noinput\npython manage.py ensure_indexes',
+    migrate: fixtureMigrateCommand,
     'mysql-url': options.mysqlUrl,
     'mysql-databases': options.database,
     'data-tables': fixtureDataTables.join(','),
