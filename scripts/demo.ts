@@ -1,7 +1,7 @@
 /**
  * `pnpm demo`: the main job end to end on embedded defaults.
  *  1. starts the harness servers (MariaDB, FerretDB, ...) unless they already answer;
- *  2. builds the fixture Django app's git history and runs the bundled refresh-dumps action (dist/main.cjs,
+ *  2. builds the fixture Django app's git history and runs the bundled refresh-dumps action (dist/main.mjs,
  *     the way the runner runs it) on three master commits - the first (full: nothing published yet), one
  *     adding migrations (incremental) and one editing a migration (full) - publishing to the filesystem
  *     store .devstack/demo-store;
