@@ -4,10 +4,12 @@
  *    tables, whole process wall time, on the ecommerce fixture and on a generated 1000-table schema (goal <= 0.35x);
  *  - load: ours vs `mysql <db> < file` of the same file (goal <= 1.1x);
  *  - peak RSS of dumping the 1000-table schema with ~100 MB in data tables (goal <= 200 MB).
- * "Ours" runs as a separate node process from an esbuild bundle of packages/mysql-dump (what the CLI ships),
- * so both sides pay process start-up. Each timing is the median of RUNS runs.
+ * "Ours" runs as a separate node process from an esbuild bundle of packages/mysql-dump built with the options
+ * of scripts/build.mjs (what the CLI and actions ship), so both sides pay process start-up. Each timing is the
+ * median of RUNS runs. The child runs without NODE_EXTRA_CA_CERTS (some sandboxes set it; Node then parses the
+ * CA file at every start, which GitHub runners and developer machines do not pay); its cost is printed.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -26,7 +28,7 @@ if (!urlText) {
 const url = new URL(urlText);
 const client = { host: url.hostname, port: url.port || '3306', user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
 const clientArgs = ['-h', client.host, '-P', client.port, '-u', client.user];
-const clientEnv = { ...process.env, MYSQL_PWD: client.password };
+const clientEnv: NodeJS.ProcessEnv = { ...process.env, MYSQL_PWD: client.password };
 const tool = (names: string[]) => names.find((n) => existsSync(`/usr/bin/${n}`)) ?? names[0]!;
 const MYSQLDUMP = tool(['mysqldump', 'mariadb-dump']);
 const MYSQL = tool(['mysql', 'mariadb']);
@@ -39,16 +41,29 @@ const childEntry = `
 import { dumpMysql, loadMysql } from ${JSON.stringify(join(root, 'packages/mysql-dump/src/index.ts'))};
 const [mode, json] = process.argv.slice(2);
 const options = JSON.parse(json);
-if (mode === 'dump') await dumpMysql(options); else await loadMysql(options);
-process.stdout.write(JSON.stringify({ maxRssKb: process.resourceUsage().maxRSS }));
+(mode === 'dump' ? dumpMysql(options) : loadMysql(options)).then(() => {
+  process.stdout.write(JSON.stringify({ maxRssKb: process.resourceUsage().maxRSS }));
+});
 `;
-const childFile = join(work, 'mysql-dump-child.mjs');
-await build({ stdin: { contents: childEntry, resolveDir: root, loader: 'ts' }, bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: childFile, logLevel: 'error',
-  banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" } });
+const childFile = join(work, 'mysql-dump-child.cjs');
+// The options of scripts/build.mjs, which bundles the CLI and the actions.
+await build({
+  stdin: { contents: childEntry, resolveDir: root, loader: 'ts' },
+  outfile: childFile,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  mainFields: ['module', 'main'],
+  banner: { js: "const __bundle_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
+  define: { 'import.meta.url': '__bundle_import_meta_url' },
+  logLevel: 'error',
+});
+const { NODE_EXTRA_CA_CERTS: extraCaCerts, ...childEnv } = clientEnv;
 
-function run(cmd: string, args: string[], stdinFile?: string, stdoutFile?: string): Promise<string> {
+function run(cmd: string, args: string[], stdinFile?: string, stdoutFile?: string, env: NodeJS.ProcessEnv = clientEnv): Promise<string> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(cmd, args, { env: clientEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     if (stdoutFile) child.stdout.pipe(createWriteStream(stdoutFile));
@@ -81,7 +96,8 @@ async function medians(a: (i: number) => Promise<unknown>, b: (i: number) => Pro
   const mid = (t: number[]) => t.sort((x, y) => x - y)[Math.floor(t.length / 2)]!;
   return [mid(ta), mid(tb)];
 }
-const ours = (mode: 'dump' | 'load', options: object) => run(process.execPath, [childFile, mode, JSON.stringify({ url: urlText, ...options })]);
+const ours = (mode: 'dump' | 'load', options: object) =>
+  run(process.execPath, [childFile, mode, JSON.stringify({ url: urlText, ...options })], undefined, undefined, childEnv);
 const results: { what: string; ours: string; baseline: string; ratio?: number; goal: string; met: boolean }[] = [];
 
 // --- databases --------------------------------------------------------------------------------------
@@ -153,7 +169,14 @@ async function compareLoad(label: string, file: string) {
 }
 
 try {
-  console.log(`mysql-dump bench: ${RUNS} alternating runs each after a warm-up, median; ours = node child process running an esbuild bundle of packages/mysql-dump`);
+  console.log(`mysql-dump bench: ${RUNS} alternating runs each after a warm-up, median; ours = node child process running an esbuild bundle of packages/mysql-dump (scripts/build.mjs options)`);
+  if (extraCaCerts !== undefined) {
+    const nodeStart = (env: NodeJS.ProcessEnv) => () => run(process.execPath, ['-e', ''], undefined, undefined, env);
+    const [withMs, withoutMs] = await medians(nodeStart(clientEnv), nodeStart(childEnv));
+    console.log(
+      `NODE_EXTRA_CA_CERTS is set here (${extraCaCerts}); our child runs without it: \`node -e ''\` takes ${withMs.toFixed(0)} ms with it, ${withoutMs.toFixed(0)} ms without (GitHub runners do not set it)`,
+    );
+  }
   if (existsSync(fixture)) {
     const eco = await freshDb('eco');
     await loadFixture(eco);

@@ -132,7 +132,7 @@ describeWithServices(['mysql'], 'mysql dump round trip (synthetic schema with ev
     const target = dbs.name('rt_broken');
     const load = loadMysql({ url: mysqlUrl(), files: [file], databaseRename: target });
     await expect(load).rejects.toThrow(DumpFileError);
-    await expect(load).rejects.toThrow(/broken\.sql: a statement between lines 1 and 3 failed: .*missing_table.*nothing of the load was kept/);
+    await expect(load).rejects.toThrow(/broken\.sql: the statement at line 3 failed: .*missing_table.*nothing of the load was kept/);
     const [rows] = await (await dbs.admin()).query('SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [target]);
     expect(rows).toEqual([]);
     // An empty target that existed before stays, empty.

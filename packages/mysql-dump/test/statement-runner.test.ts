@@ -6,8 +6,8 @@ describe('classifyStatement', () => {
   it.each([
     ['SET NAMES utf8mb4', 'setting'],
     ['SET SESSION SQL_MODE = \'\'', 'setting'],
-    ['CREATE TABLE `t` (id INT)', 'independent'],
-    ['INSERT INTO `t` (`id`) VALUES\n(1)', 'independent'],
+    ['CREATE TABLE `t` (id INT)', 'create-table'],
+    ['INSERT INTO `t` (`id`) VALUES\n(1)', 'insert'],
     ['CREATE VIEW `v` AS select 1', 'ordered'],
     ['CREATE TRIGGER x BEFORE INSERT ON t FOR EACH ROW SET NEW.a = 1', 'ordered'],
     ['ALTER DATABASE CHARACTER SET utf8mb4', 'ordered'],
@@ -48,6 +48,22 @@ describe('StatementRunner', () => {
     // The view starts only after both tables finished, though `a` was slow.
     const viewStart = log.findIndex((l) => l.sql.startsWith('CREATE VIEW'));
     expect(log.slice(0, viewStart).filter((l) => l.at === 'end')).toHaveLength(2);
+  });
+
+  it('starts rows only after every table before them was created, while each kind still spreads over connections', async () => {
+    const log: { conn: string; sql: string; at: 'start' | 'end' }[] = [];
+    // `a` is slow to create t1: the rows for t1 must still wait for it, though `b` is free.
+    const conns = [fakeConnection('a', log, [40, 0, 0]), fakeConnection('b', log, [0, 5, 0])];
+    const runner = new StatementRunner(conns, 10, (e) => e as Error);
+    await runner.add(stmt('CREATE TABLE t1 (id INT)', 1));
+    await runner.add(stmt('CREATE TABLE t2 (id INT)', 2));
+    await runner.add(stmt('INSERT INTO t1 VALUES (1)', 3));
+    await runner.add(stmt('INSERT INTO t2 VALUES (1)', 4));
+    await runner.finish();
+    const firstInsert = log.findIndex((l) => l.sql.startsWith('INSERT'));
+    expect(log.slice(0, firstInsert).filter((l) => l.at === 'end' && l.sql.startsWith('CREATE TABLE'))).toHaveLength(2);
+    expect(new Set(log.filter((l) => l.at === 'start' && l.sql.startsWith('CREATE')).map((l) => l.conn))).toEqual(new Set(['a', 'b']));
+    expect(new Set(log.filter((l) => l.at === 'start' && l.sql.startsWith('INSERT')).map((l) => l.conn))).toEqual(new Set(['a', 'b']));
   });
 
   it('reports the first failure with its statements and runs nothing more', async () => {

@@ -1,7 +1,8 @@
 import { escape } from 'mysql2';
-import type { Pool } from 'mysql2/promise';
 import { UnknownDataTableError, UnknownVolatileColumnError } from './errors.js';
+import { compareNames } from './normalize-ddl.js';
 import type { ForeignKeyColumn } from './renumber.js';
+import type { SchemaRows } from './semantic-schema.js';
 import { valueKind, type DataTable } from './table-data.js';
 
 /** Tables whose rows a Django schema dump carries by default: reference data, never users or sessions. */
@@ -43,54 +44,53 @@ export function resolveDataTables(
   return result;
 }
 
-/** Column shapes, primary keys and foreign keys of the data tables of one database. */
-export async function describeDataTables(
-  pool: Pool,
-  database: string,
+/**
+ * Column shapes, primary keys and foreign keys of the data tables of one database, taken from the
+ * information_schema rows already read for the semantic schema (no queries of its own).
+ */
+export function describeDataTables(
+  rows: SchemaRows,
   tableNames: string[],
   volatileColumns: Readonly<Record<string, string | null>>,
-): Promise<{ tables: Map<string, DataTable>; foreignKeys: ForeignKeyColumn[] }> {
+): { tables: Map<string, DataTable>; foreignKeys: ForeignKeyColumn[] } {
   const tables = new Map<string, DataTable>();
   if (tableNames.length === 0) return { tables, foreignKeys: [] };
-  const [columnRows] = await pool.query(
-    `SELECT TABLE_NAME AS t, COLUMN_NAME AS c, DATA_TYPE AS type, EXTRA AS extra FROM information_schema.COLUMNS
-      WHERE TABLE_SCHEMA = ? AND TABLE_NAME IN (?) ORDER BY TABLE_NAME, ORDINAL_POSITION`,
-    [database, tableNames],
-  );
-  const [keyRows] = await pool.query(
-    `SELECT TABLE_NAME AS t, COLUMN_NAME AS c FROM information_schema.STATISTICS
-      WHERE TABLE_SCHEMA = ? AND TABLE_NAME IN (?) AND INDEX_NAME = 'PRIMARY' ORDER BY TABLE_NAME, SEQ_IN_INDEX`,
-    [database, tableNames],
-  );
-  const [fkRows] = await pool.query(
-    `SELECT TABLE_NAME AS t, COLUMN_NAME AS c, REFERENCED_TABLE_NAME AS rt, REFERENCED_COLUMN_NAME AS rc
-       FROM information_schema.KEY_COLUMN_USAGE
-      WHERE TABLE_SCHEMA = ? AND REFERENCED_TABLE_SCHEMA = ? AND REFERENCED_TABLE_NAME IS NOT NULL
-      ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION`,
-    [database, database],
-  );
+  const wanted = new Set(tableNames);
+  const byPosition = <T>(position: (row: T) => number | string) => (a: T, b: T) => Number(position(a)) - Number(position(b));
+  const columnRows = rows.columns.filter((c) => wanted.has(c.table_name)).sort(byPosition((c) => c.ordinal_position));
+  const keyRows = rows.statistics
+    .filter((s) => wanted.has(s.table_name) && s.index_name === 'PRIMARY')
+    .sort(byPosition((s) => s.seq_in_index));
+  const fkRows = rows.foreignKeys
+    .filter((f) => f.referenced_table_schema === rows.database)
+    .sort(
+      (a, b) =>
+        compareNames(a.table_name, b.table_name) ||
+        compareNames(a.constraint_name, b.constraint_name) ||
+        Number(a.ordinal_position) - Number(b.ordinal_position),
+    );
   for (const name of tableNames) tables.set(name, { name, columns: [], primaryKey: [], fixedValues: new Map(), remap: new Map() });
-  for (const row of columnRows as { t: string; c: string; type: string; extra: string }[]) {
+  for (const row of columnRows) {
     // Generated columns cannot be inserted; the server recomputes them.
     if (/GENERATED|PERSISTENT/i.test(row.extra ?? '') && !/DEFAULT_GENERATED/i.test(row.extra ?? '')) continue;
-    tables.get(row.t)?.columns.push({ name: row.c, kind: valueKind(row.type) });
+    tables.get(row.table_name)?.columns.push({ name: row.column_name, kind: valueKind(row.data_type ?? row.column_type.split(/[\s(]/)[0]!) });
   }
-  for (const row of keyRows as { t: string; c: string }[]) tables.get(row.t)?.primaryKey.push(row.c);
+  for (const row of keyRows) if (row.column_name !== null) tables.get(row.table_name)?.primaryKey.push(row.column_name);
   for (const [key, value] of Object.entries(volatileColumns)) {
     const dot = key.lastIndexOf('.');
     const table = tables.get(key.slice(0, dot));
     const column = key.slice(dot + 1);
     if (!table) continue;
     if (!table.columns.some((c) => c.name === column)) {
-      throw new UnknownVolatileColumnError(key, database);
+      throw new UnknownVolatileColumnError(key, rows.database);
     }
     table.fixedValues.set(column, value === null ? 'NULL' : escape(value));
   }
-  const foreignKeys = (fkRows as { t: string; c: string; rt: string; rc: string }[]).map((r) => ({
-    table: r.t,
-    column: r.c,
-    referencedTable: r.rt,
-    referencedColumn: r.rc,
+  const foreignKeys = fkRows.map((r) => ({
+    table: r.table_name,
+    column: r.column_name,
+    referencedTable: r.referenced_table_name,
+    referencedColumn: r.referenced_column_name,
   }));
   return { tables, foreignKeys };
 }

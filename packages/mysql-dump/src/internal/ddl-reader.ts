@@ -1,6 +1,7 @@
 import { escape, escapeId } from 'mysql2';
 import type { Pool } from 'mysql2/promise';
 import { MissingPrivilegeError } from './errors.js';
+import type { Catalog } from './read-schema.js';
 import {
   chooseDelimiter,
   compareNames,
@@ -32,41 +33,30 @@ export interface DatabaseObjects {
 
 type Row = Record<string, unknown>;
 
-async function rows(pool: Pool, sql: string, params: unknown[] = []): Promise<Row[]> {
-  const [result] = await pool.query(sql, params);
-  return result as Row[];
-}
-
-/** Statements per round trip when reading table DDL (needs a pool opened with multipleStatements). */
+/** Statements per round trip when reading DDL (needs a pool opened with multipleStatements). */
 const SHOW_CREATE_BATCH = 50;
 
 /**
- * SHOW CREATE TABLE for many tables, several per round trip: per-query overhead, not server work,
- * dominates one-at-a-time reads of a wide schema (measured ~4x faster on 1000 tables).
+ * Runs many SHOW CREATE statements, several per round trip, the batches spread over the pool's
+ * connections, and returns the first row of each: per-query overhead, not server work, dominates
+ * one-at-a-time reads of a wide schema (measured ~4x faster on 1000 tables).
  */
-async function showCreateTables(pool: Pool, names: string[], onTable?: (done: number, total: number) => void): Promise<string[]> {
-  let done = 0;
+async function showCreateMany(pool: Pool, statements: string[], onDone?: () => void): Promise<Row[]> {
   const batches: string[][] = [];
-  for (let i = 0; i < names.length; i += SHOW_CREATE_BATCH) batches.push(names.slice(i, i + SHOW_CREATE_BATCH));
+  for (let i = 0; i < statements.length; i += SHOW_CREATE_BATCH) batches.push(statements.slice(i, i + SHOW_CREATE_BATCH));
   const results = await Promise.all(
     batches.map(async (batch) => {
-      const [result] = await pool.query(batch.map((name) => `SHOW CREATE TABLE ${escapeId(name)}`).join(';\n'));
+      const [result] = await pool.query(batch.join(';\n'));
       const perStatement = (batch.length === 1 ? [result] : result) as Row[][];
       return perStatement.map((rowsOfOne, i) => {
-        const ddl = rowsOfOne[0]?.['Create Table'];
-        if (typeof ddl !== 'string') throw new Error(`SHOW CREATE TABLE \`${batch[i]}\` returned no DDL`);
-        onTable?.(++done, names.length);
-        return normalizeCreateTable(ddl);
+        const first = rowsOfOne[0];
+        if (!first) throw new Error(`${batch[i]} returned nothing`);
+        onDone?.();
+        return first;
       });
     }),
   );
   return results.flat();
-}
-
-async function showCreate(pool: Pool, what: string, name: string): Promise<Row> {
-  const [first] = await rows(pool, `SHOW CREATE ${what} ${escapeId(name)}`);
-  if (!first) throw new Error(`SHOW CREATE ${what} \`${name}\` returned nothing`);
-  return first;
 }
 
 function requireText(value: unknown, what: string, name: string, privilege: string): string {
@@ -78,89 +68,82 @@ function requireText(value: unknown, what: string, name: string, privilege: stri
 }
 
 /**
- * Reads every object of the pool's current database with SHOW CREATE, concurrently (the pool caps the
- * number of connections; the rest queue). The pool must allow multiple statements (table DDL is batched). Tables, routines and events are in name order, views in
+ * Reads every object the catalog lists with SHOW CREATE, in multi-statement batches over the pool (whose
+ * current database must be the catalog's). Tables, routines and events are in name order, views in
  * dependency order, triggers by table, timing, event and action order (their firing order).
  */
 export async function readDatabaseObjects(
   pool: Pool,
-  database: string,
+  catalog: Catalog,
   onTable?: (done: number, total: number) => void,
 ): Promise<DatabaseObjects> {
-  const [[schema], tableRows, routineRows, triggerRows, eventRows] = await Promise.all([
-    rows(
-      pool,
-      'SELECT DEFAULT_CHARACTER_SET_NAME AS charset, DEFAULT_COLLATION_NAME AS collation FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?',
-      [database],
-    ),
-    rows(pool, 'SELECT TABLE_NAME AS name, TABLE_TYPE AS type FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', [database]),
-    rows(pool, 'SELECT ROUTINE_NAME AS name, ROUTINE_TYPE AS type FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?', [database]),
-    rows(
-      pool,
-      `SELECT TRIGGER_NAME AS name, EVENT_OBJECT_TABLE AS tbl, ACTION_TIMING AS timing, EVENT_MANIPULATION AS event,
-              ACTION_ORDER AS action_order FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?`,
-      [database],
-    ),
-    rows(pool, 'SELECT EVENT_NAME AS name FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?', [database]),
-  ]);
+  const names = (list: { table_name: string; table_type: string }[], view: boolean) =>
+    list.filter((r) => /VIEW/i.test(r.table_type) === view).map((r) => r.table_name).sort(compareNames);
+  const baseTables = names(catalog.rows.tables, false);
+  const viewNames = names(catalog.rows.tables, true);
+  const routineList = [...catalog.routines]
+    .sort((a, b) => compareNames(a.type, b.type) || compareNames(a.name, b.name))
+    .map((r) => ({ name: r.name, kind: r.type.toUpperCase() === 'FUNCTION' ? 'Function' : 'Procedure' }));
+  const triggerNames = [...catalog.triggers]
+    .sort(
+      (a, b) =>
+        compareNames(a.tbl, b.tbl) ||
+        compareNames(a.timing, b.timing) ||
+        compareNames(a.event, b.event) ||
+        Number(a.action_order ?? 0) - Number(b.action_order ?? 0) ||
+        compareNames(a.name, b.name),
+    )
+    .map((r) => r.name);
+  const eventNames = [...catalog.rows.events].sort(compareNames);
 
-  const names = (list: Row[], filter: (r: Row) => boolean = () => true) =>
-    list.filter(filter).map((r) => String(r.name)).sort(compareNames);
-  const baseTables = names(tableRows, (r) => !/VIEW/i.test(String(r.type)));
-  const viewNames = names(tableRows, (r) => /VIEW/i.test(String(r.type)));
+  let tablesDone = 0;
+  const show = (what: string) => (name: string) => `SHOW CREATE ${what} ${escapeId(name)}`;
+  // One list, so small kinds share batches with the tables instead of costing round trips of their own.
+  const statements = [
+    ...baseTables.map(show('TABLE')),
+    ...viewNames.map(show('VIEW')),
+    ...routineList.map((r) => show(r.kind.toUpperCase())(r.name)),
+    ...triggerNames.map(show('TRIGGER')),
+    ...eventNames.map(show('EVENT')),
+  ];
+  const results = await showCreateMany(pool, statements, () => {
+    if (tablesDone < baseTables.length) onTable?.(++tablesDone, baseTables.length);
+  });
+  let at = 0;
+  const take = (count: number) => results.slice(at, (at += count));
 
-  const tables = showCreateTables(pool, baseTables, onTable).then((ddls) => baseTables.map((name, i) => ({ name, ddl: ddls[i]! })));
-  const views = Promise.all(
-    viewNames.map(async (name) => {
-      const row = await showCreate(pool, 'VIEW', name);
+  const tables = take(baseTables.length).map((row, i) => {
+    const ddl = row['Create Table'];
+    if (typeof ddl !== 'string') throw new Error(`SHOW CREATE TABLE \`${baseTables[i]}\` returned no DDL`);
+    return { name: baseTables[i]!, ddl: normalizeCreateTable(ddl) };
+  });
+  const viewMap = new Map(
+    take(viewNames.length).map((row, i) => {
+      const name = viewNames[i]!;
       return [name, normalizeCreateView(requireText(row['Create View'], 'view', name, 'SHOW VIEW and SELECT'))] as const;
     }),
   );
-  const routines = Promise.all(
-    [...routineRows]
-      .sort((a, b) => compareNames(String(a.type), String(b.type)) || compareNames(String(a.name), String(b.name)))
-      .map(async (r) => {
-        const kind = String(r.type).toUpperCase() === 'FUNCTION' ? 'FUNCTION' : 'PROCEDURE';
-        const name = String(r.name);
-        const row = await showCreate(pool, kind, name);
-        const body = requireText(row[`Create ${kind === 'FUNCTION' ? 'Function' : 'Procedure'}`], kind.toLowerCase(), name, 'SHOW_ROUTINE (MySQL 8) or SELECT on mysql.proc / ownership of the routine');
-        return { name, ddl: normalizeCreateRoutine(body, kind), sqlMode: String(row.sql_mode ?? '') };
-      }),
-  );
-  const triggers = Promise.all(
-    [...triggerRows]
-      .sort(
-        (a, b) =>
-          compareNames(String(a.tbl), String(b.tbl)) ||
-          compareNames(String(a.timing), String(b.timing)) ||
-          compareNames(String(a.event), String(b.event)) ||
-          Number(a.action_order ?? 0) - Number(b.action_order ?? 0) ||
-          compareNames(String(a.name), String(b.name)),
-      )
-      .map(async (r) => {
-        const name = String(r.name);
-        const row = await showCreate(pool, 'TRIGGER', name);
-        return { name, ddl: normalizeCreateTrigger(requireText(row['SQL Original Statement'], 'trigger', name, 'TRIGGER')), sqlMode: String(row.sql_mode ?? '') };
-      }),
-  );
-  const events = Promise.all(
-    names(eventRows).map(async (name) => {
-      const row = await showCreate(pool, 'EVENT', name);
-      return { name, ddl: normalizeCreateEvent(requireText(row['Create Event'], 'event', name, 'EVENT')), sqlMode: String(row.sql_mode ?? '') };
-    }),
-  );
-
-  // Awaited together so one failure (e.g. a missing privilege) cannot leave the others' rejections unhandled.
-  const [tableDdl, viewDdl, routineDdl, triggerDdl, eventDdl] = await Promise.all([tables, views, routines, triggers, events]);
-  const viewMap = new Map(viewDdl);
+  const routines = take(routineList.length).map((row, i) => {
+    const { name, kind } = routineList[i]!;
+    const body = requireText(row[`Create ${kind}`], kind.toLowerCase(), name, 'SHOW_ROUTINE (MySQL 8) or SELECT on mysql.proc / ownership of the routine');
+    return { name, ddl: normalizeCreateRoutine(body, kind.toUpperCase() as 'FUNCTION' | 'PROCEDURE'), sqlMode: String(row.sql_mode ?? '') };
+  });
+  const triggers = take(triggerNames.length).map((row, i) => {
+    const name = triggerNames[i]!;
+    return { name, ddl: normalizeCreateTrigger(requireText(row['SQL Original Statement'], 'trigger', name, 'TRIGGER')), sqlMode: String(row.sql_mode ?? '') };
+  });
+  const events = take(eventNames.length).map((row, i) => {
+    const name = eventNames[i]!;
+    return { name, ddl: normalizeCreateEvent(requireText(row['Create Event'], 'event', name, 'EVENT')), sqlMode: String(row.sql_mode ?? '') };
+  });
   return {
-    charset: String(schema?.charset),
-    collation: String(schema?.collation),
-    tables: tableDdl,
+    charset: String(catalog.rows.schema.charset),
+    collation: String(catalog.rows.schema.collation),
+    tables,
     views: orderViews(viewMap).map((name) => ({ name, ddl: viewMap.get(name)! })),
-    routines: routineDdl,
-    triggers: triggerDdl,
-    events: eventDdl,
+    routines,
+    triggers,
+    events,
   };
 }
 

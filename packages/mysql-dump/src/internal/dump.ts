@@ -8,10 +8,10 @@ import { DJANGO_VOLATILE_COLUMNS, describeDataTables, resolveDataTables } from '
 import { readDatabaseObjects, renderEvents, renderHeader, renderRoutines, renderTables, renderTriggers, renderViews } from './ddl-reader.js';
 import { UnknownDatabaseError } from './errors.js';
 import { checkDumpPrivileges } from './privileges.js';
-import { readSemanticSchema } from './read-schema.js';
+import { readCatalog, type Catalog } from './read-schema.js';
 import { DJANGO_RENUMBER_RULES, applicableRules, renumberRows, type RenumberRule } from './renumber.js';
-import { serializeSchema, type SemanticSchema } from './semantic-schema.js';
-import { InsertWriter, remapRow, rowComparator, streamRows, type DataTable, type RawRow, type TextSink } from './table-data.js';
+import { buildSemanticSchema, serializeSchema, type SemanticSchema } from './semantic-schema.js';
+import { InsertWriter, readRows, remapRow, sortRows, streamRows, type RawRow, type TextSink } from './table-data.js';
 
 export interface DumpMysqlOptions {
   /** mysql://user:password@host:port */
@@ -65,49 +65,53 @@ function fileSink(path: string) {
   return { sink, close, stream };
 }
 
-async function listTables(session: Session, databases: string[]): Promise<Map<string, Set<string>>> {
-  const [rows] = await session.pool.query(
-    "SELECT TABLE_SCHEMA AS db, TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA IN (?) AND TABLE_TYPE = 'BASE TABLE'",
-    [databases],
-  );
-  const result = new Map(databases.map((db) => [db, new Set<string>()]));
-  for (const row of rows as { db: string; t: string }[]) result.get(row.db)?.add(row.t);
-  return result;
-}
-
-/** Dumps each database to `mysql/<db>.sql` + `mysql/<db>.schema.json`, written under temporary names and renamed when complete. */
+/**
+ * Dumps each database to `mysql/<db>.sql` + `mysql/<db>.schema.json`, written under temporary names and renamed
+ * when complete. Every database's catalog is read first (data tables are resolved across databases before
+ * anything is written); the pool opened for listing already uses the first named database and dumps it.
+ */
 export async function dumpMysql(options: DumpMysqlOptions): Promise<DumpMysqlResult> {
-  const main = await openSession({ url: options.url, connections: 1, wait: options.wait });
-  let databases: string[];
-  let dataTablesByDb: Map<string, string[]>;
+  const connections = options.concurrency ?? 4;
+  // Multiple statements: DDL is read in batches. Only our own SQL, with escaped identifiers, is sent.
+  const open = (database: string | undefined) =>
+    openSession({ url: options.url, database, connections, wait: options.wait, multipleStatements: true });
+  const firstDatabase = options.databases?.[0];
+  const first = await open(firstDatabase);
+  const result: DumpMysqlResult = { files: [], schemas: {}, dataRows: {}, engine: first.engine };
   try {
-    const [rows] = await main.pool.query('SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA');
-    const existing = (rows as { name: string }[]).map((r) => r.name);
-    databases = options.databases ?? existing.filter((db) => !SYSTEM_DATABASES.has(db)).sort();
-    for (const db of databases) if (!existing.includes(db)) throw new UnknownDatabaseError(db, main.url.address);
-    dataTablesByDb = resolveDataTables(options.dataTables, await listTables(main, databases));
-  } catch (error) {
-    throw describeServerError(error, main.url, { operation: 'listing databases' });
-  } finally {
-    await main.close();
-  }
-
-  const outDir = join(options.outDir, 'mysql');
-  await mkdir(outDir, { recursive: true });
-  const result: DumpMysqlResult = { files: [], schemas: {}, dataRows: {}, engine: main.engine };
-  for (const database of databases) {
-    // Multiple statements: table DDL is read in batches. Only our own SQL, with escaped identifiers, is sent.
-    const session = await openSession({ url: options.url, database, connections: options.concurrency ?? 4, wait: options.wait, multipleStatements: true });
+    const catalogs = new Map<string, Catalog>();
+    let dataTablesByDb: Map<string, string[]>;
     try {
-      const { schema, rows } = await dumpDatabase(session, database, dataTablesByDb.get(database) ?? [], options, outDir);
-      result.schemas[database] = schema;
-      result.dataRows[database] = rows;
-      result.files.push(`mysql/${database}.sql`, `mysql/${database}.schema.json`);
+      const [rows] = await first.pool.query('SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA');
+      const existing = (rows as { name: string }[]).map((r) => r.name);
+      const databases = options.databases ?? existing.filter((db) => !SYSTEM_DATABASES.has(db)).sort();
+      for (const db of databases) if (!existing.includes(db)) throw new UnknownDatabaseError(db, first.url.address);
+      for (const db of databases) catalogs.set(db, await readCatalog(first.pool, db, first.engine));
+      const baseTables = new Map(
+        [...catalogs].map(([db, catalog]) => [db, new Set(catalog.rows.tables.filter((t) => !/VIEW/i.test(t.table_type)).map((t) => t.table_name))]),
+      );
+      dataTablesByDb = resolveDataTables(options.dataTables, baseTables);
     } catch (error) {
-      throw describeServerError(error, session.url, { database, operation: `dumping database \`${database}\`` });
-    } finally {
-      await session.close();
+      throw describeServerError(error, first.url, { operation: 'listing databases' });
     }
+
+    const outDir = join(options.outDir, 'mysql');
+    await mkdir(outDir, { recursive: true });
+    for (const [database, catalog] of catalogs) {
+      const session = database === firstDatabase ? first : await open(database);
+      try {
+        const { schema, rows } = await dumpDatabase(session, database, catalog, dataTablesByDb.get(database) ?? [], options, outDir);
+        result.schemas[database] = schema;
+        result.dataRows[database] = rows;
+        result.files.push(`mysql/${database}.sql`, `mysql/${database}.schema.json`);
+      } catch (error) {
+        throw describeServerError(error, session.url, { database, operation: `dumping database \`${database}\`` });
+      } finally {
+        if (session !== first) await session.close();
+      }
+    }
+  } finally {
+    await first.close();
   }
   return result;
 }
@@ -115,18 +119,22 @@ export async function dumpMysql(options: DumpMysqlOptions): Promise<DumpMysqlRes
 async function dumpDatabase(
   session: Session,
   database: string,
+  catalog: Catalog,
   dataTableNames: string[],
   options: DumpMysqlOptions,
   outDir: string,
 ): Promise<{ schema: SemanticSchema; rows: Record<string, number> }> {
   const report = (phase: DumpProgress['phase'], done: number, total: number) => options.onProgress?.({ database, phase, done, total });
+  const { tables, foreignKeys } = describeDataTables(catalog.rows, dataTableNames, options.volatileColumns ?? DJANGO_VOLATILE_COLUMNS);
+  const rules = applicableRules(options.renumber ?? DJANGO_RENUMBER_RULES, tables, foreignKeys);
   // Everything read up front runs concurrently over the pool; the file is written only once all succeeded.
-  const [, { tables, foreignKeys }, schema, objects] = await Promise.all([
+  // Renumbered tables are small reference tables: read whole, renumbered below, and kept for writing.
+  const [, objects, renumberedRows] = await Promise.all([
     checkDumpPrivileges(session.pool, database, session.url.user, session.url.address),
-    describeDataTables(session.pool, database, dataTableNames, options.volatileColumns ?? DJANGO_VOLATILE_COLUMNS),
-    readSemanticSchema(session.pool, database, session.engine),
-    readDatabaseObjects(session.pool, database, (done, total) => report('schema', done, total)),
+    readDatabaseObjects(session.pool, catalog, (done, total) => report('schema', done, total)),
+    Promise.all(rules.map((rule) => readRows(session.pool, tables.get(rule.table)!))),
   ]);
+  const schema = buildSemanticSchema(catalog.rows, session.engine);
 
   const sqlPath = join(outDir, `${database}.sql`);
   const partial = `${sqlPath}.partial`;
@@ -136,18 +144,17 @@ async function dumpDatabase(
     await file.sink.write(renderHeader(objects));
     await file.sink.write(renderTables(objects));
 
-    // Renumbered tables are small reference tables: read whole, renumber, and keep for writing below.
+    // In rule order: a table's rows are remapped by the renumbering of the tables before it.
     const held = new Map<string, RawRow[]>();
-    for (const rule of applicableRules(options.renumber ?? DJANGO_RENUMBER_RULES, tables, foreignKeys)) {
+    rules.forEach((rule, i) => {
       const table = tables.get(rule.table)!;
-      const rows: RawRow[] = [];
-      for await (const row of streamRows(session.raw, table)) rows.push(remapRow(table, row));
+      const rows = renumberedRows[i]!.map((row) => remapRow(table, row));
       const mapping = renumberRows(table, rows, rule);
       held.set(rule.table, rows);
       for (const fk of foreignKeys) {
         if (fk.referencedTable === rule.table && fk.referencedColumn === rule.id) tables.get(fk.table)?.remap.set(fk.column, mapping);
       }
-    }
+    });
 
     const names = [...tables.keys()];
     let done = 0;
@@ -158,9 +165,8 @@ async function dumpDatabase(
       let rows = held.get(name);
       if (!rows && table.primaryKey.some((c) => table.remap.has(c))) {
         // Remapped ids inside the primary key change the order: sort after remapping.
-        rows = [];
-        for await (const row of streamRows(session.raw, table)) rows.push(remapRow(table, row));
-        rows.sort(rowComparator(table, table.primaryKey));
+        rows = (await readRows(session.pool, table)).map((row) => remapRow(table, row));
+        sortRows(table, rows, table.primaryKey);
       }
       if (rows) {
         for (const row of rows) await writer.add(row);

@@ -59,16 +59,18 @@ function targetName(file: string, rename: LoadMysqlOptions['databaseRename'], co
   return rename?.[stem] ?? stem;
 }
 
-async function objectCount(session: Session, database: string): Promise<number | null> {
+/** Objects in `database` (null: it does not exist), and the server's packet limit, in one round trip. */
+async function inspectTarget(session: Session, database: string): Promise<{ objects: number | null; maxPacket: number }> {
   const [rows] = await session.pool.query(
     `SELECT (SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?) AS present,
             (SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?)
           + (SELECT COUNT(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?)
-          + (SELECT COUNT(*) FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?) AS objects`,
+          + (SELECT COUNT(*) FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?) AS objects,
+            @@max_allowed_packet AS max_packet`,
     [database, database, database, database],
   );
-  const row = (rows as { present: number | string; objects: number | string }[])[0]!;
-  return Number(row.present) === 0 ? null : Number(row.objects);
+  const row = (rows as { present: number | string; objects: number | string; max_packet: number | string }[])[0]!;
+  return { objects: Number(row.present) === 0 ? null : Number(row.objects), maxPacket: Number(row.max_packet) };
 }
 
 /**
@@ -80,61 +82,65 @@ async function objectCount(session: Session, database: string): Promise<number |
 export async function loadMysql(options: LoadMysqlOptions): Promise<LoadMysqlResult> {
   const files = await dumpFiles(options);
   const plan = files.map((file) => ({ file, database: targetName(file, options.databaseRename, files.length) }));
-  const admin = await openSession({ url: options.url, connections: 1, wait: options.wait });
+  // One pool for the checks and every file: its connections are switched to each target with USE.
+  const session = await openSession({ url: options.url, connections: Math.max(1, options.concurrency ?? 4), wait: options.wait, multipleStatements: true });
   const result: LoadMysqlResult = { databases: [] };
   try {
     const sizes = new Map<string, number>();
     const existed = new Set<string>();
+    const nonEmpty = new Set<string>();
+    let maxPacket = 0;
     for (const { file, database } of plan) {
       sizes.set(file, (await stat(file).catch(() => {
         throw new DumpFileError(`cannot read dump file ${file}`);
       })).size);
-      const count = await objectCount(admin, database);
-      if (count !== null && count > 0 && !options.replace) throw new TargetNotEmptyError(database, count);
-      if (count !== null) existed.add(database);
+      const target = await inspectTarget(session, database);
+      maxPacket = target.maxPacket;
+      if (target.objects !== null && target.objects > 0 && !options.replace) throw new TargetNotEmptyError(database, target.objects);
+      if (target.objects !== null) existed.add(database);
+      if (target.objects) nonEmpty.add(database);
     }
     for (const { file, database } of plan) {
       const name = escapeId(database);
-      if (options.replace) await admin.pool.query(`DROP DATABASE IF EXISTS ${name}`);
-      await admin.pool.query(`CREATE DATABASE IF NOT EXISTS ${name}`);
+      // replace removes objects: an empty target is used as it is (as `mysql db < file` would), saving two DDL round trips.
+      if (options.replace && nonEmpty.has(database)) await session.pool.query(`DROP DATABASE IF EXISTS ${name}`);
+      await session.pool.query(`CREATE DATABASE IF NOT EXISTS ${name}`);
       try {
-        const loaded = await loadFile(options, file, database, sizes.get(file)!);
+        const loaded = await loadFile(options, session, file, database, sizes.get(file)!, maxPacket);
         result.databases.push({ database, file, ...loaded });
       } catch (error) {
         // Leave the target as it was before the load started: absent, or empty.
-        await admin.pool.query(`DROP DATABASE IF EXISTS ${name}`).catch(() => undefined);
-        if (existed.has(database)) await admin.pool.query(`CREATE DATABASE ${name}`).catch(() => undefined);
+        await session.pool.query(`DROP DATABASE IF EXISTS ${name}`).catch(() => undefined);
+        if (existed.has(database)) await session.pool.query(`CREATE DATABASE ${name}`).catch(() => undefined);
         throw error;
       }
     }
   } catch (error) {
-    throw describeServerError(error, admin.url, { operation: 'loading' });
+    throw describeServerError(error, session.url, { operation: 'loading' });
   } finally {
-    await admin.close();
+    await session.close();
   }
   return result;
 }
 
-async function loadFile(options: LoadMysqlOptions, file: string, database: string, bytesTotal: number) {
+async function loadFile(options: LoadMysqlOptions, session: Session, file: string, database: string, bytesTotal: number, maxPacket: number) {
   const connections = Math.max(1, options.concurrency ?? 4);
-  const session = await openSession({ url: options.url, database, connections, multipleStatements: true });
-  const conns: PoolConnection[] = [];
+  let conns: PoolConnection[] = [];
   try {
-    const [vars] = await session.pool.query('SELECT @@max_allowed_packet AS max');
-    const maxPacket = Number((vars as { max: number | string }[])[0]!.max);
     // Leave headroom under the server's packet limit; bigger batches stop paying off beyond a few MiB.
     const batchLimit = Math.max(64 * 1024, Math.min(4 << 20, Math.floor(maxPacket / 2)));
-    for (let i = 0; i < connections; i++) conns.push(await session.pool.getConnection());
+    conns = await Promise.all(Array.from({ length: connections }, () => session.pool.getConnection()));
     const runner = new StatementRunner(conns, batchLimit, (error, sent) => {
       if (error instanceof MysqlDumpError) return error;
       if (isPrivilegeError(error)) return describeServerError(error, session.url, { operation: `loading ${basename(file)}` });
       const first = sent[0]!.line;
       const last = sent[sent.length - 1]!.line;
+      const where = first === last ? `the statement at line ${first}` : `a statement between lines ${first} and ${last}`;
       return new DumpFileError(
-        `${basename(file)}: a statement between lines ${first} and ${last} failed: ${(error as Error).message}; nothing of the load was kept in \`${database}\``,
+        `${basename(file)}: ${where} failed: ${(error as Error).message}; nothing of the load was kept in \`${database}\``,
         { cause: error },
       );
-    });
+    }, [`USE ${escapeId(database)}`]);
     let statements = 0;
     const take = async (list: ScriptStatement[]) => {
       for (const statement of list) {
@@ -164,7 +170,7 @@ async function loadFile(options: LoadMysqlOptions, file: string, database: strin
       throw error;
     }
   } finally {
-    for (const conn of conns) conn.release();
-    await session.close();
+    // The file changed these connections' session settings: close them rather than hand them to the next file.
+    for (const conn of conns) conn.destroy();
   }
 }

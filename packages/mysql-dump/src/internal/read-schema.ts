@@ -15,8 +15,34 @@ async function select<T>(db: Queryable, sql: string, params: unknown[]): Promise
   return rows as T[];
 }
 
-/** Reads the information_schema rows of one database (a handful of queries, run concurrently). */
-export async function readSchemaRows(db: Queryable, database: string, engine: EngineInfo): Promise<SchemaRows> {
+/** A stored program as information_schema lists it. */
+export interface RoutineRow {
+  name: string;
+  type: string;
+}
+
+/** A trigger with what orders triggers by firing (table, timing, event, action order). */
+export interface TriggerRow {
+  name: string;
+  tbl: string;
+  timing: string;
+  event: string;
+  action_order: number | string | null;
+}
+
+/**
+ * Everything a dump needs from information_schema for one database, read once: the semantic schema's rows
+ * (columns also carry DATA_TYPE, for the data tables) plus what orders routines and triggers. Each kind is
+ * one query filtered by schema, never one per table: on MariaDB, information_schema opens tables to answer.
+ */
+export interface Catalog {
+  rows: SchemaRows;
+  routines: RoutineRow[];
+  triggers: TriggerRow[];
+}
+
+/** Reads the catalog of one database (a handful of queries, run concurrently). */
+export async function readCatalog(db: Queryable, database: string, engine: EngineInfo): Promise<Catalog> {
   const p = [database];
   const [schemata, defaultCollations, tables, columns, statistics, fkColumns, fkRules, routines, triggers, events] = await Promise.all([
     select<{ charset: string; collation: string }>(
@@ -41,7 +67,7 @@ export async function readSchemaRows(db: Queryable, database: string, engine: En
       `SELECT TABLE_NAME AS table_name, COLUMN_NAME AS column_name, ORDINAL_POSITION AS ordinal_position,
               COLUMN_DEFAULT AS column_default, IS_NULLABLE AS is_nullable, COLUMN_TYPE AS column_type,
               CHARACTER_SET_NAME AS character_set_name, COLLATION_NAME AS collation_name, EXTRA AS extra,
-              COLUMN_COMMENT AS column_comment
+              COLUMN_COMMENT AS column_comment, DATA_TYPE AS data_type
          FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ?`,
       p,
     ),
@@ -68,12 +94,13 @@ export async function readSchemaRows(db: Queryable, database: string, engine: En
          FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ?`,
       p,
     ),
-    select<{ name: string }>(
+    select<RoutineRow>(db, 'SELECT ROUTINE_TYPE AS type, ROUTINE_NAME AS name FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?', p),
+    select<TriggerRow>(
       db,
-      "SELECT CONCAT(ROUTINE_TYPE, ' ', ROUTINE_NAME) AS name FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?",
+      `SELECT TRIGGER_NAME AS name, EVENT_OBJECT_TABLE AS tbl, ACTION_TIMING AS timing, EVENT_MANIPULATION AS event,
+              ACTION_ORDER AS action_order FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?`,
       p,
     ),
-    select<{ name: string }>(db, 'SELECT TRIGGER_NAME AS name FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?', p),
     select<{ name: string }>(db, 'SELECT EVENT_NAME AS name FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?', p),
   ]);
   const rules = new Map(fkRules.map((r) => [`${r.table_name}\0${r.constraint_name}`, r]));
@@ -83,7 +110,7 @@ export async function readSchemaRows(db: Queryable, database: string, engine: En
   });
   const schema = schemata[0];
   if (!schema) throw new Error(`database \`${database}\` does not exist`);
-  return {
+  const rows: SchemaRows = {
     database,
     schema,
     defaultCollations,
@@ -91,12 +118,13 @@ export async function readSchemaRows(db: Queryable, database: string, engine: En
     columns,
     statistics,
     foreignKeys,
-    routines: routines.map((r) => r.name),
+    routines: routines.map((r) => `${r.type} ${r.name}`),
     triggers: triggers.map((r) => r.name),
     events: events.map((r) => r.name),
   };
+  return { rows, routines, triggers };
 }
 
 export async function readSemanticSchema(db: Queryable, database: string, engine: EngineInfo): Promise<SemanticSchema> {
-  return buildSemanticSchema(await readSchemaRows(db, database, engine), engine);
+  return buildSemanticSchema((await readCatalog(db, database, engine)).rows, engine);
 }

@@ -1,5 +1,5 @@
 import { compareNames } from './normalize-ddl.js';
-import { rowComparator, type DataTable, type RawRow } from './table-data.js';
+import { sortRows, type DataTable, type RawRow } from './table-data.js';
 
 /** A table whose surrogate id only records creation order, renumbered 1..n by its natural key. */
 export interface RenumberRule {
@@ -56,12 +56,7 @@ export function applicableRules(rules: readonly RenumberRule[], tables: Readonly
  */
 export function renumberRows(table: DataTable, rows: RawRow[], rule: RenumberRule): Map<string, string> {
   const idIndex = table.columns.findIndex((c) => c.name === rule.id);
-  const byKey = rowComparator(table, rule.naturalKey);
-  const rest = rowComparator(
-    table,
-    table.columns.map((c) => c.name).filter((name) => name !== rule.id),
-  );
-  rows.sort((a, b) => byKey(a, b) || rest(a, b));
+  sortRows(table, rows, [...rule.naturalKey, ...table.columns.map((c) => c.name).filter((name) => name !== rule.id)]);
   const mapping = new Map<string, string>();
   rows.forEach((row, i) => {
     const newId = String(i + 1);

@@ -78,6 +78,8 @@ export interface SchemaRows {
     collation_name: string | null;
     extra: string | null;
     column_comment: string | null;
+    /** DATA_TYPE (`int`, `varchar`...): how a data table's values are written; not part of the semantic schema. */
+    data_type?: string;
   }[];
   statistics: {
     table_name: string;
@@ -291,16 +293,19 @@ export function serializeSchema(schema: SemanticSchema): string {
   return `${formatJson(schema, '')}\n`;
 }
 
-/** Object nesting depth (arrays add none): a column is 1, an index (with its column list) 2, a table 3. */
-function depth(value: unknown): number {
-  if (value === null || typeof value !== 'object') return 0;
-  if (Array.isArray(value)) return Math.max(0, ...value.map(depth));
-  return 1 + Math.max(0, ...Object.values(value).map(depth));
+/**
+ * Whether `value` nests objects at most `limit` deep (arrays add none: a column is 1 deep, an index with its
+ * column list 2, a table 3). Stops at the first deeper object, so asking at every level stays linear.
+ */
+function nestsAtMost(value: unknown, limit: number): boolean {
+  if (value === null || typeof value !== 'object') return true;
+  if (Array.isArray(value)) return value.every((v) => nestsAtMost(v, limit));
+  return limit > 0 && Object.values(value).every((v) => nestsAtMost(v, limit - 1));
 }
 
 function formatJson(value: unknown, indent: string): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value) ? depth(value) === 0 : indent.length >= 4 && depth(value) <= 2) return JSON.stringify(value);
+  if (Array.isArray(value) ? nestsAtMost(value, 0) : indent.length >= 4 && nestsAtMost(value, 2)) return JSON.stringify(value);
   const inner = `${indent}  `;
   if (Array.isArray(value)) {
     if (value.length === 0) return '[]';

@@ -2,17 +2,27 @@ import type { PoolConnection } from 'mysql2/promise';
 import type { ScriptStatement } from './statement-splitter.js';
 
 /**
- * How a statement may be scheduled: session settings go to every connection; CREATE TABLE and INSERT
- * (with foreign-key checks off) do not depend on each other and run on any connection; everything else
- * (views, routines, triggers, events, ALTER DATABASE) runs alone, after all before it and before all after it.
+ * How a statement may be scheduled: session settings go to every connection; CREATE TABLEs (with
+ * foreign-key checks off) do not depend on each other and run on any connection, and so do INSERTs, but
+ * rows need their table: a run of INSERTs starts only after every CREATE TABLE before it finished (and
+ * the other way round). Everything else (views, routines, triggers, events, ALTER DATABASE) runs alone,
+ * after all before it and before all after it.
  */
-export type StatementKind = 'setting' | 'independent' | 'ordered';
+export type StatementKind = 'setting' | 'create-table' | 'insert' | 'ordered';
 
 export function classifyStatement(text: string): StatementKind {
   if (/^SET\s/i.test(text)) return 'setting';
-  if (/^(?:CREATE\s+TABLE|INSERT\s+INTO)\s/i.test(text)) return 'independent';
+  if (/^CREATE\s+TABLE\s/i.test(text)) return 'create-table';
+  if (/^INSERT\s+INTO\s/i.test(text)) return 'insert';
   return 'ordered';
 }
+
+/**
+ * Statements per batch, whatever their size: a schema's CREATE TABLEs fit one byte-limited batch, which
+ * would run them all on one connection. Smaller batches spread them over every connection (measured on
+ * 162 tables: ~270 ms over 4 connections vs ~370 ms as one batch and ~560 ms one statement per round trip).
+ */
+const MAX_BATCH_STATEMENTS = 16;
 
 interface Batch {
   statements: ScriptStatement[];
@@ -33,10 +43,12 @@ interface Worker {
  */
 export class StatementRunner {
   private readonly workers: Worker[];
-  private readonly settings: string[] = [];
+  private readonly settings: string[];
   private batch: ScriptStatement[] = [];
   private batchBytes = 0;
-  private batchKind: 'independent' | 'ordered' = 'independent';
+  private batchKind: Exclude<StatementKind, 'setting'> = 'create-table';
+  /** The kind of the batches on the connections now: a batch of another kind waits for them. */
+  private inflightKind: Exclude<StatementKind, 'setting' | 'ordered'> | undefined;
   private readonly inflight = new Set<Promise<void>>();
   private failure: Error | undefined;
 
@@ -44,8 +56,11 @@ export class StatementRunner {
     connections: PoolConnection[],
     private readonly batchLimit: number,
     private readonly describeFailure: (error: unknown, statements: ScriptStatement[]) => Error,
+    /** Statements every connection runs before its first batch (e.g. `USE db`), sent with that batch. */
+    sessionSetup: string[] = [],
   ) {
     this.workers = connections.map((conn) => ({ conn, settingsApplied: 0, busy: false }));
+    this.settings = [...sessionSetup];
   }
 
   async add(statement: ScriptStatement): Promise<void> {
@@ -56,7 +71,8 @@ export class StatementRunner {
       this.settings.push(statement.text);
       return;
     }
-    if (kind !== this.batchKind || this.batchBytes + statement.text.length > this.batchLimit) await this.flush();
+    const full = this.batchBytes + statement.text.length > this.batchLimit || this.batch.length >= MAX_BATCH_STATEMENTS;
+    if (kind !== this.batchKind || full) await this.flush();
     this.batchKind = kind;
     this.batch.push(statement);
     this.batchBytes += statement.text.length + 2;
@@ -84,6 +100,11 @@ export class StatementRunner {
       await this.run(this.workers[0]!, batch);
       this.throwIfFailed();
       return;
+    }
+    if (this.inflightKind !== this.batchKind) {
+      await Promise.all(this.inflight);
+      this.throwIfFailed();
+      this.inflightKind = this.batchKind;
     }
     let worker = this.workers.find((w) => !w.busy);
     while (!worker) {
