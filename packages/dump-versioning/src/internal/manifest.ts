@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { Ajv, type ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
 import { ManifestError } from './errors.js';
 import { classifyDumpPath, unsafePathReason, type DumpKind } from './paths.js';
 import type { MigrationFingerprint } from './fingerprint.js';
+import { lazyValidator } from './json-schema.js';
 
 /**
  * The document format this library writes. 2 moved the migrations record (fingerprint + applied list,
@@ -216,13 +217,12 @@ function documentSchemas(schemaVersion: SchemaVersion) {
     properties: { ...head, branch: nonEmpty, commit: commitSha, version: sha256Hex, updatedAt: isoTime },
   };
   return {
-    manifest: ajv.compile<VersionManifest>(manifestSchema),
-    'commit entry': ajv.compile<CommitEntry>(commitEntrySchema),
-    ref: ajv.compile<BranchRef>(branchRefSchema),
-  } satisfies Record<string, ValidateFunction>;
+    manifest: lazyValidator<VersionManifest>(manifestSchema),
+    'commit entry': lazyValidator<CommitEntry>(commitEntrySchema),
+    ref: lazyValidator<BranchRef>(branchRefSchema),
+  } satisfies Record<string, () => ValidateFunction>;
 }
 
-const ajv = new Ajv({ allErrors: false, strict: true });
 const validators = { 1: documentSchemas(1), 2: documentSchemas(2) } satisfies Record<SchemaVersion, unknown>;
 
 type DocumentKind = keyof (typeof validators)[SchemaVersion];
@@ -243,7 +243,7 @@ function decodeDocument<K extends DocumentKind>(kind: K, text: string, where: st
   }
   // A document without schemaVersion is checked against the current format (and fails on the missing field).
   const schemaVersion = (claimed as SchemaVersion | undefined) ?? SCHEMA_VERSION;
-  const validate = validators[schemaVersion][kind] as ValidateFunction;
+  const validate = validators[schemaVersion][kind]() as ValidateFunction;
   if (!validate(parsed)) {
     const first = validate.errors?.[0];
     const detail = first ? `${first.instancePath || '/'} ${first.message ?? 'is invalid'}` : 'is invalid';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { Ajv } from 'ajv';
 import { IntegrityError, InvalidInputError, ManifestError } from './errors.js';
+import { lazyValidator } from './json-schema.js';
 import { SCHEMA_VERSION, fingerprintSchema, type CommitEntry, type MigrationsInfo, type MigrationsRecordRef } from './manifest.js';
 import { layout, type Store } from './store.js';
 
@@ -24,7 +24,7 @@ const recordSchema = {
   },
 } as const;
 
-const validateRecord = new Ajv({ allErrors: false, strict: true }).compile<StoredMigrationsRecord>(recordSchema);
+const recordValidator = lazyValidator<StoredMigrationsRecord>(recordSchema);
 const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
 
 /**
@@ -48,6 +48,7 @@ export function encodeMigrationsRecord(info: MigrationsInfo): { body: Buffer; re
     },
     ...(info.applied ? { applied: [...info.applied] } : {}),
   };
+  const validateRecord = recordValidator();
   if (!validateRecord(record)) {
     const first = validateRecord.errors?.[0];
     throw new InvalidInputError('bad-migrations', `the migrations to publish are invalid: ${first?.instancePath || '/'} ${first?.message ?? 'is invalid'}; pass the fingerprint fingerprintMigrationFiles returns`);
@@ -68,6 +69,7 @@ export function decodeMigrationsRecord(body: Buffer, ref: MigrationsRecordRef, w
   } catch (error) {
     throw new ManifestError('invalid-json', `migrations record ${where} is not valid JSON (${(error as Error).message}); re-publish the commit`);
   }
+  const validateRecord = recordValidator();
   if (!validateRecord(parsed)) {
     const first = validateRecord.errors?.[0];
     throw new ManifestError('invalid-document', `migrations record ${where} does not match schemaVersion ${SCHEMA_VERSION}: ${first?.instancePath || '/'} ${first?.message ?? 'is invalid'}; re-publish the commit`);
