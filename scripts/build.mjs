@@ -1,4 +1,5 @@
-// Bundles every action's entries (runs.main and, where present, runs.post of its action.yml) into its dist/.
+// Bundles every action's entries (runs.main and, where present, runs.post of its action.yml) into its dist/,
+// and the command-line tools (the devstack-dumps CLI) into theirs.
 // One script for all actions so they are built the same way; esbuild does not typecheck (see `pnpm typecheck`).
 // The file action.yml names decides the format:
 //  - dist/<entry>.mjs: ESM with code splitting. Static imports are bundled into the entry; every dynamic
@@ -6,7 +7,7 @@
 //    loads only when the import runs, so start-up parses and evaluates only what the run needs.
 //  - dist/<entry>.cjs: one CommonJS file (dynamic imports are inlined).
 import { build } from 'esbuild';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parse } from 'yaml';
 
@@ -75,7 +76,30 @@ async function buildAction(actionDir) {
   return files;
 }
 
-// `node scripts/build.mjs [action-dir...]`: the given actions, or every directory of actions/ with an action.yml.
+/**
+ * Command-line tools shipped as one self-contained bundle each (ESM with lazy chunks, like the .mjs actions), so
+ * a service repository can install and run them without this workspace or a TypeScript loader.
+ */
+const tools = [{ dir: 'packages/devstack-dumps', source: 'src/bin.ts', out: 'dist/devstack-dumps.mjs' }];
+
+async function buildTool({ dir, source, out }) {
+  const outdir = join(root, dir, 'dist');
+  rmSync(outdir, { recursive: true, force: true });
+  const esm = formats['.mjs'];
+  await build({
+    ...shared,
+    ...esm,
+    entryPoints: { [out.slice('dist/'.length, -'.mjs'.length)]: join(root, dir, source) },
+    outdir,
+    // The entry is the package's `bin`: executable with a shebang (harmless in the chunks, which get it too).
+    banner: { js: `#!/usr/bin/env node\n${esm.banner.js}` },
+  });
+  chmodSync(join(root, dir, out), 0o755);
+  return join(dir, out);
+}
+
+// `node scripts/build.mjs [action-dir...]`: the given actions, or every directory of actions/ with an action.yml
+// and then every tool.
 const given = process.argv.slice(2).map((dir) => resolve(dir));
 const actionDirs =
   given.length > 0
@@ -84,5 +108,8 @@ const actionDirs =
         .sort()
         .map((action) => join(actionsDir, action))
         .filter((dir) => existsSync(join(dir, 'action.yml')));
-const built = await Promise.all(actionDirs.map(async (dir) => (await buildAction(dir)).map((file) => join(relative(root, dir), file))));
+const built = await Promise.all([
+  ...actionDirs.map(async (dir) => (await buildAction(dir)).map((file) => join(relative(root, dir), file))),
+  ...(given.length > 0 ? [] : tools.map(async (tool) => [await buildTool(tool)])),
+]);
 for (const out of built.flat()) console.log(`built ${out}`);

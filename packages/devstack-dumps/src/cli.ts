@@ -16,6 +16,7 @@ import { registerResolve } from './commands/resolve.js';
 import { registerVerify } from './commands/verify.js';
 import type { CommandContext, RegisterCommand } from './internal/context.js';
 import { ReportedFailure, UsageError } from './internal/usage.js';
+import { TOOL } from './internal/version.js';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
@@ -38,7 +39,10 @@ const COMMANDS: RegisterCommand[] = [
 /** `urls`: the command line's URLs, whose passwords commander's own messages (which echo arguments) must not show. */
 export function buildProgram(context: CommandContext, urls: ReadonlyArray<string> = []): Command {
   const writeErr = (text: string) => context.stderr.write(maskSecrets(text, urls));
-  const program = new Command('devstack-dumps')
+  const program = new Command(TOOL.name)
+    .version(TOOL.version)
+    // `devstack-dumps --version` is this tool's; `pull --version <v>` stays the dump version to pull.
+    .enablePositionalOptions()
     .description('Versioned MySQL/Mongo schema dumps: dump, load, publish in lockstep with master, provision from the nearest published ancestor')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({

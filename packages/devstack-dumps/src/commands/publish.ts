@@ -4,6 +4,7 @@ import type { RegisterCommand } from '../internal/context.js';
 import { UsageError } from '../internal/usage.js';
 import { bytes, printJson, printLines, printWarnings, progressBar, short } from '../internal/output.js';
 import { addServiceOption, addStoreOptions, withStore, type ServiceFlags } from '../internal/store-options.js';
+import { TOOL } from '../internal/version.js';
 
 interface PublishFlags extends ServiceFlags {
   commit: string;
@@ -43,7 +44,7 @@ export const registerPublish: RegisterCommand = (program, context) => {
         ancestry: gitAncestry(flags.repo),
         compression: flags.compression,
         ...(migrations ? { migrations } : {}),
-        tool: { name: 'devstack-dumps', version: '0.1.0' },
+        tool: { ...TOOL },
         ...(progress.listener ? { onProgress: progress.listener } : {}),
       }).finally(progress.stop),
     );
