@@ -7,7 +7,7 @@ import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, PutObje
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   encodeCommitEntry,
@@ -23,7 +23,7 @@ import { loadServicesEnv } from '../../test/support/services-env.js';
 
 const env = { ...loadServicesEnv(), ...process.env };
 const TOTAL_BYTES = 50 * 1024 * 1024;
-const ROUNDS = 5;
+const ROUNDS = 7;
 const WRITE_COMMANDS = new Set(['PutObject', 'UploadPart', 'CreateMultipartUpload', 'CompleteMultipartUpload', 'CopyObject', 'DeleteObject', 'DeleteObjects']);
 
 const missing = ['TEST_S3_ENDPOINT', 'TEST_S3_ACCESS_KEY_ID', 'TEST_S3_SECRET_ACCESS_KEY'].filter((key) => !env[key]);
@@ -143,19 +143,25 @@ try {
   }
   // Ratios per round (publish vs the plain put measured just before it), so load from other processes
   // on the machine shifts both sides of a ratio alike; the median of those is the figure.
-  const ratioOf = (kind: Compression) => median(timings.get(kind)!.map((ms, round) => ms / baseline[round]!));
-  const storedBytes = async (kind: Compression) => {
+  const ratiosOf = (kind: Compression) => timings.get(kind)!.map((ms, round) => ms / baseline[round]!);
+  const storedSummary = async (kind: Compression) => {
     let bytes = 0;
-    for await (const object of store.list(`bench-${kind}-0/blobs/`)) bytes += object.size;
-    return bytes;
+    let uncompressed = 0;
+    for await (const object of store.list(`bench-${kind}-0/blobs/`)) {
+      bytes += object.size;
+      if (!/\.(br|gz)$/.test(object.key)) uncompressed++;
+    }
+    return `stored ${mib(bytes)}${kind === 'none' ? '' : ` (${uncompressed} of 10 blobs left uncompressed by the sample check)`}`;
   };
-  console.log(`dump set: ${mib(totalBytes)} in 10 files; ${ROUNDS} rounds, MinIO at ${env.TEST_S3_ENDPOINT}`);
-  console.log(`plain PutObject of the same bytes:     ${median(baseline).toFixed(0)} ms (median)`);
+  console.log(`dump set: ${mib(totalBytes)} in 10 files; ${ROUNDS} rounds, MinIO at ${env.TEST_S3_ENDPOINT}; load average ${loadavg()[0]!.toFixed(2)} at start`);
+  console.log(`plain PutObject of the same bytes:     ${median(baseline).toFixed(0)} ms (median; rounds ${Math.min(...baseline).toFixed(0)}-${Math.max(...baseline).toFixed(0)})`);
   for (const kind of kinds) {
-    const ratio = ratioOf(kind);
+    const ratios = ratiosOf(kind);
+    const ratio = median(ratios);
     const label = kind === 'brotli' ? 'publish (default, brotli blobs):' : `publish (${kind} blobs, for info):`;
     const goal = kind === 'brotli' ? `  goal <= 1.20x  ${verdict(ratio <= 1.2)}` : '';
-    console.log(`${label.padEnd(39)}${median(timings.get(kind)!).toFixed(0)} ms  ratio ${ratio.toFixed(2)}x${goal}  stored ${mib(await storedBytes(kind))}`);
+    const spread = `rounds ${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}`;
+    console.log(`${label.padEnd(39)}${median(timings.get(kind)!).toFixed(0)} ms  ratio ${ratio.toFixed(2)}x (${spread})${goal}  ${await storedSummary(kind)}`);
   }
 
   // No-change publish: same content at a new commit (commit entry + ref move, nothing else).

@@ -1,4 +1,4 @@
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StoreConfigError } from './errors.js';
@@ -67,21 +67,16 @@ export function openStore(url: string, options: OpenStoreOptions = {}): Store {
     }
     const endpoint = options.s3Endpoint ?? env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
     const region = options.s3Region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
-    const client =
-      options.s3Client ??
-      new S3Client({
-        region,
-        ...(endpoint ? { endpoint } : {}),
-        forcePathStyle: options.s3ForcePathStyle ?? Boolean(endpoint),
-      });
     const secrets = [env.AWS_SECRET_ACCESS_KEY, env.AWS_SESSION_TOKEN, env.AWS_ACCESS_KEY_ID].filter((value): value is string => Boolean(value));
+    // The store creates its client (loading the AWS SDK) on first use; see s3-store.ts.
     return new S3Store({
       bucket,
       prefix,
-      client,
+      ...(options.s3Client
+        ? { client: options.s3Client }
+        : { clientConfig: { region, ...(endpoint ? { endpoint } : {}), forcePathStyle: options.s3ForcePathStyle ?? Boolean(endpoint) } }),
       ...(endpoint ? { endpoint: maskUrl(endpoint) } : {}),
       secrets,
-      ownsClient: options.s3Client === undefined,
     });
   }
   throw new StoreConfigError(

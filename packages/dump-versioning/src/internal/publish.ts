@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { IN_MEMORY_LIMIT, blobBody, readWhole } from './blob-body.js';
+import { early, storeBlobs } from './blob-upload.js';
 import { DumpVersioningError, InvalidInputError, NotFoundError, PublishWarning } from './errors.js';
 import type { AncestryChecker } from './git.js';
 import {
@@ -26,7 +26,7 @@ import {
 } from './manifest.js';
 import { encodeMigrationsRecord } from './migrations-record.js';
 import { progressCounter, type ProgressListener } from './progress.js';
-import { describeDumpFile, listDumpDirectory, mapLimit } from './scan.js';
+import { listDumpDirectory } from './scan.js';
 import { layout, type Store, type StoredObject } from './store.js';
 
 /**
@@ -48,6 +48,7 @@ export interface PublishOptions {
   tool?: ToolInfo;
   /** How new blobs are stored (default brotli); unchanged files keep the blob they have. */
   compression?: Compression;
+  /** Blob uploads in flight (default 4). */
   concurrency?: number;
   onProgress?: ProgressListener;
   /** Called after each step; throwing aborts the publish there (crash injection in tests). */
@@ -110,12 +111,6 @@ async function readBranchState(store: Store, service: string, branch: string): P
   return state;
 }
 
-/** Starts a read now and lets a later await see its failure (without an unhandled rejection meanwhile). */
-function early<T>(promise: Promise<T>): Promise<T> {
-  promise.catch(() => undefined);
-  return promise;
-}
-
 /**
  * Publishes a dump set with the lockstep protocol: blobs and the migrations record (create-only,
  * content-addressed), version manifest, commit index entry, then a forward-only compare-and-swap of
@@ -148,35 +143,21 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
   const commitObject = early(store.get(commitKey));
   const recordPresent = recordKey ? early(branchState.then(async ({ known }) => known.has(recordKey) || (await store.exists(recordKey)))) : undefined;
 
-  // 1. Hash each file and upload it right away when it is new (create-only), overlapping hashing
-  //    of the other files with the uploads.
-  let blobsUploaded = 0;
-  let bytesUploaded = 0;
+  // 1. Hash each file and upload each new one right away (create-only), overlapping hashing,
+  //    compression and uploads of different files (see blob-upload.ts).
   // Progress advances by whole files once each is hashed and stored (or known to be stored).
   const sizes = await Promise.all(relatives.map(async (relative) => (await stat(path.join(dir, ...relative.split('/')))).size));
-  const fileDone = progressCounter('upload', sizes.reduce((sum, size) => sum + size, 0), options.onProgress);
-  const files = await mapLimit(relatives, concurrency, async (relative, index) => {
-    const absolute = path.join(dir, ...relative.split('/'));
-    const size = sizes[index] ?? Infinity;
-    const bytes = size <= IN_MEMORY_LIMIT ? await readWhole(absolute, size) : undefined;
-    const described = await describeDumpFile(dir, relative, compression, bytes);
-    // An unchanged file keeps the blob the ref's version stored (even if compressed another way).
-    const stored = (await branchState).knownBlobs.get(described.sha256);
-    const file = stored === undefined ? described : { ...described, compression: stored };
-    let created = false;
-    if (stored === undefined) {
-      // Compress while asking whether the blob exists: a file the ref's version lacks is almost always new.
-      const key = layout.blob(service, file.sha256, compression);
-      const body = early(blobBody(absolute, bytes, size, compression));
-      created = !(await store.exists(key)) && (await store.putIfAbsent(key, await body)) === 'created';
-    }
-    if (created) {
-      blobsUploaded++;
-      bytesUploaded += file.size;
-    }
-    fileDone(file.size);
-    if (created) await afterStep('blob');
-    return file;
+  const { files, blobsUploaded, bytesUploaded } = await storeBlobs({
+    store,
+    service,
+    dir,
+    relatives,
+    sizes,
+    compression,
+    knownBlobs: branchState.then((state) => state.knownBlobs),
+    uploads: concurrency,
+    onFileDone: progressCounter('upload', sizes.reduce((sum, size) => sum + size, 0), options.onProgress),
+    afterBlob: () => afterStep('blob'),
   });
   await afterStep('blobs');
 

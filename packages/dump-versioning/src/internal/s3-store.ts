@@ -1,19 +1,15 @@
-import {
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  PutObjectCommand,
-  S3Client,
-  S3ServiceException,
-  paginateListObjectsV2,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type { S3Client, S3ClientConfig, S3ServiceException } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { StoreAccessError, StoreConfigError } from './errors.js';
 import type { Store, StoreBody, StoredObjectInfo } from './store.js';
 
-/** Objects up to this size go in one PutObject; larger ones are streamed as multipart uploads. */
-const PART_SIZE = 16 * 1024 * 1024;
+type Sdk = typeof import('./aws-sdk.js');
+
+/**
+ * Part size of streamed (multipart) uploads. Small parts let the upload of a compressed stream start
+ * while the rest is still being compressed; S3's minimum is 5 MiB, and 10,000 parts allow 80 GB.
+ */
+const PART_SIZE = 8 * 1024 * 1024;
 const CONFLICT_RETRIES = 5;
 
 const statusOf = (error: unknown) => (error as S3ServiceException)?.$metadata?.httpStatusCode;
@@ -22,13 +18,14 @@ const nameOf = (error: unknown) => (error as Error)?.name;
 export interface S3StoreOptions {
   bucket: string;
   prefix: string;
-  client: S3Client;
+  /** A ready client; closing the store leaves it alone. */
+  client?: S3Client;
+  /** Without `client`: the configuration of the client the store creates on first use (and destroys on close). */
+  clientConfig?: S3ClientConfig;
   /** Printable endpoint (no credentials) for error messages. */
   endpoint?: string;
   /** Strings that must never appear in an error message (keys, tokens). */
   secrets?: ReadonlyArray<string>;
-  /** Whether close() may destroy the client (false when the caller passed its own). */
-  ownsClient?: boolean;
 }
 
 /**
@@ -39,19 +36,26 @@ export class S3Store implements Store {
   readonly location: string;
   private readonly bucket: string;
   private readonly prefix: string;
-  private readonly client: S3Client;
+  private readonly givenClient: S3Client | undefined;
+  private readonly clientConfig: S3ClientConfig;
   private readonly endpoint: string | undefined;
   private readonly secrets: ReadonlyArray<string>;
-  private readonly ownsClient: boolean;
+  private connection: Promise<{ sdk: Sdk; client: S3Client }> | undefined;
 
   constructor(options: S3StoreOptions) {
     this.bucket = options.bucket;
     this.prefix = options.prefix.replace(/^\/+|\/+$/g, '');
-    this.client = options.client;
+    this.givenClient = options.client;
+    this.clientConfig = options.clientConfig ?? {};
     this.endpoint = options.endpoint;
-    this.ownsClient = options.ownsClient ?? true;
     this.secrets = (options.secrets ?? []).filter((secret) => secret.length >= 4);
     this.location = `s3://${this.bucket}${this.prefix ? `/${this.prefix}` : ''}`;
+  }
+
+  /** Loads the SDK (and creates the client) on first use, so opening a store costs nothing until it is used. */
+  private connect() {
+    this.connection ??= import('./aws-sdk.js').then((sdk) => ({ sdk, client: this.givenClient ?? new sdk.S3Client(this.clientConfig) }));
+    return this.connection;
   }
 
   private keyOf(key: string) {
@@ -87,8 +91,9 @@ export class S3Store implements Store {
   }
 
   async get(key: string) {
+    const { sdk, client } = await this.connect();
     try {
-      const result = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key) }));
+      const result = await client.send(new sdk.GetObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key) }));
       const body = Buffer.from(await result.Body!.transformToByteArray());
       return { body, etag: result.ETag ?? '' };
     } catch (error) {
@@ -98,8 +103,9 @@ export class S3Store implements Store {
   }
 
   async getStream(key: string) {
+    const { sdk, client } = await this.connect();
     try {
-      const result = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key) }));
+      const result = await client.send(new sdk.GetObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key) }));
       return result.Body as Readable;
     } catch (error) {
       if (nameOf(error) === 'NoSuchKey') return undefined;
@@ -108,8 +114,9 @@ export class S3Store implements Store {
   }
 
   async exists(key: string) {
+    const { sdk, client } = await this.connect();
     try {
-      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key) }));
+      await client.send(new sdk.HeadObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key) }));
       return true;
     } catch (error) {
       // HEAD has no body, so a missing bucket also shows up as a bare 404.
@@ -119,14 +126,15 @@ export class S3Store implements Store {
   }
 
   async putIfAbsent(key: string, body: StoreBody, onBytes?: (bytes: number) => void) {
+    const { sdk, client } = await this.connect();
     for (let attempt = 0; ; attempt++) {
       try {
         if (Buffer.isBuffer(body)) {
-          await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key), Body: body, IfNoneMatch: '*' }));
+          await client.send(new sdk.PutObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key), Body: body, IfNoneMatch: '*' }));
           onBytes?.(body.length);
         } else {
-          const upload = new Upload({
-            client: this.client,
+          const upload = new sdk.Upload({
+            client,
             partSize: PART_SIZE,
             queueSize: 4,
             params: { Bucket: this.bucket, Key: this.keyOf(key), Body: body.stream(), IfNoneMatch: '*' },
@@ -150,9 +158,10 @@ export class S3Store implements Store {
   }
 
   async putIfMatch(key: string, body: Buffer, etag: string | undefined) {
+    const { sdk, client } = await this.connect();
     try {
-      await this.client.send(
-        new PutObjectCommand({
+      await client.send(
+        new sdk.PutObjectCommand({
           Bucket: this.bucket,
           Key: this.keyOf(key),
           Body: body,
@@ -172,8 +181,9 @@ export class S3Store implements Store {
 
   async *list(prefix: string): AsyncIterable<StoredObjectInfo> {
     const strip = this.prefix ? this.prefix.length + 1 : 0;
+    const { sdk, client } = await this.connect();
     try {
-      for await (const page of paginateListObjectsV2({ client: this.client }, { Bucket: this.bucket, Prefix: this.keyOf(prefix) })) {
+      for await (const page of sdk.paginateListObjectsV2({ client }, { Bucket: this.bucket, Prefix: this.keyOf(prefix) })) {
         for (const object of page.Contents ?? []) {
           if (!object.Key) continue;
           yield { key: object.Key.slice(strip), size: object.Size ?? 0, lastModified: object.LastModified ?? new Date(0) };
@@ -185,11 +195,12 @@ export class S3Store implements Store {
   }
 
   async delete(keys: ReadonlyArray<string>) {
+    const { sdk, client } = await this.connect();
     for (let start = 0; start < keys.length; start += 1000) {
       const batch = keys.slice(start, start + 1000);
       try {
-        const result = await this.client.send(
-          new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((key) => ({ Key: this.keyOf(key) })), Quiet: true } }),
+        const result = await client.send(
+          new sdk.DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((key) => ({ Key: this.keyOf(key) })), Quiet: true } }),
         );
         const failed = result.Errors?.[0];
         if (failed) throw new StoreAccessError('s3-delete-failed', `S3 could not delete ${failed.Key} in ${this.location}: ${failed.Code} ${failed.Message ?? ''}`);
@@ -201,6 +212,9 @@ export class S3Store implements Store {
   }
 
   async close() {
-    if (this.ownsClient) this.client.destroy();
+    // Only a client this store created is destroyed; one the caller passed stays usable.
+    if (this.givenClient || !this.connection) return;
+    const connection = await this.connection.catch(() => undefined);
+    connection?.client.destroy();
   }
 }

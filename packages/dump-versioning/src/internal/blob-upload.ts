@@ -1,0 +1,93 @@
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { IN_MEMORY_LIMIT, blobBody, chooseCompression, readWhole } from './blob-body.js';
+import type { Compression, DumpFile } from './manifest.js';
+import { createLimiter, describeDumpFile, mapLimit } from './scan.js';
+import { layout, type Store } from './store.js';
+
+/** Files hashed, compressed or uploading at once (bounds open files; memory is bounded by bytes below). */
+const FILES_IN_FLIGHT = 16;
+/** Bytes of in-memory files held at once (read, compressed, not yet uploaded): four of the largest. */
+const MEMORY_BUDGET = 4 * IN_MEMORY_LIMIT;
+
+export interface StoreBlobsOptions {
+  store: Store;
+  service: string;
+  dir: string;
+  /** Listed files (byte order) and their sizes. */
+  relatives: ReadonlyArray<string>;
+  sizes: ReadonlyArray<number>;
+  /** How new blobs are stored (files whose sample barely shrinks are stored uncompressed). */
+  compression: Compression;
+  /** Blobs known to exist (the branch ref's version) by file digest, in the compression they were stored with. */
+  knownBlobs: Promise<Map<string, Compression>>;
+  /** Uploads in flight. */
+  uploads: number;
+  /** After each file is hashed and stored (or known to be stored). */
+  onFileDone: (size: number) => void;
+  /** After each blob this publish created (and its onFileDone); throwing aborts the publish. */
+  afterBlob: () => void | Promise<void>;
+}
+
+/** Starts a promise now and lets a later await see its failure (without an unhandled rejection meanwhile). */
+export function early<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
+}
+
+/**
+ * Hashes every file and uploads each one the store lacks, create-only. Files flow through read+hash
+ * (main thread), compression (thread pool, one file per core, so the first ones finish early) and
+ * upload, each stage with its own limit: uploads overlap the compression of the next files instead of
+ * waiting for it, and compression never waits for uploads. Largest files go first (shortest tail).
+ */
+export async function storeBlobs(options: StoreBlobsOptions): Promise<{ files: DumpFile[]; blobsUploaded: number; bytesUploaded: number }> {
+  const { store, service, dir, relatives, sizes, compression } = options;
+  const memory = createLimiter(MEMORY_BUDGET);
+  const compressing = createLimiter(availableParallelism());
+  const uploading = createLimiter(options.uploads);
+  const files = new Array<DumpFile>(relatives.length);
+  let blobsUploaded = 0;
+  let bytesUploaded = 0;
+
+  const storeFile = async (index: number) => {
+    const relative = relatives[index]!;
+    const absolute = path.join(dir, ...relative.split('/'));
+    const size = sizes[index] ?? Infinity;
+    const bytes = size <= IN_MEMORY_LIMIT ? await readWhole(absolute, size) : undefined;
+    const described = await describeDumpFile(dir, relative, compression, bytes);
+    // An unchanged file keeps the blob the ref's version stored (even if compressed another way).
+    const stored = (await options.knownBlobs).get(described.sha256);
+    if (stored !== undefined) return { file: { ...described, compression: stored }, created: false };
+    const file: DumpFile = { ...described, compression: await chooseCompression(absolute, bytes, size, compression) };
+    const key = layout.blob(service, file.sha256, file.compression);
+    // Compress while asking whether the blob exists: a file the ref's version lacks is almost always new.
+    const present = early(store.exists(key));
+    let created: boolean;
+    if (bytes) {
+      const body = early(file.compression === 'none' ? Promise.resolve(bytes) : compressing(() => blobBody(absolute, bytes, size, file.compression)));
+      created = !(await present) && (await uploading(async () => (await store.putIfAbsent(key, await body)) === 'created'));
+    } else {
+      // A streamed (large) file is compressed while it uploads, so its upload also holds a core.
+      const body = await blobBody(absolute, undefined, size, file.compression);
+      const upload = () => uploading(async () => (await store.putIfAbsent(key, body)) === 'created');
+      created = !(await present) && (await (file.compression === 'none' ? upload() : compressing(upload)));
+    }
+    return { file, created };
+  };
+
+  const largestFirst = relatives.map((_, index) => index).sort((a, b) => (sizes[b] ?? 0) - (sizes[a] ?? 0) || a - b);
+  await mapLimit(largestFirst, FILES_IN_FLIGHT, async (index) => {
+    const size = sizes[index] ?? 0;
+    // Streamed files hold no more than their upload's parts, so only in-memory ones count against the budget.
+    const { file, created } = await memory(() => storeFile(index), size <= IN_MEMORY_LIMIT ? size : 0);
+    files[index] = file;
+    if (created) {
+      blobsUploaded++;
+      bytesUploaded += file.size;
+    }
+    options.onFileDone(file.size);
+    if (created) await options.afterBlob();
+  });
+  return { files, blobsUploaded, bytesUploaded };
+}
