@@ -52,7 +52,7 @@ var require_tunnel = __commonJS({
     var http4 = require("http");
     var https3 = require("https");
     var events2 = require("events");
-    var assert3 = require("assert");
+    var assert6 = require("assert");
     var util5 = require("util");
     exports2.httpOverHttp = httpOverHttp2;
     exports2.httpsOverHttp = httpsOverHttp2;
@@ -970,7 +970,7 @@ var require_tree = __commonJS({
 var require_util = __commonJS({
   "node_modules/.pnpm/undici@6.29.1/node_modules/undici/lib/core/util.js"(exports2, module2) {
     "use strict";
-    var assert3 = require("node:assert");
+    var assert6 = require("node:assert");
     var { kDestroyed, kBodyUsed, kListeners, kBody } = require_symbols();
     var { IncomingMessage } = require("node:http");
     var stream2 = require("node:stream");
@@ -989,7 +989,7 @@ var require_util = __commonJS({
         this[kBodyUsed] = false;
       }
       async *[Symbol.asyncIterator]() {
-        assert3(!this[kBodyUsed], "disturbed");
+        assert6(!this[kBodyUsed], "disturbed");
         this[kBodyUsed] = true;
         yield* this[kBody];
       }
@@ -998,7 +998,7 @@ var require_util = __commonJS({
       if (isStream(body2)) {
         if (bodyLength(body2) === 0) {
           body2.on("data", function() {
-            assert3(false);
+            assert6(false);
           });
         }
         if (typeof body2.readableDidRead !== "boolean") {
@@ -1082,14 +1082,14 @@ var require_util = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path16 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path21 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path16 && path16[0] !== "/") {
-          path16 = `/${path16}`;
+        if (path21 && path21[0] !== "/") {
+          path21 = `/${path21}`;
         }
-        return new URL(`${origin}${path16}`);
+        return new URL(`${origin}${path21}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1106,7 +1106,7 @@ var require_util = __commonJS({
     function getHostname(host) {
       if (host[0] === "[") {
         const idx2 = host.indexOf("]");
-        assert3(idx2 !== -1);
+        assert6(idx2 !== -1);
         return host.substring(1, idx2);
       }
       const idx = host.indexOf(":");
@@ -1117,7 +1117,7 @@ var require_util = __commonJS({
       if (!host) {
         return null;
       }
-      assert3(typeof host === "string");
+      assert6(typeof host === "string");
       const servername = getHostname(host);
       if (net4.isIP(servername)) {
         return "";
@@ -1394,7 +1394,7 @@ var require_util = __commonJS({
     function errorRequest(client, request, err) {
       try {
         request.onError(err);
-        assert3(request.aborted);
+        assert6(request.aborted);
       } catch (err2) {
         client.emit("error", err2);
       }
@@ -1540,39 +1540,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path16, origin }
+          request: { method, path: path21, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path16);
+        debuglog("sending request to %s %s/%s", method, origin, path21);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path16, origin },
+          request: { method, path: path21, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path16,
+          path21,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path16, origin }
+          request: { method, path: path21, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path16);
+        debuglog("trailers received from %s %s/%s", method, origin, path21);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path16, origin },
+          request: { method, path: path21, origin },
           error: error2
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path16,
+          path21,
           error2.message
         );
       });
@@ -1621,9 +1621,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path16, origin }
+            request: { method, path: path21, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path16);
+          debuglog("sending request to %s %s/%s", method, origin, path21);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1665,7 +1665,7 @@ var require_request = __commonJS({
       InvalidArgumentError,
       NotSupportedError
     } = require_errors();
-    var assert3 = require("node:assert");
+    var assert6 = require("node:assert");
     var {
       isValidHTTPToken,
       isValidHeaderValue,
@@ -1686,7 +1686,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path16,
+        path: path21,
         method,
         body: body2,
         headers,
@@ -1701,11 +1701,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler) {
-        if (typeof path16 !== "string") {
+        if (typeof path21 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path16[0] !== "/" && !(path16.startsWith("http://") || path16.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path21[0] !== "/" && !(path21.startsWith("http://") || path21.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path16)) {
+        } else if (invalidPathRegex.test(path21)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1771,7 +1771,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path16, query) : path16;
+        this.path = query ? buildURL(path21, query) : path21;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -1834,8 +1834,8 @@ var require_request = __commonJS({
         }
       }
       onConnect(abort) {
-        assert3(!this.aborted);
-        assert3(!this.completed);
+        assert6(!this.aborted);
+        assert6(!this.completed);
         if (this.error) {
           abort(this.error);
         } else {
@@ -1847,8 +1847,8 @@ var require_request = __commonJS({
         return this[kHandler].onResponseStarted?.();
       }
       onHeaders(statusCode, headers, resume2, statusText) {
-        assert3(!this.aborted);
-        assert3(!this.completed);
+        assert6(!this.aborted);
+        assert6(!this.completed);
         if (channels.headers.hasSubscribers) {
           channels.headers.publish({ request: this, response: { statusCode, headers, statusText } });
         }
@@ -1859,8 +1859,8 @@ var require_request = __commonJS({
         }
       }
       onData(chunk) {
-        assert3(!this.aborted);
-        assert3(!this.completed);
+        assert6(!this.aborted);
+        assert6(!this.completed);
         try {
           return this[kHandler].onData(chunk);
         } catch (err) {
@@ -1876,8 +1876,8 @@ var require_request = __commonJS({
        */
       onUpgrade(statusCode, headers, socket, statusText = "") {
         this.onFinally();
-        assert3(!this.aborted);
-        assert3(!this.completed);
+        assert6(!this.aborted);
+        assert6(!this.completed);
         if (statusCode !== null) {
           this.#publishUpgradeHeaders(statusCode, headers, statusText);
         }
@@ -1897,8 +1897,8 @@ var require_request = __commonJS({
        * @param {string} [statusText]
        */
       onUpgradeResponse(statusCode, headers, parseHeaders, statusText = "") {
-        assert3(!this.aborted);
-        assert3(this.completed);
+        assert6(!this.aborted);
+        assert6(this.completed);
         if (channels.headers.hasSubscribers) {
           this.#publishUpgradeHeaders(statusCode, parseHeaders(headers), statusText);
         }
@@ -1908,8 +1908,8 @@ var require_request = __commonJS({
        * @param {Error} error
        */
       onUpgradeError(error2) {
-        assert3(!this.aborted);
-        assert3(this.completed);
+        assert6(!this.aborted);
+        assert6(this.completed);
         if (channels.error.hasSubscribers) {
           channels.error.publish({ request: this, error: error2 });
         }
@@ -1931,7 +1931,7 @@ var require_request = __commonJS({
       }
       onComplete(trailers) {
         this.onFinally();
-        assert3(!this.aborted);
+        assert6(!this.aborted);
         this.completed = true;
         if (channels.trailers.hasSubscribers) {
           channels.trailers.publish({ request: this, trailers });
@@ -2521,7 +2521,7 @@ var require_connect = __commonJS({
   "node_modules/.pnpm/undici@6.29.1/node_modules/undici/lib/core/connect.js"(exports2, module2) {
     "use strict";
     var net4 = require("node:net");
-    var assert3 = require("node:assert");
+    var assert6 = require("node:assert");
     var util5 = require_util();
     var { InvalidArgumentError, ConnectTimeoutError } = require_errors();
     var timers = require_timers();
@@ -2593,7 +2593,7 @@ var require_connect = __commonJS({
           }
           servername = servername || options.servername || util5.getServerName(host) || null;
           const sessionKey = servername || hostname;
-          assert3(sessionKey);
+          assert6(sessionKey);
           const session = customSession || sessionCache.get(sessionKey) || null;
           port = port || 443;
           socket = tls3.connect({
@@ -2614,7 +2614,7 @@ var require_connect = __commonJS({
             sessionCache.set(sessionKey, session2);
           });
         } else {
-          assert3(!httpSocket, "httpSocket can only be sent on TLS update");
+          assert6(!httpSocket, "httpSocket can only be sent on TLS update");
           port = port || 80;
           socket = net4.connect({
             highWaterMark: 64 * 1024,
@@ -3313,14 +3313,14 @@ var require_global = __commonJS({
 var require_data_url = __commonJS({
   "node_modules/.pnpm/undici@6.29.1/node_modules/undici/lib/web/fetch/data-url.js"(exports2, module2) {
     "use strict";
-    var assert3 = require("node:assert");
+    var assert6 = require("node:assert");
     var encoder = new TextEncoder();
     var HTTP_TOKEN_CODEPOINTS = /^[!#$%&'*+\-.^_|~A-Za-z0-9]+$/;
     var HTTP_WHITESPACE_REGEX = /[\u000A\u000D\u0009\u0020]/;
     var ASCII_WHITESPACE_REPLACE_REGEX = /[\u0009\u000A\u000C\u000D\u0020]/g;
     var HTTP_QUOTED_STRING_TOKENS = /^[\u0009\u0020-\u007E\u0080-\u00FF]+$/;
     function dataURLProcessor(dataURL) {
-      assert3(dataURL.protocol === "data:");
+      assert6(dataURL.protocol === "data:");
       let input = URLSerializer(dataURL, true);
       input = input.slice(5);
       const position = { position: 0 };
@@ -3521,7 +3521,7 @@ var require_data_url = __commonJS({
     function collectAnHTTPQuotedString(input, position, extractValue) {
       const positionStart = position.position;
       let value = "";
-      assert3(input[position.position] === '"');
+      assert6(input[position.position] === '"');
       position.position++;
       while (true) {
         value += collectASequenceOfCodePoints(
@@ -3542,7 +3542,7 @@ var require_data_url = __commonJS({
           value += input[position.position];
           position.position++;
         } else {
-          assert3(quoteOrBackslash === '"');
+          assert6(quoteOrBackslash === '"');
           break;
         }
       }
@@ -3552,7 +3552,7 @@ var require_data_url = __commonJS({
       return input.slice(positionStart, position.position);
     }
     function serializeAMimeType(mimeType) {
-      assert3(mimeType !== "failure");
+      assert6(mimeType !== "failure");
       const { parameters, essence } = mimeType;
       let serialization = essence;
       for (let [name, value] of parameters.entries()) {
@@ -4091,7 +4091,7 @@ var require_util2 = __commonJS({
     var { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = require_data_url();
     var { performance: performance2 } = require("node:perf_hooks");
     var { isBlobLike, ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = require_util();
-    var assert3 = require("node:assert");
+    var assert6 = require("node:assert");
     var { isUint8Array } = require("node:util/types");
     var { webidl } = require_webidl();
     var supportedHashes = [];
@@ -4277,7 +4277,7 @@ var require_util2 = __commonJS({
     }
     function determineRequestsReferrer(request) {
       const policy = request.referrerPolicy;
-      assert3(policy);
+      assert6(policy);
       let referrerSource = null;
       if (request.referrer === "client") {
         const globalOrigin = getGlobalOrigin();
@@ -4335,7 +4335,7 @@ var require_util2 = __commonJS({
       }
     }
     function stripURLForReferrer(url2, originOnly) {
-      assert3(url2 instanceof URL);
+      assert6(url2 instanceof URL);
       url2 = new URL(url2);
       if (url2.protocol === "file:" || url2.protocol === "about:" || url2.protocol === "blank:") {
         return "no-referrer";
@@ -4500,7 +4500,7 @@ var require_util2 = __commonJS({
       if (result === void 0) {
         throw new TypeError("Value is not JSON serializable");
       }
-      assert3(typeof result === "string");
+      assert6(typeof result === "string");
       return result;
     }
     var esIteratorPrototype = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]()));
@@ -4661,7 +4661,7 @@ var require_util2 = __commonJS({
     }
     var invalidIsomorphicEncodeValueRegex = /[^\x00-\xFF]/;
     function isomorphicEncode(input) {
-      assert3(!invalidIsomorphicEncodeValueRegex.test(input));
+      assert6(!invalidIsomorphicEncodeValueRegex.test(input));
       return input;
     }
     async function readAllBytes(reader) {
@@ -4680,7 +4680,7 @@ var require_util2 = __commonJS({
       }
     }
     function urlIsLocal(url2) {
-      assert3("protocol" in url2);
+      assert6("protocol" in url2);
       const protocol = url2.protocol;
       return protocol === "about:" || protocol === "blob:" || protocol === "data:";
     }
@@ -4688,7 +4688,7 @@ var require_util2 = __commonJS({
       return typeof url2 === "string" && url2[5] === ":" && url2[0] === "h" && url2[1] === "t" && url2[2] === "t" && url2[3] === "p" && url2[4] === "s" || url2.protocol === "https:";
     }
     function urlIsHttpHttpsScheme(url2) {
-      assert3("protocol" in url2);
+      assert6("protocol" in url2);
       const protocol = url2.protocol;
       return protocol === "http:" || protocol === "https:";
     }
@@ -4853,7 +4853,7 @@ var require_util2 = __commonJS({
               continue;
             }
           } else {
-            assert3(input.charCodeAt(position.position) === 44);
+            assert6(input.charCodeAt(position.position) === 44);
             position.position++;
           }
         }
@@ -5183,7 +5183,7 @@ var require_formdata_parser = __commonJS({
     var { HTTP_TOKEN_CODEPOINTS, isomorphicDecode } = require_data_url();
     var { isFileLike } = require_file();
     var { makeEntry } = require_formdata();
-    var assert3 = require("node:assert");
+    var assert6 = require("node:assert");
     var { File: NodeFile } = require("node:buffer");
     var File2 = globalThis.File ?? NodeFile;
     var formDataNameBuffer = Buffer.from('form-data; name="');
@@ -5212,7 +5212,7 @@ var require_formdata_parser = __commonJS({
       return true;
     }
     function multipartFormDataParser(input, mimeType) {
-      assert3(mimeType !== "failure" && mimeType.essence === "multipart/form-data");
+      assert6(mimeType !== "failure" && mimeType.essence === "multipart/form-data");
       const boundaryString = mimeType.parameters.get("boundary");
       if (boundaryString === void 0) {
         return "failure";
@@ -5276,8 +5276,8 @@ var require_formdata_parser = __commonJS({
         } else {
           value = utf8DecodeBytes(Buffer.from(body2));
         }
-        assert3(isUSVString(name));
-        assert3(typeof value === "string" && isUSVString(value) || isFileLike(value));
+        assert6(isUSVString(name));
+        assert6(typeof value === "string" && isUSVString(value) || isFileLike(value));
         entryList.push(makeEntry(name, value, filename));
       }
     }
@@ -5375,7 +5375,7 @@ var require_formdata_parser = __commonJS({
       }
     }
     function parseMultipartFormDataName(input, position) {
-      assert3(input[position.position - 1] === 34);
+      assert6(input[position.position - 1] === 34);
       let name = collectASequenceOfBytes(
         (char) => char !== 10 && char !== 13 && char !== 34,
         input,
@@ -5444,7 +5444,7 @@ var require_body = __commonJS({
     var { kState } = require_symbols2();
     var { webidl } = require_webidl();
     var { Blob: Blob2 } = require("node:buffer");
-    var assert3 = require("node:assert");
+    var assert6 = require("node:assert");
     var { isErrored, isDisturbed } = require("node:stream");
     var { isArrayBuffer: isArrayBuffer2 } = require("node:util/types");
     var { serializeAMimeType } = require_data_url();
@@ -5489,7 +5489,7 @@ var require_body = __commonJS({
           type: "bytes"
         });
       }
-      assert3(isReadableStreamLike(stream2));
+      assert6(isReadableStreamLike(stream2));
       let action5 = null;
       let source = null;
       let length = null;
@@ -5607,8 +5607,8 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     }
     function safelyExtractBody(object, keepalive = false) {
       if (object instanceof ReadableStream) {
-        assert3(!util5.isDisturbed(object), "The body has already been consumed.");
-        assert3(!object.locked, "The stream is locked.");
+        assert6(!util5.isDisturbed(object), "The body has already been consumed.");
+        assert6(!object.locked, "The stream is locked.");
       }
       return extractBody(object, keepalive);
     }
@@ -5743,7 +5743,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
 var require_client_h1 = __commonJS({
   "node_modules/.pnpm/undici@6.29.1/node_modules/undici/lib/dispatcher/client-h1.js"(exports2, module2) {
     "use strict";
-    var assert3 = require("node:assert");
+    var assert6 = require("node:assert");
     var util5 = require_util();
     var { channels } = require_diagnostics();
     var timers = require_timers();
@@ -5817,35 +5817,35 @@ var require_client_h1 = __commonJS({
             return 0;
           },
           wasm_on_status: (p, at, len) => {
-            assert3(currentParser.ptr === p);
+            assert6(currentParser.ptr === p);
             const start = at - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onStatus(new FastBuffer(currentBufferRef.buffer, start, len)) || 0;
           },
           wasm_on_message_begin: (p) => {
-            assert3(currentParser.ptr === p);
+            assert6(currentParser.ptr === p);
             return currentParser.onMessageBegin() || 0;
           },
           wasm_on_header_field: (p, at, len) => {
-            assert3(currentParser.ptr === p);
+            assert6(currentParser.ptr === p);
             const start = at - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onHeaderField(new FastBuffer(currentBufferRef.buffer, start, len)) || 0;
           },
           wasm_on_header_value: (p, at, len) => {
-            assert3(currentParser.ptr === p);
+            assert6(currentParser.ptr === p);
             const start = at - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onHeaderValue(new FastBuffer(currentBufferRef.buffer, start, len)) || 0;
           },
           wasm_on_headers_complete: (p, statusCode, upgrade, shouldKeepAlive) => {
-            assert3(currentParser.ptr === p);
+            assert6(currentParser.ptr === p);
             return currentParser.onHeadersComplete(statusCode, Boolean(upgrade), Boolean(shouldKeepAlive)) || 0;
           },
           wasm_on_body: (p, at, len) => {
-            assert3(currentParser.ptr === p);
+            assert6(currentParser.ptr === p);
             const start = at - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onBody(new FastBuffer(currentBufferRef.buffer, start, len)) || 0;
           },
           wasm_on_message_complete: (p) => {
-            assert3(currentParser.ptr === p);
+            assert6(currentParser.ptr === p);
             return currentParser.onMessageComplete() || 0;
           }
           /* eslint-enable camelcase */
@@ -5866,7 +5866,7 @@ var require_client_h1 = __commonJS({
     var TIMEOUT_KEEP_ALIVE = 8 | USE_NATIVE_TIMER;
     var Parser = class {
       constructor(client, socket, { exports: exports3 }) {
-        assert3(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
+        assert6(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports3;
         this.ptr = this.llhttp.llhttp_alloc(constants4.TYPE.RESPONSE);
         this.client = client;
@@ -5915,10 +5915,10 @@ var require_client_h1 = __commonJS({
         if (this.socket.destroyed || !this.paused) {
           return;
         }
-        assert3(this.ptr != null);
-        assert3(currentParser == null);
+        assert6(this.ptr != null);
+        assert6(currentParser == null);
         this.llhttp.llhttp_resume(this.ptr);
-        assert3(this.timeoutType === TIMEOUT_BODY);
+        assert6(this.timeoutType === TIMEOUT_BODY);
         if (this.timeout) {
           if (this.timeout.refresh) {
             this.timeout.refresh();
@@ -5938,9 +5938,9 @@ var require_client_h1 = __commonJS({
         }
       }
       execute(data) {
-        assert3(this.ptr != null);
-        assert3(currentParser == null);
-        assert3(!this.paused);
+        assert6(this.ptr != null);
+        assert6(currentParser == null);
+        assert6(!this.paused);
         const { socket, llhttp } = this;
         if (data.length > currentBufferSize) {
           if (currentBufferPtr) {
@@ -5979,9 +5979,9 @@ var require_client_h1 = __commonJS({
         }
       }
       finish() {
-        assert3(currentParser === null);
-        assert3(this.ptr != null);
-        assert3(!this.paused);
+        assert6(currentParser === null);
+        assert6(this.ptr != null);
+        assert6(!this.paused);
         const { llhttp } = this;
         let ret;
         try {
@@ -6013,8 +6013,8 @@ var require_client_h1 = __commonJS({
         return new HTTPParserError(message, constants4.ERROR[ret], data);
       }
       destroy() {
-        assert3(this.ptr != null);
-        assert3(currentParser == null);
+        assert6(this.ptr != null);
+        assert6(currentParser == null);
         this.llhttp.llhttp_free(this.ptr);
         this.ptr = null;
         this.timeout && timers.clearTimeout(this.timeout);
@@ -6079,14 +6079,14 @@ var require_client_h1 = __commonJS({
       }
       onUpgrade(head) {
         const { upgrade, client, socket, headers, statusCode, statusText } = this;
-        assert3(upgrade);
-        assert3(client[kSocket] === socket);
-        assert3(!socket.destroyed);
-        assert3(!this.paused);
-        assert3((headers.length & 1) === 0);
+        assert6(upgrade);
+        assert6(client[kSocket] === socket);
+        assert6(!socket.destroyed);
+        assert6(!this.paused);
+        assert6((headers.length & 1) === 0);
         const request = client[kQueue][client[kRunningIdx]];
-        assert3(request);
-        assert3(request.upgrade || request.method === "CONNECT");
+        assert6(request);
+        assert6(request.upgrade || request.method === "CONNECT");
         this.statusCode = null;
         this.statusText = "";
         this.shouldKeepAlive = null;
@@ -6123,8 +6123,8 @@ var require_client_h1 = __commonJS({
         if (!request) {
           return -1;
         }
-        assert3(!this.upgrade);
-        assert3(this.statusCode < 200);
+        assert6(!this.upgrade);
+        assert6(this.statusCode < 200);
         if (statusCode === 100) {
           util5.destroy(socket, new SocketError("bad response", util5.getSocketInfo(socket)));
           return -1;
@@ -6133,7 +6133,7 @@ var require_client_h1 = __commonJS({
           util5.destroy(socket, new SocketError("bad upgrade", util5.getSocketInfo(socket)));
           return -1;
         }
-        assert3(this.timeoutType === TIMEOUT_HEADERS);
+        assert6(this.timeoutType === TIMEOUT_HEADERS);
         this.statusCode = statusCode;
         this.shouldKeepAlive = shouldKeepAlive || // Override llhttp value which does not allow keepAlive for HEAD.
         request.method === "HEAD" && !socket[kReset] && this.connection.toLowerCase() === "keep-alive";
@@ -6146,16 +6146,16 @@ var require_client_h1 = __commonJS({
           }
         }
         if (request.method === "CONNECT") {
-          assert3(client[kRunning] === 1);
+          assert6(client[kRunning] === 1);
           this.upgrade = true;
           return 2;
         }
         if (upgrade) {
-          assert3(client[kRunning] === 1);
+          assert6(client[kRunning] === 1);
           this.upgrade = true;
           return 2;
         }
-        assert3((this.headers.length & 1) === 0);
+        assert6((this.headers.length & 1) === 0);
         this.headers = [];
         this.headersSize = 0;
         if (this.shouldKeepAlive && client[kPipelining]) {
@@ -6198,14 +6198,14 @@ var require_client_h1 = __commonJS({
           return -1;
         }
         const request = client[kQueue][client[kRunningIdx]];
-        assert3(request);
-        assert3(this.timeoutType === TIMEOUT_BODY);
+        assert6(request);
+        assert6(this.timeoutType === TIMEOUT_BODY);
         if (this.timeout) {
           if (this.timeout.refresh) {
             this.timeout.refresh();
           }
         }
-        assert3(statusCode >= 200);
+        assert6(statusCode >= 200);
         if (maxResponseSize > -1 && this.bytesRead + buf.length > maxResponseSize) {
           util5.destroy(socket, new ResponseExceededMaxSizeError());
           return -1;
@@ -6223,10 +6223,10 @@ var require_client_h1 = __commonJS({
         if (upgrade) {
           return;
         }
-        assert3(statusCode >= 100);
-        assert3((this.headers.length & 1) === 0);
+        assert6(statusCode >= 100);
+        assert6((this.headers.length & 1) === 0);
         const request = client[kQueue][client[kRunningIdx]];
-        assert3(request);
+        assert6(request);
         this.statusCode = null;
         this.statusText = "";
         this.bytesRead = 0;
@@ -6246,7 +6246,7 @@ var require_client_h1 = __commonJS({
         client[kQueue][client[kRunningIdx]++] = null;
         socket[kSocketUsed] = true;
         if (socket[kWriting]) {
-          assert3(client[kRunning] === 0);
+          assert6(client[kRunning] === 0);
           util5.destroy(socket, new InformationalError("reset"));
           return constants4.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
@@ -6266,7 +6266,7 @@ var require_client_h1 = __commonJS({
       const { socket, timeoutType, client, paused } = parser.deref();
       if (timeoutType === TIMEOUT_HEADERS) {
         if (!socket[kWriting] || socket.writableNeedDrain || client[kRunning] > 1) {
-          assert3(!paused, "cannot be paused while waiting for headers");
+          assert6(!paused, "cannot be paused while waiting for headers");
           util5.destroy(socket, new HeadersTimeoutError());
         }
       } else if (timeoutType === TIMEOUT_BODY) {
@@ -6274,7 +6274,7 @@ var require_client_h1 = __commonJS({
           util5.destroy(socket, new BodyTimeoutError());
         }
       } else if (timeoutType === TIMEOUT_KEEP_ALIVE) {
-        assert3(client[kRunning] === 0 && client[kKeepAliveTimeoutValue]);
+        assert6(client[kRunning] === 0 && client[kKeepAliveTimeoutValue]);
         util5.destroy(socket, new InformationalError("socket idle timeout"));
       }
     }
@@ -6337,7 +6337,7 @@ var require_client_h1 = __commonJS({
         client2[kSocket] = null;
         client2[kHTTPContext] = null;
         if (client2.destroyed) {
-          assert3(client2[kPending] === 0);
+          assert6(client2[kPending] === 0);
           const requests = client2[kQueue].splice(client2[kRunningIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request = requests[i];
@@ -6349,7 +6349,7 @@ var require_client_h1 = __commonJS({
           util5.errorRequest(client2, request, err);
         }
         client2[kPendingIdx] = client2[kRunningIdx];
-        assert3(client2[kRunning] === 0);
+        assert6(client2[kRunning] === 0);
         client2.emit("disconnect", client2[kUrl], [client2], err);
         client2[kResume]();
       });
@@ -6464,7 +6464,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request) {
-      const { method, path: path16, host, upgrade, blocking, reset } = request;
+      const { method, path: path21, host, upgrade, blocking, reset } = request;
       let { body: body2, headers, contentLength: contentLength2 } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util5.isFormDataLike(body2)) {
@@ -6545,7 +6545,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path16} HTTP/1.1\r
+      let header = `${method} ${path21} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -6595,12 +6595,12 @@ upgrade: ${upgrade}\r
       } else if (util5.isIterable(body2)) {
         writeIterable(abort, body2, client, request, socket, contentLength2, header, expectsPayload);
       } else {
-        assert3(false);
+        assert6(false);
       }
       return true;
     }
     function writeStream(abort, body2, client, request, socket, contentLength2, header, expectsPayload) {
-      assert3(contentLength2 !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
+      assert6(contentLength2 !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
       let finished2 = false;
       const writer = new AsyncWriter({ abort, socket, request, contentLength: contentLength2, client, expectsPayload, header });
       const onData = function(chunk) {
@@ -6637,7 +6637,7 @@ upgrade: ${upgrade}\r
           return;
         }
         finished2 = true;
-        assert3(socket.destroyed || socket[kWriting] && client[kRunning] <= 1);
+        assert6(socket.destroyed || socket[kWriting] && client[kRunning] <= 1);
         socket.off("drain", onDrain).off("error", onFinished);
         body2.removeListener("data", onData).removeListener("end", onFinished).removeListener("close", onClose);
         if (!err) {
@@ -6676,12 +6676,12 @@ upgrade: ${upgrade}\r
 \r
 `, "latin1");
           } else {
-            assert3(contentLength2 === null, "no body must not have content length");
+            assert6(contentLength2 === null, "no body must not have content length");
             socket.write(`${header}\r
 `, "latin1");
           }
         } else if (util5.isBuffer(body2)) {
-          assert3(contentLength2 === body2.byteLength, "buffer body must have content length");
+          assert6(contentLength2 === body2.byteLength, "buffer body must have content length");
           socket.cork();
           socket.write(`${header}content-length: ${contentLength2}\r
 \r
@@ -6700,7 +6700,7 @@ upgrade: ${upgrade}\r
       }
     }
     async function writeBlob(abort, body2, client, request, socket, contentLength2, header, expectsPayload) {
-      assert3(contentLength2 === body2.size, "blob body must have content length");
+      assert6(contentLength2 === body2.size, "blob body must have content length");
       try {
         if (contentLength2 != null && contentLength2 !== body2.size) {
           throw new RequestContentLengthMismatchError();
@@ -6723,7 +6723,7 @@ upgrade: ${upgrade}\r
       }
     }
     async function writeIterable(abort, body2, client, request, socket, contentLength2, header, expectsPayload) {
-      assert3(contentLength2 !== 0 || client[kRunning] === 0, "iterator body cannot be pipelined");
+      assert6(contentLength2 !== 0 || client[kRunning] === 0, "iterator body cannot be pipelined");
       let callback2 = null;
       function onDrain() {
         if (callback2) {
@@ -6733,7 +6733,7 @@ upgrade: ${upgrade}\r
         }
       }
       const waitForDrain = () => new Promise((resolve5, reject) => {
-        assert3(callback2 === null);
+        assert6(callback2 === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
@@ -6860,7 +6860,7 @@ ${len.toString(16)}\r
         const { socket, client, abort } = this;
         socket[kWriting] = false;
         if (err) {
-          assert3(client[kRunning] <= 1, "pipeline should only contain this request");
+          assert6(client[kRunning] <= 1, "pipeline should only contain this request");
           abort(err);
         }
       }
@@ -6873,7 +6873,7 @@ ${len.toString(16)}\r
 var require_client_h2 = __commonJS({
   "node_modules/.pnpm/undici@6.29.1/node_modules/undici/lib/dispatcher/client-h2.js"(exports2, module2) {
     "use strict";
-    var assert3 = require("node:assert");
+    var assert6 = require("node:assert");
     var { errorMonitor } = require("node:events");
     var { pipeline: pipeline3 } = require("node:stream");
     var util5 = require_util();
@@ -6964,7 +6964,7 @@ var require_client_h2 = __commonJS({
         const err = this[kSocket][kError] || this[kError] || new SocketError("closed", util5.getSocketInfo(socket2));
         client2[kHTTP2Session] = null;
         if (client2.destroyed) {
-          assert3(client2[kPending] === 0);
+          assert6(client2[kPending] === 0);
           const requests = client2[kQueue].splice(client2[kRunningIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request = requests[i];
@@ -6989,7 +6989,7 @@ var require_client_h2 = __commonJS({
           this[kHTTP2Session].destroy(err);
         }
         client[kPendingIdx] = client[kRunningIdx];
-        assert3(client[kRunning] === 0);
+        assert6(client[kRunning] === 0);
         client.emit("disconnect", client[kUrl], [client], err);
         client[kResume]();
       });
@@ -7065,7 +7065,7 @@ var require_client_h2 = __commonJS({
         util5.errorRequest(client, request, err);
         client[kPendingIdx] = client[kRunningIdx];
       }
-      assert3(client[kRunning] === 0);
+      assert6(client[kRunning] === 0);
       client.emit("disconnect", client[kUrl], [client], err);
       client[kResume]();
     }
@@ -7074,7 +7074,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request) {
       const session = client[kHTTP2Session];
-      const { method, path: path16, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
+      const { method, path: path21, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
       let { body: body2 } = request;
       if (upgrade) {
         util5.errorRequest(client, request, new Error("Upgrade not supported for H2"));
@@ -7171,7 +7171,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path16;
+      headers[HTTP2_HEADER_PATH] = path21;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body2 && typeof body2.read === "function") {
@@ -7199,7 +7199,7 @@ var require_client_h2 = __commonJS({
         process.emitWarning(new RequestContentLengthMismatchError());
       }
       if (contentLength2 != null) {
-        assert3(body2, "no body must not have content length");
+        assert6(body2, "no body must not have content length");
         headers[HTTP2_HEADER_CONTENT_LENGTH] = `${contentLength2}`;
       }
       session.ref();
@@ -7329,14 +7329,14 @@ var require_client_h2 = __commonJS({
             expectsPayload
           );
         } else {
-          assert3(false);
+          assert6(false);
         }
       }
     }
     function writeBuffer(abort, h2stream, body2, client, request, socket, contentLength2, expectsPayload) {
       try {
         if (body2 != null && util5.isBuffer(body2)) {
-          assert3(contentLength2 === body2.byteLength, "buffer body must have content length");
+          assert6(contentLength2 === body2.byteLength, "buffer body must have content length");
           h2stream.cork();
           h2stream.write(body2);
           h2stream.uncork();
@@ -7353,7 +7353,7 @@ var require_client_h2 = __commonJS({
       }
     }
     function writeStream(abort, socket, expectsPayload, h2stream, body2, client, request, contentLength2) {
-      assert3(contentLength2 !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
+      assert6(contentLength2 !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
       const pipe = pipeline3(
         body2,
         h2stream,
@@ -7377,7 +7377,7 @@ var require_client_h2 = __commonJS({
       }
     }
     async function writeBlob(abort, h2stream, body2, client, request, socket, contentLength2, expectsPayload) {
-      assert3(contentLength2 === body2.size, "blob body must have content length");
+      assert6(contentLength2 === body2.size, "blob body must have content length");
       try {
         if (contentLength2 != null && contentLength2 !== body2.size) {
           throw new RequestContentLengthMismatchError();
@@ -7398,7 +7398,7 @@ var require_client_h2 = __commonJS({
       }
     }
     async function writeIterable(abort, h2stream, body2, client, request, socket, contentLength2, expectsPayload) {
-      assert3(contentLength2 !== 0 || client[kRunning] === 0, "iterator body cannot be pipelined");
+      assert6(contentLength2 !== 0 || client[kRunning] === 0, "iterator body cannot be pipelined");
       let callback2 = null;
       function onDrain() {
         if (callback2) {
@@ -7408,7 +7408,7 @@ var require_client_h2 = __commonJS({
         }
       }
       const waitForDrain = () => new Promise((resolve5, reject) => {
-        assert3(callback2 === null);
+        assert6(callback2 === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
@@ -7449,7 +7449,7 @@ var require_redirect_handler = __commonJS({
     "use strict";
     var util5 = require_util();
     var { kBodyUsed } = require_symbols();
-    var assert3 = require("node:assert");
+    var assert6 = require("node:assert");
     var { InvalidArgumentError } = require_errors();
     var EE = require("node:events");
     var redirectableStatusCodes = [300, 301, 302, 303, 307, 308];
@@ -7460,7 +7460,7 @@ var require_redirect_handler = __commonJS({
         this[kBodyUsed] = false;
       }
       async *[Symbol.asyncIterator]() {
-        assert3(!this[kBodyUsed], "disturbed");
+        assert6(!this[kBodyUsed], "disturbed");
         this[kBodyUsed] = true;
         yield* this[kBody];
       }
@@ -7482,7 +7482,7 @@ var require_redirect_handler = __commonJS({
         if (util5.isStream(this.opts.body)) {
           if (util5.bodyLength(this.opts.body) === 0) {
             this.opts.body.on("data", function() {
-              assert3(false);
+              assert6(false);
             });
           }
           if (typeof this.opts.body.readableDidRead !== "boolean") {
@@ -7524,9 +7524,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume2, statusText);
         }
         const { origin, pathname, search } = util5.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path16 = search ? `${pathname}${search}` : pathname;
+        const path21 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path16;
+        this.opts.path = path21;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -7594,7 +7594,7 @@ var require_redirect_handler = __commonJS({
           }
         }
       } else {
-        assert3(headers == null, "headers must be an object or an array");
+        assert6(headers == null, "headers must be an object or an array");
       }
       return ret;
     }
@@ -7628,7 +7628,7 @@ var require_redirect_interceptor = __commonJS({
 var require_client = __commonJS({
   "node_modules/.pnpm/undici@6.29.1/node_modules/undici/lib/dispatcher/client.js"(exports2, module2) {
     "use strict";
-    var assert3 = require("node:assert");
+    var assert6 = require("node:assert");
     var net4 = require("node:net");
     var http4 = require("node:http");
     var util5 = require_util();
@@ -7926,24 +7926,24 @@ var require_client = __commonJS({
     var createRedirectInterceptor = require_redirect_interceptor();
     function onError(client, err) {
       if (client[kRunning] === 0 && err.code !== "UND_ERR_INFO" && err.code !== "UND_ERR_SOCKET") {
-        assert3(client[kPendingIdx] === client[kRunningIdx]);
+        assert6(client[kPendingIdx] === client[kRunningIdx]);
         const requests = client[kQueue].splice(client[kRunningIdx]);
         for (let i = 0; i < requests.length; i++) {
           const request = requests[i];
           util5.errorRequest(client, request, err);
         }
-        assert3(client[kSize] === 0);
+        assert6(client[kSize] === 0);
       }
     }
     async function connect5(client) {
-      assert3(!client[kConnecting]);
-      assert3(!client[kHTTPContext]);
+      assert6(!client[kConnecting]);
+      assert6(!client[kHTTPContext]);
       let { host, hostname, protocol, port } = client[kUrl];
       if (hostname[0] === "[") {
         const idx = hostname.indexOf("]");
-        assert3(idx !== -1);
+        assert6(idx !== -1);
         const ip = hostname.substring(1, idx);
-        assert3(net4.isIP(ip));
+        assert6(net4.isIP(ip));
         hostname = ip;
       }
       client[kConnecting] = true;
@@ -7982,7 +7982,7 @@ var require_client = __commonJS({
           util5.destroy(socket.on("error", noop), new ClientDestroyedError());
           return;
         }
-        assert3(socket);
+        assert6(socket);
         try {
           client[kHTTPContext] = socket.alpnProtocol === "h2" ? await connectH2(client, socket) : await connectH1(client, socket);
         } catch (err) {
@@ -8031,7 +8031,7 @@ var require_client = __commonJS({
           });
         }
         if (err.code === "ERR_TLS_CERT_ALTNAME_INVALID") {
-          assert3(client[kRunning] === 0);
+          assert6(client[kRunning] === 0);
           while (client[kPending] > 0 && client[kQueue][client[kPendingIdx]].servername === client[kServerName]) {
             const request = client[kQueue][client[kPendingIdx]++];
             util5.errorRequest(client, request, err);
@@ -8063,7 +8063,7 @@ var require_client = __commonJS({
     function _resume(client, sync2) {
       while (true) {
         if (client.destroyed) {
-          assert3(client[kPending] === 0);
+          assert6(client[kPending] === 0);
           return;
         }
         if (client[kClosedResolve] && !client[kSize]) {
@@ -8765,10 +8765,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path16 = "/",
+          path: path21 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path16;
+        opts.path = origin + path21;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL5(origin);
           headers.host = host;
@@ -9068,7 +9068,7 @@ var require_env_http_proxy_agent = __commonJS({
 var require_retry_handler = __commonJS({
   "node_modules/.pnpm/undici@6.29.1/node_modules/undici/lib/handler/retry-handler.js"(exports2, module2) {
     "use strict";
-    var assert3 = require("node:assert");
+    var assert6 = require("node:assert");
     var { kRetryHandlerDefaultRetry } = require_symbols();
     var { RequestRetryError } = require_errors();
     var {
@@ -9166,7 +9166,7 @@ var require_retry_handler = __commonJS({
         if (this.end == null && this.opts.method !== "HEAD") {
           const contentLength2 = headers["content-length"];
           this.end = contentLength2 != null ? Number(contentLength2) - 1 : null;
-          assert3(
+          assert6(
             this.end == null || Number.isFinite(this.end),
             "invalid content-length"
           );
@@ -9321,11 +9321,11 @@ var require_retry_handler = __commonJS({
               return false;
             }
             const { start, size, end = size - 1 } = range3;
-            assert3(
+            assert6(
               start != null && Number.isFinite(start),
               "content-range mismatch"
             );
-            assert3(end != null && Number.isFinite(end), "invalid content-length");
+            assert6(end != null && Number.isFinite(end), "invalid content-length");
             this.start = start;
             this.end = end;
           }
@@ -9333,8 +9333,8 @@ var require_retry_handler = __commonJS({
             const contentLength2 = headers["content-length"];
             this.end = contentLength2 != null ? Number(contentLength2) - 1 : null;
           }
-          assert3(Number.isFinite(this.start));
-          assert3(
+          assert6(Number.isFinite(this.start));
+          assert6(
             this.end == null || Number.isFinite(this.end),
             "invalid content-length"
           );
@@ -9452,7 +9452,7 @@ var require_retry_agent = __commonJS({
 var require_readable = __commonJS({
   "node_modules/.pnpm/undici@6.29.1/node_modules/undici/lib/api/readable.js"(exports2, module2) {
     "use strict";
-    var assert3 = require("node:assert");
+    var assert6 = require("node:assert");
     var { Readable: Readable5 } = require("node:stream");
     var { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError: AbortError3 } = require_errors();
     var util5 = require_util();
@@ -9565,7 +9565,7 @@ var require_readable = __commonJS({
           this[kBody] = ReadableStreamFrom(this);
           if (this[kConsume]) {
             this[kBody].getReader();
-            assert3(this[kBody].locked);
+            assert6(this[kBody].locked);
           }
         }
         return this[kBody];
@@ -9611,7 +9611,7 @@ var require_readable = __commonJS({
       return util5.isDisturbed(self) || isLocked(self);
     }
     async function consume(stream2, type) {
-      assert3(!stream2[kConsume]);
+      assert6(!stream2[kConsume]);
       return new Promise((resolve5, reject) => {
         if (isUnusable(stream2)) {
           const rState = stream2._readableState;
@@ -9744,14 +9744,14 @@ var require_readable = __commonJS({
 // node_modules/.pnpm/undici@6.29.1/node_modules/undici/lib/api/util.js
 var require_util3 = __commonJS({
   "node_modules/.pnpm/undici@6.29.1/node_modules/undici/lib/api/util.js"(exports2, module2) {
-    var assert3 = require("node:assert");
+    var assert6 = require("node:assert");
     var {
       ResponseStatusCodeError
     } = require_errors();
     var { chunksDecode } = require_readable();
     var CHUNK_LIMIT = 128 * 1024;
     async function getResolveErrorBodyCallback({ callback: callback2, body: body2, contentType: contentType2, statusCode, statusMessage, headers }) {
-      assert3(body2);
+      assert6(body2);
       let chunks = [];
       let length = 0;
       try {
@@ -9806,7 +9806,7 @@ var require_util3 = __commonJS({
 var require_api_request = __commonJS({
   "node_modules/.pnpm/undici@6.29.1/node_modules/undici/lib/api/api-request.js"(exports2, module2) {
     "use strict";
-    var assert3 = require("node:assert");
+    var assert6 = require("node:assert");
     var { Readable: Readable5 } = require_readable();
     var { InvalidArgumentError, RequestAbortedError } = require_errors();
     var util5 = require_util();
@@ -9886,7 +9886,7 @@ var require_api_request = __commonJS({
           abort(this.reason);
           return;
         }
-        assert3(this.callback);
+        assert6(this.callback);
         this.abort = abort;
         this.context = context3;
       }
@@ -10043,7 +10043,7 @@ var require_abort_signal = __commonJS({
 var require_api_stream = __commonJS({
   "node_modules/.pnpm/undici@6.29.1/node_modules/undici/lib/api/api-stream.js"(exports2, module2) {
     "use strict";
-    var assert3 = require("node:assert");
+    var assert6 = require("node:assert");
     var { finished: finished2, PassThrough } = require("node:stream");
     var { InvalidArgumentError, InvalidReturnValueError } = require_errors();
     var util5 = require_util();
@@ -10102,7 +10102,7 @@ var require_api_stream = __commonJS({
           abort(this.reason);
           return;
         }
-        assert3(this.callback);
+        assert6(this.callback);
         this.abort = abort;
         this.context = context3;
       }
@@ -10229,7 +10229,7 @@ var require_api_pipeline = __commonJS({
     var util5 = require_util();
     var { AsyncResource } = require("node:async_hooks");
     var { addSignal, removeSignal } = require_abort_signal();
-    var assert3 = require("node:assert");
+    var assert6 = require("node:assert");
     var kResume = /* @__PURE__ */ Symbol("resume");
     var PipelineRequest = class extends Readable5 {
       constructor() {
@@ -10333,8 +10333,8 @@ var require_api_pipeline = __commonJS({
           abort(this.reason);
           return;
         }
-        assert3(!res, "pipeline cannot be retried");
-        assert3(!ret.destroyed);
+        assert6(!res, "pipeline cannot be retried");
+        assert6(!ret.destroyed);
         this.abort = abort;
         this.context = context3;
       }
@@ -10420,7 +10420,7 @@ var require_api_upgrade = __commonJS({
     var { AsyncResource } = require("node:async_hooks");
     var util5 = require_util();
     var { addSignal, removeSignal } = require_abort_signal();
-    var assert3 = require("node:assert");
+    var assert6 = require("node:assert");
     var UpgradeHandler = class extends AsyncResource {
       constructor(opts, callback2) {
         if (!opts || typeof opts !== "object") {
@@ -10446,7 +10446,7 @@ var require_api_upgrade = __commonJS({
           abort(this.reason);
           return;
         }
-        assert3(this.callback);
+        assert6(this.callback);
         this.abort = abort;
         this.context = null;
       }
@@ -10454,7 +10454,7 @@ var require_api_upgrade = __commonJS({
         throw new SocketError("bad upgrade", null);
       }
       onUpgrade(statusCode, rawHeaders, socket) {
-        assert3(statusCode === 101);
+        assert6(statusCode === 101);
         const { callback: callback2, opaque, context: context3 } = this;
         removeSignal(this);
         this.callback = null;
@@ -10508,7 +10508,7 @@ var require_api_upgrade = __commonJS({
 var require_api_connect = __commonJS({
   "node_modules/.pnpm/undici@6.29.1/node_modules/undici/lib/api/api-connect.js"(exports2, module2) {
     "use strict";
-    var assert3 = require("node:assert");
+    var assert6 = require("node:assert");
     var { AsyncResource } = require("node:async_hooks");
     var { InvalidArgumentError, SocketError } = require_errors();
     var util5 = require_util();
@@ -10537,7 +10537,7 @@ var require_api_connect = __commonJS({
           abort(this.reason);
           return;
         }
-        assert3(this.callback);
+        assert6(this.callback);
         this.abort = abort;
         this.context = context3;
       }
@@ -10740,20 +10740,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path16) {
-      if (typeof path16 !== "string") {
-        return path16;
+    function safeUrl(path21) {
+      if (typeof path21 !== "string") {
+        return path21;
       }
-      const pathSegments = path16.split("?");
+      const pathSegments = path21.split("?");
       if (pathSegments.length !== 2) {
-        return path16;
+        return path21;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path16, method, body: body2, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path16);
+    function matchKey(mockDispatch2, { path: path21, method, body: body2, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path21);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body2) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10775,7 +10775,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path16 }) => matchValue(safeUrl(path16), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path21 }) => matchValue(safeUrl(path21), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -10813,9 +10813,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path16, method, body: body2, headers, query } = opts;
+      const { path: path21, method, body: body2, headers, query } = opts;
       return {
-        path: path16,
+        path: path21,
         method,
         body: body2,
         headers,
@@ -11278,10 +11278,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path16, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path21, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path16,
+            Path: path21,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -11945,7 +11945,7 @@ var require_headers = __commonJS({
       isValidHeaderValue
     } = require_util2();
     var { webidl } = require_webidl();
-    var assert3 = require("node:assert");
+    var assert6 = require("node:assert");
     var util5 = require("node:util");
     var kHeadersMap = /* @__PURE__ */ Symbol("headers map");
     var kHeadersSortedMap = /* @__PURE__ */ Symbol("headers map sorted");
@@ -12135,11 +12135,11 @@ var require_headers = __commonJS({
           const iterator = this[kHeadersMap][Symbol.iterator]();
           const firstValue = iterator.next().value;
           array[0] = [firstValue[0], firstValue[1].value];
-          assert3(firstValue[1].value !== null);
+          assert6(firstValue[1].value !== null);
           for (let i = 1, j = 0, right = 0, left = 0, pivot = 0, x, value; i < size; ++i) {
             value = iterator.next().value;
             x = array[i] = [value[0], value[1].value];
-            assert3(x[1] !== null);
+            assert6(x[1] !== null);
             left = 0;
             right = i;
             while (left < right) {
@@ -12166,7 +12166,7 @@ var require_headers = __commonJS({
           let i = 0;
           for (const { 0: name, 1: { value } } of this[kHeadersMap]) {
             array[i++] = [name, value];
-            assert3(value !== null);
+            assert6(value !== null);
           }
           return array.sort(compareHeaderName);
         }
@@ -12405,7 +12405,7 @@ var require_response = __commonJS({
     var { FormData: FormData2 } = require_formdata();
     var { URLSerializer } = require_data_url();
     var { kConstruct } = require_symbols();
-    var assert3 = require("node:assert");
+    var assert6 = require("node:assert");
     var { types: types3 } = require("node:util");
     var textEncoder = new TextEncoder("utf-8");
     var Response2 = class _Response {
@@ -12628,7 +12628,7 @@ var require_response = __commonJS({
           return p in state3 ? state3[p] : target[p];
         },
         set(target, p, value) {
-          assert3(!(p in state3));
+          assert6(!(p in state3));
           target[p] = value;
           return true;
         }
@@ -12662,11 +12662,11 @@ var require_response = __commonJS({
           body: null
         });
       } else {
-        assert3(false);
+        assert6(false);
       }
     }
     function makeAppropriateNetworkError(fetchParams, err = null) {
-      assert3(isCancelled(fetchParams));
+      assert6(isCancelled(fetchParams));
       return isAborted(fetchParams) ? makeNetworkError(Object.assign(new DOMException("The operation was aborted.", "AbortError"), { cause: err })) : makeNetworkError(Object.assign(new DOMException("Request was cancelled."), { cause: err }));
     }
     function initializeResponse(response, init, body2) {
@@ -12847,7 +12847,7 @@ var require_request2 = __commonJS({
     var { webidl } = require_webidl();
     var { URLSerializer } = require_data_url();
     var { kConstruct } = require_symbols();
-    var assert3 = require("node:assert");
+    var assert6 = require("node:assert");
     var { getMaxListeners, setMaxListeners, getEventListeners, defaultMaxListeners } = require("node:events");
     var kAbortController = /* @__PURE__ */ Symbol("abortController");
     var requestFinalizer = new FinalizationRegistry2(({ signal, abort }) => {
@@ -12911,7 +12911,7 @@ var require_request2 = __commonJS({
           fallbackMode = "cors";
         } else {
           this[kDispatcher] = init.dispatcher || input[kDispatcher];
-          assert3(input instanceof _Request);
+          assert6(input instanceof _Request);
           request = input[kState];
           signal = input[kSignal];
         }
@@ -13563,7 +13563,7 @@ var require_fetch = __commonJS({
       extractMimeType
     } = require_util2();
     var { kState, kDispatcher } = require_symbols2();
-    var assert3 = require("node:assert");
+    var assert6 = require("node:assert");
     var { safelyExtractBody, extractBody } = require_body();
     var {
       redirectStatusSet,
@@ -13641,7 +13641,7 @@ var require_fetch = __commonJS({
         requestObject.signal,
         () => {
           locallyAborted = true;
-          assert3(controller != null);
+          assert6(controller != null);
           controller.abort(requestObject.signal.reason);
           const realResponse = responseObject?.deref();
           abortFetch(p, request, realResponse, requestObject.signal.reason);
@@ -13741,7 +13741,7 @@ var require_fetch = __commonJS({
       dispatcher = getGlobalDispatcher()
       // undici
     }) {
-      assert3(dispatcher);
+      assert6(dispatcher);
       let taskDestination = null;
       let crossOriginIsolatedCapability = false;
       if (request.client != null) {
@@ -13764,7 +13764,7 @@ var require_fetch = __commonJS({
         taskDestination,
         crossOriginIsolatedCapability
       };
-      assert3(!request.body || request.body.stream);
+      assert6(!request.body || request.body.stream);
       if (request.window === "client") {
         request.window = request.client?.globalObject?.constructor?.name === "Window" ? request.client : "no-window";
       }
@@ -13857,7 +13857,7 @@ var require_fetch = __commonJS({
         } else if (request.responseTainting === "opaque") {
           response = filterResponse(response, "opaque");
         } else {
-          assert3(false);
+          assert6(false);
         }
       }
       let internalResponse = response.status === 0 ? response : response.internalResponse;
@@ -14084,7 +14084,7 @@ var require_fetch = __commonJS({
         } else if (request.redirect === "follow") {
           response = await httpRedirectFetch(fetchParams, response);
         } else {
-          assert3(false);
+          assert6(false);
         }
       }
       response.timingInfo = timingInfo;
@@ -14137,7 +14137,7 @@ var require_fetch = __commonJS({
         request.headersList.delete("host", true);
       }
       if (request.body != null) {
-        assert3(request.body.source != null);
+        assert6(request.body.source != null);
         request.body = safelyExtractBody(request.body.source)[0];
       }
       const timingInfo = fetchParams.timingInfo;
@@ -14270,7 +14270,7 @@ var require_fetch = __commonJS({
       return response;
     }
     async function httpNetworkFetch(fetchParams, includeCredentials = false, forceNewConnection = false) {
-      assert3(!fetchParams.controller.connection || fetchParams.controller.connection.destroyed);
+      assert6(!fetchParams.controller.connection || fetchParams.controller.connection.destroyed);
       fetchParams.controller.connection = {
         abort: null,
         destroyed: false,
@@ -15405,7 +15405,7 @@ var require_symbols4 = __commonJS({
 var require_util5 = __commonJS({
   "node_modules/.pnpm/undici@6.29.1/node_modules/undici/lib/web/cache/util.js"(exports2, module2) {
     "use strict";
-    var assert3 = require("node:assert");
+    var assert6 = require("node:assert");
     var { URLSerializer } = require_data_url();
     var { isValidHeaderName } = require_util2();
     function urlEquals(A, B, excludeFragment = false) {
@@ -15414,7 +15414,7 @@ var require_util5 = __commonJS({
       return serializedA === serializedB;
     }
     function getFieldValues(header) {
-      assert3(header !== null);
+      assert6(header !== null);
       const values = [];
       for (let value of header.split(",")) {
         value = value.trim();
@@ -15444,7 +15444,7 @@ var require_cache = __commonJS({
     var { kState } = require_symbols2();
     var { fetching } = require_fetch();
     var { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = require_util2();
-    var assert3 = require("node:assert");
+    var assert6 = require("node:assert");
     var Cache = class _Cache {
       /**
        * @see https://w3c.github.io/ServiceWorker/#dfn-relevant-request-response-list
@@ -15685,7 +15685,7 @@ var require_cache = __commonJS({
             return false;
           }
         } else {
-          assert3(typeof request === "string");
+          assert6(typeof request === "string");
           r = new Request(request)[kState];
         }
         const operations = [];
@@ -15795,7 +15795,7 @@ var require_cache = __commonJS({
               }
               for (const requestResponse of requestResponses) {
                 const idx = cache.indexOf(requestResponse);
-                assert3(idx !== -1);
+                assert6(idx !== -1);
                 cache.splice(idx, 1);
               }
             } else if (operation.type === "put") {
@@ -15827,7 +15827,7 @@ var require_cache = __commonJS({
               requestResponses = this.#queryCache(operation.request);
               for (const requestResponse of requestResponses) {
                 const idx = cache.indexOf(requestResponse);
-                assert3(idx !== -1);
+                assert6(idx !== -1);
                 cache.splice(idx, 1);
               }
               cache.push([operation.request, operation.response]);
@@ -16160,9 +16160,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path16) {
-      for (let i = 0; i < path16.length; ++i) {
-        const code = path16.charCodeAt(i);
+    function validateCookiePath(path21) {
+      for (let i = 0; i < path21.length; ++i) {
+        const code = path21.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -16314,7 +16314,7 @@ var require_parse = __commonJS({
     var { maxNameValuePairSize, maxAttributeValueSize } = require_constants4();
     var { isCTLExcludingHtab } = require_util6();
     var { collectASequenceOfCodePointsFast } = require_data_url();
-    var assert3 = require("node:assert");
+    var assert6 = require("node:assert");
     function parseSetCookie(header) {
       if (isCTLExcludingHtab(header)) {
         return null;
@@ -16356,7 +16356,7 @@ var require_parse = __commonJS({
       if (unparsedAttributes.length === 0) {
         return cookieAttributeList;
       }
-      assert3(unparsedAttributes[0] === ";");
+      assert6(unparsedAttributes[0] === ";");
       unparsedAttributes = unparsedAttributes.slice(1);
       let cookieAv = "";
       if (unparsedAttributes.includes(";")) {
@@ -17434,7 +17434,7 @@ var require_receiver = __commonJS({
   "node_modules/.pnpm/undici@6.29.1/node_modules/undici/lib/web/websocket/receiver.js"(exports2, module2) {
     "use strict";
     var { Writable } = require("node:stream");
-    var assert3 = require("node:assert");
+    var assert6 = require("node:assert");
     var { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = require_constants5();
     var { kReadyState, kSentClose, kResponse, kReceivedClose } = require_symbols5();
     var { channels } = require_diagnostics();
@@ -17726,7 +17726,7 @@ var require_receiver = __commonJS({
         return output;
       }
       parseCloseBody(data) {
-        assert3(data.length !== 1);
+        assert6(data.length !== 1);
         let code;
         if (data.length >= 2) {
           code = data.readUInt16BE(0);
@@ -19082,11 +19082,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path16 = opts.path;
+          let path21 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path16 = `/${path16}`;
+            path21 = `/${path21}`;
           }
-          url2 = new URL(util5.parseOrigin(url2).origin + path16);
+          url2 = new URL(util5.parseOrigin(url2).origin + path21);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -25792,9 +25792,9 @@ var require_workdir = __commonJS({
        *         found
        */
       getAbsolutePath() {
-        const path16 = this.getPath();
-        if (path16 === null || path16.startsWith("/")) {
-          return path16;
+        const path21 = this.getPath();
+        if (path21 === null || path21.startsWith("/")) {
+          return path21;
         }
         const startLine = this.getRange().start.line;
         const hierarchy = this.dockerfile.getStageHierarchy(startLine);
@@ -25806,7 +25806,7 @@ var require_workdir = __commonJS({
               if (parent === void 0 || parent === null) {
                 return void 0;
               }
-              return parent.endsWith("/") ? parent + path16 : parent + "/" + path16;
+              return parent.endsWith("/") ? parent + path21 : parent + "/" + path21;
             }
           }
         }
@@ -27158,8 +27158,8 @@ var require_utils2 = __commonJS({
       }
       return output;
     };
-    exports2.basename = (path16, { windows } = {}) => {
-      const segs = path16.split(windows ? /[\\/]/ : "/");
+    exports2.basename = (path21, { windows } = {}) => {
+      const segs = path21.split(windows ? /[\\/]/ : "/");
       const last = segs[segs.length - 1];
       if (last === "") {
         return segs[segs.length - 2];
@@ -33678,9 +33678,6 @@ function readChoice(read, name, choices, fallback) {
   throw new InputError(name, `expected one of ${choices.join(", ")}, got "${value}"`);
 }
 
-// actions/build-image/src/build.ts
-var import_promises7 = require("node:fs/promises");
-
 // packages/image-build/src/internal/errors.ts
 var ImageBuildError = class extends Error {
 };
@@ -34345,27 +34342,27 @@ var import_module = require("module");
 var import_path = require("path");
 var nativeFs = __toESM(require("fs"), 1);
 var __require = /* @__PURE__ */ (0, import_module.createRequire)(__bundle_import_meta_url);
-function cleanPath(path16) {
-  let normalized = (0, import_path.normalize)(path16);
+function cleanPath(path21) {
+  let normalized = (0, import_path.normalize)(path21);
   if (normalized.length > 1 && normalized[normalized.length - 1] === import_path.sep) normalized = normalized.substring(0, normalized.length - 1);
   return normalized;
 }
 var SLASHES_REGEX = /[\\/]/g;
-function convertSlashes(path16, separator) {
-  return path16.replace(SLASHES_REGEX, separator);
+function convertSlashes(path21, separator) {
+  return path21.replace(SLASHES_REGEX, separator);
 }
 var WINDOWS_ROOT_DIR_REGEX = /^[a-z]:[\\/]$/i;
-function isRootDirectory(path16) {
-  return path16 === "/" || WINDOWS_ROOT_DIR_REGEX.test(path16);
+function isRootDirectory(path21) {
+  return path21 === "/" || WINDOWS_ROOT_DIR_REGEX.test(path21);
 }
-function normalizePath(path16, options) {
+function normalizePath(path21, options) {
   const { resolvePaths: resolvePaths2, normalizePath: normalizePath$1, pathSeparator } = options;
-  const pathNeedsCleaning = process.platform === "win32" && path16.includes("/") || path16.startsWith(".");
-  if (resolvePaths2) path16 = (0, import_path.resolve)(path16);
-  if (normalizePath$1 || pathNeedsCleaning) path16 = cleanPath(path16);
-  if (path16 === ".") return "";
-  const needsSeperator = path16[path16.length - 1] !== pathSeparator;
-  return convertSlashes(needsSeperator ? path16 + pathSeparator : path16, pathSeparator);
+  const pathNeedsCleaning = process.platform === "win32" && path21.includes("/") || path21.startsWith(".");
+  if (resolvePaths2) path21 = (0, import_path.resolve)(path21);
+  if (normalizePath$1 || pathNeedsCleaning) path21 = cleanPath(path21);
+  if (path21 === ".") return "";
+  const needsSeperator = path21[path21.length - 1] !== pathSeparator;
+  return convertSlashes(needsSeperator ? path21 + pathSeparator : path21, pathSeparator);
 }
 function joinPathWithBasePath(filename, directoryPath) {
   return directoryPath + filename;
@@ -34402,8 +34399,8 @@ var pushDirectory = (directoryPath, paths) => {
   paths.push(directoryPath || ".");
 };
 var pushDirectoryFilter = (directoryPath, paths, filters) => {
-  const path16 = directoryPath || ".";
-  if (filters.every((filter2) => filter2(path16, true))) paths.push(path16);
+  const path21 = directoryPath || ".";
+  if (filters.every((filter2) => filter2(path21, true))) paths.push(path21);
 };
 var empty$2 = () => {
 };
@@ -34455,26 +34452,26 @@ var empty = () => {
 function build$3(options) {
   return options.group ? groupFiles : empty;
 }
-var resolveSymlinksAsync = function(path16, state3, callback$1) {
-  const { queue, fs: fs6, options: { suppressErrors } } = state3;
+var resolveSymlinksAsync = function(path21, state3, callback$1) {
+  const { queue, fs: fs8, options: { suppressErrors } } = state3;
   queue.enqueue();
-  fs6.realpath(path16, (error2, resolvedPath) => {
+  fs8.realpath(path21, (error2, resolvedPath) => {
     if (error2) return queue.dequeue(suppressErrors ? null : error2, state3);
-    fs6.stat(resolvedPath, (error$1, stat4) => {
+    fs8.stat(resolvedPath, (error$1, stat4) => {
       if (error$1) return queue.dequeue(suppressErrors ? null : error$1, state3);
-      if (stat4.isDirectory() && isRecursive(path16, resolvedPath, state3)) return queue.dequeue(null, state3);
+      if (stat4.isDirectory() && isRecursive(path21, resolvedPath, state3)) return queue.dequeue(null, state3);
       callback$1(stat4, resolvedPath);
       queue.dequeue(null, state3);
     });
   });
 };
-var resolveSymlinks = function(path16, state3, callback$1) {
-  const { queue, fs: fs6, options: { suppressErrors } } = state3;
+var resolveSymlinks = function(path21, state3, callback$1) {
+  const { queue, fs: fs8, options: { suppressErrors } } = state3;
   queue.enqueue();
   try {
-    const resolvedPath = fs6.realpathSync(path16);
-    const stat4 = fs6.statSync(resolvedPath);
-    if (stat4.isDirectory() && isRecursive(path16, resolvedPath, state3)) return;
+    const resolvedPath = fs8.realpathSync(path21);
+    const stat4 = fs8.statSync(resolvedPath);
+    if (stat4.isDirectory() && isRecursive(path21, resolvedPath, state3)) return;
     callback$1(stat4, resolvedPath);
   } catch (e) {
     if (!suppressErrors) throw e;
@@ -34484,9 +34481,9 @@ function build$2(options, isSynchronous) {
   if (!options.resolveSymlinks || options.excludeSymlinks) return null;
   return isSynchronous ? resolveSymlinks : resolveSymlinksAsync;
 }
-function isRecursive(path16, resolved, state3) {
+function isRecursive(path21, resolved, state3) {
   if (state3.options.useRealPaths) return isRecursiveUsingRealPaths(resolved, state3);
-  let parent = (0, import_path.dirname)(path16);
+  let parent = (0, import_path.dirname)(path21);
   let depth = 1;
   while (parent !== state3.root && depth < 2) {
     const resolvedPath = state3.symlinks.get(parent);
@@ -34494,7 +34491,7 @@ function isRecursive(path16, resolved, state3) {
     if (isSameRoot) depth++;
     else parent = (0, import_path.dirname)(parent);
   }
-  state3.symlinks.set(path16, resolved);
+  state3.symlinks.set(path21, resolved);
   return depth > 1;
 }
 function isRecursiveUsingRealPaths(resolved, state3) {
@@ -34543,22 +34540,22 @@ var readdirOpts = { withFileTypes: true };
 var walkAsync = (state3, crawlPath, directoryPath, currentDepth, callback$1) => {
   state3.queue.enqueue();
   if (currentDepth < 0) return state3.queue.dequeue(null, state3);
-  const { fs: fs6 } = state3;
+  const { fs: fs8 } = state3;
   state3.visited.push(crawlPath);
   state3.counts.directories++;
-  fs6.readdir(crawlPath || ".", readdirOpts, (error2, entries = []) => {
+  fs8.readdir(crawlPath || ".", readdirOpts, (error2, entries = []) => {
     callback$1(entries, directoryPath, currentDepth);
     state3.queue.dequeue(state3.options.suppressErrors ? null : error2, state3);
   });
 };
 var walkSync = (state3, crawlPath, directoryPath, currentDepth, callback$1) => {
-  const { fs: fs6 } = state3;
+  const { fs: fs8 } = state3;
   if (currentDepth < 0) return;
   state3.visited.push(crawlPath);
   state3.counts.directories++;
   let entries = [];
   try {
-    entries = fs6.readdirSync(crawlPath || ".", readdirOpts);
+    entries = fs8.readdirSync(crawlPath || ".", readdirOpts);
   } catch (e) {
     if (!state3.options.suppressErrors) throw e;
   }
@@ -34666,19 +34663,19 @@ var Walker = class {
         const filename = this.joinPath(entry.name, directoryPath);
         this.pushFile(filename, files, this.state.counts, filters);
       } else if (entry.isDirectory()) {
-        let path16 = joinDirectoryPath(entry.name, directoryPath, this.state.options.pathSeparator);
-        if (exclude && exclude(entry.name, path16)) continue;
-        this.pushDirectory(path16, paths, filters);
-        this.walkDirectory(this.state, path16, path16, depth - 1, this.walk);
+        let path21 = joinDirectoryPath(entry.name, directoryPath, this.state.options.pathSeparator);
+        if (exclude && exclude(entry.name, path21)) continue;
+        this.pushDirectory(path21, paths, filters);
+        this.walkDirectory(this.state, path21, path21, depth - 1, this.walk);
       } else if (this.resolveSymlink && entry.isSymbolicLink()) {
-        let path16 = joinPathWithBasePath(entry.name, directoryPath);
-        this.resolveSymlink(path16, this.state, (stat4, resolvedPath) => {
+        let path21 = joinPathWithBasePath(entry.name, directoryPath);
+        this.resolveSymlink(path21, this.state, (stat4, resolvedPath) => {
           if (stat4.isDirectory()) {
             resolvedPath = normalizePath(resolvedPath, this.state.options);
-            if (exclude && exclude(entry.name, useRealPaths ? resolvedPath : path16 + pathSeparator)) return;
-            this.walkDirectory(this.state, resolvedPath, useRealPaths ? resolvedPath : path16 + pathSeparator, depth - 1, this.walk);
+            if (exclude && exclude(entry.name, useRealPaths ? resolvedPath : path21 + pathSeparator)) return;
+            this.walkDirectory(this.state, resolvedPath, useRealPaths ? resolvedPath : path21 + pathSeparator, depth - 1, this.walk);
           } else {
-            resolvedPath = useRealPaths ? resolvedPath : path16;
+            resolvedPath = useRealPaths ? resolvedPath : path21;
             const filename = (0, import_path.basename)(resolvedPath);
             const directoryPath$1 = normalizePath((0, import_path.dirname)(resolvedPath), this.state.options);
             resolvedPath = this.joinPath(filename, directoryPath$1);
@@ -34844,7 +34841,7 @@ var Builder = class {
       isMatch = globFn(patterns, ...options);
       this.globCache[patterns.join("\0")] = isMatch;
     }
-    this.options.filters.push((path16) => isMatch(path16));
+    this.options.filters.push((path21) => isMatch(path21));
     return this;
   }
 };
@@ -34919,19 +34916,19 @@ function buildRelative(cwd, root) {
     return p[p.length - 1] === "/" && result !== "" ? `${result}/` : result || ".";
   };
 }
-function ensureNonDriveRelativePath(path16) {
-  return path16.replace(DRIVE_RELATIVE_PATH, (match3) => `${match3}/`);
+function ensureNonDriveRelativePath(path21) {
+  return path21.replace(DRIVE_RELATIVE_PATH, (match3) => `${match3}/`);
 }
 var splitPatternOptions = { parts: true };
-function splitPattern(path16) {
+function splitPattern(path21) {
   var _result$parts;
-  const result = import_picomatch.default.scan(path16, splitPatternOptions);
-  return ((_result$parts = result.parts) === null || _result$parts === void 0 ? void 0 : _result$parts.length) ? result.parts : [path16];
+  const result = import_picomatch.default.scan(path21, splitPatternOptions);
+  return ((_result$parts = result.parts) === null || _result$parts === void 0 ? void 0 : _result$parts.length) ? result.parts : [path21];
 }
 var POSIX_UNESCAPED_GLOB_SYMBOLS = /(?<!\\)([()[\]{}*?|]|^!|[!+@](?=\()|\\(?![()[\]{}!*+?@|]))/g;
 var WIN32_UNESCAPED_GLOB_SYMBOLS = /(?<!\\)([()[\]{}]|^!|[!+@](?=\())/g;
-var escapePosixPath = (path16) => path16.replace(POSIX_UNESCAPED_GLOB_SYMBOLS, "\\$&");
-var escapeWin32Path = (path16) => path16.replace(WIN32_UNESCAPED_GLOB_SYMBOLS, "\\$&");
+var escapePosixPath = (path21) => path21.replace(POSIX_UNESCAPED_GLOB_SYMBOLS, "\\$&");
+var escapeWin32Path = (path21) => path21.replace(WIN32_UNESCAPED_GLOB_SYMBOLS, "\\$&");
 var escapePath = isWin ? escapeWin32Path : escapePosixPath;
 function isDynamicPattern(pattern, options) {
   if ((options === null || options === void 0 ? void 0 : options.caseSensitiveMatch) === false) return true;
@@ -35038,13 +35035,13 @@ function buildCrawler(options, patterns) {
   if (options.deep !== void 0) maxDepth = Math.round(options.deep - props.depthOffset);
   const crawler = new Builder({
     filters: [debug5 ? (p, isDirectory2) => {
-      const path16 = format(p, isDirectory2);
-      const matches = matcher(path16) && !ignore(path16);
-      if (matches) log(`matched ${path16}`);
+      const path21 = format(p, isDirectory2);
+      const matches = matcher(path21) && !ignore(path21);
+      if (matches) log(`matched ${path21}`);
       return matches;
     } : (p, isDirectory2) => {
-      const path16 = format(p, isDirectory2);
-      return matcher(path16) && !ignore(path16);
+      const path21 = format(p, isDirectory2);
+      return matcher(path21) && !ignore(path21);
     }],
     exclude: debug5 ? (_, p) => {
       const skipped = excludePredicate(_, p);
@@ -35723,6 +35720,76 @@ function changedFilesInContext(files, context3) {
   return files.filter((f) => f.startsWith(`${root}/`)).map((f) => f.slice(root.length + 1));
 }
 
+// packages/image-build/src/internal/build-record.ts
+var import_node_crypto3 = require("node:crypto");
+var BuildRecordError = class extends ImageBuildError {
+  fatal = false;
+  constructor(message) {
+    super(message);
+    this.name = "BuildRecordError";
+  }
+};
+var sha2562 = (text) => (0, import_node_crypto3.createHash)("sha256").update(text).digest("hex");
+function buildArgFingerprints(args) {
+  return Object.fromEntries(Object.keys(args).sort().map((name) => [name, `sha256:${sha2562(args[name])}`]));
+}
+var sortedEntries = (record) => Object.fromEntries(Object.keys(record).sort().map((key) => [key, record[key]]));
+function buildRecordOf(report2, buildArgs) {
+  return {
+    version: 1,
+    baseImages: sortedEntries(report2.baseImages),
+    buildArgs: sortedEntries(Object.fromEntries(Object.entries(buildArgs).map(([flavour, args]) => [flavour, buildArgFingerprints(args)])))
+  };
+}
+function serializeBuildRecord(record) {
+  return `${JSON.stringify({ version: record.version, baseImages: sortedEntries(record.baseImages), buildArgs: sortedEntries(record.buildArgs) })}
+`;
+}
+var DIGEST = /^sha256:[0-9a-f]{64}$/;
+function stringMap(value, what, valid) {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new BuildRecordError(`${what} is not an object`);
+  for (const [key, v] of Object.entries(value)) {
+    if (typeof v !== "string" || !valid(v)) throw new BuildRecordError(`${what}.${key} is not a sha256 digest`);
+  }
+  return value;
+}
+function parseBuildRecord(text) {
+  let value;
+  try {
+    value = JSON.parse(text);
+  } catch (error2) {
+    throw new BuildRecordError(`the build record is not JSON (${error2.message})`);
+  }
+  if (typeof value !== "object" || value === null) throw new BuildRecordError("the build record is not an object");
+  const record = value;
+  if (record.version !== 1) throw new BuildRecordError(`the build record has version ${JSON.stringify(record.version)}, this action reads version 1`);
+  const baseImages = stringMap(record.baseImages, "baseImages", (v) => DIGEST.test(v));
+  const flavours = record.buildArgs;
+  if (typeof flavours !== "object" || flavours === null || Array.isArray(flavours)) throw new BuildRecordError("buildArgs is not an object");
+  const buildArgs = {};
+  for (const [flavour, args] of Object.entries(flavours)) buildArgs[flavour] = stringMap(args, `buildArgs.${flavour}`, (v) => DIGEST.test(v));
+  return { version: 1, baseImages, buildArgs };
+}
+function sameBuildRecord(a, b) {
+  return serializeBuildRecord(a) === serializeBuildRecord(b);
+}
+function previousFromRecord(record) {
+  return { baseImages: { ...record.baseImages }, buildArgs: { ...record.buildArgs } };
+}
+var KEY_VERSION = "build-image-record-v1";
+function buildRecordKeys(o) {
+  const flavours = [...o.flavours].sort((a, b) => a.name.localeCompare(b.name)).map((f) => [f.name, f.stage, f.image]);
+  const id = sha2562(JSON.stringify({ dockerfile: o.dockerfile, flavours })).slice(0, 12);
+  const prefix2 = (scope) => `${KEY_VERSION}-${id}/${scope}/`;
+  return {
+    key: `${prefix2(o.scopes.own)}${o.sha}/${o.runId}-${o.runAttempt}-${o.now.toString(36)}`,
+    restoreKeys: [.../* @__PURE__ */ new Set([o.scopes.own, ...o.scopes.read])].map(prefix2)
+  };
+}
+function scopeOfRecordKey(key) {
+  return key.startsWith(`${KEY_VERSION}-`) ? key.split("/")[1] : void 0;
+}
+
 // packages/image-build/src/internal/summary.ts
 function describeCause(cause) {
   switch (cause.kind) {
@@ -35925,6 +35992,9 @@ function loginArgs(options) {
   return { args: ["login", "--username", options.username, "--password-stdin", options.registry], stdin: options.password };
 }
 
+// actions/build-image/src/build.ts
+var import_promises7 = require("node:fs/promises");
+
 // actions/build-image/src/docker.ts
 var import_node_string_decoder = require("node:string_decoder");
 
@@ -36069,136 +36139,144 @@ async function runBake(plan, secrets) {
   }
 }
 
-// actions/build-image/src/context.ts
-var import_node_child_process = require("node:child_process");
-var import_promises8 = require("node:fs/promises");
-var import_node_os = require("node:os");
-var import_node_path6 = __toESM(require("node:path"), 1);
-var import_node_util = require("node:util");
-var cacheMountModes = ["auto", "off"];
-var BUILDER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-function readPush(read) {
-  const value = readString(read, "push").toLowerCase();
-  if (value === "" || value === "auto") return "auto";
-  if (value === "true") return true;
-  if (value === "false") return false;
-  throw new InputError("push", `expected true, false or auto, got "${value}"`);
-}
-function getInputs(read = actionsInputReader) {
-  const context3 = readString(read, "context") || ".";
-  if (import_node_path6.default.isAbsolute(context3) || context3.split(/[\\/]/).includes("..")) {
-    throw new InputError("context", `"${context3}" must be a directory inside the workspace, written relative to it`);
-  }
-  const file = readString(read, "file") || import_node_path6.default.posix.join(context3.replace(/\\/g, "/"), "Dockerfile");
-  if (import_node_path6.default.isAbsolute(file) || file.split(/[\\/]/).includes("..")) {
-    throw new InputError("file", `"${file}" must be a path inside the workspace, written relative to it`);
-  }
-  const rawImage = readString(read, "image");
-  const registry = readString(read, "registry");
-  const username = readString(read, "username");
-  const password = read("password");
-  if (registry === "" && (username !== "" || password !== "")) {
-    throw new InputError("registry", "`username`/`password` are set but `registry` is empty; name the registry to log in to, e.g. `ghcr.io`");
-  }
-  if (registry !== "" && username === "" !== (password === "")) {
-    throw new InputError(username === "" ? "username" : "password", "is empty while the other credential is set; give both, or neither for a registry without login");
-  }
-  const builder = readString(read, "builder");
-  if (builder !== "" && !BUILDER_NAME.test(builder)) {
-    throw new InputError("builder", `"${builder}" is not a buildx builder name`);
-  }
-  return {
-    context: context3,
-    file,
-    targets: parseTargets(readString(read, "targets") || "devstack=dev,production=production"),
-    image: rawImage === "" ? "" : parseImageName(rawImage),
-    flavourSuffixes: parseFlavourSuffixes(read("flavour-suffixes")),
-    push: readPush(read),
-    registry,
-    username,
-    password,
-    platforms: parsePlatforms(read("platforms")),
-    buildArgs: parseBuildArgs(read("build-args")),
-    secrets: parseBuildSecrets(read("secrets")).secrets,
-    cache: parseCacheMode(read("cache")),
-    cacheMounts: readChoice(read, "cache-mounts", cacheMountModes, "auto"),
-    mirrors: parseMirrors(read("mirrors")),
-    tags: parseExtraTags(read("tags")),
-    lint: parseLintLevel(read("lint")),
-    provenance: parseProvenance(read("provenance")),
-    builder
-  };
-}
-function sensitiveValues(inputs) {
-  return [inputs.password, ...inputs.secrets.map((s) => s.content), ...inputs.mirrors.sensitiveValues].filter((v) => v !== "");
-}
-var execFileAsync = (0, import_node_util.promisify)(import_node_child_process.execFile);
-var runGit = async (args, cwd) => (await execFileAsync("git", args, { cwd })).stdout;
-function requireEnv(env, name) {
-  const value = env[name];
-  if (!value) throw new ActionError(`${name} is not set: this action runs inside a GitHub Actions job (or act).`);
-  return value;
-}
-async function readRunContext(env = process.env, git = runGit) {
-  const workspace = requireEnv(env, "GITHUB_WORKSPACE");
-  const sha = requireEnv(env, "GITHUB_SHA");
-  const eventPath = env.GITHUB_EVENT_PATH;
-  let payload = {};
-  if (eventPath) {
-    try {
-      payload = JSON.parse(await (0, import_promises8.readFile)(eventPath, "utf8"));
-    } catch (error2) {
-      throw new ActionError(`Cannot read the event payload ${eventPath}: ${error2.message}`);
-    }
-  }
-  let commitTime;
-  try {
-    commitTime = (await git(["show", "-s", "--format=%cI", sha], workspace)).trim();
-  } catch (error2) {
-    throw new ActionError(
-      `Cannot read the commit time of ${sha} in ${workspace} (${error2.message.split("\n")[0]}): check out the repository (actions/checkout) before this action.`
-    );
-  }
-  const prNumber = payload.pull_request?.number ?? payload.number;
-  const prBaseRef = payload.pull_request?.base?.ref || env.GITHUB_BASE_REF || void 0;
-  const server = env.GITHUB_SERVER_URL ?? "https://github.com";
-  const before = payload.before && !/^0+$/.test(payload.before) ? payload.before : void 0;
-  return {
-    git: {
-      eventName: requireEnv(env, "GITHUB_EVENT_NAME"),
-      ref: requireEnv(env, "GITHUB_REF"),
-      sha,
-      defaultBranch: payload.repository?.default_branch ?? "main",
-      ...prNumber !== void 0 ? { prNumber } : {},
-      ...prBaseRef ? { prBaseRef } : {},
-      commitTime,
-      repoUrl: payload.repository?.html_url ?? (env.GITHUB_REPOSITORY ? `${server}/${env.GITHUB_REPOSITORY}` : "")
-    },
-    ...before ? { previousSha: before } : {},
-    workspace,
-    runnerTemp: env.RUNNER_TEMP || (0, import_node_os.tmpdir)()
-  };
-}
-async function changedFiles(run2, git = runGit) {
-  const base = run2.previousSha ?? `${run2.git.sha}~1`;
-  try {
-    const out = await git(["diff", "--name-only", "--no-renames", base, run2.git.sha], run2.workspace);
-    return out.split("\n").map((l) => l.trim()).filter(Boolean);
-  } catch {
-    return void 0;
-  }
-}
-
-// actions/build-image/src/cache-mounts.ts
-var import_node_crypto6 = require("node:crypto");
-var import_promises10 = require("node:fs/promises");
-var import_node_path8 = __toESM(require("node:path"), 1);
+// actions/build-image/src/build-record.ts
+var import_promises9 = require("node:fs/promises");
+var import_node_path7 = __toESM(require("node:path"), 1);
 
 // node_modules/.pnpm/@actions+cache@6.3.0/node_modules/@actions/cache/lib/cache.js
+var path16 = __toESM(require("path"), 1);
+
+// node_modules/.pnpm/@actions+glob@0.7.0/node_modules/@actions/glob/lib/internal-globber.js
+var fs3 = __toESM(require("fs"), 1);
+
+// node_modules/.pnpm/@actions+glob@0.7.0/node_modules/@actions/glob/lib/internal-glob-options-helper.js
+function getOptions2(copy) {
+  const result = {
+    followSymbolicLinks: true,
+    implicitDescendants: true,
+    matchDirectories: true,
+    omitBrokenSymbolicLinks: true,
+    excludeHiddenFiles: false
+  };
+  if (copy) {
+    if (typeof copy.followSymbolicLinks === "boolean") {
+      result.followSymbolicLinks = copy.followSymbolicLinks;
+      debug(`followSymbolicLinks '${result.followSymbolicLinks}'`);
+    }
+    if (typeof copy.implicitDescendants === "boolean") {
+      result.implicitDescendants = copy.implicitDescendants;
+      debug(`implicitDescendants '${result.implicitDescendants}'`);
+    }
+    if (typeof copy.matchDirectories === "boolean") {
+      result.matchDirectories = copy.matchDirectories;
+      debug(`matchDirectories '${result.matchDirectories}'`);
+    }
+    if (typeof copy.omitBrokenSymbolicLinks === "boolean") {
+      result.omitBrokenSymbolicLinks = copy.omitBrokenSymbolicLinks;
+      debug(`omitBrokenSymbolicLinks '${result.omitBrokenSymbolicLinks}'`);
+    }
+    if (typeof copy.excludeHiddenFiles === "boolean") {
+      result.excludeHiddenFiles = copy.excludeHiddenFiles;
+      debug(`excludeHiddenFiles '${result.excludeHiddenFiles}'`);
+    }
+  }
+  return result;
+}
+
+// node_modules/.pnpm/@actions+glob@0.7.0/node_modules/@actions/glob/lib/internal-globber.js
 var path13 = __toESM(require("path"), 1);
 
 // node_modules/.pnpm/@actions+glob@0.7.0/node_modules/@actions/glob/lib/internal-path-helper.js
+var path9 = __toESM(require("path"), 1);
+var import_assert2 = __toESM(require("assert"), 1);
 var IS_WINDOWS3 = process.platform === "win32";
+function dirname5(p) {
+  p = safeTrimTrailingSeparator(p);
+  if (IS_WINDOWS3 && /^\\\\[^\\]+(\\[^\\]+)?$/.test(p)) {
+    return p;
+  }
+  let result = path9.dirname(p);
+  if (IS_WINDOWS3 && /^\\\\[^\\]+\\[^\\]+\\$/.test(result)) {
+    result = safeTrimTrailingSeparator(result);
+  }
+  return result;
+}
+function ensureAbsoluteRoot(root, itemPath) {
+  (0, import_assert2.default)(root, `ensureAbsoluteRoot parameter 'root' must not be empty`);
+  (0, import_assert2.default)(itemPath, `ensureAbsoluteRoot parameter 'itemPath' must not be empty`);
+  if (hasAbsoluteRoot(itemPath)) {
+    return itemPath;
+  }
+  if (IS_WINDOWS3) {
+    if (itemPath.match(/^[A-Z]:[^\\/]|^[A-Z]:$/i)) {
+      let cwd = process.cwd();
+      (0, import_assert2.default)(cwd.match(/^[A-Z]:\\/i), `Expected current directory to start with an absolute drive root. Actual '${cwd}'`);
+      if (itemPath[0].toUpperCase() === cwd[0].toUpperCase()) {
+        if (itemPath.length === 2) {
+          return `${itemPath[0]}:\\${cwd.substr(3)}`;
+        } else {
+          if (!cwd.endsWith("\\")) {
+            cwd += "\\";
+          }
+          return `${itemPath[0]}:\\${cwd.substr(3)}${itemPath.substr(2)}`;
+        }
+      } else {
+        return `${itemPath[0]}:\\${itemPath.substr(2)}`;
+      }
+    } else if (normalizeSeparators2(itemPath).match(/^\\$|^\\[^\\]/)) {
+      const cwd = process.cwd();
+      (0, import_assert2.default)(cwd.match(/^[A-Z]:\\/i), `Expected current directory to start with an absolute drive root. Actual '${cwd}'`);
+      return `${cwd[0]}:\\${itemPath.substr(1)}`;
+    }
+  }
+  (0, import_assert2.default)(hasAbsoluteRoot(root), `ensureAbsoluteRoot parameter 'root' must have an absolute root`);
+  if (root.endsWith("/") || IS_WINDOWS3 && root.endsWith("\\")) {
+  } else {
+    root += path9.sep;
+  }
+  return root + itemPath;
+}
+function hasAbsoluteRoot(itemPath) {
+  (0, import_assert2.default)(itemPath, `hasAbsoluteRoot parameter 'itemPath' must not be empty`);
+  itemPath = normalizeSeparators2(itemPath);
+  if (IS_WINDOWS3) {
+    return itemPath.startsWith("\\\\") || /^[A-Z]:\\/i.test(itemPath);
+  }
+  return itemPath.startsWith("/");
+}
+function hasRoot(itemPath) {
+  (0, import_assert2.default)(itemPath, `isRooted parameter 'itemPath' must not be empty`);
+  itemPath = normalizeSeparators2(itemPath);
+  if (IS_WINDOWS3) {
+    return itemPath.startsWith("\\") || /^[A-Z]:/i.test(itemPath);
+  }
+  return itemPath.startsWith("/");
+}
+function normalizeSeparators2(p) {
+  p = p || "";
+  if (IS_WINDOWS3) {
+    p = p.replace(/\//g, "\\");
+    const isUnc = /^\\\\+[^\\]/.test(p);
+    return (isUnc ? "\\" : "") + p.replace(/\\\\+/g, "\\");
+  }
+  return p.replace(/\/\/+/g, "/");
+}
+function safeTrimTrailingSeparator(p) {
+  if (!p) {
+    return "";
+  }
+  p = normalizeSeparators2(p);
+  if (!p.endsWith(path9.sep)) {
+    return p;
+  }
+  if (p === path9.sep) {
+    return p;
+  }
+  if (IS_WINDOWS3 && /^[A-Z]:\\$/i.test(p)) {
+    return p;
+  }
+  return p.substr(0, p.length - 1);
+}
 
 // node_modules/.pnpm/@actions+glob@0.7.0/node_modules/@actions/glob/lib/internal-match-kind.js
 var MatchKind;
@@ -36211,6 +36289,56 @@ var MatchKind;
 
 // node_modules/.pnpm/@actions+glob@0.7.0/node_modules/@actions/glob/lib/internal-pattern-helper.js
 var IS_WINDOWS4 = process.platform === "win32";
+function getSearchPaths(patterns) {
+  patterns = patterns.filter((x) => !x.negate);
+  const searchPathMap = {};
+  for (const pattern of patterns) {
+    const key = IS_WINDOWS4 ? pattern.searchPath.toUpperCase() : pattern.searchPath;
+    searchPathMap[key] = "candidate";
+  }
+  const result = [];
+  for (const pattern of patterns) {
+    const key = IS_WINDOWS4 ? pattern.searchPath.toUpperCase() : pattern.searchPath;
+    if (searchPathMap[key] === "included") {
+      continue;
+    }
+    let foundAncestor = false;
+    let tempKey = key;
+    let parent = dirname5(tempKey);
+    while (parent !== tempKey) {
+      if (searchPathMap[parent]) {
+        foundAncestor = true;
+        break;
+      }
+      tempKey = parent;
+      parent = dirname5(tempKey);
+    }
+    if (!foundAncestor) {
+      result.push(pattern.searchPath);
+      searchPathMap[key] = "included";
+    }
+  }
+  return result;
+}
+function match(patterns, itemPath) {
+  let result = MatchKind.None;
+  for (const pattern of patterns) {
+    if (pattern.negate) {
+      result &= ~pattern.match(itemPath);
+    } else {
+      result |= pattern.match(itemPath);
+    }
+  }
+  return result;
+}
+function partialMatch(patterns, itemPath) {
+  return patterns.some((x) => !x.negate && x.partialMatch(itemPath));
+}
+
+// node_modules/.pnpm/@actions+glob@0.7.0/node_modules/@actions/glob/lib/internal-pattern.js
+var os6 = __toESM(require("os"), 1);
+var path12 = __toESM(require("path"), 1);
+var import_assert4 = __toESM(require("assert"), 1);
 
 // node_modules/.pnpm/balanced-match@4.0.4/node_modules/balanced-match/dist/esm/index.js
 var range = (a, b, str) => {
@@ -37430,8 +37558,8 @@ var path10 = {
   win32: { sep: "\\" },
   posix: { sep: "/" }
 };
-var sep3 = defaultPlatform === "win32" ? path10.win32.sep : path10.posix.sep;
-minimatch.sep = sep3;
+var sep4 = defaultPlatform === "win32" ? path10.win32.sep : path10.posix.sep;
+minimatch.sep = sep4;
 var GLOBSTAR = /* @__PURE__ */ Symbol("globstar **");
 minimatch.GLOBSTAR = GLOBSTAR;
 var qmark2 = "[^/]";
@@ -37488,7 +37616,7 @@ var braceExpand = (pattern, options = {}) => {
 minimatch.braceExpand = braceExpand;
 var makeRe = (pattern, options = {}) => new Minimatch(pattern, options).makeRe();
 minimatch.makeRe = makeRe;
-var match = (list, pattern, options = {}) => {
+var match2 = (list, pattern, options = {}) => {
   const mm = new Minimatch(pattern, options);
   list = list.filter((f) => mm.match(f));
   if (mm.options.nonull && !list.length) {
@@ -37496,7 +37624,7 @@ var match = (list, pattern, options = {}) => {
   }
   return list;
 };
-minimatch.match = match;
+minimatch.match = match2;
 var globMagic = /[?*]|[+@!]\(.*?\)|\[|\]/;
 var regExpEscape2 = (s) => s.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, "\\$&");
 var Minimatch = class {
@@ -38177,18 +38305,510 @@ minimatch.escape = escape;
 minimatch.unescape = unescape;
 
 // node_modules/.pnpm/@actions+glob@0.7.0/node_modules/@actions/glob/lib/internal-path.js
+var path11 = __toESM(require("path"), 1);
+var import_assert3 = __toESM(require("assert"), 1);
 var IS_WINDOWS5 = process.platform === "win32";
+var Path = class {
+  /**
+   * Constructs a Path
+   * @param itemPath Path or array of segments
+   */
+  constructor(itemPath) {
+    this.segments = [];
+    if (typeof itemPath === "string") {
+      (0, import_assert3.default)(itemPath, `Parameter 'itemPath' must not be empty`);
+      itemPath = safeTrimTrailingSeparator(itemPath);
+      if (!hasRoot(itemPath)) {
+        this.segments = itemPath.split(path11.sep);
+      } else {
+        let remaining = itemPath;
+        let dir = dirname5(remaining);
+        while (dir !== remaining) {
+          const basename6 = path11.basename(remaining);
+          this.segments.unshift(basename6);
+          remaining = dir;
+          dir = dirname5(remaining);
+        }
+        this.segments.unshift(remaining);
+      }
+    } else {
+      (0, import_assert3.default)(itemPath.length > 0, `Parameter 'itemPath' must not be an empty array`);
+      for (let i = 0; i < itemPath.length; i++) {
+        let segment = itemPath[i];
+        (0, import_assert3.default)(segment, `Parameter 'itemPath' must not contain any empty segments`);
+        segment = normalizeSeparators2(itemPath[i]);
+        if (i === 0 && hasRoot(segment)) {
+          segment = safeTrimTrailingSeparator(segment);
+          (0, import_assert3.default)(segment === dirname5(segment), `Parameter 'itemPath' root segment contains information for multiple segments`);
+          this.segments.push(segment);
+        } else {
+          (0, import_assert3.default)(!segment.includes(path11.sep), `Parameter 'itemPath' contains unexpected path separators`);
+          this.segments.push(segment);
+        }
+      }
+    }
+  }
+  /**
+   * Converts the path to it's string representation
+   */
+  toString() {
+    let result = this.segments[0];
+    let skipSlash = result.endsWith(path11.sep) || IS_WINDOWS5 && /^[A-Z]:$/i.test(result);
+    for (let i = 1; i < this.segments.length; i++) {
+      if (skipSlash) {
+        skipSlash = false;
+      } else {
+        result += path11.sep;
+      }
+      result += this.segments[i];
+    }
+    return result;
+  }
+};
 
 // node_modules/.pnpm/@actions+glob@0.7.0/node_modules/@actions/glob/lib/internal-pattern.js
 var IS_WINDOWS6 = process.platform === "win32";
+var Pattern = class _Pattern {
+  constructor(patternOrNegate, isImplicitPattern = false, segments, homedir2) {
+    this.negate = false;
+    let pattern;
+    if (typeof patternOrNegate === "string") {
+      pattern = patternOrNegate.trim();
+    } else {
+      segments = segments || [];
+      (0, import_assert4.default)(segments.length, `Parameter 'segments' must not empty`);
+      const root = _Pattern.getLiteral(segments[0]);
+      (0, import_assert4.default)(root && hasAbsoluteRoot(root), `Parameter 'segments' first element must be a root path`);
+      pattern = new Path(segments).toString().trim();
+      if (patternOrNegate) {
+        pattern = `!${pattern}`;
+      }
+    }
+    while (pattern.startsWith("!")) {
+      this.negate = !this.negate;
+      pattern = pattern.substr(1).trim();
+    }
+    pattern = _Pattern.fixupPattern(pattern, homedir2);
+    this.segments = new Path(pattern).segments;
+    this.trailingSeparator = normalizeSeparators2(pattern).endsWith(path12.sep);
+    pattern = safeTrimTrailingSeparator(pattern);
+    let foundGlob = false;
+    const searchSegments = this.segments.map((x) => _Pattern.getLiteral(x)).filter((x) => !foundGlob && !(foundGlob = x === ""));
+    this.searchPath = new Path(searchSegments).toString();
+    this.rootRegExp = new RegExp(_Pattern.regExpEscape(searchSegments[0]), IS_WINDOWS6 ? "i" : "");
+    this.isImplicitPattern = isImplicitPattern;
+    const minimatchOptions = {
+      dot: true,
+      nobrace: true,
+      nocase: IS_WINDOWS6,
+      nocomment: true,
+      noext: true,
+      nonegate: true
+    };
+    pattern = IS_WINDOWS6 ? pattern.replace(/\\/g, "/") : pattern;
+    this.minimatch = new Minimatch(pattern, minimatchOptions);
+  }
+  /**
+   * Matches the pattern against the specified path
+   */
+  match(itemPath) {
+    if (this.segments[this.segments.length - 1] === "**") {
+      itemPath = normalizeSeparators2(itemPath);
+      if (!itemPath.endsWith(path12.sep) && this.isImplicitPattern === false) {
+        itemPath = `${itemPath}${path12.sep}`;
+      }
+    } else {
+      itemPath = safeTrimTrailingSeparator(itemPath);
+    }
+    if (this.minimatch.match(itemPath)) {
+      return this.trailingSeparator ? MatchKind.Directory : MatchKind.All;
+    }
+    return MatchKind.None;
+  }
+  /**
+   * Indicates whether the pattern may match descendants of the specified path
+   */
+  partialMatch(itemPath) {
+    itemPath = safeTrimTrailingSeparator(itemPath);
+    if (dirname5(itemPath) === itemPath) {
+      return this.rootRegExp.test(itemPath);
+    }
+    return this.minimatch.matchOne(itemPath.split(IS_WINDOWS6 ? /\\+/ : /\/+/), this.minimatch.set[0], true);
+  }
+  /**
+   * Escapes glob patterns within a path
+   */
+  static globEscape(s) {
+    return (IS_WINDOWS6 ? s : s.replace(/\\/g, "\\\\")).replace(/(\[)(?=[^/]+\])/g, "[[]").replace(/\?/g, "[?]").replace(/\*/g, "[*]");
+  }
+  /**
+   * Normalizes slashes and ensures absolute root
+   */
+  static fixupPattern(pattern, homedir2) {
+    (0, import_assert4.default)(pattern, "pattern cannot be empty");
+    const literalSegments = new Path(pattern).segments.map((x) => _Pattern.getLiteral(x));
+    (0, import_assert4.default)(literalSegments.every((x, i) => (x !== "." || i === 0) && x !== ".."), `Invalid pattern '${pattern}'. Relative pathing '.' and '..' is not allowed.`);
+    (0, import_assert4.default)(!hasRoot(pattern) || literalSegments[0], `Invalid pattern '${pattern}'. Root segment must not contain globs.`);
+    pattern = normalizeSeparators2(pattern);
+    if (pattern === "." || pattern.startsWith(`.${path12.sep}`)) {
+      pattern = _Pattern.globEscape(process.cwd()) + pattern.substr(1);
+    } else if (pattern === "~" || pattern.startsWith(`~${path12.sep}`)) {
+      homedir2 = homedir2 || os6.homedir();
+      (0, import_assert4.default)(homedir2, "Unable to determine HOME directory");
+      (0, import_assert4.default)(hasAbsoluteRoot(homedir2), `Expected HOME directory to be a rooted path. Actual '${homedir2}'`);
+      pattern = _Pattern.globEscape(homedir2) + pattern.substr(1);
+    } else if (IS_WINDOWS6 && (pattern.match(/^[A-Z]:$/i) || pattern.match(/^[A-Z]:[^\\]/i))) {
+      let root = ensureAbsoluteRoot("C:\\dummy-root", pattern.substr(0, 2));
+      if (pattern.length > 2 && !root.endsWith("\\")) {
+        root += "\\";
+      }
+      pattern = _Pattern.globEscape(root) + pattern.substr(2);
+    } else if (IS_WINDOWS6 && (pattern === "\\" || pattern.match(/^\\[^\\]/))) {
+      let root = ensureAbsoluteRoot("C:\\dummy-root", "\\");
+      if (!root.endsWith("\\")) {
+        root += "\\";
+      }
+      pattern = _Pattern.globEscape(root) + pattern.substr(1);
+    } else {
+      pattern = ensureAbsoluteRoot(_Pattern.globEscape(process.cwd()), pattern);
+    }
+    return normalizeSeparators2(pattern);
+  }
+  /**
+   * Attempts to unescape a pattern segment to create a literal path segment.
+   * Otherwise returns empty string.
+   */
+  static getLiteral(segment) {
+    let literal = "";
+    for (let i = 0; i < segment.length; i++) {
+      const c = segment[i];
+      if (c === "\\" && !IS_WINDOWS6 && i + 1 < segment.length) {
+        literal += segment[++i];
+        continue;
+      } else if (c === "*" || c === "?") {
+        return "";
+      } else if (c === "[" && i + 1 < segment.length) {
+        let set = "";
+        let closed = -1;
+        for (let i2 = i + 1; i2 < segment.length; i2++) {
+          const c2 = segment[i2];
+          if (c2 === "\\" && !IS_WINDOWS6 && i2 + 1 < segment.length) {
+            set += segment[++i2];
+            continue;
+          } else if (c2 === "]") {
+            closed = i2;
+            break;
+          } else {
+            set += c2;
+          }
+        }
+        if (closed >= 0) {
+          if (set.length > 1) {
+            return "";
+          }
+          if (set) {
+            literal += set;
+            i = closed;
+            continue;
+          }
+        }
+      }
+      literal += c;
+    }
+    return literal;
+  }
+  /**
+   * Escapes regexp special characters
+   * https://javascript.info/regexp-escaping
+   */
+  static regExpEscape(s) {
+    return s.replace(/[[\\^$.|?*+()]/g, "\\$&");
+  }
+};
+
+// node_modules/.pnpm/@actions+glob@0.7.0/node_modules/@actions/glob/lib/internal-search-state.js
+var SearchState = class {
+  constructor(path21, level) {
+    this.path = path21;
+    this.level = level;
+  }
+};
 
 // node_modules/.pnpm/@actions+glob@0.7.0/node_modules/@actions/glob/lib/internal-globber.js
+var __awaiter9 = function(thisArg, _arguments, P, generator) {
+  function adopt(value) {
+    return value instanceof P ? value : new P(function(resolve5) {
+      resolve5(value);
+    });
+  }
+  return new (P || (P = Promise))(function(resolve5, reject) {
+    function fulfilled(value) {
+      try {
+        step(generator.next(value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function rejected(value) {
+      try {
+        step(generator["throw"](value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function step(result) {
+      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
+    }
+    step((generator = generator.apply(thisArg, _arguments || [])).next());
+  });
+};
+var __asyncValues = function(o) {
+  if (!Symbol.asyncIterator) throw new TypeError("Symbol.asyncIterator is not defined.");
+  var m = o[Symbol.asyncIterator], i;
+  return m ? m.call(o) : (o = typeof __values === "function" ? __values(o) : o[Symbol.iterator](), i = {}, verb("next"), verb("throw"), verb("return"), i[Symbol.asyncIterator] = function() {
+    return this;
+  }, i);
+  function verb(n) {
+    i[n] = o[n] && function(v) {
+      return new Promise(function(resolve5, reject) {
+        v = o[n](v), settle(resolve5, reject, v.done, v.value);
+      });
+    };
+  }
+  function settle(resolve5, reject, d, v) {
+    Promise.resolve(v).then(function(v2) {
+      resolve5({ value: v2, done: d });
+    }, reject);
+  }
+};
+var __await = function(v) {
+  return this instanceof __await ? (this.v = v, this) : new __await(v);
+};
+var __asyncGenerator = function(thisArg, _arguments, generator) {
+  if (!Symbol.asyncIterator) throw new TypeError("Symbol.asyncIterator is not defined.");
+  var g = generator.apply(thisArg, _arguments || []), i, q = [];
+  return i = Object.create((typeof AsyncIterator === "function" ? AsyncIterator : Object).prototype), verb("next"), verb("throw"), verb("return", awaitReturn), i[Symbol.asyncIterator] = function() {
+    return this;
+  }, i;
+  function awaitReturn(f) {
+    return function(v) {
+      return Promise.resolve(v).then(f, reject);
+    };
+  }
+  function verb(n, f) {
+    if (g[n]) {
+      i[n] = function(v) {
+        return new Promise(function(a, b) {
+          q.push([n, v, a, b]) > 1 || resume2(n, v);
+        });
+      };
+      if (f) i[n] = f(i[n]);
+    }
+  }
+  function resume2(n, v) {
+    try {
+      step(g[n](v));
+    } catch (e) {
+      settle(q[0][3], e);
+    }
+  }
+  function step(r) {
+    r.value instanceof __await ? Promise.resolve(r.value.v).then(fulfill, reject) : settle(q[0][2], r);
+  }
+  function fulfill(value) {
+    resume2("next", value);
+  }
+  function reject(value) {
+    resume2("throw", value);
+  }
+  function settle(f, v) {
+    if (f(v), q.shift(), q.length) resume2(q[0][0], q[0][1]);
+  }
+};
 var IS_WINDOWS7 = process.platform === "win32";
+var DefaultGlobber = class _DefaultGlobber {
+  constructor(options) {
+    this.patterns = [];
+    this.searchPaths = [];
+    this.options = getOptions2(options);
+  }
+  getSearchPaths() {
+    return this.searchPaths.slice();
+  }
+  glob() {
+    return __awaiter9(this, void 0, void 0, function* () {
+      var _a2, e_1, _b, _c;
+      const result = [];
+      try {
+        for (var _d = true, _e = __asyncValues(this.globGenerator()), _f; _f = yield _e.next(), _a2 = _f.done, !_a2; _d = true) {
+          _c = _f.value;
+          _d = false;
+          const itemPath = _c;
+          result.push(itemPath);
+        }
+      } catch (e_1_1) {
+        e_1 = { error: e_1_1 };
+      } finally {
+        try {
+          if (!_d && !_a2 && (_b = _e.return)) yield _b.call(_e);
+        } finally {
+          if (e_1) throw e_1.error;
+        }
+      }
+      return result;
+    });
+  }
+  globGenerator() {
+    return __asyncGenerator(this, arguments, function* globGenerator_1() {
+      const options = getOptions2(this.options);
+      const patterns = [];
+      for (const pattern of this.patterns) {
+        patterns.push(pattern);
+        if (options.implicitDescendants && (pattern.trailingSeparator || pattern.segments[pattern.segments.length - 1] !== "**")) {
+          patterns.push(new Pattern(pattern.negate, true, pattern.segments.concat("**")));
+        }
+      }
+      const stack = [];
+      for (const searchPath of getSearchPaths(patterns)) {
+        debug(`Search path '${searchPath}'`);
+        try {
+          yield __await(fs3.promises.lstat(searchPath));
+        } catch (err) {
+          if (err.code === "ENOENT") {
+            continue;
+          }
+          throw err;
+        }
+        stack.unshift(new SearchState(searchPath, 1));
+      }
+      const traversalChain = [];
+      while (stack.length) {
+        const item = stack.pop();
+        const match3 = match(patterns, item.path);
+        const partialMatch2 = !!match3 || partialMatch(patterns, item.path);
+        if (!match3 && !partialMatch2) {
+          continue;
+        }
+        const stats = yield __await(
+          _DefaultGlobber.stat(item, options, traversalChain)
+          // Broken symlink, or symlink cycle detected, or no longer exists
+        );
+        if (!stats) {
+          continue;
+        }
+        if (options.excludeHiddenFiles && path13.basename(item.path).match(/^\./)) {
+          continue;
+        }
+        if (stats.isDirectory()) {
+          if (match3 & MatchKind.Directory && options.matchDirectories) {
+            yield yield __await(item.path);
+          } else if (!partialMatch2) {
+            continue;
+          }
+          const childLevel = item.level + 1;
+          const childItems = (yield __await(fs3.promises.readdir(item.path))).map((x) => new SearchState(path13.join(item.path, x), childLevel));
+          stack.push(...childItems.reverse());
+        } else if (match3 & MatchKind.File) {
+          yield yield __await(item.path);
+        }
+      }
+    });
+  }
+  /**
+   * Constructs a DefaultGlobber
+   */
+  static create(patterns, options) {
+    return __awaiter9(this, void 0, void 0, function* () {
+      const result = new _DefaultGlobber(options);
+      if (IS_WINDOWS7) {
+        patterns = patterns.replace(/\r\n/g, "\n");
+        patterns = patterns.replace(/\r/g, "\n");
+      }
+      const lines = patterns.split("\n").map((x) => x.trim());
+      for (const line of lines) {
+        if (!line || line.startsWith("#")) {
+          continue;
+        } else {
+          result.patterns.push(new Pattern(line));
+        }
+      }
+      result.searchPaths.push(...getSearchPaths(result.patterns));
+      return result;
+    });
+  }
+  static stat(item, options, traversalChain) {
+    return __awaiter9(this, void 0, void 0, function* () {
+      let stats;
+      if (options.followSymbolicLinks) {
+        try {
+          stats = yield fs3.promises.stat(item.path);
+        } catch (err) {
+          if (err.code === "ENOENT") {
+            if (options.omitBrokenSymbolicLinks) {
+              debug(`Broken symlink '${item.path}'`);
+              return void 0;
+            }
+            throw new Error(`No information found for the path '${item.path}'. This may indicate a broken symbolic link.`);
+          }
+          throw err;
+        }
+      } else {
+        stats = yield fs3.promises.lstat(item.path);
+      }
+      if (stats.isDirectory() && options.followSymbolicLinks) {
+        const realPath = yield fs3.promises.realpath(item.path);
+        while (traversalChain.length >= item.level) {
+          traversalChain.pop();
+        }
+        if (traversalChain.some((x) => x === realPath)) {
+          debug(`Symlink cycle detected for path '${item.path}' and realpath '${realPath}'`);
+          return void 0;
+        }
+        traversalChain.push(realPath);
+      }
+      return stats;
+    });
+  }
+};
+
+// node_modules/.pnpm/@actions+glob@0.7.0/node_modules/@actions/glob/lib/glob.js
+var __awaiter10 = function(thisArg, _arguments, P, generator) {
+  function adopt(value) {
+    return value instanceof P ? value : new P(function(resolve5) {
+      resolve5(value);
+    });
+  }
+  return new (P || (P = Promise))(function(resolve5, reject) {
+    function fulfilled(value) {
+      try {
+        step(generator.next(value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function rejected(value) {
+      try {
+        step(generator["throw"](value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function step(result) {
+      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
+    }
+    step((generator = generator.apply(thisArg, _arguments || [])).next());
+  });
+};
+function create(patterns, options) {
+  return __awaiter10(this, void 0, void 0, function* () {
+    return yield DefaultGlobber.create(patterns, options);
+  });
+}
 
 // node_modules/.pnpm/@actions+cache@6.3.0/node_modules/@actions/cache/lib/internal/cacheUtils.js
 var crypto2 = __toESM(require("crypto"), 1);
-var fs3 = __toESM(require("fs"), 1);
-var path11 = __toESM(require("path"), 1);
+var fs4 = __toESM(require("fs"), 1);
+var path14 = __toESM(require("path"), 1);
 var semver2 = __toESM(require_semver4(), 1);
 var util = __toESM(require("util"), 1);
 
@@ -38220,7 +38840,7 @@ var CacheFileSizeLimit = 10 * Math.pow(1024, 3);
 var CacheReadDeniedMessagePrefix = "cache read denied:";
 
 // node_modules/.pnpm/@actions+cache@6.3.0/node_modules/@actions/cache/lib/internal/cacheUtils.js
-var __awaiter9 = function(thisArg, _arguments, P, generator) {
+var __awaiter11 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
     return value instanceof P ? value : new P(function(resolve5) {
       resolve5(value);
@@ -38247,9 +38867,28 @@ var __awaiter9 = function(thisArg, _arguments, P, generator) {
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
+var __asyncValues2 = function(o) {
+  if (!Symbol.asyncIterator) throw new TypeError("Symbol.asyncIterator is not defined.");
+  var m = o[Symbol.asyncIterator], i;
+  return m ? m.call(o) : (o = typeof __values === "function" ? __values(o) : o[Symbol.iterator](), i = {}, verb("next"), verb("throw"), verb("return"), i[Symbol.asyncIterator] = function() {
+    return this;
+  }, i);
+  function verb(n) {
+    i[n] = o[n] && function(v) {
+      return new Promise(function(resolve5, reject) {
+        v = o[n](v), settle(resolve5, reject, v.done, v.value);
+      });
+    };
+  }
+  function settle(resolve5, reject, d, v) {
+    Promise.resolve(v).then(function(v2) {
+      resolve5({ value: v2, done: d });
+    }, reject);
+  }
+};
 var versionSalt = "1.0";
 function createTempDirectory() {
-  return __awaiter9(this, void 0, void 0, function* () {
+  return __awaiter11(this, void 0, void 0, function* () {
     const IS_WINDOWS9 = process.platform === "win32";
     let tempDirectory = process.env["RUNNER_TEMP"] || "";
     if (!tempDirectory) {
@@ -38263,23 +38902,57 @@ function createTempDirectory() {
           baseLocation = "/home";
         }
       }
-      tempDirectory = path11.join(baseLocation, "actions", "temp");
+      tempDirectory = path14.join(baseLocation, "actions", "temp");
     }
-    const dest = path11.join(tempDirectory, crypto2.randomUUID());
+    const dest = path14.join(tempDirectory, crypto2.randomUUID());
     yield mkdirP(dest);
     return dest;
   });
 }
 function getArchiveFileSizeInBytes(filePath) {
-  return fs3.statSync(filePath).size;
+  return fs4.statSync(filePath).size;
+}
+function resolvePaths(patterns) {
+  return __awaiter11(this, void 0, void 0, function* () {
+    var _a2, e_1, _b, _c;
+    var _d;
+    const paths = [];
+    const workspace = (_d = process.env["GITHUB_WORKSPACE"]) !== null && _d !== void 0 ? _d : process.cwd();
+    const globber = yield create(patterns.join("\n"), {
+      implicitDescendants: false
+    });
+    try {
+      for (var _e = true, _f = __asyncValues2(globber.globGenerator()), _g; _g = yield _f.next(), _a2 = _g.done, !_a2; _e = true) {
+        _c = _g.value;
+        _e = false;
+        const file = _c;
+        const relativeFile = path14.relative(workspace, file).replace(new RegExp(`\\${path14.sep}`, "g"), "/");
+        debug(`Matched: ${relativeFile}`);
+        if (relativeFile === "") {
+          paths.push(".");
+        } else {
+          paths.push(`${relativeFile}`);
+        }
+      }
+    } catch (e_1_1) {
+      e_1 = { error: e_1_1 };
+    } finally {
+      try {
+        if (!_e && !_a2 && (_b = _f.return)) yield _b.call(_f);
+      } finally {
+        if (e_1) throw e_1.error;
+      }
+    }
+    return paths;
+  });
 }
 function unlinkFile(filePath) {
-  return __awaiter9(this, void 0, void 0, function* () {
-    return util.promisify(fs3.unlink)(filePath);
+  return __awaiter11(this, void 0, void 0, function* () {
+    return util.promisify(fs4.unlink)(filePath);
   });
 }
 function getVersion(app_1) {
-  return __awaiter9(this, arguments, void 0, function* (app, additionalArgs = []) {
+  return __awaiter11(this, arguments, void 0, function* (app, additionalArgs = []) {
     let versionOutput = "";
     additionalArgs.push("--version");
     debug(`Checking ${app} ${additionalArgs.join(" ")}`);
@@ -38301,7 +38974,7 @@ function getVersion(app_1) {
   });
 }
 function getCompressionMethod() {
-  return __awaiter9(this, void 0, void 0, function* () {
+  return __awaiter11(this, void 0, void 0, function* () {
     const versionOutput = yield getVersion("zstd", ["--quiet"]);
     const version3 = semver2.clean(versionOutput);
     debug(`zstd version: ${version3}`);
@@ -38316,13 +38989,19 @@ function getCacheFileName(compressionMethod) {
   return compressionMethod === CompressionMethod.Gzip ? CacheFilename.Gzip : CacheFilename.Zstd;
 }
 function getGnuTarPathOnWindows() {
-  return __awaiter9(this, void 0, void 0, function* () {
-    if (fs3.existsSync(GnuTarPathOnWindows)) {
+  return __awaiter11(this, void 0, void 0, function* () {
+    if (fs4.existsSync(GnuTarPathOnWindows)) {
       return GnuTarPathOnWindows;
     }
     const versionOutput = yield getVersion("tar");
     return versionOutput.toLowerCase().includes("gnu tar") ? which("tar") : "";
   });
+}
+function assertDefined(name, value) {
+  if (value === void 0) {
+    throw Error(`Expected ${name} but value was undefiend`);
+  }
+  return value;
 }
 function getCacheVersion(paths, compressionMethod, enableCrossOsArchive = false) {
   const components = paths.slice();
@@ -38344,6 +39023,7 @@ function getRuntimeToken() {
 }
 
 // node_modules/.pnpm/@actions+cache@6.3.0/node_modules/@actions/cache/lib/internal/cacheHttpClient.js
+var fs7 = __toESM(require("fs"), 1);
 var import_url4 = require("url");
 
 // node_modules/.pnpm/@typespec+ts-http-runtime@0.3.10/node_modules/@typespec/ts-http-runtime/dist/esm/abort-controller/AbortError.js
@@ -38355,11 +39035,11 @@ var AbortError = class extends Error {
 };
 
 // node_modules/.pnpm/@typespec+ts-http-runtime@0.3.10/node_modules/@typespec/ts-http-runtime/dist/esm/logger/log.js
-var import_node_os2 = require("node:os");
-var import_node_util2 = __toESM(require("node:util"), 1);
+var import_node_os = require("node:os");
+var import_node_util = __toESM(require("node:util"), 1);
 var import_node_process = __toESM(require("node:process"), 1);
 function log2(message, ...args) {
-  import_node_process.default.stderr.write(`${import_node_util2.default.format(message, ...args)}${import_node_os2.EOL}`);
+  import_node_process.default.stderr.write(`${import_node_util.default.format(message, ...args)}${import_node_os.EOL}`);
 }
 
 // node_modules/.pnpm/@typespec+ts-http-runtime@0.3.10/node_modules/@typespec/ts-http-runtime/dist/esm/env.js
@@ -38952,8 +39632,8 @@ function isError(e) {
 }
 
 // node_modules/.pnpm/@typespec+ts-http-runtime@0.3.10/node_modules/@typespec/ts-http-runtime/dist/esm/util/inspect.js
-var import_node_util3 = require("node:util");
-var custom = import_node_util3.inspect.custom;
+var import_node_util2 = require("node:util");
+var custom = import_node_util2.inspect.custom;
 
 // node_modules/.pnpm/@typespec+ts-http-runtime@0.3.10/node_modules/@typespec/ts-http-runtime/dist/esm/util/sanitizer.js
 var RedactedString = "REDACTED";
@@ -39173,7 +39853,7 @@ var import_node_http = __toESM(require("node:http"), 1);
 var import_node_https = __toESM(require("node:https"), 1);
 var import_node_zlib = __toESM(require("node:zlib"), 1);
 var import_node_stream = require("node:stream");
-var import_node_util4 = require("node:util");
+var import_node_util3 = require("node:util");
 
 // node_modules/.pnpm/@typespec+ts-http-runtime@0.3.10/node_modules/@typespec/ts-http-runtime/dist/esm/log.js
 var logger = createClientLogger("ts-http-runtime");
@@ -39555,7 +40235,7 @@ function isStreamComplete(stream2) {
   });
 }
 function isArrayBuffer(body2) {
-  return import_node_util4.types.isArrayBuffer(body2) || ArrayBuffer.isView(body2);
+  return import_node_util3.types.isArrayBuffer(body2) || ArrayBuffer.isView(body2);
 }
 function arrayBufferToBuffer(body2) {
   if (Buffer.isBuffer(body2)) {
@@ -40387,7 +41067,7 @@ function tlsPolicy(tlsSettings) {
 // node_modules/.pnpm/https-proxy-agent@9.1.0/node_modules/https-proxy-agent/dist/index.js
 var net2 = __toESM(require("net"), 1);
 var tls = __toESM(require("tls"), 1);
-var import_assert2 = __toESM(require("assert"), 1);
+var import_assert5 = __toESM(require("assert"), 1);
 var import_debug3 = __toESM(require_src(), 1);
 
 // node_modules/.pnpm/agent-base@9.0.0/node_modules/agent-base/dist/index.js
@@ -40725,7 +41405,7 @@ var HttpsProxyAgent = class extends Agent4 {
     fakeSocket.readable = true;
     req.once("socket", (s) => {
       debug3("Replaying proxy buffer for failed request");
-      (0, import_assert2.default)(s.listenerCount("data") > 0);
+      (0, import_assert5.default)(s.listenerCount("data") > 0);
       s.push(buffered);
       s.push(null);
     });
@@ -41279,14 +41959,14 @@ function redirectPolicy2(options = {}) {
 }
 
 // node_modules/.pnpm/@azure+core-rest-pipeline@1.23.0/node_modules/@azure/core-rest-pipeline/dist/esm/util/userAgentPlatform.js
-var import_node_os3 = __toESM(require("node:os"), 1);
+var import_node_os2 = __toESM(require("node:os"), 1);
 var import_node_process3 = __toESM(require("node:process"), 1);
 function getHeaderName2() {
   return "User-Agent";
 }
 async function setPlatformSpecificData2(map) {
   if (import_node_process3.default && import_node_process3.default.versions) {
-    const osInfo = `${import_node_os3.default.type()} ${import_node_os3.default.release()}; ${import_node_os3.default.arch()}`;
+    const osInfo = `${import_node_os2.default.type()} ${import_node_os2.default.release()}; ${import_node_os2.default.arch()}`;
     const versions = import_node_process3.default.versions;
     if (versions.bun) {
       map.set("Bun", `${versions.bun} (${osInfo})`);
@@ -43453,15 +44133,15 @@ function getRequestUrl(baseUri, operationSpec, operationArguments, fallbackObjec
   let isAbsolutePath = false;
   let requestUrl = replaceAll(baseUri, urlReplacements);
   if (operationSpec.path) {
-    let path16 = replaceAll(operationSpec.path, urlReplacements);
-    if (operationSpec.path === "/{nextLink}" && path16.startsWith("/")) {
-      path16 = path16.substring(1);
+    let path21 = replaceAll(operationSpec.path, urlReplacements);
+    if (operationSpec.path === "/{nextLink}" && path21.startsWith("/")) {
+      path21 = path21.substring(1);
     }
-    if (isAbsoluteUrl(path16)) {
-      requestUrl = path16;
+    if (isAbsoluteUrl(path21)) {
+      requestUrl = path21;
       isAbsolutePath = true;
     } else {
-      requestUrl = appendPath(requestUrl, path16);
+      requestUrl = appendPath(requestUrl, path21);
     }
   }
   const { queryParams, sequenceParams } = calculateQueryParameters(operationSpec, operationArguments, fallbackObject);
@@ -43507,9 +44187,9 @@ function appendPath(url2, pathToAppend) {
   }
   const searchStart = pathToAppend.indexOf("?");
   if (searchStart !== -1) {
-    const path16 = pathToAppend.substring(0, searchStart);
+    const path21 = pathToAppend.substring(0, searchStart);
     const search = pathToAppend.substring(searchStart + 1);
-    newPath = newPath + path16;
+    newPath = newPath + path21;
     if (search) {
       parsedUrl.search = parsedUrl.search ? `${parsedUrl.search}&${search}` : search;
     }
@@ -46386,16 +47066,16 @@ var MatcherView = class {
    * @returns {string|undefined}
    */
   getCurrentTag() {
-    const path16 = this._matcher.path;
-    return path16.length > 0 ? path16[path16.length - 1].tag : void 0;
+    const path21 = this._matcher.path;
+    return path21.length > 0 ? path21[path21.length - 1].tag : void 0;
   }
   /**
    * Get current namespace.
    * @returns {string|undefined}
    */
   getCurrentNamespace() {
-    const path16 = this._matcher.path;
-    return path16.length > 0 ? path16[path16.length - 1].namespace : void 0;
+    const path21 = this._matcher.path;
+    return path21.length > 0 ? path21[path21.length - 1].namespace : void 0;
   }
   /**
    * Get current node's attribute value.
@@ -46403,9 +47083,9 @@ var MatcherView = class {
    * @returns {*}
    */
   getAttrValue(attrName) {
-    const path16 = this._matcher.path;
-    if (path16.length === 0) return void 0;
-    return path16[path16.length - 1].values?.[attrName];
+    const path21 = this._matcher.path;
+    if (path21.length === 0) return void 0;
+    return path21[path21.length - 1].values?.[attrName];
   }
   /**
    * Check if current node has an attribute.
@@ -46413,9 +47093,9 @@ var MatcherView = class {
    * @returns {boolean}
    */
   hasAttr(attrName) {
-    const path16 = this._matcher.path;
-    if (path16.length === 0) return false;
-    const current = path16[path16.length - 1];
+    const path21 = this._matcher.path;
+    if (path21.length === 0) return false;
+    const current = path21[path21.length - 1];
     return current.values !== void 0 && attrName in current.values;
   }
   /**
@@ -46441,18 +47121,18 @@ var MatcherView = class {
    * @returns {number}
    */
   getPosition() {
-    const path16 = this._matcher.path;
-    if (path16.length === 0) return -1;
-    return path16[path16.length - 1].position ?? 0;
+    const path21 = this._matcher.path;
+    if (path21.length === 0) return -1;
+    return path21[path21.length - 1].position ?? 0;
   }
   /**
    * Get current node's repeat counter (occurrence count of this tag name).
    * @returns {number}
    */
   getCounter() {
-    const path16 = this._matcher.path;
-    if (path16.length === 0) return -1;
-    return path16[path16.length - 1].counter ?? 0;
+    const path21 = this._matcher.path;
+    if (path21.length === 0) return -1;
+    return path21[path21.length - 1].counter ?? 0;
   }
   /**
    * Get current node's sibling index (alias for getPosition).
@@ -46694,21 +47374,21 @@ var Matcher = class {
    * @returns {string}
    */
   toString(separator, includeNamespace = true) {
-    const sep7 = separator || this.separator;
-    const isDefault = sep7 === this.separator && includeNamespace === true;
+    const sep10 = separator || this.separator;
+    const isDefault = sep10 === this.separator && includeNamespace === true;
     if (isDefault) {
       if (this._pathStringCache !== null) {
         return this._pathStringCache;
       }
       const result = this.path.map(
         (n) => n.namespace ? `${n.namespace}:${n.tag}` : n.tag
-      ).join(sep7);
+      ).join(sep10);
       this._pathStringCache = result;
       return result;
     }
     return this.path.map(
       (n) => includeNamespace && n.namespace ? `${n.namespace}:${n.tag}` : n.tag
-    ).join(sep7);
+    ).join(sep10);
   }
   /**
    * Get path as array of tag names.
@@ -47346,73 +48026,73 @@ var REDOS_PATTERNS = [
 var redos_default = REDOS_PATTERNS;
 
 // node_modules/.pnpm/is-unsafe@2.0.3/node_modules/is-unsafe/src/contexts/nosql.js
-var sep5 = `["'\\s]*:`;
+var sep8 = `["'\\s]*:`;
 var NOSQL_PATTERNS = [
   // ─── MongoDB $ operator injection ────────────────────────────────────────
   {
     id: "nosql-where-operator",
     description: "$where \u2014 executes arbitrary JavaScript server-side in MongoDB",
-    pattern: new RegExp(`\\$where${sep5}`, "i")
+    pattern: new RegExp(`\\$where${sep8}`, "i")
   },
   {
     id: "nosql-ne-operator",
     description: '$ne \u2014 "not equal" operator used to bypass equality checks',
-    pattern: new RegExp(`\\$ne${sep5}`, "i")
+    pattern: new RegExp(`\\$ne${sep8}`, "i")
   },
   {
     id: "nosql-gt-operator",
     description: '$gt \u2014 "greater than" used to bypass password/value checks',
-    pattern: new RegExp(`\\$gte?${sep5}`, "i")
+    pattern: new RegExp(`\\$gte?${sep8}`, "i")
   },
   {
     id: "nosql-lt-operator",
     description: '$lt / $lte \u2014 "less than" bypass variants',
-    pattern: new RegExp(`\\$lte?${sep5}`, "i")
+    pattern: new RegExp(`\\$lte?${sep8}`, "i")
   },
   {
     id: "nosql-regex-operator",
     description: "$regex \u2014 can be used to extract data character by character (blind injection)",
-    pattern: new RegExp(`\\$regex${sep5}`, "i")
+    pattern: new RegExp(`\\$regex${sep8}`, "i")
   },
   {
     id: "nosql-or-operator",
     description: "$or \u2014 logical OR; used to create always-true conditions",
-    pattern: new RegExp(`\\$or${sep5}\\s*\\[`, "i")
+    pattern: new RegExp(`\\$or${sep8}\\s*\\[`, "i")
   },
   {
     id: "nosql-and-operator",
     description: "$and \u2014 logical AND operator injection",
-    pattern: new RegExp(`\\$and${sep5}\\s*\\[`, "i")
+    pattern: new RegExp(`\\$and${sep8}\\s*\\[`, "i")
   },
   {
     id: "nosql-nor-operator",
     description: "$nor \u2014 logical NOR operator injection",
-    pattern: new RegExp(`\\$nor${sep5}\\s*\\[`, "i")
+    pattern: new RegExp(`\\$nor${sep8}\\s*\\[`, "i")
   },
   {
     id: "nosql-exists-operator",
     description: "$exists \u2014 can enumerate fields to determine schema",
-    pattern: new RegExp(`\\$exists${sep5}`, "i")
+    pattern: new RegExp(`\\$exists${sep8}`, "i")
   },
   {
     id: "nosql-in-operator",
     description: "$in \u2014 matches any value in a list; can enumerate values",
-    pattern: new RegExp(`\\$in${sep5}\\s*\\[`, "i")
+    pattern: new RegExp(`\\$in${sep8}\\s*\\[`, "i")
   },
   {
     id: "nosql-expr-operator",
     description: "$expr \u2014 allows aggregation expressions in queries (MongoDB 3.6+)",
-    pattern: new RegExp(`\\$expr${sep5}`, "i")
+    pattern: new RegExp(`\\$expr${sep8}`, "i")
   },
   {
     id: "nosql-function-operator",
     description: "$function \u2014 executes arbitrary JavaScript in MongoDB 4.4+",
-    pattern: new RegExp(`\\$function${sep5}`, "i")
+    pattern: new RegExp(`\\$function${sep8}`, "i")
   },
   {
     id: "nosql-accumulator-operator",
     description: "$accumulator \u2014 custom aggregation with arbitrary JS execution",
-    pattern: new RegExp(`\\$accumulator${sep5}`, "i")
+    pattern: new RegExp(`\\$accumulator${sep8}`, "i")
   },
   // ─── Prototype pollution ─────────────────────────────────────────────────
   {
@@ -48227,8 +48907,8 @@ function readStopNodeData(xmlData, tagName, i) {
           const nextLt = xmlData.indexOf("<", i + 1);
           if (nextLt === -1 || nextLt > nextGt) {
             const exp = xmlData.substring(i + 1, nextGt);
-            const sep7 = exp.search(/\s/);
-            const name = sep7 === -1 ? exp : exp.substring(0, sep7);
+            const sep10 = exp.search(/\s/);
+            const name = sep10 === -1 ? exp : exp.substring(0, sep10);
             if (name === tagName && exp[exp.length - 1] !== "/") openTagCount++;
             i = nextGt;
           }
@@ -49702,11 +50382,11 @@ var NativeCRC64 = (() => {
       throw new Error("Module.ENVIRONMENT has been deprecated. To force the environment, use the ENVIRONMENT compile-time option (for example, -sENVIRONMENT=web or -sENVIRONMENT=node)");
     }
     var scriptDirectory = "";
-    function locateFile(path16) {
+    function locateFile(path21) {
       if (Module["locateFile"]) {
-        return Module["locateFile"](path16, scriptDirectory);
+        return Module["locateFile"](path21, scriptDirectory);
       }
-      return scriptDirectory + path16;
+      return scriptDirectory + path21;
     }
     var read_, readAsync, readBinary, setWindowTitle;
     function logExceptionOnExit(e) {
@@ -49779,15 +50459,15 @@ var NativeCRC64 = (() => {
     legacyModuleProp("thisProgram", "thisProgram");
     if (Module["quit"]) quit_ = Module["quit"];
     legacyModuleProp("quit", "quit_");
-    assert3(typeof Module["memoryInitializerPrefixURL"] == "undefined", "Module.memoryInitializerPrefixURL option was removed, use Module.locateFile instead");
-    assert3(typeof Module["pthreadMainPrefixURL"] == "undefined", "Module.pthreadMainPrefixURL option was removed, use Module.locateFile instead");
-    assert3(typeof Module["cdInitializerPrefixURL"] == "undefined", "Module.cdInitializerPrefixURL option was removed, use Module.locateFile instead");
-    assert3(typeof Module["filePackagePrefixURL"] == "undefined", "Module.filePackagePrefixURL option was removed, use Module.locateFile instead");
-    assert3(typeof Module["read"] == "undefined", "Module.read option was removed (modify read_ in JS)");
-    assert3(typeof Module["readAsync"] == "undefined", "Module.readAsync option was removed (modify readAsync in JS)");
-    assert3(typeof Module["readBinary"] == "undefined", "Module.readBinary option was removed (modify readBinary in JS)");
-    assert3(typeof Module["setWindowTitle"] == "undefined", "Module.setWindowTitle option was removed (modify setWindowTitle in JS)");
-    assert3(typeof Module["TOTAL_MEMORY"] == "undefined", "Module.TOTAL_MEMORY has been renamed Module.INITIAL_MEMORY");
+    assert6(typeof Module["memoryInitializerPrefixURL"] == "undefined", "Module.memoryInitializerPrefixURL option was removed, use Module.locateFile instead");
+    assert6(typeof Module["pthreadMainPrefixURL"] == "undefined", "Module.pthreadMainPrefixURL option was removed, use Module.locateFile instead");
+    assert6(typeof Module["cdInitializerPrefixURL"] == "undefined", "Module.cdInitializerPrefixURL option was removed, use Module.locateFile instead");
+    assert6(typeof Module["filePackagePrefixURL"] == "undefined", "Module.filePackagePrefixURL option was removed, use Module.locateFile instead");
+    assert6(typeof Module["read"] == "undefined", "Module.read option was removed (modify read_ in JS)");
+    assert6(typeof Module["readAsync"] == "undefined", "Module.readAsync option was removed (modify readAsync in JS)");
+    assert6(typeof Module["readBinary"] == "undefined", "Module.readBinary option was removed (modify readBinary in JS)");
+    assert6(typeof Module["setWindowTitle"] == "undefined", "Module.setWindowTitle option was removed (modify setWindowTitle in JS)");
+    assert6(typeof Module["TOTAL_MEMORY"] == "undefined", "Module.TOTAL_MEMORY has been renamed Module.INITIAL_MEMORY");
     legacyModuleProp("read", "read_");
     legacyModuleProp("readAsync", "readAsync");
     legacyModuleProp("readBinary", "readBinary");
@@ -49796,7 +50476,7 @@ var NativeCRC64 = (() => {
     var PROXYFS = "PROXYFS is no longer included by default; build with -lproxyfs.js";
     var WORKERFS = "WORKERFS is no longer included by default; build with -lworkerfs.js";
     var NODEFS = "NODEFS is no longer included by default; build with -lnodefs.js";
-    assert3(!ENVIRONMENT_IS_SHELL, "shell environment detected but not enabled at build time.  Add 'shell' to `-sENVIRONMENT` to enable.");
+    assert6(!ENVIRONMENT_IS_SHELL, "shell environment detected but not enabled at build time.  Add 'shell' to `-sENVIRONMENT` to enable.");
     var STACK_ALIGN = 16;
     var POINTER_SIZE = 4;
     function getNativeTypeSize(type) {
@@ -49824,7 +50504,7 @@ var NativeCRC64 = (() => {
           }
           if (type[0] === "i") {
             const bits = Number(type.substr(1));
-            assert3(bits % 8 === 0, "getNativeTypeSize invalid bits " + bits + ", type " + type);
+            assert6(bits % 8 === 0, "getNativeTypeSize invalid bits " + bits + ", type " + type);
             return bits / 8;
           }
           return 0;
@@ -49895,7 +50575,7 @@ var NativeCRC64 = (() => {
     var wasmMemory;
     var ABORT = false;
     var EXITSTATUS;
-    function assert3(condition, text) {
+    function assert6(condition, text) {
       if (!condition) {
         abort("Assertion failed" + (text ? ": " + text : ""));
       }
@@ -49975,7 +50655,7 @@ var NativeCRC64 = (() => {
       return outIdx - startIdx;
     }
     function stringToUTF8(str, outPtr, maxBytesToWrite) {
-      assert3(typeof maxBytesToWrite == "number", "stringToUTF8(str, outPtr, maxBytesToWrite) is missing the third parameter that specifies the length of the output buffer!");
+      assert6(typeof maxBytesToWrite == "number", "stringToUTF8(str, outPtr, maxBytesToWrite) is missing the third parameter that specifies the length of the output buffer!");
       return stringToUTF8Array(str, HEAPU8, outPtr, maxBytesToWrite);
     }
     function lengthBytesUTF8(str) {
@@ -50008,20 +50688,20 @@ var NativeCRC64 = (() => {
       Module["HEAPF64"] = HEAPF64 = new Float64Array(buf);
     }
     var STACK_SIZE = 5242880;
-    if (Module["STACK_SIZE"]) assert3(STACK_SIZE === Module["STACK_SIZE"], "the stack size can no longer be determined at runtime");
+    if (Module["STACK_SIZE"]) assert6(STACK_SIZE === Module["STACK_SIZE"], "the stack size can no longer be determined at runtime");
     var INITIAL_MEMORY = Module["INITIAL_MEMORY"] || 16777216;
     legacyModuleProp("INITIAL_MEMORY", "INITIAL_MEMORY");
-    assert3(INITIAL_MEMORY >= STACK_SIZE, "INITIAL_MEMORY should be larger than STACK_SIZE, was " + INITIAL_MEMORY + "! (STACK_SIZE=" + STACK_SIZE + ")");
-    assert3(
+    assert6(INITIAL_MEMORY >= STACK_SIZE, "INITIAL_MEMORY should be larger than STACK_SIZE, was " + INITIAL_MEMORY + "! (STACK_SIZE=" + STACK_SIZE + ")");
+    assert6(
       typeof Int32Array != "undefined" && typeof Float64Array !== "undefined" && Int32Array.prototype.subarray != void 0 && Int32Array.prototype.set != void 0,
       "JS engine does not provide full typed array support"
     );
-    assert3(!Module["wasmMemory"], "Use of `wasmMemory` detected.  Use -sIMPORTED_MEMORY to define wasmMemory externally");
-    assert3(INITIAL_MEMORY == 16777216, "Detected runtime INITIAL_MEMORY setting.  Use -sIMPORTED_MEMORY to define wasmMemory dynamically");
+    assert6(!Module["wasmMemory"], "Use of `wasmMemory` detected.  Use -sIMPORTED_MEMORY to define wasmMemory externally");
+    assert6(INITIAL_MEMORY == 16777216, "Detected runtime INITIAL_MEMORY setting.  Use -sIMPORTED_MEMORY to define wasmMemory dynamically");
     var wasmTable;
     function writeStackCookie() {
       var max = _emscripten_stack_get_end();
-      assert3((max & 3) == 0);
+      assert6((max & 3) == 0);
       if (max == 0) {
         max += 4;
       }
@@ -50068,7 +50748,7 @@ var NativeCRC64 = (() => {
       callRuntimeCallbacks(__ATPRERUN__);
     }
     function initRuntime() {
-      assert3(!runtimeInitialized);
+      assert6(!runtimeInitialized);
       runtimeInitialized = true;
       checkStackCookie();
       callRuntimeCallbacks(__ATINIT__);
@@ -50094,10 +50774,10 @@ var NativeCRC64 = (() => {
     function addOnPostRun(cb) {
       __ATPOSTRUN__.unshift(cb);
     }
-    assert3(Math.imul, "This browser does not support Math.imul(), build with LEGACY_VM_SUPPORT or POLYFILL_OLD_MATH_FUNCTIONS to add in a polyfill");
-    assert3(Math.fround, "This browser does not support Math.fround(), build with LEGACY_VM_SUPPORT or POLYFILL_OLD_MATH_FUNCTIONS to add in a polyfill");
-    assert3(Math.clz32, "This browser does not support Math.clz32(), build with LEGACY_VM_SUPPORT or POLYFILL_OLD_MATH_FUNCTIONS to add in a polyfill");
-    assert3(Math.trunc, "This browser does not support Math.trunc(), build with LEGACY_VM_SUPPORT or POLYFILL_OLD_MATH_FUNCTIONS to add in a polyfill");
+    assert6(Math.imul, "This browser does not support Math.imul(), build with LEGACY_VM_SUPPORT or POLYFILL_OLD_MATH_FUNCTIONS to add in a polyfill");
+    assert6(Math.fround, "This browser does not support Math.fround(), build with LEGACY_VM_SUPPORT or POLYFILL_OLD_MATH_FUNCTIONS to add in a polyfill");
+    assert6(Math.clz32, "This browser does not support Math.clz32(), build with LEGACY_VM_SUPPORT or POLYFILL_OLD_MATH_FUNCTIONS to add in a polyfill");
+    assert6(Math.trunc, "This browser does not support Math.trunc(), build with LEGACY_VM_SUPPORT or POLYFILL_OLD_MATH_FUNCTIONS to add in a polyfill");
     var runDependencies = 0;
     var runDependencyWatcher = null;
     var dependenciesFulfilled = null;
@@ -50115,7 +50795,7 @@ var NativeCRC64 = (() => {
         Module["monitorRunDependencies"](runDependencies);
       }
       if (id) {
-        assert3(!runDependencyTracking[id]);
+        assert6(!runDependencyTracking[id]);
         runDependencyTracking[id] = 1;
         if (runDependencyWatcher === null && typeof setInterval != "undefined") {
           runDependencyWatcher = setInterval(function() {
@@ -50147,7 +50827,7 @@ var NativeCRC64 = (() => {
         Module["monitorRunDependencies"](runDependencies);
       }
       if (id) {
-        assert3(runDependencyTracking[id]);
+        assert6(runDependencyTracking[id]);
         delete runDependencyTracking[id];
       } else {
         err("warning: run dependency removed without ID");
@@ -50227,9 +50907,9 @@ var NativeCRC64 = (() => {
         if (!fixedasm) {
           asm2 = Module["asm"];
         }
-        assert3(runtimeInitialized, "native function `" + displayName + "` called before runtime initialization");
+        assert6(runtimeInitialized, "native function `" + displayName + "` called before runtime initialization");
         if (!asm2[name]) {
-          assert3(asm2[name], "exported native function `" + displayName + "` not found");
+          assert6(asm2[name], "exported native function `" + displayName + "` not found");
         }
         return asm2[name].apply(null, arguments);
       };
@@ -50888,17 +51568,17 @@ var NativeCRC64 = (() => {
         var exports3 = instance.exports;
         Module["asm"] = exports3;
         wasmMemory = Module["asm"]["memory"];
-        assert3(wasmMemory, "memory not found in wasm exports");
+        assert6(wasmMemory, "memory not found in wasm exports");
         updateGlobalBufferAndViews(wasmMemory.buffer);
         wasmTable = Module["asm"]["__indirect_function_table"];
-        assert3(wasmTable, "table not found in wasm exports");
+        assert6(wasmTable, "table not found in wasm exports");
         addOnInit(Module["asm"]["__wasm_call_ctors"]);
         removeRunDependency("wasm-instantiate");
       }
       addRunDependency("wasm-instantiate");
       var trueModule = Module;
       function receiveInstantiationResult(result) {
-        assert3(Module === trueModule, "the Module object should not be replaced during async compilation - perhaps the order of HTML elements is wrong?");
+        assert6(Module === trueModule, "the Module object should not be replaced during async compilation - perhaps the order of HTML elements is wrong?");
         trueModule = null;
         receiveInstance(result["instance"]);
       }
@@ -51030,7 +51710,7 @@ var NativeCRC64 = (() => {
     function _emscripten_resize_heap(requestedSize) {
       var oldSize = HEAPU8.length;
       requestedSize = requestedSize >>> 0;
-      assert3(requestedSize > oldSize);
+      assert6(requestedSize > oldSize);
       var maxHeapSize = getHeapMax();
       if (requestedSize > maxHeapSize) {
         err("Cannot enlarge memory, asked to go up to " + requestedSize + " bytes, but the limit is " + maxHeapSize + " bytes!");
@@ -51050,7 +51730,7 @@ var NativeCRC64 = (() => {
       return false;
     }
     var SYSCALLS = { varargs: void 0, get: function() {
-      assert3(SYSCALLS.varargs != void 0);
+      assert6(SYSCALLS.varargs != void 0);
       SYSCALLS.varargs += 4;
       var ret = HEAP32[SYSCALLS.varargs - 4 >> 2];
       return ret;
@@ -51062,8 +51742,8 @@ var NativeCRC64 = (() => {
       abort("fd_close called without SYSCALLS_REQUIRE_FILESYSTEM");
     }
     function convertI32PairToI53Checked(lo, hi) {
-      assert3(lo == lo >>> 0 || lo == (lo | 0));
-      assert3(hi === (hi | 0));
+      assert6(lo == lo >>> 0 || lo == (lo | 0));
+      assert6(hi === (hi | 0));
       return hi + 2097152 >>> 0 < 4194305 - !!lo ? (lo >>> 0) + hi * 4294967296 : NaN;
     }
     function _fd_seek(fd, offset_low, offset_high, whence, newOffset) {
@@ -51072,7 +51752,7 @@ var NativeCRC64 = (() => {
     var printCharBuffers = [null, [], []];
     function printChar(stream2, curr) {
       var buffer4 = printCharBuffers[stream2];
-      assert3(buffer4);
+      assert6(buffer4);
       if (curr === 0 || curr === 10) {
         (stream2 === 1 ? out : err)(UTF8ArrayToString(buffer4, 0));
         buffer4.length = 0;
@@ -51577,7 +52257,7 @@ var NativeCRC64 = (() => {
         initRuntime();
         readyPromiseResolve(Module);
         if (Module["onRuntimeInitialized"]) Module["onRuntimeInitialized"]();
-        assert3(!Module["_main"], 'compiled without a main, but one is present. if you added it from JS, use Module["onRuntimeInitialized"]');
+        assert6(!Module["_main"], 'compiled without a main, but one is present. if you added it from JS, use Module["onRuntimeInitialized"]');
         postRun();
       }
       if (Module["setStatus"]) {
@@ -51686,18 +52366,18 @@ var NativeCRC64 = (() => {
         if (!ensureCache.buffer) {
           ensureCache.size += 128;
           ensureCache.buffer = Module["_malloc"](ensureCache.size);
-          assert3(ensureCache.buffer);
+          assert6(ensureCache.buffer);
         }
         ensureCache.pos = 0;
       },
       alloc: function(array, view) {
-        assert3(ensureCache.buffer);
+        assert6(ensureCache.buffer);
         var bytes = view.BYTES_PER_ELEMENT;
         var len = array.length * bytes;
         len = len + 7 & -8;
         var ret;
         if (ensureCache.pos + len >= ensureCache.size) {
-          assert3(len > 0);
+          assert6(len > 0);
           ensureCache.needed += len;
           ret = Module["_malloc"](len);
           ensureCache.temps.push(ret);
@@ -52060,7 +52740,7 @@ var AnonymousCredential = class extends Credential {
 };
 
 // node_modules/.pnpm/@azure+storage-common@12.5.0_@azure+core-client@1.11.2/node_modules/@azure/storage-common/dist/esm/credentials/StorageSharedKeyCredential.js
-var import_node_crypto3 = require("node:crypto");
+var import_node_crypto4 = require("node:crypto");
 
 // node_modules/.pnpm/@azure+storage-common@12.5.0_@azure+core-client@1.11.2/node_modules/@azure/storage-common/dist/esm/utils/constants.js
 var URLConstants = {
@@ -52702,9 +53382,9 @@ var StorageSharedKeyCredentialPolicy = class extends CredentialPolicy {
    * @param request -
    */
   getCanonicalizedResourceString(request) {
-    const path16 = getURLPath(request.url) || "/";
+    const path21 = getURLPath(request.url) || "/";
     let canonicalizedResourceString = "";
-    canonicalizedResourceString += `/${this.factory.accountName}${path16}`;
+    canonicalizedResourceString += `/${this.factory.accountName}${path21}`;
     const queries = getURLQueries(request.url);
     const lowercaseQueries = {};
     if (queries) {
@@ -52761,7 +53441,7 @@ var StorageSharedKeyCredential = class extends Credential {
    * @param stringToSign -
    */
   computeHMACSHA256(stringToSign) {
-    return (0, import_node_crypto3.createHmac)("sha256", this.accountKey).update(stringToSign, "utf8").digest("base64");
+    return (0, import_node_crypto4.createHmac)("sha256", this.accountKey).update(stringToSign, "utf8").digest("base64");
   }
 };
 
@@ -53127,7 +53807,7 @@ function storageRetryPolicy(options = {}) {
 }
 
 // node_modules/.pnpm/@azure+storage-common@12.5.0_@azure+core-client@1.11.2/node_modules/@azure/storage-common/dist/esm/policies/StorageSharedKeyCredentialPolicyV2.js
-var import_node_crypto4 = require("node:crypto");
+var import_node_crypto5 = require("node:crypto");
 var storageSharedKeyCredentialPolicyName = "storageSharedKeyCredentialPolicy";
 function storageSharedKeyCredentialPolicy(options) {
   function signRequest(request) {
@@ -53149,7 +53829,7 @@ function storageSharedKeyCredentialPolicy(options) {
       getHeaderValueToSign(request, HeaderConstants.IF_UNMODIFIED_SINCE),
       getHeaderValueToSign(request, HeaderConstants.RANGE)
     ].join("\n") + "\n" + getCanonicalizedHeadersString(request) + getCanonicalizedResourceString(request);
-    const signature = (0, import_node_crypto4.createHmac)("sha256", options.accountKey).update(stringToSign, "utf8").digest("base64");
+    const signature = (0, import_node_crypto5.createHmac)("sha256", options.accountKey).update(stringToSign, "utf8").digest("base64");
     request.headers.set(HeaderConstants.AUTHORIZATION, `SharedKey ${options.accountName}:${signature}`);
   }
   function getHeaderValueToSign(request, headerName) {
@@ -53186,9 +53866,9 @@ function storageSharedKeyCredentialPolicy(options) {
     return canonicalizedHeadersStringToSign;
   }
   function getCanonicalizedResourceString(request) {
-    const path16 = getURLPath(request.url) || "/";
+    const path21 = getURLPath(request.url) || "/";
     let canonicalizedResourceString = "";
-    canonicalizedResourceString += `/${options.accountName}${path16}`;
+    canonicalizedResourceString += `/${options.accountName}${path21}`;
     const queries = getURLQueries(request.url);
     const lowercaseQueries = {};
     if (queries) {
@@ -53242,7 +53922,7 @@ function storageRequestFailureDetailsParserPolicy() {
 }
 
 // node_modules/.pnpm/@azure+storage-common@12.5.0_@azure+core-client@1.11.2/node_modules/@azure/storage-common/dist/esm/credentials/UserDelegationKeyCredential.js
-var import_node_crypto5 = require("node:crypto");
+var import_node_crypto6 = require("node:crypto");
 var UserDelegationKeyCredential = class {
   /**
    * Azure Storage account name; readonly.
@@ -53272,7 +53952,7 @@ var UserDelegationKeyCredential = class {
    * @param stringToSign -
    */
   computeHMACSHA256(stringToSign) {
-    return (0, import_node_crypto5.createHmac)("sha256", this.key).update(stringToSign, "utf8").digest("base64");
+    return (0, import_node_crypto6.createHmac)("sha256", this.key).update(stringToSign, "utf8").digest("base64");
   }
 };
 
@@ -67132,10 +67812,10 @@ var StorageContextClient = class extends StorageClient {
 // node_modules/.pnpm/@azure+storage-blob@12.31.0/node_modules/@azure/storage-blob/dist/esm/utils/utils.common.js
 function escapeURLPath(url2) {
   const urlParsed = new URL(url2);
-  let path16 = urlParsed.pathname;
-  path16 = path16 || "/";
-  path16 = escape2(path16);
-  urlParsed.pathname = path16;
+  let path21 = urlParsed.pathname;
+  path21 = path21 || "/";
+  path21 = escape2(path21);
+  urlParsed.pathname = path21;
   return urlParsed.toString();
 }
 function getProxyUriFromDevConnString(connectionString) {
@@ -67220,9 +67900,9 @@ function escape2(text) {
 }
 function appendToURLPath(url2, name) {
   const urlParsed = new URL(url2);
-  let path16 = urlParsed.pathname;
-  path16 = path16 ? path16.endsWith("/") ? `${path16}${name}` : `${path16}/${name}` : name;
-  urlParsed.pathname = path16;
+  let path21 = urlParsed.pathname;
+  path21 = path21 ? path21.endsWith("/") ? `${path21}${name}` : `${path21}/${name}` : name;
+  urlParsed.pathname = path21;
   return urlParsed.toString();
 }
 function setURLParameter2(url2, name, value) {
@@ -71057,7 +71737,7 @@ var Batch = class {
 
 // node_modules/.pnpm/@azure+storage-blob@12.31.0/node_modules/@azure/storage-blob/dist/esm/utils/utils.js
 var import_node_fs2 = __toESM(require("node:fs"), 1);
-var import_node_util5 = __toESM(require("node:util"), 1);
+var import_node_util4 = __toESM(require("node:util"), 1);
 async function streamToBuffer(stream2, buffer3, offset, end, encoding) {
   let pos = 0;
   const count = end - offset;
@@ -71106,7 +71786,7 @@ async function readStreamToLocalFile(rs, file) {
     rs.pipe(ws);
   });
 }
-var fsStat = import_node_util5.default.promisify(import_node_fs2.default.stat);
+var fsStat = import_node_util4.default.promisify(import_node_fs2.default.stat);
 var fsCreateReadStream = import_node_fs2.default.createReadStream;
 
 // node_modules/.pnpm/@azure+storage-blob@12.31.0/node_modules/@azure/storage-blob/dist/esm/Clients.js
@@ -73780,6 +74460,12 @@ var KnownEncryptionAlgorithmType2;
 })(KnownEncryptionAlgorithmType2 || (KnownEncryptionAlgorithmType2 = {}));
 
 // node_modules/.pnpm/@actions+cache@6.3.0/node_modules/@actions/cache/lib/internal/shared/errors.js
+var InvalidResponseError = class extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "InvalidResponseError";
+  }
+};
 var NetworkError = class extends Error {
   constructor(code) {
     const message = `Unable to make request: ${code}
@@ -73820,14 +74506,152 @@ var RateLimitError = class extends Error {
   }
 };
 
+// node_modules/.pnpm/@actions+cache@6.3.0/node_modules/@actions/cache/lib/internal/uploadUtils.js
+var __awaiter12 = function(thisArg, _arguments, P, generator) {
+  function adopt(value) {
+    return value instanceof P ? value : new P(function(resolve5) {
+      resolve5(value);
+    });
+  }
+  return new (P || (P = Promise))(function(resolve5, reject) {
+    function fulfilled(value) {
+      try {
+        step(generator.next(value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function rejected(value) {
+      try {
+        step(generator["throw"](value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function step(result) {
+      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
+    }
+    step((generator = generator.apply(thisArg, _arguments || [])).next());
+  });
+};
+var UploadProgress = class {
+  constructor(contentLength2) {
+    this.contentLength = contentLength2;
+    this.sentBytes = 0;
+    this.displayedComplete = false;
+    this.startTime = Date.now();
+  }
+  /**
+   * Sets the number of bytes sent
+   *
+   * @param sentBytes the number of bytes sent
+   */
+  setSentBytes(sentBytes) {
+    this.sentBytes = sentBytes;
+  }
+  /**
+   * Returns the total number of bytes transferred.
+   */
+  getTransferredBytes() {
+    return this.sentBytes;
+  }
+  /**
+   * Returns true if the upload is complete.
+   */
+  isDone() {
+    return this.getTransferredBytes() === this.contentLength;
+  }
+  /**
+   * Prints the current upload stats. Once the upload completes, this will print one
+   * last line and then stop.
+   */
+  display() {
+    if (this.displayedComplete) {
+      return;
+    }
+    const transferredBytes = this.sentBytes;
+    const percentage = (100 * (transferredBytes / this.contentLength)).toFixed(1);
+    const elapsedTime = Date.now() - this.startTime;
+    const uploadSpeed = (transferredBytes / (1024 * 1024) / (elapsedTime / 1e3)).toFixed(1);
+    info(`Sent ${transferredBytes} of ${this.contentLength} (${percentage}%), ${uploadSpeed} MBs/sec`);
+    if (this.isDone()) {
+      this.displayedComplete = true;
+    }
+  }
+  /**
+   * Returns a function used to handle TransferProgressEvents.
+   */
+  onProgress() {
+    return (progress) => {
+      this.setSentBytes(progress.loadedBytes);
+    };
+  }
+  /**
+   * Starts the timer that displays the stats.
+   *
+   * @param delayInMs the delay between each write
+   */
+  startDisplayTimer(delayInMs = 1e3) {
+    const displayCallback = () => {
+      this.display();
+      if (!this.isDone()) {
+        this.timeoutHandle = setTimeout(displayCallback, delayInMs);
+      }
+    };
+    this.timeoutHandle = setTimeout(displayCallback, delayInMs);
+  }
+  /**
+   * Stops the timer that displays the stats. As this typically indicates the upload
+   * is complete, this will display one last line, unless the last line has already
+   * been written.
+   */
+  stopDisplayTimer() {
+    if (this.timeoutHandle) {
+      clearTimeout(this.timeoutHandle);
+      this.timeoutHandle = void 0;
+    }
+    this.display();
+  }
+};
+function uploadCacheArchiveSDK(signedUploadURL, archivePath, options) {
+  return __awaiter12(this, void 0, void 0, function* () {
+    var _a2;
+    const blobClient = new BlobClient(signedUploadURL);
+    const blockBlobClient = blobClient.getBlockBlobClient();
+    const uploadProgress = new UploadProgress((_a2 = options === null || options === void 0 ? void 0 : options.archiveSizeBytes) !== null && _a2 !== void 0 ? _a2 : 0);
+    const uploadOptions = {
+      blockSize: options === null || options === void 0 ? void 0 : options.uploadChunkSize,
+      concurrency: options === null || options === void 0 ? void 0 : options.uploadConcurrency,
+      // maximum number of parallel transfer workers
+      maxSingleShotSize: 128 * 1024 * 1024,
+      // 128 MiB initial transfer size
+      onProgress: uploadProgress.onProgress()
+    };
+    try {
+      uploadProgress.startDisplayTimer();
+      debug(`BlobClient: ${blobClient.name}:${blobClient.accountName}:${blobClient.containerName}`);
+      const response = yield blockBlobClient.uploadFile(archivePath, uploadOptions);
+      if (response._response.status >= 400) {
+        throw new InvalidResponseError(`uploadCacheArchiveSDK: upload failed with status code ${response._response.status}`);
+      }
+      return response;
+    } catch (error2) {
+      warning(`uploadCacheArchiveSDK: internal error uploading cache archive: ${error2.message}`);
+      throw error2;
+    } finally {
+      uploadProgress.stopDisplayTimer();
+    }
+  });
+}
+
 // node_modules/.pnpm/@actions+cache@6.3.0/node_modules/@actions/cache/lib/internal/downloadUtils.js
 var buffer2 = __toESM(require("buffer"), 1);
-var fs5 = __toESM(require("fs"), 1);
+var fs6 = __toESM(require("fs"), 1);
 var stream = __toESM(require("stream"), 1);
 var util4 = __toESM(require("util"), 1);
 
 // node_modules/.pnpm/@actions+cache@6.3.0/node_modules/@actions/cache/lib/internal/requestUtils.js
-var __awaiter10 = function(thisArg, _arguments, P, generator) {
+var __awaiter13 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
     return value instanceof P ? value : new P(function(resolve5) {
       resolve5(value);
@@ -73878,12 +74702,12 @@ function isRetryableStatusCode(statusCode) {
   return retryableStatusCodes.includes(statusCode);
 }
 function sleep(milliseconds) {
-  return __awaiter10(this, void 0, void 0, function* () {
+  return __awaiter13(this, void 0, void 0, function* () {
     return new Promise((resolve5) => setTimeout(resolve5, milliseconds));
   });
 }
 function retry(name_1, method_1, getStatusCode_1) {
-  return __awaiter10(this, arguments, void 0, function* (name, method, getStatusCode, maxAttempts = DefaultRetryAttempts, delay4 = DefaultRetryDelay, onError = void 0) {
+  return __awaiter13(this, arguments, void 0, function* (name, method, getStatusCode, maxAttempts = DefaultRetryAttempts, delay4 = DefaultRetryDelay, onError = void 0) {
     let errorMessage = "";
     let attempt = 1;
     while (attempt <= maxAttempts) {
@@ -73921,7 +74745,7 @@ function retry(name_1, method_1, getStatusCode_1) {
   });
 }
 function retryTypedResponse(name_1, method_1) {
-  return __awaiter10(this, arguments, void 0, function* (name, method, maxAttempts = DefaultRetryAttempts, delay4 = DefaultRetryDelay) {
+  return __awaiter13(this, arguments, void 0, function* (name, method, maxAttempts = DefaultRetryAttempts, delay4 = DefaultRetryDelay) {
     return yield retry(
       name,
       method,
@@ -73946,13 +74770,13 @@ function retryTypedResponse(name_1, method_1) {
   });
 }
 function retryHttpClientResponse(name_1, method_1) {
-  return __awaiter10(this, arguments, void 0, function* (name, method, maxAttempts = DefaultRetryAttempts, delay4 = DefaultRetryDelay) {
+  return __awaiter13(this, arguments, void 0, function* (name, method, maxAttempts = DefaultRetryAttempts, delay4 = DefaultRetryDelay) {
     return yield retry(name, method, (response) => response.message.statusCode, maxAttempts, delay4);
   });
 }
 
 // node_modules/.pnpm/@actions+cache@6.3.0/node_modules/@actions/cache/lib/internal/downloadUtils.js
-var __awaiter11 = function(thisArg, _arguments, P, generator) {
+var __awaiter14 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
     return value instanceof P ? value : new P(function(resolve5) {
       resolve5(value);
@@ -73980,7 +74804,7 @@ var __awaiter11 = function(thisArg, _arguments, P, generator) {
   });
 };
 function pipeResponseToStream(response, output) {
-  return __awaiter11(this, void 0, void 0, function* () {
+  return __awaiter14(this, void 0, void 0, function* () {
     const pipeline3 = util4.promisify(stream.pipeline);
     yield pipeline3(response.message, output);
   });
@@ -74081,10 +74905,10 @@ var DownloadProgress = class {
   }
 };
 function downloadCacheHttpClient(archiveLocation, archivePath) {
-  return __awaiter11(this, void 0, void 0, function* () {
-    const writeStream = fs5.createWriteStream(archivePath);
+  return __awaiter14(this, void 0, void 0, function* () {
+    const writeStream = fs6.createWriteStream(archivePath);
     const httpClient = new HttpClient("actions/cache");
-    const downloadResponse = yield retryHttpClientResponse("downloadCache", () => __awaiter11(this, void 0, void 0, function* () {
+    const downloadResponse = yield retryHttpClientResponse("downloadCache", () => __awaiter14(this, void 0, void 0, function* () {
       return httpClient.get(archiveLocation);
     }));
     downloadResponse.message.socket.setTimeout(SocketTimeout, () => {
@@ -74105,15 +74929,15 @@ function downloadCacheHttpClient(archiveLocation, archivePath) {
   });
 }
 function downloadCacheHttpClientConcurrent(archiveLocation, archivePath, options) {
-  return __awaiter11(this, void 0, void 0, function* () {
+  return __awaiter14(this, void 0, void 0, function* () {
     var _a2;
-    const archiveDescriptor = yield fs5.promises.open(archivePath, "w");
+    const archiveDescriptor = yield fs6.promises.open(archivePath, "w");
     const httpClient = new HttpClient("actions/cache", void 0, {
       socketTimeout: options.timeoutInMs,
       keepAlive: true
     });
     try {
-      const res = yield retryHttpClientResponse("downloadCacheMetadata", () => __awaiter11(this, void 0, void 0, function* () {
+      const res = yield retryHttpClientResponse("downloadCacheMetadata", () => __awaiter14(this, void 0, void 0, function* () {
         return yield httpClient.request("HEAD", archiveLocation, null, {});
       }));
       const lengthHeader = res.message.headers["content-length"];
@@ -74130,7 +74954,7 @@ function downloadCacheHttpClientConcurrent(archiveLocation, archivePath, options
         const count = Math.min(blockSize, length - offset);
         downloads.push({
           offset,
-          promiseGetter: () => __awaiter11(this, void 0, void 0, function* () {
+          promiseGetter: () => __awaiter14(this, void 0, void 0, function* () {
             return yield downloadSegmentRetry(httpClient, archiveLocation, offset, count);
           })
         });
@@ -74143,7 +74967,7 @@ function downloadCacheHttpClientConcurrent(archiveLocation, archivePath, options
       const progressFn = progress.onProgress();
       const activeDownloads = [];
       let nextDownload;
-      const waitAndWrite = () => __awaiter11(this, void 0, void 0, function* () {
+      const waitAndWrite = () => __awaiter14(this, void 0, void 0, function* () {
         const segment = yield Promise.race(Object.values(activeDownloads));
         yield archiveDescriptor.write(segment.buffer, 0, segment.count, segment.offset);
         actives--;
@@ -74168,7 +74992,7 @@ function downloadCacheHttpClientConcurrent(archiveLocation, archivePath, options
   });
 }
 function downloadSegmentRetry(httpClient, archiveLocation, offset, count) {
-  return __awaiter11(this, void 0, void 0, function* () {
+  return __awaiter14(this, void 0, void 0, function* () {
     const retries = 5;
     let failures = 0;
     while (true) {
@@ -74189,8 +75013,8 @@ function downloadSegmentRetry(httpClient, archiveLocation, offset, count) {
   });
 }
 function downloadSegment(httpClient, archiveLocation, offset, count) {
-  return __awaiter11(this, void 0, void 0, function* () {
-    const partRes = yield retryHttpClientResponse("downloadCachePart", () => __awaiter11(this, void 0, void 0, function* () {
+  return __awaiter14(this, void 0, void 0, function* () {
+    const partRes = yield retryHttpClientResponse("downloadCachePart", () => __awaiter14(this, void 0, void 0, function* () {
       return yield httpClient.get(archiveLocation, {
         Range: `bytes=${offset}-${offset + count - 1}`
       });
@@ -74206,7 +75030,7 @@ function downloadSegment(httpClient, archiveLocation, offset, count) {
   });
 }
 function downloadCacheStorageSDK(archiveLocation, archivePath, options) {
-  return __awaiter11(this, void 0, void 0, function* () {
+  return __awaiter14(this, void 0, void 0, function* () {
     var _a2;
     const client = new BlockBlobClient(archiveLocation, void 0, {
       retryOptions: {
@@ -74223,7 +75047,7 @@ function downloadCacheStorageSDK(archiveLocation, archivePath, options) {
     } else {
       const maxSegmentSize = Math.min(134217728, buffer2.constants.MAX_LENGTH);
       const downloadProgress = new DownloadProgress(contentLength2);
-      const fd = fs5.openSync(archivePath, "w");
+      const fd = fs6.openSync(archivePath, "w");
       try {
         downloadProgress.startDisplayTimer();
         const controller = new AbortController();
@@ -74241,17 +75065,17 @@ function downloadCacheStorageSDK(archiveLocation, archivePath, options) {
             controller.abort();
             throw new Error("Aborting cache download as the download time exceeded the timeout.");
           } else if (Buffer.isBuffer(result)) {
-            fs5.writeFileSync(fd, result);
+            fs6.writeFileSync(fd, result);
           }
         }
       } finally {
         downloadProgress.stopDisplayTimer();
-        fs5.closeSync(fd);
+        fs6.closeSync(fd);
       }
     }
   });
 }
-var promiseWithTimeout = (timeoutMs, promise2) => __awaiter11(void 0, void 0, void 0, function* () {
+var promiseWithTimeout = (timeoutMs, promise2) => __awaiter14(void 0, void 0, void 0, function* () {
   let timeoutHandle;
   const timeoutPromise = new Promise((resolve5) => {
     timeoutHandle = setTimeout(() => resolve5("timeout"), timeoutMs);
@@ -74263,6 +75087,30 @@ var promiseWithTimeout = (timeoutMs, promise2) => __awaiter11(void 0, void 0, vo
 });
 
 // node_modules/.pnpm/@actions+cache@6.3.0/node_modules/@actions/cache/lib/options.js
+function getUploadOptions(copy) {
+  const result = {
+    useAzureSdk: false,
+    uploadConcurrency: 4,
+    uploadChunkSize: 32 * 1024 * 1024
+  };
+  if (copy) {
+    if (typeof copy.useAzureSdk === "boolean") {
+      result.useAzureSdk = copy.useAzureSdk;
+    }
+    if (typeof copy.uploadConcurrency === "number") {
+      result.uploadConcurrency = copy.uploadConcurrency;
+    }
+    if (typeof copy.uploadChunkSize === "number") {
+      result.uploadChunkSize = copy.uploadChunkSize;
+    }
+  }
+  result.uploadConcurrency = !isNaN(Number(process.env["CACHE_UPLOAD_CONCURRENCY"])) ? Math.min(32, Number(process.env["CACHE_UPLOAD_CONCURRENCY"])) : result.uploadConcurrency;
+  result.uploadChunkSize = !isNaN(Number(process.env["CACHE_UPLOAD_CHUNK_SIZE"])) ? Math.min(128 * 1024 * 1024, Number(process.env["CACHE_UPLOAD_CHUNK_SIZE"]) * 1024 * 1024) : result.uploadChunkSize;
+  debug(`Use Azure SDK: ${result.useAzureSdk}`);
+  debug(`Upload concurrency: ${result.uploadConcurrency}`);
+  debug(`Upload chunk size: ${result.uploadChunkSize}`);
+  return result;
+}
 function getDownloadOptions(copy) {
   const result = {
     useAzureSdk: false,
@@ -74328,6 +75176,11 @@ function isCacheReadable(mode) {
     return true;
   return mode === "read" || mode === "write";
 }
+function isCacheWritable(mode) {
+  if (!KNOWN_CACHE_MODES.includes(mode))
+    return true;
+  return mode === "write" || mode === "write-only";
+}
 function getCacheServiceURL() {
   const version3 = getCacheServiceVersion();
   switch (version3) {
@@ -74347,7 +75200,7 @@ function getUserAgentString2() {
 }
 
 // node_modules/.pnpm/@actions+cache@6.3.0/node_modules/@actions/cache/lib/internal/cacheHttpClient.js
-var __awaiter12 = function(thisArg, _arguments, P, generator) {
+var __awaiter15 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
     return value instanceof P ? value : new P(function(resolve5) {
       resolve5(value);
@@ -74400,12 +75253,12 @@ function createHttpClient() {
   return new HttpClient(getUserAgentString2(), [bearerCredentialHandler], getRequestOptions());
 }
 function getCacheEntry(keys, paths, options) {
-  return __awaiter12(this, void 0, void 0, function* () {
+  return __awaiter15(this, void 0, void 0, function* () {
     var _a2;
     const httpClient = createHttpClient();
     const version3 = getCacheVersion(paths, options === null || options === void 0 ? void 0 : options.compressionMethod, options === null || options === void 0 ? void 0 : options.enableCrossOsArchive);
     const resource = `cache?keys=${encodeURIComponent(keys.join(","))}&version=${version3}`;
-    const response = yield retryTypedResponse("getCacheEntry", () => __awaiter12(this, void 0, void 0, function* () {
+    const response = yield retryTypedResponse("getCacheEntry", () => __awaiter15(this, void 0, void 0, function* () {
       return httpClient.getJson(getCacheApiUrl(resource));
     }));
     if (response.statusCode === 204) {
@@ -74433,9 +75286,9 @@ function getCacheEntry(keys, paths, options) {
   });
 }
 function printCachesListForDiagnostics(key, httpClient, version3) {
-  return __awaiter12(this, void 0, void 0, function* () {
+  return __awaiter15(this, void 0, void 0, function* () {
     const resource = `caches?key=${encodeURIComponent(key)}`;
-    const response = yield retryTypedResponse("listCache", () => __awaiter12(this, void 0, void 0, function* () {
+    const response = yield retryTypedResponse("listCache", () => __awaiter15(this, void 0, void 0, function* () {
       return httpClient.getJson(getCacheApiUrl(resource));
     }));
     if (response.statusCode === 200) {
@@ -74452,7 +75305,7 @@ Other caches with similar key:`);
   });
 }
 function downloadCache(archiveLocation, archivePath, options) {
-  return __awaiter12(this, void 0, void 0, function* () {
+  return __awaiter15(this, void 0, void 0, function* () {
     const archiveUrl = new import_url4.URL(archiveLocation);
     const downloadOptions = getDownloadOptions(options);
     if (archiveUrl.hostname.endsWith(".blob.core.windows.net")) {
@@ -74465,6 +75318,104 @@ function downloadCache(archiveLocation, archivePath, options) {
       }
     } else {
       yield downloadCacheHttpClient(archiveLocation, archivePath);
+    }
+  });
+}
+function reserveCache(key, paths, options) {
+  return __awaiter15(this, void 0, void 0, function* () {
+    const httpClient = createHttpClient();
+    const version3 = getCacheVersion(paths, options === null || options === void 0 ? void 0 : options.compressionMethod, options === null || options === void 0 ? void 0 : options.enableCrossOsArchive);
+    const reserveCacheRequest = {
+      key,
+      version: version3,
+      cacheSize: options === null || options === void 0 ? void 0 : options.cacheSize
+    };
+    const response = yield retryTypedResponse("reserveCache", () => __awaiter15(this, void 0, void 0, function* () {
+      return httpClient.postJson(getCacheApiUrl("caches"), reserveCacheRequest);
+    }));
+    return response;
+  });
+}
+function getContentRange(start, end) {
+  return `bytes ${start}-${end}/*`;
+}
+function uploadChunk(httpClient, resourceUrl, openStream, start, end) {
+  return __awaiter15(this, void 0, void 0, function* () {
+    debug(`Uploading chunk of size ${end - start + 1} bytes at offset ${start} with content range: ${getContentRange(start, end)}`);
+    const additionalHeaders = {
+      "Content-Type": "application/octet-stream",
+      "Content-Range": getContentRange(start, end)
+    };
+    const uploadChunkResponse = yield retryHttpClientResponse(`uploadChunk (start: ${start}, end: ${end})`, () => __awaiter15(this, void 0, void 0, function* () {
+      return httpClient.sendStream("PATCH", resourceUrl, openStream(), additionalHeaders);
+    }));
+    if (!isSuccessStatusCode(uploadChunkResponse.message.statusCode)) {
+      throw new Error(`Cache service responded with ${uploadChunkResponse.message.statusCode} during upload chunk.`);
+    }
+  });
+}
+function uploadFile(httpClient, cacheId, archivePath, options) {
+  return __awaiter15(this, void 0, void 0, function* () {
+    const fileSize = getArchiveFileSizeInBytes(archivePath);
+    const resourceUrl = getCacheApiUrl(`caches/${cacheId.toString()}`);
+    const fd = fs7.openSync(archivePath, "r");
+    const uploadOptions = getUploadOptions(options);
+    const concurrency = assertDefined("uploadConcurrency", uploadOptions.uploadConcurrency);
+    const maxChunkSize = assertDefined("uploadChunkSize", uploadOptions.uploadChunkSize);
+    const parallelUploads = [...new Array(concurrency).keys()];
+    debug("Awaiting all uploads");
+    let offset = 0;
+    try {
+      yield Promise.all(parallelUploads.map(() => __awaiter15(this, void 0, void 0, function* () {
+        while (offset < fileSize) {
+          const chunkSize = Math.min(fileSize - offset, maxChunkSize);
+          const start = offset;
+          const end = offset + chunkSize - 1;
+          offset += maxChunkSize;
+          yield uploadChunk(httpClient, resourceUrl, () => fs7.createReadStream(archivePath, {
+            fd,
+            start,
+            end,
+            autoClose: false
+          }).on("error", (error2) => {
+            throw new Error(`Cache upload failed because file read failed with ${error2.message}`);
+          }), start, end);
+        }
+      })));
+    } finally {
+      fs7.closeSync(fd);
+    }
+    return;
+  });
+}
+function commitCache(httpClient, cacheId, filesize) {
+  return __awaiter15(this, void 0, void 0, function* () {
+    const commitCacheRequest = { size: filesize };
+    return yield retryTypedResponse("commitCache", () => __awaiter15(this, void 0, void 0, function* () {
+      return httpClient.postJson(getCacheApiUrl(`caches/${cacheId.toString()}`), commitCacheRequest);
+    }));
+  });
+}
+function saveCache(cacheId, archivePath, signedUploadURL, options) {
+  return __awaiter15(this, void 0, void 0, function* () {
+    const uploadOptions = getUploadOptions(options);
+    if (uploadOptions.useAzureSdk) {
+      if (!signedUploadURL) {
+        throw new Error("Azure Storage SDK can only be used when a signed URL is provided.");
+      }
+      yield uploadCacheArchiveSDK(signedUploadURL, archivePath, options);
+    } else {
+      const httpClient = createHttpClient();
+      debug("Upload cache");
+      yield uploadFile(httpClient, cacheId, archivePath, options);
+      debug("Commiting cache");
+      const cacheSize = getArchiveFileSizeInBytes(archivePath);
+      info(`Cache Size: ~${Math.round(cacheSize / (1024 * 1024))} MB (${cacheSize} B)`);
+      const commitCacheResponse = yield commitCache(httpClient, cacheId, cacheSize);
+      if (!isSuccessStatusCode(commitCacheResponse.statusCode)) {
+        throw new Error(`Cache service responded with ${commitCacheResponse.statusCode} during commit cache.`);
+      }
+      info("Cache saved successfully");
     }
   });
 }
@@ -75147,7 +76098,7 @@ var BinaryReader = class {
 };
 
 // node_modules/.pnpm/@protobuf-ts+runtime@2.11.1/node_modules/@protobuf-ts/runtime/build/es2015/assert.js
-function assert2(condition, msg) {
+function assert5(condition, msg) {
   if (!condition) {
     throw new Error(msg);
   }
@@ -75862,12 +76813,12 @@ var ReflectionJsonReader = class {
    */
   enum(type, json, fieldName, ignoreUnknownFields) {
     if (type[0] == "google.protobuf.NullValue")
-      assert2(json === null || json === "NULL_VALUE", `Unable to parse field ${this.info.typeName}#${fieldName}, enum ${type[0]} only accepts null.`);
+      assert5(json === null || json === "NULL_VALUE", `Unable to parse field ${this.info.typeName}#${fieldName}, enum ${type[0]} only accepts null.`);
     if (json === null)
       return 0;
     switch (typeof json) {
       case "number":
-        assert2(Number.isInteger(json), `Unable to parse field ${this.info.typeName}#${fieldName}, enum can only be integral number, got ${json}.`);
+        assert5(Number.isInteger(json), `Unable to parse field ${this.info.typeName}#${fieldName}, enum can only be integral number, got ${json}.`);
         return json;
       case "string":
         let localEnumName = json;
@@ -75877,10 +76828,10 @@ var ReflectionJsonReader = class {
         if (typeof enumNumber === "undefined" && ignoreUnknownFields) {
           return false;
         }
-        assert2(typeof enumNumber == "number", `Unable to parse field ${this.info.typeName}#${fieldName}, enum ${type[0]} has no value for "${json}".`);
+        assert5(typeof enumNumber == "number", `Unable to parse field ${this.info.typeName}#${fieldName}, enum ${type[0]} has no value for "${json}".`);
         return enumNumber;
     }
-    assert2(false, `Unable to parse field ${this.info.typeName}#${fieldName}, cannot parse enum value from ${typeof json}".`);
+    assert5(false, `Unable to parse field ${this.info.typeName}#${fieldName}, cannot parse enum value from ${typeof json}".`);
   }
   scalar(json, type, longType, fieldName) {
     let e;
@@ -76024,7 +76975,7 @@ var ReflectionJsonWriter = class {
         continue;
       const opt = field.kind == "scalar" || field.kind == "enum" ? Object.assign(Object.assign({}, options), { emitDefaultValues: true }) : options;
       let jsonValue = this.field(field, group2[field.localName], opt);
-      assert2(jsonValue !== void 0);
+      assert5(jsonValue !== void 0);
       json[options.useProtoFieldName ? field.name : field.jsonName] = jsonValue;
     }
     return json;
@@ -76032,13 +76983,13 @@ var ReflectionJsonWriter = class {
   field(field, value, options) {
     let jsonValue = void 0;
     if (field.kind == "map") {
-      assert2(typeof value == "object" && value !== null);
+      assert5(typeof value == "object" && value !== null);
       const jsonObj = {};
       switch (field.V.kind) {
         case "scalar":
           for (const [entryKey, entryValue] of Object.entries(value)) {
             const val = this.scalar(field.V.T, entryValue, field.name, false, true);
-            assert2(val !== void 0);
+            assert5(val !== void 0);
             jsonObj[entryKey.toString()] = val;
           }
           break;
@@ -76046,16 +76997,16 @@ var ReflectionJsonWriter = class {
           const messageType = field.V.T();
           for (const [entryKey, entryValue] of Object.entries(value)) {
             const val = this.message(messageType, entryValue, field.name, options);
-            assert2(val !== void 0);
+            assert5(val !== void 0);
             jsonObj[entryKey.toString()] = val;
           }
           break;
         case "enum":
           const enumInfo = field.V.T();
           for (const [entryKey, entryValue] of Object.entries(value)) {
-            assert2(entryValue === void 0 || typeof entryValue == "number");
+            assert5(entryValue === void 0 || typeof entryValue == "number");
             const val = this.enum(enumInfo, entryValue, field.name, false, true, options.enumAsInteger);
-            assert2(val !== void 0);
+            assert5(val !== void 0);
             jsonObj[entryKey.toString()] = val;
           }
           break;
@@ -76063,22 +77014,22 @@ var ReflectionJsonWriter = class {
       if (options.emitDefaultValues || Object.keys(jsonObj).length > 0)
         jsonValue = jsonObj;
     } else if (field.repeat) {
-      assert2(Array.isArray(value));
+      assert5(Array.isArray(value));
       const jsonArr = [];
       switch (field.kind) {
         case "scalar":
           for (let i = 0; i < value.length; i++) {
             const val = this.scalar(field.T, value[i], field.name, field.opt, true);
-            assert2(val !== void 0);
+            assert5(val !== void 0);
             jsonArr.push(val);
           }
           break;
         case "enum":
           const enumInfo = field.T();
           for (let i = 0; i < value.length; i++) {
-            assert2(value[i] === void 0 || typeof value[i] == "number");
+            assert5(value[i] === void 0 || typeof value[i] == "number");
             const val = this.enum(enumInfo, value[i], field.name, field.opt, true, options.enumAsInteger);
-            assert2(val !== void 0);
+            assert5(val !== void 0);
             jsonArr.push(val);
           }
           break;
@@ -76086,7 +77037,7 @@ var ReflectionJsonWriter = class {
           const messageType = field.T();
           for (let i = 0; i < value.length; i++) {
             const val = this.message(messageType, value[i], field.name, options);
-            assert2(val !== void 0);
+            assert5(val !== void 0);
             jsonArr.push(val);
           }
           break;
@@ -76115,13 +77066,13 @@ var ReflectionJsonWriter = class {
     if (type[0] == "google.protobuf.NullValue")
       return !emitDefaultValues && !optional ? void 0 : null;
     if (value === void 0) {
-      assert2(optional);
+      assert5(optional);
       return void 0;
     }
     if (value === 0 && !emitDefaultValues && !optional)
       return void 0;
-    assert2(typeof value == "number");
-    assert2(Number.isInteger(value));
+    assert5(typeof value == "number");
+    assert5(Number.isInteger(value));
     if (enumAsInteger || !type[1].hasOwnProperty(value))
       return value;
     if (type[2])
@@ -76135,7 +77086,7 @@ var ReflectionJsonWriter = class {
   }
   scalar(type, value, fieldName, optional, emitDefaultValues) {
     if (value === void 0) {
-      assert2(optional);
+      assert5(optional);
       return void 0;
     }
     const ed = emitDefaultValues || optional;
@@ -76161,7 +77112,7 @@ var ReflectionJsonWriter = class {
       case ScalarType.DOUBLE:
         if (value === 0)
           return ed ? 0 : void 0;
-        assert2(typeof value == "number");
+        assert5(typeof value == "number");
         if (Number.isNaN(value))
           return "NaN";
         if (value === Number.POSITIVE_INFINITY)
@@ -76173,18 +77124,18 @@ var ReflectionJsonWriter = class {
       case ScalarType.STRING:
         if (value === "")
           return ed ? "" : void 0;
-        assert2(typeof value == "string");
+        assert5(typeof value == "string");
         return value;
       // bool:
       case ScalarType.BOOL:
         if (value === false)
           return ed ? false : void 0;
-        assert2(typeof value == "boolean");
+        assert5(typeof value == "boolean");
         return value;
       // JSON value will be a decimal string. Either numbers or strings are accepted.
       case ScalarType.UINT64:
       case ScalarType.FIXED64:
-        assert2(typeof value == "number" || typeof value == "string" || typeof value == "bigint");
+        assert5(typeof value == "number" || typeof value == "string" || typeof value == "bigint");
         let ulong = PbULong.from(value);
         if (ulong.isZero() && !ed)
           return void 0;
@@ -76193,7 +77144,7 @@ var ReflectionJsonWriter = class {
       case ScalarType.INT64:
       case ScalarType.SFIXED64:
       case ScalarType.SINT64:
-        assert2(typeof value == "number" || typeof value == "string" || typeof value == "bigint");
+        assert5(typeof value == "number" || typeof value == "string" || typeof value == "bigint");
         let long = PbLong.from(value);
         if (long.isZero() && !ed)
           return void 0;
@@ -76201,7 +77152,7 @@ var ReflectionJsonWriter = class {
       // bytes: JSON value will be the data encoded as a string using standard base64 encoding with paddings.
       // Either standard or URL-safe base64 encoding with/without paddings are accepted.
       case ScalarType.BYTES:
-        assert2(value instanceof Uint8Array);
+        assert5(value instanceof Uint8Array);
         if (!value.byteLength)
           return ed ? "" : void 0;
         return base64encode2(value);
@@ -76428,20 +77379,20 @@ var ReflectionBinaryWriter = class {
         case "enum":
           let T = field.kind == "enum" ? ScalarType.INT32 : field.T;
           if (repeated) {
-            assert2(Array.isArray(value));
+            assert5(Array.isArray(value));
             if (repeated == RepeatType.PACKED)
               this.packed(writer, T, field.no, value);
             else
               for (const item of value)
                 this.scalar(writer, T, field.no, item, true);
           } else if (value === void 0)
-            assert2(field.opt);
+            assert5(field.opt);
           else
             this.scalar(writer, T, field.no, value, emitDefault || field.opt);
           break;
         case "message":
           if (repeated) {
-            assert2(Array.isArray(value));
+            assert5(Array.isArray(value));
             for (const item of value)
               this.message(writer, options, field.T(), field.no, item);
           } else {
@@ -76449,7 +77400,7 @@ var ReflectionBinaryWriter = class {
           }
           break;
         case "map":
-          assert2(typeof value == "object" && value !== null);
+          assert5(typeof value == "object" && value !== null);
           for (const [key, val] of Object.entries(value))
             this.mapEntry(writer, options, field, key, val);
           break;
@@ -76472,7 +77423,7 @@ var ReflectionBinaryWriter = class {
         keyValue = Number.parseInt(key);
         break;
       case ScalarType.BOOL:
-        assert2(key == "true" || key == "false");
+        assert5(key == "true" || key == "false");
         keyValue = key == "true";
         break;
     }
@@ -76512,7 +77463,7 @@ var ReflectionBinaryWriter = class {
   packed(writer, type, fieldNo, value) {
     if (!value.length)
       return;
-    assert2(type !== ScalarType.BYTES && type !== ScalarType.STRING);
+    assert5(type !== ScalarType.BYTES && type !== ScalarType.STRING);
     writer.tag(fieldNo, WireType.LengthDelimited);
     writer.fork();
     let [, method] = this.scalarInfo(type);
@@ -77589,7 +78540,7 @@ function maskSecretUrls(body2) {
 }
 
 // node_modules/.pnpm/@actions+cache@6.3.0/node_modules/@actions/cache/lib/internal/shared/cacheTwirpClient.js
-var __awaiter13 = function(thisArg, _arguments, P, generator) {
+var __awaiter16 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
     return value instanceof P ? value : new P(function(resolve5) {
       resolve5(value);
@@ -77639,14 +78590,14 @@ var CacheServiceClient = class {
   // This function satisfies the Rpc interface. It is compatible with the JSON
   // JSON generated client.
   request(service, method, contentType2, data) {
-    return __awaiter13(this, void 0, void 0, function* () {
+    return __awaiter16(this, void 0, void 0, function* () {
       const url2 = new URL(`/twirp/${service}/${method}`, this.baseUrl).href;
       debug(`[Request] ${method} ${url2}`);
       const headers = {
         "Content-Type": contentType2
       };
       try {
-        const { body: body2 } = yield this.retryableRequest(() => __awaiter13(this, void 0, void 0, function* () {
+        const { body: body2 } = yield this.retryableRequest(() => __awaiter16(this, void 0, void 0, function* () {
           return this.httpClient.post(url2, JSON.stringify(data), headers);
         }));
         return body2;
@@ -77656,7 +78607,7 @@ var CacheServiceClient = class {
     });
   }
   retryableRequest(operation) {
-    return __awaiter13(this, void 0, void 0, function* () {
+    return __awaiter16(this, void 0, void 0, function* () {
       let attempt = 0;
       let errorMessage = "";
       let rawBody = "";
@@ -77739,7 +78690,7 @@ var CacheServiceClient = class {
     return retryableStatusCodes.includes(statusCode);
   }
   sleep(milliseconds) {
-    return __awaiter13(this, void 0, void 0, function* () {
+    return __awaiter16(this, void 0, void 0, function* () {
       return new Promise((resolve5) => setTimeout(resolve5, milliseconds));
     });
   }
@@ -77762,8 +78713,8 @@ function internalCacheTwirpClient(options) {
 
 // node_modules/.pnpm/@actions+cache@6.3.0/node_modules/@actions/cache/lib/internal/tar.js
 var import_fs3 = require("fs");
-var path12 = __toESM(require("path"), 1);
-var __awaiter14 = function(thisArg, _arguments, P, generator) {
+var path15 = __toESM(require("path"), 1);
+var __awaiter17 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
     return value instanceof P ? value : new P(function(resolve5) {
       resolve5(value);
@@ -77792,7 +78743,7 @@ var __awaiter14 = function(thisArg, _arguments, P, generator) {
 };
 var IS_WINDOWS8 = process.platform === "win32";
 function getTarPath() {
-  return __awaiter14(this, void 0, void 0, function* () {
+  return __awaiter17(this, void 0, void 0, function* () {
     switch (process.platform) {
       case "win32": {
         const gnuTar = yield getGnuTarPathOnWindows();
@@ -77825,7 +78776,7 @@ function getTarPath() {
   });
 }
 function getTarArgs(tarPath_1, compressionMethod_1, type_1) {
-  return __awaiter14(this, arguments, void 0, function* (tarPath, compressionMethod, type, archivePath = "") {
+  return __awaiter17(this, arguments, void 0, function* (tarPath, compressionMethod, type, archivePath = "") {
     const args = [`"${tarPath.path}"`];
     const cacheFileName = getCacheFileName(compressionMethod);
     const tarFile = "cache.tar";
@@ -77833,13 +78784,13 @@ function getTarArgs(tarPath_1, compressionMethod_1, type_1) {
     const BSD_TAR_ZSTD = tarPath.type === ArchiveToolType.BSD && compressionMethod !== CompressionMethod.Gzip && IS_WINDOWS8;
     switch (type) {
       case "create":
-        args.push("--posix", "-cf", BSD_TAR_ZSTD ? tarFile : cacheFileName.replace(new RegExp(`\\${path12.sep}`, "g"), "/"), "--exclude", BSD_TAR_ZSTD ? tarFile : cacheFileName.replace(new RegExp(`\\${path12.sep}`, "g"), "/"), "-P", "-C", workingDirectory.replace(new RegExp(`\\${path12.sep}`, "g"), "/"), "--files-from", ManifestFilename);
+        args.push("--posix", "-cf", BSD_TAR_ZSTD ? tarFile : cacheFileName.replace(new RegExp(`\\${path15.sep}`, "g"), "/"), "--exclude", BSD_TAR_ZSTD ? tarFile : cacheFileName.replace(new RegExp(`\\${path15.sep}`, "g"), "/"), "-P", "-C", workingDirectory.replace(new RegExp(`\\${path15.sep}`, "g"), "/"), "--files-from", ManifestFilename);
         break;
       case "extract":
-        args.push("-xf", BSD_TAR_ZSTD ? tarFile : archivePath.replace(new RegExp(`\\${path12.sep}`, "g"), "/"), "-P", "-C", BSD_TAR_ZSTD ? quoteAbsolutePath(workingDirectory) : workingDirectory.replace(new RegExp(`\\${path12.sep}`, "g"), "/"));
+        args.push("-xf", BSD_TAR_ZSTD ? tarFile : archivePath.replace(new RegExp(`\\${path15.sep}`, "g"), "/"), "-P", "-C", BSD_TAR_ZSTD ? quoteAbsolutePath(workingDirectory) : workingDirectory.replace(new RegExp(`\\${path15.sep}`, "g"), "/"));
         break;
       case "list":
-        args.push("-tf", BSD_TAR_ZSTD ? tarFile : archivePath.replace(new RegExp(`\\${path12.sep}`, "g"), "/"), "-P");
+        args.push("-tf", BSD_TAR_ZSTD ? tarFile : archivePath.replace(new RegExp(`\\${path15.sep}`, "g"), "/"), "-P");
         break;
     }
     if (tarPath.type === ArchiveToolType.GNU) {
@@ -77856,7 +78807,7 @@ function getTarArgs(tarPath_1, compressionMethod_1, type_1) {
   });
 }
 function getCommands(compressionMethod_1, type_1) {
-  return __awaiter14(this, arguments, void 0, function* (compressionMethod, type, archivePath = "") {
+  return __awaiter17(this, arguments, void 0, function* (compressionMethod, type, archivePath = "") {
     let args;
     const tarPath = yield getTarPath();
     const tarArgs = yield getTarArgs(tarPath, compressionMethod, type, archivePath);
@@ -77878,10 +78829,10 @@ function getWorkingDirectory() {
   return (_a2 = process.env["GITHUB_WORKSPACE"]) !== null && _a2 !== void 0 ? _a2 : process.cwd();
 }
 function quoteAbsolutePath(filePath) {
-  return `"${path12.resolve(filePath).replace(new RegExp(`\\${path12.sep}`, "g"), "/")}"`;
+  return `"${path15.resolve(filePath).replace(new RegExp(`\\${path15.sep}`, "g"), "/")}"`;
 }
 function getDecompressionProgram(tarPath, compressionMethod, archivePath) {
-  return __awaiter14(this, void 0, void 0, function* () {
+  return __awaiter17(this, void 0, void 0, function* () {
     const BSD_TAR_ZSTD = tarPath.type === ArchiveToolType.BSD && compressionMethod !== CompressionMethod.Gzip && IS_WINDOWS8;
     switch (compressionMethod) {
       case CompressionMethod.Zstd:
@@ -77901,14 +78852,14 @@ function getDecompressionProgram(tarPath, compressionMethod, archivePath) {
   });
 }
 function getCompressionProgram(tarPath, compressionMethod) {
-  return __awaiter14(this, void 0, void 0, function* () {
+  return __awaiter17(this, void 0, void 0, function* () {
     const cacheFileName = getCacheFileName(compressionMethod);
     const BSD_TAR_ZSTD = tarPath.type === ArchiveToolType.BSD && compressionMethod !== CompressionMethod.Gzip && IS_WINDOWS8;
     switch (compressionMethod) {
       case CompressionMethod.Zstd:
         return BSD_TAR_ZSTD ? [
           "zstd -T0 --long=30 --force -o",
-          cacheFileName.replace(new RegExp(`\\${path12.sep}`, "g"), "/"),
+          cacheFileName.replace(new RegExp(`\\${path15.sep}`, "g"), "/"),
           TarFilename
         ] : [
           "--use-compress-program",
@@ -77917,7 +78868,7 @@ function getCompressionProgram(tarPath, compressionMethod) {
       case CompressionMethod.ZstdWithoutLong:
         return BSD_TAR_ZSTD ? [
           "zstd -T0 --force -o",
-          cacheFileName.replace(new RegExp(`\\${path12.sep}`, "g"), "/"),
+          cacheFileName.replace(new RegExp(`\\${path15.sep}`, "g"), "/"),
           TarFilename
         ] : ["--use-compress-program", IS_WINDOWS8 ? '"zstd -T0"' : "zstdmt"];
       default:
@@ -77926,7 +78877,7 @@ function getCompressionProgram(tarPath, compressionMethod) {
   });
 }
 function execCommands(commands, cwd) {
-  return __awaiter14(this, void 0, void 0, function* () {
+  return __awaiter17(this, void 0, void 0, function* () {
     for (const command of commands) {
       try {
         yield exec(command, void 0, {
@@ -77940,7 +78891,7 @@ function execCommands(commands, cwd) {
   });
 }
 function execReadCommands(archivePath, compressionMethod, type) {
-  return __awaiter14(this, void 0, void 0, function* () {
+  return __awaiter17(this, void 0, void 0, function* () {
     const { commands, requiresTempDirectory } = yield getCommands(compressionMethod, type, archivePath);
     const tempDirectory = requiresTempDirectory ? yield createTempDirectory() : void 0;
     try {
@@ -77957,20 +78908,27 @@ function execReadCommands(archivePath, compressionMethod, type) {
   });
 }
 function listTar(archivePath, compressionMethod) {
-  return __awaiter14(this, void 0, void 0, function* () {
+  return __awaiter17(this, void 0, void 0, function* () {
     yield execReadCommands(archivePath, compressionMethod, "list");
   });
 }
 function extractTar(archivePath, compressionMethod) {
-  return __awaiter14(this, void 0, void 0, function* () {
+  return __awaiter17(this, void 0, void 0, function* () {
     const workingDirectory = getWorkingDirectory();
     yield mkdirP(workingDirectory);
     yield execReadCommands(archivePath, compressionMethod, "extract");
   });
 }
+function createTar(archiveFolder, sourceDirectories, compressionMethod) {
+  return __awaiter17(this, void 0, void 0, function* () {
+    (0, import_fs3.writeFileSync)(path15.join(archiveFolder, ManifestFilename), sourceDirectories.join("\n"));
+    const { commands } = yield getCommands(compressionMethod, "create");
+    yield execCommands(commands, archiveFolder);
+  });
+}
 
 // node_modules/.pnpm/@actions+cache@6.3.0/node_modules/@actions/cache/lib/cache.js
-var __awaiter15 = function(thisArg, _arguments, P, generator) {
+var __awaiter18 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
     return value instanceof P ? value : new P(function(resolve5) {
       resolve5(value);
@@ -78004,12 +78962,34 @@ var ValidationError = class _ValidationError extends Error {
     Object.setPrototypeOf(this, _ValidationError.prototype);
   }
 };
+var ReserveCacheError = class _ReserveCacheError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "ReserveCacheError";
+    Object.setPrototypeOf(this, _ReserveCacheError.prototype);
+  }
+};
+var CACHE_WRITE_DENIED_PREFIX = "cache write denied:";
+var CacheWriteDeniedError = class _CacheWriteDeniedError extends ReserveCacheError {
+  constructor(message) {
+    super(message);
+    this.name = "CacheWriteDeniedError";
+    Object.setPrototypeOf(this, _CacheWriteDeniedError.prototype);
+  }
+};
 var CACHE_READ_DENIED_PREFIX = CacheReadDeniedMessagePrefix;
 var CacheReadDeniedError = class _CacheReadDeniedError extends Error {
   constructor(message) {
     super(message);
     this.name = "CacheReadDeniedError";
     Object.setPrototypeOf(this, _CacheReadDeniedError.prototype);
+  }
+};
+var FinalizeCacheError = class _FinalizeCacheError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "FinalizeCacheError";
+    Object.setPrototypeOf(this, _FinalizeCacheError.prototype);
   }
 };
 function checkPaths(paths) {
@@ -78037,7 +79017,7 @@ function isFeatureAvailable() {
   }
 }
 function restoreCache(paths_1, primaryKey_1, restoreKeys_1, options_1) {
-  return __awaiter15(this, arguments, void 0, function* (paths, primaryKey, restoreKeys, options, enableCrossOsArchive = false) {
+  return __awaiter18(this, arguments, void 0, function* (paths, primaryKey, restoreKeys, options, enableCrossOsArchive = false) {
     const cacheServiceVersion = getCacheServiceVersion();
     debug(`Cache service version: ${cacheServiceVersion}`);
     checkPaths(paths);
@@ -78057,7 +79037,7 @@ function restoreCache(paths_1, primaryKey_1, restoreKeys_1, options_1) {
   });
 }
 function restoreCacheV1(paths_1, primaryKey_1, restoreKeys_1, options_1) {
-  return __awaiter15(this, arguments, void 0, function* (paths, primaryKey, restoreKeys, options, enableCrossOsArchive = false) {
+  return __awaiter18(this, arguments, void 0, function* (paths, primaryKey, restoreKeys, options, enableCrossOsArchive = false) {
     var _a2;
     restoreKeys = restoreKeys || [];
     const keys = [primaryKey, ...restoreKeys];
@@ -78092,7 +79072,7 @@ function restoreCacheV1(paths_1, primaryKey_1, restoreKeys_1, options_1) {
         info("Lookup only - skipping download");
         return cacheEntry.cacheKey;
       }
-      archivePath = path13.join(yield createTempDirectory(), getCacheFileName(compressionMethod));
+      archivePath = path16.join(yield createTempDirectory(), getCacheFileName(compressionMethod));
       debug(`Archive Path: ${archivePath}`);
       yield downloadCache(cacheEntry.archiveLocation, archivePath, options);
       if (isDebug()) {
@@ -78125,7 +79105,7 @@ function restoreCacheV1(paths_1, primaryKey_1, restoreKeys_1, options_1) {
   });
 }
 function restoreCacheV2(paths_1, primaryKey_1, restoreKeys_1, options_1) {
-  return __awaiter15(this, arguments, void 0, function* (paths, primaryKey, restoreKeys, options, enableCrossOsArchive = false) {
+  return __awaiter18(this, arguments, void 0, function* (paths, primaryKey, restoreKeys, options, enableCrossOsArchive = false) {
     var _a2;
     options = Object.assign(Object.assign({}, options), { useAzureSdk: true });
     restoreKeys = restoreKeys || [];
@@ -78171,7 +79151,7 @@ function restoreCacheV2(paths_1, primaryKey_1, restoreKeys_1, options_1) {
         info("Lookup only - skipping download");
         return response.matchedKey;
       }
-      archivePath = path13.join(yield createTempDirectory(), getCacheFileName(compressionMethod));
+      archivePath = path16.join(yield createTempDirectory(), getCacheFileName(compressionMethod));
       debug(`Archive path: ${archivePath}`);
       debug(`Starting download of archive to: ${archivePath}`);
       yield downloadCache(response.signedDownloadUrl, archivePath, options);
@@ -78206,17 +79186,194 @@ function restoreCacheV2(paths_1, primaryKey_1, restoreKeys_1, options_1) {
     return void 0;
   });
 }
+function saveCache2(paths_1, key_1, options_1) {
+  return __awaiter18(this, arguments, void 0, function* (paths, key, options, enableCrossOsArchive = false) {
+    const cacheServiceVersion = getCacheServiceVersion();
+    debug(`Cache service version: ${cacheServiceVersion}`);
+    checkPaths(paths);
+    checkKey(key);
+    const cacheMode = getCacheMode();
+    if (!isCacheWritable(cacheMode)) {
+      info(`Cache save skipped: the effective cache-mode '${cacheMode}' does not permit writes.`);
+      debug(`Skipped save for paths [${paths.join(", ")}] with key '${key}'.`);
+      return -1;
+    }
+    switch (cacheServiceVersion) {
+      case "v2":
+        return yield saveCacheV2(paths, key, options, enableCrossOsArchive);
+      case "v1":
+      default:
+        return yield saveCacheV1(paths, key, options, enableCrossOsArchive);
+    }
+  });
+}
+function saveCacheV1(paths_1, key_1, options_1) {
+  return __awaiter18(this, arguments, void 0, function* (paths, key, options, enableCrossOsArchive = false) {
+    var _a2, _b, _c, _d, _e, _f;
+    const compressionMethod = yield getCompressionMethod();
+    let cacheId = -1;
+    const cachePaths = yield resolvePaths(paths);
+    debug("Cache Paths:");
+    debug(`${JSON.stringify(cachePaths)}`);
+    if (cachePaths.length === 0) {
+      throw new Error(`Path Validation Error: Path(s) specified in the action for caching do(es) not exist, hence no cache is being saved.`);
+    }
+    const archiveFolder = yield createTempDirectory();
+    const archivePath = path16.join(archiveFolder, getCacheFileName(compressionMethod));
+    debug(`Archive Path: ${archivePath}`);
+    try {
+      yield createTar(archiveFolder, cachePaths, compressionMethod);
+      if (isDebug()) {
+        yield listTar(archivePath, compressionMethod);
+      }
+      const fileSizeLimit = 10 * 1024 * 1024 * 1024;
+      const archiveFileSize = getArchiveFileSizeInBytes(archivePath);
+      debug(`File Size: ${archiveFileSize}`);
+      if (archiveFileSize > fileSizeLimit && !isGhes()) {
+        throw new Error(`Cache size of ~${Math.round(archiveFileSize / (1024 * 1024))} MB (${archiveFileSize} B) is over the 10GB limit, not saving cache.`);
+      }
+      debug("Reserving Cache");
+      const reserveCacheResponse = yield reserveCache(key, paths, {
+        compressionMethod,
+        enableCrossOsArchive,
+        cacheSize: archiveFileSize
+      });
+      if ((_a2 = reserveCacheResponse === null || reserveCacheResponse === void 0 ? void 0 : reserveCacheResponse.result) === null || _a2 === void 0 ? void 0 : _a2.cacheId) {
+        cacheId = (_b = reserveCacheResponse === null || reserveCacheResponse === void 0 ? void 0 : reserveCacheResponse.result) === null || _b === void 0 ? void 0 : _b.cacheId;
+      } else if ((reserveCacheResponse === null || reserveCacheResponse === void 0 ? void 0 : reserveCacheResponse.statusCode) === 400) {
+        throw new Error((_d = (_c = reserveCacheResponse === null || reserveCacheResponse === void 0 ? void 0 : reserveCacheResponse.error) === null || _c === void 0 ? void 0 : _c.message) !== null && _d !== void 0 ? _d : `Cache size of ~${Math.round(archiveFileSize / (1024 * 1024))} MB (${archiveFileSize} B) is over the data cap limit, not saving cache.`);
+      } else {
+        const detailMessage = (_e = reserveCacheResponse === null || reserveCacheResponse === void 0 ? void 0 : reserveCacheResponse.error) === null || _e === void 0 ? void 0 : _e.message;
+        if (detailMessage === null || detailMessage === void 0 ? void 0 : detailMessage.startsWith(CACHE_WRITE_DENIED_PREFIX)) {
+          throw new CacheWriteDeniedError(`Unable to reserve cache with key ${key}. More details: ${detailMessage}`);
+        }
+        throw new ReserveCacheError(`Unable to reserve cache with key ${key}, another job may be creating this cache. More details: ${(_f = reserveCacheResponse === null || reserveCacheResponse === void 0 ? void 0 : reserveCacheResponse.error) === null || _f === void 0 ? void 0 : _f.message}`);
+      }
+      debug(`Saving Cache (ID: ${cacheId})`);
+      yield saveCache(cacheId, archivePath, "", options);
+    } catch (error2) {
+      const typedError = error2;
+      if (typedError.name === ValidationError.name) {
+        throw error2;
+      } else if (typedError.name === ReserveCacheError.name) {
+        info(`Failed to save: ${typedError.message}`);
+      } else {
+        if (typedError instanceof HttpClientError && typeof typedError.statusCode === "number" && typedError.statusCode >= 500) {
+          error(`Failed to save: ${typedError.message}`);
+        } else {
+          warning(`Failed to save: ${typedError.message}`);
+        }
+      }
+    } finally {
+      try {
+        yield unlinkFile(archivePath);
+      } catch (error2) {
+        debug(`Failed to delete archive: ${error2}`);
+      }
+    }
+    return cacheId;
+  });
+}
+function saveCacheV2(paths_1, key_1, options_1) {
+  return __awaiter18(this, arguments, void 0, function* (paths, key, options, enableCrossOsArchive = false) {
+    var _a2;
+    options = Object.assign(Object.assign({}, options), { uploadChunkSize: 64 * 1024 * 1024, uploadConcurrency: 8, useAzureSdk: true });
+    const compressionMethod = yield getCompressionMethod();
+    const twirpClient = internalCacheTwirpClient();
+    let cacheId = -1;
+    const cachePaths = yield resolvePaths(paths);
+    debug("Cache Paths:");
+    debug(`${JSON.stringify(cachePaths)}`);
+    if (cachePaths.length === 0) {
+      throw new Error(`Path Validation Error: Path(s) specified in the action for caching do(es) not exist, hence no cache is being saved.`);
+    }
+    const archiveFolder = yield createTempDirectory();
+    const archivePath = path16.join(archiveFolder, getCacheFileName(compressionMethod));
+    debug(`Archive Path: ${archivePath}`);
+    try {
+      yield createTar(archiveFolder, cachePaths, compressionMethod);
+      if (isDebug()) {
+        yield listTar(archivePath, compressionMethod);
+      }
+      const archiveFileSize = getArchiveFileSizeInBytes(archivePath);
+      debug(`File Size: ${archiveFileSize}`);
+      options.archiveSizeBytes = archiveFileSize;
+      debug("Reserving Cache");
+      const version3 = getCacheVersion(paths, compressionMethod, enableCrossOsArchive);
+      const request = {
+        key,
+        version: version3
+      };
+      let signedUploadUrl;
+      try {
+        const response = yield twirpClient.CreateCacheEntry(request);
+        if (!response.ok) {
+          if (response.message && !response.message.startsWith(CACHE_WRITE_DENIED_PREFIX)) {
+            warning(`Cache reservation failed: ${response.message}`);
+          }
+          throw new Error(response.message || "Response was not ok");
+        }
+        signedUploadUrl = response.signedUploadUrl;
+      } catch (error2) {
+        debug(`Failed to reserve cache: ${error2}`);
+        const errorMessage = (_a2 = error2 === null || error2 === void 0 ? void 0 : error2.message) !== null && _a2 !== void 0 ? _a2 : "";
+        if (errorMessage.startsWith(CACHE_WRITE_DENIED_PREFIX)) {
+          throw new CacheWriteDeniedError(`Unable to reserve cache with key ${key}. More details: ${errorMessage}`);
+        }
+        throw new ReserveCacheError(`Unable to reserve cache with key ${key}, another job may be creating this cache.`);
+      }
+      debug(`Attempting to upload cache located at: ${archivePath}`);
+      yield saveCache(cacheId, archivePath, signedUploadUrl, options);
+      const finalizeRequest = {
+        key,
+        version: version3,
+        sizeBytes: `${archiveFileSize}`
+      };
+      const finalizeResponse = yield twirpClient.FinalizeCacheEntryUpload(finalizeRequest);
+      debug(`FinalizeCacheEntryUploadResponse: ${finalizeResponse.ok}`);
+      if (!finalizeResponse.ok) {
+        if (finalizeResponse.message) {
+          throw new FinalizeCacheError(finalizeResponse.message);
+        }
+        throw new Error(`Unable to finalize cache with key ${key}, another job may be finalizing this cache.`);
+      }
+      cacheId = parseInt(finalizeResponse.entryId);
+    } catch (error2) {
+      const typedError = error2;
+      if (typedError.name === ValidationError.name) {
+        throw error2;
+      } else if (typedError.name === ReserveCacheError.name) {
+        info(`Failed to save: ${typedError.message}`);
+      } else if (typedError.name === FinalizeCacheError.name) {
+        warning(typedError.message);
+      } else {
+        if (typedError instanceof HttpClientError && typeof typedError.statusCode === "number" && typedError.statusCode >= 500) {
+          error(`Failed to save: ${typedError.message}`);
+        } else {
+          warning(`Failed to save: ${typedError.message}`);
+        }
+      }
+    } finally {
+      try {
+        yield unlinkFile(archivePath);
+      } catch (error2) {
+        debug(`Failed to delete archive: ${error2}`);
+      }
+    }
+    return cacheId;
+  });
+}
 
 // actions/build-image/src/plan.ts
-var import_promises9 = require("node:fs/promises");
-var import_node_path7 = __toESM(require("node:path"), 1);
+var import_promises8 = require("node:fs/promises");
+var import_node_path6 = __toESM(require("node:path"), 1);
 function actionsCacheAvailable(env = process.env) {
   return Boolean((env.ACTIONS_CACHE_URL || env.ACTIONS_RESULTS_URL) && env.ACTIONS_RUNTIME_TOKEN);
 }
 async function readDockerfile(file, shown) {
   let content;
   try {
-    content = await (0, import_promises9.readFile)(file, "utf8");
+    content = await (0, import_promises8.readFile)(file, "utf8");
   } catch (error2) {
     throw new InputError("file", `cannot read ${shown} (${error2.code ?? error2.message}); give the Dockerfile's path relative to the workspace`);
   }
@@ -78227,8 +79384,8 @@ function localImageName(env) {
   return `localhost/${sanitizeTag(repo.toLowerCase()).replace(/[^a-z0-9._-]/g, "") || "build-image"}`;
 }
 async function planBuild(inputs, run2, env = process.env) {
-  const contextDir = import_node_path7.default.resolve(run2.workspace, inputs.context);
-  const dockerfilePath = import_node_path7.default.resolve(run2.workspace, inputs.file);
+  const contextDir = import_node_path6.default.resolve(run2.workspace, inputs.context);
+  const dockerfilePath = import_node_path6.default.resolve(run2.workspace, inputs.file);
   const model = await readDockerfile(dockerfilePath, inputs.file);
   let push = inputs.push === "auto" ? defaultPush(run2.git) : inputs.push;
   if (push && isPullRequest(run2.git)) {
@@ -78239,7 +79396,7 @@ async function planBuild(inputs, run2, env = process.env) {
   const flavours = resolveFlavours({ targets: inputs.targets, image: inputs.image || localImageName(env), suffixes: inputs.flavourSuffixes });
   for (const flavour of flavours) stageClosure(model, flavour.stage);
   const tags2 = computeTags(run2.git, inputs.tags);
-  const workDir = import_node_path7.default.join(run2.runnerTemp, "build-image");
+  const workDir = import_node_path6.default.join(run2.runnerTemp, "build-image");
   const cache = {};
   for (const flavour of flavours) {
     cache[flavour.name] = planCache({
@@ -78250,7 +79407,7 @@ async function planBuild(inputs, run2, env = process.env) {
       push,
       ghaAvailable: actionsCacheAvailable(env),
       // Kept in the tool cache when there is one: it outlives the job on self-hosted runners.
-      localDir: import_node_path7.default.join(env.RUNNER_TOOL_CACHE || workDir, "build-image-cache")
+      localDir: import_node_path6.default.join(env.RUNNER_TOOL_CACHE || workDir, "build-image-cache")
     });
   }
   const definition = bakeDefinition({
@@ -78266,8 +79423,8 @@ async function planBuild(inputs, run2, env = process.env) {
     output: push ? "push" : "load",
     provenance: inputs.provenance
   });
-  const bakeFile = import_node_path7.default.join(workDir, "bake.json");
-  const metadataFile = import_node_path7.default.join(workDir, "bake-metadata.json");
+  const bakeFile = import_node_path6.default.join(workDir, "bake.json");
+  const metadataFile = import_node_path6.default.join(workDir, "bake-metadata.json");
   return {
     contextDir,
     dockerfilePath,
@@ -78277,7 +79434,7 @@ async function planBuild(inputs, run2, env = process.env) {
     push,
     cache,
     secretFiles: [...inputs.mirrors.secrets, ...inputs.secrets],
-    secretsDir: import_node_path7.default.join(workDir, "secrets"),
+    secretsDir: import_node_path6.default.join(workDir, "secrets"),
     definition,
     bakeFile,
     metadataFile,
@@ -78297,9 +79454,188 @@ function describePlan(plan) {
   ];
 }
 
+// actions/build-image/src/build-record.ts
+var FILE = "record.json";
+async function restoreBuildRecord(plan, inputs, run2, env = process.env) {
+  try {
+    if (Object.values(plan.cache).every((c) => c.from.length === 0)) {
+      debug("No build record: this build imports no cache, so there is no previous build to compare with.");
+      return {};
+    }
+    if (!actionsCacheAvailable(env) || !isFeatureAvailable()) {
+      debug("No build record: the Actions cache service is not available, so a moved base image cannot be told from other cache misses.");
+      return {};
+    }
+    const scopes = cacheScopes(run2.git);
+    const keys = buildRecordKeys({
+      dockerfile: inputs.file,
+      flavours: plan.flavours,
+      scopes,
+      sha: run2.git.sha,
+      runId: env.GITHUB_RUN_ID || "0",
+      runAttempt: env.GITHUB_RUN_ATTEMPT || "1",
+      now: Date.now()
+    });
+    const dir = import_node_path7.default.join(run2.runnerTemp, "build-image-record");
+    await (0, import_promises9.rm)(dir, { recursive: true, force: true });
+    await (0, import_promises9.mkdir)(dir, { recursive: true });
+    const state3 = { keys, own: scopes.own, dir };
+    const matched = await restoreCache([dir], keys.key, keys.restoreKeys);
+    if (!matched) {
+      debug(`No build record of scope ${scopes.read.join(", ")} yet: the report has no previous base images or build args to compare with.`);
+      return state3;
+    }
+    const record = parseBuildRecord(await (0, import_promises9.readFile)(import_node_path7.default.join(dir, FILE), "utf8"));
+    info(`Previous build record: ${matched} (${Object.keys(record.baseImages).length} base image(s)).`);
+    return { ...state3, previous: previousFromRecord(record), restored: { key: matched, record } };
+  } catch (error2) {
+    debug(`No build record (${messageOf(error2)}): the report has no previous base images or build args to compare with.`);
+    return {};
+  }
+}
+async function saveBuildRecord(state3, record) {
+  if (!state3.keys || !state3.dir) return;
+  const { restored } = state3;
+  if (restored && scopeOfRecordKey(restored.key) === state3.own && sameBuildRecord(restored.record, record)) {
+    info(`The build record is unchanged since ${restored.key}: nothing to save.`);
+    return;
+  }
+  try {
+    await (0, import_promises9.mkdir)(state3.dir, { recursive: true });
+    await (0, import_promises9.writeFile)(import_node_path7.default.join(state3.dir, FILE), serializeBuildRecord(record));
+    const id = await saveCache2([state3.dir], state3.keys.key);
+    if (id !== -1) info(`Saved the build record as ${state3.keys.key}.`);
+  } catch (error2) {
+    warning(`The build record was not saved (${messageOf(error2)}): the next build cannot tell a moved base image from other cache misses.`);
+  }
+}
+
+// actions/build-image/src/context.ts
+var import_node_child_process = require("node:child_process");
+var import_promises10 = require("node:fs/promises");
+var import_node_os3 = require("node:os");
+var import_node_path8 = __toESM(require("node:path"), 1);
+var import_node_util5 = require("node:util");
+var cacheMountModes = ["auto", "off"];
+var BUILDER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+function readPush(read) {
+  const value = readString(read, "push").toLowerCase();
+  if (value === "" || value === "auto") return "auto";
+  if (value === "true") return true;
+  if (value === "false") return false;
+  throw new InputError("push", `expected true, false or auto, got "${value}"`);
+}
+function getInputs(read = actionsInputReader) {
+  const context3 = readString(read, "context") || ".";
+  if (import_node_path8.default.isAbsolute(context3) || context3.split(/[\\/]/).includes("..")) {
+    throw new InputError("context", `"${context3}" must be a directory inside the workspace, written relative to it`);
+  }
+  const file = readString(read, "file") || import_node_path8.default.posix.join(context3.replace(/\\/g, "/"), "Dockerfile");
+  if (import_node_path8.default.isAbsolute(file) || file.split(/[\\/]/).includes("..")) {
+    throw new InputError("file", `"${file}" must be a path inside the workspace, written relative to it`);
+  }
+  const rawImage = readString(read, "image");
+  const registry = readString(read, "registry");
+  const username = readString(read, "username");
+  const password = read("password");
+  if (registry === "" && (username !== "" || password !== "")) {
+    throw new InputError("registry", "`username`/`password` are set but `registry` is empty; name the registry to log in to, e.g. `ghcr.io`");
+  }
+  if (registry !== "" && username === "" !== (password === "")) {
+    throw new InputError(username === "" ? "username" : "password", "is empty while the other credential is set; give both, or neither for a registry without login");
+  }
+  const builder = readString(read, "builder");
+  if (builder !== "" && !BUILDER_NAME.test(builder)) {
+    throw new InputError("builder", `"${builder}" is not a buildx builder name`);
+  }
+  return {
+    context: context3,
+    file,
+    targets: parseTargets(readString(read, "targets") || "devstack=dev,production=production"),
+    image: rawImage === "" ? "" : parseImageName(rawImage),
+    flavourSuffixes: parseFlavourSuffixes(read("flavour-suffixes")),
+    push: readPush(read),
+    registry,
+    username,
+    password,
+    platforms: parsePlatforms(read("platforms")),
+    buildArgs: parseBuildArgs(read("build-args")),
+    secrets: parseBuildSecrets(read("secrets")).secrets,
+    cache: parseCacheMode(read("cache")),
+    cacheMounts: readChoice(read, "cache-mounts", cacheMountModes, "auto"),
+    mirrors: parseMirrors(read("mirrors")),
+    tags: parseExtraTags(read("tags")),
+    lint: parseLintLevel(read("lint")),
+    provenance: parseProvenance(read("provenance")),
+    builder
+  };
+}
+function sensitiveValues(inputs) {
+  return [inputs.password, ...inputs.secrets.map((s) => s.content), ...inputs.mirrors.sensitiveValues].filter((v) => v !== "");
+}
+var execFileAsync = (0, import_node_util5.promisify)(import_node_child_process.execFile);
+var runGit = async (args, cwd) => (await execFileAsync("git", args, { cwd })).stdout;
+function requireEnv(env, name) {
+  const value = env[name];
+  if (!value) throw new ActionError(`${name} is not set: this action runs inside a GitHub Actions job (or act).`);
+  return value;
+}
+async function readRunContext(env = process.env, git = runGit) {
+  const workspace = requireEnv(env, "GITHUB_WORKSPACE");
+  const sha = requireEnv(env, "GITHUB_SHA");
+  const eventPath = env.GITHUB_EVENT_PATH;
+  let payload = {};
+  if (eventPath) {
+    try {
+      payload = JSON.parse(await (0, import_promises10.readFile)(eventPath, "utf8"));
+    } catch (error2) {
+      throw new ActionError(`Cannot read the event payload ${eventPath}: ${error2.message}`);
+    }
+  }
+  let commitTime;
+  try {
+    commitTime = (await git(["show", "-s", "--format=%cI", sha], workspace)).trim();
+  } catch (error2) {
+    throw new ActionError(
+      `Cannot read the commit time of ${sha} in ${workspace} (${error2.message.split("\n")[0]}): check out the repository (actions/checkout) before this action.`
+    );
+  }
+  const prNumber = payload.pull_request?.number ?? payload.number;
+  const prBaseRef = payload.pull_request?.base?.ref || env.GITHUB_BASE_REF || void 0;
+  const server = env.GITHUB_SERVER_URL ?? "https://github.com";
+  const before = payload.before && !/^0+$/.test(payload.before) ? payload.before : void 0;
+  return {
+    git: {
+      eventName: requireEnv(env, "GITHUB_EVENT_NAME"),
+      ref: requireEnv(env, "GITHUB_REF"),
+      sha,
+      defaultBranch: payload.repository?.default_branch ?? "main",
+      ...prNumber !== void 0 ? { prNumber } : {},
+      ...prBaseRef ? { prBaseRef } : {},
+      commitTime,
+      repoUrl: payload.repository?.html_url ?? (env.GITHUB_REPOSITORY ? `${server}/${env.GITHUB_REPOSITORY}` : "")
+    },
+    ...before ? { previousSha: before } : {},
+    workspace,
+    runnerTemp: env.RUNNER_TEMP || (0, import_node_os3.tmpdir)()
+  };
+}
+async function changedFiles(run2, git = runGit) {
+  const base = run2.previousSha ?? `${run2.git.sha}~1`;
+  try {
+    const out = await git(["diff", "--name-only", "--no-renames", base, run2.git.sha], run2.workspace);
+    return out.split("\n").map((l) => l.trim()).filter(Boolean);
+  } catch {
+    return void 0;
+  }
+}
+
 // actions/build-image/src/cache-mounts.ts
+var import_node_crypto7 = require("node:crypto");
+var import_promises11 = require("node:fs/promises");
+var import_node_path9 = __toESM(require("node:path"), 1);
 function keyPrefix(file) {
-  return `build-image-mounts-${process.platform}-${process.arch}-${(0, import_node_crypto6.createHash)("sha256").update(file).digest("hex").slice(0, 8)}`;
+  return `build-image-mounts-${process.platform}-${process.arch}-${(0, import_node_crypto7.createHash)("sha256").update(file).digest("hex").slice(0, 8)}`;
 }
 async function restoreCacheMounts(plan, inputs, runnerTemp) {
   if (inputs.cacheMounts === "off") {
@@ -78324,10 +79660,10 @@ async function restoreCacheMounts(plan, inputs, runnerTemp) {
   }
   const key = await cacheMountKeyFor(keyPrefix(inputs.file), plan.model, plan.contextDir);
   info(`Cache mounts: ${mounts.map((m) => m.target).join(", ")}; key ${key.key} (lockfiles: ${key.lockfiles.join(", ") || "none"}).`);
-  const dir = import_node_path8.default.join(runnerTemp, "build-image-cache-mounts");
-  await (0, import_promises10.rm)(dir, { recursive: true, force: true });
-  await (0, import_promises10.mkdir)(dir, { recursive: true });
-  const state3 = { key: key.key, dir, workDir: import_node_path8.default.join(plan.workDir, "cache-mounts"), mounts, helperImage, ...inputs.builder ? { builder: inputs.builder } : {} };
+  const dir = import_node_path9.default.join(runnerTemp, "build-image-cache-mounts");
+  await (0, import_promises11.rm)(dir, { recursive: true, force: true });
+  await (0, import_promises11.mkdir)(dir, { recursive: true });
+  const state3 = { key: key.key, dir, workDir: import_node_path9.default.join(plan.workDir, "cache-mounts"), mounts, helperImage, ...inputs.builder ? { builder: inputs.builder } : {} };
   const matchedKey = await restoreCache([dir], key.key, key.restoreKeys);
   if (!matchedKey) {
     info("No saved cache mounts yet: the build fills them, and the post step saves them.");
@@ -78335,10 +79671,10 @@ async function restoreCacheMounts(plan, inputs, runnerTemp) {
   }
   const restored = await hashDirectory(dir);
   info(`Restored ${restored.files} files (${formatBytes(restored.bytes)}) from ${matchedKey}${matchedKey === key.key ? "" : " (prefix match)"}.`);
-  await (0, import_promises10.mkdir)(state3.workDir, { recursive: true });
-  const dockerfile = import_node_path8.default.join(state3.workDir, "inject.Dockerfile");
-  await (0, import_promises10.writeFile)(dockerfile, injectDockerfile(mounts, helperImage));
-  await dockerOrThrow(injectArgs({ dockerfile, context: dir, nonce: (0, import_node_crypto6.randomUUID)(), ...state3.builder ? { builder: state3.builder } : {} }), { echo: true });
+  await (0, import_promises11.mkdir)(state3.workDir, { recursive: true });
+  const dockerfile = import_node_path9.default.join(state3.workDir, "inject.Dockerfile");
+  await (0, import_promises11.writeFile)(dockerfile, injectDockerfile(mounts, helperImage));
+  await dockerOrThrow(injectArgs({ dockerfile, context: dir, nonce: (0, import_node_crypto7.randomUUID)(), ...state3.builder ? { builder: state3.builder } : {} }), { echo: true });
   return { ...state3, matchedKey, restoredHash: restored.hash };
 }
 
@@ -78384,13 +79720,14 @@ async function login(registry, username, password) {
 }
 
 // actions/build-image/src/report.ts
-function makeReport(plan, inputs, result, changed) {
-  const buildArgs = Object.fromEntries(plan.flavours.map((f) => [f.name, inputs.buildArgs]));
+function makeReport(plan, inputs, result, changed, previous) {
+  const buildArgs = Object.fromEntries(plan.flavours.map((f) => [f.name, buildArgFingerprints(inputs.buildArgs)]));
   return buildReport(result.statuses, {
     flavours: plan.flavours,
     model: plan.model,
     ...changed ? { changedFiles: changedFilesInContext(changed, inputs.context) } : {},
     buildArgs,
+    ...previous ? { previous } : {},
     messages: result.messages
   });
 }
@@ -78421,8 +79758,8 @@ async function writeSummary(markdown) {
   if (process.env.GITHUB_STEP_SUMMARY) await summary.addRaw(markdown).write();
   else info(markdown);
 }
-async function reportBuildFailure(plan, inputs, result, changed) {
-  const report2 = makeReport(plan, inputs, result, changed);
+async function reportBuildFailure(plan, inputs, result, changed, previous) {
+  const report2 = makeReport(plan, inputs, result, changed, previous);
   await writeSummary(reportMarkdown(report2, result.metadata));
   const failed = report2.flavours.find((f) => f.error);
   const errorStep = report2.steps.find((s) => s.status === "error");
@@ -78516,18 +79853,21 @@ async function run() {
     });
     const before = plan.push ? await group("Images behind the tags before the push", () => blobsBeforePush(plan)) : void 0;
     const changed = await changedFiles(runContext);
+    const previousBuild = await group("Previous build record", () => restoreBuildRecord(plan, inputs, runContext));
     const result = await group(`Build ${plan.flavours.map((f) => f.name).join(" + ")} (one bake)`, async () => {
       try {
         return await runBake(plan, secrets);
       } catch (error2) {
-        if (error2 instanceof BakeRunError) throw await reportBuildFailure(plan, inputs, error2.result, changed);
+        if (error2 instanceof BakeRunError) throw await reportBuildFailure(plan, inputs, error2.result, changed, previousBuild.previous);
         throw error2;
       }
     });
     await group("Report", async () => {
-      const report2 = makeReport(plan, inputs, result, changed);
+      const report2 = makeReport(plan, inputs, result, changed, previousBuild.previous);
       const sizes = await measureSizes(plan, result.metadata, before);
       await publishReport(plan, inputs, result, report2, sizes);
+      const buildArgs = Object.fromEntries(plan.flavours.map((f) => [f.name, inputs.buildArgs]));
+      await saveBuildRecord(previousBuild, buildRecordOf(report2, buildArgs));
     });
   } catch (error2) {
     reportFailure(toActionError(error2));
