@@ -70218,7 +70218,7 @@ async function loadMysql(options) {
   const files = await dumpFiles(options);
   const plan = files.map((file) => ({ file, database: targetName(file, options.databaseRename, files.length) }));
   const session = await openSession({ url: options.url, connections: Math.max(1, options.concurrency ?? 4), wait: options.wait, multipleStatements: true });
-  const result = { databases: [] };
+  const result = { engine: session.engine, databases: [] };
   try {
     const sizes = /* @__PURE__ */ new Map();
     const existed = /* @__PURE__ */ new Set();
@@ -76439,7 +76439,17 @@ async function loadSet(dir, targets, options = {}) {
     if (mongo && mongoLoad.status === "fulfilled") await rollbackMongo(mongo.url, mongo.databases).catch(() => void 0);
     throw mysqlLoad.status === "rejected" ? mysqlLoad.reason : mongoLoad.reason;
   }
-  return { mysqlDatabases: mysql?.databases ?? [], mongoDatabases: mongo?.databases ?? [], durationMs: Math.round(performance.now() - started) };
+  const mysqlEngine = mysqlLoad.value?.engine;
+  const mongoEngine = mongoLoad.value?.engine;
+  return {
+    mysqlDatabases: mysql?.databases ?? [],
+    mongoDatabases: mongo?.databases ?? [],
+    engines: {
+      ...mysqlEngine ? { mysql: { flavor: mysqlEngine.flavor, version: mysqlEngine.version } } : {},
+      ...mongoEngine ? { mongo: { flavor: mongoEngine.flavor, version: mongoEngine.version } } : {}
+    },
+    durationMs: Math.round(performance.now() - started)
+  };
 }
 
 // packages/dump-set/src/internal/schema-diff.ts
@@ -76797,6 +76807,24 @@ function describeLoaded(result) {
 // packages/devstack-dumps/src/commands/provision.ts
 import path15 from "node:path";
 
+// packages/devstack-dumps/src/internal/engines.ts
+var majorMinor = (version) => /^(\d+)\.(\d+)/.exec(version)?.slice(1, 3).join(".") ?? version;
+var LABEL = { mysql: "MySQL", mongo: "MongoDB" };
+function engineMismatches(dumped, loaded) {
+  const warnings = [];
+  for (const engine of ["mysql", "mongo"]) {
+    const from = dumped?.[engine];
+    const into = loaded[engine];
+    if (!from || !into) continue;
+    const sameFlavor = from.flavor === into.flavor;
+    if (sameFlavor && majorMinor(from.version) === majorMinor(into.version)) continue;
+    warnings.push(
+      `the ${LABEL[engine]} dump was made on ${from.flavor} ${from.version} and loaded into ${into.flavor} ${into.version}: ${sameFlavor ? "defaults, collations and type spellings can differ between releases" : "types, defaults and collations can load differently on another flavour"}; run ${from.flavor} ${majorMinor(from.version)} locally for the schema CI migrated`
+    );
+  }
+  return warnings;
+}
+
 // packages/devstack-dumps/src/internal/pending.ts
 var qualified = (m) => `${m.app}.${m.name}`;
 function pendingMigrations(dumped, workingTree) {
@@ -76907,8 +76935,11 @@ var registerProvision = (program2, context) => {
     });
     const totalMs = Math.round(performance.now() - started);
     const timings = { ...plan.timings, ...result.timings, totalMs };
+    const engineWarnings = engineMismatches(plan.resolution.entry.engines, result.loaded.engines);
+    for (const warning of engineWarnings) context.stderr.write(`warning: ${warning}
+`);
     if (flags.json) {
-      printJson(context, { ...planJson(plan, flags), pulled: result.pulled ?? null, loaded: result.loaded, timings });
+      printJson(context, { ...planJson(plan, flags), pulled: result.pulled ?? null, loaded: result.loaded, engineWarnings, timings });
     } else {
       printLines(context, [
         ...planLines(plan),

@@ -34,6 +34,8 @@ describeWithServices(['mysql', 'mongo'], 'devstack-dumps provision and status (f
   let dumpDir: string;
   let version: string;
   let bucket: TestBucket | undefined;
+  let engines: Awaited<ReturnType<typeof dumpSet>>['engines'];
+  let publishTo: (url: string, options?: { s3Client?: TestBucket['client']; service?: string; engines?: typeof engines }) => Promise<string>;
   const hasS3 = !('missing' in serviceConfig('s3'));
 
   beforeAll(async () => {
@@ -51,15 +53,25 @@ describeWithServices(['mysql', 'mongo'], 'devstack-dumps provision and status (f
     const tree = await checkoutFixtureCommit(history, tipSha);
     await runFixtureMigrate({ appDir: tree, mysqlUrl: `${mysqlUrl}/${source}`, mongoUrl, mongoDb: source });
     dumpDir = path.join(work, 'published');
-    await dumpSet(
+    const dumped = await dumpSet(
       { mysql: { url: mysqlUrl, databases: [source], dataTables: [...fixtureDataTables] }, mongo: { url: mongoUrl, databases: [source], dataCollections: [...fixtureDataCollections] } },
       dumpDir,
     );
+    engines = dumped.engines;
     const fingerprint = await fingerprintMigrationFiles(tree);
-    const publishTo = async (url: string, options: { s3Client?: TestBucket['client'] } = {}) => {
-      const store = openStore(url, { cwd: work, ...options });
+    publishTo = async (url: string, options: { s3Client?: TestBucket['client']; service?: string; engines?: typeof engines } = {}) => {
+      const store = openStore(url, { cwd: work, ...(options.s3Client ? { s3Client: options.s3Client } : {}) });
       try {
-        const result = await publish({ store, service, dir: dumpDir, source: { commit: tipSha, branch: 'master' }, ancestry: gitAncestry(history.dir), migrations: { fingerprint }, tool: { name: 'test', version: '1' } });
+        const result = await publish({
+          store,
+          service: options.service ?? service,
+          dir: dumpDir,
+          source: { commit: tipSha, branch: 'master' },
+          ancestry: gitAncestry(history.dir),
+          migrations: { fingerprint },
+          engines: options.engines ?? engines,
+          tool: { name: 'test', version: '1' },
+        });
         return result.version;
       } finally {
         await store.close();
@@ -110,6 +122,9 @@ describeWithServices(['mysql', 'mongo'], 'devstack-dumps provision and status (f
         const result = JSON.parse(run.stdout);
         expect(result).toMatchObject({ commit: tipSha, version, distance: 1, pending: { state: 'pending', pending: [feature] }, loaded: { mysqlDatabases: [target], mongoDatabases: [target] } });
         expect(result.pulled.files).toBeGreaterThan(0);
+        // Loaded into the server that wrote it: nothing to warn about.
+        expect(result.engineWarnings).toEqual([]);
+        expect(run.stderr).not.toContain('dump was made on');
         expect(result.timings).toEqual(expect.objectContaining({ pullMs: expect.any(Number), loadMs: expect.any(Number), totalMs: expect.any(Number) }));
         const cacheDir = backend.s3 ? path.join(work, 's3-cache', service, version) : path.join(history.dir, '.devstack', 'cache', service, version);
         expect(result.cache.dir).toBe(cacheDir);
@@ -140,6 +155,19 @@ describeWithServices(['mysql', 'mongo'], 'devstack-dumps provision and status (f
       });
     });
   }
+
+  test('a dump made on another server flavour is loaded with a warning naming both servers', async () => {
+    // As if CI had migrated on MySQL 8.0: same dump, the commit entry records another engine.
+    const store = path.join(work, 'store-mysql80');
+    await publishTo(store, { service: 'lms80', engines: { ...engines, mysql: { flavor: 'mysql', version: '8.0.36' } } });
+    const target = scratch.name('eng');
+    const run = await cli(['provision', '--service', 'lms80', '--store', store, '--mysql', mysqlUrl, '--mongo', mongoUrl, '--mysql-db', target, '--mongo-db', target, '--json'], history.dir);
+    expect(run.code, run.stderr).toBe(0);
+    const loaded = engines.mysql!;
+    const warning = `the MySQL dump was made on mysql 8.0.36 and loaded into ${loaded.flavor} ${loaded.version}`;
+    expect(JSON.parse(run.stdout).engineWarnings).toEqual([expect.stringContaining(warning)]);
+    expect(run.stderr).toMatch(new RegExp(`^warning: ${warning.replace(/[.]/g, '\\.')}.*run mysql 8\\.0 locally`, 'm'));
+  });
 
   test('an altered cached file is pulled again, never loaded', async () => {
     const target = scratch.name('recache');

@@ -3,6 +3,7 @@ import { DEFAULT_MIGRATION_GLOBS } from '@org/dump-versioning';
 import type { Command } from 'commander';
 import type { CommandContext, RegisterCommand } from '../internal/context.js';
 import { bytes, printJson, printLines, progressLines, seconds, short } from '../internal/output.js';
+import { engineMismatches } from '../internal/engines.js';
 import { describePending } from '../internal/pending.js';
 import { planProvision, provision, type ProvisionPlan, type ProvisionResult } from '../internal/provisioning.js';
 import { addServerOptions, requireServer, type LoadFlags } from '../internal/server-options.js';
@@ -63,8 +64,10 @@ export const registerProvision: RegisterCommand = (program, context) => {
       });
       const totalMs = Math.round(performance.now() - started);
       const timings = { ...plan.timings, ...result.timings, totalMs };
+      const engineWarnings = engineMismatches(plan.resolution.entry.engines, result.loaded.engines);
+      for (const warning of engineWarnings) context.stderr.write(`warning: ${warning}\n`);
       if (flags.json) {
-        printJson(context, { ...planJson(plan, flags), pulled: result.pulled ?? null, loaded: result.loaded, timings });
+        printJson(context, { ...planJson(plan, flags), pulled: result.pulled ?? null, loaded: result.loaded, engineWarnings, timings });
       } else {
         printLines(context, [
           ...planLines(plan),

@@ -21,6 +21,8 @@ export interface LoadSetOptions {
 export interface LoadSetResult {
   mysqlDatabases: string[];
   mongoDatabases: string[];
+  /** The servers loaded into, shaped like a manifest's `engines` (to compare with the servers that wrote the dump). */
+  engines: { mysql?: { flavor: string; version: string }; mongo?: { flavor: string; version: string } };
   durationMs: number;
 }
 
@@ -85,5 +87,15 @@ export async function loadSet(dir: string, targets: LoadTargets, options: LoadSe
     if (mongo && mongoLoad.status === 'fulfilled') await rollbackMongo(mongo.url, mongo.databases).catch(() => undefined);
     throw mysqlLoad.status === 'rejected' ? mysqlLoad.reason : (mongoLoad as PromiseRejectedResult).reason;
   }
-  return { mysqlDatabases: mysql?.databases ?? [], mongoDatabases: mongo?.databases ?? [], durationMs: Math.round(performance.now() - started) };
+  const mysqlEngine = mysqlLoad.value?.engine;
+  const mongoEngine = mongoLoad.value?.engine;
+  return {
+    mysqlDatabases: mysql?.databases ?? [],
+    mongoDatabases: mongo?.databases ?? [],
+    engines: {
+      ...(mysqlEngine ? { mysql: { flavor: mysqlEngine.flavor, version: mysqlEngine.version } } : {}),
+      ...(mongoEngine ? { mongo: { flavor: mongoEngine.flavor, version: mongoEngine.version } } : {}),
+    },
+    durationMs: Math.round(performance.now() - started),
+  };
 }

@@ -3,7 +3,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { escapeId } from 'mysql2';
 import type { PoolConnection } from 'mysql2/promise';
-import { describeServerError, isPrivilegeError, openSession, type Session } from './connect.js';
+import { describeServerError, isPrivilegeError, openSession, type EngineInfo, type Session } from './connect.js';
 import { DumpFileError, MysqlDumpError, TargetNotEmptyError } from './errors.js';
 import { StatementRunner } from './statement-runner.js';
 import { StatementSplitter, touchesOtherDatabase, type ScriptStatement } from './statement-splitter.js';
@@ -32,6 +32,8 @@ export interface LoadProgress {
 }
 
 export interface LoadMysqlResult {
+  /** The server loaded into (flavour and version), e.g. to compare with the one that wrote the dump. */
+  engine: EngineInfo;
   databases: { database: string; file: string; statements: number; bytes: number }[];
 }
 
@@ -84,7 +86,7 @@ export async function loadMysql(options: LoadMysqlOptions): Promise<LoadMysqlRes
   const plan = files.map((file) => ({ file, database: targetName(file, options.databaseRename, files.length) }));
   // One pool for the checks and every file: its connections are switched to each target with USE.
   const session = await openSession({ url: options.url, connections: Math.max(1, options.concurrency ?? 4), wait: options.wait, multipleStatements: true });
-  const result: LoadMysqlResult = { databases: [] };
+  const result: LoadMysqlResult = { engine: session.engine, databases: [] };
   try {
     const sizes = new Map<string, number>();
     const existed = new Set<string>();
