@@ -99,6 +99,8 @@ async function medians(a: (i: number) => Promise<unknown>, b: (i: number) => Pro
 const ours = (mode: 'dump' | 'load', options: object) =>
   run(process.execPath, [childFile, mode, JSON.stringify({ url: urlText, ...options })], undefined, undefined, childEnv);
 const results: { what: string; ours: string; baseline: string; ratio?: number; goal: string; met: boolean }[] = [];
+const infos: string[] = [];
+const CLI = join(root, 'packages/devstack-dumps/dist/devstack-dumps.mjs');
 
 // --- databases --------------------------------------------------------------------------------------
 const prefix = `bench_md_${process.pid}`;
@@ -152,6 +154,27 @@ async function compareDump(label: string, db: string, dataTables: string[]) {
   return join(out, 'mysql', `${db}.sql`);
 }
 
+/**
+ * For information, not a goal: the shipped CLI bundle (packages/devstack-dumps/dist, what `devstack-dumps dump`
+ * runs) on the same database against the same baseline. It loads more than the dumper bundle (commander, the
+ * MongoDB driver, the checksum list), so its start-up shows what a developer's whole process costs.
+ */
+async function compareCliDump(label: string, db: string, dataTables: string[]) {
+  if (!existsSync(CLI)) {
+    infos.push(`dump ${label} with the shipped CLI: skipped (${CLI} not built; run \`pnpm build\`)`);
+    return;
+  }
+  let n = 0;
+  const [cliMs, baseMs] = await medians(
+    () => run(process.execPath, [CLI, 'dump', '--mysql', urlText!, '--mysql-db', db, '--data-tables', dataTables.join(','), '--out', join(work, `cli-${n++}`)], undefined, undefined, childEnv),
+    async () => {
+      await run(MYSQLDUMP, [...clientArgs, '--no-data', '--skip-dump-date', '--routines', '--triggers', '--events', db], undefined, join(work, `${label}-schema.sql`));
+      await run(MYSQLDUMP, [...clientArgs, '--no-create-info', '--skip-dump-date', '--skip-triggers', db, ...dataTables], undefined, join(work, `${label}-data.sql`));
+    },
+  );
+  infos.push(`dump ${label} with the shipped CLI (devstack-dumps dump, whole process): ${cliMs.toFixed(0)} ms vs ${baseMs.toFixed(0)} ms = ${(cliMs / baseMs).toFixed(2)}x (for information)`);
+}
+
 async function compareLoad(label: string, file: string) {
   let n = 0;
   const [oursMs, baseMs] = await medians(
@@ -182,6 +205,7 @@ try {
     await loadFixture(eco);
     const file = await compareDump('ecommerce fixture (162 tables)', eco, DJANGO_TABLES);
     await compareLoad('ecommerce', file);
+    await compareCliDump('ecommerce fixture', eco, DJANGO_TABLES);
   } else {
     console.log(`ecommerce fixture not found at ${fixture}: skipped`);
   }
@@ -195,6 +219,7 @@ try {
   for (const r of results) {
     console.log(`${r.what}: ours ${r.ours} vs ${r.baseline}${r.ratio === undefined ? '' : ` = ${r.ratio.toFixed(2)}x`}; goal ${r.goal}: ${r.met ? 'met' : 'NOT met'}`);
   }
+  for (const info of infos) console.log(info);
 } finally {
   for (const db of created) await admin.query(`DROP DATABASE IF EXISTS \`${db}\``);
   await admin.end();
