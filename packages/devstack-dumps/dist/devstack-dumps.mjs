@@ -68099,11 +68099,7 @@ async function blobBody(file, bytes2, size, compression) {
   };
 }
 
-// packages/dump-versioning/src/internal/scan.ts
-import { createHash as createHash4 } from "node:crypto";
-import { createReadStream as createReadStream3 } from "node:fs";
-import { lstat, readdir as readdir3 } from "node:fs/promises";
-import path6 from "node:path";
+// packages/dump-versioning/src/internal/concurrency.ts
 async function mapLimit(items, limit, task) {
   const results = new Array(items.length);
   let next = 0;
@@ -68139,6 +68135,16 @@ function createLimiter(capacity) {
     }
   };
 }
+function early(promise2) {
+  promise2.catch(() => void 0);
+  return promise2;
+}
+
+// packages/dump-versioning/src/internal/scan.ts
+import { createHash as createHash4 } from "node:crypto";
+import { createReadStream as createReadStream3 } from "node:fs";
+import { lstat, readdir as readdir3 } from "node:fs/promises";
+import path6 from "node:path";
 async function hashFile(file, onBytes) {
   const hash = createHash4("sha256");
   let size = 0;
@@ -68205,10 +68211,6 @@ function parseBlobKey(key) {
 // packages/dump-versioning/src/internal/blob-upload.ts
 var FILES_IN_FLIGHT = 16;
 var MEMORY_BUDGET = 4 * IN_MEMORY_LIMIT;
-function early(promise2) {
-  promise2.catch(() => void 0);
-  return promise2;
-}
 async function storeBlobs(options) {
   const { store, service, dir, relatives, sizes, compression } = options;
   const memory = createLimiter(MEMORY_BUDGET);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { createLimiter } from '../src/internal/scan.js';
+import { createLimiter } from '../src/internal/concurrency.js';
 
 /** A task that records when it runs and finishes when told to. */
 function controllable(log: string[], name: string) {

@@ -2,7 +2,8 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { IN_MEMORY_LIMIT, blobBody, chooseCompression, readWhole } from './blob-body.js';
 import type { Compression, DumpFile } from './manifest.js';
-import { createLimiter, describeDumpFile, mapLimit } from './scan.js';
+import { createLimiter, early, mapLimit } from './concurrency.js';
+import { describeDumpFile } from './scan.js';
 import { layout, type Store } from './store.js';
 
 /** Files hashed, compressed or uploading at once (bounds open files; memory is bounded by bytes below). */
@@ -27,12 +28,6 @@ export interface StoreBlobsOptions {
   onFileDone: (size: number) => void;
   /** After each blob this publish created (and its onFileDone); throwing aborts the publish. */
   afterBlob: () => void | Promise<void>;
-}
-
-/** Starts a promise now and lets a later await see its failure (without an unhandled rejection meanwhile). */
-export function early<T>(promise: Promise<T>): Promise<T> {
-  promise.catch(() => undefined);
-  return promise;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { InvalidInputError } from './errors.js';
 import { decodeBranchRef, decodeCommitEntry, decodeManifest, type CommitEntry } from './manifest.js';
 import { assertService } from './query.js';
-import { mapLimit } from './scan.js';
+import { mapLimit } from './concurrency.js';
 import { layout, parseBlobKey, type Store, type StoredObjectInfo } from './store.js';
 
 export interface PruneOptions {

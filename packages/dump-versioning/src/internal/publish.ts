@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { early, storeBlobs } from './blob-upload.js';
+import { storeBlobs } from './blob-upload.js';
+import { early } from './concurrency.js';
 import { DumpVersioningError, InvalidInputError, NotFoundError, PublishWarning } from './errors.js';
 import type { AncestryChecker } from './git.js';
 import {

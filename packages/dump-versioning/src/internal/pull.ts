@@ -7,7 +7,7 @@ import { resolveInside } from './paths.js';
 import { progressCounter, type ProgressListener } from './progress.js';
 import { readManifest } from './publish.js';
 import { assertService, readStoredCommitEntry } from './query.js';
-import { mapLimit } from './scan.js';
+import { mapLimit } from './concurrency.js';
 import type { Store } from './store.js';
 import { fetchVerified } from './transfer.js';
 

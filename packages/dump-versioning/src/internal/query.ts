@@ -11,7 +11,7 @@ import {
   type VersionManifest,
 } from './manifest.js';
 import { withMigrations } from './migrations-record.js';
-import { mapLimit } from './scan.js';
+import { mapLimit } from './concurrency.js';
 import { layout, type Store } from './store.js';
 
 export const DEFAULT_MAX_DISTANCE = 200;

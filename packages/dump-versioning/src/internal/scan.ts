@@ -6,48 +6,6 @@ import { InvalidInputError } from './errors.js';
 import type { Compression, DumpFile } from './manifest.js';
 import { assertSafeRelativePath, classifyDumpPath } from './paths.js';
 
-/** Runs `task` over `items` with at most `limit` in flight; results keep the input order. */
-export async function mapLimit<T, R>(items: ReadonlyArray<T>, limit: number, task: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await task(items[index] as T, index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
-
-/**
- * Runs tasks while their total weight stays within `capacity` (a task heavier than that runs alone),
- * the others waiting in call order: a count limit with weight 1, a memory budget with weight = bytes.
- */
-export function createLimiter(capacity: number) {
-  let used = 0;
-  const waiting: Array<{ weight: number; start: () => void }> = [];
-  const admit = () => {
-    while (waiting.length > 0 && (used === 0 || used + waiting[0]!.weight <= capacity)) {
-      const next = waiting.shift()!;
-      used += next.weight;
-      next.start();
-    }
-  };
-  return async <R>(task: () => Promise<R>, weight = 1): Promise<R> => {
-    await new Promise<void>((start) => {
-      waiting.push({ weight, start });
-      admit();
-    });
-    try {
-      return await task();
-    } finally {
-      used -= weight;
-      admit();
-    }
-  };
-}
-
 export async function hashFile(file: string, onBytes?: (bytes: number) => void): Promise<{ sha256: string; size: number }> {
   const hash = createHash('sha256');
   let size = 0;

@@ -3,7 +3,7 @@ import { decodeBranchRef, decodeCommitEntry, decodeManifest, type CommitEntry, t
 import { decodeMigrationsRecord } from './migrations-record.js';
 import { progressCounter, type ProgressListener } from './progress.js';
 import { assertService } from './query.js';
-import { mapLimit } from './scan.js';
+import { mapLimit } from './concurrency.js';
 import { layout, type Store } from './store.js';
 import { fetchVerified } from './transfer.js';
 
