@@ -151,7 +151,7 @@ try {
       bytes += object.size;
       if (!/\.(br|gz)$/.test(object.key)) uncompressed++;
     }
-    return `stored ${mib(bytes)}${kind === 'none' ? '' : ` (${uncompressed} of 10 blobs left uncompressed by the sample check)`}`;
+    return `stored ${mib(bytes)}${kind === 'none' ? '' : ` (${uncompressed} of 10 blobs left uncompressed by the size check)`}`;
   };
   console.log(`dump set: ${mib(totalBytes)} in 10 files; ${ROUNDS} rounds, MinIO at ${env.TEST_S3_ENDPOINT}; load average ${loadavg()[0]!.toFixed(2)} at start`);
   console.log(`plain PutObject of the same bytes:     ${median(baseline).toFixed(0)} ms (median; rounds ${Math.min(...baseline).toFixed(0)}-${Math.max(...baseline).toFixed(0)})`);

@@ -68076,19 +68076,22 @@ async function readSample(file, bytes2, size) {
     await handle.close();
   }
 }
+function worthCompressing(size, compressedSize) {
+  return size < SAMPLE_MIN_SIZE || compressedSize <= size * (1 - MIN_SAVING);
+}
 async function chooseCompression(file, bytes2, size, requested) {
   if (requested === "none" || size < SAMPLE_MIN_SIZE) return requested;
   const sample = await readSample(file, bytes2, size);
   const compressed = requested === "gzip" ? await gzipAsync(sample, gzipOptions) : await brotliAsync(sample, brotliOptions(sample.length));
   return compressed.length <= sample.length * (1 - MIN_SAVING) ? requested : "none";
 }
-async function blobBody(file, bytes2, size, compression) {
-  if (bytes2) {
-    const chunkSize = Math.max(64 * 1024, bytes2.length + 1024);
-    if (compression === "gzip") return gzipAsync(bytes2, { ...gzipOptions, chunkSize, flush: constants.Z_FINISH });
-    if (compression === "brotli") return brotliAsync(bytes2, { ...brotliOptions(size), chunkSize, flush: constants.BROTLI_OPERATION_FINISH });
-    return bytes2;
-  }
+async function compressBytes(bytes2, compression) {
+  const chunkSize = Math.max(64 * 1024, bytes2.length + 1024);
+  if (compression === "gzip") return gzipAsync(bytes2, { ...gzipOptions, chunkSize, flush: constants.Z_FINISH });
+  if (compression === "brotli") return brotliAsync(bytes2, { ...brotliOptions(bytes2.length), chunkSize, flush: constants.BROTLI_OPERATION_FINISH });
+  return bytes2;
+}
+function streamedBlobBody(file, size, compression) {
   return {
     stream: () => {
       const source = createReadStream2(file, { highWaterMark: STREAM_CHUNK });
@@ -68216,6 +68219,7 @@ async function storeBlobs(options) {
   const memory = createLimiter(MEMORY_BUDGET);
   const compressing = createLimiter(availableParallelism());
   const uploading = createLimiter(options.uploads);
+  const reading = createLimiter(2);
   const files = new Array(relatives.length);
   let blobsUploaded = 0;
   let bytesUploaded = 0;
@@ -68223,23 +68227,27 @@ async function storeBlobs(options) {
     const relative2 = relatives[index];
     const absolute = path7.join(dir, ...relative2.split("/"));
     const size = sizes[index] ?? Infinity;
-    const bytes2 = size <= IN_MEMORY_LIMIT ? await readWhole(absolute, size) : void 0;
-    const described = await describeDumpFile(dir, relative2, compression, bytes2);
+    const { bytes: bytes2, described } = await reading(async () => {
+      const bytes3 = size <= IN_MEMORY_LIMIT ? await readWhole(absolute, size) : void 0;
+      return { bytes: bytes3, described: await describeDumpFile(dir, relative2, compression, bytes3) };
+    });
     const stored = (await options.knownBlobs).get(described.sha256);
     if (stored !== void 0) return { file: { ...described, compression: stored }, created: false };
-    const file = { ...described, compression: await chooseCompression(absolute, bytes2, size, compression) };
-    const key = layout.blob(service, file.sha256, file.compression);
-    const present = early(store.exists(key));
-    let created;
+    const keyOf = (how2) => layout.blob(service, described.sha256, how2);
     if (bytes2) {
-      const body = early(file.compression === "none" ? Promise.resolve(bytes2) : compressing(() => blobBody(absolute, bytes2, size, file.compression)));
-      created = !await present && await uploading(async () => await store.putIfAbsent(key, await body) === "created");
-    } else {
-      const body = await blobBody(absolute, void 0, size, file.compression);
-      const upload = () => uploading(async () => await store.putIfAbsent(key, body) === "created");
-      created = !await present && await (file.compression === "none" ? upload() : compressing(upload));
+      const present2 = early(store.exists(keyOf(compression)));
+      const compressed = compression === "none" ? bytes2 : await compressing(() => compressBytes(bytes2, compression));
+      const how2 = compression !== "none" && worthCompressing(size, compressed.length) ? compression : "none";
+      const exists3 = how2 === compression ? await present2 : await store.exists(keyOf(how2));
+      const created2 = !exists3 && await uploading(async () => await store.putIfAbsent(keyOf(how2), how2 === "none" ? bytes2 : compressed) === "created");
+      return { file: { ...described, compression: how2 }, created: created2 };
     }
-    return { file, created };
+    const how = await chooseCompression(absolute, void 0, size, compression);
+    const present = early(store.exists(keyOf(how)));
+    const body = streamedBlobBody(absolute, size, how);
+    const upload = () => uploading(async () => await store.putIfAbsent(keyOf(how), body) === "created");
+    const created = !await present && await (how === "none" ? upload() : compressing(upload));
+    return { file: { ...described, compression: how }, created };
   };
   const largestFirst = relatives.map((_, index) => index).sort((a, b) => (sizes[b] ?? 0) - (sizes[a] ?? 0) || a - b);
   await mapLimit(largestFirst, FILES_IN_FLIGHT, async (index) => {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
-import { chooseCompression } from '../src/internal/blob-body.js';
+import { chooseCompression, compressBytes, worthCompressing } from '../src/internal/blob-body.js';
 
 const sqlLike = (size: number) =>
   Buffer.from(Array.from({ length: Math.ceil(size / 40) }, (_, i) => `INSERT INTO t VALUES (${i},'row-${i % 977}');\n`).join('')).subarray(0, size);
@@ -29,5 +29,21 @@ describe('chooseCompression', () => {
     const small = randomBytes(100 * 1024);
     expect(await chooseCompression(file, small, small.length, 'brotli')).toBe('brotli');
     expect(await chooseCompression(file, sqlLike(1024 * 1024), 1024 * 1024, 'none')).toBe('none');
+  });
+});
+
+describe('worthCompressing (in-memory files, judged on the whole compressed result)', () => {
+  test.each([
+    ['SQL text', sqlLike(1024 * 1024), true],
+    ['random bytes', randomBytes(1024 * 1024), false],
+    ['small random bytes (always compressed)', randomBytes(100 * 1024), true],
+  ])('%s', async (_, bytes, expected) => {
+    const compressed = await compressBytes(bytes, 'brotli');
+    expect(worthCompressing(bytes.length, compressed.length)).toBe(expected);
+  });
+
+  test('the threshold is a 10% saving', () => {
+    expect(worthCompressing(1_000_000, 900_000)).toBe(true);
+    expect(worthCompressing(1_000_000, 900_001)).toBe(false);
   });
 });

@@ -72,8 +72,18 @@ async function readSample(file: string, bytes: Buffer | undefined, size: number)
 }
 
 /**
- * How a new blob of this file is stored: the requested compression, or `none` when a sample of the
- * file barely shrinks. Depends on the content only, so the same file always gets the same blob key.
+ * Whether a compressed in-memory file is stored compressed: it must shrink by MIN_SAVING (small files
+ * always are). Judged on the whole result, which an in-memory file has anyway, so it costs no extra
+ * compression; depends on the content only, so the same file always gets the same blob key.
+ */
+export function worthCompressing(size: number, compressedSize: number): boolean {
+  return size < SAMPLE_MIN_SIZE || compressedSize <= size * (1 - MIN_SAVING);
+}
+
+/**
+ * How a new blob of a file too large to hold in memory is stored: the requested compression, or `none`
+ * when a sample of the file barely shrinks (the compressed stream is uploaded while it is produced, so
+ * the decision comes first). Depends on the content only, so the same file always gets the same blob key.
  */
 export async function chooseCompression(file: string, bytes: Buffer | undefined, size: number, requested: Compression): Promise<Compression> {
   if (requested === 'none' || size < SAMPLE_MIN_SIZE) return requested;
@@ -84,20 +94,21 @@ export async function chooseCompression(file: string, bytes: Buffer | undefined,
 }
 
 /**
- * The body of one blob. In-memory bytes are compressed on the libuv thread pool in ONE task (the
- * output chunk holds the whole result), so compression neither blocks the main thread nor waits for it
- * between chunks while the main thread hashes and uploads other files. Large files stream through the
- * compressor into a multipart upload.
+ * In-memory bytes compressed on the libuv thread pool in ONE task (the output chunk holds the whole
+ * result), so compression neither blocks the main thread nor waits for it between chunks while the main
+ * thread hashes and uploads other files.
  */
-export async function blobBody(file: string, bytes: Buffer | undefined, size: number, compression: Compression): Promise<StoreBody> {
-  if (bytes) {
-    // The whole input is one write, so finishing the stream with it yields one output chunk (no copy).
-    // Compressed data rarely outgrows its input; if it does, zlib just takes a second chunk.
-    const chunkSize = Math.max(64 * 1024, bytes.length + 1024);
-    if (compression === 'gzip') return gzipAsync(bytes, { ...gzipOptions, chunkSize, flush: constants.Z_FINISH });
-    if (compression === 'brotli') return brotliAsync(bytes, { ...brotliOptions(size), chunkSize, flush: constants.BROTLI_OPERATION_FINISH });
-    return bytes;
-  }
+export async function compressBytes(bytes: Buffer, compression: Compression): Promise<Buffer> {
+  // The whole input is one write, so finishing the stream with it yields one output chunk (no copy).
+  // Compressed data rarely outgrows its input; if it does, zlib just takes a second chunk.
+  const chunkSize = Math.max(64 * 1024, bytes.length + 1024);
+  if (compression === 'gzip') return gzipAsync(bytes, { ...gzipOptions, chunkSize, flush: constants.Z_FINISH });
+  if (compression === 'brotli') return brotliAsync(bytes, { ...brotliOptions(bytes.length), chunkSize, flush: constants.BROTLI_OPERATION_FINISH });
+  return bytes;
+}
+
+/** The body of a blob too large to hold in memory: the file streamed through the compressor into a multipart upload. */
+export function streamedBlobBody(file: string, size: number, compression: Compression): StoreBody {
   return {
     stream: () => {
       const source = createReadStream(file, { highWaterMark: STREAM_CHUNK });

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { IN_MEMORY_LIMIT, blobBody, chooseCompression, readWhole } from './blob-body.js';
+import { IN_MEMORY_LIMIT, chooseCompression, compressBytes, readWhole, streamedBlobBody, worthCompressing } from './blob-body.js';
 import type { Compression, DumpFile } from './manifest.js';
 import { createLimiter, early, mapLimit } from './concurrency.js';
 import { describeDumpFile } from './scan.js';
@@ -41,6 +41,7 @@ export async function storeBlobs(options: StoreBlobsOptions): Promise<{ files: D
   const memory = createLimiter(MEMORY_BUDGET);
   const compressing = createLimiter(availableParallelism());
   const uploading = createLimiter(options.uploads);
+  const reading = createLimiter(2);
   const files = new Array<DumpFile>(relatives.length);
   let blobsUploaded = 0;
   let bytesUploaded = 0;
@@ -49,26 +50,32 @@ export async function storeBlobs(options: StoreBlobsOptions): Promise<{ files: D
     const relative = relatives[index]!;
     const absolute = path.join(dir, ...relative.split('/'));
     const size = sizes[index] ?? Infinity;
-    const bytes = size <= IN_MEMORY_LIMIT ? await readWhole(absolute, size) : undefined;
-    const described = await describeDumpFile(dir, relative, compression, bytes);
+    // Read and hashed two at a time: with every file read at once, hashing them all (on the main thread)
+    // held back the compression of the first ones behind the reads and hashes of the rest.
+    const { bytes, described } = await reading(async () => {
+      const bytes = size <= IN_MEMORY_LIMIT ? await readWhole(absolute, size) : undefined;
+      return { bytes, described: await describeDumpFile(dir, relative, compression, bytes) };
+    });
     // An unchanged file keeps the blob the ref's version stored (even if compressed another way).
     const stored = (await options.knownBlobs).get(described.sha256);
     if (stored !== undefined) return { file: { ...described, compression: stored }, created: false };
-    const file: DumpFile = { ...described, compression: await chooseCompression(absolute, bytes, size, compression) };
-    const key = layout.blob(service, file.sha256, file.compression);
-    // Compress while asking whether the blob exists: a file the ref's version lacks is almost always new.
-    const present = early(store.exists(key));
-    let created: boolean;
+    const keyOf = (how: Compression) => layout.blob(service, described.sha256, how);
     if (bytes) {
-      const body = early(file.compression === 'none' ? Promise.resolve(bytes) : compressing(() => blobBody(absolute, bytes, size, file.compression)));
-      created = !(await present) && (await uploading(async () => (await store.putIfAbsent(key, await body)) === 'created'));
-    } else {
-      // A streamed (large) file is compressed while it uploads, so its upload also holds a core.
-      const body = await blobBody(absolute, undefined, size, file.compression);
-      const upload = () => uploading(async () => (await store.putIfAbsent(key, body)) === 'created');
-      created = !(await present) && (await (file.compression === 'none' ? upload() : compressing(upload)));
+      // Compress while asking whether the blob exists: a file the ref's version lacks is almost always new.
+      const present = early(store.exists(keyOf(compression)));
+      const compressed = compression === 'none' ? bytes : await compressing(() => compressBytes(bytes, compression));
+      const how: Compression = compression !== 'none' && worthCompressing(size, compressed.length) ? compression : 'none';
+      const exists = how === compression ? await present : await store.exists(keyOf(how));
+      const created = !exists && (await uploading(async () => (await store.putIfAbsent(keyOf(how), how === 'none' ? bytes : compressed)) === 'created'));
+      return { file: { ...described, compression: how }, created };
     }
-    return { file, created };
+    // A streamed (large) file is compressed while it uploads, so its upload also holds a core.
+    const how = await chooseCompression(absolute, undefined, size, compression);
+    const present = early(store.exists(keyOf(how)));
+    const body = streamedBlobBody(absolute, size, how);
+    const upload = () => uploading(async () => (await store.putIfAbsent(keyOf(how), body)) === 'created');
+    const created = !(await present) && (await (how === 'none' ? upload() : compressing(upload)));
+    return { file: { ...described, compression: how }, created };
   };
 
   const largestFirst = relatives.map((_, index) => index).sort((a, b) => (sizes[b] ?? 0) - (sizes[a] ?? 0) || a - b);
