@@ -8,7 +8,7 @@
 //  - dist/<entry>.cjs: one CommonJS file (dynamic imports are inlined).
 import { build } from 'esbuild';
 import { chmodSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { parse } from 'yaml';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -16,8 +16,28 @@ const actionsDir = join(root, 'actions');
 // src/index.ts only calls run() (main); src/post.ts is the optional post step.
 const sources = { main: 'index', post: 'post' };
 
+/**
+ * @actions/http-client imports undici (~770 KB, ~25 ms to initialise) when it loads, only for the proxy
+ * agent of its own requests. The actions load it through @actions/core (OIDC helpers) and @actions/cache;
+ * most runs never make such a request. This turns that import into a require at first use: undici stays
+ * in the bundle, off the start-up path. The build fails if the import line changes.
+ */
+const lazyUndiciInHttpClient = {
+  name: 'lazy-undici-in-http-client',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]@actions[\\/]http-client[\\/]lib[\\/]index\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const eager = "import { ProxyAgent } from 'undici';";
+      if (!source.includes(eager)) throw new Error(`${args.path} no longer has \`${eager}\`; update lazyUndiciInHttpClient in scripts/build.mjs`);
+      const lazy = "const ProxyAgent = function LazyProxyAgent(...args) { return new (require('undici').ProxyAgent)(...args); };";
+      return { contents: source.replace(eager, lazy), loader: 'js', resolveDir: dirname(args.path) };
+    });
+  },
+};
+
 const shared = {
   bundle: true,
+  plugins: [lazyUndiciInHttpClient],
   platform: 'node',
   // action.yml says node24; the bundle also runs on Node 20 (act images, older runners).
   target: 'node20',

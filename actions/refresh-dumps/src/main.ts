@@ -9,7 +9,7 @@ import { getInputs, type Inputs } from './context.js';
 import { StepError, databaseInputOf, inStep, messageOf, settleAll } from './errors.js';
 import { migrateVariables, parseMigrateLines, runMigrate, type MigrateCommand } from './migrate.js';
 import { decideMode, recheckAfterDump, type Ancestor, type ModeDecision } from './mode.js';
-import { applyRetention, dryRunVersion, publishDumpSet, schemaSection } from './publish.js';
+import { applyRetention, dryRunVersion, preparePublish, publishDumpSet, schemaSection, type PublishPreparation } from './publish.js';
 import { readEventPayload, readRunnerContext, resolveBranch, type RunnerContext } from './runner.js';
 import { secretsToMask } from './secrets.js';
 import { findAncestor, openActionStore, storeInput, workspacePath } from './store.js';
@@ -62,6 +62,8 @@ export async function run(): Promise<void> {
         choose(r).then(async (plan) => ({ ...plan, ancestorDir: plan.decision.mode === 'incremental' ? await pullAncestor(r, plan.decision.ancestor) : undefined })),
       ] as const),
     );
+    // Asked while migrate runs (git and the store only), so the publish after the dump only writes.
+    const prepared = inputs.dryRun ? undefined : preparePublish(store, inputs.service, branch, runner.workspace, runner.sha);
     let decision = planned;
     let dumped = await migrateAndDump(r, decision, 1, ancestorDir);
     const rechecked = recheckAfterDump(decision, inputs.mode, dumped.engines);
@@ -72,7 +74,7 @@ export async function run(): Promise<void> {
       decision = rechecked;
       dumped = await migrateAndDump(r, decision, 2, undefined);
     }
-    const report = await core.group(inputs.dryRun ? 'Dry run: compute the version' : 'Publish', () => publishPhase(r, dumped, fingerprint, decision, firstAttempt));
+    const report = await core.group(inputs.dryRun ? 'Dry run: compute the version' : 'Publish', () => publishPhase(r, dumped, fingerprint, decision, firstAttempt, prepared));
 
     core.setOutput('version', report.version);
     core.setOutput('changed', String(report.changed));
@@ -161,6 +163,7 @@ async function publishPhase(
   fingerprint: MigrationFingerprint,
   decision: ModeDecision,
   firstAttempt: string | undefined,
+  prepared: PublishPreparation | undefined,
 ): Promise<Omit<RefreshReport, 'totalMs'>> {
   const { inputs, runner, clock, store } = r;
   const base = { service: inputs.service, commit: runner.sha, branch: r.branch, store: store.location, dryRun: inputs.dryRun, mode: decision.mode, reason: decision.reason, firstAttempt };
@@ -171,7 +174,7 @@ async function publishPhase(
   }
   const published: PublishResult = await clock.time('publish', () =>
     inStep(`Publishing to ${store.location}`, storeInput(inputs), () =>
-      publishDumpSet({ store, service: inputs.service, dir: dumped.dir, commit: runner.sha, branch: r.branch, repository: runner.repository, repoDir: runner.workspace, fingerprint, engines: dumped.engines }),
+      publishDumpSet({ store, service: inputs.service, dir: dumped.dir, commit: runner.sha, branch: r.branch, repository: runner.repository, repoDir: runner.workspace, fingerprint, engines: dumped.engines }, prepared),
     ),
   );
   const warnings = published.warnings.map((warning) => warning.message);

@@ -10,6 +10,8 @@ import {
   prune,
   publish,
   readBranchRef,
+  readManifest,
+  type AncestryChecker,
   type MigrationFingerprint,
   type PublishResult,
   type Store,
@@ -30,9 +32,49 @@ export interface PublishRequest {
   engines: Engines;
 }
 
+/**
+ * The git answers a publish needs, asked while `migrate` runs so that publishing right after the dump
+ * only hashes and writes: the commit's time, and whether the branch ref's current commit is an ancestor
+ * of this one (the ref may still move meanwhile; a new pair is then asked at publish time).
+ */
+export interface PublishPreparation {
+  commitTime: Promise<string | undefined>;
+  ancestry: AncestryChecker;
+}
+
+export function preparePublish(store: Store, service: string, branch: string, repoDir: string, commit: string): PublishPreparation {
+  const ancestry = memoizeAncestry(gitAncestry(repoDir));
+  // Failures here only mean the publish asks again (and reports them there). Reading the ref's manifest
+  // (which the publish reads too, for the blobs it can reuse) also compiles the document validators now.
+  readBranchRef(store, service, branch)
+    .then((ref) => ref && Promise.all([ref.commit !== commit ? ancestry(ref.commit, commit) : undefined, readManifest(store, service, ref.version)]))
+    .catch(() => undefined);
+  const time = commitTime(repoDir, commit);
+  time.catch(() => undefined);
+  return { commitTime: time, ancestry };
+}
+
+/** Remembers each decided answer; an undecided answer or an error is asked again next time. */
+export function memoizeAncestry(check: AncestryChecker): AncestryChecker {
+  const answers = new Map<string, ReturnType<AncestryChecker>>();
+  return (ancestor, descendant) => {
+    const key = `${ancestor}..${descendant}`;
+    let answer = answers.get(key);
+    if (!answer) {
+      answer = check(ancestor, descendant);
+      answers.set(key, answer);
+      answer.then(
+        (value) => typeof value !== 'boolean' && answers.delete(key),
+        () => answers.delete(key),
+      );
+    }
+    return answer;
+  };
+}
+
 /** Lockstep publish of the dump set (blobs, version, commit index entry, forward-only ref move). */
-export async function publishDumpSet(request: PublishRequest): Promise<PublishResult> {
-  const time = await commitTime(request.repoDir, request.commit);
+export async function publishDumpSet(request: PublishRequest, prepared?: PublishPreparation): Promise<PublishResult> {
+  const time = await (prepared?.commitTime.catch(() => undefined) ?? commitTime(request.repoDir, request.commit));
   return publish({
     store: request.store,
     service: request.service,
@@ -43,7 +85,7 @@ export async function publishDumpSet(request: PublishRequest): Promise<PublishRe
       ...(request.repository ? { repository: request.repository } : {}),
       ...(time ? { commitTime: time } : {}),
     },
-    ancestry: gitAncestry(request.repoDir),
+    ancestry: prepared?.ancestry ?? gitAncestry(request.repoDir),
     migrations: { fingerprint: request.fingerprint },
     engines: request.engines,
     tool: { name: 'org/actions refresh-dumps', version: '1' },

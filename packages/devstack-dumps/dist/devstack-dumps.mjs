@@ -60133,7 +60133,7 @@ var require_mongo_client = __commonJS({
     exports.ServerApiVersion = Object.freeze({
       v1: "1"
     });
-    var MongoClient3 = class extends mongo_types_1.TypedEventEmitter {
+    var MongoClient2 = class extends mongo_types_1.TypedEventEmitter {
       constructor(url, options) {
         super();
         this.driverInfoList = [];
@@ -60537,7 +60537,7 @@ var require_mongo_client = __commonJS({
         return new change_stream_1.ChangeStream(this, pipeline5, (0, utils_1.resolveOptions)(this, options));
       }
     };
-    exports.MongoClient = MongoClient3;
+    exports.MongoClient = MongoClient2;
   }
 });
 
@@ -76250,7 +76250,6 @@ async function dumpSet(sources, outDir, options = {}) {
 }
 
 // packages/dump-set/src/internal/servers.ts
-var import_mongodb3 = __toESM(require_lib7(), 1);
 var import_promise = __toESM(require_promise(), 1);
 var import_mysql27 = __toESM(require_mysql2(), 1);
 import { setTimeout as sleep2 } from "node:timers/promises";
@@ -76325,8 +76324,7 @@ async function connectMysql(url, waitSeconds2 = 0) {
 async function waitForServers(sources, seconds2) {
   await Promise.all([
     sources.mysqlUrl === void 0 ? void 0 : connectMysql(sources.mysqlUrl, seconds2).then((connection) => connection.end()),
-    // Listing no database is the cheapest call that runs the Mongo dumper's own connect-and-ping.
-    sources.mongoUrl === void 0 ? void 0 : readMongoSchema({ url: sources.mongoUrl, databases: [], waitSeconds: boundedWait(seconds2) })
+    sources.mongoUrl === void 0 ? void 0 : connectMongo(sources.mongoUrl, { waitSeconds: boundedWait(seconds2) }).then((client) => client.close())
   ]);
 }
 async function withMysql(url, operation, body, waitSeconds2 = 0) {
@@ -76340,10 +76338,8 @@ async function withMysql(url, operation, body, waitSeconds2 = 0) {
   }
 }
 async function withMongo(url, operation, body, waitSeconds2 = 0) {
-  await waitForServers({ mongoUrl: url }, waitSeconds2);
-  const client = new import_mongodb3.MongoClient(url, { serverSelectionTimeoutMS: CONNECT_TIMEOUT_MS2, appName: "devstack-dumps" });
+  const client = await connectMongo(url, { waitSeconds: boundedWait(waitSeconds2) });
   try {
-    await client.connect();
     return await body(client);
   } catch (error2) {
     throw new DumpSetServerError("mongo-failed", maskSecretsOf(`${operation} on MongoDB ${serverAddress(url)} failed: ${error2.message}`, [url]), { cause: error2 });

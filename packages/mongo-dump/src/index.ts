@@ -11,7 +11,7 @@ export {
   type MongoSchemaChange,
   type MongoSchemaSource,
 } from './internal/schema.js';
-export type { MongoEngine } from './internal/connect.js';
+export { connectMongo, type MongoEngine } from './internal/connect.js';
 export type { MongoProgress } from './internal/progress.js';
 export { maskMongoUrl } from './internal/url.js';
 export {

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MongoClient } from 'mongodb';
+import type { MongoClient } from 'mongodb';
 import { createConnection, type Connection } from 'mysql2/promise';
 import { escapeId } from 'mysql2';
 import { AccessDeniedError, parseMysqlUrl, ServerUnreachableError, TargetNotEmptyError } from '@org/mysql-dump';
-import { MongoTargetNotEmptyError, readMongoSchema } from '@org/mongo-dump';
+import { MongoTargetNotEmptyError, connectMongo } from '@org/mongo-dump';
 import { DumpSetServerError } from './errors.js';
 import { maskSecretsOf, serverAddress } from './mask.js';
 
@@ -51,8 +51,7 @@ export async function connectMysql(url: string, waitSeconds = 0): Promise<Connec
 export async function waitForServers(sources: { mysqlUrl?: string; mongoUrl?: string }, seconds: number): Promise<void> {
   await Promise.all([
     sources.mysqlUrl === undefined ? undefined : connectMysql(sources.mysqlUrl, seconds).then((connection) => connection.end()),
-    // Listing no database is the cheapest call that runs the Mongo dumper's own connect-and-ping.
-    sources.mongoUrl === undefined ? undefined : readMongoSchema({ url: sources.mongoUrl, databases: [], waitSeconds: boundedWait(seconds) }),
+    sources.mongoUrl === undefined ? undefined : connectMongo(sources.mongoUrl, { waitSeconds: boundedWait(seconds) }).then((client) => client.close()),
   ]);
 }
 
@@ -68,10 +67,9 @@ async function withMysql<T>(url: string, operation: string, body: (connection: C
 }
 
 async function withMongo<T>(url: string, operation: string, body: (client: MongoClient) => Promise<T>, waitSeconds = 0): Promise<T> {
-  await waitForServers({ mongoUrl: url }, waitSeconds);
-  const client = new MongoClient(url, { serverSelectionTimeoutMS: CONNECT_TIMEOUT_MS, appName: 'devstack-dumps' });
+  // The Mongo dumper's connect-and-ping: bounded wait, one error naming host:port when unreachable.
+  const client = await connectMongo(url, { waitSeconds: boundedWait(waitSeconds) });
   try {
-    await client.connect();
     return await body(client);
   } catch (error) {
     throw new DumpSetServerError('mongo-failed', maskSecretsOf(`${operation} on MongoDB ${serverAddress(url)} failed: ${(error as Error).message}`, [url]), { cause: error });

@@ -1,0 +1,40 @@
+import { describe, expect, test } from 'vitest';
+import type { AncestryAnswer } from '@org/dump-versioning';
+import { memoizeAncestry } from '../src/publish.js';
+
+const a = 'a'.repeat(40);
+const b = 'b'.repeat(40);
+
+/** A checker answering from a script, counting how often each pair was asked. */
+function scriptedChecker(answers: Array<AncestryAnswer | Error>) {
+  const asked: string[] = [];
+  const check = async (ancestor: string, descendant: string): Promise<AncestryAnswer> => {
+    asked.push(`${ancestor.slice(0, 1)}..${descendant.slice(0, 1)}`);
+    const next = answers.shift();
+    if (next instanceof Error) throw next;
+    return next!;
+  };
+  return { check, asked };
+}
+
+describe('memoizeAncestry (git answers asked during migrate, reused by the publish)', () => {
+  test.each([[true], [false]])('a decided answer (%s) is asked once per pair', async (answer) => {
+    const { check, asked } = scriptedChecker([answer, true]);
+    const memo = memoizeAncestry(check);
+    expect(await memo(a, b)).toBe(answer);
+    expect(await memo(a, b)).toBe(answer);
+    expect(asked).toEqual(['a..b']);
+    expect(await memo(b, a)).toBe(true);
+    expect(asked).toEqual(['a..b', 'b..a']);
+  });
+
+  test('an undecided answer or an error is asked again', async () => {
+    const { check, asked } = scriptedChecker([{ undecided: 'shallow clone' }, new Error('git died'), true]);
+    const memo = memoizeAncestry(check);
+    expect(await memo(a, b)).toEqual({ undecided: 'shallow clone' });
+    await expect(memo(a, b)).rejects.toThrow('git died');
+    expect(await memo(a, b)).toBe(true);
+    expect(await memo(a, b)).toBe(true);
+    expect(asked).toEqual(['a..b', 'a..b', 'a..b']);
+  });
+});
