@@ -180,7 +180,7 @@ async function publishPhase(
   const warnings = published.warnings.map((warning) => warning.message);
   for (const warning of warnings) core.warning(warning);
   core.info(`Version ${published.version} (${published.changed ? 'changed' : 'unchanged'}), ${published.blobsUploaded} new blob(s), ref ${r.branch}: ${published.ref.outcome}`);
-  const retention = inputs.keep === undefined ? undefined : await clock.time('retention', () => inStep('Applying retention', 'keep', () => applyRetention(store, inputs.service, inputs.keep!)));
+  const retention = inputs.keep === undefined ? undefined : await clock.time('retention', () => inStep('Applying retention', 'keep', () => applyRetention(store, inputs.service, inputs.keep!, (message) => core.warning(message))));
   let schema: RefreshReport['schema'];
   try {
     schema = await clock.time('schema diff', () => schemaSection(store, inputs.service, published.version, published.ref.previous));

@@ -5,6 +5,7 @@ import { schemaDiffDetail } from '@org/dump-set';
 import {
   commitTime,
   computeVersion,
+  DumpVersioningError,
   diff,
   gitAncestry,
   prune,
@@ -117,8 +118,18 @@ export async function dryRunVersion(
 }
 
 /** Retention after a publish: keep the newest `keep` versions per branch (and what refs and recent commits name). */
-export async function applyRetention(store: Store, service: string, keep: number): Promise<NonNullable<RefreshReport['retention']>> {
-  const result = await prune({ store, service, keep, yes: true });
+export async function applyRetention(store: Store, service: string, keep: number, warn: (message: string) => void): Promise<RefreshReport['retention']> {
+  let result: Awaited<ReturnType<typeof prune>>;
+  try {
+    result = await prune({ store, service, keep, yes: true });
+  } catch (error) {
+    // Another prune, or a publish reusing objects, is running: the next run's retention catches up.
+    if (error instanceof DumpVersioningError && !error.fatal) {
+      warn(`Retention skipped this run: ${error.message}`);
+      return undefined;
+    }
+    throw error;
+  }
   return {
     versions: result.deleted.versions.length,
     commits: result.deleted.commits.length,

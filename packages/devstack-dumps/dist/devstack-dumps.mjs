@@ -10216,10 +10216,10 @@ var require_connection_config = __commonJS({
       }
       static parseUrl(url) {
         const parsedUrl = new URL2(url);
-        const { hostname } = parsedUrl;
+        const { hostname: hostname2 } = parsedUrl;
         const options = {
           host: decodeURIComponent(
-            hostname.startsWith("[") ? hostname.slice(1, -1) : hostname
+            hostname2.startsWith("[") ? hostname2.slice(1, -1) : hostname2
           ),
           port: parseInt(parsedUrl.port, 10),
           database: decodeURIComponent(parsedUrl.pathname.slice(1)),
@@ -37198,12 +37198,12 @@ var require_utils3 = __commonJS({
           runtimeError.cause = urlError;
           throw runtimeError;
         }
-        const hostname = url.hostname;
+        const hostname2 = url.hostname;
         const port = url.port;
-        let normalized = decodeURIComponent(hostname).toLowerCase();
+        let normalized = decodeURIComponent(hostname2).toLowerCase();
         if (normalized.startsWith("[") && normalized.endsWith("]")) {
           this.isIPv6 = true;
-          normalized = normalized.substring(1, hostname.length - 1);
+          normalized = normalized.substring(1, hostname2.length - 1);
         }
         this.host = normalized.toLowerCase();
         if (typeof port === "number") {
@@ -53209,10 +53209,10 @@ var require_topology_description = __commonJS({
         const currentHostnames = new Set(this.servers.keys());
         const hostnamesToAdd = new Set(incomingHostnames);
         const hostnamesToRemove = /* @__PURE__ */ new Set();
-        for (const hostname of currentHostnames) {
-          hostnamesToAdd.delete(hostname);
-          if (!incomingHostnames.has(hostname)) {
-            hostnamesToRemove.add(hostname);
+        for (const hostname2 of currentHostnames) {
+          hostnamesToAdd.delete(hostname2);
+          if (!incomingHostnames.has(hostname2)) {
+            hostnamesToRemove.add(hostname2);
           }
         }
         if (hostnamesToAdd.size === 0 && hostnamesToRemove.size === 0) {
@@ -56102,8 +56102,8 @@ var require_connection_string = __commonJS({
       const lookupAddress = options.srvHost;
       const txtResolutionPromise = resolveTxt(lookupAddress);
       txtResolutionPromise.then(void 0, utils_1.squashError);
-      const hostname = `_${options.srvServiceName}._tcp.${lookupAddress}`;
-      const addresses = await resolveSrv(hostname);
+      const hostname2 = `_${options.srvServiceName}._tcp.${lookupAddress}`;
+      const addresses = await resolveSrv(hostname2);
       if (addresses.length === 0) {
         throw new error_1.MongoAPIError("No addresses found at host");
       }
@@ -68024,6 +68024,7 @@ import { stat as stat3 } from "node:fs/promises";
 import path8 from "node:path";
 
 // packages/dump-versioning/src/internal/blob-upload.ts
+import { createHash as createHash5 } from "node:crypto";
 import { availableParallelism } from "node:os";
 import path7 from "node:path";
 
@@ -68203,7 +68204,11 @@ var layout = {
   commitsPrefix: (service) => `${service}/commits/`,
   // Branch names may contain `/`; encoding keeps one object per branch.
   ref: (service, branch) => `${service}/refs/${encodeURIComponent(branch)}.json`,
-  refsPrefix: (service) => `${service}/refs/`
+  refsPrefix: (service) => `${service}/refs/`,
+  // Leases between prune and publishes that reuse unreferenced objects (leases.ts).
+  leasesPrefix: (service) => `${service}/locks/`,
+  pruneLease: (service) => `${service}/locks/prune.json`,
+  publishLease: (service, id) => `${service}/locks/publish-${id}.json`
 };
 function parseBlobKey(key) {
   const match = /\/blobs\/sha256\/([0-9a-f]{64})(\.gz|\.br)?$/.exec(key);
@@ -68223,6 +68228,7 @@ async function storeBlobs(options) {
   const files = new Array(relatives.length);
   let blobsUploaded = 0;
   let bytesUploaded = 0;
+  const reused = [];
   const storeFile = async (index) => {
     const relative2 = relatives[index];
     const absolute = path7.join(dir, ...relative2.split("/"));
@@ -68240,6 +68246,7 @@ async function storeBlobs(options) {
       const how2 = compression !== "none" && worthCompressing(size, compressed.length) ? compression : "none";
       const exists3 = how2 === compression ? await present2 : await store.exists(keyOf(how2));
       const created2 = !exists3 && await uploading(async () => await store.putIfAbsent(keyOf(how2), how2 === "none" ? bytes2 : compressed) === "created");
+      if (!created2) reused.push(reusedBlob(store, keyOf(how2), absolute, described.sha256, size, how2));
       return { file: { ...described, compression: how2 }, created: created2 };
     }
     const how = await chooseCompression(absolute, void 0, size, compression);
@@ -68247,6 +68254,7 @@ async function storeBlobs(options) {
     const body = streamedBlobBody(absolute, size, how);
     const upload = () => uploading(async () => await store.putIfAbsent(keyOf(how), body) === "created");
     const created = !await present && await (how === "none" ? upload() : compressing(upload));
+    if (!created) reused.push(reusedBlob(store, keyOf(how), absolute, described.sha256, size, how));
     return { file: { ...described, compression: how }, created };
   };
   const largestFirst = relatives.map((_, index) => index).sort((a, b) => (sizes[b] ?? 0) - (sizes[a] ?? 0) || a - b);
@@ -68261,11 +68269,24 @@ async function storeBlobs(options) {
     options.onFileDone(file.size);
     if (created) await options.afterBlob();
   });
-  return { files, blobsUploaded, bytesUploaded };
+  return { files, blobsUploaded, bytesUploaded, reused };
+}
+function reusedBlob(store, key, file, sha2562, size, compression) {
+  return {
+    key,
+    recreate: async () => {
+      if (size > IN_MEMORY_LIMIT) return store.putIfAbsent(key, streamedBlobBody(file, size, compression));
+      const bytes2 = await readWhole(file, size);
+      if (createHash5("sha256").update(bytes2).digest("hex") !== sha2562) {
+        throw new InvalidInputError("dump-file-changed", `dump file ${file} changed while it was published; let the dumpers finish before publishing`);
+      }
+      return store.putIfAbsent(key, await compressBytes(bytes2, compression));
+    }
+  };
 }
 
 // packages/dump-versioning/src/internal/migrations-record.ts
-import { createHash as createHash5 } from "node:crypto";
+import { createHash as createHash6 } from "node:crypto";
 var recordSchema = {
   type: "object",
   additionalProperties: false,
@@ -68300,10 +68321,10 @@ function encodeMigrationsRecord(info) {
   }
   const body = Buffer.from(`${JSON.stringify(record)}
 `);
-  return { body, ref: { sha256: createHash5("sha256").update(body).digest("hex"), overall } };
+  return { body, ref: { sha256: createHash6("sha256").update(body).digest("hex"), overall } };
 }
 function decodeMigrationsRecord(body, ref, where) {
-  const digest = createHash5("sha256").update(body).digest("hex");
+  const digest = createHash6("sha256").update(body).digest("hex");
   if (digest !== ref.sha256) {
     throw new IntegrityError("migrations-mismatch", `migrations record ${where} hashes to ${digest}, not ${ref.sha256}; the store copy was altered or truncated, re-publish the commit`);
   }
@@ -68337,6 +68358,67 @@ async function withMigrations(store, service, document) {
   if (document.migrations !== void 0 || document.migrationsRecord === void 0) return document;
   const migrations = await readMigrations(store, service, document);
   return migrations ? { ...document, migrations } : document;
+}
+
+// packages/dump-versioning/src/internal/leases.ts
+import { randomUUID as randomUUID2 } from "node:crypto";
+import { hostname } from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
+var PRUNE_LEASE_MS = 5 * 6e4;
+var PUBLISH_LEASE_MS = 10 * 6e4;
+var POLL_MS = 250;
+var leaseBody = (kind) => Buffer.from(`${JSON.stringify({ kind, host: hostname(), pid: process.pid, startedAt: (/* @__PURE__ */ new Date()).toISOString() })}
+`);
+var PruneRunningError = class extends DumpVersioningError {
+};
+async function acquirePruneLease(store, service, timings = {}) {
+  const key = layout.pruneLease(service);
+  const now = timings.now ?? Date.now;
+  const release = () => store.delete([key]);
+  if (await store.putIfAbsent(key, leaseBody("prune")) === "created") return release;
+  const held = await store.get(key);
+  const age = held ? now() - await leaseTime(store, service, key, now) : Infinity;
+  if (held && age < (timings.pruneLeaseMs ?? PRUNE_LEASE_MS)) {
+    throw new PruneRunningError(
+      "prune-running",
+      `another prune of ${service} has held ${store.location}/${key} for ${Math.round(age / 1e3)} s; wait for it to finish, or delete that object if no prune is running`,
+      { fatal: false }
+    );
+  }
+  if (await store.putIfMatch(key, leaseBody("prune"), held?.etag) === "written") return release;
+  throw new PruneRunningError("prune-running", `another prune of ${service} took over the stale lease ${store.location}/${key} just now; run prune again later`, { fatal: false });
+}
+async function activePublishLeases(store, service, timings = {}) {
+  const now = (timings.now ?? Date.now)();
+  const active = [];
+  const publishes = `${layout.leasesPrefix(service)}publish-`;
+  for await (const object of store.list(layout.leasesPrefix(service))) {
+    if (object.key.startsWith(publishes) && now - object.lastModified.getTime() < (timings.publishLeaseMs ?? PUBLISH_LEASE_MS)) active.push(object.key);
+  }
+  return active;
+}
+async function acquirePublishLease(store, service, timings = {}) {
+  const key = layout.publishLease(service, randomUUID2());
+  const now = timings.now ?? Date.now;
+  await store.putIfAbsent(key, leaseBody("publish"));
+  const release = () => store.delete([key]);
+  try {
+    const pruneKey = layout.pruneLease(service);
+    const limit = timings.pruneLeaseMs ?? PRUNE_LEASE_MS;
+    for (; ; ) {
+      if (!await store.exists(pruneKey)) break;
+      if (now() - await leaseTime(store, service, pruneKey, now) >= limit) break;
+      await sleep(timings.pollMs ?? POLL_MS);
+    }
+    return release;
+  } catch (error2) {
+    await release().catch(() => void 0);
+    throw error2;
+  }
+}
+async function leaseTime(store, service, key, now) {
+  for await (const object of store.list(layout.leasesPrefix(service))) if (object.key === key) return object.lastModified.getTime();
+  return now();
 }
 
 // packages/dump-versioning/src/internal/progress.ts
@@ -68389,7 +68471,7 @@ async function publish(options) {
   const commitObject = early(store.get(commitKey));
   const recordPresent = recordKey ? early(branchState.then(async ({ known }) => known.has(recordKey) || await store.exists(recordKey))) : void 0;
   const sizes = await Promise.all(relatives.map(async (relative2) => (await stat3(path8.join(dir, ...relative2.split("/")))).size));
-  const { files, blobsUploaded, bytesUploaded } = await storeBlobs({
+  const { files, blobsUploaded, bytesUploaded, reused } = await storeBlobs({
     store,
     service,
     dir,
@@ -68406,6 +68488,7 @@ async function publish(options) {
   if (record && recordKey) {
     const created = !await recordPresent && await store.putIfAbsent(recordKey, record.body) === "created";
     migrationsRecord = { key: recordKey, created };
+    if (!created && !(await branchState).known.has(recordKey)) reused.push({ key: recordKey, recreate: () => store.putIfAbsent(recordKey, record.body) });
     await afterStep("migrations");
   }
   const version = computeVersion(files);
@@ -68418,11 +68501,27 @@ async function publish(options) {
   let versionCreated = false;
   if (!(await branchState).known.has(manifestKey)) {
     const manifest = { schemaVersion: SCHEMA_VERSION, service, version, files, source, ...optional, tool, createdAt };
-    versionCreated = await store.putIfAbsent(manifestKey, Buffer.from(encodeManifest(manifest))) === "created";
+    const body = Buffer.from(encodeManifest(manifest));
+    versionCreated = await store.putIfAbsent(manifestKey, body) === "created";
     const existing = versionCreated ? void 0 : await store.get(manifestKey);
     if (existing) decodeManifest(existing.body.toString("utf8"), `${store.location}/${manifestKey}`);
+    if (!versionCreated) reused.push({ key: manifestKey, recreate: () => store.putIfAbsent(manifestKey, body) });
   }
   await afterStep("version");
+  const releaseLease = reused.length > 0 ? await acquirePublishLease(store, service, options.leases) : void 0;
+  try {
+    for (const object of reused) if (!await store.exists(object.key)) await object.recreate();
+    return await indexAndAdvance(options, { version, files, blobsUploaded, bytesUploaded, manifestKey, versionCreated, migrationsRecord, createdAt, optional, tool, warnings, commitObject, branchState });
+  } finally {
+    await releaseLease?.();
+  }
+}
+async function indexAndAdvance(options, published) {
+  const { store, service, source } = options;
+  const { version, files, blobsUploaded, bytesUploaded, manifestKey, versionCreated, migrationsRecord, createdAt, optional, tool, warnings, commitObject, branchState } = published;
+  const afterStep = options.afterStep ?? (() => void 0);
+  const now = options.now ?? (() => /* @__PURE__ */ new Date());
+  const commitKey = layout.commit(service, source.commit);
   const entry = { schemaVersion: SCHEMA_VERSION, service, version, source, ...optional, tool, createdAt };
   for (let attempt = 0; ; attempt++) {
     const current = attempt === 0 ? await commitObject : await store.get(commitKey);
@@ -68578,12 +68677,12 @@ async function list(options) {
 }
 
 // packages/dump-versioning/src/internal/pull.ts
-import { randomUUID as randomUUID2 } from "node:crypto";
+import { randomUUID as randomUUID3 } from "node:crypto";
 import { mkdir as mkdir2, readdir as readdir4, rename as rename2, rm as rm2, rmdir } from "node:fs/promises";
 import path9 from "node:path";
 
 // packages/dump-versioning/src/internal/transfer.ts
-import { createHash as createHash6 } from "node:crypto";
+import { createHash as createHash7 } from "node:crypto";
 import { createWriteStream as createWriteStream2 } from "node:fs";
 import { Transform as Transform2, Writable } from "node:stream";
 import { pipeline as pipeline3 } from "node:stream/promises";
@@ -68594,7 +68693,7 @@ async function fetchVerified(store, service, file, target, context, onBytes) {
   if (!source) {
     throw new IntegrityError("blob-missing", `${context}: file ${file.path} is missing from the store (blob ${store.location}/${key}); the store is damaged, re-publish this commit`);
   }
-  const hash = createHash6("sha256");
+  const hash = createHash7("sha256");
   let size = 0;
   const meter = new Transform2({
     transform(chunk, _encoding, callback2) {
@@ -68659,7 +68758,7 @@ async function pull(options) {
   }
   const parent = path9.dirname(out);
   await mkdir2(parent, { recursive: true });
-  const staging = path9.join(parent, `.${path9.basename(out)}.partial-${randomUUID2()}`);
+  const staging = path9.join(parent, `.${path9.basename(out)}.partial-${randomUUID3()}`);
   await mkdir2(staging);
   const total = manifest.files.reduce((sum, file) => sum + file.size, 0);
   const onBytes = progressCounter("download", total, options.onProgress);
@@ -68673,7 +68772,7 @@ async function pull(options) {
     if (await exists(out)) {
       if (await isEmptyDir(out)) await rmdir(out);
       else {
-        const old = path9.join(parent, `.${path9.basename(out)}.old-${randomUUID2()}`);
+        const old = path9.join(parent, `.${path9.basename(out)}.old-${randomUUID3()}`);
         await rename2(out, old);
         await rename2(staging, out);
         await rm2(old, { recursive: true, force: true });
@@ -68823,6 +68922,7 @@ async function diff(options) {
 }
 
 // packages/dump-versioning/src/internal/prune.ts
+var PUBLISH_WAIT_MS = 3e4;
 async function prune(options) {
   const { store, service } = options;
   assertService(service);
@@ -68830,6 +68930,15 @@ async function prune(options) {
     throw new InvalidInputError("bad-keep", `keep must be a whole number of at least 1 (got ${options.keep})`);
   }
   const now = (options.now ?? (() => /* @__PURE__ */ new Date()))().getTime();
+  const release = options.yes ? await acquirePruneLease(store, service, options.leases) : void 0;
+  try {
+    return await planAndDelete(options, now);
+  } finally {
+    await release?.();
+  }
+}
+async function planAndDelete(options, now) {
+  const { store, service } = options;
   const recentCutoff = now - (options.keepRecentMs ?? 7 * 24 * 36e5);
   const graceCutoff = now - (options.graceMs ?? 36e5);
   const objects = /* @__PURE__ */ new Map();
@@ -68885,6 +68994,7 @@ async function prune(options) {
   const deleteMigrations = unreferencedOld((key) => key.startsWith(layout.migrationsPrefix(service)) && key.endsWith(".json"));
   const bytes2 = [...deleteCommits, ...deleteVersions, ...deleteBlobs, ...deleteMigrations].reduce((sum, key) => sum + (objects.get(key)?.size ?? 0), 0);
   if (options.yes) {
+    await waitForPublishes(store, service, options.leases);
     await store.delete(deleteCommits);
     await store.delete(deleteVersions);
     await store.delete([...deleteBlobs, ...deleteMigrations]);
@@ -68896,9 +69006,24 @@ async function prune(options) {
     bytes: bytes2
   };
 }
+async function waitForPublishes(store, service, leases) {
+  const deadline = Date.now() + (leases?.publishWaitMs ?? PUBLISH_WAIT_MS);
+  for (; ; ) {
+    const active = await activePublishLeases(store, service, leases);
+    if (active.length === 0) return;
+    if (Date.now() >= deadline) {
+      throw new PruneRunningError(
+        "publish-running",
+        `${active.length} publish(es) of ${service} are reusing stored objects right now (${active.join(", ")}); nothing was deleted, run prune again later`,
+        { fatal: false }
+      );
+    }
+    await new Promise((resolve4) => setTimeout(resolve4, leases?.pollMs ?? 250));
+  }
+}
 
 // packages/dump-set/src/internal/dump.ts
-import { randomUUID as randomUUID4 } from "node:crypto";
+import { randomUUID as randomUUID5 } from "node:crypto";
 import { mkdir as mkdir5, readdir as readdir8, rename as rename6, rm as rm6, rmdir as rmdir2 } from "node:fs/promises";
 import path11 from "node:path";
 
@@ -70422,7 +70547,7 @@ import { pipeline as pipeline4 } from "node:stream/promises";
 
 // packages/mongo-dump/src/internal/connect.ts
 var import_mongodb = __toESM(require_lib7(), 1);
-import { setTimeout as sleep } from "node:timers/promises";
+import { setTimeout as sleep2 } from "node:timers/promises";
 
 // packages/mongo-dump/src/internal/errors.ts
 var MongoDumpError = class extends Error {
@@ -70601,7 +70726,7 @@ async function connectMongo(url, options = {}) {
       if (Date.now() + RETRY_INTERVAL_MS >= deadline) {
         throw new MongoUnreachableError(hosts, waitSeconds2, maskSecretsIn(messageOf(error2), url));
       }
-      await sleep(RETRY_INTERVAL_MS);
+      await sleep2(RETRY_INTERVAL_MS);
     }
   }
 }
@@ -76014,7 +76139,7 @@ var DumpSetServerError = class extends DumpSetError {
 
 // packages/dump-set/src/internal/layout.ts
 var import_ajv2 = __toESM(require_ajv(), 1);
-import { createHash as createHash7, randomUUID as randomUUID3 } from "node:crypto";
+import { createHash as createHash8, randomUUID as randomUUID4 } from "node:crypto";
 import { createReadStream as createReadStream6 } from "node:fs";
 import { lstat as lstat2, readdir as readdir7, readFile as readFile4, rename as rename5, rm as rm5, writeFile as writeFile4 } from "node:fs/promises";
 import path10 from "node:path";
@@ -76069,7 +76194,7 @@ async function checkDumpSetContents(dir, contents) {
   if (contents.mongo.size > 0) await readMongoSchema({ dir });
 }
 async function hashFile2(file) {
-  const hash = createHash7("sha256");
+  const hash = createHash8("sha256");
   let size = 0;
   for await (const chunk of createReadStream6(file, { highWaterMark: 1 << 20 })) {
     hash.update(chunk);
@@ -76086,7 +76211,7 @@ async function writeChecksumsFile(dir, files) {
   const sorted = [...files].map(({ path: file, sha256: sha2562, size }) => ({ path: file, sha256: sha2562, size })).sort((a, b) => byteOrder4(a.path, b.path));
   const checksums = { format: 1, version: computeVersion(sorted), files: sorted };
   const target = checksumsPathOf(dir);
-  const temp = `${target}.${randomUUID3()}.tmp`;
+  const temp = `${target}.${randomUUID4()}.tmp`;
   await writeFile4(temp, `${JSON.stringify(checksums, null, 2)}
 `);
   await rename5(temp, target).catch(async (error2) => {
@@ -76195,7 +76320,7 @@ async function dumpSet(sources, outDir, options = {}) {
   const out = path11.resolve(outDir);
   await assertEmptyOrAbsent(out);
   await mkdir5(path11.dirname(out), { recursive: true });
-  const staging = path11.join(path11.dirname(out), `.${path11.basename(out)}.partial-${randomUUID4()}`);
+  const staging = path11.join(path11.dirname(out), `.${path11.basename(out)}.partial-${randomUUID5()}`);
   await mkdir5(staging);
   const report2 = progressReporter(options.onProgress);
   const wait = options.waitSeconds ?? 0;
@@ -76252,7 +76377,7 @@ async function dumpSet(sources, outDir, options = {}) {
 // packages/dump-set/src/internal/servers.ts
 var import_promise = __toESM(require_promise(), 1);
 var import_mysql27 = __toESM(require_mysql2(), 1);
-import { setTimeout as sleep2 } from "node:timers/promises";
+import { setTimeout as sleep3 } from "node:timers/promises";
 
 // packages/dump-set/src/internal/mask.ts
 var CREDENTIALS_IN_URL = /([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s@]*@/gi;
@@ -76317,7 +76442,7 @@ async function connectMysql(url, waitSeconds2 = 0) {
         const waited = waitSeconds2 > 0 ? `${code} after waiting ${boundedWait(waitSeconds2)} s` : code;
         throw new ServerUnreachableError(parsed.address, waited, { cause: error2 });
       }
-      await sleep2(RETRY_INTERVAL_MS2);
+      await sleep3(RETRY_INTERVAL_MS2);
     }
   }
 }

@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { IN_MEMORY_LIMIT, chooseCompression, compressBytes, readWhole, streamedBlobBody, worthCompressing } from './blob-body.js';
 import type { Compression, DumpFile } from './manifest.js';
 import { createLimiter, early, mapLimit } from './concurrency.js';
+import { InvalidInputError } from './errors.js';
 import { describeDumpFile } from './scan.js';
 import { layout, type Store } from './store.js';
 
@@ -36,7 +38,7 @@ export interface StoreBlobsOptions {
  * upload, each stage with its own limit: uploads overlap the compression of the next files instead of
  * waiting for it, and compression never waits for uploads. Largest files go first (shortest tail).
  */
-export async function storeBlobs(options: StoreBlobsOptions): Promise<{ files: DumpFile[]; blobsUploaded: number; bytesUploaded: number }> {
+export async function storeBlobs(options: StoreBlobsOptions): Promise<{ files: DumpFile[]; blobsUploaded: number; bytesUploaded: number; reused: ReusedObject[] }> {
   const { store, service, dir, relatives, sizes, compression } = options;
   const memory = createLimiter(MEMORY_BUDGET);
   const compressing = createLimiter(availableParallelism());
@@ -45,6 +47,7 @@ export async function storeBlobs(options: StoreBlobsOptions): Promise<{ files: D
   const files = new Array<DumpFile>(relatives.length);
   let blobsUploaded = 0;
   let bytesUploaded = 0;
+  const reused: ReusedObject[] = [];
 
   const storeFile = async (index: number) => {
     const relative = relatives[index]!;
@@ -67,6 +70,7 @@ export async function storeBlobs(options: StoreBlobsOptions): Promise<{ files: D
       const how: Compression = compression !== 'none' && worthCompressing(size, compressed.length) ? compression : 'none';
       const exists = how === compression ? await present : await store.exists(keyOf(how));
       const created = !exists && (await uploading(async () => (await store.putIfAbsent(keyOf(how), how === 'none' ? bytes : compressed)) === 'created'));
+      if (!created) reused.push(reusedBlob(store, keyOf(how), absolute, described.sha256, size, how));
       return { file: { ...described, compression: how }, created };
     }
     // A streamed (large) file is compressed while it uploads, so its upload also holds a core.
@@ -75,6 +79,7 @@ export async function storeBlobs(options: StoreBlobsOptions): Promise<{ files: D
     const body = streamedBlobBody(absolute, size, how);
     const upload = () => uploading(async () => (await store.putIfAbsent(keyOf(how), body)) === 'created');
     const created = !(await present) && (await (how === 'none' ? upload() : compressing(upload)));
+    if (!created) reused.push(reusedBlob(store, keyOf(how), absolute, described.sha256, size, how));
     return { file: { ...described, compression: how }, created };
   };
 
@@ -91,5 +96,28 @@ export async function storeBlobs(options: StoreBlobsOptions): Promise<{ files: D
     options.onFileDone(file.size);
     if (created) await options.afterBlob();
   });
-  return { files, blobsUploaded, bytesUploaded };
+  return { files, blobsUploaded, bytesUploaded, reused };
+}
+
+/**
+ * An object a publish found already stored without the branch ref's version naming it, so retention may
+ * be deleting it (leases.ts): checked again under a publish lease, and re-created when it is gone.
+ */
+export interface ReusedObject {
+  key: string;
+  recreate: () => Promise<unknown>;
+}
+
+function reusedBlob(store: Store, key: string, file: string, sha256: string, size: number, compression: Compression): ReusedObject {
+  return {
+    key,
+    recreate: async () => {
+      if (size > IN_MEMORY_LIMIT) return store.putIfAbsent(key, streamedBlobBody(file, size, compression));
+      const bytes = await readWhole(file, size);
+      if (createHash('sha256').update(bytes).digest('hex') !== sha256) {
+        throw new InvalidInputError('dump-file-changed', `dump file ${file} changed while it was published; let the dumpers finish before publishing`);
+      }
+      return store.putIfAbsent(key, await compressBytes(bytes, compression));
+    },
+  };
 }

@@ -1,4 +1,5 @@
 import { InvalidInputError } from './errors.js';
+import { acquirePruneLease, activePublishLeases, PruneRunningError, type LeaseTimings } from './leases.js';
 import { decodeBranchRef, decodeCommitEntry, decodeManifest, type CommitEntry } from './manifest.js';
 import { assertService } from './query.js';
 import { mapLimit } from './concurrency.js';
@@ -19,7 +20,12 @@ export interface PruneOptions {
   /** Delete for real; otherwise only report the plan. */
   yes?: boolean;
   now?: () => Date;
+  /** Lease lifetimes and polling (tests); see leases.ts. */
+  leases?: LeaseTimings & { publishWaitMs?: number };
 }
+
+/** How long a prune waits for publishes that reuse unreferenced objects before it gives up (deleting nothing). */
+const PUBLISH_WAIT_MS = 30_000;
 
 export interface PruneResult {
   dryRun: boolean;
@@ -40,9 +46,19 @@ export async function prune(options: PruneOptions): Promise<PruneResult> {
     throw new InvalidInputError('bad-keep', `keep must be a whole number of at least 1 (got ${options.keep})`);
   }
   const now = (options.now ?? (() => new Date()))().getTime();
+  // Deleting takes the prune lease first and lists after it (leases.ts); a dry run changes nothing.
+  const release = options.yes ? await acquirePruneLease(store, service, options.leases) : undefined;
+  try {
+    return await planAndDelete(options, now);
+  } finally {
+    await release?.();
+  }
+}
+
+async function planAndDelete(options: PruneOptions, now: number): Promise<PruneResult> {
+  const { store, service } = options;
   const recentCutoff = now - (options.keepRecentMs ?? 7 * 24 * 3600_000);
   const graceCutoff = now - (options.graceMs ?? 3600_000);
-
   const objects = new Map<string, StoredObjectInfo>();
   for await (const object of store.list(`${service}/`)) objects.set(object.key, object);
   const jsonUnder = (prefix: string) => [...objects.keys()].filter((key) => key.startsWith(prefix) && key.endsWith('.json'));
@@ -103,6 +119,9 @@ export async function prune(options: PruneOptions): Promise<PruneResult> {
   const bytes = [...deleteCommits, ...deleteVersions, ...deleteBlobs, ...deleteMigrations].reduce((sum, key) => sum + (objects.get(key)?.size ?? 0), 0);
 
   if (options.yes) {
+    // A publish that reuses an object this plan would delete holds a lease until its ref is written;
+    // it may have decided after the listing above, so nothing is deleted while one is active.
+    await waitForPublishes(store, service, options.leases);
     await store.delete(deleteCommits);
     await store.delete(deleteVersions);
     await store.delete([...deleteBlobs, ...deleteMigrations]);
@@ -113,4 +132,20 @@ export async function prune(options: PruneOptions): Promise<PruneResult> {
     deleted: { commits: deleteCommits, versions: deleteVersions, blobs: deleteBlobs, migrations: deleteMigrations },
     bytes,
   };
+}
+
+async function waitForPublishes(store: Store, service: string, leases: PruneOptions['leases']): Promise<void> {
+  const deadline = Date.now() + (leases?.publishWaitMs ?? PUBLISH_WAIT_MS);
+  for (;;) {
+    const active = await activePublishLeases(store, service, leases);
+    if (active.length === 0) return;
+    if (Date.now() >= deadline) {
+      throw new PruneRunningError(
+        'publish-running',
+        `${active.length} publish(es) of ${service} are reusing stored objects right now (${active.join(', ')}); nothing was deleted, run prune again later`,
+        { fatal: false },
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, leases?.pollMs ?? 250));
+  }
 }

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { storeBlobs } from './blob-upload.js';
+import { storeBlobs, type ReusedObject } from './blob-upload.js';
 import { early } from './concurrency.js';
 import { DumpVersioningError, InvalidInputError, NotFoundError, PublishWarning } from './errors.js';
 import type { AncestryChecker } from './git.js';
@@ -26,6 +26,7 @@ import {
   type VersionManifest,
 } from './manifest.js';
 import { encodeMigrationsRecord } from './migrations-record.js';
+import { acquirePublishLease, type LeaseTimings } from './leases.js';
 import { progressCounter, type ProgressListener } from './progress.js';
 import { listDumpDirectory } from './scan.js';
 import { layout, type Store, type StoredObject } from './store.js';
@@ -56,6 +57,8 @@ export interface PublishOptions {
   afterStep?: (step: PublishStep) => void | Promise<void>;
   /** Clock for createdAt/updatedAt (tests). */
   now?: () => Date;
+  /** Lease lifetimes and polling (tests); see leases.ts. */
+  leases?: LeaseTimings;
 }
 
 export type RefOutcome =
@@ -148,7 +151,7 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
   //    compression and uploads of different files (see blob-upload.ts).
   // Progress advances by whole files once each is hashed and stored (or known to be stored).
   const sizes = await Promise.all(relatives.map(async (relative) => (await stat(path.join(dir, ...relative.split('/')))).size));
-  const { files, blobsUploaded, bytesUploaded } = await storeBlobs({
+  const { files, blobsUploaded, bytesUploaded, reused } = await storeBlobs({
     store,
     service,
     dir,
@@ -167,6 +170,7 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
   if (record && recordKey) {
     const created = !(await recordPresent) && (await store.putIfAbsent(recordKey, record.body)) === 'created';
     migrationsRecord = { key: recordKey, created };
+    if (!created && !(await branchState).known.has(recordKey)) reused.push({ key: recordKey, recreate: () => store.putIfAbsent(recordKey, record.body) });
     await afterStep('migrations');
   }
 
@@ -182,11 +186,48 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
   let versionCreated = false;
   if (!(await branchState).known.has(manifestKey)) {
     const manifest: VersionManifest = { schemaVersion: SCHEMA_VERSION, service, version, files, source, ...optional, tool, createdAt };
-    versionCreated = (await store.putIfAbsent(manifestKey, Buffer.from(encodeManifest(manifest)))) === 'created';
+    const body = Buffer.from(encodeManifest(manifest));
+    versionCreated = (await store.putIfAbsent(manifestKey, body)) === 'created';
     const existing = versionCreated ? undefined : await store.get(manifestKey);
     if (existing) decodeManifest(existing.body.toString('utf8'), `${store.location}/${manifestKey}`);
+    if (!versionCreated) reused.push({ key: manifestKey, recreate: () => store.putIfAbsent(manifestKey, body) });
   }
   await afterStep('version');
+
+  // Objects found stored but not named by the ref's version may be what a concurrent prune is deleting:
+  // under a publish lease (leases.ts), each is checked again, and re-created (blobs first) if it is gone.
+  const releaseLease = reused.length > 0 ? await acquirePublishLease(store, service, options.leases) : undefined;
+  try {
+    for (const object of reused) if (!(await store.exists(object.key))) await object.recreate();
+    return await indexAndAdvance(options, { version, files, blobsUploaded, bytesUploaded, manifestKey, versionCreated, migrationsRecord, createdAt, optional, tool, warnings, commitObject, branchState });
+  } finally {
+    await releaseLease?.();
+  }
+}
+
+interface Published {
+  version: string;
+  files: DumpFile[];
+  blobsUploaded: number;
+  bytesUploaded: number;
+  manifestKey: string;
+  versionCreated: boolean;
+  migrationsRecord: PublishResult['migrationsRecord'];
+  createdAt: string;
+  optional: Pick<CommitEntry, 'migrationsRecord' | 'engines'>;
+  tool: ToolInfo;
+  warnings: DumpVersioningError[];
+  commitObject: Promise<StoredObject | undefined>;
+  branchState: Promise<BranchState>;
+}
+
+/** Steps 3b and 4: the commit index entry, then the forward-only ref move. */
+async function indexAndAdvance(options: PublishOptions, published: Published): Promise<PublishResult> {
+  const { store, service, source } = options;
+  const { version, files, blobsUploaded, bytesUploaded, manifestKey, versionCreated, migrationsRecord, createdAt, optional, tool, warnings, commitObject, branchState } = published;
+  const afterStep = options.afterStep ?? (() => undefined);
+  const now = options.now ?? (() => new Date());
+  const commitKey = layout.commit(service, source.commit);
 
   // 3b. Commit index entry; a re-run that produced a different version replaces it (with a warning).
   const entry: CommitEntry = { schemaVersion: SCHEMA_VERSION, service, version, source, ...optional, tool, createdAt };

@@ -54,6 +54,10 @@ export const layout = {
   // Branch names may contain `/`; encoding keeps one object per branch.
   ref: (service: string, branch: string) => `${service}/refs/${encodeURIComponent(branch)}.json`,
   refsPrefix: (service: string) => `${service}/refs/`,
+  // Leases between prune and publishes that reuse unreferenced objects (leases.ts).
+  leasesPrefix: (service: string) => `${service}/locks/`,
+  pruneLease: (service: string) => `${service}/locks/prune.json`,
+  publishLease: (service: string, id: string) => `${service}/locks/publish-${id}.json`,
 };
 
 /** Parses a blob key back into digest and compression. */

@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DumpVersioningError } from './errors.js';
+import { layout, type Store } from './store.js';
+
+/**
+ * Leases between prune and the publishes that reuse an "orphan": a blob, migrations record or version
+ * manifest that is in the store but that nothing kept references (left by a version retention deleted).
+ * Without them, a prune that listed the store before such a publish wrote its manifest could delete the
+ * orphan after the publish decided to reuse it, and the commit entry and ref would name a missing object.
+ *
+ * Each side writes its own lease first, then looks for the other's. The store is strongly consistent
+ * (S3 and the filesystem store are), so at least one side sees the other:
+ *  - prune takes `locks/prune.json` (create-only), lists and plans, and deletes nothing while a fresh
+ *    publish lease exists;
+ *  - a publish that reuses an orphan writes `locks/publish-<id>.json`, waits while a fresh prune lease
+ *    exists, then checks each reused orphan again and re-creates the ones that are gone; it releases its
+ *    lease once the ref is written.
+ * A lease older than its lifetime belongs to a process that crashed and is ignored (or taken over).
+ */
+
+/** A prune lease older than this is stale (a prune takes seconds; this bounds how long publishes wait). */
+export const PRUNE_LEASE_MS = 5 * 60_000;
+/** A publish lease older than this is stale (it covers the manifest, commit entry and ref writes only). */
+export const PUBLISH_LEASE_MS = 10 * 60_000;
+const POLL_MS = 250;
+
+export interface LeaseTimings {
+  pruneLeaseMs?: number;
+  publishLeaseMs?: number;
+  pollMs?: number;
+  now?: () => number;
+}
+
+const leaseBody = (kind: string) => Buffer.from(`${JSON.stringify({ kind, host: hostname(), pid: process.pid, startedAt: new Date().toISOString() })}\n`);
+
+/** Another prune of the service holds a fresh lease. Fatal: retention is retried by the next run. */
+export class PruneRunningError extends DumpVersioningError {}
+
+/** Takes the prune lease (or a stale one over); returns its release. */
+export async function acquirePruneLease(store: Store, service: string, timings: LeaseTimings = {}): Promise<() => Promise<void>> {
+  const key = layout.pruneLease(service);
+  const now = timings.now ?? Date.now;
+  const release = () => store.delete([key]);
+  if ((await store.putIfAbsent(key, leaseBody('prune'))) === 'created') return release;
+  const held = await store.get(key);
+  const age = held ? now() - (await leaseTime(store, service, key, now)) : Infinity;
+  if (held && age < (timings.pruneLeaseMs ?? PRUNE_LEASE_MS)) {
+    throw new PruneRunningError(
+      'prune-running',
+      `another prune of ${service} has held ${store.location}/${key} for ${Math.round(age / 1000)} s; wait for it to finish, or delete that object if no prune is running`,
+      { fatal: false },
+    );
+  }
+  // Stale (or gone meanwhile): take it over with a compare-and-swap, so two takers cannot both win.
+  if ((await store.putIfMatch(key, leaseBody('prune'), held?.etag)) === 'written') return release;
+  throw new PruneRunningError('prune-running', `another prune of ${service} took over the stale lease ${store.location}/${key} just now; run prune again later`, { fatal: false });
+}
+
+/** Fresh publish leases of the service (publishes that reuse orphans and have not written their ref yet). */
+export async function activePublishLeases(store: Store, service: string, timings: LeaseTimings = {}): Promise<string[]> {
+  const now = (timings.now ?? Date.now)();
+  const active: string[] = [];
+  const publishes = `${layout.leasesPrefix(service)}publish-`;
+  for await (const object of store.list(layout.leasesPrefix(service))) {
+    if (object.key.startsWith(publishes) && now - object.lastModified.getTime() < (timings.publishLeaseMs ?? PUBLISH_LEASE_MS)) active.push(object.key);
+  }
+  return active;
+}
+
+/**
+ * Writes a publish lease, then waits while a fresh prune lease exists (a prune that started first may
+ * still delete what it planned). Returns the lease's release.
+ */
+export async function acquirePublishLease(store: Store, service: string, timings: LeaseTimings = {}): Promise<() => Promise<void>> {
+  const key = layout.publishLease(service, randomUUID());
+  const now = timings.now ?? Date.now;
+  await store.putIfAbsent(key, leaseBody('publish'));
+  const release = () => store.delete([key]);
+  try {
+    const pruneKey = layout.pruneLease(service);
+    const limit = timings.pruneLeaseMs ?? PRUNE_LEASE_MS;
+    for (;;) {
+      if (!(await store.exists(pruneKey))) break;
+      if (now() - (await leaseTime(store, service, pruneKey, now)) >= limit) break; // stale: its prune crashed
+      await sleep(timings.pollMs ?? POLL_MS);
+    }
+    return release;
+  } catch (error) {
+    await release().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** When the object at `key` was last written, from the store's listing (the clock that ages leases). */
+async function leaseTime(store: Store, service: string, key: string, now: () => number): Promise<number> {
+  // Listed by folder: the filesystem store lists folders only.
+  for await (const object of store.list(layout.leasesPrefix(service))) if (object.key === key) return object.lastModified.getTime();
+  return now(); // gone meanwhile: treat as fresh, the caller looks again
+}

@@ -1,0 +1,99 @@
+import { beforeEach, expect, test } from 'vitest';
+import { gitAncestry, list, prune, publish, verify, type PublishResult } from '../src/index.js';
+import { acquirePruneLease, acquirePublishLease } from '../src/internal/leases.js';
+import { layout } from '../src/internal/store.js';
+import { backends, describeBackend, useBackendFixture } from './support.js';
+
+const DAY = 86_400_000;
+const fast = { pollMs: 20, publishWaitMs: 300 };
+
+for (const backend of backends) {
+  describeBackend(backend, 'prune and publishes that reuse unreferenced objects (leases)', () => {
+    const fixture = useBackendFixture(backend, 4);
+    let service: string;
+    let old: { dir: string; result: PublishResult };
+    let round = 0;
+
+    // Per test: version "old" (30 days ago, commit 0) then "new" (commit 1) on master, so retention
+    // with keep=1 deletes old's manifest, commit entry and its own blob: orphans a publish may reuse.
+    beforeEach(async () => {
+      service = `lease-${round++}`;
+      const { store, repo } = fixture;
+      const ancestry = gitAncestry(repo.dir);
+      const dir = await fixture.dumpDir({ 'mysql/app.sql': `CREATE TABLE old_${round} (id int);\n` });
+      const result = await publish({ store, service, dir, source: { commit: repo.commits[0]!, branch: 'master' }, ancestry, now: () => new Date(Date.now() - 30 * DAY) });
+      old = { dir, result };
+      const fresh = await fixture.dumpDir({ 'mysql/app.sql': `CREATE TABLE new_${round} (id int);\n` });
+      await publish({ store, service, dir: fresh, source: { commit: repo.commits[1]!, branch: 'master' }, ancestry, now: () => new Date(Date.now() - 29 * DAY) });
+    });
+
+    const republishOld = (options: { afterStep?: Parameters<typeof publish>[0]['afterStep'] } = {}) =>
+      publish({ store: fixture.store, service, dir: old.dir, source: { commit: fixture.repo.commits[2]!, branch: 'master' }, ancestry: gitAncestry(fixture.repo.dir), leases: { pollMs: 20 }, ...options });
+
+    test('a publish whose reused blob and manifest a prune deleted meanwhile re-creates them before naming them', async () => {
+      const { store } = fixture;
+      let pruned: Awaited<ReturnType<typeof prune>> | undefined;
+      const result = await republishOld({
+        // The prune runs after the publish found the old blob and manifest stored, before its lease.
+        afterStep: async (step) => {
+          if (step === 'version') pruned = await prune({ store, service, keep: 1, graceMs: 0, yes: true });
+        },
+      });
+      expect(pruned!.deleted.versions).toEqual([layout.version(service, old.result.version)]);
+      expect(pruned!.deleted.blobs).toHaveLength(1);
+      expect(result).toMatchObject({ version: old.result.version, blobsUploaded: 0, ref: { outcome: 'advanced' } });
+      expect(await store.exists(pruned!.deleted.blobs[0]!)).toBe(true);
+      expect(await store.exists(layout.version(service, old.result.version))).toBe(true);
+      expect((await verify({ store, service })).problems).toEqual([]);
+      // The lease is released once the ref is written.
+      expect((await list({ store, service })).versions.map((version) => version.version)).toContain(old.result.version);
+      expect(await leaseKeys(service)).toEqual([]);
+    });
+
+    test('prune deletes nothing while a publish holds a lease, and deletes once it is released', async () => {
+      const { store } = fixture;
+      const release = await acquirePublishLease(store, service);
+      await expect(prune({ store, service, keep: 1, graceMs: 0, yes: true, leases: fast })).rejects.toMatchObject({ code: 'publish-running', fatal: false });
+      expect(await store.exists(layout.version(service, old.result.version))).toBe(true);
+      expect(await leaseKeys(service)).toHaveLength(1); // the prune released its own lease
+      await release();
+      const done = await prune({ store, service, keep: 1, graceMs: 0, yes: true, leases: fast });
+      expect(done.deleted.versions).toEqual([layout.version(service, old.result.version)]);
+      expect(await leaseKeys(service)).toEqual([]);
+    });
+
+    test('a publish that reuses an orphan waits for a running prune before checking it again', async () => {
+      const { store } = fixture;
+      const release = await acquirePruneLease(store, service);
+      let settled = false;
+      const publishing = republishOld().finally(() => (settled = true));
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(settled).toBe(false);
+      // What the running prune deletes before it releases its lease is re-created by the waiting publish.
+      await store.delete([layout.version(service, old.result.version)]);
+      await release();
+      expect(await publishing).toMatchObject({ version: old.result.version, ref: { outcome: 'advanced' } });
+      expect((await verify({ store, service })).problems).toEqual([]);
+    });
+
+    test('a second prune is refused while one holds the lease; a stale lease is taken over', async () => {
+      const { store } = fixture;
+      const release = await acquirePruneLease(store, service);
+      await expect(prune({ store, service, keep: 1, graceMs: 0, yes: true })).rejects.toMatchObject({ code: 'prune-running', fatal: false });
+      // A dry run takes no lease.
+      expect((await prune({ store, service, keep: 1, graceMs: 0 })).dryRun).toBe(true);
+      // Ten minutes later the lease is stale (its prune crashed): the next prune takes it over.
+      const later = { ...fast, now: () => Date.now() + 10 * 60_000 };
+      const done = await prune({ store, service, keep: 1, graceMs: 0, yes: true, leases: later });
+      expect(done.deleted.versions).toHaveLength(1);
+      expect(await leaseKeys(service)).toEqual([]);
+      await release(); // deleting an absent lease is harmless
+    });
+
+    async function leaseKeys(name: string): Promise<string[]> {
+      const keys: string[] = [];
+      for await (const object of fixture.store.list(layout.leasesPrefix(name))) keys.push(object.key);
+      return keys;
+    }
+  });
+}
