@@ -66505,12 +66505,13 @@ function classifyDumpPath(relative2) {
 
 // packages/dump-versioning/src/internal/json-schema.ts
 var import_ajv = __toESM(require_ajv(), 1);
-var ajv = new import_ajv.Ajv({ allErrors: false, strict: true, validateSchema: false });
+var ajv;
+var instance = () => ajv ??= new import_ajv.Ajv({ allErrors: false, strict: true, validateSchema: false });
 var documentSchemas = [];
 function lazyValidator(schema) {
   documentSchemas.push(schema);
   let compiled;
-  return () => compiled ??= ajv.compile(schema);
+  return () => compiled ??= instance().compile(schema);
 }
 
 // packages/dump-versioning/src/internal/manifest.ts
