@@ -1,6 +1,6 @@
 import { ActionError } from '@org/action-inputs';
-import { MongoCollectionNotFoundError, MongoDatabaseNotFoundError, MongoDumpError } from '@org/mongo-dump';
-import { MysqlDumpError, UnknownDataTableError, UnknownDatabaseError } from '@org/mysql-dump';
+import { MongoAuthFailedError, MongoCollectionNotFoundError, MongoDatabaseNotFoundError, MongoDumpError, MongoUnreachableError } from '@org/mongo-dump';
+import { AccessDeniedError, MysqlDumpError, ServerUnreachableError, UnknownDataTableError, UnknownDatabaseError } from '@org/mysql-dump';
 
 /**
  * A step of the refresh failed (waiting for a server, loading the ancestor, a migrate command, the
@@ -38,6 +38,11 @@ export async function inStep<T>(
     if (error instanceof ActionError) throw error;
     throw new StepError(step, mask(messageOf(error)), typeof input === 'function' ? input(error) : input);
   }
+}
+
+/** The server could not be reached or refused the credentials (as opposed to failing a statement). */
+export function isConnectionError(error: unknown): boolean {
+  return error instanceof ServerUnreachableError || error instanceof AccessDeniedError || error instanceof MongoUnreachableError || error instanceof MongoAuthFailedError;
 }
 
 /** The input most likely behind a dumper's error: a data table or database list, else the server URL. */

@@ -2,11 +2,11 @@ import { access, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import * as core from '@actions/core';
 import { InputError, reportFailure } from '@org/action-inputs';
-import { describeSchemaChanges, dumpSet, emptyDatabases, loadSet, maskSecrets, waitForServers, type DumpSetResult } from '@org/dump-set';
+import { describeSchemaChanges, dumpSet, emptyDatabases, loadSet, maskSecrets, type DumpSetResult } from '@org/dump-set';
 import { fingerprintMigrationFiles, pull, resolveCommit, type MigrationFingerprint, type PublishResult, type Store } from '@org/dump-versioning';
 import { PhaseClock } from './clock.js';
 import { getInputs, type Inputs } from './context.js';
-import { StepError, databaseInputOf, inStep, messageOf, settleAll } from './errors.js';
+import { StepError, databaseInputOf, inStep, isConnectionError, messageOf, settleAll } from './errors.js';
 import { migrateVariables, parseMigrateLines, runMigrate, type MigrateCommand } from './migrate.js';
 import { decideMode, recheckAfterDump, type Ancestor, type ModeDecision } from './mode.js';
 import { applyRetention, dryRunVersion, preparePublish, publishDumpSet, schemaSection, type PublishPreparation } from './publish.js';
@@ -14,7 +14,7 @@ import { readEventPayload, readRunnerContext, resolveBranch, type RunnerContext 
 import { secretsToMask } from './secrets.js';
 import { findAncestor, openActionStore, storeInput, workspacePath } from './store.js';
 import { addRefreshSummary, type RefreshReport } from './summary.js';
-import { dumpSources, loadTargets, serverUrls, serviceDatabases } from './targets.js';
+import { dumpSources, loadTargets, serviceDatabases } from './targets.js';
 
 const short = (sha: string) => sha.slice(0, 12);
 
@@ -56,9 +56,7 @@ export async function run(): Promise<void> {
     // downloads the ancestor's dump.
     const [, { fingerprint, decision: planned, ancestorDir }] = await core.group('Wait for the servers and empty the databases; choose full or incremental', () =>
       settleAll([
-        r.clock
-          .time('wait for servers', () => inStep('Waiting for the database servers', databaseInputOf, () => waitForServers(serverUrls(inputs), inputs.waitTimeout), maskSecrets))
-          .then(() => emptyServiceDatabases(r)),
+        emptyServiceDatabases(r, inputs.waitTimeout),
         choose(r).then(async (plan) => ({ ...plan, ancestorDir: plan.decision.mode === 'incremental' ? await pullAncestor(r, plan.decision.ancestor) : undefined })),
       ] as const),
     );
@@ -122,8 +120,19 @@ async function pullAncestor(r: Run, ancestor: Ancestor): Promise<string> {
   return dir;
 }
 
-function emptyServiceDatabases(r: Run): Promise<void> {
-  return r.clock.time('empty databases', () => inStep('Emptying the service databases', databaseInputOf, () => emptyDatabases(serviceDatabases(r.inputs)), maskSecrets));
+/**
+ * Connects (waiting, bounded, for servers still starting) and empties the service databases over the
+ * same connections. A failure to connect is reported as the wait, anything after it as the emptying.
+ */
+function emptyServiceDatabases(r: Run, waitSeconds = 0): Promise<void> {
+  return r.clock.time('wait for servers, empty databases', async () => {
+    try {
+      await emptyDatabases(serviceDatabases(r.inputs), { waitSeconds });
+    } catch (error) {
+      const step = isConnectionError(error) ? 'Waiting for the database servers' : 'Emptying the service databases';
+      return inStep(step, databaseInputOf, () => Promise.reject(error), maskSecrets);
+    }
+  });
 }
 
 /**

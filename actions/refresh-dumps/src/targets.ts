@@ -26,8 +26,3 @@ export function loadTargets(inputs: ServerInputs): { mysql?: { url: string }; mo
     ...(inputs.mongoUrl ? { mongo: { url: inputs.mongoUrl } } : {}),
   };
 }
-
-/** The servers to wait for. */
-export function serverUrls(inputs: ServerInputs): { mysqlUrl?: string; mongoUrl?: string } {
-  return { ...(inputs.mysqlUrl ? { mysqlUrl: inputs.mysqlUrl } : {}), ...(inputs.mongoUrl ? { mongoUrl: inputs.mongoUrl } : {}) };
-}

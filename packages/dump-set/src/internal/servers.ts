@@ -79,8 +79,14 @@ async function withMongo<T>(url: string, operation: string, body: (client: Mongo
 }
 
 /** Drops and re-creates the databases (MySQL keeps the charset/collation it had), so a migrate starts empty. */
-export async function emptyDatabases(targets: { mysql?: { url: string; databases: string[] }; mongo?: { url: string; databases: string[] } }): Promise<void> {
+export async function emptyDatabases(
+  targets: { mysql?: { url: string; databases: string[] }; mongo?: { url: string; databases: string[] } },
+  options: { waitSeconds?: number } = {},
+): Promise<void> {
   const { mysql, mongo } = targets;
+  // The connect waits (bounded) for servers that are still starting, and fails with the dumpers' typed
+  // unreachable / access-denied errors before anything is dropped.
+  const wait = options.waitSeconds ?? 0;
   await Promise.all([
     mysql &&
       withMysql(mysql.url, 'emptying databases', async (connection) => {
@@ -91,11 +97,11 @@ export async function emptyDatabases(targets: { mysql?: { url: string; databases
           await connection.query(`DROP DATABASE IF EXISTS ${escapeId(database)}`);
           await connection.query(`CREATE DATABASE ${escapeId(database)}${options}`);
         }
-      }),
+      }, wait),
     mongo &&
       withMongo(mongo.url, 'emptying databases', async (client) => {
         for (const database of mongo.databases) await client.db(database).dropDatabase();
-      }),
+      }, wait),
   ]);
 }
 
