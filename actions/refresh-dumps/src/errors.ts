@@ -1,6 +1,7 @@
 import { ActionError } from '@org/action-inputs';
-import { MongoAuthFailedError, MongoCollectionNotFoundError, MongoDatabaseNotFoundError, MongoDumpError, MongoUnreachableError } from '@org/mongo-dump';
-import { AccessDeniedError, MysqlDumpError, ServerUnreachableError, UnknownDataTableError, UnknownDatabaseError } from '@org/mysql-dump';
+import { DumpSetServerError } from '@org/dump-set';
+import { MongoCollectionNotFoundError, MongoDatabaseNotFoundError, MongoDumpError } from '@org/mongo-dump';
+import { MysqlDumpError, UnknownDataTableError, UnknownDatabaseError } from '@org/mysql-dump';
 
 /**
  * A step of the refresh failed (waiting for a server, loading the ancestor, a migrate command, the
@@ -40,9 +41,12 @@ export async function inStep<T>(
   }
 }
 
-/** The server could not be reached or refused the credentials (as opposed to failing a statement). */
-export function isConnectionError(error: unknown): boolean {
-  return error instanceof ServerUnreachableError || error instanceof AccessDeniedError || error instanceof MongoUnreachableError || error instanceof MongoAuthFailedError;
+/**
+ * A statement or command failed on a server that was reached (as opposed to not getting a working
+ * connection at all: unreachable, refused credentials, a bad URL).
+ */
+export function isStatementError(error: unknown): boolean {
+  return error instanceof DumpSetServerError && (error.code === 'mysql-failed' || error.code === 'mongo-failed');
 }
 
 /** The input most likely behind a dumper's error: a data table or database list, else the server URL. */

@@ -6,7 +6,7 @@ import { describeSchemaChanges, dumpSet, emptyDatabases, loadSet, maskSecrets, t
 import { fingerprintMigrationFiles, pull, resolveCommit, type MigrationFingerprint, type PublishResult, type Store } from '@org/dump-versioning';
 import { PhaseClock } from './clock.js';
 import { getInputs, type Inputs } from './context.js';
-import { StepError, databaseInputOf, inStep, isConnectionError, messageOf, settleAll } from './errors.js';
+import { StepError, databaseInputOf, inStep, isStatementError, messageOf, settleAll } from './errors.js';
 import { migrateVariables, parseMigrateLines, runMigrate, type MigrateCommand } from './migrate.js';
 import { decideMode, recheckAfterDump, type Ancestor, type ModeDecision } from './mode.js';
 import { applyRetention, dryRunVersion, preparePublish, publishDumpSet, schemaSection, type PublishPreparation } from './publish.js';
@@ -129,7 +129,7 @@ function emptyServiceDatabases(r: Run, waitSeconds = 0): Promise<void> {
     try {
       await emptyDatabases(serviceDatabases(r.inputs), { waitSeconds });
     } catch (error) {
-      const step = isConnectionError(error) ? 'Waiting for the database servers' : 'Emptying the service databases';
+      const step = isStatementError(error) ? 'Emptying the service databases' : 'Waiting for the database servers';
       return inStep(step, databaseInputOf, () => Promise.reject(error), maskSecrets);
     }
   });

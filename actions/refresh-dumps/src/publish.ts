@@ -44,38 +44,48 @@ export interface PublishPreparation {
 }
 
 export function preparePublish(store: Store, service: string, branch: string, repoDir: string, commit: string): PublishPreparation {
-  const ancestry = memoizeAncestry(gitAncestry(repoDir));
-  // Failures here only mean the publish asks again (and reports them there). Reading the ref's manifest
-  // (which the publish reads too, for the blobs it can reuse) also compiles the document validators now.
+  const answers: AncestryAnswers = new Map();
+  const ancestry = memoizeAncestry(gitAncestry(repoDir), answers);
+  // Only what the clone can tell now: a fetch or deepening of a shallow clone is left to the publish,
+  // so no git process outlives a failing migrate. Failures only mean the publish asks again (and reports
+  // them there). Reading the ref's manifest (the publish reads it too, for the blobs it can reuse) also
+  // compiles the document validators now.
+  const warm = memoizeAncestry(gitAncestry(repoDir, { offline: true }), answers);
   readBranchRef(store, service, branch)
-    .then((ref) => ref && Promise.all([ref.commit !== commit ? ancestry(ref.commit, commit) : undefined, readManifest(store, service, ref.version)]))
+    .then((ref) => ref && Promise.all([ref.commit !== commit ? warm(ref.commit, commit) : undefined, readManifest(store, service, ref.version)]))
     .catch(() => undefined);
   const time = commitTime(repoDir, commit);
   time.catch(() => undefined);
   return { commitTime: time, ancestry };
 }
 
-/** Remembers each decided answer; an undecided answer or an error is asked again next time. */
-export function memoizeAncestry(check: AncestryChecker): AncestryChecker {
-  const answers = new Map<string, ReturnType<AncestryChecker>>();
-  return (ancestor, descendant) => {
+type AncestryAnswers = Map<string, ReturnType<AncestryChecker>>;
+
+/**
+ * Remembers each decided answer (in `answers`, which checkers may share); an undecided answer or an
+ * error is not remembered, and a caller finding one in flight asks with its own checker.
+ */
+export function memoizeAncestry(check: AncestryChecker, answers: AncestryAnswers = new Map()): AncestryChecker {
+  return async (ancestor, descendant) => {
     const key = `${ancestor}..${descendant}`;
-    let answer = answers.get(key);
-    if (!answer) {
-      answer = check(ancestor, descendant);
-      answers.set(key, answer);
-      answer.then(
-        (value) => typeof value !== 'boolean' && answers.delete(key),
-        () => answers.delete(key),
-      );
+    const known = answers.get(key);
+    if (known) {
+      const answer = await known.catch(() => undefined);
+      if (typeof answer === 'boolean') return answer;
     }
+    const answer = check(ancestor, descendant);
+    answers.set(key, answer);
+    answer.then(
+      (value) => typeof value !== 'boolean' && answers.get(key) === answer && answers.delete(key),
+      () => answers.get(key) === answer && answers.delete(key),
+    );
     return answer;
   };
 }
 
 /** Lockstep publish of the dump set (blobs, version, commit index entry, forward-only ref move). */
 export async function publishDumpSet(request: PublishRequest, prepared?: PublishPreparation): Promise<PublishResult> {
-  const time = await (prepared?.commitTime.catch(() => undefined) ?? commitTime(request.repoDir, request.commit));
+  const time = await (prepared ? prepared.commitTime.catch(() => commitTime(request.repoDir, request.commit)) : commitTime(request.repoDir, request.commit));
   return publish({
     store: request.store,
     service: request.service,

@@ -37,4 +37,18 @@ describe('memoizeAncestry (git answers asked during migrate, reused by the publi
     expect(await memo(a, b)).toBe(true);
     expect(asked).toEqual(['a..b', 'a..b', 'a..b']);
   });
+
+  test('a shared cache: a checker finding an undecided answer from another asks with its own', async () => {
+    const answers = new Map();
+    const offline = scriptedChecker([{ undecided: 'not fetched: offline' }]);
+    const online = scriptedChecker([true]);
+    const warm = memoizeAncestry(offline.check, answers);
+    const full = memoizeAncestry(online.check, answers);
+    const warming = warm(a, b);
+    // Asked while the offline answer is still in flight: it turns out undecided, so the full checker asks.
+    expect(await full(a, b)).toBe(true);
+    expect(await warming).toEqual({ undecided: 'not fetched: offline' });
+    expect(await warm(a, b)).toBe(true); // the decided answer is shared
+    expect([offline.asked, online.asked]).toEqual([['a..b'], ['a..b']]);
+  });
 });

@@ -68000,6 +68000,7 @@ function gitAncestry(cwd, options = {}) {
     for (const sha of [ancestor, descendant]) {
       assertRevision(sha);
       if (await hasCommit(cwd, sha)) continue;
+      if (options.offline) return { undecided: `commit ${sha} is not in the clone at ${cwd} (not fetched: offline)` };
       const fetched = await runGit(cwd, ["fetch", "--no-tags", `--depth=${depth}`, remote, sha]);
       if (!await hasCommit(cwd, sha)) {
         return { undecided: `commit ${sha} is not in the clone at ${cwd} and \`git fetch ${remote} ${sha}\` did not bring it (${fetched.stderr.trim().split("\n").pop() ?? "no output"})` };
@@ -68008,6 +68009,7 @@ function gitAncestry(cwd, options = {}) {
     const ask = () => runGit(cwd, ["merge-base", "--is-ancestor", ancestor, descendant]);
     let answer = await ask();
     if (answer.code === 1 && await isShallow(cwd)) {
+      if (options.offline) return { undecided: `the clone at ${cwd} is shallow (not deepened: offline)` };
       const deepened = await runGit(cwd, ["fetch", "--no-tags", "--unshallow", remote]);
       if (deepened.code !== 0 && await isShallow(cwd)) {
         return { undecided: `the clone at ${cwd} is shallow and could not be deepened to compare ${ancestor} with ${descendant} (${deepened.stderr.trim().split("\n").pop() ?? ""}); fetch full history (fetch-depth: 0)` };
@@ -68230,6 +68232,7 @@ async function storeBlobs(options) {
   let blobsUploaded = 0;
   let bytesUploaded = 0;
   const reused = [];
+  const viaRef = [];
   const storeFile = async (index) => {
     const relative2 = relatives[index];
     const absolute = path7.join(dir, ...relative2.split("/"));
@@ -68238,13 +68241,16 @@ async function storeBlobs(options) {
       const bytes3 = size <= IN_MEMORY_LIMIT ? await readWhole(absolute, size) : void 0;
       return { bytes: bytes3, described: await describeDumpFile(dir, relative2, compression, bytes3) };
     });
-    const stored = (await options.knownBlobs).get(described.sha256);
-    if (stored !== void 0) return { file: { ...described, compression: stored }, created: false };
     const keyOf = (how2) => layout.blob(service, described.sha256, how2);
+    const stored = (await options.knownBlobs).get(described.sha256);
+    if (stored !== void 0) {
+      viaRef.push(reusedBlob(store, keyOf(stored), absolute, described.sha256, size, stored));
+      return { file: { ...described, compression: stored }, created: false };
+    }
     if (bytes2) {
       const present2 = early(store.exists(keyOf(compression)));
       const compressed = compression === "none" ? bytes2 : await compressing(() => compressBytes(bytes2, compression));
-      const how2 = compression !== "none" && worthCompressing(size, compressed.length) ? compression : "none";
+      const how2 = await present2 || compression !== "none" && worthCompressing(size, compressed.length) ? compression : "none";
       const exists3 = how2 === compression ? await present2 : await store.exists(keyOf(how2));
       const created2 = !exists3 && await uploading(async () => await store.putIfAbsent(keyOf(how2), how2 === "none" ? bytes2 : compressed) === "created");
       if (!created2) reused.push(reusedBlob(store, keyOf(how2), absolute, described.sha256, size, how2));
@@ -68270,17 +68276,19 @@ async function storeBlobs(options) {
     options.onFileDone(file.size);
     if (created) await options.afterBlob();
   });
-  return { files, blobsUploaded, bytesUploaded, reused };
+  return { files, blobsUploaded, bytesUploaded, reused, viaRef };
 }
 function reusedBlob(store, key, file, sha2562, size, compression) {
   return {
     key,
     recreate: async () => {
-      if (size > IN_MEMORY_LIMIT) return store.putIfAbsent(key, streamedBlobBody(file, size, compression));
-      const bytes2 = await readWhole(file, size);
-      if (createHash5("sha256").update(bytes2).digest("hex") !== sha2562) {
-        throw new InvalidInputError("dump-file-changed", `dump file ${file} changed while it was published; let the dumpers finish before publishing`);
+      const changed = () => new InvalidInputError("dump-file-changed", `dump file ${file} changed while it was published; let the dumpers finish before publishing`);
+      if (size > IN_MEMORY_LIMIT) {
+        if ((await hashFile(file)).sha256 !== sha2562) throw changed();
+        return store.putIfAbsent(key, streamedBlobBody(file, size, compression));
       }
+      const bytes2 = await readWhole(file, size);
+      if (createHash5("sha256").update(bytes2).digest("hex") !== sha2562) throw changed();
       return store.putIfAbsent(key, await compressBytes(bytes2, compression));
     }
   };
@@ -68368,15 +68376,32 @@ import { setTimeout as sleep } from "node:timers/promises";
 var PRUNE_LEASE_MS = 5 * 6e4;
 var PUBLISH_LEASE_MS = 10 * 6e4;
 var POLL_MS = 250;
-var leaseBody = (kind) => Buffer.from(`${JSON.stringify({ kind, host: hostname(), pid: process.pid, startedAt: (/* @__PURE__ */ new Date()).toISOString() })}
+var leaseBody = (kind, id) => Buffer.from(`${JSON.stringify({ kind, id, host: hostname(), pid: process.pid, startedAt: (/* @__PURE__ */ new Date()).toISOString() })}
 `);
+var leaseId = (body) => {
+  try {
+    return body ? JSON.parse(body.toString("utf8")).id : void 0;
+  } catch {
+    return void 0;
+  }
+};
 var PruneRunningError = class extends DumpVersioningError {
 };
 async function acquirePruneLease(store, service, timings = {}) {
   const key = layout.pruneLease(service);
   const now = timings.now ?? Date.now;
-  const release = () => store.delete([key]);
-  if (await store.putIfAbsent(key, leaseBody("prune")) === "created") return release;
+  const id = randomUUID2();
+  const lease = {
+    assertHeld: async () => {
+      if (leaseId((await store.get(key))?.body) !== id) {
+        throw new PruneRunningError("prune-lease-lost", `this prune of ${service} ran so long that another one took its lease ${store.location}/${key} over; it deleted nothing more, run prune again`, { fatal: false });
+      }
+    },
+    release: async () => {
+      if (leaseId((await store.get(key))?.body) === id) await store.delete([key]);
+    }
+  };
+  if (await store.putIfAbsent(key, leaseBody("prune", id)) === "created") return lease;
   const held = await store.get(key);
   const age = held ? now() - await leaseTime(store, service, key, now) : Infinity;
   if (held && age < (timings.pruneLeaseMs ?? PRUNE_LEASE_MS)) {
@@ -68386,7 +68411,7 @@ async function acquirePruneLease(store, service, timings = {}) {
       { fatal: false }
     );
   }
-  if (await store.putIfMatch(key, leaseBody("prune"), held?.etag) === "written") return release;
+  if (await store.putIfMatch(key, leaseBody("prune", id), held?.etag) === "written") return lease;
   throw new PruneRunningError("prune-running", `another prune of ${service} took over the stale lease ${store.location}/${key} just now; run prune again later`, { fatal: false });
 }
 async function activePublishLeases(store, service, timings = {}) {
@@ -68399,21 +68424,32 @@ async function activePublishLeases(store, service, timings = {}) {
   return active;
 }
 async function acquirePublishLease(store, service, timings = {}) {
-  const key = layout.publishLease(service, randomUUID2());
   const now = timings.now ?? Date.now;
-  await store.putIfAbsent(key, leaseBody("publish"));
-  const release = () => store.delete([key]);
+  let key = layout.publishLease(service, randomUUID2());
+  await store.putIfAbsent(key, leaseBody("publish", key));
+  const lease = {
+    renew: async () => {
+      const previous = key;
+      key = layout.publishLease(service, randomUUID2());
+      await store.putIfAbsent(key, leaseBody("publish", key));
+      await store.delete([previous]);
+    },
+    release: () => store.delete([key])
+  };
   try {
     const pruneKey = layout.pruneLease(service);
     const limit = timings.pruneLeaseMs ?? PRUNE_LEASE_MS;
+    let waited = false;
     for (; ; ) {
       if (!await store.exists(pruneKey)) break;
       if (now() - await leaseTime(store, service, pruneKey, now) >= limit) break;
+      waited = true;
       await sleep(timings.pollMs ?? POLL_MS);
     }
-    return release;
+    if (waited) await lease.renew();
+    return lease;
   } catch (error2) {
-    await release().catch(() => void 0);
+    await lease.release().catch(() => void 0);
     throw error2;
   }
 }
@@ -68472,7 +68508,7 @@ async function publish(options) {
   const commitObject = early(store.get(commitKey));
   const recordPresent = recordKey ? early(branchState.then(async ({ known }) => known.has(recordKey) || await store.exists(recordKey))) : void 0;
   const sizes = await Promise.all(relatives.map(async (relative2) => (await stat3(path8.join(dir, ...relative2.split("/")))).size));
-  const { files, blobsUploaded, bytesUploaded, reused } = await storeBlobs({
+  const { files, blobsUploaded, bytesUploaded, reused, viaRef } = await storeBlobs({
     store,
     service,
     dir,
@@ -68489,7 +68525,7 @@ async function publish(options) {
   if (record && recordKey) {
     const created = !await recordPresent && await store.putIfAbsent(recordKey, record.body) === "created";
     migrationsRecord = { key: recordKey, created };
-    if (!created && !(await branchState).known.has(recordKey)) reused.push({ key: recordKey, recreate: () => store.putIfAbsent(recordKey, record.body) });
+    if (!created) ((await branchState).known.has(recordKey) ? viaRef : reused).push({ key: recordKey, recreate: () => store.putIfAbsent(recordKey, record.body) });
     await afterStep("migrations");
   }
   const version = computeVersion(files);
@@ -68500,26 +68536,48 @@ async function publish(options) {
     ...options.engines ? { engines: options.engines } : {}
   };
   let versionCreated = false;
+  const manifest = { schemaVersion: SCHEMA_VERSION, service, version, files, source, ...optional, tool, createdAt };
+  const manifestBody = Buffer.from(encodeManifest(manifest));
+  const reusedManifest = { key: manifestKey, recreate: () => store.putIfAbsent(manifestKey, manifestBody) };
   if (!(await branchState).known.has(manifestKey)) {
-    const manifest = { schemaVersion: SCHEMA_VERSION, service, version, files, source, ...optional, tool, createdAt };
-    const body = Buffer.from(encodeManifest(manifest));
-    versionCreated = await store.putIfAbsent(manifestKey, body) === "created";
+    versionCreated = await store.putIfAbsent(manifestKey, manifestBody) === "created";
     const existing = versionCreated ? void 0 : await store.get(manifestKey);
     if (existing) decodeManifest(existing.body.toString("utf8"), `${store.location}/${manifestKey}`);
-    if (!versionCreated) reused.push({ key: manifestKey, recreate: () => store.putIfAbsent(manifestKey, body) });
-  }
+    if (!versionCreated) reused.push(reusedManifest);
+  } else viaRef.push(reusedManifest);
   await afterStep("version");
-  const releaseLease = reused.length > 0 ? await acquirePublishLease(store, service, options.leases) : void 0;
+  const refNow = await store.get(layout.ref(service, source.branch));
+  const refMoved = refNow?.etag !== (await branchState).refObject?.etag;
+  const toCheck = [...reused, ...refMoved ? viaRef : []];
+  const lease = toCheck.length > 0 ? await acquirePublishLease(store, service, options.leases) : void 0;
   try {
-    for (const object of reused) if (!await store.exists(object.key)) await object.recreate();
-    return await indexAndAdvance(options, { version, files, blobsUploaded, bytesUploaded, manifestKey, versionCreated, migrationsRecord, createdAt, optional, tool, warnings, commitObject, branchState });
+    if (lease) {
+      await recheckReused(store, toCheck, manifestKey);
+      await afterStep("reused-checked");
+    }
+    const commitNow = lease ? store.get(commitKey) : commitObject;
+    return await indexAndAdvance(options, { version, files, blobsUploaded, bytesUploaded, manifestKey, versionCreated, migrationsRecord, createdAt, optional, tool, warnings, commitObject: commitNow, refObject: refNow });
   } finally {
-    await releaseLease?.();
+    await lease?.release().catch((error2) => {
+      warnings.push(new PublishWarning("lease-not-released", `could not delete this publish's lease in ${store.location} (${error2.message}); it expires on its own`));
+    });
+  }
+}
+async function recheckReused(store, objects, manifestKey) {
+  const stage = (object) => object.key === manifestKey ? 2 : parseBlobKey(object.key) ? 0 : 1;
+  for (const current of [0, 1, 2]) {
+    await mapLimit(
+      objects.filter((object) => stage(object) === current),
+      8,
+      async (object) => {
+        if (!await store.exists(object.key)) await object.recreate();
+      }
+    );
   }
 }
 async function indexAndAdvance(options, published) {
   const { store, service, source } = options;
-  const { version, files, blobsUploaded, bytesUploaded, manifestKey, versionCreated, migrationsRecord, createdAt, optional, tool, warnings, commitObject, branchState } = published;
+  const { version, files, blobsUploaded, bytesUploaded, manifestKey, versionCreated, migrationsRecord, createdAt, optional, tool, warnings, commitObject, refObject } = published;
   const afterStep = options.afterStep ?? (() => void 0);
   const now = options.now ?? (() => /* @__PURE__ */ new Date());
   const commitKey = layout.commit(service, source.commit);
@@ -68535,7 +68593,7 @@ async function indexAndAdvance(options, published) {
     if (attempt >= REF_ATTEMPTS) throw new DumpVersioningError("commit-entry-contended", `could not write ${commitKey} after ${REF_ATTEMPTS} attempts; retry the publish`);
   }
   await afterStep("commit");
-  const ref = await advanceRef(options, version, (await branchState).refObject, now, warnings);
+  const ref = await advanceRef(options, version, refObject, now, warnings);
   await afterStep("ref");
   return {
     service,
@@ -68931,14 +68989,16 @@ async function prune(options) {
     throw new InvalidInputError("bad-keep", `keep must be a whole number of at least 1 (got ${options.keep})`);
   }
   const now = (options.now ?? (() => /* @__PURE__ */ new Date()))().getTime();
-  const release = options.yes ? await acquirePruneLease(store, service, options.leases) : void 0;
+  if (!options.yes) return planAndDelete(options, now, void 0);
+  const lease = await acquirePruneLease(store, service, options.leases);
   try {
-    return await planAndDelete(options, now);
+    await waitForPublishes(store, service, options.leases);
+    return await planAndDelete(options, now, lease);
   } finally {
-    await release?.();
+    await lease.release().catch(() => void 0);
   }
 }
-async function planAndDelete(options, now) {
+async function planAndDelete(options, now, lease) {
   const { store, service } = options;
   const recentCutoff = now - (options.keepRecentMs ?? 7 * 24 * 36e5);
   const graceCutoff = now - (options.graceMs ?? 36e5);
@@ -68994,8 +69054,8 @@ async function planAndDelete(options, now) {
   const deleteBlobs = unreferencedOld((key) => parseBlobKey(key) !== void 0);
   const deleteMigrations = unreferencedOld((key) => key.startsWith(layout.migrationsPrefix(service)) && key.endsWith(".json"));
   const bytes2 = [...deleteCommits, ...deleteVersions, ...deleteBlobs, ...deleteMigrations].reduce((sum, key) => sum + (objects.get(key)?.size ?? 0), 0);
-  if (options.yes) {
-    await waitForPublishes(store, service, options.leases);
+  if (lease) {
+    await lease.assertHeld();
     await store.delete(deleteCommits);
     await store.delete(deleteVersions);
     await store.delete([...deleteBlobs, ...deleteMigrations]);

@@ -120,6 +120,16 @@ describeWithServices(['mysql', 'mongo'], 'dumpSet and loadSet against MariaDB an
     expect((rows as { cs: string }[])[0]?.cs).toBe('utf8mb4');
   });
 
+  test('emptyDatabases drops nothing anywhere when one of the servers cannot be reached', async () => {
+    const target = scratch.name('keep');
+    await loadSet(path.join(work, 'first'), { mysql: { url: scratch.mysqlUrl, rename: { [source]: target } }, mongo: { url: scratch.mongoUrl, rename: { [source]: target } } });
+    const tables = await scratch.mysqlTables(target);
+    expect(tables.length).toBeGreaterThan(0);
+    const failed = emptyDatabases({ mysql: { url: scratch.mysqlUrl, databases: [target] }, mongo: { url: 'mongodb://app:Sup3rSecret@127.0.0.1:2/x', databases: [target] } });
+    await expect(failed).rejects.toBeInstanceOf(MongoUnreachableError);
+    expect(await scratch.mysqlTables(target)).toEqual(tables);
+  });
+
   test('waitForServers names host:port of an unreachable server, never the password, within the bound', async () => {
     await waitForServers({ mysqlUrl: scratch.mysqlUrl, mongoUrl: scratch.mongoUrl }, 5);
     const failure = (promise: Promise<void>) => promise.then(() => new Error('expected a failure'), (error: unknown) => error as Error);

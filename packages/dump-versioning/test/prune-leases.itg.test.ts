@@ -52,11 +52,11 @@ for (const backend of backends) {
 
     test('prune deletes nothing while a publish holds a lease, and deletes once it is released', async () => {
       const { store } = fixture;
-      const release = await acquirePublishLease(store, service);
+      const lease = await acquirePublishLease(store, service);
       await expect(prune({ store, service, keep: 1, graceMs: 0, yes: true, leases: fast })).rejects.toMatchObject({ code: 'publish-running', fatal: false });
       expect(await store.exists(layout.version(service, old.result.version))).toBe(true);
       expect(await leaseKeys(service)).toHaveLength(1); // the prune released its own lease
-      await release();
+      await lease.release();
       const done = await prune({ store, service, keep: 1, graceMs: 0, yes: true, leases: fast });
       expect(done.deleted.versions).toEqual([layout.version(service, old.result.version)]);
       expect(await leaseKeys(service)).toEqual([]);
@@ -64,21 +64,21 @@ for (const backend of backends) {
 
     test('a publish that reuses an orphan waits for a running prune before checking it again', async () => {
       const { store } = fixture;
-      const release = await acquirePruneLease(store, service);
+      const lease = await acquirePruneLease(store, service);
       let settled = false;
       const publishing = republishOld().finally(() => (settled = true));
       await new Promise((resolve) => setTimeout(resolve, 400));
       expect(settled).toBe(false);
       // What the running prune deletes before it releases its lease is re-created by the waiting publish.
       await store.delete([layout.version(service, old.result.version)]);
-      await release();
+      await lease.release();
       expect(await publishing).toMatchObject({ version: old.result.version, ref: { outcome: 'advanced' } });
       expect((await verify({ store, service })).problems).toEqual([]);
     });
 
     test('a second prune is refused while one holds the lease; a stale lease is taken over', async () => {
       const { store } = fixture;
-      const release = await acquirePruneLease(store, service);
+      const lease = await acquirePruneLease(store, service);
       await expect(prune({ store, service, keep: 1, graceMs: 0, yes: true })).rejects.toMatchObject({ code: 'prune-running', fatal: false });
       // A dry run takes no lease.
       expect((await prune({ store, service, keep: 1, graceMs: 0 })).dryRun).toBe(true);
@@ -87,7 +87,42 @@ for (const backend of backends) {
       const done = await prune({ store, service, keep: 1, graceMs: 0, yes: true, leases: later });
       expect(done.deleted.versions).toHaveLength(1);
       expect(await leaseKeys(service)).toEqual([]);
-      await release(); // deleting an absent lease is harmless
+      // The slow prune whose lease was taken over finds out before deleting anything, and leaves the lease alone.
+      await expect(lease.assertHeld()).rejects.toMatchObject({ code: 'prune-lease-lost', fatal: false });
+      await lease.release();
+    });
+
+    test('a prune that starts while such a publish holds its lease plans only after the publish named its objects', async () => {
+      const { store } = fixture;
+      let pruning: Promise<Awaited<ReturnType<typeof prune>>> | undefined;
+      const result = await republishOld({
+        // The publish holds its lease (it reused old's blob and manifest) and has not written its entry yet.
+        afterStep: async (step) => {
+          if (step !== 'reused-checked') return;
+          pruning = prune({ store, service, keep: 1, graceMs: 0, yes: true, leases: { pollMs: 20, publishWaitMs: 10_000 } });
+          await new Promise((resolve) => setTimeout(resolve, 300));
+        },
+      });
+      const pruned = await pruning!;
+      // The ref now names old's version again: it is kept, and only the superseded one goes.
+      expect(pruned.keptVersions).toContain(result.version);
+      expect(pruned.deleted.versions).not.toContain(layout.version(service, result.version));
+      expect((await verify({ store, service })).problems).toEqual([]);
+    });
+
+    test("a publish of a commit whose old entry a prune deleted while the publish waited writes the entry again", async () => {
+      const { store, repo } = fixture;
+      const lease = await acquirePruneLease(store, service);
+      // Commit 0 again, on a branch of its own: its entry, manifest and blob exist but are unkept on master.
+      const publishing = publish({ store, service, dir: old.dir, source: { commit: repo.commits[0]!, branch: 'release' }, ancestry: gitAncestry(repo.dir), leases: { pollMs: 20 } });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // What the running prune deletes: old's commit entry, manifest and blob.
+      const blobs = old.result.files.map((file) => layout.blob(service, file.sha256, file.compression));
+      await store.delete([layout.commit(service, repo.commits[0]!), layout.version(service, old.result.version), ...blobs]);
+      await lease.release();
+      expect(await publishing).toMatchObject({ version: old.result.version, ref: { outcome: 'created' } });
+      expect(await store.exists(layout.commit(service, repo.commits[0]!))).toBe(true);
+      expect((await verify({ store, service })).problems).toEqual([]);
     });
 
     async function leaseKeys(name: string): Promise<string[]> {

@@ -78,31 +78,56 @@ async function withMongo<T>(url: string, operation: string, body: (client: Mongo
   }
 }
 
-/** Drops and re-creates the databases (MySQL keeps the charset/collation it had), so a migrate starts empty. */
+/**
+ * Drops and re-creates the databases (MySQL keeps the charset/collation it had), so a migrate starts
+ * empty. Connects to every server first (waiting, bounded, for servers still starting): an unreachable
+ * server or wrong credentials fail with the dumpers' typed errors before anything is dropped anywhere.
+ */
 export async function emptyDatabases(
   targets: { mysql?: { url: string; databases: string[] }; mongo?: { url: string; databases: string[] } },
   options: { waitSeconds?: number } = {},
 ): Promise<void> {
   const { mysql, mongo } = targets;
-  // The connect waits (bounded) for servers that are still starting, and fails with the dumpers' typed
-  // unreachable / access-denied errors before anything is dropped.
-  const wait = options.waitSeconds ?? 0;
-  await Promise.all([
-    mysql &&
-      withMysql(mysql.url, 'emptying databases', async (connection) => {
-        for (const database of mysql.databases) {
-          const [rows] = await connection.query('SELECT DEFAULT_CHARACTER_SET_NAME AS charset, DEFAULT_COLLATION_NAME AS collation FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [database]);
-          const existing = (rows as { charset: string; collation: string }[])[0];
-          const options = existing ? ` CHARACTER SET ${existing.charset} COLLATE ${existing.collation}` : '';
-          await connection.query(`DROP DATABASE IF EXISTS ${escapeId(database)}`);
-          await connection.query(`CREATE DATABASE ${escapeId(database)}${options}`);
-        }
-      }, wait),
-    mongo &&
-      withMongo(mongo.url, 'emptying databases', async (client) => {
-        for (const database of mongo.databases) await client.db(database).dropDatabase();
-      }, wait),
+  const wait = boundedWait(options.waitSeconds ?? 0);
+  const [mysqlConnection, mongoClient] = await Promise.allSettled([
+    mysql ? connectMysql(mysql.url, wait) : undefined,
+    mongo ? connectMongo(mongo.url, { waitSeconds: wait }) : undefined,
   ]);
+  try {
+    for (const result of [mysqlConnection, mongoClient]) if (result.status === 'rejected') throw result.reason;
+    const connection = (mysqlConnection as PromiseFulfilledResult<Connection | undefined>).value;
+    const client = (mongoClient as PromiseFulfilledResult<MongoClient | undefined>).value;
+    await Promise.all([
+      mysql &&
+        connection &&
+        failsAs('mysql-failed', 'emptying databases on MySQL', mysql.url, async () => {
+          for (const database of mysql.databases) {
+            const [rows] = await connection.query('SELECT DEFAULT_CHARACTER_SET_NAME AS charset, DEFAULT_COLLATION_NAME AS collation FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [database]);
+            const existing = (rows as { charset: string; collation: string }[])[0];
+            const charset = existing ? ` CHARACTER SET ${existing.charset} COLLATE ${existing.collation}` : '';
+            await connection.query(`DROP DATABASE IF EXISTS ${escapeId(database)}`);
+            await connection.query(`CREATE DATABASE ${escapeId(database)}${charset}`);
+          }
+        }),
+      mongo &&
+        client &&
+        failsAs('mongo-failed', 'emptying databases on MongoDB', mongo.url, async () => {
+          for (const database of mongo.databases) await client.db(database).dropDatabase();
+        }),
+    ]);
+  } finally {
+    if (mysqlConnection.status === 'fulfilled') await mysqlConnection.value?.end().catch(() => undefined);
+    if (mongoClient.status === 'fulfilled') await mongoClient.value?.close().catch(() => undefined);
+  }
+}
+
+/** Runs `body`, turning its failure into one DumpSetServerError naming the server (password masked). */
+async function failsAs(code: 'mysql-failed' | 'mongo-failed', operation: string, url: string, body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (error) {
+    throw new DumpSetServerError(code, maskSecretsOf(`${operation} ${serverAddress(url)} failed: ${(error as Error).message}`, [url]), { cause: error });
+  }
 }
 
 /** Objects in each MySQL database (absent databases are left out). */

@@ -5,7 +5,7 @@ import { IN_MEMORY_LIMIT, chooseCompression, compressBytes, readWhole, streamedB
 import type { Compression, DumpFile } from './manifest.js';
 import { createLimiter, early, mapLimit } from './concurrency.js';
 import { InvalidInputError } from './errors.js';
-import { describeDumpFile } from './scan.js';
+import { describeDumpFile, hashFile } from './scan.js';
 import { layout, type Store } from './store.js';
 
 /** Files hashed, compressed or uploading at once (bounds open files; memory is bounded by bytes below). */
@@ -38,7 +38,7 @@ export interface StoreBlobsOptions {
  * upload, each stage with its own limit: uploads overlap the compression of the next files instead of
  * waiting for it, and compression never waits for uploads. Largest files go first (shortest tail).
  */
-export async function storeBlobs(options: StoreBlobsOptions): Promise<{ files: DumpFile[]; blobsUploaded: number; bytesUploaded: number; reused: ReusedObject[] }> {
+export async function storeBlobs(options: StoreBlobsOptions): Promise<{ files: DumpFile[]; blobsUploaded: number; bytesUploaded: number; reused: ReusedObject[]; viaRef: ReusedObject[] }> {
   const { store, service, dir, relatives, sizes, compression } = options;
   const memory = createLimiter(MEMORY_BUDGET);
   const compressing = createLimiter(availableParallelism());
@@ -48,6 +48,7 @@ export async function storeBlobs(options: StoreBlobsOptions): Promise<{ files: D
   let blobsUploaded = 0;
   let bytesUploaded = 0;
   const reused: ReusedObject[] = [];
+  const viaRef: ReusedObject[] = [];
 
   const storeFile = async (index: number) => {
     const relative = relatives[index]!;
@@ -59,15 +60,19 @@ export async function storeBlobs(options: StoreBlobsOptions): Promise<{ files: D
       const bytes = size <= IN_MEMORY_LIMIT ? await readWhole(absolute, size) : undefined;
       return { bytes, described: await describeDumpFile(dir, relative, compression, bytes) };
     });
+    const keyOf = (how: Compression) => layout.blob(service, described.sha256, how);
     // An unchanged file keeps the blob the ref's version stored (even if compressed another way).
     const stored = (await options.knownBlobs).get(described.sha256);
-    if (stored !== undefined) return { file: { ...described, compression: stored }, created: false };
-    const keyOf = (how: Compression) => layout.blob(service, described.sha256, how);
+    if (stored !== undefined) {
+      viaRef.push(reusedBlob(store, keyOf(stored), absolute, described.sha256, size, stored));
+      return { file: { ...described, compression: stored }, created: false };
+    }
     if (bytes) {
       // Compress while asking whether the blob exists: a file the ref's version lacks is almost always new.
       const present = early(store.exists(keyOf(compression)));
       const compressed = compression === 'none' ? bytes : await compressing(() => compressBytes(bytes, compression));
-      const how: Compression = compression !== 'none' && worthCompressing(size, compressed.length) ? compression : 'none';
+      // A blob stored in the requested compression is reused whatever the size check says now.
+      const how: Compression = (await present) || (compression !== 'none' && worthCompressing(size, compressed.length)) ? compression : 'none';
       const exists = how === compression ? await present : await store.exists(keyOf(how));
       const created = !exists && (await uploading(async () => (await store.putIfAbsent(keyOf(how), how === 'none' ? bytes : compressed)) === 'created'));
       if (!created) reused.push(reusedBlob(store, keyOf(how), absolute, described.sha256, size, how));
@@ -96,12 +101,13 @@ export async function storeBlobs(options: StoreBlobsOptions): Promise<{ files: D
     options.onFileDone(file.size);
     if (created) await options.afterBlob();
   });
-  return { files, blobsUploaded, bytesUploaded, reused };
+  return { files, blobsUploaded, bytesUploaded, reused, viaRef };
 }
 
 /**
- * An object a publish found already stored without the branch ref's version naming it, so retention may
- * be deleting it (leases.ts): checked again under a publish lease, and re-created when it is gone.
+ * An object a publish found already stored instead of writing it: `reused` ones no kept version may name
+ * (retention may be deleting them, leases.ts), `viaRef` ones the branch ref's version names (safe while
+ * the ref still names that version). Checked again under a publish lease, and re-created when gone.
  */
 export interface ReusedObject {
   key: string;
@@ -112,11 +118,13 @@ function reusedBlob(store: Store, key: string, file: string, sha256: string, siz
   return {
     key,
     recreate: async () => {
-      if (size > IN_MEMORY_LIMIT) return store.putIfAbsent(key, streamedBlobBody(file, size, compression));
-      const bytes = await readWhole(file, size);
-      if (createHash('sha256').update(bytes).digest('hex') !== sha256) {
-        throw new InvalidInputError('dump-file-changed', `dump file ${file} changed while it was published; let the dumpers finish before publishing`);
+      const changed = () => new InvalidInputError('dump-file-changed', `dump file ${file} changed while it was published; let the dumpers finish before publishing`);
+      if (size > IN_MEMORY_LIMIT) {
+        if ((await hashFile(file)).sha256 !== sha256) throw changed();
+        return store.putIfAbsent(key, streamedBlobBody(file, size, compression));
       }
+      const bytes = await readWhole(file, size);
+      if (createHash('sha256').update(bytes).digest('hex') !== sha256) throw changed();
       return store.putIfAbsent(key, await compressBytes(bytes, compression));
     },
   };

@@ -60,14 +60,16 @@ const isShallow = async (cwd: string) => (await runGit(cwd, ['rev-parse', '--is-
 /**
  * Ancestry from the git clone at `cwd`. A shallow CI clone may lack the ref's commit or the history
  * between the two: fetch the commit, then deepen, and if git still cannot tell, say so instead of guessing.
+ * `offline` never fetches: what the clone cannot tell is undecided.
  */
-export function gitAncestry(cwd: string, options: { remote?: string; fetchDepth?: number } = {}): AncestryChecker {
+export function gitAncestry(cwd: string, options: { remote?: string; fetchDepth?: number; offline?: boolean } = {}): AncestryChecker {
   const remote = options.remote ?? 'origin';
   const depth = options.fetchDepth ?? 200;
   return async (ancestor, descendant) => {
     for (const sha of [ancestor, descendant]) {
       assertRevision(sha);
       if (await hasCommit(cwd, sha)) continue;
+      if (options.offline) return { undecided: `commit ${sha} is not in the clone at ${cwd} (not fetched: offline)` };
       const fetched = await runGit(cwd, ['fetch', '--no-tags', `--depth=${depth}`, remote, sha]);
       if (!(await hasCommit(cwd, sha))) {
         return { undecided: `commit ${sha} is not in the clone at ${cwd} and \`git fetch ${remote} ${sha}\` did not bring it (${fetched.stderr.trim().split('\n').pop() ?? 'no output'})` };
@@ -76,6 +78,7 @@ export function gitAncestry(cwd: string, options: { remote?: string; fetchDepth?
     const ask = () => runGit(cwd, ['merge-base', '--is-ancestor', ancestor, descendant]);
     let answer = await ask();
     if (answer.code === 1 && (await isShallow(cwd))) {
+      if (options.offline) return { undecided: `the clone at ${cwd} is shallow (not deepened: offline)` };
       // "Not an ancestor" in a shallow clone may only mean the history is cut off.
       const deepened = await runGit(cwd, ['fetch', '--no-tags', '--unshallow', remote]);
       if (deepened.code !== 0 && (await isShallow(cwd))) {

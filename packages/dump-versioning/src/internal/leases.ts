@@ -10,14 +10,18 @@ import { layout, type Store } from './store.js';
  * Without them, a prune that listed the store before such a publish wrote its manifest could delete the
  * orphan after the publish decided to reuse it, and the commit entry and ref would name a missing object.
  *
- * Each side writes its own lease first, then looks for the other's. The store is strongly consistent
- * (S3 and the filesystem store are), so at least one side sees the other:
- *  - prune takes `locks/prune.json` (create-only), lists and plans, and deletes nothing while a fresh
- *    publish lease exists;
+ * Each side writes its own lease first, then looks for the other's, and only then decides anything. The
+ * store is strongly consistent (S3 and the filesystem store are), so at least one side sees the other:
+ *  - prune takes `locks/prune.json` (create-only), waits until no fresh publish lease exists, and only
+ *    then lists and plans; before deleting it checks the lease is still its own;
  *  - a publish that reuses an orphan writes `locks/publish-<id>.json`, waits while a fresh prune lease
- *    exists, then checks each reused orphan again and re-creates the ones that are gone; it releases its
- *    lease once the ref is written.
- * A lease older than its lifetime belongs to a process that crashed and is ignored (or taken over).
+ *    exists, renews its lease, checks each reused orphan again and re-creates the ones that are gone,
+ *    and releases its lease once the commit entry and ref are written.
+ * If the publish saw no prune lease, a prune that starts later sees the publish lease before it lists,
+ * and waits for the publish's ref; if it saw one, it waits for that prune to finish deleting before it
+ * checks. A lease older than its lifetime belongs to a process that crashed and is ignored (or taken
+ * over). Lifetimes compare the store's write times with this machine's clock, so they assume clocks
+ * within seconds of each other.
  */
 
 /** A prune lease older than this is stale (a prune takes seconds; this bounds how long publishes wait). */
@@ -33,17 +37,47 @@ export interface LeaseTimings {
   now?: () => number;
 }
 
-const leaseBody = (kind: string) => Buffer.from(`${JSON.stringify({ kind, host: hostname(), pid: process.pid, startedAt: new Date().toISOString() })}\n`);
+const leaseBody = (kind: string, id: string) => Buffer.from(`${JSON.stringify({ kind, id, host: hostname(), pid: process.pid, startedAt: new Date().toISOString() })}\n`);
+const leaseId = (body: Buffer | undefined) => {
+  try {
+    return body ? (JSON.parse(body.toString('utf8')) as { id?: unknown }).id : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+export interface PruneLease {
+  /** Throws unless the lease is still this prune's (a slow prune whose lease was taken over must stop). */
+  assertHeld(): Promise<void>;
+  /** Deletes the lease if it is still this prune's. */
+  release(): Promise<void>;
+}
+
+export interface PublishLease {
+  /** Replaces the lease with a fresh one (after a long wait), so it does not go stale while still needed. */
+  renew(): Promise<void>;
+  release(): Promise<void>;
+}
 
 /** Another prune of the service holds a fresh lease. Fatal: retention is retried by the next run. */
 export class PruneRunningError extends DumpVersioningError {}
 
-/** Takes the prune lease (or a stale one over); returns its release. */
-export async function acquirePruneLease(store: Store, service: string, timings: LeaseTimings = {}): Promise<() => Promise<void>> {
+/** Takes the prune lease (or a stale one over). */
+export async function acquirePruneLease(store: Store, service: string, timings: LeaseTimings = {}): Promise<PruneLease> {
   const key = layout.pruneLease(service);
   const now = timings.now ?? Date.now;
-  const release = () => store.delete([key]);
-  if ((await store.putIfAbsent(key, leaseBody('prune'))) === 'created') return release;
+  const id = randomUUID();
+  const lease: PruneLease = {
+    assertHeld: async () => {
+      if (leaseId((await store.get(key))?.body) !== id) {
+        throw new PruneRunningError('prune-lease-lost', `this prune of ${service} ran so long that another one took its lease ${store.location}/${key} over; it deleted nothing more, run prune again`, { fatal: false });
+      }
+    },
+    release: async () => {
+      if (leaseId((await store.get(key))?.body) === id) await store.delete([key]);
+    },
+  };
+  if ((await store.putIfAbsent(key, leaseBody('prune', id))) === 'created') return lease;
   const held = await store.get(key);
   const age = held ? now() - (await leaseTime(store, service, key, now)) : Infinity;
   if (held && age < (timings.pruneLeaseMs ?? PRUNE_LEASE_MS)) {
@@ -54,7 +88,7 @@ export async function acquirePruneLease(store: Store, service: string, timings: 
     );
   }
   // Stale (or gone meanwhile): take it over with a compare-and-swap, so two takers cannot both win.
-  if ((await store.putIfMatch(key, leaseBody('prune'), held?.etag)) === 'written') return release;
+  if ((await store.putIfMatch(key, leaseBody('prune', id), held?.etag)) === 'written') return lease;
   throw new PruneRunningError('prune-running', `another prune of ${service} took over the stale lease ${store.location}/${key} just now; run prune again later`, { fatal: false });
 }
 
@@ -71,24 +105,35 @@ export async function activePublishLeases(store: Store, service: string, timings
 
 /**
  * Writes a publish lease, then waits while a fresh prune lease exists (a prune that started first may
- * still delete what it planned). Returns the lease's release.
+ * still delete what it planned), then renews the lease (the wait may have been long).
  */
-export async function acquirePublishLease(store: Store, service: string, timings: LeaseTimings = {}): Promise<() => Promise<void>> {
-  const key = layout.publishLease(service, randomUUID());
+export async function acquirePublishLease(store: Store, service: string, timings: LeaseTimings = {}): Promise<PublishLease> {
   const now = timings.now ?? Date.now;
-  await store.putIfAbsent(key, leaseBody('publish'));
-  const release = () => store.delete([key]);
+  let key = layout.publishLease(service, randomUUID());
+  await store.putIfAbsent(key, leaseBody('publish', key));
+  const lease: PublishLease = {
+    renew: async () => {
+      const previous = key;
+      key = layout.publishLease(service, randomUUID());
+      await store.putIfAbsent(key, leaseBody('publish', key));
+      await store.delete([previous]);
+    },
+    release: () => store.delete([key]),
+  };
   try {
     const pruneKey = layout.pruneLease(service);
     const limit = timings.pruneLeaseMs ?? PRUNE_LEASE_MS;
+    let waited = false;
     for (;;) {
       if (!(await store.exists(pruneKey))) break;
       if (now() - (await leaseTime(store, service, pruneKey, now)) >= limit) break; // stale: its prune crashed
+      waited = true;
       await sleep(timings.pollMs ?? POLL_MS);
     }
-    return release;
+    if (waited) await lease.renew();
+    return lease;
   } catch (error) {
-    await release().catch(() => undefined);
+    await lease.release().catch(() => undefined);
     throw error;
   }
 }

@@ -1,5 +1,5 @@
 import { InvalidInputError } from './errors.js';
-import { acquirePruneLease, activePublishLeases, PruneRunningError, type LeaseTimings } from './leases.js';
+import { acquirePruneLease, activePublishLeases, PruneRunningError, type LeaseTimings, type PruneLease } from './leases.js';
 import { decodeBranchRef, decodeCommitEntry, decodeManifest, type CommitEntry } from './manifest.js';
 import { assertService } from './query.js';
 import { mapLimit } from './concurrency.js';
@@ -46,16 +46,20 @@ export async function prune(options: PruneOptions): Promise<PruneResult> {
     throw new InvalidInputError('bad-keep', `keep must be a whole number of at least 1 (got ${options.keep})`);
   }
   const now = (options.now ?? (() => new Date()))().getTime();
-  // Deleting takes the prune lease first and lists after it (leases.ts); a dry run changes nothing.
-  const release = options.yes ? await acquirePruneLease(store, service, options.leases) : undefined;
+  if (!options.yes) return planAndDelete(options, now, undefined);
+  // Deleting: take the prune lease, wait out publishes that reuse unreferenced objects, and only then
+  // list and plan (leases.ts); a dry run changes nothing and takes no lease.
+  const lease = await acquirePruneLease(store, service, options.leases);
   try {
-    return await planAndDelete(options, now);
+    await waitForPublishes(store, service, options.leases);
+    return await planAndDelete(options, now, lease);
   } finally {
-    await release?.();
+    // A lease that cannot be deleted goes stale; the prune's own outcome is what matters.
+    await lease.release().catch(() => undefined);
   }
 }
 
-async function planAndDelete(options: PruneOptions, now: number): Promise<PruneResult> {
+async function planAndDelete(options: PruneOptions, now: number, lease: PruneLease | undefined): Promise<PruneResult> {
   const { store, service } = options;
   const recentCutoff = now - (options.keepRecentMs ?? 7 * 24 * 3600_000);
   const graceCutoff = now - (options.graceMs ?? 3600_000);
@@ -118,10 +122,8 @@ async function planAndDelete(options: PruneOptions, now: number): Promise<PruneR
   const deleteMigrations = unreferencedOld((key) => key.startsWith(layout.migrationsPrefix(service)) && key.endsWith('.json'));
   const bytes = [...deleteCommits, ...deleteVersions, ...deleteBlobs, ...deleteMigrations].reduce((sum, key) => sum + (objects.get(key)?.size ?? 0), 0);
 
-  if (options.yes) {
-    // A publish that reuses an object this plan would delete holds a lease until its ref is written;
-    // it may have decided after the listing above, so nothing is deleted while one is active.
-    await waitForPublishes(store, service, options.leases);
+  if (lease) {
+    await lease.assertHeld();
     await store.delete(deleteCommits);
     await store.delete(deleteVersions);
     await store.delete([...deleteBlobs, ...deleteMigrations]);

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { storeBlobs, type ReusedObject } from './blob-upload.js';
-import { early } from './concurrency.js';
+import { early, mapLimit } from './concurrency.js';
 import { DumpVersioningError, InvalidInputError, NotFoundError, PublishWarning } from './errors.js';
 import type { AncestryChecker } from './git.js';
 import {
@@ -29,13 +29,14 @@ import { encodeMigrationsRecord } from './migrations-record.js';
 import { acquirePublishLease, type LeaseTimings } from './leases.js';
 import { progressCounter, type ProgressListener } from './progress.js';
 import { listDumpDirectory } from './scan.js';
-import { layout, type Store, type StoredObject } from './store.js';
+import { layout, parseBlobKey, type Store, type StoredObject } from './store.js';
 
 /**
  * Steps of the lockstep protocol, in order; `blob` fires after each uploaded blob, `migrations` after
  * the migrations record is stored (only when `migrations` is given).
  */
-export type PublishStep = 'blob' | 'blobs' | 'migrations' | 'version' | 'commit' | 'ref';
+/** `reused-checked`: objects found stored were checked again under a publish lease (only when there were such). */
+export type PublishStep = 'blob' | 'blobs' | 'migrations' | 'version' | 'reused-checked' | 'commit' | 'ref';
 
 export interface PublishOptions {
   store: Store;
@@ -151,7 +152,7 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
   //    compression and uploads of different files (see blob-upload.ts).
   // Progress advances by whole files once each is hashed and stored (or known to be stored).
   const sizes = await Promise.all(relatives.map(async (relative) => (await stat(path.join(dir, ...relative.split('/')))).size));
-  const { files, blobsUploaded, bytesUploaded, reused } = await storeBlobs({
+  const { files, blobsUploaded, bytesUploaded, reused, viaRef } = await storeBlobs({
     store,
     service,
     dir,
@@ -170,7 +171,7 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
   if (record && recordKey) {
     const created = !(await recordPresent) && (await store.putIfAbsent(recordKey, record.body)) === 'created';
     migrationsRecord = { key: recordKey, created };
-    if (!created && !(await branchState).known.has(recordKey)) reused.push({ key: recordKey, recreate: () => store.putIfAbsent(recordKey, record.body) });
+    if (!created) ((await branchState).known.has(recordKey) ? viaRef : reused).push({ key: recordKey, recreate: () => store.putIfAbsent(recordKey, record.body) });
     await afterStep('migrations');
   }
 
@@ -184,24 +185,52 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
     ...(options.engines ? { engines: options.engines } : {}),
   };
   let versionCreated = false;
+  const manifest: VersionManifest = { schemaVersion: SCHEMA_VERSION, service, version, files, source, ...optional, tool, createdAt };
+  const manifestBody = Buffer.from(encodeManifest(manifest));
+  const reusedManifest: ReusedObject = { key: manifestKey, recreate: () => store.putIfAbsent(manifestKey, manifestBody) };
   if (!(await branchState).known.has(manifestKey)) {
-    const manifest: VersionManifest = { schemaVersion: SCHEMA_VERSION, service, version, files, source, ...optional, tool, createdAt };
-    const body = Buffer.from(encodeManifest(manifest));
-    versionCreated = (await store.putIfAbsent(manifestKey, body)) === 'created';
+    versionCreated = (await store.putIfAbsent(manifestKey, manifestBody)) === 'created';
     const existing = versionCreated ? undefined : await store.get(manifestKey);
     if (existing) decodeManifest(existing.body.toString('utf8'), `${store.location}/${manifestKey}`);
-    if (!versionCreated) reused.push({ key: manifestKey, recreate: () => store.putIfAbsent(manifestKey, body) });
-  }
+    if (!versionCreated) reused.push(reusedManifest);
+  } else viaRef.push(reusedManifest);
   await afterStep('version');
 
-  // Objects found stored but not named by the ref's version may be what a concurrent prune is deleting:
-  // under a publish lease (leases.ts), each is checked again, and re-created (blobs first) if it is gone.
-  const releaseLease = reused.length > 0 ? await acquirePublishLease(store, service, options.leases) : undefined;
+  // Objects found stored instead of written may be what a concurrent prune is deleting: those no kept
+  // version may name, and those the ref's version names if the ref has moved since it was read (its old
+  // version is then no longer kept for this run's sake). Under a publish lease (leases.ts) each is
+  // checked again, and re-created if gone, blobs first, before the commit entry and ref name them.
+  const refNow = await store.get(layout.ref(service, source.branch));
+  const refMoved = refNow?.etag !== (await branchState).refObject?.etag;
+  const toCheck = [...reused, ...(refMoved ? viaRef : [])];
+  const lease = toCheck.length > 0 ? await acquirePublishLease(store, service, options.leases) : undefined;
   try {
-    for (const object of reused) if (!(await store.exists(object.key))) await object.recreate();
-    return await indexAndAdvance(options, { version, files, blobsUploaded, bytesUploaded, manifestKey, versionCreated, migrationsRecord, createdAt, optional, tool, warnings, commitObject, branchState });
+    if (lease) {
+      await recheckReused(store, toCheck, manifestKey);
+      await afterStep('reused-checked');
+    }
+    // After a lease (and a prune it waited for), this commit's entry is read again: it may be gone.
+    const commitNow = lease ? store.get(commitKey) : commitObject;
+    return await indexAndAdvance(options, { version, files, blobsUploaded, bytesUploaded, manifestKey, versionCreated, migrationsRecord, createdAt, optional, tool, warnings, commitObject: commitNow, refObject: refNow });
   } finally {
-    await releaseLease?.();
+    // A lease that cannot be deleted goes stale on its own; it must not turn a complete publish into a failure.
+    await lease?.release().catch((error: unknown) => {
+      warnings.push(new PublishWarning('lease-not-released', `could not delete this publish's lease in ${store.location} (${(error as Error).message}); it expires on its own`));
+    });
+  }
+}
+
+/** Blobs first (in parallel), then the migrations record, then the manifest that names them. */
+async function recheckReused(store: Store, objects: ReadonlyArray<ReusedObject>, manifestKey: string): Promise<void> {
+  const stage = (object: ReusedObject) => (object.key === manifestKey ? 2 : parseBlobKey(object.key) ? 0 : 1);
+  for (const current of [0, 1, 2]) {
+    await mapLimit(
+      objects.filter((object) => stage(object) === current),
+      8,
+      async (object) => {
+        if (!(await store.exists(object.key))) await object.recreate();
+      },
+    );
   }
 }
 
@@ -218,13 +247,14 @@ interface Published {
   tool: ToolInfo;
   warnings: DumpVersioningError[];
   commitObject: Promise<StoredObject | undefined>;
-  branchState: Promise<BranchState>;
+  /** The ref as read just before the commit entry (the first compare-and-swap uses it). */
+  refObject: StoredObject | undefined;
 }
 
 /** Steps 3b and 4: the commit index entry, then the forward-only ref move. */
 async function indexAndAdvance(options: PublishOptions, published: Published): Promise<PublishResult> {
   const { store, service, source } = options;
-  const { version, files, blobsUploaded, bytesUploaded, manifestKey, versionCreated, migrationsRecord, createdAt, optional, tool, warnings, commitObject, branchState } = published;
+  const { version, files, blobsUploaded, bytesUploaded, manifestKey, versionCreated, migrationsRecord, createdAt, optional, tool, warnings, commitObject, refObject } = published;
   const afterStep = options.afterStep ?? (() => undefined);
   const now = options.now ?? (() => new Date());
   const commitKey = layout.commit(service, source.commit);
@@ -244,7 +274,7 @@ async function indexAndAdvance(options: PublishOptions, published: Published): P
   await afterStep('commit');
 
   // 4. Forward-only compare-and-swap of the branch ref.
-  const ref = await advanceRef(options, version, (await branchState).refObject, now, warnings);
+  const ref = await advanceRef(options, version, refObject, now, warnings);
   await afterStep('ref');
 
   return {
