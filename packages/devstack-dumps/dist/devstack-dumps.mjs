@@ -66714,7 +66714,7 @@ var isCommitSha = (value) => new RegExp(commitSha.pattern).test(value);
 
 // packages/dump-versioning/src/internal/fingerprint.ts
 import { createHash as createHash2 } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import path3 from "node:path";
 
 // node_modules/.pnpm/tinyglobby@0.2.17/node_modules/tinyglobby/dist/index.mjs
@@ -67529,15 +67529,13 @@ async function fingerprintMigrationFiles(root, globs = DEFAULT_MIGRATION_GLOBS) 
     const label = path3.posix.basename(appDir);
     labels.set(label, (labels.get(label) ?? /* @__PURE__ */ new Set()).add(appDir));
   }
-  const records = await Promise.all(
-    files.map(async (file) => {
-      const appDir = appDirOf(file);
-      const label = path3.posix.basename(appDir);
-      const app = (labels.get(label)?.size ?? 0) > 1 ? appDir : label;
-      const name = path3.posix.basename(file).replace(/\.[^.]+$/, "");
-      return { app, name, sha256: sha256(await readFile(path3.join(root, file))) };
-    })
-  );
+  const records = files.map((file) => {
+    const appDir = appDirOf(file);
+    const label = path3.posix.basename(appDir);
+    const app = (labels.get(label)?.size ?? 0) > 1 ? appDir : label;
+    const name = path3.posix.basename(file).replace(/\.[^.]+$/, "");
+    return { app, name, sha256: sha256(readFileSync(path3.join(root, file))) };
+  });
   return fingerprintMigrations(records);
 }
 function classifyFingerprintChange(previous, current) {
@@ -67567,7 +67565,7 @@ import { fileURLToPath as fileURLToPath2 } from "node:url";
 // packages/dump-versioning/src/internal/fs-store.ts
 import { createHash as createHash3, randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { link, mkdir, open, readFile as readFile2, readdir as readdir2, rename, rm, stat as stat2, unlink, writeFile } from "node:fs/promises";
+import { link, mkdir, open, readFile, readdir as readdir2, rename, rm, stat as stat2, unlink, writeFile } from "node:fs/promises";
 import path4 from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -67617,7 +67615,7 @@ var FileSystemStore = class {
   }
   async get(key) {
     try {
-      const body = await readFile2(this.pathOf(key));
+      const body = await readFile(this.pathOf(key));
       return { body, etag: etagOf(body) };
     } catch (error2) {
       if (isCode(error2, "ENOENT")) return void 0;
@@ -68971,12 +68969,12 @@ async function diff(options) {
     if (old.sha256 === file.sha256) unchanged++;
     else changed.push({ path: file.path, before: old, after: file });
   }
-  const readFile5 = async (side, path16) => {
+  const readFile4 = async (side, path16) => {
     const file = (side === "from" ? before : after).get(path16);
     if (!file) throw new InvalidInputError("diff-no-file", `version ${side === "from" ? from.version : to.version} has no file ${path16}`);
     return readVerified(store, service, file, `diff of ${service}`);
   };
-  const details = options.detail ? await options.detail({ from, to, added, removed, changed, readFile: readFile5 }) : void 0;
+  const details = options.detail ? await options.detail({ from, to, added, removed, changed, readFile: readFile4 }) : void 0;
   return { service, from: from.version, to: to.version, added, removed, changed, unchanged, details };
 }
 
@@ -75869,7 +75867,7 @@ import { join as join5 } from "node:path";
 
 // packages/mongo-dump/src/internal/dump-directory.ts
 import { createReadStream as createReadStream5 } from "node:fs";
-import { readdir as readdir6, readFile as readFile3, stat as stat5 } from "node:fs/promises";
+import { readdir as readdir6, readFile as readFile2, stat as stat5 } from "node:fs/promises";
 import { join as join4 } from "node:path";
 var METADATA_SUFFIX = ".metadata.json";
 var BSON_SUFFIX = ".bson";
@@ -75905,7 +75903,7 @@ async function readDatabaseFolder(dir) {
     const path16 = join4(dir, name);
     let parsed;
     try {
-      parsed = parseExtendedJson(await readFile3(path16, "utf8"));
+      parsed = parseExtendedJson(await readFile2(path16, "utf8"));
     } catch (error2) {
       throw new MongoDumpDirectoryError(path16, error2 instanceof Error ? error2.message : String(error2));
     }
@@ -76202,7 +76200,7 @@ var DumpSetServerError = class extends DumpSetError {
 var import_ajv2 = __toESM(require_ajv(), 1);
 import { createHash as createHash8, randomUUID as randomUUID4 } from "node:crypto";
 import { createReadStream as createReadStream6 } from "node:fs";
-import { lstat as lstat2, readdir as readdir7, readFile as readFile4, rename as rename5, rm as rm5, writeFile as writeFile4 } from "node:fs/promises";
+import { lstat as lstat2, readdir as readdir7, readFile as readFile3, rename as rename5, rm as rm5, writeFile as writeFile4 } from "node:fs/promises";
 import path10 from "node:path";
 var MYSQL_FILE = /^mysql\/([^/]+)\.(sql|schema\.json)$/;
 var MONGO_FILE = /^mongo\/([^/]+)\/[^/]+\.(bson|metadata\.json)$/;
@@ -76243,7 +76241,7 @@ async function checkDumpSetContents(dir, contents) {
     const file = path10.join(dir, "mysql", `${database}.schema.json`);
     let parsed;
     try {
-      parsed = JSON.parse(await readFile4(file, "utf8"));
+      parsed = JSON.parse(await readFile3(file, "utf8"));
     } catch (error2) {
       throw new DumpSetFileError("dump-file-malformed", `${file} is not valid JSON (${error2.message}); pull or dump the set again`);
     }
@@ -76306,7 +76304,7 @@ async function readChecksumsFile(dir) {
   const file = checksumsPathOf(dir);
   let text;
   try {
-    text = await readFile4(file, "utf8");
+    text = await readFile3(file, "utf8");
   } catch (error2) {
     if (error2.code === "ENOENT") return void 0;
     throw new DumpSetFileError("checksums-unreadable", `cannot read ${file} (${error2.message})`);
