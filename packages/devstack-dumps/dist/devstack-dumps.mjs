@@ -68389,8 +68389,13 @@ async function acquirePruneLease(store, service, timings = {}) {
   const key = layout.pruneLease(service);
   const now = timings.now ?? Date.now;
   const id = randomUUID2();
+  const acquiredAt = Date.now();
+  const lifetime = timings.pruneLeaseMs ?? PRUNE_LEASE_MS;
   const lease = {
     assertHeld: async () => {
+      if (Date.now() - acquiredAt > lifetime / 2) {
+        throw new PruneRunningError("prune-too-slow", `this prune of ${service} held its lease for ${Math.round((Date.now() - acquiredAt) / 1e3)} s, too long to delete safely; it deleted nothing more, run prune again`, { fatal: false });
+      }
       if (leaseId((await store.get(key))?.body) !== id) {
         throw new PruneRunningError("prune-lease-lost", `this prune of ${service} ran so long that another one took its lease ${store.location}/${key} over; it deleted nothing more, run prune again`, { fatal: false });
       }
@@ -68402,7 +68407,7 @@ async function acquirePruneLease(store, service, timings = {}) {
   if (await store.putIfAbsent(key, leaseBody("prune", id)) === "created") return lease;
   const held = await store.get(key);
   const age = held ? now() - await leaseTime(store, service, key, now) : Infinity;
-  if (held && age < (timings.pruneLeaseMs ?? PRUNE_LEASE_MS)) {
+  if (held && age < lifetime) {
     throw new PruneRunningError(
       "prune-running",
       `another prune of ${service} has held ${store.location}/${key} for ${Math.round(age / 1e3)} s; wait for it to finish, or delete that object if no prune is running`,
@@ -68425,14 +68430,23 @@ async function acquirePublishLease(store, service, timings = {}) {
   const now = timings.now ?? Date.now;
   let key = layout.publishLease(service, randomUUID2());
   await store.putIfAbsent(key, leaseBody("publish", key));
+  let renewing = Promise.resolve();
+  const renew = () => renewing = renewing.then(async () => {
+    const previous = key;
+    const next = layout.publishLease(service, randomUUID2());
+    await store.putIfAbsent(next, leaseBody("publish", next));
+    key = next;
+    await store.delete([previous]);
+  });
+  const keepAlive = setInterval(() => renew().catch(() => void 0), Math.max(1e3, (timings.publishLeaseMs ?? PUBLISH_LEASE_MS) / 3));
+  keepAlive.unref();
   const lease = {
-    renew: async () => {
-      const previous = key;
-      key = layout.publishLease(service, randomUUID2());
-      await store.putIfAbsent(key, leaseBody("publish", key));
-      await store.delete([previous]);
-    },
-    release: () => store.delete([key])
+    renew,
+    release: async () => {
+      clearInterval(keepAlive);
+      await renewing.catch(() => void 0);
+      await store.delete([key]);
+    }
   };
   try {
     const pruneKey = layout.pruneLease(service);
@@ -68544,15 +68558,14 @@ async function publish(options) {
     if (!versionCreated) reused.push(reusedManifest);
   } else viaRef.push(reusedManifest);
   await afterStep("version");
-  const refNow = await store.get(layout.ref(service, source.branch));
-  const refMoved = refNow?.etag !== (await branchState).refObject?.etag;
-  const toCheck = [...reused, ...refMoved ? viaRef : []];
-  const lease = toCheck.length > 0 ? await acquirePublishLease(store, service, options.leases) : void 0;
+  const done = await alreadyPublished(store, service, source, version, await commitObject, (await branchState).refObject);
+  const lease = !done && reused.length + viaRef.length > 0 ? await acquirePublishLease(store, service, options.leases) : void 0;
   try {
-    if (lease) {
-      await recheckReused(store, toCheck, manifestKey);
-      await afterStep("reused-checked");
-    }
+    const refNow = await store.get(layout.ref(service, source.branch));
+    const refMoved = refNow?.etag !== (await branchState).refObject?.etag;
+    const toCheck = [...reused, ...refMoved ? viaRef : []];
+    if (toCheck.length > 0) await recheckReused(store, toCheck, manifestKey);
+    await afterStep("checked");
     const commitNow = lease ? store.get(commitKey) : commitObject;
     return await indexAndAdvance(options, { version, files, blobsUploaded, bytesUploaded, manifestKey, versionCreated, migrationsRecord, createdAt, optional, tool, warnings, commitObject: commitNow, refObject: refNow });
   } finally {
@@ -68560,6 +68573,12 @@ async function publish(options) {
       warnings.push(new PublishWarning("lease-not-released", `could not delete this publish's lease in ${store.location} (${error2.message}); it expires on its own`));
     });
   }
+}
+async function alreadyPublished(store, service, source, version, commitObject, refObject) {
+  if (!commitObject || !refObject) return false;
+  const entry = decodeCommitEntry(commitObject.body.toString("utf8"), `${store.location}/${layout.commit(service, source.commit)}`);
+  const ref = decodeBranchRef(refObject.body.toString("utf8"), `${store.location}/${layout.ref(service, source.branch)}`);
+  return entry.version === version && ref.commit === source.commit && ref.version === version;
 }
 async function recheckReused(store, objects, manifestKey) {
   const stage = (object) => object.key === manifestKey ? 2 : parseBlobKey(object.key) ? 0 : 1;
@@ -68988,9 +69007,23 @@ async function prune(options) {
   }
   const now = (options.now ?? (() => /* @__PURE__ */ new Date()))().getTime();
   if (!options.yes) return planAndDelete(options, now, void 0);
-  const lease = await acquirePruneLease(store, service, options.leases);
+  let lease = await acquirePruneLease(store, service, options.leases);
   try {
-    await waitForPublishes(store, service, options.leases);
+    const deadline = Date.now() + (options.leases?.publishWaitMs ?? PUBLISH_WAIT_MS);
+    for (; ; ) {
+      const active = await activePublishLeases(store, service, options.leases);
+      if (active.length === 0) break;
+      if (Date.now() >= deadline) {
+        throw new PruneRunningError(
+          "publish-running",
+          `${active.length} publish(es) of ${service} are reusing stored objects right now (${active.join(", ")}); nothing was deleted, run prune again later`,
+          { fatal: false }
+        );
+      }
+      await lease.release();
+      await new Promise((resolve4) => setTimeout(resolve4, options.leases?.pollMs ?? 250));
+      lease = await acquirePruneLease(store, service, options.leases);
+    }
     return await planAndDelete(options, now, lease);
   } finally {
     await lease.release().catch(() => void 0);
@@ -69053,10 +69086,13 @@ async function planAndDelete(options, now, lease) {
   const deleteMigrations = unreferencedOld((key) => key.startsWith(layout.migrationsPrefix(service)) && key.endsWith(".json"));
   const bytes2 = [...deleteCommits, ...deleteVersions, ...deleteBlobs, ...deleteMigrations].reduce((sum, key) => sum + (objects.get(key)?.size ?? 0), 0);
   if (lease) {
-    await lease.assertHeld();
-    await store.delete(deleteCommits);
-    await store.delete(deleteVersions);
-    await store.delete([...deleteBlobs, ...deleteMigrations]);
+    for (const batch of [deleteCommits, deleteVersions, [...deleteBlobs, ...deleteMigrations]]) {
+      await lease.assertHeld();
+      await store.delete(batch);
+    }
+    const staleBefore = Date.now() - (options.leases?.publishLeaseMs ?? PUBLISH_LEASE_MS);
+    const publishLeases = `${layout.leasesPrefix(service)}publish-`;
+    await store.delete([...objects.values()].filter((object) => object.key.startsWith(publishLeases) && object.lastModified.getTime() < staleBefore).map((object) => object.key));
   }
   return {
     dryRun: !options.yes,
@@ -69064,21 +69100,6 @@ async function planAndDelete(options, now, lease) {
     deleted: { commits: deleteCommits, versions: deleteVersions, blobs: deleteBlobs, migrations: deleteMigrations },
     bytes: bytes2
   };
-}
-async function waitForPublishes(store, service, leases) {
-  const deadline = Date.now() + (leases?.publishWaitMs ?? PUBLISH_WAIT_MS);
-  for (; ; ) {
-    const active = await activePublishLeases(store, service, leases);
-    if (active.length === 0) return;
-    if (Date.now() >= deadline) {
-      throw new PruneRunningError(
-        "publish-running",
-        `${active.length} publish(es) of ${service} are reusing stored objects right now (${active.join(", ")}); nothing was deleted, run prune again later`,
-        { fatal: false }
-      );
-    }
-    await new Promise((resolve4) => setTimeout(resolve4, leases?.pollMs ?? 250));
-  }
 }
 
 // packages/dump-set/src/internal/dump.ts

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { fingerprintMigrations, gitAncestry, publish, resolve, verify, type PublishStep, type Store } from '../src/index.js';
 import { backends, describeBackend, makeDumpDir, makeLinearRepo, sampleDump } from './support.js';
 
-const STEPS: PublishStep[] = ['blob', 'blobs', 'migrations', 'version', 'commit', 'ref'];
+const STEPS: PublishStep[] = ['blob', 'blobs', 'migrations', 'version', 'checked', 'commit', 'ref'];
 /** A different one-migration record per commit index, so every crash publish writes a new record. */
 const migrationsAt = (i: number) => ({ fingerprint: fingerprintMigrations([{ app: 'shop', name: `000${i}_step`, sha256: String(i).repeat(64) }]) });
 

@@ -98,7 +98,7 @@ for (const backend of backends) {
       const result = await republishOld({
         // The publish holds its lease (it reused old's blob and manifest) and has not written its entry yet.
         afterStep: async (step) => {
-          if (step !== 'reused-checked') return;
+          if (step !== 'checked') return;
           pruning = prune({ store, service, keep: 1, graceMs: 0, yes: true, leases: { pollMs: 20, publishWaitMs: 10_000 } });
           await new Promise((resolve) => setTimeout(resolve, 300));
         },
@@ -108,6 +108,34 @@ for (const backend of backends) {
       expect(pruned.keptVersions).toContain(result.version);
       expect(pruned.deleted.versions).not.toContain(layout.version(service, result.version));
       expect((await verify({ store, service })).problems).toEqual([]);
+    });
+
+    test('a publish that reuses only what the ref names keeps a prune off it until its ref is written, even when the ref moves', async () => {
+      const { store, repo } = fixture;
+      const ancestry = gitAncestry(repo.dir);
+      // Ref at commit 0 with version A (published 30 days ago); this publish brings A again at commit 2.
+      const own = `lease-ref-${round++}`;
+      const dirA = await fixture.dumpDir({ 'mysql/app.sql': 'CREATE TABLE a (id int);\n' });
+      const dirB = await fixture.dumpDir({ 'mysql/app.sql': 'CREATE TABLE b (id int);\n' });
+      const a = await publish({ store, service: own, dir: dirA, source: { commit: repo.commits[0]!, branch: 'master' }, ancestry, now: () => new Date(Date.now() - 30 * DAY) });
+      let pruneOutcome: unknown;
+      const result = await publish({
+        store,
+        service: own,
+        dir: dirA,
+        source: { commit: repo.commits[2]!, branch: 'master' },
+        ancestry,
+        // After this publish decided to reuse A's objects: another run moves the ref to B at commit 1,
+        // then retention (keep 1) would delete A, which this publish is about to name again.
+        afterStep: async (step) => {
+          if (step !== 'checked') return;
+          await publish({ store, service: own, dir: dirB, source: { commit: repo.commits[1]!, branch: 'master' }, ancestry, now: () => new Date(Date.now() - 29 * DAY) });
+          pruneOutcome = await prune({ store, service: own, keep: 1, graceMs: 0, yes: true, leases: fast }).catch((error: unknown) => error);
+        },
+      });
+      expect(pruneOutcome).toMatchObject({ code: 'publish-running' });
+      expect(result).toMatchObject({ version: a.version, ref: { outcome: 'advanced' } });
+      expect((await verify({ store, service: own })).problems).toEqual([]);
     });
 
     test("a publish of a commit whose old entry a prune deleted while the publish waited writes the entry again", async () => {

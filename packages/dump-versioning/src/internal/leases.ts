@@ -67,8 +67,14 @@ export async function acquirePruneLease(store: Store, service: string, timings: 
   const key = layout.pruneLease(service);
   const now = timings.now ?? Date.now;
   const id = randomUUID();
+  const acquiredAt = Date.now();
+  const lifetime = timings.pruneLeaseMs ?? PRUNE_LEASE_MS;
   const lease: PruneLease = {
     assertHeld: async () => {
+      // Past half its lifetime the lease may look stale to others soon: stop rather than delete then.
+      if (Date.now() - acquiredAt > lifetime / 2) {
+        throw new PruneRunningError('prune-too-slow', `this prune of ${service} held its lease for ${Math.round((Date.now() - acquiredAt) / 1000)} s, too long to delete safely; it deleted nothing more, run prune again`, { fatal: false });
+      }
       if (leaseId((await store.get(key))?.body) !== id) {
         throw new PruneRunningError('prune-lease-lost', `this prune of ${service} ran so long that another one took its lease ${store.location}/${key} over; it deleted nothing more, run prune again`, { fatal: false });
       }
@@ -80,7 +86,7 @@ export async function acquirePruneLease(store: Store, service: string, timings: 
   if ((await store.putIfAbsent(key, leaseBody('prune', id))) === 'created') return lease;
   const held = await store.get(key);
   const age = held ? now() - (await leaseTime(store, service, key, now)) : Infinity;
-  if (held && age < (timings.pruneLeaseMs ?? PRUNE_LEASE_MS)) {
+  if (held && age < lifetime) {
     throw new PruneRunningError(
       'prune-running',
       `another prune of ${service} has held ${store.location}/${key} for ${Math.round(age / 1000)} s; wait for it to finish, or delete that object if no prune is running`,
@@ -111,14 +117,26 @@ export async function acquirePublishLease(store: Store, service: string, timings
   const now = timings.now ?? Date.now;
   let key = layout.publishLease(service, randomUUID());
   await store.putIfAbsent(key, leaseBody('publish', key));
-  const lease: PublishLease = {
-    renew: async () => {
+  // Renewals run one at a time, and release waits for one in flight, so no renewed lease is left behind.
+  let renewing: Promise<void> = Promise.resolve();
+  const renew = () =>
+    (renewing = renewing.then(async () => {
       const previous = key;
-      key = layout.publishLease(service, randomUUID());
-      await store.putIfAbsent(key, leaseBody('publish', key));
+      const next = layout.publishLease(service, randomUUID());
+      await store.putIfAbsent(next, leaseBody('publish', next));
+      key = next;
       await store.delete([previous]);
+    }));
+  // Kept fresh while held (re-creating large blobs may take a while): a prune never sees it stale.
+  const keepAlive = setInterval(() => renew().catch(() => undefined), Math.max(1000, (timings.publishLeaseMs ?? PUBLISH_LEASE_MS) / 3));
+  keepAlive.unref();
+  const lease: PublishLease = {
+    renew,
+    release: async () => {
+      clearInterval(keepAlive);
+      await renewing.catch(() => undefined);
+      await store.delete([key]);
     },
-    release: () => store.delete([key]),
   };
   try {
     const pruneKey = layout.pruneLease(service);

@@ -1,5 +1,5 @@
 import { InvalidInputError } from './errors.js';
-import { acquirePruneLease, activePublishLeases, PruneRunningError, type LeaseTimings, type PruneLease } from './leases.js';
+import { acquirePruneLease, activePublishLeases, PruneRunningError, PUBLISH_LEASE_MS, type LeaseTimings, type PruneLease } from './leases.js';
 import { decodeBranchRef, decodeCommitEntry, decodeManifest, type CommitEntry } from './manifest.js';
 import { assertService } from './query.js';
 import { mapLimit } from './concurrency.js';
@@ -49,9 +49,24 @@ export async function prune(options: PruneOptions): Promise<PruneResult> {
   if (!options.yes) return planAndDelete(options, now, undefined);
   // Deleting: take the prune lease, wait out publishes that reuse unreferenced objects, and only then
   // list and plan (leases.ts); a dry run changes nothing and takes no lease.
-  const lease = await acquirePruneLease(store, service, options.leases);
+  let lease = await acquirePruneLease(store, service, options.leases);
   try {
-    await waitForPublishes(store, service, options.leases);
+    const deadline = Date.now() + (options.leases?.publishWaitMs ?? PUBLISH_WAIT_MS);
+    for (;;) {
+      const active = await activePublishLeases(store, service, options.leases);
+      if (active.length === 0) break;
+      if (Date.now() >= deadline) {
+        throw new PruneRunningError(
+          'publish-running',
+          `${active.length} publish(es) of ${service} are reusing stored objects right now (${active.join(', ')}); nothing was deleted, run prune again later`,
+          { fatal: false },
+        );
+      }
+      // Step aside while waiting: a publish that took its lease just before this prune waits for ours.
+      await lease.release();
+      await new Promise((resolve) => setTimeout(resolve, options.leases?.pollMs ?? 250));
+      lease = await acquirePruneLease(store, service, options.leases);
+    }
     return await planAndDelete(options, now, lease);
   } finally {
     // A lease that cannot be deleted goes stale; the prune's own outcome is what matters.
@@ -123,10 +138,14 @@ async function planAndDelete(options: PruneOptions, now: number, lease: PruneLea
   const bytes = [...deleteCommits, ...deleteVersions, ...deleteBlobs, ...deleteMigrations].reduce((sum, key) => sum + (objects.get(key)?.size ?? 0), 0);
 
   if (lease) {
-    await lease.assertHeld();
-    await store.delete(deleteCommits);
-    await store.delete(deleteVersions);
-    await store.delete([...deleteBlobs, ...deleteMigrations]);
+    for (const batch of [deleteCommits, deleteVersions, [...deleteBlobs, ...deleteMigrations]]) {
+      await lease.assertHeld();
+      await store.delete(batch);
+    }
+    // Housekeeping: leases of publishes that crashed (or could not delete theirs) and have gone stale.
+    const staleBefore = Date.now() - (options.leases?.publishLeaseMs ?? PUBLISH_LEASE_MS);
+    const publishLeases = `${layout.leasesPrefix(service)}publish-`;
+    await store.delete([...objects.values()].filter((object) => object.key.startsWith(publishLeases) && object.lastModified.getTime() < staleBefore).map((object) => object.key));
   }
   return {
     dryRun: !options.yes,
@@ -134,20 +153,4 @@ async function planAndDelete(options: PruneOptions, now: number, lease: PruneLea
     deleted: { commits: deleteCommits, versions: deleteVersions, blobs: deleteBlobs, migrations: deleteMigrations },
     bytes,
   };
-}
-
-async function waitForPublishes(store: Store, service: string, leases: PruneOptions['leases']): Promise<void> {
-  const deadline = Date.now() + (leases?.publishWaitMs ?? PUBLISH_WAIT_MS);
-  for (;;) {
-    const active = await activePublishLeases(store, service, leases);
-    if (active.length === 0) return;
-    if (Date.now() >= deadline) {
-      throw new PruneRunningError(
-        'publish-running',
-        `${active.length} publish(es) of ${service} are reusing stored objects right now (${active.join(', ')}); nothing was deleted, run prune again later`,
-        { fatal: false },
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, leases?.pollMs ?? 250));
-  }
 }

@@ -35,8 +35,8 @@ import { layout, parseBlobKey, type Store, type StoredObject } from './store.js'
  * Steps of the lockstep protocol, in order; `blob` fires after each uploaded blob, `migrations` after
  * the migrations record is stored (only when `migrations` is given).
  */
-/** `reused-checked`: objects found stored were checked again under a publish lease (only when there were such). */
-export type PublishStep = 'blob' | 'blobs' | 'migrations' | 'version' | 'reused-checked' | 'commit' | 'ref';
+/** `checked`: the publish lease (if it needs one) is held and the stored objects it reuses are checked again. */
+export type PublishStep = 'blob' | 'blobs' | 'migrations' | 'version' | 'checked' | 'commit' | 'ref';
 
 export interface PublishOptions {
   store: Store;
@@ -197,18 +197,20 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
   await afterStep('version');
 
   // Objects found stored instead of written may be what a concurrent prune is deleting: those no kept
-  // version may name, and those the ref's version names if the ref has moved since it was read (its old
-  // version is then no longer kept for this run's sake). Under a publish lease (leases.ts) each is
-  // checked again, and re-created if gone, blobs first, before the commit entry and ref name them.
-  const refNow = await store.get(layout.ref(service, source.branch));
-  const refMoved = refNow?.etag !== (await branchState).refObject?.etag;
-  const toCheck = [...reused, ...(refMoved ? viaRef : [])];
-  const lease = toCheck.length > 0 ? await acquirePublishLease(store, service, options.leases) : undefined;
+  // version may name, and those the ref's version names once the ref has moved on (its old version is
+  // then no longer kept for this run's sake). So a publish that reused anything holds a lease (leases.ts)
+  // from here until its ref is written: no prune plans meanwhile, and one that planned before has finished
+  // when the lease is granted. Only then is the ref read again, and each object that may be gone is
+  // checked, and re-created if it is, blobs first, before the commit entry and ref name it.
+  // A re-run that finds its commit entry and the ref already naming this version writes nothing new.
+  const done = await alreadyPublished(store, service, source, version, await commitObject, (await branchState).refObject);
+  const lease = !done && reused.length + viaRef.length > 0 ? await acquirePublishLease(store, service, options.leases) : undefined;
   try {
-    if (lease) {
-      await recheckReused(store, toCheck, manifestKey);
-      await afterStep('reused-checked');
-    }
+    const refNow = await store.get(layout.ref(service, source.branch));
+    const refMoved = refNow?.etag !== (await branchState).refObject?.etag;
+    const toCheck = [...reused, ...(refMoved ? viaRef : [])];
+    if (toCheck.length > 0) await recheckReused(store, toCheck, manifestKey);
+    await afterStep('checked');
     // After a lease (and a prune it waited for), this commit's entry is read again: it may be gone.
     const commitNow = lease ? store.get(commitKey) : commitObject;
     return await indexAndAdvance(options, { version, files, blobsUploaded, bytesUploaded, manifestKey, versionCreated, migrationsRecord, createdAt, optional, tool, warnings, commitObject: commitNow, refObject: refNow });
@@ -218,6 +220,14 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
       warnings.push(new PublishWarning('lease-not-released', `could not delete this publish's lease in ${store.location} (${(error as Error).message}); it expires on its own`));
     });
   }
+}
+
+/** Whether this commit's entry and the branch ref (as read at the start) already name `version` at this commit. */
+async function alreadyPublished(store: Store, service: string, source: PublishOptions['source'], version: string, commitObject: StoredObject | undefined, refObject: StoredObject | undefined): Promise<boolean> {
+  if (!commitObject || !refObject) return false;
+  const entry = decodeCommitEntry(commitObject.body.toString('utf8'), `${store.location}/${layout.commit(service, source.commit)}`);
+  const ref = decodeBranchRef(refObject.body.toString('utf8'), `${store.location}/${layout.ref(service, source.branch)}`);
+  return entry.version === version && ref.commit === source.commit && ref.version === version;
 }
 
 /** Blobs first (in parallel), then the migrations record, then the manifest that names them. */
