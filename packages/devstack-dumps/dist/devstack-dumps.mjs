@@ -68428,20 +68428,27 @@ async function activePublishLeases(store, service, timings = {}) {
 }
 async function acquirePublishLease(store, service, timings = {}) {
   const now = timings.now ?? Date.now;
-  let key = layout.publishLease(service, randomUUID2());
-  await store.putIfAbsent(key, leaseBody("publish", key));
+  const lifetime = timings.publishLeaseMs ?? PUBLISH_LEASE_MS;
+  const key = layout.publishLease(service, randomUUID2());
+  const body = () => leaseBody("publish", key);
+  await store.putIfAbsent(key, body());
+  let renewedAt = now();
   let renewing = Promise.resolve();
-  const renew = () => renewing = renewing.then(async () => {
-    const previous = key;
-    const next = layout.publishLease(service, randomUUID2());
-    await store.putIfAbsent(next, leaseBody("publish", next));
-    key = next;
-    await store.delete([previous]);
+  const renew = () => renewing = renewing.catch(() => void 0).then(async () => {
+    const started = now();
+    const current = await store.get(key);
+    if (!current || await store.putIfMatch(key, body(), current.etag) !== "written") await store.putIfAbsent(key, body());
+    renewedAt = started;
   });
-  const keepAlive = setInterval(() => renew().catch(() => void 0), Math.max(1e3, (timings.publishLeaseMs ?? PUBLISH_LEASE_MS) / 3));
+  const keepAlive = setInterval(() => renew().catch(() => void 0), Math.max(10, lifetime / 3));
   keepAlive.unref();
   const lease = {
     renew,
+    assertFresh: () => {
+      if (now() - renewedAt >= lifetime * 0.8) {
+        throw new DumpVersioningError("publish-lease-stale", `this publish of ${service} could not keep its lease ${store.location}/${key} fresh (last renewed ${Math.round((now() - renewedAt) / 1e3)} s ago), so a prune may have deleted what it reuses; nothing was named, publish again`);
+      }
+    },
     release: async () => {
       clearInterval(keepAlive);
       await renewing.catch(() => void 0);
@@ -68563,8 +68570,9 @@ async function publish(options) {
   try {
     const refNow = await store.get(layout.ref(service, source.branch));
     const refMoved = refNow?.etag !== (await branchState).refObject?.etag;
-    const toCheck = [...reused, ...refMoved ? viaRef : []];
+    const toCheck = done ? [] : [...reused, ...refMoved ? viaRef : []];
     if (toCheck.length > 0) await recheckReused(store, toCheck, manifestKey);
+    lease?.assertFresh();
     await afterStep("checked");
     const commitNow = lease ? store.get(commitKey) : commitObject;
     return await indexAndAdvance(options, { version, files, blobsUploaded, bytesUploaded, manifestKey, versionCreated, migrationsRecord, createdAt, optional, tool, warnings, commitObject: commitNow, refObject: refNow });
@@ -69090,7 +69098,7 @@ async function planAndDelete(options, now, lease) {
       await lease.assertHeld();
       await store.delete(batch);
     }
-    const staleBefore = Date.now() - (options.leases?.publishLeaseMs ?? PUBLISH_LEASE_MS);
+    const staleBefore = (options.leases?.now ?? Date.now)() - (options.leases?.publishLeaseMs ?? PUBLISH_LEASE_MS);
     const publishLeases = `${layout.leasesPrefix(service)}publish-`;
     await store.delete([...objects.values()].filter((object) => object.key.startsWith(publishLeases) && object.lastModified.getTime() < staleBefore).map((object) => object.key));
   }

@@ -1,6 +1,6 @@
 import { beforeEach, expect, test } from 'vitest';
 import { gitAncestry, list, prune, publish, verify, type PublishResult } from '../src/index.js';
-import { acquirePruneLease, acquirePublishLease } from '../src/internal/leases.js';
+import { acquirePruneLease, acquirePublishLease, activePublishLeases } from '../src/internal/leases.js';
 import { layout } from '../src/internal/store.js';
 import { backends, describeBackend, useBackendFixture } from './support.js';
 
@@ -151,6 +151,20 @@ for (const backend of backends) {
       expect(await publishing).toMatchObject({ version: old.result.version, ref: { outcome: 'created' } });
       expect(await store.exists(layout.commit(service, repo.commits[0]!))).toBe(true);
       expect((await verify({ store, service })).problems).toEqual([]);
+    });
+
+    test('a held publish lease is renewed in place, so it never looks stale to a prune while held', async () => {
+      const { store } = fixture;
+      const short = { publishLeaseMs: 600 };
+      const lease = await acquirePublishLease(store, service, short);
+      const keys = await leaseKeys(service);
+      for (let i = 0; i < 6; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        expect(await activePublishLeases(store, service, short)).toEqual(keys);
+      }
+      expect(() => lease.assertFresh()).not.toThrow();
+      await lease.release();
+      expect(await leaseKeys(service)).toEqual([]);
     });
 
     async function leaseKeys(name: string): Promise<string[]> {

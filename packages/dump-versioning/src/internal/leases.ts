@@ -54,8 +54,10 @@ export interface PruneLease {
 }
 
 export interface PublishLease {
-  /** Replaces the lease with a fresh one (after a long wait), so it does not go stale while still needed. */
+  /** Rewrites the lease (after a long wait), so it does not go stale while still needed. */
   renew(): Promise<void>;
+  /** Throws unless the lease was renewed recently enough that no prune can have taken it for stale. */
+  assertFresh(): void;
   release(): Promise<void>;
 }
 
@@ -111,27 +113,36 @@ export async function activePublishLeases(store: Store, service: string, timings
 
 /**
  * Writes a publish lease, then waits while a fresh prune lease exists (a prune that started first may
- * still delete what it planned), then renews the lease (the wait may have been long).
+ * still delete what it planned), then renews the lease (the wait may have been long); while held, the
+ * lease is renewed on a timer.
  */
 export async function acquirePublishLease(store: Store, service: string, timings: LeaseTimings = {}): Promise<PublishLease> {
   const now = timings.now ?? Date.now;
-  let key = layout.publishLease(service, randomUUID());
-  await store.putIfAbsent(key, leaseBody('publish', key));
-  // Renewals run one at a time, and release waits for one in flight, so no renewed lease is left behind.
+  const lifetime = timings.publishLeaseMs ?? PUBLISH_LEASE_MS;
+  const key = layout.publishLease(service, randomUUID());
+  const body = () => leaseBody('publish', key);
+  await store.putIfAbsent(key, body());
+  let renewedAt = now();
+  // Renewed in place (the key never disappears from a listing), one renewal at a time; release waits
+  // for one in flight. A lease that vanished (a prune removed it as stale) is written again.
   let renewing: Promise<void> = Promise.resolve();
   const renew = () =>
-    (renewing = renewing.then(async () => {
-      const previous = key;
-      const next = layout.publishLease(service, randomUUID());
-      await store.putIfAbsent(next, leaseBody('publish', next));
-      key = next;
-      await store.delete([previous]);
+    (renewing = renewing.catch(() => undefined).then(async () => {
+      const started = now();
+      const current = await store.get(key);
+      if (!current || (await store.putIfMatch(key, body(), current.etag)) !== 'written') await store.putIfAbsent(key, body());
+      renewedAt = started;
     }));
   // Kept fresh while held (re-creating large blobs may take a while): a prune never sees it stale.
-  const keepAlive = setInterval(() => renew().catch(() => undefined), Math.max(1000, (timings.publishLeaseMs ?? PUBLISH_LEASE_MS) / 3));
+  const keepAlive = setInterval(() => renew().catch(() => undefined), Math.max(10, lifetime / 3));
   keepAlive.unref();
   const lease: PublishLease = {
     renew,
+    assertFresh: () => {
+      if (now() - renewedAt >= lifetime * 0.8) {
+        throw new DumpVersioningError('publish-lease-stale', `this publish of ${service} could not keep its lease ${store.location}/${key} fresh (last renewed ${Math.round((now() - renewedAt) / 1000)} s ago), so a prune may have deleted what it reuses; nothing was named, publish again`);
+      }
+    },
     release: async () => {
       clearInterval(keepAlive);
       await renewing.catch(() => undefined);

@@ -143,7 +143,7 @@ async function planAndDelete(options: PruneOptions, now: number, lease: PruneLea
       await store.delete(batch);
     }
     // Housekeeping: leases of publishes that crashed (or could not delete theirs) and have gone stale.
-    const staleBefore = Date.now() - (options.leases?.publishLeaseMs ?? PUBLISH_LEASE_MS);
+    const staleBefore = (options.leases?.now ?? Date.now)() - (options.leases?.publishLeaseMs ?? PUBLISH_LEASE_MS);
     const publishLeases = `${layout.leasesPrefix(service)}publish-`;
     await store.delete([...objects.values()].filter((object) => object.key.startsWith(publishLeases) && object.lastModified.getTime() < staleBefore).map((object) => object.key));
   }

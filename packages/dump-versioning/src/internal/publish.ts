@@ -208,8 +208,9 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
   try {
     const refNow = await store.get(layout.ref(service, source.branch));
     const refMoved = refNow?.etag !== (await branchState).refObject?.etag;
-    const toCheck = [...reused, ...(refMoved ? viaRef : [])];
+    const toCheck = done ? [] : [...reused, ...(refMoved ? viaRef : [])];
     if (toCheck.length > 0) await recheckReused(store, toCheck, manifestKey);
+    lease?.assertFresh();
     await afterStep('checked');
     // After a lease (and a prune it waited for), this commit's entry is read again: it may be gone.
     const commitNow = lease ? store.get(commitKey) : commitObject;
