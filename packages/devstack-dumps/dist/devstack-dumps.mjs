@@ -68389,12 +68389,12 @@ async function acquirePruneLease(store, service, timings = {}) {
   const key = layout.pruneLease(service);
   const now = timings.now ?? Date.now;
   const id = randomUUID2();
-  const acquiredAt = Date.now();
+  const acquiredAt = now();
   const lifetime = timings.pruneLeaseMs ?? PRUNE_LEASE_MS;
   const lease = {
     assertHeld: async () => {
-      if (Date.now() - acquiredAt > lifetime / 2) {
-        throw new PruneRunningError("prune-too-slow", `this prune of ${service} held its lease for ${Math.round((Date.now() - acquiredAt) / 1e3)} s, too long to delete safely; it deleted nothing more, run prune again`, { fatal: false });
+      if (now() - acquiredAt > lifetime / 2) {
+        throw new PruneRunningError("prune-too-slow", `this prune of ${service} held its lease for ${Math.round((now() - acquiredAt) / 1e3)} s, too long to delete safely; it deleted nothing more, run prune again`, { fatal: false });
       }
       if (leaseId((await store.get(key))?.body) !== id) {
         throw new PruneRunningError("prune-lease-lost", `this prune of ${service} ran so long that another one took its lease ${store.location}/${key} over; it deleted nothing more, run prune again`, { fatal: false });
@@ -68417,14 +68417,20 @@ async function acquirePruneLease(store, service, timings = {}) {
   if (await store.putIfMatch(key, leaseBody("prune", id), held?.etag) === "written") return lease;
   throw new PruneRunningError("prune-running", `another prune of ${service} took over the stale lease ${store.location}/${key} just now; run prune again later`, { fatal: false });
 }
-async function activePublishLeases(store, service, timings = {}) {
+function publishLeases(objects, service, timings = {}) {
   const now = (timings.now ?? Date.now)();
-  const active = [];
-  const publishes = `${layout.leasesPrefix(service)}publish-`;
-  for await (const object of store.list(layout.leasesPrefix(service))) {
-    if (object.key.startsWith(publishes) && now - object.lastModified.getTime() < (timings.publishLeaseMs ?? PUBLISH_LEASE_MS)) active.push(object.key);
-  }
-  return active;
+  const prefix = `${layout.leasesPrefix(service)}publish-`;
+  const lifetime = timings.publishLeaseMs ?? PUBLISH_LEASE_MS;
+  const wanted = (object) => {
+    const fresh = now - object.lastModified.getTime() < lifetime;
+    return object.key.startsWith(prefix) && (timings.stale ? !fresh : fresh);
+  };
+  return [...objects].filter(wanted).map((object) => object.key);
+}
+async function activePublishLeases(store, service, timings = {}) {
+  const listed = [];
+  for await (const object of store.list(layout.leasesPrefix(service))) listed.push(object);
+  return publishLeases(listed, service, timings);
 }
 async function acquirePublishLease(store, service, timings = {}) {
   const now = timings.now ?? Date.now;
@@ -68492,9 +68498,10 @@ var DEFAULT_TOOL = { name: "@org/dump-versioning", version: "0.1.0" };
 async function readBranchState(store, service, branch) {
   const refKey = layout.ref(service, branch);
   const refObject = await store.get(refKey);
-  const state = { refObject, known: /* @__PURE__ */ new Set(), knownBlobs: /* @__PURE__ */ new Map() };
-  if (!refObject) return state;
-  const { version } = decodeBranchRef(refObject.body.toString("utf8"), `${store.location}/${refKey}`);
+  const ref = refObject ? decodeBranchRef(refObject.body.toString("utf8"), `${store.location}/${refKey}`) : void 0;
+  const state = { refObject, ref, known: /* @__PURE__ */ new Set(), knownBlobs: /* @__PURE__ */ new Map() };
+  if (!ref) return state;
+  const { version } = ref;
   const manifestKey = layout.version(service, version);
   const manifest = await store.get(manifestKey);
   if (!manifest) return state;
@@ -68565,7 +68572,7 @@ async function publish(options) {
     if (!versionCreated) reused.push(reusedManifest);
   } else viaRef.push(reusedManifest);
   await afterStep("version");
-  const done = await alreadyPublished(store, service, source, version, await commitObject, (await branchState).refObject);
+  const done = alreadyPublished(store, service, source, version, await commitObject, (await branchState).ref);
   const lease = !done && reused.length + viaRef.length > 0 ? await acquirePublishLease(store, service, options.leases) : void 0;
   try {
     const refNow = await store.get(layout.ref(service, source.branch));
@@ -68582,10 +68589,9 @@ async function publish(options) {
     });
   }
 }
-async function alreadyPublished(store, service, source, version, commitObject, refObject) {
-  if (!commitObject || !refObject) return false;
+function alreadyPublished(store, service, source, version, commitObject, ref) {
+  if (!commitObject || !ref) return false;
   const entry = decodeCommitEntry(commitObject.body.toString("utf8"), `${store.location}/${layout.commit(service, source.commit)}`);
-  const ref = decodeBranchRef(refObject.body.toString("utf8"), `${store.location}/${layout.ref(service, source.branch)}`);
   return entry.version === version && ref.commit === source.commit && ref.version === version;
 }
 async function recheckReused(store, objects, manifestKey) {
@@ -69098,9 +69104,7 @@ async function planAndDelete(options, now, lease) {
       await lease.assertHeld();
       await store.delete(batch);
     }
-    const staleBefore = (options.leases?.now ?? Date.now)() - (options.leases?.publishLeaseMs ?? PUBLISH_LEASE_MS);
-    const publishLeases = `${layout.leasesPrefix(service)}publish-`;
-    await store.delete([...objects.values()].filter((object) => object.key.startsWith(publishLeases) && object.lastModified.getTime() < staleBefore).map((object) => object.key));
+    await store.delete(publishLeases(objects.values(), service, { ...options.leases, stale: true }));
   }
   return {
     dryRun: !options.yes,
@@ -76543,9 +76547,7 @@ async function waitForServers(sources, seconds2) {
 async function withMysql(url, operation, body, waitSeconds2 = 0) {
   const connection = await connectMysql(url, waitSeconds2);
   try {
-    return await body(connection);
-  } catch (error2) {
-    throw new DumpSetServerError("mysql-failed", maskSecretsOf(`${operation} on MySQL ${serverAddress(url)} failed: ${error2.message}`, [url]), { cause: error2 });
+    return await failsAs("mysql-failed", `${operation} on MySQL`, url, () => body(connection));
   } finally {
     await connection.end().catch(() => void 0);
   }
@@ -76553,11 +76555,16 @@ async function withMysql(url, operation, body, waitSeconds2 = 0) {
 async function withMongo(url, operation, body, waitSeconds2 = 0) {
   const client = await connectMongo(url, { waitSeconds: boundedWait(waitSeconds2) });
   try {
-    return await body(client);
-  } catch (error2) {
-    throw new DumpSetServerError("mongo-failed", maskSecretsOf(`${operation} on MongoDB ${serverAddress(url)} failed: ${error2.message}`, [url]), { cause: error2 });
+    return await failsAs("mongo-failed", `${operation} on MongoDB`, url, () => body(client));
   } finally {
     await client.close().catch(() => void 0);
+  }
+}
+async function failsAs(code, operation, url, body) {
+  try {
+    return await body();
+  } catch (error2) {
+    throw new DumpSetServerError(code, maskSecretsOf(`${operation} ${serverAddress(url)} failed: ${error2.message}`, [url]), { cause: error2 });
   }
 }
 async function mysqlObjectCounts(url, databases, waitSeconds2) {

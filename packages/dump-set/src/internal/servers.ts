@@ -58,9 +58,7 @@ export async function waitForServers(sources: { mysqlUrl?: string; mongoUrl?: st
 async function withMysql<T>(url: string, operation: string, body: (connection: Connection) => Promise<T>, waitSeconds = 0): Promise<T> {
   const connection = await connectMysql(url, waitSeconds);
   try {
-    return await body(connection);
-  } catch (error) {
-    throw new DumpSetServerError('mysql-failed', maskSecretsOf(`${operation} on MySQL ${serverAddress(url)} failed: ${(error as Error).message}`, [url]), { cause: error });
+    return await failsAs('mysql-failed', `${operation} on MySQL`, url, () => body(connection));
   } finally {
     await connection.end().catch(() => undefined);
   }
@@ -70,9 +68,7 @@ async function withMongo<T>(url: string, operation: string, body: (client: Mongo
   // The Mongo dumper's connect-and-ping: bounded wait, one error naming host:port when unreachable.
   const client = await connectMongo(url, { waitSeconds: boundedWait(waitSeconds) });
   try {
-    return await body(client);
-  } catch (error) {
-    throw new DumpSetServerError('mongo-failed', maskSecretsOf(`${operation} on MongoDB ${serverAddress(url)} failed: ${(error as Error).message}`, [url]), { cause: error });
+    return await failsAs('mongo-failed', `${operation} on MongoDB`, url, () => body(client));
   } finally {
     await client.close().catch(() => undefined);
   }
@@ -121,10 +117,10 @@ export async function emptyDatabases(
   }
 }
 
-/** Runs `body`, turning its failure into one DumpSetServerError naming the server (password masked). */
-async function failsAs(code: 'mysql-failed' | 'mongo-failed', operation: string, url: string, body: () => Promise<void>): Promise<void> {
+/** Runs `body` on a connected server, turning its failure into one DumpSetServerError naming the server (password masked). */
+async function failsAs<T>(code: 'mysql-failed' | 'mongo-failed', operation: string, url: string, body: () => Promise<T>): Promise<T> {
   try {
-    await body();
+    return await body();
   } catch (error) {
     throw new DumpSetServerError(code, maskSecretsOf(`${operation} ${serverAddress(url)} failed: ${(error as Error).message}`, [url]), { cause: error });
   }

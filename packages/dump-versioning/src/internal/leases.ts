@@ -2,21 +2,23 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DumpVersioningError } from './errors.js';
-import { layout, type Store } from './store.js';
+import { layout, type Store, type StoredObjectInfo } from './store.js';
 
 /**
- * Leases between prune and the publishes that reuse an "orphan": a blob, migrations record or version
- * manifest that is in the store but that nothing kept references (left by a version retention deleted).
- * Without them, a prune that listed the store before such a publish wrote its manifest could delete the
- * orphan after the publish decided to reuse it, and the commit entry and ref would name a missing object.
+ * Leases between prune and publishes that reuse objects already in the store: blobs, a migrations
+ * record or a version manifest that the publish found stored instead of writing. Such an object may be
+ * one that nothing kept references (left by a version retention is deleting), or one of the branch
+ * ref's version, which stops being kept when the ref moves on. Without leases, a prune that listed the
+ * store before the publish wrote its commit entry could delete the object after the publish decided to
+ * reuse it, and the commit entry and ref would name a missing object.
  *
  * Each side writes its own lease first, then looks for the other's, and only then decides anything. The
  * store is strongly consistent (S3 and the filesystem store are), so at least one side sees the other:
- *  - prune takes `locks/prune.json` (create-only), waits until no fresh publish lease exists, and only
- *    then lists and plans; before deleting it checks the lease is still its own;
- *  - a publish that reuses an orphan writes `locks/publish-<id>.json`, waits while a fresh prune lease
- *    exists, renews its lease, checks each reused orphan again and re-creates the ones that are gone,
- *    and releases its lease once the commit entry and ref are written.
+ *  - prune takes `locks/prune.json` (create-only), steps aside until no fresh publish lease exists, and
+ *    only then lists and plans; before each delete batch it checks the lease is still its own and young;
+ *  - a publish that reused anything writes `locks/publish-<id>.json` (renewed in place while held), waits
+ *    while a fresh prune lease exists, then reads the ref again, re-checks what may be gone (re-creating
+ *    it), and releases the lease once its commit entry and ref are written.
  * If the publish saw no prune lease, a prune that starts later sees the publish lease before it lists,
  * and waits for the publish's ref; if it saw one, it waits for that prune to finish deleting before it
  * checks. A lease older than its lifetime belongs to a process that crashed and is ignored (or taken
@@ -61,7 +63,7 @@ export interface PublishLease {
   release(): Promise<void>;
 }
 
-/** Another prune of the service holds a fresh lease. Fatal: retention is retried by the next run. */
+/** Prune cannot go ahead now (another prune, a publish holding a lease, or its own lease grown old). Not fatal: the next run's retention catches up. */
 export class PruneRunningError extends DumpVersioningError {}
 
 /** Takes the prune lease (or a stale one over). */
@@ -69,13 +71,13 @@ export async function acquirePruneLease(store: Store, service: string, timings: 
   const key = layout.pruneLease(service);
   const now = timings.now ?? Date.now;
   const id = randomUUID();
-  const acquiredAt = Date.now();
+  const acquiredAt = now();
   const lifetime = timings.pruneLeaseMs ?? PRUNE_LEASE_MS;
   const lease: PruneLease = {
     assertHeld: async () => {
       // Past half its lifetime the lease may look stale to others soon: stop rather than delete then.
-      if (Date.now() - acquiredAt > lifetime / 2) {
-        throw new PruneRunningError('prune-too-slow', `this prune of ${service} held its lease for ${Math.round((Date.now() - acquiredAt) / 1000)} s, too long to delete safely; it deleted nothing more, run prune again`, { fatal: false });
+      if (now() - acquiredAt > lifetime / 2) {
+        throw new PruneRunningError('prune-too-slow', `this prune of ${service} held its lease for ${Math.round((now() - acquiredAt) / 1000)} s, too long to delete safely; it deleted nothing more, run prune again`, { fatal: false });
       }
       if (leaseId((await store.get(key))?.body) !== id) {
         throw new PruneRunningError('prune-lease-lost', `this prune of ${service} ran so long that another one took its lease ${store.location}/${key} over; it deleted nothing more, run prune again`, { fatal: false });
@@ -100,15 +102,23 @@ export async function acquirePruneLease(store: Store, service: string, timings: 
   throw new PruneRunningError('prune-running', `another prune of ${service} took over the stale lease ${store.location}/${key} just now; run prune again later`, { fatal: false });
 }
 
-/** Fresh publish leases of the service (publishes that reuse orphans and have not written their ref yet). */
-export async function activePublishLeases(store: Store, service: string, timings: LeaseTimings = {}): Promise<string[]> {
+/** Publish leases among `objects` (a listing of the service's leases or of the whole service) that are fresh, or with `stale`, stale. */
+export function publishLeases(objects: Iterable<StoredObjectInfo>, service: string, timings: LeaseTimings & { stale?: boolean } = {}): string[] {
   const now = (timings.now ?? Date.now)();
-  const active: string[] = [];
-  const publishes = `${layout.leasesPrefix(service)}publish-`;
-  for await (const object of store.list(layout.leasesPrefix(service))) {
-    if (object.key.startsWith(publishes) && now - object.lastModified.getTime() < (timings.publishLeaseMs ?? PUBLISH_LEASE_MS)) active.push(object.key);
-  }
-  return active;
+  const prefix = `${layout.leasesPrefix(service)}publish-`;
+  const lifetime = timings.publishLeaseMs ?? PUBLISH_LEASE_MS;
+  const wanted = (object: StoredObjectInfo) => {
+    const fresh = now - object.lastModified.getTime() < lifetime;
+    return object.key.startsWith(prefix) && (timings.stale ? !fresh : fresh);
+  };
+  return [...objects].filter(wanted).map((object) => object.key);
+}
+
+/** Fresh publish leases of the service (publishes that reused stored objects and have not written their ref yet). */
+export async function activePublishLeases(store: Store, service: string, timings: LeaseTimings = {}): Promise<string[]> {
+  const listed: StoredObjectInfo[] = [];
+  for await (const object of store.list(layout.leasesPrefix(service))) listed.push(object);
+  return publishLeases(listed, service, timings);
 }
 
 /**

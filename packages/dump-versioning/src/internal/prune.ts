@@ -1,5 +1,5 @@
 import { InvalidInputError } from './errors.js';
-import { acquirePruneLease, activePublishLeases, PruneRunningError, PUBLISH_LEASE_MS, type LeaseTimings, type PruneLease } from './leases.js';
+import { acquirePruneLease, activePublishLeases, publishLeases, PruneRunningError, type LeaseTimings, type PruneLease } from './leases.js';
 import { decodeBranchRef, decodeCommitEntry, decodeManifest, type CommitEntry } from './manifest.js';
 import { assertService } from './query.js';
 import { mapLimit } from './concurrency.js';
@@ -143,9 +143,7 @@ async function planAndDelete(options: PruneOptions, now: number, lease: PruneLea
       await store.delete(batch);
     }
     // Housekeeping: leases of publishes that crashed (or could not delete theirs) and have gone stale.
-    const staleBefore = (options.leases?.now ?? Date.now)() - (options.leases?.publishLeaseMs ?? PUBLISH_LEASE_MS);
-    const publishLeases = `${layout.leasesPrefix(service)}publish-`;
-    await store.delete([...objects.values()].filter((object) => object.key.startsWith(publishLeases) && object.lastModified.getTime() < staleBefore).map((object) => object.key));
+    await store.delete(publishLeases(objects.values(), service, { ...options.leases, stale: true }));
   }
   return {
     dryRun: !options.yes,

@@ -33,9 +33,9 @@ import { layout, parseBlobKey, type Store, type StoredObject } from './store.js'
 
 /**
  * Steps of the lockstep protocol, in order; `blob` fires after each uploaded blob, `migrations` after
- * the migrations record is stored (only when `migrations` is given).
+ * the migrations record is stored (only when `migrations` is given), `checked` once the publish lease
+ * (if it needs one) is held and the stored objects it reuses are checked again.
  */
-/** `checked`: the publish lease (if it needs one) is held and the stored objects it reuses are checked again. */
 export type PublishStep = 'blob' | 'blobs' | 'migrations' | 'version' | 'checked' | 'commit' | 'ref';
 
 export interface PublishOptions {
@@ -92,8 +92,9 @@ const DEFAULT_TOOL: ToolInfo = { name: '@org/dump-versioning', version: '0.1.0' 
 
 /** What the store holds for the branch before this publish, read while the files are hashed. */
 interface BranchState {
-  /** The ref as stored (for the first compare-and-swap). */
+  /** The ref as stored (for the first compare-and-swap), and decoded. */
   refObject: StoredObject | undefined;
+  ref: BranchRef | undefined;
   /** Keys of the manifest and migrations record of the ref's version: they exist and retention keeps them. */
   known: Set<string>;
   /** The ref version's blobs by file digest, in whatever compression they were stored (exist, kept too). */
@@ -103,9 +104,10 @@ interface BranchState {
 async function readBranchState(store: Store, service: string, branch: string): Promise<BranchState> {
   const refKey = layout.ref(service, branch);
   const refObject = await store.get(refKey);
-  const state: BranchState = { refObject, known: new Set(), knownBlobs: new Map() };
-  if (!refObject) return state;
-  const { version } = decodeBranchRef(refObject.body.toString('utf8'), `${store.location}/${refKey}`);
+  const ref = refObject ? decodeBranchRef(refObject.body.toString('utf8'), `${store.location}/${refKey}`) : undefined;
+  const state: BranchState = { refObject, ref, known: new Set(), knownBlobs: new Map() };
+  if (!ref) return state;
+  const { version } = ref;
   const manifestKey = layout.version(service, version);
   const manifest = await store.get(manifestKey);
   if (!manifest) return state;
@@ -203,7 +205,7 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
   // when the lease is granted. Only then is the ref read again, and each object that may be gone is
   // checked, and re-created if it is, blobs first, before the commit entry and ref name it.
   // A re-run that finds its commit entry and the ref already naming this version writes nothing new.
-  const done = await alreadyPublished(store, service, source, version, await commitObject, (await branchState).refObject);
+  const done = alreadyPublished(store, service, source, version, await commitObject, (await branchState).ref);
   const lease = !done && reused.length + viaRef.length > 0 ? await acquirePublishLease(store, service, options.leases) : undefined;
   try {
     const refNow = await store.get(layout.ref(service, source.branch));
@@ -224,10 +226,9 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
 }
 
 /** Whether this commit's entry and the branch ref (as read at the start) already name `version` at this commit. */
-async function alreadyPublished(store: Store, service: string, source: PublishOptions['source'], version: string, commitObject: StoredObject | undefined, refObject: StoredObject | undefined): Promise<boolean> {
-  if (!commitObject || !refObject) return false;
+function alreadyPublished(store: Store, service: string, source: PublishOptions['source'], version: string, commitObject: StoredObject | undefined, ref: BranchRef | undefined): boolean {
+  if (!commitObject || !ref) return false;
   const entry = decodeCommitEntry(commitObject.body.toString('utf8'), `${store.location}/${layout.commit(service, source.commit)}`);
-  const ref = decodeBranchRef(refObject.body.toString('utf8'), `${store.location}/${layout.ref(service, source.branch)}`);
   return entry.version === version && ref.commit === source.commit && ref.version === version;
 }
 
