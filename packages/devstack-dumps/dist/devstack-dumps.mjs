@@ -69757,9 +69757,9 @@ function defaultsAreSqlLiterals(engine) {
   const [major = 0, minor = 0, patch = 0] = engine.version.split(".").map(Number);
   return major > 10 || major === 10 && (minor > 2 || minor === 2 && patch >= 7);
 }
-function normalizeDefault(raw, extra, engine) {
+function normalizeDefault(raw, extra, sqlLiterals) {
   if (raw === null) return null;
-  if (defaultsAreSqlLiterals(engine)) {
+  if (sqlLiterals) {
     if (raw === "NULL") return null;
     const quoted = /^'((?:[^']|'')*)'$/s.exec(raw);
     if (quoted) return quoted[1].replace(/''/g, "'").replace(/\\\\/g, "\\");
@@ -69792,6 +69792,7 @@ function buildSemanticSchema(rows, engine) {
     const normalized = normalizeCollation(collation);
     return charset2 !== null && defaultCollation.get(charset2) === normalized ? null : normalized;
   };
+  const sqlLiterals = defaultsAreSqlLiterals(engine);
   const columnsByTable = /* @__PURE__ */ new Map();
   const sortedColumns = [...rows.columns].sort(
     (a, b) => compareNames(a.table_name, b.table_name) || Number(a.ordinal_position) - Number(b.ordinal_position)
@@ -69803,7 +69804,7 @@ function buildSemanticSchema(rows, engine) {
       name: c.column_name,
       type: normalizeColumnType(c.column_type),
       nullable: c.is_nullable.toUpperCase() === "YES",
-      default: normalizeDefault(c.column_default, extra, engine),
+      default: normalizeDefault(c.column_default, extra, sqlLiterals),
       charset: charset2,
       collation: explicitCollation(charset2, c.collation_name),
       ...parseExtra(extra),
@@ -70099,14 +70100,31 @@ async function dumpDatabase(session, database, catalog, dataTableNames, options,
   const report2 = (phase, done, total) => options.onProgress?.({ database, phase, done, total });
   const { tables, foreignKeys } = describeDataTables(catalog.rows, dataTableNames, options.volatileColumns ?? DJANGO_VOLATILE_COLUMNS);
   const rules = applicableRules(options.renumber ?? DJANGO_RENUMBER_RULES, tables, foreignKeys);
-  const [, objects, renumberedRows] = await Promise.all([
-    checkDumpPrivileges(session.pool, database, session.url.user, session.url.address),
-    readDatabaseObjects(session.pool, catalog, (done, total) => report2("schema", done, total)),
-    Promise.all(rules.map((rule) => readRows(session.pool, tables.get(rule.table))))
-  ]);
-  const schema = buildSemanticSchema(catalog.rows, session.engine);
   const sqlPath = join(outDir, `${database}.sql`);
   const partial = `${sqlPath}.partial`;
+  const schemaPath = join(outDir, `${database}.schema.json`);
+  const schemaPartial = `${schemaPath}.partial`;
+  const schemaWritten = (async () => {
+    await new Promise(setImmediate);
+    const built = buildSemanticSchema(catalog.rows, session.engine);
+    await writeFile2(schemaPartial, serializeSchema(built));
+    return built;
+  })();
+  let objects;
+  let renumberedRows;
+  let schema;
+  try {
+    [, objects, renumberedRows, schema] = await Promise.all([
+      checkDumpPrivileges(session.pool, database, session.url.user, session.url.address),
+      readDatabaseObjects(session.pool, catalog, (done, total) => report2("schema", done, total)),
+      Promise.all(rules.map((rule) => readRows(session.pool, tables.get(rule.table)))),
+      schemaWritten
+    ]);
+  } catch (error2) {
+    await schemaWritten.catch(() => void 0);
+    await rm3(schemaPartial, { force: true });
+    throw error2;
+  }
   const file = fileSink(partial);
   const rowsWritten = {};
   try {
@@ -70149,13 +70167,12 @@ async function dumpDatabase(session, database, catalog, dataTableNames, options,
     await file.sink.write(renderTriggers(objects));
     await file.sink.write(renderEvents(objects));
     await file.close();
-    await writeFile2(join(outDir, `${database}.schema.json.partial`), serializeSchema(schema));
     await rename3(partial, sqlPath);
-    await rename3(join(outDir, `${database}.schema.json.partial`), join(outDir, `${database}.schema.json`));
+    await rename3(schemaPartial, schemaPath);
   } catch (error2) {
     file.stream.destroy();
     await rm3(partial, { force: true });
-    await rm3(join(outDir, `${database}.schema.json.partial`), { force: true });
+    await rm3(schemaPartial, { force: true });
     throw error2;
   }
   report2("done", 1, 1);

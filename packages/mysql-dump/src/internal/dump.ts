@@ -5,7 +5,16 @@ import { join } from 'node:path';
 import { escapeId } from 'mysql2';
 import { describeServerError, openSession, type EngineInfo, type Session } from './connect.js';
 import { DJANGO_VOLATILE_COLUMNS, describeDataTables, resolveDataTables } from './data-plan.js';
-import { readDatabaseObjects, renderEvents, renderHeader, renderRoutines, renderTables, renderTriggers, renderViews } from './ddl-reader.js';
+import {
+  readDatabaseObjects,
+  renderEvents,
+  renderHeader,
+  renderRoutines,
+  renderTables,
+  renderTriggers,
+  renderViews,
+  type DatabaseObjects,
+} from './ddl-reader.js';
 import { UnknownDatabaseError } from './errors.js';
 import { checkDumpPrivileges } from './privileges.js';
 import { readCatalog, type Catalog } from './read-schema.js';
@@ -127,17 +136,37 @@ async function dumpDatabase(
   const report = (phase: DumpProgress['phase'], done: number, total: number) => options.onProgress?.({ database, phase, done, total });
   const { tables, foreignKeys } = describeDataTables(catalog.rows, dataTableNames, options.volatileColumns ?? DJANGO_VOLATILE_COLUMNS);
   const rules = applicableRules(options.renumber ?? DJANGO_RENUMBER_RULES, tables, foreignKeys);
-  // Everything read up front runs concurrently over the pool; the file is written only once all succeeded.
-  // Renumbered tables are small reference tables: read whole, renumbered below, and kept for writing.
-  const [, objects, renumberedRows] = await Promise.all([
-    checkDumpPrivileges(session.pool, database, session.url.user, session.url.address),
-    readDatabaseObjects(session.pool, catalog, (done, total) => report('schema', done, total)),
-    Promise.all(rules.map((rule) => readRows(session.pool, tables.get(rule.table)!))),
-  ]);
-  const schema = buildSemanticSchema(catalog.rows, session.engine);
-
   const sqlPath = join(outDir, `${database}.sql`);
   const partial = `${sqlPath}.partial`;
+  const schemaPath = join(outDir, `${database}.schema.json`);
+  const schemaPartial = `${schemaPath}.partial`;
+  // Everything read up front runs concurrently over the pool; the file is written only once all succeeded.
+  // Renumbered tables are small reference tables: read whole, renumbered below, and kept for writing.
+  // The semantic schema needs only the catalog: it is built and written (under its temporary name) while
+  // the server answers, once the reads have gone out (setImmediate runs after the pool's writes).
+  const schemaWritten = (async () => {
+    await new Promise(setImmediate);
+    const built = buildSemanticSchema(catalog.rows, session.engine);
+    await writeFile(schemaPartial, serializeSchema(built));
+    return built;
+  })();
+  let objects: DatabaseObjects;
+  let renumberedRows: RawRow[][];
+  let schema: SemanticSchema;
+  try {
+    [, objects, renumberedRows, schema] = await Promise.all([
+      checkDumpPrivileges(session.pool, database, session.url.user, session.url.address),
+      readDatabaseObjects(session.pool, catalog, (done, total) => report('schema', done, total)),
+      Promise.all(rules.map((rule) => readRows(session.pool, tables.get(rule.table)!))),
+      schemaWritten,
+    ]);
+  } catch (error) {
+    // A failed read rejects at once; the schema file may still be being written.
+    await schemaWritten.catch(() => undefined);
+    await rm(schemaPartial, { force: true });
+    throw error;
+  }
+
   const file = fileSink(partial);
   const rowsWritten: Record<string, number> = {};
   try {
@@ -184,13 +213,12 @@ async function dumpDatabase(
     await file.sink.write(renderTriggers(objects));
     await file.sink.write(renderEvents(objects));
     await file.close();
-    await writeFile(join(outDir, `${database}.schema.json.partial`), serializeSchema(schema));
     await rename(partial, sqlPath);
-    await rename(join(outDir, `${database}.schema.json.partial`), join(outDir, `${database}.schema.json`));
+    await rename(schemaPartial, schemaPath);
   } catch (error) {
     file.stream.destroy();
     await rm(partial, { force: true });
-    await rm(join(outDir, `${database}.schema.json.partial`), { force: true });
+    await rm(schemaPartial, { force: true });
     throw error;
   }
   report('done', 1, 1);

@@ -150,9 +150,10 @@ export function defaultsAreSqlLiterals(engine: EngineInfo): boolean {
   return major > 10 || (major === 10 && (minor > 2 || (minor === 2 && patch >= 7)));
 }
 
-export function normalizeDefault(raw: string | null, extra: string, engine: EngineInfo): string | null {
+/** `sqlLiterals`: defaultsAreSqlLiterals(engine), decided once per schema rather than per column. */
+export function normalizeDefault(raw: string | null, extra: string, sqlLiterals: boolean): string | null {
   if (raw === null) return null;
-  if (defaultsAreSqlLiterals(engine)) {
+  if (sqlLiterals) {
     if (raw === 'NULL') return null;
     const quoted = /^'((?:[^']|'')*)'$/s.exec(raw);
     if (quoted) return quoted[1]!.replace(/''/g, "'").replace(/\\\\/g, '\\');
@@ -191,6 +192,7 @@ export function buildSemanticSchema(rows: SchemaRows, engine: EngineInfo): Seman
     return charset !== null && defaultCollation.get(charset) === normalized ? null : normalized;
   };
 
+  const sqlLiterals = defaultsAreSqlLiterals(engine);
   const columnsByTable = new Map<string, SemanticColumn[]>();
   const sortedColumns = [...rows.columns].sort(
     (a, b) => compareNames(a.table_name, b.table_name) || Number(a.ordinal_position) - Number(b.ordinal_position),
@@ -202,7 +204,7 @@ export function buildSemanticSchema(rows: SchemaRows, engine: EngineInfo): Seman
       name: c.column_name,
       type: normalizeColumnType(c.column_type),
       nullable: c.is_nullable.toUpperCase() === 'YES',
-      default: normalizeDefault(c.column_default, extra, engine),
+      default: normalizeDefault(c.column_default, extra, sqlLiterals),
       charset,
       collation: explicitCollation(charset, c.collation_name),
       ...parseExtra(extra),
