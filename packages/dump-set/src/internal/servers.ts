@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MongoClient } from 'mongodb';
-import { createConnection, type Connection } from 'mysql2/promise';
-import { escapeId } from 'mysql2';
+import type { Connection } from 'mysql2/promise';
 import { AccessDeniedError, parseMysqlUrl, ServerUnreachableError, TargetNotEmptyError } from '@org/mysql-dump';
 import { MongoTargetNotEmptyError, connectMongo } from '@org/mongo-dump';
+import { escapeId } from 'sql-escaper';
 import { DumpSetServerError } from './errors.js';
 import { maskSecretsOf, serverAddress } from './mask.js';
 
@@ -19,6 +19,9 @@ const boundedWait = (seconds: number) => Math.min(Math.max(seconds, 0), MAX_WAIT
 export async function connectMysql(url: string, waitSeconds = 0): Promise<Connection> {
   const parsed = parseMysqlUrl(url);
   const deadline = Date.now() + boundedWait(waitSeconds) * 1000;
+  // mysql2 loads here, on first connect (~30 ms), not with this package. `default`: it is CommonJS, and a
+  // bundle's chunk of it exports only its module.exports, as `default`.
+  const { createConnection } = (await import('mysql2/promise')).default;
   for (;;) {
     try {
       return await createConnection({

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MongoClient, MongoServerError, type Document } from 'mongodb';
+import type { Document, MongoClient } from 'mongodb';
+import { mongoDriver } from './driver.js';
 import {
   MongoAuthFailedError,
   MongoPrivilegeError,
@@ -33,6 +34,7 @@ export async function connectMongo(url: string, options: ConnectOptions = {}): P
   const hosts = mongoHosts(url);
   const waitSeconds = Math.min(Math.max(options.waitSeconds ?? 0, 0), MAX_WAIT_SECONDS);
   const deadline = Date.now() + waitSeconds * 1000;
+  const { MongoClient, MongoServerError } = await mongoDriver();
   for (;;) {
     let client: MongoClient;
     try {
@@ -82,6 +84,8 @@ export async function withPrivilege<T>(action: string, database: string, run: ()
   try {
     return await run();
   } catch (error) {
+    // Loaded already: a server error needs a connection.
+    const { MongoServerError } = await mongoDriver();
     if (error instanceof MongoServerError && error.code === UNAUTHORIZED) {
       throw new MongoPrivilegeError(action, database, error.message);
     }

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
-import { MongoServerError, type Db, type Document } from 'mongodb';
+import type { Db, Document } from 'mongodb';
 import { listCollectionNames } from './catalog.js';
 import { connectMongo, detectEngine, withPrivilege, type MongoEngine } from './connect.js';
+import { mongoDriver } from './driver.js';
 import { countBsonDocuments, readBsonFile, readDumpDirectory, type DumpedDatabase } from './dump-directory.js';
 import { MongoLoadRejectedError, MongoTargetNotEmptyError, MongoUnsupportedError } from './errors.js';
 import { checkFileSafeName } from './names.js';
@@ -158,6 +159,7 @@ async function runRejecting(db: Db, command: Document, what: string): Promise<Do
   try {
     return await withPrivilege(action, db.databaseName, () => db.command(command));
   } catch (error) {
+    const { MongoServerError } = await mongoDriver();
     if (error instanceof MongoServerError && error.code !== 13) throw new MongoLoadRejectedError(what, error.message);
     throw error;
   }

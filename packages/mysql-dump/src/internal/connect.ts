@@ -1,4 +1,3 @@
-import { createPool } from 'mysql2';
 import type { Pool as CallbackPool } from 'mysql2';
 import type { Pool, PoolConnection } from 'mysql2/promise';
 import {
@@ -8,6 +7,7 @@ import {
   ServerUnreachableError,
   UnknownDatabaseError,
 } from './errors.js';
+import { mysqlDriver } from './driver.js';
 import { parseMysqlUrl, type MysqlUrl } from './url.js';
 
 export type Flavor = 'mysql' | 'mariadb';
@@ -61,6 +61,7 @@ export function parseServerVersion(version: string): EngineInfo {
 export async function openSession(options: ConnectOptions): Promise<Session> {
   const url = parseMysqlUrl(options.url);
   const deadline = Date.now() + (options.wait ?? 0) * 1000;
+  const { createPool } = await mysqlDriver();
   for (;;) {
     const raw = createPool({
       host: url.host,

@@ -1,4 +1,4 @@
-import { escape } from 'mysql2';
+import { escape } from 'sql-escaper';
 import { UnknownDataTableError, UnknownVolatileColumnError } from './errors.js';
 import { compareNames } from './normalize-ddl.js';
 import type { ForeignKeyColumn } from './renumber.js';

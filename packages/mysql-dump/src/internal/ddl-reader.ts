@@ -1,4 +1,4 @@
-import { escape, escapeId } from 'mysql2';
+import { escape, escapeId } from 'sql-escaper';
 import type { Pool } from 'mysql2/promise';
 import { MissingPrivilegeError } from './errors.js';
 import type { Catalog } from './read-schema.js';

@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { escapeId } from 'mysql2';
+import { escapeId } from 'sql-escaper';
 import { describeServerError, openSession, type EngineInfo, type Session } from './connect.js';
 import { DJANGO_VOLATILE_COLUMNS, describeDataTables, resolveDataTables } from './data-plan.js';
 import {

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { escapeId } from 'mysql2';
+import { escapeId } from 'sql-escaper';
 import type { PoolConnection } from 'mysql2/promise';
 import { describeServerError, isPrivilegeError, openSession, type EngineInfo, type Session } from './connect.js';
 import { DumpFileError, MysqlDumpError, TargetNotEmptyError } from './errors.js';

@@ -1,4 +1,4 @@
-import { escape, escapeId } from 'mysql2';
+import { escape, escapeId } from 'sql-escaper';
 import type { Pool as CallbackPool } from 'mysql2';
 import type { Pool } from 'mysql2/promise';
 import { compareNames } from './normalize-ddl.js';

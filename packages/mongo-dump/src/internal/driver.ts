@@ -1,0 +1,13 @@
+import type * as MongoDriver from 'mongodb';
+
+let loading: Promise<typeof MongoDriver> | undefined;
+
+/**
+ * The MongoDB driver, imported on first connect rather than with this package: it takes ~50 ms to load,
+ * which callers that only use the errors, the URL helpers or a dump directory should not pay (bundles
+ * turn this import into a chunk loaded when it runs).
+ */
+export function mongoDriver(): Promise<typeof MongoDriver> {
+  // A bundle's chunk of a CommonJS module exports only `default` (its module.exports); Node's import names them too.
+  return (loading ??= import('mongodb').then((mod) => (mod as { default?: typeof MongoDriver }).default ?? mod));
+}
