@@ -156,8 +156,9 @@ async function compareDump(label: string, db: string, dataTables: string[]) {
 
 /**
  * For information, not a goal: the shipped CLI bundle (packages/devstack-dumps/dist, what `devstack-dumps dump`
- * runs) on the same database against the same baseline. It loads more than the dumper bundle (commander, the
- * MongoDB driver, the checksum list), so its start-up shows what a developer's whole process costs.
+ * runs) on the same database against the same baseline. It does more than the dumper bundle (commander, the
+ * dump-set staging directory and its checksum list; the MongoDB driver is not loaded for a MySQL-only dump),
+ * so it shows what a developer's whole process costs.
  */
 async function compareCliDump(label: string, db: string, dataTables: string[]) {
   if (!existsSync(CLI)) {
