@@ -16009,7 +16009,10 @@ var UnknownVolatileColumnError = class extends MysqlDumpError {
 var importDriver = () => import("./chunks/mysql2-CYM7OIAR.mjs").then((mod) => mod.default);
 var loading;
 function mysqlDriver() {
-  return loading ??= importDriver();
+  return loading ??= importDriver().catch((error) => {
+    loading = void 0;
+    throw error;
+  });
 }
 
 // packages/mysql-dump/src/internal/url.ts
@@ -16980,7 +16983,10 @@ async function dumpDatabase(session, database, catalog, dataTableNames, options,
     await file.sink.write(renderEvents(objects));
     await file.close();
     await rename3(partial, sqlPath);
-    await rename3(schemaPartial, schemaPath);
+    await rename3(schemaPartial, schemaPath).catch(async (error) => {
+      await rm3(sqlPath, { force: true });
+      throw error;
+    });
   } catch (error) {
     file.stream.destroy();
     await rm3(partial, { force: true });
@@ -17471,7 +17477,13 @@ import { setTimeout as sleep2 } from "node:timers/promises";
 // packages/mongo-dump/src/internal/driver.ts
 var loading2;
 function mongoDriver() {
-  return loading2 ??= import("./chunks/lib-CWHXWKP4.mjs").then((mod) => mod.default ?? mod);
+  return loading2 ??= import("./chunks/lib-CWHXWKP4.mjs").then(
+    (mod) => mod.default ?? mod,
+    (error) => {
+      loading2 = void 0;
+      throw error;
+    }
+  );
 }
 
 // packages/mongo-dump/src/internal/errors.ts

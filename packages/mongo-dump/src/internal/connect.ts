@@ -84,7 +84,7 @@ export async function withPrivilege<T>(action: string, database: string, run: ()
   try {
     return await run();
   } catch (error) {
-    // Loaded already: a server error needs a connection.
+    // Usually loaded already (a server error needs a connection); otherwise loaded here, once.
     const { MongoServerError } = await mongoDriver();
     if (error instanceof MongoServerError && error.code === UNAUTHORIZED) {
       throw new MongoPrivilegeError(action, database, error.message);

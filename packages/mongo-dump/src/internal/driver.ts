@@ -9,5 +9,12 @@ let loading: Promise<typeof MongoDriver> | undefined;
  */
 export function mongoDriver(): Promise<typeof MongoDriver> {
   // A bundle's chunk of a CommonJS module exports only `default` (its module.exports); Node's import names them too.
-  return (loading ??= import('mongodb').then((mod) => (mod as { default?: typeof MongoDriver }).default ?? mod));
+  // A failed import is not kept: the next connect tries again.
+  return (loading ??= import('mongodb').then(
+    (mod) => (mod as { default?: typeof MongoDriver }).default ?? mod,
+    (error: unknown) => {
+      loading = undefined;
+      throw error;
+    },
+  ));
 }

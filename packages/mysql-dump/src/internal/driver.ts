@@ -9,5 +9,9 @@ let loading: ReturnType<typeof importDriver> | undefined;
  * loaded when it runs). Escaping comes from sql-escaper, the module mysql2 itself escapes with.
  */
 export function mysqlDriver(): ReturnType<typeof importDriver> {
-  return (loading ??= importDriver());
+  // A failed import is not kept: the next connect tries again.
+  return (loading ??= importDriver().catch((error: unknown) => {
+    loading = undefined;
+    throw error;
+  }));
 }

@@ -143,7 +143,8 @@ async function dumpDatabase(
   // Everything read up front runs concurrently over the pool; the file is written only once all succeeded.
   // Renumbered tables are small reference tables: read whole, renumbered below, and kept for writing.
   // The semantic schema needs only the catalog: it is built and written (under its temporary name) while
-  // the server answers, once the reads have gone out (setImmediate runs after the pool's writes).
+  // the server answers, once the reads have gone out on the connections already open (setImmediate runs
+  // after the pool's writes; connections still being opened wait for it).
   const schemaWritten = (async () => {
     await new Promise(setImmediate);
     const built = buildSemanticSchema(catalog.rows, session.engine);
@@ -214,7 +215,11 @@ async function dumpDatabase(
     await file.sink.write(renderEvents(objects));
     await file.close();
     await rename(partial, sqlPath);
-    await rename(schemaPartial, schemaPath);
+    await rename(schemaPartial, schemaPath).catch(async (error: unknown) => {
+      // Never leave this dump's .sql beside another dump's (or no) schema file.
+      await rm(sqlPath, { force: true });
+      throw error;
+    });
   } catch (error) {
     file.stream.destroy();
     await rm(partial, { force: true });
