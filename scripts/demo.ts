@@ -77,9 +77,10 @@ function summaryText(html: string): string {
     .trim();
 }
 
+/** The shipped CLI bundle (packages/devstack-dumps/dist, built with the action above), as a developer runs it. */
 function devstackDumps(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    execFile(process.execPath, ['--import', 'tsx', join(root, 'packages/devstack-dumps/src/bin.ts'), ...args], { cwd: root, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) =>
+    execFile(process.execPath, [join(root, 'packages/devstack-dumps/dist/devstack-dumps.mjs'), ...args], { cwd: root, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) =>
       done({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
