@@ -32,6 +32,7 @@ describe('devstack-dumps CLI end to end (filesystem store, real git)', () => {
     await addMigration(1);
     await mkdir(path.join(repo, 'dump/mysql'), { recursive: true });
     await writeFile(path.join(repo, 'dump/mysql/app.sql'), 'CREATE TABLE a (id int);\n');
+    await writeFile(path.join(repo, 'dump/mysql/app.schema.json'), '{"format":1,"tables":[]}\n');
   });
   afterAll(() => rm(repo, { recursive: true, force: true }));
 
@@ -62,6 +63,13 @@ describe('devstack-dumps CLI end to end (filesystem store, real git)', () => {
     const pulled = await cli(['pull', '--store', store, '--service', 'lms', '--commit', commits[0]!, '--out', out], repo);
     expect(pulled.code).toBe(0);
     expect(await readFile(path.join(out, 'mysql/app.sql'), 'utf8')).toBe('CREATE TABLE a (id int);\n');
+    // The checksum list beside the pulled directory, as `dump` writes it, so `load` can refuse later edits.
+    const checksums = JSON.parse(await readFile(`${out}.checksums.json`, 'utf8'));
+    expect(checksums).toMatchObject({ format: 1, version, files: [{ path: 'mysql/app.schema.json' }, { path: 'mysql/app.sql', size: 25 }] });
+    await writeFile(path.join(out, 'mysql/app.sql'), 'CREATE TABLE a (id bigint);\n');
+    const altered = await cli(['load', out, '--mysql', 'mysql://root:pw@127.0.0.1:1'], repo);
+    expect(altered.code).toBe(1);
+    expect(altered.stderr).toMatch(/mysql\/app\.sql was altered/);
 
     const listed = await cli(['list', '--store', store, '--service', 'lms'], repo);
     expect(listed.stdout).toContain(version.slice(0, 12));

@@ -1,3 +1,4 @@
+import { writeChecksumsFile } from '@org/dump-set';
 import { pull, resolve } from '@org/dump-versioning';
 import type { RegisterCommand } from '../internal/context.js';
 import { bytes, printJson, printLines, progressBar, short } from '../internal/output.js';
@@ -26,7 +27,7 @@ export const registerPull: RegisterCommand = (program, context) => {
     const progress = progressBar(context, flags.json);
     const result = await withStore(flags, context, async (store) => {
       const version = flags.branch !== undefined ? (await resolve({ store, service: flags.service, branch: flags.branch })).version : flags.version;
-      return pull({
+      const pulled = await pull({
         store,
         service: flags.service,
         out: flags.out,
@@ -34,6 +35,10 @@ export const registerPull: RegisterCommand = (program, context) => {
         ...(version !== undefined ? { version } : { commit: flags.commit! }),
         ...(progress.listener ? { onProgress: progress.listener } : {}),
       }).finally(progress.stop);
+      // pull verified every sha256; the list beside the directory (as `dump` writes it) lets `load`
+      // refuse a file altered or removed since.
+      await writeChecksumsFile(pulled.dir, pulled.manifest.files);
+      return pulled;
     });
     if (flags.json) printJson(context, { version: result.version, dir: result.dir, files: result.manifest.files.length, bytes: result.bytes });
     else printLines(context, [`pulled version ${short(result.version)} (${result.manifest.files.length} files, ${bytes(result.bytes)}) into ${result.dir}`]);
