@@ -58,6 +58,24 @@ describeWithServices(['mongo'], 'mongo dump and load bad input', () => {
     expect(error.message).not.toContain('hunter2');
   });
 
+  test('a server that accepts connections but never answers fails within 10 s, naming host:port', async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as { port: number }).port;
+    try {
+      const started = Date.now();
+      const error = await rejection(dumpMongo({ url: `mongodb://admin:hunter2@127.0.0.1:${port}`, databases: [source], outDir: join(work, 'silent') }));
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(error).toBeInstanceOf(MongoUnreachableError);
+      expect(error.message).toContain(`127.0.0.1:${port}`);
+      expect(error.message).not.toContain('hunter2');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
   test('waitSeconds retries until a server that starts late answers', async () => {
     const port = await freePort();
     const sockets: Socket[] = [];
