@@ -104,6 +104,10 @@ describeWithServices(['mysql', 'mongo'], 'devstack-dumps dump, load and diff (re
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^error: cannot reach MySQL server at 127\.0\.0\.1:1 /m);
     expect(run.stderr).not.toContain('Sup3rSecret');
+    // --wait reaches the dumper, which retries, then says how long it waited (and no longer advises waiting).
+    const waited = await cli(['dump', '--mysql', 'mysql://root:Sup3rSecret@127.0.0.1:1', '--mysql-db', 'x', '--out', path.join(work, 'never'), '--wait', '1'], work);
+    expect(waited.code).toBe(1);
+    expect(waited.stderr.trim()).toBe('error: cannot reach MySQL server at 127.0.0.1:1 (ECONNREFUSED after waiting 1 s); start it, or check host and port');
     const mongo = await cli(['load', path.join(work, 'first'), '--mysql', mysqlUrl, '--mongo', 'mongodb://app:Sup3rSecret@127.0.0.1:2', '--mysql-db', scratch.name('never'), '--mongo-db', 'never'], work);
     expect(mongo.code).toBe(1);
     expect(mongo.stderr).toMatch(/error: MongoDB server at 127\.0\.0\.1:2 is unreachable/);

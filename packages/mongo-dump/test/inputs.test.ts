@@ -20,6 +20,16 @@ describe('URLs', () => {
     expect(mongoHosts(url)).toBe(hosts);
   });
 
+  // Malformed input is still masked, from the first `:` (after any scheme://) to the last `@`.
+  test.each([
+    ['mongodb:/u:topsecret@h', 'mongodb:***@h'],
+    ['u:topsecret@h:27017', 'u:***@h:27017'],
+    ['mongodb://u:top/secret@h/db', 'mongodb://u:***@h/db'],
+    ['mongodb://h/db?x=1', 'mongodb://h/db?x=1'],
+  ])('malformed %s -> %s', (url, masked) => {
+    expect(maskMongoUrl(url)).toBe(masked);
+  });
+
   test('a password echoed in a message is masked, raw and percent-decoded', () => {
     expect(maskSecretsIn('failed for p%40ss and p@ss', 'mongodb://app:p%40ss@a:1')).toBe('failed for *** and ***');
   });

@@ -29,10 +29,13 @@ async function timed<T>(body: () => Promise<T>): Promise<{ error: unknown; ms: n
 describeWithServices(['mysql'], 'mysql dump: bad input gets one clear error', () => {
   const dbs = new TestDatabases();
   let db: string;
+  let other: string;
   let out: string;
   beforeAll(async () => {
     db = await dbs.create('bad');
     await dbs.run(db, 'CREATE TABLE present (id INT PRIMARY KEY); CREATE VIEW present_view AS SELECT id FROM present;');
+    other = await dbs.create('bad_other');
+    await dbs.run(other, 'CREATE TABLE present (id INT PRIMARY KEY);');
     out = await tempDir('bad');
   });
   afterAll(async () => {
@@ -90,6 +93,20 @@ describeWithServices(['mysql'], 'mysql dump: bad input gets one clear error', ()
       UnknownDataTableError,
     );
     await expect(dumpMysql({ url: mysqlUrl(), databases: [db], dataTables: ['no_such_table'], outDir: out })).rejects.toThrow(/`no_such_table`/);
+  });
+
+  it('says a `database.table` data table names a database that is not dumped', async () => {
+    // `other` exists on the server and has the table: the problem is only that it is not being dumped.
+    const entry = `${other}.present`;
+    const error = await dumpMysql({ url: mysqlUrl(), databases: [db], dataTables: ['present', entry], outDir: out }).then(
+      () => new Error('the dump succeeded'),
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(UnknownDataTableError);
+    expect((error as Error).message).toBe(
+      `data table \`${entry}\` names database \`${other}\`, which is not dumped (dumped: \`${db}\`); ` +
+        `add \`${other}\` to the databases to dump, or remove the entry from the data tables`,
+    );
   });
 
   it('names an unknown database', async () => {

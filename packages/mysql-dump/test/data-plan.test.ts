@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { resolveDataTables } from '../src/internal/data-plan.js';
-import { UnknownDataTableError } from '../src/internal/errors.js';
+import { describeDataTables, resolveDataTables } from '../src/internal/data-plan.js';
+import { UnknownDataTableError, UnknownVolatileColumnError } from '../src/internal/errors.js';
+import type { SchemaRows } from '../src/internal/semantic-schema.js';
 import { applicableRules, DJANGO_RENUMBER_RULES, renumberRows } from '../src/internal/renumber.js';
 import { InsertWriter, sqlLiteral, type DataTable, type RawRow } from '../src/internal/table-data.js';
 
 const tables = new Map([
   ['shop', new Set(['django_migrations', 'auth_user', 'django_site', 'orders'])],
-  ['blog', new Set(['django_migrations', 'posts'])],
+  // A table whose own name has a dot: a bare name, not `database.table`.
+  ['blog', new Set(['django_migrations', 'posts', 'v1.2_archive'])],
 ]);
 
 describe('resolveDataTables', () => {
@@ -18,15 +20,80 @@ describe('resolveDataTables', () => {
       ]),
     );
   });
-  it('takes bare and database-qualified names', () => {
-    expect(resolveDataTables(['posts', 'shop.orders'], tables)).toEqual(new Map([['shop', ['orders']], ['blog', ['posts']]]));
+  it.each([
+    [['posts', 'shop.orders'], [['shop', ['orders']], ['blog', ['posts']]]],
+    [['django_migrations'], [['shop', ['django_migrations']], ['blog', ['django_migrations']]]],
+    [['blog.django_migrations'], [['shop', []], ['blog', ['django_migrations']]]],
+    [['v1.2_archive'], [['shop', []], ['blog', ['v1.2_archive']]]],
+  ])('takes bare and database-qualified names: %j', (requested, expected) => {
+    expect(resolveDataTables(requested, tables)).toEqual(new Map(expected as [string, string[]][]));
   });
   it('includes a user table only when it is listed', () => {
     expect(resolveDataTables(['auth_user'], tables).get('shop')).toEqual(['auth_user']);
   });
-  it.each([['no_such'], ['blog.orders']])('names the unknown table %s', (name) => {
+  it.each([
+    ['no_such', '`no_such` does not exist in `shop`, `blog`'],
+    ['blog.orders', '`blog.orders` does not exist in `blog`'],
+  ])('names the unknown table %s', (name, message) => {
     expect(() => resolveDataTables([name], tables)).toThrow(UnknownDataTableError);
-    expect(() => resolveDataTables([name], tables)).toThrow(`\`${name}\``);
+    expect(() => resolveDataTables([name], tables)).toThrow(message);
+  });
+  it.each([
+    ['otherdb.t', 'otherdb'],
+    ['otherdb.orders', 'otherdb'], // `orders` exists in shop, but the entry asked for otherdb's
+    ['archive.v1.2_archive', 'archive'],
+  ])('says the database of %s is not dumped', (name, database) => {
+    const error = (() => {
+      try {
+        resolveDataTables(['posts', name], tables);
+      } catch (caught) {
+        return caught;
+      }
+      throw new Error(`${name} was accepted`);
+    })();
+    expect(error).toBeInstanceOf(UnknownDataTableError);
+    expect(error).toMatchObject({ table: name, undumpedDatabase: database });
+    expect((error as Error).message).toBe(
+      `data table \`${name}\` names database \`${database}\`, which is not dumped (dumped: \`shop\`, \`blog\`); ` +
+        `add \`${database}\` to the databases to dump, or remove the entry from the data tables`,
+    );
+  });
+});
+
+/** information_schema rows of database `shop`: `app_event` (id, recorded_at, host) and `other` (id). */
+function eventRows(): SchemaRows {
+  const column = (table: string, position: number, name: string, dataType: string): SchemaRows['columns'][number] => ({
+    table_name: table, column_name: name, ordinal_position: position, column_default: null, is_nullable: 'YES',
+    column_type: dataType, character_set_name: null, collation_name: null, extra: '', column_comment: '', data_type: dataType,
+  });
+  return {
+    database: 'shop',
+    schema: { charset: 'utf8mb4', collation: 'utf8mb4_general_ci' },
+    defaultCollations: [],
+    tables: [],
+    columns: [column('app_event', 1, 'id', 'int'), column('app_event', 2, 'recorded_at', 'datetime'), column('app_event', 3, 'host', 'varchar'), column('other', 1, 'id', 'int')],
+    statistics: [],
+    foreignKeys: [],
+    routines: [],
+    triggers: [],
+    events: [],
+  };
+}
+
+describe('describeDataTables: volatile columns', () => {
+  it.each([
+    [{ 'app_event.recorded_at': '2000-01-01 00:00:00' }, [['recorded_at', "'2000-01-01 00:00:00'"]]],
+    [{ 'app_event.host': null }, [['host', 'NULL']]],
+    [{ 'app_event.host': "it's" }, [['host', "'it\\'s'"]]],
+    // A table that is not a data table of this database (another database may have it) is skipped.
+    [{ 'other.id': '0', 'django_migrations.applied': 'x' }, []],
+  ] as const)('%j fixes %j', (volatile, fixed) => {
+    const { tables } = describeDataTables(eventRows(), ['app_event'], volatile);
+    expect([...tables.get('app_event')!.fixedValues]).toEqual(fixed);
+  });
+  it.each([['app_event.no_such_column'], ['app_event.recorded']])('names the unknown column %s', (key) => {
+    expect(() => describeDataTables(eventRows(), ['app_event'], { [key]: 'x' })).toThrow(UnknownVolatileColumnError);
+    expect(() => describeDataTables(eventRows(), ['app_event'], { [key]: 'x' })).toThrow(`volatile column \`${key}\` does not exist in database \`shop\``);
   });
 });
 

@@ -39,12 +39,15 @@ describe('orderViews', () => {
     ]);
     expect(orderViews(views)).toEqual(['z_base', 'm_mid', 'a_report', 'b_alone']);
   });
-  it('falls back to name order on a (false) cycle instead of failing', () => {
-    const views = new Map([
-      ['v1', 'CREATE VIEW `v1` AS select `t`.`id` AS `v2` from `t`'],
-      ['v2', 'CREATE VIEW `v2` AS select `t`.`id` AS `v1` from `t`'],
-    ]);
-    expect(orderViews(views).sort()).toEqual(['v1', 'v2']);
+  // Each alias names the other view: a false cycle. The walk starts at v1 (name order), follows its edge to
+  // v2 and stops at the cycle, so v2 comes first; what matters is one fixed order, whatever the input order.
+  const v1 = ['v1', 'CREATE VIEW `v1` AS select `t`.`id` AS `v2` from `t`'] as const;
+  const v2 = ['v2', 'CREATE VIEW `v2` AS select `t`.`id` AS `v1` from `t`'] as const;
+  it.each([
+    ['v1 listed first', [v1, v2]],
+    ['v2 listed first', [v2, v1]],
+  ])('gives one fixed order on a (false) cycle instead of failing (%s)', (_case, entries) => {
+    expect(orderViews(new Map(entries))).toEqual(['v2', 'v1']);
   });
 });
 

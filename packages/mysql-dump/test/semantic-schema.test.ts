@@ -5,16 +5,18 @@ import { buildSemanticSchema, normalizeColumnType, serializeSchema } from '../sr
 import { FLAVOURS, recordedRows } from './fixtures/recorded-information-schema.js';
 
 const label = (f: (typeof FLAVOURS)[number]) => `${f.engine.flavor} ${f.engine.version}`;
-const reference = buildSemanticSchema(recordedRows(FLAVOURS[0]!), FLAVOURS[0]!.engine);
+// The reference is checked against explicit values below; comparing it with itself would prove nothing.
+const [referenceFlavour, ...otherFlavours] = FLAVOURS;
+const reference = buildSemanticSchema(recordedRows(referenceFlavour!), referenceFlavour!.engine);
 
 describe('semantic schema from recorded information_schema rows', () => {
-  it.each(FLAVOURS.map((f) => [label(f), f] as const))('%s gives the same schema as every other flavour', (_name, flavour) => {
+  it.each(otherFlavours.map((f) => [label(f), f] as const))(`%s gives the same schema as ${label(referenceFlavour!)}`, (_name, flavour) => {
     const schema = buildSemanticSchema(recordedRows(flavour), flavour.engine);
     expect(schema).toEqual(reference);
     expect(serializeSchema(schema)).toBe(serializeSchema(reference));
   });
 
-  it('spells columns in one flavour-independent way', () => {
+  it(`the ${label(referenceFlavour!)} reference spells columns in one flavour-independent way`, () => {
     const columns = Object.fromEntries(reference.tables[0]!.columns.map((c) => [c.name, c]));
     expect(columns.id).toMatchObject({ type: 'int', autoIncrement: true, default: null });
     expect(columns.title).toMatchObject({ type: 'varchar(100)', charset: 'utf8mb3', collation: null });

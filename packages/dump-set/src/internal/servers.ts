@@ -39,8 +39,7 @@ export async function connectMysql(url: string, waitSeconds = 0): Promise<Connec
       }
       if (code === undefined || !UNREACHABLE_CODES.has(code)) throw new DumpSetServerError('mysql-connect', maskSecretsOf(`cannot connect to MySQL at ${parsed.address}: ${(error as Error).message}`, [url]), { cause: error });
       if (Date.now() + RETRY_INTERVAL_MS >= deadline) {
-        const waited = waitSeconds > 0 ? `${code} after waiting ${boundedWait(waitSeconds)} s` : code;
-        throw new ServerUnreachableError(parsed.address, waited, { cause: error });
+        throw new ServerUnreachableError(parsed.address, code, { cause: error, ...(waitSeconds > 0 ? { waitedSeconds: boundedWait(waitSeconds) } : {}) });
       }
       await sleep(RETRY_INTERVAL_MS);
     }

@@ -5,12 +5,24 @@ const URL_PATTERN = /^(mongodb(?:\+srv)?:\/\/)(?:([^@/?]*)@)?([^/?]*)(.*)$/s;
 /** The URL with the password replaced by `***`, safe to print and to store. */
 export function maskMongoUrl(url: string): string {
   const match = URL_PATTERN.exec(url);
-  if (!match) return url.replace(/\/\/[^@/?]*@/, '//***@');
+  // Not the pattern, or no user info it can see (a password with `/`): the coarse mask below.
+  if (!match || match[2] === undefined) return maskUserInfo(url);
   const [, scheme, userInfo, hosts, rest] = match;
-  if (userInfo === undefined) return url;
   const colon = userInfo.indexOf(':');
   const maskedUserInfo = colon < 0 ? userInfo : `${userInfo.slice(0, colon)}:***`;
   return `${scheme}${maskedUserInfo}@${hosts}${rest}`;
+}
+
+/**
+ * Everything from the first `:` after any `scheme://` up to the last `@` (malformed input such as
+ * `mongodb:/u:p@h` or `u:p@h`): it may hide more than the password, never less.
+ */
+function maskUserInfo(url: string): string {
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url)?.[0] ?? '';
+  const rest = url.slice(scheme.length);
+  const colon = rest.indexOf(':');
+  const at = rest.lastIndexOf('@');
+  return colon >= 0 && colon < at ? `${scheme}${rest.slice(0, colon)}:***${rest.slice(at)}` : url;
 }
 
 /** `host:port[,host:port]` of the URL, with the default port filled in, for error messages. */

@@ -92,6 +92,10 @@ export async function openSession(options: ConnectOptions): Promise<Session> {
         await new Promise((resolve) => setTimeout(resolve, 500));
         continue;
       }
+      if (mapped instanceof ServerUnreachableError && options.wait) {
+        const code = (error as { code?: string }).code ?? 'unreachable';
+        throw new ServerUnreachableError(url.address, code, { cause: error, waitedSeconds: options.wait });
+      }
       throw mapped;
     }
   }

@@ -15,8 +15,8 @@ export const DJANGO_VOLATILE_COLUMNS: Readonly<Record<string, string | null>> = 
 
 /**
  * Which tables of each database get rows. Names are `table` (every dumped database that has it; at least
- * one must) or `database.table` (that database must have it). Without a list, the Django defaults that
- * exist are used.
+ * one must) or `database.table` (that database must be dumped and have it). Without a list, the Django
+ * defaults that exist are used.
  */
 export function resolveDataTables(
   requested: readonly string[] | undefined,
@@ -38,7 +38,12 @@ export function resolveDataTables(
         if (!list.includes(table)) list.push(table);
       }
     }
-    if (!found && explicit) throw new UnknownDataTableError(entry, targets);
+    if (!found && explicit) {
+      // `db.table` with a db not being dumped (and no table literally named so): name the database, not a
+      // missing table, so the fix (dump that database too) is clear.
+      if (!qualified && dot > 0) throw new UnknownDataTableError(entry, databases, entry.slice(0, dot));
+      throw new UnknownDataTableError(entry, targets);
+    }
   }
   for (const list of result.values()) list.sort();
   return result;

@@ -19,14 +19,17 @@ export class InvalidMysqlUrlError extends MysqlDumpError {
 /** No server answered at host:port (refused, timed out, DNS) within the connect timeout / wait budget. */
 export class ServerUnreachableError extends MysqlDumpError {
   readonly fatal = true;
+  /** `waitedSeconds`: how long connecting was retried; without it the advice is to pass a wait time. */
   constructor(
     readonly address: string,
     detail: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; waitedSeconds?: number },
   ) {
     super(
-      `cannot reach MySQL server at ${address} (${detail}); start it, check host and port, or pass a wait time to retry while it starts`,
-      options,
+      options?.waitedSeconds
+        ? `cannot reach MySQL server at ${address} (${detail} after waiting ${options.waitedSeconds} s); start it, or check host and port`
+        : `cannot reach MySQL server at ${address} (${detail}); start it, check host and port, or pass a wait time to retry while it starts`,
+      options?.cause === undefined ? undefined : { cause: options.cause },
     );
   }
 }
@@ -49,12 +52,23 @@ export class UnknownDatabaseError extends MysqlDumpError {
   }
 }
 
-/** A data table named by the caller does not exist in the dumped databases. */
+/**
+ * A data table named by the caller does not exist in the dumped databases, or (`undumpedDatabase` set) it is
+ * named `database.table` with a database that is not being dumped.
+ */
 export class UnknownDataTableError extends MysqlDumpError {
   readonly fatal = true;
-  constructor(readonly table: string, databases: string[]) {
+  constructor(
+    readonly table: string,
+    databases: string[],
+    readonly undumpedDatabase?: string,
+  ) {
+    const names = databases.map((d) => `\`${d}\``).join(', ');
     super(
-      `data table \`${table}\` does not exist in ${databases.map((d) => `\`${d}\``).join(', ')}; remove it from the data tables or fix its name`,
+      undumpedDatabase === undefined
+        ? `data table \`${table}\` does not exist in ${names}; remove it from the data tables or fix its name`
+        : `data table \`${table}\` names database \`${undumpedDatabase}\`, which is not dumped (dumped: ${names}); ` +
+            `add \`${undumpedDatabase}\` to the databases to dump, or remove the entry from the data tables`,
     );
   }
 }

@@ -72,7 +72,8 @@ export function chooseDelimiter(body: string): string {
 /**
  * Orders views so each comes after the views it selects from (ties by name). References are found as
  * backquoted identifiers in the normalised definitions, which SHOW CREATE VIEW always quotes; a false edge
- * (a column alias named like a view) can only add an ordering constraint, and a cycle falls back to name order.
+ * (a column alias named like a view) can only add an ordering constraint; a (false) cycle is broken where the
+ * depth-first walk in name order meets it, which gives one fixed order whatever order the views came in.
  */
 export function orderViews(views: ReadonlyMap<string, string>): string[] {
   const names = [...views.keys()].sort(compareNames);

@@ -40,5 +40,18 @@ export function parseMysqlUrl(url: string): MysqlUrl {
 
 /** The URL with its password replaced by `***`, for messages and logs. Works on unparseable input too. */
 export function maskUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@/]*@/i, '$1***@');
+  const masked = url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@/]*@/i, '$1***@');
+  return masked !== url ? masked : maskUserInfo(url);
+}
+
+/**
+ * For input the pattern above does not fit (`mysql//u:p@h`, `u:p@h`, a password with `/`): everything from
+ * the first `:` after any `scheme://` up to the last `@`. It may hide more than the password, never less.
+ */
+function maskUserInfo(url: string): string {
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url)?.[0] ?? '';
+  const rest = url.slice(scheme.length);
+  const colon = rest.indexOf(':');
+  const at = rest.lastIndexOf('@');
+  return colon >= 0 && colon < at ? `${scheme}${rest.slice(0, colon)}:***${rest.slice(at)}` : url;
 }
