@@ -85,13 +85,16 @@ describe('describeDataTables: volatile columns', () => {
     [{ 'app_event.recorded_at': '2000-01-01 00:00:00' }, [['recorded_at', "'2000-01-01 00:00:00'"]]],
     [{ 'app_event.host': null }, [['host', 'NULL']]],
     [{ 'app_event.host': "it's" }, [['host', "'it\\'s'"]]],
+    // Column names are case-insensitive in MySQL: the table's own spelling is kept.
+    [{ 'app_event.HOST': null }, [['host', 'NULL']]],
     // A table that is not a data table of this database (another database may have it) is skipped.
     [{ 'other.id': '0', 'django_migrations.applied': 'x' }, []],
   ] as const)('%j fixes %j', (volatile, fixed) => {
     const { tables } = describeDataTables(eventRows(), ['app_event'], volatile);
     expect([...tables.get('app_event')!.fixedValues]).toEqual(fixed);
   });
-  it.each([['app_event.no_such_column'], ['app_event.recorded']])('names the unknown column %s', (key) => {
+  // `applied` has no table part: never silently ignored.
+  it.each([['app_event.no_such_column'], ['app_event.recorded'], ['applied'], ['.applied']])('names the unknown column %s', (key) => {
     expect(() => describeDataTables(eventRows(), ['app_event'], { [key]: 'x' })).toThrow(UnknownVolatileColumnError);
     expect(() => describeDataTables(eventRows(), ['app_event'], { [key]: 'x' })).toThrow(`volatile column \`${key}\` does not exist in database \`shop\``);
   });

@@ -83,13 +83,14 @@ export function describeDataTables(
   for (const row of keyRows) if (row.column_name !== null) tables.get(row.table_name)?.primaryKey.push(row.column_name);
   for (const [key, value] of Object.entries(volatileColumns)) {
     const dot = key.lastIndexOf('.');
+    if (dot <= 0) throw new UnknownVolatileColumnError(key, rows.database);
+    // Only data tables get rows; a key for another table has nothing to normalise here.
     const table = tables.get(key.slice(0, dot));
-    const column = key.slice(dot + 1);
     if (!table) continue;
-    if (!table.columns.some((c) => c.name === column)) {
-      throw new UnknownVolatileColumnError(key, rows.database);
-    }
-    table.fixedValues.set(column, value === null ? 'NULL' : escape(value));
+    // Column names are case-insensitive in MySQL.
+    const column = table.columns.find((c) => c.name.toLowerCase() === key.slice(dot + 1).toLowerCase());
+    if (!column) throw new UnknownVolatileColumnError(key, rows.database);
+    table.fixedValues.set(column.name, value === null ? 'NULL' : escape(value));
   }
   const foreignKeys = fkRows.map((r) => ({
     table: r.table_name,
