@@ -4,9 +4,10 @@
  * add-second-migration, edit-migration).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, S3Client, paginateListObjectsV2 } from '@aws-sdk/client-s3';
 import { list, openStore, readBranchRef, readCommitEntry, type Store } from '@org/dump-versioning';
 import { MongoClient } from 'mongodb';
@@ -22,6 +23,8 @@ describeWithServices(['mysql', 'mongo', 's3'], 'refresh-dumps action (bundled) o
   const database = `rd_itg_${process.pid}_${randomBytes(2).toString('hex')}`;
   const bucket = `rd-itg-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   const storeUrl = `s3://${bucket}/dumps`;
+  /** The MySQL password of the bad-input runs: distinctive, so finding it in a log means it leaked. */
+  const badPassword = `bad-pw-${randomBytes(8).toString('hex')}`;
   let history: FixtureHistory;
   let python: string;
   let s3: S3Client;
@@ -37,13 +40,48 @@ describeWithServices(['mysql', 'mongo', 's3'], 'refresh-dumps action (bundled) o
       credentials: { accessKeyId: serviceVar('TEST_S3_ACCESS_KEY_ID'), secretAccessKey: serviceVar('TEST_S3_SECRET_ACCESS_KEY') },
     });
 
-  /** Every key under a prefix of the bucket (real MinIO listing). */
-  async function keysUnder(prefix: string): Promise<string[]> {
-    const keys: string[] = [];
-    for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: bucket, Prefix: prefix })) {
-      for (const object of page.Contents ?? []) keys.push(object.Key!);
+  /** Every object under a prefix of a bucket (real MinIO listing), with what a PUT changes even for the same bytes. */
+  async function objectsUnder(prefix: string, inBucket = bucket): Promise<Array<{ key: string; lastModified: string; etag: string }>> {
+    const objects: Array<{ key: string; lastModified: string; etag: string }> = [];
+    for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: inBucket, Prefix: prefix })) {
+      for (const object of page.Contents ?? []) objects.push({ key: object.Key!, lastModified: object.LastModified!.toISOString(), etag: object.ETag! });
     }
-    return keys.sort();
+    return objects.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  /** Every key under a prefix of the bucket. */
+  const keysUnder = async (prefix: string): Promise<string[]> => (await objectsUnder(prefix)).map((object) => object.key);
+
+  /** Every regular file under a directory (relative path, size, mtime); none when it is absent or not a directory. */
+  async function filesUnder(dir: string): Promise<string[]> {
+    const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return [];
+      throw error;
+    });
+    const files: string[] = [];
+    for (const entry of entries) {
+      if (!entry.isFile()) continue;
+      const file = join(entry.parentPath, entry.name);
+      const info = await stat(file);
+      files.push(`${relative(dir, file)} ${info.size} ${info.mtimeMs}`);
+    }
+    return files.sort();
+  }
+
+  /**
+   * What a run given `location` as its `store` input could have published there: the keys under an S3
+   * prefix (none when the bucket does not exist) or the files under a directory.
+   */
+  async function storeContents(location: string): Promise<string[]> {
+    const s3Location = /^s3:\/\/([^/]+)\/(.*)$/.exec(location);
+    if (!s3Location) return filesUnder(location);
+    const [, inBucket, prefix] = s3Location;
+    try {
+      return (await objectsUnder(`${prefix!.replace(/\/$/, '')}/`, inBucket)).map((object) => object.key);
+    } catch (error) {
+      if ((error as Error).name === 'NoSuchBucket') return [];
+      throw error;
+    }
   }
 
   async function checkout(label: FixtureCommitLabel): Promise<{ sha: string; tree: string }> {
@@ -58,6 +96,9 @@ describeWithServices(['mysql', 'mongo', 's3'], 'refresh-dumps action (bundled) o
     'wait-timeout': '10',
   });
 
+  /** Every run the test made, successful or not, for the masking check at the end. */
+  const allRuns: Array<{ what: string; run: ActionRun }> = [];
+
   async function refresh(label: FixtureCommitLabel, inputs: Record<string, string> = {}): Promise<ActionRun & { sha: string }> {
     const { sha, tree } = await checkout(label);
     const run = await runAction({
@@ -71,6 +112,7 @@ describeWithServices(['mysql', 'mongo', 's3'], 'refresh-dumps action (bundled) o
         AWS_REGION: process.env.TEST_S3_REGION ?? 'us-east-1',
       },
     });
+    allRuns.push({ what: `run ${allRuns.length + 1} (${label}, inputs ${Object.keys(inputs).join(', ') || 'default'})`, run });
     return { ...run, sha };
   }
 
@@ -150,19 +192,20 @@ describeWithServices(['mysql', 'mongo', 's3'], 'refresh-dumps action (bundled) o
     expect(await readBranchRef(store, SERVICE, 'master')).toMatchObject({ commit: history.commit('edit-migration').sha, version: version('edit-migration') });
     // The schema diff of the additions-only commit names the new column.
     expect(results.get('add-migration')!.summary).toMatch(/catalog_product[\s\S]*weight/);
-  });
-
-  test('never prints the MySQL password except to register it as a secret', () => {
-    const password = decodeURIComponent(new URL(serviceVar('TEST_MYSQL_URL')).password);
-    for (const run of results.values()) {
-      const lines = `${run.stdout}\n${run.stderr}`.split('\n').filter((line) => line.includes(password));
-      expect(lines.every((line) => line.startsWith('::add-mask::'))).toBe(true);
-      expect(run.summary).not.toContain(password);
-    }
+    // add-second-migration also indexes the events collection by tracking number (activity/mongo_schema.py):
+    // the summary's MongoDB section names that index and its collection, and nothing else changed in Mongo.
+    const mongoSection = /<p><strong>MongoDB<\/strong><\/p>\s*<pre><code>([^<]*)<\/code><\/pre>/.exec(results.get('add-second-migration')!.summary);
+    expect(mongoSection?.[1]?.trim()).toBe(`+ index shipment_tracking on ${database}.events`);
   });
 
   test('a re-run on the same commit changes nothing and uploads no blob', async () => {
     const before = await keysUnder('dumps/');
+    // Blob keys are content-addressed, so a re-upload keeps the key (and the ETag): only LastModified,
+    // which MinIO sets on every PUT, shows it. A second's pause makes a re-upload land on a later second.
+    const blobsBefore = await objectsUnder(blobPrefix);
+    const manifestsBefore = await objectsUnder(`dumps/${SERVICE}/versions/`);
+    expect(blobsBefore.length).toBeGreaterThan(0);
+    await sleep(1100);
     // keep: retention runs, and keeps what it must (every version here is younger than its 7-day window).
     // Two migrate lines, run in order: the app's migrate (which ensures the Mongo indexes first), then
     // ensure_indexes on its own; both find the loaded ancestor's Mongo schema up to date.
@@ -175,6 +218,9 @@ describeWithServices(['mysql', 'mongo', 's3'], 'refresh-dumps action (bundled) o
     const after = await keysUnder('dumps/');
     expect(after.filter((key) => key.startsWith(blobPrefix))).toEqual(before.filter((key) => key.startsWith(blobPrefix)));
     expect(after).toEqual(before);
+    expect(await objectsUnder(blobPrefix)).toEqual(blobsBefore);
+    // Nor was any version manifest written again.
+    expect(await objectsUnder(`dumps/${SERVICE}/versions/`)).toEqual(manifestsBefore);
     expect(run.summary).toContain('Retention removed 0 version(s), 0 commit entries and 0 blob(s)');
   });
 
@@ -241,7 +287,7 @@ describeWithServices(['mysql', 'mongo', 's3'], 'refresh-dumps action (bundled) o
       ['missing service', () => ({ service: '' }), /^Input `service`: is required/],
       [
         'unreachable MySQL server',
-        () => ({ 'mysql-url': 'mysql://root:pw@127.0.0.1:9', 'wait-timeout': '1' }),
+        () => ({ 'mysql-url': `mysql://root:${badPassword}@127.0.0.1:9`, 'wait-timeout': '1' }),
         /^Waiting for the database servers failed \(check input `mysql-url`\): .*127\.0\.0\.1:9/,
       ],
       [
@@ -254,17 +300,89 @@ describeWithServices(['mysql', 'mongo', 's3'], 'refresh-dumps action (bundled) o
         () => ({ migrate: 'python manage.py migrate --noinput && python manage.py ensure_indexes' }),
         /^Input `migrate`: line 1 .* uses `&&`; no shell runs these commands/,
       ],
-      ['an unwritable store', () => ({ store: join(blocker, 'store'), 's3-endpoint': '' }), /failed \(check input `store`\): .*a-file\/store/],
+      // A directory store that cannot even be read: it fails finding the ancestor, before migrate.
+      ['a store path under a regular file', () => ({ store: join(blocker, 'store'), 's3-endpoint': '' }), /^Reading the store failed \(check input `store`\): .*a-file\/store/],
       ['a bucket that does not exist', (prefix) => ({ store: `s3://${bucket}-missing/${prefix}` }), /failed \(check input `store` \/ `s3-endpoint`\): .*(NoSuchBucket|does not exist)/],
     ])('%s', async (name, inputs, message) => {
       const prefix = `bad-${name.replace(/\W+/g, '-')}`;
-      const run = await refresh('add-second-migration', { store: `s3://${bucket}/${prefix}`, ...inputs(prefix) });
+      const given = { store: `s3://${bucket}/${prefix}`, ...inputs(prefix) };
+      const run = await refresh('add-second-migration', given);
       expect(run.exitCode).toBe(1);
       expect(run.errors).toHaveLength(1);
       expect(run.errors[0]).toMatch(message);
       expect(run.outputs).toEqual({});
-      expect(await keysUnder(`${prefix}/`)).toEqual([]);
-      expect(await readdir(scratch)).not.toContain('store');
+      // Nothing in the store the run was given.
+      expect(await storeContents(given.store)).toEqual([]);
     });
+
+    test('a store that can be read but not written gets through migrate and the dump, then fails publishing and publishes nothing', async () => {
+      const root = join(scratch, 'read-only-store');
+      const fsInputs = { store: root, 's3-endpoint': '' };
+      const seeded = await refresh('add-migration', fsInputs);
+      succeeded(seeded);
+      // Every write to a filesystem store goes through a temp file in <store>/.tmp, which no read touches:
+      // a regular file in its place leaves the store readable but makes the publish's first write fail.
+      await rm(join(root, '.tmp'), { recursive: true, force: true });
+      await writeFile(join(root, '.tmp'), 'not a directory');
+      const [seededSha, sha] = [history.commit('add-migration').sha, history.commit('add-second-migration').sha];
+      const fsStore = openStore(root);
+      try {
+        const snapshot = async () => ({
+          ref: await readBranchRef(fsStore, SERVICE, 'master'),
+          seededEntry: await readCommitEntry(fsStore, SERVICE, seededSha),
+          entry: await readCommitEntry(fsStore, SERVICE, sha),
+          files: await filesUnder(root),
+        });
+        const before = await snapshot();
+        expect(before.ref).toMatchObject({ commit: seededSha, version: seeded.outputs.version });
+        expect(before.seededEntry?.version).toBe(seeded.outputs.version);
+        expect(before.entry).toBeUndefined();
+        expect(before.files.some((file) => file.startsWith(`${SERVICE}/blobs/`))).toBe(true);
+
+        const run = await refresh('add-second-migration', fsInputs);
+        expect(run.exitCode).toBe(1);
+        expect(run.errors, run.stdout).toHaveLength(1);
+        expect(run.errors[0]).toMatch(/^Publishing to \S*read-only-store failed \(check input `store`\): cannot write \S*\.tmp in the filesystem store /);
+        // It read the store (the ancestor it loads), migrated and dumped before failing.
+        expect(run.stdout).toContain(`Mode incremental: 1 migration added since ${seededSha.slice(0, 12)}`);
+        expect(run.stdout).toMatch(/^::group::Migrate \(incremental\)$/m);
+        expect(run.stdout).toMatch(/^::group::Dump$/m);
+        expect(run.stdout).toMatch(/^::group::Publish$/m);
+        expect(run.outputs).toEqual({});
+        // The ref, both commit entries and every file (no new blob or manifest) are as before.
+        expect(await snapshot()).toEqual(before);
+      } finally {
+        await fsStore.close();
+      }
+    });
+  });
+
+  // Last, so that it sees every run above, successful and failing.
+  test('no run prints a password or the S3 secret key, except to register it as a secret', () => {
+    const mysqlPassword = new URL(serviceVar('TEST_MYSQL_URL')).password;
+    const secrets: Array<[string, string]> = [
+      ['the MySQL password', decodeURIComponent(mysqlPassword)],
+      ['the MySQL password (URL-encoded)', mysqlPassword],
+      ['the S3 secret access key', serviceVar('TEST_S3_SECRET_ACCESS_KEY')],
+      ['the bad-input MySQL password', badPassword],
+    ];
+    // Long enough that finding one is a leak, not a coincidence.
+    expect(secrets.every(([, value]) => value.length >= 8)).toBe(true);
+    // Both kinds of run are here: the successful ones and the failing bad-input ones.
+    expect(allRuns.some(({ run }) => run.exitCode === 0)).toBe(true);
+    expect(allRuns.some(({ run }) => run.exitCode !== 0)).toBe(true);
+    const leaks: string[] = [];
+    for (const { what, run } of allRuns) {
+      const channels: Array<[string, string]> = [
+        ['stdout', run.stdout.split('\n').filter((line) => !line.startsWith('::add-mask::')).join('\n')],
+        ['stderr', run.stderr],
+        ['GITHUB_OUTPUT', run.outputFile],
+        ['step summary', run.summary],
+      ];
+      for (const [secret, value] of secrets) {
+        for (const [channel, text] of channels) if (text.includes(value)) leaks.push(`${secret} in the ${channel} of ${what}`);
+      }
+    }
+    expect(leaks).toEqual([]);
   });
 });

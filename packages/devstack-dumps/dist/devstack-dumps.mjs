@@ -14096,7 +14096,9 @@ var FileSystemStore = class {
   }
   async writeTemp(body, onBytes) {
     const dir = path4.join(this.root, TMP_DIR);
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true }).catch((error) => {
+      throw this.accessError("write", dir, error);
+    });
     const temp = path4.join(dir, randomUUID());
     try {
       if (Buffer.isBuffer(body)) {
@@ -14167,7 +14169,9 @@ var FileSystemStore = class {
   }
   async putIfMatch(key, body, etag) {
     const target = this.pathOf(key);
-    await mkdir(path4.dirname(target), { recursive: true });
+    await mkdir(path4.dirname(target), { recursive: true }).catch((error) => {
+      throw this.accessError("create", key, error);
+    });
     const release = await this.lock(target);
     try {
       const current = await this.get(key);
@@ -15949,10 +15953,11 @@ var InvalidMysqlUrlError = class extends MysqlDumpError {
   fatal = true;
 };
 var ServerUnreachableError = class extends MysqlDumpError {
+  /** `waitedSeconds`: how long connecting was retried; without it the advice is to pass a wait time. */
   constructor(address, detail, options) {
     super(
-      `cannot reach MySQL server at ${address} (${detail}); start it, check host and port, or pass a wait time to retry while it starts`,
-      options
+      options?.waitedSeconds ? `cannot reach MySQL server at ${address} (${detail} after waiting ${options.waitedSeconds} s); start it, or check host and port` : `cannot reach MySQL server at ${address} (${detail}); start it, check host and port, or pass a wait time to retry while it starts`,
+      options?.cause === void 0 ? void 0 : { cause: options.cause }
     );
     this.address = address;
   }
@@ -15974,13 +15979,16 @@ var UnknownDatabaseError = class extends MysqlDumpError {
   fatal = true;
 };
 var UnknownDataTableError = class extends MysqlDumpError {
-  constructor(table2, databases) {
+  constructor(table2, databases, undumpedDatabase) {
+    const names = databases.map((d) => `\`${d}\``).join(", ");
     super(
-      `data table \`${table2}\` does not exist in ${databases.map((d) => `\`${d}\``).join(", ")}; remove it from the data tables or fix its name`
+      undumpedDatabase === void 0 ? `data table \`${table2}\` does not exist in ${names}; remove it from the data tables or fix its name` : `data table \`${table2}\` names database \`${undumpedDatabase}\`, which is not dumped (dumped: ${names}); add \`${undumpedDatabase}\` to the databases to dump, or remove the entry from the data tables`
     );
     this.table = table2;
+    this.undumpedDatabase = undumpedDatabase;
   }
   table;
+  undumpedDatabase;
   fatal = true;
 };
 var TargetNotEmptyError = class extends MysqlDumpError {
@@ -16042,7 +16050,15 @@ function parseMysqlUrl(url) {
   };
 }
 function maskUrl2(url) {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@/]*@/i, "$1***@");
+  const masked = url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@/]*@/i, "$1***@");
+  return masked !== url ? masked : maskUserInfo(url);
+}
+function maskUserInfo(url) {
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url)?.[0] ?? "";
+  const rest = url.slice(scheme.length);
+  const colon = rest.indexOf(":");
+  const at = rest.lastIndexOf("@");
+  return colon >= 0 && colon < at ? `${scheme}${rest.slice(0, colon)}:***${rest.slice(at)}` : url;
 }
 
 // packages/mysql-dump/src/internal/connect.ts
@@ -16094,6 +16110,10 @@ async function openSession(options) {
       if (mapped instanceof ServerUnreachableError && Date.now() < deadline) {
         await new Promise((resolve4) => setTimeout(resolve4, 500));
         continue;
+      }
+      if (mapped instanceof ServerUnreachableError && options.wait) {
+        const code = error.code ?? "unreachable";
+        throw new ServerUnreachableError(url.address, code, { cause: error, waitedSeconds: options.wait });
       }
       throw mapped;
     }
@@ -16349,7 +16369,10 @@ function resolveDataTables(requested, tablesByDatabase) {
         if (!list2.includes(table2)) list2.push(table2);
       }
     }
-    if (!found && explicit) throw new UnknownDataTableError(entry, targets);
+    if (!found && explicit) {
+      if (!qualified2 && dot > 0) throw new UnknownDataTableError(entry, databases, entry.slice(0, dot));
+      throw new UnknownDataTableError(entry, targets);
+    }
   }
   for (const list2 of result.values()) list2.sort();
   return result;
@@ -16372,13 +16395,12 @@ function describeDataTables(rows, tableNames, volatileColumns) {
   for (const row of keyRows) if (row.column_name !== null) tables.get(row.table_name)?.primaryKey.push(row.column_name);
   for (const [key, value] of Object.entries(volatileColumns)) {
     const dot = key.lastIndexOf(".");
+    if (dot <= 0) throw new UnknownVolatileColumnError(key, rows.database);
     const table2 = tables.get(key.slice(0, dot));
-    const column = key.slice(dot + 1);
     if (!table2) continue;
-    if (!table2.columns.some((c) => c.name === column)) {
-      throw new UnknownVolatileColumnError(key, rows.database);
-    }
-    table2.fixedValues.set(column, value === null ? "NULL" : escape2(value));
+    const column = table2.columns.find((c) => c.name.toLowerCase() === key.slice(dot + 1).toLowerCase());
+    if (!column) throw new UnknownVolatileColumnError(key, rows.database);
+    table2.fixedValues.set(column.name, value === null ? "NULL" : escape2(value));
   }
   const foreignKeys = fkRows.map((r) => ({
     table: r.table_name,
@@ -17590,12 +17612,18 @@ var MongoLoadRejectedError = class extends MongoDumpError {
 var URL_PATTERN = /^(mongodb(?:\+srv)?:\/\/)(?:([^@/?]*)@)?([^/?]*)(.*)$/s;
 function maskMongoUrl(url) {
   const match = URL_PATTERN.exec(url);
-  if (!match) return url.replace(/\/\/[^@/?]*@/, "//***@");
+  if (!match || match[2] === void 0) return maskUserInfo2(url);
   const [, scheme, userInfo, hosts, rest] = match;
-  if (userInfo === void 0) return url;
   const colon = userInfo.indexOf(":");
   const maskedUserInfo = colon < 0 ? userInfo : `${userInfo.slice(0, colon)}:***`;
   return `${scheme}${maskedUserInfo}@${hosts}${rest}`;
+}
+function maskUserInfo2(url) {
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url)?.[0] ?? "";
+  const rest = url.slice(scheme.length);
+  const colon = rest.indexOf(":");
+  const at = rest.lastIndexOf("@");
+  return colon >= 0 && colon < at ? `${scheme}${rest.slice(0, colon)}:***${rest.slice(at)}` : url;
 }
 function mongoHosts(url) {
   const match = URL_PATTERN.exec(url);
@@ -23377,8 +23405,7 @@ async function connectMysql(url, waitSeconds2 = 0) {
       }
       if (code === void 0 || !UNREACHABLE_CODES2.has(code)) throw new DumpSetServerError("mysql-connect", maskSecretsOf(`cannot connect to MySQL at ${parsed.address}: ${error.message}`, [url]), { cause: error });
       if (Date.now() + RETRY_INTERVAL_MS2 >= deadline) {
-        const waited = waitSeconds2 > 0 ? `${code} after waiting ${boundedWait(waitSeconds2)} s` : code;
-        throw new ServerUnreachableError(parsed.address, waited, { cause: error });
+        throw new ServerUnreachableError(parsed.address, code, { cause: error, ...waitSeconds2 > 0 ? { waitedSeconds: boundedWait(waitSeconds2) } : {} });
       }
       await sleep3(RETRY_INTERVAL_MS2);
     }
@@ -24198,7 +24225,7 @@ var registerPull = (program2, context) => {
     const progress = progressBar(context, flags.json);
     const result = await withStore(flags, context, async (store) => {
       const version = flags.branch !== void 0 ? (await resolve3({ store, service: flags.service, branch: flags.branch })).version : flags.version;
-      return pull({
+      const pulled = await pull({
         store,
         service: flags.service,
         out: flags.out,
@@ -24206,6 +24233,8 @@ var registerPull = (program2, context) => {
         ...version !== void 0 ? { version } : { commit: flags.commit },
         ...progress.listener ? { onProgress: progress.listener } : {}
       }).finally(progress.stop);
+      await writeChecksumsFile(pulled.dir, pulled.manifest.files);
+      return pulled;
     });
     if (flags.json) printJson(context, { version: result.version, dir: result.dir, files: result.manifest.files.length, bytes: result.bytes });
     else printLines(context, [`pulled version ${short(result.version)} (${result.manifest.files.length} files, ${bytes(result.bytes)}) into ${result.dir}`]);

@@ -56,6 +56,8 @@ export interface ActionRun {
   stdout: string;
   stderr: string;
   outputs: Record<string, string>;
+  /** GITHUB_OUTPUT as the action left it (the raw records `outputs` is parsed from). */
+  outputFile: string;
   /** The job summary the action wrote (HTML/markdown). */
   summary: string;
   /** `::error::` lines of stdout, without the prefix. */
@@ -133,11 +135,13 @@ export async function runAction(options: RunActionOptions): Promise<ActionRun> {
       );
     });
     const durationMs = performance.now() - started;
+    const outputFile = await readFile(files.output, 'utf8');
     return {
       exitCode: code,
       stdout,
       stderr,
-      outputs: parseOutputFile(await readFile(files.output, 'utf8')),
+      outputs: parseOutputFile(outputFile),
+      outputFile,
       summary: await readFile(files.summary, 'utf8'),
       errors: commandLines(stdout, 'error'),
       warnings: commandLines(stdout, 'warning'),

@@ -32,7 +32,9 @@ export class FileSystemStore implements Store {
 
   private async writeTemp(body: StoreBody, onBytes?: (bytes: number) => void): Promise<string> {
     const dir = path.join(this.root, TMP_DIR);
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true }).catch((error: unknown) => {
+      throw this.accessError('write', dir, error);
+    });
     const temp = path.join(dir, randomUUID());
     try {
       if (Buffer.isBuffer(body)) {
@@ -109,7 +111,9 @@ export class FileSystemStore implements Store {
 
   async putIfMatch(key: string, body: Buffer, etag: string | undefined) {
     const target = this.pathOf(key);
-    await mkdir(path.dirname(target), { recursive: true });
+    await mkdir(path.dirname(target), { recursive: true }).catch((error: unknown) => {
+      throw this.accessError('create', key, error);
+    });
     const release = await this.lock(target);
     try {
       const current = await this.get(key);
