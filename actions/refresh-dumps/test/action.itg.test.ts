@@ -173,6 +173,15 @@ describeWithServices(['mysql', 'mongo', 's3'], 'refresh-dumps action (bundled) o
       expect(run.outputs.manifest).toBe(`${storeUrl}/${SERVICE}/versions/${run.outputs.version}.json`);
       expect(run.summary).toMatch(reason);
       expect(run.stdout).toContain(`Mode ${mode}: `);
+      // The log is in collapsible sections, in phase order (an incremental run loads the ancestor first).
+      const groups = [...run.stdout.matchAll(/^::group::(.*)$/gm)].map((match) => match[1]!.replace(/ [0-9a-f]{12} /, ' <commit> '));
+      expect(groups, label).toEqual([
+        'Wait for the servers and empty the databases; choose full or incremental',
+        ...(mode === 'incremental' ? ['Load the dump of <commit> into the empty databases'] : []),
+        `Migrate (${mode})`,
+        'Dump',
+        'Publish',
+      ]);
       const uploaded = (await keysUnder(blobPrefix)).filter((key) => !blobsBefore.includes(key));
       if (!changed) {
         // Same version as the ref's: no blob written, said in the summary.
@@ -289,6 +298,11 @@ describeWithServices(['mysql', 'mongo', 's3'], 'refresh-dumps action (bundled) o
         'unreachable MySQL server',
         () => ({ 'mysql-url': `mysql://root:${badPassword}@127.0.0.1:9`, 'wait-timeout': '1' }),
         /^Waiting for the database servers failed \(check input `mysql-url`\): .*127\.0\.0\.1:9/,
+      ],
+      [
+        'unreachable MongoDB server',
+        () => ({ 'mongo-url': 'mongodb://127.0.0.1:9', 'wait-timeout': '1' }),
+        /^Waiting for the database servers failed \(check input `mongo-url`\): .*127\.0\.0\.1:9/,
       ],
       [
         'a failing migrate command',
