@@ -82,6 +82,7 @@ export async function run(): Promise<void> {
     addRefreshSummary({ ...report, totalMs: r.clock.elapsed() });
     if (process.env.GITHUB_STEP_SUMMARY) await core.summary.write();
     else core.info(core.summary.stringify());
+    if (report.retentionFailure) throw report.retentionFailure;
   } catch (error) {
     reportFailure(error);
   } finally {
@@ -189,7 +190,16 @@ async function publishPhase(
   const warnings = published.warnings.map((warning) => warning.message);
   for (const warning of warnings) core.warning(warning);
   core.info(`Version ${published.version} (${published.changed ? 'changed' : 'unchanged'}), ${published.blobsUploaded} new blob(s), ref ${r.branch}: ${published.ref.outcome}`);
-  const retention = inputs.keep === undefined ? undefined : await clock.time('retention', () => inStep('Applying retention', 'keep', () => applyRetention(store, inputs.service, inputs.keep!, (message) => core.warning(message))));
+  let retention: RefreshReport['retention'];
+  let retentionFailure: StepError | undefined;
+  if (inputs.keep !== undefined) {
+    try {
+      retention = await clock.time('retention', () => inStep('Applying retention', 'keep', () => applyRetention(store, inputs.service, inputs.keep!, (message) => core.warning(message))));
+    } catch (error) {
+      // The version is published and the ref moved: outputs and summary still say so; run() fails the step after.
+      retentionFailure = error instanceof StepError ? error : new StepError('Applying retention', maskSecrets(messageOf(error)), 'keep');
+    }
+  }
   let schema: RefreshReport['schema'];
   try {
     schema = await clock.time('schema diff', () => schemaSection(store, inputs.service, published.version, published.ref.previous));
@@ -209,6 +219,7 @@ async function publishPhase(
     uploads: { blobs: published.blobsUploaded, bytes: published.bytesUploaded },
     ref: { outcome: published.ref.outcome, previous: published.ref.previous, warnings },
     retention,
+    ...(retentionFailure ? { retentionFailure } : {}),
     schema,
   };
 }

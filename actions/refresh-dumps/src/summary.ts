@@ -36,6 +36,8 @@ export interface RefreshReport {
   uploads: { blobs: number; bytes: number } | undefined;
   ref: { outcome: RefOutcome; previous: { commit: string; version: string } | undefined; warnings: string[] } | undefined;
   retention: { versions: number; commits: number; blobs: number; bytes: number } | undefined;
+  /** Retention failed after the publish: the summary says so, then the step fails with this error. */
+  retentionFailure?: Error;
   schema: SchemaSection;
 }
 
@@ -163,6 +165,9 @@ export function addRefreshSummary(report: RefreshReport, summary: Summary = core
   if (report.retention) {
     const { versions, commits, blobs, bytes } = report.retention;
     summary.addRaw(`<p>Retention removed ${versions} version(s), ${commits} commit entr${commits === 1 ? 'y' : 'ies'} and ${blobs} blob(s) (${formatBytes(bytes)}).</p>`, true);
+  }
+  if (report.retentionFailure) {
+    summary.addRaw(`<p><strong>Retention failed</strong> (the version above is published): ${escapeHtml(report.retentionFailure.message)}</p>`, true);
   }
 
   summary.addHeading('Schema changes', 3);

@@ -4,7 +4,7 @@
  * add-second-migration, edit-migration).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -365,6 +365,26 @@ describeWithServices(['mysql', 'mongo', 's3'], 'refresh-dumps action (bundled) o
         expect(run.outputs).toEqual({});
         // The ref, both commit entries and every file (no new blob or manifest) are as before.
         expect(await snapshot()).toEqual(before);
+      } finally {
+        await fsStore.close();
+      }
+    });
+
+    test('retention failing after the publish keeps the outputs and the summary, then fails the step naming `keep`', async () => {
+      const root = join(scratch, 'no-retention-store');
+      // A first publish reuses nothing, so takes no lease; retention's prune must take one, under
+      // <service>/locks/, which a regular file in its place makes impossible.
+      await mkdir(join(root, SERVICE), { recursive: true });
+      await writeFile(join(root, SERVICE, 'locks'), 'not a directory');
+      const run = await refresh('base', { store: root, 's3-endpoint': '', keep: '1' });
+      expect(run.exitCode).toBe(1);
+      expect(run.errors, run.stdout).toHaveLength(1);
+      expect(run.errors[0]).toMatch(/^Applying retention failed \(check input `keep`\): /);
+      expect(run.outputs).toMatchObject({ changed: 'true', mode: 'full', commit: run.sha, version: expect.stringMatching(/^[0-9a-f]{64}$/) });
+      expect(run.summary).toContain('<strong>Retention failed</strong> (the version above is published)');
+      const fsStore = openStore(root);
+      try {
+        expect(await readBranchRef(fsStore, SERVICE, 'master')).toMatchObject({ commit: run.sha, version: run.outputs.version });
       } finally {
         await fsStore.close();
       }

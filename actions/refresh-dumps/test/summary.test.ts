@@ -105,6 +105,11 @@ describe('addRefreshSummary', () => {
       ['full: the database engines changed (mysql mariadb 10.11 -&gt; mysql 8.0) (an incremental attempt came first: 1 migration added since 222222222222)'],
     ],
     ['retention', { retention: { versions: 2, commits: 1, blobs: 5, bytes: 2048 } }, ['Retention removed 2 version(s), 1 commit entry and 5 blob(s) (2.00 KiB).']],
+    [
+      'a retention failure after the publish',
+      { retentionFailure: new Error('Applying retention failed (check input `keep`): Access Denied <DeleteObject>') },
+      ['<strong>Retention failed</strong> (the version above is published): Applying retention failed (check input `keep`): Access Denied &lt;DeleteObject&gt;'],
+    ],
     ['only data tables changed', { schema: { kind: 'changes', base: previous, mysql: [], mongo: [] } }, ['no table, column, index or collection changed (data tables only)']],
     [
       'Mongo changes',

@@ -14744,6 +14744,7 @@ async function storeBlobs(options) {
   let bytesUploaded = 0;
   const reused = [];
   const viaRef = [];
+  const sameContent = /* @__PURE__ */ new Map();
   const storeFile = async (index) => {
     const relative2 = relatives[index];
     const absolute = path7.join(dir, ...relative2.split("/"));
@@ -14752,6 +14753,13 @@ async function storeBlobs(options) {
       const bytes3 = size <= IN_MEMORY_LIMIT ? await readWhole(absolute, size) : void 0;
       return { bytes: bytes3, described: await describeDumpFile(dir, relative2, compression, bytes3) };
     });
+    const first = sameContent.get(described.sha256);
+    if (first) return { file: { ...described, compression: (await first).file.compression }, created: false };
+    const stored = storeContent(absolute, size, bytes2, described);
+    sameContent.set(described.sha256, stored);
+    return stored;
+  };
+  const storeContent = async (absolute, size, bytes2, described) => {
     const keyOf = (how2) => layout.blob(service, described.sha256, how2);
     const stored = (await options.knownBlobs).get(described.sha256);
     if (stored !== void 0) {
@@ -14977,10 +14985,12 @@ async function acquirePublishLease(store, service, timings = {}) {
   try {
     const pruneKey = layout.pruneLease(service);
     const limit = timings.pruneLeaseMs ?? PRUNE_LEASE_MS;
+    const waitStarted = now();
     let waited = false;
     for (; ; ) {
       if (!await store.exists(pruneKey)) break;
       if (now() - await leaseTime(store, service, pruneKey, now) >= limit) break;
+      if (now() - waitStarted >= limit) break;
       waited = true;
       await sleep(timings.pollMs ?? POLL_MS);
     }

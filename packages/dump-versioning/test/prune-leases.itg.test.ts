@@ -1,3 +1,5 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import { beforeEach, expect, test } from 'vitest';
 import { gitAncestry, list, prune, publish, verify, type PublishResult } from '../src/index.js';
 import { acquirePruneLease, acquirePublishLease, activePublishLeases } from '../src/internal/leases.js';
@@ -163,6 +165,15 @@ for (const backend of backends) {
         expect(await activePublishLeases(store, service, short)).toEqual(keys);
       }
       expect(() => lease.assertFresh()).not.toThrow();
+      await lease.release();
+      expect(await leaseKeys(service)).toEqual([]);
+    });
+
+    // Filesystem only: only there can a lease key exist without being listed.
+    if (backend.name === 'filesystem') test('a publish waits for a prune lease at most a lease lifetime, even one no listing shows', async () => {
+      // A directory where the prune lease belongs: it exists, but no listing shows it, so it never ages.
+      await mkdir(path.join(fixture.store.location, ...layout.pruneLease(service).split('/'), 'in-the-way'), { recursive: true });
+      const lease = await acquirePublishLease(fixture.store, service, { pruneLeaseMs: 300, pollMs: 20 });
       await lease.release();
       expect(await leaseKeys(service)).toEqual([]);
     });

@@ -92,6 +92,22 @@ for (const backend of backends) {
       if (backend.name === 's3') expect(log.writtenKeys).toEqual([]);
     });
 
+    test('files with the same content store one blob, and a first publish of them reuses nothing (no lease)', async () => {
+      const empty = '';
+      const dir = await makeDumpDir({ 'mongo/shop/a.bson': empty, 'mongo/shop/b.bson': empty, 'mongo/shop/c.bson': empty, 'mysql/shop.sql': 'CREATE TABLE t (id int);\n' });
+      temps.push(dir);
+      log.reset();
+      const published = await publishDir(dir, repo.commits[0]!, { service: 'dedupe' });
+      expect(published.blobsUploaded).toBe(2);
+      expect(new Set(published.files.filter((file) => file.path.endsWith('.bson')).map((file) => file.sha256)).size).toBe(1);
+      // Nothing was in the store: no lease (its write and delete), blobs written once each.
+      if (backend.name === 's3') {
+        expect(log.writtenKeys.filter((key) => key.includes('/locks/'))).toEqual([]);
+        expect(log.writtenKeys.filter((key) => key.includes('/blobs/'))).toHaveLength(2);
+      }
+      expect((await verify({ store, service: 'dedupe' })).problems).toEqual([]);
+    });
+
     test('changing the compression re-uploads nothing: unchanged files keep their blobs, new files use the new one', async () => {
       const service = 'recompress';
       const files = sampleDump('recompress');

@@ -49,6 +49,7 @@ export async function storeBlobs(options: StoreBlobsOptions): Promise<{ files: D
   let bytesUploaded = 0;
   const reused: ReusedObject[] = [];
   const viaRef: ReusedObject[] = [];
+  const sameContent = new Map<string, Promise<{ file: DumpFile; created: boolean }>>();
 
   const storeFile = async (index: number) => {
     const relative = relatives[index]!;
@@ -60,6 +61,16 @@ export async function storeBlobs(options: StoreBlobsOptions): Promise<{ files: D
       const bytes = size <= IN_MEMORY_LIMIT ? await readWhole(absolute, size) : undefined;
       return { bytes, described: await describeDumpFile(dir, relative, compression, bytes) };
     });
+    // Files with the same content share one blob: the first stores it, the others wait for it. (Racing
+    // each other, the loser would see the winner's fresh blob as one reused from the store.)
+    const first = sameContent.get(described.sha256);
+    if (first) return { file: { ...described, compression: (await first).file.compression }, created: false };
+    const stored = storeContent(absolute, size, bytes, described);
+    sameContent.set(described.sha256, stored);
+    return stored;
+  };
+
+  const storeContent = async (absolute: string, size: number, bytes: Buffer | undefined, described: Omit<DumpFile, 'compression'>) => {
     const keyOf = (how: Compression) => layout.blob(service, described.sha256, how);
     // An unchanged file keeps the blob the ref's version stored (even if compressed another way).
     const stored = (await options.knownBlobs).get(described.sha256);

@@ -162,10 +162,14 @@ export async function acquirePublishLease(store: Store, service: string, timings
   try {
     const pruneKey = layout.pruneLease(service);
     const limit = timings.pruneLeaseMs ?? PRUNE_LEASE_MS;
+    const waitStarted = now();
     let waited = false;
     for (;;) {
       if (!(await store.exists(pruneKey))) break;
       if (now() - (await leaseTime(store, service, pruneKey, now)) >= limit) break; // stale: its prune crashed
+      // Bounded whatever the listing says: a prune lease lives `limit` at most, so after that long any
+      // prune that held it has stopped deleting (it stops at half its lifetime).
+      if (now() - waitStarted >= limit) break;
       waited = true;
       await sleep(timings.pollMs ?? POLL_MS);
     }
