@@ -190,16 +190,7 @@ async function publishPhase(
   const warnings = published.warnings.map((warning) => warning.message);
   for (const warning of warnings) core.warning(warning);
   core.info(`Version ${published.version} (${published.changed ? 'changed' : 'unchanged'}), ${published.blobsUploaded} new blob(s), ref ${r.branch}: ${published.ref.outcome}`);
-  let retention: RefreshReport['retention'];
-  let retentionFailure: StepError | undefined;
-  if (inputs.keep !== undefined) {
-    try {
-      retention = await clock.time('retention', () => inStep('Applying retention', 'keep', () => applyRetention(store, inputs.service, inputs.keep!, (message) => core.warning(message))));
-    } catch (error) {
-      // The version is published and the ref moved: outputs and summary still say so; run() fails the step after.
-      retentionFailure = error instanceof StepError ? error : new StepError('Applying retention', maskSecrets(messageOf(error)), 'keep');
-    }
-  }
+  // The diff first: retention may delete the version the branch named before (older than its window).
   let schema: RefreshReport['schema'];
   try {
     schema = await clock.time('schema diff', () => schemaSection(store, inputs.service, published.version, published.ref.previous));
@@ -208,6 +199,18 @@ async function publishPhase(
     // The publish is complete; a diff that cannot be computed only leaves the summary shorter.
     core.warning(`Schema diff skipped: ${maskSecrets(messageOf(error))}`);
     schema = { kind: 'skipped', why: 'the diff failed (see the warning in the log)' };
+  }
+  let retention: RefreshReport['retention'];
+  let retentionFailure: Error | undefined;
+  if (inputs.keep !== undefined) {
+    try {
+      retention = await clock.time('retention', () =>
+        inStep('Applying retention', 'keep', () => applyRetention(store, inputs.service, inputs.keep!, (message) => core.warning(message)), maskSecrets),
+      );
+    } catch (error) {
+      // The version is published and the ref moved: outputs and summary still say so; run() fails the step after.
+      retentionFailure = error as Error;
+    }
   }
   return {
     ...base,

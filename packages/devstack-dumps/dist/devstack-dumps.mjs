@@ -16060,8 +16060,10 @@ function parseMysqlUrl(url) {
   };
 }
 function maskUrl2(url) {
-  const masked = url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@/]*@/i, "$1***@");
-  return masked !== url ? masked : maskUserInfo(url);
+  const masked = url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^/?#]*@/i, "$1***@");
+  if (masked !== url) return masked;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && URL.canParse(url) && new URL(url).password === "") return url;
+  return maskUserInfo(url);
 }
 function maskUserInfo(url) {
   const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url)?.[0] ?? "";
@@ -17619,7 +17621,7 @@ var MongoLoadRejectedError = class extends MongoDumpError {
 };
 
 // packages/mongo-dump/src/internal/url.ts
-var URL_PATTERN = /^(mongodb(?:\+srv)?:\/\/)(?:([^@/?]*)@)?([^/?]*)(.*)$/s;
+var URL_PATTERN = /^(mongodb(?:\+srv)?:\/\/)(?:([^/?]*)@)?([^/?@]*)(.*)$/s;
 function maskMongoUrl(url) {
   const match = URL_PATTERN.exec(url);
   if (!match || match[2] === void 0) return maskUserInfo2(url);
@@ -23355,12 +23357,13 @@ async function dumpSet(sources, outDir, options = {}) {
 import { setTimeout as sleep3 } from "node:timers/promises";
 
 // packages/dump-set/src/internal/mask.ts
-var CREDENTIALS_IN_URL = /([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s@]*@/gi;
+var PASSWORD_TO_HOST = String.raw`(\S*?)@(?=[^\s@/?#]*(?:[\s/?#]|$))`;
+var CREDENTIALS_IN_URL = new RegExp(String.raw`([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)` + PASSWORD_TO_HOST, "gi");
 function maskSecrets(text, urls = []) {
   return urls.length === 0 ? text.replace(CREDENTIALS_IN_URL, "$1***@") : maskSecretsOf(text, urls);
 }
 function passwordsOf(url) {
-  const match = /^[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:([^\s@]*)@/i.exec(url);
+  const match = new RegExp(String.raw`^[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:` + PASSWORD_TO_HOST, "i").exec(url);
   const raw = match?.[1];
   if (!raw) return [];
   const found = [raw];

@@ -26,6 +26,9 @@ describe('URLs', () => {
     ['u:topsecret@h:27017', 'u:***@h:27017'],
     ['mongodb://u:top/secret@h/db', 'mongodb://u:***@h/db'],
     ['mongodb://h/db?x=1', 'mongodb://h/db?x=1'],
+    // A password with `@`, a user with `@`: the user info runs to the authority's last `@`.
+    ['mongodb://u:p@ss@h/db', 'mongodb://u:***@h/db'],
+    ['mongodb://me@corp.com:pw@a:1,b:2/db', 'mongodb://me@corp.com:***@a:1,b:2/db'],
   ])('malformed %s -> %s', (url, masked) => {
     expect(maskMongoUrl(url)).toBe(masked);
   });

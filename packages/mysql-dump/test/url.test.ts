@@ -45,5 +45,9 @@ describe('maskUrl', () => {
     ['mysql://h:3306/db', 'mysql://h:3306/db'],
     ['mysql://root:top/secret@h', 'mysql://root:***@h'],
     ['root:pw@h:3306', 'root:***@h:3306'],
+    // A password with `@`, a user with `@`; an `@` in the query of a URL without a password is left alone.
+    ['mysql://u:p@ss@h:3306/db', 'mysql://u:***@h:3306/db'],
+    ['mysql://me@corp.com:pw@h/db', 'mysql://me@corp.com:***@h/db'],
+    ['mysql://u@h:3306/db?x=a@b', 'mysql://u@h:3306/db?x=a@b'],
   ])('%s -> %s', (url, masked) => expect(maskUrl(url)).toBe(masked));
 });

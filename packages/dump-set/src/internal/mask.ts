@@ -1,8 +1,10 @@
 /**
- * `scheme://user:password@` anywhere in a text. The password part stops at `@` or whitespace, so a
- * password containing `/` or `:` is masked too; at worst something that is not a password gets masked.
+ * `scheme://user:password@` anywhere in a text. The password runs to the `@` after which the host part
+ * (up to whitespace, `/`, `?`, `#` or the end) has no other `@`: a password containing `/`, `:` or `@` is
+ * masked whole; at worst something that is not a password gets masked.
  */
-const CREDENTIALS_IN_URL = /([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s@]*@/gi;
+const PASSWORD_TO_HOST = String.raw`(\S*?)@(?=[^\s@/?#]*(?:[\s/?#]|$))`;
+const CREDENTIALS_IN_URL = new RegExp(String.raw`([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)` + PASSWORD_TO_HOST, 'gi');
 
 /**
  * The text with the password of every URL in it replaced by `***`; with `urls`, also every bare
@@ -14,7 +16,7 @@ export function maskSecrets(text: string, urls: ReadonlyArray<string | undefined
 
 /** The password (raw and percent-decoded) of a URL, if it carries one. */
 export function passwordsOf(url: string): string[] {
-  const match = /^[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:([^\s@]*)@/i.exec(url);
+  const match = new RegExp(String.raw`^[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:` + PASSWORD_TO_HOST, 'i').exec(url);
   const raw = match?.[1];
   if (!raw) return [];
   const found = [raw];

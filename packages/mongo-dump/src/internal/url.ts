@@ -1,6 +1,7 @@
 // Connection strings may list several hosts (`a:1,b:2`), which WHATWG URL cannot parse, so we split the
 // authority by hand; the driver itself validates the string when we connect.
-const URL_PATTERN = /^(mongodb(?:\+srv)?:\/\/)(?:([^@/?]*)@)?([^/?]*)(.*)$/s;
+// The user info runs to the last `@` of the authority: a password may contain `@`.
+const URL_PATTERN = /^(mongodb(?:\+srv)?:\/\/)(?:([^/?]*)@)?([^/?@]*)(.*)$/s;
 
 /** The URL with the password replaced by `***`, safe to print and to store. */
 export function maskMongoUrl(url: string): string {

@@ -40,8 +40,13 @@ export function parseMysqlUrl(url: string): MysqlUrl {
 
 /** The URL with its password replaced by `***`, for messages and logs. Works on unparseable input too. */
 export function maskUrl(url: string): string {
-  const masked = url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@/]*@/i, '$1***@');
-  return masked !== url ? masked : maskUserInfo(url);
+  // Up to the last `@` of the authority: a password may contain `@` (the driver takes the last one too).
+  const masked = url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^/?#]*@/i, '$1***@');
+  if (masked !== url) return masked;
+  // A scheme://authority URL that parses without a password has nothing to hide (an `@` in its query is
+  // not a password's). Without `//`, `x:a@b` parses as a scheme and a path, so that proves nothing.
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && URL.canParse(url) && new URL(url).password === '') return url;
+  return maskUserInfo(url);
 }
 
 /**
