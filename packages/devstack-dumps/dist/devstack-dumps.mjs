@@ -16024,14 +16024,7 @@ var UnknownVolatileColumnError = class extends MysqlDumpError {
 };
 
 // packages/mysql-dump/src/internal/driver.ts
-var importDriver = () => import("./chunks/mysql2-CYM7OIAR.mjs").then((mod) => mod.default);
-var loading;
-function mysqlDriver() {
-  return loading ??= importDriver().catch((error) => {
-    loading = void 0;
-    throw error;
-  });
-}
+var mysqlDriver = () => import("./chunks/mysql2-CYM7OIAR.mjs").then((mod) => mod.default);
 
 // packages/mysql-dump/src/internal/url.ts
 function parseMysqlUrl(url) {
@@ -16118,14 +16111,10 @@ async function openSession(options) {
       return { pool, raw, url, engine, close: () => pool.end() };
     } catch (error) {
       await pool.end().catch(() => void 0);
-      const mapped = describeServerError(error, url, { database: options.database });
+      const mapped = describeServerError(error, url, { database: options.database, waitedSeconds: options.wait });
       if (mapped instanceof ServerUnreachableError && Date.now() < deadline) {
         await new Promise((resolve4) => setTimeout(resolve4, 500));
         continue;
-      }
-      if (mapped instanceof ServerUnreachableError && options.wait) {
-        const code = error.code ?? "unreachable";
-        throw new ServerUnreachableError(url.address, code, { cause: error, waitedSeconds: options.wait });
       }
       throw mapped;
     }
@@ -16140,7 +16129,9 @@ function describeServerError(error, url, context = {}) {
   if (error instanceof MysqlDumpError) return error;
   const e = error;
   const during = context.operation ? ` while ${context.operation}` : "";
-  if (e.code && UNREACHABLE_CODES.has(e.code)) return new ServerUnreachableError(url.address, e.code, { cause: error });
+  if (e.code && UNREACHABLE_CODES.has(e.code)) {
+    return new ServerUnreachableError(url.address, e.code, { cause: error, ...context.waitedSeconds ? { waitedSeconds: context.waitedSeconds } : {} });
+  }
   if (e.errno === 1045) {
     return new AccessDeniedError(
       `MySQL server at ${url.address} rejected user '${url.user}' (wrong user or password); check the credentials in the URL`,
@@ -17509,16 +17500,7 @@ import { pipeline as pipeline4 } from "node:stream/promises";
 import { setTimeout as sleep2 } from "node:timers/promises";
 
 // packages/mongo-dump/src/internal/driver.ts
-var loading2;
-function mongoDriver() {
-  return loading2 ??= import("./chunks/lib-CWHXWKP4.mjs").then(
-    (mod) => mod.default ?? mod,
-    (error) => {
-      loading2 = void 0;
-      throw error;
-    }
-  );
-}
+var mongoDriver = () => import("./chunks/lib-CWHXWKP4.mjs").then((mod) => mod.default ?? mod);
 
 // packages/mongo-dump/src/internal/errors.ts
 var MongoDumpError = class extends Error {

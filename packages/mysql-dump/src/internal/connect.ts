@@ -87,14 +87,10 @@ export async function openSession(options: ConnectOptions): Promise<Session> {
       return { pool, raw, url, engine, close: () => pool.end() };
     } catch (error) {
       await pool.end().catch(() => undefined);
-      const mapped = describeServerError(error, url, { database: options.database });
+      const mapped = describeServerError(error, url, { database: options.database, waitedSeconds: options.wait });
       if (mapped instanceof ServerUnreachableError && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 500));
         continue;
-      }
-      if (mapped instanceof ServerUnreachableError && options.wait) {
-        const code = (error as { code?: string }).code ?? 'unreachable';
-        throw new ServerUnreachableError(url.address, code, { cause: error, waitedSeconds: options.wait });
       }
       throw mapped;
     }
@@ -114,12 +110,14 @@ export function isPrivilegeError(error: unknown): boolean {
 export function describeServerError(
   error: unknown,
   url: MysqlUrl,
-  context: { database?: string | undefined; operation?: string } = {},
+  context: { database?: string | undefined; operation?: string; waitedSeconds?: number | undefined } = {},
 ): Error {
   if (error instanceof MysqlDumpError) return error;
   const e = error as { code?: string; errno?: number; message?: string };
   const during = context.operation ? ` while ${context.operation}` : '';
-  if (e.code && UNREACHABLE_CODES.has(e.code)) return new ServerUnreachableError(url.address, e.code, { cause: error });
+  if (e.code && UNREACHABLE_CODES.has(e.code)) {
+    return new ServerUnreachableError(url.address, e.code, { cause: error, ...(context.waitedSeconds ? { waitedSeconds: context.waitedSeconds } : {}) });
+  }
   if (e.errno === 1045) {
     return new AccessDeniedError(
       `MySQL server at ${url.address} rejected user '${url.user}' (wrong user or password); check the credentials in the URL`,
