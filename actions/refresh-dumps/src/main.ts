@@ -60,17 +60,21 @@ export async function run(): Promise<void> {
         choose(r).then(async (plan) => ({ ...plan, ancestorDir: plan.decision.mode === 'incremental' ? await pullAncestor(r, plan.decision.ancestor) : undefined })),
       ] as const),
     );
-    // Asked while migrate runs (git and the store only), so the publish after the dump only writes.
-    const prepared = inputs.dryRun ? undefined : preparePublish(store, inputs.service, branch, runner.workspace, runner.sha);
+    // Asked once migrate runs (git and the store only), so the publish after the dump only writes; not
+    // earlier, where its git processes would compete with the load for this process's one thread.
+    let prepared: PublishPreparation | undefined;
+    const prepare = () => {
+      if (!inputs.dryRun) prepared ??= preparePublish(store, inputs.service, branch, runner.workspace, runner.sha);
+    };
     let decision = planned;
-    let dumped = await migrateAndDump(r, decision, 1, ancestorDir);
+    let dumped = await migrateAndDump(r, decision, 1, ancestorDir, prepare);
     const rechecked = recheckAfterDump(decision, inputs.mode, dumped.engines);
     let firstAttempt: string | undefined;
     if (rechecked !== decision) {
       core.notice(`Redoing the refresh in full mode: ${rechecked.reason}`);
       firstAttempt = decision.reason;
       decision = rechecked;
-      dumped = await migrateAndDump(r, decision, 2, undefined);
+      dumped = await migrateAndDump(r, decision, 2, undefined, prepare);
     }
     const report = await core.group(inputs.dryRun ? 'Dry run: compute the version' : 'Publish', () => publishPhase(r, dumped, fingerprint, decision, firstAttempt, prepared));
 
@@ -138,9 +142,9 @@ function emptyServiceDatabases(r: Run, waitSeconds = 0): Promise<void> {
 
 /**
  * From the emptied databases (emptied again for a second attempt): loads the ancestor's dump in
- * incremental mode, runs the migrate commands, dumps.
+ * incremental mode, runs the migrate commands (calling `whileMigrating` once they started), dumps.
  */
-async function migrateAndDump(r: Run, decision: ModeDecision, attempt: number, ancestorDir: string | undefined): Promise<DumpSetResult> {
+async function migrateAndDump(r: Run, decision: ModeDecision, attempt: number, ancestorDir: string | undefined, whileMigrating: () => void): Promise<DumpSetResult> {
   const { inputs, clock } = r;
   if (attempt > 1) await core.group('Empty the databases', () => emptyServiceDatabases(r));
   if (decision.mode === 'incremental') {
@@ -158,7 +162,13 @@ async function migrateAndDump(r: Run, decision: ModeDecision, attempt: number, a
     );
   }
   const env = { ...stringEnv(process.env), ...migrateVariables(inputs) };
-  await core.group(`Migrate (${decision.mode})`, () => clock.time('migrate', () => runMigrate(r.commands, { cwd: r.workDir, env, mask: maskSecrets })));
+  await core.group(`Migrate (${decision.mode})`, () =>
+    clock.time('migrate', () => {
+      const migrating = runMigrate(r.commands, { cwd: r.workDir, env, mask: maskSecrets });
+      whileMigrating();
+      return migrating;
+    }),
+  );
   return core.group('Dump', () =>
     clock.time('dump', () =>
       inStep('Dumping the databases', databaseInputOf, () => dumpSet(dumpSources(inputs), path.join(r.work, `dump-${attempt}`), { waitSeconds: inputs.waitTimeout, onProgress: (message) => core.info(message) }), maskSecrets),

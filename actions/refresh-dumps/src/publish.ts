@@ -48,8 +48,7 @@ export function preparePublish(store: Store, service: string, branch: string, re
   const ancestry = memoizeAncestry(gitAncestry(repoDir), answers);
   // Only what the clone can tell now: a fetch or deepening of a shallow clone is left to the publish,
   // so no git process outlives a failing migrate. Failures only mean the publish asks again (and reports
-  // them there). Reading the ref's manifest (the publish reads it too, for the blobs it can reuse) also
-  // compiles the document validators now.
+  // them there). The ref's manifest is read now too: the publish reads it for the blobs it can reuse.
   const warm = memoizeAncestry(gitAncestry(repoDir, { offline: true }), answers);
   readBranchRef(store, service, branch)
     .then((ref) => ref && Promise.all([ref.commit !== commit ? warm(ref.commit, commit) : undefined, readManifest(store, service, ref.version)]))

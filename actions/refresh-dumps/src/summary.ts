@@ -99,7 +99,7 @@ function sizeRows(files: readonly DumpedFile[]): string[][] {
     totals.bytes += file.size;
     engines.set(engine, totals);
   }
-  const rows = [...engines.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([engine, totals]) => [escapeHtml(engine), String(totals.files), formatBytes(totals.bytes)]);
+  const rows = [...engines.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([engine, totals]) => [escapeHtml(engine), String(totals.files), formatBytes(totals.bytes)]);
   const total = files.reduce((sum, file) => sum + file.size, 0);
   return [...rows, ['<strong>total</strong>', String(files.length), formatBytes(total)]];
 }

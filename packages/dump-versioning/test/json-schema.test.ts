@@ -5,13 +5,17 @@ import { documentSchemas } from '../src/internal/json-schema.js';
 import '../src/internal/manifest.js';
 import '../src/internal/migrations-record.js';
 
-// Start-up skips the meta-schema check (see json-schema.ts), so it happens here, for every schema.
+// The generator checks these too (scripts/validators/generate.ts); this keeps the check beside the schemas.
 describe('document schemas', () => {
   it('registers the manifest, commit entry and ref schemas of both formats, and the migrations record', () => {
     expect(documentSchemas).toHaveLength(7);
   });
 
-  it.each(documentSchemas.map((schema, index) => [index, schema] as const))('schema %i is valid JSON Schema and compiles in strict mode', (_index, schema) => {
+  it('names each schema once', () => {
+    expect(new Set(documentSchemas.map(({ name }) => name)).size).toBe(documentSchemas.length);
+  });
+
+  it.each(documentSchemas.map(({ name, schema }) => [name, schema] as const))('%s is valid JSON Schema and compiles in strict mode', (_name, schema) => {
     const checked = new Ajv({ strict: true, validateSchema: true });
     expect(checked.validateSchema(schema), JSON.stringify(checked.errors)).toBe(true);
     expect(() => checked.compile(schema)).not.toThrow();

@@ -2,10 +2,11 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Ajv, type ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
 import { computeVersion } from '@org/dump-versioning';
 import { readMongoSchema } from '@org/mongo-dump';
 import { DumpSetFileError } from './errors.js';
+import * as generatedValidators from './generated/validators.js';
 
 /** One file of a dump set as a checksum list records it. */
 export interface DumpSetFile {
@@ -123,8 +124,8 @@ export async function writeChecksumsFile(dir: string, files: ReadonlyArray<DumpS
 }
 
 /**
- * Compiled on first use, without checking the schema against the meta-schema at start-up (that cost
- * ~80 ms per process here; checksums-schema.test.ts checks it instead). Strict mode still applies when it compiles.
+ * The checksum list's schema. Its validator is generated ahead of time (scripts/validators/generate.ts:
+ * strict mode, meta-schema checked) into generated/validators.js, so no process compiles it at start-up.
  */
 export const checksumsSchema = {
   type: 'object',
@@ -145,8 +146,12 @@ export const checksumsSchema = {
     },
   },
 } as const;
-let checksumsValidator: ValidateFunction<DumpSetChecksums> | undefined;
-const validateChecksums = () => (checksumsValidator ??= new Ajv({ strict: true, validateSchema: false }).compile<DumpSetChecksums>(checksumsSchema));
+const validateChecksums = (): ValidateFunction<DumpSetChecksums> => {
+  // Missing only when the generated file is stale (checked at call time so the generator can load this module).
+  const validate = (generatedValidators as Record<string, ValidateFunction | undefined>).checksums;
+  if (!validate) throw new Error('no generated validator "checksums"; run `pnpm generate-validators`');
+  return validate as ValidateFunction<DumpSetChecksums>;
+};
 
 /** The checksum list beside `dir`, or undefined when there is none. */
 export async function readChecksumsFile(dir: string): Promise<DumpSetChecksums | undefined> {

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { glob } from 'tinyglobby';
 import { InvalidInputError } from './errors.js';
+import { byteOrder } from './order.js';
 
 /** Django's layout: `<app>/migrations/0001_initial.py`. */
 export const DEFAULT_MIGRATION_GLOBS = ['**/migrations/[0-9]*.py'];
@@ -36,7 +37,6 @@ export type FingerprintChange =
   | { kind: 'additions-only'; added: MigrationRef[] }
   | { kind: 'rewritten'; edited: MigrationRef[]; removed: MigrationRef[]; added: MigrationRef[] };
 
-const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 
 /** Pure: the fingerprint of a set of migrations (order of the input does not matter). */

@@ -1,22 +1,25 @@
-import { Ajv, type ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
+import * as generated from './generated/validators.js';
 
 /**
- * One Ajv for every document schema of this package, each schema compiled on first use. The schemas are
- * constants of this code: a unit test (json-schema.test.ts) checks each against the JSON Schema
- * meta-schema, so start-up skips that check. Compiling the meta-schema cost ~80 ms per Ajv instance here,
- * and three instances compiled eight schemas at import: about a third of the refresh-dumps action's start-up.
- * Strict mode (unknown keywords, ambiguous types) is still enforced when each schema compiles.
+ * The document schemas are constants of this code, so their validators are generated ahead of time as
+ * standalone code (scripts/validators/generate.ts, Ajv's `standalone` output, strict mode and the meta-schema
+ * checked there). Compiling them at run time cost ~35 ms of every process that read a manifest.
+ * scripts/validators.test.ts fails when the generated file does not match these schemas.
  */
-let ajv: Ajv | undefined;
-// Created with the first validator that is needed: its constructor registers every keyword (~5 ms).
-const instance = () => (ajv ??= new Ajv({ allErrors: false, strict: true, validateSchema: false }));
 
-/** Every schema given to `lazyValidator`, for the meta-schema test. */
-export const documentSchemas: object[] = [];
+/** Every schema given to `precompiledValidator`, by export name: the generator's input and the tests'. */
+export const documentSchemas: { name: string; schema: object }[] = [];
 
-/** A getter for the compiled validator of `schema`, compiling it the first time it is asked for. */
-export function lazyValidator<T>(schema: object): () => ValidateFunction<T> {
-  documentSchemas.push(schema);
-  let compiled: ValidateFunction<T> | undefined;
-  return () => (compiled ??= instance().compile<T>(schema));
+/**
+ * A getter for the generated validator of `schema`. Missing only when the generated file is stale, which
+ * the getter reports when first called (not at import, so the generator can still load the schemas).
+ */
+export function precompiledValidator<T>(name: string, schema: object): () => ValidateFunction<T> {
+  documentSchemas.push({ name, schema });
+  return () => {
+    const validate = (generated as Record<string, ValidateFunction | undefined>)[name];
+    if (!validate) throw new Error(`no generated validator "${name}"; run \`pnpm generate-validators\``);
+    return validate as ValidateFunction<T>;
+  };
 }

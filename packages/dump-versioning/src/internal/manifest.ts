@@ -3,7 +3,8 @@ import type { ValidateFunction } from 'ajv';
 import { ManifestError } from './errors.js';
 import { classifyDumpPath, unsafePathReason, type DumpKind } from './paths.js';
 import type { MigrationFingerprint } from './fingerprint.js';
-import { lazyValidator } from './json-schema.js';
+import { precompiledValidator } from './json-schema.js';
+import { byteOrder } from './order.js';
 
 /**
  * The document format this library writes. 2 moved the migrations record (fingerprint + applied list,
@@ -217,9 +218,9 @@ function documentSchemas(schemaVersion: SchemaVersion) {
     properties: { ...head, branch: nonEmpty, commit: commitSha, version: sha256Hex, updatedAt: isoTime },
   };
   return {
-    manifest: lazyValidator<VersionManifest>(manifestSchema),
-    'commit entry': lazyValidator<CommitEntry>(commitEntrySchema),
-    ref: lazyValidator<BranchRef>(branchRefSchema),
+    manifest: precompiledValidator<VersionManifest>(`manifestV${schemaVersion}`, manifestSchema),
+    'commit entry': precompiledValidator<CommitEntry>(`commitEntryV${schemaVersion}`, commitEntrySchema),
+    ref: precompiledValidator<BranchRef>(`refV${schemaVersion}`, branchRefSchema),
   } satisfies Record<string, () => ValidateFunction>;
 }
 
@@ -310,7 +311,6 @@ export function encodeBranchRef(ref: BranchRef): string {
   return encodeDocument(ref);
 }
 
-const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
 
 /**
  * The version of a dump set: sha256 over `path\0sha256\0size\n` lines sorted by path bytes. Only

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { IntegrityError, InvalidInputError, ManifestError } from './errors.js';
-import { lazyValidator } from './json-schema.js';
+import { precompiledValidator } from './json-schema.js';
 import { SCHEMA_VERSION, fingerprintSchema, type CommitEntry, type MigrationsInfo, type MigrationsRecordRef } from './manifest.js';
 import { layout, type Store } from './store.js';
+import { byteOrder } from './order.js';
 
 /**
  * The migrations record: fingerprint + applied list of one publish, stored once per distinct content
@@ -24,8 +25,7 @@ const recordSchema = {
   },
 } as const;
 
-const recordValidator = lazyValidator<StoredMigrationsRecord>(recordSchema);
-const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+const recordValidator = precompiledValidator<StoredMigrationsRecord>('migrationsRecord', recordSchema);
 
 /**
  * Canonical bytes (fixed key order, apps in byte order, compact JSON) and their reference, so equal

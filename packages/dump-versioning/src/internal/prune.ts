@@ -4,6 +4,7 @@ import { decodeBranchRef, decodeCommitEntry, decodeManifest, type CommitEntry } 
 import { assertService } from './query.js';
 import { mapLimit } from './concurrency.js';
 import { layout, parseBlobKey, type Store, type StoredObjectInfo } from './store.js';
+import { byteOrder } from './order.js';
 
 export interface PruneOptions {
   store: Store;
@@ -101,7 +102,7 @@ async function planAndDelete(options: PruneOptions, now: number, lease: PruneLea
     byBranch.set(branch, [...(byBranch.get(branch) ?? []), entry]);
   }
   for (const branchEntries of byBranch.values()) {
-    const newestFirst = branchEntries.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    const newestFirst = branchEntries.sort((a, b) => byteOrder(b.createdAt, a.createdAt));
     const versions = new Set<string>();
     for (const entry of newestFirst) {
       if (versions.size >= options.keep) break;

@@ -12,6 +12,7 @@ import {
 } from './manifest.js';
 import { withMigrations } from './migrations-record.js';
 import { mapLimit } from './concurrency.js';
+import { byteOrder } from './order.js';
 import { layout, type Store } from './store.js';
 
 export const DEFAULT_MAX_DISTANCE = 200;
@@ -128,7 +129,7 @@ export async function list(options: { store: Store; service: string }): Promise<
   const entries = (await mapLimit(commitKeys, 8, (key) => read(key, decodeCommitEntry))).filter((e): e is CommitEntry => e !== undefined);
   const commits = entries
     .map((entry) => ({ commit: entry.source.commit, version: entry.version, ...(entry.source.branch ? { branch: entry.source.branch } : {}), createdAt: entry.createdAt }))
-    .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    .sort((a, b) => byteOrder(b.createdAt, a.createdAt));
   const versions = manifests
     .map((manifest) => ({
       version: manifest.version,
@@ -138,6 +139,6 @@ export async function list(options: { store: Store; service: string }): Promise<
       source: manifest.source,
       commits: commits.filter((commit) => commit.version === manifest.version).map((commit) => commit.commit),
     }))
-    .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-  return { service, refs: refs.sort((a, b) => a.branch.localeCompare(b.branch)), versions, commits };
+    .sort((a, b) => byteOrder(b.createdAt, a.createdAt));
+  return { service, refs: refs.sort((a, b) => byteOrder(a.branch, b.branch)), versions, commits };
 }
