@@ -4,19 +4,21 @@
  * CPU before its migrate step, and every CLI command that reads a manifest about as much.
  *
  *   pnpm generate-validators            # rewrites packages/<pkg>/src/internal/generated/validators.{js,d.ts}
- *   pnpm generate-validators --check    # exits 1 when a committed file differs (scripts/validators.test.ts runs it)
+ *   pnpm generate-validators --check    # exits 1 when a committed file differs
+ *
+ * scripts/validators.test.ts compares the committed files with validatorSource() of the current schemas.
  *
  * Schemas are compiled in strict mode and checked against the JSON Schema meta-schema here.
  */
+import { realpathSync } from 'node:fs';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { Ajv } from 'ajv';
 import standaloneModule from 'ajv/dist/standalone/index.js';
 import { checksumsSchema } from '../../packages/dump-set/src/internal/layout.js';
 import { documentSchemas } from '../../packages/dump-versioning/src/internal/json-schema.js';
-// Importing these registers their schemas in documentSchemas.
-import '../../packages/dump-versioning/src/internal/manifest.js';
-import '../../packages/dump-versioning/src/internal/migrations-record.js';
+// Importing the package registers every schema its modules declare (precompiledValidator) in documentSchemas.
+import '../../packages/dump-versioning/src/index.js';
 
 const root = join(import.meta.dirname, '../..');
 const standaloneCode = (standaloneModule as unknown as { default?: typeof standaloneModule }).default ?? standaloneModule;
@@ -77,4 +79,5 @@ async function main(check: boolean): Promise<number> {
   return stale > 0 ? 1 : 0;
 }
 
-if (process.argv[1] && import.meta.filename === process.argv[1]) process.exitCode = await main(process.argv.includes('--check'));
+// Run as a script (also through a symlinked path), not when a test imports it.
+if (process.argv[1] && realpathSync(process.argv[1]) === import.meta.filename) process.exitCode = await main(process.argv.includes('--check'));

@@ -1,9 +1,8 @@
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { documentSchemas } from '../src/internal/json-schema.js';
-// Importing the modules registers their schemas.
-import '../src/internal/manifest.js';
-import '../src/internal/migrations-record.js';
+// Importing the package registers every schema its modules declare.
+import '../src/index.js';
 
 // The generator checks these too (scripts/validators/generate.ts); this keeps the check beside the schemas.
 describe('document schemas', () => {
