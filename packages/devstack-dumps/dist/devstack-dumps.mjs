@@ -13326,7 +13326,7 @@ var UnknownVolatileColumnError = class extends MysqlDumpError {
 };
 
 // packages/mysql-dump/src/internal/driver.ts
-var mysqlDriver = () => import("./chunks/mysql2-CYM7OIAR.mjs").then((mod) => mod.default);
+var mysqlDriver = () => import("./chunks/mysql2-CWXFASXK.mjs").then((mod) => mod.default);
 
 // packages/mysql-dump/src/internal/url.ts
 function parseMysqlUrl(url) {
@@ -20800,9 +20800,6 @@ async function dumpSet(sources, outDir, options = {}) {
   }
 }
 
-// packages/dump-set/src/internal/servers.ts
-import { setTimeout as sleep3 } from "node:timers/promises";
-
 // packages/dump-set/src/internal/mask.ts
 var PASSWORD_TO_HOST = String.raw`(\S*?)@(?=[^\s@/?#]*(?:[\s/?#]|$))`;
 var CREDENTIALS_IN_URL = new RegExp(String.raw`([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)` + PASSWORD_TO_HOST, "gi");
@@ -20839,50 +20836,28 @@ function serverAddress(url) {
 }
 
 // packages/dump-set/src/internal/servers.ts
-var CONNECT_TIMEOUT_MS2 = 5e3;
 var MAX_WAIT_SECONDS2 = 600;
-var RETRY_INTERVAL_MS2 = 500;
-var UNREACHABLE_CODES2 = /* @__PURE__ */ new Set(["ECONNREFUSED", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN", "ECONNRESET", "PROTOCOL_CONNECTION_LOST"]);
 var boundedWait = (seconds2) => Math.min(Math.max(seconds2, 0), MAX_WAIT_SECONDS2);
 async function connectMysql(url, waitSeconds2 = 0) {
-  const parsed = parseMysqlUrl(url);
-  const deadline = Date.now() + boundedWait(waitSeconds2) * 1e3;
-  const { createConnection } = (await import("./chunks/promise-DPYUNBLB.mjs")).default;
-  for (; ; ) {
-    try {
-      return await createConnection({
-        host: parsed.host,
-        port: parsed.port,
-        user: parsed.user,
-        password: parsed.password,
-        connectTimeout: CONNECT_TIMEOUT_MS2,
-        charset: "UTF8MB4_GENERAL_CI"
-      });
-    } catch (error) {
-      const { code, errno } = error;
-      if (errno === 1045) {
-        throw new AccessDeniedError(`MySQL server at ${parsed.address} rejected user '${parsed.user}' (wrong user or password); check the credentials in the URL`, { cause: error });
-      }
-      if (code === void 0 || !UNREACHABLE_CODES2.has(code)) throw new DumpSetServerError("mysql-connect", maskSecretsOf(`cannot connect to MySQL at ${parsed.address}: ${error.message}`, [url]), { cause: error });
-      if (Date.now() + RETRY_INTERVAL_MS2 >= deadline) {
-        throw new ServerUnreachableError(parsed.address, code, { cause: error, ...waitSeconds2 > 0 ? { waitedSeconds: boundedWait(waitSeconds2) } : {} });
-      }
-      await sleep3(RETRY_INTERVAL_MS2);
-    }
+  try {
+    return await openSession({ url, connections: 1, wait: boundedWait(waitSeconds2) });
+  } catch (error) {
+    if (error instanceof MysqlDumpError) throw error;
+    throw new DumpSetServerError("mysql-connect", maskSecretsOf(`cannot connect to MySQL at ${serverAddress(url)}: ${error.message}`, [url]), { cause: error });
   }
 }
 async function waitForServers(sources, seconds2) {
   await Promise.all([
-    sources.mysqlUrl === void 0 ? void 0 : connectMysql(sources.mysqlUrl, seconds2).then((connection) => connection.end()),
+    sources.mysqlUrl === void 0 ? void 0 : connectMysql(sources.mysqlUrl, seconds2).then((session) => session.close()),
     sources.mongoUrl === void 0 ? void 0 : connectMongo(sources.mongoUrl, { waitSeconds: boundedWait(seconds2) }).then((client) => client.close())
   ]);
 }
 async function withMysql(url, operation, body, waitSeconds2 = 0) {
-  const connection = await connectMysql(url, waitSeconds2);
+  const session = await connectMysql(url, waitSeconds2);
   try {
-    return await failsAs("mysql-failed", `${operation} on MySQL`, url, () => body(connection));
+    return await failsAs("mysql-failed", `${operation} on MySQL`, url, () => body(session.pool));
   } finally {
-    await connection.end().catch(() => void 0);
+    await session.close().catch(() => void 0);
   }
 }
 async function withMongo(url, operation, body, waitSeconds2 = 0) {

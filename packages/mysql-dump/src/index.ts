@@ -9,7 +9,8 @@ export type { SemanticSchema, SemanticTable, SemanticColumn, SemanticIndex, Sema
 export { serializeSchema } from './internal/semantic-schema.js';
 export { parseMysqlUrl, maskUrl } from './internal/url.js';
 export type { MysqlUrl } from './internal/url.js';
-export type { EngineInfo, Flavor } from './internal/connect.js';
+export { openSession as openMysqlSession } from './internal/connect.js';
+export type { EngineInfo, Flavor, Session as MysqlSession } from './internal/connect.js';
 export { DJANGO_DATA_TABLES, DJANGO_VOLATILE_COLUMNS } from './internal/data-plan.js';
 export { DJANGO_RENUMBER_RULES } from './internal/renumber.js';
 export type { RenumberRule } from './internal/renumber.js';

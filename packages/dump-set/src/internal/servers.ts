@@ -1,48 +1,27 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { MongoClient } from 'mongodb';
-import type { Connection } from 'mysql2/promise';
-import { AccessDeniedError, parseMysqlUrl, ServerUnreachableError, TargetNotEmptyError } from '@org/mysql-dump';
+import type { Pool } from 'mysql2/promise';
 import { MongoTargetNotEmptyError, connectMongo } from '@org/mongo-dump';
+import { MysqlDumpError, TargetNotEmptyError, openMysqlSession, type MysqlSession } from '@org/mysql-dump';
 import { escapeId } from 'sql-escaper';
 import { DumpSetServerError } from './errors.js';
 import { maskSecretsOf, serverAddress } from './mask.js';
 
-// Same bounds as the dumpers: one attempt gives up well within 10 s, a wait never exceeds 10 minutes.
-const CONNECT_TIMEOUT_MS = 5_000;
+// Same bound as the dumpers': a wait never exceeds 10 minutes.
 const MAX_WAIT_SECONDS = 600;
-const RETRY_INTERVAL_MS = 500;
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'PROTOCOL_CONNECTION_LOST']);
 
 const boundedWait = (seconds: number) => Math.min(Math.max(seconds, 0), MAX_WAIT_SECONDS);
 
-/** A MySQL connection, retried while the server is unreachable for up to `waitSeconds`. */
-export async function connectMysql(url: string, waitSeconds = 0): Promise<Connection> {
-  const parsed = parseMysqlUrl(url);
-  const deadline = Date.now() + boundedWait(waitSeconds) * 1000;
-  // mysql2 loads here, on first connect (~30 ms), not with this package. `default`: it is CommonJS, and a
-  // bundle's chunk of it exports only its module.exports, as `default`.
-  const { createConnection } = (await import('mysql2/promise')).default;
-  for (;;) {
-    try {
-      return await createConnection({
-        host: parsed.host,
-        port: parsed.port,
-        user: parsed.user,
-        password: parsed.password,
-        connectTimeout: CONNECT_TIMEOUT_MS,
-        charset: 'UTF8MB4_GENERAL_CI',
-      });
-    } catch (error) {
-      const { code, errno } = error as { code?: string; errno?: number };
-      if (errno === 1045) {
-        throw new AccessDeniedError(`MySQL server at ${parsed.address} rejected user '${parsed.user}' (wrong user or password); check the credentials in the URL`, { cause: error });
-      }
-      if (code === undefined || !UNREACHABLE_CODES.has(code)) throw new DumpSetServerError('mysql-connect', maskSecretsOf(`cannot connect to MySQL at ${parsed.address}: ${(error as Error).message}`, [url]), { cause: error });
-      if (Date.now() + RETRY_INTERVAL_MS >= deadline) {
-        throw new ServerUnreachableError(parsed.address, code, { cause: error, ...(waitSeconds > 0 ? { waitedSeconds: boundedWait(waitSeconds) } : {}) });
-      }
-      await sleep(RETRY_INTERVAL_MS);
-    }
+/**
+ * One MySQL connection through the dumper's session (the same connect timeout, bounded retries while the
+ * server is unreachable, and typed errors: unreachable, access denied, bad URL); any other connect failure
+ * becomes one DumpSetServerError naming the server, password masked.
+ */
+async function connectMysql(url: string, waitSeconds = 0): Promise<MysqlSession> {
+  try {
+    return await openMysqlSession({ url, connections: 1, wait: boundedWait(waitSeconds) });
+  } catch (error) {
+    if (error instanceof MysqlDumpError) throw error;
+    throw new DumpSetServerError('mysql-connect', maskSecretsOf(`cannot connect to MySQL at ${serverAddress(url)}: ${(error as Error).message}`, [url]), { cause: error });
   }
 }
 
@@ -52,17 +31,17 @@ export async function connectMysql(url: string, waitSeconds = 0): Promise<Connec
  */
 export async function waitForServers(sources: { mysqlUrl?: string; mongoUrl?: string }, seconds: number): Promise<void> {
   await Promise.all([
-    sources.mysqlUrl === undefined ? undefined : connectMysql(sources.mysqlUrl, seconds).then((connection) => connection.end()),
+    sources.mysqlUrl === undefined ? undefined : connectMysql(sources.mysqlUrl, seconds).then((session) => session.close()),
     sources.mongoUrl === undefined ? undefined : connectMongo(sources.mongoUrl, { waitSeconds: boundedWait(seconds) }).then((client) => client.close()),
   ]);
 }
 
-async function withMysql<T>(url: string, operation: string, body: (connection: Connection) => Promise<T>, waitSeconds = 0): Promise<T> {
-  const connection = await connectMysql(url, waitSeconds);
+async function withMysql<T>(url: string, operation: string, body: (connection: Pool) => Promise<T>, waitSeconds = 0): Promise<T> {
+  const session = await connectMysql(url, waitSeconds);
   try {
-    return await failsAs('mysql-failed', `${operation} on MySQL`, url, () => body(connection));
+    return await failsAs('mysql-failed', `${operation} on MySQL`, url, () => body(session.pool));
   } finally {
-    await connection.end().catch(() => undefined);
+    await session.close().catch(() => undefined);
   }
 }
 
@@ -87,13 +66,13 @@ export async function emptyDatabases(
 ): Promise<void> {
   const { mysql, mongo } = targets;
   const wait = boundedWait(options.waitSeconds ?? 0);
-  const [mysqlConnection, mongoClient] = await Promise.allSettled([
+  const [mysqlSession, mongoClient] = await Promise.allSettled([
     mysql ? connectMysql(mysql.url, wait) : undefined,
     mongo ? connectMongo(mongo.url, { waitSeconds: wait }) : undefined,
   ]);
   try {
-    for (const result of [mysqlConnection, mongoClient]) if (result.status === 'rejected') throw result.reason;
-    const connection = (mysqlConnection as PromiseFulfilledResult<Connection | undefined>).value;
+    for (const result of [mysqlSession, mongoClient]) if (result.status === 'rejected') throw result.reason;
+    const connection = (mysqlSession as PromiseFulfilledResult<MysqlSession | undefined>).value?.pool;
     const client = (mongoClient as PromiseFulfilledResult<MongoClient | undefined>).value;
     await Promise.all([
       mysql &&
@@ -114,7 +93,7 @@ export async function emptyDatabases(
         }),
     ]);
   } finally {
-    if (mysqlConnection.status === 'fulfilled') await mysqlConnection.value?.end().catch(() => undefined);
+    if (mysqlSession.status === 'fulfilled') await mysqlSession.value?.close().catch(() => undefined);
     if (mongoClient.status === 'fulfilled') await mongoClient.value?.close().catch(() => undefined);
   }
 }
