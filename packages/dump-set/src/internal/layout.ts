@@ -146,12 +146,8 @@ export const checksumsSchema = {
     },
   },
 } as const;
-const validateChecksums = (): ValidateFunction<DumpSetChecksums> => {
-  // Missing only when the generated file is stale (checked at call time so the generator can load this module).
-  const validate = (generatedValidators as Record<string, ValidateFunction | undefined>).checksums;
-  if (!validate) throw new Error('no generated validator "checksums"; run `pnpm generate-validators`');
-  return validate as ValidateFunction<DumpSetChecksums>;
-};
+// Read at call time through the namespace, so the generator can load this module while the file is stale.
+const validateChecksums = () => generatedValidators.checksums as ValidateFunction<DumpSetChecksums>;
 
 /** The checksum list beside `dir`, or undefined when there is none. */
 export async function readChecksumsFile(dir: string): Promise<DumpSetChecksums | undefined> {
