@@ -10,6 +10,9 @@ import {
   readRequired,
   readString,
 } from '@org/action-inputs';
+import { InvalidInputError, checkBranchName } from '@org/dump-versioning';
+import { isMongoSystemDatabase } from '@org/mongo-dump';
+import { isMysqlSystemDatabase } from '@org/mysql-dump';
 
 export const modes = ['auto', 'full', 'incremental'] as const;
 export type Mode = (typeof modes)[number];
@@ -58,26 +61,73 @@ export function getInputs(read: InputReader = actionsInputReader): Inputs {
   }
   const waitTimeout = readOptionalPositiveInt(read, 'wait-timeout') ?? 60;
   const migrationsGlob = readLines(read, 'migrations-glob');
+  const mysqlDatabases = mysqlUrl === '' ? [] : mysqlDatabasesOf(mysqlUrl, readList(read, 'mysql-databases'), service);
+  const mongoDatabases = mongoUrl === '' ? [] : orDefault(readList(read, 'mongo-databases'), [service]);
+  refuseSystemDatabases('mysql-databases', mysqlDatabases, isMysqlSystemDatabase, 'MySQL');
+  refuseSystemDatabases('mongo-databases', mongoDatabases, isMongoSystemDatabase, 'MongoDB');
   return {
     service,
     migrate,
     workingDirectory: readString(read, 'working-directory') || '.',
     mysqlUrl,
-    mysqlDatabases: mysqlUrl === '' ? [] : orDefault(readList(read, 'mysql-databases'), [service]),
+    mysqlDatabases,
     dataTables: orDefault(readList(read, 'data-tables'), defaultDataTables),
     mongoUrl,
-    mongoDatabases: mongoUrl === '' ? [] : orDefault(readList(read, 'mongo-databases'), [service]),
+    mongoDatabases,
     dataCollections: readList(read, 'data-collections'),
     store: readRequired(read, 'store', 'give `s3://bucket/prefix`, `file:///abs/dir` or a path'),
     s3Endpoint: readString(read, 's3-endpoint'),
     awsRegion: readString(read, 'aws-region') || 'us-east-1',
-    branch: readString(read, 'branch'),
+    branch: branchInput(readString(read, 'branch')),
     mode: readChoice(read, 'mode', modes, 'auto'),
     migrationsGlob: migrationsGlob.length > 0 ? migrationsGlob : ['**/migrations/[0-9]*.py'],
     keep: readOptionalPositiveInt(read, 'keep'),
     waitTimeout,
     dryRun: readBoolean(read, 'dry-run', false),
   };
+}
+
+/**
+ * The MySQL databases: `mysql-databases`, else the database `mysql-url` names (a service's usual
+ * DATABASE_URL), else one named after the service. A URL naming a database the list leaves out is refused
+ * rather than silently ignored.
+ */
+function mysqlDatabasesOf(url: string, listed: string[], service: string): string[] {
+  const path = new URL(url).pathname.replace(/^\/+|\/+$/g, '');
+  let named: string | undefined;
+  try {
+    named = path === '' ? undefined : decodeURIComponent(path);
+  } catch {
+    throw new InputError('mysql-url', `has a database path that is not valid percent-encoding (\`/${path}\`); give the server only, and the databases in \`mysql-databases\``);
+  }
+  if (named === undefined) return orDefault(listed, [service]);
+  if (listed.length === 0) return [named];
+  if (!listed.includes(named)) {
+    throw new InputError('mysql-url', `names the database \`${named}\`, but \`mysql-databases\` lists ${listed.map((name) => `\`${name}\``).join(', ')}; remove the path from the URL or list that database`);
+  }
+  return listed;
+}
+
+/** Every run drops and re-creates its databases: a server's own databases must never be among them. */
+function refuseSystemDatabases(input: string, databases: string[], isSystem: (name: string) => boolean, engine: string): void {
+  const system = databases.find(isSystem);
+  if (system === undefined) return;
+  throw new InputError(
+    input,
+    `\`${system}\` is a ${engine} system database, and the action drops and re-creates the databases it migrates; ` +
+      `list the service's own database(s) in \`${input}\` (without it, the one named after \`service\` is used)`,
+  );
+}
+
+/** The `branch` input: empty (the default branch) or a branch's short name as git allows it. */
+function branchInput(value: string): string {
+  if (value === '') return value;
+  try {
+    return checkBranchName(value);
+  } catch (error) {
+    if (error instanceof InvalidInputError) throw new InputError('branch', error.message);
+    throw error;
+  }
 }
 
 function orDefault(values: string[], fallback: string[]): string[] {

@@ -1,7 +1,7 @@
 import { ActionError } from '@org/action-inputs';
 import { DumpSetServerError } from '@org/dump-set';
-import { MongoCollectionNotFoundError, MongoDatabaseNotFoundError, MongoDumpError } from '@org/mongo-dump';
-import { MysqlDumpError, UnknownDataTableError, UnknownDatabaseError } from '@org/mysql-dump';
+import { MongoCollectionNotFoundError, MongoDatabaseNotFoundError, MongoDumpError, MongoUnreachableError } from '@org/mongo-dump';
+import { MysqlDumpError, ServerUnreachableError, UnknownDataTableError, UnknownDatabaseError } from '@org/mysql-dump';
 
 /**
  * A step of the refresh failed (waiting for a server, loading the ancestor, a migrate command, the
@@ -47,6 +47,11 @@ export async function inStep<T>(
  */
 export function isStatementError(error: unknown): boolean {
   return error instanceof DumpSetServerError && (error.code === 'mysql-failed' || error.code === 'mongo-failed');
+}
+
+/** A server did not answer within the wait (as opposed to answering with an error). */
+export function isUnreachable(error: unknown): boolean {
+  return error instanceof ServerUnreachableError || error instanceof MongoUnreachableError;
 }
 
 /** The input most likely behind a dumper's error: a data table or database list, else the server URL. */

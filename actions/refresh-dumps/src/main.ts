@@ -2,15 +2,15 @@ import { access, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import * as core from '@actions/core';
 import { InputError, reportFailure } from '@org/action-inputs';
-import { describeSchemaChanges, dumpSet, emptyDatabases, loadSet, maskSecrets, type DumpSetResult } from '@org/dump-set';
-import { fingerprintMigrationFiles, pull, resolveCommit, type MigrationFingerprint, type PublishResult, type Store } from '@org/dump-versioning';
+import { dumpSet, emptyDatabases, loadSet, maskSecrets, type DumpSetResult } from '@org/dump-set';
+import { fingerprintMigrationFiles, pull, resolveCommit, type MigrationFingerprint, type PublishResult, type PullResult, type Store } from '@org/dump-versioning';
 import { PhaseClock } from './clock.js';
 import { getInputs, type Inputs } from './context.js';
-import { StepError, databaseInputOf, inStep, isStatementError, messageOf, settleAll } from './errors.js';
+import { StepError, databaseInputOf, inStep, isStatementError, isUnreachable, messageOf, settleAll } from './errors.js';
 import { migrateVariables, parseMigrateLines, runMigrate, type MigrateCommand } from './migrate.js';
-import { decideMode, recheckAfterDump, type Ancestor, type ModeDecision } from './mode.js';
+import { databasesOfFiles, decideMode, recheckAfterDump, recheckDatabases, type Ancestor, type ModeDecision } from './mode.js';
 import { applyRetention, dryRunVersion, preparePublish, publishDumpSet, schemaSection, type PublishPreparation } from './publish.js';
-import { readEventPayload, readRunnerContext, resolveBranch, type RunnerContext } from './runner.js';
+import { checkRunOnBranch, readEventPayload, readRunnerContext, resolveBranch, type RunnerContext } from './runner.js';
 import { secretsToMask } from './secrets.js';
 import { findAncestor, openActionStore, storeInput, workspacePath } from './store.js';
 import { addRefreshSummary, type RefreshReport } from './summary.js';
@@ -38,7 +38,9 @@ export async function run(): Promise<void> {
     const inputs = getInputs();
     for (const secret of secretsToMask(inputs, process.env)) core.setSecret(secret);
     const runner = readRunnerContext(process.env);
-    const { branch, source } = resolveBranch(inputs.branch, await readEventPayload(runner.eventPath), runner.refName);
+    const branchChoice = resolveBranch(inputs.branch, await readEventPayload(runner.eventPath), runner.refName);
+    checkRunOnBranch(branchChoice, runner.ref);
+    const { branch, source } = branchChoice;
     const workDir = workspacePath(runner.workspace, 'working-directory', inputs.workingDirectory);
     await access(workDir).catch(() => {
       throw new InputError('working-directory', `${workDir} does not exist in the checkout; give the directory the migrate command runs in`);
@@ -54,10 +56,10 @@ export async function run(): Promise<void> {
     // Both modes start from empty databases: waiting for the servers (service containers may still be
     // starting) and emptying them overlaps with the git and store work that decides the mode and
     // downloads the ancestor's dump.
-    const [, { fingerprint, decision: planned, ancestorDir }] = await core.group('Wait for the servers and empty the databases; choose full or incremental', () =>
+    const [, { fingerprint, decision: planned, ancestor, ancestorDir }] = await core.group('Wait for the servers and empty the databases; choose full or incremental', () =>
       settleAll([
         emptyServiceDatabases(r, inputs.waitTimeout),
-        choose(r).then(async (plan) => ({ ...plan, ancestorDir: plan.decision.mode === 'incremental' ? await pullAncestor(r, plan.decision.ancestor) : undefined })),
+        choose(r).then((plan) => pullForDecision(r, plan)),
       ] as const),
     );
     // Asked once migrate runs (git and the store only), so the publish after the dump only writes; not
@@ -76,7 +78,7 @@ export async function run(): Promise<void> {
       decision = rechecked;
       dumped = await migrateAndDump(r, decision, 2, undefined, prepare);
     }
-    const report = await core.group(inputs.dryRun ? 'Dry run: compute the version' : 'Publish', () => publishPhase(r, dumped, fingerprint, decision, firstAttempt, prepared));
+    const report = await core.group(inputs.dryRun ? 'Dry run: compute the version' : 'Publish', () => publishPhase(r, dumped, fingerprint, decision, firstAttempt, prepared, ancestor));
 
     core.setOutput('version', report.version);
     core.setOutput('changed', String(report.changed));
@@ -95,7 +97,7 @@ export async function run(): Promise<void> {
 }
 
 /** Fingerprints the checkout's migrations, finds the nearest published ancestor and decides the mode. */
-async function choose(r: Run): Promise<{ fingerprint: MigrationFingerprint; decision: ModeDecision }> {
+async function choose(r: Run): Promise<{ fingerprint: MigrationFingerprint; decision: ModeDecision; ancestor: Ancestor | undefined }> {
   const { inputs, runner, clock } = r;
   const head = await inStep('Reading the checkout', undefined, () => resolveCommit(runner.workspace, 'HEAD'));
   if (head !== runner.sha) {
@@ -113,16 +115,30 @@ async function choose(r: Run): Promise<{ fingerprint: MigrationFingerprint; deci
       : await clock.time('find ancestor', () => inStep('Reading the store', storeInput(inputs), () => findAncestor(r.store, inputs.service, runner.sha, runner.workspace)));
   const decision = decideMode(inputs.mode, fingerprint, ancestor);
   core.info(`Mode ${decision.mode}: ${decision.reason}`);
-  return { fingerprint, decision };
+  return { fingerprint, decision, ancestor };
+}
+
+/**
+ * In incremental mode, pulls the ancestor's dump, then checks it holds the databases this run migrates:
+ * if not (inputs changed since), the run falls back to full mode and the pulled files are not used.
+ */
+async function pullForDecision<T extends { decision: ModeDecision }>(r: Run, plan: T): Promise<T & { ancestorDir: string | undefined }> {
+  if (plan.decision.mode !== 'incremental') return { ...plan, ancestorDir: undefined };
+  const pulled = await pullAncestor(r, plan.decision.ancestor);
+  const decision = recheckDatabases(plan.decision, r.inputs.mode, databasesOfFiles(pulled.manifest.files), {
+    mysql: r.inputs.mysqlUrl ? r.inputs.mysqlDatabases : undefined,
+    mongo: r.inputs.mongoUrl ? r.inputs.mongoDatabases : undefined,
+  });
+  if (decision !== plan.decision) core.info(`Mode ${decision.mode}: ${decision.reason}`);
+  return { ...plan, decision, ancestorDir: decision.mode === 'incremental' ? pulled.dir : undefined };
 }
 
 /** Downloads (and verifies) the ancestor's dump set into the scratch directory. */
-async function pullAncestor(r: Run, ancestor: Ancestor): Promise<string> {
+async function pullAncestor(r: Run, ancestor: Ancestor): Promise<PullResult> {
   const dir = path.join(r.work, 'ancestor');
-  await r.clock.time('pull ancestor', () =>
+  return r.clock.time('pull ancestor', () =>
     inStep(`Pulling version ${short(ancestor.version)} (the dump of ${short(ancestor.commit)})`, storeInput(r.inputs), () => pull({ store: r.store, service: r.inputs.service, version: ancestor.version, out: dir })),
   );
-  return dir;
 }
 
 /**
@@ -135,7 +151,9 @@ function emptyServiceDatabases(r: Run, waitSeconds = 0): Promise<void> {
       await emptyDatabases(serviceDatabases(r.inputs), { waitSeconds });
     } catch (error) {
       const step = isStatementError(error) ? 'Emptying the service databases' : 'Waiting for the database servers';
-      return inStep(step, databaseInputOf, () => Promise.reject(error), maskSecrets);
+      // The dumpers' message says to wait longer; here that is an input.
+      const hint = isUnreachable(error) ? ` (\`wait-timeout\`, now ${waitSeconds} s, is how long a starting server is waited for)` : '';
+      return inStep(step, databaseInputOf, () => Promise.reject(error), (text) => maskSecrets(text) + hint);
     }
   });
 }
@@ -149,7 +167,7 @@ async function migrateAndDump(r: Run, decision: ModeDecision, attempt: number, a
   if (attempt > 1) await core.group('Empty the databases', () => emptyServiceDatabases(r));
   if (decision.mode === 'incremental') {
     const { ancestor } = decision;
-    const dir = ancestorDir ?? (await pullAncestor(r, ancestor));
+    const dir = ancestorDir ?? (await pullAncestor(r, ancestor)).dir;
     await core.group(`Load the dump of ${short(ancestor.commit)} into the empty databases`, () =>
       clock.time('load ancestor', () =>
         inStep(
@@ -184,13 +202,17 @@ async function publishPhase(
   decision: ModeDecision,
   firstAttempt: string | undefined,
   prepared: PublishPreparation | undefined,
+  /** The nearest published ancestor found before migrating (none in `mode: full`). */
+  ancestor: Ancestor | undefined,
 ): Promise<Omit<RefreshReport, 'totalMs'>> {
   const { inputs, runner, clock, store } = r;
   const base = { service: inputs.service, commit: runner.sha, branch: r.branch, store: store.location, dryRun: inputs.dryRun, mode: decision.mode, reason: decision.reason, firstAttempt };
   if (inputs.dryRun) {
     const result = await clock.time('version (dry run)', () => inStep('Reading the store', storeInput(inputs), () => dryRunVersion(store, inputs.service, r.branch, dumped.dir, dumped.files)));
     core.info(`Dry run: version ${result.version} (${result.changed ? 'differs from' : 'same as'} the branch's); nothing was published`);
-    return { ...base, version: result.version, changed: result.changed, manifest: undefined, phases: clock.phases, files: result.files, uploads: undefined, ref: undefined, retention: undefined, schema: { kind: 'skipped', why: 'dry run, the new version is not in the store' } };
+    const schema: RefreshReport['schema'] =
+      !result.changed && result.previous ? { kind: 'same', base: result.previous } : { kind: 'skipped', why: 'dry run: the new version is not in the store to compare with' };
+    return { ...base, version: result.version, changed: result.changed, manifest: undefined, phases: clock.phases, files: result.files, uploads: undefined, ref: undefined, retention: undefined, schema };
   }
   const published: PublishResult = await clock.time('publish', () =>
     inStep(`Publishing to ${store.location}`, storeInput(inputs), () =>
@@ -199,12 +221,21 @@ async function publishPhase(
   );
   const warnings = published.warnings.map((warning) => warning.message);
   for (const warning of warnings) core.warning(warning);
-  core.info(`Version ${published.version} (${published.changed ? 'changed' : 'unchanged'}), ${published.blobsUploaded} new blob(s), ref ${r.branch}: ${published.ref.outcome}`);
+  // A run whose ref stayed at another (newer) commit compares with what this commit descends from, not
+  // with the ref: against a newer version its own changes would show reversed.
+  const notAdvanced = published.ref.outcome === 'not-advanced';
+  const ancestorBase = ancestor ? { commit: ancestor.commit, version: ancestor.version } : undefined;
+  const compareWith = notAdvanced ? ancestorBase : published.ref.previous;
+  const changed = notAdvanced ? compareWith?.version !== published.version : published.changed;
+  core.info(`Version ${published.version} (${changed ? 'changed' : 'unchanged'}${notAdvanced && compareWith ? ` from the dump of ${short(compareWith.commit)}` : ''}), ${published.blobsUploaded} new blob(s), ref ${r.branch}: ${published.ref.outcome}`);
   // The diff first: retention may delete the version the branch named before (older than its window).
   let schema: RefreshReport['schema'];
   try {
-    schema = await clock.time('schema diff', () => schemaSection(store, inputs.service, published.version, published.ref.previous));
-    if (schema.kind === 'changes') core.info(describeSchemaChanges({ mysql: schema.mysql, mongo: schema.mongo }));
+    schema =
+      notAdvanced && compareWith === undefined
+        ? { kind: 'skipped', why: `the branch ref stayed at another commit and no published ancestor of this commit was looked up (\`mode: full\`)` }
+        : await clock.time('schema diff', () => schemaSection(store, inputs.service, published.version, compareWith));
+    if (schema.kind === 'changes') logSchemaChanges(schema);
   } catch (error) {
     // The publish is complete; a diff that cannot be computed only leaves the summary shorter.
     core.warning(`Schema diff skipped: ${maskSecrets(messageOf(error))}`);
@@ -225,7 +256,7 @@ async function publishPhase(
   return {
     ...base,
     version: published.version,
-    changed: published.changed,
+    changed,
     manifest: `${store.location}/${published.manifestKey}`,
     phases: clock.phases,
     files: published.files.map((file) => ({ path: file.path, size: file.size })),
@@ -235,6 +266,15 @@ async function publishPhase(
     ...(retentionFailure ? { retentionFailure } : {}),
     schema,
   };
+}
+
+/** The schema changes as plain log lines (the summary renders them as code blocks). */
+function logSchemaChanges(schema: { mysql: string[]; mongo: string[] }): void {
+  for (const [engine, lines] of [['MySQL', schema.mysql], ['MongoDB', schema.mongo]] as const) {
+    if (lines.length === 0) continue;
+    core.info(`${engine} schema changes:`);
+    for (const line of lines) core.info(`  ${line}`);
+  }
 }
 
 function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {

@@ -19,6 +19,8 @@ export function shellSyntaxIn(line: string): string | undefined {
     }
     if (quoted) {
       if (char === '\\') i++;
+      // Double quotes do not make `$VAR` work: no shell expands it, the program would get it literally.
+      else if (char === '$' && /[({A-Za-z_]/.test(next)) return `\`$${next}\``;
       continue;
     }
     if ((char === '&' || char === '|') && next === char) return `\`${char}${char}\``;
@@ -28,6 +30,8 @@ export function shellSyntaxIn(line: string): string | undefined {
     if (char === '&' && (next === '' || /\s/.test(next))) return '`&`';
     if (char === '$' && /[({A-Za-z_]/.test(next)) return `\`$${next}\``;
     if (char === "'") return 'single quotes';
+    // `cmd # note` would pass `#` and `note` to the program as arguments.
+    if (char === '#' && (i === 0 || /\s/.test(line[i - 1]!))) return 'a `#` comment';
   }
   return quoted ? 'an unclosed double quote' : undefined;
 }
@@ -47,7 +51,11 @@ export function parseMigrateLines(lines: readonly string[]): MigrateCommand[] {
       const hint =
         syntax === 'single quotes'
           ? 'group arguments with double quotes instead'
-          : 'no shell runs these commands: put each command on its own line (e.g. `a && b` as two lines), or call a script';
+          : syntax.startsWith('`$')
+            ? 'no shell expands variables here (not even in double quotes): the commands get MYSQL_URL, MYSQL_DATABASE, MONGO_URL, MONGO_DB and the job environment as environment variables; read them in the program, or call a script'
+            : syntax === 'a `#` comment'
+              ? 'put comments on their own line'
+              : 'no shell runs these commands: put each command on its own line (e.g. `a && b` as two lines), or call a script';
       throw new InputError('migrate', `line ${position + 1} (\`${line}\`) uses ${syntax}; ${hint}`);
     }
     return { index: position + 1, line };

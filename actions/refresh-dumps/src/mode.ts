@@ -98,3 +98,44 @@ export function recheckAfterDump(decision: ModeDecision, requested: Mode, dumped
   if (requested === 'incremental') throw new InputError('mode', `\`incremental\` is impossible: ${why}; use \`auto\` or \`full\``);
   return { mode: 'full', reason: why };
 }
+
+/** The databases of each engine: a dump set's (from its files) or a run's (from its inputs; absent engine: undefined). */
+export interface DatabaseSets {
+  mysql: readonly string[] | undefined;
+  mongo: readonly string[] | undefined;
+}
+
+/** The databases a dump set holds, from its manifest's files. */
+export function databasesOfFiles(files: ReadonlyArray<{ kind: 'mysql' | 'mongo'; database: string }>): DatabaseSets {
+  const of = (kind: 'mysql' | 'mongo') => {
+    const names = [...new Set(files.filter((file) => file.kind === kind).map((file) => file.database))].sort();
+    return names.length > 0 ? names : undefined;
+  };
+  return { mysql: of('mysql'), mongo: of('mongo') };
+}
+
+/**
+ * How this run's engines and databases differ from the ancestor's dump, or undefined when they are the same.
+ * Loading a dump of other databases would migrate the wrong ones (or fail on a missing server).
+ */
+export function databasesChange(ancestor: DatabaseSets, run: DatabaseSets): string | undefined {
+  const changes: string[] = [];
+  for (const [kind, engine] of [['mysql', 'MySQL'], ['mongo', 'MongoDB']] as const) {
+    const before = ancestor[kind] ?? [];
+    const now = [...(run[kind] ?? [])].sort();
+    if (before.join('\0') === now.join('\0')) continue;
+    const list = (names: readonly string[]) => (names.length > 0 ? names.join(', ') : 'none');
+    changes.push(`${engine} databases ${list(before)} -> ${list(now)}`);
+  }
+  return changes.length > 0 ? changes.join('; ') : undefined;
+}
+
+/** After pulling the ancestor: keep an incremental decision, or fall back to full when the databases changed. */
+export function recheckDatabases(decision: ModeDecision, requested: Mode, ancestor: DatabaseSets, run: DatabaseSets): ModeDecision {
+  if (decision.mode !== 'incremental') return decision;
+  const changed = databasesChange(ancestor, run);
+  if (changed === undefined) return decision;
+  const why = `the databases changed since the dump of ${short(decision.ancestor.commit)} (${changed})`;
+  if (requested === 'incremental') throw new InputError('mode', `\`incremental\` is impossible: ${why}; use \`auto\` or \`full\``);
+  return { mode: 'full', reason: why };
+}

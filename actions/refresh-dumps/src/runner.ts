@@ -13,6 +13,8 @@ export interface RunnerContext {
   temp: string;
   /** owner/name (GITHUB_REPOSITORY), recorded as provenance. */
   repository: string | undefined;
+  /** GITHUB_REF: the full ref that triggered the run (refs/heads/<branch>, refs/tags/<tag>, refs/pull/...). */
+  ref: string | undefined;
   /** GITHUB_REF_NAME: the branch or tag that triggered the run. */
   refName: string | undefined;
   /** GITHUB_EVENT_PATH: the webhook payload. */
@@ -37,6 +39,7 @@ export function readRunnerContext(env: NodeJS.ProcessEnv): RunnerContext {
     workspace: path.resolve(workspace),
     temp: path.resolve(optional(env.RUNNER_TEMP) ?? tmpdir()),
     repository: optional(env.GITHUB_REPOSITORY),
+    ref: optional(env.GITHUB_REF),
     refName: optional(env.GITHUB_REF_NAME),
     eventPath: optional(env.GITHUB_EVENT_PATH),
   };
@@ -71,5 +74,20 @@ export function resolveBranch(input: string, payload: unknown, refName: string |
   if (refName !== undefined && refName !== '') return { branch: refName, source: 'ref-name' };
   throw new RunnerContextError(
     'cannot tell which branch to advance: the `branch` input is empty, the event payload names no default branch and GITHUB_REF_NAME is not set; set `branch`',
+  );
+}
+
+/**
+ * A run may only advance the default branch's pointer from that branch. The lockstep publish moves the ref
+ * to any descendant of its commit, so a dispatch on a feature branch would otherwise point master's ref at
+ * an unmerged commit, and every later master commit would then be refused as diverged. An explicit
+ * `branch` input is the user's choice and is not second-guessed; a run without GITHUB_REF (by hand) is not
+ * checked.
+ */
+export function checkRunOnBranch(choice: BranchChoice, ref: string | undefined): void {
+  if (choice.source !== 'event' || ref === undefined || ref === `refs/heads/${choice.branch}`) return;
+  throw new RunnerContextError(
+    `this run is for ${ref} (GITHUB_REF), but it would advance the dumps of the default branch ${choice.branch}; ` +
+      `run it on ${choice.branch} (e.g. \`if: github.ref == 'refs/heads/${choice.branch}'\` on the job), or set \`branch\` to the branch whose dumps this run publishes`,
   );
 }

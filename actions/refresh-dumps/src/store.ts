@@ -20,7 +20,10 @@ export function openActionStore(inputs: Pick<Inputs, 'store' | 's3Endpoint' | 'a
       cwd: workspace,
     });
   } catch (error) {
-    if (error instanceof StoreConfigError) throw new InputError('store', messageOf(error));
+    if (error instanceof StoreConfigError) {
+      const input = error.code === 's3-endpoint-invalid' ? 's3-endpoint' : error.code === 's3-region-invalid' ? 'aws-region' : 'store';
+      throw new InputError(input, messageOf(error));
+    }
     throw error;
   }
 }
@@ -46,6 +49,8 @@ export async function findAncestor(store: Store, service: string, commit: string
     };
   } catch (error) {
     if (error instanceof NotFoundError && error.code === 'no-published-ancestor') return undefined;
+    // A filesystem store that does not exist yet: this is the first publish into it.
+    if (error instanceof StoreConfigError && error.code === 'store-missing') return undefined;
     throw error;
   }
 }

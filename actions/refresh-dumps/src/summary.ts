@@ -51,6 +51,10 @@ type Summary = typeof core.summary;
 
 const escapeHtml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const code = (text: string) => `<code>${escapeHtml(text)}</code>`;
+/** Escaped text whose `backtick spans` (as reasons and errors write input names) become <code>. */
+const prose = (text: string) => escapeHtml(text).replace(/`([^`]+)`/g, '<code>$1</code>');
+/** A publish warning without its "ref <branch> of <service> left at <commit>: " lead, which the row already says. */
+const refWarning = (warning: string) => warning.replace(/^ref \S+ of \S+ left at [0-9a-f]+: /, '');
 const short = (sha: string) => sha.slice(0, 12);
 
 export function formatBytes(bytes: number): string {
@@ -85,7 +89,7 @@ function refLine(report: RefreshReport): string {
     case 'unchanged':
       return `already at ${code(short(report.commit))}`;
     case 'not-advanced':
-      return `<strong>left alone</strong> at ${code(short(ref.previous?.commit ?? '?'))}: ${escapeHtml(ref.warnings.join('; ') || 'not a forward move')}`;
+      return `<strong>left alone</strong> at ${code(short(ref.previous?.commit ?? '?'))}: ${prose(ref.warnings.map(refWarning).join('; ') || 'not a forward move')}`;
   }
 }
 
@@ -110,7 +114,7 @@ function addSchema(summary: Summary, section: SchemaSection): void {
       summary.addRaw('<p>First dump of this branch: nothing to compare with.</p>', true);
       return;
     case 'skipped':
-      summary.addRaw(`<p>Not compared: ${escapeHtml(section.why)}.</p>`, true);
+      summary.addRaw(`<p>Not compared: ${prose(section.why)}.</p>`, true);
       return;
     case 'same':
       summary.addRaw(`<p>Same schema as version ${code(short(section.base.version))} (commit ${code(short(section.base.commit))}).</p>`, true);
@@ -135,8 +139,8 @@ export function addRefreshSummary(report: RefreshReport, summary: Summary = core
   const title = `refresh-dumps: ${report.service} @ ${short(report.commit)}${report.dryRun ? ' (dry run)' : ''}`;
   summary.addHeading(escapeHtml(title), 2);
   const mode = report.firstAttempt
-    ? `${report.mode}: ${escapeHtml(report.reason)} (an incremental attempt came first: ${escapeHtml(report.firstAttempt)})`
-    : `${report.mode}: ${escapeHtml(report.reason)}`;
+    ? `${report.mode}: ${prose(report.reason)} (an incremental attempt came first: ${prose(report.firstAttempt)})`
+    : `${report.mode}: ${prose(report.reason)}`;
   summary.addTable([
     [{ data: 'Version', header: true }, `${code(report.version)} ${report.changed ? '<strong>changed</strong>' : 'unchanged'}`],
     [{ data: 'Commit', header: true }, code(report.commit)],
@@ -167,7 +171,7 @@ export function addRefreshSummary(report: RefreshReport, summary: Summary = core
     summary.addRaw(`<p>Retention removed ${versions} version(s), ${commits} commit entr${commits === 1 ? 'y' : 'ies'} and ${blobs} blob(s) (${formatBytes(bytes)}).</p>`, true);
   }
   if (report.retentionFailure) {
-    summary.addRaw(`<p><strong>Retention failed</strong> (the version above is published): ${escapeHtml(report.retentionFailure.message)}</p>`, true);
+    summary.addRaw(`<p><strong>Retention failed</strong> (the version above is published): ${prose(report.retentionFailure.message)}</p>`, true);
   }
 
   summary.addHeading('Schema changes', 3);

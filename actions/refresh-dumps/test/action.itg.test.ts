@@ -99,12 +99,13 @@ describeWithServices(['mysql', 'mongo', 's3'], 'refresh-dumps action (bundled) o
   /** Every run the test made, successful or not, for the masking check at the end. */
   const allRuns: Array<{ what: string; run: ActionRun }> = [];
 
-  async function refresh(label: FixtureCommitLabel, inputs: Record<string, string> = {}): Promise<ActionRun & { sha: string }> {
+  async function refresh(label: FixtureCommitLabel, inputs: Record<string, string> = {}, trigger: { ref?: string; eventName?: string } = {}): Promise<ActionRun & { sha: string }> {
     const { sha, tree } = await checkout(label);
     const run = await runAction({
       sha,
       workspace: tree,
       inputs: { ...baseInputs(), ...inputs },
+      ...trigger,
       env: {
         ...fixtureVenvEnv(python),
         AWS_ACCESS_KEY_ID: serviceVar('TEST_S3_ACCESS_KEY_ID'),
@@ -261,6 +262,27 @@ describeWithServices(['mysql', 'mongo', 's3'], 'refresh-dumps action (bundled) o
     expect(run.warnings.join('\n')).toMatch(new RegExp(`ref master of ${SERVICE} left at ${newest}: it already names a newer commit`));
     expect(run.summary).toContain('<strong>left alone</strong>');
     expect(await readBranchRef(store, SERVICE, 'master')).toMatchObject({ commit: newest, version: results.get('edit-migration')!.outputs.version });
+    // Compared with what this commit descends from (its own earlier dump), not with the newer ref: no reversed diff.
+    expect(run.outputs.changed).toBe('false');
+    expect(run.summary).toContain(`Same schema as version <code>${results.get('add-migration')!.outputs.version!.slice(0, 12)}</code>`);
+  });
+
+  test("a dispatch on another branch does not touch the default branch's dumps", async () => {
+    const before = await keysUnder(`dumps/${SERVICE}/`);
+    const run = await refresh('add-second-migration', {}, { ref: 'refs/heads/feature/tz', eventName: 'workflow_dispatch' });
+    expect(run.exitCode).toBe(1);
+    expect(run.errors).toEqual([expect.stringMatching(/^this run is for refs\/heads\/feature\/tz \(GITHUB_REF\), but it would advance the dumps of the default branch master; run it on master/)]);
+    expect(await keysUnder(`dumps/${SERVICE}/`)).toEqual(before);
+  });
+
+  test('a run whose databases differ from its ancestor dump falls back to full mode and says why', async () => {
+    const prefix = 'databases-changed';
+    const inputs = { store: `s3://${bucket}/${prefix}` };
+    succeeded(await refresh('add-migration', inputs));
+    const run = await refresh('add-second-migration', { ...inputs, 'mysql-databases': `${database}_a` });
+    succeeded(run);
+    expect(run.outputs.mode).toBe('full');
+    expect(run.stdout).toContain(`Mode full: the databases changed since the dump of ${history.commit('add-migration').sha.slice(0, 12)} (MySQL databases ${database} -> ${database}_a)`);
   });
 
   test('two runs racing on different commits end with the ref at the newer commit', async () => {

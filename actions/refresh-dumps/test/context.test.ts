@@ -51,6 +51,34 @@ describe('getInputs', () => {
     expect(() => getInputs(read({ ...base, ...override }))).toThrow(message);
   });
 
+  it.each<[string, Record<string, string>, string[]]>([
+    ['the database a mysql-url names', { 'mysql-url': 'mysql://root:secret@db:3306/lms_main' }, ['lms_main']],
+    ['a URL database that mysql-databases lists', { 'mysql-url': 'mysql://root:secret@db:3306/b', 'mysql-databases': 'a, b' }, ['a', 'b']],
+    ['a trailing slash names nothing', { 'mysql-url': 'mysql://root:secret@db:3306/' }, ['lms']],
+    ['a percent-encoded database name', { 'mysql-url': 'mysql://root:secret@db:3306/lms%2Dx' }, ['lms-x']],
+  ])('takes %s', (_name, override, expected) => {
+    expect(getInputs(read({ ...base, ...override })).mysqlDatabases).toEqual(expected);
+  });
+
+  it.each([
+    [{ 'mysql-url': 'mysql://root:secret@db:3306/other', 'mysql-databases': 'lms' }, 'Input `mysql-url`: names the database `other`, but `mysql-databases` lists `lms`; remove the path from the URL or list that database'],
+    [{ 'mysql-url': 'mysql://root:secret@db:3306/%E0%A4%A' }, 'Input `mysql-url`: has a database path that is not valid percent-encoding'],
+    [{ 'mysql-databases': 'lms, mysql' }, 'Input `mysql-databases`: `mysql` is a MySQL system database, and the action drops and re-creates the databases it migrates'],
+    [{ 'mysql-databases': 'Information_Schema' }, 'Input `mysql-databases`: `Information_Schema` is a MySQL system database'],
+    [{ 'mysql-url': 'mysql://root:secret@db:3306/sys' }, 'Input `mysql-databases`: `sys` is a MySQL system database'],
+    [{ service: 'mysql' }, "Input `mysql-databases`: `mysql` is a MySQL system database, and the action drops and re-creates the databases it migrates; list the service's own database(s) in `mysql-databases` (without it, the one named after `service` is used)"],
+    [{ 'mongo-databases': 'admin' }, 'Input `mongo-databases`: `admin` is a MongoDB system database'],
+    [{ service: 'local', 'mysql-databases': 'lms' }, 'Input `mongo-databases`: `local` is a MongoDB system database'],
+    [{ branch: 'refs/heads/main' }, 'Input `branch`:'],
+    [{ branch: 'bad branch..name' }, 'Input `branch`:'],
+  ])('refuses %j', (override, message) => {
+    expect(() => getInputs(read({ ...base, ...override }))).toThrow(message);
+  });
+
+  it('takes a valid branch name as given', () => {
+    expect(getInputs(read({ ...base, branch: 'release/2024.1' })).branch).toBe('release/2024.1');
+  });
+
   it('never echoes a password from a URL in an error', () => {
     expect(() => getInputs(read({ ...base, 'mysql-url': 'http://root:hunter2@db:3306' }))).toThrow(
       expect.objectContaining({ message: expect.not.stringContaining('hunter2') }),

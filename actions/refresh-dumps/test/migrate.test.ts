@@ -22,6 +22,12 @@ describe('shellSyntaxIn', () => {
     ['curl http://host/run?a=1&b=2', undefined],
     ['migrate --price $5', undefined],
     ['migrate "unclosed', 'an unclosed double quote'],
+    ['psql -d "$MYSQL_DATABASE"', '`$M`'],
+    ['migrate --db "${DATABASE}"', '`${`'],
+    ['migrate "price: $5"', undefined],
+    ['python manage.py migrate # then indexes', 'a `#` comment'],
+    ['migrate --label "a # b"', undefined],
+    ['curl http://host/run#step', undefined],
   ])('%s', (line, expected) => {
     expect(shellSyntaxIn(line)).toBe(expected);
   });
@@ -39,6 +45,8 @@ describe('parseMigrateLines', () => {
     [[], /^Input `migrate`: is required/],
     [['python manage.py migrate --noinput && python manage.py ensure_indexes'], /^Input `migrate`: line 1 .* uses `&&`; no shell runs these commands: put each command on its own line/],
     [['ok', "python -c 'x'"], /^Input `migrate`: line 2 .* uses single quotes; group arguments with double quotes instead$/],
+    [['migrate --db "$MYSQL_DATABASE"'], /^Input `migrate`: line 1 .* uses `\$M`; no shell expands variables here \(not even in double quotes\): the commands get MYSQL_URL/],
+    [['migrate # all of them'], /^Input `migrate`: line 1 .* uses a `#` comment; put comments on their own line$/],
   ])('refuses %j', (lines, message) => {
     expect(() => parseMigrateLines(lines)).toThrow(message);
   });

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { fingerprintMigrations, type MigrationRecord } from '@org/dump-versioning';
 import { describe, expect, test } from 'vitest';
 import type { Mode } from '../src/context.js';
-import { decideMode, engineChange, recheckAfterDump, type Ancestor, type Engines } from '../src/mode.js';
+import { databasesChange, databasesOfFiles, decideMode, engineChange, recheckAfterDump, recheckDatabases, type Ancestor, type Engines } from '../src/mode.js';
 
 const sha = (n: number) => n.toString(16).padStart(40, '0');
 const digest = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -102,5 +102,36 @@ describe('recheckAfterDump', () => {
   test('fails mode incremental on changed engines', () => {
     const forced = decideMode('incremental', added, ancestor());
     expect(() => recheckAfterDump(forced, 'incremental', upgraded)).toThrow(/Input `mode`: `incremental` is impossible: the database engines changed/);
+  });
+});
+
+describe('databases of the ancestor vs the run', () => {
+  const files = [
+    { kind: 'mysql' as const, database: 'lms' },
+    { kind: 'mysql' as const, database: 'lms' },
+    { kind: 'mongo' as const, database: 'lms' },
+  ];
+  test('reads the databases from the manifest files', () => {
+    expect(databasesOfFiles(files)).toEqual({ mysql: ['lms'], mongo: ['lms'] });
+    expect(databasesOfFiles(files.slice(0, 1))).toEqual({ mysql: ['lms'], mongo: undefined });
+  });
+  test.each<[string, { mysql?: string[]; mongo?: string[] }, string | undefined]>([
+    ['the same databases', { mysql: ['lms'], mongo: ['lms'] }, undefined],
+    ['a renamed MySQL database', { mysql: ['lms_v2'], mongo: ['lms'] }, 'MySQL databases lms -> lms_v2'],
+    ['an engine left out', { mysql: ['lms'] }, 'MongoDB databases lms -> none'],
+    ['an engine added', { mysql: ['lms', 'audit'], mongo: ['lms'] }, 'MySQL databases lms -> audit, lms'],
+  ])('%s', (_name, run, expected) => {
+    expect(databasesChange(databasesOfFiles(files), { mysql: run.mysql, mongo: run.mongo })).toBe(expected);
+  });
+  const incremental = decideMode('auto', added, ancestor());
+  test('falls back to full in auto mode when the databases changed', () => {
+    const decision = recheckDatabases(incremental, 'auto', databasesOfFiles(files), { mysql: ['lms'], mongo: undefined });
+    expect(decision).toEqual({ mode: 'full', reason: 'the databases changed since the dump of 000000000000 (MongoDB databases lms -> none)' });
+  });
+  test('keeps the decision when nothing changed, and refuses `incremental` when something did', () => {
+    expect(recheckDatabases(incremental, 'auto', databasesOfFiles(files), { mysql: ['lms'], mongo: ['lms'] })).toBe(incremental);
+    expect(() => recheckDatabases(incremental, 'incremental', databasesOfFiles(files), { mysql: ['x'], mongo: ['lms'] })).toThrow(
+      /^Input `mode`: `incremental` is impossible: the databases changed since the dump of 000000000000 \(MySQL databases lms -> x\)/,
+    );
   });
 });

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { readEventPayload, readRunnerContext, resolveBranch } from '../src/runner.js';
+import { checkRunOnBranch, readEventPayload, readRunnerContext, resolveBranch } from '../src/runner.js';
 import { secretsToMask } from '../src/secrets.js';
 
 // Trimmed copies of the payload shapes GitHub sends for each event.
@@ -36,6 +36,26 @@ describe('resolveBranch', () => {
   });
 });
 
+describe('checkRunOnBranch', () => {
+  test.each<[string, { branch: string; source: 'input' | 'event' | 'ref-name' }, string | undefined]>([
+    ['a push to the default branch', { branch: 'master', source: 'event' }, 'refs/heads/master'],
+    ['an explicit branch input on any ref', { branch: 'release', source: 'input' }, 'refs/heads/feature/x'],
+    ['the branch taken from GITHUB_REF_NAME', { branch: 'feature/x', source: 'ref-name' }, 'refs/heads/feature/x'],
+    ['a run by hand without GITHUB_REF', { branch: 'master', source: 'event' }, undefined],
+  ])('allows %s', (_name, choice, ref) => {
+    expect(() => checkRunOnBranch(choice, ref)).not.toThrow();
+  });
+  test.each([
+    ['a dispatch on a feature branch', 'refs/heads/feature/tz'],
+    ['a tag', 'refs/tags/v1.2.0'],
+    ['a pull request merge ref', 'refs/pull/7/merge'],
+  ])('refuses %s advancing the default branch', (_name, ref) => {
+    expect(() => checkRunOnBranch({ branch: 'master', source: 'event' }, ref)).toThrow(
+      new RegExp(`this run is for ${ref} \\(GITHUB_REF\\), but it would advance the dumps of the default branch master; run it on master .*or set \`branch\``),
+    );
+  });
+});
+
 describe('readEventPayload', () => {
   let dir: string;
   beforeAll(async () => {
@@ -57,8 +77,8 @@ describe('readEventPayload', () => {
 describe('readRunnerContext', () => {
   const sha = 'a'.repeat(40);
   test('reads the job variables', () => {
-    const context = readRunnerContext({ GITHUB_SHA: sha, GITHUB_WORKSPACE: '/w/repo', RUNNER_TEMP: '/w/_temp', GITHUB_REPOSITORY: 'org/lms', GITHUB_REF_NAME: 'master', GITHUB_EVENT_PATH: '/w/event.json' });
-    expect(context).toEqual({ sha, workspace: '/w/repo', temp: '/w/_temp', repository: 'org/lms', refName: 'master', eventPath: '/w/event.json' });
+    const context = readRunnerContext({ GITHUB_SHA: sha, GITHUB_WORKSPACE: '/w/repo', RUNNER_TEMP: '/w/_temp', GITHUB_REPOSITORY: 'org/lms', GITHUB_REF: 'refs/heads/master', GITHUB_REF_NAME: 'master', GITHUB_EVENT_PATH: '/w/event.json' });
+    expect(context).toEqual({ sha, workspace: '/w/repo', temp: '/w/_temp', repository: 'org/lms', ref: 'refs/heads/master', refName: 'master', eventPath: '/w/event.json' });
   });
   test.each<[NodeJS.ProcessEnv, RegExp]>([
     [{ GITHUB_WORKSPACE: '/w' }, /GITHUB_SHA is not set/],

@@ -89,15 +89,15 @@ describe('addRefreshSummary', () => {
     [
       'an older commit finishing last',
       {
-        ref: { outcome: 'not-advanced', previous: { commit: '3'.repeat(40), version }, warnings: ['ref master of lms left at 333: it already names a newer commit'] },
+        ref: { outcome: 'not-advanced', previous: { commit: '3'.repeat(40), version }, warnings: [`ref master of lms left at ${'3'.repeat(40)}: it already names a newer commit`] },
       },
-      ['<strong>left alone</strong> at <code>333333333333</code>: ref master of lms left at 333: it already names a newer commit'],
+      ['<strong>left alone</strong> at <code>333333333333</code>: it already names a newer commit</td>'],
     ],
     ['the first publish', { ref: { outcome: 'created', previous: undefined, warnings: [] }, schema: { kind: 'first' } }, ['created at <code>111111111111</code>', 'First dump of this branch']],
     [
       'a dry run',
-      { dryRun: true, manifest: undefined, uploads: undefined, ref: undefined, schema: { kind: 'skipped', why: 'dry run, the new version is not in the store' } },
-      ['(dry run)</h2>', 'dry run: nothing was published', 'Not compared: dry run, the new version is not in the store.'],
+      { dryRun: true, manifest: undefined, uploads: undefined, ref: undefined, schema: { kind: 'skipped', why: 'dry run: the new version is not in the store to compare with' } },
+      ['(dry run)</h2>', 'dry run: nothing was published', 'Not compared: dry run: the new version is not in the store to compare with.'],
     ],
     [
       'a full run redoing an incremental one',
@@ -108,8 +108,9 @@ describe('addRefreshSummary', () => {
     [
       'a retention failure after the publish',
       { retentionFailure: new Error('Applying retention failed (check input `keep`): Access Denied <DeleteObject>') },
-      ['<strong>Retention failed</strong> (the version above is published): Applying retention failed (check input `keep`): Access Denied &lt;DeleteObject&gt;'],
+      ['<strong>Retention failed</strong> (the version above is published): Applying retention failed (check input <code>keep</code>): Access Denied &lt;DeleteObject&gt;'],
     ],
+    ['input names in a reason as code', { mode: 'full', reason: 'input `mode` is `full`' }, ['<td>full: input <code>mode</code> is <code>full</code></td>']],
     ['only data tables changed', { schema: { kind: 'changes', base: previous, mysql: [], mongo: [] } }, ['no table, column, index or collection changed (data tables only)']],
     [
       'Mongo changes',

@@ -10524,6 +10524,7 @@ function computeVersion(files) {
 }
 var isServiceName = (value) => new RegExp(serviceName.pattern).test(value);
 var isCommitSha = (value) => new RegExp(commitSha.pattern).test(value);
+var isVersionId = (value) => new RegExp(sha256Hex.pattern).test(value);
 
 // packages/dump-versioning/src/internal/fingerprint.ts
 import { createHash as createHash2 } from "node:crypto";
@@ -11424,8 +11425,26 @@ var FileSystemStore = class {
   }
   accessError(action, target, error) {
     const code = error?.code;
-    const hint = code === "EACCES" || code === "EPERM" || code === "EROFS" ? "; make the directory writable or choose another --store" : "";
+    const hint = code === "EACCES" || code === "EPERM" || code === "EROFS" ? "; make the directory writable or choose another store location" : "";
     return new StoreAccessError("fs-access", `cannot ${action} ${target} in the filesystem store ${this.root}: ${error.message}${hint}`, { cause: error });
+  }
+  /** See Store.checkRoot: a missing root is only an error for reads; a file (or a path under one) always is. */
+  async checkRoot(mode) {
+    let state;
+    try {
+      state = (await stat2(this.root)).isDirectory() ? "directory" : "file";
+    } catch (error) {
+      if (isCode(error, "ENOENT")) state = "missing";
+      else if (isCode(error, "ENOTDIR")) state = "under-file";
+      else throw this.accessError("stat", this.root, error);
+    }
+    if (state === "file" || state === "under-file") {
+      const what = state === "file" ? "is a file" : "lies under a file";
+      throw new StoreConfigError("store-not-directory", `the filesystem store ${this.root} ${what}, not a directory; check the store location`);
+    }
+    if (state === "missing" && mode === "read") {
+      throw new StoreConfigError("store-missing", `the filesystem store ${this.root} does not exist; check the store location, or publish first`);
+    }
   }
   async get(key) {
     try {
@@ -11581,7 +11600,7 @@ var S3Store = class {
     const name = nameOf(error);
     const message = this.mask(error?.message ?? String(error));
     if (name === "NoSuchBucket") {
-      return new StoreConfigError("bucket-missing", `bucket ${this.bucket} does not exist${where}; create it or fix --store (${this.location})`);
+      return new StoreConfigError("bucket-missing", `bucket ${this.bucket} does not exist${where}; create it or check the store location (${this.location})`);
     }
     if (name === "InvalidAccessKeyId" || name === "SignatureDoesNotMatch" || name === "InvalidToken" || name === "ExpiredToken") {
       return new StoreConfigError("credentials-rejected", `S3${where} rejected the credentials (${name}) for ${this.location}; check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or the role you assumed`);
@@ -11594,7 +11613,7 @@ var S3Store = class {
     }
     const code = error?.code;
     if (code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "ECONNRESET") {
-      return new StoreConfigError("endpoint-unreachable", `cannot reach the S3 endpoint${where || " (AWS default)"} for ${this.location} (${code}); check --s3-endpoint / AWS_ENDPOINT_URL_S3`);
+      return new StoreConfigError("endpoint-unreachable", `cannot reach the S3 endpoint${where || " (AWS default)"} for ${this.location} (${code}); check the S3 endpoint (or AWS_ENDPOINT_URL_S3)`);
     }
     return new StoreAccessError("s3-request-failed", `S3 ${action} of ${this.keyOf(key)} in ${this.location} failed: ${name ?? "error"}: ${message}`, { cause: error });
   }
@@ -11725,7 +11744,7 @@ var BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 function openStore(url, options = {}) {
   const env = options.env ?? process.env;
   const trimmed = url.trim();
-  if (trimmed === "") throw new StoreConfigError("store-empty", "the store URL is empty; pass --store s3://bucket/prefix, file:///abs/dir or a directory");
+  if (trimmed === "") throw new StoreConfigError("store-empty", "the store URL is empty; give s3://bucket/prefix, file:///abs/dir or a directory");
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(trimmed)?.[1]?.toLowerCase();
   if (scheme === void 0 || scheme.length === 1) {
     return new FileSystemStore(path5.resolve(options.cwd ?? process.cwd(), trimmed));
@@ -11754,6 +11773,8 @@ function openStore(url, options = {}) {
     }
     const endpoint = options.s3Endpoint ?? env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
     const region = options.s3Region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? "us-east-1";
+    if (endpoint) checkEndpoint(endpoint, options.s3Endpoint !== void 0 ? "the S3 endpoint" : env.AWS_ENDPOINT_URL_S3 !== void 0 ? "AWS_ENDPOINT_URL_S3" : "AWS_ENDPOINT_URL");
+    checkRegion(region, options.s3Region !== void 0 ? "the S3 region" : env.AWS_REGION !== void 0 ? "AWS_REGION" : "AWS_DEFAULT_REGION");
     const secrets = [env.AWS_SECRET_ACCESS_KEY, env.AWS_SESSION_TOKEN, env.AWS_ACCESS_KEY_ID].filter((value) => Boolean(value));
     return new S3Store({
       bucket,
@@ -11767,6 +11788,26 @@ function openStore(url, options = {}) {
     "store-unknown-scheme",
     `unknown store scheme "${scheme}:" in ${maskUrl(trimmed)}; use s3://bucket/prefix, file:///abs/dir or a directory path`
   );
+}
+function checkEndpoint(endpoint, from) {
+  const fail = (why) => new StoreConfigError("s3-endpoint-invalid", `${from} ${JSON.stringify(maskUserInfo(endpoint))} ${why}; give the endpoint as http://host:port (or https://)`);
+  let url;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    throw fail("is not a URL");
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw fail("does not start with http:// or https://");
+  if (url.hostname === "") throw fail("has no host");
+  if (url.username !== "" || url.password !== "") throw fail("contains credentials (use the AWS credential chain instead)");
+  if (url.search !== "" || url.hash !== "" || endpoint.includes("?") || endpoint.includes("#")) throw fail("has a query or fragment");
+}
+var maskUserInfo = (text) => text.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/]*@/i, "$1***@");
+var REGION = /^[a-z0-9-]+$/;
+function checkRegion(region, from) {
+  if (!REGION.test(region)) {
+    throw new StoreConfigError("s3-region-invalid", `${from} ${JSON.stringify(region)} is not a valid region; use lowercase letters, digits and "-", e.g. us-east-1`);
+  }
 }
 
 // packages/dump-versioning/src/internal/git.ts
@@ -11806,7 +11847,20 @@ async function firstParentHistory(cwd, start, limit) {
   return result.stdout.split("\n").filter(Boolean);
 }
 var hasCommit = async (cwd, sha) => (await runGit(cwd, ["cat-file", "-e", `${sha}^{commit}`])).code === 0;
-var isShallow = async (cwd) => (await runGit(cwd, ["rev-parse", "--is-shallow-repository"])).stdout.trim() === "true";
+var isShallowClone = async (cwd) => (await runGit(cwd, ["rev-parse", "--is-shallow-repository"])).stdout.trim() === "true";
+async function unshallow(cwd, remote) {
+  const deepened = await runGit(cwd, ["fetch", "--no-tags", "--unshallow", remote]);
+  if (deepened.code === 0 || !await isShallowClone(cwd)) return {};
+  return { failure: deepened.stderr.trim().split("\n").pop() || `git fetch --unshallow ${remote} exited with ${deepened.code}` };
+}
+async function firstParentDistance(cwd, ancestor, descendant) {
+  assertRevision(ancestor);
+  assertRevision(descendant);
+  const result = await runGit(cwd, ["rev-list", "--count", "--first-parent", `${ancestor}..${descendant}`]);
+  const count = Number(result.stdout.trim());
+  if (result.code !== 0 || !Number.isInteger(count)) throw new GitError("rev-list-failed", `git rev-list --count ${ancestor}..${descendant} failed in ${cwd}: ${result.stderr.trim()}`);
+  return count;
+}
 function gitAncestry(cwd, options = {}) {
   const remote = options.remote ?? "origin";
   const depth = options.fetchDepth ?? 200;
@@ -11822,11 +11876,11 @@ function gitAncestry(cwd, options = {}) {
     }
     const ask = () => runGit(cwd, ["merge-base", "--is-ancestor", ancestor, descendant]);
     let answer = await ask();
-    if (answer.code === 1 && await isShallow(cwd)) {
+    if (answer.code === 1 && await isShallowClone(cwd)) {
       if (options.offline) return { undecided: `the clone at ${cwd} is shallow (not deepened: offline)` };
-      const deepened = await runGit(cwd, ["fetch", "--no-tags", "--unshallow", remote]);
-      if (deepened.code !== 0 && await isShallow(cwd)) {
-        return { undecided: `the clone at ${cwd} is shallow and could not be deepened to compare ${ancestor} with ${descendant} (${deepened.stderr.trim().split("\n").pop() ?? ""}); fetch full history (fetch-depth: 0)` };
+      const { failure } = await unshallow(cwd, remote);
+      if (failure !== void 0) {
+        return { undecided: `the clone at ${cwd} is shallow and could not be deepened to compare ${ancestor} with ${descendant} (${failure}); fetch full history (fetch-depth: 0)` };
       }
       answer = await ask();
     }
@@ -11844,6 +11898,7 @@ import path8 from "node:path";
 import { createHash as createHash5 } from "node:crypto";
 import { availableParallelism } from "node:os";
 import path7 from "node:path";
+import { Transform as Transform2, pipeline as pipeline3 } from "node:stream";
 
 // packages/dump-versioning/src/internal/blob-body.ts
 import { createReadStream as createReadStream2 } from "node:fs";
@@ -12045,6 +12100,7 @@ async function storeBlobs(options) {
   const files = new Array(relatives.length);
   let blobsUploaded = 0;
   let bytesUploaded = 0;
+  let bytesUploadedUncompressed = 0;
   const reused = [];
   const viaRef = [];
   const sameContent = /* @__PURE__ */ new Map();
@@ -12057,7 +12113,7 @@ async function storeBlobs(options) {
       return { bytes: bytes3, described: await describeDumpFile(dir, relative2, compression, bytes3) };
     });
     const first = sameContent.get(described.sha256);
-    if (first) return { file: { ...described, compression: (await first).file.compression }, created: false };
+    if (first) return { file: { ...described, compression: (await first).file.compression }, created: false, stored: 0 };
     const stored = storeContent(absolute, size, bytes2, described);
     sameContent.set(described.sha256, stored);
     return stored;
@@ -12067,38 +12123,57 @@ async function storeBlobs(options) {
     const stored = (await options.knownBlobs).get(described.sha256);
     if (stored !== void 0) {
       viaRef.push(reusedBlob(store, keyOf(stored), absolute, described.sha256, size, stored));
-      return { file: { ...described, compression: stored }, created: false };
+      return { file: { ...described, compression: stored }, created: false, stored: 0 };
     }
     if (bytes2) {
       const present2 = early(store.exists(keyOf(compression)));
       const compressed = compression === "none" ? bytes2 : await compressing(() => compressBytes(bytes2, compression));
       const how2 = await present2 || compression !== "none" && worthCompressing(size, compressed.length) ? compression : "none";
       const exists3 = how2 === compression ? await present2 : await store.exists(keyOf(how2));
-      const created2 = !exists3 && await uploading(async () => await store.putIfAbsent(keyOf(how2), how2 === "none" ? bytes2 : compressed) === "created");
+      const body2 = how2 === "none" ? bytes2 : compressed;
+      const created2 = !exists3 && await uploading(async () => await store.putIfAbsent(keyOf(how2), body2) === "created");
       if (!created2) reused.push(reusedBlob(store, keyOf(how2), absolute, described.sha256, size, how2));
-      return { file: { ...described, compression: how2 }, created: created2 };
+      return { file: { ...described, compression: how2 }, created: created2, stored: created2 ? body2.length : 0 };
     }
     const how = await chooseCompression(absolute, void 0, size, compression);
     const present = early(store.exists(keyOf(how)));
-    const body = streamedBlobBody(absolute, size, how);
+    const body = countingBody(streamedBlobBody(absolute, size, how));
     const upload = () => uploading(async () => await store.putIfAbsent(keyOf(how), body) === "created");
     const created = !await present && await (how === "none" ? upload() : compressing(upload));
     if (!created) reused.push(reusedBlob(store, keyOf(how), absolute, described.sha256, size, how));
-    return { file: { ...described, compression: how }, created };
+    return { file: { ...described, compression: how }, created, stored: created ? body.bytes() : 0 };
   };
   const largestFirst = relatives.map((_, index) => index).sort((a, b) => (sizes[b] ?? 0) - (sizes[a] ?? 0) || a - b);
   await mapLimit(largestFirst, FILES_IN_FLIGHT, async (index) => {
     const size = sizes[index] ?? 0;
-    const { file, created } = await memory(() => storeFile(index), size <= IN_MEMORY_LIMIT ? size : 0);
+    const { file, created, stored } = await memory(() => storeFile(index), size <= IN_MEMORY_LIMIT ? size : 0);
     files[index] = file;
     if (created) {
       blobsUploaded++;
-      bytesUploaded += file.size;
+      bytesUploaded += stored;
+      bytesUploadedUncompressed += file.size;
     }
     options.onFileDone(file.size);
     if (created) await options.afterBlob();
   });
-  return { files, blobsUploaded, bytesUploaded, reused, viaRef };
+  return { files, blobsUploaded, bytesUploaded, bytesUploadedUncompressed, reused, viaRef };
+}
+function countingBody(body) {
+  let count = 0;
+  return {
+    ...body,
+    stream: () => {
+      count = 0;
+      const meter = new Transform2({
+        transform(chunk, _encoding, callback2) {
+          count += chunk.length;
+          callback2(null, chunk);
+        }
+      });
+      return pipeline3(body.stream(), meter, () => void 0);
+    },
+    bytes: () => count
+  };
 }
 function reusedBlob(store, key, file, sha2562, size, compression) {
   return {
@@ -12114,6 +12189,35 @@ function reusedBlob(store, key, file, sha2562, size, compression) {
       return store.putIfAbsent(key, await compressBytes(bytes2, compression));
     }
   };
+}
+
+// packages/dump-versioning/src/internal/branch-name.ts
+function branchNameProblem(name) {
+  if (name === "") return "it is empty";
+  if (name.startsWith("refs/")) return "it is a full ref; give the short name, e.g. main";
+  if (name === "@") return 'it is "@", which git reserves for HEAD';
+  if (/[\u0000-\u0020\u007f]/.test(name)) return "it contains a space or a control character";
+  const forbidden = /[~^:?*[\\]/.exec(name);
+  if (forbidden) return `it contains ${JSON.stringify(forbidden[0])}`;
+  if (name.includes("..")) return 'it contains ".."';
+  if (name.includes("@{")) return 'it contains "@{"';
+  if (name.startsWith("-")) return 'it starts with "-"';
+  if (name.startsWith("/")) return 'it starts with "/"';
+  if (name.endsWith("/")) return 'it ends with "/"';
+  if (name.endsWith(".")) return 'it ends with "."';
+  if (name.includes("//")) return 'it contains "//"';
+  for (const component of name.split("/")) {
+    if (component.startsWith(".")) return `its part ${JSON.stringify(component)} starts with "."`;
+    if (component.endsWith(".lock")) return `its part ${JSON.stringify(component)} ends with ".lock"`;
+  }
+  return void 0;
+}
+function checkBranchName(name) {
+  const problem = typeof name === "string" ? branchNameProblem(name) : "it is not a string";
+  if (problem !== void 0) {
+    throw new InvalidInputError("bad-branch", `branch name ${JSON.stringify(name)} is invalid: ${problem} (git check-ref-format rules for a branch)`);
+  }
+  return name;
 }
 
 // packages/dump-versioning/src/internal/migrations-record.ts
@@ -12317,6 +12421,45 @@ function progressCounter(phase, total, listener) {
   };
 }
 
+// packages/dump-versioning/src/internal/version-id.ts
+var MIN_VERSION_PREFIX = 7;
+var VERSION_LENGTH = 64;
+var SHOWN_CANDIDATES = 10;
+var LIST_HINT = (service) => `run \`devstack-dumps list --service ${service}\` to see the published versions`;
+function unknownVersionError(store, service, version) {
+  return new NotFoundError("unknown-version", `version ${version} of service ${service} is not in ${store.location}; ${LIST_HINT(service)}`);
+}
+async function resolveVersion(store, service, idOrPrefix) {
+  if (!isServiceName(service)) throw new InvalidInputError("bad-service", `service name ${JSON.stringify(service)} is invalid; use letters, digits, ".", "_" or "-"`);
+  const given = typeof idOrPrefix === "string" ? idOrPrefix.trim().toLowerCase() : "";
+  if (!/^[0-9a-f]+$/.test(given)) {
+    throw new InvalidInputError("bad-version", `version ${JSON.stringify(idOrPrefix)} is not a hex version id; give the full id or at least its first ${MIN_VERSION_PREFIX} characters`);
+  }
+  if (given.length < MIN_VERSION_PREFIX || given.length > VERSION_LENGTH) {
+    const why = given.length < MIN_VERSION_PREFIX ? `is shorter than ${MIN_VERSION_PREFIX} characters` : `is longer than ${VERSION_LENGTH} characters`;
+    throw new InvalidInputError("bad-version", `version ${JSON.stringify(idOrPrefix)} ${why}; give the full id or at least its first ${MIN_VERSION_PREFIX} characters`);
+  }
+  await store.checkRoot?.("read");
+  if (given.length === VERSION_LENGTH) {
+    if (!await store.exists(layout.version(service, given))) throw unknownVersionError(store, service, given);
+    return given;
+  }
+  const prefix = layout.versionsPrefix(service);
+  const matches = [];
+  for await (const object of store.list(prefix)) {
+    const id = object.key.slice(prefix.length, -".json".length);
+    if (object.key.endsWith(".json") && id.startsWith(given) && /^[0-9a-f]{64}$/.test(id)) matches.push(id);
+  }
+  if (matches.length === 1) return matches[0];
+  if (matches.length === 0) throw new NotFoundError("unknown-version", `no version of service ${service} in ${store.location} starts with ${given}; ${LIST_HINT(service)}`);
+  const shown = matches.sort().slice(0, SHOWN_CANDIDATES).join(", ");
+  const more = matches.length > SHOWN_CANDIDATES ? ` and ${matches.length - SHOWN_CANDIDATES} more` : "";
+  throw new InvalidInputError("ambiguous-version", `version prefix ${given} of service ${service} matches ${matches.length} versions (${shown}${more}); give more characters`);
+}
+async function versionIdOf(store, service, idOrPrefix) {
+  return isVersionId(idOrPrefix) ? idOrPrefix : resolveVersion(store, service, idOrPrefix);
+}
+
 // packages/dump-versioning/src/internal/publish.ts
 var REF_ATTEMPTS = 50;
 var DEFAULT_TOOL = { name: "@org/dump-versioning", version: "0.1.0" };
@@ -12340,7 +12483,8 @@ async function publish(options) {
   const { store, service, source } = options;
   if (!isServiceName(service)) throw new InvalidInputError("bad-service", `service name ${JSON.stringify(service)} is invalid; use letters, digits, ".", "_" or "-"`);
   if (!isCommitSha(source.commit)) throw new InvalidInputError("bad-commit", `commit ${JSON.stringify(source.commit)} is not a full 40-character sha; resolve it with git rev-parse first`);
-  if (!source.branch) throw new InvalidInputError("bad-branch", "branch is empty; pass the branch the commit belongs to (e.g. master)");
+  if (!source.branch) throw new InvalidInputError("bad-branch", "branch is empty; give the branch the commit belongs to (e.g. master)");
+  checkBranchName(source.branch);
   const compression = options.compression ?? "brotli";
   if (!["none", "gzip", "brotli"].includes(compression)) {
     throw new InvalidInputError("bad-compression", `compression ${JSON.stringify(compression)} is not supported; use brotli (default), gzip or none`);
@@ -12350,6 +12494,7 @@ async function publish(options) {
   const afterStep = options.afterStep ?? (() => void 0);
   const tool = options.tool ?? DEFAULT_TOOL;
   const warnings = [];
+  await store.checkRoot?.("write");
   const dir = path8.resolve(options.dir);
   const relatives = await listDumpDirectory(dir);
   const record = options.migrations ? encodeMigrationsRecord(options.migrations) : void 0;
@@ -12359,7 +12504,7 @@ async function publish(options) {
   const commitObject = early(store.get(commitKey));
   const recordPresent = recordKey ? early(branchState.then(async ({ known }) => known.has(recordKey) || await store.exists(recordKey))) : void 0;
   const sizes = await Promise.all(relatives.map(async (relative2) => (await stat3(path8.join(dir, ...relative2.split("/")))).size));
-  const { files, blobsUploaded, bytesUploaded, reused, viaRef } = await storeBlobs({
+  const { files, blobsUploaded, bytesUploaded, bytesUploadedUncompressed, reused, viaRef } = await storeBlobs({
     store,
     service,
     dir,
@@ -12407,7 +12552,7 @@ async function publish(options) {
     lease?.assertFresh();
     await afterStep("checked");
     const commitNow = lease ? store.get(commitKey) : commitObject;
-    return await indexAndAdvance(options, { version, files, blobsUploaded, bytesUploaded, manifestKey, versionCreated, migrationsRecord: migrationsRecord2, createdAt, optional, tool, warnings, commitObject: commitNow, refObject: refNow });
+    return await indexAndAdvance(options, { version, files, blobsUploaded, bytesUploaded, bytesUploadedUncompressed, manifestKey, versionCreated, migrationsRecord: migrationsRecord2, createdAt, optional, tool, warnings, commitObject: commitNow, refObject: refNow });
   } finally {
     await lease?.release().catch((error) => {
       warnings.push(new PublishWarning("lease-not-released", `could not delete this publish's lease in ${store.location} (${error.message}); it expires on its own`));
@@ -12433,7 +12578,7 @@ async function recheckReused(store, objects, manifestKey) {
 }
 async function indexAndAdvance(options, published) {
   const { store, service, source } = options;
-  const { version, files, blobsUploaded, bytesUploaded, manifestKey, versionCreated, migrationsRecord: migrationsRecord2, createdAt, optional, tool, warnings, commitObject, refObject } = published;
+  const { version, files, blobsUploaded, bytesUploaded, bytesUploadedUncompressed, manifestKey, versionCreated, migrationsRecord: migrationsRecord2, createdAt, optional, tool, warnings, commitObject, refObject } = published;
   const afterStep = options.afterStep ?? (() => void 0);
   const now = options.now ?? (() => /* @__PURE__ */ new Date());
   const commitKey = layout.commit(service, source.commit);
@@ -12461,6 +12606,7 @@ async function indexAndAdvance(options, published) {
     versionCreated,
     blobsUploaded,
     bytesUploaded,
+    bytesUploadedUncompressed,
     manifestKey,
     ...migrationsRecord2 ? { migrationsRecord: migrationsRecord2 } : {},
     ref,
@@ -12504,12 +12650,11 @@ async function notForwardReason(options, refCommit, answer) {
 async function readManifest(store, service, version) {
   const key = layout.version(service, version);
   const object = await store.get(key);
-  if (!object) throw new NotFoundError("unknown-version", `version ${version} of service ${service} is not in ${store.location}; run \`devstack-dumps list --service ${service}\` to see the published versions`);
+  if (!object) throw unknownVersionError(store, service, version);
   return decodeManifest(object.body.toString("utf8"), `${store.location}/${key}`);
 }
 
 // packages/dump-versioning/src/internal/query.ts
-var DEFAULT_MAX_DISTANCE = 200;
 function assertService(service) {
   if (!isServiceName(service)) throw new InvalidInputError("bad-service", `service name ${JSON.stringify(service)} is invalid; use letters, digits, ".", "_" or "-"`);
 }
@@ -12523,45 +12668,25 @@ async function readCommitEntry(store, service, commit) {
   return entry ? withMigrations(store, service, entry) : void 0;
 }
 async function readBranchRef(store, service, branch) {
+  assertService(service);
+  checkBranchName(branch);
   const key = layout.ref(service, branch);
   const object = await store.get(key);
   return object ? decodeBranchRef(object.body.toString("utf8"), `${store.location}/${key}`) : void 0;
 }
-async function resolve3(options) {
-  const { store, service } = options;
-  assertService(service);
-  if (options.branch !== void 0) {
-    const ref = await readBranchRef(store, service, options.branch);
-    if (!ref) throw new NotFoundError("unknown-branch", `no dump was published for branch ${options.branch} of service ${service} in ${store.location}; publish one or check --branch`);
-    const entry = await readCommitEntry(store, service, ref.commit);
-    if (!entry) throw new NotFoundError("dangling-ref", `ref ${options.branch} names commit ${ref.commit}, which has no commit index entry in ${store.location}; run verify`);
-    return { service, requested: ref.commit, commit: ref.commit, version: ref.version, distance: 0, entry };
-  }
-  const maxDistance2 = options.maxDistance ?? DEFAULT_MAX_DISTANCE;
-  const rev = options.commit ?? "HEAD";
-  let history;
-  if (options.repoDir === void 0) {
-    if (!isCommitSha(rev)) throw new InvalidInputError("bad-commit", `commit ${JSON.stringify(rev)} must be a full sha when no git repository is given`);
-    history = [rev];
-  } else {
-    history = await firstParentHistory(options.repoDir, await resolveCommit(options.repoDir, rev), maxDistance2 + 1);
-  }
-  const requested = history[0] ?? rev;
-  for (let start = 0; start < history.length; start += 8) {
-    const batch = history.slice(start, start + 8);
-    const entries = await mapLimit(batch, 8, (commit) => readStoredCommitEntry(store, service, commit));
-    const index = entries.findIndex(Boolean);
-    if (index >= 0) {
-      const entry = await withMigrations(store, service, entries[index]);
-      return { service, requested, commit: batch[index], version: entry.version, distance: start + index, entry };
-    }
-  }
-  const scope = options.repoDir === void 0 ? `commit ${requested}` : `${requested} or its ${history.length - 1} first-parent ancestors (limit ${maxDistance2})`;
-  throw new NotFoundError("no-published-ancestor", `no dump of service ${service} in ${store.location} for ${scope}; publish one, fetch more history or raise --max-distance`);
+async function readBranchRefs(store, service) {
+  const keys = [];
+  for await (const object of store.list(layout.refsPrefix(service))) if (object.key.endsWith(".json")) keys.push(object.key);
+  const refs = await mapLimit(keys, 8, async (key) => {
+    const object = await store.get(key);
+    return object ? decodeBranchRef(object.body.toString("utf8"), `${store.location}/${key}`) : void 0;
+  });
+  return refs.filter((ref) => ref !== void 0).sort((a, b) => byteOrder(a.branch, b.branch));
 }
 async function list(options) {
   const { store, service } = options;
   assertService(service);
+  await store.checkRoot?.("read");
   const keysUnder = async (prefix) => {
     const keys = [];
     for await (const object of store.list(prefix)) if (object.key.endsWith(".json")) keys.push(object.key);
@@ -12571,12 +12696,11 @@ async function list(options) {
     const object = await store.get(key);
     return object ? decode(object.body.toString("utf8"), `${store.location}/${key}`) : void 0;
   };
-  const [refKeys, versionKeys, commitKeys] = await Promise.all([
-    keysUnder(layout.refsPrefix(service)),
+  const [refs, versionKeys, commitKeys] = await Promise.all([
+    readBranchRefs(store, service),
     keysUnder(layout.versionsPrefix(service)),
     keysUnder(layout.commitsPrefix(service))
   ]);
-  const refs = (await mapLimit(refKeys, 8, (key) => read(key, decodeBranchRef))).filter((ref) => ref !== void 0);
   const manifests = (await mapLimit(versionKeys, 8, (key) => read(key, decodeManifest))).filter((m) => m !== void 0);
   const entries = (await mapLimit(commitKeys, 8, (key) => read(key, decodeCommitEntry))).filter((e) => e !== void 0);
   const commits = entries.map((entry) => ({ commit: entry.source.commit, version: entry.version, ...entry.source.branch ? { branch: entry.source.branch } : {}, createdAt: entry.createdAt })).sort((a, b) => byteOrder(b.createdAt, a.createdAt));
@@ -12588,7 +12712,86 @@ async function list(options) {
     source: manifest.source,
     commits: commits.filter((commit) => commit.version === manifest.version).map((commit) => commit.commit)
   })).sort((a, b) => byteOrder(b.createdAt, a.createdAt));
-  return { service, refs: refs.sort((a, b) => byteOrder(a.branch, b.branch)), versions, commits };
+  return { service, refs, versions, commits };
+}
+
+// packages/dump-versioning/src/internal/resolve.ts
+var DEFAULT_MAX_DISTANCE = 200;
+async function resolve3(options) {
+  const { store, service } = options;
+  assertService(service);
+  if (options.branch !== void 0) checkBranchName(options.branch);
+  await store.checkRoot?.("read");
+  if (options.branch !== void 0) return resolveBranch(store, service, options.branch);
+  const maxDistance2 = options.maxDistance ?? DEFAULT_MAX_DISTANCE;
+  if (!Number.isInteger(maxDistance2) || maxDistance2 < 0) {
+    throw new InvalidInputError("bad-max-distance", `the maximum distance must be a whole number of at least 0 (got ${maxDistance2})`);
+  }
+  const rev = options.commit ?? "HEAD";
+  if (options.repoDir === void 0) {
+    if (!isCommitSha(rev)) throw new InvalidInputError("bad-commit", `commit ${JSON.stringify(rev)} must be a full sha when no git repository is given`);
+    const found2 = await nearestEntry(store, service, [rev]);
+    if (found2) return found2;
+    throw new NotFoundError("no-published-ancestor", `no dump of service ${service} in ${store.location} for commit ${rev}; publish one, or give a git repository to search its ancestors`);
+  }
+  const repoDir = options.repoDir;
+  const requested = await resolveCommit(repoDir, rev);
+  const walk = () => firstParentHistory(repoDir, requested, maxDistance2 + 1);
+  let history = await walk();
+  let found = await nearestEntry(store, service, history);
+  let shallow;
+  if (!found && history.length <= maxDistance2 && await isShallowClone(repoDir)) {
+    const failure = options.offline ? "not deepened: offline" : (await unshallow(repoDir, options.remote ?? "origin")).failure;
+    if (failure !== void 0) shallow = `${repoDir} is a shallow clone and its history could not be deepened (${failure}); fetch full history (fetch-depth: 0)`;
+    if (!options.offline) {
+      history = await walk();
+      found = await nearestEntry(store, service, history);
+    }
+  }
+  if (found) return found;
+  const fallback = await nearestBranchRef(options, repoDir, requested);
+  if (fallback.resolution) return fallback.resolution;
+  const notes = [...shallow ? [shallow] : [], ...fallback.undecided.slice(0, 3)].map((note) => `; ${note}`).join("");
+  throw new NotFoundError(
+    "no-published-ancestor",
+    `no dump of service ${service} in ${store.location} for ${requested} or its ${history.length - 1} first-parent ancestors (limit ${maxDistance2}), and no branch ref of the service names an ancestor of it${notes}; publish one, fetch more history or raise the maximum distance`
+  );
+}
+async function resolveBranch(store, service, branch) {
+  const ref = await readBranchRef(store, service, branch);
+  if (!ref) throw new NotFoundError("unknown-branch", `no dump was published for branch ${branch} of service ${service} in ${store.location}; publish one or check the branch name`);
+  const entry = await readCommitEntry(store, service, ref.commit);
+  if (!entry) throw new NotFoundError("dangling-ref", `ref ${branch} names commit ${ref.commit}, which has no commit index entry in ${store.location}; run verify`);
+  return { service, requested: ref.commit, commit: ref.commit, version: ref.version, distance: 0, entry, via: "branch-ref", branch };
+}
+async function nearestEntry(store, service, history) {
+  for (let start = 0; start < history.length; start += 8) {
+    const batch = history.slice(start, start + 8);
+    const entries = await mapLimit(batch, 8, (commit) => readStoredCommitEntry(store, service, commit));
+    const index = entries.findIndex(Boolean);
+    if (index >= 0) {
+      const entry = await withMigrations(store, service, entries[index]);
+      return { service, requested: history[0], commit: batch[index], version: entry.version, distance: start + index, entry, via: "history" };
+    }
+  }
+  return void 0;
+}
+async function nearestBranchRef(options, repoDir, requested) {
+  const { store, service } = options;
+  const ancestry = gitAncestry(repoDir, { ...options.remote ? { remote: options.remote } : {}, ...options.offline ? { offline: true } : {} });
+  const undecided = [];
+  const candidates = await mapLimit(await readBranchRefs(store, service), 4, async (ref) => {
+    const answer = ref.commit === requested ? true : await ancestry(ref.commit, requested);
+    if (answer === true) return { ref, distance: await firstParentDistance(repoDir, ref.commit, requested) };
+    if (answer !== false) undecided.push(`branch ref ${ref.branch}: ${answer.undecided}`);
+    return void 0;
+  });
+  const nearest = candidates.filter((candidate) => candidate !== void 0).sort((a, b) => a.distance - b.distance || byteOrder(a.ref.branch, b.ref.branch));
+  for (const { ref, distance } of nearest) {
+    const entry = await readCommitEntry(store, service, ref.commit);
+    if (entry) return { resolution: { service, requested, commit: ref.commit, version: ref.version, distance, entry, via: "branch-ref", branch: ref.branch }, undecided };
+  }
+  return { undecided };
 }
 
 // packages/dump-versioning/src/internal/pull.ts
@@ -12599,8 +12802,8 @@ import path9 from "node:path";
 // packages/dump-versioning/src/internal/transfer.ts
 import { createHash as createHash7 } from "node:crypto";
 import { createWriteStream as createWriteStream2 } from "node:fs";
-import { Transform as Transform2, Writable } from "node:stream";
-import { pipeline as pipeline3 } from "node:stream/promises";
+import { Transform as Transform3, Writable } from "node:stream";
+import { pipeline as pipeline4 } from "node:stream/promises";
 import { createBrotliDecompress, createGunzip } from "node:zlib";
 async function fetchVerified(store, service, file, target, context, onBytes) {
   const key = layout.blob(service, file.sha256, file.compression);
@@ -12610,7 +12813,7 @@ async function fetchVerified(store, service, file, target, context, onBytes) {
   }
   const hash = createHash7("sha256");
   let size = 0;
-  const meter = new Transform2({
+  const meter = new Transform3({
     transform(chunk, _encoding, callback2) {
       hash.update(chunk);
       size += chunk.length;
@@ -12622,8 +12825,8 @@ async function fetchVerified(store, service, file, target, context, onBytes) {
   const sink = target === void 0 ? new Writable({ write: (_chunk, _encoding, callback2) => callback2() }) : typeof target === "string" ? createWriteStream2(target, { flags: "wx" }) : target;
   const decompressor = file.compression === "gzip" ? createGunzip() : file.compression === "brotli" ? createBrotliDecompress() : void 0;
   try {
-    if (decompressor) await pipeline3(source, decompressor, meter, sink);
-    else await pipeline3(source, meter, sink);
+    if (decompressor) await pipeline4(source, decompressor, meter, sink);
+    else await pipeline4(source, meter, sink);
   } catch (error) {
     if (error instanceof IntegrityError) throw error;
     if (decompressor && /^(Z_|ERR__ERROR_)/.test(error.code ?? "")) {
@@ -12660,8 +12863,10 @@ async function pull(options) {
   if (options.version === void 0 === (options.commit === void 0)) {
     throw new InvalidInputError("pull-target", "pass exactly one of version or commit to pull");
   }
-  let version = options.version;
-  if (version === void 0) {
+  await store.checkRoot?.("read");
+  let version;
+  if (options.version !== void 0) version = await versionIdOf(store, service, options.version);
+  else {
     const entry = await readStoredCommitEntry(store, service, options.commit);
     if (!entry) throw new NotFoundError("unknown-commit", `commit ${options.commit} of service ${service} has no published dump in ${store.location}; use resolve to find the nearest published ancestor`);
     version = entry.version;
@@ -12669,7 +12874,7 @@ async function pull(options) {
   const manifest = await readManifest(store, service, version);
   const out = path9.resolve(options.out);
   if (await exists(out) && !await isEmptyDir(out) && !options.replace) {
-    throw new InvalidInputError("out-not-empty", `output directory ${out} is not empty; choose an empty or new directory, or pass --replace`);
+    throw new InvalidInputError("out-not-empty", `output directory ${out} is not empty; choose an empty or new directory, or allow replacing it`);
   }
   const parent = path9.dirname(out);
   await mkdir2(parent, { recursive: true });
@@ -12709,6 +12914,7 @@ async function verify(options) {
   const keys = /* @__PURE__ */ new Map();
   const services = [];
   if (options.service !== void 0) assertService(options.service);
+  await store.checkRoot?.("read");
   for await (const object of store.list(options.service === void 0 ? "" : `${options.service}/`)) {
     const service = SERVICE_KEY.exec(object.key)?.[1];
     if (!service) continue;
@@ -12814,7 +13020,9 @@ async function verify(options) {
 async function diff(options) {
   const { store, service } = options;
   assertService(service);
-  const [from, to] = await Promise.all([readManifest(store, service, options.from), readManifest(store, service, options.to)]);
+  await store.checkRoot?.("read");
+  const manifestOf = async (given) => readManifest(store, service, await versionIdOf(store, service, given));
+  const [from, to] = await Promise.all([manifestOf(options.from), manifestOf(options.to)]);
   const before = new Map(from.files.map((file) => [file.path, file]));
   const after = new Map(to.files.map((file) => [file.path, file]));
   const added = to.files.filter((file) => !before.has(file.path));
@@ -12844,6 +13052,7 @@ async function prune(options) {
   if (!Number.isInteger(options.keep) || options.keep < 1) {
     throw new InvalidInputError("bad-keep", `keep must be a whole number of at least 1 (got ${options.keep})`);
   }
+  await store.checkRoot?.("read");
   const now = (options.now ?? (() => /* @__PURE__ */ new Date()))().getTime();
   if (!options.yes) return planAndDelete(options, now, void 0);
   let lease = await acquirePruneLease(store, service, options.leases);
@@ -13263,24 +13472,61 @@ var MysqlDumpError = class extends Error {
 };
 var InvalidMysqlUrlError = class extends MysqlDumpError {
   fatal = true;
+  code = "invalid-url";
 };
 var ServerUnreachableError = class extends MysqlDumpError {
-  /** `waitedSeconds`: how long connecting was retried; without it the advice is to pass a wait time. */
   constructor(address, detail, options) {
+    const waited = options?.waitedSeconds ? ` after waiting ${options.waitedSeconds} s` : "";
     super(
-      options?.waitedSeconds ? `cannot reach MySQL server at ${address} (${detail} after waiting ${options.waitedSeconds} s); start it, or check host and port` : `cannot reach MySQL server at ${address} (${detail}); start it, check host and port, or pass a wait time to retry while it starts`,
+      `cannot reach MySQL server at ${address} (${detail}${waited}); start it, check host and port, or wait longer for it to start`,
       options?.cause === void 0 ? void 0 : { cause: options.cause }
+    );
+    this.address = address;
+    this.waitedSeconds = options?.waitedSeconds ?? 0;
+  }
+  address;
+  fatal = true;
+  code = "server-unreachable";
+  /** How long connecting was retried (0: one attempt), so a caller can name its own wait option. */
+  waitedSeconds;
+};
+var AccessDeniedError = class extends MysqlDumpError {
+  fatal = true;
+  code = "access-denied";
+};
+var HostNotAllowedError = class extends MysqlDumpError {
+  constructor(address, serverMessage, options) {
+    super(
+      `MySQL server at ${address} does not accept connections from this host (${serverMessage}); grant the account access from this host, or connect as another user`,
+      options
     );
     this.address = address;
   }
   address;
   fatal = true;
+  code = "host-not-allowed";
 };
-var AccessDeniedError = class extends MysqlDumpError {
+var ConnectFailedError = class extends MysqlDumpError {
+  constructor(address, serverMessage, options) {
+    super(`cannot connect to MySQL server at ${address}: ${serverMessage}; check the server and its error log`, options);
+    this.address = address;
+  }
+  address;
   fatal = true;
+  code = "connect-failed";
+};
+var MysqlServerError = class extends MysqlDumpError {
+  constructor(address, serverMessage, operation, options) {
+    super(`MySQL server at ${address} failed${operation ? ` while ${operation}` : ""}: ${serverMessage}`, options);
+    this.address = address;
+  }
+  address;
+  fatal = true;
+  code = "server-error";
 };
 var MissingPrivilegeError = class extends MysqlDumpError {
   fatal = true;
+  code = "missing-privilege";
 };
 var UnknownDatabaseError = class extends MysqlDumpError {
   constructor(database, address) {
@@ -13289,6 +13535,7 @@ var UnknownDatabaseError = class extends MysqlDumpError {
   }
   database;
   fatal = true;
+  code = "unknown-database";
 };
 var UnknownDataTableError = class extends MysqlDumpError {
   constructor(table2, databases, undumpedDatabase) {
@@ -13302,19 +13549,33 @@ var UnknownDataTableError = class extends MysqlDumpError {
   table;
   undumpedDatabase;
   fatal = true;
+  code = "unknown-data-table";
 };
 var TargetNotEmptyError = class extends MysqlDumpError {
   constructor(database, objectCount) {
     super(
-      `target database \`${database}\` is not empty (${objectCount} objects); load into an empty database or pass replace to drop it first`
+      `MySQL database \`${database}\` is not empty (${objectCount} ${objectCount === 1 ? "object" : "objects"}); load into an empty database or replace it`
     );
+    this.database = database;
+    this.objectCount = objectCount;
+  }
+  database;
+  objectCount;
+  fatal = true;
+  code = "target-not-empty";
+};
+var SystemDatabaseError = class extends MysqlDumpError {
+  constructor(database) {
+    super(`\`${database}\` is a MySQL system database; refusing to drop or load into it \u2014 give the service's own database name`);
     this.database = database;
   }
   database;
   fatal = true;
+  code = "system-database";
 };
 var DumpFileError = class extends MysqlDumpError {
   fatal = true;
+  code = "dump-file";
 };
 var UnknownVolatileColumnError = class extends MysqlDumpError {
   constructor(column, database) {
@@ -13323,6 +13584,7 @@ var UnknownVolatileColumnError = class extends MysqlDumpError {
   }
   column;
   fatal = true;
+  code = "unknown-volatile-column";
 };
 
 // packages/mysql-dump/src/internal/driver.ts
@@ -13358,14 +13620,21 @@ function maskUrl2(url) {
   const masked = url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^/?#]*@/i, "$1***@");
   if (masked !== url) return masked;
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && URL.canParse(url) && new URL(url).password === "") return url;
-  return maskUserInfo(url);
+  return maskUserInfo2(url);
 }
-function maskUserInfo(url) {
+function maskUserInfo2(url) {
   const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url)?.[0] ?? "";
   const rest = url.slice(scheme.length);
   const colon = rest.indexOf(":");
   const at = rest.lastIndexOf("@");
   return colon >= 0 && colon < at ? `${scheme}${rest.slice(0, colon)}:***${rest.slice(at)}` : url;
+}
+function maskSecretsIn(text, url) {
+  let masked = text.replace(/([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)\S*@/gi, "$1***@");
+  if (url.password === "") return masked;
+  const forms = [.../* @__PURE__ */ new Set([encodeURIComponent(url.password), url.password])].sort((a, b) => b.length - a.length);
+  for (const secret of forms) masked = masked.split(secret).join("***");
+  return masked;
 }
 
 // packages/mysql-dump/src/internal/connect.ts
@@ -13413,7 +13682,7 @@ async function openSession(options) {
       return { pool, raw, url, engine, close: () => pool.end() };
     } catch (error) {
       await pool.end().catch(() => void 0);
-      const mapped = describeServerError(error, url, { database: options.database, waitedSeconds: options.wait });
+      const mapped = describeServerError(error, url, { database: options.database, waitedSeconds: options.wait, connecting: true });
       if (mapped instanceof ServerUnreachableError && Date.now() < deadline) {
         await new Promise((resolve4) => setTimeout(resolve4, 500));
         continue;
@@ -13427,9 +13696,16 @@ function isPrivilegeError(error) {
   const errno = error.errno;
   return errno !== void 0 && PRIVILEGE_ERRNOS.has(errno);
 }
+function isServerReported(error) {
+  return typeof error.errno === "number" && typeof error.sqlMessage === "string";
+}
+function serverMessageOf(error, url, withCode = true) {
+  const text = error.sqlMessage ?? error.message ?? String(error);
+  return maskSecretsIn(withCode && error.code && !text.includes(error.code) ? `${text} (${error.code})` : text, url);
+}
 function describeServerError(error, url, context = {}) {
   if (error instanceof MysqlDumpError) return error;
-  const e = error;
+  const e = error ?? {};
   const during = context.operation ? ` while ${context.operation}` : "";
   if (e.code && UNREACHABLE_CODES.has(e.code)) {
     return new ServerUnreachableError(url.address, e.code, { cause: error, ...context.waitedSeconds ? { waitedSeconds: context.waitedSeconds } : {} });
@@ -13440,15 +13716,18 @@ function describeServerError(error, url, context = {}) {
       { cause: error }
     );
   }
+  if (e.errno === 1130) return new HostNotAllowedError(url.address, serverMessageOf(e, url, false), { cause: error });
   if (e.errno === 1049 && context.database) return new UnknownDatabaseError(context.database, url.address);
   if (isPrivilegeError(error)) {
     return new MissingPrivilegeError(
-      `user '${url.user}' lacks a privilege on ${url.address}${during}: ${e.message}; grant it or use another user`,
+      `user '${url.user}' lacks a privilege on ${url.address}${during}: ${serverMessageOf(e, url)}; grant it or use another user`,
       { cause: error }
     );
   }
+  if (context.connecting) return new ConnectFailedError(url.address, serverMessageOf(e, url), { cause: error });
+  if (isServerReported(e)) return new MysqlServerError(url.address, serverMessageOf(e, url), context.operation, { cause: error });
   if (e.message && context.operation) {
-    return new Error(`${e.message} (on ${url.address}${during})`, { cause: error });
+    return new Error(`${maskSecretsIn(e.message, url)} (on ${url.address}${during})`, { cause: error });
   }
   return error instanceof Error ? error : new Error(String(error));
 }
@@ -13869,6 +14148,15 @@ async function checkDumpPrivileges(pool, database, user, address) {
   }
 }
 
+// packages/mysql-dump/src/internal/system-databases.ts
+var SYSTEM_DATABASES = /* @__PURE__ */ new Set(["mysql", "information_schema", "performance_schema", "sys"]);
+function isMysqlSystemDatabase(name) {
+  return SYSTEM_DATABASES.has(name.toLowerCase());
+}
+function refuseSystemDatabases(targets) {
+  for (const name of targets) if (isMysqlSystemDatabase(name)) throw new SystemDatabaseError(name);
+}
+
 // packages/mysql-dump/src/internal/semantic-schema.ts
 function normalizeCharset(charset) {
   if (charset === null) return null;
@@ -14182,7 +14470,6 @@ function renumberRows(table2, rows, rule) {
 }
 
 // packages/mysql-dump/src/internal/dump.ts
-var SYSTEM_DATABASES = /* @__PURE__ */ new Set(["information_schema", "mysql", "performance_schema", "sys"]);
 function fileSink(path16) {
   const stream = createWriteStream3(path16);
   const sink = {
@@ -14208,7 +14495,7 @@ async function dumpMysql(options) {
     try {
       const [rows] = await first.pool.query("SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA");
       const existing = rows.map((r) => r.name);
-      const databases = options.databases ?? existing.filter((db) => !SYSTEM_DATABASES.has(db)).sort();
+      const databases = options.databases ?? existing.filter((db) => !isMysqlSystemDatabase(db)).sort();
       for (const db of databases) if (!existing.includes(db)) throw new UnknownDatabaseError(db, first.url.address);
       for (const db of databases) catalogs.set(db, await readCatalog(first.pool, db, first.engine));
       const baseTables = new Map(
@@ -14315,7 +14602,11 @@ async function dumpDatabase(session, database, catalog, dataTableNames, options,
       throw error;
     });
   } catch (error) {
-    file.stream.destroy();
+    if (!file.stream.closed) {
+      const closed = once(file.stream, "close").catch(() => void 0);
+      file.stream.destroy();
+      await closed;
+    }
     await rm3(partial, { force: true });
     await rm3(schemaPartial, { force: true });
     throw error;
@@ -14585,7 +14876,7 @@ async function dumpFiles(options) {
 function targetName(file, rename7, count) {
   const stem = basename2(file, ".sql");
   if (typeof rename7 === "string") {
-    if (count !== 1) throw new DumpFileError(`a single target name was given for ${count} databases; give a { source: target } map`);
+    if (count !== 1) throw new DumpFileError(`a single target name was given for ${count} databases; give each database its own target name`);
     return rename7;
   }
   return rename7?.[stem] ?? stem;
@@ -14605,6 +14896,7 @@ async function inspectTarget(session, database) {
 async function loadMysql(options) {
   const files = await dumpFiles(options);
   const plan = files.map((file) => ({ file, database: targetName(file, options.databaseRename, files.length) }));
+  refuseSystemDatabases(plan.map(({ database }) => database));
   const session = await openSession({ url: options.url, connections: Math.max(1, options.concurrency ?? 4), wait: options.wait, multipleStatements: true });
   const result = { engine: session.engine, databases: [] };
   try {
@@ -14796,7 +15088,7 @@ import { createWriteStream as createWriteStream4 } from "node:fs";
 import { access, mkdir as mkdir4, rename as rename4, rm as rm4, writeFile as writeFile3 } from "node:fs/promises";
 import { join as join3 } from "node:path";
 import { Readable } from "node:stream";
-import { pipeline as pipeline4 } from "node:stream/promises";
+import { pipeline as pipeline5 } from "node:stream/promises";
 
 // packages/mongo-dump/src/internal/connect.ts
 import { setTimeout as sleep2 } from "node:timers/promises";
@@ -14815,12 +15107,13 @@ var MongoUrlError = class extends MongoDumpError {
   }
   maskedUrl;
   severity = "fatal";
+  code = "invalid-url";
 };
 var MongoUnreachableError = class extends MongoDumpError {
   constructor(hosts, waitedSeconds, reason) {
     const waited = waitedSeconds > 0 ? ` after waiting ${waitedSeconds} s` : "";
     super(
-      `MongoDB server at ${hosts} is unreachable${waited} (${reason}); start it, check host and port, or pass a wait time while it starts`
+      `MongoDB server at ${hosts} is unreachable${waited} (${reason}); start it, check host and port, or wait longer for it to start`
     );
     this.hosts = hosts;
     this.waitedSeconds = waitedSeconds;
@@ -14828,6 +15121,7 @@ var MongoUnreachableError = class extends MongoDumpError {
   hosts;
   waitedSeconds;
   severity = "fatal";
+  code = "server-unreachable";
 };
 var MongoAuthFailedError = class extends MongoDumpError {
   constructor(hosts, user) {
@@ -14836,6 +15130,7 @@ var MongoAuthFailedError = class extends MongoDumpError {
   }
   hosts;
   severity = "fatal";
+  code = "auth-failed";
 };
 var MongoPrivilegeError = class extends MongoDumpError {
   constructor(action, database, serverMessage) {
@@ -14846,6 +15141,7 @@ var MongoPrivilegeError = class extends MongoDumpError {
   action;
   database;
   severity = "fatal";
+  code = "missing-privilege";
 };
 var MongoDatabaseNotFoundError = class extends MongoDumpError {
   constructor(database, hosts) {
@@ -14856,6 +15152,7 @@ var MongoDatabaseNotFoundError = class extends MongoDumpError {
   database;
   hosts;
   severity = "fatal";
+  code = "unknown-database";
 };
 var MongoCollectionNotFoundError = class extends MongoDumpError {
   constructor(entry, searched) {
@@ -14866,9 +15163,11 @@ var MongoCollectionNotFoundError = class extends MongoDumpError {
   }
   entry;
   severity = "fatal";
+  code = "unknown-data-collection";
 };
 var MongoUnsupportedError = class extends MongoDumpError {
   severity = "fatal";
+  code = "unsupported";
 };
 var MongoOutputExistsError = class extends MongoDumpError {
   constructor(path16) {
@@ -14877,15 +15176,20 @@ var MongoOutputExistsError = class extends MongoDumpError {
   }
   path;
   severity = "fatal";
+  code = "output-exists";
 };
 var MongoTargetNotEmptyError = class extends MongoDumpError {
   constructor(database, collections) {
+    const count = `${collections.length} ${collections.length === 1 ? "collection" : "collections"}`;
     const shown = collections.slice(0, 5).join(", ") + (collections.length > 5 ? ", ..." : "");
-    super(`target database "${database}" is not empty (${shown}); pass replace (--replace) to drop it first`);
+    super(`MongoDB database "${database}" is not empty (${count}: ${shown}); load into an empty database or replace it`);
     this.database = database;
+    this.collections = collections;
   }
   database;
+  collections;
   severity = "fatal";
+  code = "target-not-empty";
 };
 var MongoDumpDirectoryError = class extends MongoDumpError {
   constructor(path16, problem) {
@@ -14894,6 +15198,7 @@ var MongoDumpDirectoryError = class extends MongoDumpError {
   }
   path;
   severity = "fatal";
+  code = "dump-directory";
 };
 var MongoLoadRejectedError = class extends MongoDumpError {
   constructor(object, serverMessage) {
@@ -14902,19 +15207,38 @@ var MongoLoadRejectedError = class extends MongoDumpError {
   }
   object;
   severity = "fatal";
+  code = "load-rejected";
+};
+var MongoConnectFailedError = class extends MongoDumpError {
+  constructor(hosts, serverMessage) {
+    super(`cannot connect to MongoDB at ${hosts}: ${serverMessage}; check the server and its log`);
+    this.hosts = hosts;
+  }
+  hosts;
+  severity = "fatal";
+  code = "connect-failed";
+};
+var MongoSystemDatabaseError = class extends MongoDumpError {
+  constructor(database) {
+    super(`"${database}" is a MongoDB system database; refusing to drop or load into it \u2014 give the service's own database name`);
+    this.database = database;
+  }
+  database;
+  severity = "fatal";
+  code = "system-database";
 };
 
 // packages/mongo-dump/src/internal/url.ts
 var URL_PATTERN = /^(mongodb(?:\+srv)?:\/\/)(?:([^/?]*)@)?([^/?@]*)(.*)$/s;
 function maskMongoUrl(url) {
   const match = URL_PATTERN.exec(url);
-  if (!match || match[2] === void 0) return maskUserInfo2(url);
+  if (!match || match[2] === void 0) return maskUserInfo3(url);
   const [, scheme, userInfo, hosts, rest] = match;
   const colon = userInfo.indexOf(":");
   const maskedUserInfo = colon < 0 ? userInfo : `${userInfo.slice(0, colon)}:***`;
   return `${scheme}${maskedUserInfo}@${hosts}${rest}`;
 }
-function maskUserInfo2(url) {
+function maskUserInfo3(url) {
   const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url)?.[0] ?? "";
   const rest = url.slice(scheme.length);
   const colon = rest.indexOf(":");
@@ -14940,7 +15264,7 @@ function mongoUser(url) {
     return user;
   }
 }
-function maskSecretsIn(message, url) {
+function maskSecretsIn2(message, url) {
   const userInfo = URL_PATTERN.exec(url)?.[2];
   const colon = userInfo?.indexOf(":") ?? -1;
   if (!userInfo || colon < 0) return message;
@@ -14960,11 +15284,12 @@ var MAX_WAIT_SECONDS = 600;
 var RETRY_INTERVAL_MS = 1e3;
 var AUTH_FAILED = 18;
 var UNAUTHORIZED = 13;
+var STARTING_CODES = /* @__PURE__ */ new Set([6, 7, 89, 91, 94, 189, 9001, 10107, 13435, 13436, 11600, 11602]);
 async function connectMongo(url, options = {}) {
-  const hosts = mongoHosts(url);
   const waitSeconds2 = Math.min(Math.max(options.waitSeconds ?? 0, 0), MAX_WAIT_SECONDS);
   const deadline = Date.now() + waitSeconds2 * 1e3;
-  const { MongoClient, MongoServerError } = await mongoDriver();
+  const driver = await mongoDriver();
+  const { MongoClient } = driver;
   for (; ; ) {
     let client;
     try {
@@ -14974,7 +15299,7 @@ async function connectMongo(url, options = {}) {
         appName: "devstack-dumps"
       });
     } catch (error) {
-      throw new MongoUrlError(maskMongoUrl(url), maskSecretsIn(messageOf(error), url));
+      throw new MongoUrlError(maskMongoUrl(url), maskSecretsIn2(messageOf(error), url));
     }
     try {
       await client.connect();
@@ -14982,15 +15307,26 @@ async function connectMongo(url, options = {}) {
       return client;
     } catch (error) {
       await client.close().catch(() => void 0);
-      if (error instanceof MongoServerError && error.code === AUTH_FAILED) {
-        throw new MongoAuthFailedError(hosts, mongoUser(url));
-      }
-      if (Date.now() + RETRY_INTERVAL_MS >= deadline) {
-        throw new MongoUnreachableError(hosts, waitSeconds2, maskSecretsIn(messageOf(error), url));
-      }
+      const failure = connectFailure(error, url, { driver, waitSeconds: waitSeconds2, retryLeft: Date.now() + RETRY_INTERVAL_MS < deadline });
+      if (failure) throw failure;
       await sleep2(RETRY_INTERVAL_MS);
     }
   }
+}
+function connectFailure(error, url, context) {
+  const { MongoServerError, MongoAPIError, MongoParseError } = context.driver;
+  const hosts = mongoHosts(url);
+  if (error instanceof MongoParseError || error instanceof MongoAPIError) {
+    return new MongoUrlError(maskMongoUrl(url), maskSecretsIn2(messageOf(error), url));
+  }
+  if (error instanceof MongoServerError) {
+    if (error.code === AUTH_FAILED) return new MongoAuthFailedError(hosts, mongoUser(url));
+    if (STARTING_CODES.has(Number(error.code)) && context.retryLeft) return void 0;
+    const code = error.codeName ?? error.code;
+    return new MongoConnectFailedError(hosts, maskSecretsIn2(`${error.message}${code === void 0 ? "" : ` (${code})`}`, url));
+  }
+  if (context.retryLeft) return void 0;
+  return new MongoUnreachableError(hosts, context.waitSeconds, maskSecretsIn2(messageOf(error), url));
 }
 async function detectEngine(client) {
   const info = await client.db("admin").command({ buildInfo: 1 });
@@ -19929,6 +20265,13 @@ async function mapWithLimit(items, limit, run) {
 }
 
 // packages/mongo-dump/src/internal/names.ts
+var SYSTEM_DATABASES2 = /* @__PURE__ */ new Set(["admin", "local", "config"]);
+function isMongoSystemDatabase(name) {
+  return SYSTEM_DATABASES2.has(name.toLowerCase());
+}
+function refuseSystemDatabases2(targets) {
+  for (const name of targets) if (isMongoSystemDatabase(name)) throw new MongoSystemDatabaseError(name);
+}
 var MAX_FILE_NAME_BYTES = 255 - ".metadata.json".length;
 function checkFileSafeName(kind, name, database) {
   const where = database ? ` in database "${database}"` : "";
@@ -20053,7 +20396,7 @@ async function writeDocuments(db, collection, withData, file) {
       yield raw;
     }
   }
-  await withPrivilege("find", db.databaseName, () => pipeline4(Readable.from(documents()), createWriteStream4(file)));
+  await withPrivilege("find", db.databaseName, () => pipeline5(Readable.from(documents()), createWriteStream4(file)));
   return count;
 }
 async function exists2(path16) {
@@ -20150,17 +20493,19 @@ var INSERT_BATCH_BYTES = 8 * 1024 * 1024;
 var INSERT_BATCH_DOCUMENTS = 1e3;
 async function loadMongo(options) {
   const dumped = await readDumpDirectory(options.dir);
+  const targets = dumped.map((database) => targetName2(database.name, dumped, options.databaseRename));
+  for (const target of targets) checkFileSafeName("database", target);
+  refuseSystemDatabases2(targets);
+  if (new Set(targets).size !== targets.length) {
+    throw new MongoUnsupportedError("two dumped databases would be loaded into the same target database; give each its own name");
+  }
   const plan = [];
-  for (const database of dumped) {
+  for (const [index, database] of dumped.entries()) {
     let totalDocuments = 0;
     for (const spec of database.collections.filter((c) => c.type === "collection")) {
       totalDocuments += await countBsonDocuments(join5(database.dir, `${spec.name}.bson`));
     }
-    plan.push({ ...database, target: targetName2(database.name, dumped, options.databaseRename), totalDocuments });
-  }
-  for (const database of plan) checkFileSafeName("database", database.target);
-  if (new Set(plan.map((d) => d.target)).size !== plan.length) {
-    throw new MongoUnsupportedError("databaseRename maps two dumped databases to the same target; give each its own name");
+    plan.push({ ...database, target: targets[index], totalDocuments });
   }
   const client = await connectMongo(options.url, { waitSeconds: options.waitSeconds ?? 0 });
   try {
@@ -20207,7 +20552,7 @@ function targetName2(source, dumped, rename7) {
   }
   for (const key of Object.keys(rename7)) {
     if (!dumped.some((d) => d.name === key)) {
-      throw new MongoUnsupportedError(`databaseRename names "${key}", which the dump does not hold`);
+      throw new MongoUnsupportedError(`cannot rename database "${key}": the dump does not hold it`);
     }
   }
   return rename7[source] ?? source;
@@ -20423,7 +20768,7 @@ function validate102(data, { instancePath = "", parentData, parentDataProperty, 
       } else {
         const _errs1 = errors;
         for (const key0 in data) {
-          if (!(key0 === "format" || key0 === "version" || key0 === "files")) {
+          if (!(key0 === "format" || key0 === "version" || key0 === "files" || key0 === "engines")) {
             validate102.errors = [{ instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties" }];
             return false;
             break;
@@ -20571,6 +20916,170 @@ function validate102(data, { instancePath = "", parentData, parentDataProperty, 
               } else {
                 var valid0 = true;
               }
+              if (valid0) {
+                if (data.engines !== void 0) {
+                  let data7 = data.engines;
+                  const _errs16 = errors;
+                  if (errors === _errs16) {
+                    if (data7 && typeof data7 == "object" && !Array.isArray(data7)) {
+                      const _errs18 = errors;
+                      for (const key2 in data7) {
+                        if (!(key2 === "mysql" || key2 === "mongo")) {
+                          validate102.errors = [{ instancePath: instancePath + "/engines", schemaPath: "#/properties/engines/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key2 }, message: "must NOT have additional properties" }];
+                          return false;
+                          break;
+                        }
+                      }
+                      if (_errs18 === errors) {
+                        if (data7.mysql !== void 0) {
+                          let data8 = data7.mysql;
+                          const _errs19 = errors;
+                          if (errors === _errs19) {
+                            if (data8 && typeof data8 == "object" && !Array.isArray(data8)) {
+                              let missing2;
+                              if (data8.flavor === void 0 && (missing2 = "flavor") || data8.version === void 0 && (missing2 = "version")) {
+                                validate102.errors = [{ instancePath: instancePath + "/engines/mysql", schemaPath: "#/properties/engines/properties/mysql/required", keyword: "required", params: { missingProperty: missing2 }, message: "must have required property '" + missing2 + "'" }];
+                                return false;
+                              } else {
+                                const _errs21 = errors;
+                                for (const key3 in data8) {
+                                  if (!(key3 === "flavor" || key3 === "version")) {
+                                    validate102.errors = [{ instancePath: instancePath + "/engines/mysql", schemaPath: "#/properties/engines/properties/mysql/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key3 }, message: "must NOT have additional properties" }];
+                                    return false;
+                                    break;
+                                  }
+                                }
+                                if (_errs21 === errors) {
+                                  if (data8.flavor !== void 0) {
+                                    let data9 = data8.flavor;
+                                    const _errs22 = errors;
+                                    if (errors === _errs22) {
+                                      if (typeof data9 === "string") {
+                                        if (func22(data9) < 1) {
+                                          validate102.errors = [{ instancePath: instancePath + "/engines/mysql/flavor", schemaPath: "#/properties/engines/properties/mysql/properties/flavor/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                          return false;
+                                        }
+                                      } else {
+                                        validate102.errors = [{ instancePath: instancePath + "/engines/mysql/flavor", schemaPath: "#/properties/engines/properties/mysql/properties/flavor/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                        return false;
+                                      }
+                                    }
+                                    var valid4 = _errs22 === errors;
+                                  } else {
+                                    var valid4 = true;
+                                  }
+                                  if (valid4) {
+                                    if (data8.version !== void 0) {
+                                      let data10 = data8.version;
+                                      const _errs24 = errors;
+                                      if (errors === _errs24) {
+                                        if (typeof data10 === "string") {
+                                          if (func22(data10) < 1) {
+                                            validate102.errors = [{ instancePath: instancePath + "/engines/mysql/version", schemaPath: "#/properties/engines/properties/mysql/properties/version/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                            return false;
+                                          }
+                                        } else {
+                                          validate102.errors = [{ instancePath: instancePath + "/engines/mysql/version", schemaPath: "#/properties/engines/properties/mysql/properties/version/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                          return false;
+                                        }
+                                      }
+                                      var valid4 = _errs24 === errors;
+                                    } else {
+                                      var valid4 = true;
+                                    }
+                                  }
+                                }
+                              }
+                            } else {
+                              validate102.errors = [{ instancePath: instancePath + "/engines/mysql", schemaPath: "#/properties/engines/properties/mysql/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                              return false;
+                            }
+                          }
+                          var valid3 = _errs19 === errors;
+                        } else {
+                          var valid3 = true;
+                        }
+                        if (valid3) {
+                          if (data7.mongo !== void 0) {
+                            let data11 = data7.mongo;
+                            const _errs26 = errors;
+                            if (errors === _errs26) {
+                              if (data11 && typeof data11 == "object" && !Array.isArray(data11)) {
+                                let missing3;
+                                if (data11.flavor === void 0 && (missing3 = "flavor") || data11.version === void 0 && (missing3 = "version")) {
+                                  validate102.errors = [{ instancePath: instancePath + "/engines/mongo", schemaPath: "#/properties/engines/properties/mongo/required", keyword: "required", params: { missingProperty: missing3 }, message: "must have required property '" + missing3 + "'" }];
+                                  return false;
+                                } else {
+                                  const _errs28 = errors;
+                                  for (const key4 in data11) {
+                                    if (!(key4 === "flavor" || key4 === "version")) {
+                                      validate102.errors = [{ instancePath: instancePath + "/engines/mongo", schemaPath: "#/properties/engines/properties/mongo/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties" }];
+                                      return false;
+                                      break;
+                                    }
+                                  }
+                                  if (_errs28 === errors) {
+                                    if (data11.flavor !== void 0) {
+                                      let data12 = data11.flavor;
+                                      const _errs29 = errors;
+                                      if (errors === _errs29) {
+                                        if (typeof data12 === "string") {
+                                          if (func22(data12) < 1) {
+                                            validate102.errors = [{ instancePath: instancePath + "/engines/mongo/flavor", schemaPath: "#/properties/engines/properties/mongo/properties/flavor/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                            return false;
+                                          }
+                                        } else {
+                                          validate102.errors = [{ instancePath: instancePath + "/engines/mongo/flavor", schemaPath: "#/properties/engines/properties/mongo/properties/flavor/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                          return false;
+                                        }
+                                      }
+                                      var valid5 = _errs29 === errors;
+                                    } else {
+                                      var valid5 = true;
+                                    }
+                                    if (valid5) {
+                                      if (data11.version !== void 0) {
+                                        let data13 = data11.version;
+                                        const _errs31 = errors;
+                                        if (errors === _errs31) {
+                                          if (typeof data13 === "string") {
+                                            if (func22(data13) < 1) {
+                                              validate102.errors = [{ instancePath: instancePath + "/engines/mongo/version", schemaPath: "#/properties/engines/properties/mongo/properties/version/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                              return false;
+                                            }
+                                          } else {
+                                            validate102.errors = [{ instancePath: instancePath + "/engines/mongo/version", schemaPath: "#/properties/engines/properties/mongo/properties/version/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                            return false;
+                                          }
+                                        }
+                                        var valid5 = _errs31 === errors;
+                                      } else {
+                                        var valid5 = true;
+                                      }
+                                    }
+                                  }
+                                }
+                              } else {
+                                validate102.errors = [{ instancePath: instancePath + "/engines/mongo", schemaPath: "#/properties/engines/properties/mongo/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                return false;
+                              }
+                            }
+                            var valid3 = _errs26 === errors;
+                          } else {
+                            var valid3 = true;
+                          }
+                        }
+                      }
+                    } else {
+                      validate102.errors = [{ instancePath: instancePath + "/engines", schemaPath: "#/properties/engines/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                      return false;
+                    }
+                  }
+                  var valid0 = _errs16 === errors;
+                } else {
+                  var valid0 = true;
+                }
+              }
             }
           }
         }
@@ -20649,9 +21158,11 @@ async function describeFiles(dir, files) {
   for (const file of files) described.push({ path: file, ...await hashFile2(path10.join(dir, ...file.split("/"))) });
   return described;
 }
-async function writeChecksumsFile(dir, files) {
+var pickEngine = ({ flavor, version }) => ({ flavor, version });
+async function writeChecksumsFile(dir, files, engines2) {
   const sorted = [...files].map(({ path: file, sha256: sha2562, size }) => ({ path: file, sha256: sha2562, size })).sort((a, b) => byteOrder2(a.path, b.path));
-  const checksums2 = { format: 1, version: computeVersion(sorted), files: sorted };
+  const known = engines2 && (engines2.mysql || engines2.mongo) ? { engines: { ...engines2.mysql ? { mysql: pickEngine(engines2.mysql) } : {}, ...engines2.mongo ? { mongo: pickEngine(engines2.mongo) } : {} } } : {};
+  const checksums2 = { format: 1, version: computeVersion(sorted), files: sorted, ...known };
   const target = checksumsPathOf(dir);
   const temp = `${target}.${randomUUID4()}.tmp`;
   await writeFile4(temp, `${JSON.stringify(checksums2, null, 2)}
@@ -20706,7 +21217,7 @@ async function verifyDumpSet(dir) {
     }
   }
   await checkDumpSetContents(root, contents);
-  return { ...contents, verifiedBy: checksums2 ? "checksums" : "layout", ...checksums2 ? { version: checksums2.version } : {} };
+  return { ...contents, verifiedBy: checksums2 ? "checksums" : "layout", ...checksums2 ? { version: checksums2.version } : {}, ...checksums2?.engines ? { engines: checksums2.engines } : {} };
 }
 
 // packages/dump-set/src/internal/progress.ts
@@ -20744,11 +21255,17 @@ async function dumpSet(sources, outDir, options = {}) {
   await mkdir5(path11.dirname(out), { recursive: true });
   const staging = path11.join(path11.dirname(out), `.${path11.basename(out)}.partial-${randomUUID5()}`);
   await mkdir5(staging);
-  const report2 = progressReporter(options.onProgress);
+  let failed = false;
+  const onProgress = options.onProgress;
+  const report2 = progressReporter(
+    onProgress && ((message) => {
+      if (!failed) onProgress(message);
+    })
+  );
   const wait = options.waitSeconds ?? 0;
   let wroteChecksums = false;
   try {
-    const [mysql, mongo] = await Promise.all([
+    const [mysql, mongo] = await settleBoth(
       sources.mysql && dumpMysql({
         url: sources.mysql.url,
         databases: sources.mysql.databases,
@@ -20764,8 +21281,9 @@ async function dumpSet(sources, outDir, options = {}) {
         outDir: staging,
         waitSeconds: wait,
         onProgress: (p) => report2(`mongo:${p.database}:${p.phase}`, p.done, p.total, () => `mongo ${p.database}: ${p.phase} ${p.done}/${p.total}`)
-      })
-    ]);
+      }),
+      () => failed = true
+    );
     const reported = [...mysql?.files ?? [], ...mongo?.files ?? []].sort(byteOrder3);
     const contents = await readDumpSetContents(staging);
     if (contents.files.join("\n") !== reported.join("\n")) {
@@ -20775,24 +21293,46 @@ async function dumpSet(sources, outDir, options = {}) {
     }
     await checkDumpSetContents(staging, contents);
     options.onProgress?.(`checksums of ${contents.files.length} files`);
-    await writeChecksumsFile(out, await describeFiles(staging, contents.files));
+    const engines2 = {
+      ...mysql ? { mysql: { flavor: mysql.engine.flavor, version: mysql.engine.version } } : {},
+      ...mongo ? { mongo: { flavor: mongo.engine.flavor, version: mongo.engine.version } } : {}
+    };
+    await writeChecksumsFile(out, await describeFiles(staging, contents.files), engines2);
     wroteChecksums = true;
     await rmdir2(out).catch((error) => {
       if (error.code !== "ENOENT") throw error;
     });
     await rename6(staging, out);
-    return {
-      dir: out,
-      files: contents.files,
-      engines: {
-        ...mysql ? { mysql: { flavor: mysql.engine.flavor, version: mysql.engine.version } } : {},
-        ...mongo ? { mongo: { flavor: mongo.engine.flavor, version: mongo.engine.version } } : {}
-      }
-    };
+    return { dir: out, files: contents.files, engines: engines2 };
   } catch (error) {
-    await rm6(staging, { recursive: true, force: true });
-    if (wroteChecksums) await rm6(checksumsPathOf(out), { force: true });
+    await removeQuietly(staging, options.onProgress);
+    if (wroteChecksums) await removeQuietly(checksumsPathOf(out), options.onProgress);
     throw error;
+  }
+}
+async function settleBoth(a, b, onFirstFailure) {
+  const failures = [];
+  const observe = (promise2) => promise2?.catch((error) => {
+    if (failures.push(error) === 1) onFirstFailure();
+    return void 0;
+  });
+  const [left, right] = await Promise.all([observe(a), observe(b)]);
+  if (failures.length > 0) throw failures[0];
+  return [left, right];
+}
+async function removeQuietly(target, onProgress) {
+  try {
+    await rm6(target, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+  } catch (error) {
+    onProgress?.(`could not remove ${target}: ${error.message}; remove it by hand`);
+  }
+}
+
+// packages/dump-set/src/internal/system-databases.ts
+function refuseSystemDatabases3(engine, databases) {
+  for (const database of databases) {
+    if (engine === "MySQL" && isMysqlSystemDatabase(database)) throw new SystemDatabaseError(database);
+    if (engine === "MongoDB" && isMongoSystemDatabase(database)) throw new MongoSystemDatabaseError(database);
   }
 }
 
@@ -20907,6 +21447,7 @@ async function checkLoadTargets(targets, replace, waitSeconds2) {
   return { mysqlExisting: new Set(mysqlCounts.keys()) };
 }
 async function rollbackMysql(url, databases, state) {
+  refuseSystemDatabases3("MySQL", databases);
   await withMysql(url, "rolling back a failed load", async (connection) => {
     for (const database of databases) {
       await connection.query(`DROP DATABASE IF EXISTS ${escapeId(database)}`);
@@ -20915,6 +21456,7 @@ async function rollbackMysql(url, databases, state) {
   });
 }
 async function rollbackMongo(url, databases) {
+  refuseSystemDatabases3("MongoDB", databases);
   await withMongo(url, "rolling back a failed load", async (client) => {
     for (const database of databases) await client.db(database).dropDatabase();
   });
@@ -20930,6 +21472,7 @@ function planTargets(engine, dumped, rename7 = {}) {
   const targets = dumped.map((database) => rename7[database] ?? database);
   const duplicate = targets.find((name, index) => targets.indexOf(name) !== index);
   if (duplicate !== void 0) throw new DumpSetInputError("rename-collision", `two ${engine} databases of the dump would be loaded into ${duplicate}; give each its own name`);
+  refuseSystemDatabases3(engine, targets);
   return targets;
 }
 async function loadSet(dir, targets, options = {}) {
@@ -20938,10 +21481,16 @@ async function loadSet(dir, targets, options = {}) {
   options.onProgress?.(`verified ${verified.files.length} files (${verified.verifiedBy === "checksums" ? "sha256 of every file" : "layout and contents; no checksum list beside the directory"})`);
   const mysqlDumped = [...verified.mysql.keys()];
   const mongoDumped = [...verified.mongo.keys()];
-  if (mysqlDumped.length > 0 && !targets.mysql) throw new DumpSetInputError("no-mysql-target", `the dump set holds MySQL database(s) ${mysqlDumped.join(", ")}; give a MySQL server to load them into`);
-  if (mongoDumped.length > 0 && !targets.mongo) throw new DumpSetInputError("no-mongo-target", `the dump set holds MongoDB database(s) ${mongoDumped.join(", ")}; give a MongoDB server to load them into`);
+  const skipping = options.skipEnginesWithoutTarget ?? false;
+  if (!skipping && mysqlDumped.length > 0 && !targets.mysql) throw new DumpSetInputError("no-mysql-target", `the dump set holds MySQL database(s) ${mysqlDumped.join(", ")}; give a MySQL server to load them into`);
+  if (!skipping && mongoDumped.length > 0 && !targets.mongo) throw new DumpSetInputError("no-mongo-target", `the dump set holds MongoDB database(s) ${mongoDumped.join(", ")}; give a MongoDB server to load them into`);
+  const skipped = { mysql: targets.mysql ? [] : mysqlDumped, mongo: targets.mongo ? [] : mongoDumped };
   const mysql = targets.mysql && mysqlDumped.length > 0 ? { url: targets.mysql.url, rename: targets.mysql.rename ?? {}, databases: planTargets("MySQL", mysqlDumped, targets.mysql.rename) } : void 0;
   const mongo = targets.mongo && mongoDumped.length > 0 ? { url: targets.mongo.url, rename: targets.mongo.rename ?? {}, databases: planTargets("MongoDB", mongoDumped, targets.mongo.rename) } : void 0;
+  if (!mysql && !mongo) {
+    const held = [mysqlDumped.length > 0 ? `MySQL database(s) ${mysqlDumped.join(", ")}` : "", mongoDumped.length > 0 ? `MongoDB database(s) ${mongoDumped.join(", ")}` : ""].filter(Boolean);
+    throw new DumpSetInputError("nothing-to-load", `the dump set holds ${held.join(" and ")}, and no server was given for ${held.length > 1 ? "either engine" : "that engine"}`);
+  }
   const wait = options.waitSeconds ?? 0;
   const replace = options.replace ?? false;
   const state = await checkLoadTargets({ ...mysql ? { mysql } : {}, ...mongo ? { mongo } : {} }, replace, wait);
@@ -20978,6 +21527,7 @@ async function loadSet(dir, targets, options = {}) {
       ...mysqlEngine ? { mysql: { flavor: mysqlEngine.flavor, version: mysqlEngine.version } } : {},
       ...mongoEngine ? { mongo: { flavor: mongoEngine.flavor, version: mongoEngine.version } } : {}
     },
+    skipped,
     durationMs: Math.round(performance.now() - started)
   };
 }
@@ -21203,6 +21753,7 @@ async function dumpedDatabases(dir) {
 }
 
 // packages/devstack-dumps/src/internal/usage.ts
+import { statSync as statSync2 } from "node:fs";
 var UsageError = class extends Error {
   name = "UsageError";
 };
@@ -21224,6 +21775,23 @@ function wholeNumber(name) {
 var ReportedFailure = class extends Error {
   name = "ReportedFailure";
 };
+function existingDirectory(name) {
+  return (value) => {
+    const stats = statSync2(value, { throwIfNoEntry: false });
+    if (stats === void 0) throw new InvalidArgumentError(`${name} ${JSON.stringify(value)} does not exist; give the directory of a git working tree`);
+    if (!stats.isDirectory()) throw new InvalidArgumentError(`${name} ${JSON.stringify(value)} is not a directory`);
+    return value;
+  };
+}
+function fullCommitSha(name) {
+  return (value) => {
+    const sha = value.trim().toLowerCase();
+    if (!/^([0-9a-f]{40}|[0-9a-f]{64})$/.test(sha)) {
+      throw new InvalidArgumentError(`${name} takes a full commit sha (got ${JSON.stringify(value)}); for a revision such as master~1 use \`git rev-parse\` first, or \`resolve --commit <rev>\` to find its nearest published dump`);
+    }
+    return sha;
+  };
+}
 
 // packages/devstack-dumps/src/internal/server-options.ts
 var MAX_WAIT_SECONDS3 = 600;
@@ -21232,6 +21800,36 @@ function nameList(flag) {
     const names = value.split(",").map((name) => name.trim());
     if (names.some((name) => name === "")) throw new InvalidArgumentError(`${flag} takes comma-separated names without empty entries (got ${JSON.stringify(value)})`);
     return [.../* @__PURE__ */ new Set([...previous ?? [], ...names])];
+  };
+}
+function databaseNameProblem(engine, name) {
+  if (engine === "mongo") {
+    const bad = /[/\\. "$*<>:|?\0]/.exec(name);
+    if (bad) return `MongoDB database names cannot contain ${JSON.stringify(bad[0])}`;
+    if (Buffer.byteLength(name) > 63) return "MongoDB database names are at most 63 bytes";
+    return void 0;
+  }
+  if (name.length > 64) return "MySQL database names are at most 64 characters";
+  if (/\s$/.test(name)) return "MySQL database names cannot end with a space";
+  if (name.includes("\0")) return "MySQL database names cannot contain NUL";
+  return void 0;
+}
+function databaseList(flag, engine) {
+  const names = nameList(flag);
+  return (value, previous) => {
+    const list2 = names(value, previous);
+    for (const name of list2) {
+      const problem = databaseNameProblem(engine, name);
+      if (problem) throw new InvalidArgumentError(`${flag} ${JSON.stringify(name)}: ${problem}`);
+    }
+    return list2;
+  };
+}
+function databaseName(flag, engine) {
+  return (value) => {
+    const problem = value.trim() === "" ? "give a database name" : databaseNameProblem(engine, value);
+    if (problem) throw new InvalidArgumentError(`${flag} ${JSON.stringify(value)}: ${problem}`);
+    return value;
   };
 }
 function waitSeconds(value) {
@@ -21291,7 +21889,7 @@ async function loadTargetsFor(dir, flags) {
 // packages/devstack-dumps/src/commands/dump.ts
 var registerDump = (program2, context) => {
   const command = program2.command("dump").description("dump MySQL and MongoDB schemas (+ reference data) deterministically into a new dump set directory");
-  addServerOptions(command).option("--mysql-db <names>", "MySQL databases to dump, comma-separated (default: the database in the --mysql URL)", nameList("--mysql-db")).option("--data-tables <tables>", "tables whose rows are dumped, `table` or `db.table` (default: the Django reference tables)", nameList("--data-tables")).option("--mongo-db <names>", "MongoDB databases to dump, comma-separated (default: the database in the --mongo URL)", nameList("--mongo-db")).option("--data-collections <collections>", "collections whose documents are dumped, `collection` or `db.collection` (default: none)", nameList("--data-collections")).requiredOption("--out <dir>", "directory to create (must be new or empty); its checksum list goes to <dir>.checksums.json").option("--json", "machine-readable output on stdout", false).action(async (flags) => {
+  addServerOptions(command).option("--mysql-db <names>", "MySQL databases to dump, comma-separated (default: the database in the --mysql URL)", databaseList("--mysql-db", "mysql")).option("--data-tables <tables>", "tables whose rows are dumped, `table` or `db.table` (default: the Django reference tables)", nameList("--data-tables")).option("--mongo-db <names>", "MongoDB databases to dump, comma-separated (default: the database in the --mongo URL)", databaseList("--mongo-db", "mongo")).option("--data-collections <collections>", "collections whose documents are dumped, `collection` or `db.collection` (default: none)", nameList("--data-collections")).requiredOption("--out <dir>", "directory to create (must be new or empty); its checksum list goes to <dir>.checksums.json").option("--json", "machine-readable output on stdout", false).action(async (flags) => {
     requireServer(flags, "dump");
     const started = performance.now();
     const result = await dumpSet(
@@ -21315,15 +21913,16 @@ var registerDump = (program2, context) => {
 // packages/devstack-dumps/src/commands/load.ts
 var registerLoad = (program2, context) => {
   const command = program2.command("load").description("verify a dump set directory, then load it into MySQL and MongoDB (concurrently)").argument("<dir>", "dump set directory (from dump or pull)");
-  addServerOptions(command).option("--mysql-db <name>", "load the only MySQL database of the dump under this name").option("--mongo-db <name>", "load the only MongoDB database of the dump under this name").option("--replace", "drop non-empty target databases first (otherwise they are refused)", false).option("--json", "machine-readable output on stdout", false).action(async (dir, flags) => {
+  addServerOptions(command).option("--mysql-db <name>", "load the only MySQL database of the dump under this name", databaseName("--mysql-db", "mysql")).option("--mongo-db <name>", "load the only MongoDB database of the dump under this name", databaseName("--mongo-db", "mongo")).option("--replace", "drop non-empty target databases first (otherwise they are refused)", false).option("--json", "machine-readable output on stdout", false).action(async (dir, flags) => {
     requireServer(flags, "load");
     const result = await loadSet(dir, await loadTargetsFor(dir, flags), {
       replace: flags.replace,
       waitSeconds: flags.wait,
-      onProgress: progressLines(context, [flags.mysql, flags.mongo])
+      onProgress: progressLines(context, [flags.mysql, flags.mongo]),
+      skipEnginesWithoutTarget: true
     });
     if (flags.json) printJson(context, result);
-    else printLines(context, [`loaded ${describeLoaded(result)} in ${seconds(result.durationMs)}`]);
+    else printLines(context, [`loaded ${describeLoaded(result)} in ${seconds(result.durationMs)}`, ...describeSkipped(result.skipped)]);
   });
 };
 function describeLoaded(result) {
@@ -21332,6 +21931,12 @@ function describeLoaded(result) {
     ...result.mongoDatabases.length > 0 ? [`MongoDB ${result.mongoDatabases.join(", ")}`] : []
   ];
   return parts.join("; ");
+}
+function describeSkipped(skipped) {
+  return [
+    ...skipped.mysql.length > 0 ? [`skipped MySQL ${skipped.mysql.join(", ")} (no --mysql given)`] : [],
+    ...skipped.mongo.length > 0 ? [`skipped MongoDB ${skipped.mongo.join(", ")} (no --mongo given)`] : []
+  ];
 }
 
 // packages/devstack-dumps/src/commands/provision.ts
@@ -21429,18 +22034,18 @@ async function provision(plan, input) {
   if (!plan.cached) {
     input.onProgress(`pulling version ${plan.resolution.version.slice(0, 12)} into ${plan.cacheDir}`);
     const result = await pull({ store: input.store, service: input.service, version: plan.resolution.version, out: plan.cacheDir, replace: true });
-    await writeChecksumsFile(plan.cacheDir, result.manifest.files);
+    await writeChecksumsFile(plan.cacheDir, result.manifest.files, result.manifest.engines);
     pulled = { files: result.manifest.files.length, bytes: result.bytes };
   }
   const pullMs = since(start);
   start = performance.now();
-  const loaded = await loadSet(plan.cacheDir, await loadTargetsFor(plan.cacheDir, flags), { replace: flags.replace, waitSeconds: flags.wait, onProgress: input.onProgress });
+  const loaded = await loadSet(plan.cacheDir, await loadTargetsFor(plan.cacheDir, flags), { replace: flags.replace, waitSeconds: flags.wait, onProgress: input.onProgress, skipEnginesWithoutTarget: true });
   return { pulled, loaded, timings: { waitMs, pullMs, loadMs: since(start) } };
 }
 
 // packages/devstack-dumps/src/commands/provision.ts
 function addPlanOptions(command, context) {
-  return addServiceOption(addStoreOptions(command)).option("--commit <rev>", "commit whose nearest published first-parent ancestor to use", "HEAD").option("--repo <dir>", "git working tree (its migrations are compared with the dump)", context.cwd).option("--migrations-glob <glob...>", "migration file globs", DEFAULT_MIGRATION_GLOBS).option("--migrate-command <command>", "the command that runs pending migrations (printed, never run)", "python manage.py migrate").option("--cache <dir>", "where pulled dump sets are kept (default: <repo>/.devstack/cache)").option("--max-distance <n>", "how many first-parent ancestors to look at", wholeNumber("--max-distance"), 200);
+  return addServiceOption(addStoreOptions(command)).option("--commit <rev>", "commit whose nearest published first-parent ancestor to use", "HEAD").option("--repo <dir>", "git working tree (its migrations are compared with the dump)", existingDirectory("--repo"), context.cwd).option("--migrations-glob <glob...>", "migration file globs", DEFAULT_MIGRATION_GLOBS).option("--migrate-command <command>", "the command that runs pending migrations (printed, never run)", "python manage.py migrate").option("--cache <dir>", "where pulled dump sets are kept (default: <repo>/.devstack/cache)").option("--max-distance <n>", "how many first-parent ancestors to look at", wholeNumber("--max-distance"), 200);
 }
 var cacheRoot = (flags) => flags.cache ?? path15.join(flags.repo, ".devstack", "cache");
 function planLines(plan) {
@@ -21454,7 +22059,7 @@ function planJson(plan, flags) {
 }
 var registerProvision = (program2, context) => {
   const command = program2.command("provision").description("load the dump of HEAD's nearest published ancestor into local databases, then list the migrations to run");
-  addServerOptions(addPlanOptions(command, context)).option("--mysql-db <name>", "load the only MySQL database of the dump under this name").option("--mongo-db <name>", "load the only MongoDB database of the dump under this name").option("--replace", "drop non-empty target databases first (otherwise they are refused)", false).action(async (flags) => {
+  addServerOptions(addPlanOptions(command, context)).option("--mysql-db <name>", "load the only MySQL database of the dump under this name", databaseName("--mysql-db", "mysql")).option("--mongo-db <name>", "load the only MongoDB database of the dump under this name", databaseName("--mongo-db", "mongo")).option("--replace", "drop non-empty target databases first (otherwise they are refused)", false).action(async (flags) => {
     requireServer(flags, "provision");
     const started = performance.now();
     const onProgress = progressLines(context, [flags.mysql, flags.mongo]);
@@ -21475,6 +22080,7 @@ var registerProvision = (program2, context) => {
         ...planLines(plan),
         `dump       ${plan.cacheDir} (${describePull(result)})`,
         `loaded     ${describeLoaded(result.loaded)}`,
+        ...describeSkipped(result.loaded.skipped).map((line) => `           ${line}`),
         ...describePending(plan.pending, flags.migrateCommand, short(plan.resolution.commit)),
         `timings    fingerprint ${seconds(timings.fingerprintMs)}, resolve ${seconds(timings.resolveMs)}, pull ${seconds(timings.pullMs)}, load ${seconds(timings.loadMs)}, total ${seconds(totalMs)}`
       ]);
@@ -21513,7 +22119,7 @@ var registerStatus = (program2, context) => {
 
 // packages/devstack-dumps/src/commands/fingerprint.ts
 var registerFingerprint = (program2, context) => {
-  const command = program2.command("fingerprint").description("migration fingerprint of the working tree (no database needed); with --against-*, which migrations are new or rewritten").option("--repo <dir>", "source tree to read migrations from", context.cwd).option("--glob <pattern...>", "migration file globs", DEFAULT_MIGRATION_GLOBS).option("--service <name>", "service to compare against (with --against-*)").option("--against-commit <sha>", "compare with the fingerprint published for this commit (or its nearest published ancestor)").option("--against-branch <name>", "compare with the fingerprint of the published branch ref");
+  const command = program2.command("fingerprint").description("migration fingerprint of the working tree (no database needed); with --against-*, which migrations are new or rewritten").option("--repo <dir>", "source tree to read migrations from", existingDirectory("--repo"), context.cwd).option("--glob <pattern...>", "migration file globs", DEFAULT_MIGRATION_GLOBS).option("--service <name>", "service to compare against (with --against-*)").option("--against-commit <sha>", "compare with the fingerprint published for this commit (or its nearest published ancestor)").option("--against-branch <name>", "compare with the fingerprint of the published branch ref");
   addStoreOptions(command).action(async (flags) => {
     const current = await fingerprintMigrationFiles(flags.repo, flags.glob);
     if (flags.againstCommit === void 0 && flags.againstBranch === void 0) {
@@ -21609,8 +22215,9 @@ var TOOL = { name: "devstack-dumps", version: "0.1.0" };
 
 // packages/devstack-dumps/src/commands/publish.ts
 var registerPublish = (program2, context) => {
-  const command = program2.command("publish").description("publish a dump set directory for a commit and advance the branch ref (forward only)").argument("<dir>", "dump set directory (mysql/<db>.sql, mongo/<db>/...)").option("--commit <sha>", "commit the dumps were made at", "HEAD").requiredOption("--branch <name>", "branch whose ref to advance, e.g. master").option("--repo <dir>", "git clone used to resolve the commit and decide ancestry", context.cwd).option("--repository <name>", "repository name recorded in the manifest, e.g. org/lms").addOption(new Option("--compression <kind>", "how blobs are stored").choices(["brotli", "gzip", "none"]).default("brotli")).option("--migrations-glob <glob...>", 'record the migration fingerprint of --repo (e.g. "**/migrations/[0-9]*.py")');
+  const command = program2.command("publish").description("publish a dump set directory for a commit and advance the branch ref (forward only)").argument("<dir>", "dump set directory (mysql/<db>.sql, mongo/<db>/...)").option("--commit <sha>", "commit the dumps were made at", "HEAD").requiredOption("--branch <name>", "branch whose ref to advance, e.g. master").option("--repo <dir>", "git clone used to resolve the commit and decide ancestry", existingDirectory("--repo"), context.cwd).option("--repository <name>", "repository name recorded in the manifest, e.g. org/lms").addOption(new Option("--compression <kind>", "how blobs are stored").choices(["brotli", "gzip", "none"]).default("brotli")).option("--migrations-glob <glob...>", 'record the migration fingerprint of --repo (e.g. "**/migrations/[0-9]*.py")');
   addServiceOption(addStoreOptions(command)).action(async (dir, flags) => {
+    const verified = await verifyDumpSet(dir);
     const commit = await resolveCommit(flags.repo, flags.commit);
     const time = await commitTime(flags.repo, commit);
     if (flags.migrationsGlob && commit !== await resolveCommit(flags.repo, "HEAD")) {
@@ -21629,6 +22236,8 @@ var registerPublish = (program2, context) => {
         ancestry: gitAncestry(flags.repo),
         compression: flags.compression,
         ...migrations ? { migrations } : {},
+        // Recorded by `dump` (or `pull`) in the checksum list: lets provision warn about engine mismatches.
+        ...verified.engines ? { engines: verified.engines } : {},
         tool: { ...TOOL },
         ...progress.listener ? { onProgress: progress.listener } : {}
       }).finally(progress.stop)
@@ -21650,7 +22259,7 @@ var registerPublish = (program2, context) => {
 
 // packages/devstack-dumps/src/commands/pull.ts
 var registerPull = (program2, context) => {
-  const command = program2.command("pull").description("download a version, verify every sha256 and write it atomically into a directory").option("--commit <sha>", "the version published for exactly this commit").option("--version <version>", "a version id (see list)").option("--branch <name>", "the version the branch ref names").requiredOption("--out <dir>", "directory to create (must be empty or new)").option("--replace", "replace a non-empty --out once everything verified", false);
+  const command = program2.command("pull").description("download a version, verify every sha256 and write it atomically into a directory").option("--commit <sha>", "the version published for exactly this commit (full sha)", fullCommitSha("--commit")).option("--version <version>", "a version id (see list)").option("--branch <name>", "the version the branch ref names").requiredOption("--out <dir>", "directory to create (must be empty or new)").option("--replace", "replace a non-empty --out once everything verified", false);
   addServiceOption(addStoreOptions(command)).action(async (flags) => {
     exactlyOne(flags, ["commit", "version", "branch"]);
     const progress = progressBar(context, flags.json);
@@ -21664,7 +22273,7 @@ var registerPull = (program2, context) => {
         ...version !== void 0 ? { version } : { commit: flags.commit },
         ...progress.listener ? { onProgress: progress.listener } : {}
       }).finally(progress.stop);
-      await writeChecksumsFile(pulled.dir, pulled.manifest.files);
+      await writeChecksumsFile(pulled.dir, pulled.manifest.files, pulled.manifest.engines);
       return pulled;
     });
     if (flags.json) printJson(context, { version: result.version, dir: result.dir, files: result.manifest.files.length, bytes: result.bytes });
@@ -21674,7 +22283,7 @@ var registerPull = (program2, context) => {
 
 // packages/devstack-dumps/src/commands/resolve.ts
 var registerResolve = (program2, context) => {
-  const command = program2.command("resolve").description("find the dump for a branch, or for the nearest first-parent ancestor of a commit (default HEAD)").option("--commit <rev>", "commit or revision to resolve (default HEAD of --repo)").option("--branch <name>", "read the branch ref instead of walking history").option("--repo <dir>", "git clone to walk", context.cwd).option("--max-distance <n>", "how many first-parent ancestors to look at", wholeNumber("--max-distance"), 200);
+  const command = program2.command("resolve").description("find the dump for a branch, or for the nearest first-parent ancestor of a commit (default HEAD)").option("--commit <rev>", "commit or revision to resolve (default HEAD of --repo)").option("--branch <name>", "read the branch ref instead of walking history").option("--repo <dir>", "git clone to walk", existingDirectory("--repo"), context.cwd).option("--max-distance <n>", "how many first-parent ancestors to look at", wholeNumber("--max-distance"), 200);
   addServiceOption(addStoreOptions(command)).action(async (flags) => {
     if (flags.commit !== void 0 && flags.branch !== void 0) throw new UsageError("pass either --commit or --branch, not both");
     const result = await withStore(
@@ -21774,17 +22383,50 @@ async function main(argv, context = defaultContext()) {
       return EXIT.usage;
     }
     if (error instanceof InvalidInputError || error instanceof DumpVersioningError || error instanceof DumpSetError || error instanceof MysqlDumpError || error instanceof MongoDumpError) {
-      fail(error.message);
-      return EXIT.failure;
+      fail(`${error.message}${flagHint(error)}`);
+      return USAGE_CODES.has(error.code) && !(error instanceof DumpSetError) ? EXIT.usage : EXIT.failure;
     }
     fail(`unexpected failure: ${error?.stack ?? String(error)}`);
     return EXIT.failure;
   }
 }
+function flagHint(error) {
+  if (error instanceof MysqlDumpError || error instanceof MongoDumpError) {
+    if (error.code === "target-not-empty") return " (--replace)";
+    if (error.code === "server-unreachable") return error.waitedSeconds ? " (raise --wait)" : " (--wait <seconds>)";
+  }
+  if (error instanceof StoreConfigError) {
+    if (error.code === "s3-endpoint-invalid" || error.code === "endpoint-unreachable") return " (--s3-endpoint)";
+    if (error.code === "s3-region-invalid") return " (--s3-region)";
+    if (error.code.startsWith("store-") || error.code === "bucket-missing") return " (--store)";
+  }
+  return "";
+}
+var USAGE_CODES = /* @__PURE__ */ new Set([
+  // dump-versioning
+  "bad-keep",
+  "bad-branch",
+  "bad-version",
+  "ambiguous-version",
+  "bad-max-distance",
+  "bad-commit",
+  "bad-service",
+  "bad-compression",
+  "store-empty",
+  "store-bad-file-url",
+  "store-bad-bucket",
+  "store-bad-prefix",
+  "store-credentials-in-url",
+  "s3-endpoint-invalid",
+  "s3-region-invalid",
+  // the dumpers
+  "invalid-url"
+]);
 function defaultContext() {
   return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
 }
 
 // packages/devstack-dumps/src/bin.ts
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 process.exitCode = await main(process.argv.slice(2));
 //# sourceMappingURL=devstack-dumps.mjs.map

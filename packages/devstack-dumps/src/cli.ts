@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { DumpVersioningError, InvalidInputError } from '@org/dump-versioning';
+import { DumpVersioningError, InvalidInputError, StoreConfigError } from '@org/dump-versioning';
 import { DumpSetError, maskSecrets } from '@org/dump-set';
 import { MysqlDumpError } from '@org/mysql-dump';
 import { MongoDumpError } from '@org/mongo-dump';
@@ -80,13 +80,52 @@ export async function main(argv: ReadonlyArray<string>, context: CommandContext 
     }
     // Every typed error of the libraries is fatal (see each class); all of them exit 1 with their one message.
     if (error instanceof InvalidInputError || error instanceof DumpVersioningError || error instanceof DumpSetError || error instanceof MysqlDumpError || error instanceof MongoDumpError) {
-      fail(error.message);
-      return EXIT.failure;
+      fail(`${error.message}${flagHint(error)}`);
+      return USAGE_CODES.has(error.code) && !(error instanceof DumpSetError) ? EXIT.usage : EXIT.failure;
     }
     fail(`unexpected failure: ${(error as Error)?.stack ?? String(error)}`);
     return EXIT.failure;
   }
 }
+
+/**
+ * The libraries' messages name no flags (the GitHub Action has inputs instead); this adds the flag that
+ * acts on the problem, by the error's stable code.
+ */
+export function flagHint(error: MysqlDumpError | MongoDumpError | DumpVersioningError | DumpSetError): string {
+  if (error instanceof MysqlDumpError || error instanceof MongoDumpError) {
+    if (error.code === 'target-not-empty') return ' (--replace)';
+    if (error.code === 'server-unreachable') return (error as { waitedSeconds?: number }).waitedSeconds ? ' (raise --wait)' : ' (--wait <seconds>)';
+  }
+  if (error instanceof StoreConfigError) {
+    if (error.code === 's3-endpoint-invalid' || error.code === 'endpoint-unreachable') return ' (--s3-endpoint)';
+    if (error.code === 's3-region-invalid') return ' (--s3-region)';
+    if (error.code.startsWith('store-') || error.code === 'bucket-missing') return ' (--store)';
+  }
+  return '';
+}
+
+/** Codes of input the command line got wrong (exit 2, like commander's own usage errors), not failures of the work. */
+const USAGE_CODES = new Set([
+  // dump-versioning
+  'bad-keep',
+  'bad-branch',
+  'bad-version',
+  'ambiguous-version',
+  'bad-max-distance',
+  'bad-commit',
+  'bad-service',
+  'bad-compression',
+  'store-empty',
+  'store-bad-file-url',
+  'store-bad-bucket',
+  'store-bad-prefix',
+  'store-credentials-in-url',
+  's3-endpoint-invalid',
+  's3-region-invalid',
+  // the dumpers
+  'invalid-url',
+]);
 
 function defaultContext(): CommandContext {
   return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };

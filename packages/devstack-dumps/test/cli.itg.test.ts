@@ -70,6 +70,11 @@ describe('devstack-dumps CLI end to end (filesystem store, real git)', () => {
     const altered = await cli(['load', out, '--mysql', 'mysql://root:pw@127.0.0.1:1'], repo);
     expect(altered.code).toBe(1);
     expect(altered.stderr).toMatch(/mysql\/app\.sql was altered/);
+    // publish refuses what load refuses: nothing altered since the dump reaches the store.
+    const alteredPublish = await cli(['publish', '--store', store, '--service', 'lms', '--commit', commits[1]!, '--branch', 'master', out], repo);
+    expect(alteredPublish.code).toBe(1);
+    expect(alteredPublish.stderr).toMatch(/mysql\/app\.sql was altered/);
+    expect((await cli(['pull', '--store', store, '--service', 'lms', '--commit', commits[1]!, '--out', path.join(repo, 'never')], repo)).code).toBe(1);
 
     const listed = await cli(['list', '--store', store, '--service', 'lms'], repo);
     expect(listed.stdout).toContain(version.slice(0, 12));
@@ -92,6 +97,12 @@ describe('devstack-dumps CLI end to end (filesystem store, real git)', () => {
     expect((await cli(['resolve', '--service', 'lms', '--commit', 'HEAD', '--branch', 'master'], repo)).code).toBe(2);
     expect((await cli(['pull', '--service', 'lms'], repo)).code).toBe(2);
     expect((await cli(['no-such-command'], repo)).code).toBe(2);
+    const missingRepo = await cli(['fingerprint', '--repo', path.join(repo, 'nope')], repo);
+    expect(missingRepo.code).toBe(2);
+    expect(missingRepo.stderr).toMatch(/--repo ".*nope" does not exist/);
+    const revision = await cli(['pull', '--store', store, '--service', 'lms', '--commit', 'master~1', '--out', path.join(repo, 'y')], repo);
+    expect(revision.code).toBe(2);
+    expect(revision.stderr).toMatch(/--commit takes a full commit sha \(got "master~1"\)/);
     const help = await cli(['publish', '--help'], repo);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('--branch <name>');

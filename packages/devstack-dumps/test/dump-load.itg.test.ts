@@ -54,6 +54,17 @@ describeWithServices(['mysql', 'mongo'], 'devstack-dumps dump, load and diff (re
     expect([...b.keys()]).toEqual([...a.keys()]);
     for (const [file, bytes] of a) expect(b.get(file)?.equals(bytes), file).toBe(true);
     for (const run of [dumped, loaded]) expect(run.stdout + run.stderr).not.toContain(password());
+
+    // Only --mysql: the MySQL part loads, the Mongo part is named as skipped.
+    const mysqlOnly = scratch.name('only');
+    const partial = await cli(['load', first, '--mysql', mysqlUrl, '--mysql-db', mysqlOnly], work);
+    expect(partial.code, partial.stderr).toBe(0);
+    expect(partial.stdout).toMatch(new RegExp(`^loaded MySQL ${mysqlOnly} in [0-9.]+ s\\nskipped MongoDB ${source} \\(no --mongo given\\)$`, 'm'));
+    expect(await scratch.mysqlDatabaseExists(mysqlOnly)).toBe(true);
+    expect(await scratch.mongoCollections(mysqlOnly)).toEqual([]);
+    // The dump records the servers it was made on beside the set, for a later publish.
+    const checksums = JSON.parse(await readFile(`${first}.checksums.json`, 'utf8'));
+    expect(checksums.engines).toEqual({ mysql: { flavor: expect.any(String), version: expect.any(String) }, mongo: { flavor: expect.any(String), version: expect.any(String) } });
   });
 
   test('diff names the added table and index (schema level, for people and in --json)', async () => {
@@ -102,12 +113,12 @@ describeWithServices(['mysql', 'mongo'], 'devstack-dumps dump, load and diff (re
   test('an unreachable server is named by host:port, without the password, exit 1', async () => {
     const run = await cli(['dump', '--mysql', 'mysql://root:Sup3rSecret@127.0.0.1:1', '--mysql-db', 'x', '--out', path.join(work, 'never')], work);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/^error: cannot reach MySQL server at 127\.0\.0\.1:1 /m);
+    expect(run.stderr).toMatch(/^error: cannot reach MySQL server at 127\.0\.0\.1:1 .*or wait longer for it to start \(--wait <seconds>\)$/m);
     expect(run.stderr).not.toContain('Sup3rSecret');
     // --wait reaches the dumper, which retries, then says how long it waited (and no longer advises waiting).
     const waited = await cli(['dump', '--mysql', 'mysql://root:Sup3rSecret@127.0.0.1:1', '--mysql-db', 'x', '--out', path.join(work, 'never'), '--wait', '1'], work);
     expect(waited.code).toBe(1);
-    expect(waited.stderr.trim()).toBe('error: cannot reach MySQL server at 127.0.0.1:1 (ECONNREFUSED after waiting 1 s); start it, or check host and port');
+    expect(waited.stderr.trim()).toBe('error: cannot reach MySQL server at 127.0.0.1:1 (ECONNREFUSED after waiting 1 s); start it, check host and port, or wait longer for it to start (raise --wait)');
     const mongo = await cli(['load', path.join(work, 'first'), '--mysql', mysqlUrl, '--mongo', 'mongodb://app:Sup3rSecret@127.0.0.1:2', '--mysql-db', scratch.name('never'), '--mongo-db', 'never'], work);
     expect(mongo.code).toBe(1);
     expect(mongo.stderr).toMatch(/error: MongoDB server at 127\.0\.0\.1:2 is unreachable/);
@@ -138,7 +149,7 @@ describeWithServices(['mysql', 'mongo'], 'devstack-dumps dump, load and diff (re
     expect((await loadGood()).code).toBe(0);
     const again = await loadGood();
     expect(again.code).toBe(1);
-    expect(again.stderr).toMatch(new RegExp(`error: target database \`${target}\` is not empty`));
+    expect(again.stderr).toMatch(new RegExp(`error: MySQL database \`${target}\` is not empty \\(\\d+ objects\\); load into an empty database or replace it \\(--replace\\)`));
     expect((await loadGood('--replace')).code).toBe(0);
   });
 });

@@ -2,7 +2,8 @@ import { InvalidArgumentError } from 'commander';
 import { describe, expect, test } from 'vitest';
 import { main } from '../src/cli.js';
 import type { CommandContext } from '../src/internal/context.js';
-import { databaseInUrl, databasesToDump, nameList, renameOnly, serverUrl, waitSeconds } from '../src/internal/server-options.js';
+import { databaseInUrl, databaseList, databaseName, databasesToDump, nameList, renameOnly, serverUrl, waitSeconds } from '../src/internal/server-options.js';
+import { existingDirectory, fullCommitSha } from '../src/internal/usage.js';
 import { UsageError } from '../src/internal/usage.js';
 
 function capture(): CommandContext & { out: () => string; err: () => string } {
@@ -24,6 +25,35 @@ describe('option parsing', () => {
     expect(parse('a, b,a', undefined)).toEqual(['a', 'b']);
     expect(parse('c', ['a', 'b'])).toEqual(['a', 'b', 'c']);
     expect(() => parse('a,,b', undefined)).toThrow(InvalidArgumentError);
+  });
+
+  test.each<[string, 'mysql' | 'mongo', string, RegExp | undefined]>([
+    ['a plain MySQL name', 'mysql', 'lms_dev', undefined],
+    ['a MySQL name with a dash', 'mysql', 'lms-dev', undefined],
+    ['a MySQL name over 64 characters', 'mysql', 'x'.repeat(65), /at most 64 characters/],
+    ['a plain MongoDB name', 'mongo', 'lms_dev', undefined],
+    ['a MongoDB name with a dot', 'mongo', 'a.b', /--mongo-db "a.b": MongoDB database names cannot contain "\."/],
+    ['a MongoDB name with a slash', 'mongo', 'a/b', /cannot contain "\/"/],
+    ['a MongoDB name over 63 bytes', 'mongo', 'x'.repeat(64), /at most 63 bytes/],
+  ])('database names: %s', (_name, engine, value, error) => {
+    const flag = engine === 'mysql' ? '--mysql-db' : '--mongo-db';
+    for (const parse of [(v: string) => databaseList(flag, engine)(v, undefined), databaseName(flag, engine)]) {
+      if (error) expect(() => parse(value)).toThrow(error);
+      else expect(parse(value)).toEqual(expect.anything());
+    }
+  });
+
+  test('a single database name keeps its spaces, so a trailing one is refused', () => {
+    expect(() => databaseName('--mysql-db', 'mysql')('lms ')).toThrow(/cannot end with a space/);
+    expect(() => databaseName('--mysql-db', 'mysql')('  ')).toThrow(/give a database name/);
+  });
+
+  test('--repo must be an existing directory; --commit of pull a full sha', () => {
+    expect(existingDirectory('--repo')(process.cwd())).toBe(process.cwd());
+    expect(() => existingDirectory('--repo')('/no/such/dir')).toThrow('--repo "/no/such/dir" does not exist');
+    expect(() => existingDirectory('--repo')(new URL(import.meta.url).pathname)).toThrow(/is not a directory/);
+    expect(fullCommitSha('--commit')('A'.repeat(40))).toBe('a'.repeat(40));
+    for (const bad of ['master~1', 'abc123', 'g'.repeat(40)]) expect(() => fullCommitSha('--commit')(bad)).toThrow(/--commit takes a full commit sha/);
   });
 
   test('--wait is a whole number of seconds up to 600', () => {

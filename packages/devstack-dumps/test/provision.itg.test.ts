@@ -141,7 +141,7 @@ describeWithServices(['mysql', 'mongo'], 'devstack-dumps provision and status (f
         // A second provision refuses the now non-empty target; with --replace it reuses the verified cache.
         const again = await cli(args, history.dir, backend.env());
         expect(again.code).toBe(1);
-        expect(again.stderr).toMatch(new RegExp(`^error: target database .${target}. is not empty`, 'm'));
+        expect(again.stderr).toMatch(new RegExp(`^error: MySQL database .${target}. is not empty .*\\(--replace\\)$`, 'm'));
         const replaced = await cli([...args, '--replace'], history.dir, backend.env());
         expect(replaced.code, replaced.stderr).toBe(0);
         expect(replaced.stdout).toContain(`dump       ${cacheDir} (reused the verified cache)`);

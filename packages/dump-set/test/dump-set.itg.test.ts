@@ -68,7 +68,7 @@ describeWithServices(['mysql', 'mongo'], 'dumpSet and loadSet against MariaDB an
     const target = scratch.name('busy');
     await (await scratch.mongoClient()).db(target).collection('leftover').insertOne({ x: 1 });
     const targets = { mysql: { url: scratch.mysqlUrl, rename: { [source]: target } }, mongo: { url: scratch.mongoUrl, rename: { [source]: target } } };
-    await expect(loadSet(path.join(work, 'first'), targets)).rejects.toThrow(new RegExp(`target database "${target}" is not empty \\(leftover\\)`));
+    await expect(loadSet(path.join(work, 'first'), targets)).rejects.toThrow(new RegExp(`MongoDB database "${target}" is not empty \\(1 collection: leftover\\)`));
     // MySQL was checked too and never touched.
     expect(await scratch.mysqlDatabaseExists(target)).toBe(false);
 

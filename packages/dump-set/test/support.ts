@@ -89,3 +89,7 @@ export async function readSet(dir: string, databases: string[]): Promise<Map<str
   }
   return new Map([...files].sort(([a], [b]) => a.localeCompare(b)));
 }
+
+/** A TCP forwarder to a real server that counts the connections made through it. */
+
+export { countingProxy, type CountingProxy } from '../../../test/support/counting-proxy.js';

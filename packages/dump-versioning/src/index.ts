@@ -41,7 +41,7 @@ export {
   fingerprintMigrations,
 } from './internal/fingerprint.js';
 export type { AppFingerprint, FingerprintChange, MigrationFingerprint, MigrationRecord, MigrationRef } from './internal/fingerprint.js';
-export type { Store, StoreBody, StoredObject, StoredObjectInfo } from './internal/store.js';
+export type { Store, StoreBody, StoredObject, StoredObjectInfo, StreamBody } from './internal/store.js';
 export { DEFAULT_STORE, maskUrl, openStore } from './internal/open-store.js';
 export type { OpenStoreOptions } from './internal/open-store.js';
 export { commitTime, gitAncestry, resolveCommit } from './internal/git.js';
@@ -50,8 +50,12 @@ export type { ProgressEvent, ProgressListener } from './internal/progress.js';
 export { publish, readManifest } from './internal/publish.js';
 export type { PublishOptions, PublishResult, PublishStep, RefOutcome } from './internal/publish.js';
 export { readMigrations } from './internal/migrations-record.js';
-export { DEFAULT_MAX_DISTANCE, list, readBranchRef, readCommitEntry, resolve } from './internal/query.js';
-export type { ListResult, Resolution, ResolveOptions } from './internal/query.js';
+export { list, readBranchRef, readCommitEntry } from './internal/query.js';
+export type { ListResult } from './internal/query.js';
+export { DEFAULT_MAX_DISTANCE, resolve } from './internal/resolve.js';
+export type { Resolution, ResolveOptions } from './internal/resolve.js';
+export { checkBranchName } from './internal/branch-name.js';
+export { resolveVersion } from './internal/version-id.js';
 export { pull } from './internal/pull.js';
 export type { PullOptions, PullResult } from './internal/pull.js';
 export { verify } from './internal/verify.js';

@@ -27,6 +27,60 @@ describe('openStore', () => {
     expect(() => openStore(url, { env: {} })).not.toThrow(/pw|secret/);
   });
 
+  test.each([
+    ['minio.local:9000', 'does not start with http:// or https://'],
+    ['127.0.0.1:19000', 'is not a URL'],
+    ['ftp://minio.local:9000', 'does not start with http:// or https://'],
+    ['http://key:topsecret@minio.local:9000', 'contains credentials'],
+    ['key:topsecret@minio.local:9000', 'does not start with http://'],
+    ['http://minio.local:9000/?x=1', 'has a query or fragment'],
+    ['http://minio.local:9000/#frag', 'has a query or fragment'],
+  ])('rejects the S3 endpoint %s before any request', (endpoint, why) => {
+    for (const options of [{ s3Endpoint: endpoint, env: {} }, { env: { AWS_ENDPOINT_URL_S3: endpoint } }]) {
+      let caught: unknown;
+      try {
+        openStore('s3://bucket/x', options);
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(StoreConfigError);
+      expect(caught).toMatchObject({ code: 's3-endpoint-invalid' });
+      expect((caught as Error).message).toContain(why);
+      expect((caught as Error).message).toContain('give the endpoint as http://host:port');
+      expect((caught as Error).message).not.toContain('topsecret');
+    }
+  });
+
+  test('the message names where a bad endpoint came from', () => {
+    expect(() => openStore('s3://bucket/x', { env: { AWS_ENDPOINT_URL_S3: 'minio:9000' } })).toThrow(/^AWS_ENDPOINT_URL_S3 "minio:9000"/);
+    expect(() => openStore('s3://bucket/x', { env: { AWS_ENDPOINT_URL: 'minio:9000' } })).toThrow(/^AWS_ENDPOINT_URL "minio:9000"/);
+  });
+
+  test.each(['http://127.0.0.1:19000', 'https://s3.eu-west-1.amazonaws.com', 'http://minio.local:9000/', 'http://[::1]:9000'])('accepts the S3 endpoint %s', (endpoint) => {
+    expect(openStore('s3://bucket/x', { s3Endpoint: endpoint, env: {} }).location).toBe('s3://bucket/x');
+  });
+
+  test.each([
+    [{ s3Region: 'EU West' }, /the S3 region "EU West"/],
+    [{ s3Region: 'us_east_1' }, /the S3 region "us_east_1"/],
+    [{ s3Region: '' }, /the S3 region ""/],
+    [{ env: { AWS_REGION: 'eu-west-1 ' } }, /AWS_REGION "eu-west-1 "/],
+  ])('rejects the S3 region in %j', (options, message) => {
+    const open = () => openStore('s3://bucket/x', { env: {}, ...options });
+    expect(open).toThrow(StoreConfigError);
+    expect(open).toThrow(message);
+    try {
+      open();
+    } catch (error) {
+      expect(error).toMatchObject({ code: 's3-region-invalid' });
+    }
+  });
+
+  test('messages are face-neutral: no CLI flags', () => {
+    expect(() => openStore(' ', { env: {} })).toThrow('give s3://bucket/prefix, file:///abs/dir or a directory');
+    expect(() => openStore(' ', { env: {} })).not.toThrow(/--store/);
+  });
+
   test('maskUrl hides user info', () => {
     expect(maskUrl('mysql://root:rootpw@127.0.0.1:3306')).toBe('mysql://***@127.0.0.1:3306');
   });

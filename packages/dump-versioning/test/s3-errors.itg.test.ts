@@ -28,7 +28,7 @@ describeWithServices(['s3'], 'S3 store configuration errors', () => {
     const failure = publish({ store: missing, service: 'lms', dir, source, ancestry });
     await expect(failure).rejects.toThrow(StoreConfigError);
     await expect(failure).rejects.toThrow('bucket dv-no-such-bucket-4711 does not exist');
-    await expect(resolve({ store: missing, service: 'lms', branch: 'master' })).rejects.toThrow(/create it or fix --store/);
+    await expect(resolve({ store: missing, service: 'lms', branch: 'master' })).rejects.toThrow(/create it or check the store location/);
   });
 
   test('wrong credentials are reported without the secret', async () => {

@@ -26,6 +26,26 @@ export async function makeLinearRepo(count: number): Promise<{ dir: string; comm
   return { dir, commits };
 }
 
+/**
+ * Like makeLinearRepo, for long histories: the commits are written by one `git fast-import` instead of
+ * three git processes each. HEAD is master; shas oldest first.
+ */
+export async function makeLongRepo(count: number): Promise<{ dir: string; commits: string[] }> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'dv-long-repo-'));
+  await run('git', ['init', '-q', '-b', 'master'], { cwd: dir });
+  const data = (text: string) => `data ${Buffer.byteLength(text)}\n${text}`;
+  const stream = Array.from({ length: count }, (_, i) =>
+    [`commit refs/heads/master`, `mark :${i + 1}`, `committer t <t@example.com> ${1_700_000_000 + i * 60} +0000`, data(`step ${i}`), ...(i > 0 ? [`from :${i}`] : []), 'M 100644 inline step.txt', data(`${i}\n`)].join('\n'),
+  ).join('\n\n');
+  await new Promise<void>((resolve, reject) => {
+    const child = execFile('git', ['fast-import', '--quiet'], { cwd: dir }, (error) => (error ? reject(error) : resolve()));
+    child.stdin!.end(stream);
+  });
+  await run('git', ['reset', '-q', '--hard', 'master'], { cwd: dir });
+  const commits = (await run('git', ['rev-list', '--reverse', 'master'], { cwd: dir, maxBuffer: 64 * 1024 * 1024 })).stdout.split('\n').filter(Boolean);
+  return { dir, commits };
+}
+
 /** Writes a dump set directory from `{ relativePath: content }`. */
 export async function makeDumpDir(files: Record<string, string | Buffer>): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'dv-dump-'));

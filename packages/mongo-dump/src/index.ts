@@ -14,15 +14,18 @@ export {
 export { connectMongo, type MongoEngine } from './internal/connect.js';
 export type { MongoProgress } from './internal/progress.js';
 export { maskMongoUrl } from './internal/url.js';
+export { isMongoSystemDatabase } from './internal/names.js';
 export {
   MongoAuthFailedError,
   MongoCollectionNotFoundError,
+  MongoConnectFailedError,
   MongoDatabaseNotFoundError,
   MongoDumpDirectoryError,
   MongoDumpError,
   MongoLoadRejectedError,
   MongoOutputExistsError,
   MongoPrivilegeError,
+  MongoSystemDatabaseError,
   MongoTargetNotEmptyError,
   MongoUnreachableError,
   MongoUnsupportedError,

@@ -19,10 +19,15 @@ export {
   InvalidMysqlUrlError,
   ServerUnreachableError,
   AccessDeniedError,
+  HostNotAllowedError,
+  ConnectFailedError,
+  MysqlServerError,
   MissingPrivilegeError,
   UnknownDatabaseError,
   UnknownDataTableError,
   UnknownVolatileColumnError,
   TargetNotEmptyError,
   DumpFileError,
+  SystemDatabaseError,
 } from './internal/errors.js';
+export { isMysqlSystemDatabase } from './internal/system-databases.js';

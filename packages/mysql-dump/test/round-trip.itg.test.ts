@@ -119,7 +119,7 @@ describeWithServices(['mysql'], 'mysql dump round trip (synthetic schema with ev
     const target = await dbs.create('rt_busy');
     await dbs.run(target, 'CREATE TABLE keep_me (id INT)');
     await expect(loadMysql({ url: mysqlUrl(), dir: firstDir, databaseRename: target })).rejects.toThrow(TargetNotEmptyError);
-    await expect(loadMysql({ url: mysqlUrl(), dir: firstDir, databaseRename: target })).rejects.toThrow(/`.*rt_busy` is not empty \(1 objects\)/);
+    await expect(loadMysql({ url: mysqlUrl(), dir: firstDir, databaseRename: target })).rejects.toThrow(/^MySQL database `.*rt_busy` is not empty \(1 object\); load into an empty database or replace it$/);
     await loadMysql({ url: mysqlUrl(), dir: firstDir, databaseRename: target, replace: true });
     const [rows] = await (await dbs.admin()).query(`SELECT COUNT(*) AS n FROM \`${target}\`.app_part`);
     expect(rows).toEqual([{ n: 3 }]);

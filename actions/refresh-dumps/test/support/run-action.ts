@@ -74,6 +74,9 @@ export interface RunActionOptions {
   event?: unknown;
   /** Extra environment (PATH with the fixture venv, AWS credentials, ...). */
   env?: NodeJS.ProcessEnv;
+  /** The triggering ref (GITHUB_REF) and event name; default a push to refs/heads/master. */
+  ref?: string;
+  eventName?: string;
   timeoutMs?: number;
 }
 
@@ -117,10 +120,10 @@ export async function runAction(options: RunActionOptions): Promise<ActionRun> {
       GITHUB_OUTPUT: files.output,
       GITHUB_STEP_SUMMARY: files.summary,
       GITHUB_EVENT_PATH: files.event,
-      GITHUB_EVENT_NAME: 'push',
+      GITHUB_EVENT_NAME: options.eventName ?? 'push',
       GITHUB_SHA: options.sha,
-      GITHUB_REF: 'refs/heads/master',
-      GITHUB_REF_NAME: 'master',
+      GITHUB_REF: options.ref ?? 'refs/heads/master',
+      GITHUB_REF_NAME: (options.ref ?? 'refs/heads/master').replace(/^refs\/(heads|tags)\//, ''),
       GITHUB_REPOSITORY: 'org/fixture-app',
       GITHUB_WORKSPACE: options.workspace,
       RUNNER_TEMP: home,

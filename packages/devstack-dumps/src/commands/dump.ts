@@ -1,7 +1,7 @@
 import { dumpSet } from '@org/dump-set';
 import type { RegisterCommand } from '../internal/context.js';
 import { printJson, printLines, progressLines, seconds } from '../internal/output.js';
-import { addServerOptions, databasesToDump, nameList, requireServer, type ServerFlags } from '../internal/server-options.js';
+import { addServerOptions, databaseList, databasesToDump, nameList, requireServer, type ServerFlags } from '../internal/server-options.js';
 
 interface DumpFlags extends ServerFlags {
   mysqlDb?: string[];
@@ -17,9 +17,9 @@ export const registerDump: RegisterCommand = (program, context) => {
     .command('dump')
     .description('dump MySQL and MongoDB schemas (+ reference data) deterministically into a new dump set directory');
   addServerOptions(command)
-    .option('--mysql-db <names>', 'MySQL databases to dump, comma-separated (default: the database in the --mysql URL)', nameList('--mysql-db'))
+    .option('--mysql-db <names>', 'MySQL databases to dump, comma-separated (default: the database in the --mysql URL)', databaseList('--mysql-db', 'mysql'))
     .option('--data-tables <tables>', 'tables whose rows are dumped, `table` or `db.table` (default: the Django reference tables)', nameList('--data-tables'))
-    .option('--mongo-db <names>', 'MongoDB databases to dump, comma-separated (default: the database in the --mongo URL)', nameList('--mongo-db'))
+    .option('--mongo-db <names>', 'MongoDB databases to dump, comma-separated (default: the database in the --mongo URL)', databaseList('--mongo-db', 'mongo'))
     .option('--data-collections <collections>', 'collections whose documents are dumped, `collection` or `db.collection` (default: none)', nameList('--data-collections'))
     .requiredOption('--out <dir>', 'directory to create (must be new or empty); its checksum list goes to <dir>.checksums.json')
     .option('--json', 'machine-readable output on stdout', false)

@@ -10,7 +10,7 @@ import {
 import type { RegisterCommand } from '../internal/context.js';
 import { printJson, printLines, short, table } from '../internal/output.js';
 import { addStoreOptions, withStore, type StoreFlags } from '../internal/store-options.js';
-import { UsageError } from '../internal/usage.js';
+import { UsageError, existingDirectory } from '../internal/usage.js';
 
 interface FingerprintFlags extends StoreFlags {
   repo: string;
@@ -24,7 +24,7 @@ export const registerFingerprint: RegisterCommand = (program, context) => {
   const command = program
     .command('fingerprint')
     .description('migration fingerprint of the working tree (no database needed); with --against-*, which migrations are new or rewritten')
-    .option('--repo <dir>', 'source tree to read migrations from', context.cwd)
+    .option('--repo <dir>', 'source tree to read migrations from', existingDirectory('--repo'), context.cwd)
     .option('--glob <pattern...>', 'migration file globs', DEFAULT_MIGRATION_GLOBS)
     .option('--service <name>', 'service to compare against (with --against-*)')
     .option('--against-commit <sha>', 'compare with the fingerprint published for this commit (or its nearest published ancestor)')

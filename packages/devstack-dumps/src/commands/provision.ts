@@ -6,10 +6,10 @@ import { bytes, printJson, printLines, progressLines, seconds, short } from '../
 import { engineMismatches } from '../internal/engines.js';
 import { describePending } from '../internal/pending.js';
 import { planProvision, provision, type ProvisionPlan, type ProvisionResult } from '../internal/provisioning.js';
-import { addServerOptions, requireServer, type LoadFlags } from '../internal/server-options.js';
+import { addServerOptions, databaseName, requireServer, type LoadFlags } from '../internal/server-options.js';
 import { addServiceOption, addStoreOptions, withStore, type ServiceFlags } from '../internal/store-options.js';
-import { wholeNumber } from '../internal/usage.js';
-import { describeLoaded } from './load.js';
+import { existingDirectory, wholeNumber } from '../internal/usage.js';
+import { describeLoaded, describeSkipped } from './load.js';
 
 interface StatusFlags extends ServiceFlags {
   commit: string;
@@ -25,7 +25,7 @@ type ProvisionFlags = StatusFlags & LoadFlags;
 function addPlanOptions(command: Command, context: CommandContext): Command {
   return addServiceOption(addStoreOptions(command))
     .option('--commit <rev>', 'commit whose nearest published first-parent ancestor to use', 'HEAD')
-    .option('--repo <dir>', 'git working tree (its migrations are compared with the dump)', context.cwd)
+    .option('--repo <dir>', 'git working tree (its migrations are compared with the dump)', existingDirectory('--repo'), context.cwd)
     .option('--migrations-glob <glob...>', 'migration file globs', DEFAULT_MIGRATION_GLOBS)
     .option('--migrate-command <command>', 'the command that runs pending migrations (printed, never run)', 'python manage.py migrate')
     .option('--cache <dir>', 'where pulled dump sets are kept (default: <repo>/.devstack/cache)')
@@ -50,8 +50,8 @@ export const registerProvision: RegisterCommand = (program, context) => {
     .command('provision')
     .description("load the dump of HEAD's nearest published ancestor into local databases, then list the migrations to run");
   addServerOptions(addPlanOptions(command, context))
-    .option('--mysql-db <name>', 'load the only MySQL database of the dump under this name')
-    .option('--mongo-db <name>', 'load the only MongoDB database of the dump under this name')
+    .option('--mysql-db <name>', 'load the only MySQL database of the dump under this name', databaseName('--mysql-db', 'mysql'))
+    .option('--mongo-db <name>', 'load the only MongoDB database of the dump under this name', databaseName('--mongo-db', 'mongo'))
     .option('--replace', 'drop non-empty target databases first (otherwise they are refused)', false)
     .action(async (flags: ProvisionFlags) => {
       requireServer(flags, 'provision');
@@ -73,6 +73,7 @@ export const registerProvision: RegisterCommand = (program, context) => {
           ...planLines(plan),
           `dump       ${plan.cacheDir} (${describePull(result)})`,
           `loaded     ${describeLoaded(result.loaded)}`,
+          ...describeSkipped(result.loaded.skipped).map((line) => `           ${line}`),
           ...describePending(plan.pending, flags.migrateCommand, short(plan.resolution.commit)),
           `timings    fingerprint ${seconds(timings.fingerprintMs)}, resolve ${seconds(timings.resolveMs)}, pull ${seconds(timings.pullMs)}, load ${seconds(timings.loadMs)}, total ${seconds(totalMs)}`,
         ]);

@@ -3,7 +3,7 @@ import { pull, resolve } from '@org/dump-versioning';
 import type { RegisterCommand } from '../internal/context.js';
 import { bytes, printJson, printLines, progressBar, short } from '../internal/output.js';
 import { addServiceOption, addStoreOptions, withStore, type ServiceFlags } from '../internal/store-options.js';
-import { exactlyOne } from '../internal/usage.js';
+import { exactlyOne, fullCommitSha } from '../internal/usage.js';
 
 interface PullFlags extends ServiceFlags {
   commit?: string;
@@ -17,7 +17,7 @@ export const registerPull: RegisterCommand = (program, context) => {
   const command = program
     .command('pull')
     .description('download a version, verify every sha256 and write it atomically into a directory')
-    .option('--commit <sha>', 'the version published for exactly this commit')
+    .option('--commit <sha>', 'the version published for exactly this commit (full sha)', fullCommitSha('--commit'))
     .option('--version <version>', 'a version id (see list)')
     .option('--branch <name>', 'the version the branch ref names')
     .requiredOption('--out <dir>', 'directory to create (must be empty or new)')
@@ -37,7 +37,7 @@ export const registerPull: RegisterCommand = (program, context) => {
       }).finally(progress.stop);
       // pull verified every sha256; the list beside the directory (as `dump` writes it) lets `load`
       // refuse a file altered or removed since.
-      await writeChecksumsFile(pulled.dir, pulled.manifest.files);
+      await writeChecksumsFile(pulled.dir, pulled.manifest.files, pulled.manifest.engines);
       return pulled;
     });
     if (flags.json) printJson(context, { version: result.version, dir: result.dir, files: result.manifest.files.length, bytes: result.bytes });

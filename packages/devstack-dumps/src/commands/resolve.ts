@@ -2,7 +2,7 @@ import { resolve } from '@org/dump-versioning';
 import type { RegisterCommand } from '../internal/context.js';
 import { printJson, printLines } from '../internal/output.js';
 import { addServiceOption, addStoreOptions, withStore, type ServiceFlags } from '../internal/store-options.js';
-import { UsageError, wholeNumber } from '../internal/usage.js';
+import { UsageError, existingDirectory, wholeNumber } from '../internal/usage.js';
 
 interface ResolveFlags extends ServiceFlags {
   commit?: string;
@@ -17,7 +17,7 @@ export const registerResolve: RegisterCommand = (program, context) => {
     .description('find the dump for a branch, or for the nearest first-parent ancestor of a commit (default HEAD)')
     .option('--commit <rev>', 'commit or revision to resolve (default HEAD of --repo)')
     .option('--branch <name>', 'read the branch ref instead of walking history')
-    .option('--repo <dir>', 'git clone to walk', context.cwd)
+    .option('--repo <dir>', 'git clone to walk', existingDirectory('--repo'), context.cwd)
     .option('--max-distance <n>', 'how many first-parent ancestors to look at', wholeNumber('--max-distance'), 200);
   addServiceOption(addStoreOptions(command)).action(async (flags: ResolveFlags) => {
     if (flags.commit !== undefined && flags.branch !== undefined) throw new UsageError('pass either --commit or --branch, not both');

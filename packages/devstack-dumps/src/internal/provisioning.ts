@@ -78,11 +78,11 @@ export async function provision(
     input.onProgress(`pulling version ${plan.resolution.version.slice(0, 12)} into ${plan.cacheDir}`);
     const result = await pull({ store: input.store, service: input.service, version: plan.resolution.version, out: plan.cacheDir, replace: true });
     // pull verified every sha256; the list beside the directory lets later loads re-check the cache.
-    await writeChecksumsFile(plan.cacheDir, result.manifest.files);
+    await writeChecksumsFile(plan.cacheDir, result.manifest.files, result.manifest.engines);
     pulled = { files: result.manifest.files.length, bytes: result.bytes };
   }
   const pullMs = since(start);
   start = performance.now();
-  const loaded = await loadSet(plan.cacheDir, await loadTargetsFor(plan.cacheDir, flags), { replace: flags.replace, waitSeconds: flags.wait, onProgress: input.onProgress });
+  const loaded = await loadSet(plan.cacheDir, await loadTargetsFor(plan.cacheDir, flags), { replace: flags.replace, waitSeconds: flags.wait, onProgress: input.onProgress, skipEnginesWithoutTarget: true });
   return { pulled, loaded, timings: { waitMs, pullMs, loadMs: since(start) } };
 }

@@ -29,6 +29,46 @@ export function nameList(flag: string) {
   };
 }
 
+/**
+ * What each server accepts as a database name, checked up front so a typo gets a usage error naming the
+ * flag instead of a driver message: MongoDB refuses `/\\. "$*<>:|?` and names over 63 bytes; MySQL takes
+ * up to 64 characters and no trailing space.
+ */
+export function databaseNameProblem(engine: 'mysql' | 'mongo', name: string): string | undefined {
+  if (engine === 'mongo') {
+    const bad = /[/\\. "$*<>:|?\0]/.exec(name);
+    if (bad) return `MongoDB database names cannot contain ${JSON.stringify(bad[0])}`;
+    if (Buffer.byteLength(name) > 63) return 'MongoDB database names are at most 63 bytes';
+    return undefined;
+  }
+  if (name.length > 64) return 'MySQL database names are at most 64 characters';
+  if (/\s$/.test(name)) return 'MySQL database names cannot end with a space';
+  if (name.includes('\0')) return 'MySQL database names cannot contain NUL';
+  return undefined;
+}
+
+/** Commander parser for --mysql-db / --mongo-db: comma-separated database names the server accepts. */
+export function databaseList(flag: '--mysql-db' | '--mongo-db', engine: 'mysql' | 'mongo') {
+  const names = nameList(flag);
+  return (value: string, previous: string[] | undefined): string[] => {
+    const list = names(value, previous);
+    for (const name of list) {
+      const problem = databaseNameProblem(engine, name);
+      if (problem) throw new InvalidArgumentError(`${flag} ${JSON.stringify(name)}: ${problem}`);
+    }
+    return list;
+  };
+}
+
+/** Commander parser for the one database name of load/provision --mysql-db / --mongo-db. */
+export function databaseName(flag: '--mysql-db' | '--mongo-db', engine: 'mysql' | 'mongo') {
+  return (value: string): string => {
+    const problem = value.trim() === '' ? 'give a database name' : databaseNameProblem(engine, value);
+    if (problem) throw new InvalidArgumentError(`${flag} ${JSON.stringify(value)}: ${problem}`);
+    return value;
+  };
+}
+
 export function waitSeconds(value: string): number {
   const seconds = Number(value);
   if (!Number.isInteger(seconds) || seconds < 0 || seconds > MAX_WAIT_SECONDS) {

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 
 /** Wrong combination of arguments (exit code 2), found after commander parsed them. */
@@ -27,4 +28,25 @@ export function wholeNumber(name: string) {
 /** The command already printed why it failed (e.g. verify's problem list); exit 1 without more output. */
 export class ReportedFailure extends Error {
   override name = 'ReportedFailure';
+}
+
+/** Option parser for a directory that must exist (a typo would otherwise read as "no migrations" or "not a git repository"). */
+export function existingDirectory(name: string) {
+  return (value: string) => {
+    const stats = statSync(value, { throwIfNoEntry: false });
+    if (stats === undefined) throw new InvalidArgumentError(`${name} ${JSON.stringify(value)} does not exist; give the directory of a git working tree`);
+    if (!stats.isDirectory()) throw new InvalidArgumentError(`${name} ${JSON.stringify(value)} is not a directory`);
+    return value;
+  };
+}
+
+/** Option parser for a full commit sha (an index key: revisions like `master~1` are not resolved here). */
+export function fullCommitSha(name: string) {
+  return (value: string) => {
+    const sha = value.trim().toLowerCase();
+    if (!/^([0-9a-f]{40}|[0-9a-f]{64})$/.test(sha)) {
+      throw new InvalidArgumentError(`${name} takes a full commit sha (got ${JSON.stringify(value)}); for a revision such as master~1 use \`git rev-parse\` first, or \`resolve --commit <rev>\` to find its nearest published dump`);
+    }
+    return sha;
+  };
 }

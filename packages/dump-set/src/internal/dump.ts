@@ -69,11 +69,19 @@ export async function dumpSet(sources: DumpSources, outDir: string, options: Dum
   await mkdir(path.dirname(out), { recursive: true });
   const staging = path.join(path.dirname(out), `.${path.basename(out)}.partial-${randomUUID()}`);
   await mkdir(staging);
-  const report = progressReporter(options.onProgress);
+  // After one engine failed, the other's progress would announce files that are about to be discarded.
+  let failed = false;
+  const onProgress = options.onProgress;
+  const report = progressReporter(
+    onProgress &&
+      ((message) => {
+        if (!failed) onProgress(message);
+      }),
+  );
   const wait = options.waitSeconds ?? 0;
   let wroteChecksums = false;
   try {
-    const [mysql, mongo] = await Promise.all([
+    const [mysql, mongo] = await settleBoth(
       sources.mysql &&
         dumpMysql({
           url: sources.mysql.url,
@@ -92,7 +100,8 @@ export async function dumpSet(sources: DumpSources, outDir: string, options: Dum
           waitSeconds: wait,
           onProgress: (p) => report(`mongo:${p.database}:${p.phase}`, p.done, p.total, () => `mongo ${p.database}: ${p.phase} ${p.done}/${p.total}`),
         }),
-    ]);
+      () => (failed = true),
+    );
     const reported = [...(mysql?.files ?? []), ...(mongo?.files ?? [])].sort(byteOrder);
     const contents = await readDumpSetContents(staging);
     if (contents.files.join('\n') !== reported.join('\n')) {
@@ -103,23 +112,47 @@ export async function dumpSet(sources: DumpSources, outDir: string, options: Dum
     await checkDumpSetContents(staging, contents);
     options.onProgress?.(`checksums of ${contents.files.length} files`);
     // Written before the rename: a crash in between leaves a list without a directory, never a directory with a stale list.
-    await writeChecksumsFile(out, await describeFiles(staging, contents.files));
+    const engines = {
+      ...(mysql ? { mysql: { flavor: mysql.engine.flavor, version: mysql.engine.version } } : {}),
+      ...(mongo ? { mongo: { flavor: mongo.engine.flavor, version: mongo.engine.version } } : {}),
+    };
+    await writeChecksumsFile(out, await describeFiles(staging, contents.files), engines);
     wroteChecksums = true;
     await rmdir(out).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'ENOENT') throw error;
     });
     await rename(staging, out);
-    return {
-      dir: out,
-      files: contents.files,
-      engines: {
-        ...(mysql ? { mysql: { flavor: mysql.engine.flavor, version: mysql.engine.version } } : {}),
-        ...(mongo ? { mongo: { flavor: mongo.engine.flavor, version: mongo.engine.version } } : {}),
-      },
-    };
+    return { dir: out, files: contents.files, engines };
   } catch (error) {
-    await rm(staging, { recursive: true, force: true });
-    if (wroteChecksums) await rm(checksumsPathOf(out), { force: true });
+    // Cleanup problems are reported, never thrown: the caller needs the error that stopped the dump.
+    await removeQuietly(staging, options.onProgress);
+    if (wroteChecksums) await removeQuietly(checksumsPathOf(out), options.onProgress);
     throw error;
+  }
+}
+
+/**
+ * Awaits both dumps to the end, so neither still writes into the staging directory while it is being
+ * removed, then throws the failure that happened first (the other engine's may follow from the same
+ * cause, or be unrelated), else returns both results.
+ */
+async function settleBoth<A, B>(a: Promise<A> | undefined, b: Promise<B> | undefined, onFirstFailure: () => void): Promise<[A | undefined, B | undefined]> {
+  const failures: unknown[] = [];
+  const observe = <T>(promise: Promise<T> | undefined) =>
+    promise?.catch((error: unknown) => {
+      if (failures.push(error) === 1) onFirstFailure();
+      return undefined;
+    });
+  const [left, right] = await Promise.all([observe(a), observe(b)]);
+  if (failures.length > 0) throw failures[0];
+  return [left, right];
+}
+
+/** Removes a file or directory tree, retrying while a just-finished writer's files are still closing. */
+async function removeQuietly(target: string, onProgress: DumpSetOptions['onProgress']): Promise<void> {
+  try {
+    await rm(target, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+  } catch (error) {
+    onProgress?.(`could not remove ${target}: ${(error as Error).message}; remove it by hand`);
   }
 }

@@ -16,11 +16,19 @@ export interface DumpSetFile {
 }
 
 /** The checksum list written beside a dump set directory (`<dir>.checksums.json`). */
+/** The server a dump was made on (kept beside the set, not in it: it is provenance, not content). */
+export interface DumpEngine {
+  flavor: string;
+  version: string;
+}
+
 export interface DumpSetChecksums {
   format: 1;
   /** dump-versioning's version id of these files (the same id `publish` gives them). */
   version: string;
   files: DumpSetFile[];
+  /** The servers the dumps were made on, when known, so a later `publish` can record them. */
+  engines?: { mysql?: DumpEngine; mongo?: DumpEngine };
 }
 
 /** What a dump set directory holds, by engine: database -> relative file paths. */
@@ -109,10 +117,13 @@ export async function describeFiles(dir: string, files: ReadonlyArray<string>): 
   return described;
 }
 
+const pickEngine = ({ flavor, version }: DumpEngine): DumpEngine => ({ flavor, version });
+
 /** Writes `<dir>.checksums.json` atomically (temp file + rename). */
-export async function writeChecksumsFile(dir: string, files: ReadonlyArray<DumpSetFile>): Promise<DumpSetChecksums> {
+export async function writeChecksumsFile(dir: string, files: ReadonlyArray<DumpSetFile>, engines?: DumpSetChecksums['engines']): Promise<DumpSetChecksums> {
   const sorted = [...files].map(({ path: file, sha256, size }) => ({ path: file, sha256, size })).sort((a, b) => byteOrder(a.path, b.path));
-  const checksums: DumpSetChecksums = { format: 1, version: computeVersion(sorted), files: sorted };
+  const known = engines && (engines.mysql || engines.mongo) ? { engines: { ...(engines.mysql ? { mysql: pickEngine(engines.mysql) } : {}), ...(engines.mongo ? { mongo: pickEngine(engines.mongo) } : {}) } } : {};
+  const checksums: DumpSetChecksums = { format: 1, version: computeVersion(sorted), files: sorted, ...known };
   const target = checksumsPathOf(dir);
   const temp = `${target}.${randomUUID()}.tmp`;
   await writeFile(temp, `${JSON.stringify(checksums, null, 2)}\n`);
@@ -127,6 +138,13 @@ export async function writeChecksumsFile(dir: string, files: ReadonlyArray<DumpS
  * The checksum list's schema. Its validator is generated ahead of time (scripts/validators/generate.ts:
  * strict mode, meta-schema checked) into generated/validators.js, so no process compiles it at start-up.
  */
+const engineSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['flavor', 'version'],
+  properties: { flavor: { type: 'string', minLength: 1 }, version: { type: 'string', minLength: 1 } },
+} as const;
+
 export const checksumsSchema = {
   type: 'object',
   additionalProperties: false,
@@ -143,6 +161,11 @@ export const checksumsSchema = {
         required: ['path', 'sha256', 'size'],
         properties: { path: { type: 'string', minLength: 1 }, sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' }, size: { type: 'integer', minimum: 0 } },
       },
+    },
+    engines: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { mysql: engineSchema, mongo: engineSchema },
     },
   },
 } as const;
@@ -179,6 +202,8 @@ export interface VerifiedDumpSet extends DumpSetContents {
   /** `checksums`: every file matched the list beside the directory; `layout`: there was no list, only the layout and the dumpers' checks ran. */
   verifiedBy: 'checksums' | 'layout';
   version?: string;
+  /** The servers the dumps were made on, as the checksum list records them. */
+  engines?: DumpSetChecksums['engines'];
 }
 
 /**
@@ -204,5 +229,5 @@ export async function verifyDumpSet(dir: string): Promise<VerifiedDumpSet> {
     }
   }
   await checkDumpSetContents(root, contents);
-  return { ...contents, verifiedBy: checksums ? 'checksums' : 'layout', ...(checksums ? { version: checksums.version } : {}) };
+  return { ...contents, verifiedBy: checksums ? 'checksums' : 'layout', ...(checksums ? { version: checksums.version } : {}), ...(checksums?.engines ? { engines: checksums.engines } : {}) };
 }

@@ -3,6 +3,7 @@ import { loadMongo } from '@org/mongo-dump';
 import { DumpSetInputError } from './errors.js';
 import { verifyDumpSet } from './layout.js';
 import { progressReporter } from './progress.js';
+import { refuseSystemDatabases } from './system-databases.js';
 import { checkLoadTargets, rollbackMongo, rollbackMysql } from './servers.js';
 
 export interface LoadTargets {
@@ -16,6 +17,11 @@ export interface LoadSetOptions {
   replace?: boolean;
   waitSeconds?: number;
   onProgress?: (message: string) => void;
+  /**
+   * Load only the engines a target is given for and report the others as skipped (e.g. a developer who
+   * only runs MySQL). By default a dump set engine without a target is refused.
+   */
+  skipEnginesWithoutTarget?: boolean;
 }
 
 export interface LoadSetResult {
@@ -23,10 +29,12 @@ export interface LoadSetResult {
   mongoDatabases: string[];
   /** The servers loaded into, shaped like a manifest's `engines` (to compare with the servers that wrote the dump). */
   engines: { mysql?: { flavor: string; version: string }; mongo?: { flavor: string; version: string } };
+  /** Databases of the dump set left out because their engine had no target (with skipEnginesWithoutTarget). */
+  skipped: { mysql: string[]; mongo: string[] };
   durationMs: number;
 }
 
-/** Target database names for the dumped ones; every rename must name a dumped database. */
+/** Target database names for the dumped ones; every rename must name a dumped database, and none may be a system database. */
 export function planTargets(engine: 'MySQL' | 'MongoDB', dumped: ReadonlyArray<string>, rename: Readonly<Record<string, string>> = {}): string[] {
   for (const source of Object.keys(rename)) {
     if (!dumped.includes(source)) {
@@ -36,6 +44,7 @@ export function planTargets(engine: 'MySQL' | 'MongoDB', dumped: ReadonlyArray<s
   const targets = dumped.map((database) => rename[database] ?? database);
   const duplicate = targets.find((name, index) => targets.indexOf(name) !== index);
   if (duplicate !== undefined) throw new DumpSetInputError('rename-collision', `two ${engine} databases of the dump would be loaded into ${duplicate}; give each its own name`);
+  refuseSystemDatabases(engine, targets);
   return targets;
 }
 
@@ -51,10 +60,16 @@ export async function loadSet(dir: string, targets: LoadTargets, options: LoadSe
   options.onProgress?.(`verified ${verified.files.length} files (${verified.verifiedBy === 'checksums' ? 'sha256 of every file' : 'layout and contents; no checksum list beside the directory'})`);
   const mysqlDumped = [...verified.mysql.keys()];
   const mongoDumped = [...verified.mongo.keys()];
-  if (mysqlDumped.length > 0 && !targets.mysql) throw new DumpSetInputError('no-mysql-target', `the dump set holds MySQL database(s) ${mysqlDumped.join(', ')}; give a MySQL server to load them into`);
-  if (mongoDumped.length > 0 && !targets.mongo) throw new DumpSetInputError('no-mongo-target', `the dump set holds MongoDB database(s) ${mongoDumped.join(', ')}; give a MongoDB server to load them into`);
+  const skipping = options.skipEnginesWithoutTarget ?? false;
+  if (!skipping && mysqlDumped.length > 0 && !targets.mysql) throw new DumpSetInputError('no-mysql-target', `the dump set holds MySQL database(s) ${mysqlDumped.join(', ')}; give a MySQL server to load them into`);
+  if (!skipping && mongoDumped.length > 0 && !targets.mongo) throw new DumpSetInputError('no-mongo-target', `the dump set holds MongoDB database(s) ${mongoDumped.join(', ')}; give a MongoDB server to load them into`);
+  const skipped = { mysql: targets.mysql ? [] : mysqlDumped, mongo: targets.mongo ? [] : mongoDumped };
   const mysql = targets.mysql && mysqlDumped.length > 0 ? { url: targets.mysql.url, rename: targets.mysql.rename ?? {}, databases: planTargets('MySQL', mysqlDumped, targets.mysql.rename) } : undefined;
   const mongo = targets.mongo && mongoDumped.length > 0 ? { url: targets.mongo.url, rename: targets.mongo.rename ?? {}, databases: planTargets('MongoDB', mongoDumped, targets.mongo.rename) } : undefined;
+  if (!mysql && !mongo) {
+    const held = [mysqlDumped.length > 0 ? `MySQL database(s) ${mysqlDumped.join(', ')}` : '', mongoDumped.length > 0 ? `MongoDB database(s) ${mongoDumped.join(', ')}` : ''].filter(Boolean);
+    throw new DumpSetInputError('nothing-to-load', `the dump set holds ${held.join(' and ')}, and no server was given for ${held.length > 1 ? 'either engine' : 'that engine'}`);
+  }
 
   const wait = options.waitSeconds ?? 0;
   const replace = options.replace ?? false;
@@ -96,6 +111,7 @@ export async function loadSet(dir: string, targets: LoadTargets, options: LoadSe
       ...(mysqlEngine ? { mysql: { flavor: mysqlEngine.flavor, version: mysqlEngine.version } } : {}),
       ...(mongoEngine ? { mongo: { flavor: mongoEngine.flavor, version: mongoEngine.version } } : {}),
     },
+    skipped,
     durationMs: Math.round(performance.now() - started),
   };
 }

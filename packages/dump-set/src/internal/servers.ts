@@ -5,6 +5,7 @@ import { MysqlDumpError, TargetNotEmptyError, openMysqlSession, type MysqlSessio
 import { escapeId } from 'sql-escaper';
 import { DumpSetServerError } from './errors.js';
 import { maskSecretsOf, serverAddress } from './mask.js';
+import { refuseSystemDatabases } from './system-databases.js';
 
 // Same bound as the dumpers': a wait never exceeds 10 minutes.
 const MAX_WAIT_SECONDS = 600;
@@ -57,14 +58,18 @@ async function withMongo<T>(url: string, operation: string, body: (client: Mongo
 
 /**
  * Drops and re-creates the databases (MySQL keeps the charset/collation it had), so a migrate starts
- * empty. Connects to every server first (waiting, bounded, for servers still starting): an unreachable
- * server or wrong credentials fail with the dumpers' typed errors before anything is dropped anywhere.
+ * empty. A system database (mysql, admin...) is refused before connecting. Connects to every server
+ * first (waiting, bounded, for servers still starting): an unreachable server or wrong credentials fail
+ * with the dumpers' typed errors before anything is dropped anywhere.
  */
 export async function emptyDatabases(
   targets: { mysql?: { url: string; databases: string[] }; mongo?: { url: string; databases: string[] } },
   options: { waitSeconds?: number } = {},
 ): Promise<void> {
   const { mysql, mongo } = targets;
+  // Before connecting anywhere: nothing is dropped on either server when one list names a system database.
+  refuseSystemDatabases('MySQL', mysql?.databases ?? []);
+  refuseSystemDatabases('MongoDB', mongo?.databases ?? []);
   const wait = boundedWait(options.waitSeconds ?? 0);
   const [mysqlSession, mongoClient] = await Promise.allSettled([
     mysql ? connectMysql(mysql.url, wait) : undefined,
@@ -162,6 +167,7 @@ export async function checkLoadTargets(
 
 /** Puts MySQL targets back to how a failed load found them: absent, or empty if they existed. */
 export async function rollbackMysql(url: string, databases: string[], state: TargetState): Promise<void> {
+  refuseSystemDatabases('MySQL', databases);
   await withMysql(url, 'rolling back a failed load', async (connection) => {
     for (const database of databases) {
       await connection.query(`DROP DATABASE IF EXISTS ${escapeId(database)}`);
@@ -170,7 +176,9 @@ export async function rollbackMysql(url: string, databases: string[], state: Tar
   });
 }
 
+/** Drops what a load created (every Mongo target was empty or absent before it). */
 export async function rollbackMongo(url: string, databases: string[]): Promise<void> {
+  refuseSystemDatabases('MongoDB', databases);
   await withMongo(url, 'rolling back a failed load', async (client) => {
     for (const database of databases) await client.db(database).dropDatabase();
   });

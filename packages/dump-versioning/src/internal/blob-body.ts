@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { brotliCompress, constants, createBrotliCompress, createGzip, gzip, type BrotliOptions, type ZlibOptions } from 'node:zlib';
 import { InvalidInputError } from './errors.js';
 import type { Compression } from './manifest.js';
-import type { StoreBody } from './store.js';
+import type { StreamBody } from './store.js';
 
 /** Files up to this size are read once, hashed and compressed in memory, and sent in one request. */
 export const IN_MEMORY_LIMIT = 16 * 1024 * 1024;
@@ -108,7 +108,7 @@ export async function compressBytes(bytes: Buffer, compression: Compression): Pr
 }
 
 /** The body of a blob too large to hold in memory: the file streamed through the compressor into a multipart upload. */
-export function streamedBlobBody(file: string, size: number, compression: Compression): StoreBody {
+export function streamedBlobBody(file: string, size: number, compression: Compression): StreamBody {
   return {
     stream: () => {
       const source = createReadStream(file, { highWaterMark: STREAM_CHUNK });

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import { Transform, pipeline, type Readable } from 'node:stream';
 import { IN_MEMORY_LIMIT, chooseCompression, compressBytes, readWhole, streamedBlobBody, worthCompressing } from './blob-body.js';
 import type { Compression, DumpFile } from './manifest.js';
 import { createLimiter, early, mapLimit } from './concurrency.js';
 import { InvalidInputError } from './errors.js';
 import { describeDumpFile, hashFile } from './scan.js';
-import { layout, type Store } from './store.js';
+import { layout, type Store, type StreamBody } from './store.js';
 
 /** Files hashed, compressed or uploading at once (bounds open files; memory is bounded by bytes below). */
 const FILES_IN_FLIGHT = 16;
@@ -32,13 +33,24 @@ export interface StoreBlobsOptions {
   afterBlob: () => void | Promise<void>;
 }
 
+export interface StoredBlobs {
+  files: DumpFile[];
+  blobsUploaded: number;
+  /** Bytes this publish stored: the sizes of the blobs it created, as stored (compressed). */
+  bytesUploaded: number;
+  /** The uncompressed size of the files whose blobs this publish created. */
+  bytesUploadedUncompressed: number;
+  reused: ReusedObject[];
+  viaRef: ReusedObject[];
+}
+
 /**
  * Hashes every file and uploads each one the store lacks, create-only. Files flow through read+hash
  * (main thread), compression (thread pool, one file per core, so the first ones finish early) and
  * upload, each stage with its own limit: uploads overlap the compression of the next files instead of
  * waiting for it, and compression never waits for uploads. Largest files go first (shortest tail).
  */
-export async function storeBlobs(options: StoreBlobsOptions): Promise<{ files: DumpFile[]; blobsUploaded: number; bytesUploaded: number; reused: ReusedObject[]; viaRef: ReusedObject[] }> {
+export async function storeBlobs(options: StoreBlobsOptions): Promise<StoredBlobs> {
   const { store, service, dir, relatives, sizes, compression } = options;
   const memory = createLimiter(MEMORY_BUDGET);
   const compressing = createLimiter(availableParallelism());
@@ -47,9 +59,11 @@ export async function storeBlobs(options: StoreBlobsOptions): Promise<{ files: D
   const files = new Array<DumpFile>(relatives.length);
   let blobsUploaded = 0;
   let bytesUploaded = 0;
+  let bytesUploadedUncompressed = 0;
   const reused: ReusedObject[] = [];
   const viaRef: ReusedObject[] = [];
-  const sameContent = new Map<string, Promise<{ file: DumpFile; created: boolean }>>();
+  /** `stored`: bytes written to the store when `created`. */
+  const sameContent = new Map<string, Promise<{ file: DumpFile; created: boolean; stored: number }>>();
 
   const storeFile = async (index: number) => {
     const relative = relatives[index]!;
@@ -64,7 +78,7 @@ export async function storeBlobs(options: StoreBlobsOptions): Promise<{ files: D
     // Files with the same content share one blob: the first stores it, the others wait for it. (Racing
     // each other, the loser would see the winner's fresh blob as one reused from the store.)
     const first = sameContent.get(described.sha256);
-    if (first) return { file: { ...described, compression: (await first).file.compression }, created: false };
+    if (first) return { file: { ...described, compression: (await first).file.compression }, created: false, stored: 0 };
     const stored = storeContent(absolute, size, bytes, described);
     sameContent.set(described.sha256, stored);
     return stored;
@@ -76,7 +90,7 @@ export async function storeBlobs(options: StoreBlobsOptions): Promise<{ files: D
     const stored = (await options.knownBlobs).get(described.sha256);
     if (stored !== undefined) {
       viaRef.push(reusedBlob(store, keyOf(stored), absolute, described.sha256, size, stored));
-      return { file: { ...described, compression: stored }, created: false };
+      return { file: { ...described, compression: stored }, created: false, stored: 0 };
     }
     if (bytes) {
       // Compress while asking whether the blob exists: a file the ref's version lacks is almost always new.
@@ -85,34 +99,58 @@ export async function storeBlobs(options: StoreBlobsOptions): Promise<{ files: D
       // A blob stored in the requested compression is reused whatever the size check says now.
       const how: Compression = (await present) || (compression !== 'none' && worthCompressing(size, compressed.length)) ? compression : 'none';
       const exists = how === compression ? await present : await store.exists(keyOf(how));
-      const created = !exists && (await uploading(async () => (await store.putIfAbsent(keyOf(how), how === 'none' ? bytes : compressed)) === 'created'));
+      const body = how === 'none' ? bytes : compressed;
+      const created = !exists && (await uploading(async () => (await store.putIfAbsent(keyOf(how), body)) === 'created'));
       if (!created) reused.push(reusedBlob(store, keyOf(how), absolute, described.sha256, size, how));
-      return { file: { ...described, compression: how }, created };
+      return { file: { ...described, compression: how }, created, stored: created ? body.length : 0 };
     }
     // A streamed (large) file is compressed while it uploads, so its upload also holds a core.
     const how = await chooseCompression(absolute, undefined, size, compression);
     const present = early(store.exists(keyOf(how)));
-    const body = streamedBlobBody(absolute, size, how);
+    const body = countingBody(streamedBlobBody(absolute, size, how));
     const upload = () => uploading(async () => (await store.putIfAbsent(keyOf(how), body)) === 'created');
     const created = !(await present) && (await (how === 'none' ? upload() : compressing(upload)));
     if (!created) reused.push(reusedBlob(store, keyOf(how), absolute, described.sha256, size, how));
-    return { file: { ...described, compression: how }, created };
+    return { file: { ...described, compression: how }, created, stored: created ? body.bytes() : 0 };
   };
 
   const largestFirst = relatives.map((_, index) => index).sort((a, b) => (sizes[b] ?? 0) - (sizes[a] ?? 0) || a - b);
   await mapLimit(largestFirst, FILES_IN_FLIGHT, async (index) => {
     const size = sizes[index] ?? 0;
     // Streamed files hold no more than their upload's parts, so only in-memory ones count against the budget.
-    const { file, created } = await memory(() => storeFile(index), size <= IN_MEMORY_LIMIT ? size : 0);
+    const { file, created, stored } = await memory(() => storeFile(index), size <= IN_MEMORY_LIMIT ? size : 0);
     files[index] = file;
     if (created) {
       blobsUploaded++;
-      bytesUploaded += file.size;
+      bytesUploaded += stored;
+      bytesUploadedUncompressed += file.size;
     }
     options.onFileDone(file.size);
     if (created) await options.afterBlob();
   });
-  return { files, blobsUploaded, bytesUploaded, reused, viaRef };
+  return { files, blobsUploaded, bytesUploaded, bytesUploadedUncompressed, reused, viaRef };
+}
+
+/**
+ * A streamed body that counts what it produces: the compressed size is only known once it is stored.
+ * Each stream starts the count again, since a retried upload makes a fresh one.
+ */
+function countingBody(body: StreamBody): StreamBody & { bytes: () => number } {
+  let count = 0;
+  return {
+    ...body,
+    stream: (): Readable => {
+      count = 0;
+      const meter = new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          count += chunk.length;
+          callback(null, chunk);
+        },
+      });
+      return pipeline(body.stream(), meter, () => undefined);
+    },
+    bytes: () => count,
+  };
 }
 
 /**

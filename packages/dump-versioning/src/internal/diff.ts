@@ -4,6 +4,7 @@ import { readManifest } from './publish.js';
 import { assertService } from './query.js';
 import type { Store } from './store.js';
 import { readVerified } from './transfer.js';
+import { versionIdOf } from './version-id.js';
 
 export interface ChangedFile {
   path: string;
@@ -35,10 +36,13 @@ export interface DiffResult<D = undefined> {
   details: D | undefined;
 }
 
+/** Compares two versions, each given by its id or a unique prefix of at least 7 characters. */
 export async function diff<D = undefined>(options: { store: Store; service: string; from: string; to: string; detail?: DiffDetailHook<D> }): Promise<DiffResult<D>> {
   const { store, service } = options;
   assertService(service);
-  const [from, to] = await Promise.all([readManifest(store, service, options.from), readManifest(store, service, options.to)]);
+  await store.checkRoot?.('read');
+  const manifestOf = async (given: string) => readManifest(store, service, await versionIdOf(store, service, given));
+  const [from, to] = await Promise.all([manifestOf(options.from), manifestOf(options.to)]);
   const before = new Map(from.files.map((file) => [file.path, file]));
   const after = new Map(to.files.map((file) => [file.path, file]));
   const added = to.files.filter((file) => !before.has(file.path));

@@ -4,7 +4,7 @@ import { link, mkdir, open, readFile, readdir, rename, rm, stat, unlink, writeFi
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { StoreAccessError } from './errors.js';
+import { StoreAccessError, StoreConfigError } from './errors.js';
 import type { Store, StoreBody, StoredObjectInfo } from './store.js';
 
 const TMP_DIR = '.tmp';
@@ -58,8 +58,27 @@ export class FileSystemStore implements Store {
 
   private accessError(action: string, target: string, error: unknown) {
     const code = (error as NodeJS.ErrnoException)?.code;
-    const hint = code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? '; make the directory writable or choose another --store' : '';
+    const hint = code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? '; make the directory writable or choose another store location' : '';
     return new StoreAccessError('fs-access', `cannot ${action} ${target} in the filesystem store ${this.root}: ${(error as Error).message}${hint}`, { cause: error });
+  }
+
+  /** See Store.checkRoot: a missing root is only an error for reads; a file (or a path under one) always is. */
+  async checkRoot(mode: 'read' | 'write') {
+    let state: 'directory' | 'missing' | 'file' | 'under-file';
+    try {
+      state = (await stat(this.root)).isDirectory() ? 'directory' : 'file';
+    } catch (error) {
+      if (isCode(error, 'ENOENT')) state = 'missing';
+      else if (isCode(error, 'ENOTDIR')) state = 'under-file';
+      else throw this.accessError('stat', this.root, error);
+    }
+    if (state === 'file' || state === 'under-file') {
+      const what = state === 'file' ? 'is a file' : 'lies under a file';
+      throw new StoreConfigError('store-not-directory', `the filesystem store ${this.root} ${what}, not a directory; check the store location`);
+    }
+    if (state === 'missing' && mode === 'read') {
+      throw new StoreConfigError('store-missing', `the filesystem store ${this.root} does not exist; check the store location, or publish first`);
+    }
   }
 
   async get(key: string) {

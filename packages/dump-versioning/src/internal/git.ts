@@ -55,7 +55,24 @@ export type AncestryAnswer = boolean | { undecided: string };
 export type AncestryChecker = (ancestor: string, descendant: string) => Promise<AncestryAnswer>;
 
 const hasCommit = async (cwd: string, sha: string) => (await runGit(cwd, ['cat-file', '-e', `${sha}^{commit}`])).code === 0;
-const isShallow = async (cwd: string) => (await runGit(cwd, ['rev-parse', '--is-shallow-repository'])).stdout.trim() === 'true';
+export const isShallowClone = async (cwd: string) => (await runGit(cwd, ['rev-parse', '--is-shallow-repository'])).stdout.trim() === 'true';
+
+/** Fetches the full history of a shallow clone; `failure` says why it is still shallow afterwards. */
+export async function unshallow(cwd: string, remote: string): Promise<{ failure?: string }> {
+  const deepened = await runGit(cwd, ['fetch', '--no-tags', '--unshallow', remote]);
+  if (deepened.code === 0 || !(await isShallowClone(cwd))) return {};
+  return { failure: deepened.stderr.trim().split('\n').pop() || `git fetch --unshallow ${remote} exited with ${deepened.code}` };
+}
+
+/** First-parent steps from `ancestor` to `descendant` (which must descend from it). */
+export async function firstParentDistance(cwd: string, ancestor: string, descendant: string): Promise<number> {
+  assertRevision(ancestor);
+  assertRevision(descendant);
+  const result = await runGit(cwd, ['rev-list', '--count', '--first-parent', `${ancestor}..${descendant}`]);
+  const count = Number(result.stdout.trim());
+  if (result.code !== 0 || !Number.isInteger(count)) throw new GitError('rev-list-failed', `git rev-list --count ${ancestor}..${descendant} failed in ${cwd}: ${result.stderr.trim()}`);
+  return count;
+}
 
 /**
  * Ancestry from the git clone at `cwd`. A shallow CI clone may lack the ref's commit or the history
@@ -77,12 +94,12 @@ export function gitAncestry(cwd: string, options: { remote?: string; fetchDepth?
     }
     const ask = () => runGit(cwd, ['merge-base', '--is-ancestor', ancestor, descendant]);
     let answer = await ask();
-    if (answer.code === 1 && (await isShallow(cwd))) {
+    if (answer.code === 1 && (await isShallowClone(cwd))) {
       if (options.offline) return { undecided: `the clone at ${cwd} is shallow (not deepened: offline)` };
       // "Not an ancestor" in a shallow clone may only mean the history is cut off.
-      const deepened = await runGit(cwd, ['fetch', '--no-tags', '--unshallow', remote]);
-      if (deepened.code !== 0 && (await isShallow(cwd))) {
-        return { undecided: `the clone at ${cwd} is shallow and could not be deepened to compare ${ancestor} with ${descendant} (${deepened.stderr.trim().split('\n').pop() ?? ''}); fetch full history (fetch-depth: 0)` };
+      const { failure } = await unshallow(cwd, remote);
+      if (failure !== undefined) {
+        return { undecided: `the clone at ${cwd} is shallow and could not be deepened to compare ${ancestor} with ${descendant} (${failure}); fetch full history (fetch-depth: 0)` };
       }
       answer = await ask();
     }

@@ -37,7 +37,7 @@ const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 export function openStore(url: string, options: OpenStoreOptions = {}): Store {
   const env = options.env ?? process.env;
   const trimmed = url.trim();
-  if (trimmed === '') throw new StoreConfigError('store-empty', 'the store URL is empty; pass --store s3://bucket/prefix, file:///abs/dir or a directory');
+  if (trimmed === '') throw new StoreConfigError('store-empty', 'the store URL is empty; give s3://bucket/prefix, file:///abs/dir or a directory');
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(trimmed)?.[1]?.toLowerCase();
   // A single letter is a Windows drive (C:\dumps), not a scheme.
   if (scheme === undefined || scheme.length === 1) {
@@ -67,6 +67,9 @@ export function openStore(url: string, options: OpenStoreOptions = {}): Store {
     }
     const endpoint = options.s3Endpoint ?? env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
     const region = options.s3Region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
+    // Checked here: the SDK only fails at the first request, with a message that hides the cause.
+    if (endpoint) checkEndpoint(endpoint, options.s3Endpoint !== undefined ? 'the S3 endpoint' : env.AWS_ENDPOINT_URL_S3 !== undefined ? 'AWS_ENDPOINT_URL_S3' : 'AWS_ENDPOINT_URL');
+    checkRegion(region, options.s3Region !== undefined ? 'the S3 region' : env.AWS_REGION !== undefined ? 'AWS_REGION' : 'AWS_DEFAULT_REGION');
     const secrets = [env.AWS_SECRET_ACCESS_KEY, env.AWS_SESSION_TOKEN, env.AWS_ACCESS_KEY_ID].filter((value): value is string => Boolean(value));
     // The store creates its client (loading the AWS SDK) on first use; see s3-store.ts.
     return new S3Store({
@@ -83,4 +86,31 @@ export function openStore(url: string, options: OpenStoreOptions = {}): Store {
     'store-unknown-scheme',
     `unknown store scheme "${scheme}:" in ${maskUrl(trimmed)}; use s3://bucket/prefix, file:///abs/dir or a directory path`,
   );
+}
+
+/** An S3 endpoint must be an absolute http(s) URL; `host:port` alone parses as a scheme or not at all. */
+function checkEndpoint(endpoint: string, from: string) {
+  const fail = (why: string) =>
+    new StoreConfigError('s3-endpoint-invalid', `${from} ${JSON.stringify(maskUserInfo(endpoint))} ${why}; give the endpoint as http://host:port (or https://)`);
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    throw fail('is not a URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw fail('does not start with http:// or https://');
+  if (url.hostname === '') throw fail('has no host');
+  if (url.username !== '' || url.password !== '') throw fail('contains credentials (use the AWS credential chain instead)');
+  if (url.search !== '' || url.hash !== '' || endpoint.includes('?') || endpoint.includes('#')) throw fail('has a query or fragment');
+}
+
+/** Like maskUrl, also for `user:pw@host` without a scheme (what a mistyped endpoint may be). */
+const maskUserInfo = (text: string) => text.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/]*@/i, '$1***@');
+
+const REGION = /^[a-z0-9-]+$/;
+
+function checkRegion(region: string, from: string) {
+  if (!REGION.test(region)) {
+    throw new StoreConfigError('s3-region-invalid', `${from} ${JSON.stringify(region)} is not a valid region; use lowercase letters, digits and "-", e.g. us-east-1`);
+  }
 }

@@ -46,6 +46,7 @@ export async function prune(options: PruneOptions): Promise<PruneResult> {
   if (!Number.isInteger(options.keep) || options.keep < 1) {
     throw new InvalidInputError('bad-keep', `keep must be a whole number of at least 1 (got ${options.keep})`);
   }
+  await store.checkRoot?.('read');
   const now = (options.now ?? (() => new Date()))().getTime();
   if (!options.yes) return planAndDelete(options, now, undefined);
   // Deleting: take the prune lease, wait out publishes that reuse unreferenced objects, and only then

@@ -1,8 +1,9 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { storeBlobs, type ReusedObject } from './blob-upload.js';
+import { checkBranchName } from './branch-name.js';
 import { early, mapLimit } from './concurrency.js';
-import { DumpVersioningError, InvalidInputError, NotFoundError, PublishWarning } from './errors.js';
+import { DumpVersioningError, InvalidInputError, PublishWarning } from './errors.js';
 import type { AncestryChecker } from './git.js';
 import {
   SCHEMA_VERSION,
@@ -28,6 +29,7 @@ import {
 import { encodeMigrationsRecord } from './migrations-record.js';
 import { acquirePublishLease, type LeaseTimings } from './leases.js';
 import { progressCounter, type ProgressListener } from './progress.js';
+import { unknownVersionError } from './version-id.js';
 import { listDumpDirectory } from './scan.js';
 import { layout, parseBlobKey, type Store, type StoredObject } from './store.js';
 
@@ -79,7 +81,10 @@ export interface PublishResult {
   /** True when the version manifest did not exist in the store before. */
   versionCreated: boolean;
   blobsUploaded: number;
+  /** Bytes stored by this publish: the blobs it created, as stored (compressed); reused blobs count nothing. */
   bytesUploaded: number;
+  /** The uncompressed size of the files whose blobs this publish created. */
+  bytesUploadedUncompressed: number;
   manifestKey: string;
   /** The content-addressed migrations record the commit entry names (when `migrations` was given). */
   migrationsRecord?: { key: string; created: boolean };
@@ -128,7 +133,8 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
   const { store, service, source } = options;
   if (!isServiceName(service)) throw new InvalidInputError('bad-service', `service name ${JSON.stringify(service)} is invalid; use letters, digits, ".", "_" or "-"`);
   if (!isCommitSha(source.commit)) throw new InvalidInputError('bad-commit', `commit ${JSON.stringify(source.commit)} is not a full 40-character sha; resolve it with git rev-parse first`);
-  if (!source.branch) throw new InvalidInputError('bad-branch', 'branch is empty; pass the branch the commit belongs to (e.g. master)');
+  if (!source.branch) throw new InvalidInputError('bad-branch', 'branch is empty; give the branch the commit belongs to (e.g. master)');
+  checkBranchName(source.branch);
   const compression = options.compression ?? 'brotli';
   if (!['none', 'gzip', 'brotli'].includes(compression)) {
     throw new InvalidInputError('bad-compression', `compression ${JSON.stringify(compression)} is not supported; use brotli (default), gzip or none`);
@@ -139,6 +145,8 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
   const tool = options.tool ?? DEFAULT_TOOL;
   const warnings: DumpVersioningError[] = [];
 
+  // A missing store directory is created by the writes; a file in its place never could be.
+  await store.checkRoot?.('write');
   const dir = path.resolve(options.dir);
   const relatives = await listDumpDirectory(dir);
   const record = options.migrations ? encodeMigrationsRecord(options.migrations) : undefined;
@@ -154,7 +162,7 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
   //    compression and uploads of different files (see blob-upload.ts).
   // Progress advances by whole files once each is hashed and stored (or known to be stored).
   const sizes = await Promise.all(relatives.map(async (relative) => (await stat(path.join(dir, ...relative.split('/')))).size));
-  const { files, blobsUploaded, bytesUploaded, reused, viaRef } = await storeBlobs({
+  const { files, blobsUploaded, bytesUploaded, bytesUploadedUncompressed, reused, viaRef } = await storeBlobs({
     store,
     service,
     dir,
@@ -216,7 +224,7 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
     await afterStep('checked');
     // After a lease (and a prune it waited for), this commit's entry is read again: it may be gone.
     const commitNow = lease ? store.get(commitKey) : commitObject;
-    return await indexAndAdvance(options, { version, files, blobsUploaded, bytesUploaded, manifestKey, versionCreated, migrationsRecord, createdAt, optional, tool, warnings, commitObject: commitNow, refObject: refNow });
+    return await indexAndAdvance(options, { version, files, blobsUploaded, bytesUploaded, bytesUploadedUncompressed, manifestKey, versionCreated, migrationsRecord, createdAt, optional, tool, warnings, commitObject: commitNow, refObject: refNow });
   } finally {
     // A lease that cannot be deleted goes stale on its own; it must not turn a complete publish into a failure.
     await lease?.release().catch((error: unknown) => {
@@ -251,6 +259,7 @@ interface Published {
   files: DumpFile[];
   blobsUploaded: number;
   bytesUploaded: number;
+  bytesUploadedUncompressed: number;
   manifestKey: string;
   versionCreated: boolean;
   migrationsRecord: PublishResult['migrationsRecord'];
@@ -266,7 +275,7 @@ interface Published {
 /** Steps 3b and 4: the commit index entry, then the forward-only ref move. */
 async function indexAndAdvance(options: PublishOptions, published: Published): Promise<PublishResult> {
   const { store, service, source } = options;
-  const { version, files, blobsUploaded, bytesUploaded, manifestKey, versionCreated, migrationsRecord, createdAt, optional, tool, warnings, commitObject, refObject } = published;
+  const { version, files, blobsUploaded, bytesUploaded, bytesUploadedUncompressed, manifestKey, versionCreated, migrationsRecord, createdAt, optional, tool, warnings, commitObject, refObject } = published;
   const afterStep = options.afterStep ?? (() => undefined);
   const now = options.now ?? (() => new Date());
   const commitKey = layout.commit(service, source.commit);
@@ -299,6 +308,7 @@ async function indexAndAdvance(options: PublishOptions, published: Published): P
     versionCreated,
     blobsUploaded,
     bytesUploaded,
+    bytesUploadedUncompressed,
     manifestKey,
     ...(migrationsRecord ? { migrationsRecord } : {}),
     ref,
@@ -354,6 +364,6 @@ async function notForwardReason(options: PublishOptions, refCommit: string, answ
 export async function readManifest(store: Store, service: string, version: string): Promise<VersionManifest> {
   const key = layout.version(service, version);
   const object = await store.get(key);
-  if (!object) throw new NotFoundError('unknown-version', `version ${version} of service ${service} is not in ${store.location}; run \`devstack-dumps list --service ${service}\` to see the published versions`);
+  if (!object) throw unknownVersionError(store, service, version);
   return decodeManifest(object.body.toString('utf8'), `${store.location}/${key}`);
 }

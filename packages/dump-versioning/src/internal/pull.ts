@@ -10,11 +10,15 @@ import { assertService, readStoredCommitEntry } from './query.js';
 import { mapLimit } from './concurrency.js';
 import type { Store } from './store.js';
 import { fetchVerified } from './transfer.js';
+import { versionIdOf } from './version-id.js';
 
 export interface PullOptions {
   store: Store;
   service: string;
-  /** Exactly one of version or commit (an exact commit index lookup; use resolve for "nearest"). */
+  /**
+   * Exactly one of version (the id or a unique prefix of at least 7 characters) or commit (an exact
+   * commit index lookup; use resolve for "nearest").
+   */
   version?: string;
   commit?: string;
   out: string;
@@ -44,8 +48,10 @@ export async function pull(options: PullOptions): Promise<PullResult> {
   if ((options.version === undefined) === (options.commit === undefined)) {
     throw new InvalidInputError('pull-target', 'pass exactly one of version or commit to pull');
   }
-  let version = options.version;
-  if (version === undefined) {
+  await store.checkRoot?.('read');
+  let version: string;
+  if (options.version !== undefined) version = await versionIdOf(store, service, options.version);
+  else {
     const entry = await readStoredCommitEntry(store, service, options.commit!);
     if (!entry) throw new NotFoundError('unknown-commit', `commit ${options.commit} of service ${service} has no published dump in ${store.location}; use resolve to find the nearest published ancestor`);
     version = entry.version;
@@ -53,7 +59,7 @@ export async function pull(options: PullOptions): Promise<PullResult> {
   const manifest = await readManifest(store, service, version);
   const out = path.resolve(options.out);
   if ((await exists(out)) && !(await isEmptyDir(out)) && !options.replace) {
-    throw new InvalidInputError('out-not-empty', `output directory ${out} is not empty; choose an empty or new directory, or pass --replace`);
+    throw new InvalidInputError('out-not-empty', `output directory ${out} is not empty; choose an empty or new directory, or allow replacing it`);
   }
   const parent = path.dirname(out);
   await mkdir(parent, { recursive: true });

@@ -72,7 +72,7 @@ export class S3Store implements Store {
     const name = nameOf(error);
     const message = this.mask((error as Error)?.message ?? String(error));
     if (name === 'NoSuchBucket') {
-      return new StoreConfigError('bucket-missing', `bucket ${this.bucket} does not exist${where}; create it or fix --store (${this.location})`);
+      return new StoreConfigError('bucket-missing', `bucket ${this.bucket} does not exist${where}; create it or check the store location (${this.location})`);
     }
     if (name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch' || name === 'InvalidToken' || name === 'ExpiredToken') {
       return new StoreConfigError('credentials-rejected', `S3${where} rejected the credentials (${name}) for ${this.location}; check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or the role you assumed`);
@@ -85,7 +85,7 @@ export class S3Store implements Store {
     }
     const code = (error as NodeJS.ErrnoException)?.code;
     if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'ECONNRESET') {
-      return new StoreConfigError('endpoint-unreachable', `cannot reach the S3 endpoint${where || ' (AWS default)'} for ${this.location} (${code}); check --s3-endpoint / AWS_ENDPOINT_URL_S3`);
+      return new StoreConfigError('endpoint-unreachable', `cannot reach the S3 endpoint${where || ' (AWS default)'} for ${this.location} (${code}); check the S3 endpoint (or AWS_ENDPOINT_URL_S3)`);
     }
     return new StoreAccessError('s3-request-failed', `S3 ${action} of ${this.keyOf(key)} in ${this.location} failed: ${name ?? 'error'}: ${message}`, { cause: error });
   }

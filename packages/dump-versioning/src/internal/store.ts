@@ -2,7 +2,11 @@ import type { Readable } from 'node:stream';
 import type { Compression } from './manifest.js';
 
 /** Bytes to store: a buffer, or a factory for a fresh stream (so a failed upload can be retried). */
-export type StoreBody = Buffer | { stream: () => Readable; size?: number };
+export type StoreBody = Buffer | StreamBody;
+export interface StreamBody {
+  stream: () => Readable;
+  size?: number;
+}
 
 export interface StoredObject {
   body: Buffer;
@@ -37,6 +41,13 @@ export interface Store {
   list(prefix: string): AsyncIterable<StoredObjectInfo>;
   delete(keys: ReadonlyArray<string>): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Optional check of the store's root before an operation. `read`: a root that does not exist fails
+   * (StoreConfigError `store-missing`) instead of looking like an empty store; `write`: only a root that
+   * can never be created (a file) fails (`store-not-directory`), since a publish creates it. Stores
+   * without it (S3) report a missing bucket on their first request.
+   */
+  checkRoot?(mode: 'read' | 'write'): Promise<void>;
 }
 
 const BLOB_SUFFIX: Record<Compression, string> = { none: '', gzip: '.gz', brotli: '.br' };

@@ -42,6 +42,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   const keys = new Map<string, Set<string>>();
   const services: string[] = [];
   if (options.service !== undefined) assertService(options.service);
+  await store.checkRoot?.('read');
   for await (const object of store.list(options.service === undefined ? '' : `${options.service}/`)) {
     const service = SERVICE_KEY.exec(object.key)?.[1];
     if (!service) continue;

@@ -1,8 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type * as MongoModule from 'mongodb';
 import type { Document, MongoClient } from 'mongodb';
 import { mongoDriver } from './driver.js';
 import {
   MongoAuthFailedError,
+  MongoConnectFailedError,
+  MongoDumpError,
   MongoPrivilegeError,
   MongoUnreachableError,
   MongoUrlError,
@@ -28,13 +31,17 @@ export const MAX_WAIT_SECONDS = 600;
 const RETRY_INTERVAL_MS = 1000;
 const AUTH_FAILED = 18;
 const UNAUTHORIZED = 13;
+// HostUnreachable, HostNotFound, NetworkTimeout, ShutdownInProgress, NotYetInitialized, PrimarySteppedDown,
+// SocketException, NotWritablePrimary, NotPrimaryNoSecondaryOk, NotPrimaryOrSecondary,
+// InterruptedAtShutdown, InterruptedDueToReplStateChange.
+const STARTING_CODES = new Set([6, 7, 89, 91, 94, 189, 9001, 10107, 13435, 13436, 11600, 11602]);
 
 /** A connected client, after a `ping` proved the server answers and accepts the credentials. */
 export async function connectMongo(url: string, options: ConnectOptions = {}): Promise<MongoClient> {
-  const hosts = mongoHosts(url);
   const waitSeconds = Math.min(Math.max(options.waitSeconds ?? 0, 0), MAX_WAIT_SECONDS);
   const deadline = Date.now() + waitSeconds * 1000;
-  const { MongoClient, MongoServerError } = await mongoDriver();
+  const driver = await mongoDriver();
+  const { MongoClient } = driver;
   for (;;) {
     let client: MongoClient;
     try {
@@ -52,15 +59,37 @@ export async function connectMongo(url: string, options: ConnectOptions = {}): P
       return client;
     } catch (error) {
       await client.close().catch(() => undefined);
-      if (error instanceof MongoServerError && error.code === AUTH_FAILED) {
-        throw new MongoAuthFailedError(hosts, mongoUser(url));
-      }
-      if (Date.now() + RETRY_INTERVAL_MS >= deadline) {
-        throw new MongoUnreachableError(hosts, waitSeconds, maskSecretsIn(messageOf(error), url));
-      }
+      const failure = connectFailure(error, url, { driver, waitSeconds, retryLeft: Date.now() + RETRY_INTERVAL_MS < deadline });
+      if (failure) throw failure;
       await sleep(RETRY_INTERVAL_MS);
     }
   }
+}
+
+/**
+ * The typed error for a failed connect-and-ping, or undefined to try again. Only a server that does not
+ * answer (yet), or answers as one that is starting, shutting down or electing a primary, is retried; a
+ * server that answers with another error is named with that error rather than called unreachable.
+ */
+export function connectFailure(
+  error: unknown,
+  url: string,
+  context: { driver: Pick<typeof MongoModule, 'MongoServerError' | 'MongoAPIError' | 'MongoParseError'>; waitSeconds: number; retryLeft: boolean },
+): MongoDumpError | undefined {
+  const { MongoServerError, MongoAPIError, MongoParseError } = context.driver;
+  const hosts = mongoHosts(url);
+  // Options or credentials the driver cannot use: retrying cannot help.
+  if (error instanceof MongoParseError || error instanceof MongoAPIError) {
+    return new MongoUrlError(maskMongoUrl(url), maskSecretsIn(messageOf(error), url));
+  }
+  if (error instanceof MongoServerError) {
+    if (error.code === AUTH_FAILED) return new MongoAuthFailedError(hosts, mongoUser(url));
+    if (STARTING_CODES.has(Number(error.code)) && context.retryLeft) return undefined;
+    const code = error.codeName ?? error.code;
+    return new MongoConnectFailedError(hosts, maskSecretsIn(`${error.message}${code === undefined ? '' : ` (${code})`}`, url));
+  }
+  if (context.retryLeft) return undefined;
+  return new MongoUnreachableError(hosts, context.waitSeconds, maskSecretsIn(messageOf(error), url));
 }
 
 /** FerretDB answers `buildInfo` with its own version beside the MongoDB version it emulates. */

@@ -7,12 +7,15 @@ export type MongoDumpSeverity = 'fatal' | 'warning';
 
 export abstract class MongoDumpError extends Error {
   abstract readonly severity: MongoDumpSeverity;
+  /** Stable for callers to branch on (messages name no CLI flag or action input; callers add their own). */
+  abstract readonly code: string;
   override name = this.constructor.name;
 }
 
 /** The URL does not parse as a MongoDB connection string. */
 export class MongoUrlError extends MongoDumpError {
   readonly severity = 'fatal';
+  readonly code = 'invalid-url';
   constructor(readonly maskedUrl: string, reason: string) {
     super(`invalid MongoDB URL ${maskedUrl}: ${reason}; expected mongodb://[user:password@]host:port`);
   }
@@ -21,6 +24,7 @@ export class MongoUrlError extends MongoDumpError {
 /** No server answered at host:port within the selection timeout (and the bounded wait, if any). */
 export class MongoUnreachableError extends MongoDumpError {
   readonly severity = 'fatal';
+  readonly code = 'server-unreachable';
   constructor(
     readonly hosts: string,
     readonly waitedSeconds: number,
@@ -29,7 +33,7 @@ export class MongoUnreachableError extends MongoDumpError {
     const waited = waitedSeconds > 0 ? ` after waiting ${waitedSeconds} s` : '';
     super(
       `MongoDB server at ${hosts} is unreachable${waited} (${reason}); ` +
-        'start it, check host and port, or pass a wait time while it starts',
+        'start it, check host and port, or wait longer for it to start',
     );
   }
 }
@@ -37,6 +41,7 @@ export class MongoUnreachableError extends MongoDumpError {
 /** The server rejected the credentials in the URL. */
 export class MongoAuthFailedError extends MongoDumpError {
   readonly severity = 'fatal';
+  readonly code = 'auth-failed';
   constructor(readonly hosts: string, user: string) {
     super(`MongoDB at ${hosts} rejected the credentials of user "${user}"; check the user and password in the URL`);
   }
@@ -45,6 +50,7 @@ export class MongoAuthFailedError extends MongoDumpError {
 /** The user may connect but lacks a privilege this run needs. */
 export class MongoPrivilegeError extends MongoDumpError {
   readonly severity = 'fatal';
+  readonly code = 'missing-privilege';
   constructor(readonly action: string, readonly database: string, serverMessage: string) {
     super(`MongoDB refused "${action}" on database "${database}" (${serverMessage}); grant the user that privilege`);
   }
@@ -53,6 +59,7 @@ export class MongoPrivilegeError extends MongoDumpError {
 /** A database named in `databases` does not exist on the server. */
 export class MongoDatabaseNotFoundError extends MongoDumpError {
   readonly severity = 'fatal';
+  readonly code = 'unknown-database';
   constructor(readonly database: string, readonly hosts: string) {
     super(`database "${database}" does not exist on MongoDB ${hosts}; check the database list`);
   }
@@ -61,6 +68,7 @@ export class MongoDatabaseNotFoundError extends MongoDumpError {
 /** An entry of `dataCollections` names no collection of the dumped databases. */
 export class MongoCollectionNotFoundError extends MongoDumpError {
   readonly severity = 'fatal';
+  readonly code = 'unknown-data-collection';
   constructor(readonly entry: string, searched: readonly string[]) {
     super(
       `data collection "${entry}" does not exist in database(s) ${searched.map((d) => `"${d}"`).join(', ')}; ` +
@@ -72,11 +80,13 @@ export class MongoCollectionNotFoundError extends MongoDumpError {
 /** A collection this package cannot dump or load faithfully (documents of a view, odd file names...). */
 export class MongoUnsupportedError extends MongoDumpError {
   readonly severity = 'fatal';
+  readonly code = 'unsupported';
 }
 
 /** The output directory already holds a dump of this database; we never overwrite a published dump. */
 export class MongoOutputExistsError extends MongoDumpError {
   readonly severity = 'fatal';
+  readonly code = 'output-exists';
   constructor(readonly path: string) {
     super(`${path} already exists; dump into an empty directory`);
   }
@@ -85,15 +95,18 @@ export class MongoOutputExistsError extends MongoDumpError {
 /** The target database of a load holds collections and `replace` was not given. */
 export class MongoTargetNotEmptyError extends MongoDumpError {
   readonly severity = 'fatal';
-  constructor(readonly database: string, collections: readonly string[]) {
+  readonly code = 'target-not-empty';
+  constructor(readonly database: string, readonly collections: readonly string[]) {
+    const count = `${collections.length} ${collections.length === 1 ? 'collection' : 'collections'}`;
     const shown = collections.slice(0, 5).join(', ') + (collections.length > 5 ? ', ...' : '');
-    super(`target database "${database}" is not empty (${shown}); pass replace (--replace) to drop it first`);
+    super(`MongoDB database "${database}" is not empty (${count}: ${shown}); load into an empty database or replace it`);
   }
 }
 
 /** The dump directory is missing a file, or a file does not parse; found before anything is loaded. */
 export class MongoDumpDirectoryError extends MongoDumpError {
   readonly severity = 'fatal';
+  readonly code = 'dump-directory';
   constructor(readonly path: string, problem: string) {
     super(`dump directory problem at ${path}: ${problem}; use a complete dump written by devstack-dumps or mongodump`);
   }
@@ -102,7 +115,32 @@ export class MongoDumpDirectoryError extends MongoDumpError {
 /** The server refused to re-create an object of the dump (e.g. an option FerretDB does not implement). */
 export class MongoLoadRejectedError extends MongoDumpError {
   readonly severity = 'fatal';
+  readonly code = 'load-rejected';
   constructor(readonly object: string, serverMessage: string) {
     super(`the server refused to create ${object}: ${serverMessage}`);
+  }
+}
+
+/**
+ * The server answered the connection check with an error none of the other classes covers (e.g. one
+ * that persisted through the wait while it started). Names host:port and the server's message.
+ */
+export class MongoConnectFailedError extends MongoDumpError {
+  readonly severity = 'fatal';
+  readonly code = 'connect-failed';
+  constructor(readonly hosts: string, serverMessage: string) {
+    super(`cannot connect to MongoDB at ${hosts}: ${serverMessage}; check the server and its log`);
+  }
+}
+
+/**
+ * A load or drop targets one of the server's own databases. Refused before connecting: admin holds the
+ * users and roles, local the replication state, config the sharding metadata.
+ */
+export class MongoSystemDatabaseError extends MongoDumpError {
+  readonly severity = 'fatal';
+  readonly code = 'system-database';
+  constructor(readonly database: string) {
+    super(`"${database}" is a MongoDB system database; refusing to drop or load into it — give the service's own database name`);
   }
 }

@@ -5,7 +5,7 @@ import { connectMongo, detectEngine, withPrivilege, type MongoEngine } from './c
 import { mongoDriver } from './driver.js';
 import { countBsonDocuments, readBsonFile, readDumpDirectory, type DumpedDatabase } from './dump-directory.js';
 import { MongoLoadRejectedError, MongoTargetNotEmptyError, MongoUnsupportedError } from './errors.js';
-import { checkFileSafeName } from './names.js';
+import { checkFileSafeName, refuseSystemDatabases } from './names.js';
 import { compareNames, type CollectionSpec } from './normalise.js';
 import { readBsonDocument, stringField, toCanonicalJson } from './ordered.js';
 import type { MongoProgress } from './progress.js';
@@ -43,17 +43,20 @@ interface PlannedDatabase extends DumpedDatabase {
 export async function loadMongo(options: LoadMongoOptions): Promise<LoadMongoResult> {
   // Everything about the dump is checked before connecting, so a broken dump never half-loads.
   const dumped = await readDumpDirectory(options.dir);
+  const targets = dumped.map((database) => targetName(database.name, dumped, options.databaseRename));
+  for (const target of targets) checkFileSafeName('database', target);
+  // A load may drop its targets (replace, or undoing a failed load): refused before anything else.
+  refuseSystemDatabases(targets);
+  if (new Set(targets).size !== targets.length) {
+    throw new MongoUnsupportedError('two dumped databases would be loaded into the same target database; give each its own name');
+  }
   const plan: PlannedDatabase[] = [];
-  for (const database of dumped) {
+  for (const [index, database] of dumped.entries()) {
     let totalDocuments = 0;
     for (const spec of database.collections.filter((c) => c.type === 'collection')) {
       totalDocuments += await countBsonDocuments(join(database.dir, `${spec.name}.bson`));
     }
-    plan.push({ ...database, target: targetName(database.name, dumped, options.databaseRename), totalDocuments });
-  }
-  for (const database of plan) checkFileSafeName('database', database.target);
-  if (new Set(plan.map((d) => d.target)).size !== plan.length) {
-    throw new MongoUnsupportedError('databaseRename maps two dumped databases to the same target; give each its own name');
+    plan.push({ ...database, target: targets[index]!, totalDocuments });
   }
 
   const client = await connectMongo(options.url, { waitSeconds: options.waitSeconds ?? 0 });
@@ -105,7 +108,7 @@ function targetName(source: string, dumped: readonly DumpedDatabase[], rename: L
   }
   for (const key of Object.keys(rename)) {
     if (!dumped.some((d) => d.name === key)) {
-      throw new MongoUnsupportedError(`databaseRename names "${key}", which the dump does not hold`);
+      throw new MongoUnsupportedError(`cannot rename database "${key}": the dump does not hold it`);
     }
   }
   return rename[source] ?? source;

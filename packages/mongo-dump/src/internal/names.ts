@@ -1,5 +1,19 @@
-import { MongoCollectionNotFoundError, MongoUnsupportedError } from './errors.js';
+import { MongoCollectionNotFoundError, MongoSystemDatabaseError, MongoUnsupportedError } from './errors.js';
 import type { CollectionSpec } from './normalise.js';
+
+// The server's own databases. Compared lower-cased: MongoDB refuses names differing only in case from an
+// existing database, so `Admin` can only ever mean trouble.
+const SYSTEM_DATABASES = new Set(['admin', 'local', 'config']);
+
+/** Whether `name` is one of MongoDB's own databases (admin, local, config), in any case. */
+export function isMongoSystemDatabase(name: string): boolean {
+  return SYSTEM_DATABASES.has(name.toLowerCase());
+}
+
+/** Throws MongoSystemDatabaseError for the first system database among the write targets. */
+export function refuseSystemDatabases(targets: Iterable<string>): void {
+  for (const name of targets) if (isMongoSystemDatabase(name)) throw new MongoSystemDatabaseError(name);
+}
 
 // `<name>.metadata.json` must fit the usual 255-byte file name limit.
 const MAX_FILE_NAME_BYTES = 255 - '.metadata.json'.length;

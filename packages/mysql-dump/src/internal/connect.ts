@@ -2,13 +2,16 @@ import type { Pool as CallbackPool } from 'mysql2';
 import type { Pool, PoolConnection } from 'mysql2/promise';
 import {
   AccessDeniedError,
+  ConnectFailedError,
+  HostNotAllowedError,
   MissingPrivilegeError,
   MysqlDumpError,
+  MysqlServerError,
   ServerUnreachableError,
   UnknownDatabaseError,
 } from './errors.js';
 import { mysqlDriver } from './driver.js';
-import { parseMysqlUrl, type MysqlUrl } from './url.js';
+import { maskSecretsIn, parseMysqlUrl, type MysqlUrl } from './url.js';
 
 export type Flavor = 'mysql' | 'mariadb';
 export interface EngineInfo {
@@ -87,7 +90,7 @@ export async function openSession(options: ConnectOptions): Promise<Session> {
       return { pool, raw, url, engine, close: () => pool.end() };
     } catch (error) {
       await pool.end().catch(() => undefined);
-      const mapped = describeServerError(error, url, { database: options.database, waitedSeconds: options.wait });
+      const mapped = describeServerError(error, url, { database: options.database, waitedSeconds: options.wait, connecting: true });
       if (mapped instanceof ServerUnreachableError && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 500));
         continue;
@@ -106,14 +109,37 @@ export function isPrivilegeError(error: unknown): boolean {
   return errno !== undefined && PRIVILEGE_ERRNOS.has(errno);
 }
 
-/** Turns a driver error into one of our typed errors with a clear message; unknown errors pass through. */
+/** What mysql2 puts on an error: the server's number and message for server errors, a code for all. */
+interface DriverError {
+  code?: string;
+  errno?: number;
+  message?: string;
+  sqlMessage?: string;
+}
+
+/** The server sent this error (as opposed to a network or driver failure): mysql2 then sets `sqlMessage`. */
+function isServerReported(error: DriverError): boolean {
+  return typeof error.errno === 'number' && typeof error.sqlMessage === 'string';
+}
+
+/** The server's message with the driver's error name, e.g. `Table 'mysql.proc' doesn't exist (ER_NO_SUCH_TABLE)`. */
+function serverMessageOf(error: DriverError, url: MysqlUrl, withCode = true): string {
+  const text = error.sqlMessage ?? error.message ?? String(error);
+  return maskSecretsIn(withCode && error.code && !text.includes(error.code) ? `${text} (${error.code})` : text, url);
+}
+
+/**
+ * Turns a driver error into one of our typed errors with a clear message, password masked. While
+ * `connecting`, every failure becomes a typed error (the caller cannot have caused anything else yet);
+ * afterwards server errors do, and anything else (a file system error, a bug) passes through.
+ */
 export function describeServerError(
   error: unknown,
   url: MysqlUrl,
-  context: { database?: string | undefined; operation?: string; waitedSeconds?: number | undefined } = {},
+  context: { database?: string | undefined; operation?: string; waitedSeconds?: number | undefined; connecting?: boolean } = {},
 ): Error {
   if (error instanceof MysqlDumpError) return error;
-  const e = error as { code?: string; errno?: number; message?: string };
+  const e = (error ?? {}) as DriverError;
   const during = context.operation ? ` while ${context.operation}` : '';
   if (e.code && UNREACHABLE_CODES.has(e.code)) {
     return new ServerUnreachableError(url.address, e.code, { cause: error, ...(context.waitedSeconds ? { waitedSeconds: context.waitedSeconds } : {}) });
@@ -124,15 +150,19 @@ export function describeServerError(
       { cause: error },
     );
   }
+  // ER_HOST_NOT_PRIVILEGED: no account matches the client's host, so no password could help.
+  if (e.errno === 1130) return new HostNotAllowedError(url.address, serverMessageOf(e, url, false), { cause: error });
   if (e.errno === 1049 && context.database) return new UnknownDatabaseError(context.database, url.address);
   if (isPrivilegeError(error)) {
     return new MissingPrivilegeError(
-      `user '${url.user}' lacks a privilege on ${url.address}${during}: ${e.message}; grant it or use another user`,
+      `user '${url.user}' lacks a privilege on ${url.address}${during}: ${serverMessageOf(e, url)}; grant it or use another user`,
       { cause: error },
     );
   }
+  if (context.connecting) return new ConnectFailedError(url.address, serverMessageOf(e, url), { cause: error });
+  if (isServerReported(e)) return new MysqlServerError(url.address, serverMessageOf(e, url), context.operation, { cause: error });
   if (e.message && context.operation) {
-    return new Error(`${e.message} (on ${url.address}${during})`, { cause: error });
+    return new Error(`${maskSecretsIn(e.message, url)} (on ${url.address}${during})`, { cause: error });
   }
   return error instanceof Error ? error : new Error(String(error));
 }

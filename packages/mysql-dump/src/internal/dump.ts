@@ -17,6 +17,7 @@ import {
 } from './ddl-reader.js';
 import { UnknownDatabaseError } from './errors.js';
 import { checkDumpPrivileges } from './privileges.js';
+import { isMysqlSystemDatabase } from './system-databases.js';
 import { readCatalog, type Catalog } from './read-schema.js';
 import { DJANGO_RENUMBER_RULES, applicableRules, renumberRows, type RenumberRule } from './renumber.js';
 import { buildSemanticSchema, serializeSchema, type SemanticSchema } from './semantic-schema.js';
@@ -58,8 +59,6 @@ export interface DumpMysqlResult {
   engine: EngineInfo;
 }
 
-const SYSTEM_DATABASES = new Set(['information_schema', 'mysql', 'performance_schema', 'sys']);
-
 function fileSink(path: string) {
   const stream = createWriteStream(path);
   const sink: TextSink = {
@@ -93,7 +92,7 @@ export async function dumpMysql(options: DumpMysqlOptions): Promise<DumpMysqlRes
     try {
       const [rows] = await first.pool.query('SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA');
       const existing = (rows as { name: string }[]).map((r) => r.name);
-      const databases = options.databases ?? existing.filter((db) => !SYSTEM_DATABASES.has(db)).sort();
+      const databases = options.databases ?? existing.filter((db) => !isMysqlSystemDatabase(db)).sort();
       for (const db of databases) if (!existing.includes(db)) throw new UnknownDatabaseError(db, first.url.address);
       for (const db of databases) catalogs.set(db, await readCatalog(first.pool, db, first.engine));
       const baseTables = new Map(
@@ -221,7 +220,12 @@ async function dumpDatabase(
       throw error;
     });
   } catch (error) {
-    file.stream.destroy();
+    // Wait for the descriptor to close: a stream still opening would create the file after the rm.
+    if (!file.stream.closed) {
+      const closed = once(file.stream, 'close').catch(() => undefined);
+      file.stream.destroy();
+      await closed;
+    }
     await rm(partial, { force: true });
     await rm(schemaPartial, { force: true });
     throw error;

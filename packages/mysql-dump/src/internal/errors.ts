@@ -1,10 +1,12 @@
 /**
  * Typed errors of the MySQL dumper. Each says whether it is fatal (the operation stopped and nothing was
  * published or half-loaded is left behind by us) or a warning (the caller may continue), so the CLI and the
- * refresh-dumps action can decide without parsing messages. Messages never contain passwords.
+ * refresh-dumps action can decide without parsing messages. `code` is stable for callers to branch on.
+ * Messages never contain passwords, and name no CLI flag or action input: callers add their own.
  */
 export abstract class MysqlDumpError extends Error {
   abstract readonly fatal: boolean;
+  abstract readonly code: string;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
@@ -14,39 +16,79 @@ export abstract class MysqlDumpError extends Error {
 /** The URL is not a usable mysql:// URL. */
 export class InvalidMysqlUrlError extends MysqlDumpError {
   readonly fatal = true;
+  readonly code = 'invalid-url';
 }
 
 /** No server answered at host:port (refused, timed out, DNS) within the connect timeout / wait budget. */
 export class ServerUnreachableError extends MysqlDumpError {
   readonly fatal = true;
-  /** `waitedSeconds`: how long connecting was retried; without it the advice is to pass a wait time. */
+  readonly code = 'server-unreachable';
+  /** How long connecting was retried (0: one attempt), so a caller can name its own wait option. */
+  readonly waitedSeconds: number;
   constructor(
     readonly address: string,
     detail: string,
     options?: { cause?: unknown; waitedSeconds?: number },
   ) {
+    const waited = options?.waitedSeconds ? ` after waiting ${options.waitedSeconds} s` : '';
     super(
-      options?.waitedSeconds
-        ? `cannot reach MySQL server at ${address} (${detail} after waiting ${options.waitedSeconds} s); start it, or check host and port`
-        : `cannot reach MySQL server at ${address} (${detail}); start it, check host and port, or pass a wait time to retry while it starts`,
+      `cannot reach MySQL server at ${address} (${detail}${waited}); start it, check host and port, or wait longer for it to start`,
       options?.cause === undefined ? undefined : { cause: options.cause },
     );
+    this.waitedSeconds = options?.waitedSeconds ?? 0;
   }
 }
 
 /** The server rejected the user name or password. */
 export class AccessDeniedError extends MysqlDumpError {
   readonly fatal = true;
+  readonly code = 'access-denied';
+}
+
+/** The server accepts no account from the client's host (error 1130), whatever the credentials. */
+export class HostNotAllowedError extends MysqlDumpError {
+  readonly fatal = true;
+  readonly code = 'host-not-allowed';
+  constructor(readonly address: string, serverMessage: string, options?: { cause?: unknown }) {
+    super(
+      `MySQL server at ${address} does not accept connections from this host (${serverMessage}); ` +
+        'grant the account access from this host, or connect as another user',
+      options,
+    );
+  }
+}
+
+/**
+ * Connecting failed for a reason none of the other classes covers (a server error such as a broken
+ * `mysql` schema, or a handshake the driver cannot complete). Names host:port and the server's message.
+ */
+export class ConnectFailedError extends MysqlDumpError {
+  readonly fatal = true;
+  readonly code = 'connect-failed';
+  constructor(readonly address: string, serverMessage: string, options?: { cause?: unknown }) {
+    super(`cannot connect to MySQL server at ${address}: ${serverMessage}; check the server and its error log`, options);
+  }
+}
+
+/** A server error after connecting that none of the other classes covers; names host:port and the operation. */
+export class MysqlServerError extends MysqlDumpError {
+  readonly fatal = true;
+  readonly code = 'server-error';
+  constructor(readonly address: string, serverMessage: string, operation: string | undefined, options?: { cause?: unknown }) {
+    super(`MySQL server at ${address} failed${operation ? ` while ${operation}` : ''}: ${serverMessage}`, options);
+  }
 }
 
 /** The user lacks a privilege the operation needs; the message names it. */
 export class MissingPrivilegeError extends MysqlDumpError {
   readonly fatal = true;
+  readonly code = 'missing-privilege';
 }
 
 /** A database named by the caller does not exist. */
 export class UnknownDatabaseError extends MysqlDumpError {
   readonly fatal = true;
+  readonly code = 'unknown-database';
   constructor(readonly database: string, address: string) {
     super(`database \`${database}\` does not exist on ${address}; check the database list`);
   }
@@ -58,6 +100,7 @@ export class UnknownDatabaseError extends MysqlDumpError {
  */
 export class UnknownDataTableError extends MysqlDumpError {
   readonly fatal = true;
+  readonly code = 'unknown-data-table';
   constructor(
     readonly table: string,
     databases: string[],
@@ -76,21 +119,36 @@ export class UnknownDataTableError extends MysqlDumpError {
 /** The load target already holds objects and replace was not requested. */
 export class TargetNotEmptyError extends MysqlDumpError {
   readonly fatal = true;
-  constructor(readonly database: string, objectCount: number) {
+  readonly code = 'target-not-empty';
+  constructor(readonly database: string, readonly objectCount: number) {
     super(
-      `target database \`${database}\` is not empty (${objectCount} objects); load into an empty database or pass replace to drop it first`,
+      `MySQL database \`${database}\` is not empty (${objectCount} ${objectCount === 1 ? 'object' : 'objects'}); load into an empty database or replace it`,
     );
+  }
+}
+
+/**
+ * A write (load, replace, empty, roll back) targets one of the server's own databases. Refused before
+ * connecting: dropping `mysql` takes the server's accounts and grants with it.
+ */
+export class SystemDatabaseError extends MysqlDumpError {
+  readonly fatal = true;
+  readonly code = 'system-database';
+  constructor(readonly database: string) {
+    super(`\`${database}\` is a MySQL system database; refusing to drop or load into it — give the service's own database name`);
   }
 }
 
 /** A dump file cannot be used: unreadable, malformed, or a statement in it failed. */
 export class DumpFileError extends MysqlDumpError {
   readonly fatal = true;
+  readonly code = 'dump-file';
 }
 
 /** A volatile column named by the caller does not exist in its data table. */
 export class UnknownVolatileColumnError extends MysqlDumpError {
   readonly fatal = true;
+  readonly code = 'unknown-volatile-column';
   constructor(readonly column: string, database: string) {
     super(`volatile column \`${column}\` does not exist in database \`${database}\`; fix or remove it from the volatile columns`);
   }

@@ -6,6 +6,7 @@ import type { PoolConnection } from 'mysql2/promise';
 import { describeServerError, isPrivilegeError, openSession, type EngineInfo, type Session } from './connect.js';
 import { DumpFileError, MysqlDumpError, TargetNotEmptyError } from './errors.js';
 import { StatementRunner } from './statement-runner.js';
+import { refuseSystemDatabases } from './system-databases.js';
 import { StatementSplitter, touchesOtherDatabase, type ScriptStatement } from './statement-splitter.js';
 
 export interface LoadMysqlOptions {
@@ -55,7 +56,7 @@ async function dumpFiles(options: LoadMysqlOptions): Promise<string[]> {
 function targetName(file: string, rename: LoadMysqlOptions['databaseRename'], count: number): string {
   const stem = basename(file, '.sql');
   if (typeof rename === 'string') {
-    if (count !== 1) throw new DumpFileError(`a single target name was given for ${count} databases; give a { source: target } map`);
+    if (count !== 1) throw new DumpFileError(`a single target name was given for ${count} databases; give each database its own target name`);
     return rename;
   }
   return rename?.[stem] ?? stem;
@@ -84,6 +85,8 @@ async function inspectTarget(session: Session, database: string): Promise<{ obje
 export async function loadMysql(options: LoadMysqlOptions): Promise<LoadMysqlResult> {
   const files = await dumpFiles(options);
   const plan = files.map((file) => ({ file, database: targetName(file, options.databaseRename, files.length) }));
+  // Before connecting: a load may drop its target (replace, or undoing a failed load).
+  refuseSystemDatabases(plan.map(({ database }) => database));
   // One pool for the checks and every file: its connections are switched to each target with USE.
   const session = await openSession({ url: options.url, connections: Math.max(1, options.concurrency ?? 4), wait: options.wait, multipleStatements: true });
   const result: LoadMysqlResult = { engine: session.engine, databases: [] };

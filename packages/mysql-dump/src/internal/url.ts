@@ -60,3 +60,16 @@ function maskUserInfo(url: string): string {
   const at = rest.lastIndexOf('@');
   return colon >= 0 && colon < at ? `${scheme}${rest.slice(0, colon)}:***${rest.slice(at)}` : url;
 }
+
+/**
+ * A server or driver message with the URL's password (raw and percent-encoded) and any URL credentials
+ * replaced by `***`: servers rarely echo a password, but a message must never carry one.
+ */
+export function maskSecretsIn(text: string, url: Pick<MysqlUrl, 'password'>): string {
+  let masked = text.replace(/([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)\S*@/gi, '$1***@');
+  if (url.password === '') return masked;
+  // Longest first, so an encoded form containing the raw one is replaced whole.
+  const forms = [...new Set([encodeURIComponent(url.password), url.password])].sort((a, b) => b.length - a.length);
+  for (const secret of forms) masked = masked.split(secret).join('***');
+  return masked;
+}
