@@ -97,6 +97,9 @@ describe('devstack-dumps CLI end to end (filesystem store, real git)', () => {
     expect((await cli(['resolve', '--service', 'lms', '--commit', 'HEAD', '--branch', 'master'], repo)).code).toBe(2);
     expect((await cli(['pull', '--service', 'lms'], repo)).code).toBe(2);
     expect((await cli(['no-such-command'], repo)).code).toBe(2);
+    const noMigrations = await cli(['publish', 'dump', '--store', store, '--service', 'lms', '--branch', 'master', '--migrations-glob', 'nowhere/*.py'], repo);
+    expect(noMigrations.code).toBe(2);
+    expect(noMigrations.stderr).toMatch(/--migrations-glob \(nowhere\/\*\.py\) matched no migration file under .*; give globs relative to --repo/);
     const missingRepo = await cli(['fingerprint', '--repo', path.join(repo, 'nope')], repo);
     expect(missingRepo.code).toBe(2);
     expect(missingRepo.stderr).toMatch(/--repo ".*nope" does not exist/);

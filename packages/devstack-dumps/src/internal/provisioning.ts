@@ -3,6 +3,7 @@ import { DEFAULT_MAX_DISTANCE, fingerprintMigrationFiles, pull, resolve, type Re
 import { loadSet, verifyDumpSet, waitForServers, writeChecksumsFile, type LoadSetResult } from '@org/dump-set';
 import { pendingMigrations, type PendingMigrations } from './pending.js';
 import { loadTargetsFor, type LoadFlags } from './server-options.js';
+import { UsageError } from './usage.js';
 
 export interface ProvisionPlanInput {
   store: Store;
@@ -46,6 +47,11 @@ export async function planProvision(input: ProvisionPlanInput): Promise<Provisio
   start = performance.now();
   const resolution = await resolve({ store: input.store, service: input.service, commit: input.commit, repoDir: input.repo, maxDistance: input.maxDistance ?? DEFAULT_MAX_DISTANCE });
   const resolveMs = since(start);
+  const dumped = resolution.entry.migrations?.fingerprint;
+  if (Object.keys(workingTree.apps).length === 0 && dumped !== undefined && Object.keys(dumped.apps).length > 0) {
+    // Otherwise every migration of the dump would be reported as removed from the working tree.
+    throw new UsageError(`--migrations-glob (${input.migrationsGlob.join(' ')}) matched no migration file under ${input.repo}, but the dump records migrations; give globs relative to --repo`);
+  }
   const cacheDir = path.resolve(input.cacheRoot, input.service, resolution.version);
   return {
     resolution,
