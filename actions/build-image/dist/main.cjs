@@ -4863,8 +4863,8 @@ var require_util2 = __commonJS({
       }
       return values;
     }
-    function getDecodeSplit(name, list) {
-      const value = list.get(name, true);
+    function getDecodeSplit(name, list2) {
+      const value = list2.get(name, true);
       if (value === null) {
         return null;
       }
@@ -12276,9 +12276,9 @@ var require_headers = __commonJS({
       // https://fetch.spec.whatwg.org/#dom-headers-getsetcookie
       getSetCookie() {
         webidl.brandCheck(this, _Headers);
-        const list = this.#headersList.cookies;
-        if (list) {
-          return [...list];
+        const list2 = this.#headersList.cookies;
+        if (list2) {
+          return [...list2];
         }
         return [];
       }
@@ -12318,8 +12318,8 @@ var require_headers = __commonJS({
       static getHeadersList(o) {
         return o.#headersList;
       }
-      static setHeadersList(o, list) {
-        o.#headersList = list;
+      static setHeadersList(o, list2) {
+        o.#headersList = list2;
       }
     };
     var { getHeadersGuard, setHeadersGuard, getHeadersList, setHeadersList } = Headers2;
@@ -13287,13 +13287,13 @@ var require_request2 = __commonJS({
         if (this.signal.aborted) {
           ac.abort(this.signal.reason);
         } else {
-          let list = dependentControllerMap.get(this.signal);
-          if (list === void 0) {
-            list = /* @__PURE__ */ new Set();
-            dependentControllerMap.set(this.signal, list);
+          let list2 = dependentControllerMap.get(this.signal);
+          if (list2 === void 0) {
+            list2 = /* @__PURE__ */ new Set();
+            dependentControllerMap.set(this.signal, list2);
           }
           const acRef = new WeakRef(ac);
-          list.add(acRef);
+          list2.add(acRef);
           util5.addAbortListener(
             ac.signal,
             buildAbort(acRef)
@@ -19818,7 +19818,7 @@ var require_sort = __commonJS({
   "node_modules/.pnpm/semver@7.7.3/node_modules/semver/functions/sort.js"(exports2, module2) {
     "use strict";
     var compareBuild = require_compare_build();
-    var sort = (list, loose) => list.sort((a, b) => compareBuild(a, b, loose));
+    var sort = (list2, loose) => list2.sort((a, b) => compareBuild(a, b, loose));
     module2.exports = sort;
   }
 });
@@ -19828,7 +19828,7 @@ var require_rsort = __commonJS({
   "node_modules/.pnpm/semver@7.7.3/node_modules/semver/functions/rsort.js"(exports2, module2) {
     "use strict";
     var compareBuild = require_compare_build();
-    var rsort = (list, loose) => list.sort((a, b) => compareBuild(b, a, loose));
+    var rsort = (list2, loose) => list2.sort((a, b) => compareBuild(b, a, loose));
     module2.exports = rsort;
   }
 });
@@ -29381,7 +29381,7 @@ var require_sort2 = __commonJS({
   "node_modules/.pnpm/semver@7.8.6/node_modules/semver/functions/sort.js"(exports2, module2) {
     "use strict";
     var compareBuild = require_compare_build2();
-    var sort = (list, loose) => list.sort((a, b) => compareBuild(a, b, loose));
+    var sort = (list2, loose) => list2.sort((a, b) => compareBuild(a, b, loose));
     module2.exports = sort;
   }
 });
@@ -29391,7 +29391,7 @@ var require_rsort2 = __commonJS({
   "node_modules/.pnpm/semver@7.8.6/node_modules/semver/functions/rsort.js"(exports2, module2) {
     "use strict";
     var compareBuild = require_compare_build2();
-    var rsort = (list, loose) => list.sort((a, b) => compareBuild(b, a, loose));
+    var rsort = (list2, loose) => list2.sort((a, b) => compareBuild(b, a, loose));
     module2.exports = rsort;
   }
 });
@@ -33712,6 +33712,37 @@ var RegistryAuthError = class extends ImageBuildError {
   status;
   fatal = true;
 };
+var RegistryHostError = class extends ImageBuildError {
+  constructor(registry, detail, input) {
+    super(
+      `${input ? `Input \`${input}\`: registry` : "Registry"} host \`${registry}\` does not resolve (${detail}). Check the host name${input ? ` in \`${input}\`` : ""}, and that the runner's DNS can resolve it.`
+    );
+    this.registry = registry;
+    this.detail = detail;
+    this.input = input;
+    this.name = "RegistryHostError";
+  }
+  registry;
+  detail;
+  input;
+  fatal = true;
+};
+var EngineUnreachableError = class extends ImageBuildError {
+  constructor(builder, dockerHost, detail) {
+    const where2 = builder ? `the buildx builder \`${builder}\` (input \`builder\`)` : `the Docker engine at ${dockerHost ? `DOCKER_HOST=${dockerHost}` : "the default socket (DOCKER_HOST is not set)"}`;
+    super(
+      `Cannot reach ${where2}: ${detail}. Start the engine or fix DOCKER_HOST, or set a builder up before this step (docker/setup-buildx-action) and pass its name in \`builder\`.`
+    );
+    this.builder = builder;
+    this.dockerHost = dockerHost;
+    this.detail = detail;
+    this.name = "EngineUnreachableError";
+  }
+  builder;
+  dockerHost;
+  detail;
+  fatal = true;
+};
 var RegistryUnavailableError = class extends ImageBuildError {
   constructor(operation, attempts, lastError) {
     super(`${operation} failed after ${attempts} attempts: ${lastError}`);
@@ -33769,9 +33800,12 @@ function parseTargets(value) {
     return { name, stage };
   });
 }
-function parseFlavourSuffixes(value) {
+function parseFlavourSuffixes(value, flavours) {
   const suffixes = {};
   for (const [flavour, suffix] of parseKeyValueList("flavour-suffixes", value, "devstack=-dev,production=")) {
+    if (flavours && !flavours.includes(flavour)) {
+      throw new InputError2("flavour-suffixes", `\`${flavour}\` is not a flavour of \`targets\``, `Name one of the flavours built: ${flavours.join(", ")}.`);
+    }
     if (suffix !== "" && !/^[._-]?[a-z0-9]+(?:[._-][a-z0-9]+)*$/.test(suffix)) {
       throw new InputError2("flavour-suffixes", `suffix \`${suffix}\` of \`${flavour}\` is not valid in an image name`, "Use lowercase letters, digits and `-`, e.g. `-dev`.");
     }
@@ -33792,9 +33826,14 @@ function parseImageName(value) {
 }
 function resolveFlavours(options) {
   const image = parseImageName(options.image);
-  const given = typeof options.suffixes === "object" ? options.suffixes : parseFlavourSuffixes(options.suffixes ?? "");
-  const suffixes = new Map(Object.entries({ ...DEFAULT_FLAVOUR_SUFFIXES, ...given }));
   const targets = typeof options.targets === "string" ? parseTargets(options.targets) : options.targets;
+  const names = targets.map((t) => t.name);
+  const given = typeof options.suffixes === "object" ? options.suffixes : parseFlavourSuffixes(options.suffixes ?? "", names);
+  const unknown = Object.keys(given).find((name) => !names.includes(name));
+  if (unknown !== void 0) {
+    throw new InputError2("flavour-suffixes", `\`${unknown}\` is not a flavour of \`targets\``, `Name one of the flavours built: ${names.join(", ")}.`);
+  }
+  const suffixes = new Map(Object.entries({ ...DEFAULT_FLAVOUR_SUFFIXES, ...given }));
   const flavours = targets.map(({ name, stage }) => ({
     name,
     stage,
@@ -33919,11 +33958,12 @@ function parseCacheMode(value) {
   return mode;
 }
 function cacheScopes(git) {
-  const own = isPullRequest(git) ? `pr-${git.prNumber}` : sanitizeTag(branchOf(git) ?? "") || sanitizeTag(git.defaultBranch);
-  const chain = [own];
+  const branch = sanitizeTag(branchOf(git) ?? "");
+  const own = isPullRequest(git) ? `pr-${git.prNumber}` : branch || void 0;
+  const chain = own ? [own] : [];
   if (isPullRequest(git) && git.prBaseRef) chain.push(sanitizeTag(git.prBaseRef));
   chain.push(sanitizeTag(git.defaultBranch));
-  return { own, read: [...new Set(chain.filter(Boolean))] };
+  return { ...own ? { own } : {}, read: [...new Set(chain.filter(Boolean))] };
 }
 var REGISTRY_TO = "mode=max,image-manifest=true,oci-mediatypes=true,ignore-error=true";
 function registryCacheRef(image, flavour, scope) {
@@ -33933,7 +33973,7 @@ function registryPart(o, write) {
   const { own, read } = cacheScopes(o.git);
   return {
     from: read.map((scope) => `type=registry,ref=${registryCacheRef(o.image, o.flavour.name, scope)}`),
-    to: write ? [`type=registry,ref=${registryCacheRef(o.image, o.flavour.name, own)},${REGISTRY_TO}`] : []
+    to: write && own ? [`type=registry,ref=${registryCacheRef(o.image, o.flavour.name, own)},${REGISTRY_TO}`] : []
   };
 }
 function ghaPart(o) {
@@ -33941,7 +33981,7 @@ function ghaPart(o) {
   const scope = (s) => sanitizeTag(`${o.flavour.name}-${s}`);
   return {
     from: read.map((s) => `type=gha,scope=${scope(s)}`),
-    to: [`type=gha,scope=${scope(own)},mode=max,ignore-error=true`]
+    to: own ? [`type=gha,scope=${scope(own)},mode=max,ignore-error=true`] : []
   };
 }
 function localPart(o) {
@@ -33950,11 +33990,13 @@ function localPart(o) {
   }
   const { own, read } = cacheScopes(o.git);
   const dir = (s) => import_node_path.default.join(o.localDir, sanitizeTag(`${o.flavour.name}-${s}`));
+  const from = read.map((s) => `type=local,src=${dir(s)}`);
+  if (!own) return { backends: ["local"], from, to: [] };
   const current = dir(own);
   const next = `${current}-new`;
   return {
     backends: ["local"],
-    from: read.map((s) => `type=local,src=${dir(s)}`),
+    from,
     // A local export never deletes old blobs; exporting into a fresh dir and swapping keeps it bounded.
     to: [`type=local,dest=${next},mode=max,ignore-error=true`],
     localSwap: { next, current }
@@ -33984,11 +34026,26 @@ function planCache(o) {
     case "auto": {
       if (o.push) return { backends: ["registry"], ...registryPart(o, true) };
       const own = o.ghaAvailable ? { backends: ["gha"], ...ghaPart(o) } : localPart(o);
+      const { own: ownScope } = cacheScopes(o.git);
       if (!o.image) return own;
-      const registry = registryPart(o, false);
-      return { ...own, backends: [...own.backends, "registry"], from: [...own.from.slice(0, 1), ...registry.from.slice(1)], to: own.to };
+      const ownFrom = ownScope ? own.from.slice(0, 1) : [];
+      const registryFrom = registryPart(o, false).from.slice(ownScope ? 1 : 0);
+      if (registryFrom.length === 0) return { ...own, from: ownFrom };
+      return { ...own, backends: [...own.backends, "registry"], from: [...ownFrom, ...registryFrom], to: own.to };
     }
   }
+}
+function describeEntry(entry) {
+  const fields = new Map(entry.split(",").map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+  const type = fields.get("type") ?? "?";
+  const where2 = fields.get("ref") ?? fields.get("scope") ?? fields.get("src") ?? fields.get("dest");
+  return where2 ? `${type} ${where2}` : type;
+}
+function describeCachePlan(plan) {
+  if (plan.from.length === 0 && plan.to.length === 0) return "none";
+  const reads = plan.from.length ? `reads ${plan.from.map(describeEntry).join(", ")}` : "reads nothing";
+  const writes = plan.to.length ? `writes ${plan.to.map(describeEntry).join(", ")}` : "writes nothing";
+  return `${reads}; ${writes}`;
 }
 async function swapLocalCache(swap) {
   const exported = await (0, import_promises.stat)(swap.next).catch(() => void 0);
@@ -34102,6 +34159,19 @@ function parseUrl(key, value) {
     throw new InputError2("mirrors", `\`${key}\` is not an http(s) URL`, `Write e.g. \`${key}=http://proxy.internal:3128\`.`);
   }
 }
+function decoded(text) {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+function credentialsOf(raw, url2) {
+  if (!url2.username && !url2.password) return [];
+  const values = [raw, url2.href];
+  if (url2.password) values.push(url2.password, decoded(url2.password));
+  return [...new Set(values)].filter((v) => v !== "");
+}
 function pipConf(url2) {
   const lines = ["[global]", `index-url = ${url2.href}`];
   if (url2.protocol === "http:") lines.push(`trusted-host = ${url2.hostname}`);
@@ -34124,7 +34194,7 @@ function parseMirrors(value) {
       throw new InputError2("mirrors", `\`${rawKey}\` is not a known mirror`, `Use ${known}.`);
     }
     const url2 = parseUrl(key, raw);
-    if (url2.password) settings.sensitiveValues.push(decodeURIComponent(url2.password), url2.href);
+    settings.sensitiveValues.push(...credentialsOf(raw, url2));
     if (key in PROXY_KEYS) {
       const name = PROXY_KEYS[key];
       settings.proxyArgs[name] = settings.proxyArgs[name.toLowerCase()] = raw;
@@ -34459,10 +34529,10 @@ var resolveSymlinksAsync = function(path21, state3, callback$1) {
   queue.enqueue();
   fs8.realpath(path21, (error2, resolvedPath) => {
     if (error2) return queue.dequeue(suppressErrors ? null : error2, state3);
-    fs8.stat(resolvedPath, (error$1, stat4) => {
+    fs8.stat(resolvedPath, (error$1, stat5) => {
       if (error$1) return queue.dequeue(suppressErrors ? null : error$1, state3);
-      if (stat4.isDirectory() && isRecursive(path21, resolvedPath, state3)) return queue.dequeue(null, state3);
-      callback$1(stat4, resolvedPath);
+      if (stat5.isDirectory() && isRecursive(path21, resolvedPath, state3)) return queue.dequeue(null, state3);
+      callback$1(stat5, resolvedPath);
       queue.dequeue(null, state3);
     });
   });
@@ -34472,9 +34542,9 @@ var resolveSymlinks = function(path21, state3, callback$1) {
   queue.enqueue();
   try {
     const resolvedPath = fs8.realpathSync(path21);
-    const stat4 = fs8.statSync(resolvedPath);
-    if (stat4.isDirectory() && isRecursive(path21, resolvedPath, state3)) return;
-    callback$1(stat4, resolvedPath);
+    const stat5 = fs8.statSync(resolvedPath);
+    if (stat5.isDirectory() && isRecursive(path21, resolvedPath, state3)) return;
+    callback$1(stat5, resolvedPath);
   } catch (e) {
     if (!suppressErrors) throw e;
   }
@@ -34671,8 +34741,8 @@ var Walker = class {
         this.walkDirectory(this.state, path21, path21, depth - 1, this.walk);
       } else if (this.resolveSymlink && entry.isSymbolicLink()) {
         let path21 = joinPathWithBasePath(entry.name, directoryPath);
-        this.resolveSymlink(path21, this.state, (stat4, resolvedPath) => {
-          if (stat4.isDirectory()) {
+        this.resolveSymlink(path21, this.state, (stat5, resolvedPath) => {
+          if (stat5.isDirectory()) {
             resolvedPath = normalizePath(resolvedPath, this.state.options);
             if (exclude && exclude(entry.name, useRealPaths ? resolvedPath : path21 + pathSeparator)) return;
             this.walkDirectory(this.state, resolvedPath, useRealPaths ? resolvedPath : path21 + pathSeparator, depth - 1, this.walk);
@@ -35367,23 +35437,29 @@ function ignores(patterns, name) {
   }
   return ignored;
 }
+function contextIgnoreFile(context3) {
+  const root = context3.replace(/\\/g, "/").replace(/\/+$/, "");
+  return root === "" || root === "." ? ".dockerignore" : `${root}/.dockerignore`;
+}
 function dockerignoreFindings(model, facts) {
   if (facts.dockerignore === null) {
+    const contextFile = contextIgnoreFile(facts.context ?? ".");
     return [{
       rule: "dockerignore",
       line: 1,
-      message: "The build context has no .dockerignore: `.git`, `node_modules` and local files are sent and copied, and any change to them misses the cache.",
-      fix: `Add a .dockerignore next to ${model.file} listing at least \`.git\`${facts.nodeProject ? " and `node_modules`" : ""}.`
+      message: `The build context has no ${contextFile} (nor ${model.file}.dockerignore): \`.git\`, \`node_modules\` and local files are sent and copied, and any change to them misses the cache.`,
+      fix: `Add \`${contextFile}\` (at the root of the build context), or \`${model.file}.dockerignore\` for this Dockerfile only, listing at least \`.git\`${facts.nodeProject ? " and `node_modules`" : ""}.`
     }];
   }
+  const file = facts.dockerignoreFile ?? ".dockerignore";
   const patterns = facts.dockerignore.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
   const missing = [".git", ...facts.nodeProject ? ["node_modules"] : []].filter((name) => !ignores(patterns, name));
   if (missing.length === 0) return [];
   return [{
     rule: "dockerignore",
     line: 1,
-    message: `.dockerignore does not exclude ${missing.map((m) => `\`${m}\``).join(" and ")}: it is sent with the context and a COPY of it misses the cache whenever it changes.`,
-    fix: `Add ${missing.map((m) => `\`${m}\``).join(" and ")} to .dockerignore.`
+    message: `${file} does not exclude ${missing.map((m) => `\`${m}\``).join(" and ")}: it is sent with the context and a COPY of it misses the cache whenever it changes.`,
+    fix: `Add ${missing.map((m) => `\`${m}\``).join(" and ")} to ${file}.`
   }];
 }
 function unpinnedBase(model, buildArgs) {
@@ -35414,12 +35490,15 @@ function lintDockerfile(model, facts, level, buildArgs = {}) {
   ];
   return findings.map((f) => ({ ...f, severity, file: model.file })).sort((a, b) => a.line - b.line || a.rule.localeCompare(b.rule));
 }
-async function readContextFacts(contextDir, dockerfilePath) {
+async function readContextFacts(contextDir, dockerfilePath, shown) {
   const read = (file) => (0, import_promises6.readFile)(file, "utf8").catch(() => null);
-  const dockerignore = await read(`${dockerfilePath}.dockerignore`) ?? await read(import_node_path5.default.join(contextDir, ".dockerignore"));
+  const own = await read(`${dockerfilePath}.dockerignore`);
+  const dockerignore = own ?? await read(import_node_path5.default.join(contextDir, ".dockerignore"));
+  const context3 = shown?.context ?? contextDir;
+  const dockerignoreFile = dockerignore === null ? void 0 : own !== null ? `${shown?.file ?? dockerfilePath}.dockerignore` : contextIgnoreFile(context3);
   const exists2 = (name) => (0, import_promises6.access)(import_node_path5.default.join(contextDir, name)).then(() => true, () => false);
   const nodeProject = await exists2("package.json") || await exists2("node_modules");
-  return { dockerignore, nodeProject };
+  return { dockerignore, ...dockerignoreFile ? { dockerignoreFile } : {}, context: context3, nodeProject };
 }
 
 // packages/image-build/src/internal/rawjson.ts
@@ -35547,20 +35626,118 @@ var ProgressLog = class {
   }
 };
 
-// packages/image-build/src/internal/report.ts
+// packages/image-build/src/internal/miss-cause.ts
+var import_node_crypto3 = require("node:crypto");
 var import_picomatch3 = __toESM(require_picomatch2(), 1);
+var isFrom = (s) => /^FROM\s/i.test(s.instruction);
+var isCopy = (s) => /^(COPY|ADD)\s/i.test(s.instruction);
+var isRun = (s) => /^RUN\s/i.test(s.instruction);
+function instructionFingerprint(instruction) {
+  return `sha256:${(0, import_node_crypto3.createHash)("sha256").update(instruction.replace(/\s+/g, " ").trim()).digest("hex")}`;
+}
+function rootKey(platform2, stage, model) {
+  const found = model && stage ? findStage(model, stage) : void 0;
+  const root = model && found ? rootStageOf(model, found).name : stage;
+  return `${platform2}|${(root ?? "").toLowerCase()}`;
+}
+function matchesSource(file, source) {
+  const src = source.replace(/^\.?\/+/, "").replace(/\/+$/, "");
+  if (src === "" || src === "." || src === "*") return true;
+  return file === src || file.startsWith(`${src}/`) || (0, import_picomatch3.default)(src, { dot: true })(file);
+}
+function changedArgs(now, before) {
+  if (!now || !before) return [];
+  const names = /* @__PURE__ */ new Set([...Object.keys(now), ...Object.keys(before)]);
+  return [...names].filter((n) => now[n] !== before[n]).sort();
+}
+var normalize2 = (text) => text.replace(/\s+/g, " ").trim();
+function modelStep(stage, step) {
+  const instruction = normalize2(step.instruction);
+  const keyword = instruction.split(" ")[0]?.toUpperCase();
+  return stage.steps.find((s) => s.keyword === keyword && s.text !== "" && instruction.endsWith(normalize2(s.text)));
+}
+function declaredArgs(stage, step) {
+  if (!stage) return void 0;
+  const line = modelStep(stage, step)?.line ?? Number.POSITIVE_INFINITY;
+  return stage.steps.filter((s) => s.keyword === "ARG" && s.line < line).flatMap((s) => (s.argNames ?? []).map((a) => a.name));
+}
+var list = (names) => names.map((n) => `\`${n}\``).join(", ");
+function unknownHint(step, stage, ctx) {
+  const { options } = ctx;
+  if (!ctx.anyCached) {
+    const failed = ctx.imports.filter((i) => i.error);
+    if (ctx.imports.length > 0 && failed.length === ctx.imports.length) {
+      return `no cache was imported (${failed[0]?.error}) and no step was cached: the first build of this cache scope, or its cache is gone`;
+    }
+    if (ctx.imports.length === 0) return "no step of the build was cached and no cache was imported: there was no cache to use yet";
+    return "no step of the build was cached although a cache was imported: it was made from other base images or early steps";
+  }
+  const recorded = options.previous?.instructions;
+  const fingerprint = instructionFingerprint(step.instruction);
+  const sameInstruction = stage !== void 0 && (recorded?.[stage.name.toLowerCase()] ?? []).includes(fingerprint);
+  if (isCopy(step)) {
+    if (options.changedFiles === void 0) {
+      return `its instruction or a copied file changed; the changed files are unknown (${options.changedFilesUnknown ?? "no commit to compare with"})`;
+    }
+    return sameInstruction ? "its instruction is unchanged and no changed file matches its sources: the cache may come from an older commit" : "its instruction or a copied file changed; no changed file matches its sources";
+  }
+  const knownArgs = options.buildArgs?.[ctx.flavour] !== void 0 && options.previous?.buildArgs?.[ctx.flavour] !== void 0;
+  const args = isRun(step) && !knownArgs ? declaredArgs(stage, step) ?? [] : [];
+  const argNote = args.length ? `; the stage declares build arg${args.length > 1 ? "s" : ""} ${list(args)} before it, whose previous values are unknown` : "";
+  if (sameInstruction) {
+    return `its instruction is unchanged and the steps before it were cached${argNote}; else the cache has no result for this step (not exported, or evicted)`;
+  }
+  return `its instruction or an earlier input changed${argNote}`;
+}
+function missCause(step, ctx) {
+  const { model, changedFiles: changedFiles2, previous } = ctx.options;
+  const stage = model && step.stage ? findStage(model, step.stage) : void 0;
+  const root = rootKey(step.platform ?? "", step.stage, model);
+  const image = !ctx.cachedRoots.has(root) ? ctx.fromSteps.get(root) : void 0;
+  const before = image ? previous?.baseImages?.[image] : void 0;
+  if (image && before && before !== ctx.baseImages[image]) {
+    return { kind: "base-image", image, previous: before, current: ctx.baseImages[image] };
+  }
+  if (isCopy(step)) {
+    const parsed = parseDockerfile(`FROM scratch
+${step.instruction}`).stages[0]?.steps[0];
+    const sources = parsed ? contextSources(parsed) : [];
+    const files = (changedFiles2 ?? []).filter((f) => sources.some((s) => matchesSource(f.replace(/^\.\//, ""), s)));
+    if (files.length) return { kind: "context-files", files };
+  }
+  const changed = changedArgs(ctx.options.buildArgs?.[ctx.flavour], previous?.buildArgs?.[ctx.flavour]);
+  if (changed.length && isRun(step)) {
+    const declared = declaredArgs(stage, step);
+    const names = changed.filter((n) => declared ? declared.includes(n) : new RegExp(`\\$\\{?${n}\\b`).test(step.instruction));
+    if (names.length) return { kind: "build-arg", names };
+  }
+  const recorded = previous?.instructions;
+  if (recorded && ctx.anyCached && !Object.values(recorded).some((fps) => fps.includes(instructionFingerprint(step.instruction)))) {
+    return { kind: "instruction" };
+  }
+  return { kind: "unknown", hint: unknownHint(step, stage, ctx) };
+}
+
+// packages/image-build/src/internal/report.ts
 var STEP_NAME = /^\[([^\]]*?)\s*(\d+)\/(\d+)\]\s+(.*)$/s;
 var PHASE_NAME = /^\[([^\]\s]+)\]\s+(.*)$/s;
 function parseStepName(name, flavours) {
   const match3 = STEP_NAME.exec(name);
   if (!match3) return void 0;
   const tokens = (match3[1] ?? "").split(/\s+/).filter(Boolean);
+  const platform2 = tokens.find((t) => t.includes("/"));
+  const names = tokens.filter((t) => !t.includes("/"));
   let flavour;
   let stage;
-  if (tokens.length >= 2) [flavour, stage] = tokens;
-  else if (tokens.length === 1 && flavours.has(tokens[0])) flavour = tokens[0];
-  else stage = tokens[0];
-  return { flavour, stage, index: Number(match3[2]), total: Number(match3[3]), instruction: match3[4] ?? "" };
+  if (names.length >= 2) {
+    flavour = names[0];
+    stage = names[names.length - 1];
+  } else if (names.length === 1 && flavours.size > 1 && flavours.has(names[0])) {
+    flavour = names[0];
+  } else {
+    stage = names[0];
+  }
+  return { flavour, ...platform2 ? { platform: platform2 } : {}, stage, index: Number(match3[2]), total: Number(match3[3]), instruction: match3[4] ?? "" };
 }
 var ms = (iso) => iso ? Date.parse(iso) : Number.NaN;
 var order = (iso) => iso ? Date.parse(iso) : Number.POSITIVE_INFINITY;
@@ -35578,60 +35755,6 @@ function stepStatus(vertices) {
     ...failed?.error ? { error: failed.error } : {}
   };
 }
-var isFrom = (s) => /^FROM\s/i.test(s.instruction);
-function changedArgs(now = {}, before) {
-  if (!before) return [];
-  const names = /* @__PURE__ */ new Set([...Object.keys(now), ...Object.keys(before)]);
-  return [...names].filter((n) => now[n] !== before[n]).sort();
-}
-function matchesSource(file, source) {
-  const src = source.replace(/^\.?\/+/, "").replace(/\/+$/, "");
-  if (src === "" || src === "." || src === "*") return true;
-  return file === src || file.startsWith(`${src}/`) || (0, import_picomatch3.default)(src, { dot: true })(file);
-}
-function unknownHint(step, ctx) {
-  const copy = /^(COPY|ADD)\s/i.test(step.instruction);
-  const failed = ctx.imports.filter((i) => i.error);
-  if (ctx.imports.length > 0 && failed.length === ctx.imports.length) {
-    return `no cache was imported (${failed[0]?.error}): the first build of this scope, or its cache is gone`;
-  }
-  if (copy && ctx.options.changedFiles === void 0) {
-    return "a copied file may have changed, but the changed files are unknown (the clone has no parent commit: use `fetch-depth: 2`)";
-  }
-  if (copy) return "a copied file changed, but no changed file given matches its sources";
-  return "nothing given explains it: the cache was not imported (no cache-from, first build of this scope) or was evicted";
-}
-function rootOf(model, stageName) {
-  const stage = model && stageName ? findStage(model, stageName) : void 0;
-  return model && stage ? rootStageOf(model, stage).name : stageName;
-}
-function missCause(step, ctx) {
-  const { model, changedFiles: changedFiles2, previous } = ctx.options;
-  const stage = model && step.stage ? findStage(model, step.stage) : void 0;
-  const root = rootOf(model, step.stage);
-  const image = root !== void 0 && !ctx.cachedRoots.has(root) ? ctx.fromSteps.get(root) : void 0;
-  const before = image ? previous?.baseImages?.[image] : void 0;
-  if (image && before && before !== ctx.baseImages[image]) {
-    return { kind: "base-image", image, previous: before, current: ctx.baseImages[image] };
-  }
-  if (/^(COPY|ADD)\s/i.test(step.instruction)) {
-    const parsed = parseDockerfile(`FROM scratch
-${step.instruction}`).stages[0]?.steps[0];
-    const sources = parsed ? contextSources(parsed) : [];
-    const files = (changedFiles2 ?? []).filter((f) => sources.some((s) => matchesSource(f.replace(/^\.\//, ""), s)));
-    if (files.length) return { kind: "context-files", files };
-  }
-  const changed = changedArgs(ctx.options.buildArgs?.[ctx.flavour], previous?.buildArgs?.[ctx.flavour]);
-  if (changed.length && /^RUN\s/i.test(step.instruction)) {
-    const declared = stage ? new Set(stage.steps.flatMap((s) => s.keyword === "ARG" ? (s.argNames ?? []).map((a) => a.name) : [])) : void 0;
-    const names = changed.filter(
-      (n) => declared ? declared.has(n) : new RegExp(`\\$\\{?${n}\\b`).test(step.instruction)
-    );
-    if (names.length) return { kind: "build-arg", names };
-  }
-  const hint = unknownHint(step, ctx);
-  return { kind: "unknown", hint };
-}
 function withDefaults(parsed, options) {
   if (!parsed) return void 0;
   const onlyStage = options.model?.stages.length === 1 ? options.model.stages[0]?.name : void 0;
@@ -35641,20 +35764,34 @@ function withDefaults(parsed, options) {
 function inDockerfileOrder(steps, model) {
   if (!model) return steps;
   const stageIndex = (name) => name ? findStage(model, name)?.index ?? -1 : -1;
-  return [...steps].sort((a, b) => stageIndex(a.stage) - stageIndex(b.stage) || a.index - b.index);
+  return [...steps].sort((a, b) => stageIndex(a.stage) - stageIndex(b.stage) || a.index - b.index || (a.platform ?? "").localeCompare(b.platform ?? ""));
 }
-function buildReport(statuses, options) {
+function namesByDigest(statuses) {
+  const names = /* @__PURE__ */ new Map();
+  for (const status of statuses) {
+    for (const vertex of status.vertexes ?? []) {
+      if (!vertex.name) continue;
+      const set = names.get(vertex.digest) ?? /* @__PURE__ */ new Set();
+      set.add(vertex.name);
+      names.set(vertex.digest, set);
+    }
+  }
+  return names;
+}
+function groupSteps(statuses, options) {
   const flavourNames = new Set(options.flavours.map((f) => f.name));
+  const names = namesByDigest(statuses);
   const groups = /* @__PURE__ */ new Map();
   const phases = [];
   const vertices = mergeVertices(statuses);
   for (const vertex of vertices) {
-    const parsed = vertex.name ? withDefaults(parseStepName(vertex.name, flavourNames), options) : void 0;
+    const parsedNames = [...names.get(vertex.digest) ?? []].flatMap((n) => withDefaults(parseStepName(n, flavourNames), options) ?? []);
+    const parsed = parsedNames[0];
     if (parsed) {
-      const key = `${parsed.stage ?? ""}#${parsed.index}/${parsed.total}`;
+      const key = `${parsed.platform ?? ""}|${parsed.stage ?? ""}#${parsed.index}/${parsed.total}`;
       const group2 = groups.get(key) ?? { parsed, vertices: [], flavours: /* @__PURE__ */ new Set() };
       group2.vertices.push(vertex);
-      if (parsed.flavour) group2.flavours.add(parsed.flavour);
+      for (const p of parsedNames) if (p.flavour) group2.flavours.add(p.flavour);
       groups.set(key, group2);
       continue;
     }
@@ -35663,28 +35800,43 @@ function buildReport(statuses, options) {
       phases.push({ flavour: phase[1], name: phase[2], durationMs: span(vertex), ...vertex.error ? { error: vertex.error } : {} });
     }
   }
-  const steps = [...groups.values()].map(({ parsed, vertices: vs, flavours: flavours2 }) => ({
+  const steps = [...groups.values()].map(({ parsed, vertices: vs, flavours }) => ({
+    ...parsed.platform ? { platform: parsed.platform } : {},
     stage: parsed.stage,
     index: parsed.index,
     total: parsed.total,
     instruction: parsed.instruction,
     ...stepStatus(vs),
-    flavours: flavours2
+    flavours
   }));
   steps.sort((a, b) => order(a.started) - order(b.started) || (a.stage ?? "").localeCompare(b.stage ?? "") || a.index - b.index);
-  const baseImages = {};
-  const fromSteps = /* @__PURE__ */ new Map();
+  return { steps, phases, vertices };
+}
+function baseImagesOf(steps) {
+  const found = [];
   for (const step of steps.filter(isFrom)) {
     const ref = step.instruction.replace(/^FROM\s+/i, "").trim();
     const at = ref.lastIndexOf("@sha256:");
-    if (at < 0) continue;
-    baseImages[ref.slice(0, at)] = ref.slice(at + 1);
-    if (step.stage !== void 0) fromSteps.set(step.stage, ref.slice(0, at));
+    if (at >= 0) found.push({ image: ref.slice(0, at), digest: ref.slice(at + 1), platform: step.platform ?? "", stage: step.stage });
   }
+  const baseImages = {};
+  const fromSteps = /* @__PURE__ */ new Map();
+  for (const entry of found) {
+    const agree = found.every((o) => o.image !== entry.image || o.digest === entry.digest);
+    const key = agree || !entry.platform ? entry.image : `${entry.image} (${entry.platform})`;
+    baseImages[key] = entry.digest;
+    if (entry.stage !== void 0) fromSteps.set(rootKey(entry.platform, entry.stage), key);
+  }
+  return { baseImages, fromSteps };
+}
+function buildReport(statuses, options) {
+  const { steps, phases, vertices } = groupSteps(statuses, options);
+  const { baseImages, fromSteps } = baseImagesOf(steps);
   const countable = steps.filter((s) => !isFrom(s) && s.status !== "not-started");
+  const anyCached = countable.some((s) => s.status === "cached");
   const flavours = options.flavours.map(({ name, stage }) => {
-    const closure = options.model ? new Set(stageClosure(options.model, stage).map((s) => s.name)) : void 0;
-    const mine = countable.filter((s) => closure && s.stage !== void 0 ? closure.has(s.stage) : s.flavours.has(name));
+    const closure = options.model ? new Set(stageClosure(options.model, stage).map((s) => s.name.toLowerCase())) : void 0;
+    const mine = countable.filter((s) => closure !== void 0 && s.stage !== void 0 && closure.has(s.stage.toLowerCase()) || s.flavours.has(name));
     const missed = mine.filter((s) => s.status === "run" || s.status === "error");
     const first = missed[0];
     const { flavours: _, ...firstStep } = first ?? { flavours: void 0 };
@@ -35693,12 +35845,13 @@ function buildReport(statuses, options) {
     const failed = mine.find((s) => s.status === "error");
     const ownPhases = phases.filter((p) => p.flavour === name).map(({ flavour: _p, ...phase }) => phase);
     const imports = ownPhases.filter((p) => p.name.startsWith("importing cache manifest"));
-    const cachedRoots = new Set(mine.filter((s) => s.status === "cached").map((s) => rootOf(options.model, s.stage)));
+    const cachedRoots = new Set(mine.filter((s) => s.status === "cached").map((s) => rootKey(s.platform ?? "", s.stage, options.model)));
+    const cause = first ? missCause(first, { options, flavour: name, fromSteps, baseImages, cachedRoots, imports, anyCached }) : void 0;
     return {
       flavour: name,
       steps: { total: mine.length, cached: mine.length - missed.length, run: missed.length },
       stepDetails: inDockerfileOrder(mine, options.model).map(({ flavours: _f, ...step }) => step),
-      ...first ? { firstMiss: { step: firstStep, cause: missCause(first, { options, flavour: name, fromSteps, baseImages, cachedRoots, imports }) } } : {},
+      ...first && cause ? { firstMiss: { step: firstStep, cause } } : {},
       durationMs: starts.length ? Math.max(...ends) - Math.min(...starts) : 0,
       phases: ownPhases,
       ...failed?.error ? { error: failed.error } : {}
@@ -35711,6 +35864,7 @@ function buildReport(statuses, options) {
     flavours,
     steps: steps.map(({ flavours: _, ...step }) => step),
     baseImages,
+    stepCount: countable.length,
     cacheHitRatio: countable.length ? cached / countable.length : 1,
     durationMs: allStarts.length && allEnds.length ? Math.max(...allEnds) - Math.min(...allStarts) : 0,
     messages: options.messages ?? []
@@ -35723,7 +35877,7 @@ function changedFilesInContext(files, context3) {
 }
 
 // packages/image-build/src/internal/build-record.ts
-var import_node_crypto3 = require("node:crypto");
+var import_node_crypto4 = require("node:crypto");
 var BuildRecordError = class extends ImageBuildError {
   fatal = false;
   constructor(message) {
@@ -35731,20 +35885,32 @@ var BuildRecordError = class extends ImageBuildError {
     this.name = "BuildRecordError";
   }
 };
-var sha2562 = (text) => (0, import_node_crypto3.createHash)("sha256").update(text).digest("hex");
+var sha2562 = (text) => (0, import_node_crypto4.createHash)("sha256").update(text).digest("hex");
 function buildArgFingerprints(args) {
   return Object.fromEntries(Object.keys(args).sort().map((name) => [name, `sha256:${sha2562(args[name])}`]));
 }
 var sortedEntries = (record) => Object.fromEntries(Object.keys(record).sort().map((key) => [key, record[key]]));
+function instructionsOf(steps) {
+  const byStage = /* @__PURE__ */ new Map();
+  for (const step of steps.filter((s) => !isFrom(s) && s.status !== "not-started")) {
+    const stage = (step.stage ?? "").toLowerCase();
+    const set = byStage.get(stage) ?? /* @__PURE__ */ new Set();
+    set.add(instructionFingerprint(step.instruction));
+    byStage.set(stage, set);
+  }
+  return Object.fromEntries([...byStage].map(([stage, set]) => [stage, [...set].sort()]));
+}
 function buildRecordOf(report2, buildArgs) {
   return {
     version: 1,
     baseImages: sortedEntries(report2.baseImages),
-    buildArgs: sortedEntries(Object.fromEntries(Object.entries(buildArgs).map(([flavour, args]) => [flavour, buildArgFingerprints(args)])))
+    buildArgs: sortedEntries(Object.fromEntries(Object.entries(buildArgs).map(([flavour, args]) => [flavour, buildArgFingerprints(args)]))),
+    ...report2.steps ? { instructions: sortedEntries(instructionsOf(report2.steps)) } : {}
   };
 }
 function serializeBuildRecord(record) {
-  return `${JSON.stringify({ version: record.version, baseImages: sortedEntries(record.baseImages), buildArgs: sortedEntries(record.buildArgs) })}
+  const { version: version3, baseImages, buildArgs, instructions } = record;
+  return `${JSON.stringify({ version: version3, baseImages: sortedEntries(baseImages), buildArgs: sortedEntries(buildArgs), ...instructions ? { instructions: sortedEntries(instructions) } : {} })}
 `;
 }
 var DIGEST = /^sha256:[0-9a-f]{64}$/;
@@ -35770,22 +35936,30 @@ function parseBuildRecord(text) {
   if (typeof flavours !== "object" || flavours === null || Array.isArray(flavours)) throw new BuildRecordError("buildArgs is not an object");
   const buildArgs = {};
   for (const [flavour, args] of Object.entries(flavours)) buildArgs[flavour] = stringMap(args, `buildArgs.${flavour}`, (v) => DIGEST.test(v));
-  return { version: 1, baseImages, buildArgs };
+  return { version: 1, baseImages, buildArgs, ...record.instructions === void 0 ? {} : { instructions: instructionLists(record.instructions) } };
+}
+function instructionLists(value) {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new BuildRecordError("instructions is not an object");
+  for (const [stage, list2] of Object.entries(value)) {
+    if (!Array.isArray(list2) || !list2.every((v) => typeof v === "string" && DIGEST.test(v))) throw new BuildRecordError(`instructions.${stage} is not a list of sha256 digests`);
+  }
+  return value;
 }
 function sameBuildRecord(a, b) {
   return serializeBuildRecord(a) === serializeBuildRecord(b);
 }
 function previousFromRecord(record) {
-  return { baseImages: { ...record.baseImages }, buildArgs: { ...record.buildArgs } };
+  return { baseImages: { ...record.baseImages }, buildArgs: { ...record.buildArgs }, ...record.instructions ? { instructions: { ...record.instructions } } : {} };
 }
 var KEY_VERSION = "build-image-record-v1";
 function buildRecordKeys(o) {
   const flavours = [...o.flavours].sort((a, b) => a.name.localeCompare(b.name)).map((f) => [f.name, f.stage, f.image]);
   const id = sha2562(JSON.stringify({ dockerfile: o.dockerfile, flavours })).slice(0, 12);
   const prefix2 = (scope) => `${KEY_VERSION}-${id}/${scope}/`;
+  const { own } = o.scopes;
   return {
-    key: `${prefix2(o.scopes.own)}${o.sha}/${o.runId}-${o.runAttempt}-${o.now.toString(36)}`,
-    restoreKeys: [.../* @__PURE__ */ new Set([o.scopes.own, ...o.scopes.read])].map(prefix2)
+    ...own ? { key: `${prefix2(own)}${o.sha}/${o.runId}-${o.runAttempt}-${o.now.toString(36)}` } : {},
+    restoreKeys: [.../* @__PURE__ */ new Set([...own ? [own] : [], ...o.scopes.read])].map(prefix2)
   };
 }
 function scopeOfRecordKey(key) {
@@ -35801,13 +35975,16 @@ function describeCause(cause) {
       return `changed build arg${cause.names.length > 1 ? "s" : ""}: ${cause.names.join(", ")}`;
     case "base-image":
       return `base image ${cause.image} moved (${cause.previous.slice(0, 19)} -> ${cause.current.slice(0, 19)})`;
+    case "instruction":
+      return "its instruction is new or changed since the previous build";
     case "unknown":
       return `unknown: ${cause.hint}`;
   }
 }
 function stepLabel(step) {
-  return `${step.stage ? `${step.stage} ` : ""}${step.index}/${step.total} ${step.instruction}`;
+  return `${step.platform ? `${step.platform} ` : ""}${step.stage ? `${step.stage} ` : ""}${step.index}/${step.total} ${step.instruction}`;
 }
+var NO_STEPS = "no build steps ran";
 function formatBytes(bytes) {
   const units = ["B", "KiB", "MiB", "GiB"];
   let value = bytes;
@@ -35825,13 +36002,13 @@ var cell = (text) => {
 };
 function reportMarkdown(report2, metadata2 = {}, sizes = {}) {
   const rows = report2.flavours.map((f) => {
-    const miss = f.firstMiss ? `\`${cell(stepLabel(f.firstMiss.step))}\`` : "none";
+    const miss = f.firstMiss ? `\`${cell(stepLabel(f.firstMiss.step))}\`` : f.steps.total === 0 ? NO_STEPS : "none";
     const cause = f.firstMiss ? cell(describeCause(f.firstMiss.cause)) : "";
     const digest = metadata2[f.flavour]?.["containerimage.digest"];
     const status = f.error ? `failed: ${cell(f.error)}` : digest ? `\`${digest.slice(0, 19)}\`` : "";
     const size = sizes[f.flavour]?.imageBytes;
     const pushed = sizes[f.flavour]?.pushedBytes;
-    const pushedCell = pushed === void 0 ? "-" : `${formatBytes(pushed)} (${sizes[f.flavour]?.pushedLayers ?? 0} layers)`;
+    const pushedCell = sizes[f.flavour]?.pushedUnknown ? "unknown" : pushed === void 0 ? "-" : `${formatBytes(pushed)} (${sizes[f.flavour]?.pushedLayers ?? 0} layers)`;
     return `| ${f.flavour} | ${f.steps.total} | ${f.steps.cached} | ${f.steps.run} | ${miss} | ${cause} | ${seconds(f.durationMs)} | ${size === void 0 ? "-" : formatBytes(size)} | ${pushedCell} | ${status} |`;
   });
   const lines = [
@@ -35841,8 +36018,10 @@ function reportMarkdown(report2, metadata2 = {}, sizes = {}) {
     "| --- | ---: | ---: | ---: | --- | --- | ---: | ---: | ---: | --- |",
     ...rows,
     "",
-    `Cache hit ratio: **${(report2.cacheHitRatio * 100).toFixed(0)}%** over ${report2.steps.filter((s) => !/^FROM\s/i.test(s.instruction) && s.status !== "not-started").length} distinct steps; total ${seconds(report2.durationMs)}.`
+    report2.stepCount === 0 ? `No build steps ran, so there is no cache hit ratio; total ${seconds(report2.durationMs)}.` : `Cache hit ratio: **${(report2.cacheHitRatio * 100).toFixed(0)}%** over ${report2.stepCount} distinct steps; total ${seconds(report2.durationMs)}.`
   ];
+  const unknown = Object.entries(sizes).filter(([, s]) => s.pushedUnknown);
+  if (unknown.length) lines.push("", ...unknown.map(([flavour, s]) => `Pushed bytes of ${flavour} unknown: ${cell(s.pushedUnknown)}.`));
   const warnings = report2.messages.filter((m) => /^WARN|^ERROR/i.test(m));
   if (warnings.length) lines.push("", ...warnings.map((w) => `> ${cell(w)}`));
   return `${lines.join("\n")}
@@ -35880,6 +36059,74 @@ function buildOutputs(options) {
   });
   outputs["cache-hit-ratio"] = options.report.cacheHitRatio.toFixed(2);
   return outputs;
+}
+
+// packages/image-build/src/internal/retry.ts
+var RUN_FAILED = /did not complete successfully|failed to compute cache key|dockerfile parse error/i;
+var AUTH = /\b(401|403)\b|unauthorized|forbidden|denied|authentication required|insufficient_scope|incorrect username or password/i;
+var RETRYABLE = /\b429\b|too ?many ?requests|\b50[0-4]\b|\b5\d\d (?:internal|bad|service|gateway)|bad gateway|service unavailable|gateway time-?out|connection reset|connection refused|broken pipe|i\/o timeout|tls handshake timeout|unexpected eof|\bEOF\b|context deadline exceeded/i;
+var DNS = /no such host|\bENOTFOUND\b|name or service not known|temporary failure in name resolution|nodename nor servname|server misbehaving/i;
+var LOOKUP_HOST = /\blookup ([^\s:]+)|\bENOTFOUND ([^\s:]+)/;
+function classifyRegistryError(message) {
+  if (RUN_FAILED.test(message)) return { kind: "other" };
+  if (DNS.test(message)) {
+    const found = LOOKUP_HOST.exec(message);
+    const host = found?.[1] ?? found?.[2];
+    return { kind: "dns", ...host ? { host } : {} };
+  }
+  const status = /\b(401|403|429|5\d\d)\b/.exec(message)?.[1];
+  const withStatus = status ? { status: Number(status) } : {};
+  if (AUTH.test(message) && !/\b429\b|\b5\d\d\b/.test(message)) return { kind: "auth", ...withStatus };
+  if (RETRYABLE.test(message)) return { kind: "retryable", ...withStatus };
+  return { kind: "other" };
+}
+function redact(text, secrets) {
+  let out = text;
+  for (const secret of secrets.filter((s) => s.length >= 3)) {
+    for (const form of /* @__PURE__ */ new Set([secret, encodeURIComponent(secret)])) out = out.split(form).join("***");
+  }
+  return out;
+}
+function backoffDelay(attempt, base, max, random) {
+  const ceiling = Math.min(max, base * 2 ** (attempt - 1));
+  return Math.round(ceiling / 2 + ceiling / 2 * random());
+}
+async function withRegistryRetry(action5, options) {
+  const attempts = options.attempts ?? 4;
+  const sleep3 = options.sleep ?? ((ms2) => new Promise((resolve5) => setTimeout(resolve5, ms2)));
+  const secrets = options.secrets ?? [];
+  let last = "";
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    try {
+      return await action5();
+    } catch (error2) {
+      const message = redact(error2 instanceof Error ? error2.message : String(error2), secrets);
+      const { kind, status, host } = classifyRegistryError(message);
+      if (kind === "auth") throw new RegistryAuthError(options.registry, status);
+      const registryHost2 = options.registry.replace(/:\d+$/, "").toLowerCase();
+      if (kind === "dns" && (host ? host.toLowerCase() === registryHost2 : message.toLowerCase().includes(registryHost2))) {
+        throw new RegistryHostError(options.registry, message, options.input);
+      }
+      if (kind === "other" || kind === "dns") {
+        if (error2 instanceof Error) error2.message = message;
+        throw error2;
+      }
+      last = message;
+      if (attempt === attempts) break;
+      const delayMs = backoffDelay(attempt, options.baseDelayMs ?? 2e3, options.maxDelayMs ?? 3e4, options.random ?? Math.random);
+      options.onRetry?.({ attempt, delayMs, message });
+      await sleep3(delayMs);
+    }
+  }
+  throw new RegistryUnavailableError(options.operation, attempts, last);
+}
+function loginArgs(options) {
+  if (!options.username.trim()) throw new InputError2("username", "is empty while `password` is set", "Set both, or neither for an unauthenticated registry.");
+  if (!options.password) throw new InputError2("password", "is empty while `username` is set", "Set both, or neither.");
+  if (!/^[A-Za-z0-9.-]+(?::\d+)?$/.test(options.registry)) {
+    throw new InputError2("registry", `\`${options.registry}\` is not a registry host`, "Write host[:port], e.g. `ghcr.io`.");
+  }
+  return { args: ["login", "--username", options.username, "--password-stdin", options.registry], stdin: options.password };
 }
 
 // packages/image-build/src/internal/manifests.ts
@@ -35936,62 +36183,35 @@ function newBlobs(after, before) {
     layers: fresh.filter((b) => /layer|rootfs/.test(b.mediaType ?? "")).length
   };
 }
+var ABSENT = /not found|unknown manifest|manifest unknown|name unknown|\b404\b/i;
+function manifestLookupOutcome(result, attempt, attempts = 3) {
+  if (result.exitCode === 0) return { kind: "found" };
+  const message = result.stderr.trim().split("\n").filter(Boolean).slice(-2).join(" / ") || `exit code ${result.exitCode}`;
+  const { kind, status } = classifyRegistryError(message);
+  if (kind === "retryable") {
+    return attempt < attempts ? { kind: "retry", reason: message } : { kind: "unavailable", reason: `still failing after ${attempts} attempts: ${message}` };
+  }
+  if (kind === "auth") return { kind: "unavailable", reason: `the registry refused to show it${status ? ` (HTTP ${status})` : ""}; log in with \`registry\`/\`username\`/\`password\`` };
+  if (kind === "dns") return { kind: "unavailable", reason: `the registry host does not resolve: ${message}` };
+  if (ABSENT.test(message)) return { kind: "absent" };
+  return { kind: "unavailable", reason: message };
+}
 
-// packages/image-build/src/internal/retry.ts
-var RUN_FAILED = /did not complete successfully|failed to compute cache key|dockerfile parse error/i;
-var AUTH = /\b(401|403)\b|unauthorized|forbidden|denied|authentication required|insufficient_scope|incorrect username or password/i;
-var RETRYABLE = /\b429\b|too ?many ?requests|\b50[0-4]\b|\b5\d\d (?:internal|bad|service|gateway)|bad gateway|service unavailable|gateway time-?out|connection reset|connection refused|broken pipe|i\/o timeout|tls handshake timeout|unexpected eof|\bEOF\b|context deadline exceeded|temporary failure in name resolution|no such host/i;
-function classifyRegistryError(message) {
-  if (RUN_FAILED.test(message)) return { kind: "other" };
-  const status = /\b(401|403|429|5\d\d)\b/.exec(message)?.[1];
-  const withStatus = status ? { status: Number(status) } : {};
-  if (AUTH.test(message) && !/\b429\b|\b5\d\d\b/.test(message)) return { kind: "auth", ...withStatus };
-  if (RETRYABLE.test(message)) return { kind: "retryable", ...withStatus };
-  return { kind: "other" };
+// packages/image-build/src/internal/engine.ts
+function builderInspectArgs(builder) {
+  return ["buildx", "inspect", ...builder ? [builder] : []];
 }
-function redact(text, secrets) {
-  let out = text;
-  for (const secret of secrets.filter((s) => s.length >= 3)) {
-    for (const form of /* @__PURE__ */ new Set([secret, encodeURIComponent(secret)])) out = out.split(form).join("***");
+function builderProblem(result, options) {
+  const text = `${result.stdout}
+${result.stderr}`;
+  const missing = /no builder "?([^"\s]+)"? found/i.exec(text);
+  if (missing && options.builder) {
+    return new InputError2("builder", `there is no buildx builder \`${options.builder}\``, "Create it first (docker/setup-buildx-action creates one and outputs its `name`), or leave `builder` empty to use the current builder.");
   }
-  return out;
-}
-function backoffDelay(attempt, base, max, random) {
-  const ceiling = Math.min(max, base * 2 ** (attempt - 1));
-  return Math.round(ceiling / 2 + ceiling / 2 * random());
-}
-async function withRegistryRetry(action5, options) {
-  const attempts = options.attempts ?? 4;
-  const sleep2 = options.sleep ?? ((ms2) => new Promise((resolve5) => setTimeout(resolve5, ms2)));
-  const secrets = options.secrets ?? [];
-  let last = "";
-  for (let attempt = 1; attempt <= attempts; attempt++) {
-    try {
-      return await action5();
-    } catch (error2) {
-      const message = redact(error2 instanceof Error ? error2.message : String(error2), secrets);
-      const { kind, status } = classifyRegistryError(message);
-      if (kind === "auth") throw new RegistryAuthError(options.registry, status);
-      if (kind === "other") {
-        if (error2 instanceof Error) error2.message = message;
-        throw error2;
-      }
-      last = message;
-      if (attempt === attempts) break;
-      const delayMs = backoffDelay(attempt, options.baseDelayMs ?? 2e3, options.maxDelayMs ?? 3e4, options.random ?? Math.random);
-      options.onRetry?.({ attempt, delayMs, message });
-      await sleep2(delayMs);
-    }
-  }
-  throw new RegistryUnavailableError(options.operation, attempts, last);
-}
-function loginArgs(options) {
-  if (!options.username.trim()) throw new InputError2("username", "is empty while `password` is set", "Set both, or neither for an unauthenticated registry.");
-  if (!options.password) throw new InputError2("password", "is empty while `username` is set", "Set both, or neither.");
-  if (!/^[A-Za-z0-9.-]+(?::\d+)?$/.test(options.registry)) {
-    throw new InputError2("registry", `\`${options.registry}\` is not a registry host`, "Write host[:port], e.g. `ghcr.io`.");
-  }
-  return { args: ["login", "--username", options.username, "--password-stdin", options.registry], stdin: options.password };
+  const error2 = /^\s*(?:ERROR|Error):\s*(.+)$/m.exec(text)?.[1]?.trim();
+  if (result.exitCode === 0 && !error2) return void 0;
+  const detail = error2 || text.trim().split("\n").slice(-2).join(" / ") || `docker buildx inspect exited with ${result.exitCode}`;
+  return new EngineUnreachableError(options.builder, options.dockerHost, detail);
 }
 
 // actions/build-image/src/build.ts
@@ -36075,6 +36295,18 @@ async function dockerOrThrow(args, options = {}) {
   if (result.exitCode !== 0) throw new DockerCommandError(args.slice(0, 2).join(" "), result.exitCode, errorLines(result.stderr || result.stdout));
   return result.stdout;
 }
+async function checkBuilder(builder, env = process.env) {
+  let result;
+  try {
+    result = await docker(builderInspectArgs(builder));
+  } catch (error2) {
+    throw new ActionError(`Cannot run the docker CLI (${messageOf(error2)}): this action needs Docker with buildx on the runner.`, true);
+  }
+  const problem = builderProblem(result, { builder, ...env.DOCKER_HOST ? { dockerHost: env.DOCKER_HOST } : {} });
+  if (problem) throw problem;
+  const driver = /^Driver:\s*(\S+)/m.exec(result.stdout)?.[1];
+  info(`Builder ${builder || "(current)"}${driver ? `, driver ${driver}` : ""}: reachable.`);
+}
 
 // actions/build-image/src/build.ts
 var BakeRunError = class extends Error {
@@ -36129,6 +36361,7 @@ async function runBake(plan, secrets) {
     const result = await withRegistryRetry(() => bakeOnce(plan, ++attempt), {
       operation: "Building and pushing the images",
       registry: registryHost(plan.flavours[0]?.image ?? ""),
+      input: "image",
       secrets,
       onRetry: ({ attempt: n, delayMs, message }) => warning(`The registry failed (${message}); retrying the bake in ${Math.round(delayMs / 1e3)} s (attempt ${n + 1}).`)
     });
@@ -37602,7 +37835,7 @@ var defaults = (def) => {
     defaults: (options) => orig.defaults(ext(def, options)),
     makeRe: (pattern, options = {}) => orig.makeRe(pattern, ext(def, options)),
     braceExpand: (pattern, options = {}) => orig.braceExpand(pattern, ext(def, options)),
-    match: (list, pattern, options = {}) => orig.match(list, pattern, ext(def, options)),
+    match: (list2, pattern, options = {}) => orig.match(list2, pattern, ext(def, options)),
     sep: orig.sep,
     GLOBSTAR
   });
@@ -37618,13 +37851,13 @@ var braceExpand = (pattern, options = {}) => {
 minimatch.braceExpand = braceExpand;
 var makeRe = (pattern, options = {}) => new Minimatch(pattern, options).makeRe();
 minimatch.makeRe = makeRe;
-var match2 = (list, pattern, options = {}) => {
+var match2 = (list2, pattern, options = {}) => {
   const mm = new Minimatch(pattern, options);
-  list = list.filter((f) => mm.match(f));
-  if (mm.options.nonull && !list.length) {
-    list.push(pattern);
+  list2 = list2.filter((f) => mm.match(f));
+  if (mm.options.nonull && !list2.length) {
+    list2.push(pattern);
   }
-  return list;
+  return list2;
 };
 minimatch.match = match2;
 var globMagic = /[?*]|[+@!]\(.*?\)|\[|\]/;
@@ -48269,8 +48502,8 @@ function assertContext(context3) {
       throw new TypeError("is-unsafe: context must not be an empty array");
     }
     if (Array.isArray(context3[0])) {
-      for (const list of context3) {
-        if (!Array.isArray(list) || list.length === 0) {
+      for (const list2 of context3) {
+        if (!Array.isArray(list2) || list2.length === 0) {
           throw new TypeError(
             "is-unsafe: each context in the array must be a non-empty pattern array (PatternList)"
           );
@@ -48288,16 +48521,16 @@ function normalise(context3) {
   if (Array.isArray(context3[0])) return { lists: context3, regex: null };
   return { lists: [context3], regex: null };
 }
-function decodedCopy(value, list) {
-  if (!list.decodeEntities) return null;
-  const decoded = decodeEntities(value);
-  return decoded === value ? null : decoded;
+function decodedCopy(value, list2) {
+  if (!list2.decodeEntities) return null;
+  const decoded2 = decodeEntities(value);
+  return decoded2 === value ? null : decoded2;
 }
-function matchList(value, list) {
-  const label = list.label ?? "CUSTOM";
-  const decoded = decodedCopy(value, list);
-  for (const rule of list) {
-    if (rule.pattern.test(value) || decoded !== null && rule.pattern.test(decoded)) {
+function matchList(value, list2) {
+  const label = list2.label ?? "CUSTOM";
+  const decoded2 = decodedCopy(value, list2);
+  for (const rule of list2) {
+    if (rule.pattern.test(value) || decoded2 !== null && rule.pattern.test(decoded2)) {
       return { context: label, id: rule.id, description: rule.description, pattern: rule.pattern };
     }
   }
@@ -48308,8 +48541,8 @@ function isUnsafe(value, context3) {
   assertContext(context3);
   const { lists, regex } = normalise(context3);
   if (regex) return regex.test(value);
-  for (const list of lists) {
-    if (matchList(value, list) !== null) return true;
+  for (const list2 of lists) {
+    if (matchList(value, list2) !== null) return true;
   }
   return false;
 }
@@ -52742,7 +52975,7 @@ var AnonymousCredential = class extends Credential {
 };
 
 // node_modules/.pnpm/@azure+storage-common@12.5.0_@azure+core-client@1.11.2/node_modules/@azure/storage-common/dist/esm/credentials/StorageSharedKeyCredential.js
-var import_node_crypto4 = require("node:crypto");
+var import_node_crypto5 = require("node:crypto");
 
 // node_modules/.pnpm/@azure+storage-common@12.5.0_@azure+core-client@1.11.2/node_modules/@azure/storage-common/dist/esm/utils/constants.js
 var URLConstants = {
@@ -53443,7 +53676,7 @@ var StorageSharedKeyCredential = class extends Credential {
    * @param stringToSign -
    */
   computeHMACSHA256(stringToSign) {
-    return (0, import_node_crypto4.createHmac)("sha256", this.accountKey).update(stringToSign, "utf8").digest("base64");
+    return (0, import_node_crypto5.createHmac)("sha256", this.accountKey).update(stringToSign, "utf8").digest("base64");
   }
 };
 
@@ -53809,7 +54042,7 @@ function storageRetryPolicy(options = {}) {
 }
 
 // node_modules/.pnpm/@azure+storage-common@12.5.0_@azure+core-client@1.11.2/node_modules/@azure/storage-common/dist/esm/policies/StorageSharedKeyCredentialPolicyV2.js
-var import_node_crypto5 = require("node:crypto");
+var import_node_crypto6 = require("node:crypto");
 var storageSharedKeyCredentialPolicyName = "storageSharedKeyCredentialPolicy";
 function storageSharedKeyCredentialPolicy(options) {
   function signRequest(request) {
@@ -53831,7 +54064,7 @@ function storageSharedKeyCredentialPolicy(options) {
       getHeaderValueToSign(request, HeaderConstants.IF_UNMODIFIED_SINCE),
       getHeaderValueToSign(request, HeaderConstants.RANGE)
     ].join("\n") + "\n" + getCanonicalizedHeadersString(request) + getCanonicalizedResourceString(request);
-    const signature = (0, import_node_crypto5.createHmac)("sha256", options.accountKey).update(stringToSign, "utf8").digest("base64");
+    const signature = (0, import_node_crypto6.createHmac)("sha256", options.accountKey).update(stringToSign, "utf8").digest("base64");
     request.headers.set(HeaderConstants.AUTHORIZATION, `SharedKey ${options.accountName}:${signature}`);
   }
   function getHeaderValueToSign(request, headerName) {
@@ -53924,7 +54157,7 @@ function storageRequestFailureDetailsParserPolicy() {
 }
 
 // node_modules/.pnpm/@azure+storage-common@12.5.0_@azure+core-client@1.11.2/node_modules/@azure/storage-common/dist/esm/credentials/UserDelegationKeyCredential.js
-var import_node_crypto6 = require("node:crypto");
+var import_node_crypto7 = require("node:crypto");
 var UserDelegationKeyCredential = class {
   /**
    * Azure Storage account name; readonly.
@@ -53954,7 +54187,7 @@ var UserDelegationKeyCredential = class {
    * @param stringToSign -
    */
   computeHMACSHA256(stringToSign) {
-    return (0, import_node_crypto6.createHmac)("sha256", this.key).update(stringToSign, "utf8").digest("base64");
+    return (0, import_node_crypto7.createHmac)("sha256", this.key).update(stringToSign, "utf8").digest("base64");
   }
 };
 
@@ -79385,8 +79618,16 @@ function localImageName(env) {
   const repo = (env.GITHUB_REPOSITORY ?? "").split("/").pop() ?? "";
   return `localhost/${sanitizeTag(repo.toLowerCase()).replace(/[^a-z0-9._-]/g, "") || "build-image"}`;
 }
+async function checkContext(contextDir, shown) {
+  const info2 = await (0, import_promises8.stat)(contextDir).catch((error2) => error2);
+  if (info2 instanceof Error) {
+    throw new InputError("context", `"${shown}" does not exist in the workspace (${info2.code ?? info2.message}); give the build context's directory relative to the workspace, and check out the repository first`);
+  }
+  if (!info2.isDirectory()) throw new InputError("context", `"${shown}" is a file, not a directory; give the build context's directory relative to the workspace`);
+}
 async function planBuild(inputs, run2, env = process.env) {
   const contextDir = import_node_path6.default.resolve(run2.workspace, inputs.context);
+  await checkContext(contextDir, inputs.context);
   const dockerfilePath = import_node_path6.default.resolve(run2.workspace, inputs.file);
   const model = await readDockerfile(dockerfilePath, inputs.file);
   let push = inputs.push === "auto" ? defaultPush(run2.git) : inputs.push;
@@ -79451,7 +79692,7 @@ function describePlan(plan) {
     `Push: ${plan.push ? "yes" : "no (the images are loaded into the local engine)"}`,
     ...plan.flavours.map((f) => {
       const c = plan.cache[f.name];
-      return `Cache of ${f.name}: ${c?.backends.join("+") || "none"}; from ${c?.from.length ?? 0} scope(s), to ${c?.to.length ?? 0}`;
+      return `Cache of ${f.name}: ${c ? describeCachePlan(c) : "none"}`;
     })
   ];
 }
@@ -79481,8 +79722,8 @@ async function restoreBuildRecord(plan, inputs, run2, env = process.env) {
     const dir = import_node_path7.default.join(run2.runnerTemp, "build-image-record");
     await (0, import_promises9.rm)(dir, { recursive: true, force: true });
     await (0, import_promises9.mkdir)(dir, { recursive: true });
-    const state3 = { keys, own: scopes.own, dir };
-    const matched = await restoreCache([dir], keys.key, keys.restoreKeys);
+    const state3 = { keys, ...scopes.own ? { own: scopes.own } : {}, dir };
+    const matched = await restoreCache([dir], keys.key ?? keys.restoreKeys[0] ?? "", keys.restoreKeys);
     if (!matched) {
       debug(`No build record of scope ${scopes.read.join(", ")} yet: the report has no previous base images or build args to compare with.`);
       return state3;
@@ -79497,6 +79738,11 @@ async function restoreBuildRecord(plan, inputs, run2, env = process.env) {
 }
 async function saveBuildRecord(state3, record) {
   if (!state3.keys || !state3.dir) return;
+  const { key } = state3.keys;
+  if (!key) {
+    info("This build writes no cache scope (a tag build reads the default branch's cache only), so it saves no build record.");
+    return;
+  }
   const { restored } = state3;
   if (restored && scopeOfRecordKey(restored.key) === state3.own && sameBuildRecord(restored.record, record)) {
     info(`The build record is unchanged since ${restored.key}: nothing to save.`);
@@ -79505,8 +79751,8 @@ async function saveBuildRecord(state3, record) {
   try {
     await (0, import_promises9.mkdir)(state3.dir, { recursive: true });
     await (0, import_promises9.writeFile)(import_node_path7.default.join(state3.dir, FILE), serializeBuildRecord(record));
-    const id = await saveCache2([state3.dir], state3.keys.key);
-    if (id !== -1) info(`Saved the build record as ${state3.keys.key}.`);
+    const id = await saveCache2([state3.dir], key);
+    if (id !== -1) info(`Saved the build record as ${key}.`);
   } catch (error2) {
     warning(`The build record was not saved (${messageOf(error2)}): the next build cannot tell a moved base image from other cache misses.`);
   }
@@ -79550,12 +79796,13 @@ function getInputs(read = actionsInputReader) {
   if (builder !== "" && !BUILDER_NAME.test(builder)) {
     throw new InputError("builder", `"${builder}" is not a buildx builder name`);
   }
+  const targets = parseTargets(readString(read, "targets") || "devstack=dev,production=production");
   return {
     context: context3,
     file,
-    targets: parseTargets(readString(read, "targets") || "devstack=dev,production=production"),
+    targets,
     image: rawImage === "" ? "" : parseImageName(rawImage),
-    flavourSuffixes: parseFlavourSuffixes(read("flavour-suffixes")),
+    flavourSuffixes: parseFlavourSuffixes(read("flavour-suffixes"), targets.map((t) => t.name)),
     push: readPush(read),
     registry,
     username,
@@ -79626,18 +79873,24 @@ async function changedFiles(run2, git = runGit) {
   const base = run2.previousSha ?? `${run2.git.sha}~1`;
   try {
     const out = await git(["diff", "--name-only", "--no-renames", base, run2.git.sha], run2.workspace);
-    return out.split("\n").map((l) => l.trim()).filter(Boolean);
+    return { files: out.split("\n").map((l) => l.trim()).filter(Boolean) };
   } catch {
-    return void 0;
+    const shallow = await git(["rev-parse", "--is-shallow-repository"], run2.workspace).then((out) => out.trim() === "true", () => false);
+    if (shallow) {
+      return {
+        unknown: run2.previousSha ? `the shallow clone lacks the push's previous commit ${run2.previousSha.slice(0, 7)}: fetch more history in actions/checkout (\`fetch-depth: 0\`)` : "the clone is shallow: use `fetch-depth: 2` in actions/checkout"
+      };
+    }
+    return { unknown: run2.previousSha ? `the push's previous commit ${run2.previousSha.slice(0, 7)} is not in the repository (a force push?)` : "the commit has no parent to compare with" };
   }
 }
 
 // actions/build-image/src/cache-mounts.ts
-var import_node_crypto7 = require("node:crypto");
+var import_node_crypto8 = require("node:crypto");
 var import_promises11 = require("node:fs/promises");
 var import_node_path9 = __toESM(require("node:path"), 1);
 function keyPrefix(file) {
-  return `build-image-mounts-${process.platform}-${process.arch}-${(0, import_node_crypto7.createHash)("sha256").update(file).digest("hex").slice(0, 8)}`;
+  return `build-image-mounts-${process.platform}-${process.arch}-${(0, import_node_crypto8.createHash)("sha256").update(file).digest("hex").slice(0, 8)}`;
 }
 async function restoreCacheMounts(plan, inputs, runnerTemp) {
   if (inputs.cacheMounts === "off") {
@@ -79676,7 +79929,7 @@ async function restoreCacheMounts(plan, inputs, runnerTemp) {
   await (0, import_promises11.mkdir)(state3.workDir, { recursive: true });
   const dockerfile = import_node_path9.default.join(state3.workDir, "inject.Dockerfile");
   await (0, import_promises11.writeFile)(dockerfile, injectDockerfile(mounts, helperImage));
-  await dockerOrThrow(injectArgs({ dockerfile, context: dir, nonce: (0, import_node_crypto7.randomUUID)(), ...state3.builder ? { builder: state3.builder } : {} }), { echo: true });
+  await dockerOrThrow(injectArgs({ dockerfile, context: dir, nonce: (0, import_node_crypto8.randomUUID)(), ...state3.builder ? { builder: state3.builder } : {} }), { echo: true });
   return { ...state3, matchedKey, restoredHash: restored.hash };
 }
 
@@ -79694,7 +79947,7 @@ async function lintStep(plan, inputs) {
     info("The Dockerfile cache lint is off (`lint: off`).");
     return [];
   }
-  const facts = await readContextFacts(plan.contextDir, plan.dockerfilePath);
+  const facts = await readContextFacts(plan.contextDir, plan.dockerfilePath, { context: inputs.context, file: inputs.file });
   const findings = lintDockerfile(plan.model, facts, inputs.lint, inputs.buildArgs);
   annotate(findings);
   info(findings.length === 0 ? `${plan.model.file}: no cache problems found.` : `${plan.model.file}: ${findings.length} finding(s).`);
@@ -79714,6 +79967,7 @@ async function login(registry, username, password) {
     {
       operation: `Logging in to ${registry}`,
       registry,
+      input: "registry",
       secrets: [password],
       onRetry: ({ delayMs, message }) => warning(`Login to ${registry} failed (${message}); retrying in ${Math.round(delayMs / 1e3)} s.`)
     }
@@ -79727,7 +79981,8 @@ function makeReport(plan, inputs, result, changed, previous) {
   return buildReport(result.statuses, {
     flavours: plan.flavours,
     model: plan.model,
-    ...changed ? { changedFiles: changedFilesInContext(changed, inputs.context) } : {},
+    ...changed && "files" in changed ? { changedFiles: changedFilesInContext(changed.files, inputs.context) } : {},
+    ...changed && "unknown" in changed ? { changedFilesUnknown: changed.unknown } : {},
     buildArgs,
     ...previous ? { previous } : {},
     messages: result.messages
@@ -79735,10 +79990,11 @@ function makeReport(plan, inputs, result, changed, previous) {
 }
 function reportLines(report2, sizes = {}) {
   return report2.flavours.map((f) => {
+    if (f.steps.total === 0) return `${f.flavour}: ${NO_STEPS}`;
     const miss = f.firstMiss ? `first miss \`${stepLabel(f.firstMiss.step)}\` (${describeCause(f.firstMiss.cause)})` : "no cache miss";
     const size = sizes[f.flavour];
     const sizeText = size?.imageBytes !== void 0 ? `; ${formatBytes(size.imageBytes)}` : "";
-    const pushed = size?.pushedBytes !== void 0 ? `; pushed ${formatBytes(size.pushedBytes)} in ${size.pushedLayers} new layer(s)` : "";
+    const pushed = size?.pushedUnknown ? "; pushed bytes unknown" : size?.pushedBytes !== void 0 ? `; pushed ${formatBytes(size.pushedBytes)} in ${size.pushedLayers} new layer(s)` : "";
     return `${f.flavour}: ${f.steps.cached}/${f.steps.total} steps cached, ${f.steps.run} run; ${miss}${sizeText}${pushed}`;
   });
 }
@@ -79773,11 +80029,25 @@ async function reportBuildFailure(plan, inputs, result, changed, previous) {
 }
 
 // actions/build-image/src/sizes.ts
+var sleep2 = (ms2) => new Promise((resolve5) => setTimeout(resolve5, ms2));
 async function rawManifest(ref) {
-  const result = await docker(["buildx", "imagetools", "inspect", "--raw", ref]);
-  if (result.exitCode === 0) return result.stdout;
-  if (/not found|unknown manifest|manifest unknown|404/i.test(result.stderr)) return void 0;
-  throw new Error(result.stderr.trim() || `imagetools inspect exited with ${result.exitCode}`);
+  for (let attempt = 1; ; attempt++) {
+    const result = await docker(["buildx", "imagetools", "inspect", "--raw", ref]);
+    const outcome = manifestLookupOutcome(result, attempt);
+    switch (outcome.kind) {
+      case "found":
+        return result.stdout;
+      case "absent":
+        return void 0;
+      case "unavailable":
+        throw new ManifestError(outcome.reason);
+      case "retry": {
+        const delayMs = backoffDelay(attempt, 1e3, 8e3, Math.random);
+        info(`Reading ${ref} failed (${outcome.reason}); retrying in ${(delayMs / 1e3).toFixed(1)} s.`);
+        await sleep2(delayMs);
+      }
+    }
+  }
 }
 async function blobsOf(repository, reference) {
   const separator = reference.startsWith("sha256:") ? "@" : ":";
@@ -79789,10 +80059,16 @@ async function blobsBeforePush(plan) {
   const before = {};
   await Promise.all(
     plan.flavours.map(async (flavour) => {
-      const lists = await Promise.all(plan.tags.filter((t) => t.push).map((tag) => blobsOf(flavour.image, tag.name)));
-      const digests = new Set(lists.flat().map((blob2) => blob2.digest));
-      before[flavour.name] = [...digests];
-      info(`${flavour.image}: ${digests.size} blob(s) already behind this build's tags.`);
+      try {
+        const lists = await Promise.all(plan.tags.filter((t) => t.push).map((tag) => blobsOf(flavour.image, tag.name)));
+        const digests = [...new Set(lists.flat().map((blob2) => blob2.digest))];
+        before[flavour.name] = { digests };
+        info(`${flavour.image}: ${digests.length} blob(s) already behind this build's tags.`);
+      } catch (error2) {
+        const reason = `${registryHost(flavour.image)} could not be read before the push: ${messageOf(error2)}`;
+        before[flavour.name] = { unknown: reason };
+        warning(`Cannot tell which layers of ${flavour.image} are new: ${reason}. The build goes on; the report shows the pushed bytes as unknown.`);
+      }
     })
   );
   return before;
@@ -79804,7 +80080,12 @@ async function measureSizes(plan, metadata2, before) {
     try {
       if (plan.push && digest) {
         const blobs = await blobsOf(flavour.image, digest);
-        const fresh = newBlobs(blobs, before?.[flavour.name] ?? []);
+        const previous = before?.[flavour.name];
+        if (!previous || "unknown" in previous) {
+          sizes[flavour.name] = { imageBytes: layerBytes(blobs), pushedUnknown: previous?.unknown ?? "the registry was not read before the push" };
+          return;
+        }
+        const fresh = newBlobs(blobs, previous.digests);
         sizes[flavour.name] = { imageBytes: layerBytes(blobs), pushedBytes: fresh.bytes, pushedLayers: fresh.layers };
       } else if (!plan.push && plan.tags[0]) {
         const size = await dockerOrThrow(["image", "inspect", "--format", "{{.Size}}", `${flavour.image}:${plan.tags[0].name}`]);
@@ -79836,6 +80117,7 @@ async function run() {
       return planned;
     });
     await group("Dockerfile cache lint", () => lintStep(plan, inputs));
+    await group("Builder", () => checkBuilder(inputs.builder));
     const state3 = {};
     if (inputs.registry) {
       await group(`Log in to ${inputs.registry}`, () => login(inputs.registry, inputs.username, inputs.password));
@@ -79864,6 +80146,8 @@ async function run() {
         throw error2;
       }
     });
+    state3.built = true;
+    savePostState(state3);
     await group("Report", async () => {
       const report2 = makeReport(plan, inputs, result, changed, previousBuild.previous);
       const sizes = await measureSizes(plan, result.metadata, before);

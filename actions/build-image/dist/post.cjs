@@ -74656,29 +74656,43 @@ async function logout(registry) {
 }
 
 // actions/build-image/src/state.ts
+function postPlan(state3) {
+  const notes = [];
+  const plan = { notes };
+  if (state3.cacheMounts && state3.built) plan.saveMounts = state3.cacheMounts;
+  else if (state3.cacheMounts) notes.push("The build did not finish, so the cache mounts are not saved.");
+  if (state3.loggedIn) plan.logout = state3.loggedIn;
+  if (!state3.cacheMounts && !state3.loggedIn) notes.push("Nothing to do: the main step saved no cache mounts and logged in nowhere.");
+  return plan;
+}
 var KEY = "build-image";
-function loadPostState() {
-  const raw = getState(KEY);
-  return raw ? JSON.parse(raw) : {};
+function loadPostState(raw = getState(KEY)) {
+  if (!raw) return {};
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return {};
+  }
 }
 
 // actions/build-image/src/post.ts
 async function runPost() {
   try {
-    const state3 = loadPostState();
+    const plan = postPlan(loadPostState());
+    for (const note of plan.notes) info(note);
     try {
-      if (state3.cacheMounts) {
-        const mounts = state3.cacheMounts;
+      if (plan.saveMounts) {
+        const mounts = plan.saveMounts;
         await group("Save cache mounts", () => saveCacheMounts(mounts));
       }
     } finally {
-      if (state3.loggedIn) {
-        const registry = state3.loggedIn;
+      if (plan.logout) {
+        const registry = plan.logout;
         await group(`Log out of ${registry}`, () => logout(registry));
       }
     }
   } catch (error2) {
-    reportFailure(new ActionError(`The post step could not save the cache mounts: ${messageOf(error2)}`, false));
+    reportFailure(new ActionError(`The post step failed: ${messageOf(error2)}`, false));
   }
 }
 void runPost();

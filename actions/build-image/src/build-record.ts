@@ -48,8 +48,9 @@ export async function restoreBuildRecord(plan: BuildPlan, inputs: Inputs, run: R
     const dir = path.join(run.runnerTemp, 'build-image-record');
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
-    const state: PreviousBuild = { keys, own: scopes.own, dir };
-    const matched = await cache.restoreCache([dir], keys.key, keys.restoreKeys);
+    const state: PreviousBuild = { keys, ...(scopes.own ? { own: scopes.own } : {}), dir };
+    // A build that writes no scope (a tag) has no key of its own: the first read prefix stands in.
+    const matched = await cache.restoreCache([dir], keys.key ?? keys.restoreKeys[0] ?? '', keys.restoreKeys);
     if (!matched) {
       core.debug(`No build record of scope ${scopes.read.join(', ')} yet: the report has no previous base images or build args to compare with.`);
       return state;
@@ -69,6 +70,11 @@ export async function restoreBuildRecord(plan: BuildPlan, inputs: Inputs, run: R
  */
 export async function saveBuildRecord(state: PreviousBuild, record: BuildRecord): Promise<void> {
   if (!state.keys || !state.dir) return;
+  const { key } = state.keys;
+  if (!key) {
+    core.info('This build writes no cache scope (a tag build reads the default branch\'s cache only), so it saves no build record.');
+    return;
+  }
   const { restored } = state;
   if (restored && scopeOfRecordKey(restored.key) === state.own && sameBuildRecord(restored.record, record)) {
     core.info(`The build record is unchanged since ${restored.key}: nothing to save.`);
@@ -77,8 +83,8 @@ export async function saveBuildRecord(state: PreviousBuild, record: BuildRecord)
   try {
     await mkdir(state.dir, { recursive: true });
     await writeFile(path.join(state.dir, FILE), serializeBuildRecord(record));
-    const id = await cache.saveCache([state.dir], state.keys.key);
-    if (id !== -1) core.info(`Saved the build record as ${state.keys.key}.`);
+    const id = await cache.saveCache([state.dir], key);
+    if (id !== -1) core.info(`Saved the build record as ${key}.`);
   } catch (error) {
     core.warning(`The build record was not saved (${messageOf(error)}): the next build cannot tell a moved base image from other cache misses.`);
   }

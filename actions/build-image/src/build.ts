@@ -75,6 +75,7 @@ export async function runBake(plan: BuildPlan, secrets: string[]): Promise<BakeR
     const result = await withRegistryRetry(() => bakeOnce(plan, ++attempt), {
       operation: 'Building and pushing the images',
       registry: registryHost(plan.flavours[0]?.image ?? ''),
+      input: 'image',
       secrets,
       onRetry: ({ attempt: n, delayMs, message }) => core.warning(`The registry failed (${message}); retrying the bake in ${Math.round(delayMs / 1000)} s (attempt ${n + 1}).`),
     });

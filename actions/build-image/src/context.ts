@@ -83,12 +83,13 @@ export function getInputs(read: InputReader = actionsInputReader): Inputs {
   if (builder !== '' && !BUILDER_NAME.test(builder)) {
     throw new InputError('builder', `"${builder}" is not a buildx builder name`);
   }
+  const targets = parseTargets(readString(read, 'targets') || 'devstack=dev,production=production');
   return {
     context,
     file,
-    targets: parseTargets(readString(read, 'targets') || 'devstack=dev,production=production'),
+    targets,
     image: rawImage === '' ? '' : parseImageName(rawImage),
-    flavourSuffixes: parseFlavourSuffixes(read('flavour-suffixes')),
+    flavourSuffixes: parseFlavourSuffixes(read('flavour-suffixes'), targets.map((t) => t.name)),
     push: readPush(read),
     registry,
     username,
@@ -185,16 +186,28 @@ export async function readRunContext(env: NodeJS.ProcessEnv = process.env, git: 
   };
 }
 
+/** Repository-relative changed files, or why they are unknown (for the report's hint). */
+export type ChangedFiles = { files: string[] } | { unknown: string };
+
 /**
  * Files changed between the commit the cache most likely came from (`before` of a push, else the
- * parent) and this one, relative to the repository. Undefined when git cannot tell (shallow clone).
+ * parent) and this one, relative to the repository. When git cannot tell, says why: a shallow
+ * clone (fetch more history) is not the same as a commit without a parent (nothing to fetch).
  */
-export async function changedFiles(run: RunContext, git: GitRunner = runGit): Promise<string[] | undefined> {
+export async function changedFiles(run: RunContext, git: GitRunner = runGit): Promise<ChangedFiles> {
   const base = run.previousSha ?? `${run.git.sha}~1`;
   try {
     const out = await git(['diff', '--name-only', '--no-renames', base, run.git.sha], run.workspace);
-    return out.split('\n').map((l) => l.trim()).filter(Boolean);
+    return { files: out.split('\n').map((l) => l.trim()).filter(Boolean) };
   } catch {
-    return undefined;
+    const shallow = await git(['rev-parse', '--is-shallow-repository'], run.workspace).then((out) => out.trim() === 'true', () => false);
+    if (shallow) {
+      return {
+        unknown: run.previousSha
+          ? `the shallow clone lacks the push's previous commit ${run.previousSha.slice(0, 7)}: fetch more history in actions/checkout (\`fetch-depth: 0\`)`
+          : 'the clone is shallow: use `fetch-depth: 2` in actions/checkout',
+      };
+    }
+    return { unknown: run.previousSha ? `the push's previous commit ${run.previousSha.slice(0, 7)} is not in the repository (a force push?)` : 'the commit has no parent to compare with' };
   }
 }

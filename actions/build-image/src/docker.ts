@@ -1,7 +1,9 @@
 import { StringDecoder } from 'node:string_decoder';
 import * as core from '@actions/core';
 import * as exec from '@actions/exec';
-import { DockerCommandError } from './errors.js';
+import { ActionError } from '@org/action-inputs';
+import { builderInspectArgs, builderProblem } from '@org/image-build';
+import { DockerCommandError, messageOf } from './errors.js';
 
 export interface DockerResult {
   exitCode: number;
@@ -62,4 +64,21 @@ export async function dockerOrThrow(args: string[], options: DockerOptions = {})
   const result = await docker(args, options);
   if (result.exitCode !== 0) throw new DockerCommandError(args.slice(0, 2).join(' '), result.exitCode, errorLines(result.stderr || result.stdout));
   return result.stdout;
+}
+
+/**
+ * Fails early, with one error naming `builder` or DOCKER_HOST, when the builder or the engine behind
+ * it does not answer: otherwise the login, the registry lookups or the bake fail later with less to go on.
+ */
+export async function checkBuilder(builder: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  let result: DockerResult;
+  try {
+    result = await docker(builderInspectArgs(builder));
+  } catch (error) {
+    throw new ActionError(`Cannot run the docker CLI (${messageOf(error)}): this action needs Docker with buildx on the runner.`, true);
+  }
+  const problem = builderProblem(result, { builder, ...(env.DOCKER_HOST ? { dockerHost: env.DOCKER_HOST } : {}) });
+  if (problem) throw problem;
+  const driver = /^Driver:\s*(\S+)/m.exec(result.stdout)?.[1];
+  core.info(`Builder ${builder || '(current)'}${driver ? `, driver ${driver}` : ''}: reachable.`);
 }

@@ -21,7 +21,7 @@ export async function lintStep(plan: BuildPlan, inputs: Inputs): Promise<LintFin
     core.info('The Dockerfile cache lint is off (`lint: off`).');
     return [];
   }
-  const facts = await readContextFacts(plan.contextDir, plan.dockerfilePath);
+  const facts = await readContextFacts(plan.contextDir, plan.dockerfilePath, { context: inputs.context, file: inputs.file });
   const findings = lintDockerfile(plan.model, facts, inputs.lint, inputs.buildArgs);
   annotate(findings);
   core.info(findings.length === 0 ? `${plan.model.file}: no cache problems found.` : `${plan.model.file}: ${findings.length} finding(s).`);

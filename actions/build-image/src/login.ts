@@ -4,7 +4,8 @@ import { docker, errorLines } from './docker.js';
 
 /**
  * `docker login` with the password on stdin (never in argv or a log line); 429/5xx and connection
- * errors are retried with backoff, refused credentials fail at once with one RegistryAuthError.
+ * errors are retried with backoff, refused credentials fail at once with one RegistryAuthError and
+ * a host that does not resolve with one RegistryHostError naming `registry`.
  */
 export async function login(registry: string, username: string, password: string): Promise<void> {
   core.setSecret(password);
@@ -17,6 +18,7 @@ export async function login(registry: string, username: string, password: string
     {
       operation: `Logging in to ${registry}`,
       registry,
+      input: 'registry',
       secrets: [password],
       onRetry: ({ delayMs, message }) => core.warning(`Login to ${registry} failed (${message}); retrying in ${Math.round(delayMs / 1000)} s.`),
     },

@@ -5,6 +5,7 @@ import { BakeRunError, runBake } from './build.js';
 import { restoreBuildRecord, saveBuildRecord } from './build-record.js';
 import { changedFiles, getInputs, readRunContext, sensitiveValues } from './context.js';
 import { restoreCacheMounts } from './cache-mounts.js';
+import { checkBuilder } from './docker.js';
 import { messageOf, toActionError } from './errors.js';
 import { lintStep } from './lint.js';
 import { login } from './login.js';
@@ -26,6 +27,7 @@ export async function run(): Promise<void> {
       return planned;
     });
     await core.group('Dockerfile cache lint', () => lintStep(plan, inputs));
+    await core.group('Builder', () => checkBuilder(inputs.builder));
 
     const state: PostState = {};
     if (inputs.registry) {
@@ -56,6 +58,8 @@ export async function run(): Promise<void> {
         throw error;
       }
     });
+    state.built = true;
+    savePostState(state);
     await core.group('Report', async () => {
       const report = makeReport(plan, inputs, result, changed, previousBuild.previous);
       const sizes = await measureSizes(plan, result.metadata, before);

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import * as core from '@actions/core';
 import { InputError } from '@org/action-inputs';
@@ -6,6 +6,7 @@ import {
   bakeDefinition,
   computeTags,
   defaultPush,
+  describeCachePlan,
   getBakeArgs,
   isPullRequest,
   parseDockerfile,
@@ -58,8 +59,18 @@ function localImageName(env: NodeJS.ProcessEnv): string {
   return `localhost/${sanitizeTag(repo.toLowerCase()).replace(/[^a-z0-9._-]/g, '') || 'build-image'}`;
 }
 
+/** The context must exist before the Dockerfile is looked for: `file` defaults to a path inside it. */
+async function checkContext(contextDir: string, shown: string): Promise<void> {
+  const info = await stat(contextDir).catch((error: NodeJS.ErrnoException) => error);
+  if (info instanceof Error) {
+    throw new InputError('context', `"${shown}" does not exist in the workspace (${info.code ?? info.message}); give the build context's directory relative to the workspace, and check out the repository first`);
+  }
+  if (!info.isDirectory()) throw new InputError('context', `"${shown}" is a file, not a directory; give the build context's directory relative to the workspace`);
+}
+
 export async function planBuild(inputs: Inputs, run: RunContext, env: NodeJS.ProcessEnv = process.env): Promise<BuildPlan> {
   const contextDir = path.resolve(run.workspace, inputs.context);
+  await checkContext(contextDir, inputs.context);
   const dockerfilePath = path.resolve(run.workspace, inputs.file);
   const model = await readDockerfile(dockerfilePath, inputs.file);
 
@@ -130,7 +141,7 @@ export function describePlan(plan: BuildPlan): string[] {
     `Push: ${plan.push ? 'yes' : 'no (the images are loaded into the local engine)'}`,
     ...plan.flavours.map((f) => {
       const c = plan.cache[f.name];
-      return `Cache of ${f.name}: ${c?.backends.join('+') || 'none'}; from ${c?.from.length ?? 0} scope(s), to ${c?.to.length ?? 0}`;
+      return `Cache of ${f.name}: ${c ? describeCachePlan(c) : 'none'}`;
     }),
   ];
 }

@@ -3,28 +3,30 @@ import { ActionError, reportFailure } from '@org/action-inputs';
 import { saveCacheMounts } from './cache-mounts.js';
 import { messageOf } from './errors.js';
 import { logout } from './login.js';
-import { loadPostState } from './state.js';
+import { loadPostState, postPlan } from './state.js';
 
 /**
- * The post step (after a successful job): saves the cache mounts when they changed, then logs out.
- * Nothing here may fail the job: every error is reported as a warning in one place.
+ * The post step, run after every main step (`post-if: always()`): saves the cache mounts after a
+ * finished build, then logs out of the registry the main step logged in to. Nothing here may fail
+ * the job: every error is reported as a warning in one place.
  */
 export async function runPost(): Promise<void> {
   try {
-    const state = loadPostState();
+    const plan = postPlan(loadPostState());
+    for (const note of plan.notes) core.info(note);
     try {
-      if (state.cacheMounts) {
-        const mounts = state.cacheMounts;
+      if (plan.saveMounts) {
+        const mounts = plan.saveMounts;
         await core.group('Save cache mounts', () => saveCacheMounts(mounts));
       }
     } finally {
-      if (state.loggedIn) {
-        const registry = state.loggedIn;
+      if (plan.logout) {
+        const registry = plan.logout;
         await core.group(`Log out of ${registry}`, () => logout(registry));
       }
     }
   } catch (error) {
-    reportFailure(new ActionError(`The post step could not save the cache mounts: ${messageOf(error)}`, false));
+    reportFailure(new ActionError(`The post step failed: ${messageOf(error)}`, false));
   }
 }
 

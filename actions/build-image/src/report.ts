@@ -1,28 +1,29 @@
 import * as core from '@actions/core';
-import { buildArgFingerprints, buildOutputs, buildReport, changedFilesInContext, describeCause, formatBytes, reportMarkdown, stepLabel } from '@org/image-build';
+import { buildArgFingerprints, buildOutputs, buildReport, changedFilesInContext, describeCause, formatBytes, NO_STEPS, reportMarkdown, stepLabel } from '@org/image-build';
 import type { BuildReport, FlavourSizes, ReportOptions } from '@org/image-build';
-import type { Inputs } from './context.js';
+import type { ChangedFiles, Inputs } from './context.js';
 import type { BakeResult } from './build.js';
 import { BuildFailedError } from './errors.js';
 import type { BuildPlan } from './plan.js';
 
 /**
- * The report of one bake run; `changed` are repository-relative paths changed since the cached build,
- * `previous` what the previous build's record holds. Build args are compared as fingerprints, the
- * form the record keeps them in.
+ * The report of one bake run; `changed` are repository-relative paths changed since the cached build
+ * (or why they are unknown), `previous` what the previous build's record holds. Build args are
+ * compared as fingerprints, the form the record keeps them in.
  */
 export function makeReport(
   plan: BuildPlan,
   inputs: Inputs,
   result: Pick<BakeResult, 'statuses' | 'messages'>,
-  changed: string[] | undefined,
+  changed: ChangedFiles | undefined,
   previous?: ReportOptions['previous'],
 ): BuildReport {
   const buildArgs = Object.fromEntries(plan.flavours.map((f) => [f.name, buildArgFingerprints(inputs.buildArgs)]));
   return buildReport(result.statuses, {
     flavours: plan.flavours,
     model: plan.model,
-    ...(changed ? { changedFiles: changedFilesInContext(changed, inputs.context) } : {}),
+    ...(changed && 'files' in changed ? { changedFiles: changedFilesInContext(changed.files, inputs.context) } : {}),
+    ...(changed && 'unknown' in changed ? { changedFilesUnknown: changed.unknown } : {}),
     buildArgs,
     ...(previous ? { previous } : {}),
     messages: result.messages,
@@ -32,10 +33,15 @@ export function makeReport(
 /** Log lines per flavour: steps, cache hits, the first miss and why. */
 export function reportLines(report: BuildReport, sizes: Record<string, FlavourSizes> = {}): string[] {
   return report.flavours.map((f) => {
+    if (f.steps.total === 0) return `${f.flavour}: ${NO_STEPS}`;
     const miss = f.firstMiss ? `first miss \`${stepLabel(f.firstMiss.step)}\` (${describeCause(f.firstMiss.cause)})` : 'no cache miss';
     const size = sizes[f.flavour];
     const sizeText = size?.imageBytes !== undefined ? `; ${formatBytes(size.imageBytes)}` : '';
-    const pushed = size?.pushedBytes !== undefined ? `; pushed ${formatBytes(size.pushedBytes)} in ${size.pushedLayers} new layer(s)` : '';
+    const pushed = size?.pushedUnknown
+      ? '; pushed bytes unknown'
+      : size?.pushedBytes !== undefined
+        ? `; pushed ${formatBytes(size.pushedBytes)} in ${size.pushedLayers} new layer(s)`
+        : '';
     return `${f.flavour}: ${f.steps.cached}/${f.steps.total} steps cached, ${f.steps.run} run; ${miss}${sizeText}${pushed}`;
   });
 }
@@ -67,7 +73,7 @@ export async function reportBuildFailure(
   plan: BuildPlan,
   inputs: Inputs,
   result: BakeResult,
-  changed: string[] | undefined,
+  changed: ChangedFiles | undefined,
   previous?: ReportOptions['previous'],
 ): Promise<BuildFailedError> {
   const report = makeReport(plan, inputs, result, changed, previous);

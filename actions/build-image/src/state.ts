@@ -21,6 +21,31 @@ export interface PostState {
   cacheMounts?: CacheMountState;
   /** Registry logged in to, to log out again. */
   loggedIn?: string;
+  /** The main step finished its build: only then are the cache mounts worth saving. */
+  built?: boolean;
+}
+
+/** What the post step does. It runs after every main step (`post-if: always()`), even one that failed early. */
+export interface PostPlan {
+  saveMounts?: CacheMountState;
+  logout?: string;
+  /** Why something is skipped, for the log. */
+  notes: string[];
+}
+
+/**
+ * Logging out follows a login whatever happened after it, so credentials never stay on the runner.
+ * Cache mounts are saved only after a finished build: a failed one leaves them half-filled, and a
+ * saved key is never saved again.
+ */
+export function postPlan(state: PostState): PostPlan {
+  const notes: string[] = [];
+  const plan: PostPlan = { notes };
+  if (state.cacheMounts && state.built) plan.saveMounts = state.cacheMounts;
+  else if (state.cacheMounts) notes.push('The build did not finish, so the cache mounts are not saved.');
+  if (state.loggedIn) plan.logout = state.loggedIn;
+  if (!state.cacheMounts && !state.loggedIn) notes.push('Nothing to do: the main step saved no cache mounts and logged in nowhere.');
+  return plan;
 }
 
 const KEY = 'build-image';
@@ -29,7 +54,12 @@ export function savePostState(state: PostState): void {
   core.saveState(KEY, JSON.stringify(state));
 }
 
-export function loadPostState(): PostState {
-  const raw = core.getState(KEY);
-  return raw ? (JSON.parse(raw) as PostState) : {};
+/** The main step's state; empty when it stopped before saving any (or the state cannot be read). */
+export function loadPostState(raw: string = core.getState(KEY)): PostState {
+  if (!raw) return {};
+  try {
+    return JSON.parse(raw) as PostState;
+  } catch {
+    return {};
+  }
 }

@@ -3,8 +3,6 @@
 // is the locally built busybox, pinned by digest; its dependency step takes over 20 s).
 // Run `pnpm build` first: this tests the bundle, not the sources.
 import { execFile } from 'node:child_process';
-import { createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -13,6 +11,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { lockEngine } from '../../../test/support/engine-lock.js';
 import { describeWithServices, serviceVar } from '../../../test/support/services.js';
 import { type ActionRun, type Workspace, commitAll, createWorkspace, inputsWithDefaults, runAction } from './support/action-runner.js';
+import { failingRegistry } from './support/failing-registry.js';
 import { type Blob, blobsUnder, isLayer, layersOf, manifest } from './support/registry.js';
 
 const execFileAsync = promisify(execFile);
@@ -162,26 +161,14 @@ describeWithServices(['docker', 'registry'], 'build-image action, bundled, again
   test('a registry answering 503 to a manifest push is retried, and the push completes', async () => {
     // The real registry behind a proxy that fails the first 4 image manifest PUTs (not the cache's):
     // BuildKit itself tries a PUT 4 times (1, 2, 4 s apart), so the first bake fails; the action's retry must succeed.
-    const [upstreamHost, upstreamPort] = registry().split(':');
     let injected = 0;
-    const proxy = createServer((req, res) => {
-      if (req.method === 'PUT' && /\/manifests\/sha-/.test(req.url ?? '') && injected < 4) {
-        injected++;
-        req.resume();
-        res.writeHead(503, { 'Content-Type': 'application/json' });
-        res.end('{"errors":[{"code":"UNAVAILABLE","message":"injected by the test"}]}');
-        return;
-      }
-      const upstream = request({ host: upstreamHost, port: Number(upstreamPort), method: req.method, path: req.url, headers: req.headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
-      upstream.on('error', () => res.destroy());
-      req.pipe(upstream);
+    const proxy = await failingRegistry(registry(), (req) => {
+      const fail = req.method === 'PUT' && /\/manifests\/sha-/.test(req.url ?? '') && injected < 4;
+      if (fail) injected++;
+      return fail;
     });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
     try {
-      const proxied = `127.0.0.1:${(proxy.address() as AddressInfo).port}/${namespace}/retried`;
+      const proxied = `${proxy.host}/${namespace}/retried`;
       const run = await runAction(workspace, 'main', { inputs: { ...inputs, image: proxied, targets: 'production=production' } });
       expect(run.exitCode, explain(run)).toBe(0);
       expect(injected).toBe(4);

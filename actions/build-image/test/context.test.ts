@@ -60,6 +60,8 @@ describe('getInputs', () => {
     [{ targets: 'Dev=dev' }, /^Input `targets`: flavour `Dev` is not a valid name/],
     [{ image: 'ghcr.io/org/App:1.0' }, /^Input `image`: `ghcr.io\/org\/App:1.0` is not an image name/],
     [{ 'flavour-suffixes': 'devstack=DEV' }, /^Input `flavour-suffixes`:/],
+    [{ 'flavour-suffixes': 'devstak=-dev' }, /^Input `flavour-suffixes`: `devstak` is not a flavour of `targets`\. Name one of the flavours built: devstack, production\.$/],
+    [{ targets: 'production=production', 'flavour-suffixes': 'devstack=-dev' }, /^Input `flavour-suffixes`: `devstack` is not a flavour of `targets`\. Name one of the flavours built: production\.$/],
     [{ push: 'sometimes' }, /^Input `push`: expected true, false or auto/],
     [{ username: 'bot', password: 'x' }, /^Input `registry`: `username`\/`password` are set but `registry` is empty/],
     [{ registry: 'ghcr.io', username: 'bot' }, /^Input `password`: is empty while the other credential is set/],
@@ -86,6 +88,12 @@ describe('getInputs', () => {
   test('sensitive values: password, secret values, mirror credentials', () => {
     const inputs = getInputs(read({ registry: 'ghcr.io', username: 'bot', password: 'pw1', secrets: 'a=s1', mirrors: 'pip=https://u:mirrorpw@pypi.internal/simple' }));
     expect(sensitiveValues(inputs)).toEqual(expect.arrayContaining(['pw1', 's1', 'mirrorpw']));
+  });
+
+  test('a percent-escaped proxy password is masked as written, decoded, and with the URL as given', () => {
+    const raw = 'http://alice:pr0xyP%40ss@proxy1.internal:3128';
+    const inputs = getInputs(read({ mirrors: `http-proxy=${raw}` }));
+    expect(sensitiveValues(inputs)).toEqual(expect.arrayContaining([raw, 'pr0xyP%40ss', 'pr0xyP@ss']));
   });
 });
 
@@ -143,16 +151,34 @@ describe('readRunContext', () => {
     await expect(readRunContext(await env({}, { GITHUB_EVENT_NAME: 'push', GITHUB_REF: 'refs/heads/x' }), failing)).rejects.toThrow(/actions\/checkout/);
   });
 
-  test('changed files: against `before` when known, else the parent; unknown in a shallow clone', async () => {
+  test('changed files: against `before` when known, else the parent', async () => {
     const run = await readRunContext(await env({ before: 'c'.repeat(40) }, { GITHUB_EVENT_NAME: 'push', GITHUB_REF: 'refs/heads/x' }), git);
     const diff: GitRunner = async (args) => (args.includes('c'.repeat(40)) ? 'svc/src/app.py\nREADME.md\n' : '');
-    expect(await changedFiles(run, diff)).toEqual(['svc/src/app.py', 'README.md']);
+    expect(await changedFiles(run, diff)).toEqual({ files: ['svc/src/app.py', 'README.md'] });
     const parentArgs: string[][] = [];
     const parentOnly: GitRunner = async (args) => {
       parentArgs.push(args);
-      throw new Error('bad revision');
+      if (args[0] === 'diff') throw new Error('bad revision');
+      return 'false\n';
     };
-    expect(await changedFiles({ ...run, previousSha: undefined }, parentOnly)).toBeUndefined();
+    await changedFiles({ ...run, previousSha: undefined }, parentOnly);
     expect(parentArgs[0]).toContain(`${sha}~1`);
+  });
+
+  // Only a shallow clone gets the fetch-depth advice: a first commit has nothing more to fetch.
+  test.each<[string, string | undefined, boolean, RegExp]>([
+    ['a shallow clone', undefined, true, /^the clone is shallow: use `fetch-depth: 2` in actions\/checkout$/],
+    ['a shallow clone without the push\'s before', 'c'.repeat(40), true, /lacks the push's previous commit ccccccc: .*`fetch-depth: 0`/],
+    ['the repository\'s first commit', undefined, false, /^the commit has no parent to compare with$/],
+    ['a force push', 'c'.repeat(40), false, /previous commit ccccccc is not in the repository/],
+  ])('changed files unknown: %s', async (_, previousSha, shallow, reason) => {
+    const run = await readRunContext(await env({}, { GITHUB_EVENT_NAME: 'push', GITHUB_REF: 'refs/heads/x' }), git);
+    const noDiff: GitRunner = async (args) => {
+      if (args[0] === 'diff') throw new Error('fatal: bad revision');
+      if (args.includes('--is-shallow-repository')) return `${shallow}\n`;
+      throw new Error('unexpected');
+    };
+    const result = await changedFiles({ ...run, ...(previousSha ? { previousSha } : {}) }, noDiff);
+    expect(result).toEqual({ unknown: expect.stringMatching(reason) });
   });
 });

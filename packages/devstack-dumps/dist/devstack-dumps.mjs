@@ -22015,6 +22015,10 @@ async function planProvision(input) {
   start = performance.now();
   const resolution = await resolve3({ store: input.store, service: input.service, commit: input.commit, repoDir: input.repo, maxDistance: input.maxDistance ?? DEFAULT_MAX_DISTANCE });
   const resolveMs = since(start);
+  const dumped = resolution.entry.migrations?.fingerprint;
+  if (Object.keys(workingTree.apps).length === 0 && dumped !== void 0 && Object.keys(dumped.apps).length > 0) {
+    throw new UsageError(`--migrations-glob (${input.migrationsGlob.join(" ")}) matched no migration file under ${input.repo}, but the dump records migrations; give globs relative to --repo`);
+  }
   const cacheDir = path14.resolve(input.cacheRoot, input.service, resolution.version);
   return {
     resolution,
@@ -22224,6 +22228,9 @@ var registerPublish = (program2, context) => {
       throw new UsageError(`--migrations-glob reads the working tree of ${flags.repo}, which is not at commit ${commit}; check that commit out or drop --migrations-glob`);
     }
     const migrations = flags.migrationsGlob ? { fingerprint: await fingerprintMigrationFiles(flags.repo, flags.migrationsGlob) } : void 0;
+    if (migrations && Object.keys(migrations.fingerprint.apps).length === 0) {
+      throw new UsageError(`--migrations-glob (${flags.migrationsGlob.join(" ")}) matched no migration file under ${flags.repo}; give globs relative to --repo`);
+    }
     const progress = progressBar(context, flags.json);
     const result = await withStore(
       flags,

@@ -1,6 +1,6 @@
 // Public API of @org/image-build: pure planning functions for `docker buildx bake` builds of several
 // flavours of one Dockerfile, the cache-mount transfer, the cache lint and the build report.
-export { DockerfileError, ImageBuildError, InputError, ProgressStreamError, RegistryAuthError, RegistryUnavailableError } from './internal/errors.js';
+export { DockerfileError, ImageBuildError, InputError, EngineUnreachableError, ProgressStreamError, RegistryAuthError, RegistryHostError, RegistryUnavailableError } from './internal/errors.js';
 
 export { DEFAULT_TARGETS, parseFlavourSuffixes, parseImageName, parseKeyValueList, parseTargets, resolveFlavours } from './internal/targets.js';
 export type { Flavour } from './internal/targets.js';
@@ -8,13 +8,13 @@ export type { Flavour } from './internal/targets.js';
 export { branchOf, computeTags, defaultPush, flavourTags, isPullRequest, ociLabels, parseExtraTags, sanitizeTag, sourceDateEpoch } from './internal/git-tags.js';
 export type { GitContext, TagPlan } from './internal/git-tags.js';
 
-export { CACHE_MODES, cacheScopes, parseCacheMode, planCache, registryCacheRef, swapLocalCache } from './internal/cache-scopes.js';
-export type { CacheMode, CachePlan, CachePlanOptions } from './internal/cache-scopes.js';
+export { CACHE_MODES, cacheScopes, describeCachePlan, parseCacheMode, planCache, registryCacheRef, swapLocalCache } from './internal/cache-scopes.js';
+export type { CacheMode, CachePlan, CachePlanOptions, CacheScopes } from './internal/cache-scopes.js';
 
 export { bakeDefinition, getBakeArgs, parseBuildArgs, parsePlatforms, parseProvenance } from './internal/bake.js';
 export type { BakeDefinition, BakeOptions, BakeRun, BakeTarget, OutputMode } from './internal/bake.js';
 
-export { parseBuildSecrets, parseMirrors, writeSecretFiles } from './internal/mirrors.js';
+export { credentialsOf, parseBuildSecrets, parseMirrors, writeSecretFiles } from './internal/mirrors.js';
 export type { BuildSecretFile, MirrorSettings } from './internal/mirrors.js';
 
 export { findStage, parseDockerfile, resolveFromImage, rootStageOf, splitImageRef, stageClosure } from './internal/dockerfile-model.js';
@@ -41,6 +41,7 @@ export { parseRawJson, RawJsonReader } from './internal/rawjson.js';
 export type { SolveStatus } from './internal/rawjson.js';
 export { ProgressLog } from './internal/progress-log.js';
 export { buildReport, changedFilesInContext } from './internal/report.js';
+export { instructionFingerprint } from './internal/miss-cause.js';
 export type { BuildReport, FlavourReport, MissCause, ReportOptions, StepReport } from './internal/report.js';
 export {
   BuildRecordError,
@@ -54,10 +55,11 @@ export {
   serializeBuildRecord,
 } from './internal/build-record.js';
 export type { BuildRecord, BuildRecordKeyOptions, BuildRecordKeys } from './internal/build-record.js';
-export { buildOutputs, describeCause, formatBytes, reportMarkdown, stepLabel } from './internal/summary.js';
+export { buildOutputs, describeCause, formatBytes, NO_STEPS, reportMarkdown, stepLabel } from './internal/summary.js';
 export type { BakeMetadata, FlavourSizes } from './internal/summary.js';
-export { imageBlobs, layerBytes, ManifestError, newBlobs, parseManifest } from './internal/manifests.js';
-export type { BlobRef, ParsedManifest } from './internal/manifests.js';
+export { imageBlobs, layerBytes, ManifestError, manifestLookupOutcome, newBlobs, parseManifest } from './internal/manifests.js';
+export type { BlobRef, ManifestLookupOutcome, ParsedManifest } from './internal/manifests.js';
 
-export { classifyRegistryError, loginArgs, redact, withRegistryRetry } from './internal/retry.js';
+export { builderInspectArgs, builderProblem } from './internal/engine.js';
+export { backoffDelay, classifyRegistryError, loginArgs, redact, withRegistryRetry } from './internal/retry.js';
 export type { RetryOptions } from './internal/retry.js';

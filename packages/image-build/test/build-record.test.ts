@@ -9,6 +9,7 @@ import {
   buildReport,
   cacheScopes,
   describeCause,
+  instructionFingerprint,
   parseBuildRecord,
   parseDockerfile,
   parseRawJson,
@@ -51,19 +52,25 @@ describe('buildRecordKeys', () => {
     ['pull request onto a release branch', git({ eventName: 'pull_request', ref: 'refs/pull/7/merge', prNumber: 7, prBaseRef: 'release/1.2' }), 'pr-7', ['pr-7', 'release-1.2', 'main']],
   ])('%s: saved under its own scope, restored along the cache read chain', (_, context, own, chain) => {
     const keys = buildRecordKeys(keyOptions({ scopes: cacheScopes(context), sha: context.sha }));
-    const id = /^build-image-record-v1-([0-9a-f]{12})\//.exec(keys.key)?.[1];
+    const id = /^build-image-record-v1-([0-9a-f]{12})\//.exec(keys.key ?? '')?.[1];
     expect(id).toBeDefined();
     expect(keys.key).toBe(`build-image-record-v1-${id}/${own}/${context.sha}/123-1-${(1_700_000_000_000).toString(36)}`);
     expect(keys.restoreKeys).toEqual(chain.map((scope) => `build-image-record-v1-${id}/${scope}/`));
-    expect(scopeOfRecordKey(keys.key)).toBe(own);
+    expect(scopeOfRecordKey(keys.key as string)).toBe(own);
     // A restore key is a prefix of the key saved by an earlier run of the same scope only.
-    expect(keys.key.startsWith(keys.restoreKeys[0] as string)).toBe(true);
+    expect(keys.key?.startsWith(keys.restoreKeys[0] as string)).toBe(true);
+  });
+
+  test('a tag build reads the default branch\'s records and saves none (it writes no cache scope)', () => {
+    const keys = buildRecordKeys(keyOptions({ scopes: cacheScopes(git({ ref: 'refs/tags/v1.2.3' })) }));
+    expect(keys.key).toBeUndefined();
+    expect(keys.restoreKeys).toEqual([expect.stringMatching(/^build-image-record-v1-[0-9a-f]{12}\/main\/$/)]);
   });
 
   test('the prefix of scope `main` does not match records of scope `main-2`', () => {
     const main = buildRecordKeys(keyOptions({ scopes: { own: 'main', read: ['main'] } }));
     const other = buildRecordKeys(keyOptions({ scopes: { own: 'main-2', read: ['main-2', 'main'] } }));
-    expect(other.key.startsWith(main.restoreKeys[0] as string)).toBe(false);
+    expect(other.key?.startsWith(main.restoreKeys[0] as string)).toBe(false);
     expect(other.restoreKeys[1]).toBe(main.restoreKeys[0]);
   });
 
@@ -108,6 +115,17 @@ describe('records', () => {
     expect(sameBuildRecord(record, buildRecordOf({ baseImages: { ...report.baseImages, 'localhost/tools:1': digest('3') } }, { devstack: { TOKEN_LIKE: 's3cret-value', DEV: '1' }, production: {} }))).toBe(false);
   });
 
+  test('instruction fingerprints round-trip; records of older versions (without them) still parse', () => {
+    const withSteps = buildRecordOf({ ...report, steps: [
+      { stage: 'base', index: 2, total: 2, instruction: 'RUN make', status: 'cached', durationMs: 0 },
+      { platform: 'linux/arm64', stage: 'base', index: 2, total: 2, instruction: 'RUN make', status: 'run', durationMs: 0 },
+      { stage: 'base', index: 1, total: 2, instruction: `FROM x@${digest('1')}`, status: 'cached', durationMs: 0 },
+    ] }, {});
+    expect(withSteps.instructions).toEqual({ base: [instructionFingerprint('RUN make')] });
+    expect(parseBuildRecord(serializeBuildRecord(withSteps))).toEqual(withSteps);
+    expect(parseBuildRecord(JSON.stringify({ version: 1, baseImages: {}, buildArgs: {} })).instructions).toBeUndefined();
+  });
+
   test.each([
     ['not JSON', '{', /not JSON/],
     ['not an object', '"x"', /not an object/],
@@ -115,6 +133,7 @@ describe('records', () => {
     ['a base image without a digest', JSON.stringify({ version: 1, baseImages: { 'python:3.12': 'latest' }, buildArgs: {} }), /baseImages\.python:3\.12 is not a sha256 digest/],
     ['build args as a list', JSON.stringify({ version: 1, baseImages: {}, buildArgs: [] }), /buildArgs is not an object/],
     ['a raw build arg value', JSON.stringify({ version: 1, baseImages: {}, buildArgs: { dev: { A: 'x' } } }), /buildArgs\.dev\.A is not a sha256 digest/],
+    ['instructions as text', JSON.stringify({ version: 1, baseImages: {}, buildArgs: {}, instructions: { base: ['RUN make'] } }), /instructions\.base is not a list of sha256 digests/],
   ])('a record with %s is refused with a non-fatal error', (_, text, message) => {
     const error = (() => {
       try {

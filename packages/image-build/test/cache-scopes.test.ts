@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { cacheScopes, parseCacheMode, planCache, registryCacheRef, swapLocalCache } from '../src/index.js';
+import { cacheScopes, describeCachePlan, parseCacheMode, planCache, registryCacheRef, swapLocalCache } from '../src/index.js';
 import type { CachePlanOptions, GitContext } from '../src/index.js';
 
 const push: GitContext = {
@@ -26,12 +26,16 @@ const opts = (over: Partial<CachePlanOptions>): CachePlanOptions => ({
   ...over,
 });
 const REG_TO = 'mode=max,image-manifest=true,oci-mediatypes=true,ignore-error=true';
+const master: GitContext = { ...push, ref: 'refs/heads/master' };
+const tag: GitContext = { ...push, ref: 'refs/tags/v1.2.3' };
 
-test.each<[string, GitContext, { own: string; read: string[] }]>([
+test.each<[string, GitContext, { own?: string; read: string[] }]>([
   ['branch push', push, { own: 'feature-x', read: ['feature-x', 'master'] }],
   ['default branch', { ...push, ref: 'refs/heads/master' }, { own: 'master', read: ['master'] }],
   ['pull request', pr, { own: 'pr-7', read: ['pr-7', 'release-1', 'master'] }],
-  ['tag push writes the default scope', { ...push, ref: 'refs/tags/v1.0.0' }, { own: 'master', read: ['master'] }],
+  // A tag may point at an old commit: it reads the default branch's cache and writes no scope.
+  ['tag push reads the default scope and writes none', { ...push, ref: 'refs/tags/v1.0.0' }, { read: ['master'] }],
+  ['any other ref: the same', { ...push, eventName: 'workflow_dispatch', ref: 'refs/remotes/x' }, { read: ['master'] }],
 ])('cacheScopes: %s', (_, git, expected) => {
   expect(cacheScopes(git)).toEqual(expected);
 });
@@ -81,6 +85,23 @@ describe('planCache', () => {
       },
     ],
     [
+      'registry on a tag: reads the default branch, writes nothing',
+      { git: tag },
+      { backends: ['registry'], from: ['type=registry,ref=reg.local/app-cache:devstack-master'], to: [] },
+    ],
+    ['gha on a tag: reads the default branch, writes nothing', { mode: 'gha', git: tag }, { backends: ['gha'], from: ['type=gha,scope=devstack-master'], to: [] }],
+    ['local on a tag: reads the default branch, writes nothing', { mode: 'local', git: tag }, { backends: ['local'], from: ['type=local,src=/cache/devstack-master'], to: [] }],
+    [
+      'auto on the default branch without pushing: only the own scope, no registry',
+      { mode: 'auto', git: master, push: false },
+      { backends: ['local'], from: ['type=local,src=/cache/devstack-master'], to: ['type=local,dest=/cache/devstack-master-new,mode=max,ignore-error=true'] },
+    ],
+    [
+      'auto on a tag without pushing: the default branch from the registry, nothing written',
+      { mode: 'auto', git: tag, push: false },
+      { backends: ['local', 'registry'], from: ['type=registry,ref=reg.local/app-cache:devstack-master'], to: [] },
+    ],
+    [
       'auto on a PR without GitHub cache: own scope in a local dir',
       { mode: 'auto', git: pr, push: false },
       {
@@ -101,6 +122,23 @@ describe('planCache', () => {
       expect(plan.to[0]).toContain('pr-7');
       expect(plan.to[0]).toContain('ignore-error=true');
     }
+  });
+
+  test('a tag build never writes, whatever the backend (the default branch keeps its cache)', () => {
+    for (const mode of ['registry', 'gha', 'local', 'auto'] as const) {
+      const plan = planCache(opts({ mode, git: tag }));
+      expect(plan.to, mode).toEqual([]);
+      expect(plan.localSwap, mode).toBeUndefined();
+    }
+  });
+
+  test.each<[string, Partial<CachePlanOptions>, string]>([
+    ['registry on a branch', {}, 'reads registry reg.local/app-cache:devstack-feature-x, registry reg.local/app-cache:devstack-master; writes registry reg.local/app-cache:devstack-feature-x'],
+    ['auto on master without pushing names no registry', { mode: 'auto', git: master, push: false }, 'reads local /cache/devstack-master; writes local /cache/devstack-master-new'],
+    ['a tag', { git: tag }, 'reads registry reg.local/app-cache:devstack-master; writes nothing'],
+    ['none', { mode: 'none' }, 'none'],
+  ])('describeCachePlan: %s', (_, over, expected) => {
+    expect(describeCachePlan(planCache(opts(over)))).toBe(expected);
   });
 
   test('local needs a directory; a bad mode names the input', () => {

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -122,10 +122,46 @@ describe('lintDockerfile', () => {
 
 test('readContextFacts: <Dockerfile>.dockerignore wins, package.json marks a Node project', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'ib-ctx-'));
-  expect(await readContextFacts(dir, path.join(dir, 'Dockerfile'))).toEqual({ dockerignore: null, nodeProject: false });
+  expect(await readContextFacts(dir, path.join(dir, 'Dockerfile'))).toEqual({ dockerignore: null, context: dir, nodeProject: false });
   await writeFile(path.join(dir, '.dockerignore'), '.git\n');
   await writeFile(path.join(dir, 'package.json'), '{}');
-  expect(await readContextFacts(dir, path.join(dir, 'Dockerfile'))).toEqual({ dockerignore: '.git\n', nodeProject: true });
+  expect(await readContextFacts(dir, path.join(dir, 'Dockerfile'))).toMatchObject({ dockerignore: '.git\n', dockerignoreFile: `${dir}/.dockerignore`, nodeProject: true });
   await writeFile(path.join(dir, 'Dockerfile.dockerignore'), 'node_modules\n');
   expect((await readContextFacts(dir, path.join(dir, 'Dockerfile'))).dockerignore).toBe('node_modules\n');
+});
+
+// BuildKit reads `<context>/.dockerignore`, or `<Dockerfile path>.dockerignore` (which wins); never a
+// `.dockerignore` next to a Dockerfile outside the context root.
+describe('dockerignore with `file: docker/Dockerfile` and `context: .`', () => {
+  const shown = { context: '.', file: 'docker/Dockerfile' };
+  const model = parseDockerfile('FROM alpine:3.20\n', 'docker/Dockerfile');
+  async function workspace(files: Record<string, string>): Promise<string> {
+    const root = await mkdtemp(path.join(tmpdir(), 'ib-ws-'));
+    await mkdir(path.join(root, 'docker'));
+    await writeFile(path.join(root, 'docker/Dockerfile'), 'FROM alpine:3.20\n');
+    for (const [name, content] of Object.entries(files)) await writeFile(path.join(root, name), content);
+    return root;
+  }
+  const findings = async (files: Record<string, string>) => {
+    const root = await workspace(files);
+    return lintDockerfile(model, await readContextFacts(root, path.join(root, 'docker/Dockerfile'), shown), 'warn');
+  };
+
+  test.each<[string, Record<string, string>, RegExp | undefined]>([
+    ['docker/Dockerfile.dockerignore satisfies the rule', { 'docker/Dockerfile.dockerignore': '.git\n' }, undefined],
+    ['the context root .dockerignore satisfies it', { '.dockerignore': '.git\n' }, undefined],
+    ['docker/.dockerignore is not read by BuildKit', { 'docker/.dockerignore': '.git\n' }, /has no \.dockerignore \(nor docker\/Dockerfile\.dockerignore\)/],
+    ['a Dockerfile ignore file that misses .git is named', { 'docker/Dockerfile.dockerignore': 'tmp\n', '.dockerignore': '.git\n' }, /^docker\/Dockerfile\.dockerignore does not exclude `\.git`/],
+  ])('%s', async (_, files, message) => {
+    const found = await findings(files);
+    if (message) expect(found.map((f) => f.message).join('\n')).toMatch(message);
+    else expect(found).toEqual([]);
+  });
+
+  test('the fix names the two files BuildKit reads, not "next to the Dockerfile"', async () => {
+    const [finding] = await findings({});
+    expect(finding?.fix).toBe('Add `.dockerignore` (at the root of the build context), or `docker/Dockerfile.dockerignore` for this Dockerfile only, listing at least `.git`.');
+    const nested = lintDockerfile(model, { dockerignore: null, context: 'services/api', nodeProject: true }, 'warn')[0];
+    expect(nested?.fix).toMatch(/^Add `services\/api\/\.dockerignore` .* listing at least `\.git` and `node_modules`\.$/);
+  });
 });

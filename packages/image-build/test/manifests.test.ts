@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { imageBlobs, layerBytes, ManifestError, newBlobs, parseManifest } from '../src/index.js';
+import { imageBlobs, layerBytes, ManifestError, manifestLookupOutcome, newBlobs, parseManifest } from '../src/index.js';
 
 const d = (c: string) => `sha256:${c.repeat(64)}`;
 const LAYER = 'application/vnd.docker.image.rootfs.diff.tar.gzip';
@@ -57,4 +57,25 @@ describe('imageBlobs / newBlobs', () => {
     expect(newBlobs(next, previous.map((b) => b.digest))).toEqual({ count: 3, bytes: Buffer.byteLength(registry[d('2')]!) + 100 + 30, layers: 1 });
     expect(newBlobs(next, next.map((b) => b.digest))).toEqual({ count: 0, bytes: 0, layers: 0 });
   });
+});
+
+// What the size lookup before a push does with one `docker buildx imagetools inspect --raw` (it only
+// feeds the size report, so giving up means a warning, never a failed build).
+test.each<[string, number, string, number, string]>([
+  ['found', 0, '', 1, 'found'],
+  ['a tag not pushed yet', 1, 'ERROR: reg/app:sha-1: not found', 1, 'absent'],
+  ['a repository not pushed yet', 1, 'ERROR: unexpected status: 404 Not Found: name unknown', 1, 'absent'],
+  ['503, first attempt: retried', 1, 'ERROR: unexpected status from GET request: 503 Service Unavailable', 1, 'retry'],
+  ['429, second attempt: retried', 1, 'ERROR: toomanyrequests: 429 Too Many Requests', 2, 'retry'],
+  ['503 on the last attempt: given up', 1, 'ERROR: unexpected status: 503 Service Unavailable', 3, 'unavailable'],
+  ['the registry needs credentials: not retried', 1, 'ERROR: unexpected status from HEAD request: 401 Unauthorized', 1, 'unavailable'],
+  ['a host that does not resolve: not retried', 1, 'ERROR: dial tcp: lookup nosuch.example: no such host', 1, 'unavailable'],
+  ['anything else: not retried', 1, 'ERROR: something odd', 1, 'unavailable'],
+])('manifest lookup: %s', (_, exitCode, stderr, attempt, kind) => {
+  expect(manifestLookupOutcome({ exitCode, stderr }, attempt).kind).toBe(kind);
+});
+
+test('a lookup given up says why: attempts, credentials', () => {
+  expect(manifestLookupOutcome({ exitCode: 1, stderr: '503 Service Unavailable' }, 3)).toEqual({ kind: 'unavailable', reason: 'still failing after 3 attempts: 503 Service Unavailable' });
+  expect(manifestLookupOutcome({ exitCode: 1, stderr: '401 Unauthorized' }, 1)).toMatchObject({ reason: expect.stringMatching(/refused to show it \(HTTP 401\); log in with `registry`/) });
 });

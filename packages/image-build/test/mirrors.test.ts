@@ -38,6 +38,20 @@ test('credentials in mirror URLs are returned for masking', () => {
   expect(settings.proxyArgs.HTTPS_PROXY).toBe('http://bob:s%40cret@proxy:3128');
 });
 
+test.each<[string, string, string[]]>([
+  [
+    'a percent-escaped proxy password: raw value, URL as written to files, password escaped and decoded',
+    'http-proxy=http://alice:pr0xyP%40ss@proxy1.internal:3128',
+    ['http://alice:pr0xyP%40ss@proxy1.internal:3128', 'http://alice:pr0xyP%40ss@proxy1.internal:3128/', 'pr0xyP%40ss', 'pr0xyP@ss'],
+  ],
+  ['a plain password', 'pip=https://u:plainpw@pypi.internal/simple', ['https://u:plainpw@pypi.internal/simple', 'plainpw']],
+  ['a token as the user name: the URL only, never the bare name', 'npm=https://tok3n@npm.internal/', ['https://tok3n@npm.internal/']],
+  ['an escape that does not decode is masked as written', 'apt=http://u:100%zz@apt:3142', ['http://u:100%zz@apt:3142', 'http://u:100%zz@apt:3142/', '100%zz']],
+  ['no credentials', 'https-proxy=http://proxy:3128', []],
+])('masking: %s', (_, input, expected) => {
+  expect(parseMirrors(input).sensitiveValues).toEqual(expected);
+});
+
 test.each([
   ['maven=https://m', /Input `mirrors`: `maven` is not a known mirror/],
   ['pip=not a url', /Input `mirrors`: `pip` is not an http\(s\) URL/],

@@ -2,7 +2,22 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { buildOutputs, buildReport, computeTags, parseDockerfile, parseRawJson, RawJsonReader, reportMarkdown, resolveFlavours } from '../src/index.js';
+import {
+  buildArgFingerprints,
+  buildOutputs,
+  buildRecordOf,
+  buildReport,
+  computeTags,
+  describeCause,
+  instructionFingerprint,
+  parseDockerfile,
+  parseRawJson,
+  previousFromRecord,
+  RawJsonReader,
+  reportMarkdown,
+  resolveFlavours,
+  stepLabel,
+} from '../src/index.js';
 import type { BakeMetadata, ReportOptions, SolveStatus } from '../src/index.js';
 import { parseStepName } from '../src/internal/report.js';
 
@@ -96,6 +111,14 @@ describe('buildReport on recorded streams', () => {
 
 test.each([
   ['[devstack base 3/4] COPY requirements.txt ./', { flavour: 'devstack', stage: 'base', index: 3, total: 4, instruction: 'COPY requirements.txt ./' }],
+  // Recorded (fixtures/rawjson/shared): several platforms, and a step two targets share named after one stage.
+  ['[production linux/arm64 base 4/4] RUN x', { flavour: 'production', platform: 'linux/arm64', stage: 'base', index: 4, total: 4, instruction: 'RUN x' }],
+  ['[devstack linux/amd64/v2 dev 1/2] RUN y', { flavour: 'devstack', platform: 'linux/amd64/v2', stage: 'dev', index: 1, total: 2, instruction: 'RUN y' }],
+  ['[devstack production 1/1] RUN z', { flavour: 'devstack', stage: 'production', index: 1, total: 1, instruction: 'RUN z' }],
+  ['[linux/arm64 base 2/4] WORKDIR /app', { flavour: undefined, platform: 'linux/arm64', stage: 'base', index: 2, total: 4, instruction: 'WORKDIR /app' }],
+  ['[production linux/amd64->arm64 build 2/3] RUN go build', { flavour: 'production', platform: 'linux/amd64->arm64', stage: 'build', index: 2, total: 3, instruction: 'RUN go build' }],
+  ['[devstack linux/arm64 1/2] RUN x', { flavour: 'devstack', platform: 'linux/arm64', stage: undefined, index: 1, total: 2, instruction: 'RUN x' }],
+  ['[base  3/12] RUN padded', { flavour: undefined, stage: 'base', index: 3, total: 12, instruction: 'RUN padded' }],
   ['[base 2/4] WORKDIR /app', { flavour: undefined, stage: 'base', index: 2, total: 4, instruction: 'WORKDIR /app' }],
   ['[devstack 1/2] RUN x', { flavour: 'devstack', stage: undefined, index: 1, total: 2, instruction: 'RUN x' }],
   ['[stage-0 2/2] RUN y', { flavour: undefined, stage: 'stage-0', index: 2, total: 2, instruction: 'RUN y' }],
@@ -196,4 +219,127 @@ test('a one-stage Dockerfile built as one bake target: steps have no stage or fl
   const r = buildReport(statuses, { flavours: [{ name: 'production', stage: 'production' }], model: oneStage });
   expect(r.flavours[0]).toMatchObject({ steps: { total: 1, cached: 0, run: 1 }, error: expect.stringContaining('exit code: 3') });
   expect(r.flavours[0]?.firstMiss?.step).toMatchObject({ stage: 'production', index: 2, total: 2, status: 'error' });
+});
+
+// Recorded with docker 26.1 + buildx 0.13.1 from fixtures/rawjson/shared/Dockerfile (targets
+// devstack=dev, production=production; production and dev both start with the same RUN, so BuildKit
+// runs it once): shared-cold = one platform, the shared RUN reported as `[devstack production 1/1]`;
+// multi-half = platforms linux/amd64,linux/amd64/v2 right after, amd64 cached, amd64/v2 new;
+// multi-instruction = both platforms again after editing dev's last RUN (Dockerfile.edited).
+describe('shared steps and several platforms, recorded', () => {
+  const sharedDir = path.join(dir, 'shared');
+  const sharedModel = (file = 'Dockerfile') => parseDockerfile(readFileSync(path.join(sharedDir, file), 'utf8'));
+  const recorded = (name: string, options: Partial<ReportOptions> = {}, file = 'Dockerfile') => {
+    const parsed = parseRawJson(readFileSync(path.join(sharedDir, `${name}.rawjson`), 'utf8'));
+    return buildReport(parsed.statuses, { flavours, model: sharedModel(file), messages: parsed.text, ...options });
+  };
+  const coldRecord = buildRecordOf(recorded('shared-cold'), { devstack: { DEV_TOOLS: '1' }, production: {} });
+
+  test.each([
+    // name, Dockerfile, devstack [total, cached, run], production [...], stepCount, devstack first miss
+    ['shared-cold', 'Dockerfile', [4, 1, 3], [3, 1, 2], 4, 'base 3/3'],
+    ['multi-half', 'Dockerfile', [8, 5, 3], [6, 4, 2], 8, 'linux/amd64/v2 base 3/3'],
+    ['multi-instruction', 'Dockerfile.edited', [8, 6, 2], [6, 6, 0], 8, 'linux/amd64 dev 2/2'],
+  ] as const)('%s', (name, file, dev, prod, count, miss) => {
+    const r = recorded(name, {}, file);
+    const [devstack, production] = r.flavours;
+    expect(Object.values(devstack!.steps)).toEqual(dev);
+    expect(Object.values(production!.steps)).toEqual(prod);
+    expect(r.stepCount).toBe(count);
+    expect(stepLabel(devstack!.firstMiss!.step)).toMatch(new RegExp(`^${miss.replace(/\//g, '\\/')} `));
+  });
+
+  test('a step BuildKit names after another stage (`[devstack production 1/1]`) counts for both flavours', () => {
+    const r = recorded('shared-cold');
+    for (const f of r.flavours) expect(f.stepDetails.map((s) => `${s.stage} ${s.index}/${s.total}`), f.flavour).toContain('production 1/1');
+    // devstack's image has its four steps: WORKDIR, the base RUN, the shared RUN and its own.
+    expect(r.flavours[0]?.stepDetails.map((s) => `${s.stage} ${s.index}/${s.total}`)).toEqual(['base 2/3', 'base 3/3', 'production 1/1', 'dev 2/2']);
+  });
+
+  test('several platforms: one step per platform, the base image named once when every platform resolved it alike', () => {
+    const r = recorded('multi-half');
+    const platforms = new Set(r.flavours[0]?.stepDetails.map((s) => s.platform));
+    expect(platforms).toEqual(new Set(['linux/amd64', 'linux/amd64/v2']));
+    expect(r.flavours[0]?.stepDetails.filter((s) => s.platform === 'linux/amd64').every((s) => s.status === 'cached')).toBe(true);
+    expect(Object.keys(r.baseImages)).toEqual(['localhost/org-actions/busybox:1.35.0']);
+    expect(r.cacheHitRatio).toBeCloseTo(5 / 8, 5);
+  });
+
+  test('an edited instruction: named from the previous record, else "its instruction or an earlier input changed" with the ARGs it sees', () => {
+    const buildArgs = { devstack: buildArgFingerprints({ DEV_TOOLS: '1' }), production: {} };
+    const withRecord = recorded('multi-instruction', { buildArgs, previous: previousFromRecord(coldRecord) }, 'Dockerfile.edited');
+    expect(withRecord.flavours[0]?.firstMiss?.cause).toEqual({ kind: 'instruction' });
+    // The same record with another DEV_TOOLS: the changed build arg is named first.
+    const otherArg = recorded('multi-instruction', { buildArgs: { ...buildArgs, devstack: buildArgFingerprints({ DEV_TOOLS: '2' }) }, previous: previousFromRecord(coldRecord) }, 'Dockerfile.edited');
+    expect(otherArg.flavours[0]?.firstMiss?.cause).toEqual({ kind: 'build-arg', names: ['DEV_TOOLS'] });
+    expect(describeCause({ kind: 'instruction' })).toBe('its instruction is new or changed since the previous build');
+    expect(withRecord.flavours[1]?.firstMiss).toBeUndefined();
+    const without = recorded('multi-instruction', {}, 'Dockerfile.edited');
+    expect(without.flavours[0]?.firstMiss?.cause).toEqual({
+      kind: 'unknown',
+      hint: 'its instruction or an earlier input changed; the stage declares build arg `DEV_TOOLS` before it, whose previous values are unknown',
+    });
+  });
+
+  test('the record keeps instruction fingerprints per stage, never the text', () => {
+    expect(coldRecord.instructions?.production).toEqual([instructionFingerprint("RUN --network=none sh -c 'echo shared > shared.txt'")]);
+    expect(JSON.stringify(coldRecord)).not.toContain('echo');
+  });
+});
+
+describe('cause hints say only what is known', () => {
+  const model = parseDockerfile('FROM busybox:1.36 AS base\nARG MODE\nWORKDIR /app\nCOPY app.txt ./\nRUN make $MODE\n');
+  const at = (s: number) => `2024-01-01T00:00:0${s}Z`;
+  const vertex = (digest: string, name: string, start: number, cached: boolean) => ({ digest, name, started: at(start), completed: at(start + 1), cached });
+  const statuses = (cachedWorkdir: boolean, importError?: string): SolveStatus[] => [
+    { vertexes: [vertex('f', `[1/4] FROM docker.io/library/busybox:1.36@sha256:${'a'.repeat(64)}`, 0, true)] },
+    ...(importError === undefined ? [] : [{ vertexes: [{ digest: 'i', name: '[production] importing cache manifest from reg/app-cache:production-main', started: at(0), completed: at(0), error: importError }] }]),
+    { vertexes: [vertex('w', '[2/4] WORKDIR /app', 1, cachedWorkdir)] },
+    { vertexes: [vertex('c', '[3/4] COPY app.txt ./', 2, false)] },
+    { vertexes: [vertex('r', '[4/4] RUN make $MODE', 3, false)] },
+  ];
+  const one = [{ name: 'production', stage: 'base' }];
+  const hint = (s: SolveStatus[], options: Partial<ReportOptions> = {}) => {
+    const cause = buildReport(s, { flavours: one, model, ...options }).flavours[0]?.firstMiss?.cause;
+    return cause?.kind === 'unknown' ? cause.hint : cause?.kind;
+  };
+
+  test.each<[string, SolveStatus[], Partial<ReportOptions>, string | RegExp]>([
+    ['nothing cached, no import: no cache yet, and no fetch-depth advice', statuses(false), {}, 'no step of the build was cached and no cache was imported: there was no cache to use yet'],
+    ['nothing cached, the import failed', statuses(false, 'not found'), {}, /^no cache was imported \(not found\) and no step was cached: the first build of this cache scope/],
+    ['earlier steps cached, shallow clone: the COPY may have a changed file', statuses(true), { changedFilesUnknown: 'the clone is shallow: use `fetch-depth: 2` in actions/checkout' }, 'its instruction or a copied file changed; the changed files are unknown (the clone is shallow: use `fetch-depth: 2` in actions/checkout)'],
+    ['earlier steps cached, a first commit: no fetch-depth advice', statuses(true), { changedFilesUnknown: 'the commit has no parent to compare with' }, /the changed files are unknown \(the commit has no parent to compare with\)$/],
+    ['earlier steps cached, changed files known but none copied', statuses(true), { changedFiles: ['README.md'] }, 'its instruction or a copied file changed; no changed file matches its sources'],
+  ])('%s', (_, s, options, expected) => {
+    expect(hint(s, options)).toMatch(expected);
+  });
+
+  test('a RUN after an unchanged COPY: a changed build arg is named when both values are known', () => {
+    const runFirst: SolveStatus[] = statuses(true).map((st) => ({ vertexes: st.vertexes?.map((v) => (v.digest === 'c' ? { ...v, cached: true } : v)) }));
+    const known = { buildArgs: { production: { MODE: 'b' } }, previous: { buildArgs: { production: { MODE: 'a' } } } };
+    expect(buildReport(runFirst, { flavours: one, model, ...known }).flavours[0]?.firstMiss?.cause).toEqual({ kind: 'build-arg', names: ['MODE'] });
+    expect(hint(runFirst)).toBe('its instruction or an earlier input changed; the stage declares build arg `MODE` before it, whose previous values are unknown');
+    const same = { buildArgs: { production: { MODE: 'a' } }, previous: { buildArgs: { production: { MODE: 'a' } }, instructions: { base: [instructionFingerprint('RUN make $MODE')] } } };
+    expect(hint(runFirst, same)).toBe('its instruction is unchanged and the steps before it were cached; else the cache has no result for this step (not exported, or evicted)');
+  });
+});
+
+describe('a build that stopped before its first step', () => {
+  const failed: SolveStatus[] = [{ vertexes: [{ digest: 'd', name: '[production internal] load build definition from Dockerfile', started: '2024-01-01T00:00:00Z', completed: '2024-01-01T00:00:01Z', error: 'dockerfile parse error' }] }];
+  const r = buildReport(failed, { flavours });
+
+  test('the summary says no build steps ran, with no miss and no ratio', () => {
+    const md = reportMarkdown(r);
+    expect(r.stepCount).toBe(0);
+    expect(md).toMatch(/\| devstack \| 0 \| 0 \| 0 \| no build steps ran \| /);
+    expect(md).toContain('No build steps ran, so there is no cache hit ratio');
+    expect(md).not.toContain('Cache hit ratio');
+    expect(md).not.toMatch(/\| none \|/);
+  });
+
+  test('pushed bytes the registry could not tell are "unknown", with the reason', () => {
+    const md = reportMarkdown(report('warm', sameArgs), {}, { production: { imageBytes: 10, pushedUnknown: 'ghcr.io could not be read before the push: HTTP 503' } });
+    expect(md).toMatch(/\| production \| .* \| unknown \| /);
+    expect(md).toContain('Pushed bytes of production unknown: ghcr.io could not be read before the push: HTTP 503.');
+  });
 });

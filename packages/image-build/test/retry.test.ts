@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { classifyRegistryError, loginArgs, RegistryAuthError, RegistryUnavailableError, redact, withRegistryRetry } from '../src/index.js';
+import { classifyRegistryError, loginArgs, RegistryAuthError, RegistryHostError, RegistryUnavailableError, redact, withRegistryRetry } from '../src/index.js';
 
 test.each([
   ['failed to push reg/app:1: unexpected status from PUT request: 429 Too Many Requests', 'retryable', 429],
@@ -17,8 +17,47 @@ test.each([
   expect(classifyRegistryError(message)).toEqual({ kind, ...(status ? { status } : {}) });
 });
 
+// A host that does not resolve is not retried: waiting does not fix a misspelt name.
+test.each([
+  // docker 26.1 `docker login nosuch-host.invalid`
+  ['Error response from daemon: Get "https://nosuch-host.invalid/v2/": dial tcp: lookup nosuch-host.invalid on 10.255.255.53:53: no such host', 'nosuch-host.invalid'],
+  ['failed to do request: Head "https://reg.example/v2/x/manifests/1": dial tcp: lookup reg.example: Temporary failure in name resolution', 'reg.example'],
+  ['getaddrinfo ENOTFOUND ghcr.example', 'ghcr.example'],
+  ['dial tcp: lookup: no such host', undefined],
+])('classify DNS failure %j', (message, host) => {
+  expect(classifyRegistryError(message)).toEqual({ kind: 'dns', ...(host ? { host } : {}) });
+});
+
 describe('withRegistryRetry', () => {
   const base = { operation: 'push reg.local/app', registry: 'reg.local', random: () => 1, baseDelayMs: 100, maxDelayMs: 250 };
+
+  test('the registry host not resolving fails at once, naming the input that holds it', async () => {
+    let calls = 0;
+    const error = await withRegistryRetry(
+      async () => {
+        calls++;
+        throw new Error('dial tcp: lookup nosuch.example on 127.0.0.53:53: no such host');
+      },
+      { ...base, registry: 'nosuch.example:5000', input: 'registry', sleep: async () => {} },
+    ).catch((e: unknown) => e);
+    expect(calls).toBe(1);
+    expect(error).toBeInstanceOf(RegistryHostError);
+    expect((error as Error).message).toMatch(/^Input `registry`: registry host `nosuch\.example:5000` does not resolve \(.*no such host\)\. Check the host name in `registry`/);
+  });
+
+  test('another host not resolving (a FROM image) is not blamed on the registry, nor retried', async () => {
+    let calls = 0;
+    const original = new Error('failed to resolve source metadata for other.example/base:1: lookup other.example: no such host');
+    const error = await withRegistryRetry(
+      async () => {
+        calls++;
+        throw original;
+      },
+      { ...base, input: 'image', sleep: async () => {} },
+    ).catch((e: unknown) => e);
+    expect(calls).toBe(1);
+    expect(error).toBe(original);
+  });
 
   test('retries 429/5xx with capped exponential backoff, then succeeds', async () => {
     const delays: number[] = [];

@@ -36,6 +36,9 @@ describe('resolveFlavours', () => {
     [{ targets: 'devstack=dev,production=production', image: 'ghcr.io/org/app' }, ['ghcr.io/org/app-dev', 'ghcr.io/org/app']],
     [{ targets: 'devstack=dev,worker=w', image: '127.0.0.1:5000/app' }, ['127.0.0.1:5000/app-dev', '127.0.0.1:5000/app-worker']],
     [{ targets: 'devstack=dev,production=production', image: 'app', suffixes: 'devstack=-devstack,production=-prod' }, ['app-devstack', 'app-prod']],
+    // Not listed: devstack -> -dev, production -> none, others -> -<flavour>.
+    [{ targets: 'devstack=dev,production=production,worker=w', image: 'app', suffixes: 'worker=-jobs' }, ['app-dev', 'app', 'app-jobs']],
+    [{ targets: 'devstack=dev,production=production,worker=w', image: 'app', suffixes: '' }, ['app-dev', 'app', 'app-worker']],
   ])('%j', (options, images) => {
     expect(resolveFlavours(options).map((f) => f.image)).toEqual(images);
   });
@@ -45,6 +48,8 @@ describe('resolveFlavours', () => {
     [{ targets: 'devstack=dev', image: 'ghcr.io/org/app:1.0' }, 'image', /without a tag/],
     [{ targets: 'a=a,b=b', image: 'app', suffixes: 'a=,b=' }, 'flavour-suffixes', /would both push to app/],
     [{ targets: 'a=a', image: 'app', suffixes: 'a=-Dev!' }, 'flavour-suffixes', /not valid in an image name/],
+    [{ targets: 'devstack=dev,production=production', image: 'app', suffixes: 'devstak=-dev' }, 'flavour-suffixes', /`devstak` is not a flavour of `targets`\. Name one of the flavours built: devstack, production\./],
+    [{ targets: 'production=production', image: 'app', suffixes: { devstack: '-dev' } }, 'flavour-suffixes', /`devstack` is not a flavour of `targets`/],
   ])('rejects %j', (options, input, message) => {
     expect(() => resolveFlavours(options)).toThrow(message);
     try {

@@ -11,6 +11,8 @@ import { promisify } from 'node:util';
 
 const execFileAsync = promisify(execFile);
 export const actionDir = fileURLToPath(new URL('../../', import.meta.url));
+/** The bundle run: the committed dist/, or BUILD_IMAGE_DIST (a bundle of the sources built elsewhere, to try them before `pnpm build`). */
+const distDir = process.env.BUILD_IMAGE_DIST || path.join(actionDir, 'dist');
 export const sampleServiceDir = fileURLToPath(new URL('../../../../test/fixtures/sample-service/', import.meta.url));
 
 export interface Annotation {
@@ -164,7 +166,7 @@ export async function runAction(workspace: Workspace, entry: 'main' | 'post', op
   for (const [name, value] of Object.entries(options.state ?? {})) env[`STATE_${name}`] = value;
 
   const started = Date.now();
-  const child = spawn(process.execPath, [path.join(actionDir, 'dist', `${entry}.cjs`)], { cwd: workspace.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [path.join(distDir, `${entry}.cjs`)], { cwd: workspace.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => {

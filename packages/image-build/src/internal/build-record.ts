@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ImageBuildError } from './errors.js';
+import { instructionFingerprint, isFrom } from './miss-cause.js';
 import type { BuildReport, ReportOptions } from './report.js';
 
 /**
@@ -13,6 +14,11 @@ export interface BuildRecord {
   baseImages: Record<string, string>;
   /** Per flavour, per build arg: `sha256:<hex>` of the value (values may be sensitive; only changes matter). */
   buildArgs: Record<string, Record<string, string>>;
+  /**
+   * Per stage, `instructionFingerprint`s of the steps that ran or were cached (FROM excluded), sorted:
+   * tells an edited instruction from other misses. Absent in records of older versions.
+   */
+  instructions?: Record<string, string[]>;
 }
 
 /** A saved record that cannot be used (corrupt, another format version). Never fatal: there is just no `previous`. */
@@ -34,18 +40,31 @@ export function buildArgFingerprints(args: Record<string, string>): Record<strin
 const sortedEntries = <T>(record: Record<string, T>): Record<string, T> =>
   Object.fromEntries(Object.keys(record).sort().map((key) => [key, record[key] as T]));
 
+function instructionsOf(steps: BuildReport['steps']): Record<string, string[]> {
+  const byStage = new Map<string, Set<string>>();
+  for (const step of steps.filter((s) => !isFrom(s) && s.status !== 'not-started')) {
+    const stage = (step.stage ?? '').toLowerCase();
+    const set = byStage.get(stage) ?? new Set<string>();
+    set.add(instructionFingerprint(step.instruction));
+    byStage.set(stage, set);
+  }
+  return Object.fromEntries([...byStage].map(([stage, set]) => [stage, [...set].sort()]));
+}
+
 /** The record of a finished build; `buildArgs` are the raw values per flavour (fingerprinted here). */
-export function buildRecordOf(report: Pick<BuildReport, 'baseImages'>, buildArgs: Record<string, Record<string, string>>): BuildRecord {
+export function buildRecordOf(report: Pick<BuildReport, 'baseImages'> & Partial<Pick<BuildReport, 'steps'>>, buildArgs: Record<string, Record<string, string>>): BuildRecord {
   return {
     version: 1,
     baseImages: sortedEntries(report.baseImages),
     buildArgs: sortedEntries(Object.fromEntries(Object.entries(buildArgs).map(([flavour, args]) => [flavour, buildArgFingerprints(args)]))),
+    ...(report.steps ? { instructions: sortedEntries(instructionsOf(report.steps)) } : {}),
   };
 }
 
 /** Stable JSON (sorted keys): equal records serialize to equal text. */
 export function serializeBuildRecord(record: BuildRecord): string {
-  return `${JSON.stringify({ version: record.version, baseImages: sortedEntries(record.baseImages), buildArgs: sortedEntries(record.buildArgs) })}\n`;
+  const { version, baseImages, buildArgs, instructions } = record;
+  return `${JSON.stringify({ version, baseImages: sortedEntries(baseImages), buildArgs: sortedEntries(buildArgs), ...(instructions ? { instructions: sortedEntries(instructions) } : {}) })}\n`;
 }
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
@@ -74,7 +93,15 @@ export function parseBuildRecord(text: string): BuildRecord {
   if (typeof flavours !== 'object' || flavours === null || Array.isArray(flavours)) throw new BuildRecordError('buildArgs is not an object');
   const buildArgs: Record<string, Record<string, string>> = {};
   for (const [flavour, args] of Object.entries(flavours)) buildArgs[flavour] = stringMap(args, `buildArgs.${flavour}`, (v) => DIGEST.test(v));
-  return { version: 1, baseImages, buildArgs };
+  return { version: 1, baseImages, buildArgs, ...(record.instructions === undefined ? {} : { instructions: instructionLists(record.instructions) }) };
+}
+
+function instructionLists(value: unknown): Record<string, string[]> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new BuildRecordError('instructions is not an object');
+  for (const [stage, list] of Object.entries(value)) {
+    if (!Array.isArray(list) || !list.every((v) => typeof v === 'string' && DIGEST.test(v))) throw new BuildRecordError(`instructions.${stage} is not a list of sha256 digests`);
+  }
+  return value as Record<string, string[]>;
 }
 
 export function sameBuildRecord(a: BuildRecord, b: BuildRecord): boolean {
@@ -86,7 +113,7 @@ export function sameBuildRecord(a: BuildRecord, b: BuildRecord): boolean {
  * as fingerprints too (`buildArgFingerprints`), so both sides compare alike.
  */
 export function previousFromRecord(record: BuildRecord): NonNullable<ReportOptions['previous']> {
-  return { baseImages: { ...record.baseImages }, buildArgs: { ...record.buildArgs } };
+  return { baseImages: { ...record.baseImages }, buildArgs: { ...record.buildArgs }, ...(record.instructions ? { instructions: { ...record.instructions } } : {}) };
 }
 
 export interface BuildRecordKeyOptions {
@@ -94,8 +121,8 @@ export interface BuildRecordKeyOptions {
   dockerfile: string;
   /** The flavours this invocation builds: another set (another job on the same Dockerfile) keeps its own records. */
   flavours: ReadonlyArray<{ name: string; stage: string; image: string }>;
-  /** Cache scopes as `cacheScopes` gives them: the one written, and the read chain (own first). */
-  scopes: { own: string; read: string[] };
+  /** Cache scopes as `cacheScopes` gives them: the one written (none for tags), and the read chain (own first). */
+  scopes: { own?: string; read: string[] };
   sha: string;
   /** GITHUB_RUN_ID and GITHUB_RUN_ATTEMPT, for whoever reads the cache list. */
   runId: string;
@@ -108,8 +135,8 @@ export interface BuildRecordKeyOptions {
 }
 
 export interface BuildRecordKeys {
-  /** Where this build's record is saved. */
-  key: string;
+  /** Where this build's record is saved; undefined when the build writes no cache scope (nor a record). */
+  key?: string;
   /** One prefix per scope of the read chain, in order: the newest record of the first scope that has one wins. */
   restoreKeys: string[];
 }
@@ -125,9 +152,10 @@ export function buildRecordKeys(o: BuildRecordKeyOptions): BuildRecordKeys {
   const flavours = [...o.flavours].sort((a, b) => a.name.localeCompare(b.name)).map((f) => [f.name, f.stage, f.image]);
   const id = sha256(JSON.stringify({ dockerfile: o.dockerfile, flavours })).slice(0, 12);
   const prefix = (scope: string) => `${KEY_VERSION}-${id}/${scope}/`;
+  const { own } = o.scopes;
   return {
-    key: `${prefix(o.scopes.own)}${o.sha}/${o.runId}-${o.runAttempt}-${o.now.toString(36)}`,
-    restoreKeys: [...new Set([o.scopes.own, ...o.scopes.read])].map(prefix),
+    ...(own ? { key: `${prefix(own)}${o.sha}/${o.runId}-${o.runAttempt}-${o.now.toString(36)}` } : {}),
+    restoreKeys: [...new Set([...(own ? [own] : []), ...o.scopes.read])].map(prefix),
   };
 }
 

@@ -16,16 +16,26 @@ export function parseCacheMode(value: string): CacheMode {
   return mode;
 }
 
+/** The cache scopes of one build: the ones it reads, in order, and the one it writes (if any). */
+export interface CacheScopes {
+  /** The scope written; undefined for builds that write none (tags, other refs). */
+  own?: string;
+  read: string[];
+}
+
 /**
- * The scopes this build reads, in order, and the one it writes. A branch build writes its branch;
- * a pull request writes `pr-<n>` and falls back to its base branch, then the default branch.
+ * A branch build reads its branch, then the default branch, and writes its branch. A pull request
+ * reads `pr-<n>`, its base branch, then the default branch, and writes `pr-<n>`. Any other ref (a
+ * tag, a detached ref) reads the default branch and writes nothing: a tag often points at an old
+ * commit, and writing the default branch's scope would replace its cache with that commit's.
  */
-export function cacheScopes(git: GitContext): { own: string; read: string[] } {
-  const own = isPullRequest(git) ? `pr-${git.prNumber}` : sanitizeTag(branchOf(git) ?? '') || sanitizeTag(git.defaultBranch);
-  const chain = [own];
+export function cacheScopes(git: GitContext): CacheScopes {
+  const branch = sanitizeTag(branchOf(git) ?? '');
+  const own = isPullRequest(git) ? `pr-${git.prNumber}` : branch || undefined;
+  const chain = own ? [own] : [];
   if (isPullRequest(git) && git.prBaseRef) chain.push(sanitizeTag(git.prBaseRef));
   chain.push(sanitizeTag(git.defaultBranch));
-  return { own, read: [...new Set(chain.filter(Boolean))] };
+  return { ...(own ? { own } : {}), read: [...new Set(chain.filter(Boolean))] };
 }
 
 export interface CachePlanOptions {
@@ -61,7 +71,7 @@ function registryPart(o: CachePlanOptions, write: boolean): Pick<CachePlan, 'fro
   const { own, read } = cacheScopes(o.git);
   return {
     from: read.map((scope) => `type=registry,ref=${registryCacheRef(o.image, o.flavour.name, scope)}`),
-    to: write ? [`type=registry,ref=${registryCacheRef(o.image, o.flavour.name, own)},${REGISTRY_TO}`] : [],
+    to: write && own ? [`type=registry,ref=${registryCacheRef(o.image, o.flavour.name, own)},${REGISTRY_TO}`] : [],
   };
 }
 
@@ -70,7 +80,7 @@ function ghaPart(o: CachePlanOptions): Pick<CachePlan, 'from' | 'to'> {
   const scope = (s: string) => sanitizeTag(`${o.flavour.name}-${s}`);
   return {
     from: read.map((s) => `type=gha,scope=${scope(s)}`),
-    to: [`type=gha,scope=${scope(own)},mode=max,ignore-error=true`],
+    to: own ? [`type=gha,scope=${scope(own)},mode=max,ignore-error=true`] : [],
   };
 }
 
@@ -80,11 +90,13 @@ function localPart(o: CachePlanOptions): CachePlan {
   }
   const { own, read } = cacheScopes(o.git);
   const dir = (s: string) => path.join(o.localDir as string, sanitizeTag(`${o.flavour.name}-${s}`));
+  const from = read.map((s) => `type=local,src=${dir(s)}`);
+  if (!own) return { backends: ['local'], from, to: [] };
   const current = dir(own);
   const next = `${current}-new`;
   return {
     backends: ['local'],
-    from: read.map((s) => `type=local,src=${dir(s)}`),
+    from,
     // A local export never deletes old blobs; exporting into a fresh dir and swapping keeps it bounded.
     to: [`type=local,dest=${next},mode=max,ignore-error=true`],
     localSwap: { next, current },
@@ -103,8 +115,9 @@ function inlinePart(o: CachePlanOptions): CachePlan {
 
 /**
  * The cache import/export of one flavour. `auto`: a pushing build uses the registry (read chain,
- * write own scope). A build that does not push (pull requests) still reads the registry chain so it
- * starts warm, and writes its own scope to GitHub's cache when reachable, else to a local directory.
+ * write own scope). A build that does not push (pull requests) reads its own scope from GitHub's
+ * cache when reachable, else from a local directory, and writes it there; the rest of the read chain
+ * (base and default branch) comes from the registry, so it starts warm.
  */
 export function planCache(o: CachePlanOptions): CachePlan {
   switch (o.mode) {
@@ -122,13 +135,32 @@ export function planCache(o: CachePlanOptions): CachePlan {
     case 'auto': {
       if (o.push) return { backends: ['registry'], ...registryPart(o, true) };
       const own = o.ghaAvailable ? { backends: ['gha'] as CachePlan['backends'], ...ghaPart(o) } : localPart(o);
+      const { own: ownScope } = cacheScopes(o.git);
       // Without an image there is no registry to read the base and default branch scopes from.
       if (!o.image) return own;
-      const registry = registryPart(o, false);
       // Own scope first (it may not exist yet), then the registry's base and default branch scopes.
-      return { ...own, backends: [...own.backends, 'registry'], from: [...own.from.slice(0, 1), ...registry.from.slice(1)], to: own.to };
+      const ownFrom = ownScope ? own.from.slice(0, 1) : [];
+      const registryFrom = registryPart(o, false).from.slice(ownScope ? 1 : 0);
+      if (registryFrom.length === 0) return { ...own, from: ownFrom };
+      return { ...own, backends: [...own.backends, 'registry'], from: [...ownFrom, ...registryFrom], to: own.to };
     }
   }
+}
+
+/** `type=registry,ref=r/app-cache:devstack-main,mode=max,...` -> `registry r/app-cache:devstack-main`. */
+function describeEntry(entry: string): string {
+  const fields = new Map(entry.split(',').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as [string, string]));
+  const type = fields.get('type') ?? '?';
+  const where = fields.get('ref') ?? fields.get('scope') ?? fields.get('src') ?? fields.get('dest');
+  return where ? `${type} ${where}` : type;
+}
+
+/** One log line of what a flavour's cache plan reads and writes, from the entries themselves. */
+export function describeCachePlan(plan: CachePlan): string {
+  if (plan.from.length === 0 && plan.to.length === 0) return 'none';
+  const reads = plan.from.length ? `reads ${plan.from.map(describeEntry).join(', ')}` : 'reads nothing';
+  const writes = plan.to.length ? `writes ${plan.to.map(describeEntry).join(', ')}` : 'writes nothing';
+  return `${reads}; ${writes}`;
 }
 
 /** After a successful build: replace the local cache dir with the fresh export (no-op when absent). */

@@ -43,6 +43,42 @@ export class RegistryAuthError extends ImageBuildError {
   }
 }
 
+/**
+ * The registry's host name does not resolve (DNS: `no such host`). Not retried, since waiting does
+ * not fix a misspelt host; names the input that holds the host. Fatal.
+ */
+export class RegistryHostError extends ImageBuildError {
+  readonly fatal = true;
+  constructor(
+    readonly registry: string,
+    readonly detail: string,
+    readonly input?: string,
+  ) {
+    super(
+      `${input ? `Input \`${input}\`: registry` : 'Registry'} host \`${registry}\` does not resolve (${detail}). ` +
+        `Check the host name${input ? ` in \`${input}\`` : ''}, and that the runner's DNS can resolve it.`,
+    );
+    this.name = 'RegistryHostError';
+  }
+}
+
+/** The buildx builder or the Docker engine behind it does not answer. Fatal: nothing can be built. */
+export class EngineUnreachableError extends ImageBuildError {
+  readonly fatal = true;
+  constructor(
+    readonly builder: string,
+    readonly dockerHost: string | undefined,
+    readonly detail: string,
+  ) {
+    const where = builder ? `the buildx builder \`${builder}\` (input \`builder\`)` : `the Docker engine at ${dockerHost ? `DOCKER_HOST=${dockerHost}` : 'the default socket (DOCKER_HOST is not set)'}`;
+    super(
+      `Cannot reach ${where}: ${detail}. Start the engine or fix DOCKER_HOST, or set a builder up before this step ` +
+        '(docker/setup-buildx-action) and pass its name in `builder`.',
+    );
+    this.name = 'EngineUnreachableError';
+  }
+}
+
 /** A registry operation still failed after every retry. Fatal for pushes; the cause is kept. */
 export class RegistryUnavailableError extends ImageBuildError {
   readonly fatal = true;

@@ -30,6 +30,10 @@ export type LintRule =
 export interface ContextFacts {
   /** Content of `.dockerignore` (or `<Dockerfile>.dockerignore`), null when there is none. */
   dockerignore: string | null;
+  /** The file `dockerignore` was read from, as messages name it (e.g. `docker/Dockerfile.dockerignore`). */
+  dockerignoreFile?: string;
+  /** The build context as messages name it (the `context` input); `.` when not given. */
+  context?: string;
   /** The context holds a Node project, so `node_modules` must be ignored too. */
   nodeProject: boolean;
 }
@@ -146,23 +150,31 @@ function ignores(patterns: string[], name: string): boolean {
   return ignored;
 }
 
+/** `<context>/.dockerignore`, as BuildKit reads it: at the root of the context, not next to the Dockerfile. */
+function contextIgnoreFile(context: string): string {
+  const root = context.replace(/\\/g, '/').replace(/\/+$/, '');
+  return root === '' || root === '.' ? '.dockerignore' : `${root}/.dockerignore`;
+}
+
 function dockerignoreFindings(model: DockerfileModel, facts: ContextFacts): Array<Omit<LintFinding, 'severity' | 'file'>> {
   if (facts.dockerignore === null) {
+    const contextFile = contextIgnoreFile(facts.context ?? '.');
     return [{
       rule: 'dockerignore',
       line: 1,
-      message: 'The build context has no .dockerignore: `.git`, `node_modules` and local files are sent and copied, and any change to them misses the cache.',
-      fix: `Add a .dockerignore next to ${model.file} listing at least \`.git\`${facts.nodeProject ? ' and `node_modules`' : ''}.`,
+      message: `The build context has no ${contextFile} (nor ${model.file}.dockerignore): \`.git\`, \`node_modules\` and local files are sent and copied, and any change to them misses the cache.`,
+      fix: `Add \`${contextFile}\` (at the root of the build context), or \`${model.file}.dockerignore\` for this Dockerfile only, listing at least \`.git\`${facts.nodeProject ? ' and `node_modules`' : ''}.`,
     }];
   }
+  const file = facts.dockerignoreFile ?? '.dockerignore';
   const patterns = facts.dockerignore.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
   const missing = ['.git', ...(facts.nodeProject ? ['node_modules'] : [])].filter((name) => !ignores(patterns, name));
   if (missing.length === 0) return [];
   return [{
     rule: 'dockerignore',
     line: 1,
-    message: `.dockerignore does not exclude ${missing.map((m) => `\`${m}\``).join(' and ')}: it is sent with the context and a COPY of it misses the cache whenever it changes.`,
-    fix: `Add ${missing.map((m) => `\`${m}\``).join(' and ')} to .dockerignore.`,
+    message: `${file} does not exclude ${missing.map((m) => `\`${m}\``).join(' and ')}: it is sent with the context and a COPY of it misses the cache whenever it changes.`,
+    fix: `Add ${missing.map((m) => `\`${m}\``).join(' and ')} to ${file}.`,
   }];
 }
 
@@ -203,11 +215,18 @@ export function lintDockerfile(model: DockerfileModel, facts: ContextFacts, leve
     .sort((a, b) => a.line - b.line || a.rule.localeCompare(b.rule));
 }
 
-/** Reads the context facts: `<Dockerfile>.dockerignore` wins over `.dockerignore`, as in BuildKit. */
-export async function readContextFacts(contextDir: string, dockerfilePath: string): Promise<ContextFacts> {
+/**
+ * Reads the context facts: `<Dockerfile>.dockerignore` (next to the Dockerfile) wins over
+ * `<context>/.dockerignore`, as in BuildKit. `shown` names both paths in messages (workspace-relative
+ * `context` and `file` inputs); without it the paths are shown as given.
+ */
+export async function readContextFacts(contextDir: string, dockerfilePath: string, shown?: { context: string; file: string }): Promise<ContextFacts> {
   const read = (file: string) => readFile(file, 'utf8').catch(() => null);
-  const dockerignore = (await read(`${dockerfilePath}.dockerignore`)) ?? (await read(path.join(contextDir, '.dockerignore')));
+  const own = await read(`${dockerfilePath}.dockerignore`);
+  const dockerignore = own ?? (await read(path.join(contextDir, '.dockerignore')));
+  const context = shown?.context ?? contextDir;
+  const dockerignoreFile = dockerignore === null ? undefined : own !== null ? `${shown?.file ?? dockerfilePath}.dockerignore` : contextIgnoreFile(context);
   const exists = (name: string) => access(path.join(contextDir, name)).then(() => true, () => false);
   const nodeProject = (await exists('package.json')) || (await exists('node_modules'));
-  return { dockerignore, nodeProject };
+  return { dockerignore, ...(dockerignoreFile ? { dockerignoreFile } : {}), context, nodeProject };
 }

@@ -1,4 +1,5 @@
 import { ImageBuildError } from './errors.js';
+import { classifyRegistryError } from './retry.js';
 
 /** A blob a manifest points to. */
 export interface BlobRef {
@@ -80,4 +81,33 @@ export function newBlobs(after: BlobRef[], before: Iterable<string>): { count: n
     bytes: fresh.reduce((sum, b) => sum + b.size, 0),
     layers: fresh.filter((b) => /layer|rootfs/.test(b.mediaType ?? '')).length,
   };
+}
+
+/** What to do with one `docker buildx imagetools inspect --raw` of a manifest. */
+export type ManifestLookupOutcome =
+  | { kind: 'found' }
+  /** No such tag or repository yet: nothing is behind the tag. */
+  | { kind: 'absent' }
+  | { kind: 'retry'; reason: string }
+  /** Give up: the caller warns and leaves what depends on it (the pushed bytes) unknown. */
+  | { kind: 'unavailable'; reason: string };
+
+const ABSENT = /not found|unknown manifest|manifest unknown|name unknown|\b404\b/i;
+
+/**
+ * Decides a manifest lookup from its exit code and stderr; `attempt` is 1-based. 429/5xx and
+ * connection errors are retried until `attempts`; refused credentials, a host that does not
+ * resolve and anything else are not, since retrying cannot change them.
+ */
+export function manifestLookupOutcome(result: { exitCode: number; stderr: string }, attempt: number, attempts = 3): ManifestLookupOutcome {
+  if (result.exitCode === 0) return { kind: 'found' };
+  const message = result.stderr.trim().split('\n').filter(Boolean).slice(-2).join(' / ') || `exit code ${result.exitCode}`;
+  const { kind, status } = classifyRegistryError(message);
+  if (kind === 'retryable') {
+    return attempt < attempts ? { kind: 'retry', reason: message } : { kind: 'unavailable', reason: `still failing after ${attempts} attempts: ${message}` };
+  }
+  if (kind === 'auth') return { kind: 'unavailable', reason: `the registry refused to show it${status ? ` (HTTP ${status})` : ''}; log in with \`registry\`/\`username\`/\`password\`` };
+  if (kind === 'dns') return { kind: 'unavailable', reason: `the registry host does not resolve: ${message}` };
+  if (ABSENT.test(message)) return { kind: 'absent' };
+  return { kind: 'unavailable', reason: message };
 }

@@ -44,6 +44,27 @@ function parseUrl(key: string, value: string): URL {
   }
 }
 
+function decoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * What to mask of a URL with credentials: the value exactly as given, the URL as it is written into
+ * config files (normalised), and the password both as written (percent-escaped) and decoded, since a
+ * tool may print either. A user name alone (a token, `https://<token>@host`) is masked as part of
+ * the URL only: masking a short user name on its own would blank unrelated words in the log.
+ */
+export function credentialsOf(raw: string, url: URL): string[] {
+  if (!url.username && !url.password) return [];
+  const values = [raw, url.href];
+  if (url.password) values.push(url.password, decoded(url.password));
+  return [...new Set(values)].filter((v) => v !== '');
+}
+
 function pipConf(url: URL): string {
   const lines = ['[global]', `index-url = ${url.href}`];
   // pip refuses plain-http indexes unless the host is trusted.
@@ -72,7 +93,7 @@ export function parseMirrors(value: string): MirrorSettings {
       throw new InputError('mirrors', `\`${rawKey}\` is not a known mirror`, `Use ${known}.`);
     }
     const url = parseUrl(key, raw);
-    if (url.password) settings.sensitiveValues.push(decodeURIComponent(url.password), url.href);
+    settings.sensitiveValues.push(...credentialsOf(raw, url));
     if (key in PROXY_KEYS) {
       const name = PROXY_KEYS[key as keyof typeof PROXY_KEYS];
       settings.proxyArgs[name] = settings.proxyArgs[name.toLowerCase()] = raw;

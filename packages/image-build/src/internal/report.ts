@@ -1,11 +1,16 @@
-import picomatch from 'picomatch';
-import { contextSources, findStage, parseDockerfile, rootStageOf, stageClosure } from './dockerfile-model.js';
+import { findStage, stageClosure } from './dockerfile-model.js';
 import type { DockerfileModel } from './dockerfile-model.js';
+import { isFrom, missCause, rootKey } from './miss-cause.js';
 import { mergeVertices } from './rawjson.js';
 import type { RawVertex, SolveStatus } from './rawjson.js';
 
-/** One Dockerfile step as BuildKit numbers it (`[stage 3/4]`), merged over every vertex that ran it. */
+/**
+ * One Dockerfile step as BuildKit numbers it (`[stage 3/4]`, `[linux/arm64 stage 3/4]`), merged over
+ * every vertex that ran it. A multi-platform build has one step per platform.
+ */
 export interface StepReport {
+  /** `linux/arm64` (or `linux/amd64->arm64` for a cross-compiling stage) in a multi-platform build. */
+  platform?: string;
   stage: string | undefined;
   index: number;
   total: number;
@@ -21,12 +26,15 @@ export type MissCause =
   | { kind: 'context-files'; files: string[] }
   | { kind: 'build-arg'; names: string[] }
   | { kind: 'base-image'; image: string; previous: string; current: string }
+  /** The instruction text is in no stage of the previous build's record: it was edited or added. */
+  | { kind: 'instruction' }
   | { kind: 'unknown'; hint: string };
 
 export interface FlavourReport {
   flavour: string;
+  /** Steps of this flavour, FROM excluded; once per platform in a multi-platform build. */
   steps: { total: number; cached: number; run: number };
-  /** This flavour's steps (FROM excluded) in the order they started. */
+  /** This flavour's steps (FROM excluded) in Dockerfile order. */
   stepDetails: StepReport[];
   firstMiss?: { step: StepReport; cause: MissCause };
   /** First step start to last step end, this flavour's steps only. */
@@ -39,9 +47,15 @@ export interface FlavourReport {
 export interface BuildReport {
   flavours: FlavourReport[];
   steps: StepReport[];
-  /** `docker.io/library/python:3.12` -> `sha256:...`, from the FROM steps: keep it for the next build. */
+  /**
+   * `docker.io/library/python:3.12` -> `sha256:...`, from the FROM steps: keep it for the next build.
+   * When the platforms of a multi-platform build resolved one image to different digests, each gets
+   * its own key, `<image> (<platform>)`.
+   */
   baseImages: Record<string, string>;
-  /** Cached / total over every distinct step of the solve, 0..1 (1 when there is no step). */
+  /** Steps that ran or were cached: every distinct step of the solve (per platform), FROM excluded. */
+  stepCount: number;
+  /** Cached / `stepCount`, 0..1 (1 when there is no step). */
   cacheHitRatio: number;
   durationMs: number;
   /** Plain lines buildx printed between the statuses (warnings such as a missing cache). */
@@ -54,8 +68,15 @@ export interface ReportOptions {
   model?: DockerfileModel;
   /** Context-relative paths changed since the build the cache came from (e.g. `git diff --name-only`). */
   changedFiles?: string[];
+  /** Why `changedFiles` is absent, for the hint (e.g. "the clone is shallow: use `fetch-depth: 2`"). */
+  changedFilesUnknown?: string;
   buildArgs?: Record<string, Record<string, string>>;
-  previous?: { baseImages?: Record<string, string>; buildArgs?: Record<string, Record<string, string>> };
+  previous?: {
+    baseImages?: Record<string, string>;
+    buildArgs?: Record<string, Record<string, string>>;
+    /** Per stage, fingerprints of the previous build's instructions (`instructionFingerprint`). */
+    instructions?: Record<string, string[]>;
+  };
   messages?: string[];
 }
 
@@ -64,23 +85,36 @@ const PHASE_NAME = /^\[([^\]\s]+)\]\s+(.*)$/s;
 
 interface ParsedName {
   flavour?: string;
+  platform?: string;
   stage?: string;
   index: number;
   total: number;
   instruction: string;
 }
 
-/** `[devstack base 3/4] COPY x ./`, `[base 3/4] ...` (plain build) or `[3/4] ...` (one unnamed stage). */
+/**
+ * `[devstack base 3/4] COPY x ./` (bake, several targets), `[devstack linux/arm64 base 3/4] ...`
+ * (several platforms), `[base 3/4] ...` (one target: buildx adds no prefix) or `[3/4] ...` (one
+ * unnamed stage). A platform holds a `/`, which neither a stage nor a flavour name may.
+ */
 export function parseStepName(name: string, flavours: Set<string>): ParsedName | undefined {
   const match = STEP_NAME.exec(name);
   if (!match) return undefined;
   const tokens = (match[1] ?? '').split(/\s+/).filter(Boolean);
+  const platform = tokens.find((t) => t.includes('/'));
+  const names = tokens.filter((t) => !t.includes('/'));
   let flavour: string | undefined;
   let stage: string | undefined;
-  if (tokens.length >= 2) [flavour, stage] = tokens;
-  else if (tokens.length === 1 && flavours.has(tokens[0] as string)) flavour = tokens[0];
-  else stage = tokens[0];
-  return { flavour, stage, index: Number(match[2]), total: Number(match[3]), instruction: match[4] ?? '' };
+  if (names.length >= 2) {
+    flavour = names[0];
+    stage = names[names.length - 1];
+  } else if (names.length === 1 && flavours.size > 1 && flavours.has(names[0] as string)) {
+    // Several targets always get the target prefix, so a lone name is the prefix of an unnamed stage.
+    flavour = names[0];
+  } else {
+    stage = names[0];
+  }
+  return { flavour, ...(platform ? { platform } : {}), stage, index: Number(match[2]), total: Number(match[3]), instruction: match[4] ?? '' };
 }
 
 const ms = (iso?: string) => (iso ? Date.parse(iso) : Number.NaN);
@@ -102,82 +136,6 @@ function stepStatus(vertices: RawVertex[]): Pick<StepReport, 'status' | 'duratio
   };
 }
 
-const isFrom = (s: Pick<StepReport, 'instruction'>) => /^FROM\s/i.test(s.instruction);
-
-function changedArgs(now: Record<string, string> = {}, before: Record<string, string> | undefined): string[] {
-  if (!before) return [];
-  const names = new Set([...Object.keys(now), ...Object.keys(before)]);
-  return [...names].filter((n) => now[n] !== before[n]).sort();
-}
-
-function matchesSource(file: string, source: string): boolean {
-  const src = source.replace(/^\.?\/+/, '').replace(/\/+$/, '');
-  if (src === '' || src === '.' || src === '*') return true;
-  return file === src || file.startsWith(`${src}/`) || picomatch(src, { dot: true })(file);
-}
-
-interface CauseContext {
-  options: ReportOptions;
-  flavour: string;
-  fromSteps: Map<string, string>;
-  baseImages: Record<string, string>;
-  /** Root stages under which this flavour had a cached step: their base image cannot have moved. */
-  cachedRoots: Set<string | undefined>;
-  /** This flavour's `importing cache manifest from ...` phases; `error` when nothing was found. */
-  imports: Array<{ name: string; error?: string }>;
-}
-
-/** Why a miss is unexplained, from what is known about the cache import and the changed files. */
-function unknownHint(step: StepReport, ctx: CauseContext): string {
-  const copy = /^(COPY|ADD)\s/i.test(step.instruction);
-  const failed = ctx.imports.filter((i) => i.error);
-  if (ctx.imports.length > 0 && failed.length === ctx.imports.length) {
-    return `no cache was imported (${failed[0]?.error}): the first build of this scope, or its cache is gone`;
-  }
-  if (copy && ctx.options.changedFiles === undefined) {
-    return 'a copied file may have changed, but the changed files are unknown (the clone has no parent commit: use `fetch-depth: 2`)';
-  }
-  if (copy) return 'a copied file changed, but no changed file given matches its sources';
-  return 'nothing given explains it: the cache was not imported (no cache-from, first build of this scope) or was evicted';
-}
-
-function rootOf(model: DockerfileModel | undefined, stageName: string | undefined): string | undefined {
-  const stage = model && stageName ? findStage(model, stageName) : undefined;
-  return model && stage ? rootStageOf(model, stage).name : stageName;
-}
-
-function missCause(step: StepReport, ctx: CauseContext): MissCause {
-  const { model, changedFiles, previous } = ctx.options;
-  // 1. The base image under this step's stage moved.
-  const stage = model && step.stage ? findStage(model, step.stage) : undefined;
-  const root = rootOf(model, step.stage);
-  const image = root !== undefined && !ctx.cachedRoots.has(root) ? ctx.fromSteps.get(root) : undefined;
-  const before = image ? previous?.baseImages?.[image] : undefined;
-  if (image && before && before !== ctx.baseImages[image]) {
-    return { kind: 'base-image', image, previous: before, current: ctx.baseImages[image] as string };
-  }
-  // 2. A COPY/ADD whose sources include a changed file.
-  if (/^(COPY|ADD)\s/i.test(step.instruction)) {
-    const parsed = parseDockerfile(`FROM scratch\n${step.instruction}`).stages[0]?.steps[0];
-    const sources = parsed ? contextSources(parsed) : [];
-    const files = (changedFiles ?? []).filter((f) => sources.some((s) => matchesSource(f.replace(/^\.\//, ''), s)));
-    if (files.length) return { kind: 'context-files', files };
-  }
-  // 3. A build arg that changed and is declared in this stage (or used by name without a model).
-  const changed = changedArgs(ctx.options.buildArgs?.[ctx.flavour], previous?.buildArgs?.[ctx.flavour]);
-  if (changed.length && /^RUN\s/i.test(step.instruction)) {
-    const declared = stage
-      ? new Set(stage.steps.flatMap((s) => (s.keyword === 'ARG' ? (s.argNames ?? []).map((a) => a.name) : [])))
-      : undefined;
-    const names = changed.filter((n) =>
-      declared ? declared.has(n) : new RegExp(`\\$\\{?${n}\\b`).test(step.instruction),
-    );
-    if (names.length) return { kind: 'build-arg', names };
-  }
-  const hint = unknownHint(step, ctx);
-  return { kind: 'unknown', hint };
-}
-
 /**
  * BuildKit leaves out what is unambiguous: a one-stage Dockerfile names steps `[2/2] RUN ...`
  * (no stage), and bake with one target drops the target prefix. Fill both back in.
@@ -189,26 +147,44 @@ function withDefaults(parsed: ParsedName | undefined, options: ReportOptions): P
   return { ...parsed, stage: parsed.stage ?? onlyStage, flavour: parsed.flavour ?? onlyFlavour };
 }
 
-/** Steps by stage (Dockerfile order) and number; cached steps all "start" at once, so time says little. */
+/** Steps by stage (Dockerfile order), number and platform; cached steps all "start" at once, so time says little. */
 function inDockerfileOrder<T extends StepReport>(steps: T[], model: DockerfileModel | undefined): T[] {
   if (!model) return steps;
   const stageIndex = (name: string | undefined) => (name ? (findStage(model, name)?.index ?? -1) : -1);
-  return [...steps].sort((a, b) => stageIndex(a.stage) - stageIndex(b.stage) || a.index - b.index);
+  return [...steps].sort((a, b) => stageIndex(a.stage) - stageIndex(b.stage) || a.index - b.index || (a.platform ?? '').localeCompare(b.platform ?? ''));
 }
 
-/** Builds the report of one bake run from its SolveStatus objects. */
-export function buildReport(statuses: SolveStatus[], options: ReportOptions): BuildReport {
+/** Every name a vertex was reported under: bake reports a shared vertex once per target, each with its prefix. */
+function namesByDigest(statuses: SolveStatus[]): Map<string, Set<string>> {
+  const names = new Map<string, Set<string>>();
+  for (const status of statuses) {
+    for (const vertex of status.vertexes ?? []) {
+      if (!vertex.name) continue;
+      const set = names.get(vertex.digest) ?? new Set<string>();
+      set.add(vertex.name);
+      names.set(vertex.digest, set);
+    }
+  }
+  return names;
+}
+
+type GroupedStep = StepReport & { flavours: Set<string> };
+
+/** The vertices that ran Dockerfile steps, grouped per platform, stage and number, with the targets that reported them. */
+function groupSteps(statuses: SolveStatus[], options: ReportOptions) {
   const flavourNames = new Set(options.flavours.map((f) => f.name));
+  const names = namesByDigest(statuses);
   const groups = new Map<string, { parsed: ParsedName; vertices: RawVertex[]; flavours: Set<string> }>();
   const phases: Array<{ flavour: string; name: string; durationMs: number; error?: string }> = [];
   const vertices = mergeVertices(statuses);
   for (const vertex of vertices) {
-    const parsed = vertex.name ? withDefaults(parseStepName(vertex.name, flavourNames), options) : undefined;
+    const parsedNames = [...(names.get(vertex.digest) ?? [])].flatMap((n) => withDefaults(parseStepName(n, flavourNames), options) ?? []);
+    const parsed = parsedNames[0];
     if (parsed) {
-      const key = `${parsed.stage ?? ''}#${parsed.index}/${parsed.total}`;
+      const key = `${parsed.platform ?? ''}|${parsed.stage ?? ''}#${parsed.index}/${parsed.total}`;
       const group = groups.get(key) ?? { parsed, vertices: [], flavours: new Set<string>() };
       group.vertices.push(vertex);
-      if (parsed.flavour) group.flavours.add(parsed.flavour);
+      for (const p of parsedNames) if (p.flavour) group.flavours.add(p.flavour);
       groups.set(key, group);
       continue;
     }
@@ -217,8 +193,8 @@ export function buildReport(statuses: SolveStatus[], options: ReportOptions): Bu
       phases.push({ flavour: phase[1] as string, name: phase[2] as string, durationMs: span(vertex), ...(vertex.error ? { error: vertex.error } : {}) });
     }
   }
-
-  const steps: Array<StepReport & { flavours: Set<string> }> = [...groups.values()].map(({ parsed, vertices: vs, flavours }) => ({
+  const steps: GroupedStep[] = [...groups.values()].map(({ parsed, vertices: vs, flavours }) => ({
+    ...(parsed.platform ? { platform: parsed.platform } : {}),
     stage: parsed.stage,
     index: parsed.index,
     total: parsed.total,
@@ -227,21 +203,44 @@ export function buildReport(statuses: SolveStatus[], options: ReportOptions): Bu
     flavours,
   }));
   steps.sort((a, b) => order(a.started) - order(b.started) || (a.stage ?? '').localeCompare(b.stage ?? '') || a.index - b.index);
+  return { steps, phases, vertices };
+}
 
-  const baseImages: Record<string, string> = {};
-  const fromSteps = new Map<string, string>();
+/**
+ * Base image digests from the FROM steps (`FROM image@sha256:...`), and per platform and stage the
+ * key of its base image. One key per image unless the platforms resolved it to different digests.
+ */
+function baseImagesOf(steps: StepReport[]): { baseImages: Record<string, string>; fromSteps: Map<string, string> } {
+  const found: Array<{ image: string; digest: string; platform: string; stage: string | undefined }> = [];
   for (const step of steps.filter(isFrom)) {
     const ref = step.instruction.replace(/^FROM\s+/i, '').trim();
     const at = ref.lastIndexOf('@sha256:');
-    if (at < 0) continue;
-    baseImages[ref.slice(0, at)] = ref.slice(at + 1);
-    if (step.stage !== undefined) fromSteps.set(step.stage, ref.slice(0, at));
+    if (at >= 0) found.push({ image: ref.slice(0, at), digest: ref.slice(at + 1), platform: step.platform ?? '', stage: step.stage });
   }
+  const baseImages: Record<string, string> = {};
+  const fromSteps = new Map<string, string>();
+  for (const entry of found) {
+    const agree = found.every((o) => o.image !== entry.image || o.digest === entry.digest);
+    const key = agree || !entry.platform ? entry.image : `${entry.image} (${entry.platform})`;
+    baseImages[key] = entry.digest;
+    if (entry.stage !== undefined) fromSteps.set(rootKey(entry.platform, entry.stage), key);
+  }
+  return { baseImages, fromSteps };
+}
 
+/** Builds the report of one bake run from its SolveStatus objects. */
+export function buildReport(statuses: SolveStatus[], options: ReportOptions): BuildReport {
+  const { steps, phases, vertices } = groupSteps(statuses, options);
+  const { baseImages, fromSteps } = baseImagesOf(steps);
   const countable = steps.filter((s) => !isFrom(s) && s.status !== 'not-started');
+  const anyCached = countable.some((s) => s.status === 'cached');
+
   const flavours = options.flavours.map(({ name, stage }): FlavourReport => {
-    const closure = options.model ? new Set(stageClosure(options.model, stage).map((s) => s.name)) : undefined;
-    const mine = countable.filter((s) => (closure && s.stage !== undefined ? closure.has(s.stage) : s.flavours.has(name)));
+    const closure = options.model ? new Set(stageClosure(options.model, stage).map((s) => s.name.toLowerCase())) : undefined;
+    // A step is this flavour's when its stage is in the flavour's closure, or when this flavour's
+    // target reported it: BuildKit runs identical steps of two targets once, under one stage's name
+    // (`[devstack production 1/1]` is devstack's own step, named after production's).
+    const mine = countable.filter((s) => (closure !== undefined && s.stage !== undefined && closure.has(s.stage.toLowerCase())) || s.flavours.has(name));
     const missed = mine.filter((s) => s.status === 'run' || s.status === 'error');
     const first = missed[0];
     const { flavours: _, ...firstStep } = first ?? { flavours: undefined };
@@ -250,12 +249,13 @@ export function buildReport(statuses: SolveStatus[], options: ReportOptions): Bu
     const failed = mine.find((s) => s.status === 'error');
     const ownPhases = phases.filter((p) => p.flavour === name).map(({ flavour: _p, ...phase }) => phase);
     const imports = ownPhases.filter((p) => p.name.startsWith('importing cache manifest'));
-    const cachedRoots = new Set(mine.filter((s) => s.status === 'cached').map((s) => rootOf(options.model, s.stage)));
+    const cachedRoots = new Set(mine.filter((s) => s.status === 'cached').map((s) => rootKey(s.platform ?? '', s.stage, options.model)));
+    const cause = first ? missCause(first, { options, flavour: name, fromSteps, baseImages, cachedRoots, imports, anyCached }) : undefined;
     return {
       flavour: name,
       steps: { total: mine.length, cached: mine.length - missed.length, run: missed.length },
       stepDetails: inDockerfileOrder(mine, options.model).map(({ flavours: _f, ...step }) => step),
-      ...(first ? { firstMiss: { step: firstStep as StepReport, cause: missCause(first, { options, flavour: name, fromSteps, baseImages, cachedRoots, imports }) } } : {}),
+      ...(first && cause ? { firstMiss: { step: firstStep as StepReport, cause } } : {}),
       durationMs: starts.length ? Math.max(...ends) - Math.min(...starts) : 0,
       phases: ownPhases,
       ...(failed?.error ? { error: failed.error } : {}),
@@ -269,6 +269,7 @@ export function buildReport(statuses: SolveStatus[], options: ReportOptions): Bu
     flavours,
     steps: steps.map(({ flavours: _, ...step }) => step),
     baseImages,
+    stepCount: countable.length,
     cacheHitRatio: countable.length ? cached / countable.length : 1,
     durationMs: allStarts.length && allEnds.length ? Math.max(...allEnds) - Math.min(...allStarts) : 0,
     messages: options.messages ?? [],

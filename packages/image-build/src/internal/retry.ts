@@ -1,18 +1,26 @@
-import { InputError, RegistryAuthError, RegistryUnavailableError } from './errors.js';
+import { InputError, RegistryAuthError, RegistryHostError, RegistryUnavailableError } from './errors.js';
 
-export type RegistryErrorKind = 'retryable' | 'auth' | 'other';
+export type RegistryErrorKind = 'retryable' | 'auth' | 'dns' | 'other';
 
 const RUN_FAILED = /did not complete successfully|failed to compute cache key|dockerfile parse error/i;
 const AUTH = /\b(401|403)\b|unauthorized|forbidden|denied|authentication required|insufficient_scope|incorrect username or password/i;
 const RETRYABLE =
-  /\b429\b|too ?many ?requests|\b50[0-4]\b|\b5\d\d (?:internal|bad|service|gateway)|bad gateway|service unavailable|gateway time-?out|connection reset|connection refused|broken pipe|i\/o timeout|tls handshake timeout|unexpected eof|\bEOF\b|context deadline exceeded|temporary failure in name resolution|no such host/i;
+  /\b429\b|too ?many ?requests|\b50[0-4]\b|\b5\d\d (?:internal|bad|service|gateway)|bad gateway|service unavailable|gateway time-?out|connection reset|connection refused|broken pipe|i\/o timeout|tls handshake timeout|unexpected eof|\bEOF\b|context deadline exceeded/i;
+/** A host name that does not resolve: retrying does not make it resolve, so it is reported at once. */
+const DNS = /no such host|\bENOTFOUND\b|name or service not known|temporary failure in name resolution|nodename nor servname|server misbehaving/i;
+const LOOKUP_HOST = /\blookup ([^\s:]+)|\bENOTFOUND ([^\s:]+)/;
 
 /**
  * Classifies one error message of a login or push (pass the failing line, not a whole build log:
  * a RUN step that printed "503" is not a registry outage). Build failures are never retried.
  */
-export function classifyRegistryError(message: string): { kind: RegistryErrorKind; status?: number } {
+export function classifyRegistryError(message: string): { kind: RegistryErrorKind; status?: number; host?: string } {
   if (RUN_FAILED.test(message)) return { kind: 'other' };
+  if (DNS.test(message)) {
+    const found = LOOKUP_HOST.exec(message);
+    const host = found?.[1] ?? found?.[2];
+    return { kind: 'dns', ...(host ? { host } : {}) };
+  }
   const status = /\b(401|403|429|5\d\d)\b/.exec(message)?.[1];
   const withStatus = status ? { status: Number(status) } : {};
   if (AUTH.test(message) && !/\b429\b|\b5\d\d\b/.test(message)) return { kind: 'auth', ...withStatus };
@@ -32,6 +40,8 @@ export function redact(text: string, secrets: string[]): string {
 export interface RetryOptions {
   operation: string;
   registry: string;
+  /** The action input that names the registry (`registry`, `image`): named when its host does not resolve. */
+  input?: string;
   attempts?: number;
   baseDelayMs?: number;
   maxDelayMs?: number;
@@ -51,7 +61,9 @@ export function backoffDelay(attempt: number, base: number, max: number, random:
 
 /**
  * Runs `action` until it succeeds, retrying 429/5xx/connection errors with backoff. 401/403 become
- * one RegistryAuthError at once; anything else is rethrown as is. Messages never carry `secrets`.
+ * one RegistryAuthError at once, a registry host that does not resolve one RegistryHostError (DNS
+ * failures of other hosts are rethrown as they are); anything else is rethrown as is. Messages never
+ * carry `secrets`.
  */
 export async function withRegistryRetry<T>(action: () => Promise<T>, options: RetryOptions): Promise<T> {
   const attempts = options.attempts ?? 4;
@@ -63,9 +75,13 @@ export async function withRegistryRetry<T>(action: () => Promise<T>, options: Re
       return await action();
     } catch (error) {
       const message = redact(error instanceof Error ? error.message : String(error), secrets);
-      const { kind, status } = classifyRegistryError(message);
+      const { kind, status, host } = classifyRegistryError(message);
       if (kind === 'auth') throw new RegistryAuthError(options.registry, status);
-      if (kind === 'other') {
+      const registryHost = options.registry.replace(/:\d+$/, '').toLowerCase();
+      if (kind === 'dns' && (host ? host.toLowerCase() === registryHost : message.toLowerCase().includes(registryHost))) {
+        throw new RegistryHostError(options.registry, message, options.input);
+      }
+      if (kind === 'other' || kind === 'dns') {
         if (error instanceof Error) error.message = message;
         throw error;
       }

@@ -18,6 +18,8 @@ export interface FlavourSizes {
   pushedBytes?: number;
   /** How many of the image's layers were new. */
   pushedLayers?: number;
+  /** Why the pushed bytes are unknown (the registry could not be read before the push). */
+  pushedUnknown?: string;
 }
 
 export function describeCause(cause: MissCause): string {
@@ -28,15 +30,20 @@ export function describeCause(cause: MissCause): string {
       return `changed build arg${cause.names.length > 1 ? 's' : ''}: ${cause.names.join(', ')}`;
     case 'base-image':
       return `base image ${cause.image} moved (${cause.previous.slice(0, 19)} -> ${cause.current.slice(0, 19)})`;
+    case 'instruction':
+      return 'its instruction is new or changed since the previous build';
     case 'unknown':
       return `unknown: ${cause.hint}`;
   }
 }
 
-/** `dev 1/3 COPY src/ ./src/`: a step as the report names it. */
-export function stepLabel(step: Pick<StepReport, 'stage' | 'index' | 'total' | 'instruction'>): string {
-  return `${step.stage ? `${step.stage} ` : ''}${step.index}/${step.total} ${step.instruction}`;
+/** `dev 1/3 COPY src/ ./src/` (`linux/arm64 dev 1/3 ...` in a multi-platform build): a step as the report names it. */
+export function stepLabel(step: Pick<StepReport, 'platform' | 'stage' | 'index' | 'total' | 'instruction'>): string {
+  return `${step.platform ? `${step.platform} ` : ''}${step.stage ? `${step.stage} ` : ''}${step.index}/${step.total} ${step.instruction}`;
 }
+
+/** What the report says instead of a first miss when a flavour has no step that ran or was cached. */
+export const NO_STEPS = 'no build steps ran';
 
 /** 1536 -> `1.5 KiB`. */
 export function formatBytes(bytes: number): string {
@@ -60,13 +67,13 @@ const cell = (text: string) => {
 /** The job summary: one row per flavour, then the build's plain messages (cache warnings). */
 export function reportMarkdown(report: BuildReport, metadata: BakeMetadata = {}, sizes: Record<string, FlavourSizes> = {}): string {
   const rows = report.flavours.map((f) => {
-    const miss = f.firstMiss ? `\`${cell(stepLabel(f.firstMiss.step))}\`` : 'none';
+    const miss = f.firstMiss ? `\`${cell(stepLabel(f.firstMiss.step))}\`` : f.steps.total === 0 ? NO_STEPS : 'none';
     const cause = f.firstMiss ? cell(describeCause(f.firstMiss.cause)) : '';
     const digest = metadata[f.flavour]?.['containerimage.digest'];
     const status = f.error ? `failed: ${cell(f.error)}` : digest ? `\`${digest.slice(0, 19)}\`` : '';
     const size = sizes[f.flavour]?.imageBytes;
     const pushed = sizes[f.flavour]?.pushedBytes;
-    const pushedCell = pushed === undefined ? '-' : `${formatBytes(pushed)} (${sizes[f.flavour]?.pushedLayers ?? 0} layers)`;
+    const pushedCell = sizes[f.flavour]?.pushedUnknown ? 'unknown' : pushed === undefined ? '-' : `${formatBytes(pushed)} (${sizes[f.flavour]?.pushedLayers ?? 0} layers)`;
     return `| ${f.flavour} | ${f.steps.total} | ${f.steps.cached} | ${f.steps.run} | ${miss} | ${cause} | ${seconds(f.durationMs)} | ${size === undefined ? '-' : formatBytes(size)} | ${pushedCell} | ${status} |`;
   });
   const lines = [
@@ -76,8 +83,12 @@ export function reportMarkdown(report: BuildReport, metadata: BakeMetadata = {},
     '| --- | ---: | ---: | ---: | --- | --- | ---: | ---: | ---: | --- |',
     ...rows,
     '',
-    `Cache hit ratio: **${(report.cacheHitRatio * 100).toFixed(0)}%** over ${report.steps.filter((s) => !/^FROM\s/i.test(s.instruction) && s.status !== 'not-started').length} distinct steps; total ${seconds(report.durationMs)}.`,
+    report.stepCount === 0
+      ? `No build steps ran, so there is no cache hit ratio; total ${seconds(report.durationMs)}.`
+      : `Cache hit ratio: **${(report.cacheHitRatio * 100).toFixed(0)}%** over ${report.stepCount} distinct steps; total ${seconds(report.durationMs)}.`,
   ];
+  const unknown = Object.entries(sizes).filter(([, s]) => s.pushedUnknown);
+  if (unknown.length) lines.push('', ...unknown.map(([flavour, s]) => `Pushed bytes of ${flavour} unknown: ${cell(s.pushedUnknown as string)}.`));
   const warnings = report.messages.filter((m) => /^WARN|^ERROR/i.test(m));
   if (warnings.length) lines.push('', ...warnings.map((w) => `> ${cell(w)}`));
   return `${lines.join('\n')}\n`;
@@ -87,7 +98,8 @@ export function reportMarkdown(report: BuildReport, metadata: BakeMetadata = {},
  * The action's outputs: `digest-<flavour>`, `tags` (every reference, one per line), `metadata`
  * (per flavour: image, tags, digest, step counts, first miss and cause, sizes, every step's status;
  * plus the base image digests and build args, for the next build's cause analysis) and
- * `cache-hit-ratio` (0..1, two decimals).
+ * `cache-hit-ratio` (cached / all distinct steps of the solve, FROM excluded, a step shared by
+ * flavours counted once and a multi-platform step once per platform; 0..1, two decimals, 1 without steps).
  */
 export function buildOutputs(options: {
   flavours: Flavour[];

@@ -56,10 +56,17 @@ export function parseTargets(value: string): Array<{ name: string; stage: string
   });
 }
 
-/** Parses `flavour-suffixes` (`devstack=-dev,production=`): flavour -> suffix appended to `image`. */
-export function parseFlavourSuffixes(value: string): Record<string, string> {
+/**
+ * Parses `flavour-suffixes` (`devstack=-dev,production=`): flavour -> suffix appended to `image`.
+ * With `flavours` (the names in `targets`), a name that is not one of them is refused: a typo
+ * would otherwise leave that flavour on its default suffix without a word.
+ */
+export function parseFlavourSuffixes(value: string, flavours?: readonly string[]): Record<string, string> {
   const suffixes: Record<string, string> = {};
   for (const [flavour, suffix] of parseKeyValueList('flavour-suffixes', value, 'devstack=-dev,production=')) {
+    if (flavours && !flavours.includes(flavour)) {
+      throw new InputError('flavour-suffixes', `\`${flavour}\` is not a flavour of \`targets\``, `Name one of the flavours built: ${flavours.join(', ')}.`);
+    }
     if (suffix !== '' && !/^[._-]?[a-z0-9]+(?:[._-][a-z0-9]+)*$/.test(suffix)) {
       throw new InputError('flavour-suffixes', `suffix \`${suffix}\` of \`${flavour}\` is not valid in an image name`, 'Use lowercase letters, digits and `-`, e.g. `-dev`.');
     }
@@ -92,9 +99,14 @@ export function resolveFlavours(options: {
   suffixes?: string | Record<string, string>;
 }): Flavour[] {
   const image = parseImageName(options.image);
-  const given = typeof options.suffixes === 'object' ? options.suffixes : parseFlavourSuffixes(options.suffixes ?? '');
-  const suffixes = new Map(Object.entries({ ...DEFAULT_FLAVOUR_SUFFIXES, ...given }));
   const targets = typeof options.targets === 'string' ? parseTargets(options.targets) : options.targets;
+  const names = targets.map((t) => t.name);
+  const given = typeof options.suffixes === 'object' ? options.suffixes : parseFlavourSuffixes(options.suffixes ?? '', names);
+  const unknown = Object.keys(given).find((name) => !names.includes(name));
+  if (unknown !== undefined) {
+    throw new InputError('flavour-suffixes', `\`${unknown}\` is not a flavour of \`targets\``, `Name one of the flavours built: ${names.join(', ')}.`);
+  }
+  const suffixes = new Map(Object.entries({ ...DEFAULT_FLAVOUR_SUFFIXES, ...given }));
   const flavours = targets.map(({ name, stage }) => ({
     name,
     stage,

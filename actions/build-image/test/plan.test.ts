@@ -1,0 +1,42 @@
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { expect, test } from 'vitest';
+import { getInputs } from '../src/context.js';
+import type { RunContext } from '../src/context.js';
+import { describePlan, planBuild } from '../src/plan.js';
+
+const read = (values: Record<string, string>) => (name: string) => values[name] ?? '';
+
+async function workspace(): Promise<RunContext> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'bi-plan-'));
+  await mkdir(path.join(dir, 'svc'));
+  await writeFile(path.join(dir, 'svc/Dockerfile'), 'FROM busybox:1.36 AS dev\nFROM busybox:1.36 AS production\n');
+  await writeFile(path.join(dir, 'notadir'), '');
+  const git = { eventName: 'push', ref: 'refs/heads/master', sha: 'a'.repeat(40), defaultBranch: 'master', commitTime: '2024-05-01T12:00:00Z', repoUrl: '' };
+  return { git, workspace: dir, runnerTemp: path.join(dir, 'tmp') };
+}
+
+test.each<[string, Record<string, string>, RegExp]>([
+  ['a context that does not exist names `context`, not `file`', { context: 'nope' }, /^Input `context`: "nope" does not exist in the workspace \(ENOENT\)/],
+  ['a context that is a file', { context: 'notadir' }, /^Input `context`: "notadir" is a file, not a directory/],
+  ['an existing context without the Dockerfile names `file`', { context: 'svc', file: 'svc/Missing.Dockerfile' }, /^Input `file`: cannot read svc\/Missing\.Dockerfile/],
+])('%s', async (_, values, message) => {
+  const run = await workspace();
+  await expect(planBuild(getInputs(read(values)), run, {})).rejects.toThrow(message);
+});
+
+// The plan log lists what each cache reads and writes, from the bake entries themselves.
+test.each<[string, Partial<RunContext['git']>, Record<string, string>, string]>([
+  [
+    'push: false on master reads and writes the local dir only (no registry is read)',
+    {},
+    { context: 'svc', image: 'reg.local/app', push: 'false' },
+    'Cache of production: reads local /tc/build-image-cache/production-master; writes local /tc/build-image-cache/production-master-new',
+  ],
+  ['a tag reads the default branch and writes nothing', { ref: 'refs/tags/v1.2.3' }, { context: 'svc', image: 'reg.local/app' }, 'Cache of production: reads registry reg.local/app-cache:production-master; writes nothing'],
+])('describePlan: %s', async (_, git, values, line) => {
+  const run = await workspace();
+  const plan = await planBuild(getInputs(read(values)), { ...run, git: { ...run.git, ...git } }, { RUNNER_TOOL_CACHE: '/tc' });
+  expect(describePlan(plan)).toContain(line);
+});
