@@ -101,8 +101,9 @@ const history = await timed('fixture git history', () => buildFixtureHistory());
 await rm(store, { recursive: true, force: true });
 let lastSummary = '';
 try {
-  console.log(`== refresh-dumps on ${history.commits.length} fixture commits; store ${store}`);
-  for (const label of ['base', 'add-second-migration', 'edit-migration'] as FixtureCommitLabel[]) {
+  const labels: FixtureCommitLabel[] = ['base', 'add-second-migration', 'edit-migration'];
+  console.log(`== refresh-dumps on ${labels.length} of the ${history.commits.length} fixture commits (full, incremental, full after an edited migration); store ${store}`);
+  for (const label of labels) {
     const commit = history.commit(label);
     const tree = await checkoutFixtureCommit(history, commit.sha);
     const run = await timed(`refresh-dumps @ ${label}`, () =>

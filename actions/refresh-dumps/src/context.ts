@@ -24,6 +24,7 @@ export interface Inputs {
   workingDirectory: string;
   mysqlUrl: string;
   mysqlDatabases: string[];
+  /** Empty: the dumper's default, the Django bookkeeping tables that exist (a listed table must exist). */
   dataTables: string[];
   mongoUrl: string;
   mongoDatabases: string[];
@@ -38,8 +39,6 @@ export interface Inputs {
   waitTimeout: number;
   dryRun: boolean;
 }
-
-export const defaultDataTables = ['django_migrations', 'django_content_type', 'auth_permission', 'django_site'];
 
 const serviceName = /^[a-z0-9][a-z0-9._-]*$/;
 
@@ -71,7 +70,7 @@ export function getInputs(read: InputReader = actionsInputReader): Inputs {
     workingDirectory: readString(read, 'working-directory') || '.',
     mysqlUrl,
     mysqlDatabases,
-    dataTables: orDefault(readList(read, 'data-tables'), defaultDataTables),
+    dataTables: readList(read, 'data-tables'),
     mongoUrl,
     mongoDatabases,
     dataCollections: readList(read, 'data-collections'),
@@ -90,7 +89,7 @@ export function getInputs(read: InputReader = actionsInputReader): Inputs {
 /**
  * The MySQL databases: `mysql-databases`, else the database `mysql-url` names (a service's usual
  * DATABASE_URL), else one named after the service. A URL naming a database the list leaves out is refused
- * rather than silently ignored.
+ * rather than silently ignored; a URL naming a system database is read as the server only.
  */
 function mysqlDatabasesOf(url: string, listed: string[], service: string): string[] {
   const path = new URL(url).pathname.replace(/^\/+|\/+$/g, '');
@@ -100,7 +99,8 @@ function mysqlDatabasesOf(url: string, listed: string[], service: string): strin
   } catch {
     throw new InputError('mysql-url', `has a database path that is not valid percent-encoding (\`/${path}\`); give the server only, and the databases in \`mysql-databases\``);
   }
-  if (named === undefined) return orDefault(listed, [service]);
+  // A URL naming a system database (`.../mysql`, a common admin URL) names no service database.
+  if (named === undefined || isMysqlSystemDatabase(named)) return orDefault(listed, [service]);
   if (listed.length === 0) return [named];
   if (!listed.includes(named)) {
     throw new InputError('mysql-url', `names the database \`${named}\`, but \`mysql-databases\` lists ${listed.map((name) => `\`${name}\``).join(', ')}; remove the path from the URL or list that database`);

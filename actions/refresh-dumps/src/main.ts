@@ -34,6 +34,9 @@ interface Run {
 /** The action's single entry: every error becomes exactly one core.setFailed (in reportFailure) here. */
 export async function run(): Promise<void> {
   const cleanups: Array<() => Promise<unknown>> = [];
+  // On Node < 22 (act's job image, older runners) the AWS SDK warns that its future releases need Node 22;
+  // this bundle pins its SDK, so the warning is noise in the job log.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   try {
     const inputs = getInputs();
     for (const secret of secretsToMask(inputs, process.env)) core.setSecret(secret);
@@ -233,7 +236,7 @@ async function publishPhase(
   try {
     schema =
       notAdvanced && compareWith === undefined
-        ? { kind: 'skipped', why: `the branch ref stayed at another commit and no published ancestor of this commit was looked up (\`mode: full\`)` }
+        ? { kind: 'skipped', why: `the branch ref stayed at another commit and this commit has no published ancestor to compare with${inputs.mode === 'full' ? ' (none is looked up in `mode: full`)' : ''}` }
         : await clock.time('schema diff', () => schemaSection(store, inputs.service, published.version, compareWith));
     if (schema.kind === 'changes') logSchemaChanges(schema);
   } catch (error) {

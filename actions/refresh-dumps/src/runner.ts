@@ -82,9 +82,14 @@ export function resolveBranch(input: string, payload: unknown, refName: string |
  * to any descendant of its commit, so a dispatch on a feature branch would otherwise point master's ref at
  * an unmerged commit, and every later master commit would then be refused as diverged. An explicit
  * `branch` input is the user's choice and is not second-guessed; a run without GITHUB_REF (by hand) is not
- * checked.
+ * checked. A branch taken from GITHUB_REF_NAME must come from a branch ref.
  */
 export function checkRunOnBranch(choice: BranchChoice, ref: string | undefined): void {
+  if (choice.source === 'ref-name' && ref !== undefined && !ref.startsWith('refs/heads/')) {
+    // Without a default branch in the payload the branch is the triggering ref's name: a tag or a pull
+    // request's merge ref would become a "branch" named `v1.0` or `7/merge`.
+    throw new RunnerContextError(`this run is for ${ref} (GITHUB_REF), not a branch, and the event names no default branch; set \`branch\` to the branch whose dumps this run publishes`);
+  }
   if (choice.source !== 'event' || ref === undefined || ref === `refs/heads/${choice.branch}`) return;
   throw new RunnerContextError(
     `this run is for ${ref} (GITHUB_REF), but it would advance the dumps of the default branch ${choice.branch}; ` +

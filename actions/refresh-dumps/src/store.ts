@@ -1,4 +1,5 @@
 import path from 'node:path';
+import * as core from '@actions/core';
 import { InputError } from '@org/action-inputs';
 import {
   NotFoundError,
@@ -48,7 +49,11 @@ export async function findAncestor(store: Store, service: string, commit: string
       engines: found.entry.engines,
     };
   } catch (error) {
-    if (error instanceof NotFoundError && error.code === 'no-published-ancestor') return undefined;
+    if (error instanceof NotFoundError && error.code === 'no-published-ancestor') {
+      // Full mode follows; say why when the clone's history was the reason.
+      if (/shallow clone/.test(error.message)) core.warning(`No published ancestor found: ${error.message}`);
+      return undefined;
+    }
     // A filesystem store that does not exist yet: this is the first publish into it.
     if (error instanceof StoreConfigError && error.code === 'store-missing') return undefined;
     throw error;

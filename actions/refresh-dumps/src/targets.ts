@@ -6,7 +6,8 @@ type ServerInputs = Pick<Inputs, 'mysqlUrl' | 'mysqlDatabases' | 'dataTables' | 
 /** What to dump: each configured engine's databases and the tables/collections whose rows are kept. */
 export function dumpSources(inputs: ServerInputs): DumpSources {
   return {
-    ...(inputs.mysqlUrl ? { mysql: { url: inputs.mysqlUrl, databases: inputs.mysqlDatabases, dataTables: inputs.dataTables } } : {}),
+    // No `data-tables`: the dumper's default (the Django bookkeeping tables present), not a list every table of which must exist.
+    ...(inputs.mysqlUrl ? { mysql: { url: inputs.mysqlUrl, databases: inputs.mysqlDatabases, ...(inputs.dataTables.length > 0 ? { dataTables: inputs.dataTables } : {}) } } : {}),
     ...(inputs.mongoUrl ? { mongo: { url: inputs.mongoUrl, databases: inputs.mongoDatabases, dataCollections: inputs.dataCollections } } : {}),
   };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { defaultDataTables, getInputs } from '../src/context.js';
+import { getInputs } from '../src/context.js';
+import { dumpSources } from '../src/targets.js';
 
 const base = {
   service: 'lms',
@@ -19,7 +20,7 @@ describe('getInputs', () => {
       workingDirectory: '.',
       mysqlDatabases: ['lms'],
       mongoDatabases: ['lms'],
-      dataTables: defaultDataTables,
+      dataTables: [],
       dataCollections: [],
       mode: 'auto',
       migrationsGlob: ['**/migrations/[0-9]*.py'],
@@ -28,6 +29,11 @@ describe('getInputs', () => {
       dryRun: false,
       awsRegion: 'us-east-1',
     });
+  });
+
+  it('leaves the data tables to the dumper unless listed (its default takes the Django tables that exist)', () => {
+    expect(dumpSources(getInputs(read(base))).mysql).toEqual({ url: base['mysql-url'], databases: ['lms'] });
+    expect(dumpSources(getInputs(read({ ...base, 'data-tables': 'django_migrations, catalog_currency' }))).mysql?.dataTables).toEqual(['django_migrations', 'catalog_currency']);
   });
 
   it('leaves out the engine whose URL is empty', () => {
@@ -56,6 +62,8 @@ describe('getInputs', () => {
     ['a URL database that mysql-databases lists', { 'mysql-url': 'mysql://root:secret@db:3306/b', 'mysql-databases': 'a, b' }, ['a', 'b']],
     ['a trailing slash names nothing', { 'mysql-url': 'mysql://root:secret@db:3306/' }, ['lms']],
     ['a percent-encoded database name', { 'mysql-url': 'mysql://root:secret@db:3306/lms%2Dx' }, ['lms-x']],
+    ['a URL naming a system database as the server only', { 'mysql-url': 'mysql://root:secret@db:3306/mysql' }, ['lms']],
+    ['a URL naming a system database beside a list', { 'mysql-url': 'mysql://root:secret@db:3306/sys', 'mysql-databases': 'a' }, ['a']],
   ])('takes %s', (_name, override, expected) => {
     expect(getInputs(read({ ...base, ...override })).mysqlDatabases).toEqual(expected);
   });
@@ -65,7 +73,6 @@ describe('getInputs', () => {
     [{ 'mysql-url': 'mysql://root:secret@db:3306/%E0%A4%A' }, 'Input `mysql-url`: has a database path that is not valid percent-encoding'],
     [{ 'mysql-databases': 'lms, mysql' }, 'Input `mysql-databases`: `mysql` is a MySQL system database, and the action drops and re-creates the databases it migrates'],
     [{ 'mysql-databases': 'Information_Schema' }, 'Input `mysql-databases`: `Information_Schema` is a MySQL system database'],
-    [{ 'mysql-url': 'mysql://root:secret@db:3306/sys' }, 'Input `mysql-databases`: `sys` is a MySQL system database'],
     [{ service: 'mysql' }, "Input `mysql-databases`: `mysql` is a MySQL system database, and the action drops and re-creates the databases it migrates; list the service's own database(s) in `mysql-databases` (without it, the one named after `service` is used)"],
     [{ 'mongo-databases': 'admin' }, 'Input `mongo-databases`: `admin` is a MongoDB system database'],
     [{ service: 'local', 'mysql-databases': 'lms' }, 'Input `mongo-databases`: `local` is a MongoDB system database'],

@@ -41,6 +41,7 @@ describe('checkRunOnBranch', () => {
     ['a push to the default branch', { branch: 'master', source: 'event' }, 'refs/heads/master'],
     ['an explicit branch input on any ref', { branch: 'release', source: 'input' }, 'refs/heads/feature/x'],
     ['the branch taken from GITHUB_REF_NAME', { branch: 'feature/x', source: 'ref-name' }, 'refs/heads/feature/x'],
+    ['a branch from GITHUB_REF_NAME run by hand', { branch: 'main', source: 'ref-name' }, undefined],
     ['a run by hand without GITHUB_REF', { branch: 'master', source: 'event' }, undefined],
   ])('allows %s', (_name, choice, ref) => {
     expect(() => checkRunOnBranch(choice, ref)).not.toThrow();
@@ -54,6 +55,12 @@ describe('checkRunOnBranch', () => {
       new RegExp(`this run is for ${ref} \\(GITHUB_REF\\), but it would advance the dumps of the default branch master; run it on master .*or set \`branch\``),
     );
   });
+});
+
+test.each([['refs/tags/v1.0'], ['refs/pull/7/merge']])('refuses a branch taken from the name of %s', (ref) => {
+  expect(() => checkRunOnBranch({ branch: ref.replace(/^refs\/(tags|pull)\//, ''), source: 'ref-name' }, ref)).toThrow(
+    new RegExp(`this run is for ${ref} \\(GITHUB_REF\\), not a branch, and the event names no default branch; set \`branch\``),
+  );
 });
 
 describe('readEventPayload', () => {

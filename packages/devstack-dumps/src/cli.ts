@@ -95,8 +95,10 @@ export async function main(argv: ReadonlyArray<string>, context: CommandContext 
 export function flagHint(error: MysqlDumpError | MongoDumpError | DumpVersioningError | DumpSetError): string {
   if (error instanceof MysqlDumpError || error instanceof MongoDumpError) {
     if (error.code === 'target-not-empty') return ' (--replace)';
+    if (error.code === 'system-database') return error instanceof MysqlDumpError ? ' (--mysql-db)' : ' (--mongo-db)';
     if (error.code === 'server-unreachable') return (error as { waitedSeconds?: number }).waitedSeconds ? ' (raise --wait)' : ' (--wait <seconds>)';
   }
+  if (error instanceof InvalidInputError && error.code === 'out-not-empty') return ' (--replace)';
   if (error instanceof StoreConfigError) {
     if (error.code === 's3-endpoint-invalid' || error.code === 'endpoint-unreachable') return ' (--s3-endpoint)';
     if (error.code === 's3-region-invalid') return ' (--s3-region)';
@@ -117,6 +119,7 @@ const USAGE_CODES = new Set([
   'bad-service',
   'bad-compression',
   'store-empty',
+  'store-unknown-scheme',
   'store-bad-file-url',
   'store-bad-bucket',
   'store-bad-prefix',
@@ -125,6 +128,7 @@ const USAGE_CODES = new Set([
   's3-region-invalid',
   // the dumpers
   'invalid-url',
+  'system-database',
 ]);
 
 function defaultContext(): CommandContext {

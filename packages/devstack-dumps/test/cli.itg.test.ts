@@ -91,8 +91,8 @@ describe('devstack-dumps CLI end to end (filesystem store, real git)', () => {
     expect(unknown.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^error: version f{64} of service lms is not in .*; run `devstack-dumps list/)]);
 
     const scheme = await cli(['verify', '--store', 'gs://bucket/x'], repo);
-    expect(scheme.code).toBe(1);
-    expect(scheme.stderr).toMatch(/unknown store scheme "gs:"/);
+    expect(scheme.code).toBe(2);
+    expect(scheme.stderr).toMatch(/unknown store scheme "gs:".* \(--store\)$/m);
 
     expect((await cli(['resolve', '--service', 'lms', '--commit', 'HEAD', '--branch', 'master'], repo)).code).toBe(2);
     expect((await cli(['pull', '--service', 'lms'], repo)).code).toBe(2);

@@ -112,6 +112,11 @@ describeWithServices(['mysql', 'mongo'], 'devstack-dumps provision and status (f
         expect(human.stdout).toContain(`ancestor   ${tipSha} (1 first-parent commit(s) behind `);
         expect(human.stdout).toContain(`pending    1 migration(s) in the working tree are not in the dump:\n             ${feature}\nrun        python manage.py migrate\n`);
         expect(human.stdout).toMatch(/^timings    fingerprint [0-9.]+ s, resolve [0-9.]+ s, total [0-9.]+ s$/m);
+
+        // Run from a subdirectory of the checkout, --repo defaults to the top of the working tree.
+        const fromSubdirectory = await cli(['status', '--service', service, ...backend.args(), '--json'], path.join(history.dir, 'catalog'), backend.env());
+        expect(fromSubdirectory.code, fromSubdirectory.stderr).toBe(0);
+        expect(JSON.parse(fromSubdirectory.stdout)).toMatchObject({ commit: tipSha, pending: { state: 'pending', pending: [feature], edited: [], removed: [] } });
       });
 
       test.skipIf(backend.s3 && !hasS3)("provision loads the ancestor's dump and lists exactly the one pending migration", async () => {

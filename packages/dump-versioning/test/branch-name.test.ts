@@ -29,6 +29,7 @@ describe('checkBranchName', () => {
     ['feature/.hidden', /starts with "\."/],
     ['a@{1}', /"@\{"/],
     ['@', /"@"/],
+    ['HEAD', /"HEAD", which names the checked-out commit/],
     ['a//b', /"\/\/"/],
   ])('rejects %j', (name, reason) => {
     let caught: unknown;

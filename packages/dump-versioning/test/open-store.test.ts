@@ -63,7 +63,6 @@ describe('openStore', () => {
   test.each([
     [{ s3Region: 'EU West' }, /the S3 region "EU West"/],
     [{ s3Region: 'us_east_1' }, /the S3 region "us_east_1"/],
-    [{ s3Region: '' }, /the S3 region ""/],
     [{ env: { AWS_REGION: 'eu-west-1 ' } }, /AWS_REGION "eu-west-1 "/],
   ])('rejects the S3 region in %j', (options, message) => {
     const open = () => openStore('s3://bucket/x', { env: {}, ...options });
@@ -74,6 +73,12 @@ describe('openStore', () => {
     } catch (error) {
       expect(error).toMatchObject({ code: 's3-region-invalid' });
     }
+  });
+
+  test('an empty region or endpoint counts as unset (a workflow variable that is not defined gives "")', () => {
+    expect(() => openStore('s3://bucket/x', { s3Region: '', env: { AWS_REGION: '', AWS_DEFAULT_REGION: ' ', AWS_ENDPOINT_URL_S3: '' } })).not.toThrow();
+    expect(() => openStore('s3://bucket/x', { env: { AWS_REGION: '', AWS_DEFAULT_REGION: 'bad region' } })).toThrow(/^AWS_DEFAULT_REGION "bad region"/);
+    expect(() => openStore('s3://bucket/x', { env: { AWS_ENDPOINT_URL_S3: '', AWS_ENDPOINT_URL: 'minio:9000' } })).toThrow(/^AWS_ENDPOINT_URL "minio:9000"/);
   });
 
   test('messages are face-neutral: no CLI flags', () => {

@@ -70,7 +70,9 @@ describe('resolve beyond the distance limit and in shallow clones', () => {
     const clone = await shallowClone();
     expect(await git(clone, 'rev-parse', '--is-shallow-repository')).toBe('true');
     expect(await resolve({ store, service: 'near', repoDir: clone })).toMatchObject({ requested: head(), commit: repo.commits[220], distance: 9, via: 'history' });
-    expect(await git(clone, 'rev-parse', '--is-shallow-repository')).toBe('false');
+    // Deepened only as far as the walk can use (the limit, 200, plus the commit itself), not the whole history.
+    expect(await git(clone, 'rev-parse', '--is-shallow-repository')).toBe('true');
+    expect(Number(await git(clone, 'rev-list', '--count', 'HEAD'))).toBe(201);
   });
 
   test.each([

@@ -10,11 +10,12 @@ import {
 import type { RegisterCommand } from '../internal/context.js';
 import { printJson, printLines, short, table } from '../internal/output.js';
 import { addStoreOptions, withStore, type StoreFlags } from '../internal/store-options.js';
-import { UsageError, existingDirectory } from '../internal/usage.js';
+import { addRepoOption } from '../internal/repo-option.js';
+import { UsageError } from '../internal/usage.js';
 
 interface FingerprintFlags extends StoreFlags {
   repo: string;
-  glob: string[];
+  migrationsGlob: string[];
   service?: string;
   againstCommit?: string;
   againstBranch?: string;
@@ -24,13 +25,12 @@ export const registerFingerprint: RegisterCommand = (program, context) => {
   const command = program
     .command('fingerprint')
     .description('migration fingerprint of the working tree (no database needed); with --against-*, which migrations are new or rewritten')
-    .option('--repo <dir>', 'source tree to read migrations from', existingDirectory('--repo'), context.cwd)
-    .option('--glob <pattern...>', 'migration file globs', DEFAULT_MIGRATION_GLOBS)
+    .option('--glob, --migrations-glob <pattern...>', 'migration file globs', DEFAULT_MIGRATION_GLOBS)
     .option('--service <name>', 'service to compare against (with --against-*)')
     .option('--against-commit <sha>', 'compare with the fingerprint published for this commit (or its nearest published ancestor)')
     .option('--against-branch <name>', 'compare with the fingerprint of the published branch ref');
-  addStoreOptions(command).action(async (flags: FingerprintFlags) => {
-    const current = await fingerprintMigrationFiles(flags.repo, flags.glob);
+  addRepoOption(addStoreOptions(command), 'source tree to read migrations from', context).action(async (flags: FingerprintFlags) => {
+    const current = await fingerprintMigrationFiles(flags.repo, flags.migrationsGlob);
     if (flags.againstCommit === undefined && flags.againstBranch === undefined) {
       if (flags.json) printJson(context, current);
       else printFingerprint(current);

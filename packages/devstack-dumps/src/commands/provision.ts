@@ -2,13 +2,14 @@ import path from 'node:path';
 import { DEFAULT_MIGRATION_GLOBS } from '@org/dump-versioning';
 import type { Command } from 'commander';
 import type { CommandContext, RegisterCommand } from '../internal/context.js';
-import { bytes, printJson, printLines, progressLines, seconds, short } from '../internal/output.js';
+import { bytes, describeDistance, printJson, printLines, progressLines, seconds, short } from '../internal/output.js';
 import { engineMismatches } from '../internal/engines.js';
 import { describePending } from '../internal/pending.js';
 import { planProvision, provision, type ProvisionPlan, type ProvisionResult } from '../internal/provisioning.js';
 import { addServerOptions, databaseName, requireServer, type LoadFlags } from '../internal/server-options.js';
 import { addServiceOption, addStoreOptions, withStore, type ServiceFlags } from '../internal/store-options.js';
-import { existingDirectory, wholeNumber } from '../internal/usage.js';
+import { addRepoOption } from '../internal/repo-option.js';
+import { wholeNumber } from '../internal/usage.js';
 import { describeLoaded, describeSkipped } from './load.js';
 
 interface StatusFlags extends ServiceFlags {
@@ -23,9 +24,8 @@ interface StatusFlags extends ServiceFlags {
 type ProvisionFlags = StatusFlags & LoadFlags;
 
 function addPlanOptions(command: Command, context: CommandContext): Command {
-  return addServiceOption(addStoreOptions(command))
+  return addRepoOption(addServiceOption(addStoreOptions(command)), 'git working tree (its migrations are compared with the dump)', context)
     .option('--commit <rev>', 'commit whose nearest published first-parent ancestor to use', 'HEAD')
-    .option('--repo <dir>', 'git working tree (its migrations are compared with the dump)', existingDirectory('--repo'), context.cwd)
     .option('--migrations-glob <glob...>', 'migration file globs', DEFAULT_MIGRATION_GLOBS)
     .option('--migrate-command <command>', 'the command that runs pending migrations (printed, never run)', 'python manage.py migrate')
     .option('--cache <dir>', 'where pulled dump sets are kept (default: <repo>/.devstack/cache)')
@@ -36,8 +36,7 @@ const cacheRoot = (flags: StatusFlags) => flags.cache ?? path.join(flags.repo, '
 
 function planLines(plan: ProvisionPlan): string[] {
   const { resolution } = plan;
-  const behind = resolution.distance === 0 ? '(exactly this commit)' : `(${resolution.distance} first-parent commit(s) behind ${short(resolution.requested)})`;
-  return [`ancestor   ${resolution.commit} ${behind}`, `version    ${resolution.version}`];
+  return [`ancestor   ${resolution.commit} ${describeDistance(resolution)}`, `version    ${resolution.version}`];
 }
 
 function planJson(plan: ProvisionPlan, flags: StatusFlags) {

@@ -2,7 +2,8 @@ import { Option } from 'commander';
 import { verifyDumpSet } from '@org/dump-set';
 import { commitTime, fingerprintMigrationFiles, gitAncestry, publish, resolveCommit } from '@org/dump-versioning';
 import type { RegisterCommand } from '../internal/context.js';
-import { UsageError, existingDirectory } from '../internal/usage.js';
+import { addRepoOption } from '../internal/repo-option.js';
+import { UsageError } from '../internal/usage.js';
 import { bytes, printJson, printLines, printWarnings, progressBar, short } from '../internal/output.js';
 import { addServiceOption, addStoreOptions, withStore, type ServiceFlags } from '../internal/store-options.js';
 import { TOOL } from '../internal/version.js';
@@ -23,11 +24,10 @@ export const registerPublish: RegisterCommand = (program, context) => {
     .argument('<dir>', 'dump set directory (mysql/<db>.sql, mongo/<db>/...)')
     .option('--commit <sha>', 'commit the dumps were made at', 'HEAD')
     .requiredOption('--branch <name>', 'branch whose ref to advance, e.g. master')
-    .option('--repo <dir>', 'git clone used to resolve the commit and decide ancestry', existingDirectory('--repo'), context.cwd)
     .option('--repository <name>', 'repository name recorded in the manifest, e.g. org/lms')
     .addOption(new Option('--compression <kind>', 'how blobs are stored').choices(['brotli', 'gzip', 'none']).default('brotli'))
     .option('--migrations-glob <glob...>', 'record the migration fingerprint of --repo (e.g. "**/migrations/[0-9]*.py")');
-  addServiceOption(addStoreOptions(command)).action(async (dir: string, flags: PublishFlags) => {
+  addRepoOption(addServiceOption(addStoreOptions(command)), 'git clone used to resolve the commit and decide ancestry', context).action(async (dir: string, flags: PublishFlags) => {
     // What `load` refuses must not be published either: a file altered, added or removed since the dump
     // (against <dir>.checksums.json when present), a bad layout, a dump the loaders would reject.
     const verified = await verifyDumpSet(dir);

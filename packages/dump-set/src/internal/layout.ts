@@ -15,13 +15,13 @@ export interface DumpSetFile {
   size: number;
 }
 
-/** The checksum list written beside a dump set directory (`<dir>.checksums.json`). */
 /** The server a dump was made on (kept beside the set, not in it: it is provenance, not content). */
 export interface DumpEngine {
   flavor: string;
   version: string;
 }
 
+/** The checksum list written beside a dump set directory (`<dir>.checksums.json`). */
 export interface DumpSetChecksums {
   format: 1;
   /** dump-versioning's version id of these files (the same id `publish` gives them). */

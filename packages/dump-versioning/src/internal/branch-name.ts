@@ -8,6 +8,7 @@ function branchNameProblem(name: string): string | undefined {
   if (name === '') return 'it is empty';
   if (name.startsWith('refs/')) return 'it is a full ref; give the short name, e.g. main';
   if (name === '@') return 'it is "@", which git reserves for HEAD';
+  if (name === 'HEAD') return 'it is "HEAD", which names the checked-out commit, not a branch';
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u0020\u007f]/.test(name)) return 'it contains a space or a control character';
   const forbidden = /[~^:?*[\\]/.exec(name);

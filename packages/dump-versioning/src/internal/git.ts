@@ -58,10 +58,12 @@ const hasCommit = async (cwd: string, sha: string) => (await runGit(cwd, ['cat-f
 export const isShallowClone = async (cwd: string) => (await runGit(cwd, ['rev-parse', '--is-shallow-repository'])).stdout.trim() === 'true';
 
 /** Fetches the full history of a shallow clone; `failure` says why it is still shallow afterwards. */
-export async function unshallow(cwd: string, remote: string): Promise<{ failure?: string }> {
-  const deepened = await runGit(cwd, ['fetch', '--no-tags', '--unshallow', remote]);
-  if (deepened.code === 0 || !(await isShallowClone(cwd))) return {};
-  return { failure: deepened.stderr.trim().split('\n').pop() || `git fetch --unshallow ${remote} exited with ${deepened.code}` };
+export async function unshallow(cwd: string, remote: string, deepen?: number): Promise<{ failure?: string }> {
+  const how = deepen === undefined ? '--unshallow' : `--deepen=${Math.max(1, Math.floor(deepen))}`;
+  const deepened = await runGit(cwd, ['fetch', '--no-tags', how, remote]);
+  // With --deepen the clone stays shallow by design: only the exit code tells.
+  if (deepened.code === 0 || (deepen === undefined && !(await isShallowClone(cwd)))) return {};
+  return { failure: deepened.stderr.trim().split('\n').pop() || `git fetch ${how} ${remote} exited with ${deepened.code}` };
 }
 
 /** First-parent steps from `ancestor` to `descendant` (which must descend from it). */

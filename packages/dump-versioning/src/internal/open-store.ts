@@ -65,11 +65,15 @@ export function openStore(url: string, options: OpenStoreOptions = {}): Store {
     if (prefix.split('/').some((segment) => segment === '..' || segment === '.')) {
       throw new StoreConfigError('store-bad-prefix', `store URL ${trimmed}: the prefix must not contain "." or ".." segments`);
     }
-    const endpoint = options.s3Endpoint ?? env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
-    const region = options.s3Region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
+    // An empty value counts as unset (`AWS_REGION: ${{ vars.X }}` with no such variable gives '').
+    const set = (value: string | undefined) => (value === undefined || value.trim() === '' ? undefined : value);
+    const [endpointOption, endpointS3, endpointAny] = [set(options.s3Endpoint), set(env.AWS_ENDPOINT_URL_S3), set(env.AWS_ENDPOINT_URL)];
+    const [regionOption, regionEnv, regionDefault] = [set(options.s3Region), set(env.AWS_REGION), set(env.AWS_DEFAULT_REGION)];
+    const endpoint = endpointOption ?? endpointS3 ?? endpointAny;
+    const region = regionOption ?? regionEnv ?? regionDefault ?? 'us-east-1';
     // Checked here: the SDK only fails at the first request, with a message that hides the cause.
-    if (endpoint) checkEndpoint(endpoint, options.s3Endpoint !== undefined ? 'the S3 endpoint' : env.AWS_ENDPOINT_URL_S3 !== undefined ? 'AWS_ENDPOINT_URL_S3' : 'AWS_ENDPOINT_URL');
-    checkRegion(region, options.s3Region !== undefined ? 'the S3 region' : env.AWS_REGION !== undefined ? 'AWS_REGION' : 'AWS_DEFAULT_REGION');
+    if (endpoint) checkEndpoint(endpoint, endpointOption !== undefined ? 'the S3 endpoint' : endpointS3 !== undefined ? 'AWS_ENDPOINT_URL_S3' : 'AWS_ENDPOINT_URL');
+    checkRegion(region, regionOption !== undefined ? 'the S3 region' : regionEnv !== undefined ? 'AWS_REGION' : 'AWS_DEFAULT_REGION');
     const secrets = [env.AWS_SECRET_ACCESS_KEY, env.AWS_SESSION_TOKEN, env.AWS_ACCESS_KEY_ID].filter((value): value is string => Boolean(value));
     // The store creates its client (loading the AWS SDK) on first use; see s3-store.ts.
     return new S3Store({

@@ -76,7 +76,8 @@ export async function resolve(options: ResolveOptions): Promise<Resolution> {
   let shallow: string | undefined;
   // A walk that ended before the limit in a shallow clone only ran out of fetched history.
   if (!found && history.length <= maxDistance && (await isShallowClone(repoDir))) {
-    const failure = options.offline ? 'not deepened: offline' : (await unshallow(repoDir, options.remote ?? 'origin')).failure;
+    // Only as deep as the walk can use: a full --unshallow of a large repository would fetch far more.
+    const failure = options.offline ? 'not deepened: offline' : (await unshallow(repoDir, options.remote ?? 'origin', maxDistance + 1 - history.length)).failure;
     if (failure !== undefined) shallow = `${repoDir} is a shallow clone and its history could not be deepened (${failure}); fetch full history (fetch-depth: 0)`;
     if (!options.offline) {
       history = await walk();
@@ -124,7 +125,8 @@ async function nearestBranchRef(options: ResolveOptions, repoDir: string, reques
   const { store, service } = options;
   const ancestry = gitAncestry(repoDir, { ...(options.remote ? { remote: options.remote } : {}), ...(options.offline ? { offline: true } : {}) });
   const undecided: string[] = [];
-  const candidates = await mapLimit(await readBranchRefs(store, service), 4, async (ref) => {
+  // One ref at a time: an ancestry check may fetch into the clone, and concurrent fetches fight over .git/shallow.lock.
+  const candidates = await mapLimit(await readBranchRefs(store, service), 1, async (ref) => {
     const answer = ref.commit === requested ? true : await ancestry(ref.commit, requested);
     if (answer === true) return { ref, distance: await firstParentDistance(repoDir, ref.commit, requested) };
     if (answer !== false) undecided.push(`branch ref ${ref.branch}: ${answer.undecided}`);
