@@ -33803,7 +33803,7 @@ function parseTargets(value) {
 function parseFlavourSuffixes(value, flavours) {
   const suffixes = {};
   for (const [flavour, suffix] of parseKeyValueList("flavour-suffixes", value, "devstack=-dev,production=")) {
-    if (flavours && !flavours.includes(flavour)) {
+    if (!flavours.includes(flavour)) {
       throw new InputError2("flavour-suffixes", `\`${flavour}\` is not a flavour of \`targets\``, `Name one of the flavours built: ${flavours.join(", ")}.`);
     }
     if (suffix !== "" && !/^[._-]?[a-z0-9]+(?:[._-][a-z0-9]+)*$/.test(suffix)) {
@@ -33829,10 +33829,6 @@ function resolveFlavours(options) {
   const targets = typeof options.targets === "string" ? parseTargets(options.targets) : options.targets;
   const names = targets.map((t) => t.name);
   const given = typeof options.suffixes === "object" ? options.suffixes : parseFlavourSuffixes(options.suffixes ?? "", names);
-  const unknown = Object.keys(given).find((name) => !names.includes(name));
-  if (unknown !== void 0) {
-    throw new InputError2("flavour-suffixes", `\`${unknown}\` is not a flavour of \`targets\``, `Name one of the flavours built: ${names.join(", ")}.`);
-  }
   const suffixes = new Map(Object.entries({ ...DEFAULT_FLAVOUR_SUFFIXES, ...given }));
   const flavours = targets.map(({ name, stage }) => ({
     name,
@@ -35721,6 +35717,12 @@ ${step.instruction}`).stages[0]?.steps[0];
 // packages/image-build/src/internal/report.ts
 var STEP_NAME = /^\[([^\]]*?)\s*(\d+)\/(\d+)\]\s+(.*)$/s;
 var PHASE_NAME = /^\[([^\]\s]+)\]\s+(.*)$/s;
+function phaseOf(name, flavours) {
+  const prefixed = PHASE_NAME.exec(name);
+  if (prefixed) return flavours.includes(prefixed[1]) ? { flavour: prefixed[1], name: prefixed[2] } : void 0;
+  const only = flavours.length === 1 ? flavours[0] : void 0;
+  return only !== void 0 && !name.startsWith("[") && name.trim() !== "" ? { flavour: only, name } : void 0;
+}
 function parseStepName(name, flavours) {
   const match3 = STEP_NAME.exec(name);
   if (!match3) return void 0;
@@ -35795,10 +35797,8 @@ function groupSteps(statuses, options) {
       groups.set(key, group2);
       continue;
     }
-    const phase = vertex.name ? PHASE_NAME.exec(vertex.name) : null;
-    if (phase && flavourNames.has(phase[1]) && vertex.started) {
-      phases.push({ flavour: phase[1], name: phase[2], durationMs: span(vertex), ...vertex.error ? { error: vertex.error } : {} });
-    }
+    const phase = vertex.name ? phaseOf(vertex.name, options.flavours.map((f) => f.name)) : void 0;
+    if (phase && vertex.started) phases.push({ ...phase, durationMs: span(vertex), ...vertex.error ? { error: vertex.error } : {} });
   }
   const steps = [...groups.values()].map(({ parsed, vertices: vs, flavours }) => ({
     ...parsed.platform ? { platform: parsed.platform } : {},
@@ -35996,14 +35996,14 @@ function formatBytes(bytes) {
   return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 var seconds = (msValue) => `${(msValue / 1e3).toFixed(1)} s`;
-var cell = (text) => {
+var cell = (text, max = 80) => {
   const flat = text.replace(/\s+/g, " ").replace(/\|/g, "\\|");
-  return flat.length > 80 ? `${flat.slice(0, 77)}...` : flat;
+  return flat.length > max ? `${flat.slice(0, max - 3)}...` : flat;
 };
 function reportMarkdown(report2, metadata2 = {}, sizes = {}) {
   const rows = report2.flavours.map((f) => {
     const miss = f.firstMiss ? `\`${cell(stepLabel(f.firstMiss.step))}\`` : f.steps.total === 0 ? NO_STEPS : "none";
-    const cause = f.firstMiss ? cell(describeCause(f.firstMiss.cause)) : "";
+    const cause = f.firstMiss ? cell(describeCause(f.firstMiss.cause), Number.POSITIVE_INFINITY) : "";
     const digest = metadata2[f.flavour]?.["containerimage.digest"];
     const status = f.error ? `failed: ${cell(f.error)}` : digest ? `\`${digest.slice(0, 19)}\`` : "";
     const size = sizes[f.flavour]?.imageBytes;
@@ -36064,8 +36064,8 @@ function buildOutputs(options) {
 // packages/image-build/src/internal/retry.ts
 var RUN_FAILED = /did not complete successfully|failed to compute cache key|dockerfile parse error/i;
 var AUTH = /\b(401|403)\b|unauthorized|forbidden|denied|authentication required|insufficient_scope|incorrect username or password/i;
-var RETRYABLE = /\b429\b|too ?many ?requests|\b50[0-4]\b|\b5\d\d (?:internal|bad|service|gateway)|bad gateway|service unavailable|gateway time-?out|connection reset|connection refused|broken pipe|i\/o timeout|tls handshake timeout|unexpected eof|\bEOF\b|context deadline exceeded/i;
-var DNS = /no such host|\bENOTFOUND\b|name or service not known|temporary failure in name resolution|nodename nor servname|server misbehaving/i;
+var RETRYABLE = /\b429\b|too ?many ?requests|\b50[0-4]\b|\b5\d\d (?:internal|bad|service|gateway)|bad gateway|service unavailable|gateway time-?out|connection reset|connection refused|broken pipe|i\/o timeout|tls handshake timeout|unexpected eof|\bEOF\b|context deadline exceeded|\bEAI_AGAIN\b|temporary failure in name resolution|server misbehaving/i;
+var DNS = /no such host|\bENOTFOUND\b|name or service not known|nodename nor servname/i;
 var LOOKUP_HOST = /\blookup ([^\s:]+)|\bENOTFOUND ([^\s:]+)/;
 function classifyRegistryError(message) {
   if (RUN_FAILED.test(message)) return { kind: "other" };

@@ -11771,10 +11771,13 @@ function openStore(url, options = {}) {
     if (prefix.split("/").some((segment) => segment === ".." || segment === ".")) {
       throw new StoreConfigError("store-bad-prefix", `store URL ${trimmed}: the prefix must not contain "." or ".." segments`);
     }
-    const endpoint = options.s3Endpoint ?? env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
-    const region = options.s3Region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? "us-east-1";
-    if (endpoint) checkEndpoint(endpoint, options.s3Endpoint !== void 0 ? "the S3 endpoint" : env.AWS_ENDPOINT_URL_S3 !== void 0 ? "AWS_ENDPOINT_URL_S3" : "AWS_ENDPOINT_URL");
-    checkRegion(region, options.s3Region !== void 0 ? "the S3 region" : env.AWS_REGION !== void 0 ? "AWS_REGION" : "AWS_DEFAULT_REGION");
+    const set = (value) => value === void 0 || value.trim() === "" ? void 0 : value;
+    const [endpointOption, endpointS3, endpointAny] = [set(options.s3Endpoint), set(env.AWS_ENDPOINT_URL_S3), set(env.AWS_ENDPOINT_URL)];
+    const [regionOption, regionEnv, regionDefault] = [set(options.s3Region), set(env.AWS_REGION), set(env.AWS_DEFAULT_REGION)];
+    const endpoint = endpointOption ?? endpointS3 ?? endpointAny;
+    const region = regionOption ?? regionEnv ?? regionDefault ?? "us-east-1";
+    if (endpoint) checkEndpoint(endpoint, endpointOption !== void 0 ? "the S3 endpoint" : endpointS3 !== void 0 ? "AWS_ENDPOINT_URL_S3" : "AWS_ENDPOINT_URL");
+    checkRegion(region, regionOption !== void 0 ? "the S3 region" : regionEnv !== void 0 ? "AWS_REGION" : "AWS_DEFAULT_REGION");
     const secrets = [env.AWS_SECRET_ACCESS_KEY, env.AWS_SESSION_TOKEN, env.AWS_ACCESS_KEY_ID].filter((value) => Boolean(value));
     return new S3Store({
       bucket,
@@ -11848,10 +11851,11 @@ async function firstParentHistory(cwd, start, limit) {
 }
 var hasCommit = async (cwd, sha) => (await runGit(cwd, ["cat-file", "-e", `${sha}^{commit}`])).code === 0;
 var isShallowClone = async (cwd) => (await runGit(cwd, ["rev-parse", "--is-shallow-repository"])).stdout.trim() === "true";
-async function unshallow(cwd, remote) {
-  const deepened = await runGit(cwd, ["fetch", "--no-tags", "--unshallow", remote]);
-  if (deepened.code === 0 || !await isShallowClone(cwd)) return {};
-  return { failure: deepened.stderr.trim().split("\n").pop() || `git fetch --unshallow ${remote} exited with ${deepened.code}` };
+async function unshallow(cwd, remote, deepen) {
+  const how = deepen === void 0 ? "--unshallow" : `--deepen=${Math.max(1, Math.floor(deepen))}`;
+  const deepened = await runGit(cwd, ["fetch", "--no-tags", how, remote]);
+  if (deepened.code === 0 || deepen === void 0 && !await isShallowClone(cwd)) return {};
+  return { failure: deepened.stderr.trim().split("\n").pop() || `git fetch ${how} ${remote} exited with ${deepened.code}` };
 }
 async function firstParentDistance(cwd, ancestor, descendant) {
   assertRevision(ancestor);
@@ -12196,6 +12200,7 @@ function branchNameProblem(name) {
   if (name === "") return "it is empty";
   if (name.startsWith("refs/")) return "it is a full ref; give the short name, e.g. main";
   if (name === "@") return 'it is "@", which git reserves for HEAD';
+  if (name === "HEAD") return 'it is "HEAD", which names the checked-out commit, not a branch';
   if (/[\u0000-\u0020\u007f]/.test(name)) return "it contains a space or a control character";
   const forbidden = /[~^:?*[\\]/.exec(name);
   if (forbidden) return `it contains ${JSON.stringify(forbidden[0])}`;
@@ -12741,7 +12746,7 @@ async function resolve3(options) {
   let found = await nearestEntry(store, service, history);
   let shallow;
   if (!found && history.length <= maxDistance2 && await isShallowClone(repoDir)) {
-    const failure = options.offline ? "not deepened: offline" : (await unshallow(repoDir, options.remote ?? "origin")).failure;
+    const failure = options.offline ? "not deepened: offline" : (await unshallow(repoDir, options.remote ?? "origin", maxDistance2 + 1 - history.length)).failure;
     if (failure !== void 0) shallow = `${repoDir} is a shallow clone and its history could not be deepened (${failure}); fetch full history (fetch-depth: 0)`;
     if (!options.offline) {
       history = await walk();
@@ -12780,7 +12785,7 @@ async function nearestBranchRef(options, repoDir, requested) {
   const { store, service } = options;
   const ancestry = gitAncestry(repoDir, { ...options.remote ? { remote: options.remote } : {}, ...options.offline ? { offline: true } : {} });
   const undecided = [];
-  const candidates = await mapLimit(await readBranchRefs(store, service), 4, async (ref) => {
+  const candidates = await mapLimit(await readBranchRefs(store, service), 1, async (ref) => {
     const answer = ref.commit === requested ? true : await ancestry(ref.commit, requested);
     if (answer === true) return { ref, distance: await firstParentDistance(repoDir, ref.commit, requested) };
     if (answer !== false) undecided.push(`branch ref ${ref.branch}: ${answer.undecided}`);
@@ -21682,6 +21687,13 @@ function progressLines(context, urls) {
 function seconds(ms) {
   return `${(ms / 1e3).toFixed(ms < 1e4 ? 2 : 1)} s`;
 }
+function describeDistance(resolution) {
+  if (resolution.distance === 0) return "(exactly this commit)";
+  if (resolution.via === "branch-ref") {
+    return `(${resolution.distance} commit(s) behind ${short(resolution.requested)}; found through branch ref ${resolution.branch ?? "?"}, beyond the first-parent history searched)`;
+  }
+  return `(${resolution.distance} first-parent commit(s) behind ${short(resolution.requested)})`;
+}
 
 // packages/devstack-dumps/src/internal/store-options.ts
 function addStoreOptions(command) {
@@ -22047,15 +22059,27 @@ async function provision(plan, input) {
   return { pulled, loaded, timings: { waitMs, pullMs, loadMs: since(start) } };
 }
 
+// packages/devstack-dumps/src/internal/repo-option.ts
+import { execFile as execFile2 } from "node:child_process";
+function workingTreeRoot(dir) {
+  return new Promise((resolve4) => {
+    execFile2("git", ["rev-parse", "--show-toplevel"], { cwd: dir }, (error, stdout) => resolve4(error ? dir : stdout.trim() || dir));
+  });
+}
+function addRepoOption(command, what, context) {
+  return command.option("--repo <dir>", `${what} (default: the git working tree of the current directory)`, existingDirectory("--repo")).hook("preAction", async (_program, action) => {
+    if (action.getOptionValue("repo") === void 0) action.setOptionValue("repo", await workingTreeRoot(context.cwd));
+  });
+}
+
 // packages/devstack-dumps/src/commands/provision.ts
 function addPlanOptions(command, context) {
-  return addServiceOption(addStoreOptions(command)).option("--commit <rev>", "commit whose nearest published first-parent ancestor to use", "HEAD").option("--repo <dir>", "git working tree (its migrations are compared with the dump)", existingDirectory("--repo"), context.cwd).option("--migrations-glob <glob...>", "migration file globs", DEFAULT_MIGRATION_GLOBS).option("--migrate-command <command>", "the command that runs pending migrations (printed, never run)", "python manage.py migrate").option("--cache <dir>", "where pulled dump sets are kept (default: <repo>/.devstack/cache)").option("--max-distance <n>", "how many first-parent ancestors to look at", wholeNumber("--max-distance"), 200);
+  return addRepoOption(addServiceOption(addStoreOptions(command)), "git working tree (its migrations are compared with the dump)", context).option("--commit <rev>", "commit whose nearest published first-parent ancestor to use", "HEAD").option("--migrations-glob <glob...>", "migration file globs", DEFAULT_MIGRATION_GLOBS).option("--migrate-command <command>", "the command that runs pending migrations (printed, never run)", "python manage.py migrate").option("--cache <dir>", "where pulled dump sets are kept (default: <repo>/.devstack/cache)").option("--max-distance <n>", "how many first-parent ancestors to look at", wholeNumber("--max-distance"), 200);
 }
 var cacheRoot = (flags) => flags.cache ?? path15.join(flags.repo, ".devstack", "cache");
 function planLines(plan) {
   const { resolution } = plan;
-  const behind = resolution.distance === 0 ? "(exactly this commit)" : `(${resolution.distance} first-parent commit(s) behind ${short(resolution.requested)})`;
-  return [`ancestor   ${resolution.commit} ${behind}`, `version    ${resolution.version}`];
+  return [`ancestor   ${resolution.commit} ${describeDistance(resolution)}`, `version    ${resolution.version}`];
 }
 function planJson(plan, flags) {
   const { entry, ...resolution } = plan.resolution;
@@ -22123,9 +22147,9 @@ var registerStatus = (program2, context) => {
 
 // packages/devstack-dumps/src/commands/fingerprint.ts
 var registerFingerprint = (program2, context) => {
-  const command = program2.command("fingerprint").description("migration fingerprint of the working tree (no database needed); with --against-*, which migrations are new or rewritten").option("--repo <dir>", "source tree to read migrations from", existingDirectory("--repo"), context.cwd).option("--glob <pattern...>", "migration file globs", DEFAULT_MIGRATION_GLOBS).option("--service <name>", "service to compare against (with --against-*)").option("--against-commit <sha>", "compare with the fingerprint published for this commit (or its nearest published ancestor)").option("--against-branch <name>", "compare with the fingerprint of the published branch ref");
-  addStoreOptions(command).action(async (flags) => {
-    const current = await fingerprintMigrationFiles(flags.repo, flags.glob);
+  const command = program2.command("fingerprint").description("migration fingerprint of the working tree (no database needed); with --against-*, which migrations are new or rewritten").option("--glob, --migrations-glob <pattern...>", "migration file globs", DEFAULT_MIGRATION_GLOBS).option("--service <name>", "service to compare against (with --against-*)").option("--against-commit <sha>", "compare with the fingerprint published for this commit (or its nearest published ancestor)").option("--against-branch <name>", "compare with the fingerprint of the published branch ref");
+  addRepoOption(addStoreOptions(command), "source tree to read migrations from", context).action(async (flags) => {
+    const current = await fingerprintMigrationFiles(flags.repo, flags.migrationsGlob);
     if (flags.againstCommit === void 0 && flags.againstBranch === void 0) {
       if (flags.json) printJson(context, current);
       else printFingerprint(current);
@@ -22219,8 +22243,8 @@ var TOOL = { name: "devstack-dumps", version: "0.1.0" };
 
 // packages/devstack-dumps/src/commands/publish.ts
 var registerPublish = (program2, context) => {
-  const command = program2.command("publish").description("publish a dump set directory for a commit and advance the branch ref (forward only)").argument("<dir>", "dump set directory (mysql/<db>.sql, mongo/<db>/...)").option("--commit <sha>", "commit the dumps were made at", "HEAD").requiredOption("--branch <name>", "branch whose ref to advance, e.g. master").option("--repo <dir>", "git clone used to resolve the commit and decide ancestry", existingDirectory("--repo"), context.cwd).option("--repository <name>", "repository name recorded in the manifest, e.g. org/lms").addOption(new Option("--compression <kind>", "how blobs are stored").choices(["brotli", "gzip", "none"]).default("brotli")).option("--migrations-glob <glob...>", 'record the migration fingerprint of --repo (e.g. "**/migrations/[0-9]*.py")');
-  addServiceOption(addStoreOptions(command)).action(async (dir, flags) => {
+  const command = program2.command("publish").description("publish a dump set directory for a commit and advance the branch ref (forward only)").argument("<dir>", "dump set directory (mysql/<db>.sql, mongo/<db>/...)").option("--commit <sha>", "commit the dumps were made at", "HEAD").requiredOption("--branch <name>", "branch whose ref to advance, e.g. master").option("--repository <name>", "repository name recorded in the manifest, e.g. org/lms").addOption(new Option("--compression <kind>", "how blobs are stored").choices(["brotli", "gzip", "none"]).default("brotli")).option("--migrations-glob <glob...>", 'record the migration fingerprint of --repo (e.g. "**/migrations/[0-9]*.py")');
+  addRepoOption(addServiceOption(addStoreOptions(command)), "git clone used to resolve the commit and decide ancestry", context).action(async (dir, flags) => {
     const verified = await verifyDumpSet(dir);
     const commit = await resolveCommit(flags.repo, flags.commit);
     const time = await commitTime(flags.repo, commit);
@@ -22290,8 +22314,8 @@ var registerPull = (program2, context) => {
 
 // packages/devstack-dumps/src/commands/resolve.ts
 var registerResolve = (program2, context) => {
-  const command = program2.command("resolve").description("find the dump for a branch, or for the nearest first-parent ancestor of a commit (default HEAD)").option("--commit <rev>", "commit or revision to resolve (default HEAD of --repo)").option("--branch <name>", "read the branch ref instead of walking history").option("--repo <dir>", "git clone to walk", existingDirectory("--repo"), context.cwd).option("--max-distance <n>", "how many first-parent ancestors to look at", wholeNumber("--max-distance"), 200);
-  addServiceOption(addStoreOptions(command)).action(async (flags) => {
+  const command = program2.command("resolve").description("find the dump for a branch, or for the nearest first-parent ancestor of a commit (default HEAD)").option("--commit <rev>", "commit or revision to resolve (default HEAD of --repo)").option("--branch <name>", "read the branch ref instead of walking history").option("--max-distance <n>", "how many first-parent ancestors to look at", wholeNumber("--max-distance"), 200);
+  addRepoOption(addServiceOption(addStoreOptions(command)), "git clone to walk", context).action(async (flags) => {
     if (flags.commit !== void 0 && flags.branch !== void 0) throw new UsageError("pass either --commit or --branch, not both");
     const result = await withStore(
       flags,
@@ -22305,11 +22329,11 @@ var registerResolve = (program2, context) => {
     );
     if (flags.json) {
       const { entry, ...rest } = result;
-      printJson(context, { ...rest, createdAt: entry.createdAt, branch: entry.source.branch ?? null });
+      printJson(context, { ...rest, branch: rest.branch ?? null, createdAt: entry.createdAt, publishedBranch: entry.source.branch ?? null });
       return;
     }
     printLines(context, [
-      `commit    ${result.commit}${result.distance > 0 ? ` (${result.distance} first-parent commit(s) behind ${result.requested})` : ""}`,
+      `commit    ${result.commit}${result.distance > 0 ? ` ${describeDistance(result)}` : ""}`,
       `version   ${result.version}`,
       `published ${result.entry.createdAt}`
     ]);
@@ -22400,8 +22424,10 @@ async function main(argv, context = defaultContext()) {
 function flagHint(error) {
   if (error instanceof MysqlDumpError || error instanceof MongoDumpError) {
     if (error.code === "target-not-empty") return " (--replace)";
+    if (error.code === "system-database") return error instanceof MysqlDumpError ? " (--mysql-db)" : " (--mongo-db)";
     if (error.code === "server-unreachable") return error.waitedSeconds ? " (raise --wait)" : " (--wait <seconds>)";
   }
+  if (error instanceof InvalidInputError && error.code === "out-not-empty") return " (--replace)";
   if (error instanceof StoreConfigError) {
     if (error.code === "s3-endpoint-invalid" || error.code === "endpoint-unreachable") return " (--s3-endpoint)";
     if (error.code === "s3-region-invalid") return " (--s3-region)";
@@ -22420,6 +22446,7 @@ var USAGE_CODES = /* @__PURE__ */ new Set([
   "bad-service",
   "bad-compression",
   "store-empty",
+  "store-unknown-scheme",
   "store-bad-file-url",
   "store-bad-bucket",
   "store-bad-prefix",
@@ -22427,7 +22454,8 @@ var USAGE_CODES = /* @__PURE__ */ new Set([
   "s3-endpoint-invalid",
   "s3-region-invalid",
   // the dumpers
-  "invalid-url"
+  "invalid-url",
+  "system-database"
 ]);
 function defaultContext() {
   return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };

@@ -69,7 +69,8 @@ test.each<[string, number, string, number, string]>([
   ['429, second attempt: retried', 1, 'ERROR: toomanyrequests: 429 Too Many Requests', 2, 'retry'],
   ['503 on the last attempt: given up', 1, 'ERROR: unexpected status: 503 Service Unavailable', 3, 'unavailable'],
   ['the registry needs credentials: not retried', 1, 'ERROR: unexpected status from HEAD request: 401 Unauthorized', 1, 'unavailable'],
-  ['a host that does not resolve: not retried', 1, 'ERROR: dial tcp: lookup nosuch.example: no such host', 1, 'unavailable'],
+  ['a host that does not exist: not retried', 1, 'ERROR: dial tcp: lookup nosuch.example: no such host', 1, 'unavailable'],
+  ['a resolver that could not answer: retried', 1, 'ERROR: dial tcp: lookup reg.example on 10.255.255.53:53: server misbehaving', 1, 'retry'],
   ['anything else: not retried', 1, 'ERROR: something odd', 1, 'unavailable'],
 ])('manifest lookup: %s', (_, exitCode, stderr, attempt, kind) => {
   expect(manifestLookupOutcome({ exitCode, stderr }, attempt).kind).toBe(kind);

@@ -53,7 +53,7 @@ test('parsed suffixes and targets give the same flavours as the raw strings', ()
   const parsed = resolveFlavours({
     targets: [{ name: 'devstack', stage: 'dev' }, { name: 'production', stage: 'production' }],
     image: 'ghcr.io/org/app',
-    suffixes: parseFlavourSuffixes('devstack=-devstack'),
+    suffixes: parseFlavourSuffixes('devstack=-devstack', ['devstack', 'production']),
   });
   expect(parsed).toEqual(raw);
   expect(raw.map((f) => f.image)).toEqual(['ghcr.io/org/app-devstack', 'ghcr.io/org/app']);

@@ -19,7 +19,7 @@ import {
   stepLabel,
 } from '../src/index.js';
 import type { BakeMetadata, ReportOptions, SolveStatus } from '../src/index.js';
-import { parseStepName } from '../src/internal/report.js';
+import { parseStepName, phaseOf } from '../src/internal/report.js';
 
 // Recorded with docker 26.1 + buildx 0.13.1 (`docker buildx bake --progress=rawjson`, two targets
 // of fixtures/rawjson/Dockerfile): cold, warm, code = src/app.py changed, arg = DEV_TOOLS 1 -> 2,
@@ -128,6 +128,55 @@ test.each([
   expect(parseStepName(name, new Set(['devstack', 'production']))).toEqual(expected);
 });
 
+test.each<[string, string[], { flavour: string; name: string } | undefined]>([
+  ['[devstack] importing cache manifest from local:1', ['devstack', 'production'], { flavour: 'devstack', name: 'importing cache manifest from local:1' }],
+  ['[production] exporting to image', ['devstack', 'production'], { flavour: 'production', name: 'exporting to image' }],
+  ['[internal] load local bake definitions', ['devstack', 'production'], undefined],
+  // One bake target: buildx adds no prefix, so the phase is the only flavour's.
+  ['importing cache manifest from local:1', ['production'], { flavour: 'production', name: 'importing cache manifest from local:1' }],
+  ['exporting to image', ['production'], { flavour: 'production', name: 'exporting to image' }],
+  ['[internal] load build definition from Dockerfile', ['production'], undefined],
+  ['[2/3] RUN x', ['production'], undefined],
+  // Several targets always get the prefix: an unprefixed name is no flavour's.
+  ['importing cache manifest from local:1', ['devstack', 'production'], undefined],
+])('phaseOf(%j, %j)', (name, names, expected) => {
+  expect(phaseOf(name, names)).toEqual(expected);
+});
+
+// Recorded with docker 26.1 + buildx 0.13.1 from fixtures/rawjson/one-target/Dockerfile as one bake
+// target (`production`), so buildx prefixes nothing; NONCE a fresh value each time, so no step is
+// cached: imported = from a local cache another NONCE's build exported (import succeeds), import-failed
+// = from a registry reference that does not exist.
+describe('one bake target, nothing cached, recorded', () => {
+  const oneDir = path.join(dir, 'one-target');
+  const oneModel = parseDockerfile(readFileSync(path.join(oneDir, 'Dockerfile'), 'utf8'));
+  const recorded = (name: string) => {
+    const parsed = parseRawJson(readFileSync(path.join(oneDir, `${name}.rawjson`), 'utf8'));
+    return buildReport(parsed.statuses, { flavours: [{ name: 'production', stage: 'production' }], model: oneModel, messages: parsed.text });
+  };
+
+  test.each([
+    ['imported', /^importing cache manifest from local:\d+$/, undefined, 'no step of the build was cached although a cache was imported: it was made from other base images or early steps'],
+    [
+      'import-failed',
+      /^importing cache manifest from 127\.0\.0\.1:15000\/image-build-fixture-[0-9a-f]+\/cache:none$/,
+      /not found$/,
+      /^no cache was imported \(failed to configure registry cache importer: .*: not found\) and no step was cached: the first build of this cache scope, or its cache is gone$/,
+    ],
+  ] as const)('%s', (name, phase, error, hint) => {
+    const [production] = recorded(name).flavours;
+    expect(production?.steps).toEqual({ total: 2, cached: 0, run: 2 });
+    const imports = production?.phases.filter((p) => p.name.startsWith('importing cache manifest')) ?? [];
+    expect(imports.map((p) => p.name)).toEqual([expect.stringMatching(phase)]);
+    if (error) expect(imports[0]?.error).toMatch(error);
+    else expect(imports[0]?.error).toBeUndefined();
+    expect(production?.phases.map((p) => p.name)).toContain('exporting to image');
+    const cause = production?.firstMiss?.cause;
+    expect(cause?.kind).toBe('unknown');
+    expect(cause?.kind === 'unknown' ? cause.hint : '').toMatch(hint);
+  });
+});
+
 describe('RawJsonReader', () => {
   test('any chunking of a recorded stream gives the same statuses and text', () => {
     const text = stream('cache-import');
@@ -175,6 +224,22 @@ describe('summary and outputs', () => {
     expect(md).toMatch(/\| devstack \| 6 \| 3 \| 3 \| `production 1\/2 COPY src\/ \.\/src\/` \| changed file: src\/app\.py \| [\d.]+ s \| 3\.0 MiB \| 1\.5 KiB \(2 layers\) \| `sha256:b538d138118c` \|/);
     expect(md).toMatch(/\| production \| 5 \| 3 \| 2 \| .* \| - \| - \| `sha256:/);
     expect(md).toContain('Cache hit ratio: **50%** over 6 distinct steps');
+  });
+
+  // Causes longer than the 80 characters other cells are cut at stay whole: the table wraps them.
+  test.each<[string, () => ReturnType<typeof report>, RegExp]>([
+    ['a moved base image keeps both digests', () => report('base', sameArgs), /^base image docker\.io\/local\/busybox:rec moved \(sha256:[0-9a-f]{12} -> sha256:[0-9a-f]{12}\)$/],
+    [
+      'an unknown cause keeps its whole hint',
+      () => report('code', { ...sameArgs, changedFilesUnknown: 'the clone is shallow: use `fetch-depth: 2` in actions/checkout' }),
+      /^unknown: .*\(the clone is shallow: use `fetch-depth: 2` in actions\/checkout\)$/,
+    ],
+  ])('markdown: %s', (_, make, expected) => {
+    const built = make();
+    const cause = describeCause(built.flavours[0]!.firstMiss!.cause);
+    expect(cause).toMatch(expected);
+    expect(cause.length).toBeGreaterThan(80);
+    expect(reportMarkdown(built, {}).split('\n').find((l) => l.startsWith('| devstack |'))?.split(' | ')[5]).toBe(cause);
   });
 
   test('outputs: digest per flavour, tags, per-flavour metadata for the next run, ratio', () => {
@@ -293,7 +358,8 @@ describe('cause hints say only what is known', () => {
   const vertex = (digest: string, name: string, start: number, cached: boolean) => ({ digest, name, started: at(start), completed: at(start + 1), cached });
   const statuses = (cachedWorkdir: boolean, importError?: string): SolveStatus[] => [
     { vertexes: [vertex('f', `[1/4] FROM docker.io/library/busybox:1.36@sha256:${'a'.repeat(64)}`, 0, true)] },
-    ...(importError === undefined ? [] : [{ vertexes: [{ digest: 'i', name: '[production] importing cache manifest from reg/app-cache:production-main', started: at(0), completed: at(0), error: importError }] }]),
+    // One bake target: buildx names the import without a `[production]` prefix.
+    ...(importError === undefined ? [] : [{ vertexes: [{ digest: 'i', name: 'importing cache manifest from reg/app-cache:production-main', started: at(0), completed: at(0), ...(importError ? { error: importError } : {}) }] }]),
     { vertexes: [vertex('w', '[2/4] WORKDIR /app', 1, cachedWorkdir)] },
     { vertexes: [vertex('c', '[3/4] COPY app.txt ./', 2, false)] },
     { vertexes: [vertex('r', '[4/4] RUN make $MODE', 3, false)] },
@@ -307,6 +373,7 @@ describe('cause hints say only what is known', () => {
   test.each<[string, SolveStatus[], Partial<ReportOptions>, string | RegExp]>([
     ['nothing cached, no import: no cache yet, and no fetch-depth advice', statuses(false), {}, 'no step of the build was cached and no cache was imported: there was no cache to use yet'],
     ['nothing cached, the import failed', statuses(false, 'not found'), {}, /^no cache was imported \(not found\) and no step was cached: the first build of this cache scope/],
+    ['nothing cached although the import worked', statuses(false, ''), {}, 'no step of the build was cached although a cache was imported: it was made from other base images or early steps'],
     ['earlier steps cached, shallow clone: the COPY may have a changed file', statuses(true), { changedFilesUnknown: 'the clone is shallow: use `fetch-depth: 2` in actions/checkout' }, 'its instruction or a copied file changed; the changed files are unknown (the clone is shallow: use `fetch-depth: 2` in actions/checkout)'],
     ['earlier steps cached, a first commit: no fetch-depth advice', statuses(true), { changedFilesUnknown: 'the commit has no parent to compare with' }, /the changed files are unknown \(the commit has no parent to compare with\)$/],
     ['earlier steps cached, changed files known but none copied', statuses(true), { changedFiles: ['README.md'] }, 'its instruction or a copied file changed; no changed file matches its sources'],

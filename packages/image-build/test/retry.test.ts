@@ -17,15 +17,18 @@ test.each([
   expect(classifyRegistryError(message)).toEqual({ kind, ...(status ? { status } : {}) });
 });
 
-// A host that does not resolve is not retried: waiting does not fix a misspelt name.
+// A host that does not exist is not retried: waiting does not fix a misspelt name. A resolver that
+// could not answer this time is retried like any network error.
 test.each([
   // docker 26.1 `docker login nosuch-host.invalid`
-  ['Error response from daemon: Get "https://nosuch-host.invalid/v2/": dial tcp: lookup nosuch-host.invalid on 10.255.255.53:53: no such host', 'nosuch-host.invalid'],
-  ['failed to do request: Head "https://reg.example/v2/x/manifests/1": dial tcp: lookup reg.example: Temporary failure in name resolution', 'reg.example'],
-  ['getaddrinfo ENOTFOUND ghcr.example', 'ghcr.example'],
-  ['dial tcp: lookup: no such host', undefined],
-])('classify DNS failure %j', (message, host) => {
-  expect(classifyRegistryError(message)).toEqual({ kind: 'dns', ...(host ? { host } : {}) });
+  ['Error response from daemon: Get "https://nosuch-host.invalid/v2/": dial tcp: lookup nosuch-host.invalid on 10.255.255.53:53: no such host', 'dns', 'nosuch-host.invalid'],
+  ['getaddrinfo ENOTFOUND ghcr.example', 'dns', 'ghcr.example'],
+  ['dial tcp: lookup: no such host', 'dns', undefined],
+  ['failed to do request: Head "https://reg.example/v2/x/manifests/1": dial tcp: lookup reg.example: Temporary failure in name resolution', 'retryable', undefined],
+  ['getaddrinfo EAI_AGAIN ghcr.example', 'retryable', undefined],
+  ['dial tcp: lookup reg.example on 10.255.255.53:53: server misbehaving', 'retryable', undefined],
+])('classify DNS failure %j', (message, kind, host) => {
+  expect(classifyRegistryError(message)).toEqual({ kind, ...(host ? { host } : {}) });
 });
 
 describe('withRegistryRetry', () => {
@@ -43,6 +46,24 @@ describe('withRegistryRetry', () => {
     expect(calls).toBe(1);
     expect(error).toBeInstanceOf(RegistryHostError);
     expect((error as Error).message).toMatch(/^Input `registry`: registry host `nosuch\.example:5000` does not resolve \(.*no such host\)\. Check the host name in `registry`/);
+  });
+
+  test.each([
+    'dial tcp: lookup reg.local: Temporary failure in name resolution',
+    'getaddrinfo EAI_AGAIN reg.local',
+    'dial tcp: lookup reg.local on 127.0.0.53:53: server misbehaving',
+  ])('a transient DNS failure of the registry host is retried: %j', async (message) => {
+    let calls = 0;
+    const result = await withRegistryRetry(
+      async () => {
+        calls++;
+        if (calls < 3) throw new Error(message);
+        return 'pushed';
+      },
+      { ...base, input: 'registry', sleep: async () => {} },
+    );
+    expect(result).toBe('pushed');
+    expect(calls).toBe(3);
   });
 
   test('another host not resolving (a FROM image) is not blamed on the registry, nor retried', async () => {

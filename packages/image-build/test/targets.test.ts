@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { InputError, parseTargets, resolveFlavours } from '../src/index.js';
+import { InputError, parseFlavourSuffixes, parseTargets, resolveFlavours } from '../src/index.js';
 
 describe('parseTargets', () => {
   test.each([
@@ -49,7 +49,7 @@ describe('resolveFlavours', () => {
     [{ targets: 'a=a,b=b', image: 'app', suffixes: 'a=,b=' }, 'flavour-suffixes', /would both push to app/],
     [{ targets: 'a=a', image: 'app', suffixes: 'a=-Dev!' }, 'flavour-suffixes', /not valid in an image name/],
     [{ targets: 'devstack=dev,production=production', image: 'app', suffixes: 'devstak=-dev' }, 'flavour-suffixes', /`devstak` is not a flavour of `targets`\. Name one of the flavours built: devstack, production\./],
-    [{ targets: 'production=production', image: 'app', suffixes: { devstack: '-dev' } }, 'flavour-suffixes', /`devstack` is not a flavour of `targets`/],
+    [{ targets: 'production=production', image: 'app', suffixes: 'devstack=-dev' }, 'flavour-suffixes', /`devstack` is not a flavour of `targets`\. Name one of the flavours built: production\./],
   ])('rejects %j', (options, input, message) => {
     expect(() => resolveFlavours(options)).toThrow(message);
     try {
@@ -57,5 +57,22 @@ describe('resolveFlavours', () => {
     } catch (e) {
       expect((e as InputError).input).toBe(input);
     }
+  });
+});
+
+describe('parseFlavourSuffixes', () => {
+  test.each([
+    ['devstack=-devstack,production=', ['devstack', 'production'], { devstack: '-devstack', production: '' }],
+    ['', ['devstack'], {}],
+  ])('%j for %j', (value, names, expected) => {
+    expect(parseFlavourSuffixes(value, names)).toEqual(expected);
+  });
+
+  // The one check of suffix names against `targets`: resolveFlavours parses raw suffixes through it.
+  test.each([
+    ['devstak=-dev', ['devstack', 'production'], /^Input `flavour-suffixes`: `devstak` is not a flavour of `targets`\. Name one of the flavours built: devstack, production\.$/],
+    ['devstack=-dev', ['production'], /^Input `flavour-suffixes`: `devstack` is not a flavour of `targets`\. Name one of the flavours built: production\.$/],
+  ])('refuses %j for %j', (value, names, message) => {
+    expect(() => parseFlavourSuffixes(value, names)).toThrow(message);
   });
 });

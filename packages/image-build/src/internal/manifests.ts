@@ -95,9 +95,9 @@ export type ManifestLookupOutcome =
 const ABSENT = /not found|unknown manifest|manifest unknown|name unknown|\b404\b/i;
 
 /**
- * Decides a manifest lookup from its exit code and stderr; `attempt` is 1-based. 429/5xx and
- * connection errors are retried until `attempts`; refused credentials, a host that does not
- * resolve and anything else are not, since retrying cannot change them.
+ * Decides a manifest lookup from its exit code and stderr; `attempt` is 1-based. 429/5xx,
+ * connection errors and passing DNS failures are retried until `attempts`; refused credentials, a
+ * host that does not exist and anything else are not, since retrying cannot change them.
  */
 export function manifestLookupOutcome(result: { exitCode: number; stderr: string }, attempt: number, attempts = 3): ManifestLookupOutcome {
   if (result.exitCode === 0) return { kind: 'found' };

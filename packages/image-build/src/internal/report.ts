@@ -83,6 +83,17 @@ export interface ReportOptions {
 const STEP_NAME = /^\[([^\]]*?)\s*(\d+)\/(\d+)\]\s+(.*)$/s;
 const PHASE_NAME = /^\[([^\]\s]+)\]\s+(.*)$/s;
 
+/**
+ * `[devstack] exporting to image` (bake, several targets) -> devstack's phase. With one target buildx
+ * adds no prefix (`importing cache manifest from ...`), so an unbracketed name is the only flavour's.
+ */
+export function phaseOf(name: string, flavours: readonly string[]): { flavour: string; name: string } | undefined {
+  const prefixed = PHASE_NAME.exec(name);
+  if (prefixed) return flavours.includes(prefixed[1] as string) ? { flavour: prefixed[1] as string, name: prefixed[2] as string } : undefined;
+  const only = flavours.length === 1 ? flavours[0] : undefined;
+  return only !== undefined && !name.startsWith('[') && name.trim() !== '' ? { flavour: only, name } : undefined;
+}
+
 interface ParsedName {
   flavour?: string;
   platform?: string;
@@ -188,10 +199,8 @@ function groupSteps(statuses: SolveStatus[], options: ReportOptions) {
       groups.set(key, group);
       continue;
     }
-    const phase = vertex.name ? PHASE_NAME.exec(vertex.name) : null;
-    if (phase && flavourNames.has(phase[1] as string) && vertex.started) {
-      phases.push({ flavour: phase[1] as string, name: phase[2] as string, durationMs: span(vertex), ...(vertex.error ? { error: vertex.error } : {}) });
-    }
+    const phase = vertex.name ? phaseOf(vertex.name, options.flavours.map((f) => f.name)) : undefined;
+    if (phase && vertex.started) phases.push({ ...phase, durationMs: span(vertex), ...(vertex.error ? { error: vertex.error } : {}) });
   }
   const steps: GroupedStep[] = [...groups.values()].map(({ parsed, vertices: vs, flavours }) => ({
     ...(parsed.platform ? { platform: parsed.platform } : {}),

@@ -4,10 +4,17 @@ export type RegistryErrorKind = 'retryable' | 'auth' | 'dns' | 'other';
 
 const RUN_FAILED = /did not complete successfully|failed to compute cache key|dockerfile parse error/i;
 const AUTH = /\b(401|403)\b|unauthorized|forbidden|denied|authentication required|insufficient_scope|incorrect username or password/i;
+/**
+ * A resolver that could not answer this time (EAI_AGAIN, "temporary failure in name resolution";
+ * Go's "server misbehaving" for a SERVFAIL) is retried like any other network error.
+ */
 const RETRYABLE =
-  /\b429\b|too ?many ?requests|\b50[0-4]\b|\b5\d\d (?:internal|bad|service|gateway)|bad gateway|service unavailable|gateway time-?out|connection reset|connection refused|broken pipe|i\/o timeout|tls handshake timeout|unexpected eof|\bEOF\b|context deadline exceeded/i;
-/** A host name that does not resolve: retrying does not make it resolve, so it is reported at once. */
-const DNS = /no such host|\bENOTFOUND\b|name or service not known|temporary failure in name resolution|nodename nor servname|server misbehaving/i;
+  /\b429\b|too ?many ?requests|\b50[0-4]\b|\b5\d\d (?:internal|bad|service|gateway)|bad gateway|service unavailable|gateway time-?out|connection reset|connection refused|broken pipe|i\/o timeout|tls handshake timeout|unexpected eof|\bEOF\b|context deadline exceeded|\bEAI_AGAIN\b|temporary failure in name resolution|server misbehaving/i;
+/**
+ * A name the DNS answered does not exist (Go's "no such host", Node's ENOTFOUND, libc's EAI_NONAME
+ * wording): retrying does not make it resolve, so it is reported at once.
+ */
+const DNS = /no such host|\bENOTFOUND\b|name or service not known|nodename nor servname/i;
 const LOOKUP_HOST = /\blookup ([^\s:]+)|\bENOTFOUND ([^\s:]+)/;
 
 /**
@@ -60,10 +67,10 @@ export function backoffDelay(attempt: number, base: number, max: number, random:
 }
 
 /**
- * Runs `action` until it succeeds, retrying 429/5xx/connection errors with backoff. 401/403 become
- * one RegistryAuthError at once, a registry host that does not resolve one RegistryHostError (DNS
- * failures of other hosts are rethrown as they are); anything else is rethrown as is. Messages never
- * carry `secrets`.
+ * Runs `action` until it succeeds, retrying 429/5xx/connection errors and transient DNS failures
+ * with backoff. 401/403 become one RegistryAuthError at once, a registry host that does not exist
+ * one RegistryHostError (other hosts that do not exist are rethrown as they are); anything else is
+ * rethrown as is. Messages never carry `secrets`.
  */
 export async function withRegistryRetry<T>(action: () => Promise<T>, options: RetryOptions): Promise<T> {
   const attempts = options.attempts ?? 4;

@@ -58,17 +58,18 @@ export function formatBytes(bytes: number): string {
 }
 
 const seconds = (msValue: number) => `${(msValue / 1000).toFixed(1)} s`;
-/** Table cells: no pipes or newlines from instructions, and not endless. */
-const cell = (text: string) => {
+/** Table cells: no pipes or newlines from instructions, and not endless unless `max` allows it. */
+const cell = (text: string, max = 80) => {
   const flat = text.replace(/\s+/g, ' ').replace(/\|/g, '\\|');
-  return flat.length > 80 ? `${flat.slice(0, 77)}...` : flat;
+  return flat.length > max ? `${flat.slice(0, max - 3)}...` : flat;
 };
 
 /** The job summary: one row per flavour, then the build's plain messages (cache warnings). */
 export function reportMarkdown(report: BuildReport, metadata: BakeMetadata = {}, sizes: Record<string, FlavourSizes> = {}): string {
   const rows = report.flavours.map((f) => {
     const miss = f.firstMiss ? `\`${cell(stepLabel(f.firstMiss.step))}\`` : f.steps.total === 0 ? NO_STEPS : 'none';
-    const cause = f.firstMiss ? cell(describeCause(f.firstMiss.cause)) : '';
+    // Whole, the table wraps it: cut, a cause loses its point (a moved base image its digests).
+    const cause = f.firstMiss ? cell(describeCause(f.firstMiss.cause), Number.POSITIVE_INFINITY) : '';
     const digest = metadata[f.flavour]?.['containerimage.digest'];
     const status = f.error ? `failed: ${cell(f.error)}` : digest ? `\`${digest.slice(0, 19)}\`` : '';
     const size = sizes[f.flavour]?.imageBytes;

@@ -58,13 +58,13 @@ export function parseTargets(value: string): Array<{ name: string; stage: string
 
 /**
  * Parses `flavour-suffixes` (`devstack=-dev,production=`): flavour -> suffix appended to `image`.
- * With `flavours` (the names in `targets`), a name that is not one of them is refused: a typo
- * would otherwise leave that flavour on its default suffix without a word.
+ * A name that is not one of `flavours` (the names in `targets`) is refused: a typo would otherwise
+ * leave that flavour on its default suffix without a word.
  */
-export function parseFlavourSuffixes(value: string, flavours?: readonly string[]): Record<string, string> {
+export function parseFlavourSuffixes(value: string, flavours: readonly string[]): Record<string, string> {
   const suffixes: Record<string, string> = {};
   for (const [flavour, suffix] of parseKeyValueList('flavour-suffixes', value, 'devstack=-dev,production=')) {
-    if (flavours && !flavours.includes(flavour)) {
+    if (!flavours.includes(flavour)) {
       throw new InputError('flavour-suffixes', `\`${flavour}\` is not a flavour of \`targets\``, `Name one of the flavours built: ${flavours.join(', ')}.`);
     }
     if (suffix !== '' && !/^[._-]?[a-z0-9]+(?:[._-][a-z0-9]+)*$/.test(suffix)) {
@@ -91,7 +91,8 @@ export function parseImageName(value: string): string {
 /**
  * The repository of each flavour: `image` plus the flavour's suffix. `suffixes` (input
  * `flavour-suffixes`, `devstack=-dev,production=`) overrides the defaults: `devstack` -> `-dev`,
- * `production` -> none, any other flavour -> `-<flavour>`. Both may be given raw or parsed.
+ * `production` -> none, any other flavour -> `-<flavour>`. Both may be given raw or parsed; parsed
+ * suffixes come from `parseFlavourSuffixes`, which has checked their flavour names.
  */
 export function resolveFlavours(options: {
   targets: string | Array<{ name: string; stage: string }>;
@@ -102,10 +103,6 @@ export function resolveFlavours(options: {
   const targets = typeof options.targets === 'string' ? parseTargets(options.targets) : options.targets;
   const names = targets.map((t) => t.name);
   const given = typeof options.suffixes === 'object' ? options.suffixes : parseFlavourSuffixes(options.suffixes ?? '', names);
-  const unknown = Object.keys(given).find((name) => !names.includes(name));
-  if (unknown !== undefined) {
-    throw new InputError('flavour-suffixes', `\`${unknown}\` is not a flavour of \`targets\``, `Name one of the flavours built: ${names.join(', ')}.`);
-  }
   const suffixes = new Map(Object.entries({ ...DEFAULT_FLAVOUR_SUFFIXES, ...given }));
   const flavours = targets.map(({ name, stage }) => ({
     name,
