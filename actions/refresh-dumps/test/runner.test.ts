@@ -97,13 +97,27 @@ describe('readRunnerContext', () => {
 });
 
 describe('secretsToMask', () => {
-  test.each<[string, Parameters<typeof secretsToMask>[0], NodeJS.ProcessEnv, string[]]>([
-    ['URL passwords, raw and decoded', { mysqlUrl: 'mysql://root:p%40ss%2Fw@db:3306', mongoUrl: 'mongodb://app:s3cret@m:27017', s3Endpoint: '' }, {}, ['p%40ss%2Fw', 'p@ss/w', 's3cret']],
-    ['AWS keys from the environment', { mysqlUrl: 'mysql://root@db', mongoUrl: '', s3Endpoint: 'http://minio:9000' }, { AWS_ACCESS_KEY_ID: 'AKIAX', AWS_SECRET_ACCESS_KEY: 'wJalr', AWS_SESSION_TOKEN: 'FwoG', AWS_REGION: 'eu-west-1' }, ['AKIAX', 'wJalr', 'FwoG']],
-    ['an endpoint with credentials', { mysqlUrl: '', mongoUrl: '', s3Endpoint: 'https://key:endpointpw@s3.example' }, {}, ['endpointpw']],
-    ['nothing secret', { mysqlUrl: 'mysql://root@db', mongoUrl: 'mongodb://m', s3Endpoint: '' }, {}, []],
-    ['the same password twice is masked once', { mysqlUrl: 'mysql://u:same@db', mongoUrl: 'mongodb://u:same@m', s3Endpoint: '' }, {}, ['same']],
-  ])('%s', (_name, inputs, env, expected) => {
-    expect(secretsToMask(inputs, env)).toEqual(expected);
+  const none = { mysqlUrl: '', mongoUrl: '', s3Endpoint: '', store: 's3://dumps/x' };
+  test.each<[string, Partial<Parameters<typeof secretsToMask>[0]>, NodeJS.ProcessEnv, string[], string[]]>([
+    ['URL passwords as written, decoded and in both escape cases', { mysqlUrl: 'mysql://root:p%40ss%2fw@db:3306', mongoUrl: 'mongodb://app:s3cret@m:27017' }, {}, ['p%40ss%2fw', 'p%40ss%2Fw', 'p@ss/w', 's3cret'], ['root', 'app', 'db']],
+    [
+      'a partly escaped password with raw characters URL parsers re-encode',
+      { mongoUrl: "mongodb://u:Mg%40x%3Ay%2Fz w'q\"p@127.0.0.1:17017/?authMechanism=PLAIN" },
+      {},
+      ["Mg%40x%3Ay%2Fz w'q\"p", "Mg@x:y/z w'q\"p"],
+      ['127.0.0.1', 'authMechanism'],
+    ],
+    ['a password with an unescaped "/" runs to the last "@"', { mysqlUrl: 'mysql://u:ab/cd@db:3306/lms' }, {}, ['ab/cd'], ['lms']],
+    ['AWS keys from the environment', { mysqlUrl: 'mysql://root@db', s3Endpoint: 'http://minio:9000' }, { AWS_ACCESS_KEY_ID: 'AKIAX', AWS_SECRET_ACCESS_KEY: 'wJalr', AWS_SESSION_TOKEN: 'FwoG', AWS_REGION: 'eu-west-1' }, ['AKIAX', 'wJalr', 'FwoG'], ['eu-west-1']],
+    ['an endpoint with credentials', { s3Endpoint: 'https://key:endpointpw@s3.example' }, {}, ['endpointpw', 'key:endpointpw'], ['s3.example']],
+    ['keys pasted into the store URL (a secret key may contain "/")', { store: 's3://AKIAY:se/cr+et@bucket/p' }, {}, ['AKIAY:se/cr+et', 'se/cr+et'], ['bucket']],
+    ['keys in the endpoint variables', {}, { AWS_ENDPOINT_URL_S3: 'http://AKIAZ:k3y@minio:9000' }, ['AKIAZ:k3y'], ['minio']],
+    ['nothing secret', { mysqlUrl: 'mysql://root@db', mongoUrl: 'mongodb://m' }, {}, [], []],
+  ])('%s', (_name, inputs, env, expected, notSecret) => {
+    const secrets = secretsToMask({ ...none, ...inputs }, env);
+    for (const secret of expected) expect(secrets).toContain(secret);
+    for (const value of notSecret) expect(secrets.some((secret) => secret.includes(value))).toBe(false);
+    if (expected.length === 0) expect(secrets).toEqual([]);
+    expect(new Set(secrets).size).toBe(secrets.length);
   });
 });

@@ -90,6 +90,18 @@ describe('exit codes and masking in main', () => {
     expect(context.err()).not.toContain('Hidden1');
   });
 
+  test.each([
+    ['a password with a space in a mistyped scheme', ['dump', '--mysql', 'postgres://root:Hid den1@h:1/db', '--out', '/tmp/never'], 'Hid den1'],
+    ['a URL without a scheme', ['dump', '--mysql', 'root:Hidden1@h:1/db', '--out', '/tmp/never'], 'Hidden1'],
+    ['a URL as a stray argument', ['dump', 'mysql://root:Hid%2Fden1@h:1/db', '--out', '/tmp/never'], 'Hid/den1'],
+    ['a password with an unescaped "/"', ['dump', '--mongo', 'mongodb://u:ab/Hidden1@h/db', '--out', '/tmp/never'], 'Hidden1'],
+  ])('never echoes %s', async (_name, argv, secret) => {
+    const context = capture();
+    expect(await main(argv, context)).toBeGreaterThan(0);
+    expect(context.err()).not.toBe('');
+    expect(context.err() + context.out()).not.toContain(secret);
+  });
+
   test('dump and load need a server; provision needs one too', async () => {
     for (const argv of [['dump', '--out', '/tmp/never'], ['load', '/tmp/never'], ['provision', '--service', 'lms']]) {
       const context = capture();

@@ -75,6 +75,24 @@ describe('openStore', () => {
     }
   });
 
+  test.each([
+    ['s3://AKIAEXAMPLE:abc/def+x@bucket/p', {}],
+    ['s3://bucket/p', { s3Endpoint: 'http://AKIAEXAMPLE:abc/def+x@minio:9000' }],
+    ['s3://bucket/p', { env: { AWS_ENDPOINT_URL_S3: 'http://AKIAEXAMPLE:abc/def+x@minio:9000' } }],
+    ['gs://AKIAEXAMPLE:abc/def+x@bucket/p', {}],
+    ['s3://AKIAEXAMPLE:abc@bucket/p', {}],
+  ])('never prints credentials in %s (secret keys may contain "/")', (url, options) => {
+    let message = '';
+    try {
+      openStore(url, { env: {}, ...options });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).not.toBe('');
+    for (const part of ['abc', 'def+x', 'AKIAEXAMPLE']) expect(message).not.toContain(part);
+    expect(message).toContain('***@');
+  });
+
   test('an empty region or endpoint counts as unset (a workflow variable that is not defined gives "")', () => {
     expect(() => openStore('s3://bucket/x', { s3Region: '', env: { AWS_REGION: '', AWS_DEFAULT_REGION: ' ', AWS_ENDPOINT_URL_S3: '' } })).not.toThrow();
     expect(() => openStore('s3://bucket/x', { env: { AWS_REGION: '', AWS_DEFAULT_REGION: 'bad region' } })).toThrow(/^AWS_DEFAULT_REGION "bad region"/);

@@ -89,6 +89,12 @@ export function serverUrl(flag: '--mysql' | '--mongo') {
       const expected = flag === '--mysql' ? 'a mysql:// or mariadb:// URL' : 'a mongodb:// or mongodb+srv:// URL';
       throw new InvalidArgumentError(`${flag} must be ${expected} (got ${maskSecrets(value)})`);
     }
+    // An `@` after the first `/`, `?` or `#` means the user info holds one of them unescaped: the URL
+    // would be read with part of the password as host or database (and printed as such).
+    const authorityEnd = value.slice(scheme.length + 2).search(/[/?#]/);
+    if (authorityEnd >= 0 && value.slice(scheme.length + 2 + authorityEnd).includes('@')) {
+      throw new InvalidArgumentError(`${flag}: the user name or password holds an unescaped "/", "?" or "#"; percent-encode them (%2F, %3F, %23) and "@" (%40)`);
+    }
     return value;
   };
 }

@@ -14,19 +14,42 @@ export function maskSecrets(text: string, urls: ReadonlyArray<string | undefined
   return urls.length === 0 ? text.replace(CREDENTIALS_IN_URL, '$1***@') : maskSecretsOf(text, urls);
 }
 
-/** The password (raw and percent-decoded) of a URL, if it carries one. */
-export function passwordsOf(url: string): string[] {
-  const match = new RegExp(String.raw`^[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:` + PASSWORD_TO_HOST, 'i').exec(url);
-  const raw = match?.[1];
-  if (!raw) return [];
-  const found = [raw];
+/**
+ * The secret of a URL's user info (its password, or the whole `user:password`) in every spelling a log
+ * may show: as written (up to the last `@`: a password may hold an unescaped `/` or space, and the scheme
+ * may be missing), with its escapes in upper and lower case, percent-decoded, and re-encoded the way URL
+ * parsers print it. Empty when the URL carries none.
+ */
+export function urlSecrets(value: string, part: 'password' | 'userinfo' = 'password'): string[] {
+  const text = value.trim();
+  const at = text.lastIndexOf('@');
+  if (at < 0) return [];
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(text)?.[0];
+  // Without a scheme only `user:password@host` counts: a path like /home/me@corp is no user info.
+  if (scheme === undefined && part === 'userinfo') return [];
+  const start = scheme?.length ?? 0;
+  const userinfo = text.slice(start, at);
+  const colon = userinfo.indexOf(':');
+  const written = part === 'userinfo' ? userinfo : colon < 0 ? '' : userinfo.slice(colon + 1);
+  if (written === '') return [];
+  const spellings = [written, written.replace(/%[0-9a-f]{2}/gi, (e) => e.toUpperCase()), written.replace(/%[0-9a-f]{2}/gi, (e) => e.toLowerCase())];
   try {
-    const decoded = decodeURIComponent(raw);
-    if (decoded !== raw && decoded !== '') found.push(decoded);
+    spellings.push(decodeURIComponent(written));
   } catch {
-    // not percent-encoded
+    // A malformed escape: the written forms are all there is.
   }
-  return found;
+  try {
+    const url = new URL(text);
+    spellings.push(part === 'userinfo' ? `${url.username}:${url.password}` : url.password);
+  } catch {
+    // Not parseable as a URL: nothing prints it re-encoded either.
+  }
+  return [...new Set(spellings.filter((spelling) => spelling !== '' && spelling !== ':'))];
+}
+
+/** The password of a URL in every spelling (see urlSecrets). */
+export function passwordsOf(url: string): string[] {
+  return urlSecrets(url, 'password');
 }
 
 /**

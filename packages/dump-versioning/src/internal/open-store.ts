@@ -25,7 +25,10 @@ export const DEFAULT_STORE = '.devstack/dumps';
 
 /** Removes user:password@ from a URL so it can be printed. */
 export function maskUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, '$1***@');
+  // Up to the last `@`, not the first `/`: AWS secret keys contain `/` (`s3://KEY:se/cret@bucket/p`).
+  const match = /^([a-z][a-z0-9+.-]*:\/\/)([\s\S]*)$/i.exec(url);
+  const at = match ? match[2]!.lastIndexOf('@') : -1;
+  return match && at >= 0 ? `${match[1]}***@${match[2]!.slice(at + 1)}` : url;
 }
 
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -56,14 +59,15 @@ export function openStore(url: string, options: OpenStoreOptions = {}): Store {
     const match = /^s3:\/\/([^/]*)\/?(.*)$/i.exec(trimmed);
     const bucket = match?.[1] ?? '';
     const prefix = (match?.[2] ?? '').replace(/\/+$/, '');
-    if (bucket.includes('@')) {
+    // Any `@` (also after a `/`, as in a secret key with `/`) means credentials: refused before the bucket is named.
+    if (trimmed.includes('@')) {
       throw new StoreConfigError('store-credentials-in-url', `store URL ${maskUrl(trimmed)} contains credentials; remove them and use the AWS credential chain (env, profile, role)`);
     }
     if (!BUCKET_NAME.test(bucket)) {
-      throw new StoreConfigError('store-bad-bucket', `store URL ${trimmed}: ${JSON.stringify(bucket)} is not a valid bucket name; use s3://bucket/prefix`);
+      throw new StoreConfigError('store-bad-bucket', `store URL ${maskUrl(trimmed)}: ${JSON.stringify(bucket)} is not a valid bucket name; use s3://bucket/prefix`);
     }
     if (prefix.split('/').some((segment) => segment === '..' || segment === '.')) {
-      throw new StoreConfigError('store-bad-prefix', `store URL ${trimmed}: the prefix must not contain "." or ".." segments`);
+      throw new StoreConfigError('store-bad-prefix', `store URL ${maskUrl(trimmed)}: the prefix must not contain "." or ".." segments`);
     }
     // An empty value counts as unset (`AWS_REGION: ${{ vars.X }}` with no such variable gives '').
     const set = (value: string | undefined) => (value === undefined || value.trim() === '' ? undefined : value);
@@ -109,7 +113,13 @@ function checkEndpoint(endpoint: string, from: string) {
 }
 
 /** Like maskUrl, also for `user:pw@host` without a scheme (what a mistyped endpoint may be). */
-const maskUserInfo = (text: string) => text.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/]*@/i, '$1***@');
+// Up to the last `@` (a secret may contain `/`); without a scheme, everything before it.
+const maskUserInfo = (text: string) => {
+  const at = text.lastIndexOf('@');
+  if (at < 0) return text;
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(text)?.[0] ?? '';
+  return `${scheme}***@${text.slice(at + 1)}`;
+};
 
 const REGION = /^[a-z0-9-]+$/;
 
