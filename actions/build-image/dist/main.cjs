@@ -33763,6 +33763,13 @@ var ProgressStreamError = class extends ImageBuildError {
     this.name = "ProgressStreamError";
   }
 };
+function redactUserInfo(text) {
+  const at = text.lastIndexOf("@");
+  if (at < 0) return text;
+  const scheme = /[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(text);
+  const keep = scheme && scheme.index + scheme[0].length <= at ? scheme.index + scheme[0].length : 0;
+  return `${text.slice(0, keep)}***${text.slice(at)}`;
+}
 
 // packages/image-build/src/internal/targets.ts
 var FLAVOUR_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
@@ -33775,7 +33782,7 @@ function parseKeyValueList(input, value, example, separator = "comma-or-line") {
     const item = raw.trim();
     if (item === "") continue;
     const eq = item.indexOf("=");
-    if (eq <= 0) throw new InputError2(input, `\`${item}\` is not a key=value pair`, `Write it like \`${example}\`.`);
+    if (eq <= 0) throw new InputError2(input, `\`${redactUserInfo(item)}\` is not a key=value pair`, `Write it like \`${example}\`.`);
     pairs.push([item.slice(0, eq).trim(), item.slice(eq + 1).trim()]);
   }
   return pairs;
@@ -34060,7 +34067,7 @@ function parseBuildArgs(value) {
     const eq = line.indexOf("=");
     const key = eq > 0 ? line.slice(0, eq).trim() : "";
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
-      throw new InputError2("build-args", `\`${line}\` is not KEY=value`, "Write one `KEY=value` per line.");
+      throw new InputError2("build-args", `\`${redactUserInfo(line)}\` is not KEY=value`, "Write one `KEY=value` per line.");
     }
     if (key === "SOURCE_DATE_EPOCH") {
       throw new InputError2("build-args", "SOURCE_DATE_EPOCH is set from the commit time", "Remove it: the commit time keeps digests reproducible.");
@@ -34090,6 +34097,26 @@ function attestations(provenance) {
   if (/^mode=(min|max)$/.test(value)) return [`type=provenance,${value}`];
   throw new InputError2("provenance", `\`${provenance}\` is not understood`, "Use false, true, mode=min or mode=max.");
 }
+function hasUserInfo(value) {
+  try {
+    const url2 = new URL(value);
+    return url2.username !== "" || url2.password !== "";
+  } catch {
+    return value.includes("@");
+  }
+}
+function checkProvenanceProxies(provenance, proxyArgs = {}) {
+  if ((provenance ?? "").trim() !== "mode=max") return;
+  const keys = new Set(
+    Object.entries(proxyArgs).filter(([name, value]) => name.toUpperCase() !== "NO_PROXY" && hasUserInfo(value)).map(([name]) => name.toLowerCase().replace(/_/g, "-"))
+  );
+  if (keys.size === 0) return;
+  throw new InputError2(
+    "provenance",
+    `mode=max records every build arg in the attestation pushed with the image, and the \`mirrors\` proxy (${[...keys].join(", ")}) is a build arg carrying credentials`,
+    "Use `provenance: mode=min` (or `true`), or give `mirrors` a proxy without credentials."
+  );
+}
 function outputOf(mode, platforms) {
   if (mode === "push") return ["type=image,push=true"];
   if (mode === "load" && platforms.length <= 1) return ["type=docker"];
@@ -34098,6 +34125,7 @@ function outputOf(mode, platforms) {
 function bakeDefinition(o) {
   const platforms = o.platforms ?? [];
   const attest = attestations(o.provenance);
+  checkProvenanceProxies(o.provenance, o.proxyArgs);
   const target = {};
   for (const flavour of o.flavours) {
     const cache = o.cache[flavour.name];
@@ -34179,7 +34207,7 @@ function parseMirrors(value) {
   const seen = /* @__PURE__ */ new Set();
   for (const [rawKey, raw] of parseKeyValueList("mirrors", value, EXAMPLE, "lines")) {
     const key = rawKey.toLowerCase();
-    if (seen.has(key)) throw new InputError2("mirrors", `\`${key}\` is given twice`, "Give each mirror once.");
+    if (seen.has(key)) throw new InputError2("mirrors", `\`${redactUserInfo(key)}\` is given twice`, "Give each mirror once.");
     seen.add(key);
     if (key === "no-proxy") {
       settings.proxyArgs.NO_PROXY = settings.proxyArgs.no_proxy = raw;
@@ -34187,7 +34215,7 @@ function parseMirrors(value) {
     }
     if (!(key in PROXY_KEYS) && !SECRET_KEYS.includes(key)) {
       const known = [...Object.keys(PROXY_KEYS), ...SECRET_KEYS].join(", ");
-      throw new InputError2("mirrors", `\`${rawKey}\` is not a known mirror`, `Use ${known}.`);
+      throw new InputError2("mirrors", `\`${redactUserInfo(rawKey)}\` is not a known mirror`, `Use ${known}.`);
     }
     const url2 = parseUrl(key, raw);
     settings.sensitiveValues.push(...credentialsOf(raw, url2));
@@ -36371,6 +36399,8 @@ async function runBake(plan, secrets) {
     return result;
   } finally {
     await (0, import_promises7.rm)(plan.secretsDir, { recursive: true, force: true });
+    await (0, import_promises7.rm)(plan.bakeFile, { force: true });
+    await (0, import_promises7.rm)(plan.metadataFile, { force: true });
   }
 }
 
@@ -79797,7 +79827,7 @@ function getInputs(read = actionsInputReader) {
     throw new InputError("builder", `"${builder}" is not a buildx builder name`);
   }
   const targets = parseTargets(readString(read, "targets") || "devstack=dev,production=production");
-  return {
+  const inputs = {
     context: context3,
     file,
     targets,
@@ -79818,6 +79848,8 @@ function getInputs(read = actionsInputReader) {
     provenance: parseProvenance(read("provenance")),
     builder
   };
+  checkProvenanceProxies(inputs.provenance, inputs.mirrors.proxyArgs);
+  return inputs;
 }
 function sensitiveValues(inputs) {
   return [inputs.password, ...inputs.secrets.map((s) => s.content), ...inputs.mirrors.sensitiveValues].filter((v) => v !== "");

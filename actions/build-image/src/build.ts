@@ -84,7 +84,10 @@ export async function runBake(plan: BuildPlan, secrets: string[]): Promise<BakeR
     }
     return result;
   } finally {
-    // Secret files live only as long as the build that reads them.
+    // Secret files live only as long as the build that reads them; so does the bake file, which
+    // holds the proxy URLs of `mirrors` (with their credentials), and the metadata read above.
     await rm(plan.secretsDir, { recursive: true, force: true });
+    await rm(plan.bakeFile, { force: true });
+    await rm(plan.metadataFile, { force: true });
   }
 }

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { ActionError, InputError, type InputReader, actionsInputReader, readChoice, readString } from '@org/action-inputs';
 import {
+  checkProvenanceProxies,
   parseBuildArgs,
   parseBuildSecrets,
   parseCacheMode,
@@ -84,7 +85,7 @@ export function getInputs(read: InputReader = actionsInputReader): Inputs {
     throw new InputError('builder', `"${builder}" is not a buildx builder name`);
   }
   const targets = parseTargets(readString(read, 'targets') || 'devstack=dev,production=production');
-  return {
+  const inputs: Inputs = {
     context,
     file,
     targets,
@@ -105,6 +106,9 @@ export function getInputs(read: InputReader = actionsInputReader): Inputs {
     provenance: parseProvenance(read('provenance')),
     builder,
   };
+  // Before anything runs: mode=max would push the proxy's credentials in the attestation.
+  checkProvenanceProxies(inputs.provenance, inputs.mirrors.proxyArgs);
+  return inputs;
 }
 
 /** Values to mask before anything is logged: the password, secret values, credentials in mirrors. */

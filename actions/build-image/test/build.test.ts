@@ -1,7 +1,13 @@
+import { access, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { classifyRegistryError } from '@org/image-build';
-import { describe, expect, test } from 'vitest';
-import { BakeRunError, registryHost } from '../src/build.js';
-import { errorLines } from '../src/docker.js';
+import { describe, expect, test, vi } from 'vitest';
+import { BakeRunError, registryHost, runBake } from '../src/build.js';
+import { docker, errorLines } from '../src/docker.js';
+import type { BuildPlan } from '../src/plan.js';
+
+vi.mock('../src/docker.js', async (importOriginal) => ({ ...(await importOriginal<typeof import('../src/docker.js')>()), docker: vi.fn() }));
 
 const failure = (messages: string[], exitCode = 1) => new BakeRunError({ statuses: [], messages, metadata: {}, exitCode, attempts: 1 });
 
@@ -38,4 +44,46 @@ test.each([
   ['app', 'docker.io'],
 ])('registryHost(%s) = %s', (image, host) => {
   expect(registryHost(image)).toBe(host);
+});
+
+describe('runBake leaves no file with credentials behind', () => {
+  const proxy = 'http://proxyuser:s3cretpw@127.0.0.1:3128';
+  async function planIn(dir: string): Promise<BuildPlan> {
+    const workDir = path.join(dir, 'build-image');
+    const bakeFile = path.join(workDir, 'bake.json');
+    const metadataFile = path.join(workDir, 'bake-metadata.json');
+    return {
+      flavours: [{ name: 'production', stage: 'production', image: '127.0.0.1:15000/org/app' }],
+      cache: {},
+      secretFiles: [{ id: 'pip.conf', content: 'index-url = https://u:pw@pypi/simple\n', mountTarget: '/etc/pip.conf' }],
+      secretsDir: path.join(workDir, 'secrets'),
+      definition: { group: { default: { targets: ['production'] } }, target: { production: { args: { HTTP_PROXY: proxy, http_proxy: proxy } } } },
+      bakeFile,
+      metadataFile,
+      bakeArgs: ['buildx', 'bake', '--file', bakeFile],
+      workDir,
+    } as unknown as BuildPlan;
+  }
+
+  test.each([
+    ['after a build that succeeded', 0],
+    ['after a build that failed', 1],
+  ])('%s', async (_, exitCode) => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'bi-bake-'));
+    const plan = await planIn(dir);
+    let seenDuringBuild = '';
+    vi.mocked(docker).mockImplementation(async () => {
+      seenDuringBuild = await readFile(plan.bakeFile, 'utf8');
+      await writeFile(plan.metadataFile, '{"production":{"containerimage.digest":"sha256:1"}}');
+      return { exitCode, stdout: '', stderr: '' };
+    });
+    const run = runBake(plan, [proxy]);
+    if (exitCode === 0) expect((await run).metadata).toEqual({ production: { 'containerimage.digest': 'sha256:1' } });
+    else await expect(run).rejects.toBeInstanceOf(BakeRunError);
+    // The bake file did carry the proxy to buildx, and is gone with the secret files and the metadata.
+    expect(seenDuringBuild).toContain(proxy);
+    expect(seenDuringBuild).toContain(`id=pip.conf,src=${path.join(plan.secretsDir, 'pip.conf')}`);
+    await expect(access(plan.bakeFile)).rejects.toThrow(/ENOENT/);
+    expect(await readdir(plan.workDir)).toEqual([]);
+  });
 });

@@ -77,8 +77,17 @@ describe('getInputs', () => {
     [{ lint: 'strict' }, /^Input `lint`:/],
     [{ provenance: 'yes' }, /^Input `provenance`:/],
     [{ builder: 'my builder' }, /^Input `builder`:/],
+    [{ mirrors: 'http://proxyuser:s3cretpw@127.0.0.1:3128' }, /^Input `mirrors`: `http:\/\/\*\*\*@127\.0\.0\.1:3128` is not a key=value pair/],
+    [{ mirrors: 'https-proxy=http://proxyuser:s3cretpw@127.0.0.1:3128', provenance: 'mode=max' }, /^Input `provenance`: mode=max records every build arg .*`mirrors` proxy \(https-proxy\).*Use `provenance: mode=min`/],
   ])('rejects %j', (values, message) => {
     expect(() => getInputs(read(values))).toThrow(message);
+  });
+
+  test.each([
+    ['mode=min', 'http-proxy=http://proxyuser:s3cretpw@127.0.0.1:3128'],
+    ['mode=max', 'http-proxy=http://127.0.0.1:3128'],
+  ])('provenance %s with mirrors %j is accepted', (provenance, mirrors) => {
+    expect(getInputs(read({ provenance, mirrors })).provenance).toBe(provenance);
   });
 
   test('a secret without an id is not echoed in the error', () => {

@@ -666,7 +666,7 @@ var require_parse = __commonJS({
     var syntaxError = (type, char) => {
       return `Missing ${type}: "${char}" - use "\\\\${char}" to match literal characters`;
     };
-    var splitTopLevel = (input) => {
+    var splitTopLevel2 = (input) => {
       const parts = [];
       let bracket = 0;
       let paren = 0;
@@ -827,7 +827,7 @@ var require_parse = __commonJS({
         if (!match || match.type !== "*") {
           return;
         }
-        const branches = splitTopLevel(match.body).map((branch2) => branch2.trim());
+        const branches = splitTopLevel2(match.body).map((branch2) => branch2.trim());
         if (branches.length !== 1) {
           return;
         }
@@ -859,7 +859,7 @@ var require_parse = __commonJS({
         return { risky: false };
       }
       const max = typeof options.maxExtglobRecursion === "number" ? options.maxExtglobRecursion : constants2.DEFAULT_MAX_EXTGLOB_RECURSION;
-      const branches = splitTopLevel(body).map((branch) => branch.trim());
+      const branches = splitTopLevel2(body).map((branch) => branch.trim());
       if (branches.length > 1) {
         if (branches.some((branch) => branch === "") || branches.some((branch) => /^[*?]+$/.test(branch)) || hasRepeatedCharPrefixOverlap(branches)) {
           return { risky: true };
@@ -11738,7 +11738,9 @@ var S3Store = class {
 // packages/dump-versioning/src/internal/open-store.ts
 var DEFAULT_STORE = ".devstack/dumps";
 function maskUrl(url) {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, "$1***@");
+  const match = /^([a-z][a-z0-9+.-]*:\/\/)([\s\S]*)$/i.exec(url);
+  const at = match ? match[2].lastIndexOf("@") : -1;
+  return match && at >= 0 ? `${match[1]}***@${match[2].slice(at + 1)}` : url;
 }
 var BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 function openStore(url, options = {}) {
@@ -11762,14 +11764,14 @@ function openStore(url, options = {}) {
     const match = /^s3:\/\/([^/]*)\/?(.*)$/i.exec(trimmed);
     const bucket = match?.[1] ?? "";
     const prefix = (match?.[2] ?? "").replace(/\/+$/, "");
-    if (bucket.includes("@")) {
+    if (trimmed.includes("@")) {
       throw new StoreConfigError("store-credentials-in-url", `store URL ${maskUrl(trimmed)} contains credentials; remove them and use the AWS credential chain (env, profile, role)`);
     }
     if (!BUCKET_NAME.test(bucket)) {
-      throw new StoreConfigError("store-bad-bucket", `store URL ${trimmed}: ${JSON.stringify(bucket)} is not a valid bucket name; use s3://bucket/prefix`);
+      throw new StoreConfigError("store-bad-bucket", `store URL ${maskUrl(trimmed)}: ${JSON.stringify(bucket)} is not a valid bucket name; use s3://bucket/prefix`);
     }
     if (prefix.split("/").some((segment) => segment === ".." || segment === ".")) {
-      throw new StoreConfigError("store-bad-prefix", `store URL ${trimmed}: the prefix must not contain "." or ".." segments`);
+      throw new StoreConfigError("store-bad-prefix", `store URL ${maskUrl(trimmed)}: the prefix must not contain "." or ".." segments`);
     }
     const set = (value) => value === void 0 || value.trim() === "" ? void 0 : value;
     const [endpointOption, endpointS3, endpointAny] = [set(options.s3Endpoint), set(env.AWS_ENDPOINT_URL_S3), set(env.AWS_ENDPOINT_URL)];
@@ -11805,7 +11807,12 @@ function checkEndpoint(endpoint, from) {
   if (url.username !== "" || url.password !== "") throw fail("contains credentials (use the AWS credential chain instead)");
   if (url.search !== "" || url.hash !== "" || endpoint.includes("?") || endpoint.includes("#")) throw fail("has a query or fragment");
 }
-var maskUserInfo = (text) => text.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/]*@/i, "$1***@");
+var maskUserInfo = (text) => {
+  const at = text.lastIndexOf("@");
+  if (at < 0) return text;
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(text)?.[0] ?? "";
+  return `${scheme}***@${text.slice(at + 1)}`;
+};
 var REGION = /^[a-z0-9-]+$/;
 function checkRegion(region, from) {
   if (!REGION.test(region)) {
@@ -13591,6 +13598,30 @@ var UnknownVolatileColumnError = class extends MysqlDumpError {
   fatal = true;
   code = "unknown-volatile-column";
 };
+var UnportableObjectError = class extends MysqlDumpError {
+  constructor(database, object, message) {
+    super(message);
+    this.database = database;
+    this.object = object;
+  }
+  database;
+  object;
+  fatal = true;
+  code = "unportable-object";
+};
+var SequenceNotSupportedError = class extends MysqlDumpError {
+  constructor(database, sequences) {
+    super(
+      `database \`${database}\` has ${sequences.length === 1 ? "a sequence" : "sequences"} ${sequences.map((s) => `\`${s}\``).join(", ")}: sequences are not supported yet; the dump would reload them as plain tables restarting at 1, so nothing was written. Drop or replace the sequences (e.g. with AUTO_INCREMENT) before dumping`
+    );
+    this.database = database;
+    this.sequences = sequences;
+  }
+  database;
+  sequences;
+  fatal = true;
+  code = "sequence-not-supported";
+};
 
 // packages/mysql-dump/src/internal/driver.ts
 var mysqlDriver = () => import("./chunks/mysql2-CWXFASXK.mjs").then((mod) => mod.default);
@@ -13745,33 +13776,107 @@ function removeDefiner(ddl, objectKeyword) {
   const head = ddl.slice(0, keywordAt.index);
   return head.replace(DEFINER, "") + ddl.slice(keywordAt.index);
 }
+function splitQuoted(text) {
+  const parts = [];
+  let from = 0;
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i];
+    if (c !== "'" && c !== '"' && c !== "`") {
+      i++;
+      continue;
+    }
+    if (i > from) parts.push({ code: true, text: text.slice(from, i) });
+    let j = i + 1;
+    while (j < text.length && text[j] !== c) j += text[j] === "\\" && c !== "`" ? 2 : 1;
+    parts.push({ code: false, text: text.slice(i, j + 1) });
+    from = i = j + 1;
+  }
+  if (from < text.length) parts.push({ code: true, text: text.slice(from) });
+  return parts;
+}
+function rewriteCode(text, rewrite) {
+  return splitQuoted(text).map((p) => p.code ? rewrite(p.text) : p.text).join("");
+}
 function unwrapVersionComments(ddl) {
-  return ddl.replace(/\/\*!\d{5,6} ?([\s\S]*?) ?\*\//g, "$1");
+  let open3 = 0;
+  return rewriteCode(
+    ddl,
+    (code) => code.replace(/\/\*!\d{5,6} ?| ?\*\//g, (token) => {
+      if (token.startsWith("/")) {
+        open3++;
+        return "";
+      }
+      if (open3 === 0) return token;
+      open3--;
+      return "";
+    })
+  );
+}
+var INDEX_LINE = /^ {2}(?:PRIMARY|UNIQUE|FULLTEXT|SPATIAL|VECTOR)? ?(?:KEY|INDEX) /;
+var CONSTRAINT_LINE = /^ {2}CONSTRAINT /;
+var definitionName = (line) => /`((?:[^`]|``)*)`/.exec(line)?.[1] ?? "";
+function sortDefinitions(body) {
+  const lines = body.map((l, i) => i < body.length - 1 ? l.replace(/,$/, "") : l);
+  const columns = lines.filter((l) => !INDEX_LINE.test(l) && !CONSTRAINT_LINE.test(l));
+  const firstDefinition = lines.findIndex((l) => INDEX_LINE.test(l) || CONSTRAINT_LINE.test(l));
+  if (firstDefinition < 0 || columns.some((l) => lines.indexOf(l) > firstDefinition)) return body;
+  const byName2 = (a, b) => compareNames(definitionName(a), definitionName(b)) || compareNames(a, b);
+  const indexes = lines.filter((l) => INDEX_LINE.test(l));
+  const primary = indexes.filter((l) => l.startsWith("  PRIMARY KEY"));
+  const others = indexes.filter((l) => !l.startsWith("  PRIMARY KEY")).sort(byName2);
+  const constraints = lines.filter((l) => CONSTRAINT_LINE.test(l)).sort(byName2);
+  const all = [...columns, ...primary, ...others, ...constraints];
+  return all.map((l, i) => i < all.length - 1 ? `${l},` : l);
 }
 function normalizeCreateTable(ddl) {
   const text = unwrapVersionComments(ddl.replace(/\r\n/g, "\n")).trimEnd();
   const optionsAt = text.lastIndexOf("\n)");
-  if (optionsAt < 0) return text.replace(/ AUTO_INCREMENT=\d+/, "");
+  const dropCounter = (s) => rewriteCode(s, (code) => code.replace(/ AUTO_INCREMENT=\d+/, ""));
+  if (optionsAt < 0) return dropCounter(text);
   const lineEnd = text.indexOf("\n", optionsAt + 1);
   const end = lineEnd < 0 ? text.length : lineEnd;
-  const options = text.slice(optionsAt, end).replace(/ AUTO_INCREMENT=\d+/, "");
-  return text.slice(0, optionsAt) + options + text.slice(end);
+  const options = dropCounter(text.slice(optionsAt, end));
+  const bodyAt = text.indexOf("(\n");
+  if (bodyAt < 0 || bodyAt > optionsAt) return text.slice(0, optionsAt) + options + text.slice(end);
+  const body = sortDefinitions(text.slice(bodyAt + 2, optionsAt).split("\n"));
+  return text.slice(0, bodyAt + 2) + body.join("\n") + options + text.slice(end);
 }
 function normalizeCreateView(ddl) {
   return unwrapVersionComments(removeDefiner(ddl.trim(), "VIEW"));
 }
+var IDENT = "(?:`(?:[^`]|``)+`|[A-Za-z0-9_$\\u0080-\\uffff]+)";
+var unquote = (ident) => ident.startsWith("`") ? ident.slice(1, -1).replace(/``/g, "`") : ident;
 function normalizeCreateTrigger(ddl) {
-  return removeDefiner(ddl.trim(), "TRIGGER");
+  const text = removeDefiner(ddl.trim(), "TRIGGER");
+  const header = new RegExp(
+    `^(CREATE\\s+(?:OR\\s+REPLACE\\s+)?TRIGGER\\s+(?:IF\\s+NOT\\s+EXISTS\\s+)?)(?:${IDENT}\\s*\\.\\s*)?(${IDENT})(\\s+(?:BEFORE|AFTER)\\s+[A-Z\\s]*?\\bON\\s+)(?:${IDENT}\\s*\\.\\s*)?(${IDENT})(?=\\s)`,
+    "i"
+  );
+  return text.replace(header, "$1$2$3$4");
 }
 function normalizeCreateRoutine(ddl, kind) {
   return removeDefiner(ddl.trim(), kind);
 }
-function normalizeCreateEvent(ddl) {
+function findDatabaseReference(ddl, database, ambiguousTwoPart = false) {
+  const code = splitQuoted(ddl).map((p) => p.code || p.text.startsWith("`") ? p.text : "''").join("").replace(/\/\*(?!!)[\s\S]*?\*\/|(?:#|--\s)[^\n]*/g, " ");
+  const chain = new RegExp(`(?<![\\w$\\u0080-\\uffff.\`])${IDENT}(?:\\s*\\.\\s*${IDENT})+`, "g");
+  for (const match of code.matchAll(chain)) {
+    const parts = match[0].match(new RegExp(IDENT, "g"));
+    if (unquote(parts[0]) !== database || /^\d+$/.test(parts[0])) continue;
+    if (parts.length >= 3 || !ambiguousTwoPart) return match[0];
+  }
+  return void 0;
+}
+function normalizeCreateEvent(ddl, implicitStarts = true) {
   const text = removeDefiner(ddl.trim(), "EVENT");
-  const scheduleEnd = /\s(ON\s+COMPLETION|ENABLE|DISABLE|COMMENT|DO)\s/i.exec(text);
-  const cut = scheduleEnd ? scheduleEnd.index : text.length;
-  const schedule = text.slice(0, cut).replace(/\s+STARTS\s+'[^']*'/i, "");
-  return schedule + text.slice(cut);
+  if (!implicitStarts) return text;
+  const name = new RegExp(`^CREATE\\s+(?:OR\\s+REPLACE\\s+)?EVENT\\s+(?:IF\\s+NOT\\s+EXISTS\\s+)?(?:${IDENT}\\s*\\.\\s*)?${IDENT}`, "i").exec(text);
+  const from = name ? name[0].length : 0;
+  const completion = /\sON\s+COMPLETION\s/i.exec(text.slice(from));
+  const cut = completion ? from + completion.index : text.length;
+  const schedule = text.slice(from, cut).replace(/\s+STARTS\s+'[^']*'/i, "");
+  return text.slice(0, from) + schedule + text.slice(cut);
 }
 function chooseDelimiter(body) {
   for (const candidate of [";;", "$$", "//", ";;;", "$$$", "///"]) {
@@ -13781,16 +13886,18 @@ function chooseDelimiter(body) {
   while (body.includes(delimiter)) delimiter += ";";
   return delimiter;
 }
-function orderViews(views) {
-  const names = [...views.keys()].sort(compareNames);
+function orderViews(definitions, database) {
+  const names = [...definitions.keys()].sort(compareNames);
+  const chain = new RegExp(`(?<![\\w$\\u0080-\\uffff.\`])${IDENT}(?:\\s*\\.\\s*${IDENT})+`, "g");
   const dependsOn = /* @__PURE__ */ new Map();
   for (const name of names) {
-    const definition = views.get(name) ?? "";
-    const body = definition.slice(definition.search(/\bAS\b/i) + 2);
     const refs = /* @__PURE__ */ new Set();
-    for (const match of body.matchAll(/`((?:[^`]|``)+)`/g)) {
-      const ref = match[1].replace(/``/g, "`");
-      if (ref !== name && views.has(ref)) refs.add(ref);
+    const code = splitQuoted(definitions.get(name) ?? "").map((p) => p.code || p.text.startsWith("`") ? p.text : "''").join("");
+    for (const match of code.matchAll(chain)) {
+      const parts = match[0].match(new RegExp(IDENT, "g")).map(unquote);
+      if (parts.length !== 2 || parts[0] !== database) continue;
+      const ref = parts[1];
+      if (ref !== name && definitions.has(ref)) refs.add(ref);
     }
     dependsOn.set(name, refs);
   }
@@ -13813,7 +13920,7 @@ function compareNames(a, b) {
 }
 
 // packages/mysql-dump/src/internal/table-data.ts
-var NUMERIC_TYPES = /* @__PURE__ */ new Set(["tinyint", "smallint", "mediumint", "int", "integer", "bigint", "decimal", "numeric", "float", "double", "real", "year"]);
+var NUMERIC_TYPES = /* @__PURE__ */ new Set(["tinyint", "smallint", "mediumint", "int", "integer", "bigint", "decimal", "numeric", "double", "real", "year"]);
 var BINARY_TYPES = /* @__PURE__ */ new Set([
   "binary",
   "varbinary",
@@ -13834,11 +13941,44 @@ var BINARY_TYPES = /* @__PURE__ */ new Set([
 ]);
 function valueKind(dataType) {
   const t = dataType.toLowerCase();
-  return NUMERIC_TYPES.has(t) ? "number" : BINARY_TYPES.has(t) ? "binary" : "string";
+  return t === "float" ? "float" : NUMERIC_TYPES.has(t) ? "number" : BINARY_TYPES.has(t) ? "binary" : "string";
+}
+var LONG_TYPES = /* @__PURE__ */ new Set([
+  "tinytext",
+  "text",
+  "mediumtext",
+  "longtext",
+  "json",
+  "tinyblob",
+  "blob",
+  "mediumblob",
+  "longblob",
+  "geometry",
+  "point",
+  "linestring",
+  "polygon",
+  "multipoint",
+  "multilinestring",
+  "multipolygon",
+  "geometrycollection",
+  "geomcollection"
+]);
+var isLongType = (dataType) => LONG_TYPES.has(dataType.toLowerCase());
+function shortestFloat(text) {
+  const value = Number(text);
+  if (!Number.isFinite(value)) return text;
+  if (Object.is(value, -0)) return "-0e0";
+  const single = Math.fround(value);
+  for (let digits = 1; digits <= 9; digits++) {
+    const candidate = Number(single.toPrecision(digits));
+    if (Math.fround(candidate) === single) return String(candidate);
+  }
+  return String(single);
 }
 function sqlLiteral(value, kind) {
   if (value === null) return "NULL";
   if (kind === "number") return value.toString("latin1");
+  if (kind === "float") return shortestFloat(value.toString("latin1"));
   if (kind === "binary") return `X'${value.toString("hex")}'`;
   return escape(value.toString("utf8"));
 }
@@ -13855,7 +13995,7 @@ function remapRow(table2, row) {
 }
 function sortValue(raw, kind) {
   if (raw === null) return null;
-  if (kind === "number") {
+  if (kind === "number" || kind === "float") {
     const text = raw.toString("latin1");
     return { value: Number(text), text };
   }
@@ -13917,8 +14057,14 @@ var InsertWriter = class {
   }
 };
 function selectSql(table2) {
-  const order = table2.primaryKey.length > 0 ? table2.primaryKey : table2.columns.map((c) => c.name);
-  return `SELECT ${table2.columns.map((c) => escapeId(c.name)).join(", ")} FROM ${escapeId(table2.name)} ORDER BY ${order.map((c) => escapeId(c)).join(", ")}`;
+  const ref = (name) => `${escapeId(table2.name)}.${escapeId(name)}`;
+  const order = table2.primaryKey.length > 0 ? table2.primaryKey.map(ref) : [
+    ...table2.columns.map((c) => ref(c.name)),
+    ...table2.columns.filter((c) => c.kind !== "binary").map((c) => `CAST(${ref(c.name)} AS BINARY)`),
+    ...table2.columns.filter((c) => c.long).map((c) => `MD5(${ref(c.name)})`)
+  ];
+  const selected = table2.columns.map((c) => c.kind === "float" ? `${ref(c.name)} + 0e0 AS ${escapeId(c.name)}` : ref(c.name));
+  return `SELECT ${selected.join(", ")} FROM ${escapeId(table2.name)} ORDER BY ${order.join(", ")}`;
 }
 async function readRows(pool, table2) {
   const [rows] = await pool.query({ sql: selectSql(table2), rowsAsArray: true, typeCast: false });
@@ -13979,7 +14125,8 @@ function describeDataTables(rows, tableNames, volatileColumns) {
   for (const name of tableNames) tables.set(name, { name, columns: [], primaryKey: [], fixedValues: /* @__PURE__ */ new Map(), remap: /* @__PURE__ */ new Map() });
   for (const row of columnRows) {
     if (/GENERATED|PERSISTENT/i.test(row.extra ?? "") && !/DEFAULT_GENERATED/i.test(row.extra ?? "")) continue;
-    tables.get(row.table_name)?.columns.push({ name: row.column_name, kind: valueKind(row.data_type ?? row.column_type.split(/[\s(]/)[0]) });
+    const dataType = row.data_type ?? row.column_type.split(/[\s(]/)[0];
+    tables.get(row.table_name)?.columns.push({ name: row.column_name, kind: valueKind(dataType), ...isLongType(dataType) ? { long: true } : {} });
   }
   for (const row of keyRows) if (row.column_name !== null) tables.get(row.table_name)?.primaryKey.push(row.column_name);
   for (const [key, value] of Object.entries(volatileColumns)) {
@@ -14025,6 +14172,43 @@ function requireText(value, what, name, privilege) {
   }
   return value;
 }
+var UTF8 = /^utf8(?:mb3|mb4)?$/i;
+function clientSettings(row, what, name, ddl, database) {
+  const characterSetClient = String(row.character_set_client ?? "utf8mb4");
+  const collationConnection = String(row.collation_connection ?? "utf8mb4_general_ci");
+  if (!/^\w+$/.test(characterSetClient) || !/^\w+$/.test(collationConnection)) {
+    throw new Error(`SHOW CREATE of ${what} \`${name}\` returned an unexpected character set ${characterSetClient}/${collationConnection}`);
+  }
+  if (!UTF8.test(characterSetClient) && /[^\x00-\x7f]/.test(ddl)) {
+    throw new UnportableObjectError(
+      database,
+      name,
+      `${what} \`${name}\` in \`${database}\` was created with character_set_client ${characterSetClient} and contains non-ASCII text, which a UTF-8 dump file cannot reproduce byte for byte: recreate it after SET NAMES utf8mb4 and dump again`
+    );
+  }
+  return { characterSetClient, collationConnection };
+}
+async function readFacts(pool, views, events) {
+  const [result] = await pool.query(
+    [
+      "SELECT DATABASE() AS db",
+      "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()",
+      views ? "SELECT TABLE_NAME AS name, VIEW_DEFINITION AS definition FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE()" : "SELECT 1 FROM DUAL WHERE FALSE",
+      events ? `SELECT EVENT_NAME AS name,
+                  TIMESTAMPDIFF(SECOND, CONVERT_TZ(CREATED, @@session.time_zone, TIME_ZONE), STARTS) AS from_created,
+                  TIMESTAMPDIFF(SECOND, CONVERT_TZ(LAST_ALTERED, @@session.time_zone, TIME_ZONE), STARTS) AS from_altered
+             FROM information_schema.EVENTS WHERE EVENT_SCHEMA = DATABASE() AND STARTS IS NOT NULL` : "SELECT 1 FROM DUAL WHERE FALSE"
+    ].join(";\n")
+  );
+  const [dbRows, tableRows, viewRows, eventRows] = result;
+  const near = (value) => value === null || value === void 0 || Math.abs(Number(value)) <= 1;
+  return {
+    database: String(dbRows[0].db),
+    tableNames: new Set(tableRows.map((r) => String(r.name))),
+    viewDefinitions: new Map(viewRows.map((r) => [String(r.name), String(r.definition ?? "")])),
+    explicitStarts: new Set(eventRows.filter((r) => !near(r.from_created) && !near(r.from_altered)).map((r) => String(r.name)))
+  };
+}
 async function readDatabaseObjects(pool, catalog, onTable) {
   const names = (list2, view) => list2.filter((r) => /VIEW/i.test(r.table_type) === view).map((r) => r.table_name).sort(compareNames);
   const baseTables = names(catalog.rows.tables, false);
@@ -14043,9 +14227,24 @@ async function readDatabaseObjects(pool, catalog, onTable) {
     ...triggerNames.map(show2("TRIGGER")),
     ...eventNames.map(show2("EVENT"))
   ];
-  const results = await showCreateMany(pool, statements, () => {
-    if (tablesDone < baseTables.length) onTable?.(++tablesDone, baseTables.length);
-  });
+  const [results, facts] = await Promise.all([
+    showCreateMany(pool, statements, () => {
+      if (tablesDone < baseTables.length) onTable?.(++tablesDone, baseTables.length);
+    }),
+    readFacts(pool, viewNames.length > 0, eventNames.length > 0)
+  ]);
+  const { database } = facts;
+  const portable = (what, name, ddl) => {
+    const ref = findDatabaseReference(ddl, database, facts.tableNames.has(database));
+    if (ref) {
+      throw new UnportableObjectError(
+        database,
+        name,
+        `${what} \`${name}\` in \`${database}\` names its own database (\`${ref.slice(0, 60)}\`); a dump must load under any database name: remove the \`${database}.\` qualifier from its definition and dump again`
+      );
+    }
+    return ddl;
+  };
   let at = 0;
   const take = (count) => results.slice(at, at += count);
   const tables = take(baseTables.length).map((row, i) => {
@@ -14056,27 +14255,38 @@ async function readDatabaseObjects(pool, catalog, onTable) {
   const viewMap = new Map(
     take(viewNames.length).map((row, i) => {
       const name = viewNames[i];
-      return [name, normalizeCreateView(requireText(row["Create View"], "view", name, "SHOW VIEW and SELECT"))];
+      const ddl = normalizeCreateView(requireText(row["Create View"], "view", name, "SHOW VIEW and SELECT"));
+      return [name, { name, ddl, ...clientSettings(row, "view", name, ddl, database) }];
     })
   );
   const routines = take(routineList.length).map((row, i) => {
     const { name, kind } = routineList[i];
     const body = requireText(row[`Create ${kind}`], kind.toLowerCase(), name, "SHOW_ROUTINE (MySQL 8) or SELECT on mysql.proc / ownership of the routine");
-    return { name, ddl: normalizeCreateRoutine(body, kind.toUpperCase()), sqlMode: String(row.sql_mode ?? "") };
+    const ddl = portable(kind.toLowerCase(), name, normalizeCreateRoutine(body, kind.toUpperCase()));
+    return { name, ddl, sqlMode: String(row.sql_mode ?? ""), ...clientSettings(row, kind.toLowerCase(), name, ddl, database) };
   });
   const triggers = take(triggerNames.length).map((row, i) => {
     const name = triggerNames[i];
-    return { name, ddl: normalizeCreateTrigger(requireText(row["SQL Original Statement"], "trigger", name, "TRIGGER")), sqlMode: String(row.sql_mode ?? "") };
+    const ddl = portable("trigger", name, normalizeCreateTrigger(requireText(row["SQL Original Statement"], "trigger", name, "TRIGGER")));
+    return { name, ddl, sqlMode: String(row.sql_mode ?? ""), ...clientSettings(row, "trigger", name, ddl, database) };
   });
   const events = take(eventNames.length).map((row, i) => {
     const name = eventNames[i];
-    return { name, ddl: normalizeCreateEvent(requireText(row["Create Event"], "event", name, "EVENT")), sqlMode: String(row.sql_mode ?? "") };
+    const raw = requireText(row["Create Event"], "event", name, "EVENT");
+    const ddl = portable("event", name, normalizeCreateEvent(raw, !facts.explicitStarts.has(name)));
+    return {
+      name,
+      ddl,
+      sqlMode: String(row.sql_mode ?? ""),
+      timeZone: String(row.time_zone ?? "SYSTEM"),
+      ...clientSettings(row, "event", name, ddl, database)
+    };
   });
   return {
     charset: String(catalog.rows.schema.charset),
     collation: String(catalog.rows.schema.collation),
     tables,
-    views: orderViews(viewMap).map((name) => ({ name, ddl: viewMap.get(name) })),
+    views: orderViews(new Map(viewNames.map((n) => [n, facts.viewDefinitions.get(n) ?? ""])), database).map((name) => viewMap.get(name)),
     routines,
     triggers,
     events
@@ -14087,8 +14297,8 @@ function renderHeader(objects) {
   return [
     "-- Deterministic dump of one MySQL database by @org/mysql-dump. It names no database:",
     "-- load it with `mysql <database> < file.sql` or `devstack-dumps load`.",
-    "SET NAMES utf8mb4;",
-    "SET TIME_ZONE = '+00:00';",
+    FILE_NAMES,
+    `SET TIME_ZONE = '${FILE_TIME_ZONE}';`,
     "SET FOREIGN_KEY_CHECKS = 0;",
     "SET UNIQUE_CHECKS = 0;",
     `SET SQL_MODE = '${FILE_SQL_MODE}';`,
@@ -14103,22 +14313,25 @@ ${t.ddl};
 
 `).join("");
 }
+var FILE_NAMES = "SET NAMES utf8mb4;";
+var FILE_TIME_ZONE = "+00:00";
+var clientSet = (o) => `character_set_client = ${o.characterSetClient}, collation_connection = ${o.collationConnection}`;
 function renderViews(objects) {
-  return objects.views.map((v) => `-- View ${escapeId(v.name)}
-${v.ddl};
-
-`).join("");
+  return objects.views.map((v) => [`-- View ${escapeId(v.name)}`, `SET ${clientSet(v)};`, `${v.ddl};`, FILE_NAMES, "", ""].join("\n")).join("");
 }
 function renderPrograms(kind, programs) {
   return programs.map((p) => {
     const delimiter = chooseDelimiter(p.ddl);
+    const timeZone = p.timeZone === void 0 ? "" : `, TIME_ZONE = ${escape(p.timeZone)}`;
+    const restoreTimeZone = p.timeZone === void 0 ? "" : `, TIME_ZONE = '${FILE_TIME_ZONE}'`;
     return [
       `-- ${kind} ${escapeId(p.name)}`,
-      `SET SESSION SQL_MODE = ${escape(p.sqlMode)};`,
+      `SET SESSION SQL_MODE = ${escape(p.sqlMode)}, ${clientSet(p)}${timeZone};`,
       `DELIMITER ${delimiter}`,
       `${p.ddl}${delimiter}`,
       "DELIMITER ;",
-      `SET SESSION SQL_MODE = '${FILE_SQL_MODE}';`,
+      `SET SESSION SQL_MODE = '${FILE_SQL_MODE}'${restoreTimeZone};`,
+      FILE_NAMES,
       "",
       ""
     ].join("\n");
@@ -14163,6 +14376,7 @@ function refuseSystemDatabases(targets) {
 }
 
 // packages/mysql-dump/src/internal/semantic-schema.ts
+import { createHash as createHash8 } from "node:crypto";
 function normalizeCharset(charset) {
   if (charset === null) return null;
   const lower = charset.toLowerCase();
@@ -14202,6 +14416,71 @@ function normalizeDefault(raw, extra, sqlLiterals) {
   }
   if (/DEFAULT_GENERATED/i.test(extra) || TIMESTAMP_FUNCTION.test(raw)) return normalizeExpression(raw);
   return raw;
+}
+function normalizeGenerationExpression(raw, engine) {
+  let text = raw.trim();
+  if (engine.flavor === "mysql" && /\\'/.test(text)) text = text.replace(/\\(['\\])/g, "$1");
+  let out = "";
+  let i = 0;
+  while (i < text.length) {
+    const ch = text[i];
+    if (ch === "`") {
+      const end = text.indexOf("`", i + 1);
+      const stop = end < 0 ? text.length : end + 1;
+      out += text.slice(i, stop);
+      i = stop;
+    } else if (ch === "'" || ch === '"') {
+      let value = "";
+      let j = i + 1;
+      while (j < text.length) {
+        const c = text[j];
+        if (c === "\\" && j + 1 < text.length) {
+          value += text[j + 1];
+          j += 2;
+        } else if (c === ch && text[j + 1] === ch) {
+          value += ch;
+          j += 2;
+        } else if (c === ch) {
+          j += 1;
+          break;
+        } else {
+          value += c;
+          j += 1;
+        }
+      }
+      out = out.replace(/_[a-z0-9]+$/, "");
+      out += `'${value.replace(/'/g, "''")}'`;
+      i = j;
+    } else {
+      if (!/\s/.test(ch)) out += ch.toLowerCase();
+      i += 1;
+    }
+  }
+  return stripOuterParentheses(out);
+}
+function stripOuterParentheses(text) {
+  while (text.startsWith("(") && text.endsWith(")")) {
+    let depth = 0;
+    let quote = null;
+    let wraps = true;
+    for (let i = 0; i < text.length; i++) {
+      const ch = text[i];
+      if (quote) {
+        if (ch === quote) quote = null;
+      } else if (ch === "'" || ch === "`") quote = ch;
+      else if (ch === "(") depth += 1;
+      else if (ch === ")" && --depth === 0 && i < text.length - 1) {
+        wraps = false;
+        break;
+      }
+    }
+    if (!wraps) break;
+    text = text.slice(1, -1);
+  }
+  return text;
+}
+function bodyDigest(text) {
+  return createHash8("sha256").update(text.replace(/\r\n?/g, "\n").trim()).digest("hex").slice(0, 16);
 }
 function parseExtra(extra) {
   const lower = extra.toLowerCase();
@@ -14245,6 +14524,8 @@ function buildSemanticSchema(rows, engine) {
       ...parseExtra(extra),
       comment: c.column_comment ?? ""
     };
+    if (column.generated && c.generation_expression) column.expression = normalizeGenerationExpression(c.generation_expression, engine);
+    if (/\binvisible\b/i.test(extra)) column.invisible = true;
     const list2 = columnsByTable.get(c.table_name) ?? [];
     list2.push(column);
     columnsByTable.set(c.table_name, list2);
@@ -14258,7 +14539,9 @@ function buildSemanticSchema(rows, engine) {
       name: s.index_name,
       unique: Number(s.non_unique) === 0,
       type: s.index_type.toUpperCase(),
-      columns: []
+      columns: [],
+      ...String(s.ignored ?? "").toUpperCase() === "YES" ? { ignored: true } : {},
+      ...s.index_comment ? { comment: s.index_comment } : {}
     };
     indexes.set(s.index_name, index);
     index.columns.push({
@@ -14293,6 +14576,7 @@ function buildSemanticSchema(rows, engine) {
       views.push({ name: t.table_name, columns });
       continue;
     }
+    if (/SEQUENCE/i.test(t.table_type)) continue;
     const charset2 = charsetOf(t.table_collation);
     tables.push({
       name: t.table_name,
@@ -14306,7 +14590,7 @@ function buildSemanticSchema(rows, engine) {
     });
   }
   const charset = normalizeCharset(rows.schema.charset);
-  return {
+  const schema = {
     format: 1,
     charset,
     collation: explicitCollation(charset, rows.schema.collation),
@@ -14316,6 +14600,17 @@ function buildSemanticSchema(rows, engine) {
     triggers: [...rows.triggers].sort(compareNames),
     events: [...rows.events].sort(compareNames)
   };
+  if (rows.sequences && rows.sequences.length > 0) schema.sequences = rows.sequences.map((s) => ({ ...s })).sort(byName);
+  if (rows.bodies) {
+    const digests = (names, bodies2) => Object.fromEntries(names.flatMap((name) => typeof bodies2[name] === "string" ? [[name, bodyDigest(bodies2[name])]] : []));
+    const bodies = {
+      routines: digests(schema.routines, rows.bodies.routines),
+      triggers: digests(schema.triggers, rows.bodies.triggers),
+      events: digests(schema.events, rows.bodies.events)
+    };
+    if (Object.values(bodies).some((b) => Object.keys(b).length > 0)) schema.bodies = bodies;
+  }
+  return schema;
 }
 function serializeSchema(schema) {
   return `${formatJson(schema, "")}
@@ -14349,11 +14644,37 @@ function hasIndexExpressions(engine) {
   const [major = 0, minor = 0, patch = 0] = engine.version.split(".").map(Number);
   return major > 8 || major === 8 && (minor > 0 || patch >= 13);
 }
+function ignoredIndexColumn(engine) {
+  const [major = 0, minor = 0] = engine.version.split(".").map(Number);
+  if (engine.flavor === "mariadb") return major > 10 || major === 10 && minor >= 6 ? ", IGNORED AS ignored" : "";
+  return major >= 8 ? ", IF(IS_VISIBLE = 'NO', 'YES', 'NO') AS ignored" : "";
+}
 async function select(db, sql, params) {
   const [rows] = await db.query(sql, params);
   return rows;
 }
 async function readCatalog(db, database, engine) {
+  const catalog = await readCatalogRows(db, database, engine);
+  const sequences = catalog.rows.sequences ?? [];
+  if (sequences.length > 0) throw new SequenceNotSupportedError(database, sequences.map((s) => s.name));
+  return catalog;
+}
+async function readSequences(db, database, names) {
+  return Promise.all(
+    names.map(async (name) => {
+      const [row] = await select(
+        db,
+        `SELECT CAST(start_value AS CHAR) AS start, CAST(increment AS CHAR) AS increment, CAST(minimum_value AS CHAR) AS min,
+                CAST(maximum_value AS CHAR) AS max, CAST(cache_size AS CHAR) AS cache, CAST(cycle_option AS CHAR) AS cycle
+           FROM ${escapeId(database)}.${escapeId(name)}`,
+        []
+      );
+      if (!row) throw new Error(`sequence \`${name}\` has no definition row`);
+      return { name, start: row.start, increment: row.increment, min: row.min, max: row.max, cache: row.cache, cycle: String(row.cycle) === "1" };
+    })
+  );
+}
+async function readCatalogRows(db, database, engine) {
   const p = [database];
   const [schemata, defaultCollations, tables, columns, statistics, fkColumns, fkRules, routines, triggers, events] = await Promise.all([
     select(
@@ -14378,15 +14699,16 @@ async function readCatalog(db, database, engine) {
       `SELECT TABLE_NAME AS table_name, COLUMN_NAME AS column_name, ORDINAL_POSITION AS ordinal_position,
               COLUMN_DEFAULT AS column_default, IS_NULLABLE AS is_nullable, COLUMN_TYPE AS column_type,
               CHARACTER_SET_NAME AS character_set_name, COLLATION_NAME AS collation_name, EXTRA AS extra,
-              COLUMN_COMMENT AS column_comment, DATA_TYPE AS data_type
+              COLUMN_COMMENT AS column_comment, DATA_TYPE AS data_type, GENERATION_EXPRESSION AS generation_expression
          FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ?`,
       p
     ),
     select(
       db,
       `SELECT TABLE_NAME AS table_name, INDEX_NAME AS index_name, NON_UNIQUE AS non_unique, SEQ_IN_INDEX AS seq_in_index,
-              COLUMN_NAME AS column_name, SUB_PART AS sub_part, INDEX_TYPE AS index_type, COLLATION AS collation
-              ${hasIndexExpressions(engine) ? ", EXPRESSION AS expression" : ""}
+              COLUMN_NAME AS column_name, SUB_PART AS sub_part, INDEX_TYPE AS index_type, COLLATION AS collation,
+              INDEX_COMMENT AS index_comment
+              ${hasIndexExpressions(engine) ? ", EXPRESSION AS expression" : ""}${ignoredIndexColumn(engine)}
          FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ?`,
       p
     ),
@@ -14405,14 +14727,23 @@ async function readCatalog(db, database, engine) {
          FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ?`,
       p
     ),
-    select(db, "SELECT ROUTINE_TYPE AS type, ROUTINE_NAME AS name FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?", p),
+    select(
+      db,
+      "SELECT ROUTINE_TYPE AS type, ROUTINE_NAME AS name, ROUTINE_DEFINITION AS definition FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?",
+      p
+    ),
     select(
       db,
       `SELECT TRIGGER_NAME AS name, EVENT_OBJECT_TABLE AS tbl, ACTION_TIMING AS timing, EVENT_MANIPULATION AS event,
-              ACTION_ORDER AS action_order FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?`,
+              ACTION_ORDER AS action_order, ACTION_STATEMENT AS statement FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?`,
       p
     ),
-    select(db, "SELECT EVENT_NAME AS name FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?", p)
+    select(
+      db,
+      `SELECT EVENT_NAME AS name, EVENT_DEFINITION AS definition, EVENT_TYPE AS type, INTERVAL_VALUE AS interval_value,
+              INTERVAL_FIELD AS interval_field FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?`,
+      p
+    )
   ]);
   const rules = new Map(fkRules.map((r) => [`${r.table_name}\0${r.constraint_name}`, r]));
   const foreignKeys = fkColumns.map((k) => {
@@ -14431,9 +14762,28 @@ async function readCatalog(db, database, engine) {
     foreignKeys,
     routines: routines.map((r) => `${r.type} ${r.name}`),
     triggers: triggers.map((r) => r.name),
-    events: events.map((r) => r.name)
+    events: events.map((r) => r.name),
+    bodies: {
+      routines: Object.fromEntries(routines.map((r) => [`${r.type} ${r.name}`, r.definition])),
+      // What fires it belongs to a trigger's definition as much as its statement.
+      triggers: Object.fromEntries(triggers.map((r) => [r.name, r.statement === null ? null : `${r.timing} ${r.event} ON ${r.tbl}
+${r.statement}`])),
+      events: Object.fromEntries(
+        events.map((r) => [
+          r.name,
+          r.definition === null ? null : `${r.type} ${r.interval_value ?? ""} ${r.interval_field ?? ""}
+${r.definition}`
+        ])
+      )
+    }
   };
-  return { rows, routines, triggers };
+  const sequenceNames = tables.filter((t) => /SEQUENCE/i.test(t.table_type)).map((t) => t.table_name);
+  if (sequenceNames.length > 0) rows.sequences = await readSequences(db, database, sequenceNames);
+  return {
+    rows,
+    routines: routines.map(({ name, type }) => ({ name, type })),
+    triggers: triggers.map(({ name, tbl, timing, event, action_order }) => ({ name, tbl, timing, event, action_order }))
+  };
 }
 
 // packages/mysql-dump/src/internal/renumber.ts
@@ -14729,6 +15079,13 @@ var StatementSplitter = class {
   start = -1;
   line = 1;
   startLine = 1;
+  /**
+   * Whether the session's sql_mode (as the script's SET statements leave it) has NO_BACKSLASH_ESCAPES: then
+   * `\` is an ordinary character in strings ('C:\'), as the server (and the stock client) read it.
+   */
+  noBackslashEscapes = false;
+  /** User variables holding a saved sql_mode (`SET @saved = @@sql_mode`): their NO_BACKSLASH_ESCAPES. */
+  savedModes = /* @__PURE__ */ new Map();
   push(chunk) {
     this.buffer += chunk;
     return this.scan(false);
@@ -14740,7 +15097,7 @@ var StatementSplitter = class {
     }
     if (this.start >= 0) {
       const text = this.buffer.slice(this.start).trim();
-      if (text) out.push({ text, line: this.startLine });
+      if (text) this.emit(out, text);
     }
     this.buffer = "";
     this.pos = 0;
@@ -14798,7 +15155,7 @@ var StatementSplitter = class {
           if (c === this.delimiter.charCodeAt(0) && buf.startsWith(this.delimiter, i)) {
             if (this.start >= 0) {
               const text = buf.slice(this.start, i).trim();
-              if (text) out.push({ text, line: this.startLine });
+              if (text) this.emit(out, text);
             }
             this.start = -1;
             i += this.delimiter.length;
@@ -14813,7 +15170,7 @@ var StatementSplitter = class {
         case 2 /* DoubleQuote */:
         case 3 /* Backtick */: {
           const quote = this.state === 1 /* SingleQuote */ ? 39 : this.state === 2 /* DoubleQuote */ ? 34 : 96;
-          if (c === BACKSLASH && quote !== 96) {
+          if (c === BACKSLASH && quote !== 96 && !this.noBackslashEscapes) {
             if (i + 1 >= n && !final) break;
             if (buf.charCodeAt(i + 1) === NEWLINE) this.line++;
             i += 2;
@@ -14852,6 +15209,26 @@ var StatementSplitter = class {
     this.pos = i - keepFrom;
     return out;
   }
+  emit(out, text) {
+    out.push({ text, line: this.startLine });
+    if (/^(?:\/\*!\d*\s*)?SET\s/i.test(text)) this.followSet(text);
+  }
+  /** Follows the sql_mode assignments of a SET statement (mysqldump's save/set/restore forms included). */
+  followSet(text) {
+    const body = text.replace(/^\/\*!\d*\s*/, "").replace(/\s*\*\/$/, "").replace(/^SET\s+/i, "");
+    for (const assignment of splitTopLevel(body)) {
+      const mode = /^(?:(?:SESSION|LOCAL)\s+|@@(?:SESSION\.|LOCAL\.)?)?sql_mode\s*:?=\s*([\s\S]+)$/i.exec(assignment);
+      if (mode) {
+        const value = mode[1].trim();
+        if (/^['"]/.test(value)) this.noBackslashEscapes = /NO_BACKSLASH_ESCAPES/i.test(value);
+        else if (/^@[^@]/.test(value)) this.noBackslashEscapes = this.savedModes.get(value.slice(1).toLowerCase().replace(/`/g, "")) ?? this.noBackslashEscapes;
+        else if (/^DEFAULT$/i.test(value)) this.noBackslashEscapes = false;
+        continue;
+      }
+      const saved = /^@([^@=\s]+)\s*:?=\s*@@(?:SESSION\.|LOCAL\.)?sql_mode$/i.exec(assignment);
+      if (saved) this.savedModes.set(saved[1].toLowerCase().replace(/`/g, ""), this.noBackslashEscapes);
+    }
+  }
   markStart(i) {
     if (this.start < 0) {
       this.start = i;
@@ -14859,6 +15236,27 @@ var StatementSplitter = class {
     }
   }
 };
+function splitTopLevel(text) {
+  const parts = [];
+  let depth = 0;
+  let quote = "";
+  let from = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quote) {
+      if (c === "\\") i++;
+      else if (c === quote) quote = "";
+    } else if (c === "'" || c === '"' || c === "`") quote = c;
+    else if (c === "(") depth++;
+    else if (c === ")") depth--;
+    else if (c === "," && depth === 0) {
+      parts.push(text.slice(from, i).trim());
+      from = i + 1;
+    }
+  }
+  parts.push(text.slice(from).trim());
+  return parts;
+}
 function touchesOtherDatabase(text) {
   return /^(?:\/\*!\d+\s*)?(?:USE\b|(?:CREATE|DROP|ALTER)\s+(?:DATABASE|SCHEMA)\s+(?!CHARACTER\b|COLLATE\b|DEFAULT\b|CHARSET\b))/i.test(text);
 }
@@ -15021,12 +15419,13 @@ function diffNamed(a, b, withPosition = false) {
   }
   return result;
 }
-function diffAddedRemoved(a, b) {
+function diffPrograms(a, b, bodiesA, bodiesB) {
   const setA = new Set(a);
   const setB = new Set(b);
   return {
     added: b.filter((x) => !setA.has(x)).sort(compareNames),
-    removed: a.filter((x) => !setB.has(x)).sort(compareNames)
+    removed: a.filter((x) => !setB.has(x)).sort(compareNames),
+    changed: a.filter((x) => setB.has(x) && bodiesA?.[x] !== void 0 && bodiesB?.[x] !== void 0 && bodiesA[x] !== bodiesB[x]).sort(compareNames)
   };
 }
 var emptyNamed = (c) => c.added.length + c.removed.length + c.changed.length === 0;
@@ -15050,9 +15449,10 @@ function diffSchemas(a, b) {
     database: fieldChanges({ charset: a.charset, collation: a.collation }, { charset: b.charset, collation: b.collation }),
     tables: { added: tables.added, removed: tables.removed, changed },
     views: diffNamed(a.views, b.views),
-    routines: diffAddedRemoved(a.routines, b.routines),
-    triggers: diffAddedRemoved(a.triggers, b.triggers),
-    events: diffAddedRemoved(a.events, b.events)
+    sequences: diffNamed(a.sequences ?? [], b.sequences ?? []),
+    routines: diffPrograms(a.routines, b.routines, a.bodies?.routines, b.bodies?.routines),
+    triggers: diffPrograms(a.triggers, b.triggers, a.bodies?.triggers, b.bodies?.triggers),
+    events: diffPrograms(a.events, b.events, a.bodies?.events, b.bodies?.events)
   };
 }
 var show = (v) => v === void 0 ? "absent" : JSON.stringify(v);
@@ -15079,10 +15479,10 @@ function describeSchemaDiff(diff2) {
       lines.push(`  ${line}`);
     }
   }
-  lines.push(...describeNamed("view", diff2.views));
+  lines.push(...describeNamed("view", diff2.views), ...describeNamed("sequence", diff2.sequences));
   for (const kind of ["routine", "trigger", "event"]) {
     const c = diff2[`${kind}s`];
-    lines.push(...c.added.map((n) => `+ ${kind} ${n}`), ...c.removed.map((n) => `- ${kind} ${n}`));
+    lines.push(...c.added.map((n) => `+ ${kind} ${n}`), ...c.removed.map((n) => `- ${kind} ${n}`), ...c.changed.map((n) => `~ ${kind} ${n}`));
   }
   return lines;
 }
@@ -20751,7 +21151,7 @@ var DumpSetServerError = class extends DumpSetError {
 };
 
 // packages/dump-set/src/internal/layout.ts
-import { createHash as createHash8, randomUUID as randomUUID4 } from "node:crypto";
+import { createHash as createHash9, randomUUID as randomUUID4 } from "node:crypto";
 import { createReadStream as createReadStream6 } from "node:fs";
 import { lstat as lstat2, readdir as readdir7, readFile as readFile3, rename as rename5, rm as rm5, writeFile as writeFile4 } from "node:fs/promises";
 import path10 from "node:path";
@@ -21150,7 +21550,7 @@ async function checkDumpSetContents(dir, contents) {
   if (contents.mongo.size > 0) await readMongoSchema({ dir });
 }
 async function hashFile2(file) {
-  const hash = createHash8("sha256");
+  const hash = createHash9("sha256");
   let size = 0;
   for await (const chunk of createReadStream6(file, { highWaterMark: 1 << 20 })) {
     hash.update(chunk);
@@ -21347,17 +21747,31 @@ var CREDENTIALS_IN_URL = new RegExp(String.raw`([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:
 function maskSecrets(text, urls = []) {
   return urls.length === 0 ? text.replace(CREDENTIALS_IN_URL, "$1***@") : maskSecretsOf(text, urls);
 }
-function passwordsOf(url) {
-  const match = new RegExp(String.raw`^[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:` + PASSWORD_TO_HOST, "i").exec(url);
-  const raw = match?.[1];
-  if (!raw) return [];
-  const found = [raw];
+function urlSecrets(value, part = "password") {
+  const text = value.trim();
+  const at = text.lastIndexOf("@");
+  if (at < 0) return [];
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(text)?.[0];
+  if (scheme === void 0 && part === "userinfo") return [];
+  const start = scheme?.length ?? 0;
+  const userinfo = text.slice(start, at);
+  const colon = userinfo.indexOf(":");
+  const written = part === "userinfo" ? userinfo : colon < 0 ? "" : userinfo.slice(colon + 1);
+  if (written === "") return [];
+  const spellings = [written, written.replace(/%[0-9a-f]{2}/gi, (e) => e.toUpperCase()), written.replace(/%[0-9a-f]{2}/gi, (e) => e.toLowerCase())];
   try {
-    const decoded = decodeURIComponent(raw);
-    if (decoded !== raw && decoded !== "") found.push(decoded);
+    spellings.push(decodeURIComponent(written));
   } catch {
   }
-  return found;
+  try {
+    const url = new URL(text);
+    spellings.push(part === "userinfo" ? `${url.username}:${url.password}` : url.password);
+  } catch {
+  }
+  return [...new Set(spellings.filter((spelling) => spelling !== "" && spelling !== ":"))];
+}
+function passwordsOf(url) {
+  return urlSecrets(url, "password");
 }
 function maskSecretsOf(text, urls) {
   let masked = text.replace(CREDENTIALS_IN_URL, "$1***@");
@@ -21860,6 +22274,10 @@ function serverUrl(flag) {
     if (scheme === void 0 || !schemes.has(scheme)) {
       const expected = flag === "--mysql" ? "a mysql:// or mariadb:// URL" : "a mongodb:// or mongodb+srv:// URL";
       throw new InvalidArgumentError(`${flag} must be ${expected} (got ${maskSecrets(value)})`);
+    }
+    const authorityEnd = value.slice(scheme.length + 2).search(/[/?#]/);
+    if (authorityEnd >= 0 && value.slice(scheme.length + 2 + authorityEnd).includes("@")) {
+      throw new InvalidArgumentError(`${flag}: the user name or password holds an unescaped "/", "?" or "#"; percent-encode them (%2F, %3F, %23) and "@" (%40)`);
     }
     return value;
   };
@@ -22396,7 +22814,7 @@ function buildProgram(context, urls = []) {
   return program2;
 }
 async function main(argv, context = defaultContext()) {
-  const urls = argv.map((arg) => arg.replace(/^--[\w-]+=/, "")).filter((arg) => /^[a-z][a-z0-9+.-]*:\/\//i.test(arg));
+  const urls = argv.map((arg) => arg.replace(/^--[\w-]+=/, "")).filter((arg) => /^[a-z][a-z0-9+.-]*:\/\//i.test(arg) || /:[^@]*@/.test(arg));
   const fail = (message) => context.stderr.write(`error: ${maskSecrets(message, urls)}
 `);
   const program2 = buildProgram(context, urls);

@@ -1,6 +1,6 @@
 // Public API of @org/image-build: pure planning functions for `docker buildx bake` builds of several
 // flavours of one Dockerfile, the cache-mount transfer, the cache lint and the build report.
-export { DockerfileError, ImageBuildError, InputError, EngineUnreachableError, ProgressStreamError, RegistryAuthError, RegistryHostError, RegistryUnavailableError } from './internal/errors.js';
+export { DockerfileError, ImageBuildError, InputError, EngineUnreachableError, ProgressStreamError, RegistryAuthError, RegistryHostError, RegistryUnavailableError, redactUserInfo } from './internal/errors.js';
 
 export { DEFAULT_TARGETS, parseFlavourSuffixes, parseImageName, parseKeyValueList, parseTargets, resolveFlavours } from './internal/targets.js';
 export type { Flavour } from './internal/targets.js';
@@ -11,7 +11,7 @@ export type { GitContext, TagPlan } from './internal/git-tags.js';
 export { CACHE_MODES, cacheScopes, describeCachePlan, parseCacheMode, planCache, registryCacheRef, swapLocalCache } from './internal/cache-scopes.js';
 export type { CacheMode, CachePlan, CachePlanOptions, CacheScopes } from './internal/cache-scopes.js';
 
-export { bakeDefinition, getBakeArgs, parseBuildArgs, parsePlatforms, parseProvenance } from './internal/bake.js';
+export { bakeDefinition, checkProvenanceProxies, getBakeArgs, parseBuildArgs, parsePlatforms, parseProvenance } from './internal/bake.js';
 export type { BakeDefinition, BakeOptions, BakeRun, BakeTarget, OutputMode } from './internal/bake.js';
 
 export { credentialsOf, parseBuildSecrets, parseMirrors, writeSecretFiles } from './internal/mirrors.js';

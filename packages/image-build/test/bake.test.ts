@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { bakeDefinition, computeTags, getBakeArgs, parseBuildArgs, parsePlatforms, planCache, resolveFlavours } from '../src/index.js';
+import { bakeDefinition, checkProvenanceProxies, computeTags, getBakeArgs, parseBuildArgs, parsePlatforms, planCache, resolveFlavours } from '../src/index.js';
 import type { BakeOptions, GitContext } from '../src/index.js';
 
 const git: GitContext = {
@@ -97,6 +97,38 @@ describe('bakeDefinition', () => {
 
   test('an unknown provenance value names the input', () => {
     expect(() => bakeDefinition(options({ provenance: 'yes' }))).toThrow(/Input `provenance`/);
+  });
+});
+
+describe('provenance mode=max with a proxy that carries credentials', () => {
+  const proxy = (url: string) => ({ HTTP_PROXY: url, http_proxy: url });
+  // mode=max records every build arg (and proxies are build args) in the pushed attestation.
+  test.each<[string, string | undefined, Record<string, string>, RegExp | null]>([
+    ['mode=max, proxy with user and password', 'mode=max', proxy('http://proxyuser:s3cret@127.0.0.1:3128'), /`provenance`.*mode=max.*`mirrors`.*\(http-proxy\)/],
+    ['mode=max, token as the proxy user', 'mode=max', { HTTPS_PROXY: 'http://tok3n@proxy:3128', https_proxy: 'http://tok3n@proxy:3128' }, /\(https-proxy\)/],
+    ['mode=max, all-proxy with credentials', 'mode=max', { ALL_PROXY: 'socks5://u:p@proxy:1080' }, /\(all-proxy\)/],
+    ['mode=max, several proxies are all named', 'mode=max', { ...proxy('http://u:p@a:1'), HTTPS_PROXY: 'http://u:p@b:1' }, /\(http-proxy, https-proxy\)/],
+    ['mode=max, proxy without credentials', 'mode=max', proxy('http://127.0.0.1:3128'), null],
+    ['mode=max, no-proxy only', 'mode=max', { NO_PROXY: 'user@host', no_proxy: 'user@host' }, null],
+    ['mode=max, no proxy at all', 'mode=max', {}, null],
+    ['mode=min leaves build args out', 'mode=min', proxy('http://u:p@proxy:3128'), null],
+    ['true is mode=min', 'true', proxy('http://u:p@proxy:3128'), null],
+    ['provenance off', 'false', proxy('http://u:p@proxy:3128'), null],
+    ['provenance not given', undefined, proxy('http://u:p@proxy:3128'), null],
+  ])('%s', (_, provenance, proxyArgs, refusal) => {
+    if (refusal) {
+      expect(() => checkProvenanceProxies(provenance, proxyArgs)).toThrow(refusal);
+      expect(() => bakeDefinition(options({ provenance, proxyArgs }))).toThrow(/^Input `provenance`: .*Use `provenance: mode=min`/);
+    } else {
+      expect(() => checkProvenanceProxies(provenance, proxyArgs)).not.toThrow();
+      expect(bakeDefinition(options({ provenance, proxyArgs })).target.production?.args).toMatchObject(proxyArgs);
+    }
+  });
+
+  test('the refusal never echoes the credentials', () => {
+    expect(() => checkProvenanceProxies('mode=max', { HTTP_PROXY: 'http://proxyuser:s3cret@proxy:3128' })).toThrow(
+      expect.objectContaining({ message: expect.not.stringMatching(/s3cret|proxyuser/) }),
+    );
   });
 });
 

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, test } from 'vitest';
-import { parseMirrors, writeSecretFiles } from '../src/index.js';
+import { parseBuildArgs, parseMirrors, parseTargets, redactUserInfo, writeSecretFiles } from '../src/index.js';
 
 test.each([
   [
@@ -60,6 +60,30 @@ test.each([
   ['pip', /`pip` is not a key=value pair/],
 ])('rejects %j', (input, message) => {
   expect(() => parseMirrors(input)).toThrow(message);
+});
+
+test.each([
+  ['http://proxyuser:pw@host:3128', 'http://***@host:3128'],
+  ['https://tok3n@npm.internal/', 'https://***@npm.internal/'],
+  ['proxyuser:pw@host:3128', '***@host:3128'],
+  ['http-proxy http://u:p@ss/w ord@host', 'http-proxy http://***@host'],
+  ['socks5h://u:p@proxy:1080', 'socks5h://***@proxy:1080'],
+  ['http://host:3128', 'http://host:3128'],
+  ['no user info', 'no user info'],
+])('redactUserInfo(%j) = %j', (text, expected) => {
+  expect(redactUserInfo(text)).toBe(expected);
+});
+
+// A mirror line that fails to parse is echoed before the action masks anything: never with its credentials.
+test.each<[string, () => unknown, RegExp]>([
+  ['mirrors without `kind=`', () => parseMirrors('http://proxyuser:s3cretpw@host:3128'), /Input `mirrors`: `http:\/\/\*\*\*@host:3128` is not a key=value pair/],
+  ['mirrors: a URL with a query as the kind', () => parseMirrors('http://proxyuser:s3cretpw@host:3128/?a=b'), /Input `mirrors`: `http:\/\/\*\*\*@host:3128\/\?a` is not a known mirror/],
+  ['mirrors: credentials without a scheme', () => parseMirrors('proxyuser:s3cretpw@host:3128'), /`\*\*\*@host:3128` is not a key=value pair/],
+  ['targets', () => parseTargets('https://proxyuser:s3cretpw@host'), /Input `targets`: `https:\/\/\*\*\*@host`/],
+  ['build-args', () => parseBuildArgs('http://proxyuser:s3cretpw@host:3128'), /Input `build-args`: `http:\/\/\*\*\*@host:3128` is not KEY=value/],
+])('input errors never echo URL credentials: %s', (_, parse, message) => {
+  expect(parse).toThrow(message);
+  expect(parse).toThrow(expect.objectContaining({ message: expect.not.stringMatching(/s3cretpw|proxyuser/) }));
 });
 
 test('secret files are written 0600 and referenced by id', async () => {

@@ -4,8 +4,8 @@ export { loadMysql } from './internal/load.js';
 export type { LoadMysqlOptions, LoadMysqlResult, LoadProgress } from './internal/load.js';
 export { readSchema } from './internal/read-schema-public.js';
 export { diffSchemas, describeSchemaDiff, isEmptyDiff } from './internal/diff.js';
-export type { SchemaDiff, TableChange, NamedChanges, FieldChange } from './internal/diff.js';
-export type { SemanticSchema, SemanticTable, SemanticColumn, SemanticIndex, SemanticForeignKey } from './internal/semantic-schema.js';
+export type { SchemaDiff, TableChange, NamedChanges, FieldChange, ProgramChanges } from './internal/diff.js';
+export type { SemanticSchema, SemanticTable, SemanticColumn, SemanticIndex, SemanticForeignKey, SemanticSequence } from './internal/semantic-schema.js';
 export { serializeSchema } from './internal/semantic-schema.js';
 export { parseMysqlUrl, maskUrl } from './internal/url.js';
 export type { MysqlUrl } from './internal/url.js';
@@ -29,5 +29,7 @@ export {
   TargetNotEmptyError,
   DumpFileError,
   SystemDatabaseError,
+  UnportableObjectError,
+  SequenceNotSupportedError,
 } from './internal/errors.js';
 export { isMysqlSystemDatabase } from './internal/system-databases.js';

@@ -30,24 +30,24 @@ describe('normalising recorded SHOW CREATE output', () => {
 });
 
 describe('orderViews', () => {
+  // information_schema.VIEWS.VIEW_DEFINITION texts: table references are always `db`.`name`.
   it('puts referenced views first, otherwise name order', () => {
     const views = new Map([
-      ['a_report', 'CREATE VIEW `a_report` AS select `m_mid`.`id` AS `id` from `m_mid`'],
-      ['m_mid', 'CREATE VIEW `m_mid` AS select `z_base`.`id` AS `id` from `z_base`'],
-      ['z_base', 'CREATE VIEW `z_base` AS select `t`.`id` AS `id` from `t`'],
-      ['b_alone', 'CREATE VIEW `b_alone` AS select 1 AS `x`'],
+      ['a_report', 'select `m_mid`.`id` AS `id` from `db`.`m_mid`'],
+      ['m_mid', 'select `db`.`z_base`.`id` AS `id` from `db`.`z_base`'],
+      ['z_base', 'select `db`.`t`.`id` AS `id` from `db`.`t`'],
+      ['b_alone', 'select 1 AS `x`'],
     ]);
-    expect(orderViews(views)).toEqual(['z_base', 'm_mid', 'a_report', 'b_alone']);
+    expect(orderViews(views, 'db')).toEqual(['z_base', 'm_mid', 'a_report', 'b_alone']);
   });
-  // Each alias names the other view: a false cycle. The walk starts at v1 (name order), follows its edge to
-  // v2 and stops at the cycle, so v2 comes first; what matters is one fixed order, whatever the input order.
-  const v1 = ['v1', 'CREATE VIEW `v1` AS select `t`.`id` AS `v2` from `t`'] as const;
-  const v2 = ['v2', 'CREATE VIEW `v2` AS select `t`.`id` AS `v1` from `t`'] as const;
+  // Aliases naming the other view are not references: no edge, name order.
+  const v1 = ['v1', 'select `db`.`t`.`id` AS `v2` from `db`.`t`'] as const;
+  const v2 = ['v2', 'select `db`.`t`.`id` AS `v1` from `db`.`t`'] as const;
   it.each([
     ['v1 listed first', [v1, v2]],
     ['v2 listed first', [v2, v1]],
-  ])('gives one fixed order on a (false) cycle instead of failing (%s)', (_case, entries) => {
-    expect(orderViews(new Map(entries))).toEqual(['v2', 'v1']);
+  ])('ignores column aliases named like views (%s)', (_case, entries) => {
+    expect(orderViews(new Map(entries), 'db')).toEqual(['v1', 'v2']);
   });
 });
 

@@ -1,4 +1,4 @@
-import { InputError } from './errors.js';
+import { InputError, redactUserInfo } from './errors.js';
 import { flavourTags, ociLabels, sourceDateEpoch } from './git-tags.js';
 import type { GitContext, TagPlan } from './git-tags.js';
 import type { CachePlan } from './cache-scopes.js';
@@ -55,7 +55,7 @@ export function parseBuildArgs(value: string): Record<string, string> {
     const eq = line.indexOf('=');
     const key = eq > 0 ? line.slice(0, eq).trim() : '';
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
-      throw new InputError('build-args', `\`${line}\` is not KEY=value`, 'Write one `KEY=value` per line.');
+      throw new InputError('build-args', `\`${redactUserInfo(line)}\` is not KEY=value`, 'Write one `KEY=value` per line.');
     }
     if (key === 'SOURCE_DATE_EPOCH') {
       throw new InputError('build-args', 'SOURCE_DATE_EPOCH is set from the commit time', 'Remove it: the commit time keeps digests reproducible.');
@@ -92,6 +92,37 @@ function attestations(provenance: string | undefined): string[] {
   throw new InputError('provenance', `\`${provenance}\` is not understood`, 'Use false, true, mode=min or mode=max.');
 }
 
+/** Whether a URL carries user info (a password, or a token as the user name). */
+function hasUserInfo(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.username !== '' || url.password !== '';
+  } catch {
+    return value.includes('@');
+  }
+}
+
+/**
+ * Refuses `provenance: mode=max` when a proxy of `mirrors` carries credentials. Proxies reach the
+ * build as (predefined) build args, and mode=max records every build arg in the provenance
+ * attestation pushed next to the image; mode=min leaves build args out. Mirror files (pip, npm,
+ * apt) are build secrets, which no provenance mode records.
+ */
+export function checkProvenanceProxies(provenance: string | undefined, proxyArgs: Record<string, string> = {}): void {
+  if ((provenance ?? '').trim() !== 'mode=max') return;
+  const keys = new Set(
+    Object.entries(proxyArgs)
+      .filter(([name, value]) => name.toUpperCase() !== 'NO_PROXY' && hasUserInfo(value))
+      .map(([name]) => name.toLowerCase().replace(/_/g, '-')),
+  );
+  if (keys.size === 0) return;
+  throw new InputError(
+    'provenance',
+    `mode=max records every build arg in the attestation pushed with the image, and the \`mirrors\` proxy (${[...keys].join(', ')}) is a build arg carrying credentials`,
+    'Use `provenance: mode=min` (or `true`), or give `mirrors` a proxy without credentials.',
+  );
+}
+
 function outputOf(mode: OutputMode, platforms: string[]): string[] {
   if (mode === 'push') return ['type=image,push=true'];
   // The classic image store cannot hold a multi-platform image: build it into the cache only.
@@ -106,6 +137,7 @@ function outputOf(mode: OutputMode, platforms: string[]): string[] {
 export function bakeDefinition(o: BakeOptions): BakeDefinition {
   const platforms = o.platforms ?? [];
   const attest = attestations(o.provenance);
+  checkProvenanceProxies(o.provenance, o.proxyArgs);
   const target: Record<string, BakeTarget> = {};
   for (const flavour of o.flavours) {
     const cache = o.cache[flavour.name];

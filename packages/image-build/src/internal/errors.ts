@@ -100,3 +100,17 @@ export class ProgressStreamError extends ImageBuildError {
     this.name = 'ProgressStreamError';
   }
 }
+
+/**
+ * Hides URL user info in text an input error echoes (`http://user:pw@host` -> `http://***@host`,
+ * `user:pw@host` -> `***@host`): a proxy password must not reach the log before it is masked.
+ * Everything up to the last `@` goes, after the first `scheme://` if there is one, so a password
+ * holding `@`, `/` or spaces cannot show through either.
+ */
+export function redactUserInfo(text: string): string {
+  const at = text.lastIndexOf('@');
+  if (at < 0) return text;
+  const scheme = /[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(text);
+  const keep = scheme && scheme.index + scheme[0].length <= at ? scheme.index + scheme[0].length : 0;
+  return `${text.slice(0, keep)}***${text.slice(at)}`;
+}

@@ -1,6 +1,6 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { InputError } from './errors.js';
+import { InputError, redactUserInfo } from './errors.js';
 import { parseKeyValueList } from './targets.js';
 
 /**
@@ -82,7 +82,7 @@ export function parseMirrors(value: string): MirrorSettings {
   const seen = new Set<string>();
   for (const [rawKey, raw] of parseKeyValueList('mirrors', value, EXAMPLE, 'lines')) {
     const key = rawKey.toLowerCase() as MirrorKey;
-    if (seen.has(key)) throw new InputError('mirrors', `\`${key}\` is given twice`, 'Give each mirror once.');
+    if (seen.has(key)) throw new InputError('mirrors', `\`${redactUserInfo(key)}\` is given twice`, 'Give each mirror once.');
     seen.add(key);
     if (key === 'no-proxy') {
       settings.proxyArgs.NO_PROXY = settings.proxyArgs.no_proxy = raw;
@@ -90,7 +90,7 @@ export function parseMirrors(value: string): MirrorSettings {
     }
     if (!(key in PROXY_KEYS) && !(SECRET_KEYS as readonly string[]).includes(key)) {
       const known = [...Object.keys(PROXY_KEYS), ...SECRET_KEYS].join(', ');
-      throw new InputError('mirrors', `\`${rawKey}\` is not a known mirror`, `Use ${known}.`);
+      throw new InputError('mirrors', `\`${redactUserInfo(rawKey)}\` is not a known mirror`, `Use ${known}.`);
     }
     const url = parseUrl(key, raw);
     settings.sensitiveValues.push(...credentialsOf(raw, url));

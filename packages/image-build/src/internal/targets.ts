@@ -1,4 +1,4 @@
-import { InputError } from './errors.js';
+import { InputError, redactUserInfo } from './errors.js';
 
 /** One image built from the Dockerfile: the flavour's name, its stage, and the repository it is pushed to. */
 export interface Flavour {
@@ -25,7 +25,7 @@ export function parseKeyValueList(input: string, value: string, example: string,
     const item = raw.trim();
     if (item === '') continue;
     const eq = item.indexOf('=');
-    if (eq <= 0) throw new InputError(input, `\`${item}\` is not a key=value pair`, `Write it like \`${example}\`.`);
+    if (eq <= 0) throw new InputError(input, `\`${redactUserInfo(item)}\` is not a key=value pair`, `Write it like \`${example}\`.`);
     pairs.push([item.slice(0, eq).trim(), item.slice(eq + 1).trim()]);
   }
   return pairs;

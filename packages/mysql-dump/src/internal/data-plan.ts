@@ -3,7 +3,7 @@ import { UnknownDataTableError, UnknownVolatileColumnError } from './errors.js';
 import { compareNames } from './normalize-ddl.js';
 import type { ForeignKeyColumn } from './renumber.js';
 import type { SchemaRows } from './semantic-schema.js';
-import { valueKind, type DataTable } from './table-data.js';
+import { isLongType, valueKind, type DataTable } from './table-data.js';
 
 /** Tables whose rows a Django schema dump carries by default: reference data, never users or sessions. */
 export const DJANGO_DATA_TABLES: readonly string[] = ['django_migrations', 'django_content_type', 'auth_permission', 'django_site'];
@@ -78,7 +78,8 @@ export function describeDataTables(
   for (const row of columnRows) {
     // Generated columns cannot be inserted; the server recomputes them.
     if (/GENERATED|PERSISTENT/i.test(row.extra ?? '') && !/DEFAULT_GENERATED/i.test(row.extra ?? '')) continue;
-    tables.get(row.table_name)?.columns.push({ name: row.column_name, kind: valueKind(row.data_type ?? row.column_type.split(/[\s(]/)[0]!) });
+    const dataType = row.data_type ?? row.column_type.split(/[\s(]/)[0]!;
+    tables.get(row.table_name)?.columns.push({ name: row.column_name, kind: valueKind(dataType), ...(isLongType(dataType) ? { long: true } : {}) });
   }
   for (const row of keyRows) if (row.column_name !== null) tables.get(row.table_name)?.primaryKey.push(row.column_name);
   for (const [key, value] of Object.entries(volatileColumns)) {

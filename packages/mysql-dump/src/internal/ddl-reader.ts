@@ -1,6 +1,6 @@
 import { escape, escapeId } from 'sql-escaper';
 import type { Pool } from 'mysql2/promise';
-import { MissingPrivilegeError } from './errors.js';
+import { MissingPrivilegeError, MysqlDumpError, UnportableObjectError } from './errors.js';
 import type { Catalog } from './read-schema.js';
 import {
   chooseDelimiter,
@@ -10,13 +10,22 @@ import {
   normalizeCreateTable,
   normalizeCreateTrigger,
   normalizeCreateView,
+  findDatabaseReference,
   orderViews,
 } from './normalize-ddl.js';
 
-export interface StoredProgram {
+/** The client settings an object was created under, which the server records with it (as mysqldump keeps them). */
+export interface ClientSettings {
+  characterSetClient: string;
+  collationConnection: string;
+}
+
+export interface StoredProgram extends ClientSettings {
   name: string;
   ddl: string;
   sqlMode: string;
+  /** Events only: the time zone their schedule is read in. */
+  timeZone?: string;
 }
 
 /** Normalised DDL of every object of one database, in file order. */
@@ -25,7 +34,7 @@ export interface DatabaseObjects {
   collation: string;
   tables: { name: string; ddl: string }[];
   /** In dependency order. */
-  views: { name: string; ddl: string }[];
+  views: ({ name: string; ddl: string } & ClientSettings)[];
   routines: StoredProgram[];
   triggers: StoredProgram[];
   events: StoredProgram[];
@@ -67,6 +76,69 @@ function requireText(value: unknown, what: string, name: string, privilege: stri
   return value;
 }
 
+const UTF8 = /^utf8(?:mb3|mb4)?$/i;
+
+/**
+ * The character_set_client / collation_connection SHOW CREATE reports for an object. The file is UTF-8, so
+ * text created under another client character set reloads as written only if it is ASCII.
+ */
+function clientSettings(row: Row, what: string, name: string, ddl: string, database: string): ClientSettings {
+  const characterSetClient = String(row.character_set_client ?? 'utf8mb4');
+  const collationConnection = String(row.collation_connection ?? 'utf8mb4_general_ci');
+  if (!/^\w+$/.test(characterSetClient) || !/^\w+$/.test(collationConnection)) {
+    throw new Error(`SHOW CREATE of ${what} \`${name}\` returned an unexpected character set ${characterSetClient}/${collationConnection}`);
+  }
+  if (!UTF8.test(characterSetClient) && /[^\x00-\x7f]/.test(ddl)) {
+    throw new UnportableObjectError(
+      database,
+      name,
+      `${what} \`${name}\` in \`${database}\` was created with character_set_client ${characterSetClient} and contains non-ASCII text, ` +
+        'which a UTF-8 dump file cannot reproduce byte for byte: recreate it after SET NAMES utf8mb4 and dump again',
+    );
+  }
+  return { characterSetClient, collationConnection };
+}
+
+interface Facts {
+  database: string;
+  /** Base tables and views: a two-part `db.x` in a body is ambiguous when a table is named like the database. */
+  tableNames: Set<string>;
+  /** Fully qualified view texts, to find which view selects from which. */
+  viewDefinitions: Map<string, string>;
+  /** Events whose STARTS is not their creation (or last ALTER) time: it was given explicitly. */
+  explicitStarts: Set<string>;
+}
+
+/**
+ * What SHOW CREATE does not tell: the database's name, views' qualified definitions (SHOW CREATE VIEW omits
+ * the current database, so a table reference looks like an alias there) and which event STARTS were given.
+ * An implicit STARTS is the creation time in the event's time zone (CREATED is in the session's); one second
+ * of slack covers a statement crossing a second boundary.
+ */
+async function readFacts(pool: Pool, views: boolean, events: boolean): Promise<Facts> {
+  const [result] = await pool.query(
+    [
+      'SELECT DATABASE() AS db',
+      'SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()',
+      views ? 'SELECT TABLE_NAME AS name, VIEW_DEFINITION AS definition FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE()' : 'SELECT 1 FROM DUAL WHERE FALSE',
+      events
+        ? `SELECT EVENT_NAME AS name,
+                  TIMESTAMPDIFF(SECOND, CONVERT_TZ(CREATED, @@session.time_zone, TIME_ZONE), STARTS) AS from_created,
+                  TIMESTAMPDIFF(SECOND, CONVERT_TZ(LAST_ALTERED, @@session.time_zone, TIME_ZONE), STARTS) AS from_altered
+             FROM information_schema.EVENTS WHERE EVENT_SCHEMA = DATABASE() AND STARTS IS NOT NULL`
+        : 'SELECT 1 FROM DUAL WHERE FALSE',
+    ].join(';\n'),
+  );
+  const [dbRows, tableRows, viewRows, eventRows] = result as unknown as Row[][];
+  const near = (value: unknown) => value === null || value === undefined || Math.abs(Number(value)) <= 1;
+  return {
+    database: String(dbRows![0]!.db),
+    tableNames: new Set(tableRows!.map((r) => String(r.name))),
+    viewDefinitions: new Map(viewRows!.map((r) => [String(r.name), String(r.definition ?? '')])),
+    explicitStarts: new Set(eventRows!.filter((r) => !near(r.from_created) && !near(r.from_altered)).map((r) => String(r.name))),
+  };
+}
+
 /**
  * Reads every object the catalog lists with SHOW CREATE, in multi-statement batches over the pool (whose
  * current database must be the catalog's). Tables, routines and events are in name order, views in
@@ -106,9 +178,25 @@ export async function readDatabaseObjects(
     ...triggerNames.map(show('TRIGGER')),
     ...eventNames.map(show('EVENT')),
   ];
-  const results = await showCreateMany(pool, statements, () => {
-    if (tablesDone < baseTables.length) onTable?.(++tablesDone, baseTables.length);
-  });
+  const [results, facts] = await Promise.all([
+    showCreateMany(pool, statements, () => {
+      if (tablesDone < baseTables.length) onTable?.(++tablesDone, baseTables.length);
+    }),
+    readFacts(pool, viewNames.length > 0, eventNames.length > 0),
+  ]);
+  const { database } = facts;
+  const portable = (what: string, name: string, ddl: string): string => {
+    const ref = findDatabaseReference(ddl, database, facts.tableNames.has(database));
+    if (ref) {
+      throw new UnportableObjectError(
+        database,
+        name,
+        `${what} \`${name}\` in \`${database}\` names its own database (\`${ref.slice(0, 60)}\`); a dump must load under any ` +
+          `database name: remove the \`${database}.\` qualifier from its definition and dump again`,
+      );
+    }
+    return ddl;
+  };
   let at = 0;
   const take = (count: number) => results.slice(at, (at += count));
 
@@ -120,27 +208,38 @@ export async function readDatabaseObjects(
   const viewMap = new Map(
     take(viewNames.length).map((row, i) => {
       const name = viewNames[i]!;
-      return [name, normalizeCreateView(requireText(row['Create View'], 'view', name, 'SHOW VIEW and SELECT'))] as const;
+      const ddl = normalizeCreateView(requireText(row['Create View'], 'view', name, 'SHOW VIEW and SELECT'));
+      return [name, { name, ddl, ...clientSettings(row, 'view', name, ddl, database) }] as const;
     }),
   );
   const routines = take(routineList.length).map((row, i) => {
     const { name, kind } = routineList[i]!;
     const body = requireText(row[`Create ${kind}`], kind.toLowerCase(), name, 'SHOW_ROUTINE (MySQL 8) or SELECT on mysql.proc / ownership of the routine');
-    return { name, ddl: normalizeCreateRoutine(body, kind.toUpperCase() as 'FUNCTION' | 'PROCEDURE'), sqlMode: String(row.sql_mode ?? '') };
+    const ddl = portable(kind.toLowerCase(), name, normalizeCreateRoutine(body, kind.toUpperCase() as 'FUNCTION' | 'PROCEDURE'));
+    return { name, ddl, sqlMode: String(row.sql_mode ?? ''), ...clientSettings(row, kind.toLowerCase(), name, ddl, database) };
   });
   const triggers = take(triggerNames.length).map((row, i) => {
     const name = triggerNames[i]!;
-    return { name, ddl: normalizeCreateTrigger(requireText(row['SQL Original Statement'], 'trigger', name, 'TRIGGER')), sqlMode: String(row.sql_mode ?? '') };
+    const ddl = portable('trigger', name, normalizeCreateTrigger(requireText(row['SQL Original Statement'], 'trigger', name, 'TRIGGER')));
+    return { name, ddl, sqlMode: String(row.sql_mode ?? ''), ...clientSettings(row, 'trigger', name, ddl, database) };
   });
   const events = take(eventNames.length).map((row, i) => {
     const name = eventNames[i]!;
-    return { name, ddl: normalizeCreateEvent(requireText(row['Create Event'], 'event', name, 'EVENT')), sqlMode: String(row.sql_mode ?? '') };
+    const raw = requireText(row['Create Event'], 'event', name, 'EVENT');
+    const ddl = portable('event', name, normalizeCreateEvent(raw, !facts.explicitStarts.has(name)));
+    return {
+      name,
+      ddl,
+      sqlMode: String(row.sql_mode ?? ''),
+      timeZone: String(row.time_zone ?? 'SYSTEM'),
+      ...clientSettings(row, 'event', name, ddl, database),
+    };
   });
   return {
     charset: String(catalog.rows.schema.charset),
     collation: String(catalog.rows.schema.collation),
     tables,
-    views: orderViews(viewMap).map((name) => ({ name, ddl: viewMap.get(name)! })),
+    views: orderViews(new Map(viewNames.map((n) => [n, facts.viewDefinitions.get(n) ?? ''])), database).map((name) => viewMap.get(name)!),
     routines,
     triggers,
     events,
@@ -154,8 +253,8 @@ export function renderHeader(objects: DatabaseObjects): string {
   return [
     '-- Deterministic dump of one MySQL database by @org/mysql-dump. It names no database:',
     '-- load it with `mysql <database> < file.sql` or `devstack-dumps load`.',
-    'SET NAMES utf8mb4;',
-    "SET TIME_ZONE = '+00:00';",
+    FILE_NAMES,
+    `SET TIME_ZONE = '${FILE_TIME_ZONE}';`,
     'SET FOREIGN_KEY_CHECKS = 0;',
     'SET UNIQUE_CHECKS = 0;',
     `SET SQL_MODE = '${FILE_SQL_MODE}';`,
@@ -169,22 +268,38 @@ export function renderTables(objects: DatabaseObjects): string {
   return objects.tables.map((t) => `-- Table ${escapeId(t.name)}\n${t.ddl};\n\n`).join('');
 }
 
+/** The client settings the file runs under between objects (see renderHeader). */
+const FILE_NAMES = 'SET NAMES utf8mb4;';
+const FILE_TIME_ZONE = '+00:00';
+
+/** Sets an object's recorded client character set for its CREATE (restored with FILE_NAMES after it). */
+const clientSet = (o: ClientSettings) => `character_set_client = ${o.characterSetClient}, collation_connection = ${o.collationConnection}`;
+
 export function renderViews(objects: DatabaseObjects): string {
-  return objects.views.map((v) => `-- View ${escapeId(v.name)}\n${v.ddl};\n\n`).join('');
+  return objects.views
+    .map((v) => [`-- View ${escapeId(v.name)}`, `SET ${clientSet(v)};`, `${v.ddl};`, FILE_NAMES, '', ''].join('\n'))
+    .join('');
 }
 
-/** Stored programs need the client's DELIMITER command: their bodies contain `;`. */
+/**
+ * Stored programs need the client's DELIMITER command: their bodies contain `;`. Each runs under the
+ * sql_mode, client character set and (events) time zone it was created with, as mysqldump does; the file's
+ * own settings are restored after it.
+ */
 function renderPrograms(kind: string, programs: StoredProgram[]): string {
   return programs
     .map((p) => {
       const delimiter = chooseDelimiter(p.ddl);
+      const timeZone = p.timeZone === undefined ? '' : `, TIME_ZONE = ${escape(p.timeZone)}`;
+      const restoreTimeZone = p.timeZone === undefined ? '' : `, TIME_ZONE = '${FILE_TIME_ZONE}'`;
       return [
         `-- ${kind} ${escapeId(p.name)}`,
-        `SET SESSION SQL_MODE = ${escape(p.sqlMode)};`,
+        `SET SESSION SQL_MODE = ${escape(p.sqlMode)}, ${clientSet(p)}${timeZone};`,
         `DELIMITER ${delimiter}`,
         `${p.ddl}${delimiter}`,
         'DELIMITER ;',
-        `SET SESSION SQL_MODE = '${FILE_SQL_MODE}';`,
+        `SET SESSION SQL_MODE = '${FILE_SQL_MODE}'${restoreTimeZone};`,
+        FILE_NAMES,
         '',
         '',
       ].join('\n');

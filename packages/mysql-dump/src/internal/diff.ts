@@ -23,9 +23,17 @@ export interface SchemaDiff {
   database: FieldChange[];
   tables: { added: string[]; removed: string[]; changed: TableChange[] };
   views: NamedChanges;
-  routines: { added: string[]; removed: string[] };
-  triggers: { added: string[]; removed: string[] };
-  events: { added: string[]; removed: string[] };
+  /** MariaDB sequences: definition changes (start, increment, min, max, cache, cycle) are `changed`. */
+  sequences: NamedChanges;
+  /** `changed`: the body digest differs (only when both schemas carry one; older schema files do not). */
+  routines: ProgramChanges;
+  triggers: ProgramChanges;
+  events: ProgramChanges;
+}
+export interface ProgramChanges {
+  added: string[];
+  removed: string[];
+  changed: string[];
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
@@ -63,12 +71,15 @@ function diffNamed<T extends { name: string }>(a: T[], b: T[], withPosition = fa
   return result;
 }
 
-function diffAddedRemoved(a: string[], b: string[]) {
+function diffPrograms(a: string[], b: string[], bodiesA: Record<string, string> | undefined, bodiesB: Record<string, string> | undefined): ProgramChanges {
   const setA = new Set(a);
   const setB = new Set(b);
   return {
     added: b.filter((x) => !setA.has(x)).sort(compareNames),
     removed: a.filter((x) => !setB.has(x)).sort(compareNames),
+    changed: a
+      .filter((x) => setB.has(x) && bodiesA?.[x] !== undefined && bodiesB?.[x] !== undefined && bodiesA[x] !== bodiesB[x])
+      .sort(compareNames),
   };
 }
 
@@ -98,9 +109,10 @@ export function diffSchemas(a: SemanticSchema, b: SemanticSchema): SchemaDiff {
     database: fieldChanges({ charset: a.charset, collation: a.collation }, { charset: b.charset, collation: b.collation }),
     tables: { added: tables.added, removed: tables.removed, changed },
     views: diffNamed(a.views, b.views),
-    routines: diffAddedRemoved(a.routines, b.routines),
-    triggers: diffAddedRemoved(a.triggers, b.triggers),
-    events: diffAddedRemoved(a.events, b.events),
+    sequences: diffNamed(a.sequences ?? [], b.sequences ?? []),
+    routines: diffPrograms(a.routines, b.routines, a.bodies?.routines, b.bodies?.routines),
+    triggers: diffPrograms(a.triggers, b.triggers, a.bodies?.triggers, b.bodies?.triggers),
+    events: diffPrograms(a.events, b.events, a.bodies?.events, b.bodies?.events),
   };
 }
 
@@ -109,7 +121,8 @@ export function isEmptyDiff(diff: SchemaDiff): boolean {
     diff.database.length === 0 &&
     diff.tables.added.length + diff.tables.removed.length + diff.tables.changed.length === 0 &&
     emptyNamed(diff.views) &&
-    [diff.routines, diff.triggers, diff.events].every((x) => x.added.length + x.removed.length === 0)
+    emptyNamed(diff.sequences) &&
+    [diff.routines, diff.triggers, diff.events].every((x) => x.added.length + x.removed.length + x.changed.length === 0)
   );
 }
 
@@ -140,10 +153,10 @@ export function describeSchemaDiff(diff: SchemaDiff): string[] {
       lines.push(`  ${line}`);
     }
   }
-  lines.push(...describeNamed('view', diff.views));
+  lines.push(...describeNamed('view', diff.views), ...describeNamed('sequence', diff.sequences));
   for (const kind of ['routine', 'trigger', 'event'] as const) {
     const c = diff[`${kind}s`];
-    lines.push(...c.added.map((n) => `+ ${kind} ${n}`), ...c.removed.map((n) => `- ${kind} ${n}`));
+    lines.push(...c.added.map((n) => `+ ${kind} ${n}`), ...c.removed.map((n) => `- ${kind} ${n}`), ...c.changed.map((n) => `~ ${kind} ${n}`));
   }
   return lines;
 }

@@ -153,3 +153,38 @@ export class UnknownVolatileColumnError extends MysqlDumpError {
     super(`volatile column \`${column}\` does not exist in database \`${database}\`; fix or remove it from the volatile columns`);
   }
 }
+
+/**
+ * A view, routine, trigger or event that cannot be written so it loads under any database name with its
+ * meaning kept (names the object and what to change in the source database).
+ */
+export class UnportableObjectError extends MysqlDumpError {
+  readonly fatal = true;
+  readonly code = 'unportable-object';
+  constructor(
+    readonly database: string,
+    readonly object: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A database holds MariaDB sequences, which the dump cannot yet write so that they reload right (their
+ * DDL would come back as a plain table without the sequence's row, NEXTVAL restarting at 1).
+ */
+export class SequenceNotSupportedError extends MysqlDumpError {
+  readonly fatal = true;
+  readonly code = 'sequence-not-supported';
+  constructor(
+    readonly database: string,
+    readonly sequences: string[],
+  ) {
+    super(
+      `database \`${database}\` has ${sequences.length === 1 ? 'a sequence' : 'sequences'} ${sequences.map((s) => `\`${s}\``).join(', ')}: ` +
+        'sequences are not supported yet; the dump would reload them as plain tables restarting at 1, so nothing was written. ' +
+        'Drop or replace the sequences (e.g. with AUTO_INCREMENT) before dumping',
+    );
+  }
+}

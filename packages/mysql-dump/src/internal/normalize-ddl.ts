@@ -1,6 +1,7 @@
 /**
  * Pure normalisation of `SHOW CREATE ...` output, so the same schema gives the same bytes on every run:
- * no AUTO_INCREMENT counters, no version comments, no DEFINER, no creation-time STARTS of events.
+ * no AUTO_INCREMENT counters, no version comments, no DEFINER, no creation-time STARTS of events, indexes
+ * and constraints in name order, no database qualifier in trigger headers. Quoted text is never rewritten.
  * Anything else is kept as the server spelled it (the .sql file must reload on the same flavour).
  */
 
@@ -14,9 +15,81 @@ export function removeDefiner(ddl: string, objectKeyword: 'VIEW' | 'TRIGGER' | '
   return head.replace(DEFINER, '') + ddl.slice(keywordAt.index);
 }
 
-/** `/*!50100 PARTITION BY ... *\/` -> `PARTITION BY ...` (the dump targets the flavour that wrote it). */
+/**
+ * Splits SQL text into code and quoted parts ('...', "...", `...`), so rewrites never touch a string or an
+ * identifier (a COMMENT may contain `/*!50100 x *\/` or `AUTO_INCREMENT=5`). Backslash escapes as the server
+ * prints them; `''` simply closes and reopens the quote.
+ */
+export function splitQuoted(text: string): { code: boolean; text: string }[] {
+  const parts: { code: boolean; text: string }[] = [];
+  let from = 0;
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i]!;
+    if (c !== "'" && c !== '"' && c !== '`') {
+      i++;
+      continue;
+    }
+    if (i > from) parts.push({ code: true, text: text.slice(from, i) });
+    let j = i + 1;
+    while (j < text.length && text[j] !== c) j += text[j] === '\\' && c !== '`' ? 2 : 1;
+    parts.push({ code: false, text: text.slice(i, j + 1) });
+    from = i = j + 1;
+  }
+  if (from < text.length) parts.push({ code: true, text: text.slice(from) });
+  return parts;
+}
+
+/** Applies `rewrite` to the code parts of `text` only (see splitQuoted). */
+export function rewriteCode(text: string, rewrite: (code: string) => string): string {
+  return splitQuoted(text)
+    .map((p) => (p.code ? rewrite(p.text) : p.text))
+    .join('');
+}
+
+/** `/*!50100 PARTITION BY ... *\/` -> `PARTITION BY ...` (the dump targets the flavour that wrote it); quoted text is left alone. */
 export function unwrapVersionComments(ddl: string): string {
-  return ddl.replace(/\/\*!\d{5,6} ?([\s\S]*?) ?\*\//g, '$1');
+  let open = 0;
+  return rewriteCode(ddl, (code) =>
+    code.replace(/\/\*!\d{5,6} ?| ?\*\//g, (token) => {
+      if (token.startsWith('/')) {
+        open++;
+        return '';
+      }
+      if (open === 0) return token; // a plain comment's end
+      open--;
+      return '';
+    }),
+  );
+}
+
+/** The lines of a CREATE TABLE body that define indexes (`  PRIMARY KEY`, `  UNIQUE KEY`, `  KEY`, ...). */
+const INDEX_LINE = /^ {2}(?:PRIMARY|UNIQUE|FULLTEXT|SPATIAL|VECTOR)? ?(?:KEY|INDEX) /;
+const CONSTRAINT_LINE = /^ {2}CONSTRAINT /;
+
+/** Sort key of a definition line: its first quoted identifier (the index or constraint name). */
+const definitionName = (line: string) => /`((?:[^`]|``)*)`/.exec(line)?.[1] ?? '';
+
+/**
+ * Puts index and constraint definitions in a fixed order: the server lists them in creation order (within
+ * its own key categories), so a database migrated step by step and one created from scratch would differ
+ * in bytes while their schema is equal. PRIMARY KEY first, other indexes by name, then constraints (foreign
+ * keys, checks) by name; the server re-sorts on reload, and the next dump sorts the same way again.
+ */
+function sortDefinitions(body: string[]): string[] {
+  // Every line but the last ends with the separating comma (the last may end with a quoted ',').
+  const lines = body.map((l, i) => (i < body.length - 1 ? l.replace(/,$/, '') : l));
+  const columns = lines.filter((l) => !INDEX_LINE.test(l) && !CONSTRAINT_LINE.test(l));
+  // Anything unrecognised after the first index line (future syntax): keep the server's order.
+  const firstDefinition = lines.findIndex((l) => INDEX_LINE.test(l) || CONSTRAINT_LINE.test(l));
+  if (firstDefinition < 0 || columns.some((l) => lines.indexOf(l) > firstDefinition)) return body;
+  const byName = (a: string, b: string) => compareNames(definitionName(a), definitionName(b)) || compareNames(a, b);
+  const indexes = lines.filter((l) => INDEX_LINE.test(l));
+  const primary = indexes.filter((l) => l.startsWith('  PRIMARY KEY'));
+  const others = indexes.filter((l) => !l.startsWith('  PRIMARY KEY')).sort(byName);
+  const constraints = lines.filter((l) => CONSTRAINT_LINE.test(l)).sort(byName);
+  const all = [...columns, ...primary, ...others, ...constraints];
+  return all.map((l, i) => (i < all.length - 1 ? `${l},` : l));
 }
 
 /** Normalises `SHOW CREATE TABLE` text (column 2 of its result). */
@@ -24,11 +97,15 @@ export function normalizeCreateTable(ddl: string): string {
   const text = unwrapVersionComments(ddl.replace(/\r\n/g, '\n')).trimEnd();
   // Table options follow the closing parenthesis of the column list: the last line starting with ')'.
   const optionsAt = text.lastIndexOf('\n)');
-  if (optionsAt < 0) return text.replace(/ AUTO_INCREMENT=\d+/, '');
+  const dropCounter = (s: string) => rewriteCode(s, (code) => code.replace(/ AUTO_INCREMENT=\d+/, ''));
+  if (optionsAt < 0) return dropCounter(text);
   const lineEnd = text.indexOf('\n', optionsAt + 1);
   const end = lineEnd < 0 ? text.length : lineEnd;
-  const options = text.slice(optionsAt, end).replace(/ AUTO_INCREMENT=\d+/, '');
-  return text.slice(0, optionsAt) + options + text.slice(end);
+  const options = dropCounter(text.slice(optionsAt, end));
+  const bodyAt = text.indexOf('(\n');
+  if (bodyAt < 0 || bodyAt > optionsAt) return text.slice(0, optionsAt) + options + text.slice(end);
+  const body = sortDefinitions(text.slice(bodyAt + 2, optionsAt).split('\n'));
+  return text.slice(0, bodyAt + 2) + body.join('\n') + options + text.slice(end);
 }
 
 /** Normalises `SHOW CREATE VIEW` text. */
@@ -36,9 +113,23 @@ export function normalizeCreateView(ddl: string): string {
   return unwrapVersionComments(removeDefiner(ddl.trim(), 'VIEW'));
 }
 
-/** Normalises the `SQL Original Statement` of `SHOW CREATE TRIGGER`. */
+/** One identifier: backquoted (with `` inside) or bare. */
+const IDENT = '(?:`(?:[^`]|``)+`|[A-Za-z0-9_$\\u0080-\\uffff]+)';
+const unquote = (ident: string) => (ident.startsWith('`') ? ident.slice(1, -1).replace(/``/g, '`') : ident);
+
+/**
+ * Normalises the `SQL Original Statement` of `SHOW CREATE TRIGGER`. It is the creator's text: a trigger created
+ * as `CREATE TRIGGER db.trg ... ON db.t` keeps `db`, which would recreate it in that database (or fail) when
+ * the dump is loaded under another name. Both qualifiers can only name the trigger's own database: drop them.
+ */
 export function normalizeCreateTrigger(ddl: string): string {
-  return removeDefiner(ddl.trim(), 'TRIGGER');
+  const text = removeDefiner(ddl.trim(), 'TRIGGER');
+  const header = new RegExp(
+    `^(CREATE\\s+(?:OR\\s+REPLACE\\s+)?TRIGGER\\s+(?:IF\\s+NOT\\s+EXISTS\\s+)?)(?:${IDENT}\\s*\\.\\s*)?(${IDENT})` +
+      `(\\s+(?:BEFORE|AFTER)\\s+[A-Z\\s]*?\\bON\\s+)(?:${IDENT}\\s*\\.\\s*)?(${IDENT})(?=\\s)`,
+    'i',
+  );
+  return text.replace(header, '$1$2$3$4');
 }
 
 /** Normalises `SHOW CREATE PROCEDURE` / `SHOW CREATE FUNCTION` text. */
@@ -47,16 +138,41 @@ export function normalizeCreateRoutine(ddl: string, kind: 'PROCEDURE' | 'FUNCTIO
 }
 
 /**
- * Normalises `SHOW CREATE EVENT` text. A recurring event created without STARTS gets the creation time as
- * its start, which would change the bytes on every migration run, so the STARTS of the schedule is dropped
- * (the reloaded event starts when it is loaded). `AT '...'` and `ENDS '...'` are kept: they are explicit.
+ * The first `database.x` reference in the code of a stored program (strings and comments skipped), or
+ * undefined. A two-part `database.x` is ambiguous when a table (or alias) has the database's name: then only
+ * three-part references count. Such a reference cannot be rewritten safely (a table alias may share the name),
+ * so the dump refuses the object instead.
  */
-export function normalizeCreateEvent(ddl: string): string {
+export function findDatabaseReference(ddl: string, database: string, ambiguousTwoPart = false): string | undefined {
+  const code = splitQuoted(ddl)
+    .map((p) => (p.code || p.text.startsWith('`') ? p.text : "''"))
+    .join('')
+    .replace(/\/\*(?!!)[\s\S]*?\*\/|(?:#|--\s)[^\n]*/g, ' ');
+  const chain = new RegExp(`(?<![\\w$\\u0080-\\uffff.\`])${IDENT}(?:\\s*\\.\\s*${IDENT})+`, 'g');
+  for (const match of code.matchAll(chain)) {
+    const parts = match[0].match(new RegExp(IDENT, 'g'))!;
+    if (unquote(parts[0]!) !== database || /^\d+$/.test(parts[0]!)) continue;
+    if (parts.length >= 3 || !ambiguousTwoPart) return match[0];
+  }
+  return undefined;
+}
+
+/**
+ * Normalises `SHOW CREATE EVENT` text. A recurring event created without STARTS gets the creation time as
+ * its start, which would change the bytes on every migration run, so that STARTS is dropped (the reloaded
+ * event starts when it is loaded); `implicitStarts: false` (the STARTS is not the creation time: it was given)
+ * keeps it. `AT '...'` and `ENDS '...'` are always kept. The schedule is found after the event's name (which
+ * may contain ` DO `) and before `ON COMPLETION`, which SHOW CREATE EVENT always prints.
+ */
+export function normalizeCreateEvent(ddl: string, implicitStarts = true): string {
   const text = removeDefiner(ddl.trim(), 'EVENT');
-  const scheduleEnd = /\s(ON\s+COMPLETION|ENABLE|DISABLE|COMMENT|DO)\s/i.exec(text);
-  const cut = scheduleEnd ? scheduleEnd.index : text.length;
-  const schedule = text.slice(0, cut).replace(/\s+STARTS\s+'[^']*'/i, '');
-  return schedule + text.slice(cut);
+  if (!implicitStarts) return text;
+  const name = new RegExp(`^CREATE\\s+(?:OR\\s+REPLACE\\s+)?EVENT\\s+(?:IF\\s+NOT\\s+EXISTS\\s+)?(?:${IDENT}\\s*\\.\\s*)?${IDENT}`, 'i').exec(text);
+  const from = name ? name[0].length : 0;
+  const completion = /\sON\s+COMPLETION\s/i.exec(text.slice(from));
+  const cut = completion ? from + completion.index : text.length;
+  const schedule = text.slice(from, cut).replace(/\s+STARTS\s+'[^']*'/i, '');
+  return text.slice(0, from) + schedule + text.slice(cut);
 }
 
 /** A statement delimiter (for the `DELIMITER` client command) that does not occur in `body`. */
@@ -70,21 +186,28 @@ export function chooseDelimiter(body: string): string {
 }
 
 /**
- * Orders views so each comes after the views it selects from (ties by name). References are found as
- * backquoted identifiers in the normalised definitions, which SHOW CREATE VIEW always quotes; a false edge
- * (a column alias named like a view) can only add an ordering constraint; a (false) cycle is broken where the
- * depth-first walk in name order meets it, which gives one fixed order whatever order the views came in.
+ * Orders views so each comes after the views it selects from (ties by name). `definitions` are the views'
+ * fully qualified texts (information_schema.VIEWS.VIEW_DEFINITION), where a table reference is always
+ * `database`.`name` and a column `database`.`table`.`column` or `alias`.`column`: only a two-part chain that
+ * starts with the database and is not followed by a third part is a reference, so column aliases (`AS
+ * \`balance\``), table aliases and string literals never make false edges. A genuine cycle (possible
+ * through ALTER VIEW; such views cannot be queried) is broken where the depth-first walk in name order
+ * meets it: one fixed order whatever order the views came in.
  */
-export function orderViews(views: ReadonlyMap<string, string>): string[] {
-  const names = [...views.keys()].sort(compareNames);
+export function orderViews(definitions: ReadonlyMap<string, string>, database: string): string[] {
+  const names = [...definitions.keys()].sort(compareNames);
+  const chain = new RegExp(`(?<![\\w$\\u0080-\\uffff.\`])${IDENT}(?:\\s*\\.\\s*${IDENT})+`, 'g');
   const dependsOn = new Map<string, Set<string>>();
   for (const name of names) {
-    const definition = views.get(name) ?? '';
-    const body = definition.slice(definition.search(/\bAS\b/i) + 2);
     const refs = new Set<string>();
-    for (const match of body.matchAll(/`((?:[^`]|``)+)`/g)) {
-      const ref = match[1]!.replace(/``/g, '`');
-      if (ref !== name && views.has(ref)) refs.add(ref);
+    const code = splitQuoted(definitions.get(name) ?? '')
+      .map((p) => (p.code || p.text.startsWith('`') ? p.text : "''"))
+      .join('');
+    for (const match of code.matchAll(chain)) {
+      const parts = match[0].match(new RegExp(IDENT, 'g'))!.map(unquote);
+      if (parts.length !== 2 || parts[0] !== database) continue;
+      const ref = parts[1]!;
+      if (ref !== name && definitions.has(ref)) refs.add(ref);
     }
     dependsOn.set(name, refs);
   }

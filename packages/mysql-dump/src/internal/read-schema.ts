@@ -1,6 +1,8 @@
 import type { Pool, PoolConnection } from 'mysql2/promise';
 import type { EngineInfo } from './connect.js';
-import { buildSemanticSchema, type SchemaRows, type SemanticSchema } from './semantic-schema.js';
+import { escapeId } from 'sql-escaper';
+import { SequenceNotSupportedError } from './errors.js';
+import { buildSemanticSchema, type SchemaRows, type SemanticSchema, type SemanticSequence } from './semantic-schema.js';
 
 type Queryable = Pool | PoolConnection;
 
@@ -8,6 +10,13 @@ function hasIndexExpressions(engine: EngineInfo): boolean {
   if (engine.flavor !== 'mysql') return false;
   const [major = 0, minor = 0, patch = 0] = engine.version.split('.').map(Number);
   return major > 8 || (major === 8 && (minor > 0 || patch >= 13));
+}
+
+/** MariaDB 10.6+ STATISTICS.IGNORED; MySQL 8.0 STATISTICS.IS_VISIBLE. */
+function ignoredIndexColumn(engine: EngineInfo): string {
+  const [major = 0, minor = 0] = engine.version.split('.').map(Number);
+  if (engine.flavor === 'mariadb') return major > 10 || (major === 10 && minor >= 6) ? ', IGNORED AS ignored' : '';
+  return major >= 8 ? ", IF(IS_VISIBLE = 'NO', 'YES', 'NO') AS ignored" : '';
 }
 
 async function select<T>(db: Queryable, sql: string, params: unknown[]): Promise<T[]> {
@@ -41,8 +50,36 @@ export interface Catalog {
   triggers: TriggerRow[];
 }
 
-/** Reads the catalog of one database (a handful of queries, run concurrently). */
+/**
+ * Reads the catalog of one database for a dump. Refuses (`SequenceNotSupportedError`) a database with
+ * sequences before anything is written: a dump that reloads them wrong must never be silent.
+ */
 export async function readCatalog(db: Queryable, database: string, engine: EngineInfo): Promise<Catalog> {
+  const catalog = await readCatalogRows(db, database, engine);
+  const sequences = catalog.rows.sequences ?? [];
+  if (sequences.length > 0) throw new SequenceNotSupportedError(database, sequences.map((s) => s.name));
+  return catalog;
+}
+
+/** Reads the definition of each sequence (one small query per sequence; sequences are rare). */
+async function readSequences(db: Queryable, database: string, names: string[]): Promise<SemanticSequence[]> {
+  return Promise.all(
+    names.map(async (name) => {
+      const [row] = await select<Omit<SemanticSequence, 'name' | 'cycle'> & { cycle: string | number }>(
+        db,
+        `SELECT CAST(start_value AS CHAR) AS start, CAST(increment AS CHAR) AS increment, CAST(minimum_value AS CHAR) AS min,
+                CAST(maximum_value AS CHAR) AS max, CAST(cache_size AS CHAR) AS cache, CAST(cycle_option AS CHAR) AS cycle
+           FROM ${escapeId(database)}.${escapeId(name)}`,
+        [],
+      );
+      if (!row) throw new Error(`sequence \`${name}\` has no definition row`);
+      return { name, start: row.start, increment: row.increment, min: row.min, max: row.max, cache: row.cache, cycle: String(row.cycle) === '1' };
+    }),
+  );
+}
+
+/** Reads the catalog of one database (a handful of queries, run concurrently), sequences included. */
+async function readCatalogRows(db: Queryable, database: string, engine: EngineInfo): Promise<Catalog> {
   const p = [database];
   const [schemata, defaultCollations, tables, columns, statistics, fkColumns, fkRules, routines, triggers, events] = await Promise.all([
     select<{ charset: string; collation: string }>(
@@ -67,15 +104,16 @@ export async function readCatalog(db: Queryable, database: string, engine: Engin
       `SELECT TABLE_NAME AS table_name, COLUMN_NAME AS column_name, ORDINAL_POSITION AS ordinal_position,
               COLUMN_DEFAULT AS column_default, IS_NULLABLE AS is_nullable, COLUMN_TYPE AS column_type,
               CHARACTER_SET_NAME AS character_set_name, COLLATION_NAME AS collation_name, EXTRA AS extra,
-              COLUMN_COMMENT AS column_comment, DATA_TYPE AS data_type
+              COLUMN_COMMENT AS column_comment, DATA_TYPE AS data_type, GENERATION_EXPRESSION AS generation_expression
          FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ?`,
       p,
     ),
     select<SchemaRows['statistics'][number]>(
       db,
       `SELECT TABLE_NAME AS table_name, INDEX_NAME AS index_name, NON_UNIQUE AS non_unique, SEQ_IN_INDEX AS seq_in_index,
-              COLUMN_NAME AS column_name, SUB_PART AS sub_part, INDEX_TYPE AS index_type, COLLATION AS collation
-              ${hasIndexExpressions(engine) ? ', EXPRESSION AS expression' : ''}
+              COLUMN_NAME AS column_name, SUB_PART AS sub_part, INDEX_TYPE AS index_type, COLLATION AS collation,
+              INDEX_COMMENT AS index_comment
+              ${hasIndexExpressions(engine) ? ', EXPRESSION AS expression' : ''}${ignoredIndexColumn(engine)}
          FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ?`,
       p,
     ),
@@ -94,14 +132,23 @@ export async function readCatalog(db: Queryable, database: string, engine: Engin
          FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ?`,
       p,
     ),
-    select<RoutineRow>(db, 'SELECT ROUTINE_TYPE AS type, ROUTINE_NAME AS name FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?', p),
-    select<TriggerRow>(
+    select<RoutineRow & { definition: string | null }>(
       db,
-      `SELECT TRIGGER_NAME AS name, EVENT_OBJECT_TABLE AS tbl, ACTION_TIMING AS timing, EVENT_MANIPULATION AS event,
-              ACTION_ORDER AS action_order FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?`,
+      'SELECT ROUTINE_TYPE AS type, ROUTINE_NAME AS name, ROUTINE_DEFINITION AS definition FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?',
       p,
     ),
-    select<{ name: string }>(db, 'SELECT EVENT_NAME AS name FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?', p),
+    select<TriggerRow & { statement: string | null }>(
+      db,
+      `SELECT TRIGGER_NAME AS name, EVENT_OBJECT_TABLE AS tbl, ACTION_TIMING AS timing, EVENT_MANIPULATION AS event,
+              ACTION_ORDER AS action_order, ACTION_STATEMENT AS statement FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?`,
+      p,
+    ),
+    select<{ name: string; definition: string | null; type: string; interval_value: string | null; interval_field: string | null }>(
+      db,
+      `SELECT EVENT_NAME AS name, EVENT_DEFINITION AS definition, EVENT_TYPE AS type, INTERVAL_VALUE AS interval_value,
+              INTERVAL_FIELD AS interval_field FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?`,
+      p,
+    ),
   ]);
   const rules = new Map(fkRules.map((r) => [`${r.table_name}\0${r.constraint_name}`, r]));
   const foreignKeys = fkColumns.map((k) => {
@@ -121,10 +168,28 @@ export async function readCatalog(db: Queryable, database: string, engine: Engin
     routines: routines.map((r) => `${r.type} ${r.name}`),
     triggers: triggers.map((r) => r.name),
     events: events.map((r) => r.name),
+    bodies: {
+      routines: Object.fromEntries(routines.map((r) => [`${r.type} ${r.name}`, r.definition])),
+      // What fires it belongs to a trigger's definition as much as its statement.
+      triggers: Object.fromEntries(triggers.map((r) => [r.name, r.statement === null ? null : `${r.timing} ${r.event} ON ${r.tbl}\n${r.statement}`])),
+      events: Object.fromEntries(
+        events.map((r) => [
+          r.name,
+          r.definition === null ? null : `${r.type} ${r.interval_value ?? ''} ${r.interval_field ?? ''}\n${r.definition}`,
+        ]),
+      ),
+    },
   };
-  return { rows, routines, triggers };
+  const sequenceNames = tables.filter((t) => /SEQUENCE/i.test(t.table_type)).map((t) => t.table_name);
+  if (sequenceNames.length > 0) rows.sequences = await readSequences(db, database, sequenceNames);
+  return {
+    rows,
+    routines: routines.map(({ name, type }) => ({ name, type })),
+    triggers: triggers.map(({ name, tbl, timing, event, action_order }) => ({ name, tbl, timing, event, action_order })),
+  };
 }
 
+/** The semantic schema of one database; unlike a dump, describes sequences rather than refusing them. */
 export async function readSemanticSchema(db: Queryable, database: string, engine: EngineInfo): Promise<SemanticSchema> {
-  return buildSemanticSchema((await readCatalog(db, database, engine)).rows, engine);
+  return buildSemanticSchema((await readCatalogRows(db, database, engine)).rows, engine);
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { EngineInfo } from './connect.js';
 import { compareNames } from './normalize-ddl.js';
 
@@ -17,6 +18,25 @@ export interface SemanticSchema {
   routines: string[];
   triggers: string[];
   events: string[];
+  /** MariaDB sequences (absent when there are none). */
+  sequences?: SemanticSequence[];
+  /**
+   * Digest of each stored program's body as the server stores it (what the user wrote), keyed like the name
+   * lists (`FUNCTION f`, trigger / event name); absent when there are no stored programs. Views are not
+   * digested: MySQL and MariaDB re-print view SQL differently, so a digest would differ across flavours.
+   */
+  bodies?: { routines: Record<string, string>; triggers: Record<string, string>; events: Record<string, string> };
+}
+
+/** A MariaDB sequence's definition (numbers as decimal text: they may exceed 2^53). */
+export interface SemanticSequence {
+  name: string;
+  start: string;
+  increment: string;
+  min: string;
+  max: string;
+  cache: string;
+  cycle: boolean;
 }
 
 export interface SemanticTable {
@@ -42,6 +62,10 @@ export interface SemanticColumn {
   onUpdate: string | null;
   generated: 'virtual' | 'stored' | null;
   comment: string;
+  /** Generation expression of a generated column, normalised (see `normalizeGenerationExpression`); absent otherwise. */
+  expression?: string;
+  /** Present (true) only for an INVISIBLE column: older schema files without it compare equal. */
+  invisible?: true;
 }
 
 export interface SemanticIndex {
@@ -49,6 +73,10 @@ export interface SemanticIndex {
   unique: boolean;
   type: string;
   columns: { name: string | null; prefix: number | null; descending: boolean; expression?: string }[];
+  /** Present (true) only for an index the optimiser ignores (MariaDB IGNORED, MySQL INVISIBLE). */
+  ignored?: true;
+  /** Present only when the index has a comment. */
+  comment?: string;
 }
 
 export interface SemanticForeignKey {
@@ -80,6 +108,7 @@ export interface SchemaRows {
     column_comment: string | null;
     /** DATA_TYPE (`int`, `varchar`...): how a data table's values are written; not part of the semantic schema. */
     data_type?: string;
+    generation_expression?: string | null;
   }[];
   statistics: {
     table_name: string;
@@ -91,6 +120,9 @@ export interface SchemaRows {
     index_type: string;
     collation: string | null;
     expression?: string | null;
+    index_comment?: string | null;
+    /** 'YES' when the optimiser ignores the index: MariaDB IGNORED, MySQL NOT IS_VISIBLE. */
+    ignored?: string | null;
   }[];
   foreignKeys: {
     table_name: string;
@@ -106,6 +138,10 @@ export interface SchemaRows {
   routines: string[];
   triggers: string[];
   events: string[];
+  /** Definitions of the MariaDB sequences among `tables` (TABLE_TYPE 'SEQUENCE'). */
+  sequences?: SemanticSequence[];
+  /** Body text of stored programs, keyed like `routines` / `triggers` / `events` (null: not readable). */
+  bodies?: { routines: Record<string, string | null>; triggers: Record<string, string | null>; events: Record<string, string | null> };
 }
 
 export function normalizeCharset(charset: string | null): string | null {
@@ -163,6 +199,82 @@ export function normalizeDefault(raw: string | null, extra: string, sqlLiterals:
   return raw;
 }
 
+/**
+ * A generation expression in one spelling for every flavour, for comparison (not for execution): MySQL 8
+ * backslash-escapes quotes and wraps the whole expression in parentheses, MariaDB spaces operators
+ * differently; both may add charset introducers (`_utf8mb4'x'`). Outside quoted strings and identifiers,
+ * whitespace and introducers are dropped and text is lower-cased; strings are re-quoted with `''`.
+ */
+export function normalizeGenerationExpression(raw: string, engine: EngineInfo): string {
+  let text = raw.trim();
+  // MySQL 8 reports `_utf8mb4\'a\'`: the quotes of string literals escaped once more.
+  if (engine.flavor === 'mysql' && /\\'/.test(text)) text = text.replace(/\\(['\\])/g, '$1');
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const ch = text[i]!;
+    if (ch === '`') {
+      const end = text.indexOf('`', i + 1);
+      const stop = end < 0 ? text.length : end + 1;
+      out += text.slice(i, stop);
+      i = stop;
+    } else if (ch === "'" || ch === '"') {
+      let value = '';
+      let j = i + 1;
+      while (j < text.length) {
+        const c = text[j]!;
+        if (c === '\\' && j + 1 < text.length) {
+          value += text[j + 1];
+          j += 2;
+        } else if (c === ch && text[j + 1] === ch) {
+          value += ch;
+          j += 2;
+        } else if (c === ch) {
+          j += 1;
+          break;
+        } else {
+          value += c;
+          j += 1;
+        }
+      }
+      out = out.replace(/_[a-z0-9]+$/, '');
+      out += `'${value.replace(/'/g, "''")}'`;
+      i = j;
+    } else {
+      if (!/\s/.test(ch)) out += ch.toLowerCase();
+      i += 1;
+    }
+  }
+  return stripOuterParentheses(out);
+}
+
+function stripOuterParentheses(text: string): string {
+  while (text.startsWith('(') && text.endsWith(')')) {
+    let depth = 0;
+    let quote: string | null = null;
+    let wraps = true;
+    for (let i = 0; i < text.length; i++) {
+      const ch = text[i]!;
+      if (quote) {
+        if (ch === quote) quote = null;
+      } else if (ch === "'" || ch === '`') quote = ch;
+      else if (ch === '(') depth += 1;
+      else if (ch === ')' && --depth === 0 && i < text.length - 1) {
+        wraps = false;
+        break;
+      }
+    }
+    if (!wraps) break;
+    text = text.slice(1, -1);
+  }
+  return text;
+}
+
+/** Short digest of a stored program's body (line endings and surrounding whitespace ignored). */
+export function bodyDigest(text: string): string {
+  return createHash('sha256').update(text.replace(/\r\n?/g, '\n').trim()).digest('hex').slice(0, 16);
+}
+
 function parseExtra(extra: string): Pick<SemanticColumn, 'autoIncrement' | 'onUpdate' | 'generated'> {
   const lower = extra.toLowerCase();
   const onUpdate = /on update ([a-z_]+(?:\(\d*\))?)/.exec(lower);
@@ -210,6 +322,8 @@ export function buildSemanticSchema(rows: SchemaRows, engine: EngineInfo): Seman
       ...parseExtra(extra),
       comment: c.column_comment ?? '',
     };
+    if (column.generated && c.generation_expression) column.expression = normalizeGenerationExpression(c.generation_expression, engine);
+    if (/\binvisible\b/i.test(extra)) column.invisible = true;
     const list = columnsByTable.get(c.table_name) ?? [];
     list.push(column);
     columnsByTable.set(c.table_name, list);
@@ -225,6 +339,8 @@ export function buildSemanticSchema(rows: SchemaRows, engine: EngineInfo): Seman
       unique: Number(s.non_unique) === 0,
       type: s.index_type.toUpperCase(),
       columns: [],
+      ...(String(s.ignored ?? '').toUpperCase() === 'YES' ? { ignored: true as const } : {}),
+      ...(s.index_comment ? { comment: s.index_comment } : {}),
     };
     indexes.set(s.index_name, index);
     index.columns.push({
@@ -262,6 +378,7 @@ export function buildSemanticSchema(rows: SchemaRows, engine: EngineInfo): Seman
       views.push({ name: t.table_name, columns });
       continue;
     }
+    if (/SEQUENCE/i.test(t.table_type)) continue;
     const charset = charsetOf(t.table_collation);
     tables.push({
       name: t.table_name,
@@ -275,7 +392,7 @@ export function buildSemanticSchema(rows: SchemaRows, engine: EngineInfo): Seman
     });
   }
   const charset = normalizeCharset(rows.schema.charset)!;
-  return {
+  const schema: SemanticSchema = {
     format: 1,
     charset,
     collation: explicitCollation(charset, rows.schema.collation),
@@ -285,6 +402,18 @@ export function buildSemanticSchema(rows: SchemaRows, engine: EngineInfo): Seman
     triggers: [...rows.triggers].sort(compareNames),
     events: [...rows.events].sort(compareNames),
   };
+  if (rows.sequences && rows.sequences.length > 0) schema.sequences = rows.sequences.map((s) => ({ ...s })).sort(byName);
+  if (rows.bodies) {
+    const digests = (names: string[], bodies: Record<string, string | null>) =>
+      Object.fromEntries(names.flatMap((name) => (typeof bodies[name] === 'string' ? [[name, bodyDigest(bodies[name])]] : [])));
+    const bodies = {
+      routines: digests(schema.routines, rows.bodies.routines),
+      triggers: digests(schema.triggers, rows.bodies.triggers),
+      events: digests(schema.events, rows.bodies.events),
+    };
+    if (Object.values(bodies).some((b) => Object.keys(b).length > 0)) schema.bodies = bodies;
+  }
+  return schema;
 }
 
 /**

@@ -31,6 +31,13 @@ export class StatementSplitter {
   private start = -1;
   private line = 1;
   private startLine = 1;
+  /**
+   * Whether the session's sql_mode (as the script's SET statements leave it) has NO_BACKSLASH_ESCAPES: then
+   * `\` is an ordinary character in strings ('C:\'), as the server (and the stock client) read it.
+   */
+  private noBackslashEscapes = false;
+  /** User variables holding a saved sql_mode (`SET @saved = @@sql_mode`): their NO_BACKSLASH_ESCAPES. */
+  private readonly savedModes = new Map<string, boolean>();
 
   push(chunk: string): ScriptStatement[] {
     this.buffer += chunk;
@@ -44,7 +51,7 @@ export class StatementSplitter {
     }
     if (this.start >= 0) {
       const text = this.buffer.slice(this.start).trim();
-      if (text) out.push({ text, line: this.startLine });
+      if (text) this.emit(out, text);
     }
     this.buffer = '';
     this.pos = 0;
@@ -106,7 +113,7 @@ export class StatementSplitter {
           if (c === this.delimiter.charCodeAt(0) && buf.startsWith(this.delimiter, i)) {
             if (this.start >= 0) {
               const text = buf.slice(this.start, i).trim();
-              if (text) out.push({ text, line: this.startLine });
+              if (text) this.emit(out, text);
             }
             this.start = -1;
             i += this.delimiter.length;
@@ -121,7 +128,7 @@ export class StatementSplitter {
         case State.DoubleQuote:
         case State.Backtick: {
           const quote = this.state === State.SingleQuote ? 39 : this.state === State.DoubleQuote ? 34 : 96;
-          if (c === BACKSLASH && quote !== 96) {
+          if (c === BACKSLASH && quote !== 96 && !this.noBackslashEscapes) {
             if (i + 1 >= n && !final) break;
             if (buf.charCodeAt(i + 1) === NEWLINE) this.line++;
             i += 2;
@@ -162,12 +169,57 @@ export class StatementSplitter {
     return out;
   }
 
+  private emit(out: ScriptStatement[], text: string): void {
+    out.push({ text, line: this.startLine });
+    if (/^(?:\/\*!\d*\s*)?SET\s/i.test(text)) this.followSet(text);
+  }
+
+  /** Follows the sql_mode assignments of a SET statement (mysqldump's save/set/restore forms included). */
+  private followSet(text: string): void {
+    const body = text.replace(/^\/\*!\d*\s*/, '').replace(/\s*\*\/$/, '').replace(/^SET\s+/i, '');
+    for (const assignment of splitTopLevel(body)) {
+      const mode = /^(?:(?:SESSION|LOCAL)\s+|@@(?:SESSION\.|LOCAL\.)?)?sql_mode\s*:?=\s*([\s\S]+)$/i.exec(assignment);
+      if (mode) {
+        const value = mode[1]!.trim();
+        if (/^['"]/.test(value)) this.noBackslashEscapes = /NO_BACKSLASH_ESCAPES/i.test(value);
+        else if (/^@[^@]/.test(value)) this.noBackslashEscapes = this.savedModes.get(value.slice(1).toLowerCase().replace(/`/g, '')) ?? this.noBackslashEscapes;
+        else if (/^DEFAULT$/i.test(value)) this.noBackslashEscapes = false;
+        continue;
+      }
+      const saved = /^@([^@=\s]+)\s*:?=\s*@@(?:SESSION\.|LOCAL\.)?sql_mode$/i.exec(assignment);
+      if (saved) this.savedModes.set(saved[1]!.toLowerCase().replace(/`/g, ''), this.noBackslashEscapes);
+    }
+  }
+
   private markStart(i: number): void {
     if (this.start < 0) {
       this.start = i;
       this.startLine = this.line;
     }
   }
+}
+
+/** The comma-separated parts of a SET list, outside quotes and parentheses. */
+function splitTopLevel(text: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let quote = '';
+  let from = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = '';
+    } else if (c === "'" || c === '"' || c === '`') quote = c;
+    else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === ',' && depth === 0) {
+      parts.push(text.slice(from, i).trim());
+      from = i + 1;
+    }
+  }
+  parts.push(text.slice(from).trim());
+  return parts;
 }
 
 /** Splits a whole script (convenience for tests and small inputs). */

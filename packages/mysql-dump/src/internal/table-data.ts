@@ -3,10 +3,14 @@ import type { Pool as CallbackPool } from 'mysql2';
 import type { Pool } from 'mysql2/promise';
 import { compareNames } from './normalize-ddl.js';
 
-/** How a column's value is written: bare number, hex literal, or quoted string. */
-export type ValueKind = 'number' | 'binary' | 'string';
+/**
+ * How a column's value is written: bare number, hex literal, or quoted string. `float` (single precision) is
+ * read as a double (`col + 0e0`: the server prints FLOAT with 6 digits only) and written as the shortest
+ * decimal that reads back as the same single-precision value.
+ */
+export type ValueKind = 'number' | 'float' | 'binary' | 'string';
 
-const NUMERIC_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint', 'decimal', 'numeric', 'float', 'double', 'real', 'year']);
+const NUMERIC_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint', 'decimal', 'numeric', 'double', 'real', 'year']);
 const BINARY_TYPES = new Set([
   'binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob', 'bit', 'geometry', 'point', 'linestring',
   'polygon', 'multipoint', 'multilinestring', 'multipolygon', 'geometrycollection', 'geomcollection',
@@ -14,12 +18,37 @@ const BINARY_TYPES = new Set([
 
 export function valueKind(dataType: string): ValueKind {
   const t = dataType.toLowerCase();
-  return NUMERIC_TYPES.has(t) ? 'number' : BINARY_TYPES.has(t) ? 'binary' : 'string';
+  return t === 'float' ? 'float' : NUMERIC_TYPES.has(t) ? 'number' : BINARY_TYPES.has(t) ? 'binary' : 'string';
 }
+
+/** Types the server sorts by a prefix only (max_sort_length): ordering needs a digest of the whole value too. */
+const LONG_TYPES = new Set([
+  'tinytext', 'text', 'mediumtext', 'longtext', 'json', 'tinyblob', 'blob', 'mediumblob', 'longblob', 'geometry', 'point',
+  'linestring', 'polygon', 'multipoint', 'multilinestring', 'multipolygon', 'geometrycollection', 'geomcollection',
+]);
+export const isLongType = (dataType: string) => LONG_TYPES.has(dataType.toLowerCase());
 
 export interface DataColumn {
   name: string;
   kind: ValueKind;
+  /** TEXT/BLOB/JSON/spatial: compared by the server on a prefix only. */
+  long?: boolean;
+}
+
+/**
+ * The shortest decimal text that reads back as the same single-precision value as `text` (a FLOAT read as
+ * a double), e.g. `1.2345677614212036` -> `1.2345678`. Deterministic: a function of the stored value only.
+ */
+export function shortestFloat(text: string): string {
+  const value = Number(text);
+  if (!Number.isFinite(value)) return text;
+  if (Object.is(value, -0)) return '-0e0';
+  const single = Math.fround(value);
+  for (let digits = 1; digits <= 9; digits++) {
+    const candidate = Number(single.toPrecision(digits));
+    if (Math.fround(candidate) === single) return String(candidate);
+  }
+  return String(single);
 }
 
 /** A data table to dump: insertable columns in ordinal order and the primary key (empty: order by all columns). */
@@ -39,6 +68,7 @@ export type RawRow = (Buffer | null)[];
 export function sqlLiteral(value: Buffer | null, kind: ValueKind): string {
   if (value === null) return 'NULL';
   if (kind === 'number') return value.toString('latin1');
+  if (kind === 'float') return shortestFloat(value.toString('latin1'));
   if (kind === 'binary') return `X'${value.toString('hex')}'`;
   return escape(value.toString('utf8'));
 }
@@ -61,7 +91,7 @@ type SortValue = null | Buffer | string | { value: number; text: string };
 
 function sortValue(raw: Buffer | null, kind: ValueKind): SortValue {
   if (raw === null) return null;
-  if (kind === 'number') {
+  if (kind === 'number' || kind === 'float') {
     const text = raw.toString('latin1');
     return { value: Number(text), text };
   }
@@ -137,12 +167,24 @@ export class InsertWriter {
   }
 }
 
-/** The SELECT that reads a data table in a total, reproducible order. */
+/**
+ * The SELECT that reads a data table in a total, reproducible order: by primary key, or without one by every
+ * column, then (rows that tie under the columns' collations, such as 'a' and 'A' under a case-insensitive
+ * one, or long values equal in their first max_sort_length bytes) by every column's bytes and by a digest of
+ * each long column. Column references are qualified so they never resolve to a select-list alias.
+ */
 export function selectSql(table: DataTable): string {
-  const order = table.primaryKey.length > 0 ? table.primaryKey : table.columns.map((c) => c.name);
-  return `SELECT ${table.columns.map((c) => escapeId(c.name)).join(', ')} FROM ${escapeId(table.name)} ORDER BY ${order
-    .map((c) => escapeId(c))
-    .join(', ')}`;
+  const ref = (name: string) => `${escapeId(table.name)}.${escapeId(name)}`;
+  const order =
+    table.primaryKey.length > 0
+      ? table.primaryKey.map(ref)
+      : [
+          ...table.columns.map((c) => ref(c.name)),
+          ...table.columns.filter((c) => c.kind !== 'binary').map((c) => `CAST(${ref(c.name)} AS BINARY)`),
+          ...table.columns.filter((c) => c.long).map((c) => `MD5(${ref(c.name)})`),
+        ];
+  const selected = table.columns.map((c) => (c.kind === 'float' ? `${ref(c.name)} + 0e0 AS ${escapeId(c.name)}` : ref(c.name)));
+  return `SELECT ${selected.join(', ')} FROM ${escapeId(table.name)} ORDER BY ${order.join(', ')}`;
 }
 
 /** Reads a table whole in primary-key order, in one round trip: for the small tables we hold in memory anyway. */

@@ -19,21 +19,26 @@ export const ECOMMERCE_FIXTURES = [
 export const fixturesPresent = () => ECOMMERCE_FIXTURES.every((f) => existsSync(join(FIXTURE_DIR, f)));
 
 /** Creates uniquely named databases per test file and drops them all at the end. */
+/** A new connection to the test server as its admin user (multi-statement, utf8mb4). */
+export function connectAdmin(): Promise<Connection> {
+  const url = new URL(mysqlUrl());
+  return createConnection({
+    host: url.hostname,
+    port: Number(url.port || 3306),
+    user: decodeURIComponent(url.username),
+    password: decodeURIComponent(url.password),
+    multipleStatements: true,
+    charset: 'UTF8MB4_GENERAL_CI',
+  });
+}
+
 export class TestDatabases {
   private readonly created: string[] = [];
   private connection: Connection | undefined;
   private readonly prefix = `md_${process.pid}_${Math.random().toString(36).slice(2, 7)}`;
 
   async admin(): Promise<Connection> {
-    const url = new URL(mysqlUrl());
-    this.connection ??= await createConnection({
-      host: url.hostname,
-      port: Number(url.port || 3306),
-      user: decodeURIComponent(url.username),
-      password: decodeURIComponent(url.password),
-      multipleStatements: true,
-      charset: 'UTF8MB4_GENERAL_CI',
-    });
+    this.connection ??= await connectAdmin();
     return this.connection;
   }
 
