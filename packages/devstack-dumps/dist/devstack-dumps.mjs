@@ -11510,24 +11510,78 @@ var FileSystemStore = class {
       await release();
     }
   }
-  /** An exclusive-create lock file next to the target; stale locks of crashed writers are broken. */
+  /**
+   * A lock file next to the target holding a unique token; it appears whole (`link` of a complete temp
+   * file, which fails if the lock exists). A lock older than STALE_LOCK_MS was left by a crashed writer
+   * and is broken, one breaker at a time (`<lock>.break`, exclusive create): the breaker renames the lock
+   * aside to a unique name and deletes it only if it still holds the token that was judged stale,
+   * otherwise (a fresh lock taken meanwhile) it puts it back. Release removes the lock only while it
+   * holds this writer's token.
+   */
   async lock(target) {
     const lockFile = target + LOCK_SUFFIX;
+    const token = randomUUID();
+    const temp = await this.writeTemp(Buffer.from(`${token}
+`));
     const deadline = Date.now() + LOCK_WAIT_MS;
-    for (let attempt = 0; ; attempt++) {
+    try {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await link(temp, lockFile);
+          return async () => {
+            const held = await readFile(lockFile, "utf8").catch(() => void 0);
+            if (held?.trim() === token) await unlink(lockFile).catch(() => void 0);
+          };
+        } catch (error) {
+          if (!isCode(error, "EEXIST")) throw this.accessError("lock", lockFile, error);
+        }
+        await this.breakStaleLock(lockFile);
+        if (Date.now() > deadline) {
+          throw new StoreAccessError("fs-lock-timeout", `lock ${lockFile} is still held after ${LOCK_WAIT_MS / 1e3}s; another publish may be stuck, remove the file if no publish is running`);
+        }
+        await new Promise((resolve4) => setTimeout(resolve4, Math.min(5 + attempt * 5, 100) * (0.5 + Math.random())));
+      }
+    } finally {
+      await unlink(temp).catch(() => void 0);
+    }
+  }
+  /** Removes `lockFile` if it is stale and still the same lock (see lock()). */
+  async breakStaleLock(lockFile) {
+    const isStale = (mtimeMs) => Date.now() - mtimeMs > STALE_LOCK_MS;
+    const before = await stat2(lockFile).catch(() => void 0);
+    if (!before || !isStale(before.mtimeMs)) return;
+    const staleToken = await readFile(lockFile, "utf8").catch(() => void 0);
+    if (staleToken === void 0) return;
+    const breaker = lockFile + ".break";
+    try {
+      await (await open(breaker, "wx")).close();
+    } catch (error) {
+      if (!isCode(error, "EEXIST")) throw this.accessError("lock", breaker, error);
+      const age = await stat2(breaker).then((info) => info.mtimeMs, () => Date.now());
+      if (isStale(age)) await unlink(breaker).catch(() => void 0);
+      return;
+    }
+    try {
+      const again = await stat2(lockFile).catch(() => void 0);
+      const againToken = await readFile(lockFile, "utf8").catch(() => void 0);
+      if (!again || again.ino !== before.ino || !isStale(again.mtimeMs) || againToken !== staleToken) return;
+      const aside = `${lockFile}.stale-${randomUUID()}`;
       try {
-        const handle = await open(lockFile, "wx");
-        await handle.close();
-        return () => unlink(lockFile).catch(() => void 0);
+        await rename(lockFile, aside);
       } catch (error) {
-        if (!isCode(error, "EEXIST")) throw this.accessError("lock", lockFile, error);
+        if (isCode(error, "ENOENT")) return;
+        throw this.accessError("break the stale lock", lockFile, error);
       }
-      const age = await stat2(lockFile).then((s) => Date.now() - s.mtimeMs, () => 0);
-      if (age > STALE_LOCK_MS) await unlink(lockFile).catch(() => void 0);
-      if (Date.now() > deadline) {
-        throw new StoreAccessError("fs-lock-timeout", `lock ${lockFile} is still held after ${LOCK_WAIT_MS / 1e3}s; another publish may be stuck, remove the file if no publish is running`);
+      const moved = await readFile(aside, "utf8").catch(() => void 0);
+      const movedAt = await stat2(aside).then((info) => info.mtimeMs, () => Date.now());
+      if (moved === staleToken && isStale(movedAt)) {
+        await unlink(aside).catch(() => void 0);
+        return;
       }
-      await new Promise((resolve4) => setTimeout(resolve4, Math.min(5 + attempt * 5, 100) * (0.5 + Math.random())));
+      await link(aside, lockFile).catch(() => void 0);
+      await unlink(aside).catch(() => void 0);
+    } finally {
+      await unlink(breaker).catch(() => void 0);
     }
   }
   async *list(prefix) {
@@ -11541,7 +11595,7 @@ var FileSystemStore = class {
     }
     for (const entry of entries.sort()) {
       const key = [prefix.replace(/\/$/, ""), ...entry.split(path4.sep)].filter(Boolean).join("/");
-      if (key.startsWith(`${TMP_DIR}/`) || key.endsWith(LOCK_SUFFIX)) continue;
+      if (key.startsWith(`${TMP_DIR}/`) || /\.lock(\.break|\.stale-[0-9a-f-]+)?$/.test(key)) continue;
       const info = await stat2(path4.join(base, entry)).catch(() => void 0);
       if (!info?.isFile()) continue;
       yield { key, size: info.size, lastModified: info.mtime };
@@ -11990,13 +12044,19 @@ function streamedBlobBody(file, size, compression) {
 async function mapLimit(items, limit, task) {
   const results = new Array(items.length);
   let next = 0;
+  let failure;
   const worker = async () => {
-    while (next < items.length) {
+    while (!failure && next < items.length) {
       const index = next++;
-      results[index] = await task(items[index], index);
+      try {
+        results[index] = await task(items[index], index);
+      } catch (error) {
+        failure ??= { error };
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.error;
   return results;
 }
 function createLimiter(capacity) {
@@ -12133,8 +12193,21 @@ async function storeBlobs(options) {
     const keyOf = (how2) => layout.blob(service, described.sha256, how2);
     const stored = (await options.knownBlobs).get(described.sha256);
     if (stored !== void 0) {
-      viaRef.push(reusedBlob(store, keyOf(stored), absolute, described.sha256, size, stored));
-      return { file: { ...described, compression: stored }, created: false, stored: 0 };
+      if (await store.exists(keyOf(stored))) {
+        viaRef.push(reusedBlob(store, keyOf(stored), absolute, described.sha256, size, stored));
+        return { file: { ...described, compression: stored }, created: false, stored: 0 };
+      }
+      if (bytes2) {
+        const body3 = stored === "none" ? bytes2 : await compressing(() => compressBytes(bytes2, stored));
+        const created3 = await uploading(async () => await store.putIfAbsent(keyOf(stored), body3) === "created");
+        if (!created3) reused.push(reusedBlob(store, keyOf(stored), absolute, described.sha256, size, stored));
+        return { file: { ...described, compression: stored }, created: created3, stored: created3 ? body3.length : 0 };
+      }
+      const body2 = countingBody(streamedBlobBody(absolute, size, stored));
+      const upload2 = () => uploading(async () => await store.putIfAbsent(keyOf(stored), body2) === "created");
+      const created2 = await (stored === "none" ? upload2() : compressing(upload2));
+      if (!created2) reused.push(reusedBlob(store, keyOf(stored), absolute, described.sha256, size, stored));
+      return { file: { ...described, compression: stored }, created: created2, stored: created2 ? body2.bytes() : 0 };
     }
     if (bytes2) {
       const present2 = early(store.exists(keyOf(compression)));
@@ -12514,7 +12587,7 @@ async function publish(options) {
   const branchState = early(readBranchState(store, service, source.branch));
   const commitKey = layout.commit(service, source.commit);
   const commitObject = early(store.get(commitKey));
-  const recordPresent = recordKey ? early(branchState.then(async ({ known }) => known.has(recordKey) || await store.exists(recordKey))) : void 0;
+  const recordPresent = recordKey ? early(store.exists(recordKey)) : void 0;
   const sizes = await Promise.all(relatives.map(async (relative2) => (await stat3(path8.join(dir, ...relative2.split("/")))).size));
   const { files, blobsUploaded, bytesUploaded, bytesUploadedUncompressed, reused, viaRef } = await storeBlobs({
     store,
@@ -12808,7 +12881,7 @@ async function nearestBranchRef(options, repoDir, requested) {
 
 // packages/dump-versioning/src/internal/pull.ts
 import { randomUUID as randomUUID3 } from "node:crypto";
-import { mkdir as mkdir2, readdir as readdir4, rename as rename2, rm as rm2, rmdir } from "node:fs/promises";
+import { mkdir as mkdir2, readdir as readdir4, rename as rename2, rm as rm2 } from "node:fs/promises";
 import path9 from "node:path";
 
 // packages/dump-versioning/src/internal/transfer.ts
@@ -12885,9 +12958,8 @@ async function pull(options) {
   }
   const manifest = await readManifest(store, service, version);
   const out = path9.resolve(options.out);
-  if (await exists(out) && !await isEmptyDir(out) && !options.replace) {
-    throw new InvalidInputError("out-not-empty", `output directory ${out} is not empty; choose an empty or new directory, or allow replacing it`);
-  }
+  const notEmpty = () => new InvalidInputError("out-not-empty", `output directory ${out} is not empty; choose an empty or new directory, or allow replacing it`);
+  if (await exists(out) && !await isEmptyDir(out) && !options.replace) throw notEmpty();
   const parent = path9.dirname(out);
   await mkdir2(parent, { recursive: true });
   const staging = path9.join(parent, `.${path9.basename(out)}.partial-${randomUUID3()}`);
@@ -12901,20 +12973,27 @@ async function pull(options) {
       await mkdir2(path9.dirname(target), { recursive: true });
       await fetchVerified(store, service, file, target, context, onBytes);
     });
-    if (await exists(out)) {
-      if (await isEmptyDir(out)) await rmdir(out);
-      else {
-        const old = path9.join(parent, `.${path9.basename(out)}.old-${randomUUID3()}`);
-        await rename2(out, old);
-        await rename2(staging, out);
-        await rm2(old, { recursive: true, force: true });
-        return { version, dir: out, manifest, bytes: total };
-      }
+    if (options.replace && await exists(out) && !await isEmptyDir(out)) {
+      const old = path9.join(parent, `.${path9.basename(out)}.old-${randomUUID3()}`);
+      await rename2(out, old);
+      await rename2(staging, out);
+      await rm2(old, { recursive: true, force: true }).catch(() => void 0);
+      return { version, dir: out, manifest, bytes: total };
     }
-    await rename2(staging, out);
+    try {
+      await rename2(staging, out);
+    } catch (error) {
+      const code = error.code;
+      if (code === "ENOTEMPTY" || code === "EEXIST") throw notEmpty();
+      if (code === "ENOTDIR") throw new InvalidInputError("out-not-empty", `output ${out} is a file, not a directory; choose an empty or new directory`);
+      throw error;
+    }
     return { version, dir: out, manifest, bytes: total };
   } catch (error) {
-    await rm2(staging, { recursive: true, force: true });
+    await rm2(staging, { recursive: true, force: true, maxRetries: 3 }).catch(() => void 0);
+    if (error instanceof IntegrityError && error.code === "blob-missing" && !await store.exists(layout.version(service, version)).catch(() => true)) {
+      throw new NotFoundError("version-pruned", `version ${version} of ${service} was removed by retention (prune) while it was pulled; resolve again and pull the version it names now`, { cause: error });
+    }
     throw error;
   }
 }
@@ -13089,6 +13168,15 @@ async function prune(options) {
     await lease.release().catch(() => void 0);
   }
 }
+async function refCommitsNow({ store, service }) {
+  const keys = [];
+  for await (const object of store.list(layout.refsPrefix(service))) if (object.key.endsWith(".json")) keys.push(object.key);
+  const refs = await mapLimit(keys, 8, async (key) => {
+    const body = (await store.get(key))?.body.toString("utf8");
+    return body === void 0 ? void 0 : decodeBranchRef(body, `${store.location}/${key}`);
+  });
+  return new Set(refs.filter((ref) => ref !== void 0).map((ref) => layout.commit(service, ref.commit)));
+}
 async function planAndDelete(options, now, lease) {
   const { store, service } = options;
   const recentCutoff = now - (options.keepRecentMs ?? 7 * 24 * 36e5);
@@ -13108,8 +13196,9 @@ async function planAndDelete(options, now, lease) {
   const kept = new Set(refs.map((ref) => ref.version));
   const refCommits = new Set(refs.map((ref) => ref.commit));
   const byBranch = /* @__PURE__ */ new Map();
-  for (const { entry } of entries) {
-    if (Date.parse(entry.createdAt) >= recentCutoff) kept.add(entry.version);
+  const youngKey = (key) => (objects.get(key)?.lastModified.getTime() ?? now) >= graceCutoff;
+  for (const { key, entry } of entries) {
+    if (Date.parse(entry.createdAt) >= recentCutoff || youngKey(key)) kept.add(entry.version);
     const branch = entry.source.branch ?? "";
     byBranch.set(branch, [...byBranch.get(branch) ?? [], entry]);
   }
@@ -13148,6 +13237,13 @@ async function planAndDelete(options, now, lease) {
   if (lease) {
     for (const batch of [deleteCommits, deleteVersions, [...deleteBlobs, ...deleteMigrations]]) {
       await lease.assertHeld();
+      if (batch === deleteCommits) {
+        const named = await refCommitsNow(options);
+        const spared = batch.filter((key) => named.has(key));
+        if (spared.length > 0) {
+          throw new PruneRunningError("ref-moved", `a branch ref of ${service} moved to a commit this prune planned to delete (${spared.join(", ")}) while it ran; nothing was deleted, run prune again`, { fatal: false });
+        }
+      }
       await store.delete(batch);
     }
     await store.delete(publishLeases(objects.values(), service, { ...options.leases, stale: true }));
@@ -13162,7 +13258,7 @@ async function planAndDelete(options, now, lease) {
 
 // packages/dump-set/src/internal/dump.ts
 import { randomUUID as randomUUID5 } from "node:crypto";
-import { mkdir as mkdir5, readdir as readdir8, rename as rename6, rm as rm6, rmdir as rmdir2 } from "node:fs/promises";
+import { mkdir as mkdir5, readdir as readdir8, rename as rename6, rm as rm6, rmdir } from "node:fs/promises";
 import path11 from "node:path";
 
 // packages/mysql-dump/src/internal/dump.ts
@@ -21704,7 +21800,7 @@ async function dumpSet(sources, outDir, options = {}) {
     };
     await writeChecksumsFile(out, await describeFiles(staging, contents.files), engines2);
     wroteChecksums = true;
-    await rmdir2(out).catch((error) => {
+    await rmdir(out).catch((error) => {
       if (error.code !== "ENOENT") throw error;
     });
     await rename6(staging, out);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { createLimiter } from '../src/internal/concurrency.js';
+import { createLimiter, mapLimit } from '../src/internal/concurrency.js';
 
 /** A task that records when it runs and finishes when told to. */
 function controllable(log: string[], name: string) {
@@ -59,5 +59,33 @@ describe('createLimiter', () => {
     const limit = createLimiter(1);
     await expect(limit(async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     expect(await limit(async () => 'next')).toBe('next');
+  });
+});
+
+describe('mapLimit', () => {
+  test('after the first failure starts nothing new and rejects only once started tasks settled (first error wins)', async () => {
+    const log: string[] = [];
+    let release!: () => void;
+    const slow = new Promise<void>((resolve) => (release = resolve));
+    const outcome = mapLimit([0, 1, 2, 3, 4], 2, async (item) => {
+      log.push(`start ${item}`);
+      if (item === 0) {
+        await slow;
+        log.push('end 0');
+        throw new Error('second failure');
+      }
+      if (item === 1) throw new Error('first failure');
+      return item;
+    }).then(
+      () => 'resolved',
+      (error: Error) => error.message,
+    );
+    let settled = false;
+    void outcome.then(() => (settled = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(settled).toBe(false); // task 0 is still running
+    release();
+    expect(await outcome).toBe('first failure');
+    expect(log).toEqual(['start 0', 'start 1', 'end 0']);
   });
 });

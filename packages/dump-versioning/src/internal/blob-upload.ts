@@ -86,11 +86,26 @@ export async function storeBlobs(options: StoreBlobsOptions): Promise<StoredBlob
 
   const storeContent = async (absolute: string, size: number, bytes: Buffer | undefined, described: Omit<DumpFile, 'compression'>) => {
     const keyOf = (how: Compression) => layout.blob(service, described.sha256, how);
-    // An unchanged file keeps the blob the ref's version stored (even if compressed another way).
+    // An unchanged file keeps the blob the ref's version stored (even if compressed another way). It is
+    // still checked (a cheap HEAD): a blob deleted from a damaged store is uploaded again, so re-publishing
+    // repairs the store.
     const stored = (await options.knownBlobs).get(described.sha256);
     if (stored !== undefined) {
-      viaRef.push(reusedBlob(store, keyOf(stored), absolute, described.sha256, size, stored));
-      return { file: { ...described, compression: stored }, created: false, stored: 0 };
+      if (await store.exists(keyOf(stored))) {
+        viaRef.push(reusedBlob(store, keyOf(stored), absolute, described.sha256, size, stored));
+        return { file: { ...described, compression: stored }, created: false, stored: 0 };
+      }
+      if (bytes) {
+        const body = stored === 'none' ? bytes : await compressing(() => compressBytes(bytes, stored));
+        const created = await uploading(async () => (await store.putIfAbsent(keyOf(stored), body)) === 'created');
+        if (!created) reused.push(reusedBlob(store, keyOf(stored), absolute, described.sha256, size, stored));
+        return { file: { ...described, compression: stored }, created, stored: created ? body.length : 0 };
+      }
+      const body = countingBody(streamedBlobBody(absolute, size, stored));
+      const upload = () => uploading(async () => (await store.putIfAbsent(keyOf(stored), body)) === 'created');
+      const created = await (stored === 'none' ? upload() : compressing(upload));
+      if (!created) reused.push(reusedBlob(store, keyOf(stored), absolute, described.sha256, size, stored));
+      return { file: { ...described, compression: stored }, created, stored: created ? body.bytes() : 0 };
     }
     if (bytes) {
       // Compress while asking whether the blob exists: a file the ref's version lacks is almost always new.

@@ -1,16 +1,26 @@
 // Small concurrency helpers shared by publish, pull, verify, prune and queries.
 
-/** Runs `task` over `items` with at most `limit` in flight; results keep the input order. */
+/**
+ * Runs `task` over `items` with at most `limit` in flight; results keep the input order. After the first
+ * failure no new task starts, and the returned promise rejects with that first error only once every
+ * task already started has settled (so a caller's cleanup never races work still in flight).
+ */
 export async function mapLimit<T, R>(items: ReadonlyArray<T>, limit: number, task: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
+  let failure: { error: unknown } | undefined;
   const worker = async () => {
-    while (next < items.length) {
+    while (!failure && next < items.length) {
       const index = next++;
-      results[index] = await task(items[index] as T, index);
+      try {
+        results[index] = await task(items[index] as T, index);
+      } catch (error) {
+        failure ??= { error };
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.error;
   return results;
 }
 

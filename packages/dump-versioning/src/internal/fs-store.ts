@@ -150,24 +150,82 @@ export class FileSystemStore implements Store {
     }
   }
 
-  /** An exclusive-create lock file next to the target; stale locks of crashed writers are broken. */
+  /**
+   * A lock file next to the target holding a unique token; it appears whole (`link` of a complete temp
+   * file, which fails if the lock exists). A lock older than STALE_LOCK_MS was left by a crashed writer
+   * and is broken, one breaker at a time (`<lock>.break`, exclusive create): the breaker renames the lock
+   * aside to a unique name and deletes it only if it still holds the token that was judged stale,
+   * otherwise (a fresh lock taken meanwhile) it puts it back. Release removes the lock only while it
+   * holds this writer's token.
+   */
   private async lock(target: string): Promise<() => Promise<void>> {
     const lockFile = target + LOCK_SUFFIX;
+    const token = randomUUID();
+    const temp = await this.writeTemp(Buffer.from(`${token}\n`));
     const deadline = Date.now() + LOCK_WAIT_MS;
-    for (let attempt = 0; ; attempt++) {
+    try {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await link(temp, lockFile);
+          return async () => {
+            const held = await readFile(lockFile, 'utf8').catch(() => undefined);
+            if (held?.trim() === token) await unlink(lockFile).catch(() => undefined);
+          };
+        } catch (error) {
+          if (!isCode(error, 'EEXIST')) throw this.accessError('lock', lockFile, error);
+        }
+        await this.breakStaleLock(lockFile);
+        if (Date.now() > deadline) {
+          throw new StoreAccessError('fs-lock-timeout', `lock ${lockFile} is still held after ${LOCK_WAIT_MS / 1000}s; another publish may be stuck, remove the file if no publish is running`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.min(5 + attempt * 5, 100) * (0.5 + Math.random())));
+      }
+    } finally {
+      await unlink(temp).catch(() => undefined);
+    }
+  }
+
+  /** Removes `lockFile` if it is stale and still the same lock (see lock()). */
+  private async breakStaleLock(lockFile: string): Promise<void> {
+    const isStale = (mtimeMs: number) => Date.now() - mtimeMs > STALE_LOCK_MS;
+    const before = await stat(lockFile).catch(() => undefined);
+    if (!before || !isStale(before.mtimeMs)) return;
+    const staleToken = await readFile(lockFile, 'utf8').catch(() => undefined);
+    if (staleToken === undefined) return;
+    // One breaker at a time; a breaker lock left by a crash (breaking takes milliseconds) is removed.
+    const breaker = lockFile + '.break';
+    try {
+      await (await open(breaker, 'wx')).close();
+    } catch (error) {
+      if (!isCode(error, 'EEXIST')) throw this.accessError('lock', breaker, error);
+      const age = await stat(breaker).then((info) => info.mtimeMs, () => Date.now());
+      if (isStale(age)) await unlink(breaker).catch(() => undefined);
+      return;
+    }
+    try {
+      // Under the breaker, look again: only the stale lock's own (crashed) holder could change it now,
+      // since a new lock can only appear once it is gone.
+      const again = await stat(lockFile).catch(() => undefined);
+      const againToken = await readFile(lockFile, 'utf8').catch(() => undefined);
+      if (!again || again.ino !== before.ino || !isStale(again.mtimeMs) || againToken !== staleToken) return;
+      const aside = `${lockFile}.stale-${randomUUID()}`;
       try {
-        const handle = await open(lockFile, 'wx');
-        await handle.close();
-        return () => unlink(lockFile).catch(() => undefined);
+        await rename(lockFile, aside);
       } catch (error) {
-        if (!isCode(error, 'EEXIST')) throw this.accessError('lock', lockFile, error);
+        if (isCode(error, 'ENOENT')) return; // released meanwhile
+        throw this.accessError('break the stale lock', lockFile, error);
       }
-      const age = await stat(lockFile).then((s) => Date.now() - s.mtimeMs, () => 0);
-      if (age > STALE_LOCK_MS) await unlink(lockFile).catch(() => undefined);
-      if (Date.now() > deadline) {
-        throw new StoreAccessError('fs-lock-timeout', `lock ${lockFile} is still held after ${LOCK_WAIT_MS / 1000}s; another publish may be stuck, remove the file if no publish is running`);
+      const moved = await readFile(aside, 'utf8').catch(() => undefined);
+      const movedAt = await stat(aside).then((info) => info.mtimeMs, () => Date.now());
+      if (moved === staleToken && isStale(movedAt)) {
+        await unlink(aside).catch(() => undefined);
+        return;
       }
-      await new Promise((resolve) => setTimeout(resolve, Math.min(5 + attempt * 5, 100) * (0.5 + Math.random())));
+      // Not the lock judged stale (its holder released it and another writer took it): put it back.
+      await link(aside, lockFile).catch(() => undefined);
+      await unlink(aside).catch(() => undefined);
+    } finally {
+      await unlink(breaker).catch(() => undefined);
     }
   }
 
@@ -182,7 +240,7 @@ export class FileSystemStore implements Store {
     }
     for (const entry of entries.sort()) {
       const key = [prefix.replace(/\/$/, ''), ...entry.split(path.sep)].filter(Boolean).join('/');
-      if (key.startsWith(`${TMP_DIR}/`) || key.endsWith(LOCK_SUFFIX)) continue;
+      if (key.startsWith(`${TMP_DIR}/`) || /\.lock(\.break|\.stale-[0-9a-f-]+)?$/.test(key)) continue;
       const info = await stat(path.join(base, entry)).catch(() => undefined);
       if (!info?.isFile()) continue;
       yield { key, size: info.size, lastModified: info.mtime };

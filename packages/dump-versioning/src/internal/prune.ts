@@ -14,8 +14,9 @@ export interface PruneOptions {
   /** Versions named by commit index entries younger than this are kept too (default 7 days). */
   keepRecentMs?: number;
   /**
-   * Blobs and manifests younger than this are never deleted, so a publish running concurrently
-   * (blobs written, manifest or index entry not yet) is not cut from under it (default 1 hour).
+   * Nothing younger than this is deleted (blobs, migrations records, manifests, commit entries, and the
+   * versions such entries name), so a publish running concurrently (objects written, ref not yet) is not
+   * cut from under it (default 1 hour).
    */
   graceMs?: number;
   /** Delete for real; otherwise only report the plan. */
@@ -76,6 +77,17 @@ export async function prune(options: PruneOptions): Promise<PruneResult> {
   }
 }
 
+/** Keys of the commit entries the service's branch refs name right now. */
+async function refCommitsNow({ store, service }: PruneOptions): Promise<Set<string>> {
+  const keys: string[] = [];
+  for await (const object of store.list(layout.refsPrefix(service))) if (object.key.endsWith('.json')) keys.push(object.key);
+  const refs = await mapLimit(keys, 8, async (key) => {
+    const body = (await store.get(key))?.body.toString('utf8');
+    return body === undefined ? undefined : decodeBranchRef(body, `${store.location}/${key}`);
+  });
+  return new Set(refs.filter((ref) => ref !== undefined).map((ref) => layout.commit(service, ref.commit)));
+}
+
 async function planAndDelete(options: PruneOptions, now: number, lease: PruneLease | undefined): Promise<PruneResult> {
   const { store, service } = options;
   const recentCutoff = now - (options.keepRecentMs ?? 7 * 24 * 3600_000);
@@ -97,8 +109,11 @@ async function planAndDelete(options: PruneOptions, now: number, lease: PruneLea
   const kept = new Set(refs.map((ref) => ref.version));
   const refCommits = new Set(refs.map((ref) => ref.commit));
   const byBranch = new Map<string, CommitEntry[]>();
-  for (const { entry } of entries) {
-    if (Date.parse(entry.createdAt) >= recentCutoff) kept.add(entry.version);
+  const youngKey = (key: string) => (objects.get(key)?.lastModified.getTime() ?? now) >= graceCutoff;
+  for (const { key, entry } of entries) {
+    // A commit entry written within the grace period may belong to a publish that is about to move its
+    // ref to it (the ref still names the previous commit): it and its version stay.
+    if (Date.parse(entry.createdAt) >= recentCutoff || youngKey(key)) kept.add(entry.version);
     const branch = entry.source.branch ?? '';
     byBranch.set(branch, [...(byBranch.get(branch) ?? []), entry]);
   }
@@ -142,6 +157,14 @@ async function planAndDelete(options: PruneOptions, now: number, lease: PruneLea
   if (lease) {
     for (const batch of [deleteCommits, deleteVersions, [...deleteBlobs, ...deleteMigrations]]) {
       await lease.assertHeld();
+      if (batch === deleteCommits) {
+        // Read the refs again right before deleting entries: never delete the entry a ref names now.
+        const named = await refCommitsNow(options);
+        const spared = batch.filter((key) => named.has(key));
+        if (spared.length > 0) {
+          throw new PruneRunningError('ref-moved', `a branch ref of ${service} moved to a commit this prune planned to delete (${spared.join(', ')}) while it ran; nothing was deleted, run prune again`, { fatal: false });
+        }
+      }
       await store.delete(batch);
     }
     // Housekeeping: leases of publishes that crashed (or could not delete theirs) and have gone stale.

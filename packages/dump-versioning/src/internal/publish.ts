@@ -156,7 +156,8 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
   const branchState = early(readBranchState(store, service, source.branch));
   const commitKey = layout.commit(service, source.commit);
   const commitObject = early(store.get(commitKey));
-  const recordPresent = recordKey ? early(branchState.then(async ({ known }) => known.has(recordKey) || (await store.exists(recordKey)))) : undefined;
+  // The record is checked even when the ref's version names it, so re-publishing repairs a damaged store.
+  const recordPresent = recordKey ? early(store.exists(recordKey)) : undefined;
 
   // 1. Hash each file and upload each new one right away (create-only), overlapping hashing,
   //    compression and uploads of different files (see blob-upload.ts).

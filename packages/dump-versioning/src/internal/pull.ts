@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { InvalidInputError, NotFoundError } from './errors.js';
+import { IntegrityError, InvalidInputError, NotFoundError } from './errors.js';
 import type { VersionManifest } from './manifest.js';
 import { resolveInside } from './paths.js';
 import { progressCounter, type ProgressListener } from './progress.js';
 import { readManifest } from './publish.js';
 import { assertService, readStoredCommitEntry } from './query.js';
 import { mapLimit } from './concurrency.js';
-import type { Store } from './store.js';
+import { layout, type Store } from './store.js';
 import { fetchVerified } from './transfer.js';
 import { versionIdOf } from './version-id.js';
 
@@ -58,9 +58,8 @@ export async function pull(options: PullOptions): Promise<PullResult> {
   }
   const manifest = await readManifest(store, service, version);
   const out = path.resolve(options.out);
-  if ((await exists(out)) && !(await isEmptyDir(out)) && !options.replace) {
-    throw new InvalidInputError('out-not-empty', `output directory ${out} is not empty; choose an empty or new directory, or allow replacing it`);
-  }
+  const notEmpty = () => new InvalidInputError('out-not-empty', `output directory ${out} is not empty; choose an empty or new directory, or allow replacing it`);
+  if ((await exists(out)) && !(await isEmptyDir(out)) && !options.replace) throw notEmpty();
   const parent = path.dirname(out);
   await mkdir(parent, { recursive: true });
   const staging = path.join(parent, `.${path.basename(out)}.partial-${randomUUID()}`);
@@ -69,25 +68,38 @@ export async function pull(options: PullOptions): Promise<PullResult> {
   const onBytes = progressCounter('download', total, options.onProgress);
   const context = `pull of version ${version} (${service})`;
   try {
+    // mapLimit settles every started download before rejecting, so nothing writes into the staging
+    // directory while it is removed below.
     await mapLimit(manifest.files, options.concurrency ?? 4, async (file) => {
       const target = resolveInside(staging, file.path, context);
       await mkdir(path.dirname(target), { recursive: true });
       await fetchVerified(store, service, file, target, context, onBytes);
     });
-    if (await exists(out)) {
-      if (await isEmptyDir(out)) await rmdir(out);
-      else {
-        const old = path.join(parent, `.${path.basename(out)}.old-${randomUUID()}`);
-        await rename(out, old);
-        await rename(staging, out);
-        await rm(old, { recursive: true, force: true });
-        return { version, dir: out, manifest, bytes: total };
-      }
+    if (options.replace && (await exists(out)) && !(await isEmptyDir(out))) {
+      const old = path.join(parent, `.${path.basename(out)}.old-${randomUUID()}`);
+      await rename(out, old);
+      await rename(staging, out);
+      await rm(old, { recursive: true, force: true }).catch(() => undefined);
+      return { version, dir: out, manifest, bytes: total };
     }
-    await rename(staging, out);
+    // Without replace, `out` may have appeared or filled up since the check above (another pull):
+    // renaming a directory onto an empty one replaces it, onto a non-empty one fails, atomically.
+    try {
+      await rename(staging, out);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOTEMPTY' || code === 'EEXIST') throw notEmpty();
+      if (code === 'ENOTDIR') throw new InvalidInputError('out-not-empty', `output ${out} is a file, not a directory; choose an empty or new directory`);
+      throw error;
+    }
     return { version, dir: out, manifest, bytes: total };
   } catch (error) {
-    await rm(staging, { recursive: true, force: true });
+    // The original failure is what matters; a staging directory that cannot be removed is only noted.
+    await rm(staging, { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
+    // A blob gone together with its manifest is retention at work, not a damaged store.
+    if (error instanceof IntegrityError && error.code === 'blob-missing' && !(await store.exists(layout.version(service, version)).catch(() => true))) {
+      throw new NotFoundError('version-pruned', `version ${version} of ${service} was removed by retention (prune) while it was pulled; resolve again and pull the version it names now`, { cause: error });
+    }
     throw error;
   }
 }
