@@ -219,7 +219,7 @@ async function publishPhase(
   }
   const published: PublishResult = await clock.time('publish', () =>
     inStep(`Publishing to ${store.location}`, storeInput(inputs), () =>
-      publishDumpSet({ store, service: inputs.service, dir: dumped.dir, commit: runner.sha, branch: r.branch, repository: runner.repository, repoDir: runner.workspace, fingerprint, engines: dumped.engines }, prepared),
+      publishDumpSet({ store, service: inputs.service, dir: dumped.dir, commit: runner.sha, branch: r.branch, repository: runner.repository, repoDir: runner.workspace, fingerprint, engines: dumped.engines, onWait: (message) => core.info(message) }, prepared),
     ),
   );
   const warnings = published.warnings.map((warning) => warning.message);

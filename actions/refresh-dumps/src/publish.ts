@@ -31,6 +31,8 @@ export interface PublishRequest {
   repoDir: string;
   fingerprint: MigrationFingerprint;
   engines: Engines;
+  /** Told when the publish waits for a running prune. */
+  onWait?: (message: string) => void;
 }
 
 /**
@@ -99,6 +101,7 @@ export async function publishDumpSet(request: PublishRequest, prepared?: Publish
     migrations: { fingerprint: request.fingerprint },
     engines: request.engines,
     tool: { name: 'org/actions refresh-dumps', version: '1' },
+    ...(request.onWait ? { onWait: request.onWait } : {}),
   });
 }
 

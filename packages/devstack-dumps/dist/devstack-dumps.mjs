@@ -12444,7 +12444,7 @@ async function activePublishLeases(store, service, timings = {}) {
   for await (const object of store.list(layout.leasesPrefix(service))) listed.push(object);
   return publishLeases(listed, service, timings);
 }
-async function acquirePublishLease(store, service, timings = {}) {
+async function acquirePublishLease(store, service, timings = {}, onWait) {
   const now = timings.now ?? Date.now;
   const lifetime = timings.publishLeaseMs ?? PUBLISH_LEASE_MS;
   const key = layout.publishLease(service, randomUUID2());
@@ -12480,8 +12480,15 @@ async function acquirePublishLease(store, service, timings = {}) {
     let waited = false;
     for (; ; ) {
       if (!await store.exists(pruneKey)) break;
-      if (now() - await leaseTime(store, service, pruneKey, now) >= limit) break;
+      const heldFor = now() - await leaseTime(store, service, pruneKey, now);
+      if (heldFor >= limit) break;
       if (now() - waitStarted >= limit) break;
+      if (!waited) {
+        const left = Math.ceil((limit - heldFor) / 1e3);
+        onWait?.(
+          `waiting for a prune of ${service} (${store.location}/${pruneKey}, held for ${Math.round(heldFor / 1e3)} s) to finish; at most ${left} s more: a lease older than ${Math.round(limit / 1e3)} s counts as a crashed prune's and is ignored`
+        );
+      }
       waited = true;
       await sleep(timings.pollMs ?? POLL_MS);
     }
@@ -12628,7 +12635,7 @@ async function publish(options) {
   } else viaRef.push(reusedManifest);
   await afterStep("version");
   const done = alreadyPublished(store, service, source, version, await commitObject, (await branchState).ref);
-  const lease = !done && reused.length + viaRef.length > 0 ? await acquirePublishLease(store, service, options.leases) : void 0;
+  const lease = !done && reused.length + viaRef.length > 0 ? await acquirePublishLease(store, service, options.leases, options.onWait) : void 0;
   try {
     const refNow = await store.get(layout.ref(service, source.branch));
     const refMoved = refNow?.etag !== (await branchState).refObject?.etag;
@@ -13155,7 +13162,7 @@ async function prune(options) {
       if (Date.now() >= deadline) {
         throw new PruneRunningError(
           "publish-running",
-          `${active.length} publish(es) of ${service} are reusing stored objects right now (${active.join(", ")}); nothing was deleted, run prune again later`,
+          `${active.length} publish(es) of ${service} hold a lease on stored objects they reuse (${active.join(", ")}); nothing was deleted. A running publish releases its lease when it finishes; a crashed one's lease counts as stale ${Math.round((options.leases?.publishLeaseMs ?? PUBLISH_LEASE_MS) / 6e4)} min after it was last renewed. Run prune again later`,
           { fatal: false }
         );
       }
@@ -22784,7 +22791,9 @@ var registerPublish = (program2, context) => {
         // Recorded by `dump` (or `pull`) in the checksum list: lets provision warn about engine mismatches.
         ...verified.engines ? { engines: verified.engines } : {},
         tool: { ...TOOL },
-        ...progress.listener ? { onProgress: progress.listener } : {}
+        ...progress.listener ? { onProgress: progress.listener } : {},
+        onWait: (message) => context.stderr.write(`${message}
+`)
       }).finally(progress.stop)
     );
     if (flags.json) {

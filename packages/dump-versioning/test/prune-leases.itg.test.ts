@@ -169,6 +169,18 @@ for (const backend of backends) {
       expect(await leaseKeys(service)).toEqual([]);
     });
 
+    test('a publish waiting for a running prune says so once, with how long it may wait', async () => {
+      const { store } = fixture;
+      const prune = await acquirePruneLease(store, service);
+      const told: string[] = [];
+      const acquiring = acquirePublishLease(store, service, { pruneLeaseMs: 5_000, pollMs: 20 }, (message) => told.push(message));
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      await prune.release();
+      const lease = await acquiring;
+      await lease.release();
+      expect(told).toEqual([expect.stringMatching(new RegExp(`^waiting for a prune of ${service} \\(.*, held for \\d+ s\\) to finish; at most [1-5] s more`))]);
+    });
+
     // Filesystem only: only there can a lease key exist without being listed.
     if (backend.name === 'filesystem') test('a publish waits for a prune lease at most a lease lifetime, even one no listing shows', async () => {
       // A directory where the prune lease belongs: it exists, but no listing shows it, so it never ages.

@@ -55,6 +55,7 @@ export const registerPublish: RegisterCommand = (program, context) => {
         ...(verified.engines ? { engines: verified.engines } : {}),
         tool: { ...TOOL },
         ...(progress.listener ? { onProgress: progress.listener } : {}),
+        onWait: (message: string) => context.stderr.write(`${message}\n`),
       }).finally(progress.stop),
     );
     if (flags.json) {

@@ -126,7 +126,13 @@ export async function activePublishLeases(store: Store, service: string, timings
  * still delete what it planned), then renews the lease (the wait may have been long); while held, the
  * lease is renewed on a timer.
  */
-export async function acquirePublishLease(store: Store, service: string, timings: LeaseTimings = {}): Promise<PublishLease> {
+export async function acquirePublishLease(
+  store: Store,
+  service: string,
+  timings: LeaseTimings = {},
+  /** Told once when the publish starts waiting for a prune (so a log does not go silent for minutes). */
+  onWait?: (message: string) => void,
+): Promise<PublishLease> {
   const now = timings.now ?? Date.now;
   const lifetime = timings.publishLeaseMs ?? PUBLISH_LEASE_MS;
   const key = layout.publishLease(service, randomUUID());
@@ -166,10 +172,18 @@ export async function acquirePublishLease(store: Store, service: string, timings
     let waited = false;
     for (;;) {
       if (!(await store.exists(pruneKey))) break;
-      if (now() - (await leaseTime(store, service, pruneKey, now)) >= limit) break; // stale: its prune crashed
+      const heldFor = now() - (await leaseTime(store, service, pruneKey, now));
+      if (heldFor >= limit) break; // stale: its prune crashed
       // Bounded whatever the listing says: a prune lease lives `limit` at most, so after that long any
       // prune that held it has stopped deleting (it stops at half its lifetime).
       if (now() - waitStarted >= limit) break;
+      if (!waited) {
+        const left = Math.ceil((limit - heldFor) / 1000);
+        onWait?.(
+          `waiting for a prune of ${service} (${store.location}/${pruneKey}, held for ${Math.round(heldFor / 1000)} s) to finish; ` +
+            `at most ${left} s more: a lease older than ${Math.round(limit / 1000)} s counts as a crashed prune's and is ignored`,
+        );
+      }
       waited = true;
       await sleep(timings.pollMs ?? POLL_MS);
     }

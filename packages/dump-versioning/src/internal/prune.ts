@@ -1,5 +1,5 @@
 import { InvalidInputError } from './errors.js';
-import { acquirePruneLease, activePublishLeases, publishLeases, PruneRunningError, type LeaseTimings, type PruneLease } from './leases.js';
+import { acquirePruneLease, activePublishLeases, publishLeases, PruneRunningError, PUBLISH_LEASE_MS, type LeaseTimings, type PruneLease } from './leases.js';
 import { decodeBranchRef, decodeCommitEntry, decodeManifest, type CommitEntry } from './manifest.js';
 import { assertService } from './query.js';
 import { mapLimit } from './concurrency.js';
@@ -61,7 +61,8 @@ export async function prune(options: PruneOptions): Promise<PruneResult> {
       if (Date.now() >= deadline) {
         throw new PruneRunningError(
           'publish-running',
-          `${active.length} publish(es) of ${service} are reusing stored objects right now (${active.join(', ')}); nothing was deleted, run prune again later`,
+          `${active.length} publish(es) of ${service} hold a lease on stored objects they reuse (${active.join(', ')}); nothing was deleted. ` +
+            `A running publish releases its lease when it finishes; a crashed one's lease counts as stale ${Math.round((options.leases?.publishLeaseMs ?? PUBLISH_LEASE_MS) / 60_000)} min after it was last renewed. Run prune again later`,
           { fatal: false },
         );
       }

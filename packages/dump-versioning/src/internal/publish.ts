@@ -56,6 +56,8 @@ export interface PublishOptions {
   /** Blob uploads in flight (default 4). */
   concurrency?: number;
   onProgress?: ProgressListener;
+  /** Told when the publish has to wait (for a running prune), so a log does not go silent. */
+  onWait?: (message: string) => void;
   /** Called after each step; throwing aborts the publish there (crash injection in tests). */
   afterStep?: (step: PublishStep) => void | Promise<void>;
   /** Clock for createdAt/updatedAt (tests). */
@@ -215,7 +217,7 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
   // checked, and re-created if it is, blobs first, before the commit entry and ref name it.
   // A re-run that finds its commit entry and the ref already naming this version writes nothing new.
   const done = alreadyPublished(store, service, source, version, await commitObject, (await branchState).ref);
-  const lease = !done && reused.length + viaRef.length > 0 ? await acquirePublishLease(store, service, options.leases) : undefined;
+  const lease = !done && reused.length + viaRef.length > 0 ? await acquirePublishLease(store, service, options.leases, options.onWait) : undefined;
   try {
     const refNow = await store.get(layout.ref(service, source.branch));
     const refMoved = refNow?.etag !== (await branchState).refObject?.etag;
