@@ -12,6 +12,8 @@ const LOCK_SUFFIX = '.lock';
 /** A lock older than this was left by a crashed writer (a ref write takes milliseconds). */
 const STALE_LOCK_MS = 30_000;
 const LOCK_WAIT_MS = 60_000;
+/** A temp file this old was left by a writer killed mid-write (no write takes a day). */
+const STALE_TEMP_MS = 24 * 60 * 60_000;
 
 const etagOf = (body: Buffer) => createHash('sha256').update(body).digest('hex');
 const isCode = (error: unknown, code: string) => (error as NodeJS.ErrnoException)?.code === code;
@@ -30,11 +32,25 @@ export class FileSystemStore implements Store {
     return path.join(this.root, ...key.split('/'));
   }
 
+  private sweptTemps = false;
+
+  /** Removes temp files writers killed mid-write left behind (once per store object, best effort). */
+  private async sweepStaleTemps(dir: string): Promise<void> {
+    this.sweptTemps = true;
+    const cutoff = Date.now() - STALE_TEMP_MS;
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      const file = path.join(dir, name);
+      const info = await stat(file).catch(() => undefined);
+      if (info?.isFile() && info.mtimeMs < cutoff) await unlink(file).catch(() => undefined);
+    }
+  }
+
   private async writeTemp(body: StoreBody, onBytes?: (bytes: number) => void): Promise<string> {
     const dir = path.join(this.root, TMP_DIR);
     await mkdir(dir, { recursive: true }).catch((error: unknown) => {
       throw this.accessError('write', dir, error);
     });
+    if (!this.sweptTemps) await this.sweepStaleTemps(dir);
     const temp = path.join(dir, randomUUID());
     try {
       if (Buffer.isBuffer(body)) {
