@@ -11386,6 +11386,7 @@ var TMP_DIR = ".tmp";
 var LOCK_SUFFIX = ".lock";
 var STALE_LOCK_MS = 3e4;
 var LOCK_WAIT_MS = 6e4;
+var STALE_TEMP_MS = 24 * 60 * 6e4;
 var etagOf = (body) => createHash3("sha256").update(body).digest("hex");
 var isCode = (error, code) => error?.code === code;
 var FileSystemStore = class {
@@ -11398,11 +11399,23 @@ var FileSystemStore = class {
   pathOf(key) {
     return path4.join(this.root, ...key.split("/"));
   }
+  sweptTemps = false;
+  /** Removes temp files writers killed mid-write left behind (once per store object, best effort). */
+  async sweepStaleTemps(dir) {
+    this.sweptTemps = true;
+    const cutoff = Date.now() - STALE_TEMP_MS;
+    for (const name of await readdir2(dir).catch(() => [])) {
+      const file = path4.join(dir, name);
+      const info = await stat2(file).catch(() => void 0);
+      if (info?.isFile() && info.mtimeMs < cutoff) await unlink(file).catch(() => void 0);
+    }
+  }
   async writeTemp(body, onBytes) {
     const dir = path4.join(this.root, TMP_DIR);
     await mkdir(dir, { recursive: true }).catch((error) => {
       throw this.accessError("write", dir, error);
     });
+    if (!this.sweptTemps) await this.sweepStaleTemps(dir);
     const temp = path4.join(dir, randomUUID());
     try {
       if (Buffer.isBuffer(body)) {
