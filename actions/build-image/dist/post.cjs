@@ -31843,6 +31843,7 @@ function reportFailure(error2) {
 
 // actions/build-image/src/cache-mounts.ts
 var import_node_crypto5 = require("node:crypto");
+var import_node_fs3 = require("node:fs");
 var import_promises3 = require("node:fs/promises");
 var import_node_path2 = __toESM(require("node:path"), 1);
 
@@ -74630,6 +74631,11 @@ async function saveCacheMounts(state3) {
     info(`The cache mounts were restored from ${state3.key} exactly; a cache entry cannot change, so nothing is saved.`);
     return;
   }
+  const marker2 = savedMarker(state3);
+  if ((0, import_node_fs3.existsSync)(marker2)) {
+    info(`The cache mounts were already saved as ${state3.key} by another build-image step of this job: nothing to save.`);
+    return;
+  }
   await (0, import_promises3.rm)(state3.dir, { recursive: true, force: true });
   await (0, import_promises3.mkdir)(state3.workDir, { recursive: true });
   const emptyContext = import_node_path2.default.join(state3.workDir, "extract-context");
@@ -74647,6 +74653,12 @@ async function saveCacheMounts(state3) {
   }
   info(`Saving ${extracted.files} files (${formatBytes(extracted.bytes)}) as ${state3.key}.`);
   await saveCache2([state3.dir], state3.key);
+  await (0, import_promises3.mkdir)(import_node_path2.default.dirname(marker2), { recursive: true });
+  await (0, import_promises3.writeFile)(marker2, `${state3.key}
+`);
+}
+function savedMarker(state3) {
+  return import_node_path2.default.join(import_node_path2.default.dirname(state3.workDir), "saved-cache-mounts", (0, import_node_crypto5.createHash)("sha256").update(state3.key).digest("hex"));
 }
 
 // actions/build-image/src/login.ts

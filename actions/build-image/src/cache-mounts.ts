@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as cache from '@actions/cache';
@@ -83,6 +84,13 @@ export async function saveCacheMounts(state: CacheMountState): Promise<void> {
     core.info(`The cache mounts were restored from ${state.key} exactly; a cache entry cannot change, so nothing is saved.`);
     return;
   }
+  // Several build-image steps of one job share a key; post steps run after all of them, so none found
+  // it at restore. The first post saves; a second save would only fail to reserve the key, with a warning.
+  const marker = savedMarker(state);
+  if (existsSync(marker)) {
+    core.info(`The cache mounts were already saved as ${state.key} by another build-image step of this job: nothing to save.`);
+    return;
+  }
   await rm(state.dir, { recursive: true, force: true });
   await mkdir(state.workDir, { recursive: true });
   const emptyContext = path.join(state.workDir, 'extract-context');
@@ -100,4 +108,11 @@ export async function saveCacheMounts(state: CacheMountState): Promise<void> {
   }
   core.info(`Saving ${extracted.files} files (${formatBytes(extracted.bytes)}) as ${state.key}.`);
   await cache.saveCache([state.dir], state.key);
+  await mkdir(path.dirname(marker), { recursive: true });
+  await writeFile(marker, `${state.key}\n`);
+}
+
+/** Job-wide record (under RUNNER_TEMP, beside every step's work directory) that `state.key` was saved. */
+export function savedMarker(state: Pick<CacheMountState, 'key' | 'workDir'>): string {
+  return path.join(path.dirname(state.workDir), 'saved-cache-mounts', createHash('sha256').update(state.key).digest('hex'));
 }
