@@ -89,3 +89,8 @@ export function buildActArgs(run: ActRun): string[] {
   }
   return [...args, ...run.actArgs];
 }
+
+/** act only lists or graphs the workflow's jobs (`-l/--list`, `-g/--graph`): nothing runs, so nothing needs building. */
+export function onlyLists(actArgs: readonly string[]): boolean {
+  return actArgs.some((arg) => arg === '--list' || arg === '-l' || arg === '--graph' || arg === '-g');
+}

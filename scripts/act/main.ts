@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadServicesEnv } from '../../test/support/services-env.js';
-import { buildActArgs, parseCommandLine, usage } from './args.js';
+import { buildActArgs, onlyLists, parseCommandLine, usage } from './args.js';
 import { writeRunFiles } from './env-files.js';
 import { PrerequisiteError, UsageError } from './errors.js';
 import { ensureJobImage } from './image.js';
@@ -72,11 +72,13 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     if (!existsSync(workflowPath)) throw new UsageError(`the workflow ${command.workflow} does not exist; ${usage}`);
 
     const image = await ensureJobImage(root, runEnv, log);
+    const listing = onlyLists(command.actArgs);
     // Tests that run beside others executing actions/*/dist skip the rebuild (it deletes dist/ first).
-    if (env.ORG_ACTIONS_ACT_SKIP_BUILD === '1') log('not rebuilding the bundles (ORG_ACTIONS_ACT_SKIP_BUILD=1): actions/*/dist run as they are');
+    if (listing) log('act only lists the jobs: not rebuilding the bundles or preparing wheels');
+    else if (env.ORG_ACTIONS_ACT_SKIP_BUILD === '1') log('not rebuilding the bundles (ORG_ACTIONS_ACT_SKIP_BUILD=1): actions/*/dist run as they are');
     else await buildBundles(runEnv);
 
-    const wheelhouse = await ensureWheelhouse(root, runEnv, image.ref, log);
+    const wheelhouse = listing ? undefined : await ensureWheelhouse(root, runEnv, image.ref, log);
     // Job environment: pip installs only from the host-prepared wheels (no route to PyPI from the job).
     const jobEnv: Record<string, string> = { PYTHONDONTWRITEBYTECODE: '1', PIP_DISABLE_PIP_VERSION_CHECK: '1' };
     if (wheelhouse !== undefined) Object.assign(jobEnv, { PIP_NO_INDEX: '1', PIP_FIND_LINKS: wheelhouse });

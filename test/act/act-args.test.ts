@@ -1,5 +1,5 @@
 import { describe, expect, it, test } from 'vitest';
-import { type ActRun, buildActArgs, defaultWorkflow, parseCommandLine } from '../../scripts/act/args.js';
+import { type ActRun, buildActArgs, defaultWorkflow, onlyLists, parseCommandLine } from '../../scripts/act/args.js';
 import { formatDotenv, splitSettings } from '../../scripts/act/env-files.js';
 import { UsageError } from '../../scripts/act/errors.js';
 
@@ -74,6 +74,20 @@ describe('buildActArgs', () => {
 
   test.each(['/with space', '/with:colon', '/a,b'])('refuses to mount %s', (mount) => {
     expect(() => buildActArgs({ ...base, mounts: [{ path: mount, readOnly: true }] })).toThrow(UsageError);
+  });
+});
+
+describe('onlyLists', () => {
+  test.each<[string[], boolean]>([
+    [['--list'], true],
+    [['-l'], true],
+    [['--graph'], true],
+    [['-g'], true],
+    [['--job', 'e2e', '-v'], false],
+    [[], false],
+    [['--list-options'], false],
+  ])('%j -> %s', (args, expected) => {
+    expect(onlyLists(args)).toBe(expected);
   });
 });
 
