@@ -34,9 +34,6 @@ interface Run {
 /** The action's single entry: every error becomes exactly one core.setFailed (in reportFailure) here. */
 export async function run(): Promise<void> {
   const cleanups: Array<() => Promise<unknown>> = [];
-  // On Node < 22 (act's job image, older runners) the AWS SDK warns that its future releases need Node 22;
-  // this bundle pins its SDK, so the warning is noise in the job log.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   try {
     const inputs = getInputs();
     for (const secret of secretsToMask(inputs, process.env)) core.setSecret(secret);

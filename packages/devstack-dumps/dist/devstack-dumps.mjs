@@ -11652,6 +11652,7 @@ var S3Store = class {
   }
   /** Loads the SDK (and creates the client) on first use, so opening a store costs nothing until it is used. */
   connect() {
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
     this.connection ??= import("./chunks/aws-sdk-ARZA3IK2.mjs").then((sdk) => ({ sdk, client: this.givenClient ?? new sdk.S3Client(this.clientConfig) }));
     return this.connection;
   }
@@ -22998,6 +22999,5 @@ function defaultContext() {
 }
 
 // packages/devstack-dumps/src/bin.ts
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 process.exitCode = await main(process.argv.slice(2));
 //# sourceMappingURL=devstack-dumps.mjs.map

@@ -54,6 +54,9 @@ export class S3Store implements Store {
 
   /** Loads the SDK (and creates the client) on first use, so opening a store costs nothing until it is used. */
   private connect() {
+    // On Node < 22 the SDK warns, at client creation, that its *future* releases need Node 22. The tools
+    // pin their SDK, so the notice is noise their users cannot act on (one place for the CLI and the action).
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     this.connection ??= import('./aws-sdk.js').then((sdk) => ({ sdk, client: this.givenClient ?? new sdk.S3Client(this.clientConfig) }));
     return this.connection;
   }
