@@ -219,8 +219,7 @@ async function publishPhase(
       publishDumpSet({ store, service: inputs.service, dir: dumped.dir, commit: runner.sha, branch: r.branch, repository: runner.repository, repoDir: runner.workspace, fingerprint, engines: dumped.engines, onWait: (message) => core.info(message) }, prepared),
     ),
   );
-  const warnings = published.warnings.map((warning) => warning.message);
-  for (const warning of warnings) core.warning(warning);
+  for (const warning of published.warnings) core.warning(warning.message);
   // A run whose ref stayed at another (newer) commit compares with what this commit descends from, not
   // with the ref: against a newer version its own changes would show reversed.
   const notAdvanced = published.ref.outcome === 'not-advanced';
@@ -261,7 +260,7 @@ async function publishPhase(
     phases: clock.phases,
     files: published.files.map((file) => ({ path: file.path, size: file.size })),
     uploads: { blobs: published.blobsUploaded, bytes: published.bytesUploaded },
-    ref: { outcome: published.ref.outcome, previous: published.ref.previous, warnings },
+    ref: { outcome: published.ref.outcome, previous: published.ref.previous, reason: published.ref.reason },
     retention,
     ...(retentionFailure ? { retentionFailure } : {}),
     schema,

@@ -34,7 +34,8 @@ export interface RefreshReport {
   totalMs: number;
   files: DumpedFile[];
   uploads: { blobs: number; bytes: number } | undefined;
-  ref: { outcome: RefOutcome; previous: { commit: string; version: string } | undefined; warnings: string[] } | undefined;
+  /** `reason`: why a not-advanced ref was left alone (the publish's own words). */
+  ref: { outcome: RefOutcome; previous: { commit: string; version: string } | undefined; reason: string | undefined } | undefined;
   retention: { versions: number; commits: number; blobs: number; bytes: number } | undefined;
   /** Retention failed after the publish: the summary says so, then the step fails with this error. */
   retentionFailure?: Error;
@@ -53,8 +54,6 @@ const escapeHtml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '
 const code = (text: string) => `<code>${escapeHtml(text)}</code>`;
 /** Escaped text whose `backtick spans` (as reasons and errors write input names) become <code>. */
 const prose = (text: string) => escapeHtml(text).replace(/`([^`]+)`/g, '<code>$1</code>');
-/** A publish warning without its "ref <branch> of <service> left at <commit>: " lead, which the row already says. */
-const refWarning = (warning: string) => warning.replace(/^ref \S+ of \S+ left at [0-9a-f]+: /, '');
 const short = (sha: string) => sha.slice(0, 12);
 
 export function formatBytes(bytes: number): string {
@@ -89,7 +88,7 @@ function refLine(report: RefreshReport): string {
     case 'unchanged':
       return `already at ${code(short(report.commit))}`;
     case 'not-advanced':
-      return `<strong>left alone</strong> at ${code(short(ref.previous?.commit ?? '?'))}: ${prose(ref.warnings.map(refWarning).join('; ') || 'not a forward move')}`;
+      return `<strong>left alone</strong> at ${code(short(ref.previous?.commit ?? '?'))}: ${prose(ref.reason ?? 'not a forward move')}`;
   }
 }
 

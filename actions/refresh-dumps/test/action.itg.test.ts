@@ -260,7 +260,7 @@ describeWithServices(['mysql', 'mongo', 's3'], 'refresh-dumps action (bundled) o
     const run = await refresh('add-migration');
     succeeded(run);
     expect(run.warnings.join('\n')).toMatch(new RegExp(`ref master of ${SERVICE} left at ${newest}: it already names a newer commit`));
-    expect(run.summary).toContain('<strong>left alone</strong>');
+    expect(run.summary).toContain(`<strong>left alone</strong> at <code>${newest.slice(0, 12)}</code>: it already names a newer commit`);
     expect(await readBranchRef(store, SERVICE, 'master')).toMatchObject({ commit: newest, version: results.get('edit-migration')!.outputs.version });
     // Compared with what this commit descends from (its own earlier dump), not with the newer ref: no reversed diff.
     expect(run.outputs.changed).toBe('false');

@@ -32,7 +32,7 @@ const report = (overrides: Partial<RefreshReport> = {}): RefreshReport => ({
     { path: 'mongo/lms/events.metadata.json', size: 300 },
   ],
   uploads: { blobs: 2, bytes: 45_000 },
-  ref: { outcome: 'advanced', previous, warnings: [] },
+  ref: { outcome: 'advanced', previous, reason: undefined },
   retention: undefined,
   schema: { kind: 'changes', base: previous, mysql: ['~ table catalog_product', '  + column weight_grams'], mongo: [] },
   ...overrides,
@@ -83,17 +83,17 @@ describe('addRefreshSummary', () => {
   test.each<[string, Partial<RefreshReport>, string[]]>([
     [
       're-run of the same commit',
-      { changed: false, uploads: { blobs: 0, bytes: 0 }, ref: { outcome: 'unchanged', previous: { commit, version }, warnings: [] }, schema: { kind: 'same', base: { commit, version } } },
+      { changed: false, uploads: { blobs: 0, bytes: 0 }, ref: { outcome: 'unchanged', previous: { commit, version }, reason: undefined }, schema: { kind: 'same', base: { commit, version } } },
       ['unchanged', 'already at <code>111111111111</code>', 'No file uploaded (every blob was already in the store).', 'Same schema as version <code>aaaaaaaaaaaa</code>'],
     ],
     [
       'an older commit finishing last',
       {
-        ref: { outcome: 'not-advanced', previous: { commit: '3'.repeat(40), version }, warnings: [`ref master of lms left at ${'3'.repeat(40)}: it already names a newer commit`] },
+        ref: { outcome: 'not-advanced', previous: { commit: '3'.repeat(40), version }, reason: 'it already names a newer commit' },
       },
       ['<strong>left alone</strong> at <code>333333333333</code>: it already names a newer commit</td>'],
     ],
-    ['the first publish', { ref: { outcome: 'created', previous: undefined, warnings: [] }, schema: { kind: 'first' } }, ['created at <code>111111111111</code>', 'First dump of this branch']],
+    ['the first publish', { ref: { outcome: 'created', previous: undefined, reason: undefined }, schema: { kind: 'first' } }, ['created at <code>111111111111</code>', 'First dump of this branch']],
     [
       'a dry run',
       { dryRun: true, manifest: undefined, uploads: undefined, ref: undefined, schema: { kind: 'skipped', why: 'dry run: the new version is not in the store to compare with' } },

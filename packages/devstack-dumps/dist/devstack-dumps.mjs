@@ -12736,7 +12736,7 @@ async function advanceRef(options, version, prefetched, now, warnings) {
       if (answer !== true) {
         const reason = await notForwardReason(options, ref.commit, answer);
         warnings.push(new PublishWarning(reason.code, `ref ${source.branch} of ${service} left at ${ref.commit}: ${reason.message}`));
-        return { outcome: "not-advanced", ...previous ? { previous } : {} };
+        return { outcome: "not-advanced", ...previous ? { previous } : {}, reason: reason.message };
       }
     }
     const body = Buffer.from(encodeBranchRef({ ...next, updatedAt: now().toISOString() }));

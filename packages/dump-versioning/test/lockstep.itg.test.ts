@@ -90,7 +90,7 @@ for (const backend of backends) {
       const source = (i: number) => ({ commit: repo.commits[i]!, branch: 'late' });
       await publish({ store, service: 'late', dir: dumps[5]!, source: source(5), ancestry });
       const late = await publish({ store, service: 'late', dir: dumps[2]!, source: source(2), ancestry });
-      expect(late.ref).toEqual({ outcome: 'not-advanced', previous: { commit: repo.commits[5], version: expect.any(String) } });
+      expect(late.ref).toEqual({ outcome: 'not-advanced', previous: { commit: repo.commits[5], version: expect.any(String) }, reason: expect.stringMatching(/names a newer commit/) });
       expect(late.warnings[0]?.message).toMatch(/left at .* already names a newer commit/);
       expect(late.warnings[0]?.fatal).toBe(false);
       // The commit index still records the late commit, so resolve finds it.

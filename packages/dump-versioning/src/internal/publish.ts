@@ -90,7 +90,8 @@ export interface PublishResult {
   manifestKey: string;
   /** The content-addressed migrations record the commit entry names (when `migrations` was given). */
   migrationsRecord?: { key: string; created: boolean };
-  ref: { outcome: RefOutcome; previous?: { commit: string; version: string } };
+  /** `reason` (not-advanced only): why the ref was left alone, also one of `warnings`. */
+  ref: { outcome: RefOutcome; previous?: { commit: string; version: string }; reason?: string };
   warnings: DumpVersioningError[];
 }
 
@@ -343,7 +344,7 @@ async function advanceRef(
       if (answer !== true) {
         const reason = await notForwardReason(options, ref.commit, answer);
         warnings.push(new PublishWarning(reason.code, `ref ${source.branch} of ${service} left at ${ref.commit}: ${reason.message}`));
-        return { outcome: 'not-advanced', ...(previous ? { previous } : {}) };
+        return { outcome: 'not-advanced', ...(previous ? { previous } : {}), reason: reason.message };
       }
     }
     const body = Buffer.from(encodeBranchRef({ ...next, updatedAt: now().toISOString() }));
