@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PoolConnection } from 'mysql2/promise';
-import { StatementRunner, classifyStatement } from '../src/internal/statement-runner.js';
+import { StatementRunner, classifyStatement, createdTableName } from '../src/internal/statement-runner.js';
 
 describe('classifyStatement', () => {
   it.each([
@@ -73,5 +73,101 @@ describe('StatementRunner', () => {
     await runner.add(stmt('CREATE VIEW v AS select 1', 8));
     await expect(runner.finish()).rejects.toThrow('lines 7');
     expect(log.some((l) => l.sql.includes('CREATE VIEW'))).toBe(false);
+  });
+});
+
+describe('createdTableName', () => {
+  it.each([
+    ['CREATE TABLE `t1` (id INT)', 't1'],
+    ['CREATE TABLE `odd``name` (id INT)', 'odd`name'],
+    ['CREATE TABLE IF NOT EXISTS plain_name (id INT)', 'plain_name'],
+    ['create table `Mixed` (id INT)', 'Mixed'],
+    ['CREATE TABLE `db`.`t` (id INT)', undefined],
+    ['CREATE TABLE db.t (id INT)', undefined],
+  ])('%s -> %s', (text, name) => expect(createdTableName(text)).toBe(name));
+});
+
+/**
+ * A stand-in server for lock conflicts: runs a multi-statement text one statement at a time, and fails a
+ * statement with `errno` while `conflicts` has a count left for its table (as MySQL 8 does when concurrent
+ * CREATE TABLEs with foreign keys deadlock on metadata locks); the statements before it stay done.
+ */
+function conflictingServer(conflicts: Map<string, number>, errno = 1213) {
+  const tables: string[] = [];
+  const sent: string[] = [];
+  const conn = {
+    query: async (sql: string) => {
+      sent.push(sql);
+      if (sql.startsWith('SELECT TABLE_NAME')) return [tables.map((name) => ({ name, folded: 0 })), []];
+      for (const statement of sql.split(';\n')) {
+        const name = /^CREATE TABLE `([^`]+)`/.exec(statement)?.[1];
+        if (!name) continue;
+        const left = conflicts.get(name) ?? 0;
+        if (left > 0) {
+          conflicts.set(name, left - 1);
+          throw Object.assign(new Error(`lock conflict on ${name}`), { errno });
+        }
+        if (tables.includes(name)) throw Object.assign(new Error(`Table '${name}' already exists`), { errno: 1050 });
+        tables.push(name);
+      }
+      return [[], []];
+    },
+  } as unknown as PoolConnection;
+  return { conn, tables, sent };
+}
+
+describe('StatementRunner on lock conflicts', () => {
+  const creates = ['t1', 't2', 't3'].map((name, i) => stmt(`CREATE TABLE \`${name}\` (id INT)`, i + 1));
+
+  it.each([
+    ['a deadlock', 1213],
+    ['a lock wait timeout', 1205],
+  ])('creates the tables a CREATE TABLE batch had not created when it lost %s, each once', async (_what, errno) => {
+    // t2 loses twice: once in the batch, once when run again on its own.
+    const server = conflictingServer(new Map([['t2', 2]]), errno);
+    const runner = new StatementRunner([server.conn], 1 << 20, (e) => e as Error);
+    for (const statement of creates) await runner.add(statement);
+    await runner.finish();
+    expect(server.tables).toEqual(['t1', 't2', 't3']);
+    expect(server.sent.filter((sql) => sql.includes('CREATE TABLE `t1`'))).toHaveLength(1);
+  });
+
+  it('gives up after a few conflicts on one statement and reports the batch', async () => {
+    const server = conflictingServer(new Map([['t2', 50]]));
+    const runner = new StatementRunner([server.conn], 1 << 20, (e, sent) => new Error(`${(e as Error).message} (lines ${sent.map((s) => s.line).join(',')})`));
+    for (const statement of creates) await runner.add(statement);
+    await expect(runner.finish()).rejects.toThrow('lock conflict on t2 (lines 1,2,3)');
+    expect(server.tables).toEqual(['t1']);
+  });
+
+  it('does not retry other statements, other errors, or tables named with their database', async () => {
+    const inserts = conflictingServer(new Map());
+    const insertConn = {
+      query: async () => {
+        throw Object.assign(new Error('deadlock on rows'), { errno: 1213 });
+      },
+    } as unknown as PoolConnection;
+    const insertRunner = new StatementRunner([insertConn], 1 << 20, (e) => e as Error);
+    await insertRunner.add(stmt('INSERT INTO t1 VALUES (1)', 1));
+    await expect(insertRunner.finish()).rejects.toThrow('deadlock on rows');
+    expect(inserts.sent).toEqual([]);
+
+    const other = conflictingServer(new Map([['t1', 1]]), 1064);
+    const otherRunner = new StatementRunner([other.conn], 1 << 20, (e) => e as Error);
+    await otherRunner.add(creates[0]!);
+    await expect(otherRunner.finish()).rejects.toThrow('lock conflict on t1');
+    expect(other.sent.some((sql) => sql.startsWith('SELECT'))).toBe(false);
+
+    const qualified = conflictingServer(new Map());
+    const qualifiedConn = {
+      query: async (sql: string) => {
+        qualified.sent.push(sql);
+        throw Object.assign(new Error('deadlock'), { errno: 1213 });
+      },
+    } as unknown as PoolConnection;
+    const qualifiedRunner = new StatementRunner([qualifiedConn], 1 << 20, (e) => e as Error);
+    await qualifiedRunner.add(stmt('CREATE TABLE `db`.`t` (id INT)', 1));
+    await expect(qualifiedRunner.finish()).rejects.toThrow('deadlock');
+    expect(qualified.sent).toHaveLength(1);
   });
 });

@@ -138,13 +138,7 @@ async function loadFile(options: LoadMysqlOptions, session: Session, file: strin
     const runner = new StatementRunner(conns, batchLimit, (error, sent) => {
       if (error instanceof MysqlDumpError) return error;
       if (isPrivilegeError(error)) return describeServerError(error, session.url, { operation: `loading ${basename(file)}` });
-      const first = sent[0]!.line;
-      const last = sent[sent.length - 1]!.line;
-      const where = first === last ? `the statement at line ${first}` : `a statement between lines ${first} and ${last}`;
-      return new DumpFileError(
-        `${basename(file)}: ${where} failed: ${(error as Error).message}; nothing of the load was kept in \`${database}\``,
-        { cause: error },
-      );
+      return statementFailure(error, sent, basename(file), database);
     }, [`USE ${escapeId(database)}`]);
     let statements = 0;
     const take = async (list: ScriptStatement[]) => {
@@ -178,4 +172,24 @@ async function loadFile(options: LoadMysqlOptions, session: Session, file: strin
     // The file changed these connections' session settings: close them rather than hand them to the next file.
     for (const conn of conns) conn.destroy();
   }
+}
+
+/**
+ * ER_BINLOG_UNSAFE_ROUTINE: with binary logging on (MySQL 8's default, also in its docker image), the server
+ * refuses a function declared neither DETERMINISTIC, NO SQL nor READS SQL DATA, for every user. The dump is
+ * fine; the target server's setting decides.
+ */
+const BINLOG_UNSAFE_ROUTINE = 1418;
+
+/** The error for a statement of `fileName` that failed while loading into `database`: where, what, and what to do. */
+export function statementFailure(error: unknown, sent: { line: number }[], fileName: string, database: string): DumpFileError {
+  const first = sent[0]!.line;
+  const last = sent[sent.length - 1]!.line;
+  const where = first === last ? `the statement at line ${first}` : `a statement between lines ${first} and ${last}`;
+  const hint =
+    (error as { errno?: number }).errno === BINLOG_UNSAFE_ROUTINE
+      ? '; the target server has binary logging on and refuses functions not declared DETERMINISTIC, NO SQL or READS SQL DATA: ' +
+        'start it with --log-bin-trust-function-creators=1 (or run SET GLOBAL log_bin_trust_function_creators = 1), or with binary logging off (--skip-log-bin)'
+      : '';
+  return new DumpFileError(`${fileName}: ${where} failed: ${(error as Error).message}${hint}; nothing of the load was kept in \`${database}\``, { cause: error });
 }

@@ -25,6 +25,7 @@ export function classifyStatement(text: string): StatementKind {
 const MAX_BATCH_STATEMENTS = 16;
 
 interface Batch {
+  kind: Exclude<StatementKind, 'setting'>;
   statements: ScriptStatement[];
   /** How many session settings precede this batch in the file. */
   settingsBefore: number;
@@ -91,7 +92,7 @@ export class StatementRunner {
 
   private async flush(): Promise<void> {
     if (this.batch.length === 0) return;
-    const batch: Batch = { statements: this.batch, settingsBefore: this.settings.length };
+    const batch: Batch = { kind: this.batchKind, statements: this.batch, settingsBefore: this.settings.length };
     this.batch = [];
     this.batchBytes = 0;
     if (this.batchKind === 'ordered') {
@@ -124,11 +125,54 @@ export class StatementRunner {
       const pendingSettings = this.settings.slice(worker.settingsApplied, batch.settingsBefore);
       const sql = [...pendingSettings, ...batch.statements.map((s) => s.text)].join(';\n');
       worker.settingsApplied = batch.settingsBefore;
-      if (!this.failure) await worker.conn.query(sql);
+      if (!this.failure) await worker.conn.query(sql).catch((error: unknown) => (batch.kind === 'create-table' && isLockConflict(error) ? createMissingTables(worker.conn, batch.statements, error) : Promise.reject(error)));
     } catch (error) {
       this.failure ??= this.describeFailure(error, batch.statements);
     } finally {
       worker.busy = false;
+    }
+  }
+}
+
+/** ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT: the server gave up on a lock; running the statement again can succeed. */
+const LOCK_CONFLICT_ERRNOS = new Set([1213, 1205]);
+const LOCK_RETRIES = 5;
+
+function isLockConflict(error: unknown): boolean {
+  return LOCK_CONFLICT_ERRNOS.has((error as { errno?: number }).errno ?? 0);
+}
+
+/** The table a `CREATE TABLE` statement creates in the current database; undefined for a qualified (`db`.`t`) name. */
+export function createdTableName(text: string): string | undefined {
+  const match = /^CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:`((?:[^`]|``)+)`|([\w$]+))\s*(\.)?/i.exec(text);
+  if (!match || match[3]) return undefined;
+  return match[1] !== undefined ? match[1].replace(/``/g, '`') : match[2];
+}
+
+/**
+ * After a batch of CREATE TABLEs lost a lock conflict: MySQL 8 takes metadata locks on the parent tables of
+ * foreign keys, so CREATE TABLEs running on several connections can deadlock, which MariaDB never does. The
+ * statements before the failing one ran (DDL commits each), so this creates the batch's tables that do not
+ * exist yet, one statement at a time, retrying lock conflicts a few times. Anything else rethrows `original`.
+ */
+async function createMissingTables(conn: PoolConnection, statements: ScriptStatement[], original: unknown): Promise<void> {
+  const names = statements.map((statement) => createdTableName(statement.text));
+  if (names.some((name) => name === undefined)) throw original;
+  const [rows] = await conn.query('SELECT TABLE_NAME AS name, @@lower_case_table_names AS folded FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()');
+  const listed = rows as { name: string; folded: number | string }[];
+  // With lower_case_table_names set, information_schema lists names folded to lower case.
+  const key = (name: string) => (Number(listed[0]?.folded ?? 0) > 0 ? name.toLowerCase() : name);
+  const existing = new Set(listed.map((row) => key(row.name)));
+  for (const [i, statement] of statements.entries()) {
+    if (existing.has(key(names[i]!))) continue;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await conn.query(statement.text);
+        break;
+      } catch (error) {
+        if (!isLockConflict(error) || attempt >= LOCK_RETRIES) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+      }
     }
   }
 }
