@@ -24,7 +24,8 @@ export async function readCatalog(db: Db): Promise<CollectionSpec[]> {
   });
 }
 
-async function listIndexes(db: Db, collection: string): Promise<OrderedDoc[]> {
+/** A collection's listIndexes entries, read with field order kept. */
+export async function listIndexes(db: Db, collection: string): Promise<OrderedDoc[]> {
   return withPrivilege('listIndexes', db.databaseName, async () => {
     const found: OrderedDoc[] = [];
     for await (const raw of db.collection(collection).listIndexes({ raw: true })) {

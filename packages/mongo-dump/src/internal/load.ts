@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import type { Db, Document } from 'mongodb';
-import { listCollectionNames } from './catalog.js';
+import { listCollectionNames, listIndexes } from './catalog.js';
 import { connectMongo, detectEngine, withPrivilege, type MongoEngine } from './connect.js';
 import { mongoDriver } from './driver.js';
 import { countBsonDocuments, readBsonFile, readDumpDirectory, type DumpedDatabase } from './dump-directory.js';
 import { MongoLoadRejectedError, MongoTargetNotEmptyError, MongoUnsupportedError } from './errors.js';
+import { indexCommands, serverMayAddIndexes } from './index-plan.js';
 import { checkFileSafeName, refuseSystemDatabases } from './names.js';
 import { compareNames, type CollectionSpec } from './normalise.js';
 import { readBsonDocument, stringField, toCanonicalJson } from './ordered.js';
@@ -131,12 +132,7 @@ async function loadDatabase(db: Db, database: PlannedDatabase, onProgress: LoadM
     progress('documents', spec.name, documents, database.totalDocuments);
   }
   for (const [index, spec] of collections.entries()) {
-    // `_id_` (and a clustered collection's key) is created with the collection itself.
-    const indexes = spec.indexes.filter((candidate) => stringField(candidate, 'name') !== '_id_');
-    if (indexes.length > 0) {
-      const command = { createIndexes: spec.name, indexes };
-      await runRejecting(db, command, `the indexes of "${db.databaseName}.${spec.name}"`);
-    }
+    await loadIndexes(db, spec);
     progress('indexes', spec.name, index + 1, collections.length);
   }
   for (const [index, spec] of views.entries()) {
@@ -144,6 +140,19 @@ async function loadDatabase(db: Db, database: PlannedDatabase, onProgress: LoadM
     progress('views', spec.name, index + 1, views.length);
   }
   return documents;
+}
+
+/**
+ * Makes the collection's indexes the dumped ones (see index-plan.ts): `_id_` and a cluster key come with
+ * the collection; a time series may also have come with an index the dump lacks, which is dropped.
+ */
+async function loadIndexes(db: Db, spec: CollectionSpec): Promise<void> {
+  const existing = serverMayAddIndexes(spec.options) ? await listIndexes(db, spec.name) : [];
+  for (const command of indexCommands(spec, existing)) {
+    // MongoLoadRejectedError says "refused to create <what>": a refused drop is part of that.
+    const dropping = 'dropIndexes' in command ? ` (dropping "${String(command.index)}", which the server added)` : '';
+    await runRejecting(db, command, `the indexes of "${db.databaseName}.${spec.name}"${dropping}`);
+  }
 }
 
 async function runCreate(db: Db, spec: CollectionSpec, what: string): Promise<void> {
