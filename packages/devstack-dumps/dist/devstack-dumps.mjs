@@ -14465,22 +14465,57 @@ function missingPrivileges(held, wanted) {
   if (have.has("ALL PRIVILEGES") || have.has("ALL")) return [];
   return wanted.filter((p) => !have.has(p));
 }
-async function checkDumpPrivileges(pool, database, user, address) {
-  const [roleRows] = await pool.query("SELECT CURRENT_ROLE() AS r").catch(() => [[{ r: null }]]);
+var atLeast = (version, [major, minor, patch]) => {
+  const [a = 0, b = 0, c = 0] = version.split(".").map(Number);
+  return a !== major ? a > major : b !== minor ? b > minor : c >= patch;
+};
+var hasProcTable = (engine) => engine.flavor === "mariadb" || !atLeast(engine.version, [8, 0, 0]);
+function seesEveryRoutine(rows, engine) {
+  const held = (...scopes) => new Set(rows.filter((r) => scopes.includes(r.scope)).map((r) => r.privilege.toUpperCase()));
+  const broad = held("global", "database");
+  const anyOf = (set, names) => names.some((name) => set.has(name));
+  if (anyOf(broad, ["ALL PRIVILEGES", "ALL", "EXECUTE", "ALTER ROUTINE", "CREATE ROUTINE", "SHOW CREATE ROUTINE"])) return true;
+  if (anyOf(held("global"), ["SELECT", "SHOW_ROUTINE"])) return true;
+  return hasProcTable(engine) && held("mysql-database", "mysql.proc").has("SELECT");
+}
+function routineVisibilityGrant(engine, database) {
+  if (engine.flavor === "mariadb" && atLeast(engine.version, [11, 3, 0])) {
+    return { privilege: "SHOW CREATE ROUTINE", grant: `SHOW CREATE ROUTINE ON \`${database}\`.*` };
+  }
+  if (hasProcTable(engine)) return { privilege: "SELECT on mysql.proc", grant: "SELECT ON mysql.proc" };
+  if (atLeast(engine.version, [8, 0, 20])) return { privilege: "SHOW_ROUTINE", grant: "SHOW_ROUTINE ON *.*" };
+  return { privilege: "global SELECT", grant: "SELECT ON *.*" };
+}
+function describeMissingDumpPrivileges(rows, engine, target) {
+  const { database, user, address } = target;
+  const parts = [];
+  const missing = missingPrivileges(rows.filter((r) => r.scope === "global" || r.scope === "database").map((r) => r.privilege), DUMP_PRIVILEGES);
+  if (missing.length > 0) parts.push({ lacks: `${missing.join(", ")} on database \`${database}\``, grant: `${missing.join(", ")} ON \`${database}\`.*` });
+  if (!seesEveryRoutine(rows, engine)) {
+    const { privilege, grant } = routineVisibilityGrant(engine, database);
+    parts.push({ lacks: `${privilege} (without it information_schema lists only the user's own routines of \`${database}\`)`, grant });
+  }
+  if (parts.length === 0) return null;
+  return `user '${user}' on ${address} lacks ${parts.map((p) => p.lacks).join(" and ")}, needed for a complete dump; grant ${parts.map((p) => p.grant).join(" and ")} or use another user`;
+}
+async function checkDumpPrivileges(pool, database, user, address, engine) {
+  const [[roleRows], server] = await Promise.all([
+    pool.query("SELECT CURRENT_ROLE() AS r").catch(() => [[{ r: null }]]),
+    engine ?? pool.query("SELECT VERSION() AS v").then(([rows2]) => parseServerVersion(String(rows2[0]?.v ?? "")))
+  ]);
   const role = roleRows[0]?.r;
   if (role && role !== "NONE") return;
   const grantee = "CONCAT('''', SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''', SUBSTRING_INDEX(CURRENT_USER(), '@', -1), '''')";
   const [rows] = await pool.query(
-    `SELECT PRIVILEGE_TYPE AS p FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = ${grantee}
-     UNION SELECT PRIVILEGE_TYPE FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = ${grantee} AND ? LIKE TABLE_SCHEMA`,
+    `SELECT 'global' AS scope, PRIVILEGE_TYPE AS privilege FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = ${grantee}
+     UNION ALL SELECT 'database', PRIVILEGE_TYPE FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = ${grantee} AND ? LIKE TABLE_SCHEMA
+     UNION ALL SELECT 'mysql-database', PRIVILEGE_TYPE FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = ${grantee} AND 'mysql' LIKE TABLE_SCHEMA
+     UNION ALL SELECT 'mysql.proc', PRIVILEGE_TYPE FROM information_schema.TABLE_PRIVILEGES
+                WHERE GRANTEE = ${grantee} AND TABLE_SCHEMA = 'mysql' AND TABLE_NAME = 'proc'`,
     [database]
   );
-  const missing = missingPrivileges(rows.map((r) => r.p), DUMP_PRIVILEGES);
-  if (missing.length > 0) {
-    throw new MissingPrivilegeError(
-      `user '${user}' on ${address} lacks ${missing.join(", ")} on database \`${database}\`, needed for a complete dump; grant ${missing.join(", ")} ON \`${database}\`.* or use another user`
-    );
-  }
+  const message = describeMissingDumpPrivileges(rows, server, { database, user, address });
+  if (message) throw new MissingPrivilegeError(message);
 }
 
 // packages/mysql-dump/src/internal/system-databases.ts
@@ -14494,6 +14529,8 @@ function refuseSystemDatabases(targets) {
 
 // packages/mysql-dump/src/internal/semantic-schema.ts
 import { createHash as createHash8 } from "node:crypto";
+
+// packages/mysql-dump/src/internal/normalize-column.ts
 function normalizeCharset(charset) {
   if (charset === null) return null;
   const lower = charset.toLowerCase();
@@ -14523,25 +14560,50 @@ function defaultsAreSqlLiterals(engine) {
   const [major = 0, minor = 0, patch = 0] = engine.version.split(".").map(Number);
   return major > 10 || major === 10 && (minor > 2 || minor === 2 && patch >= 7);
 }
-function normalizeDefault(raw, extra, sqlLiterals) {
+function normalizeDefault(raw, extra, sqlLiterals, engine) {
   if (raw === null) return null;
   if (sqlLiterals) {
     if (raw === "NULL") return null;
     const quoted = /^'((?:[^']|'')*)'$/s.exec(raw);
     if (quoted) return quoted[1].replace(/''/g, "'").replace(/\\\\/g, "\\");
-    return normalizeExpression(raw);
+    return normalizeExpressionDefault(raw, engine);
   }
-  if (/DEFAULT_GENERATED/i.test(extra) || TIMESTAMP_FUNCTION.test(raw)) return normalizeExpression(raw);
+  if (/DEFAULT_GENERATED/i.test(extra)) return normalizeExpressionDefault(raw, engine);
+  if (TIMESTAMP_FUNCTION.test(raw)) return normalizeExpression(raw);
   return raw;
 }
+function normalizeExpressionDefault(raw, engine) {
+  if (TIMESTAMP_FUNCTION.test(raw.trim())) return normalizeExpression(raw);
+  const expression = normalizeGenerationExpression(raw, engine);
+  const text = /^'((?:[^']|'')*)'$/s.exec(expression);
+  return text ? text[1].replace(/''/g, "'") : expression;
+}
+var MYSQL_SPELLING = {
+  ucase: "upper",
+  lcase: "lower",
+  current_timestamp: "now",
+  localtimestamp: "now",
+  localtime: "now",
+  current_date: "curdate",
+  current_time: "curtime",
+  true: "1",
+  false: "0"
+};
+var SYNONYM = /(?<![\w$.])(?:(?:ucase|lcase|current_timestamp|localtimestamp|localtime|current_date|current_time)(?=\()|(?:true|false)(?![\w$(]))/g;
 function normalizeGenerationExpression(raw, engine) {
   let text = raw.trim();
   if (engine.flavor === "mysql" && /\\'/.test(text)) text = text.replace(/\\(['\\])/g, "$1");
   let out = "";
+  let plain = "";
+  const flush = () => {
+    out += plain.replace(SYNONYM, (name) => MYSQL_SPELLING[name]);
+    plain = "";
+  };
   let i = 0;
   while (i < text.length) {
     const ch = text[i];
     if (ch === "`") {
+      flush();
       const end = text.indexOf("`", i + 1);
       const stop = end < 0 ? text.length : end + 1;
       out += text.slice(i, stop);
@@ -14565,14 +14627,16 @@ function normalizeGenerationExpression(raw, engine) {
           j += 1;
         }
       }
-      out = out.replace(/_[a-z0-9]+$/, "");
+      plain = plain.replace(/_[a-z0-9]+$/, "");
+      flush();
       out += `'${value.replace(/'/g, "''")}'`;
       i = j;
     } else {
-      if (!/\s/.test(ch)) out += ch.toLowerCase();
+      if (!/\s/.test(ch)) plain += ch.toLowerCase();
       i += 1;
     }
   }
+  flush();
   return stripOuterParentheses(out);
 }
 function stripOuterParentheses(text) {
@@ -14596,6 +14660,8 @@ function stripOuterParentheses(text) {
   }
   return text;
 }
+
+// packages/mysql-dump/src/internal/semantic-schema.ts
 function bodyDigest(text) {
   return createHash8("sha256").update(text.replace(/\r\n?/g, "\n").trim()).digest("hex").slice(0, 16);
 }
@@ -14635,7 +14701,7 @@ function buildSemanticSchema(rows, engine) {
       name: c.column_name,
       type: normalizeColumnType(c.column_type),
       nullable: c.is_nullable.toUpperCase() === "YES",
-      default: normalizeDefault(c.column_default, extra, sqlLiterals),
+      default: normalizeDefault(c.column_default, extra, sqlLiterals, engine),
       charset: charset2,
       collation: explicitCollation(charset2, c.collation_name),
       ...parseExtra(extra),
@@ -15016,7 +15082,7 @@ async function dumpDatabase(session, database, catalog, dataTableNames, options,
   let schema;
   try {
     [, objects, renumberedRows, schema] = await Promise.all([
-      checkDumpPrivileges(session.pool, database, session.url.user, session.url.address),
+      checkDumpPrivileges(session.pool, database, session.url.user, session.url.address, session.engine),
       readDatabaseObjects(session.pool, catalog, (done, total) => report2("schema", done, total)),
       Promise.all(rules.map((rule) => readRows(session.pool, tables.get(rule.table)))),
       schemaWritten
@@ -15143,7 +15209,7 @@ var StatementRunner = class {
   }
   async flush() {
     if (this.batch.length === 0) return;
-    const batch = { statements: this.batch, settingsBefore: this.settings.length };
+    const batch = { kind: this.batchKind, statements: this.batch, settingsBefore: this.settings.length };
     this.batch = [];
     this.batchBytes = 0;
     if (this.batchKind === "ordered") {
@@ -15175,7 +15241,7 @@ var StatementRunner = class {
       const pendingSettings = this.settings.slice(worker.settingsApplied, batch.settingsBefore);
       const sql = [...pendingSettings, ...batch.statements.map((s) => s.text)].join(";\n");
       worker.settingsApplied = batch.settingsBefore;
-      if (!this.failure) await worker.conn.query(sql);
+      if (!this.failure) await worker.conn.query(sql).catch((error) => batch.kind === "create-table" && isLockConflict(error) ? createMissingTables(worker.conn, batch.statements, error) : Promise.reject(error));
     } catch (error) {
       this.failure ??= this.describeFailure(error, batch.statements);
     } finally {
@@ -15183,6 +15249,36 @@ var StatementRunner = class {
     }
   }
 };
+var LOCK_CONFLICT_ERRNOS = /* @__PURE__ */ new Set([1213, 1205]);
+var LOCK_RETRIES = 5;
+function isLockConflict(error) {
+  return LOCK_CONFLICT_ERRNOS.has(error.errno ?? 0);
+}
+function createdTableName(text) {
+  const match = /^CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:`((?:[^`]|``)+)`|([\w$]+))\s*(\.)?/i.exec(text);
+  if (!match || match[3]) return void 0;
+  return match[1] !== void 0 ? match[1].replace(/``/g, "`") : match[2];
+}
+async function createMissingTables(conn, statements, original) {
+  const names = statements.map((statement) => createdTableName(statement.text));
+  if (names.some((name) => name === void 0)) throw original;
+  const [rows] = await conn.query("SELECT TABLE_NAME AS name, @@lower_case_table_names AS folded FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()");
+  const listed = rows;
+  const key = (name) => Number(listed[0]?.folded ?? 0) > 0 ? name.toLowerCase() : name;
+  const existing = new Set(listed.map((row) => key(row.name)));
+  for (const [i, statement] of statements.entries()) {
+    if (existing.has(key(names[i]))) continue;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await conn.query(statement.text);
+        break;
+      } catch (error) {
+        if (!isLockConflict(error) || attempt >= LOCK_RETRIES) throw error;
+        await new Promise((resolve4) => setTimeout(resolve4, Math.random() * 20 * attempt));
+      }
+    }
+  }
+}
 
 // packages/mysql-dump/src/internal/statement-splitter.ts
 var NEWLINE = 10;
@@ -15463,13 +15559,7 @@ async function loadFile(options, session, file, database, bytesTotal, maxPacket)
     const runner = new StatementRunner(conns, batchLimit, (error, sent) => {
       if (error instanceof MysqlDumpError) return error;
       if (isPrivilegeError(error)) return describeServerError(error, session.url, { operation: `loading ${basename2(file)}` });
-      const first = sent[0].line;
-      const last = sent[sent.length - 1].line;
-      const where = first === last ? `the statement at line ${first}` : `a statement between lines ${first} and ${last}`;
-      return new DumpFileError(
-        `${basename2(file)}: ${where} failed: ${error.message}; nothing of the load was kept in \`${database}\``,
-        { cause: error }
-      );
+      return statementFailure(error, sent, basename2(file), database);
     }, [`USE ${escapeId(database)}`]);
     let statements = 0;
     const take = async (list2) => {
@@ -15502,6 +15592,14 @@ async function loadFile(options, session, file, database, bytesTotal, maxPacket)
   } finally {
     for (const conn of conns) conn.destroy();
   }
+}
+var BINLOG_UNSAFE_ROUTINE = 1418;
+function statementFailure(error, sent, fileName, database) {
+  const first = sent[0].line;
+  const last = sent[sent.length - 1].line;
+  const where = first === last ? `the statement at line ${first}` : `a statement between lines ${first} and ${last}`;
+  const hint = error.errno === BINLOG_UNSAFE_ROUTINE ? "; the target server has binary logging on and refuses functions not declared DETERMINISTIC, NO SQL or READS SQL DATA: start it with --log-bin-trust-function-creators=1 (or run SET GLOBAL log_bin_trust_function_creators = 1), or with binary logging off (--skip-log-bin)" : "";
+  return new DumpFileError(`${fileName}: ${where} failed: ${error.message}${hint}; nothing of the load was kept in \`${database}\``, { cause: error });
 }
 
 // packages/mysql-dump/src/internal/diff.ts
@@ -21010,6 +21108,55 @@ async function countBsonDocuments(path16) {
   return count;
 }
 
+// packages/mongo-dump/src/internal/index-plan.ts
+function isBuiltWithCollection(index, options) {
+  if (stringField(index, "name") === "_id_" || index.get("clustered") === true) return true;
+  const clusteredIndex = options.get("clusteredIndex");
+  if (!(clusteredIndex instanceof Map)) return false;
+  return index.get("unique") === true && sameKey(docField(index, "key"), docField(clusteredIndex, "key"));
+}
+function serverMayAddIndexes(options) {
+  return options.has("timeseries");
+}
+function indexesToCreate(dumped, options, existing = []) {
+  return dumped.filter(
+    (index) => !isBuiltWithCollection(index, options) && !existing.some((live) => sameIndex(live, index))
+  );
+}
+function indexesToDrop(existing, dumped, options) {
+  if (!serverMayAddIndexes(options)) return [];
+  const names = [];
+  for (const live of existing) {
+    const name = stringField(live, "name");
+    if (name === void 0 || isBuiltWithCollection(live, options)) continue;
+    if (!dumped.some((index) => sameIndex(live, index))) names.push(name);
+  }
+  return names;
+}
+function indexCommands(spec, existing) {
+  const commands = indexesToDrop(existing, spec.indexes, spec.options).map((name) => ({
+    dropIndexes: spec.name,
+    index: name
+  }));
+  const indexes = indexesToCreate(spec.indexes, spec.options, existing);
+  if (indexes.length > 0) commands.push({ createIndexes: spec.name, indexes });
+  return commands;
+}
+function sameIndex(a, b) {
+  return toCanonicalJson(normaliseIndex(a)) === toCanonicalJson(normaliseIndex(b));
+}
+function sameKey(a, b) {
+  if (a.size === 0 || a.size !== b.size) return false;
+  const right = [...b];
+  return [...a].every(([field, value], position) => {
+    const [otherField, otherValue] = right[position] ?? [];
+    return field === otherField && keyDirection(value) === keyDirection(otherValue);
+  });
+}
+function keyDirection(value) {
+  return typeof value === "string" ? `s:${value}` : `n:${Number(value)}`;
+}
+
 // packages/mongo-dump/src/internal/load.ts
 var INSERT_BATCH_BYTES = 8 * 1024 * 1024;
 var INSERT_BATCH_DOCUMENTS = 1e3;
@@ -21094,11 +21241,7 @@ async function loadDatabase(db, database, onProgress) {
     progress("documents", spec.name, documents, database.totalDocuments);
   }
   for (const [index, spec] of collections.entries()) {
-    const indexes = spec.indexes.filter((candidate) => stringField(candidate, "name") !== "_id_");
-    if (indexes.length > 0) {
-      const command = { createIndexes: spec.name, indexes };
-      await runRejecting(db, command, `the indexes of "${db.databaseName}.${spec.name}"`);
-    }
+    await loadIndexes(db, spec);
     progress("indexes", spec.name, index + 1, collections.length);
   }
   for (const [index, spec] of views.entries()) {
@@ -21106,6 +21249,13 @@ async function loadDatabase(db, database, onProgress) {
     progress("views", spec.name, index + 1, views.length);
   }
   return documents;
+}
+async function loadIndexes(db, spec) {
+  const existing = serverMayAddIndexes(spec.options) ? await listIndexes(db, spec.name) : [];
+  for (const command of indexCommands(spec, existing)) {
+    const dropping = "dropIndexes" in command ? ` (dropping "${String(command.index)}", which the server added)` : "";
+    await runRejecting(db, command, `the indexes of "${db.databaseName}.${spec.name}"${dropping}`);
+  }
 }
 async function runCreate(db, spec, what) {
   const command = { create: spec.name, ...Object.fromEntries(spec.options) };

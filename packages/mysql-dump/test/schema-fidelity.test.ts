@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { EngineInfo } from '../src/internal/connect.js';
 import { describeDataTables } from '../src/internal/data-plan.js';
 import { describeSchemaDiff, diffSchemas, isEmptyDiff } from '../src/internal/diff.js';
-import { buildSemanticSchema, normalizeGenerationExpression, serializeSchema, type SchemaRows } from '../src/internal/semantic-schema.js';
+import { normalizeGenerationExpression } from '../src/internal/normalize-column.js';
+import { buildSemanticSchema, serializeSchema, type SchemaRows } from '../src/internal/semantic-schema.js';
 import { selectSql, shortestFloat, sqlLiteral } from '../src/internal/table-data.js';
 
 const MYSQL: EngineInfo = { flavor: 'mysql', version: '8.0.36' };

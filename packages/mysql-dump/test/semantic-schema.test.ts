@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseServerVersion } from '../src/internal/connect.js';
 import { diffSchemas, describeSchemaDiff, isEmptyDiff } from '../src/internal/diff.js';
-import { buildSemanticSchema, normalizeColumnType, serializeSchema } from '../src/internal/semantic-schema.js';
+import { normalizeColumnType } from '../src/internal/normalize-column.js';
+import { buildSemanticSchema, serializeSchema } from '../src/internal/semantic-schema.js';
 import { FLAVOURS, recordedRows } from './fixtures/recorded-information-schema.js';
 
 const label = (f: (typeof FLAVOURS)[number]) => `${f.engine.flavor} ${f.engine.version}`;

@@ -155,7 +155,7 @@ async function dumpDatabase(
   let schema: SemanticSchema;
   try {
     [, objects, renumberedRows, schema] = await Promise.all([
-      checkDumpPrivileges(session.pool, database, session.url.user, session.url.address),
+      checkDumpPrivileges(session.pool, database, session.url.user, session.url.address, session.engine),
       readDatabaseObjects(session.pool, catalog, (done, total) => report('schema', done, total)),
       Promise.all(rules.map((rule) => readRows(session.pool, tables.get(rule.table)!))),
       schemaWritten,

@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { EngineInfo } from './connect.js';
 import { compareNames } from './normalize-ddl.js';
+import { defaultsAreSqlLiterals, normalizeCharset, normalizeCollation, normalizeColumnType, normalizeDefault, normalizeExpression, normalizeGenerationExpression } from './normalize-column.js';
 
 /**
  * The schema as information_schema describes it, with flavour-specific spelling removed (int display
- * widths, utf8 vs utf8mb3, MariaDB's quoted defaults and `current_timestamp()`, collations implied by the
- * charset, NO ACTION vs RESTRICT), so the same schema on MySQL 8.0 and MariaDB yields the same value.
+ * widths, utf8 vs utf8mb3, MariaDB's quoted defaults and `current_timestamp()`, the spelling of expression
+ * defaults, collations implied by the charset, NO ACTION vs RESTRICT), so the same schema on MySQL 8.0 and
+ * MariaDB yields the same value.
  * It carries no database name: a database loaded under another name has the same schema.
  */
 export interface SemanticSchema {
@@ -54,7 +56,10 @@ export interface SemanticColumn {
   name: string;
   type: string;
   nullable: boolean;
-  /** Literal text of the default, an expression such as CURRENT_TIMESTAMP, or null for none / NULL. */
+  /**
+   * Literal text of the default; an expression default as `normalizeExpressionDefault` spells it
+   * (CURRENT_TIMESTAMP, `curdate()+interval1year`); null for none / NULL.
+   */
   default: string | null;
   charset: string | null;
   collation: string | null;
@@ -144,132 +149,6 @@ export interface SchemaRows {
   bodies?: { routines: Record<string, string | null>; triggers: Record<string, string | null>; events: Record<string, string | null> };
 }
 
-export function normalizeCharset(charset: string | null): string | null {
-  if (charset === null) return null;
-  const lower = charset.toLowerCase();
-  return lower === 'utf8' ? 'utf8mb3' : lower;
-}
-
-export function normalizeCollation(collation: string | null): string | null {
-  if (collation === null) return null;
-  return collation.toLowerCase().replace(/^utf8_/, 'utf8mb3_');
-}
-
-/**
- * `int(11)` -> `int`, `year(4)` -> `year`; `tinyint(1)` stays (MySQL 8 keeps it as the boolean spelling).
- * Only the type keyword and attributes are lower-cased: enum/set values keep their case.
- */
-export function normalizeColumnType(columnType: string): string {
-  const text = columnType.trim();
-  const values = /^(enum|set)\s*(\(.*\))$/is.exec(text);
-  if (values) return `${values[1]!.toLowerCase()}${values[2]}`;
-  return text
-    .toLowerCase()
-    .replace(/^(tinyint|smallint|mediumint|int|integer|bigint)\(\d+\)/, (whole, name: string) =>
-      whole === 'tinyint(1)' ? whole : name === 'integer' ? 'int' : name,
-    )
-    .replace(/^year\(4\)/, 'year');
-}
-
-const TIMESTAMP_FUNCTION = /^(?:current_timestamp|now|localtimestamp|localtime)(?:\((\d*)\))?$/i;
-
-function normalizeExpression(text: string): string {
-  const ts = TIMESTAMP_FUNCTION.exec(text.trim());
-  if (ts) return ts[1] && ts[1] !== '0' ? `CURRENT_TIMESTAMP(${ts[1]})` : 'CURRENT_TIMESTAMP';
-  return text.trim();
-}
-
-/** MariaDB 10.2.7+ reports COLUMN_DEFAULT as SQL (`'text'`, `NULL`, `current_timestamp()`); MySQL as raw text. */
-export function defaultsAreSqlLiterals(engine: EngineInfo): boolean {
-  if (engine.flavor !== 'mariadb') return false;
-  const [major = 0, minor = 0, patch = 0] = engine.version.split('.').map(Number);
-  return major > 10 || (major === 10 && (minor > 2 || (minor === 2 && patch >= 7)));
-}
-
-/** `sqlLiterals`: defaultsAreSqlLiterals(engine), decided once per schema rather than per column. */
-export function normalizeDefault(raw: string | null, extra: string, sqlLiterals: boolean): string | null {
-  if (raw === null) return null;
-  if (sqlLiterals) {
-    if (raw === 'NULL') return null;
-    const quoted = /^'((?:[^']|'')*)'$/s.exec(raw);
-    if (quoted) return quoted[1]!.replace(/''/g, "'").replace(/\\\\/g, '\\');
-    return normalizeExpression(raw);
-  }
-  if (/DEFAULT_GENERATED/i.test(extra) || TIMESTAMP_FUNCTION.test(raw)) return normalizeExpression(raw);
-  return raw;
-}
-
-/**
- * A generation expression in one spelling for every flavour, for comparison (not for execution): MySQL 8
- * backslash-escapes quotes and wraps the whole expression in parentheses, MariaDB spaces operators
- * differently; both may add charset introducers (`_utf8mb4'x'`). Outside quoted strings and identifiers,
- * whitespace and introducers are dropped and text is lower-cased; strings are re-quoted with `''`.
- */
-export function normalizeGenerationExpression(raw: string, engine: EngineInfo): string {
-  let text = raw.trim();
-  // MySQL 8 reports `_utf8mb4\'a\'`: the quotes of string literals escaped once more.
-  if (engine.flavor === 'mysql' && /\\'/.test(text)) text = text.replace(/\\(['\\])/g, '$1');
-  let out = '';
-  let i = 0;
-  while (i < text.length) {
-    const ch = text[i]!;
-    if (ch === '`') {
-      const end = text.indexOf('`', i + 1);
-      const stop = end < 0 ? text.length : end + 1;
-      out += text.slice(i, stop);
-      i = stop;
-    } else if (ch === "'" || ch === '"') {
-      let value = '';
-      let j = i + 1;
-      while (j < text.length) {
-        const c = text[j]!;
-        if (c === '\\' && j + 1 < text.length) {
-          value += text[j + 1];
-          j += 2;
-        } else if (c === ch && text[j + 1] === ch) {
-          value += ch;
-          j += 2;
-        } else if (c === ch) {
-          j += 1;
-          break;
-        } else {
-          value += c;
-          j += 1;
-        }
-      }
-      out = out.replace(/_[a-z0-9]+$/, '');
-      out += `'${value.replace(/'/g, "''")}'`;
-      i = j;
-    } else {
-      if (!/\s/.test(ch)) out += ch.toLowerCase();
-      i += 1;
-    }
-  }
-  return stripOuterParentheses(out);
-}
-
-function stripOuterParentheses(text: string): string {
-  while (text.startsWith('(') && text.endsWith(')')) {
-    let depth = 0;
-    let quote: string | null = null;
-    let wraps = true;
-    for (let i = 0; i < text.length; i++) {
-      const ch = text[i]!;
-      if (quote) {
-        if (ch === quote) quote = null;
-      } else if (ch === "'" || ch === '`') quote = ch;
-      else if (ch === '(') depth += 1;
-      else if (ch === ')' && --depth === 0 && i < text.length - 1) {
-        wraps = false;
-        break;
-      }
-    }
-    if (!wraps) break;
-    text = text.slice(1, -1);
-  }
-  return text;
-}
-
 /** Short digest of a stored program's body (line endings and surrounding whitespace ignored). */
 export function bodyDigest(text: string): string {
   return createHash('sha256').update(text.replace(/\r\n?/g, '\n').trim()).digest('hex').slice(0, 16);
@@ -316,7 +195,7 @@ export function buildSemanticSchema(rows: SchemaRows, engine: EngineInfo): Seman
       name: c.column_name,
       type: normalizeColumnType(c.column_type),
       nullable: c.is_nullable.toUpperCase() === 'YES',
-      default: normalizeDefault(c.column_default, extra, sqlLiterals),
+      default: normalizeDefault(c.column_default, extra, sqlLiterals, engine),
       charset,
       collation: explicitCollation(charset, c.collation_name),
       ...parseExtra(extra),
