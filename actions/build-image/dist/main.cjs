@@ -34117,6 +34117,16 @@ function checkProvenanceProxies(provenance, proxyArgs = {}) {
     "Use `provenance: mode=min` (or `true`), or give `mirrors` a proxy without credentials."
   );
 }
+function checkProxyConflicts(buildArgs = {}, proxyArgs = {}) {
+  const fromMirrors = new Set(Object.keys(proxyArgs).map((name) => name.toUpperCase()));
+  const both = Object.keys(buildArgs).filter((name) => fromMirrors.has(name.toUpperCase()));
+  if (both.length === 0) return;
+  throw new InputError2(
+    "build-args",
+    `sets ${both.join(", ")}, which \`mirrors\` sets too (its proxy)`,
+    "Give the proxy in one place: in `mirrors` (kept out of the cache key) or in `build-args`."
+  );
+}
 function outputOf(mode, platforms) {
   if (mode === "push") return ["type=image,push=true"];
   if (mode === "load" && platforms.length <= 1) return ["type=docker"];
@@ -34126,6 +34136,7 @@ function bakeDefinition(o) {
   const platforms = o.platforms ?? [];
   const attest = attestations(o.provenance);
   checkProvenanceProxies(o.provenance, o.proxyArgs);
+  checkProxyConflicts(o.buildArgs, o.proxyArgs);
   const target = {};
   for (const flavour of o.flavours) {
     const cache = o.cache[flavour.name];
@@ -79849,6 +79860,7 @@ function getInputs(read = actionsInputReader) {
     builder
   };
   checkProvenanceProxies(inputs.provenance, inputs.mirrors.proxyArgs);
+  checkProxyConflicts(inputs.buildArgs, inputs.mirrors.proxyArgs);
   return inputs;
 }
 function sensitiveValues(inputs) {

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { ActionError, InputError, type InputReader, actionsInputReader, readChoice, readString } from '@org/action-inputs';
 import {
   checkProvenanceProxies,
+  checkProxyConflicts,
   parseBuildArgs,
   parseBuildSecrets,
   parseCacheMode,
@@ -108,6 +109,7 @@ export function getInputs(read: InputReader = actionsInputReader): Inputs {
   };
   // Before anything runs: mode=max would push the proxy's credentials in the attestation.
   checkProvenanceProxies(inputs.provenance, inputs.mirrors.proxyArgs);
+  checkProxyConflicts(inputs.buildArgs, inputs.mirrors.proxyArgs);
   return inputs;
 }
 

@@ -50,6 +50,9 @@ describe('checkRunOnBranch', () => {
     ['a dispatch on a feature branch', 'refs/heads/feature/tz'],
     ['a tag', 'refs/tags/v1.2.0'],
     ['a pull request merge ref', 'refs/pull/7/merge'],
+    ['a branch whose name ends in the default branch', 'refs/heads/feature/master'],
+    ['a tag named like the default branch', 'refs/tags/master'],
+    ['a remote-tracking ref of the default branch', 'refs/remotes/origin/master'],
   ])('refuses %s advancing the default branch', (_name, ref) => {
     expect(() => checkRunOnBranch({ branch: 'master', source: 'event' }, ref)).toThrow(
       new RegExp(`this run is for ${ref} \\(GITHUB_REF\\), but it would advance the dumps of the default branch master; run it on master .*or set \`branch\``),

@@ -15006,6 +15006,27 @@ function renumberRows(table2, rows, rule) {
   });
   return mapping;
 }
+function renumberTables(rules, tables, fks, rowsPerRule) {
+  const held = /* @__PURE__ */ new Map();
+  rules.forEach((rule, i) => {
+    const table2 = tables.get(rule.table);
+    const remapped = new Set(table2.remap.keys());
+    const rows = rowsPerRule[i].map((row) => remapRow(table2, row));
+    const mapping = renumberRows(table2, rows, rule);
+    held.set(rule.table, { rows, remapped });
+    for (const fk of fks) {
+      if (fk.referencedTable === rule.table && fk.referencedColumn === rule.id) tables.get(fk.table)?.remap.set(fk.column, mapping);
+    }
+  });
+  const ready = /* @__PURE__ */ new Map();
+  for (const [name, { rows, remapped }] of held) {
+    const table2 = tables.get(name);
+    const late = new Map([...table2.remap].filter(([column]) => !remapped.has(column)));
+    if (late.size > 0) for (const row of rows) remapRow({ ...table2, remap: late }, row);
+    ready.set(name, rows);
+  }
+  return ready;
+}
 
 // packages/mysql-dump/src/internal/dump.ts
 function fileSink(path16) {
@@ -15097,16 +15118,7 @@ async function dumpDatabase(session, database, catalog, dataTableNames, options,
   try {
     await file.sink.write(renderHeader(objects));
     await file.sink.write(renderTables(objects));
-    const held = /* @__PURE__ */ new Map();
-    rules.forEach((rule, i) => {
-      const table2 = tables.get(rule.table);
-      const rows = renumberedRows[i].map((row) => remapRow(table2, row));
-      const mapping = renumberRows(table2, rows, rule);
-      held.set(rule.table, rows);
-      for (const fk of foreignKeys) {
-        if (fk.referencedTable === rule.table && fk.referencedColumn === rule.id) tables.get(fk.table)?.remap.set(fk.column, mapping);
-      }
-    });
+    const held = renumberTables(rules, tables, foreignKeys, renumberedRows);
     const names = [...tables.keys()];
     let done = 0;
     for (const name of names) {

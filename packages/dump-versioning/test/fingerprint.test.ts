@@ -46,6 +46,45 @@ describe('migration fingerprint', () => {
     }));
   });
 
+  test('the same migrations under another app give another overall fingerprint', () => {
+    const migrations = fc.uniqueArray(fc.record({ name: fc.stringMatching(/^[0-9]{4}_[a-z]{1,8}$/), sha256: hex64 }), { minLength: 1, maxLength: 6, selector: (m) => m.name });
+    fc.assert(fc.property(migrations, fc.constantFrom('auth', 'courses', 'grades'), fc.constantFrom('shop', 'users'), (list, from, to) => {
+      const before = fingerprintMigrations(list.map((m) => ({ app: from, ...m })));
+      const after = fingerprintMigrations(list.map((m) => ({ app: to, ...m })));
+      expect(after.apps[to]?.chain).toBe(before.apps[from]?.chain);
+      expect(after.overall).not.toBe(before.overall);
+    }));
+  });
+
+  test('two apps with the same folder name in different places stay apart, keyed by their paths', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'dv-fp-same-'));
+    try {
+      for (const [file, body] of [
+        ['lms/courses/migrations/0001_initial.py', 'lms 1'],
+        ['lms/courses/migrations/0002_more.py', 'lms 2'],
+        ['cms/courses/migrations/0001_initial.py', 'cms 1'],
+        ['common/auth/migrations/0001_initial.py', 'auth 1'],
+      ] as const) {
+        await mkdir(path.dirname(path.join(root, file)), { recursive: true });
+        await writeFile(path.join(root, file), body);
+      }
+      const found = await fingerprintMigrationFiles(root);
+      expect(Object.keys(found.apps)).toEqual(['auth', 'cms/courses', 'lms/courses']);
+      expect(found.apps['lms/courses']?.migrations.map((m) => m.name)).toEqual(['0001_initial', '0002_more']);
+      expect(found.apps['cms/courses']?.migrations.map((m) => m.name)).toEqual(['0001_initial']);
+      // An edit in one of them is reported against that app only.
+      await writeFile(path.join(root, 'cms/courses/migrations/0001_initial.py'), 'cms 1 edited');
+      expect(classifyFingerprintChange(found, await fingerprintMigrationFiles(root))).toEqual({
+        kind: 'rewritten',
+        edited: [{ app: 'cms/courses', name: '0001_initial' }],
+        removed: [],
+        added: [],
+      });
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
   test('reads Django migration files, keyed by app folder and name order', async () => {
     const root = await mkdtemp(path.join(tmpdir(), 'dv-fp-'));
     try {

@@ -71,11 +71,36 @@ describe('manifest codec', () => {
   });
 
   test('any change to a path, digest or size changes the version', () => {
-    fc.assert(fc.property(files, fc.nat(), (list, pick) => {
+    // A renamed path ends in `.moved`, which no generated path does, so it never collides with another file.
+    const change = {
+      path: (file: DumpFile) => ({ ...file, path: `${file.path}.moved` }),
+      sha256: (file: DumpFile) => ({ ...file, sha256: `${file.sha256[0] === 'a' ? 'b' : 'a'}${file.sha256.slice(1)}` }),
+      size: (file: DumpFile) => ({ ...file, size: file.size + 1 }),
+    };
+    fc.assert(fc.property(files, fc.nat(), fc.constantFrom('path' as const, 'sha256' as const, 'size' as const), (list, pick, field) => {
       const index = pick % list.length;
-      const changed = list.map((file, i) => (i === index ? { ...file, size: file.size + 1 } : file));
+      const changed = list.map((file, i) => (i === index ? change[field](file) : file));
+      expect(changed[index]![field]).not.toBe(list[index]![field]);
       expect(computeVersion(changed)).not.toBe(computeVersion(list));
     }));
+  });
+
+  test('renaming a file with the same digest and size changes the version', () => {
+    const file = { sha256: 'a'.repeat(64), size: 5 };
+    expect(computeVersion([{ ...file, path: 'mysql/app.sql' }])).not.toBe(computeVersion([{ ...file, path: 'mysql/shop.sql' }]));
+    expect(computeVersion([{ ...file, path: 'mongo/app/users.bson' }])).not.toBe(computeVersion([{ ...file, path: 'mongo/app/orders.bson' }]));
+  });
+
+  test('swapping the digests of two same-size files between their paths changes the version', () => {
+    const before = [
+      { path: 'mysql/app.sql', sha256: '1'.repeat(64), size: 5 },
+      { path: 'mysql/shop.sql', sha256: '2'.repeat(64), size: 5 },
+    ];
+    const swapped = [
+      { path: 'mysql/app.sql', sha256: '2'.repeat(64), size: 5 },
+      { path: 'mysql/shop.sql', sha256: '1'.repeat(64), size: 5 },
+    ];
+    expect(computeVersion(swapped)).not.toBe(computeVersion(before));
   });
 
   test('rejects unsafe paths with an UnsafePath-coded ManifestError naming the file', () => {
@@ -103,6 +128,15 @@ describe('manifest codec', () => {
     }));
     expect(() => decodeManifest('{"schemaVersion":1,')).toThrow(/not valid JSON/);
     expect(() => decodeManifest('null')).toThrow(ManifestError);
+  });
+
+  test('rejects a manifest that lists the same path twice (duplicate-path), even with a matching version', () => {
+    const file: DumpFile = { path: 'mysql/app.sql', sha256: 'a'.repeat(64), size: 1, kind: 'mysql', database: 'app', compression: 'none' };
+    for (const files of [[file, file], [file, { ...file, sha256: 'b'.repeat(64), size: 2 }]]) {
+      const value = { schemaVersion: SCHEMA_VERSION, service: 's', version: computeVersion(files), files, source: { commit: 'b'.repeat(40) }, tool: { name: 't', version: '1' }, createdAt: 'now' };
+      expect(() => decodeManifest(JSON.stringify(value), 'm.json')).toThrow(ManifestError);
+      expect(() => decodeManifest(JSON.stringify(value), 'm.json')).toThrow(expect.objectContaining({ code: 'duplicate-path', message: expect.stringContaining('"mysql/app.sql" twice') }));
+    }
   });
 
   test('rejects a file whose kind or database does not match its path', () => {

@@ -59,6 +59,20 @@ describe('resolve beyond the distance limit and in shallow clones', () => {
     expect((await resolve({ store, service: 'near', repoDir: repo.dir })).branch).toBeUndefined();
   });
 
+  // near's entry is 9 first-parent steps from HEAD: a limit of 9 reaches it, a limit of 8 does not (its ref answers instead).
+  test.each([
+    [9, 'history'],
+    [8, 'branch-ref'],
+  ] as const)('maxDistance %s: an entry exactly 9 commits back is found by the walk only when the limit reaches it (via %s)', async (maxDistance, via) => {
+    const found = await resolve({ store, service: 'near', repoDir: repo.dir, maxDistance });
+    expect(found).toMatchObject({ requested: head(), commit: repo.commits[220], distance: 9, via });
+  });
+
+  test('maxDistance 0 still finds an entry of the commit itself by the walk', async () => {
+    await publishAt('exact', head());
+    expect(await resolve({ store, service: 'exact', repoDir: repo.dir, maxDistance: 0 })).toMatchObject({ commit: head(), distance: 0, via: 'history' });
+  });
+
   test('a ref whose commit is not an ancestor does not answer', async () => {
     const failure = resolve({ store, service: 'side', repoDir: repo.dir, offline: true });
     await expect(failure).rejects.toThrow(NotFoundError);

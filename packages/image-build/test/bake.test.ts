@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { bakeDefinition, checkProvenanceProxies, computeTags, getBakeArgs, parseBuildArgs, parsePlatforms, planCache, resolveFlavours } from '../src/index.js';
+import { bakeDefinition, checkProvenanceProxies, checkProxyConflicts, computeTags, getBakeArgs, parseBuildArgs, parsePlatforms, planCache, resolveFlavours } from '../src/index.js';
 import type { BakeOptions, GitContext } from '../src/index.js';
 
 const git: GitContext = {
@@ -122,6 +122,23 @@ describe('provenance mode=max with a proxy that carries credentials', () => {
     } else {
       expect(() => checkProvenanceProxies(provenance, proxyArgs)).not.toThrow();
       expect(bakeDefinition(options({ provenance, proxyArgs })).target.production?.args).toMatchObject(proxyArgs);
+    }
+  });
+
+  // A build arg that `mirrors` also sets would be silently replaced by one of them.
+  test.each<[string, Record<string, string>, Record<string, string>, RegExp | null]>([
+    ['the same name', { HTTP_PROXY: 'http://a:1' }, proxy('http://b:2'), /^Input `build-args`: sets HTTP_PROXY, which `mirrors` sets too/],
+    ['another case of the name', { https_proxy: 'http://a:1' }, { HTTPS_PROXY: 'http://b:2' }, /sets https_proxy, which/],
+    ['several names, all named', { HTTP_PROXY: 'x', NO_PROXY: 'y', OTHER: 'z' }, { ...proxy('http://b:2'), NO_PROXY: 'n' }, /sets HTTP_PROXY, NO_PROXY, which/],
+    ['different names', { PIP_INDEX_URL: 'http://pypi/simple' }, proxy('http://b:2'), null],
+    ['no mirrors', { HTTP_PROXY: 'http://a:1' }, {}, null],
+  ])('build-args and mirrors: %s', (_, buildArgs, proxyArgs, refusal) => {
+    if (refusal) {
+      expect(() => checkProxyConflicts(buildArgs, proxyArgs)).toThrow(refusal);
+      expect(() => bakeDefinition(options({ buildArgs, proxyArgs }))).toThrow(/Give the proxy in one place/);
+    } else {
+      expect(() => checkProxyConflicts(buildArgs, proxyArgs)).not.toThrow();
+      expect(bakeDefinition(options({ buildArgs, proxyArgs })).target.production?.args).toMatchObject({ ...buildArgs, ...proxyArgs });
     }
   });
 

@@ -73,10 +73,23 @@ describe('cacheMountKey', () => {
     ['a changed lockfile changes only the lockfile part', mounts, [{ path: 'requirements.txt', content: 'flask==3.1\n' }], 'lock'],
     ['a renamed lockfile changes it too', mounts, [{ path: 'requirements-prod.txt', content: 'flask==3.0\n' }], 'lock'],
     ['another mount changes the mounts part', mounts.slice(1), locks, 'mounts'],
+    // The pnpm store mounted for uid 1000 holds files another uid cannot write: another cache.
+    ['another mount owner (uid) changes the mounts part', mounts.map((m) => (m.id === 'pnpm' ? { ...m, options: { ...m.options, uid: '0' } } : m)), locks, 'mounts'],
+    ['an added mount option (mode) changes the mounts part', mounts.map((m) => (m.id === 'apt' ? { ...m, options: { mode: '0755' } } : m)), locks, 'mounts'],
   ] as const)('%s', (_, otherMounts, otherLocks, changed) => {
     const other = cacheMountKey('cm-linux', [...otherMounts], [...otherLocks]);
     expect(other.lockfilesHash !== key.lockfilesHash).toBe(changed === 'lock');
     expect(other.mountsHash !== key.mountsHash).toBe(changed === 'mounts');
+  });
+
+  test('bytes moved between a lockfile name and its content give another lockfile part', () => {
+    const a = cacheMountKey('p', mounts, [{ path: 'a', content: 'bc' }]);
+    const b = cacheMountKey('p', mounts, [{ path: 'ab', content: 'c' }]);
+    expect(a.lockfilesHash).not.toBe(b.lockfilesHash);
+    // Nor between two files: the boundary between them is part of what is hashed.
+    const two = cacheMountKey('p', mounts, [{ path: 'go.sum', content: 'x' }, { path: 'requirements.txt', content: 'flask' }]);
+    const merged = cacheMountKey('p', mounts, [{ path: 'go.sum', content: 'xrequirements.txtflask' }]);
+    expect(two.lockfilesHash).not.toBe(merged.lockfilesHash);
   });
 
   test('order of lockfiles and mounts does not matter', () => {

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { describeDataTables, resolveDataTables } from '../src/internal/data-plan.js';
 import { UnknownDataTableError, UnknownVolatileColumnError } from '../src/internal/errors.js';
 import type { SchemaRows } from '../src/internal/semantic-schema.js';
-import { applicableRules, DJANGO_RENUMBER_RULES, renumberRows } from '../src/internal/renumber.js';
-import { InsertWriter, sqlLiteral, type DataTable, type RawRow } from '../src/internal/table-data.js';
+import { applicableRules, DJANGO_RENUMBER_RULES, renumberRows, renumberTables } from '../src/internal/renumber.js';
+import { InsertWriter, remapRow, sqlLiteral, type DataTable, type RawRow } from '../src/internal/table-data.js';
 
 const tables = new Map([
   ['shop', new Set(['django_migrations', 'auth_user', 'django_site', 'orders'])],
@@ -130,7 +130,7 @@ describe('renumbering', () => {
     expect(rules.map((r) => r.table)).toEqual(['django_content_type', 'auth_permission']);
   });
 
-  it('gives ids 1..n in natural-key order, numbers compared as numbers', () => {
+  it('gives ids 1..n in natural-key order of text columns', () => {
     const rows: RawRow[] = [
       [b('10'), b('shop'), b('order')],
       [b('9'), b('auth'), b('user')],
@@ -143,6 +143,106 @@ describe('renumbering', () => {
       ['3', 'shop', 'order'],
     ]);
     expect(mapping).toEqual(new Map([['100', '1'], ['9', '2'], ['10', '3']]));
+  });
+
+  it('gives ids 1..n in natural-key order, numbers compared as numbers', () => {
+    // content_type_id leads the natural key: by value 9 < 10 < 100, as text '10' < '100' < '9'.
+    const rows: RawRow[] = [
+      [b('31'), b('10'), b('add_order')],
+      [b('32'), b('100'), b('add_basket')],
+      [b('33'), b('9'), b('add_user')],
+    ];
+    const mapping = renumberRows(permission, rows, DJANGO_RENUMBER_RULES[1]!);
+    expect(rows.map((r) => r.map((c) => c!.toString()))).toEqual([
+      ['1', '9', 'add_user'],
+      ['2', '10', 'add_order'],
+      ['3', '100', 'add_basket'],
+    ]);
+    expect(mapping).toEqual(new Map([['33', '1'], ['31', '2'], ['32', '3']]));
+  });
+
+  it('breaks natural-key ties by the rest of the row, so the input (id) order never shows', () => {
+    // django_migrations has no unique (app, name): a migration recorded twice ties on the natural key.
+    const migrations = table('django_migrations', [['id', 'number'], ['app', 'string'], ['name', 'string'], ['applied', 'string']], ['id']);
+    const early = [b('7'), b('auth'), b('0001_initial'), b('2020-01-01 10:00:00')];
+    const late = [b('3'), b('auth'), b('0001_initial'), b('2024-06-01 00:00:00')];
+    const renumbered = (rows: RawRow[]) => {
+      const copy = rows.map((r) => [...r]);
+      renumberRows(migrations, copy, DJANGO_RENUMBER_RULES[2]!);
+      return copy.map((r) => r.map((c) => c!.toString()));
+    };
+    const expected = [
+      ['1', 'auth', '0001_initial', '2020-01-01 10:00:00'],
+      ['2', 'auth', '0001_initial', '2024-06-01 00:00:00'],
+    ];
+    expect(renumbered([early, late])).toEqual(expected);
+    expect(renumbered([late, early])).toEqual(expected);
+  });
+
+  it.each([
+    ['a composite primary key', ['id', 'app_label']],
+    ['no primary key', []],
+  ])('does not apply a rule whose id is not the whole primary key (%s)', (_, primaryKey) => {
+    const composite = table('django_content_type', [['id', 'number'], ['app_label', 'string'], ['model', 'string']], primaryKey);
+    expect(applicableRules(DJANGO_RENUMBER_RULES, new Map([['django_content_type', composite]]), [])).toEqual([]);
+    expect(applicableRules(DJANGO_RENUMBER_RULES, new Map([['django_content_type', contentType]]), []).map((r) => r.table)).toEqual(['django_content_type']);
+  });
+
+  it('a foreign key outside the natural key does not hold a rule back (no false cycle)', () => {
+    // cms_page's natural key starts with site_id, so it must wait for django_site; django_site.root_page_id
+    // points back at cms_page but is not in django_site's natural key, so it forms no cycle.
+    const rules = [
+      { table: 'cms_page', id: 'id', naturalKey: ['site_id', 'path'] },
+      { table: 'django_site', id: 'id', naturalKey: ['domain'] },
+    ];
+    const page = table('cms_page', [['id', 'number'], ['site_id', 'number'], ['path', 'string']], ['id']);
+    const site = table('django_site', [['id', 'number'], ['domain', 'string'], ['root_page_id', 'number']], ['id']);
+    const siteFks = [
+      { table: 'cms_page', column: 'site_id', referencedTable: 'django_site', referencedColumn: 'id' },
+      { table: 'django_site', column: 'root_page_id', referencedTable: 'cms_page', referencedColumn: 'id' },
+    ];
+    const ordered = applicableRules(rules, new Map([['cms_page', page], ['django_site', site]]), siteFks);
+    expect(ordered.map((r) => r.table)).toEqual(['django_site', 'cms_page']);
+  });
+});
+
+describe('renumberTables', () => {
+  it('remaps a foreign key to a table renumbered later (outside the natural key) once, with the final ids', () => {
+    const rules = [
+      { table: 'cms_page', id: 'id', naturalKey: ['site_id', 'path'] },
+      { table: 'django_site', id: 'id', naturalKey: ['domain'] },
+    ];
+    const page = table('cms_page', [['id', 'number'], ['site_id', 'number'], ['path', 'string']], ['id']);
+    const site = table('django_site', [['id', 'number'], ['domain', 'string'], ['root_page_id', 'number']], ['id']);
+    const dumped = new Map([['cms_page', page], ['django_site', site]]);
+    const fks = [
+      { table: 'cms_page', column: 'site_id', referencedTable: 'django_site', referencedColumn: 'id' },
+      { table: 'django_site', column: 'root_page_id', referencedTable: 'cms_page', referencedColumn: 'id' },
+    ];
+    const ordered = applicableRules(rules, dumped, fks);
+    expect(ordered.map((r) => r.table)).toEqual(['django_site', 'cms_page']);
+    // Old ids collide with new ones (site 1 becomes 2 and 2 becomes 1), so a value mapped twice would show.
+    const rowsPerRule = [
+      [[b('1'), b('b.example'), b('42')], [b('2'), b('a.example'), b('2')]],
+      [[b('42'), b('1'), b('/')], [b('2'), b('2'), b('/about')]],
+    ];
+    const ready = renumberTables(ordered, dumped, fks, rowsPerRule);
+    const text = (rows: RawRow[] | undefined) => rows?.map((row) => row.map((c) => c?.toString()));
+    // Sites by domain: a.example 2 -> 1, b.example 1 -> 2. Pages by (site_id, path): (1, /about) 2 -> 1, (2, /) 42 -> 2.
+    expect(text(ready.get('django_site'))).toEqual([['1', 'a.example', '1'], ['2', 'b.example', '2']]);
+    expect(text(ready.get('cms_page'))).toEqual([['1', '1', '/about'], ['2', '2', '/']]);
+  });
+});
+
+describe('remapRow', () => {
+  it('rewrites a foreign key column through its mapping and keeps values without one', () => {
+    const permission = table('auth_permission', [['id', 'number'], ['content_type_id', 'number'], ['codename', 'string']], ['id']);
+    permission.remap.set('content_type_id', new Map([['10', '3'], ['9', '2']]));
+    const mapped = remapRow(permission, [b('7'), b('10'), b('add_order')]);
+    expect(mapped.map((c) => c!.toString())).toEqual(['7', '3', 'add_order']);
+    // 42 points at a content type that is not dumped: kept. The id column has no mapping: kept.
+    expect(remapRow(permission, [b('9'), b('42'), b('add_user')]).map((c) => c!.toString())).toEqual(['9', '42', 'add_user']);
+    expect(remapRow(permission, [b('8'), null, b('x')])).toEqual([b('8'), null, b('x')]);
   });
 });
 

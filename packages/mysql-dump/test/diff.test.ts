@@ -43,6 +43,17 @@ describe('diffSchemas', () => {
     ]);
   });
 
+  const view = (type: string) => ({ name: 'v_paid', columns: [column('id', type)] });
+  it.each([
+    ['added', [], [view('int')], '+ view v_paid'],
+    ['removed', [view('int')], [], '- view v_paid'],
+    ['changed', [view('int')], [view('bigint')], `~ view v_paid: columns ${JSON.stringify([column('id')])} -> ${JSON.stringify([column('id', 'bigint')])}`],
+  ])('is not empty when only a view is %s', (_, views, otherViews, line) => {
+    const diff = diffSchemas(schemaOf([tableOf('a')], { views }), schemaOf([tableOf('a')], { views: otherViews }));
+    expect(isEmptyDiff(diff)).toBe(false);
+    expect(describeSchemaDiff(diff)).toEqual([line]);
+  });
+
   it('reports a moved column, but not columns shifted by an insertion', () => {
     const a = schemaOf([tableOf('t', [column('id'), column('a'), column('b')])]);
     const inserted = schemaOf([tableOf('t', [column('id'), column('new'), column('a'), column('b')])]);

@@ -47,6 +47,37 @@ describe('semantic schema from recorded information_schema rows', () => {
   });
 });
 
+describe('semantic schema: indexes', () => {
+  const flavour = referenceFlavour!;
+
+  it('does not depend on the order information_schema returns the statistics rows in', () => {
+    const rows = recordedRows(flavour);
+    for (const statistics of [[...rows.statistics].reverse(), [rows.statistics[2]!, rows.statistics[0]!, rows.statistics[1]!]]) {
+      const schema = buildSemanticSchema({ ...rows, statistics }, flavour.engine);
+      expect(schema.tables[0]!.indexes.map((i) => i.name)).toEqual(['PRIMARY', 'shop_order_title_idx']);
+      expect(schema).toEqual(reference);
+      expect(serializeSchema(schema)).toBe(serializeSchema(reference));
+    }
+  });
+
+  it('records a descending index column (collation D) and the diff shows it', () => {
+    const rows = recordedRows(flavour);
+    const statistics = rows.statistics.map((s) => (s.index_name === 'shop_order_title_idx' && s.column_name === 'status' ? { ...s, collation: 'D' } : s));
+    const schema = buildSemanticSchema({ ...rows, statistics }, flavour.engine);
+    expect(schema.tables[0]!.indexes[1]!.columns).toEqual([
+      { name: 'title', prefix: 10, descending: false },
+      { name: 'status', prefix: null, descending: true },
+    ]);
+    const diff = diffSchemas(reference, schema);
+    expect(isEmptyDiff(diff)).toBe(false);
+    expect(describeSchemaDiff(diff)).toEqual([
+      '~ table shop_order',
+      '  ~ index shop_order_title_idx: columns [{"name":"title","prefix":10,"descending":false},{"name":"status","prefix":null,"descending":false}] -> ' +
+        '[{"name":"title","prefix":10,"descending":false},{"name":"status","prefix":null,"descending":true}]',
+    ]);
+  });
+});
+
 describe('normalizeColumnType', () => {
   it.each([
     ['int(11)', 'int'],

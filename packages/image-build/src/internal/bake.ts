@@ -123,6 +123,21 @@ export function checkProvenanceProxies(provenance: string | undefined, proxyArgs
   );
 }
 
+/**
+ * Refuses a build arg that `mirrors` also sets (its proxy ARGs): one would silently replace the other.
+ * Proxy ARG names are matched in any case (Docker predefines both HTTP_PROXY and http_proxy).
+ */
+export function checkProxyConflicts(buildArgs: Record<string, string> = {}, proxyArgs: Record<string, string> = {}): void {
+  const fromMirrors = new Set(Object.keys(proxyArgs).map((name) => name.toUpperCase()));
+  const both = Object.keys(buildArgs).filter((name) => fromMirrors.has(name.toUpperCase()));
+  if (both.length === 0) return;
+  throw new InputError(
+    'build-args',
+    `sets ${both.join(', ')}, which \`mirrors\` sets too (its proxy)`,
+    'Give the proxy in one place: in `mirrors` (kept out of the cache key) or in `build-args`.',
+  );
+}
+
 function outputOf(mode: OutputMode, platforms: string[]): string[] {
   if (mode === 'push') return ['type=image,push=true'];
   // The classic image store cannot hold a multi-platform image: build it into the cache only.
@@ -138,6 +153,7 @@ export function bakeDefinition(o: BakeOptions): BakeDefinition {
   const platforms = o.platforms ?? [];
   const attest = attestations(o.provenance);
   checkProvenanceProxies(o.provenance, o.proxyArgs);
+  checkProxyConflicts(o.buildArgs, o.proxyArgs);
   const target: Record<string, BakeTarget> = {};
   for (const flavour of o.flavours) {
     const cache = o.cache[flavour.name];

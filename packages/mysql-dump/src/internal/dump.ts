@@ -19,7 +19,7 @@ import { UnknownDatabaseError } from './errors.js';
 import { checkDumpPrivileges } from './privileges.js';
 import { isMysqlSystemDatabase } from './system-databases.js';
 import { readCatalog, type Catalog } from './read-schema.js';
-import { DJANGO_RENUMBER_RULES, applicableRules, renumberRows, type RenumberRule } from './renumber.js';
+import { DJANGO_RENUMBER_RULES, applicableRules, renumberTables, type RenumberRule } from './renumber.js';
 import { buildSemanticSchema, serializeSchema, type SemanticSchema } from './semantic-schema.js';
 import { InsertWriter, readRows, remapRow, sortRows, streamRows, type RawRow, type TextSink } from './table-data.js';
 
@@ -173,17 +173,7 @@ async function dumpDatabase(
     await file.sink.write(renderHeader(objects));
     await file.sink.write(renderTables(objects));
 
-    // In rule order: a table's rows are remapped by the renumbering of the tables before it.
-    const held = new Map<string, RawRow[]>();
-    rules.forEach((rule, i) => {
-      const table = tables.get(rule.table)!;
-      const rows = renumberedRows[i]!.map((row) => remapRow(table, row));
-      const mapping = renumberRows(table, rows, rule);
-      held.set(rule.table, rows);
-      for (const fk of foreignKeys) {
-        if (fk.referencedTable === rule.table && fk.referencedColumn === rule.id) tables.get(fk.table)?.remap.set(fk.column, mapping);
-      }
-    });
+    const held = renumberTables(rules, tables, foreignKeys, renumberedRows);
 
     const names = [...tables.keys()];
     let done = 0;

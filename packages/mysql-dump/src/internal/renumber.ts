@@ -1,5 +1,5 @@
 import { compareNames } from './normalize-ddl.js';
-import { sortRows, type DataTable, type RawRow } from './table-data.js';
+import { remapRow, sortRows, type DataTable, type RawRow } from './table-data.js';
 
 /** A table whose surrogate id only records creation order, renumbered 1..n by its natural key. */
 export interface RenumberRule {
@@ -65,4 +65,34 @@ export function renumberRows(table: DataTable, rows: RawRow[], rule: RenumberRul
     row[idIndex] = Buffer.from(newId, 'latin1');
   });
   return mapping;
+}
+
+/**
+ * Renumbers the rule tables' rows (`rowsPerRule[i]` read for `rules[i]`, in applicableRules order) and sets,
+ * on every dumped table with a foreign key to a renumbered id, the old -> new map its rows are written with
+ * (`table.remap`). A rule table's rows are remapped by the renumbering of the tables before it, before its own
+ * sort; a foreign key outside its natural key may point at a table renumbered after it (nothing orders those),
+ * so such columns are remapped once all tables are renumbered. Returns the rule tables' rows, ready to write.
+ */
+export function renumberTables(rules: readonly RenumberRule[], tables: ReadonlyMap<string, DataTable>, fks: readonly ForeignKeyColumn[], rowsPerRule: RawRow[][]): Map<string, RawRow[]> {
+  const held = new Map<string, { rows: RawRow[]; remapped: Set<string> }>();
+  rules.forEach((rule, i) => {
+    const table = tables.get(rule.table)!;
+    const remapped = new Set(table.remap.keys());
+    const rows = rowsPerRule[i]!.map((row) => remapRow(table, row));
+    const mapping = renumberRows(table, rows, rule);
+    held.set(rule.table, { rows, remapped });
+    for (const fk of fks) {
+      if (fk.referencedTable === rule.table && fk.referencedColumn === rule.id) tables.get(fk.table)?.remap.set(fk.column, mapping);
+    }
+  });
+  const ready = new Map<string, RawRow[]>();
+  for (const [name, { rows, remapped }] of held) {
+    const table = tables.get(name)!;
+    // Only the maps set after this table's rows were remapped: a value must never be mapped twice.
+    const late = new Map([...table.remap].filter(([column]) => !remapped.has(column)));
+    if (late.size > 0) for (const row of rows) remapRow({ ...table, remap: late }, row);
+    ready.set(name, rows);
+  }
+  return ready;
 }

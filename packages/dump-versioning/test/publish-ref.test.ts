@@ -1,0 +1,71 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { openStore, publish, readBranchRef, type AncestryChecker, type Store } from '../src/index.js';
+import { makeDumpDir, sampleDump } from './support.js';
+
+// The forward-only move of a branch ref, on a filesystem store with a scripted ancestry: a linear
+// history c0 <- c1 <- ... <- c5 that git would report, and commits it does not know (undecided).
+const history = Array.from({ length: 6 }, (_, i) => String(i + 1).repeat(40));
+const unknownCommit = 'f'.repeat(40);
+const ancestry: AncestryChecker = async (ancestor, descendant) => {
+  const a = history.indexOf(ancestor);
+  const d = history.indexOf(descendant);
+  if (a < 0 || d < 0) return { undecided: `commit ${a < 0 ? ancestor : descendant} is not in the clone` };
+  return a <= d;
+};
+
+describe('publish moves a branch ref forward only', () => {
+  let root: string;
+  let store: Store;
+  let dumpA: string;
+  let dumpB: string;
+  let round = 0;
+  const service = () => `ref-${round}`;
+  const publishAt = (index: number | string, dir = dumpA) =>
+    publish({ store, service: service(), dir, source: { commit: typeof index === 'number' ? history[index]! : index, branch: 'master' }, ancestry });
+  const storedRef = () => readBranchRef(store, service(), 'master');
+
+  beforeAll(async () => {
+    root = await mkdtemp(path.join(tmpdir(), 'dv-publish-ref-'));
+    store = openStore(root);
+    dumpA = await makeDumpDir(sampleDump('a'));
+    dumpB = await makeDumpDir(sampleDump('b'));
+  });
+  afterAll(async () => {
+    await store.close();
+    await Promise.all([root, dumpA, dumpB].map((dir) => rm(dir, { recursive: true, force: true })));
+  });
+
+  test('a publish of a descendant of the ref commit advances the ref, naming the previous commit', async () => {
+    round++;
+    const first = await publishAt(1);
+    expect(first.ref).toEqual({ outcome: 'created' });
+    const next = await publishAt(3, dumpB);
+    expect(next.ref).toEqual({ outcome: 'advanced', previous: { commit: history[1], version: first.version } });
+    expect(next.warnings).toEqual([]);
+    expect(await storedRef()).toMatchObject({ commit: history[3], version: next.version });
+  });
+
+  test('an older commit finishing late leaves the newer ref alone with a ref-is-newer warning', async () => {
+    round++;
+    const newer = await publishAt(4, dumpB);
+    const late = await publishAt(2);
+    expect(late.ref).toEqual({ outcome: 'not-advanced', previous: { commit: history[4], version: newer.version }, reason: expect.stringMatching(/already names a newer commit/) });
+    expect(late.warnings.map((warning) => warning.code)).toEqual(['ref-is-newer']);
+    expect(late.warnings[0]?.message).toContain(`ref master of ${service()} left at ${history[4]}`);
+    // The late run's commit entry is written; only the ref stays where it was.
+    expect(await storedRef()).toMatchObject({ commit: history[4], version: newer.version });
+  });
+
+  test('a commit whose ancestry cannot be decided never moves the ref (ancestry-undecided)', async () => {
+    round++;
+    const published = await publishAt(2, dumpB);
+    const undecided = await publishAt(unknownCommit);
+    expect(undecided.ref).toMatchObject({ outcome: 'not-advanced', previous: { commit: history[2], version: published.version } });
+    expect(undecided.warnings.map((warning) => warning.code)).toEqual(['ancestry-undecided']);
+    expect(undecided.ref.reason).toContain(`cannot tell whether ${unknownCommit} descends from it`);
+    expect(await storedRef()).toMatchObject({ commit: history[2], version: published.version });
+  });
+});
