@@ -33770,6 +33770,19 @@ function redactUserInfo(text) {
   const keep = scheme && scheme.index + scheme[0].length <= at ? scheme.index + scheme[0].length : 0;
   return `${text.slice(0, keep)}***${text.slice(at)}`;
 }
+var BuilderCapabilityError = class extends ImageBuildError {
+  constructor(builder, wants) {
+    super(
+      `The buildx builder ${builder ? `\`${builder}\`` : "(current)"} uses the docker driver on the classic image store, which cannot ${wants}. Add \`docker/setup-buildx-action\` before this step (it creates a docker-container builder), or enable the containerd image store in the Docker engine, or set \`cache: none\`.`
+    );
+    this.builder = builder;
+    this.wants = wants;
+    this.name = "BuilderCapabilityError";
+  }
+  builder;
+  wants;
+  fatal = true;
+};
 
 // packages/image-build/src/internal/targets.ts
 var FLAVOUR_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
@@ -36252,6 +36265,23 @@ ${result.stderr}`;
   const detail = error2 || text.trim().split("\n").slice(-2).join(" / ") || `docker buildx inspect exited with ${result.exitCode}`;
   return new EngineUnreachableError(options.builder, options.dockerHost, detail);
 }
+function imageStoreArgs() {
+  return ["info", "--format", "{{json .DriverStatus}}"];
+}
+function usesContainerdStore(driverStatusJson) {
+  try {
+    const pairs = JSON.parse(driverStatusJson);
+    return Array.isArray(pairs) && pairs.some((pair) => Array.isArray(pair) && pair[0] === "driver-type" && String(pair[1]).startsWith("io.containerd.snapshotter"));
+  } catch {
+    return false;
+  }
+}
+function builderCapabilityProblem(builder, needs) {
+  if (builder.driver !== "docker" || builder.containerdStore) return void 0;
+  const wants = [...needs.cacheExport ? ["export build cache (`cache`)"] : [], ...needs.platforms > 1 ? [`build ${needs.platforms} platforms (\`platforms\`)`] : []];
+  if (wants.length === 0) return void 0;
+  return new BuilderCapabilityError(builder.name, wants.join(" and "));
+}
 
 // actions/build-image/src/build.ts
 var import_promises7 = require("node:fs/promises");
@@ -36304,6 +36334,7 @@ async function docker(args, options = {}) {
     silent: true,
     ignoreReturnCode: true,
     ...options.input ? { input: options.input } : {},
+    ...options.env ? { env: { ...stringEnv(process.env), ...options.env } } : {},
     listeners: {
       stdout: (data) => {
         stdout += out.write(data);
@@ -36324,6 +36355,9 @@ async function docker(args, options = {}) {
   }
   return { exitCode, stdout, stderr };
 }
+function stringEnv(env) {
+  return Object.fromEntries(Object.entries(env).filter((entry) => entry[1] !== void 0));
+}
 function errorLines(text) {
   const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);
   const errors = lines.filter((l) => /^(ERROR|Error|error)\b/.test(l));
@@ -36334,7 +36368,7 @@ async function dockerOrThrow(args, options = {}) {
   if (result.exitCode !== 0) throw new DockerCommandError(args.slice(0, 2).join(" "), result.exitCode, errorLines(result.stderr || result.stdout));
   return result.stdout;
 }
-async function checkBuilder(builder, env = process.env) {
+async function checkBuilder(builder, needs, env = process.env) {
   let result;
   try {
     result = await docker(builderInspectArgs(builder));
@@ -36344,7 +36378,10 @@ async function checkBuilder(builder, env = process.env) {
   const problem = builderProblem(result, { builder, ...env.DOCKER_HOST ? { dockerHost: env.DOCKER_HOST } : {} });
   if (problem) throw problem;
   const driver = /^Driver:\s*(\S+)/m.exec(result.stdout)?.[1];
-  info(`Builder ${builder || "(current)"}${driver ? `, driver ${driver}` : ""}: reachable.`);
+  const containerdStore = driver === "docker" && usesContainerdStore((await docker(imageStoreArgs())).stdout.trim());
+  info(`Builder ${builder || "(current)"}${driver ? `, driver ${driver}${driver === "docker" ? containerdStore ? " (containerd image store)" : " (classic image store)" : ""}` : ""}: reachable.`);
+  const unable = builderCapabilityProblem({ name: builder, driver, containerdStore }, needs);
+  if (unable) throw unable;
 }
 
 // actions/build-image/src/build.ts
@@ -36364,6 +36401,7 @@ function withSecrets(definition, entries) {
   const target = Object.fromEntries(Object.entries(definition.target).map(([name, t]) => [name, { ...t, secret: [...t.secret ?? [], ...entries] }]));
   return { ...definition, target };
 }
+var BAKE_ENV = { BUILDX_BAKE_ENTITLEMENTS_FS: "0" };
 async function bakeOnce(plan, attempt) {
   const statuses = [];
   const messages = [];
@@ -36379,7 +36417,7 @@ async function bakeOnce(plan, attempt) {
     }
   );
   await (0, import_promises7.rm)(plan.metadataFile, { force: true });
-  const { exitCode } = await docker(plan.bakeArgs, { echo: true, onStderr: (text) => reader.push(text) });
+  const { exitCode } = await docker(plan.bakeArgs, { echo: true, onStderr: (text) => reader.push(text), env: BAKE_ENV });
   try {
     reader.end();
   } catch (error2) {
@@ -79737,6 +79775,13 @@ function describePlan(plan) {
     })
   ];
 }
+function builderNeeds(plan) {
+  const targets = Object.values(plan.definition.target);
+  return {
+    cacheExport: targets.some((target) => (target["cache-to"] ?? []).some((entry) => !/^type=inline\b/.test(entry))),
+    platforms: Math.max(0, ...targets.map((target) => target.platforms?.length ?? 0))
+  };
+}
 
 // actions/build-image/src/build-record.ts
 var FILE = "record.json";
@@ -80161,7 +80206,7 @@ async function run() {
       return planned;
     });
     await group("Dockerfile cache lint", () => lintStep(plan, inputs));
-    await group("Builder", () => checkBuilder(inputs.builder));
+    await group("Builder", () => checkBuilder(inputs.builder, builderNeeds(plan)));
     const state3 = {};
     if (inputs.registry) {
       await group(`Log in to ${inputs.registry}`, () => login(inputs.registry, inputs.username, inputs.password));

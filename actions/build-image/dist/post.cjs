@@ -74594,6 +74594,7 @@ async function docker(args, options = {}) {
     silent: true,
     ignoreReturnCode: true,
     ...options.input ? { input: options.input } : {},
+    ...options.env ? { env: { ...stringEnv(process.env), ...options.env } } : {},
     listeners: {
       stdout: (data) => {
         stdout += out.write(data);
@@ -74613,6 +74614,9 @@ async function docker(args, options = {}) {
     stderr += rest;
   }
   return { exitCode, stdout, stderr };
+}
+function stringEnv(env) {
+  return Object.fromEntries(Object.entries(env).filter((entry) => entry[1] !== void 0));
 }
 function errorLines(text) {
   const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);

@@ -34,6 +34,14 @@ function withSecrets(definition: BakeDefinition, entries: string[]): BakeDefinit
   return { ...definition, target };
 }
 
+/**
+ * Buildx 0.20+ refuses a bake that reads or writes files outside the working directory unless allowed
+ * (`--allow fs=...`, which older buildx lacks): the secret files (under RUNNER_TEMP) and the `cache: local`
+ * directory (under the tool cache) are such files. The bake file is this action's own, so the check guards
+ * nothing here; older buildx ignores the variable.
+ */
+const BAKE_ENV = { BUILDX_BAKE_ENTITLEMENTS_FS: '0' };
+
 async function bakeOnce(plan: BuildPlan, attempt: number): Promise<BakeResult> {
   const statuses: SolveStatus[] = [];
   const messages: string[] = [];
@@ -49,7 +57,7 @@ async function bakeOnce(plan: BuildPlan, attempt: number): Promise<BakeResult> {
     },
   );
   await rm(plan.metadataFile, { force: true });
-  const { exitCode } = await docker(plan.bakeArgs, { echo: true, onStderr: (text) => reader.push(text) });
+  const { exitCode } = await docker(plan.bakeArgs, { echo: true, onStderr: (text) => reader.push(text), env: BAKE_ENV });
   try {
     reader.end();
   } catch (error) {

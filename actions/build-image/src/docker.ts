@@ -2,7 +2,7 @@ import { StringDecoder } from 'node:string_decoder';
 import * as core from '@actions/core';
 import * as exec from '@actions/exec';
 import { ActionError } from '@org/action-inputs';
-import { builderInspectArgs, builderProblem } from '@org/image-build';
+import { builderCapabilityProblem, builderInspectArgs, builderProblem, imageStoreArgs, usesContainerdStore } from '@org/image-build';
 import { DockerCommandError, messageOf } from './errors.js';
 
 export interface DockerResult {
@@ -18,6 +18,8 @@ export interface DockerOptions {
   onStderr?: (text: string) => void;
   /** Print the command line first (argv never holds a secret). */
   echo?: boolean;
+  /** Variables added to this process's environment for the command. */
+  env?: Record<string, string>;
 }
 
 /** Runs `docker <args>` as an argument array (no shell) and captures its output; never throws on a non-zero exit. */
@@ -31,6 +33,7 @@ export async function docker(args: string[], options: DockerOptions = {}): Promi
     silent: true,
     ignoreReturnCode: true,
     ...(options.input ? { input: options.input } : {}),
+    ...(options.env ? { env: { ...stringEnv(process.env), ...options.env } } : {}),
     listeners: {
       stdout: (data: Buffer) => {
         stdout += out.write(data);
@@ -52,6 +55,10 @@ export async function docker(args: string[], options: DockerOptions = {}): Promi
   return { exitCode, stdout, stderr };
 }
 
+function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+}
+
 /** The lines of a failed command worth showing: its `ERROR`/`error` lines, else the last few. */
 export function errorLines(text: string): string {
   const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
@@ -70,7 +77,7 @@ export async function dockerOrThrow(args: string[], options: DockerOptions = {})
  * Fails early, with one error naming `builder` or DOCKER_HOST, when the builder or the engine behind
  * it does not answer: otherwise the login, the registry lookups or the bake fail later with less to go on.
  */
-export async function checkBuilder(builder: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function checkBuilder(builder: string, needs: { cacheExport: boolean; platforms: number }, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   let result: DockerResult;
   try {
     result = await docker(builderInspectArgs(builder));
@@ -80,5 +87,9 @@ export async function checkBuilder(builder: string, env: NodeJS.ProcessEnv = pro
   const problem = builderProblem(result, { builder, ...(env.DOCKER_HOST ? { dockerHost: env.DOCKER_HOST } : {}) });
   if (problem) throw problem;
   const driver = /^Driver:\s*(\S+)/m.exec(result.stdout)?.[1];
-  core.info(`Builder ${builder || '(current)'}${driver ? `, driver ${driver}` : ''}: reachable.`);
+  // Only the docker driver depends on the engine's image store; `docker info` answers for the engine of DOCKER_HOST.
+  const containerdStore = driver === 'docker' && usesContainerdStore((await docker(imageStoreArgs())).stdout.trim());
+  core.info(`Builder ${builder || '(current)'}${driver ? `, driver ${driver}${driver === 'docker' ? (containerdStore ? ' (containerd image store)' : ' (classic image store)') : ''}` : ''}: reachable.`);
+  const unable = builderCapabilityProblem({ name: builder, driver, containerdStore }, needs);
+  if (unable) throw unable;
 }

@@ -9,7 +9,7 @@ import { checkBuilder } from './docker.js';
 import { messageOf, toActionError } from './errors.js';
 import { lintStep } from './lint.js';
 import { login } from './login.js';
-import { describePlan, planBuild } from './plan.js';
+import { builderNeeds, describePlan, planBuild } from './plan.js';
 import { makeReport, publishReport, reportBuildFailure } from './report.js';
 import { blobsBeforePush, measureSizes } from './sizes.js';
 import { type PostState, savePostState } from './state.js';
@@ -27,7 +27,7 @@ export async function run(): Promise<void> {
       return planned;
     });
     await core.group('Dockerfile cache lint', () => lintStep(plan, inputs));
-    await core.group('Builder', () => checkBuilder(inputs.builder));
+    await core.group('Builder', () => checkBuilder(inputs.builder, builderNeeds(plan)));
 
     const state: PostState = {};
     if (inputs.registry) {

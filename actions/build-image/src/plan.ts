@@ -145,3 +145,12 @@ export function describePlan(plan: BuildPlan): string[] {
     }),
   ];
 }
+
+/** What the builder must be able to do for this plan: export cache other than inline, build several platforms. */
+export function builderNeeds(plan: Pick<BuildPlan, 'definition'>): { cacheExport: boolean; platforms: number } {
+  const targets = Object.values(plan.definition.target);
+  return {
+    cacheExport: targets.some((target) => (target['cache-to'] ?? []).some((entry) => !/^type=inline\b/.test(entry))),
+    platforms: Math.max(0, ...targets.map((target) => target.platforms?.length ?? 0)),
+  };
+}

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { expect, test } from 'vitest';
 import { getInputs } from '../src/context.js';
 import type { RunContext } from '../src/context.js';
-import { describePlan, planBuild } from '../src/plan.js';
+import { builderNeeds, describePlan, planBuild } from '../src/plan.js';
 
 const read = (values: Record<string, string>) => (name: string) => values[name] ?? '';
 
@@ -39,4 +39,17 @@ test.each<[string, Partial<RunContext['git']>, Record<string, string>, string]>(
   const run = await workspace();
   const plan = await planBuild(getInputs(read(values)), { ...run, git: { ...run.git, ...git } }, { RUNNER_TOOL_CACHE: '/tc' });
   expect(describePlan(plan)).toContain(line);
+});
+
+// What the builder must support, read from the bake entries (inline cache works on every driver).
+test.each<[string, Partial<RunContext['git']>, Record<string, string>, { cacheExport: boolean; platforms: number }]>([
+  ['a branch build writes its registry cache', {}, { context: 'svc', image: 'reg.local/app' }, { cacheExport: true, platforms: 0 }],
+  ['a tag build writes no cache', { ref: 'refs/tags/v1.2.3' }, { context: 'svc', image: 'reg.local/app' }, { cacheExport: false, platforms: 0 }],
+  ['inline cache only', {}, { context: 'svc', image: 'reg.local/app', cache: 'inline' }, { cacheExport: false, platforms: 0 }],
+  ['cache: none', {}, { context: 'svc', image: 'reg.local/app', cache: 'none' }, { cacheExport: false, platforms: 0 }],
+  ['two platforms', {}, { context: 'svc', image: 'reg.local/app', cache: 'none', platforms: 'linux/amd64,linux/arm64' }, { cacheExport: false, platforms: 2 }],
+])('builderNeeds: %s', async (_, git, values, needs) => {
+  const run = await workspace();
+  const plan = await planBuild(getInputs(read(values)), { ...run, git: { ...run.git, ...git } }, { RUNNER_TOOL_CACHE: '/tc' });
+  expect(builderNeeds(plan)).toEqual(needs);
 });

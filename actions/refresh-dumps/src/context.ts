@@ -76,7 +76,7 @@ export function getInputs(read: InputReader = actionsInputReader): Inputs {
     dataCollections: readList(read, 'data-collections'),
     store: readRequired(read, 'store', 'give `s3://bucket/prefix`, `file:///abs/dir` or a path'),
     s3Endpoint: readString(read, 's3-endpoint'),
-    awsRegion: readString(read, 'aws-region') || 'us-east-1',
+    awsRegion: readString(read, 'aws-region'),
     branch: branchInput(readString(read, 'branch')),
     mode: readChoice(read, 'mode', modes, 'auto'),
     migrationsGlob: migrationsGlob.length > 0 ? migrationsGlob : ['**/migrations/[0-9]*.py'],

@@ -27,7 +27,7 @@ describe('getInputs', () => {
       keep: undefined,
       waitTimeout: 60,
       dryRun: false,
-      awsRegion: 'us-east-1',
+      awsRegion: '',
     });
   });
 

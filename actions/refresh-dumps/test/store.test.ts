@@ -1,4 +1,4 @@
-import { describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import { openActionStore, workspacePath } from '../src/store.js';
 
 describe('workspacePath', () => {
@@ -29,6 +29,14 @@ describe('openActionStore', () => {
     ['s3://Bad_Bucket/x', /^Input `store`: .*is not a valid bucket name/],
   ])('names the input for %s', (store, message) => {
     expect(() => openActionStore({ ...inputs, store }, '/w/repo')).toThrow(message);
+  });
+  test('an empty aws-region leaves the region to AWS_REGION (as configure-aws-credentials sets it), not us-east-1', () => {
+    vi.stubEnv('AWS_REGION', 'not a region');
+    expect(() => openActionStore({ ...inputs, awsRegion: '', store: 's3://bucket/x' }, '/w/repo')).toThrow(/AWS_REGION "not a region"/);
+    expect(() => openActionStore({ ...inputs, awsRegion: 'eu-west-1', store: 's3://bucket/x' }, '/w/repo')).not.toThrow();
+  });
+  afterEach(() => {
+    vi.unstubAllEnvs();
   });
   test('never repeats credentials from the store URL', () => {
     expect(() => openActionStore({ ...inputs, store: 's3://key:hunter2@bucket/x' }, '/w/repo')).toThrow(expect.objectContaining({ message: expect.not.stringContaining('hunter2') }));

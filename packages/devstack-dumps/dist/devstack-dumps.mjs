@@ -11852,7 +11852,7 @@ function openStore(url, options = {}) {
     return new S3Store({
       bucket,
       prefix,
-      ...options.s3Client ? { client: options.s3Client } : { clientConfig: { region, ...endpoint ? { endpoint } : {}, forcePathStyle: options.s3ForcePathStyle ?? Boolean(endpoint) } },
+      ...options.s3Client ? { client: options.s3Client } : { clientConfig: { region, ...endpoint ? { endpoint, ...compatibleChecksums(env) } : {}, forcePathStyle: options.s3ForcePathStyle ?? Boolean(endpoint) } },
       ...endpoint ? { endpoint: maskUrl(endpoint) } : {},
       secrets
     });
@@ -11861,6 +11861,13 @@ function openStore(url, options = {}) {
     "store-unknown-scheme",
     `unknown store scheme "${scheme}:" in ${maskUrl(trimmed)}; use s3://bucket/prefix, file:///abs/dir or a directory path`
   );
+}
+function compatibleChecksums(env) {
+  const unset = (value) => value === void 0 || value.trim() === "";
+  return {
+    ...unset(env.AWS_REQUEST_CHECKSUM_CALCULATION) ? { requestChecksumCalculation: "WHEN_REQUIRED" } : {},
+    ...unset(env.AWS_RESPONSE_CHECKSUM_VALIDATION) ? { responseChecksumValidation: "WHEN_REQUIRED" } : {}
+  };
 }
 function checkEndpoint(endpoint, from) {
   const fail = (why) => new StoreConfigError("s3-endpoint-invalid", `${from} ${JSON.stringify(maskUserInfo(endpoint))} ${why}; give the endpoint as http://host:port (or https://)`);

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { StoreConfigError, maskUrl, openStore } from '../src/index.js';
+import { compatibleChecksums } from '../src/internal/open-store.js';
 
 describe('openStore', () => {
   test('plain paths and file URLs open a filesystem store', () => {
@@ -106,5 +107,16 @@ describe('openStore', () => {
 
   test('maskUrl hides user info', () => {
     expect(maskUrl('mysql://root:rootpw@127.0.0.1:3306')).toBe('mysql://***@127.0.0.1:3306');
+  });
+});
+
+describe('compatibleChecksums (S3-compatible endpoints)', () => {
+  test.each<[string, NodeJS.ProcessEnv, object]>([
+    ['nothing set: checksums only when an operation requires them', {}, { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }],
+    ['empty variables count as unset', { AWS_REQUEST_CHECKSUM_CALCULATION: '', AWS_RESPONSE_CHECKSUM_VALIDATION: ' ' }, { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }],
+    ['the request variable decides requests (the SDK reads it)', { AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_SUPPORTED' }, { responseChecksumValidation: 'WHEN_REQUIRED' }],
+    ['both variables decide', { AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_SUPPORTED', AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_SUPPORTED' }, {}],
+  ])('%s', (_, env, expected) => {
+    expect(compatibleChecksums(env)).toEqual(expected);
   });
 });

@@ -1,6 +1,6 @@
 // Public API of @org/image-build: pure planning functions for `docker buildx bake` builds of several
 // flavours of one Dockerfile, the cache-mount transfer, the cache lint and the build report.
-export { DockerfileError, ImageBuildError, InputError, EngineUnreachableError, ProgressStreamError, RegistryAuthError, RegistryHostError, RegistryUnavailableError, redactUserInfo } from './internal/errors.js';
+export { BuilderCapabilityError, DockerfileError, ImageBuildError, InputError, EngineUnreachableError, ProgressStreamError, RegistryAuthError, RegistryHostError, RegistryUnavailableError, redactUserInfo } from './internal/errors.js';
 
 export { DEFAULT_TARGETS, parseFlavourSuffixes, parseImageName, parseKeyValueList, parseTargets, resolveFlavours } from './internal/targets.js';
 export type { Flavour } from './internal/targets.js';
@@ -60,6 +60,6 @@ export type { BakeMetadata, FlavourSizes } from './internal/summary.js';
 export { imageBlobs, layerBytes, ManifestError, manifestLookupOutcome, newBlobs, parseManifest } from './internal/manifests.js';
 export type { BlobRef, ManifestLookupOutcome, ParsedManifest } from './internal/manifests.js';
 
-export { builderInspectArgs, builderProblem } from './internal/engine.js';
+export { builderCapabilityProblem, builderInspectArgs, builderProblem, imageStoreArgs, usesContainerdStore } from './internal/engine.js';
 export { backoffDelay, classifyRegistryError, loginArgs, redact, withRegistryRetry } from './internal/retry.js';
 export type { RetryOptions } from './internal/retry.js';

@@ -85,7 +85,7 @@ export function openStore(url: string, options: OpenStoreOptions = {}): Store {
       prefix,
       ...(options.s3Client
         ? { client: options.s3Client }
-        : { clientConfig: { region, ...(endpoint ? { endpoint } : {}), forcePathStyle: options.s3ForcePathStyle ?? Boolean(endpoint) } }),
+        : { clientConfig: { region, ...(endpoint ? { endpoint, ...compatibleChecksums(env) } : {}), forcePathStyle: options.s3ForcePathStyle ?? Boolean(endpoint) } }),
       ...(endpoint ? { endpoint: maskUrl(endpoint) } : {}),
       secrets,
     });
@@ -94,6 +94,21 @@ export function openStore(url: string, options: OpenStoreOptions = {}): Store {
     'store-unknown-scheme',
     `unknown store scheme "${scheme}:" in ${maskUrl(trimmed)}; use s3://bucket/prefix, file:///abs/dir or a directory path`,
   );
+}
+
+/**
+ * Checksums for an S3-compatible endpoint (not AWS): the SDK sends CRC32 checksums on every upload by default
+ * (WHEN_SUPPORTED), which some S3-compatible stores reject (e.g. R2: "not implemented"); only when required
+ * there, as SDKs did before 2025. Integrity does not depend on them: every blob is content-addressed and
+ * verified by its sha256 on pull. AWS_REQUEST_CHECKSUM_CALCULATION / AWS_RESPONSE_CHECKSUM_VALIDATION, when
+ * set, still decide (the SDK reads them when these options are absent).
+ */
+export function compatibleChecksums(env: NodeJS.ProcessEnv): { requestChecksumCalculation?: 'WHEN_REQUIRED'; responseChecksumValidation?: 'WHEN_REQUIRED' } {
+  const unset = (value: string | undefined) => value === undefined || value.trim() === '';
+  return {
+    ...(unset(env.AWS_REQUEST_CHECKSUM_CALCULATION) ? { requestChecksumCalculation: 'WHEN_REQUIRED' as const } : {}),
+    ...(unset(env.AWS_RESPONSE_CHECKSUM_VALIDATION) ? { responseChecksumValidation: 'WHEN_REQUIRED' as const } : {}),
+  };
 }
 
 /** An S3 endpoint must be an absolute http(s) URL; `host:port` alone parses as a scheme or not at all. */

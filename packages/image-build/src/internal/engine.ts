@@ -1,4 +1,4 @@
-import { EngineUnreachableError, InputError } from './errors.js';
+import { BuilderCapabilityError, EngineUnreachableError, InputError } from './errors.js';
 import type { ImageBuildError } from './errors.js';
 
 /** argv of the check that the builder (and the engine behind it) answers, before anything uses them. */
@@ -21,4 +21,34 @@ export function builderProblem(result: { exitCode: number; stdout: string; stder
   if (result.exitCode === 0 && !error) return undefined;
   const detail = error || text.trim().split('\n').slice(-2).join(' / ') || `docker buildx inspect exited with ${result.exitCode}`;
   return new EngineUnreachableError(options.builder, options.dockerHost, detail);
+}
+
+/** argv that prints the engine's storage driver status (JSON pairs), which names the containerd image store. */
+export function imageStoreArgs(): string[] {
+  return ['info', '--format', '{{json .DriverStatus}}'];
+}
+
+/** Whether `docker info`'s DriverStatus (imageStoreArgs) says the engine stores images with containerd. */
+export function usesContainerdStore(driverStatusJson: string): boolean {
+  try {
+    const pairs = JSON.parse(driverStatusJson) as unknown;
+    return Array.isArray(pairs) && pairs.some((pair) => Array.isArray(pair) && pair[0] === 'driver-type' && String(pair[1]).startsWith('io.containerd.snapshotter'));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The `docker` driver (the engine's own BuildKit) exports build cache and builds for several platforms only
+ * on the containerd image store; on the classic store buildx refuses ("Cache export is not supported for the
+ * docker driver"), and only after the build started. This says so before anything runs.
+ */
+export function builderCapabilityProblem(
+  builder: { name: string; driver: string | undefined; containerdStore: boolean },
+  needs: { cacheExport: boolean; platforms: number },
+): ImageBuildError | undefined {
+  if (builder.driver !== 'docker' || builder.containerdStore) return undefined;
+  const wants = [...(needs.cacheExport ? ['export build cache (`cache`)'] : []), ...(needs.platforms > 1 ? [`build ${needs.platforms} platforms (\`platforms\`)`] : [])];
+  if (wants.length === 0) return undefined;
+  return new BuilderCapabilityError(builder.name, wants.join(' and '));
 }

@@ -114,3 +114,18 @@ export function redactUserInfo(text: string): string {
   const keep = scheme && scheme.index + scheme[0].length <= at ? scheme.index + scheme[0].length : 0;
   return `${text.slice(0, keep)}***${text.slice(at)}`;
 }
+
+/** The builder cannot do what the inputs ask (the docker driver on the classic image store): fatal, says how to get one that can. */
+export class BuilderCapabilityError extends ImageBuildError {
+  readonly fatal = true;
+  constructor(
+    readonly builder: string,
+    readonly wants: string,
+  ) {
+    super(
+      `The buildx builder ${builder ? `\`${builder}\`` : '(current)'} uses the docker driver on the classic image store, which cannot ${wants}. ` +
+        'Add `docker/setup-buildx-action` before this step (it creates a docker-container builder), or enable the containerd image store in the Docker engine, or set `cache: none`.',
+    );
+    this.name = 'BuilderCapabilityError';
+  }
+}
