@@ -53,3 +53,22 @@ test.each<[string, Partial<RunContext['git']>, Record<string, string>, { cacheEx
   const plan = await planBuild(getInputs(read(values)), { ...run, git: { ...run.git, ...git } }, { RUNNER_TOOL_CACHE: '/tc' });
   expect(builderNeeds(plan)).toEqual(needs);
 });
+
+test('a pull request is never pushed, even with push: true', async () => {
+  const run = await workspace();
+  const plan = await planBuild(getInputs(read({ context: 'svc', image: 'reg.local/app', push: 'true' })), { ...run, git: { ...run.git, eventName: 'pull_request', ref: 'refs/pull/7/merge', prNumber: 7 } }, {});
+  expect(plan.push).toBe(false);
+});
+
+test('pushing needs `image`', async () => {
+  const run = await workspace();
+  await expect(planBuild(getInputs(read({ context: 'svc', push: 'true' })), run, {})).rejects.toThrow(/^Input `image`: is required when pushing/);
+});
+
+test('the Actions cache counts as available only with a runtime token', async () => {
+  const { actionsCacheAvailable } = await import('../src/plan.js');
+  expect(actionsCacheAvailable({ ACTIONS_RESULTS_URL: 'https://r', ACTIONS_RUNTIME_TOKEN: 't' })).toBe(true);
+  expect(actionsCacheAvailable({ ACTIONS_CACHE_URL: 'https://c', ACTIONS_RUNTIME_TOKEN: 't' })).toBe(true);
+  expect(actionsCacheAvailable({ ACTIONS_RESULTS_URL: 'https://r' })).toBe(false);
+  expect(actionsCacheAvailable({ ACTIONS_RUNTIME_TOKEN: 't' })).toBe(false);
+});

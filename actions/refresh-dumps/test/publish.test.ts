@@ -1,6 +1,10 @@
 import { describe, expect, test } from 'vitest';
 import type { AncestryAnswer } from '@org/dump-versioning';
-import { memoizeAncestry } from '../src/publish.js';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { openStore } from '@org/dump-versioning';
+import { dryRunVersion, memoizeAncestry, schemaSection } from '../src/publish.js';
 
 const a = 'a'.repeat(40);
 const b = 'b'.repeat(40);
@@ -50,5 +54,31 @@ describe('memoizeAncestry (git answers asked during migrate, reused by the publi
     expect(await warming).toEqual({ undecided: 'not fetched: offline' });
     expect(await warm(a, b)).toBe(true); // the decided answer is shared
     expect([offline.asked, online.asked]).toEqual([['a..b'], ['a..b']]);
+  });
+});
+
+describe('dry run version and the schema section', () => {
+  test('a first dry run (no branch ref yet) is a change with nothing to compare with', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'rd-dry-'));
+    const store = openStore(path.join(root, 'store'), {});
+    try {
+      await mkdir(path.join(root, 'store'));
+      await mkdir(path.join(root, 'dump/mysql'), { recursive: true });
+      await writeFile(path.join(root, 'dump/mysql/lms.sql'), 'SELECT 1;\n');
+      const result = await dryRunVersion(store, 'lms', 'master', path.join(root, 'dump'), ['mysql/lms.sql']);
+      expect(result).toMatchObject({ changed: true, previous: undefined, files: [{ path: 'mysql/lms.sql', size: 10 }] });
+      expect(result.version).toMatch(/^[0-9a-f]{64}$/);
+    } finally {
+      await store.close();
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  test('the same version as before is "same" without reading the store; no previous version is "first"', async () => {
+    const store = openStore(path.join(tmpdir(), 'rd-never-created'), {});
+    const previous = { commit: a, version: 'c'.repeat(64) };
+    expect(await schemaSection(store, 'lms', 'c'.repeat(64), previous)).toEqual({ kind: 'same', base: previous });
+    expect(await schemaSection(store, 'lms', 'c'.repeat(64), undefined)).toEqual({ kind: 'first' });
+    await store.close();
   });
 });

@@ -38,6 +38,10 @@ describe('openActionStore', () => {
   afterEach(() => {
     vi.unstubAllEnvs();
   });
+  test('a bad region names `aws-region`, a bad endpoint `s3-endpoint`', () => {
+    expect(() => openActionStore({ ...inputs, awsRegion: 'not a region', store: 's3://bucket/x' }, '/w/repo')).toThrow(/^Input `aws-region`: /);
+    expect(() => openActionStore({ ...inputs, s3Endpoint: 'not a url', store: 's3://bucket/x' }, '/w/repo')).toThrow(/^Input `s3-endpoint`: /);
+  });
   test('never repeats credentials from the store URL', () => {
     expect(() => openActionStore({ ...inputs, store: 's3://key:hunter2@bucket/x' }, '/w/repo')).toThrow(expect.objectContaining({ message: expect.not.stringContaining('hunter2') }));
   });

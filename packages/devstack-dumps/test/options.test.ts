@@ -3,7 +3,14 @@ import { describe, expect, test } from 'vitest';
 import { main } from '../src/cli.js';
 import type { CommandContext } from '../src/internal/context.js';
 import { databaseInUrl, databaseList, databaseName, databasesToDump, nameList, renameOnly, serverUrl, waitSeconds } from '../src/internal/server-options.js';
-import { existingDirectory, fullCommitSha } from '../src/internal/usage.js';
+import { exactlyOne, existingDirectory, fullCommitSha, wholeNumber } from '../src/internal/usage.js';
+import { flagHint } from '../src/cli.js';
+import { describeDistance } from '../src/internal/output.js';
+import { InvalidInputError, StoreConfigError } from '@org/dump-versioning';
+import { ServerUnreachableError, SystemDatabaseError, TargetNotEmptyError } from '@org/mysql-dump';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { UsageError } from '../src/internal/usage.js';
 
 function capture(): CommandContext & { out: () => string; err: () => string } {
@@ -43,6 +50,24 @@ describe('option parsing', () => {
     }
   });
 
+  test('name length limits: MySQL 64 characters, MongoDB 63 bytes (not characters)', () => {
+    expect(databaseName('--mysql-db', 'mysql')('x'.repeat(64))).toBe('x'.repeat(64));
+    expect(databaseName('--mongo-db', 'mongo')('x'.repeat(63))).toBe('x'.repeat(63));
+    // 32 characters, 64 bytes in UTF-8
+    expect(() => databaseName('--mongo-db', 'mongo')('é'.repeat(32))).toThrow(/at most 63 bytes/);
+  });
+
+  test('exactly one of a set of flags: none and several are usage errors naming the flags', () => {
+    expect(exactlyOne({ version: 'abc' }, ['commit', 'version', 'branch'])).toBe('version');
+    expect(() => exactlyOne({}, ['commit', 'version', 'branch'])).toThrow(new UsageError('pass one of --commit, --version, --branch'));
+    expect(() => exactlyOne({ commit: 'a', maxDistance: 1 }, ['commit', 'maxDistance'])).toThrow(new UsageError('pass only one of --commit, --max-distance'));
+  });
+
+  test('whole numbers refuse negatives and fractions', () => {
+    expect(wholeNumber('--max-distance')('0')).toBe(0);
+    for (const bad of ['-1', '1.5', 'x']) expect(() => wholeNumber('--max-distance')(bad)).toThrow(/--max-distance must be a whole number/);
+  });
+
   test('a single database name keeps its spaces, so a trailing one is refused', () => {
     expect(() => databaseName('--mysql-db', 'mysql')('lms ')).toThrow(/cannot end with a space/);
     expect(() => databaseName('--mysql-db', 'mysql')('  ')).toThrow(/give a database name/);
@@ -77,12 +102,52 @@ describe('option parsing', () => {
 
   test('--mysql-db/--mongo-db rename the only database of a one-database dump', () => {
     expect(renameOnly('--mysql-db', ['shop'], 'shop_copy')).toEqual({ shop: 'shop_copy' });
+    expect(() => renameOnly('--mysql-db', [], 'x')).toThrow(/this dump has no such database; drop --mysql-db/);
     expect(renameOnly('--mysql-db', ['a', 'b'], undefined)).toBeUndefined();
     expect(() => renameOnly('--mongo-db', ['a', 'b'], 'x')).toThrow(/this dump has 2 \(a, b\); drop --mongo-db/);
   });
 });
 
+describe('describeDistance', () => {
+  const requested = 'a'.repeat(40);
+  test('names the commit, the distance and how the dump was found', () => {
+    expect(describeDistance({ distance: 0, requested })).toBe('(exactly this commit)');
+    expect(describeDistance({ distance: 3, requested, via: 'history' })).toBe(`(3 first-parent commit(s) behind ${'a'.repeat(12)})`);
+    expect(describeDistance({ distance: 3, requested })).toBe(`(3 first-parent commit(s) behind ${'a'.repeat(12)})`);
+    expect(describeDistance({ distance: 250, requested, via: 'branch-ref', branch: 'master' })).toBe(
+      `(250 commit(s) behind ${'a'.repeat(12)}; found through branch ref master, beyond the first-parent history searched)`,
+    );
+  });
+});
+
+describe('flagHint', () => {
+  test('names the flag that acts on each library problem', () => {
+    expect(flagHint(new TargetNotEmptyError('shop', 2))).toBe(' (--replace)');
+    expect(flagHint(new SystemDatabaseError('mysql'))).toBe(' (--mysql-db)');
+    expect(flagHint(new ServerUnreachableError('h:1', 'refused'))).toBe(' (--wait <seconds>)');
+    expect(flagHint(new ServerUnreachableError('h:1', 'refused', { waitedSeconds: 5 }))).toBe(' (raise --wait)');
+    expect(flagHint(new InvalidInputError('out-not-empty', 'x'))).toBe(' (--replace)');
+    expect(flagHint(new StoreConfigError('s3-region-invalid', 'x'))).toBe(' (--s3-region)');
+    expect(flagHint(new StoreConfigError('endpoint-unreachable', 'x'))).toBe(' (--s3-endpoint)');
+    expect(flagHint(new StoreConfigError('bucket-missing', 'x'))).toBe(' (--store)');
+    expect(flagHint(new InvalidInputError('bad-keep', 'x'))).toBe('');
+  });
+});
+
 describe('exit codes and masking in main', () => {
+  test('a bad branch name is a usage error (2), a missing version a failure (1)', async () => {
+    const store = await mkdtemp(path.join(tmpdir(), 'dd-exit-'));
+    try {
+      const usage = capture();
+      expect(await main(['resolve', '--store', store, '--service', 'lms', '--branch', 'bad..name'], usage)).toBe(2);
+      expect(usage.err()).toMatch(/^error: branch name "bad\.\.name" is invalid/);
+      const failure = capture();
+      expect(await main(['pull', '--store', store, '--service', 'lms', '--version', 'f'.repeat(64), '--out', path.join(store, 'out')], failure)).toBe(1);
+    } finally {
+      await rm(store, { recursive: true, force: true });
+    }
+  });
+
   test('a bad URL is a usage error (2) whose message masks the password', async () => {
     const context = capture();
     expect(await main(['dump', '--mysql', 'postgres://root:Hidden1@h:1/db', '--out', '/tmp/never'], context)).toBe(2);

@@ -85,6 +85,22 @@ describe('verifyDumpSet', () => {
     await expect(verifyDumpSet(dir)).rejects.toThrow(/was altered \(its version does not match its files\)/);
   });
 
+  test('without a checksum list only the layout is verified, and no version is claimed', async () => {
+    const verified = await verifyDumpSet(dir);
+    expect(verified.verifiedBy).toBe('layout');
+    expect(verified.version).toBeUndefined();
+  });
+
+  test('a MySQL database without its .schema.json is named as missing', async () => {
+    await unlink(path.join(dir, 'mysql/shop.schema.json'));
+    await expect(verifyDumpSet(dir)).rejects.toThrow(/mysql\/shop.schema.json is missing \(every MySQL database has a .sql and a .schema.json\)/);
+  });
+
+  test('a schema.json of another format is refused', async () => {
+    await writeFile(path.join(dir, 'mysql/shop.schema.json'), JSON.stringify({ format: 2, tables: [] }));
+    await expect(verifyDumpSet(dir)).rejects.toThrow(/shop.schema.json is not a semantic schema \(format 1 with tables\)/);
+  });
+
   test('a missing directory is named', async () => {
     await expect(verifyDumpSet(path.join(root, 'nope'))).rejects.toThrow(/nope does not exist or is not a directory/);
   });

@@ -1,0 +1,61 @@
+import { describe, expect, test } from 'vitest';
+import { InputError } from '@org/action-inputs';
+import { DumpSetServerError } from '@org/dump-set';
+import { ServerUnreachableError, TargetNotEmptyError, UnknownDatabaseError } from '@org/mysql-dump';
+import { databaseInputOf, inStep, isStatementError, isUnreachable, settleAll, StepError } from '../src/errors.js';
+import { dumpSources, loadTargets, serviceDatabases } from '../src/targets.js';
+
+describe('inStep', () => {
+  test('wraps a failure in a StepError naming the step and the input, masked', async () => {
+    const failing = inStep('Dumping the databases', () => 'mysql-url', () => Promise.reject(new Error('cannot reach mysql://root:pw@h:1.')), (text) => text.replace('pw', '***'));
+    await expect(failing).rejects.toThrow(new StepError('Dumping the databases', 'cannot reach mysql://root:***@h:1', 'mysql-url'));
+    await expect(failing).rejects.toThrow(/^Dumping the databases failed \(check input `mysql-url`\): cannot reach mysql:\/\/root:\*\*\*@h:1$/);
+  });
+
+  test('lets an action error through unchanged (it already names its input)', async () => {
+    const error = new InputError('keep', 'expected a whole number');
+    await expect(inStep('Applying retention', 'store', () => Promise.reject(error))).rejects.toBe(error);
+  });
+});
+
+describe('error classification', () => {
+  test('a statement that failed on a reached server is not a connection failure', () => {
+    expect(isStatementError(new DumpSetServerError('mysql-failed', 'x'))).toBe(true);
+    expect(isStatementError(new DumpSetServerError('mongo-failed', 'x'))).toBe(true);
+    expect(isStatementError(new DumpSetServerError('mysql-connect', 'x'))).toBe(false);
+    expect(isUnreachable(new ServerUnreachableError('h:1', 'refused'))).toBe(true);
+    expect(isUnreachable(new TargetNotEmptyError('db', 1))).toBe(false);
+  });
+
+  test('the input behind a dumper error: the database list for an unknown database, else the URL', () => {
+    expect(databaseInputOf(new UnknownDatabaseError('lms', 'h:1'))).toBe('mysql-databases');
+    expect(databaseInputOf(new ServerUnreachableError('h:1', 'refused'))).toBe('mysql-url');
+    expect(databaseInputOf(new Error('other'))).toBeUndefined();
+  });
+});
+
+describe('settleAll', () => {
+  test('waits for every promise, then throws the first rejection in list order', async () => {
+    let lateDone = false;
+    const late = new Promise<number>((resolve) => setTimeout(() => ((lateDone = true), resolve(1)), 20));
+    const first = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('first in list')), 10));
+    const second = Promise.reject(new Error('second in list, rejected earlier'));
+    await expect(settleAll([first, second, late] as const)).rejects.toThrow('first in list');
+    expect(lateDone).toBe(true);
+    expect(await settleAll([Promise.resolve(1), Promise.resolve('a')] as const)).toEqual([1, 'a']);
+  });
+});
+
+describe('targets', () => {
+  const inputs = { mysqlUrl: 'mysql://m', mysqlDatabases: ['lms'], dataTables: [], mongoUrl: 'mongodb://g', mongoDatabases: ['crm'], dataCollections: ['crm.sites'] };
+  test('every configured engine is dumped, emptied and loaded into', () => {
+    expect(loadTargets(inputs)).toEqual({ mysql: { url: 'mysql://m' }, mongo: { url: 'mongodb://g' } });
+    expect(serviceDatabases(inputs)).toEqual({ mysql: { url: 'mysql://m', databases: ['lms'] }, mongo: { url: 'mongodb://g', databases: ['crm'] } });
+    expect(dumpSources(inputs)).toEqual({ mysql: { url: 'mysql://m', databases: ['lms'] }, mongo: { url: 'mongodb://g', databases: ['crm'], dataCollections: ['crm.sites'] } });
+  });
+  test('an engine without a URL is left out everywhere', () => {
+    const mysqlOnly = { ...inputs, mongoUrl: '' };
+    expect(loadTargets(mysqlOnly)).toEqual({ mysql: { url: 'mysql://m' } });
+    expect(serviceDatabases(mysqlOnly)).toEqual({ mysql: { url: 'mysql://m', databases: ['lms'] } });
+  });
+});

@@ -1,0 +1,79 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadMongo } from '@org/mongo-dump';
+import { loadMysql } from '@org/mysql-dump';
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { DumpSetInputError, loadSet } from '../src/index.js';
+import { checkLoadTargets } from '../src/internal/servers.js';
+
+// No servers: the loaders and the target check are stubbed; what loadSet decides to load is the subject.
+vi.mock('@org/mysql-dump', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('@org/mysql-dump')>()),
+  loadMysql: vi.fn(async () => ({ engine: { flavor: 'mariadb', version: '11.4.2' } })),
+}));
+vi.mock('@org/mongo-dump', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('@org/mongo-dump')>()),
+  loadMongo: vi.fn(async () => ({ engine: { flavor: 'ferretdb', version: '2.1.0' } })),
+}));
+vi.mock('../src/internal/servers.js', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../src/internal/servers.js')>()),
+  checkLoadTargets: vi.fn(async () => ({})),
+}));
+
+const schema = `${JSON.stringify({ format: 1, charset: 'utf8mb4', collation: null, tables: [], views: [], routines: [], triggers: [], events: [] })}\n`;
+const metadata = '{"options":{},"indexes":[{"key":{"_id":{"$numberInt":"1"}},"name":"_id_"}],"collectionName":"users","type":"collection"}';
+const mysqlUrl = 'mysql://root:pw@127.0.0.1:1';
+const mongoUrl = 'mongodb://127.0.0.1:2';
+
+describe('loadSet: which engines are loaded, refused or skipped', () => {
+  let root: string;
+  const make = async (engines: Array<'mysql' | 'mongo'>) => {
+    const dir = path.join(root, engines.join('-'));
+    const files: Record<string, string> = {};
+    if (engines.includes('mysql')) Object.assign(files, { 'mysql/shop.sql': 'SELECT 1;\n', 'mysql/shop.schema.json': schema });
+    if (engines.includes('mongo')) Object.assign(files, { 'mongo/crm/users.bson': '', 'mongo/crm/users.metadata.json': metadata });
+    for (const [relative, content] of Object.entries(files)) {
+      await mkdir(path.dirname(path.join(dir, relative)), { recursive: true });
+      await writeFile(path.join(dir, relative), content);
+    }
+    return dir;
+  };
+  beforeEach(async () => {
+    root = await mkdtemp(path.join(tmpdir(), 'dump-set-load-'));
+  });
+  afterEach(async () => {
+    vi.clearAllMocks();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  test('both engines with both targets: both loaded, nothing skipped', async () => {
+    const result = await loadSet(await make(['mysql', 'mongo']), { mysql: { url: mysqlUrl }, mongo: { url: mongoUrl } });
+    expect(result).toMatchObject({ mysqlDatabases: ['shop'], mongoDatabases: ['crm'], skipped: { mysql: [], mongo: [] } });
+    expect(loadMysql).toHaveBeenCalledOnce();
+    expect(loadMongo).toHaveBeenCalledOnce();
+  });
+
+  test('an engine without a target is refused by default, before any server is contacted', async () => {
+    const dir = await make(['mysql', 'mongo']);
+    await expect(loadSet(dir, { mysql: { url: mysqlUrl } })).rejects.toThrow(new DumpSetInputError('no-mongo-target', 'the dump set holds MongoDB database(s) crm; give a MongoDB server to load them into'));
+    await expect(loadSet(dir, { mongo: { url: mongoUrl } })).rejects.toThrow(/^the dump set holds MySQL database\(s\) shop; give a MySQL server/);
+    expect(checkLoadTargets).not.toHaveBeenCalled();
+  });
+
+  test('with skipEnginesWithoutTarget the engine without a target is reported as skipped, in both directions', async () => {
+    const dir = await make(['mysql', 'mongo']);
+    expect(await loadSet(dir, { mysql: { url: mysqlUrl } }, { skipEnginesWithoutTarget: true })).toMatchObject({ mysqlDatabases: ['shop'], mongoDatabases: [], skipped: { mysql: [], mongo: ['crm'] } });
+    expect(loadMongo).not.toHaveBeenCalled();
+    expect(await loadSet(dir, { mongo: { url: mongoUrl } }, { skipEnginesWithoutTarget: true })).toMatchObject({ mysqlDatabases: [], mongoDatabases: ['crm'], skipped: { mysql: ['shop'], mongo: [] } });
+  });
+
+  test('a Mongo-only set with a Mongo target loads; with only a MySQL target nothing is to load', async () => {
+    const dir = await make(['mongo']);
+    expect(await loadSet(dir, { mongo: { url: mongoUrl } })).toMatchObject({ mongoDatabases: ['crm'], engines: { mongo: { flavor: 'ferretdb', version: '2.1.0' } } });
+    await expect(loadSet(dir, { mysql: { url: mysqlUrl } }, { skipEnginesWithoutTarget: true })).rejects.toThrow(
+      new DumpSetInputError('nothing-to-load', 'the dump set holds MongoDB database(s) crm, and no server was given for that engine'),
+    );
+    expect(loadMysql).not.toHaveBeenCalled();
+  });
+});
