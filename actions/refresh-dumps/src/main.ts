@@ -9,7 +9,7 @@ import { getInputs, type Inputs } from './context.js';
 import { StepError, databaseInputOf, inStep, isStatementError, isUnreachable, messageOf, settleAll } from './errors.js';
 import { migrateVariables, parseMigrateLines, runMigrate, type MigrateCommand } from './migrate.js';
 import { databasesOfFiles, decideMode, recheckAfterDump, recheckDatabases, type Ancestor, type ModeDecision } from './mode.js';
-import { applyRetention, dryRunVersion, preparePublish, publishDumpSet, schemaSection, type PublishPreparation } from './publish.js';
+import { applyRetention, comparisonBase, dryRunVersion, preparePublish, publishDumpSet, schemaSection, type PublishPreparation } from './publish.js';
 import { checkRunOnBranch, readEventPayload, readRunnerContext, resolveBranch, type RunnerContext } from './runner.js';
 import { secretsToMask } from './secrets.js';
 import { findAncestor, openActionStore, storeInput, workspacePath } from './store.js';
@@ -220,12 +220,7 @@ async function publishPhase(
     ),
   );
   for (const warning of published.warnings) core.warning(warning.message);
-  // A run whose ref stayed at another (newer) commit compares with what this commit descends from, not
-  // with the ref: against a newer version its own changes would show reversed.
-  const notAdvanced = published.ref.outcome === 'not-advanced';
-  const ancestorBase = ancestor ? { commit: ancestor.commit, version: ancestor.version } : undefined;
-  const compareWith = notAdvanced ? ancestorBase : published.ref.previous;
-  const changed = notAdvanced ? compareWith?.version !== published.version : published.changed;
+  const { notAdvanced, compareWith, changed } = comparisonBase(published, ancestor);
   core.info(`Version ${published.version} (${changed ? 'changed' : 'unchanged'}${notAdvanced && compareWith ? ` from the dump of ${short(compareWith.commit)}` : ''}), ${published.blobsUploaded} new blob(s), ref ${r.branch}: ${published.ref.outcome}`);
   // The diff first: retention may delete the version the branch named before (older than its window).
   let schema: RefreshReport['schema'];

@@ -163,3 +163,18 @@ export async function schemaSection(
   const changes = result.details ?? { mysql: [], mongo: [] };
   return { kind: 'changes', base: previous, mysql: changes.mysql, mongo: changes.mongo };
 }
+
+/**
+ * What a published version is compared with, and whether it changed. Normally the version the branch ref
+ * named before. A run whose ref stayed at another (newer) commit compares with what this commit descends
+ * from (its nearest published ancestor, none in `mode: full`): against a newer version its own changes
+ * would show reversed, and `changed` would say nothing about this commit.
+ */
+export function comparisonBase(
+  published: Pick<PublishResult, 'version' | 'changed' | 'ref'>,
+  ancestor: { commit: string; version: string } | undefined,
+): { notAdvanced: boolean; compareWith: { commit: string; version: string } | undefined; changed: boolean } {
+  if (published.ref.outcome !== 'not-advanced') return { notAdvanced: false, compareWith: published.ref.previous, changed: published.changed };
+  const compareWith = ancestor ? { commit: ancestor.commit, version: ancestor.version } : undefined;
+  return { notAdvanced: true, compareWith, changed: compareWith?.version !== published.version };
+}

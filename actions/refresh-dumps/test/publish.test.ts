@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openStore } from '@org/dump-versioning';
-import { dryRunVersion, memoizeAncestry, schemaSection } from '../src/publish.js';
+import { comparisonBase, dryRunVersion, memoizeAncestry, schemaSection } from '../src/publish.js';
 
 const a = 'a'.repeat(40);
 const b = 'b'.repeat(40);
@@ -80,5 +80,45 @@ describe('dry run version and the schema section', () => {
     expect(await schemaSection(store, 'lms', 'c'.repeat(64), previous)).toEqual({ kind: 'same', base: previous });
     expect(await schemaSection(store, 'lms', 'c'.repeat(64), undefined)).toEqual({ kind: 'first' });
     await store.close();
+  });
+});
+
+describe('comparisonBase (what the summary diffs against, and `changed`)', () => {
+  const v = (c: string) => c.repeat(64);
+  const sha = (c: string) => c.repeat(40);
+  const ancestor = { commit: sha('a'), version: v('1') };
+  test.each<[string, Parameters<typeof comparisonBase>[0], typeof ancestor | undefined, ReturnType<typeof comparisonBase>]>([
+    [
+      'an advanced ref compares with the version it named before, and keeps the publish\'s changed',
+      { version: v('2'), changed: true, ref: { outcome: 'advanced', previous: { commit: sha('b'), version: v('3') } } },
+      ancestor,
+      { notAdvanced: false, compareWith: { commit: sha('b'), version: v('3') }, changed: true },
+    ],
+    [
+      'an unchanged re-run keeps changed false',
+      { version: v('2'), changed: false, ref: { outcome: 'unchanged', previous: { commit: sha('c'), version: v('2') } } },
+      ancestor,
+      { notAdvanced: false, compareWith: { commit: sha('c'), version: v('2') }, changed: false },
+    ],
+    [
+      'a late run on an older commit compares with its own ancestor, not the newer ref: same as the ancestor is unchanged',
+      { version: v('1'), changed: true, ref: { outcome: 'not-advanced', previous: { commit: sha('d'), version: v('4') } } },
+      ancestor,
+      { notAdvanced: true, compareWith: ancestor, changed: false },
+    ],
+    [
+      'a late run whose dump differs from its ancestor is changed, whatever the ref says',
+      { version: v('5'), changed: false, ref: { outcome: 'not-advanced', previous: { commit: sha('d'), version: v('5') } } },
+      ancestor,
+      { notAdvanced: true, compareWith: ancestor, changed: true },
+    ],
+    [
+      'a late run without an ancestor (mode: full) has nothing to compare with and counts as changed',
+      { version: v('5'), changed: false, ref: { outcome: 'not-advanced', previous: { commit: sha('d'), version: v('5') } } },
+      undefined,
+      { notAdvanced: true, compareWith: undefined, changed: true },
+    ],
+  ])('%s', (_, published, base, expected) => {
+    expect(comparisonBase(published, base)).toEqual(expected);
   });
 });
