@@ -40,6 +40,11 @@ describe('e2e.yml and the act env files', () => {
     expect(referenced('vars').filter((name) => !generated.includes(name))).toEqual([]);
   });
 
+  it('uses no remote action but actions/checkout (act fetches every remote action, even of a skipped step, and has no route to GitHub)', () => {
+    const remote = [...workflow.matchAll(/^\s*(?:-\s*)?uses:\s*([^\s#]+)/gm)].map((match) => match[1]!).filter((ref) => !ref.startsWith('./'));
+    expect([...new Set(remote.map((ref) => ref.replace(/@.*$/, '')))]).toEqual(['actions/checkout']);
+  });
+
   it('the templates list the same names', () => {
     expect(templateKeys('secrets.example')).toEqual(referenced('secrets'));
     expect(templateKeys('vars.example')).toEqual(referenced('vars'));
