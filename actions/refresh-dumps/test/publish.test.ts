@@ -1,10 +1,10 @@
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import type { AncestryAnswer } from '@org/dump-versioning';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { openStore } from '@org/dump-versioning';
-import { comparisonBase, dryRunVersion, memoizeAncestry, schemaSection } from '../src/publish.js';
+import { DumpVersioningError, openStore } from '@org/dump-versioning';
+import { applyRetention, comparisonBase, dryRunVersion, memoizeAncestry, schemaSection } from '../src/publish.js';
 
 const a = 'a'.repeat(40);
 const b = 'b'.repeat(40);
@@ -120,5 +120,69 @@ describe('comparisonBase (what the summary diffs against, and `changed`)', () =>
     ],
   ])('%s', (_, published, base, expected) => {
     expect(comparisonBase(published, base)).toEqual(expected);
+  });
+});
+
+describe('applyRetention (prune after a publish)', () => {
+  const service = 'lms';
+
+  test('a prune that cannot run now (another prune holds the lease) is a warning, not a failure', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'refresh-retention-'));
+    try {
+      await mkdir(path.join(root, service, 'locks'), { recursive: true });
+      await writeFile(path.join(root, service, 'locks', 'prune.json'), '{"kind":"prune","id":"someone-else"}\n');
+      const store = openStore(root);
+      const warn = vi.fn();
+      expect(await applyRetention(store, service, 3, warn)).toBeUndefined();
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(warn.mock.calls[0]![0]).toMatch(/^Retention skipped this run: another prune of lms has held /);
+      await store.close();
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  test.each<[string, (root: string) => { path: string; keep: number }, RegExp]>([
+    ['an invalid keep', (root) => ({ path: root, keep: 0 }), /keep must be a whole number of at least 1/],
+    ['a store directory that does not exist', (root) => ({ path: path.join(root, 'missing'), keep: 3 }), /does not exist|missing/],
+  ])('a fatal error from prune (%s) fails the run instead of becoming a warning', async (_, setup, message) => {
+    const root = await mkdtemp(path.join(tmpdir(), 'refresh-retention-'));
+    try {
+      const { path: storePath, keep } = setup(root);
+      const store = openStore(storePath);
+      const warn = vi.fn();
+      const failure = await applyRetention(store, service, keep, warn).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(failure).toBeInstanceOf(DumpVersioningError);
+      expect(failure).toMatchObject({ fatal: true, message: expect.stringMatching(message) });
+      expect(warn).not.toHaveBeenCalled();
+      await store.close();
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  test('only the fatal flag decides: a fatal library error thrown by the store propagates, a non-fatal one warns', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'refresh-retention-'));
+    try {
+      const store = openStore(root);
+      const failing = (fatal: boolean) => {
+        const wrapped = Object.create(store) as typeof store;
+        wrapped.checkRoot = async () => {
+          throw new DumpVersioningError('store-trouble', `the store failed (${fatal ? 'fatal' : 'transient'})`, { fatal });
+        };
+        return wrapped;
+      };
+      const warn = vi.fn();
+      await expect(applyRetention(failing(true), service, 3, warn)).rejects.toMatchObject({ code: 'store-trouble', fatal: true });
+      expect(warn).not.toHaveBeenCalled();
+      expect(await applyRetention(failing(false), service, 3, warn)).toBeUndefined();
+      expect(warn).toHaveBeenCalledWith('Retention skipped this run: the store failed (transient)');
+      await store.close();
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });

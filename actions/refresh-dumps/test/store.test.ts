@@ -1,5 +1,10 @@
-import { afterEach, describe, expect, test, vi } from 'vitest';
-import { openActionStore, workspacePath } from '../src/store.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
+import { NotFoundError, openStore, publish } from '@org/dump-versioning';
+import { makeDumpDir, makeLinearRepo, sampleDump } from '../../../packages/dump-versioning/test/support.js';
+import { findAncestor, openActionStore, workspacePath } from '../src/store.js';
 
 describe('workspacePath', () => {
   test.each<[string, string]>([
@@ -44,5 +49,50 @@ describe('openActionStore', () => {
   });
   test('never repeats credentials from the store URL', () => {
     expect(() => openActionStore({ ...inputs, store: 's3://key:hunter2@bucket/x' }, '/w/repo')).toThrow(expect.objectContaining({ message: expect.not.stringContaining('hunter2') }));
+  });
+});
+
+describe('findAncestor (filesystem store, temporary git repository)', () => {
+  const service = 'lms';
+  let repo: { dir: string; commits: string[] };
+  let work: string;
+  beforeAll(async () => {
+    repo = await makeLinearRepo(3);
+    work = await mkdtemp(path.join(tmpdir(), 'refresh-ancestor-'));
+  });
+  afterAll(async () => {
+    await Promise.all([repo.dir, work].map((dir) => rm(dir, { recursive: true, force: true })));
+  });
+
+  test('the nearest published first-parent ancestor; none published, or no store yet, is undefined', async () => {
+    const root = path.join(work, 'store');
+    expect(await findAncestor(openStore(root), service, repo.commits[2]!, repo.dir)).toBeUndefined();
+    const store = openStore(root);
+    const dump = await makeDumpDir(sampleDump('ancestor'));
+    try {
+      // An existing store without any dump of the service: no-published-ancestor.
+      await publish({ store, service: 'other', dir: dump, source: { commit: repo.commits[0]!, branch: 'master' }, ancestry: async () => true });
+      expect(await findAncestor(store, service, repo.commits[2]!, repo.dir)).toBeUndefined();
+      const published = await publish({ store, service, dir: dump, source: { commit: repo.commits[0]!, branch: 'master' }, ancestry: async () => true });
+      expect(await findAncestor(store, service, repo.commits[2]!, repo.dir)).toMatchObject({ commit: repo.commits[0], version: published.version, distance: 2 });
+    } finally {
+      await store.close();
+      await rm(dump, { recursive: true, force: true });
+    }
+  });
+
+  test('a NotFoundError other than no-published-ancestor is not taken for "no ancestor": it propagates', async () => {
+    const store = openStore(path.join(work, 'store'));
+    // A store read failing with another not-found code (here: a version the store lost) while the history is walked.
+    const failing = Object.create(store) as typeof store;
+    failing.get = async (key) => {
+      if (key.startsWith(`${service}/commits/`)) throw new NotFoundError('unknown-version', `version named by ${key} is not in ${store.location}`);
+      return store.get(key);
+    };
+    try {
+      await expect(findAncestor(failing, service, repo.commits[2]!, repo.dir)).rejects.toMatchObject({ name: 'NotFoundError', code: 'unknown-version' });
+    } finally {
+      await store.close();
+    }
   });
 });

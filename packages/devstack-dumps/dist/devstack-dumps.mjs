@@ -11377,7 +11377,7 @@ import { fileURLToPath as fileURLToPath2 } from "node:url";
 
 // packages/dump-versioning/src/internal/fs-store.ts
 import { createHash as createHash3, randomUUID } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
+import { createWriteStream } from "node:fs";
 import { link, mkdir, open, readFile, readdir as readdir2, rename, rm, stat as stat2, unlink, writeFile } from "node:fs/promises";
 import path4 from "node:path";
 import { Transform } from "node:stream";
@@ -11469,14 +11469,14 @@ var FileSystemStore = class {
     }
   }
   async getStream(key) {
-    const file = this.pathOf(key);
+    let handle;
     try {
-      await stat2(file);
+      handle = await open(this.pathOf(key), "r");
     } catch (error) {
       if (isCode(error, "ENOENT")) return void 0;
       throw this.accessError("read", key, error);
     }
-    return createReadStream(file);
+    return handle.createReadStream();
   }
   async exists(key) {
     try {
@@ -11987,7 +11987,7 @@ import path7 from "node:path";
 import { Transform as Transform2, pipeline as pipeline3 } from "node:stream";
 
 // packages/dump-versioning/src/internal/blob-body.ts
-import { createReadStream as createReadStream2 } from "node:fs";
+import { createReadStream } from "node:fs";
 import { open as open2 } from "node:fs/promises";
 import { pipeline as pipeline2 } from "node:stream";
 import { promisify } from "node:util";
@@ -12053,7 +12053,7 @@ async function compressBytes(bytes2, compression) {
 function streamedBlobBody(file, size, compression) {
   return {
     stream: () => {
-      const source = createReadStream2(file, { highWaterMark: STREAM_CHUNK });
+      const source = createReadStream(file, { highWaterMark: STREAM_CHUNK });
       if (compression === "none") return source;
       const compressor = compression === "gzip" ? createGzip({ ...gzipOptions, chunkSize: STREAM_CHUNK }) : createBrotliCompress({ ...brotliOptions(size), chunkSize: STREAM_CHUNK });
       return pipeline2(source, compressor, () => void 0);
@@ -12110,13 +12110,13 @@ function early(promise2) {
 
 // packages/dump-versioning/src/internal/scan.ts
 import { createHash as createHash4 } from "node:crypto";
-import { createReadStream as createReadStream3 } from "node:fs";
+import { createReadStream as createReadStream2 } from "node:fs";
 import { lstat, readdir as readdir3 } from "node:fs/promises";
 import path6 from "node:path";
 async function hashFile(file, onBytes) {
   const hash = createHash4("sha256");
   let size = 0;
-  for await (const chunk of createReadStream3(file, { highWaterMark: 1024 * 1024 })) {
+  for await (const chunk of createReadStream2(file, { highWaterMark: 1024 * 1024 })) {
     hash.update(chunk);
     size += chunk.length;
     onBytes?.(chunk.length);
@@ -15173,7 +15173,7 @@ async function dumpDatabase(session, database, catalog, dataTableNames, options,
 }
 
 // packages/mysql-dump/src/internal/load.ts
-import { createReadStream as createReadStream4 } from "node:fs";
+import { createReadStream as createReadStream3 } from "node:fs";
 import { readdir as readdir5, stat as stat4 } from "node:fs/promises";
 import { basename as basename2, join as join2 } from "node:path";
 
@@ -15594,7 +15594,7 @@ async function loadFile(options, session, file, database, bytesTotal, maxPacket)
     };
     try {
       const splitter = new StatementSplitter();
-      const stream = createReadStream4(file, { encoding: "utf8", highWaterMark: 1 << 20 });
+      const stream = createReadStream3(file, { encoding: "utf8", highWaterMark: 1 << 20 });
       for await (const chunk of stream) {
         await take(splitter.push(chunk));
         options.onProgress?.({ database, bytesDone: stream.bytesRead, bytesTotal, statements });
@@ -21051,7 +21051,7 @@ async function exists2(path16) {
 import { join as join5 } from "node:path";
 
 // packages/mongo-dump/src/internal/dump-directory.ts
-import { createReadStream as createReadStream5 } from "node:fs";
+import { createReadStream as createReadStream4 } from "node:fs";
 import { readdir as readdir6, readFile as readFile2, stat as stat5 } from "node:fs/promises";
 import { join as join4 } from "node:path";
 var METADATA_SUFFIX = ".metadata.json";
@@ -21104,7 +21104,7 @@ async function readDatabaseFolder(dir) {
 async function* readBsonFile(path16) {
   let pending = Buffer.alloc(0);
   let offset = 0;
-  for await (const chunk of createReadStream5(path16, { highWaterMark: 1024 * 1024 })) {
+  for await (const chunk of createReadStream4(path16, { highWaterMark: 1024 * 1024 })) {
     pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
     while (pending.length >= 4) {
       const size = pending.readInt32LE(0);
@@ -21438,7 +21438,7 @@ var DumpSetServerError = class extends DumpSetError {
 
 // packages/dump-set/src/internal/layout.ts
 import { createHash as createHash9, randomUUID as randomUUID4 } from "node:crypto";
-import { createReadStream as createReadStream6 } from "node:fs";
+import { createReadStream as createReadStream5 } from "node:fs";
 import { lstat as lstat2, readdir as readdir7, readFile as readFile3, rename as rename5, rm as rm5, writeFile as writeFile4 } from "node:fs/promises";
 import path10 from "node:path";
 
@@ -21838,7 +21838,7 @@ async function checkDumpSetContents(dir, contents) {
 async function hashFile2(file) {
   const hash = createHash9("sha256");
   let size = 0;
-  for await (const chunk of createReadStream6(file, { highWaterMark: 1 << 20 })) {
+  for await (const chunk of createReadStream5(file, { highWaterMark: 1 << 20 })) {
     hash.update(chunk);
     size += chunk.length;
   }

@@ -93,3 +93,19 @@ test('secret files are written 0600 and referenced by id', async () => {
   expect((await stat(path.join(dir, 'pip.conf'))).mode & 0o777).toBe(0o600);
   expect(await readFile(path.join(dir, 'pip.conf'), 'utf8')).toContain('index-url = https://pypi.internal/simple');
 });
+
+test.each<[string, string, Record<string, string>, string[]]>([
+  ['an upper-case proxy key', 'HTTP-PROXY=http://proxy:3128', { HTTP_PROXY: 'http://proxy:3128', http_proxy: 'http://proxy:3128' }, []],
+  ['a mixed-case no-proxy key', 'No-Proxy=localhost', { NO_PROXY: 'localhost', no_proxy: 'localhost' }, []],
+  ['a capitalised secret key', 'Pip=https://pypi.internal/simple', {}, ['pip.conf']],
+  ['an upper-case apt key', 'APT=http://apt-cacher:3142', {}, ['apt.conf']],
+])('mirror keys are case-insensitive: %s', (_, input, proxyArgs, secretIds) => {
+  const settings = parseMirrors(input);
+  expect(settings.proxyArgs).toEqual(proxyArgs);
+  expect(settings.secrets.map((secret) => secret.id)).toEqual(secretIds);
+});
+
+test('the same mirror in two cases is given twice', () => {
+  expect(() => parseMirrors('pip=https://a\nPIP=https://b')).toThrow(/`pip` is given twice/);
+  expect(() => parseMirrors('https-proxy=http://a:1\nHTTPS-Proxy=http://b:2')).toThrow(/`https-proxy` is given twice/);
+});

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { link, mkdir, open, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
@@ -108,14 +108,16 @@ export class FileSystemStore implements Store {
   }
 
   async getStream(key: string) {
-    const file = this.pathOf(key);
+    // Opened here, not when the stream first reads: a prune that deletes the file after this answer must
+    // not turn "it exists" into a raw ENOENT halfway through a pull (an open file stays readable).
+    let handle;
     try {
-      await stat(file);
+      handle = await open(this.pathOf(key), 'r');
     } catch (error) {
       if (isCode(error, 'ENOENT')) return undefined;
       throw this.accessError('read', key, error);
     }
-    return createReadStream(file);
+    return handle.createReadStream();
   }
 
   async exists(key: string) {

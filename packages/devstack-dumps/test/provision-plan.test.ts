@@ -1,0 +1,183 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { fingerprintMigrationFiles, openStore, publish, readCommitEntry, type Store } from '@org/dump-versioning';
+import { checksumsPathOf, verifyDumpSet, writeChecksumsFile } from '@org/dump-set';
+import { main } from '../src/cli.js';
+import type { CommandContext } from '../src/internal/context.js';
+import { planProvision } from '../src/internal/provisioning.js';
+import { UsageError } from '../src/internal/usage.js';
+
+const run = promisify(execFile);
+const service = 'lms';
+const MIGRATIONS = ['**/migrations/[0-9]*.py'];
+
+/** A git repository with one Django-style app whose migrations grow by one per commit; shas oldest first. */
+async function makeMigrationsRepo(count: number): Promise<{ dir: string; commits: string[] }> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'devstack-plan-repo-'));
+  const git = (...args: string[]) => run('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: dir });
+  await git('init', '-q', '-b', 'master');
+  await mkdir(path.join(dir, 'shop', 'migrations'), { recursive: true });
+  const commits: string[] = [];
+  for (let i = 1; i <= count; i++) {
+    await writeFile(path.join(dir, 'shop', 'migrations', `000${i}_step.py`), `# migration ${i}\n`);
+    await git('add', '-A');
+    await git('commit', '-q', '-m', `migration ${i}`);
+    commits.push((await git('rev-parse', 'HEAD')).stdout.trim());
+  }
+  return { dir, commits };
+}
+
+/** A minimal valid dump set (one MySQL database) whose content depends on `label`, so each label is its own version. */
+async function writeDumpSet(dir: string, label: string): Promise<void> {
+  await mkdir(path.join(dir, 'mysql'), { recursive: true });
+  await writeFile(path.join(dir, 'mysql', 'app.sql'), `CREATE TABLE t_${label} (id int);\n`);
+  await writeFile(path.join(dir, 'mysql', 'app.schema.json'), '{"format":1,"tables":[]}\n');
+}
+
+/** `<dir>.checksums.json` for the files of `dir`, as pull (then provision) leaves it. */
+async function writeChecksums(dir: string): Promise<string> {
+  const files = [];
+  for (const file of ['mysql/app.schema.json', 'mysql/app.sql']) {
+    const bytes = await readFile(path.join(dir, file));
+    files.push({ path: file, sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length });
+  }
+  return (await writeChecksumsFile(dir, files)).version;
+}
+
+function capture(cwd: string): CommandContext & { out: () => string; err: () => string } {
+  let out = '';
+  let err = '';
+  const stdout = { write: (text: string) => ((out += text), true) } as unknown as CommandContext['stdout'];
+  const stderr = { write: (text: string) => ((err += text), true) } as unknown as CommandContext['stderr'];
+  return { stdout, stderr, env: {}, cwd, out: () => out, err: () => err };
+}
+
+describe('planProvision (filesystem store, temporary git repository)', () => {
+  let repo: { dir: string; commits: string[] };
+  let work: string;
+  let storeRoot: string;
+  let store: Store;
+  let published: string;
+  let dumpDir: string;
+
+  beforeAll(async () => {
+    repo = await makeMigrationsRepo(2);
+    work = await mkdtemp(path.join(tmpdir(), 'devstack-plan-'));
+    storeRoot = path.join(work, 'store');
+    store = openStore(storeRoot);
+    dumpDir = path.join(work, 'dump');
+    await writeDumpSet(dumpDir, 'published');
+    // What refresh-dumps does on master: publish the tip's dump with its migration fingerprint.
+    const result = await publish({
+      store,
+      service,
+      dir: dumpDir,
+      source: { commit: repo.commits[1]!, branch: 'master' },
+      ancestry: async () => true,
+      migrations: { fingerprint: await fingerprintMigrationFiles(repo.dir, MIGRATIONS) },
+    });
+    published = result.version;
+  });
+  afterAll(async () => {
+    await store.close();
+    await Promise.all([repo.dir, work].map((dir) => rm(dir, { recursive: true, force: true })));
+  });
+
+  const plan = (cacheRoot: string, migrationsGlob = MIGRATIONS) =>
+    planProvision({ store, service, repo: repo.dir, commit: repo.commits[1]!, migrationsGlob, cacheRoot });
+
+  test('the published entry records migrations (precondition of the usage error below)', async () => {
+    const entry = await readCommitEntry(store, service, repo.commits[1]!);
+    expect(Object.keys(entry?.migrations?.fingerprint.apps ?? {})).toEqual(['shop']);
+  });
+
+  test('a cache directory holding the planned version, verified by its checksum list, is reused', async () => {
+    const cacheRoot = path.join(work, 'cache-same');
+    const cacheDir = path.join(cacheRoot, service, published);
+    await mkdir(path.dirname(cacheDir), { recursive: true });
+    await cp(dumpDir, cacheDir, { recursive: true });
+    expect(await writeChecksums(cacheDir)).toBe(published);
+    const result = await plan(cacheRoot);
+    expect(result.resolution.version).toBe(published);
+    expect(result.cacheDir).toBe(cacheDir);
+    expect(result.cached).toBe(true);
+  });
+
+  test('a cache directory at the version path whose files verify as ANOTHER version is not reused', async () => {
+    const cacheRoot = path.join(work, 'cache-other');
+    const cacheDir = path.join(cacheRoot, service, published);
+    await writeDumpSet(cacheDir, 'something-else');
+    const other = await writeChecksums(cacheDir);
+    expect(other).not.toBe(published);
+    // Intact by its own checksum list: only the version tells it apart.
+    expect(await verifyDumpSet(cacheDir)).toMatchObject({ verifiedBy: 'checksums', version: other });
+    const result = await plan(cacheRoot);
+    expect(result.cacheDir).toBe(cacheDir);
+    expect(result.cached).toBe(false);
+  });
+
+  test('a cache directory without a checksum list is not reused (layout checks alone do not identify a version)', async () => {
+    const cacheRoot = path.join(work, 'cache-unlisted');
+    const cacheDir = path.join(cacheRoot, service, published);
+    await mkdir(path.dirname(cacheDir), { recursive: true });
+    await cp(dumpDir, cacheDir, { recursive: true });
+    await rm(checksumsPathOf(cacheDir), { force: true });
+    expect((await plan(cacheRoot)).cached).toBe(false);
+  });
+
+  test('--migrations-glob matching no file while the dump records migrations is a usage error', async () => {
+    const attempt = plan(path.join(work, 'cache-glob'), ['apps/**/migrations/[0-9]*.py']);
+    await expect(attempt).rejects.toBeInstanceOf(UsageError);
+    await expect(attempt).rejects.toThrow(/--migrations-glob \(apps\/\*\*\/migrations\/\[0-9\]\*\.py\) matched no migration file under .*, but the dump records migrations; give globs relative to --repo/);
+  });
+
+  test('with globs that match, nothing is pending at the published commit', async () => {
+    const result = await plan(path.join(work, 'cache-glob-ok'));
+    expect(result.pending).toEqual({ state: 'up-to-date', pending: [], edited: [], removed: [] });
+  });
+});
+
+describe('devstack-dumps publish --migrations-glob (filesystem store, temporary git repository)', () => {
+  let repo: { dir: string; commits: string[] };
+  let work: string;
+  let dumpDir: string;
+
+  beforeAll(async () => {
+    repo = await makeMigrationsRepo(2);
+    work = await mkdtemp(path.join(tmpdir(), 'devstack-publish-glob-'));
+    dumpDir = path.join(work, 'dump');
+    await writeDumpSet(dumpDir, 'publish');
+  });
+  afterAll(async () => {
+    await Promise.all([repo.dir, work].map((dir) => rm(dir, { recursive: true, force: true })));
+  });
+
+  const publishArgs = (storeRoot: string, commit: string) => ['publish', dumpDir, '--commit', commit, '--branch', 'master', '--repo', repo.dir, '--store', storeRoot, '--service', service, '--migrations-glob', ...MIGRATIONS];
+
+  test('is refused for a --commit other than HEAD (the working tree describes HEAD only), and nothing is published', async () => {
+    const storeRoot = path.join(work, 'store-refused');
+    const context = capture(work);
+    expect(await main(publishArgs(storeRoot, repo.commits[0]!), context)).toBe(2);
+    expect(context.err()).toContain(`error: --migrations-glob reads the working tree of ${repo.dir}, which is not at commit ${repo.commits[0]}; check that commit out or drop --migrations-glob`);
+    expect(await readdir(storeRoot).catch(() => [])).toEqual([]);
+  });
+
+  test('is accepted for HEAD given as its sha, and records the working tree fingerprint', async () => {
+    const storeRoot = path.join(work, 'store-head');
+    const context = capture(work);
+    expect(await main(publishArgs(storeRoot, repo.commits[1]!), context)).toBe(0);
+    expect(context.err()).not.toContain('error:');
+    const store = openStore(storeRoot);
+    try {
+      const entry = await readCommitEntry(store, service, repo.commits[1]!);
+      expect(entry?.migrations?.fingerprint).toEqual(await fingerprintMigrationFiles(repo.dir, MIGRATIONS));
+    } finally {
+      await store.close();
+    }
+  });
+});
