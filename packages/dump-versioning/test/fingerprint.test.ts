@@ -110,3 +110,32 @@ describe('migration fingerprint', () => {
     }
   });
 });
+
+describe('line endings (a Windows checkout with core.autocrlf=true)', () => {
+  const tree = async (files: Record<string, string>) => {
+    const root = await mkdtemp(path.join(tmpdir(), 'dv-fp-eol-'));
+    for (const [file, content] of Object.entries(files)) {
+      await mkdir(path.dirname(path.join(root, file)), { recursive: true });
+      await writeFile(path.join(root, file), content, 'latin1');
+    }
+    return root;
+  };
+  const source = "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n    operations = []\n";
+  test('CRLF and LF checkouts of the same migrations fingerprint the same; other bytes still count', async () => {
+    const file = 'shop/migrations/0001_initial.py';
+    const roots = await Promise.all([
+      tree({ [file]: source }),
+      tree({ [file]: source.replace(/\n/g, '\r\n') }),
+      // A lone CR is content, not a line ending.
+      tree({ [file]: source.replace('operations', 'operations\r') }),
+    ]);
+    try {
+      const [lf, crlf, loneCr] = await Promise.all(roots.map((root) => fingerprintMigrationFiles(root)));
+      expect(crlf!.overall).toBe(lf!.overall);
+      expect(classifyFingerprintChange(lf!, crlf!).kind).toBe('unchanged');
+      expect(loneCr!.overall).not.toBe(lf!.overall);
+    } finally {
+      for (const root of roots) await rm(root, { recursive: true, force: true });
+    }
+  });
+});

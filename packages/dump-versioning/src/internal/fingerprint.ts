@@ -90,9 +90,18 @@ export async function fingerprintMigrationFiles(
     const label = path.posix.basename(appDir);
     const app = (labels.get(label)?.size ?? 0) > 1 ? appDir : label;
     const name = path.posix.basename(file).replace(/\.[^.]+$/, '');
-    return { app, name, sha256: sha256(readFileSync(path.join(root, file))) };
+    return { app, name, sha256: sha256(withLfLineEndings(readFileSync(path.join(root, file)))) };
   });
   return fingerprintMigrations(records);
+}
+
+/**
+ * A migration's bytes with CRLF line endings as LF: a Windows checkout (core.autocrlf=true) holds the same
+ * migration as CI's LF one, and must not count as edited. LF-only files are unchanged, so fingerprints of
+ * LF checkouts (all published ones) stay as they were.
+ */
+export function withLfLineEndings(bytes: Buffer): Buffer {
+  return bytes.includes('\r\n') ? Buffer.from(bytes.toString('latin1').replace(/\r\n/g, '\n'), 'latin1') : bytes;
 }
 
 /**

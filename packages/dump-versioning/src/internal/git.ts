@@ -89,7 +89,10 @@ export function gitAncestry(cwd: string, options: { remote?: string; fetchDepth?
       assertRevision(sha);
       if (await hasCommit(cwd, sha)) continue;
       if (options.offline) return { undecided: `commit ${sha} is not in the clone at ${cwd} (not fetched: offline)` };
-      const fetched = await runGit(cwd, ['fetch', '--no-tags', `--depth=${depth}`, remote, sha]);
+      // --depth only in a clone that is shallow already: in a full clone it would make the clone shallow
+      // (a developer's history cut at `depth` commits), where a plain fetch brings what is missing.
+      const limit = (await isShallowClone(cwd)) ? [`--depth=${depth}`] : [];
+      const fetched = await runGit(cwd, ['fetch', '--no-tags', ...limit, remote, sha]);
       if (!(await hasCommit(cwd, sha))) {
         return { undecided: `commit ${sha} is not in the clone at ${cwd} and \`git fetch ${remote} ${sha}\` did not bring it (${fetched.stderr.trim().split('\n').pop() ?? 'no output'})` };
       }

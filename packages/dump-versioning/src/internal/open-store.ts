@@ -85,7 +85,15 @@ export function openStore(url: string, options: OpenStoreOptions = {}): Store {
       prefix,
       ...(options.s3Client
         ? { client: options.s3Client }
-        : { clientConfig: { region, ...(endpoint ? { endpoint, ...compatibleChecksums(env) } : {}), forcePathStyle: options.s3ForcePathStyle ?? Boolean(endpoint) } }),
+        : {
+            clientConfig: {
+              region,
+              // AWS S3 itself: a bucket in another region than the one configured (e.g. the us-east-1 fallback
+              // while a profile names the bucket's) answers 301; follow it instead of failing.
+              ...(endpoint ? { endpoint, ...compatibleChecksums(env) } : { followRegionRedirects: true }),
+              forcePathStyle: options.s3ForcePathStyle ?? Boolean(endpoint),
+            },
+          }),
       ...(endpoint ? { endpoint: maskUrl(endpoint) } : {}),
       secrets,
     });
