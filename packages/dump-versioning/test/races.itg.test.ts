@@ -66,6 +66,24 @@ for (const backend of backends) {
       expect(await leftovers(parent)).toEqual([]);
     });
 
+    test('concurrent pulls with replace into one directory (two terminals provisioning) all succeed, and one copy stays', async () => {
+      const { store } = fixture;
+      const service = 'replace-pulls';
+      const files = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`mysql/t${i}.sql`, `row ${i}\n`.repeat(500)]));
+      const published = await publish({ store, service, dir: await fixture.dumpDir(files), source: source(0), ancestry: gitAncestry(fixture.repo.dir) });
+      const parent = await tempOut();
+      for (let round = 0; round < 8; round++) {
+        const out = path.join(parent, `out-${round}`);
+        // A copy already there in every other round: both the aside-and-replace and the plain rename race.
+        if (round % 2 === 1) await pull({ store, service, version: published.version, out });
+        const results = await Promise.allSettled(Array.from({ length: 3 }, () => pull({ store, service, version: published.version, out, replace: true })));
+        expect(results.filter((result) => result.status === 'rejected').map((result) => String((result as PromiseRejectedResult).reason))).toEqual([]);
+        expect((await readdir(out)).sort()).toEqual(['mysql']);
+        expect((await readdir(path.join(out, 'mysql'))).sort()).toEqual(Object.keys(files).map((file) => file.slice('mysql/'.length)).sort());
+      }
+      expect(await leftovers(parent)).toEqual([]);
+    });
+
     test('a corrupted blob fails the pull naming the file, and leaves no staging directory', async () => {
       const { store } = fixture;
       const service = 'corrupt';

@@ -75,23 +75,7 @@ export async function pull(options: PullOptions): Promise<PullResult> {
       await mkdir(path.dirname(target), { recursive: true });
       await fetchVerified(store, service, file, target, context, onBytes);
     });
-    if (options.replace && (await exists(out)) && !(await isEmptyDir(out))) {
-      const old = path.join(parent, `.${path.basename(out)}.old-${randomUUID()}`);
-      await rename(out, old);
-      await rename(staging, out);
-      await rm(old, { recursive: true, force: true }).catch(() => undefined);
-      return { version, dir: out, manifest, bytes: total };
-    }
-    // Without replace, `out` may have appeared or filled up since the check above (another pull):
-    // renaming a directory onto an empty one replaces it, onto a non-empty one fails, atomically.
-    try {
-      await rename(staging, out);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOTEMPTY' || code === 'EEXIST') throw notEmpty();
-      if (code === 'ENOTDIR') throw new InvalidInputError('out-not-empty', `output ${out} is a file, not a directory; choose an empty or new directory`);
-      throw error;
-    }
+    await placeStaged(staging, out, Boolean(options.replace), notEmpty);
     return { version, dir: out, manifest, bytes: total };
   } catch (error) {
     // The original failure is what matters; a staging directory that cannot be removed is only noted.
@@ -101,5 +85,39 @@ export async function pull(options: PullOptions): Promise<PullResult> {
       throw new NotFoundError('version-pruned', `version ${version} of ${service} was removed by retention (prune) while it was pulled; resolve again and pull the version it names now`, { cause: error });
     }
     throw error;
+  }
+}
+
+/**
+ * Moves the finished staging directory to `out`, atomically. Without replace, `out` may have appeared or
+ * filled up since it was checked (another pull): renaming onto an empty directory replaces it, onto a
+ * non-empty one fails. With replace, the current `out` is moved aside first; another pull with replace
+ * (two terminals provisioning at once) may put its copy there or move it aside between those steps, so a
+ * collision is tried again rather than reported as "not empty".
+ */
+async function placeStaged(staging: string, out: string, replace: boolean, notEmpty: () => Error): Promise<void> {
+  const parent = path.dirname(out);
+  const asides: string[] = [];
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (replace && (await exists(out)) && !(await isEmptyDir(out))) {
+          const old = path.join(parent, `.${path.basename(out)}.old-${randomUUID()}`);
+          await rename(out, old);
+          asides.push(old);
+        }
+        await rename(staging, out);
+        return;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        const collided = code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOENT';
+        if (replace && collided && attempt < 5) continue;
+        if (code === 'ENOTEMPTY' || code === 'EEXIST') throw notEmpty();
+        if (code === 'ENOTDIR') throw new InvalidInputError('out-not-empty', `output ${out} is a file, not a directory; choose an empty or new directory`);
+        throw error;
+      }
+    }
+  } finally {
+    await Promise.all(asides.map((dir) => rm(dir, { recursive: true, force: true }).catch(() => undefined)));
   }
 }
