@@ -20,7 +20,7 @@ const reply = (code: number, codeName: string, errmsg: string) => new MongoServe
 
 describe('connect failures', () => {
   test.each([
-    ['wrong credentials', reply(18, 'AuthenticationFailed', 'Authentication failed.'), true, MongoAuthFailedError, 'auth-failed', 'MongoDB at 10.0.0.5:27018 rejected the credentials of user "app"; check the user and password in the URL'],
+    ['wrong credentials', reply(18, 'AuthenticationFailed', 'Authentication failed.'), true, MongoAuthFailedError, 'auth-failed', 'MongoDB at 10.0.0.5:27018 rejected the credentials of user "app" (looked up in database "shop", the URL\'s path: add ?authSource=admin if the user was created in admin); check the user and password in the URL'],
     // A server that answers is not "unreachable": name its error at once, without retrying.
     ['an unrecognised server error', reply(2, 'BadValue', 'unsupported auth mechanism for Sup3rSecret'), true, MongoConnectFailedError, 'connect-failed', 'cannot connect to MongoDB at 10.0.0.5:27018: unsupported auth mechanism for *** (BadValue); check the server and its log'],
     ['not authorized to ping', reply(13, 'Unauthorized', 'command ping requires authentication'), true, MongoConnectFailedError, 'connect-failed', 'cannot connect to MongoDB at 10.0.0.5:27018: command ping requires authentication (Unauthorized); check the server and its log'],
@@ -58,5 +58,18 @@ describe('messages name no CLI flag or action input', () => {
   test('the structured fields stay for callers to name their own options', () => {
     expect(new MongoTargetNotEmptyError('x', ['a'])).toMatchObject({ code: 'target-not-empty', database: 'x', collections: ['a'] });
     expect(new MongoUnreachableError('h:1', 5, 'timeout')).toMatchObject({ code: 'server-unreachable', hosts: 'h:1', waitedSeconds: 5 });
+  });
+});
+
+describe('which database a rejected user was looked up in', () => {
+  test.each<[string, string, string]>([
+    ['the path database, when authSource is not given', 'mongodb://root:pw@127.0.0.1:27017/lms', ' (looked up in database "lms", the URL\'s path: add ?authSource=admin'],
+    ['nothing to add with an explicit authSource', 'mongodb://root:pw@127.0.0.1:27017/lms?retryWrites=false&authSource=admin', 'rejected the credentials of user "root"; check'],
+    ['nothing to add without a path database (admin is the default)', 'mongodb://root:pw@127.0.0.1:27017/?retryWrites=false', 'rejected the credentials of user "root"; check'],
+  ])('%s', (_case, withPath, expected) => {
+    const typed = connectFailure(reply(18, 'AuthenticationFailed', 'Authentication failed.'), withPath, { driver, waitSeconds: 0, retryLeft: true });
+    expect(typed).toBeInstanceOf(MongoAuthFailedError);
+    expect(typed?.message).toContain(expected);
+    expect(typed?.message).not.toContain('pw@');
   });
 });

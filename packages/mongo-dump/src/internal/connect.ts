@@ -10,7 +10,7 @@ import {
   MongoUnreachableError,
   MongoUrlError,
 } from './errors.js';
-import { maskMongoUrl, maskSecretsIn, mongoHosts, mongoUser } from './url.js';
+import { implicitAuthDatabase, maskMongoUrl, maskSecretsIn, mongoHosts, mongoUser } from './url.js';
 
 export interface MongoEngine {
   flavor: 'mongodb' | 'ferretdb';
@@ -83,7 +83,7 @@ export function connectFailure(
     return new MongoUrlError(maskMongoUrl(url), maskSecretsIn(messageOf(error), url));
   }
   if (error instanceof MongoServerError) {
-    if (error.code === AUTH_FAILED) return new MongoAuthFailedError(hosts, mongoUser(url));
+    if (error.code === AUTH_FAILED) return new MongoAuthFailedError(hosts, mongoUser(url), implicitAuthDatabase(url));
     if (STARTING_CODES.has(Number(error.code)) && context.retryLeft) return undefined;
     const code = error.codeName ?? error.code;
     return new MongoConnectFailedError(hosts, maskSecretsIn(`${error.message}${code === undefined ? '' : ` (${code})`}`, url));

@@ -42,8 +42,10 @@ export class MongoUnreachableError extends MongoDumpError {
 export class MongoAuthFailedError extends MongoDumpError {
   readonly severity = 'fatal';
   readonly code = 'auth-failed';
-  constructor(readonly hosts: string, user: string) {
-    super(`MongoDB at ${hosts} rejected the credentials of user "${user}"; check the user and password in the URL`);
+  constructor(readonly hosts: string, user: string, authDatabase?: string) {
+    // A root user of the official image (MONGO_INITDB_ROOT_*) lives in `admin`, not in the path database.
+    const where = authDatabase === undefined ? '' : ` (looked up in database "${authDatabase}", the URL's path: add ?authSource=admin if the user was created in admin)`;
+    super(`MongoDB at ${hosts} rejected the credentials of user "${user}"${where}; check the user and password in the URL`);
   }
 }
 

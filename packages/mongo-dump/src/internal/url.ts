@@ -68,3 +68,22 @@ export function maskSecretsIn(message: string, url: string): string {
   }
   return masked;
 }
+
+/**
+ * The database a URL's user is authenticated against when it only says so implicitly: its path database
+ * (`mongodb://u:p@host/shop` authenticates against `shop`), unless `authSource` is given. undefined when
+ * there are no credentials, no path database, or an explicit authSource.
+ */
+export function implicitAuthDatabase(url: string): string | undefined {
+  const match = URL_PATTERN.exec(url);
+  if (!match?.[2]) return undefined;
+  const rest = match[4] ?? '';
+  const [pathPart = '', query = ''] = rest.split('?', 2);
+  const database = pathPart.replace(/^\//, '');
+  if (!database || /(?:^|&)authSource=/i.test(query)) return undefined;
+  try {
+    return decodeURIComponent(database);
+  } catch {
+    return database;
+  }
+}
