@@ -120,3 +120,17 @@ describe('compatibleChecksums (S3-compatible endpoints)', () => {
     expect(compatibleChecksums(env)).toEqual(expected);
   });
 });
+
+describe('proxy credentials', () => {
+  test('a password in a proxy variable is masked in store errors, as the AWS keys are', async () => {
+    const failing = { send: async () => Promise.reject(new Error('proxy http://proxyuser:Pr0xyS3cret@proxy.corp:3128 refused: Pr0xyS3cret')), destroy: () => undefined };
+    const store = openStore('s3://bucket/x', { s3Client: failing as never, env: { HTTPS_PROXY: 'http://proxyuser:Pr0xyS3cret@proxy.corp:3128' } });
+    const failure = await store.get('svc/refs/master.json').then(
+      () => undefined,
+      (error: Error) => error,
+    );
+    expect(failure).toBeInstanceOf(Error);
+    expect(failure?.message).toContain('***');
+    expect(failure?.message).not.toContain('Pr0xyS3cret');
+  });
+});

@@ -78,7 +78,7 @@ export function openStore(url: string, options: OpenStoreOptions = {}): Store {
     // Checked here: the SDK only fails at the first request, with a message that hides the cause.
     if (endpoint) checkEndpoint(endpoint, endpointOption !== undefined ? 'the S3 endpoint' : endpointS3 !== undefined ? 'AWS_ENDPOINT_URL_S3' : 'AWS_ENDPOINT_URL');
     checkRegion(region, regionOption !== undefined ? 'the S3 region' : regionEnv !== undefined ? 'AWS_REGION' : 'AWS_DEFAULT_REGION');
-    const secrets = [env.AWS_SECRET_ACCESS_KEY, env.AWS_SESSION_TOKEN, env.AWS_ACCESS_KEY_ID].filter((value): value is string => Boolean(value));
+    const secrets = [env.AWS_SECRET_ACCESS_KEY, env.AWS_SESSION_TOKEN, env.AWS_ACCESS_KEY_ID, ...proxyPasswords(env)].filter((value): value is string => Boolean(value));
     // The store creates its client (loading the AWS SDK) on first use; see s3-store.ts.
     return new S3Store({
       bucket,
@@ -117,6 +117,19 @@ export function compatibleChecksums(env: NodeJS.ProcessEnv): { requestChecksumCa
     ...(unset(env.AWS_REQUEST_CHECKSUM_CALCULATION) ? { requestChecksumCalculation: 'WHEN_REQUIRED' as const } : {}),
     ...(unset(env.AWS_RESPONSE_CHECKSUM_VALIDATION) ? { responseChecksumValidation: 'WHEN_REQUIRED' as const } : {}),
   };
+}
+
+/** Passwords in the proxy variables S3 requests may go through (see aws-sdk.ts), to mask in messages. */
+function proxyPasswords(env: NodeJS.ProcessEnv): string[] {
+  const names = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'ALL_PROXY', 'all_proxy'];
+  return names.flatMap((name) => {
+    try {
+      const password = new URL(env[name] ?? '').password;
+      return password ? [password, decodeURIComponent(password)] : [];
+    } catch {
+      return [];
+    }
+  });
 }
 
 /** An S3 endpoint must be an absolute http(s) URL; `host:port` alone parses as a scheme or not at all. */

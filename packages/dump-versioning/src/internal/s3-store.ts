@@ -57,8 +57,19 @@ export class S3Store implements Store {
     // On Node < 22 the SDK warns, at client creation, that its *future* releases need Node 22. The tools
     // pin their SDK, so the notice is noise their users cannot act on (one place for the CLI and the action).
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-    this.connection ??= import('./aws-sdk.js').then((sdk) => ({ sdk, client: this.givenClient ?? new sdk.S3Client(this.clientConfig) }));
+    this.connection ??= import('./aws-sdk.js').then((sdk) => {
+      if (this.givenClient) return { sdk, client: this.givenClient };
+      const requestHandler = sdk.proxyRequestHandler(this.requestTarget());
+      return { sdk, client: new sdk.S3Client({ ...this.clientConfig, ...(requestHandler ? { requestHandler } : {}) }) };
+    });
     return this.connection;
+  }
+
+  /** Where requests go, for choosing a proxy: the endpoint, or AWS S3's regional host for the bucket. */
+  private requestTarget(): string {
+    const { endpoint, region } = this.clientConfig;
+    if (typeof endpoint === 'string') return endpoint;
+    return `https://${this.bucket}.s3.${typeof region === 'string' ? region : 'us-east-1'}.amazonaws.com`;
   }
 
   private keyOf(key: string) {
