@@ -36334,7 +36334,8 @@ async function docker(args, options = {}) {
     silent: true,
     ignoreReturnCode: true,
     ...options.input ? { input: options.input } : {},
-    ...options.env ? { env: { ...stringEnv(process.env), ...options.env } } : {},
+    // process.env holds only strings at run time; its type merely allows undefined.
+    ...options.env ? { env: { ...process.env, ...options.env } } : {},
     listeners: {
       stdout: (data) => {
         stdout += out.write(data);
@@ -36354,9 +36355,6 @@ async function docker(args, options = {}) {
     stderr += rest;
   }
   return { exitCode, stdout, stderr };
-}
-function stringEnv(env) {
-  return Object.fromEntries(Object.entries(env).filter((entry) => entry[1] !== void 0));
 }
 function errorLines(text) {
   const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);

@@ -33,7 +33,8 @@ export async function docker(args: string[], options: DockerOptions = {}): Promi
     silent: true,
     ignoreReturnCode: true,
     ...(options.input ? { input: options.input } : {}),
-    ...(options.env ? { env: { ...stringEnv(process.env), ...options.env } } : {}),
+    // process.env holds only strings at run time; its type merely allows undefined.
+    ...(options.env ? { env: { ...(process.env as Record<string, string>), ...options.env } } : {}),
     listeners: {
       stdout: (data: Buffer) => {
         stdout += out.write(data);
@@ -53,10 +54,6 @@ export async function docker(args: string[], options: DockerOptions = {}): Promi
     stderr += rest;
   }
   return { exitCode, stdout, stderr };
-}
-
-function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
-  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
 
 /** The lines of a failed command worth showing: its `ERROR`/`error` lines, else the last few. */
