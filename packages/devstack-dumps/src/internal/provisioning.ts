@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { readdir, rm, stat } from 'node:fs/promises';
 import { DEFAULT_MAX_DISTANCE, fingerprintMigrationFiles, pull, resolve, type Resolution, type Store } from '@org/dump-versioning';
 import { loadSet, verifyDumpSet, waitForServers, writeChecksumsFile, type LoadSetResult } from '@org/dump-set';
 import { pendingMigrations, type PendingMigrations } from './pending.js';
@@ -82,7 +81,6 @@ export async function provision(
   start = performance.now();
   let pulled: ProvisionResult['pulled'];
   if (!plan.cached) {
-    await sweepInterruptedPulls(path.dirname(plan.cacheDir));
     input.onProgress(`pulling version ${plan.resolution.version.slice(0, 12)} into ${plan.cacheDir}`);
     const result = await pull({ store: input.store, service: input.service, version: plan.resolution.version, out: plan.cacheDir, replace: true });
     // pull verified every sha256; the list beside the directory lets later loads re-check the cache.
@@ -93,31 +91,4 @@ export async function provision(
   start = performance.now();
   const loaded = await loadSet(plan.cacheDir, await loadTargetsFor(plan.cacheDir, flags), { replace: flags.replace, waitSeconds: flags.wait, onProgress: input.onProgress, skipEnginesWithoutTarget: true });
   return { pulled, loaded, timings: { waitMs, pullMs, loadMs: since(start) } };
-}
-
-/** A staging or set-aside directory this old belongs to a pull that was interrupted (Ctrl-C), not to one running. */
-const INTERRUPTED_AFTER_MS = 60 * 60_000;
-
-/**
- * Removes what interrupted pulls left in a service's cache directory: `.<version>.partial-*` staging and
- * `.<version>.old-*` set-aside directories (pull cleans up after itself unless the process is killed), once
- * they are an hour old, so another terminal's pull in progress keeps its own. Returns the names removed.
- */
-export async function sweepInterruptedPulls(serviceCacheDir: string, now = Date.now()): Promise<string[]> {
-  let names: string[];
-  try {
-    names = await readdir(serviceCacheDir);
-  } catch {
-    return [];
-  }
-  const removed: string[] = [];
-  for (const name of names) {
-    if (!/^\..+\.(?:partial|old)-[0-9a-f-]{36}$/.test(name)) continue;
-    const dir = path.join(serviceCacheDir, name);
-    const modified = await stat(dir).then((info) => info.mtimeMs, () => now);
-    if (now - modified < INTERRUPTED_AFTER_MS) continue;
-    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
-    removed.push(name);
-  }
-  return removed;
 }

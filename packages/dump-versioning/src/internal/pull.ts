@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { IntegrityError, InvalidInputError, NotFoundError } from './errors.js';
 import type { VersionManifest } from './manifest.js';
@@ -62,6 +62,7 @@ export async function pull(options: PullOptions): Promise<PullResult> {
   if ((await exists(out)) && !(await isEmptyDir(out)) && !options.replace) throw notEmpty();
   const parent = path.dirname(out);
   await mkdir(parent, { recursive: true });
+  await sweepInterruptedPulls(parent, path.basename(out));
   const staging = path.join(parent, `.${path.basename(out)}.partial-${randomUUID()}`);
   await mkdir(staging);
   const total = manifest.files.reduce((sum, file) => sum + file.size, 0);
@@ -120,4 +121,31 @@ async function placeStaged(staging: string, out: string, replace: boolean, notEm
   } finally {
     await Promise.all(asides.map((dir) => rm(dir, { recursive: true, force: true }).catch(() => undefined)));
   }
+}
+
+/** A staging or set-aside directory this old belongs to a pull that was interrupted (Ctrl-C), not to one running. */
+const INTERRUPTED_AFTER_MS = 60 * 60_000;
+
+/**
+ * Removes what interrupted pulls into `<parent>/<base>` left beside it: `.<base>.partial-<uuid>` staging and
+ * `.<base>.old-<uuid>` set-aside directories (a pull cleans up after itself unless the process is killed),
+ * once they are an hour old, so a pull in progress in another process keeps its own. Returns the names removed.
+ */
+export async function sweepInterruptedPulls(parent: string, base: string, now = Date.now()): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(parent);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!name.startsWith(`.${base}.`) || !/^(?:partial|old)-[0-9a-f-]{36}$/.test(name.slice(base.length + 2))) continue;
+    const dir = path.join(parent, name);
+    const modified = await stat(dir).then((info) => info.mtimeMs, () => now);
+    if (now - modified < INTERRUPTED_AFTER_MS) continue;
+    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    removed.push(name);
+  }
+  return removed;
 }
