@@ -1,5 +1,6 @@
 import type { S3Client, S3ClientConfig, S3ServiceException } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
+import type { S3Timeouts } from './aws-sdk.js';
 import { StoreAccessError, StoreConfigError } from './errors.js';
 import type { Store, StoreBody, StoredObjectInfo } from './store.js';
 
@@ -26,6 +27,8 @@ export interface S3StoreOptions {
   endpoint?: string;
   /** Strings that must never appear in an error message (keys, tokens). */
   secrets?: ReadonlyArray<string>;
+  /** Without `client`: how long requests may wait (default DEFAULT_S3_TIMEOUTS: 15 s to connect, 60 s idle). */
+  timeouts?: S3Timeouts;
 }
 
 /**
@@ -40,6 +43,7 @@ export class S3Store implements Store {
   private readonly clientConfig: S3ClientConfig;
   private readonly endpoint: string | undefined;
   private readonly secrets: ReadonlyArray<string>;
+  private readonly timeouts: S3Timeouts | undefined;
   private connection: Promise<{ sdk: Sdk; client: S3Client }> | undefined;
 
   constructor(options: S3StoreOptions) {
@@ -49,6 +53,7 @@ export class S3Store implements Store {
     this.clientConfig = options.clientConfig ?? {};
     this.endpoint = options.endpoint;
     this.secrets = (options.secrets ?? []).filter((secret) => secret.length >= 4);
+    this.timeouts = options.timeouts;
     this.location = `s3://${this.bucket}${this.prefix ? `/${this.prefix}` : ''}`;
   }
 
@@ -59,8 +64,8 @@ export class S3Store implements Store {
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     this.connection ??= import('./aws-sdk.js').then((sdk) => {
       if (this.givenClient) return { sdk, client: this.givenClient };
-      const requestHandler = sdk.proxyRequestHandler(this.requestTarget());
-      return { sdk, client: new sdk.S3Client({ ...this.clientConfig, ...(requestHandler ? { requestHandler } : {}) }) };
+      const requestHandler = sdk.requestHandlerFor(this.requestTarget(), this.timeouts);
+      return { sdk, client: new sdk.S3Client({ ...this.clientConfig, requestHandler }) };
     });
     return this.connection;
   }
@@ -96,6 +101,15 @@ export class S3Store implements Store {
     }
     if (name === 'AccessDenied' || statusOf(error) === 403) {
       return new StoreConfigError('access-denied', `access denied to ${action} ${this.keyOf(key)} in ${this.location}${where}; grant s3:GetObject/PutObject/ListBucket/DeleteObject on the bucket or fix the credentials`);
+    }
+    if (name === 'TimeoutError') {
+      // The handler's own timeouts (see aws-sdk.ts), after the SDK's retries: its message says which one.
+      const attempts = (error as S3ServiceException)?.$metadata?.attempts;
+      return new StoreAccessError(
+        's3-timeout',
+        `the S3 endpoint${where || ' (AWS default)'} did not answer when asked to ${action} ${this.keyOf(key)} in ${this.location}${attempts ? ` (${attempts} attempts)` : ''}: ${message}; check the S3 endpoint, the network and any proxy`,
+        { cause: error },
+      );
     }
     const code = (error as NodeJS.ErrnoException)?.code;
     if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'ECONNRESET') {

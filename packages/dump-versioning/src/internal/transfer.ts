@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createBrotliDecompress, createGunzip } from 'node:zlib';
-import { IntegrityError } from './errors.js';
+import { IntegrityError, StoreAccessError } from './errors.js';
 import type { DumpFile } from './manifest.js';
 import { layout, type Store } from './store.js';
 
@@ -24,6 +24,9 @@ export async function fetchVerified(
   if (!source) {
     throw new IntegrityError('blob-missing', `${context}: file ${file.path} is missing from the store (blob ${store.location}/${key}); the store is damaged, re-publish this commit`);
   }
+  // A failure of the download itself (connection reset, idle timeout) is told apart from the local side's.
+  let sourceFailure: unknown;
+  source.once('error', (error) => (sourceFailure = error));
   const hash = createHash('sha256');
   let size = 0;
   const meter = new Transform({
@@ -48,6 +51,9 @@ export async function fetchVerified(
     else await pipeline(source, meter, sink);
   } catch (error) {
     if (error instanceof IntegrityError) throw error;
+    if (sourceFailure !== undefined && error === sourceFailure) {
+      throw new StoreAccessError('blob-read-failed', `${context}: reading file ${file.path} from ${store.location} stopped midway (blob ${key}): ${(error as Error).message}; try again`, { cause: error });
+    }
     // zlib reports Z_* codes, brotli ERR__ERROR_* ones; either means the stored bytes do not decompress.
     if (decompressor && /^(Z_|ERR__ERROR_)/.test((error as NodeJS.ErrnoException).code ?? '')) {
       throw new IntegrityError('blob-corrupt', `${context}: file ${file.path} is corrupt in the store (blob ${key} does not decompress: ${(error as Error).message}); re-publish this commit`);
