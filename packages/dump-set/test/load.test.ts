@@ -5,6 +5,7 @@ import { loadMongo } from '@org/mongo-dump';
 import { loadMysql } from '@org/mysql-dump';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { DumpSetInputError, loadSet } from '../src/index.js';
+import { lockMysqlTargets } from '../src/internal/load-lock.js';
 import { checkLoadTargets } from '../src/internal/servers.js';
 
 // No servers: the loaders and the target check are stubbed; what loadSet decides to load is the subject.
@@ -20,6 +21,8 @@ vi.mock('../src/internal/servers.js', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../src/internal/servers.js')>()),
   checkLoadTargets: vi.fn(async () => ({})),
 }));
+const unlock = vi.fn(async () => undefined);
+vi.mock('../src/internal/load-lock.js', () => ({ lockMysqlTargets: vi.fn(async () => unlock) }));
 
 const schema = `${JSON.stringify({ format: 1, charset: 'utf8mb4', collation: null, tables: [], views: [], routines: [], triggers: [], events: [] })}\n`;
 const metadata = '{"options":{},"indexes":[{"key":{"_id":{"$numberInt":"1"}},"name":"_id_"}],"collectionName":"users","type":"collection"}';
@@ -52,6 +55,10 @@ describe('loadSet: which engines are loaded, refused or skipped', () => {
     expect(result).toMatchObject({ mysqlDatabases: ['shop'], mongoDatabases: ['crm'], skipped: { mysql: [], mongo: [] } });
     expect(loadMysql).toHaveBeenCalledOnce();
     expect(loadMongo).toHaveBeenCalledOnce();
+    // The MySQL targets are locked before they are checked, and unlocked after the load.
+    expect(lockMysqlTargets).toHaveBeenCalledWith(mysqlUrl, ['shop'], expect.objectContaining({ lockWaitSeconds: 600, waitSeconds: 0 }));
+    expect(vi.mocked(lockMysqlTargets).mock.invocationCallOrder[0]).toBeLessThan(vi.mocked(checkLoadTargets).mock.invocationCallOrder[0]!);
+    expect(unlock.mock.invocationCallOrder[0]).toBeGreaterThan(vi.mocked(loadMysql).mock.invocationCallOrder[0]!);
   });
 
   test('an engine without a target is refused by default, before any server is contacted', async () => {
@@ -75,5 +82,13 @@ describe('loadSet: which engines are loaded, refused or skipped', () => {
       new DumpSetInputError('nothing-to-load', 'the dump set holds MongoDB database(s) crm, and no server was given for that engine'),
     );
     expect(loadMysql).not.toHaveBeenCalled();
+    expect(lockMysqlTargets).not.toHaveBeenCalled();
+  });
+
+  test('a failed load still releases the lock', async () => {
+    vi.mocked(loadMysql).mockRejectedValueOnce(new Error('boom'));
+    await expect(loadSet(await make(['mysql']), { mysql: { url: mysqlUrl } }, { lockWaitSeconds: 5 })).rejects.toThrow('boom');
+    expect(lockMysqlTargets).toHaveBeenCalledWith(mysqlUrl, ['shop'], expect.objectContaining({ lockWaitSeconds: 5 }));
+    expect(unlock).toHaveBeenCalledOnce();
   });
 });

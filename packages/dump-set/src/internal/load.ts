@@ -4,6 +4,7 @@ import { DumpSetInputError } from './errors.js';
 import { verifyDumpSet } from './layout.js';
 import { progressReporter } from './progress.js';
 import { refuseSystemDatabases } from './system-databases.js';
+import { lockMysqlTargets } from './load-lock.js';
 import { checkLoadTargets, rollbackMongo, rollbackMysql } from './servers.js';
 
 export interface LoadTargets {
@@ -22,6 +23,8 @@ export interface LoadSetOptions {
    * only runs MySQL). By default a dump set engine without a target is refused.
    */
   skipEnginesWithoutTarget?: boolean;
+  /** Seconds to wait for another load into the same MySQL database to finish (default 600). */
+  lockWaitSeconds?: number;
 }
 
 export interface LoadSetResult {
@@ -73,6 +76,28 @@ export async function loadSet(dir: string, targets: LoadTargets, options: LoadSe
 
   const wait = options.waitSeconds ?? 0;
   const replace = options.replace ?? false;
+  // One load at a time per MySQL target database, checked and loaded under the lock (see load-lock.ts).
+  const unlock = mysql
+    ? await lockMysqlTargets(mysql.url, mysql.databases, { waitSeconds: wait, lockWaitSeconds: options.lockWaitSeconds ?? 600, onWaiting: options.onProgress })
+    : undefined;
+  try {
+    return await checkAndLoad(dir, mysql, mongo, skipped, { replace, wait, onProgress: options.onProgress }, started);
+  } finally {
+    await unlock?.();
+  }
+}
+
+type Target = { url: string; rename: Record<string, string>; databases: string[] };
+
+async function checkAndLoad(
+  dir: string,
+  mysql: Target | undefined,
+  mongo: Target | undefined,
+  skipped: LoadSetResult['skipped'],
+  options: { replace: boolean; wait: number; onProgress: ((message: string) => void) | undefined },
+  started: number,
+): Promise<LoadSetResult> {
+  const { replace, wait } = options;
   const state = await checkLoadTargets({ ...(mysql ? { mysql } : {}), ...(mongo ? { mongo } : {}) }, replace, wait);
   const report = progressReporter(options.onProgress);
   const [mysqlLoad, mongoLoad] = await Promise.allSettled([

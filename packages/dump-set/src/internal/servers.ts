@@ -17,7 +17,7 @@ const boundedWait = (seconds: number) => Math.min(Math.max(seconds, 0), MAX_WAIT
  * server is unreachable, and typed errors: unreachable, access denied, bad URL); any other connect failure
  * becomes one DumpSetServerError naming the server, password masked.
  */
-async function connectMysql(url: string, waitSeconds = 0): Promise<MysqlSession> {
+export async function connectMysql(url: string, waitSeconds = 0): Promise<MysqlSession> {
   try {
     return await openMysqlSession({ url, connections: 1, wait: boundedWait(waitSeconds) });
   } catch (error) {
