@@ -161,7 +161,8 @@ export async function schemaSection(
   if (previous.version === version) return { kind: 'same', base: previous };
   const result = await diff({ store, service, from: previous.version, to: version, detail: schemaDiffDetail });
   const changes = result.details ?? { mysql: [], mongo: [] };
-  return { kind: 'changes', base: previous, mysql: changes.mysql, mongo: changes.mongo };
+  const files = [...result.added, ...result.removed, ...result.changed].map((file) => file.path).sort();
+  return { kind: 'changes', base: previous, mysql: changes.mysql, mongo: changes.mongo, files };
 }
 
 /**

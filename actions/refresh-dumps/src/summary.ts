@@ -43,7 +43,7 @@ export interface RefreshReport {
 }
 
 export type SchemaSection =
-  | { kind: 'changes'; base: { commit: string; version: string }; mysql: string[]; mongo: string[] }
+  | { kind: 'changes'; base: { commit: string; version: string }; mysql: string[]; mongo: string[]; files: string[] }
   | { kind: 'same'; base: { commit: string; version: string } }
   | { kind: 'first' }
   | { kind: 'skipped'; why: string };
@@ -107,6 +107,20 @@ function sizeRows(files: readonly DumpedFile[]): string[][] {
   return [...rows, ['<strong>total</strong>', String(files.length), formatBytes(total)]];
 }
 
+/** What the schema diff cannot list, said from the files that differ (each in code). */
+export function unlistedChanges(files: string[]): string {
+  const what = (file: string) =>
+    file.endsWith('.sql')
+      ? 'rows of its data tables, or the SQL of a view (views are compared by their columns)'
+      : file.endsWith('.bson')
+        ? 'documents of a data collection'
+        : file.endsWith('.metadata.json')
+          ? 'collection options'
+          : 'its schema file';
+  if (files.length === 0) return 'the versions differ only in their manifests';
+  return `what differs: ${files.map((file) => `${code(file)} (${what(file)})`).join(', ')}`;
+}
+
 function addSchema(summary: Summary, section: SchemaSection): void {
   switch (section.kind) {
     case 'first':
@@ -127,7 +141,7 @@ function addSchema(summary: Summary, section: SchemaSection): void {
         summary.addCodeBlock(escapeHtml(lines.join('\n')));
       }
       if (section.mysql.length === 0 && section.mongo.length === 0) {
-        summary.addRaw('<p>The files differ but no table, column, index or collection changed (data tables only).</p>', true);
+        summary.addRaw(`<p>No table, column, index, stored program or collection changed; ${unlistedChanges(section.files)}.</p>`, true);
       }
     }
   }

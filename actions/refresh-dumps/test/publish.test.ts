@@ -3,7 +3,7 @@ import type { AncestryAnswer } from '@org/dump-versioning';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DumpVersioningError, openStore } from '@org/dump-versioning';
+import { DumpVersioningError, openStore, publish } from '@org/dump-versioning';
 import { applyRetention, comparisonBase, dryRunVersion, memoizeAncestry, schemaSection } from '../src/publish.js';
 
 const a = 'a'.repeat(40);
@@ -80,6 +80,36 @@ describe('dry run version and the schema section', () => {
     expect(await schemaSection(store, 'lms', 'c'.repeat(64), previous)).toEqual({ kind: 'same', base: previous });
     expect(await schemaSection(store, 'lms', 'c'.repeat(64), undefined)).toEqual({ kind: 'first' });
     await store.close();
+  });
+});
+
+describe('the schema section of a change the schema diff cannot list', () => {
+  test('names the files that differ: a view\'s SQL changed, its columns did not', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'rd-section-'));
+    const store = openStore(path.join(root, 'store'), {});
+    const schema = `${JSON.stringify({ format: 1, charset: 'utf8mb4', collation: null, tables: [], views: [{ name: 'v', columns: [] }], routines: [], triggers: [], events: [] })}\n`;
+    const versionOf = async (commit: string, viewSql: string) => {
+      const dir = path.join(root, commit.slice(0, 1));
+      await mkdir(path.join(dir, 'mysql'), { recursive: true });
+      await writeFile(path.join(dir, 'mysql/lms.sql'), viewSql);
+      await writeFile(path.join(dir, 'mysql/lms.schema.json'), schema);
+      return (await publish({ store, service: 'lms', dir, source: { commit, branch: 'master' }, ancestry: async () => true })).version;
+    };
+    try {
+      await mkdir(path.join(root, 'store'));
+      const before = await versionOf(a, 'CREATE VIEW v AS SELECT 1 AS x;\n');
+      const after = await versionOf(b, 'CREATE VIEW v AS SELECT 2 AS x;\n');
+      expect(await schemaSection(store, 'lms', after, { commit: a, version: before })).toEqual({
+        kind: 'changes',
+        base: { commit: a, version: before },
+        mysql: [],
+        mongo: [],
+        files: ['mysql/lms.sql'],
+      });
+    } finally {
+      await store.close();
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });
 

@@ -34,7 +34,7 @@ const report = (overrides: Partial<RefreshReport> = {}): RefreshReport => ({
   uploads: { blobs: 2, bytes: 45_000 },
   ref: { outcome: 'advanced', previous, reason: undefined },
   retention: undefined,
-  schema: { kind: 'changes', base: previous, mysql: ['~ table catalog_product', '  + column weight_grams'], mongo: [] },
+  schema: { kind: 'changes', base: previous, mysql: ['~ table catalog_product', '  + column weight_grams'], mongo: [], files: ['mysql/lms.schema.json', 'mysql/lms.sql'] },
   ...overrides,
 });
 
@@ -111,10 +111,18 @@ describe('addRefreshSummary', () => {
       ['<strong>Retention failed</strong> (the version above is published): Applying retention failed (check input <code>keep</code>): Access Denied &lt;DeleteObject&gt;'],
     ],
     ['input names in a reason as code', { mode: 'full', reason: 'input `mode` is `full`' }, ['<td>full: input <code>mode</code> is <code>full</code></td>']],
-    ['only data tables changed', { schema: { kind: 'changes', base: previous, mysql: [], mongo: [] } }, ['no table, column, index or collection changed (data tables only)']],
+    [
+      'only data tables changed',
+      { schema: { kind: 'changes', base: previous, mysql: [], mongo: [], files: ['mongo/lms/flags.bson', 'mysql/lms.sql'] } },
+      [
+        'No table, column, index, stored program or collection changed; what differs: <code>mongo/lms/flags.bson</code> (documents of a data collection), ' +
+          '<code>mysql/lms.sql</code> (rows of its data tables, or the SQL of a view (views are compared by their columns))',
+      ],
+    ],
+    ['only collection options changed', { schema: { kind: 'changes', base: previous, mysql: [], mongo: [], files: ['mongo/lms/a.metadata.json'] } }, ['<code>mongo/lms/a.metadata.json</code> (collection options)']],
     [
       'Mongo changes',
-      { schema: { kind: 'changes', base: previous, mysql: [], mongo: ['+ index tracking_1 on lms.shipment_events'] } },
+      { schema: { kind: 'changes', base: previous, mysql: [], mongo: ['+ index tracking_1 on lms.shipment_events'], files: ['mongo/lms/shipment_events.metadata.json'] } },
       ['<p><strong>MongoDB</strong></p>\n<pre><code>+ index tracking_1 on lms.shipment_events</code></pre>'],
     ],
   ])('%s', (_name, overrides, fragments) => {
@@ -123,7 +131,7 @@ describe('addRefreshSummary', () => {
   });
 
   test('escapes HTML from names and messages', () => {
-    const html = render({ branch: 'a<b>', schema: { kind: 'changes', base: previous, mysql: ['+ table <script>'], mongo: [] } });
+    const html = render({ branch: 'a<b>', schema: { kind: 'changes', base: previous, mysql: ['+ table <script>'], mongo: [], files: ['mysql/lms.sql'] } });
     expect(html).toContain('Branch a&lt;b&gt;');
     expect(html).toContain('+ table &lt;script&gt;');
     expect(html).not.toContain('<script>');
