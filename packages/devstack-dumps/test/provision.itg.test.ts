@@ -1,4 +1,5 @@
-import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { appendFile, mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -147,8 +148,17 @@ describeWithServices(['mysql', 'mongo'], 'devstack-dumps provision and status (f
         const again = await cli(args, history.dir, backend.env());
         expect(again.code).toBe(1);
         expect(again.stderr).toMatch(new RegExp(`^error: MySQL database .${target}. is not empty .*\\(--replace\\)$`, 'm'));
-        const replaced = await cli([...args, '--replace'], history.dir, backend.env());
+        // An older version in the cache, last used two hours ago, goes with --cache-keep 1; the one loaded stays.
+        const older = path.join(path.dirname(cacheDir), 'f'.repeat(64));
+        await mkdir(path.join(older, 'mysql'), { recursive: true });
+        await writeFile(checksumsPathOf(older), '{}');
+        const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
+        await utimes(older, twoHoursAgo, twoHoursAgo);
+        const replaced = await cli([...args, '--replace', '--cache-keep', '1'], history.dir, backend.env());
         expect(replaced.code, replaced.stderr).toBe(0);
+        expect(replaced.stderr).toContain(`removed 1 older cached version(s) of ${service} (--cache-keep 1)`);
+        expect(existsSync(older) || existsSync(checksumsPathOf(older))).toBe(false);
+        expect((await stat(checksumsPathOf(cacheDir))).isFile()).toBe(true);
         expect(replaced.stdout).toContain(`dump       ${cacheDir} (reused the verified cache)`);
         expect(replaced.stdout).toContain(`loaded     MySQL ${target}; MongoDB ${target}`);
         expect(replaced.stdout).toContain(`pending    1 migration(s) in the working tree are not in the dump:\n             ${feature}\n`);

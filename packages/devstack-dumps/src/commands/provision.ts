@@ -5,6 +5,7 @@ import type { CommandContext, RegisterCommand } from '../internal/context.js';
 import { bytes, describeDistance, printJson, printLines, progressLines, seconds, short } from '../internal/output.js';
 import { engineMismatches } from '../internal/engines.js';
 import { describePending } from '../internal/pending.js';
+import { DEFAULT_CACHE_KEEP } from '../internal/cache-trim.js';
 import { planProvision, provision, type ProvisionPlan, type ProvisionResult } from '../internal/provisioning.js';
 import { addServerOptions, databaseName, requireServer, type LoadFlags } from '../internal/server-options.js';
 import { addServiceOption, addStoreOptions, withStore, type ServiceFlags } from '../internal/store-options.js';
@@ -21,7 +22,7 @@ interface StatusFlags extends ServiceFlags {
   maxDistance: number;
 }
 
-type ProvisionFlags = StatusFlags & LoadFlags;
+type ProvisionFlags = StatusFlags & LoadFlags & { cacheKeep: number };
 
 function addPlanOptions(command: Command, context: CommandContext): Command {
   return addRepoOption(addServiceOption(addStoreOptions(command)), 'git working tree (its migrations are compared with the dump)', context)
@@ -52,13 +53,14 @@ export const registerProvision: RegisterCommand = (program, context) => {
     .option('--mysql-db <name>', 'load the only MySQL database of the dump under this name', databaseName('--mysql-db', 'mysql'))
     .option('--mongo-db <name>', 'load the only MongoDB database of the dump under this name', databaseName('--mongo-db', 'mongo'))
     .option('--replace', 'drop non-empty target databases first (otherwise they are refused)', false)
+    .option('--cache-keep <n>', 'versions of the service the cache keeps, most recently used first (0: all)', wholeNumber('--cache-keep'), DEFAULT_CACHE_KEEP)
     .action(async (flags: ProvisionFlags) => {
       requireServer(flags, 'provision');
       const started = performance.now();
       const onProgress = progressLines(context, [flags.mysql, flags.mongo]);
       const { plan, result } = await withStore(flags, context, async (store) => {
         const plan = await planProvision({ store, service: flags.service, repo: flags.repo, commit: flags.commit, migrationsGlob: flags.migrationsGlob, maxDistance: flags.maxDistance, cacheRoot: cacheRoot(flags) });
-        const result = await provision(plan, { store, service: flags.service, flags, onProgress });
+        const result = await provision(plan, { store, service: flags.service, flags, onProgress, cacheKeep: flags.cacheKeep });
         return { plan, result };
       });
       const totalMs = Math.round(performance.now() - started);

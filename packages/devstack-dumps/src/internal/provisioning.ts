@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { DEFAULT_MAX_DISTANCE, fingerprintMigrationFiles, pull, resolve, type Resolution, type Store } from '@org/dump-versioning';
 import { loadSet, verifyDumpSet, waitForServers, writeChecksumsFile, type LoadSetResult } from '@org/dump-set';
+import { touchCachedVersion, trimCache } from './cache-trim.js';
 import { pendingMigrations, type PendingMigrations } from './pending.js';
 import { loadTargetsFor, type LoadFlags } from './server-options.js';
 import { UsageError } from './usage.js';
@@ -71,7 +72,7 @@ export interface ProvisionResult {
 /** Pulls the planned version into the cache (unless it is there and verified), then loads it. */
 export async function provision(
   plan: ProvisionPlan,
-  input: { store: Store; service: string; flags: LoadFlags; onProgress: (message: string) => void },
+  input: { store: Store; service: string; flags: LoadFlags; onProgress: (message: string) => void; cacheKeep: number },
 ): Promise<ProvisionResult> {
   const { flags } = input;
   // Unreachable servers fail before a download.
@@ -87,8 +88,15 @@ export async function provision(
     await writeChecksumsFile(plan.cacheDir, result.manifest.files, result.manifest.engines);
     pulled = { files: result.manifest.files.length, bytes: result.bytes };
   }
+  else await touchCachedVersion(plan.cacheDir);
   const pullMs = since(start);
   start = performance.now();
   const loaded = await loadSet(plan.cacheDir, await loadTargetsFor(plan.cacheDir, flags), { replace: flags.replace, waitSeconds: flags.wait, onProgress: input.onProgress, skipEnginesWithoutTarget: true });
-  return { pulled, loaded, timings: { waitMs, pullMs, loadMs: since(start) } };
+  const loadMs = since(start);
+  // The cache keeps the versions used most recently (0: all); a failure to trim only delays it.
+  if (input.cacheKeep > 0) {
+    const removed = await trimCache(path.dirname(plan.cacheDir), { keep: input.cacheKeep, current: plan.resolution.version }).catch(() => []);
+    if (removed.length > 0) input.onProgress(`removed ${removed.length} older cached version(s) of ${input.service} (--cache-keep ${input.cacheKeep})`);
+  }
+  return { pulled, loaded, timings: { waitMs, pullMs, loadMs } };
 }

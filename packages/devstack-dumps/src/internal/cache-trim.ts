@@ -1,0 +1,56 @@
+import { randomUUID } from 'node:crypto';
+import { readdir, rename, rm, stat, utimes } from 'node:fs/promises';
+import path from 'node:path';
+import { checksumsPathOf } from '@org/dump-set';
+
+const VERSION_DIR = /^[0-9a-f]{64}$/;
+/** What an interrupted pull (or trim) leaves beside a version: `.<version>.partial-<uuid>`, `.<version>.old-<uuid>`. */
+const LEFTOVER = /^\.[0-9a-f]{64}\.(?:partial|old)-[0-9a-f-]{36}$/;
+/** A version used this recently may belong to a provision running in another terminal: never removed. */
+export const CACHE_GRACE_MS = 60 * 60 * 1000;
+export const DEFAULT_CACHE_KEEP = 5;
+
+/** Marks a cached version as used now: the cache keeps the most recently used versions. */
+export async function touchCachedVersion(dir: string): Promise<void> {
+  const now = new Date();
+  await utimes(dir, now, now).catch(() => undefined);
+}
+
+/**
+ * Removes all but the `keep` most recently used versions of one service's cache (`<cacheRoot>/<service>`),
+ * never `current` and never one used within the grace period; returns the versions removed. Each goes
+ * aside under a temporary name first, so a directory is never seen half-deleted, then its checksum list.
+ * Leftovers of interrupted pulls or trims of any version, once past the grace period, go too.
+ */
+export async function trimCache(serviceDir: string, options: { keep: number; current: string; now?: number; graceMs?: number }): Promise<string[]> {
+  const now = options.now ?? Date.now();
+  const grace = options.graceMs ?? CACHE_GRACE_MS;
+  const entries = await readdir(serviceDir, { withFileTypes: true }).catch(() => []);
+  const versions = await Promise.all(
+    entries
+      .filter((entry) => entry.isDirectory() && VERSION_DIR.test(entry.name))
+      .map(async (entry) => ({ name: entry.name, usedMs: (await stat(path.join(serviceDir, entry.name))).mtimeMs })),
+  );
+  const others = versions.filter((version) => version.name !== options.current).sort((a, b) => b.usedMs - a.usedMs || (a.name < b.name ? -1 : 1));
+  const removable = others.slice(Math.max(options.keep - 1, 0)).filter((version) => now - version.usedMs > grace);
+  const removed: string[] = [];
+  for (const entry of entries) {
+    if (!LEFTOVER.test(entry.name)) continue;
+    const leftover = path.join(serviceDir, entry.name);
+    const modified = await stat(leftover).then((info) => info.mtimeMs, () => now);
+    if (now - modified > grace) await rm(leftover, { recursive: true, force: true }).catch(() => undefined);
+  }
+  for (const { name } of removable) {
+    const dir = path.join(serviceDir, name);
+    const aside = path.join(serviceDir, `.${name}.old-${randomUUID()}`);
+    try {
+      await rename(dir, aside);
+    } catch {
+      continue; // Gone already, or in use where renaming is refused: left for the next provision.
+    }
+    await rm(checksumsPathOf(dir), { force: true });
+    await rm(aside, { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
+}
