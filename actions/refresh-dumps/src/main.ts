@@ -7,7 +7,7 @@ import { fingerprintMigrationFiles, pull, resolveCommit, type MigrationFingerpri
 import { PhaseClock } from './clock.js';
 import { getInputs, type Inputs } from './context.js';
 import { StepError, databaseInputOf, inStep, isStatementError, isUnreachable, messageOf, settleAll } from './errors.js';
-import { migrateVariables, parseMigrateLines, runMigrate, type MigrateCommand } from './migrate.js';
+import { migrateEnvironment, migrateVariables, parseMigrateLines, runMigrate, type MigrateCommand } from './migrate.js';
 import { databasesOfFiles, decideMode, recheckAfterDump, recheckDatabases, type Ancestor, type ModeDecision } from './mode.js';
 import { applyRetention, comparisonBase, dryRunVersion, preparePublish, publishDumpSet, schemaSection, type PublishPreparation } from './publish.js';
 import { checkRunOnBranch, readEventPayload, readRunnerContext, resolveBranch, type RunnerContext } from './runner.js';
@@ -179,7 +179,7 @@ async function migrateAndDump(r: Run, decision: ModeDecision, attempt: number, a
       ),
     );
   }
-  const env = { ...stringEnv(process.env), ...migrateVariables(inputs) };
+  const env = migrateEnvironment(process.env, migrateVariables(inputs));
   await core.group(`Migrate (${decision.mode})`, () =>
     clock.time('migrate', () => {
       const migrating = runMigrate(r.commands, { cwd: r.workDir, env, mask: maskSecrets });
@@ -269,8 +269,4 @@ function logSchemaChanges(schema: { mysql: string[]; mongo: string[] }): void {
     core.info(`${engine} schema changes:`);
     for (const line of lines) core.info(`  ${line}`);
   }
-}
-
-function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
-  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }

@@ -63,6 +63,20 @@ export function parseMigrateLines(lines: readonly string[]): MigrateCommand[] {
 }
 
 /**
+ * What the runner gives a JavaScript action but not a `run:` step, which a migrate command (the service's
+ * code and its dependencies) must not get: the Actions runtime token (writes to the Actions cache, which
+ * build-image's cache mounts restore from), its service URLs, the OIDC token request, and every input
+ * (INPUT_* hold the URLs with their passwords; the commands get MYSQL_URL and MONGO_URL instead).
+ */
+const ACTION_ONLY = /^(?:INPUT_.*|ACTIONS_RUNTIME_TOKEN|ACTIONS_RUNTIME_URL|ACTIONS_CACHE_URL|ACTIONS_RESULTS_URL|ACTIONS_ID_TOKEN_REQUEST_TOKEN|ACTIONS_ID_TOKEN_REQUEST_URL)$/i;
+
+/** The environment of the migrate commands: the job's, without what only the action may hold, plus migrateVariables. */
+export function migrateEnvironment(env: NodeJS.ProcessEnv, variables: Record<string, string>): Record<string, string> {
+  const kept = Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && !ACTION_ONLY.test(entry[0]));
+  return { ...Object.fromEntries(kept), ...variables };
+}
+
+/**
  * The variables migrate commands get on top of the job's environment, pointing at the service databases:
  * MYSQL_URL (the server URL with the first `mysql-databases` entry as its path), MYSQL_DATABASE(S),
  * MONGO_URL, MONGO_DB (the first `mongo-databases` entry) and MONGO_DATABASES.

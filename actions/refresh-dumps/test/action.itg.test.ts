@@ -351,6 +351,24 @@ describeWithServices(['mysql', 'mongo', 's3'], 'refresh-dumps action (bundled) o
       expect(await storeContents(given.store)).toEqual([]);
     });
 
+    test('the migrate command gets the service variables but not the action-only tokens nor the inputs', async () => {
+      // It prints the names it sees and fails, so the step's error shows its output.
+      const probe = 'python -c "import os,sys; sys.exit(str(sorted(k for k in os.environ if k.startswith((\\"INPUT_\\", \\"ACTIONS_\\", \\"MYSQL_URL\\", \\"MONGO_URL\\")))))"';
+      const saved = { ...process.env };
+      Object.assign(process.env, { ACTIONS_RUNTIME_TOKEN: 'runtime-token', ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'oidc-token', ACTIONS_STEP_DEBUG: 'false' });
+      try {
+        const run = await refresh('add-second-migration', { migrate: probe, 'dry-run': 'true' });
+        expect(run.exitCode).toBe(1);
+        // What the program printed, after the command line the message repeats.
+        const seen = run.errors[0]!.split('its last output:')[1] ?? '';
+        expect(seen).toMatch(/\[.*\]/);
+        for (const name of ["'ACTIONS_STEP_DEBUG'", "'MONGO_URL'", "'MYSQL_URL'"]) expect(seen).toContain(name);
+        for (const name of ['INPUT_', 'ACTIONS_RUNTIME_TOKEN', 'ACTIONS_ID_TOKEN_REQUEST_TOKEN']) expect(seen).not.toContain(name);
+      } finally {
+        for (const name of ['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_ID_TOKEN_REQUEST_TOKEN', 'ACTIONS_STEP_DEBUG']) if (saved[name] === undefined) delete process.env[name];
+      }
+    });
+
     test('a store that can be read but not written gets through migrate and the dump, then fails publishing and publishes nothing', async () => {
       const root = join(scratch, 'read-only-store');
       const fsInputs = { store: root, 's3-endpoint': '' };

@@ -111,6 +111,13 @@ describe('secretsToMask', () => {
       ['127.0.0.1', 'authMechanism'],
     ],
     ['a password with an unescaped "/" runs to the last "@"', { mysqlUrl: 'mysql://u:ab/cd@db:3306/lms' }, {}, ['ab/cd'], ['lms']],
+    [
+      'secrets in MongoDB URL options',
+      { mongoUrl: 'mongodb://m:27017/?authMechanism=MONGODB-AWS&authMechanismProperties=AWS_SESSION_TOKEN:FwoGtoken&tlsCertificateKeyFilePassword=kfp' },
+      {},
+      ['FwoGtoken', 'kfp'],
+      ['MONGODB-AWS', 'm:27017'],
+    ],
     ['AWS keys from the environment', { mysqlUrl: 'mysql://root@db', s3Endpoint: 'http://minio:9000' }, { AWS_ACCESS_KEY_ID: 'AKIAX', AWS_SECRET_ACCESS_KEY: 'wJalr', AWS_SESSION_TOKEN: 'FwoG', AWS_REGION: 'eu-west-1' }, ['AKIAX', 'wJalr', 'FwoG'], ['eu-west-1']],
     ['an endpoint with credentials', { s3Endpoint: 'https://key:endpointpw@s3.example' }, {}, ['endpointpw', 'key:endpointpw'], ['s3.example']],
     ['keys pasted into the store URL (a secret key may contain "/")', { store: 's3://AKIAY:se/cr+et@bucket/p' }, {}, ['AKIAY:se/cr+et', 'se/cr+et'], ['bucket']],

@@ -58,11 +58,15 @@ export function buildProgram(context: CommandContext, urls: ReadonlyArray<string
   return program;
 }
 
+/** Where --mysql/--mongo may come from instead of the command line (see server-options.ts). */
+const SERVER_URL_VARIABLES = ['DEVSTACK_DUMPS_MYSQL', 'DEVSTACK_DUMPS_MONGO'];
+
 /** Runs the CLI and returns the exit code: 0 ok, 1 failure, 2 usage. */
 export async function main(argv: ReadonlyArray<string>, context: CommandContext = defaultContext()): Promise<number> {
   // Every message is masked: URL passwords anywhere, and the bare passwords of the URLs on the command line.
   // Also `user:password@host` without a scheme: commander echoes a mistyped argument whole.
-  const urls = argv.map((arg) => arg.replace(/^--[\w-]+=/, '')).filter((arg) => /^[a-z][a-z0-9+.-]*:\/\//i.test(arg) || /:[^@]*@/.test(arg));
+  const given = [...argv.map((arg) => arg.replace(/^--[\w-]+=/, '')), ...SERVER_URL_VARIABLES.map((name) => context.env[name] ?? '')];
+  const urls = given.filter((arg) => /^[a-z][a-z0-9+.-]*:\/\//i.test(arg) || /:[^@]*@/.test(arg));
   const fail = (message: string) => context.stderr.write(`error: ${maskSecrets(message, urls)}\n`);
   const program = buildProgram(context, urls);
   try {

@@ -167,6 +167,43 @@ describe('exit codes and masking in main', () => {
     expect(context.err() + context.out()).not.toContain(secret);
   });
 
+  describe('server URLs from DEVSTACK_DUMPS_MYSQL / DEVSTACK_DUMPS_MONGO (kept out of ps and shell history)', () => {
+    const withEnv = async (env: Record<string, string>, body: (context: ReturnType<typeof capture>) => Promise<void>) => {
+      const saved = { ...process.env };
+      Object.assign(process.env, env);
+      try {
+        await body({ ...capture(), env });
+      } finally {
+        for (const name of Object.keys(env)) if (saved[name] === undefined) delete process.env[name];
+      }
+    };
+
+    test('a URL from the environment is used, its password never printed', async () => {
+      await withEnv({ DEVSTACK_DUMPS_MYSQL: 'mysql://root:Hidden3%21@127.0.0.1:1/shop' }, async (context) => {
+        expect(await main(['dump', '--out', path.join(tmpdir(), 'dd-never')], context)).toBe(1);
+        expect(context.err()).toMatch(/127\.0\.0\.1:1/);
+        expect(context.err()).not.toMatch(/needs --mysql/);
+        expect(context.err()).not.toMatch(/Hidden3/);
+      });
+    });
+
+    test('a bad URL from the environment is a usage error naming the variable, password masked', async () => {
+      await withEnv({ DEVSTACK_DUMPS_MONGO: 'postgres://u:Hidden4@h:1/db' }, async (context) => {
+        expect(await main(['dump', '--out', '/tmp/never'], context)).toBe(2);
+        expect(context.err()).toContain('DEVSTACK_DUMPS_MONGO');
+        expect(context.err()).toContain('--mongo must be a mongodb:// or mongodb+srv:// URL');
+        expect(context.err()).not.toContain('Hidden4');
+      });
+    });
+
+    test('the command line wins over the environment', async () => {
+      await withEnv({ DEVSTACK_DUMPS_MYSQL: 'postgres://u:Hidden5@h:1/db' }, async (context) => {
+        expect(await main(['dump', '--mysql', 'mysql://root@127.0.0.1:1/shop', '--out', '/tmp/never'], context)).toBe(1);
+        expect(context.err()).toMatch(/127\.0\.0\.1:1/);
+      });
+    });
+  });
+
   test('dump and load need a server; provision needs one too', async () => {
     for (const argv of [['dump', '--out', '/tmp/never'], ['load', '/tmp/never'], ['provision', '--service', 'lms']]) {
       const context = capture();

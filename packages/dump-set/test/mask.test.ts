@@ -39,6 +39,11 @@ describe('maskSecrets', () => {
     expect(maskSecretsOf("Access denied for 'root' (using password s:cret99 / s%3Acret99)", [url])).toBe("Access denied for 'root' (using password *** / ***)");
   });
 
+  test('maskSecretsOf also masks secrets in MongoDB URL options', () => {
+    const url = 'mongodb://m:27017/?authMechanism=MONGODB-AWS&authMechanismProperties=AWS_SESSION_TOKEN:FwoGtoken';
+    expect(maskSecretsOf('auth failed with session token FwoGtoken', [url])).toBe('auth failed with session token ***');
+  });
+
   test('maskSecretsOf also masks the password as a URL parser re-encodes it', () => {
     // A driver printing the parsed URL shows `p%20w!`, a spelling the command line never had.
     expect(maskSecretsOf('connecting as root:p%20w! failed', ['mysql://root:p w!@127.0.0.1:3306'])).toBe('connecting as root:*** failed');

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { maskMongoUrl } from '../src/index.js';
+import { maskMongoUrl, mongoQuerySecrets } from '../src/index.js';
 import { engineFromBuildInfo } from '../src/internal/connect.js';
 import { MongoCollectionNotFoundError, MongoUnsupportedError } from '../src/internal/errors.js';
 import { orderViews } from '../src/internal/load.js';
@@ -31,6 +31,22 @@ describe('URLs', () => {
     ['mongodb://me@corp.com:pw@a:1,b:2/db', 'mongodb://me@corp.com:***@a:1,b:2/db'],
   ])('malformed %s -> %s', (url, masked) => {
     expect(maskMongoUrl(url)).toBe(masked);
+  });
+
+  test.each([
+    [
+      'an AWS session token in authMechanismProperties',
+      'mongodb://AKIAEXAMPLE:wJalrSecret@m:27017/?authMechanism=MONGODB-AWS&authMechanismProperties=AWS_SESSION_TOKEN:FQoGZXIvYXdzEXAMPLE%2Btok%3D&x=1',
+      'mongodb://AKIAEXAMPLE:***@m:27017/?authMechanism=MONGODB-AWS&authMechanismProperties=AWS_SESSION_TOKEN:***&x=1',
+      ['FQoGZXIvYXdzEXAMPLE+tok=', 'FQoGZXIvYXdzEXAMPLE%2Btok%3D'],
+    ],
+    ['a client key file password', 'mongodb://m/?tls=true&tlsCertificateKeyFilePassword=KeyFileS3cret', 'mongodb://m/?tls=true&tlsCertificateKeyFilePassword=***', ['KeyFileS3cret']],
+    ['a SOCKS proxy password, option name in any case', 'mongodb://m/?proxyHost=p&proxyUsername=u&PROXYPASSWORD=pr%40xy', 'mongodb://m/?proxyHost=p&proxyUsername=u&PROXYPASSWORD=***', ['pr%40xy', 'pr@xy']],
+    ['non-secret properties stay', 'mongodb://m/?authMechanismProperties=SERVICE_NAME:mongodb,CANONICALIZE_HOST_NAME:true', 'mongodb://m/?authMechanismProperties=SERVICE_NAME:mongodb,CANONICALIZE_HOST_NAME:true', []],
+  ])('secret options: %s', (_name, url, masked, secrets) => {
+    expect(maskMongoUrl(url)).toBe(masked);
+    expect(mongoQuerySecrets(url).sort()).toEqual([...secrets].sort());
+    for (const secret of secrets) expect(maskSecretsIn(`the driver said ${secret} and ${url}`, url)).not.toContain(secret);
   });
 
   test('a password echoed in a message is masked, raw and percent-decoded', () => {

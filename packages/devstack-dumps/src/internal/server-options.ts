@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { maskSecrets, type LoadTargets } from '@org/dump-set';
 import { dumpedDatabases } from './dumped-databases.js';
 import { UsageError } from './usage.js';
@@ -102,8 +102,9 @@ export function serverUrl(flag: '--mysql' | '--mongo') {
 /** --mysql/--mongo options, shared by dump, load, provision and status. */
 export function addServerOptions(command: Command): Command {
   return command
-    .option('--mysql <url>', 'MySQL/MariaDB server, mysql://user:password@host:port', serverUrl('--mysql'))
-    .option('--mongo <url>', 'MongoDB/FerretDB server, mongodb://[user:password@]host:port', serverUrl('--mongo'))
+    // From the environment too: a password on the command line shows in `ps` and the shell history.
+    .addOption(new Option('--mysql <url>', 'MySQL/MariaDB server, mysql://user:password@host:port').env('DEVSTACK_DUMPS_MYSQL').argParser(serverUrl('--mysql')))
+    .addOption(new Option('--mongo <url>', 'MongoDB/FerretDB server, mongodb://[user:password@]host:port').env('DEVSTACK_DUMPS_MONGO').argParser(serverUrl('--mongo')))
     .option('--wait <seconds>', `retry for up to this many seconds while a server starts (max ${MAX_WAIT_SECONDS})`, waitSeconds, 0);
 }
 
@@ -136,7 +137,7 @@ export function renameOnly(flag: '--mysql-db' | '--mongo-db', dumped: ReadonlyAr
 
 /** Any server given? Otherwise a usage error. */
 export function requireServer(flags: { mysql?: string; mongo?: string }, command: string): void {
-  if (flags.mysql === undefined && flags.mongo === undefined) throw new UsageError(`${command} needs --mysql and/or --mongo`);
+  if (flags.mysql === undefined && flags.mongo === undefined) throw new UsageError(`${command} needs --mysql and/or --mongo (or DEVSTACK_DUMPS_MYSQL / DEVSTACK_DUMPS_MONGO)`);
 }
 
 /** loadSet targets for a dump set directory: the given servers, with --mysql-db/--mongo-db as renames. */

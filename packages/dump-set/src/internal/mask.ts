@@ -1,3 +1,4 @@
+import { mongoQuerySecrets } from '@org/mongo-dump';
 /**
  * `scheme://user:password@` anywhere in a text. The password runs to the `@` after which the host part
  * (up to whitespace, `/`, `?`, `#` or the end) has no other `@`: a password containing `/`, `:` or `@` is
@@ -47,9 +48,9 @@ export function urlSecrets(value: string, part: 'password' | 'userinfo' = 'passw
   return [...new Set(spellings.filter((spelling) => spelling !== '' && spelling !== ':'))];
 }
 
-/** The password of a URL in every spelling (see urlSecrets). */
-export function passwordsOf(url: string): string[] {
-  return urlSecrets(url, 'password');
+/** The password of a URL in every spelling (see urlSecrets), and the secrets a MongoDB URL's options carry. */
+export function connectionSecrets(url: string): string[] {
+  return [...urlSecrets(url, 'password'), ...mongoQuerySecrets(url)];
 }
 
 /**
@@ -61,7 +62,7 @@ export function maskSecretsOf(text: string, urls: ReadonlyArray<string | undefin
   for (const url of urls) {
     if (url === undefined) continue;
     // Longest first, so a decoded password that contains the raw one is replaced whole.
-    for (const secret of passwordsOf(url).sort((a, b) => b.length - a.length)) masked = masked.split(secret).join('***');
+    for (const secret of connectionSecrets(url).sort((a, b) => b.length - a.length)) masked = masked.split(secret).join('***');
   }
   return masked;
 }

@@ -4,7 +4,7 @@ import { link, mkdir, open, readFile, readdir, rename, rm, stat, unlink, writeFi
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { StoreAccessError, StoreConfigError } from './errors.js';
+import { InvalidInputError, StoreAccessError, StoreConfigError } from './errors.js';
 import type { Store, StoreBody, StoredObjectInfo } from './store.js';
 
 const TMP_DIR = '.tmp';
@@ -29,6 +29,11 @@ export class FileSystemStore implements Store {
   }
 
   private pathOf(key: string) {
+    if (key === '') return this.root;
+    // Keys are built from checked names; a segment that could leave the root is a bug, never followed.
+    if (key.split('/').some((segment) => segment === '..' || segment === '.' || segment === '' || segment.includes('\\'))) {
+      throw new InvalidInputError('bad-store-key', `store key ${JSON.stringify(key)} would leave ${this.root}; refusing it`);
+    }
     return path.join(this.root, ...key.split('/'));
   }
 

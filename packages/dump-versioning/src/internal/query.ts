@@ -4,6 +4,7 @@ import {
   decodeBranchRef,
   decodeCommitEntry,
   decodeManifest,
+  isCommitSha,
   isServiceName,
   type BranchRef,
   type CommitEntry,
@@ -20,6 +21,8 @@ export function assertService(service: string) {
 
 /** The commit entry as stored (schemaVersion 2: migrations only referenced, not loaded). */
 export async function readStoredCommitEntry(store: Store, service: string, commit: string): Promise<CommitEntry | undefined> {
+  // The commit becomes part of a key (a path in a filesystem store): only a full sha may.
+  if (!isCommitSha(commit)) throw new InvalidInputError('bad-commit', `commit ${JSON.stringify(commit)} is not a full 40-character sha; resolve it with git rev-parse first`);
   const key = layout.commit(service, commit);
   const object = await store.get(key);
   return object ? decodeCommitEntry(object.body.toString('utf8'), `${store.location}/${key}`) : undefined;

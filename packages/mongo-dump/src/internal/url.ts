@@ -3,8 +3,12 @@
 // The user info runs to the last `@` of the authority: a password may contain `@`.
 const URL_PATTERN = /^(mongodb(?:\+srv)?:\/\/)(?:([^/?]*)@)?([^/?@]*)(.*)$/s;
 
-/** The URL with the password replaced by `***`, safe to print and to store. */
+/** The URL with the password and secret options (see mongoQuerySecrets) replaced by `***`, safe to print and to store. */
 export function maskMongoUrl(url: string): string {
+  return maskEach(maskPassword(url), mongoQuerySecrets(url));
+}
+
+function maskPassword(url: string): string {
   const match = URL_PATTERN.exec(url);
   // Not the pattern, or no user info it can see (a password with `/`): the coarse mask below.
   if (!match || match[2] === undefined) return maskUserInfo(url);
@@ -12,6 +16,51 @@ export function maskMongoUrl(url: string): string {
   const colon = userInfo.indexOf(':');
   const maskedUserInfo = colon < 0 ? userInfo : `${userInfo.slice(0, colon)}:***`;
   return `${scheme}${maskedUserInfo}@${hosts}${rest}`;
+}
+
+/** Longest first, so a decoded secret that contains the written one is replaced whole. */
+function maskEach(text: string, secrets: string[]): string {
+  return [...secrets].sort((a, b) => b.length - a.length).reduce((masked, secret) => masked.split(secret).join('***'), text);
+}
+
+/** Connection-string options whose whole value is a secret (the driver's names; matched in any case). */
+const SECRET_OPTIONS = new Set(['tlscertificatekeyfilepassword', 'sslpemkeypassword', 'proxypassword']);
+/** Keys of `authMechanismProperties` whose value is a secret (e.g. `AWS_SESSION_TOKEN:...`). */
+const SECRET_PROPERTY = /token|secret|password/i;
+
+/**
+ * Secrets a connection string can carry outside its user info, as written and percent-decoded: the
+ * values of `tlsCertificateKeyFilePassword`, `sslPEMKeyPassword` and `proxyPassword`, and of the token,
+ * secret and password keys inside `authMechanismProperties` (MONGODB-AWS `AWS_SESSION_TOKEN:...`).
+ */
+export function mongoQuerySecrets(url: string): string[] {
+  const query = /^[^?]*\?([^#]*)/s.exec(url)?.[1];
+  if (!query) return [];
+  const decode = (text: string) => {
+    try {
+      return decodeURIComponent(text.replace(/\+/g, ' '));
+    } catch {
+      return text;
+    }
+  };
+  const secrets: string[] = [];
+  for (const pair of query.split('&')) {
+    const equals = pair.indexOf('=');
+    if (equals < 0) continue;
+    const name = decode(pair.slice(0, equals)).toLowerCase();
+    const written = pair.slice(equals + 1);
+    if (SECRET_OPTIONS.has(name)) secrets.push(written, decode(written));
+    if (name === 'authmechanismproperties') {
+      for (const property of decode(written).split(',')) {
+        const colon = property.indexOf(':');
+        if (colon > 0 && SECRET_PROPERTY.test(property.slice(0, colon))) {
+          const value = property.slice(colon + 1);
+          secrets.push(value, encodeURIComponent(value));
+        }
+      }
+    }
+  }
+  return [...new Set(secrets.filter((secret) => secret !== ''))];
 }
 
 /**
@@ -52,8 +101,12 @@ export function mongoUser(url: string): string {
   }
 }
 
-/** Replace every occurrence of the URL's password in a message (driver errors may echo the URL). */
+/** Replace every occurrence of the URL's password and secret options in a message (driver errors may echo the URL). */
 export function maskSecretsIn(message: string, url: string): string {
+  return maskPasswordIn(maskEach(message, mongoQuerySecrets(url)), url);
+}
+
+function maskPasswordIn(message: string, url: string): string {
   const userInfo = URL_PATTERN.exec(url)?.[2];
   const colon = userInfo?.indexOf(':') ?? -1;
   if (!userInfo || colon < 0) return message;
