@@ -54,39 +54,19 @@ describe('parseMigrateLines', () => {
 
 describe('migrateEnvironment', () => {
   test('keeps the job environment, drops what only the action holds, adds the service variables', () => {
-    const env = migrateEnvironment(
-      {
-        PATH: '/usr/bin',
-        HOME: '/home/runner',
-        GITHUB_SHA: 'abc',
-        RUNNER_TEMP: '/tmp/r',
-        AWS_REGION: 'eu-west-1',
-        DJANGO_SETTINGS_MODULE: 'lms.settings',
-        ACTIONS_RUNTIME_TOKEN: 'runtime-token',
-        ACTIONS_RUNTIME_URL: 'https://pipelines.example/',
-        ACTIONS_CACHE_URL: 'https://cache.example/',
-        ACTIONS_RESULTS_URL: 'https://results.example/',
-        ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'oidc-token',
-        ACTIONS_ID_TOKEN_REQUEST_URL: 'https://oidc.example/',
-        ACTIONS_STEP_DEBUG: 'true',
-        'INPUT_MYSQL-URL': 'mysql://root:pw@db:3306',
-        INPUT_SERVICE: 'lms',
-        UNSET: undefined,
-        MYSQL_URL: 'from-the-job',
-      },
-      { MYSQL_URL: 'mysql://root:pw@db:3306/lms', MYSQL_DATABASE: 'lms' },
-    );
-    expect(env).toEqual({
-      PATH: '/usr/bin',
-      HOME: '/home/runner',
-      GITHUB_SHA: 'abc',
-      RUNNER_TEMP: '/tmp/r',
-      AWS_REGION: 'eu-west-1',
-      DJANGO_SETTINGS_MODULE: 'lms.settings',
-      ACTIONS_STEP_DEBUG: 'true',
-      MYSQL_URL: 'mysql://root:pw@db:3306/lms',
-      MYSQL_DATABASE: 'lms',
-    });
+    const job = { PATH: '/usr/bin', HOME: '/home/runner', GITHUB_SHA: 'abc', RUNNER_TEMP: '/tmp/r', AWS_REGION: 'eu-west-1', DJANGO_SETTINGS_MODULE: 'lms.settings', ACTIONS_STEP_DEBUG: 'true' };
+    const actionOnly = {
+      ACTIONS_RUNTIME_TOKEN: 'runtime-token',
+      ACTIONS_RUNTIME_URL: 'https://pipelines.example/',
+      ACTIONS_CACHE_URL: 'https://cache.example/',
+      ACTIONS_RESULTS_URL: 'https://results.example/',
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'oidc-token',
+      ACTIONS_ID_TOKEN_REQUEST_URL: 'https://oidc.example/',
+      'INPUT_MYSQL-URL': 'mysql://root:pw@db:3306',
+      INPUT_SERVICE: 'lms',
+    };
+    const service = { MYSQL_URL: 'mysql://root:pw@db:3306/lms', MYSQL_DATABASE: 'lms' };
+    expect(migrateEnvironment({ ...job, ...actionOnly, UNSET: undefined, MYSQL_URL: 'from-the-job' }, service)).toEqual({ ...job, ...service });
   });
 });
 
