@@ -28,6 +28,7 @@ export {
   UnknownVolatileColumnError,
   TargetNotEmptyError,
   DumpFileError,
+  RefusedStatementError,
   SystemDatabaseError,
   UnportableObjectError,
   SequenceNotSupportedError,

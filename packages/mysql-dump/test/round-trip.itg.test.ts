@@ -128,7 +128,7 @@ describeWithServices(['mysql'], 'mysql dump round trip (synthetic schema with ev
   it('names the file and lines of a failing statement and drops the half-loaded database', async () => {
     const dir = await tempDir('rt-broken');
     const file = join(dir, 'broken.sql');
-    await writeFile(file, 'CREATE TABLE ok_table (id INT);\n\nINSERT INTO missing_table VALUES (1);\n');
+    await writeFile(file, 'CREATE TABLE ok_table (id INT);\n\nINSERT INTO `missing_table` (`id`) VALUES\n(1);\n');
     const target = dbs.name('rt_broken');
     const load = loadMysql({ url: mysqlUrl(), files: [file], databaseRename: target });
     await expect(load).rejects.toThrow(DumpFileError);

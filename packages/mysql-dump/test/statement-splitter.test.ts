@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { StatementSplitter, splitStatements, touchesOtherDatabase } from '../src/internal/statement-splitter.js';
+import { StatementSplitter, splitStatements } from '../src/internal/statement-splitter.js';
 
 const texts = (script: string) => splitStatements(script).map((s) => s.text);
 
@@ -16,6 +16,7 @@ describe('splitStatements', () => {
     ['-- without space is not a comment', 'SELECT 1--1;', ['SELECT 1--1']],
     ['block comment', '/* a; b */ SELECT 1;', ['SELECT 1']],
     ['version comment kept', '/*!40101 SET NAMES utf8 */;', ['/*!40101 SET NAMES utf8 */']],
+    ["MariaDB's executable comment kept", '/*M!999999\\- enable the sandbox mode */\nSELECT 1;', ['/*M!999999\\- enable the sandbox mode */\nSELECT 1']],
     ['comment-only input', '-- nothing\n/* here */\n', []],
     ['no final delimiter', 'SELECT 1', ['SELECT 1']],
     [
@@ -28,6 +29,12 @@ describe('splitStatements', () => {
 
   it('reports the line each statement starts on', () => {
     expect(splitStatements('-- header\n\nSELECT 1;\nSELECT\n2;\nSELECT 3;').map((s) => s.line)).toEqual([3, 4, 6]);
+  });
+
+  it("keeps MariaDB's `/*M!` comment when a chunk ends inside its opening", () => {
+    const splitter = new StatementSplitter();
+    const out = [...splitter.push('SELECT 1;\n/*M'), ...splitter.push('!100000 DROP DATABASE x */;'), ...splitter.end()];
+    expect(out.map((s) => s.text)).toEqual(['SELECT 1', '/*M!100000 DROP DATABASE x */']);
   });
 
   it('throws on an unterminated string', () => {
@@ -67,19 +74,4 @@ describe('StatementSplitter properties', () => {
       { numRuns: 300 },
     );
   });
-});
-
-describe('touchesOtherDatabase', () => {
-  it.each([
-    ['USE `ecommerce`', true],
-    ['use shop', true],
-    ['CREATE DATABASE /*!32312 IF NOT EXISTS*/ `ecommerce`', true],
-    ['/*!40000 DROP DATABASE IF EXISTS `ecommerce`*/', true],
-    ['DROP SCHEMA x', true],
-    ['ALTER DATABASE `other` CHARACTER SET utf8mb4', true],
-    ['ALTER DATABASE CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci', false],
-    ['ALTER DATABASE DEFAULT CHARACTER SET utf8mb4', false],
-    ['CREATE TABLE users (id INT)', false],
-    ["INSERT INTO t VALUES ('USE x')", false],
-  ])('%s -> %s', (text, expected) => expect(touchesOtherDatabase(text)).toBe(expected));
 });

@@ -87,8 +87,8 @@ export async function emptyDatabases(
             const [rows] = await connection.query('SELECT DEFAULT_CHARACTER_SET_NAME AS charset, DEFAULT_COLLATION_NAME AS collation FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [database]);
             const existing = (rows as { charset: string; collation: string }[])[0];
             const charset = existing ? ` CHARACTER SET ${existing.charset} COLLATE ${existing.collation}` : '';
-            await connection.query(`DROP DATABASE IF EXISTS ${escapeId(database)}`);
-            await connection.query(`CREATE DATABASE ${escapeId(database)}${charset}`);
+            await connection.query(`DROP DATABASE IF EXISTS ${escapeId(database, true)}`);
+            await connection.query(`CREATE DATABASE ${escapeId(database, true)}${charset}`);
           }
         }),
       mongo &&
@@ -170,8 +170,8 @@ export async function rollbackMysql(url: string, databases: string[], state: Tar
   refuseSystemDatabases('MySQL', databases);
   await withMysql(url, 'rolling back a failed load', async (connection) => {
     for (const database of databases) {
-      await connection.query(`DROP DATABASE IF EXISTS ${escapeId(database)}`);
-      if (state.mysqlExisting.has(database)) await connection.query(`CREATE DATABASE ${escapeId(database)}`);
+      await connection.query(`DROP DATABASE IF EXISTS ${escapeId(database, true)}`);
+      if (state.mysqlExisting.has(database)) await connection.query(`CREATE DATABASE ${escapeId(database, true)}`);
     }
   });
 }

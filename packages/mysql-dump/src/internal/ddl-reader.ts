@@ -169,7 +169,7 @@ export async function readDatabaseObjects(
   const eventNames = [...catalog.rows.events].sort(compareNames);
 
   let tablesDone = 0;
-  const show = (what: string) => (name: string) => `SHOW CREATE ${what} ${escapeId(name)}`;
+  const show = (what: string) => (name: string) => `SHOW CREATE ${what} ${escapeId(name, true)}`;
   // One list, so small kinds share batches with the tables instead of costing round trips of their own.
   const statements = [
     ...baseTables.map(show('TABLE')),
@@ -265,7 +265,7 @@ export function renderHeader(objects: DatabaseObjects): string {
 }
 
 export function renderTables(objects: DatabaseObjects): string {
-  return objects.tables.map((t) => `-- Table ${escapeId(t.name)}\n${t.ddl};\n\n`).join('');
+  return objects.tables.map((t) => `-- Table ${escapeId(t.name, true)}\n${t.ddl};\n\n`).join('');
 }
 
 /** The client settings the file runs under between objects (see renderHeader). */
@@ -277,7 +277,7 @@ const clientSet = (o: ClientSettings) => `character_set_client = ${o.characterSe
 
 export function renderViews(objects: DatabaseObjects): string {
   return objects.views
-    .map((v) => [`-- View ${escapeId(v.name)}`, `SET ${clientSet(v)};`, `${v.ddl};`, FILE_NAMES, '', ''].join('\n'))
+    .map((v) => [`-- View ${escapeId(v.name, true)}`, `SET ${clientSet(v)};`, `${v.ddl};`, FILE_NAMES, '', ''].join('\n'))
     .join('');
 }
 
@@ -293,7 +293,7 @@ function renderPrograms(kind: string, programs: StoredProgram[]): string {
       const timeZone = p.timeZone === undefined ? '' : `, TIME_ZONE = ${escape(p.timeZone)}`;
       const restoreTimeZone = p.timeZone === undefined ? '' : `, TIME_ZONE = '${FILE_TIME_ZONE}'`;
       return [
-        `-- ${kind} ${escapeId(p.name)}`,
+        `-- ${kind} ${escapeId(p.name, true)}`,
         `SET SESSION SQL_MODE = ${escape(p.sqlMode)}, ${clientSet(p)}${timeZone};`,
         `DELIMITER ${delimiter}`,
         `${p.ddl}${delimiter}`,

@@ -179,7 +179,7 @@ async function dumpDatabase(
     let done = 0;
     for (const name of names) {
       const table = tables.get(name)!;
-      await file.sink.write(`-- Data ${escapeId(name)}\n`);
+      await file.sink.write(`-- Data ${escapeId(name, true)}\n`);
       const writer = new InsertWriter(table, file.sink);
       let rows = held.get(name);
       if (!rows && table.primaryKey.some((c) => table.remap.has(c))) {

@@ -145,6 +145,29 @@ export class DumpFileError extends MysqlDumpError {
   readonly code = 'dump-file';
 }
 
+/**
+ * A dump file holds a statement that files written by dumpMysql never contain (the load allowlist,
+ * statement-allowlist.ts), so the file was not written by it. Raised before anything of the load ran.
+ * `file`, `line` (where the statement starts), `statement` (its first 80 characters), `reason`.
+ */
+export class RefusedStatementError extends MysqlDumpError {
+  readonly fatal = true;
+  readonly code = 'refused-statement';
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly statement: string,
+    readonly reason: string,
+  ) {
+    super(
+      `${file} line ${line}: refused \`${statement}\`: it contains ${reason}. Dumps written by devstack-dumps never contain this, ` +
+        'so this dump set was not written by `devstack-dumps dump` or refresh-dumps; the load was refused and nothing of it was kept. ' +
+        'Re-create the dump set with `devstack-dumps dump` (or refresh-dumps), and check who can write to the dump store: ' +
+        'whoever can runs SQL on every server that loads from it',
+    );
+  }
+}
+
 /** A volatile column named by the caller does not exist in its data table. */
 export class UnknownVolatileColumnError extends MysqlDumpError {
   readonly fatal = true;

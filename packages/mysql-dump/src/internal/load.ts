@@ -4,10 +4,12 @@ import { basename, join } from 'node:path';
 import { escapeId } from 'sql-escaper';
 import type { PoolConnection } from 'mysql2/promise';
 import { describeServerError, isPrivilegeError, openSession, type EngineInfo, type Session } from './connect.js';
-import { DumpFileError, MysqlDumpError, TargetNotEmptyError } from './errors.js';
+import { DumpFileError, MysqlDumpError, RefusedStatementError, TargetNotEmptyError } from './errors.js';
+import { Refusal } from './sql-lexer.js';
+import { StatementAllowlist } from './statement-allowlist.js';
 import { StatementRunner } from './statement-runner.js';
 import { refuseSystemDatabases } from './system-databases.js';
-import { StatementSplitter, touchesOtherDatabase, type ScriptStatement } from './statement-splitter.js';
+import { StatementSplitter, type ScriptStatement } from './statement-splitter.js';
 
 export interface LoadMysqlOptions {
   url: string;
@@ -76,17 +78,57 @@ async function inspectTarget(session: Session, database: string): Promise<{ obje
   return { objects: Number(row.present) === 0 ? null : Number(row.objects), maxPacket: Number(row.max_packet) };
 }
 
+/** The first 80 characters of a statement, on one line, for messages. */
+const excerpt = (text: string) => {
+  const line = text.replace(/\s+/g, ' ');
+  return line.length > 80 ? `${line.slice(0, 80)}…` : line;
+};
+
+/** Checks one statement against the file's allowlist; a refusal names the file, the line and the statement. */
+export function allowStatement(allowlist: StatementAllowlist, statement: ScriptStatement, file: string): void {
+  try {
+    allowlist.check(statement.text);
+  } catch (error) {
+    if (error instanceof Refusal) throw new RefusedStatementError(file, statement.line, excerpt(statement.text), error.reason);
+    throw error;
+  }
+}
+
 /**
- * Loads dump files into databases. Every target is checked before anything is loaded; each file is then
- * streamed through the statement splitter and run by a StatementRunner: multi-statement batches, tables
- * and rows over several connections, everything else in file order. A failed load leaves the target
- * as it found it (absent or empty; with replace, absent), so no half-loaded database is left behind.
+ * Reads a whole dump file through the splitter and the allowlist (statement-allowlist.ts) without running
+ * anything: a file with one statement that dumpMysql never writes is refused before any file is loaded.
+ */
+export async function verifyDumpFile(file: string): Promise<void> {
+  const allowlist = new StatementAllowlist();
+  const splitter = new StatementSplitter();
+  const check = (list: ScriptStatement[]) => {
+    for (const statement of list) allowStatement(allowlist, statement, file);
+  };
+  try {
+    for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 })) check(splitter.push(chunk as string));
+    check(splitter.end());
+  } catch (error) {
+    if (error instanceof MysqlDumpError) throw error;
+    if (error instanceof SyntaxError) throw new DumpFileError(`${basename(file)}: ${error.message}`);
+    throw new DumpFileError(`cannot read dump file ${file}`, { cause: error });
+  }
+}
+
+/**
+ * Loads dump files into databases. Every file is first read whole and every statement checked against the
+ * allowlist of what dumpMysql writes (nothing runs if one is refused); every target is checked before
+ * anything is loaded; each file is then streamed through the statement splitter and run by a
+ * StatementRunner: multi-statement batches, tables and rows over several connections, everything else in
+ * file order. A failed load leaves the target as it found it (absent or empty; with replace, absent), so
+ * no half-loaded database is left behind.
  */
 export async function loadMysql(options: LoadMysqlOptions): Promise<LoadMysqlResult> {
   const files = await dumpFiles(options);
   const plan = files.map((file) => ({ file, database: targetName(file, options.databaseRename, files.length) }));
   // Before connecting: a load may drop its target (replace, or undoing a failed load).
   refuseSystemDatabases(plan.map(({ database }) => database));
+  // Before connecting: a dump set that holds anything but what dumpMysql writes loads nothing.
+  for (const { file } of plan) await verifyDumpFile(file);
   // One pool for the checks and every file: its connections are switched to each target with USE.
   const session = await openSession({ url: options.url, connections: Math.max(1, options.concurrency ?? 4), wait: options.wait, multipleStatements: true });
   const result: LoadMysqlResult = { engine: session.engine, databases: [] };
@@ -106,7 +148,7 @@ export async function loadMysql(options: LoadMysqlOptions): Promise<LoadMysqlRes
       if (target.objects) nonEmpty.add(database);
     }
     for (const { file, database } of plan) {
-      const name = escapeId(database);
+      const name = escapeId(database, true);
       // replace removes objects: an empty target is used as it is (as `mysql db < file` would), saving two DDL round trips.
       if (options.replace && nonEmpty.has(database)) await session.pool.query(`DROP DATABASE IF EXISTS ${name}`);
       await session.pool.query(`CREATE DATABASE IF NOT EXISTS ${name}`);
@@ -139,15 +181,13 @@ async function loadFile(options: LoadMysqlOptions, session: Session, file: strin
       if (error instanceof MysqlDumpError) return error;
       if (isPrivilegeError(error)) return describeServerError(error, session.url, { operation: `loading ${basename(file)}` });
       return statementFailure(error, sent, basename(file), database);
-    }, [`USE ${escapeId(database)}`]);
+    }, [`USE ${escapeId(database, true)}`]);
     let statements = 0;
+    // Checked again as it runs: the file could have changed since verifyDumpFile read it.
+    const allowlist = new StatementAllowlist();
     const take = async (list: ScriptStatement[]) => {
       for (const statement of list) {
-        if (touchesOtherDatabase(statement.text)) {
-          throw new DumpFileError(
-            `${basename(file)} line ${statement.line}: \`${statement.text.slice(0, 60)}\` selects, creates or drops a database; only database-neutral dumps (as dumpMysql writes them) can be loaded under a chosen name`,
-          );
-        }
+        allowStatement(allowlist, statement, file);
         await runner.add(statement);
         statements++;
       }

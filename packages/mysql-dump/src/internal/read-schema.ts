@@ -69,7 +69,7 @@ async function readSequences(db: Queryable, database: string, names: string[]): 
         db,
         `SELECT CAST(start_value AS CHAR) AS start, CAST(increment AS CHAR) AS increment, CAST(minimum_value AS CHAR) AS min,
                 CAST(maximum_value AS CHAR) AS max, CAST(cache_size AS CHAR) AS cache, CAST(cycle_option AS CHAR) AS cycle
-           FROM ${escapeId(database)}.${escapeId(name)}`,
+           FROM ${escapeId(database, true)}.${escapeId(name, true)}`,
         [],
       );
       if (!row) throw new Error(`sequence \`${name}\` has no definition row`);

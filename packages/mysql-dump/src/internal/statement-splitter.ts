@@ -68,8 +68,8 @@ export class StatementSplitter {
       const c = buf.charCodeAt(i);
       switch (this.state) {
         case State.Code: {
-          // Lookahead needed to decide here: the delimiter, `-- `, `/*!`.
-          if (!final && i + Math.max(this.delimiter.length, 3) > n) break;
+          // Lookahead needed to decide here: the delimiter, `-- `, `/*!`, `/*M!`.
+          if (!final && i + Math.max(this.delimiter.length, 4) > n) break;
           if (this.start < 0) {
             if (c === NEWLINE) {
               this.line++;
@@ -104,8 +104,8 @@ export class StatementSplitter {
             continue;
           }
           if (c === 47 && buf.charCodeAt(i + 1) === 42) {
-            // `/*!` version comments are code to the server; keep them in the statement text.
-            if (buf.charCodeAt(i + 2) === 33) this.markStart(i);
+            // `/*!` version comments (and MariaDB's `/*M!`) are code to the server; keep them in the statement text.
+            if (buf.charCodeAt(i + 2) === 33 || (buf.charCodeAt(i + 2) === 77 && buf.charCodeAt(i + 3) === 33)) this.markStart(i);
             this.state = State.BlockComment;
             i += 2;
             continue;
@@ -226,12 +226,4 @@ function splitTopLevel(text: string): string[] {
 export function splitStatements(script: string): ScriptStatement[] {
   const splitter = new StatementSplitter();
   return [...splitter.push(script), ...splitter.end()];
-}
-
-/**
- * Whether a statement selects, creates or drops a database. Our dumps never do (the target is chosen at
- * load time); a file that does would load into, or destroy, a database other than the target.
- */
-export function touchesOtherDatabase(text: string): boolean {
-  return /^(?:\/\*!\d+\s*)?(?:USE\b|(?:CREATE|DROP|ALTER)\s+(?:DATABASE|SCHEMA)\s+(?!CHARACTER\b|COLLATE\b|DEFAULT\b|CHARSET\b))/i.test(text);
 }

@@ -146,7 +146,7 @@ export class InsertWriter {
     private readonly table: DataTable,
     private readonly sink: TextSink,
   ) {
-    this.head = `INSERT INTO ${escapeId(table.name)} (${table.columns.map((c) => escapeId(c.name)).join(', ')}) VALUES\n`;
+    this.head = `INSERT INTO ${escapeId(table.name, true)} (${table.columns.map((c) => escapeId(c.name, true)).join(', ')}) VALUES\n`;
   }
 
   async add(row: RawRow): Promise<void> {
@@ -174,7 +174,7 @@ export class InsertWriter {
  * each long column. Column references are qualified so they never resolve to a select-list alias.
  */
 export function selectSql(table: DataTable): string {
-  const ref = (name: string) => `${escapeId(table.name)}.${escapeId(name)}`;
+  const ref = (name: string) => `${escapeId(table.name, true)}.${escapeId(name, true)}`;
   const order =
     table.primaryKey.length > 0
       ? table.primaryKey.map(ref)
@@ -183,8 +183,8 @@ export function selectSql(table: DataTable): string {
           ...table.columns.filter((c) => c.kind !== 'binary').map((c) => `CAST(${ref(c.name)} AS BINARY)`),
           ...table.columns.filter((c) => c.long).map((c) => `MD5(${ref(c.name)})`),
         ];
-  const selected = table.columns.map((c) => (c.kind === 'float' ? `${ref(c.name)} + 0e0 AS ${escapeId(c.name)}` : ref(c.name)));
-  return `SELECT ${selected.join(', ')} FROM ${escapeId(table.name)} ORDER BY ${order.join(', ')}`;
+  const selected = table.columns.map((c) => (c.kind === 'float' ? `${ref(c.name)} + 0e0 AS ${escapeId(c.name, true)}` : ref(c.name)));
+  return `SELECT ${selected.join(', ')} FROM ${escapeId(table.name, true)} ORDER BY ${order.join(', ')}`;
 }
 
 /** Reads a table whole in primary-key order, in one round trip: for the small tables we hold in memory anyway. */
