@@ -21552,8 +21552,8 @@ var init_main = __esm({
       AnnotatedTextEdit2.is = is;
     })(AnnotatedTextEdit || (AnnotatedTextEdit = {}));
     (function(TextDocumentEdit2) {
-      function create2(textDocument, edits) {
-        return { textDocument, edits };
+      function create2(textDocument, edits2) {
+        return { textDocument, edits: edits2 };
       }
       TextDocumentEdit2.create = create2;
       function is(value) {
@@ -21640,8 +21640,8 @@ var init_main = __esm({
       WorkspaceEdit2.is = is;
     })(WorkspaceEdit || (WorkspaceEdit = {}));
     TextEditChangeImpl = class {
-      constructor(edits, changeAnnotations) {
-        this.edits = edits;
+      constructor(edits2, changeAnnotations) {
+        this.edits = edits2;
         this.changeAnnotations = changeAnnotations;
       }
       insert(position, newText, annotation) {
@@ -21803,13 +21803,13 @@ var init_main = __esm({
           const textDocument = { uri: key.uri, version: key.version };
           let result = this._textEditChanges[textDocument.uri];
           if (!result) {
-            const edits = [];
+            const edits2 = [];
             const textDocumentEdit = {
               textDocument,
-              edits
+              edits: edits2
             };
             this._workspaceEdit.documentChanges.push(textDocumentEdit);
-            result = new TextEditChangeImpl(edits, this._changeAnnotations);
+            result = new TextEditChangeImpl(edits2, this._changeAnnotations);
             this._textEditChanges[textDocument.uri] = result;
           }
           return result;
@@ -21820,9 +21820,9 @@ var init_main = __esm({
           }
           let result = this._textEditChanges[key];
           if (!result) {
-            const edits = [];
-            this._workspaceEdit.changes[key] = edits;
-            result = new TextEditChangeImpl(edits);
+            const edits2 = [];
+            this._workspaceEdit.changes[key] = edits2;
+            result = new TextEditChangeImpl(edits2);
             this._textEditChanges[key] = result;
           }
           return result;
@@ -22529,9 +22529,9 @@ var init_main = __esm({
         return Is.defined(candidate) && Is.string(candidate.uri) && (Is.undefined(candidate.languageId) || Is.string(candidate.languageId)) && Is.uinteger(candidate.lineCount) && Is.func(candidate.getText) && Is.func(candidate.positionAt) && Is.func(candidate.offsetAt) ? true : false;
       }
       TextDocument3.is = is;
-      function applyEdits(document2, edits) {
+      function applyEdits(document2, edits2) {
         let text = document2.getText();
-        const sortedEdits = mergeSort2(edits, (a, b) => {
+        const sortedEdits = mergeSort2(edits2, (a, b) => {
           const diff = a.range.start.line - b.range.start.line;
           if (diff === 0) {
             return a.range.start.character - b.range.start.character;
@@ -23134,9 +23134,9 @@ var init_main2 = __esm({
         }
       }
       TextDocument3.update = update3;
-      function applyEdits(document2, edits) {
+      function applyEdits(document2, edits2) {
         const text = document2.getText();
-        const sortedEdits = mergeSort(edits.map(getWellformedEdit), (a, b) => {
+        const sortedEdits = mergeSort(edits2.map(getWellformedEdit), (a, b) => {
           const diff = a.range.start.line - b.range.start.line;
           if (diff === 0) {
             return a.range.start.character - b.range.start.character;
@@ -28679,6 +28679,220 @@ var require_picomatch2 = __commonJS({
   }
 });
 
+// node_modules/.pnpm/@balena+dockerignore@1.0.2/node_modules/@balena/dockerignore/ignore.js
+var require_ignore = __commonJS({
+  "node_modules/.pnpm/@balena+dockerignore@1.0.2/node_modules/@balena/dockerignore/ignore.js"(exports2, module2) {
+    "use strict";
+    var path21 = require("path");
+    var factory = (options) => new IgnoreBase(options);
+    factory.default = factory;
+    module2.exports = factory;
+    function make_array(subject) {
+      return Array.isArray(subject) ? subject : [subject];
+    }
+    var REGEX_TRAILING_SLASH = /(?<=.)\/$/;
+    var REGEX_TRAILING_BACKSLASH = /(?<=.)\\$/;
+    var REGEX_TRAILING_PATH_SEP = path21.sep === "\\" ? REGEX_TRAILING_BACKSLASH : REGEX_TRAILING_SLASH;
+    var KEY_IGNORE = typeof Symbol !== "undefined" ? /* @__PURE__ */ Symbol.for("dockerignore") : "dockerignore";
+    function cleanPath2(file) {
+      return path21.normalize(file).replace(REGEX_TRAILING_PATH_SEP, "");
+    }
+    function toSlash(file) {
+      if (path21.sep === "/") {
+        return file;
+      }
+      return file.replace(/\\/g, "/");
+    }
+    function fromSlash(file) {
+      if (path21.sep === "/") {
+        return file;
+      }
+      return file.replace(/\//g, path21.sep);
+    }
+    var IgnoreBase = class {
+      constructor({
+        // https://github.com/kaelzhang/node-ignore/blob/5.1.4/index.js#L372
+        ignorecase = true
+      } = {}) {
+        this._rules = [];
+        this._ignorecase = ignorecase;
+        this[KEY_IGNORE] = true;
+        this._initCache();
+      }
+      _initCache() {
+        this._cache = {};
+      }
+      // @param {Array.<string>|string|Ignore} pattern
+      add(pattern) {
+        this._added = false;
+        if (typeof pattern === "string") {
+          pattern = pattern.split(/\r?\n/g);
+        }
+        make_array(pattern).forEach(this._addPattern, this);
+        if (this._added) {
+          this._initCache();
+        }
+        return this;
+      }
+      // legacy
+      addPattern(pattern) {
+        return this.add(pattern);
+      }
+      _addPattern(pattern) {
+        if (pattern && pattern[KEY_IGNORE]) {
+          this._rules = this._rules.concat(pattern._rules);
+          this._added = true;
+          return;
+        }
+        if (this._checkPattern(pattern)) {
+          const rule = this._createRule(pattern.trim());
+          if (rule !== null) {
+            this._added = true;
+            this._rules.push(rule);
+          }
+        }
+      }
+      _checkPattern(pattern) {
+        return pattern && typeof pattern === "string" && pattern.indexOf("#") !== 0 && pattern.trim() !== "";
+      }
+      filter(paths) {
+        return make_array(paths).filter((path22) => this._filter(path22));
+      }
+      createFilter() {
+        return (path22) => this._filter(path22);
+      }
+      ignores(path22) {
+        return !this._filter(path22);
+      }
+      // https://github.com/moby/moby/blob/v19.03.8/builder/dockerignore/dockerignore.go#L41-L53
+      // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L29-L55
+      _createRule(pattern) {
+        const origin = pattern;
+        let negative = false;
+        if (pattern[0] === "!") {
+          negative = true;
+          pattern = pattern.substring(1).trim();
+        }
+        if (pattern.length > 0) {
+          pattern = cleanPath2(pattern);
+          pattern = toSlash(pattern);
+          if (pattern.length > 1 && pattern[0] === "/") {
+            pattern = pattern.slice(1);
+          }
+        }
+        if (negative) {
+          pattern = "!" + pattern;
+        }
+        pattern = pattern.trim();
+        if (pattern === "") {
+          return null;
+        }
+        pattern = cleanPath2(pattern);
+        if (pattern[0] === "!") {
+          if (pattern.length === 1) {
+            return null;
+          }
+          negative = true;
+          pattern = pattern.substring(1);
+        } else {
+          negative = false;
+        }
+        return {
+          origin,
+          pattern,
+          // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L54
+          dirs: pattern.split(path21.sep),
+          negative
+        };
+      }
+      // @returns `Boolean` true if the `path` is NOT ignored
+      _filter(path22) {
+        if (!path22) {
+          return false;
+        }
+        if (path22 in this._cache) {
+          return this._cache[path22];
+        }
+        return this._cache[path22] = this._test(path22);
+      }
+      // @returns {Boolean} true if a file is NOT ignored
+      // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L62
+      _test(file) {
+        file = fromSlash(file);
+        const parentPath = cleanPath2(path21.dirname(file));
+        const parentPathDirs = parentPath.split(path21.sep);
+        let matched = false;
+        this._rules.forEach((rule) => {
+          let match3 = this._match(file, rule);
+          if (!match3 && parentPath !== ".") {
+            if (rule.dirs.includes("**")) {
+              for (let i = rule.dirs.filter((x) => x !== "**").length; i <= parentPathDirs.length; i++) {
+                match3 = match3 || this._match(parentPathDirs.slice(0, i).join(path21.sep), rule);
+              }
+            } else if (rule.dirs.length <= parentPathDirs.length) {
+              match3 = this._match(parentPathDirs.slice(0, rule.dirs.length).join(path21.sep), rule);
+            }
+          }
+          if (match3) {
+            matched = !rule.negative;
+          }
+        });
+        return !matched;
+      }
+      // @returns {Boolean} true if a file is matched by a rule
+      _match(file, rule) {
+        return this._compile(rule).regexp.test(file);
+      }
+      // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L139
+      _compile(rule) {
+        if (rule.regexp) {
+          return rule;
+        }
+        let regStr = "^";
+        let escapedSlash = path21.sep === "\\" ? "\\\\" : path21.sep;
+        for (let i = 0; i < rule.pattern.length; i++) {
+          const ch = rule.pattern[i];
+          if (ch === "*") {
+            if (rule.pattern[i + 1] === "*") {
+              i++;
+              if (rule.pattern[i + 1] === path21.sep) {
+                i++;
+              }
+              if (rule.pattern[i + 1] === void 0) {
+                regStr += ".*";
+              } else {
+                regStr += `(.*${escapedSlash})?`;
+              }
+            } else {
+              regStr += `[^${escapedSlash}]*`;
+            }
+          } else if (ch === "?") {
+            regStr += `[^${escapedSlash}]`;
+          } else if (ch === "." || ch === "$") {
+            regStr += `\\${ch}`;
+          } else if (ch === "\\") {
+            if (path21.sep === "\\") {
+              regStr += escapedSlash;
+              continue;
+            }
+            if (rule.pattern[i + 1] !== void 0) {
+              regStr += "\\" + rule.pattern[i + 1];
+              i++;
+            } else {
+              regStr += "\\";
+            }
+          } else {
+            regStr += ch;
+          }
+        }
+        regStr += "$";
+        rule.regexp = new RegExp(regStr, this._ignorecase ? "i" : "");
+        return rule;
+      }
+    };
+  }
+});
+
 // node_modules/.pnpm/semver@7.8.6/node_modules/semver/internal/constants.js
 var require_constants8 = __commonJS({
   "node_modules/.pnpm/semver@7.8.6/node_modules/semver/internal/constants.js"(exports2, module2) {
@@ -33963,6 +34177,7 @@ function ociLabels(ctx, flavour) {
 }
 
 // packages/image-build/src/internal/cache-scopes.ts
+var import_node_crypto = require("node:crypto");
 var import_promises = require("node:fs/promises");
 var import_node_path = __toESM(require("node:path"), 1);
 var CACHE_MODES = ["auto", "registry", "gha", "local", "inline", "none"];
@@ -33973,17 +34188,24 @@ function parseCacheMode(value) {
   }
   return mode;
 }
-function cacheScopes(git) {
-  const branch = sanitizeTag(branchOf(git) ?? "");
+function cacheScopes(git, nameOf = uniqueTag) {
+  const branch = nameOf(branchOf(git) ?? "");
   const own = isPullRequest(git) ? `pr-${git.prNumber}` : branch || void 0;
   const chain = own ? [own] : [];
-  if (isPullRequest(git) && git.prBaseRef) chain.push(sanitizeTag(git.prBaseRef));
-  chain.push(sanitizeTag(git.defaultBranch));
+  if (isPullRequest(git) && git.prBaseRef) chain.push(nameOf(git.prBaseRef));
+  chain.push(nameOf(git.defaultBranch));
   return { ...own ? { own } : {}, read: [...new Set(chain.filter(Boolean))] };
+}
+function uniqueTag(text) {
+  const clean2 = sanitizeTag(text);
+  if (clean2 === text || text === "") return clean2;
+  const hash = (0, import_node_crypto.createHash)("sha256").update(text).digest("hex").slice(0, 8);
+  const head = clean2.slice(0, 128 - hash.length - 1).replace(/-+$/, "");
+  return head ? `${head}-${hash}` : hash;
 }
 var REGISTRY_TO = "mode=max,image-manifest=true,oci-mediatypes=true,ignore-error=true";
 function registryCacheRef(image, flavour, scope) {
-  return `${image}-cache:${sanitizeTag(`${flavour}-${scope}`)}`;
+  return `${image}-cache:${uniqueTag(`${flavour}-${scope}`)}`;
 }
 function registryPart(o, write) {
   const { own, read } = cacheScopes(o.git);
@@ -33994,7 +34216,7 @@ function registryPart(o, write) {
 }
 function ghaPart(o) {
   const { own, read } = cacheScopes(o.git);
-  const scope = (s) => sanitizeTag(`${o.flavour.name}-${s}`);
+  const scope = (s) => uniqueTag(`${o.flavour.name}-${s}`);
   return {
     from: read.map((s) => `type=gha,scope=${scope(s)}`),
     to: own ? [`type=gha,scope=${scope(own)},mode=max,ignore-error=true`] : []
@@ -34005,7 +34227,7 @@ function localPart(o) {
     throw new InputError2("cache", "the local cache needs a directory", "Pass `cache-dir` (e.g. `${{ runner.temp }}/buildx-cache`).");
   }
   const { own, read } = cacheScopes(o.git);
-  const dir = (s) => import_node_path.default.join(o.localDir, sanitizeTag(`${o.flavour.name}-${s}`));
+  const dir = (s) => import_node_path.default.join(o.localDir, uniqueTag(`${o.flavour.name}-${s}`));
   const from = read.map((s) => `type=local,src=${dir(s)}`);
   if (!own) return { backends: ["local"], from, to: [] };
   const current = dir(own);
@@ -34019,7 +34241,7 @@ function localPart(o) {
   };
 }
 function inlinePart(o) {
-  const { read } = cacheScopes(o.git);
+  const { read } = cacheScopes(o.git, sanitizeTag);
   return {
     backends: ["inline"],
     from: read.map((s) => `type=registry,ref=${o.flavour.image}:${s}`),
@@ -34071,224 +34293,16 @@ async function swapLocalCache(swap) {
   return true;
 }
 
-// packages/image-build/src/internal/bake.ts
-function parseBuildArgs(value) {
-  const args = {};
-  for (const raw of value.split("\n")) {
-    const line = raw.trim();
-    if (line === "" || line.startsWith("#")) continue;
-    const eq = line.indexOf("=");
-    const key = eq > 0 ? line.slice(0, eq).trim() : "";
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
-      throw new InputError2("build-args", `\`${redactUserInfo(line)}\` is not KEY=value`, "Write one `KEY=value` per line.");
-    }
-    if (key === "SOURCE_DATE_EPOCH") {
-      throw new InputError2("build-args", "SOURCE_DATE_EPOCH is set from the commit time", "Remove it: the commit time keeps digests reproducible.");
-    }
-    args[key] = line.slice(eq + 1);
+// packages/image-build/src/internal/arg-names.ts
+var WORD = /(?:[^\s"'\\]|\\.|"(?:[^"\\]|\\.)*"|'[^']*')+/g;
+function declaredArgNames(step) {
+  if (step.keyword !== "ARG") return [];
+  const names = new Set((step.argNames ?? []).map((a) => a.name));
+  for (const word of step.text.match(WORD) ?? []) {
+    const name = word.split("=")[0] ?? "";
+    if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) names.add(name);
   }
-  return args;
-}
-function parsePlatforms(value) {
-  const platforms = value.split(/[,\n]/).map((p) => p.trim()).filter(Boolean);
-  for (const p of platforms) {
-    if (!/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/.test(p)) {
-      throw new InputError2("platforms", `\`${p}\` is not a platform`, "Write os/arch[/variant], e.g. `linux/amd64,linux/arm64`.");
-    }
-  }
-  return platforms;
-}
-function parseProvenance(value) {
-  const normalized = value.trim() || "false";
-  attestations(normalized);
-  return normalized;
-}
-function attestations(provenance) {
-  const value = (provenance ?? "false").trim();
-  if (value === "false" || value === "") return ["type=provenance,disabled=true"];
-  if (value === "true") return ["type=provenance,mode=min"];
-  if (/^mode=(min|max)$/.test(value)) return [`type=provenance,${value}`];
-  throw new InputError2("provenance", `\`${provenance}\` is not understood`, "Use false, true, mode=min or mode=max.");
-}
-function hasUserInfo(value) {
-  try {
-    const url2 = new URL(value);
-    return url2.username !== "" || url2.password !== "";
-  } catch {
-    return value.includes("@");
-  }
-}
-function checkProvenanceProxies(provenance, proxyArgs = {}) {
-  if ((provenance ?? "").trim() !== "mode=max") return;
-  const keys = new Set(
-    Object.entries(proxyArgs).filter(([name, value]) => name.toUpperCase() !== "NO_PROXY" && hasUserInfo(value)).map(([name]) => name.toLowerCase().replace(/_/g, "-"))
-  );
-  if (keys.size === 0) return;
-  throw new InputError2(
-    "provenance",
-    `mode=max records every build arg in the attestation pushed with the image, and the \`mirrors\` proxy (${[...keys].join(", ")}) is a build arg carrying credentials`,
-    "Use `provenance: mode=min` (or `true`), or give `mirrors` a proxy without credentials."
-  );
-}
-function checkProxyConflicts(buildArgs = {}, proxyArgs = {}) {
-  const fromMirrors = new Set(Object.keys(proxyArgs).map((name) => name.toUpperCase()));
-  const both = Object.keys(buildArgs).filter((name) => fromMirrors.has(name.toUpperCase()));
-  if (both.length === 0) return;
-  throw new InputError2(
-    "build-args",
-    `sets ${both.join(", ")}, which \`mirrors\` sets too (its proxy)`,
-    "Give the proxy in one place: in `mirrors` (kept out of the cache key) or in `build-args`."
-  );
-}
-function outputOf(mode, platforms) {
-  if (mode === "push") return ["type=image,push=true"];
-  if (mode === "load" && platforms.length <= 1) return ["type=docker"];
-  return ["type=cacheonly"];
-}
-function bakeDefinition(o) {
-  const platforms = o.platforms ?? [];
-  const attest = attestations(o.provenance);
-  checkProvenanceProxies(o.provenance, o.proxyArgs);
-  checkProxyConflicts(o.buildArgs, o.proxyArgs);
-  const target = {};
-  for (const flavour of o.flavours) {
-    const cache = o.cache[flavour.name];
-    const entry = {
-      context: o.context,
-      dockerfile: o.dockerfile,
-      target: flavour.stage,
-      tags: flavourTags(flavour, o.tags, o.output === "push" ? "pushable" : "all"),
-      labels: ociLabels(o.git, flavour),
-      args: { ...o.buildArgs, ...o.proxyArgs, SOURCE_DATE_EPOCH: sourceDateEpoch(o.git) },
-      output: outputOf(o.output, platforms),
-      attest
-    };
-    if (o.secrets?.length) entry.secret = [...o.secrets];
-    if (platforms.length) entry.platforms = [...platforms];
-    if (cache?.from.length) entry["cache-from"] = [...cache.from];
-    if (cache?.to.length) entry["cache-to"] = [...cache.to];
-    target[flavour.name] = entry;
-  }
-  return { group: { default: { targets: o.flavours.map((f) => f.name) } }, target };
-}
-function getBakeArgs(run2) {
-  return [
-    "buildx",
-    "bake",
-    ...run2.builder ? ["--builder", run2.builder] : [],
-    "--file",
-    run2.bakeFile,
-    "--progress=rawjson",
-    "--metadata-file",
-    run2.metadataFile,
-    ...run2.pull ? ["--pull"] : [],
-    ...run2.targets ?? []
-  ];
-}
-
-// packages/image-build/src/internal/mirrors.ts
-var import_promises2 = require("node:fs/promises");
-var import_node_path2 = __toESM(require("node:path"), 1);
-var PROXY_KEYS = {
-  "http-proxy": "HTTP_PROXY",
-  "https-proxy": "HTTPS_PROXY",
-  "ftp-proxy": "FTP_PROXY",
-  "all-proxy": "ALL_PROXY",
-  "no-proxy": "NO_PROXY"
-};
-var SECRET_KEYS = ["pip", "npm", "apt"];
-var EXAMPLE = "pip=https://pypi.example/simple";
-function parseUrl(key, value) {
-  try {
-    const url2 = new URL(value);
-    if (!/^(https?|socks5h?):$/.test(url2.protocol)) throw new Error("scheme");
-    return url2;
-  } catch {
-    throw new InputError2("mirrors", `\`${key}\` is not an http(s) URL`, `Write e.g. \`${key}=http://proxy.internal:3128\`.`);
-  }
-}
-function decoded(text) {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
-}
-function credentialsOf(raw, url2) {
-  if (!url2.username && !url2.password) return [];
-  const values = [raw, url2.href];
-  if (url2.password) values.push(url2.password, decoded(url2.password));
-  return [...new Set(values)].filter((v) => v !== "");
-}
-function pipConf(url2) {
-  const lines = ["[global]", `index-url = ${url2.href}`];
-  if (url2.protocol === "http:") lines.push(`trusted-host = ${url2.hostname}`);
-  return `${lines.join("\n")}
-`;
-}
-function parseMirrors(value) {
-  const settings = { proxyArgs: {}, secrets: [], sensitiveValues: [] };
-  const seen = /* @__PURE__ */ new Set();
-  for (const [rawKey, raw] of parseKeyValueList("mirrors", value, EXAMPLE, "lines")) {
-    const key = rawKey.toLowerCase();
-    if (seen.has(key)) throw new InputError2("mirrors", `\`${redactUserInfo(key)}\` is given twice`, "Give each mirror once.");
-    seen.add(key);
-    if (key === "no-proxy") {
-      settings.proxyArgs.NO_PROXY = settings.proxyArgs.no_proxy = raw;
-      continue;
-    }
-    if (!(key in PROXY_KEYS) && !SECRET_KEYS.includes(key)) {
-      const known = [...Object.keys(PROXY_KEYS), ...SECRET_KEYS].join(", ");
-      throw new InputError2("mirrors", `\`${redactUserInfo(rawKey)}\` is not a known mirror`, `Use ${known}.`);
-    }
-    const url2 = parseUrl(key, raw);
-    settings.sensitiveValues.push(...credentialsOf(raw, url2));
-    if (key in PROXY_KEYS) {
-      const name = PROXY_KEYS[key];
-      settings.proxyArgs[name] = settings.proxyArgs[name.toLowerCase()] = raw;
-    } else if (key === "pip") {
-      settings.secrets.push({ id: "pip.conf", content: pipConf(url2), mountTarget: "/etc/pip.conf" });
-    } else if (key === "npm") {
-      settings.secrets.push({ id: "npmrc", content: `registry=${url2.href}
-`, mountTarget: "/root/.npmrc" });
-    } else {
-      settings.secrets.push({ id: "apt.conf", content: `Acquire::http::Proxy "${url2.href}";
-`, mountTarget: "/etc/apt/apt.conf.d/99mirror" });
-    }
-  }
-  return settings;
-}
-async function writeSecretFiles(dir, secrets) {
-  await (0, import_promises2.mkdir)(dir, { recursive: true, mode: 448 });
-  const entries = [];
-  for (const secret of secrets) {
-    const file = import_node_path2.default.join(dir, secret.id);
-    await (0, import_promises2.writeFile)(file, secret.content, { mode: 384 });
-    await (0, import_promises2.chmod)(file, 384);
-    entries.push(`id=${secret.id},src=${file}`);
-  }
-  return entries;
-}
-var SECRET_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
-var MIRROR_SECRET_IDS = /* @__PURE__ */ new Set(["pip.conf", "npmrc", "apt.conf"]);
-function parseBuildSecrets(value) {
-  const secrets = [];
-  const sensitiveValues2 = [];
-  value.split("\n").forEach((raw, index) => {
-    const line = raw.trim();
-    if (line === "") return;
-    const eq = line.indexOf("=");
-    const id = eq > 0 ? line.slice(0, eq).trim() : "";
-    if (!SECRET_ID.test(id)) {
-      throw new InputError2("secrets", `line ${index + 1} is not \`id=value\``, "Write one `id=value` per line; the id is letters, digits, `.`, `_` and `-`.");
-    }
-    if (MIRROR_SECRET_IDS.has(id)) throw new InputError2("secrets", `id \`${id}\` is used by the \`mirrors\` input`, "Pick another id, or pass the mirror through `mirrors`.");
-    if (secrets.some((s) => s.id === id)) throw new InputError2("secrets", `id \`${id}\` is given twice`, "Give each secret once.");
-    const content = line.slice(eq + 1);
-    secrets.push({ id, content, mountTarget: `/run/secrets/${id}` });
-    if (content !== "") sensitiveValues2.push(content);
-  });
-  return { secrets, sensitiveValues: sensitiveValues2 };
+  return [...names];
 }
 
 // packages/image-build/src/internal/dockerfile-model.ts
@@ -34446,9 +34460,271 @@ function rootStageOf(model, stage) {
   }
   return current;
 }
+var STEP_KEYWORDS = /* @__PURE__ */ new Set(["RUN", "COPY", "ADD", "WORKDIR"]);
+function instructionText(step) {
+  return [step.keyword, ...step.flags.map((f) => `--${f.name}=${f.value}`), step.text].filter((part) => part !== "").join(" ").replace(/\s+/g, " ").trim();
+}
+function fromArgNames(model, stage) {
+  const globals = new Set(model.globalArgs.flatMap((s) => (s.argNames ?? []).map((a) => a.name)));
+  const used = [...stage.from.image.matchAll(VARIABLE)].map((m) => m[1] ?? m[4]);
+  return [...new Set(used)].filter((name) => globals.has(name));
+}
+function stepNamePattern(text) {
+  const escape3 = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const parts = text.split(new RegExp(VARIABLE.source)).filter((_, i) => i % 5 === 0);
+  return new RegExp(`${parts.map(escape3).join(".*?")}$`, "s");
+}
+
+// packages/image-build/src/internal/bake.ts
+function parseBuildArgs(value) {
+  const args = {};
+  for (const raw of value.split("\n")) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#")) continue;
+    const eq = line.indexOf("=");
+    const key = eq > 0 ? line.slice(0, eq).trim() : "";
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
+      throw new InputError2("build-args", `\`${redactUserInfo(line)}\` is not KEY=value`, "Write one `KEY=value` per line.");
+    }
+    if (key === "SOURCE_DATE_EPOCH") {
+      throw new InputError2("build-args", "SOURCE_DATE_EPOCH is set from the commit time", "Remove it: the commit time keeps digests reproducible.");
+    }
+    args[key] = line.slice(eq + 1);
+  }
+  return args;
+}
+function parsePlatforms(value) {
+  const platforms = value.split(/[,\n]/).map((p) => p.trim()).filter(Boolean);
+  for (const p of platforms) {
+    if (!/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/.test(p)) {
+      throw new InputError2("platforms", `\`${p}\` is not a platform`, "Write os/arch[/variant], e.g. `linux/amd64,linux/arm64`.");
+    }
+  }
+  return platforms;
+}
+function parseProvenance(value) {
+  const normalized = value.trim() || "false";
+  attestations(normalized);
+  return normalized;
+}
+function attestations(provenance) {
+  const value = (provenance ?? "false").trim();
+  if (value === "false" || value === "") return ["type=provenance,disabled=true"];
+  if (value === "true") return ["type=provenance,mode=min"];
+  if (/^mode=(min|max)$/.test(value)) return [`type=provenance,${value}`];
+  throw new InputError2("provenance", `\`${provenance}\` is not understood`, "Use false, true, mode=min or mode=max.");
+}
+function hasUserInfo(value) {
+  try {
+    const url2 = new URL(value);
+    return url2.username !== "" || url2.password !== "";
+  } catch {
+    return value.includes("@");
+  }
+}
+function checkProvenanceProxies(provenance, proxyArgs = {}) {
+  if ((provenance ?? "").trim() !== "mode=max") return;
+  const keys = new Set(
+    Object.entries(proxyArgs).filter(([name, value]) => name.toUpperCase() !== "NO_PROXY" && hasUserInfo(value)).map(([name]) => name.toLowerCase().replace(/_/g, "-"))
+  );
+  if (keys.size === 0) return;
+  throw new InputError2(
+    "provenance",
+    `mode=max records every build arg in the attestation pushed with the image, and the \`mirrors\` proxy (${[...keys].join(", ")}) is a build arg carrying credentials`,
+    "Use `provenance: mode=min` (or `true`), or give `mirrors` a proxy without credentials."
+  );
+}
+function checkProxyConflicts(buildArgs = {}, proxyArgs = {}) {
+  const fromMirrors = new Set(Object.keys(proxyArgs).map((name) => name.toUpperCase()));
+  const both = Object.keys(buildArgs).filter((name) => fromMirrors.has(name.toUpperCase()));
+  if (both.length === 0) return;
+  throw new InputError2(
+    "build-args",
+    `sets ${both.join(", ")}, which \`mirrors\` sets too (its proxy)`,
+    "Give the proxy in one place: in `mirrors` (kept out of the cache key) or in `build-args`."
+  );
+}
+var PROXY_ARG_NAME = /^(?:https?_proxy|ftp_proxy|all_proxy|no_proxy)$/i;
+function checkDeclaredProxyArgs(model, targets, proxyArgs = {}) {
+  const withCredentials = new Map(
+    Object.entries(proxyArgs).filter(([name, value]) => PROXY_ARG_NAME.test(name) && hasUserInfo(value)).map(([name]) => [name.toUpperCase(), name.toLowerCase().replace(/_/g, "-")])
+  );
+  if (withCredentials.size === 0) return;
+  const stages = /* @__PURE__ */ new Map();
+  for (const target of targets) for (const stage of stageClosure(model, target)) stages.set(stage.index, stage);
+  const declared = [];
+  for (const stage of [...stages.values()].sort((a, b) => a.index - b.index)) {
+    for (const step of stage.steps.filter((s) => s.keyword === "ARG")) {
+      for (const name of declaredArgNames(step)) {
+        if (withCredentials.has(name.toUpperCase())) declared.push({ name, line: step.line, stage: stage.name });
+      }
+    }
+  }
+  if (declared.length === 0) return;
+  const where2 = declared.map((d) => `line ${d.line} (\`ARG ${d.name}\`, stage \`${d.stage}\`)`).join(", ");
+  const kinds = [...new Set(declared.map((d) => withCredentials.get(d.name.toUpperCase())))].join(", ");
+  const names = [...new Set(declared.map((d) => `\`ARG ${d.name}\``))].join("/");
+  const lines = declared.length > 1 ? "lines: BuildKit passes the proxy args to RUN without them" : "line: BuildKit passes the proxy args to RUN without it";
+  throw new InputError2(
+    "mirrors",
+    `the proxy (${kinds}) carries credentials, and ${model.file} declares it as a build arg on ${where2}: a declared proxy ARG is written with its value into the image history of every later RUN, so the password would be pushed with the image`,
+    `Delete the ${names} ${lines}, kept out of the cache key and the history. Or give \`mirrors\` a proxy without credentials.`
+  );
+}
+function outputOf(mode, platforms) {
+  if (mode === "push") return ["type=image,push=true"];
+  if (mode === "load" && platforms.length <= 1) return ["type=docker"];
+  return ["type=cacheonly"];
+}
+function bakeDefinition(o) {
+  const platforms = o.platforms ?? [];
+  const attest = attestations(o.provenance);
+  checkProvenanceProxies(o.provenance, o.proxyArgs);
+  checkProxyConflicts(o.buildArgs, o.proxyArgs);
+  if (o.model) checkDeclaredProxyArgs(o.model, o.flavours.map((f) => f.stage), o.proxyArgs);
+  const target = {};
+  for (const flavour of o.flavours) {
+    const cache = o.cache[flavour.name];
+    const entry = {
+      context: o.context,
+      dockerfile: o.dockerfile,
+      target: flavour.stage,
+      tags: flavourTags(flavour, o.tags, o.output === "push" ? "pushable" : "all"),
+      labels: ociLabels(o.git, flavour),
+      args: { ...o.buildArgs, ...o.proxyArgs, SOURCE_DATE_EPOCH: sourceDateEpoch(o.git) },
+      output: outputOf(o.output, platforms),
+      attest
+    };
+    if (o.secrets?.length) entry.secret = [...o.secrets];
+    if (platforms.length) entry.platforms = [...platforms];
+    if (cache?.from.length) entry["cache-from"] = [...cache.from];
+    if (cache?.to.length) entry["cache-to"] = [...cache.to];
+    target[flavour.name] = entry;
+  }
+  return { group: { default: { targets: o.flavours.map((f) => f.name) } }, target };
+}
+function getBakeArgs(run2) {
+  return [
+    "buildx",
+    "bake",
+    ...run2.builder ? ["--builder", run2.builder] : [],
+    "--file",
+    run2.bakeFile,
+    "--progress=rawjson",
+    "--metadata-file",
+    run2.metadataFile,
+    ...run2.pull ? ["--pull"] : [],
+    ...run2.targets ?? []
+  ];
+}
+
+// packages/image-build/src/internal/mirrors.ts
+var import_promises2 = require("node:fs/promises");
+var import_node_path2 = __toESM(require("node:path"), 1);
+var PROXY_KEYS = {
+  "http-proxy": "HTTP_PROXY",
+  "https-proxy": "HTTPS_PROXY",
+  "ftp-proxy": "FTP_PROXY",
+  "all-proxy": "ALL_PROXY",
+  "no-proxy": "NO_PROXY"
+};
+var SECRET_KEYS = ["pip", "npm", "apt"];
+var EXAMPLE = "pip=https://pypi.example/simple";
+function parseUrl(key, value) {
+  try {
+    const url2 = new URL(value);
+    if (!/^(https?|socks5h?):$/.test(url2.protocol)) throw new Error("scheme");
+    return url2;
+  } catch {
+    throw new InputError2("mirrors", `\`${key}\` is not an http(s) URL`, `Write e.g. \`${key}=http://proxy.internal:3128\`.`);
+  }
+}
+function decoded(text) {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+function credentialsOf(raw, url2) {
+  if (!url2.username && !url2.password) return [];
+  const values = [raw, url2.href];
+  if (url2.password) values.push(url2.password, decoded(url2.password));
+  return [...new Set(values)].filter((v) => v !== "");
+}
+function pipConf(url2) {
+  const lines = ["[global]", `index-url = ${url2.href}`];
+  if (url2.protocol === "http:") lines.push(`trusted-host = ${url2.hostname}`);
+  return `${lines.join("\n")}
+`;
+}
+function parseMirrors(value) {
+  const settings = { proxyArgs: {}, secrets: [], sensitiveValues: [] };
+  const seen = /* @__PURE__ */ new Set();
+  for (const [rawKey, raw] of parseKeyValueList("mirrors", value, EXAMPLE, "lines")) {
+    const key = rawKey.toLowerCase();
+    if (seen.has(key)) throw new InputError2("mirrors", `\`${redactUserInfo(key)}\` is given twice`, "Give each mirror once.");
+    seen.add(key);
+    if (key === "no-proxy") {
+      settings.proxyArgs.NO_PROXY = settings.proxyArgs.no_proxy = raw;
+      continue;
+    }
+    if (!(key in PROXY_KEYS) && !SECRET_KEYS.includes(key)) {
+      const known = [...Object.keys(PROXY_KEYS), ...SECRET_KEYS].join(", ");
+      throw new InputError2("mirrors", `\`${redactUserInfo(rawKey)}\` is not a known mirror`, `Use ${known}.`);
+    }
+    const url2 = parseUrl(key, raw);
+    settings.sensitiveValues.push(...credentialsOf(raw, url2));
+    if (key in PROXY_KEYS) {
+      const name = PROXY_KEYS[key];
+      settings.proxyArgs[name] = settings.proxyArgs[name.toLowerCase()] = raw;
+    } else if (key === "pip") {
+      settings.secrets.push({ id: "pip.conf", content: pipConf(url2), mountTarget: "/etc/pip.conf" });
+    } else if (key === "npm") {
+      settings.secrets.push({ id: "npmrc", content: `registry=${url2.href}
+`, mountTarget: "/root/.npmrc" });
+    } else {
+      settings.secrets.push({ id: "apt.conf", content: `Acquire::http::Proxy "${url2.href}";
+`, mountTarget: "/etc/apt/apt.conf.d/99mirror" });
+    }
+  }
+  return settings;
+}
+async function writeSecretFiles(dir, secrets) {
+  await (0, import_promises2.mkdir)(dir, { recursive: true, mode: 448 });
+  const entries = [];
+  for (const secret of secrets) {
+    const file = import_node_path2.default.join(dir, secret.id);
+    await (0, import_promises2.writeFile)(file, secret.content, { mode: 384 });
+    await (0, import_promises2.chmod)(file, 384);
+    entries.push(`id=${secret.id},src=${file}`);
+  }
+  return entries;
+}
+var SECRET_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+var MIRROR_SECRET_IDS = /* @__PURE__ */ new Set(["pip.conf", "npmrc", "apt.conf"]);
+function parseBuildSecrets(value) {
+  const secrets = [];
+  const sensitiveValues2 = [];
+  value.split("\n").forEach((raw, index) => {
+    const line = raw.trim();
+    if (line === "") return;
+    const eq = line.indexOf("=");
+    const id = eq > 0 ? line.slice(0, eq).trim() : "";
+    if (!SECRET_ID.test(id)) {
+      throw new InputError2("secrets", `line ${index + 1} is not \`id=value\``, "Write one `id=value` per line; the id is letters, digits, `.`, `_` and `-`.");
+    }
+    if (MIRROR_SECRET_IDS.has(id)) throw new InputError2("secrets", `id \`${id}\` is used by the \`mirrors\` input`, "Pick another id, or pass the mirror through `mirrors`.");
+    if (secrets.some((s) => s.id === id)) throw new InputError2("secrets", `id \`${id}\` is given twice`, "Give each secret once.");
+    const content = line.slice(eq + 1);
+    secrets.push({ id, content, mountTarget: `/run/secrets/${id}` });
+    if (content !== "") sensitiveValues2.push(content);
+  });
+  return { secrets, sensitiveValues: sensitiveValues2 };
+}
 
 // packages/image-build/src/internal/cache-mounts.ts
-var import_node_crypto = require("node:crypto");
+var import_node_crypto2 = require("node:crypto");
 var import_promises3 = require("node:fs/promises");
 var import_node_path3 = __toESM(require("node:path"), 1);
 
@@ -35271,12 +35547,12 @@ async function findCopiedLockfiles(model, contextDir) {
   return [...new Set(files)].filter((f) => LOCKFILE_PATTERN.test(import_node_path3.default.posix.basename(f))).sort();
 }
 function sha256(data) {
-  return (0, import_node_crypto.createHash)("sha256").update(data).digest("hex");
+  return (0, import_node_crypto2.createHash)("sha256").update(data).digest("hex");
 }
 function cacheMountKey(prefix2, mounts, lockfiles) {
   const definition = mounts.map((m) => JSON.stringify([m.id, m.target, Object.entries(m.options).sort()])).sort().join("\n");
   const mountsHash = sha256(definition).slice(0, 16);
-  const lockHash = (0, import_node_crypto.createHash)("sha256");
+  const lockHash = (0, import_node_crypto2.createHash)("sha256");
   for (const file of [...lockfiles].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0)) {
     lockHash.update(`${file.path.length}:${file.path}:${Buffer.byteLength(file.content)}:`).update(file.content);
   }
@@ -35297,7 +35573,7 @@ async function cacheMountKeyFor(prefix2, model, contextDir) {
 }
 
 // packages/image-build/src/internal/cache-mount-transfer.ts
-var import_node_crypto2 = require("node:crypto");
+var import_node_crypto3 = require("node:crypto");
 var import_node_fs = require("node:fs");
 var import_promises4 = require("node:fs/promises");
 var import_node_path4 = __toESM(require("node:path"), 1);
@@ -35305,7 +35581,7 @@ var import_promises5 = require("node:stream/promises");
 var NONCE_ARG = "CACHE_TRANSFER_NONCE";
 function mountDirName(mount) {
   const readable = mount.id.replace(/[^A-Za-z0-9_.-]+/g, "-").replace(/^[-.]+|-+$/g, "").slice(0, 48);
-  return `${readable || "cache"}-${(0, import_node_crypto2.createHash)("sha256").update(mount.id).digest("hex").slice(0, 8)}`;
+  return `${readable || "cache"}-${(0, import_node_crypto3.createHash)("sha256").update(mount.id).digest("hex").slice(0, 8)}`;
 }
 function csvValue(value, what) {
   if (/["\n\r]/.test(value)) throw new DockerfileError(`Cache mount ${what} \`${value}\` contains a quote or newline; it cannot be transferred.`);
@@ -35358,7 +35634,7 @@ function injectArgs(build2) {
   return [...commonArgs(build2), "--output", "type=cacheonly", build2.context];
 }
 async function hashDirectory(root) {
-  const hash = (0, import_node_crypto2.createHash)("sha256");
+  const hash = (0, import_node_crypto3.createHash)("sha256");
   let files = 0;
   let bytes = 0;
   const walk = async (rel) => {
@@ -35402,18 +35678,47 @@ function parseLintLevel(value) {
   if (!["warn", "error", "off"].includes(level)) throw new InputError2("lint", `\`${value}\` is not a lint level`, "Use warn, error or off.");
   return level;
 }
-var INSTALL = /\b(?:pip3?|python3?\s+-m\s+pip|uv\s+pip)\s+install\b|\buv\s+sync\b|\b(?:poetry|pipenv|bundle|composer)\s+install\b|\bnpm\s+(?:ci|install|i)\b|\byarn\s+install\b|\bpnpm\s+(?:install|i)\b|\bapt(?:-get)?\s+(?:-\S+\s+)*install\b|\bapk\s+add\b|\bgo\s+mod\s+download\b|\b(?:dnf|yum|microdnf)\s+(?:-\S+\s+)*install\b/;
-var APT_UPDATE = /\bapt(?:-get)?\s+(?:-\S+\s+)*update\b/;
-var APT_INSTALL = /\bapt(?:-get)?\s+(?:-\S+\s+)*install\b/;
+var APT_OPTIONS = String.raw`(?:(?:-[oct]|--(?:option|config-file|target-release|default-release))\s+\S+\s+|-\S+\s+)*`;
+var aptCommand = (command) => String.raw`\bapt(?:-get)?\s+${APT_OPTIONS}${command}\b`;
+var APT_UPDATE = new RegExp(aptCommand("update"));
+var APT_INSTALL = new RegExp(aptCommand("install"));
+var INSTALL = new RegExp(
+  [
+    String.raw`\b(?:pip3?|python3?\s+-m\s+pip|uv\s+pip)\s+install\b`,
+    String.raw`\buv\s+sync\b`,
+    String.raw`\b(?:poetry|pipenv|bundle|composer)\s+install\b`,
+    String.raw`\bnpm\s+(?:ci|install|i)\b`,
+    String.raw`\byarn\s+install\b`,
+    String.raw`\bpnpm\s+(?:install|i)\b`,
+    aptCommand("install"),
+    String.raw`\bapk\s+add\b`,
+    String.raw`\bgo\s+mod\s+download\b`,
+    String.raw`\b(?:dnf|yum|microdnf)\s+(?:-\S+\s+)*install\b`
+  ].join("|")
+);
+var PIP_INSTALL_ARGS = /\b(?:pip3?|python3?\s+-m\s+pip|uv\s+pip)\s+install\s+(.*)$/;
+var LOCAL_TARGET = /^(?:\.{1,2}(?:\/\S*)?|\/\S*|~\S*|\S+\.whl|\S+\.tar\.gz|\$\S+)$/;
+function projectOnlyInstall(command) {
+  if (/\bpoetry\s+install\b.*\s--only-root\b/.test(command)) return true;
+  const args = PIP_INSTALL_ARGS.exec(command)?.[1]?.split(/\s+/).filter(Boolean);
+  if (!args?.includes("--no-deps")) return false;
+  const targets = args.filter((arg) => !arg.startsWith("-"));
+  return targets.length > 0 && targets.every((arg) => LOCAL_TARGET.test(arg.replace(/^["']|["']$/g, "")));
+}
+var MANIFEST_PATTERN = /^(?:package\.json|pyproject\.toml|Pipfile|requirements[^/]*\.in|go\.mod|Gemfile|composer\.json|Cargo\.toml|mix\.exs)$/;
 var PROXY_ARG = /^(?:https?_proxy|ftp_proxy|all_proxy|no_proxy)$/i;
-var MIRROR_ARG = /mirror|index_url|extra_index|registry|^pip_|^npm_config_|^apt_/i;
-var UID_ARG = /^(?:uid|gid|user_?id|group_?id|host_?uid|host_?gid|puid|pgid)$/i;
-var isInstall = (step) => step.keyword === "RUN" && (INSTALL.test(step.text) || step.flags.some((f) => f.name === "mount" && f.options.type === "cache") || step.text.split(/[\s;&|]+/).some((word) => LOCKFILE_PATTERN.test(word.replace(/^.*\//, ""))));
+var MIRROR_ARG = /mirror|index_url|extra_index|trusted_host|find_links|registr(?:y|ies)|^uv_(?:default_)?index$|proxy$|apt_cacher/i;
+var UID_ARG = /^(?:uid|gid|user_?id|group_?id|(?:host|user|local)_?(?:uid|gid)|puid|pgid)$/i;
+var commandsOf = (step) => step.text.split(/&&|\|\||[;|]/);
+var hasCacheMount = (step) => step.flags.some((f) => f.name === "mount" && f.options.type === "cache");
+var namesFile = (step, pattern) => step.text.split(/[\s;&|"'=,]+/).some((word) => pattern.test(word.replace(/^.*\//, "")));
+var installsDependencies = (step) => step.keyword === "RUN" && (commandsOf(step).some((command) => INSTALL.test(command) && !projectOnlyInstall(command)) || namesFile(step, LOCKFILE_PATTERN) || hasCacheMount(step) && namesFile(step, MANIFEST_PATTERN));
+var isSlowStep = (step) => step.keyword === "RUN" && (INSTALL.test(step.text) || hasCacheMount(step) || installsDependencies(step));
 var copiesWholeContext = (step) => contextSources(step).some((s) => [".", "./", "*", "/"].includes(s));
 function copyBeforeInstall(stage) {
   const copy = stage.steps.find(copiesWholeContext);
   if (!copy) return [];
-  const install = stage.steps.find((s) => s.line > copy.line && isInstall(s));
+  const install = stage.steps.find((s) => s.line > copy.line && installsDependencies(s));
   if (!install) return [];
   return [{
     rule: "copy-context-before-install",
@@ -35422,25 +35727,47 @@ function copyBeforeInstall(stage) {
     fix: "Copy only the dependency files first (e.g. `COPY requirements.txt poetry.lock ./`), install, then `COPY . .`."
   }];
 }
-function aptUpdateSeparate(stage) {
-  return stage.steps.filter((s) => s.keyword === "RUN" && APT_UPDATE.test(s.text) && !APT_INSTALL.test(s.text)).filter((update3) => stage.steps.some((s) => s.line > update3.line && s.keyword === "RUN" && APT_INSTALL.test(s.text))).map((update3) => ({
-    rule: "apt-update-separate",
-    line: update3.line,
-    message: "`apt-get update` runs in its own RUN: its cached layer keeps stale package lists, and a later install fails or installs old versions.",
-    fix: "Run `apt-get update && apt-get install -y ...` in one RUN."
-  }));
+function ancestors(model, stage) {
+  const chain = [];
+  let current = stage.from.stage ? findStage(model, stage.from.stage) : void 0;
+  while (current && current !== stage && !chain.includes(current)) {
+    chain.push(current);
+    current = current.from.stage ? findStage(model, current.from.stage) : void 0;
+  }
+  return chain;
+}
+var installsWithOldLists = (step) => step.keyword === "RUN" && APT_INSTALL.test(step.text) && !APT_UPDATE.test(step.text);
+function aptUpdateSeparate(model, stage) {
+  const descendants = model.stages.filter((s) => ancestors(model, s).includes(stage));
+  return stage.steps.filter((s) => s.keyword === "RUN" && APT_UPDATE.test(s.text) && !APT_INSTALL.test(s.text)).flatMap((update3) => {
+    const own = stage.steps.find((s) => s.line > update3.line && installsWithOldLists(s));
+    const firstAptStep = (d) => d.steps.find((s) => s.keyword === "RUN" && (APT_UPDATE.test(s.text) || APT_INSTALL.test(s.text)));
+    const child2 = own ? void 0 : descendants.find((d) => {
+      const first = firstAptStep(d);
+      return first !== void 0 && installsWithOldLists(first);
+    });
+    const install = own ?? (child2 ? firstAptStep(child2) : void 0);
+    if (!install) return [];
+    const where2 = child2 ? ` in stage \`${child2.name}\` (built FROM this one)` : "";
+    return [{
+      rule: "apt-update-separate",
+      line: update3.line,
+      message: `\`apt-get update\` runs in its own RUN: its cached layer keeps stale package lists, and the install on line ${install.line}${where2} fails or installs old versions.`,
+      fix: "Run `apt-get update && apt-get install -y ...` in one RUN."
+    }];
+  });
 }
 function cacheBustingArgs(stage) {
   const findings = [];
   for (const step of stage.steps.filter((s) => s.keyword === "ARG")) {
-    const heavy = stage.steps.find((s) => s.line > step.line && isInstall(s));
+    const heavy = stage.steps.find((s) => s.line > step.line && isSlowStep(s));
     if (!heavy) continue;
-    for (const { name } of step.argNames ?? []) {
+    for (const name of declaredArgNames(step)) {
       const why = PROXY_ARG.test(name) ? "proxy" : MIRROR_ARG.test(name) ? "mirror" : UID_ARG.test(name) ? "uid" : void 0;
       if (!why) continue;
       const fix = {
-        proxy: `Remove \`ARG ${name}\`: BuildKit's predefined proxy args reach RUN without being part of the cache key.`,
-        mirror: `Pass the mirror as a build secret (\`RUN --mount=type=secret,id=pip.conf,target=/etc/pip.conf ...\`), see the image-build README.`,
+        proxy: `Remove \`ARG ${name}\`: BuildKit's predefined proxy args reach RUN without it, and stay out of the cache key and the image history (a declared one is written there with its value).`,
+        mirror: `Pass the mirror as a build secret and mount it where the tool reads its configuration (\`RUN --mount=type=secret,id=pip.conf,target=/etc/pip.conf ...\`; the \`mirrors\` input writes pip.conf, npmrc and apt.conf), see docs/dockerfile-caching.md.`,
         uid: `Move \`ARG ${name}\` (and the user creation) after the dependency installation, or into the dev stage.`
       }[why];
       findings.push({
@@ -35465,7 +35792,7 @@ function devStageAfterCode(model) {
   return model.stages.flatMap((stage) => {
     const parent = stage.from.stage ? findStage(model, stage.from.stage) : void 0;
     const copyLine = parent ? codeCopyLine(model, parent) : void 0;
-    const install = stage.steps.find(isInstall);
+    const install = stage.steps.find(installsDependencies);
     if (!parent || copyLine === void 0 || !install) return [];
     return [{
       rule: "dev-stage-after-code",
@@ -35531,7 +35858,7 @@ function lintDockerfile(model, facts, level, buildArgs = {}) {
   if (level === "off") return [];
   const severity = level === "error" ? "error" : "warning";
   const findings = [
-    ...model.stages.flatMap((s) => [...copyBeforeInstall(s), ...aptUpdateSeparate(s), ...cacheBustingArgs(s)]),
+    ...model.stages.flatMap((s) => [...copyBeforeInstall(s), ...aptUpdateSeparate(model, s), ...cacheBustingArgs(s)]),
     ...devStageAfterCode(model),
     ...dockerignoreFindings(model, facts),
     ...unpinnedBase(model, buildArgs)
@@ -35541,12 +35868,12 @@ function lintDockerfile(model, facts, level, buildArgs = {}) {
 async function readContextFacts(contextDir, dockerfilePath, shown) {
   const read = (file) => (0, import_promises6.readFile)(file, "utf8").catch(() => null);
   const own = await read(`${dockerfilePath}.dockerignore`);
-  const dockerignore = own ?? await read(import_node_path5.default.join(contextDir, ".dockerignore"));
+  const dockerignore2 = own ?? await read(import_node_path5.default.join(contextDir, ".dockerignore"));
   const context3 = shown?.context ?? contextDir;
-  const dockerignoreFile = dockerignore === null ? void 0 : own !== null ? `${shown?.file ?? dockerfilePath}.dockerignore` : contextIgnoreFile(context3);
+  const dockerignoreFile = dockerignore2 === null ? void 0 : own !== null ? `${shown?.file ?? dockerfilePath}.dockerignore` : contextIgnoreFile(context3);
   const exists2 = (name) => (0, import_promises6.access)(import_node_path5.default.join(contextDir, name)).then(() => true, () => false);
   const nodeProject = await exists2("package.json") || await exists2("node_modules");
-  return { dockerignore, ...dockerignoreFile ? { dockerignoreFile } : {}, context: context3, nodeProject };
+  return { dockerignore: dockerignore2, ...dockerignoreFile ? { dockerignoreFile } : {}, context: context3, nodeProject };
 }
 
 // packages/image-build/src/internal/rawjson.ts
@@ -35629,6 +35956,40 @@ function mergeVertices(statuses) {
   return [...vertices.values()];
 }
 
+// packages/image-build/src/internal/build-failure.ts
+function isCancellation(error2) {
+  return error2 !== void 0 && /\bcontext canceled\s*$/i.test(error2);
+}
+var ERROR_LINE = /^error:\s+(?:target\s+([^\s:]+):\s+)?(?:failed to solve:\s+)?(.+)$/i;
+function solveErrors(messages) {
+  return messages.flatMap((line) => {
+    const match3 = ERROR_LINE.exec(line.trim());
+    if (!match3) return [];
+    return [{ ...match3[1] ? { target: match3[1] } : {}, error: (match3[2] ?? "").trim() }];
+  });
+}
+var sameError = (message, vertexError) => message === vertexError || message.includes(vertexError) || vertexError.includes(message);
+function findFailure(messages, steps, flavourSteps) {
+  const failedSteps = steps.filter((s) => s.status === "error" && s.error);
+  const real = failedSteps.filter((s) => !isCancellation(s.error));
+  const ownerOf = (step2) => step2 ? flavourSteps.find((f) => f.steps.some((s) => s === step2 || sameStep(s, step2)))?.flavour : void 0;
+  const flavourNames = new Set(flavourSteps.map((f) => f.flavour));
+  const reported = solveErrors(messages)[0];
+  if (reported) {
+    const target = reported.target !== void 0 && flavourNames.has(reported.target) ? reported.target : void 0;
+    const matching = real.filter((s) => sameError(reported.error, s.error));
+    const ofTarget = target ? flavourSteps.find((f) => f.flavour === target)?.steps ?? [] : [];
+    const step2 = matching.find((s) => ofTarget.some((o) => sameStep(o, s))) ?? matching[0];
+    const flavour2 = target ?? ownerOf(step2);
+    return { ...flavour2 ? { flavour: flavour2 } : {}, ...step2 ? { step: step2 } : {}, error: reported.error };
+  }
+  const step = real[0] ?? failedSteps[0];
+  if (!step) return void 0;
+  const flavour = ownerOf(step);
+  return { ...flavour ? { flavour } : {}, step, error: step.error };
+}
+var sameStep = (a, b) => (a.platform ?? "") === (b.platform ?? "") && (a.stage ?? "").toLowerCase() === (b.stage ?? "").toLowerCase() && a.index === b.index && a.total === b.total;
+
 // packages/image-build/src/internal/progress-log.ts
 var ProgressLog = class {
   constructor(write) {
@@ -35656,7 +36017,7 @@ var ProgressLog = class {
       }
       if (state3.finished || !(vertex.completed || vertex.cached || vertex.error)) continue;
       state3.finished = true;
-      if (vertex.error) this.write(`#${state3.number} ERROR: ${vertex.error}`);
+      if (vertex.error) this.write(isCancellation(vertex.error) ? `#${state3.number} CANCELED` : `#${state3.number} ERROR: ${vertex.error}`);
       else if (vertex.cached) this.write(`#${state3.number} CACHED`);
       else {
         const seconds2 = vertex.started && vertex.completed ? (Date.parse(vertex.completed) - Date.parse(vertex.started)) / 1e3 : 0;
@@ -35675,14 +36036,122 @@ var ProgressLog = class {
 };
 
 // packages/image-build/src/internal/miss-cause.ts
-var import_node_crypto3 = require("node:crypto");
 var import_picomatch3 = __toESM(require_picomatch2(), 1);
+
+// packages/image-build/src/internal/context-ignore.ts
+var import_dockerignore = __toESM(require_ignore(), 1);
+function contextFilter(content) {
+  if (!content) return () => true;
+  const matcher = (0, import_dockerignore.default)({ ignorecase: false }).add(content);
+  return (file) => !matcher.ignores(file.replace(/^(\.\/)+/, ""));
+}
+function visibleChangedFiles(files, ignore, wholeContext) {
+  const sent = contextFilter(ignore?.content);
+  const visible = [];
+  const excluded = [];
+  for (const file of files) {
+    const name = file.replace(/^(\.\/)+/, "");
+    if (sent(name) || wholeContext && ignore?.file !== void 0 && name === ignore.file) visible.push(file);
+    else excluded.push(file);
+  }
+  return { visible, excluded };
+}
+
+// packages/image-build/src/internal/stage-instructions.ts
+var import_node_crypto4 = require("node:crypto");
+function instructionFingerprint(instruction) {
+  return `sha256:${(0, import_node_crypto4.createHash)("sha256").update(instruction.replace(/\s+/g, " ").trim()).digest("hex")}`;
+}
+var CONFIG_ONLY = /* @__PURE__ */ new Set(["LABEL", "EXPOSE", "CMD", "ENTRYPOINT", "HEALTHCHECK", "STOPSIGNAL", "VOLUME", "MAINTAINER"]);
+function globalDefault(model, name) {
+  const found = model.globalArgs.flatMap((s) => s.argNames ?? []).filter((a) => a.name === name);
+  return found.length ? found[found.length - 1]?.value ?? null : void 0;
+}
+function textOf(model, step) {
+  const text = instructionText(step);
+  if (step.keyword !== "ARG") return text;
+  const inherited = (step.argNames ?? []).filter((a) => a.value === null).map((a) => `${a.name}=${JSON.stringify(globalDefault(model, a.name) ?? null)}`);
+  return inherited.length ? `${text} (global ${inherited.join(" ")})` : text;
+}
+var entryOf = (keyword, text) => `${keyword} ${instructionFingerprint(text)}`;
+function stageInstructionList(model, stage) {
+  const from = stage.from.stage ? `FROM ${stage.from.stage}` : "FROM";
+  return [
+    { keyword: "FROM", line: stage.from.line, entry: entryOf("FROM", from) },
+    ...stage.steps.filter((s) => !CONFIG_ONLY.has(s.keyword)).map((step) => ({ keyword: step.keyword, line: step.line, entry: entryOf(step.keyword, textOf(model, step)), step }))
+  ];
+}
+function recordedStageInstructions(model) {
+  return Object.fromEntries(model.stages.map((stage) => [stage.name.toLowerCase(), stageInstructionList(model, stage).map((i) => i.entry)]));
+}
+var STAGE_ENTRY = /^[A-Z]+ sha256:[0-9a-f]{64}$/;
+function edits(now, before) {
+  const n = now.length;
+  const m = before.length;
+  const lcs = Array.from({ length: n + 1 }, () => new Array(m + 1).fill(0));
+  for (let i2 = n - 1; i2 >= 0; i2--) {
+    for (let j2 = m - 1; j2 >= 0; j2--) {
+      lcs[i2][j2] = now[i2] === before[j2] ? lcs[i2 + 1][j2 + 1] + 1 : Math.max(lcs[i2 + 1][j2], lcs[i2][j2 + 1]);
+    }
+  }
+  const ops = [];
+  let i = 0;
+  let j = 0;
+  while (i < n || j < m) {
+    if (i < n && j < m && now[i] === before[j]) {
+      i++;
+      j++;
+    } else if (i < n && (j >= m || lcs[i + 1][j] >= lcs[i][j + 1])) {
+      ops.push({ type: "add", at: i++ });
+    } else {
+      ops.push({ type: "remove", at: i, entry: before[j++] });
+    }
+  }
+  return ops;
+}
+function positionOf(list2, step) {
+  const at = step ? list2.findIndex((i) => i.step === step) : -1;
+  return at >= 0 ? at : void 0;
+}
+function relevant(chain, c, at, keyword) {
+  if (keyword === "FROM" || STEP_KEYWORDS.has(keyword)) return true;
+  if (keyword === "ONBUILD") return c < chain.length - 1;
+  if (!["ENV", "ARG", "USER", "SHELL"].includes(keyword)) return false;
+  const later = chain.flatMap((s, k) => k < c || keyword === "ARG" && k !== c ? [] : s.list.slice(k === c ? at : 0, s.end + (k === chain.length - 1 ? 1 : 0)));
+  return later.some((i) => i.keyword === "RUN" || (keyword === "ENV" || keyword === "ARG") && i.step !== void 0 && STEP_KEYWORDS.has(i.keyword) && i.step.text.includes("$"));
+}
+function earlierChange(model, stage, step, previous) {
+  const stages = [stage];
+  for (let parent = stage.from.stage ? findStage(model, stage.from.stage) : void 0; parent && !stages.includes(parent); ) {
+    stages.unshift(parent);
+    parent = parent.from.stage ? findStage(model, parent.from.stage) : void 0;
+  }
+  const chain = [];
+  for (const s of stages) {
+    const list2 = stageInstructionList(model, s);
+    const end = s === stage ? positionOf(list2, step) : list2.length;
+    if (end === void 0 || !previous[s.name.toLowerCase()]) return void 0;
+    chain.push({ stage: s, list: list2, end });
+  }
+  for (const [c, { stage: s, list: list2, end }] of chain.entries()) {
+    const own = c === chain.length - 1;
+    for (const op of edits(list2.map((i) => i.entry), previous[s.name.toLowerCase()])) {
+      if (own && op.type === "add" && op.at === end) return { kind: "edited" };
+      if (op.at > end || op.type === "add" && op.at === end) continue;
+      const keyword = op.type === "add" ? list2[op.at]?.keyword : op.entry.split(" ")[0];
+      if (!relevant(chain, c, op.at + (op.type === "add" ? 1 : 0), keyword)) continue;
+      const next = list2[op.at];
+      if (op.type === "add" || next) return { kind: "earlier", stage: s.name, line: next.line, ...op.type === "remove" ? { removed: "before" } : {} };
+      return { kind: "earlier", stage: s.name, line: list2[list2.length - 1]?.line ?? s.from.line, removed: "after" };
+    }
+  }
+  return { kind: "none" };
+}
+
+// packages/image-build/src/internal/miss-cause.ts
 var isFrom = (s) => /^FROM\s/i.test(s.instruction);
 var isCopy = (s) => /^(COPY|ADD)\s/i.test(s.instruction);
 var isRun = (s) => /^RUN\s/i.test(s.instruction);
-function instructionFingerprint(instruction) {
-  return `sha256:${(0, import_node_crypto3.createHash)("sha256").update(instruction.replace(/\s+/g, " ").trim()).digest("hex")}`;
-}
 function rootKey(platform2, stage, model) {
   const found = model && stage ? findStage(model, stage) : void 0;
   const root = model && found ? rootStageOf(model, found).name : stage;
@@ -35702,7 +36171,11 @@ var normalize2 = (text) => text.replace(/\s+/g, " ").trim();
 function modelStep(stage, step) {
   const instruction = normalize2(step.instruction);
   const keyword = instruction.split(" ")[0]?.toUpperCase();
-  return stage.steps.find((s) => s.keyword === keyword && s.text !== "" && instruction.endsWith(normalize2(s.text)));
+  const numbered = stage.steps.filter((s) => STEP_KEYWORDS.has(s.keyword));
+  const byNumber = numbered.length === step.total - 1 ? numbered[step.index - 2] : void 0;
+  if (byNumber?.keyword === keyword) return byNumber;
+  const candidates = stage.steps.filter((s) => s.keyword === keyword && s.text !== "");
+  return candidates.find((s) => instruction.endsWith(normalize2(s.text))) ?? candidates.find((s) => stepNamePattern(normalize2(s.text)).test(instruction));
 }
 function declaredArgs(stage, step) {
   if (!stage) return void 0;
@@ -35710,7 +36183,64 @@ function declaredArgs(stage, step) {
   return stage.steps.filter((s) => s.keyword === "ARG" && s.line < line).flatMap((s) => (s.argNames ?? []).map((a) => a.name));
 }
 var list = (names) => names.map((n) => `\`${n}\``).join(", ");
-function unknownHint(step, stage, ctx) {
+function perRoot(key, rootStage, model, get) {
+  const own = get(key);
+  if (own !== void 0 || !model || !rootStage || rootStage.from.stage) return own;
+  const platform2 = key.slice(0, key.lastIndexOf("|"));
+  const twins = model.stages.filter((s) => s !== rootStage && !s.from.stage && s.from.image === rootStage.from.image);
+  return twins.map((s) => get(`${platform2}|${s.name.toLowerCase()}`)).find((v) => v !== void 0);
+}
+var DIGEST = /^sha256:[0-9a-f]{64}$/;
+function splitBase(value) {
+  const at = value.lastIndexOf("@");
+  const digest = value.slice(at + 1);
+  return at > 0 && DIGEST.test(digest) ? { ref: value.slice(0, at), digest } : void 0;
+}
+function baseImageFinding(key, rootStage, ctx, previous) {
+  const model = ctx.options.model;
+  const image = perRoot(key, rootStage, model, (k) => ctx.fromSteps.get(k));
+  const digest = image === void 0 ? void 0 : ctx.baseImages[image];
+  if (image === void 0 || digest === void 0) return {};
+  const stage = rootStage?.name ?? key.slice(key.lastIndexOf("|") + 1);
+  const recorded = previous?.stageBases ? perRoot(key, rootStage, model, (k) => previous.stageBases?.[k]) : void 0;
+  const before = recorded === void 0 ? void 0 : splitBase(recorded);
+  if (before) {
+    if (before.digest === digest) return { unchanged: true };
+    const cause = { kind: "base-image", image, previous: before.digest, current: digest, stage, previousImage: before.ref };
+    return { cause };
+  }
+  const sameRef = previous?.baseImages?.[image];
+  if (sameRef !== void 0) return sameRef === digest ? { unchanged: true } : { cause: { kind: "base-image", image, previous: sameRef, current: digest } };
+  if (!previous?.baseImages) return {};
+  if (Object.values(previous.baseImages).includes(digest)) return { unchanged: true };
+  const ref = image.replace(/ \([^()]*\)$/, "");
+  return { unseen: `the base image of stage ${stage} changed: ${ref}@${digest.slice(0, 19)} is none of the previous build's base images (its record is of an older version, without a base per stage)` };
+}
+function copiedChanges(step, changedFiles2, ignore) {
+  const parsed = parseDockerfile(`FROM scratch
+${step.instruction}`).stages[0]?.steps[0];
+  const sources = parsed ? contextSources(parsed) : [];
+  const matching = changedFiles2.filter((f) => sources.some((s) => matchesSource(f.replace(/^\.\//, ""), s)));
+  const wholeContext = sources.some((s) => ["", ".", "*"].includes(s.replace(/^\.?\/+/, "").replace(/\/+$/, "")));
+  const { visible, excluded } = visibleChangedFiles(matching, ignore, wholeContext);
+  return { files: visible, excluded };
+}
+function describeEarlierChange(change) {
+  const where2 = change.removed ? `removed ${change.removed} line ${change.line}` : `line ${change.line}`;
+  return `an earlier instruction of stage ${change.stage} changed or was removed (${where2})`;
+}
+function describeBaseImageChange(cause) {
+  if (cause.kind !== "base-image" || cause.stage === void 0 || cause.previousImage === void 0) return void 0;
+  const ref = cause.image.replace(/ \([^()]*\)$/, "");
+  if (cause.previousImage === ref) return void 0;
+  return `base image of stage ${cause.stage} changed ${cause.previousImage}@${cause.previous.slice(0, 19)} -> ${ref}@${cause.current.slice(0, 19)}`;
+}
+function unknownHint(step, stage, ctx, base, sameDockerfile) {
+  const moved = base.cause;
+  const baseNote = moved?.stage && moved.previous && moved.current ? `the base image of stage ${moved.stage} is not the previous build's (${moved.previous.slice(0, 19)} -> ${moved.current.slice(0, 19)}), yet steps on it were cached (from another build); ` : "";
+  return baseNote + hintText(step, stage, ctx, sameDockerfile);
+}
+function hintText(step, stage, ctx, sameDockerfile) {
   const { options } = ctx;
   if (!ctx.anyCached) {
     const failed = ctx.imports.filter((i) => i.error);
@@ -35722,12 +36252,15 @@ function unknownHint(step, stage, ctx) {
   }
   const recorded = options.previous?.instructions;
   const fingerprint = instructionFingerprint(step.instruction);
-  const sameInstruction = stage !== void 0 && (recorded?.[stage.name.toLowerCase()] ?? []).includes(fingerprint);
+  const sameInstruction = sameDockerfile || stage !== void 0 && (recorded?.[stage.name.toLowerCase()] ?? []).includes(fingerprint);
   if (isCopy(step)) {
     if (options.changedFiles === void 0) {
       return `its instruction or a copied file changed; the changed files are unknown (${options.changedFilesUnknown ?? "no commit to compare with"})`;
     }
-    return sameInstruction ? "its instruction is unchanged and no changed file matches its sources: the cache may come from an older commit" : "its instruction or a copied file changed; no changed file matches its sources";
+    const ignore = options.previous?.contextIgnore;
+    const { excluded } = copiedChanges(step, options.changedFiles, ignore);
+    const note = excluded.length ? ` (${ignore?.file ?? "the ignore file"} excludes the changed ${excluded.slice(0, 5).join(", ")}${excluded.length > 5 ? ` (+${excluded.length - 5})` : ""})` : "";
+    return sameInstruction ? `its instruction is unchanged and no changed file matches its sources${note}: the cache may come from an older commit` : `its instruction or a copied file changed; no changed file matches its sources${note}`;
   }
   const knownArgs = options.buildArgs?.[ctx.flavour] !== void 0 && options.previous?.buildArgs?.[ctx.flavour] !== void 0;
   const args = isRun(step) && !knownArgs ? declaredArgs(stage, step) ?? [] : [];
@@ -35738,32 +36271,38 @@ function unknownHint(step, stage, ctx) {
   return `its instruction or an earlier input changed${argNote}`;
 }
 function missCause(step, ctx) {
-  const { model, changedFiles: changedFiles2, previous } = ctx.options;
+  const { model, changedFiles: changedFiles2 } = ctx.options;
+  const previous = ctx.options.previous;
   const stage = model && step.stage ? findStage(model, step.stage) : void 0;
+  const changed = changedArgs(ctx.options.buildArgs?.[ctx.flavour], previous?.buildArgs?.[ctx.flavour]);
   const root = rootKey(step.platform ?? "", step.stage, model);
-  const image = !ctx.cachedRoots.has(root) ? ctx.fromSteps.get(root) : void 0;
-  const before = image ? previous?.baseImages?.[image] : void 0;
-  if (image && before && before !== ctx.baseImages[image]) {
-    return { kind: "base-image", image, previous: before, current: ctx.baseImages[image] };
+  const rootStage = model && stage ? rootStageOf(model, stage) : void 0;
+  const base = baseImageFinding(root, rootStage, ctx, previous);
+  if (!ctx.cachedRoots.has(root)) {
+    if (base.cause) return base.cause;
+    const names = model && rootStage && !base.unchanged ? fromArgNames(model, rootStage).filter((n) => changed.includes(n)) : [];
+    if (names.length) return { kind: "build-arg", names };
+    if (base.unseen) return { kind: "unknown", hint: base.unseen };
   }
   if (isCopy(step)) {
-    const parsed = parseDockerfile(`FROM scratch
-${step.instruction}`).stages[0]?.steps[0];
-    const sources = parsed ? contextSources(parsed) : [];
-    const files = (changedFiles2 ?? []).filter((f) => sources.some((s) => matchesSource(f.replace(/^\.\//, ""), s)));
+    const { files } = copiedChanges(step, changedFiles2 ?? [], previous?.contextIgnore);
     if (files.length) return { kind: "context-files", files };
   }
-  const changed = changedArgs(ctx.options.buildArgs?.[ctx.flavour], previous?.buildArgs?.[ctx.flavour]);
   if (changed.length && isRun(step)) {
     const declared = declaredArgs(stage, step);
     const names = changed.filter((n) => declared ? declared.includes(n) : new RegExp(`\\$\\{?${n}\\b`).test(step.instruction));
     if (names.length) return { kind: "build-arg", names };
   }
+  const own = stage ? modelStep(stage, step) : void 0;
+  const earlier = model && stage && own && previous?.stageInstructions && ctx.anyCached ? earlierChange(model, stage, own, previous.stageInstructions) : void 0;
+  if (earlier?.kind === "edited") return { kind: "instruction" };
+  if (earlier?.kind === "earlier") return { kind: "earlier-instruction", stage: earlier.stage, line: earlier.line, ...earlier.removed ? { removed: earlier.removed } : {} };
+  const literal = own === void 0 || normalize2(step.instruction).endsWith(normalize2(own.text));
   const recorded = previous?.instructions;
-  if (recorded && ctx.anyCached && !Object.values(recorded).some((fps) => fps.includes(instructionFingerprint(step.instruction)))) {
+  if (!earlier && literal && recorded && ctx.anyCached && !Object.values(recorded).some((fps) => fps.includes(instructionFingerprint(step.instruction)))) {
     return { kind: "instruction" };
   }
-  return { kind: "unknown", hint: unknownHint(step, stage, ctx) };
+  return { kind: "unknown", hint: unknownHint(step, stage, ctx, base, earlier?.kind === "none") };
 }
 
 // packages/image-build/src/internal/report.ts
@@ -35796,9 +36335,12 @@ function parseStepName(name, flavours) {
 var ms = (iso) => iso ? Date.parse(iso) : Number.NaN;
 var order = (iso) => iso ? Date.parse(iso) : Number.POSITIVE_INFINITY;
 var span = (v) => v.started && v.completed ? Math.max(0, ms(v.completed) - ms(v.started)) : 0;
-function stepStatus(vertices) {
-  const started = vertices.filter((v) => v.started);
-  const failed = started.find((v) => v.error);
+function stepStatus(vertices, succeeded) {
+  const all = vertices.filter((v) => v.started);
+  const settled = all.filter((v) => !v.error);
+  const real = all.filter((v) => v.error && !isCancellation(v.error));
+  const started = succeeded ? settled.length ? settled : all : settled.length ? [...settled, ...real] : all;
+  const failed = succeeded ? void 0 : started.find((v) => v.error && !isCancellation(v.error)) ?? started.find((v) => v.error);
   const ran = started.filter((v) => !v.cached);
   const first = [...ran.length ? ran : started].sort((a, b) => order(a.started) - order(b.started))[0];
   const status = failed ? "error" : started.length === 0 ? "not-started" : ran.length ? "run" : "cached";
@@ -35832,6 +36374,57 @@ function namesByDigest(statuses) {
   }
   return names;
 }
+var byStart = (a, b) => order(a.started) - order(b.started) || (a.stage ?? "").localeCompare(b.stage ?? "") || a.index - b.index || (a.platform ?? "").localeCompare(b.platform ?? "");
+var weight = (s) => s.status === "error" ? isCancellation(s.error) ? 0 : 3 : s.status === "run" ? 2 : s.status === "cached" ? 1 : 0;
+function mergeSteps(own, other) {
+  const top = Math.max(weight(own), weight(other));
+  const winners = [own, other].filter((s) => weight(s) === top);
+  const winner = winners[0];
+  const started = winners.map((s) => s.started).filter((t) => t !== void 0).sort((a, b) => ms(a) - ms(b))[0];
+  const { error: _error, started: _started, ...rest } = own;
+  return {
+    ...rest,
+    status: winner.status,
+    durationMs: Math.max(...winners.map((s) => s.durationMs)),
+    ...started ? { started } : {},
+    ...winner.error ? { error: winner.error } : {},
+    flavours: /* @__PURE__ */ new Set([...own.flavours, ...other.flavours])
+  };
+}
+var sameWork = (a, b) => (a.platform ?? "") === (b.platform ?? "") && a.instruction.replace(/\s+/g, " ").trim() === b.instruction.replace(/\s+/g, " ").trim();
+function stepsOfFlavour(countable, name, closure, twins) {
+  const inClosure = (s) => closure !== void 0 && s.stage !== void 0 && closure.has(s.stage.toLowerCase());
+  const own = countable.filter(inClosure);
+  const merged = new Map(own.map((s) => [s, s]));
+  const paired = /* @__PURE__ */ new Set();
+  const foreign = [];
+  for (const step of countable.filter((s) => !inClosure(s) && s.flavours.has(name))) {
+    const candidates = own.filter((o) => !paired.has(o) && sameWork(o, step));
+    const twin = candidates.find((o) => o.index === step.index) ?? candidates[0];
+    if (!twin) {
+      foreign.push(step);
+      continue;
+    }
+    paired.add(twin);
+    twins.push([twin, step]);
+    merged.set(twin, mergeSteps(merged.get(twin), step));
+  }
+  return [...merged.values(), ...foreign].sort(byStart);
+}
+function distinctSteps(countable, twins) {
+  const parent = /* @__PURE__ */ new Map();
+  const root = (s) => {
+    const p = parent.get(s);
+    return p && p !== s ? root(p) : s;
+  };
+  for (const [a, b] of twins) {
+    const [ra, rb] = [root(a), root(b)];
+    if (ra !== rb) parent.set(rb, ra);
+  }
+  const top = /* @__PURE__ */ new Map();
+  for (const step of countable) top.set(root(step), Math.max(top.get(root(step)) ?? 0, weight(step)));
+  return { count: top.size, cached: [...top.values()].filter((w) => w === 1).length };
+}
 function groupSteps(statuses, options) {
   const flavourNames = new Set(options.flavours.map((f) => f.name));
   const names = namesByDigest(statuses);
@@ -35858,10 +36451,10 @@ function groupSteps(statuses, options) {
     index: parsed.index,
     total: parsed.total,
     instruction: parsed.instruction,
-    ...stepStatus(vs),
+    ...stepStatus(vs, options.succeeded === true),
     flavours
   }));
-  steps.sort((a, b) => order(a.started) - order(b.started) || (a.stage ?? "").localeCompare(b.stage ?? "") || a.index - b.index);
+  steps.sort(byStart);
   return { steps, phases, vertices };
 }
 function baseImagesOf(steps) {
@@ -35886,15 +36479,20 @@ function buildReport(statuses, options) {
   const { baseImages, fromSteps } = baseImagesOf(steps);
   const countable = steps.filter((s) => !isFrom(s) && s.status !== "not-started");
   const anyCached = countable.some((s) => s.status === "cached");
-  const flavours = options.flavours.map(({ name, stage }) => {
+  const twins = [];
+  const owned = options.flavours.map(({ name, stage }) => {
     const closure = options.model ? new Set(stageClosure(options.model, stage).map((s) => s.name.toLowerCase())) : void 0;
-    const mine = countable.filter((s) => closure !== void 0 && s.stage !== void 0 && closure.has(s.stage.toLowerCase()) || s.flavours.has(name));
+    return { flavour: name, steps: stepsOfFlavour(countable, name, closure, twins) };
+  });
+  const plain = ({ flavours: _, ...step }) => step;
+  const failure = options.succeeded ? void 0 : findFailure(options.messages ?? [], steps.map(plain), owned);
+  const flavours = owned.map(({ flavour: name, steps: mine }) => {
     const missed = mine.filter((s) => s.status === "run" || s.status === "error");
     const first = missed[0];
-    const { flavours: _, ...firstStep } = first ?? { flavours: void 0 };
     const starts = mine.map((s) => ms(s.started)).filter((n) => !Number.isNaN(n));
     const ends = mine.map((s) => ms(s.started) + s.durationMs).filter((n) => !Number.isNaN(n));
-    const failed = mine.find((s) => s.status === "error");
+    const errors = mine.filter((s) => s.status === "error");
+    const error2 = (errors.find((s) => !isCancellation(s.error)) ?? errors[0])?.error ?? (failure?.flavour === name ? failure.error : void 0);
     const ownPhases = phases.filter((p) => p.flavour === name).map(({ flavour: _p, ...phase }) => phase);
     const imports = ownPhases.filter((p) => p.name.startsWith("importing cache manifest"));
     const cachedRoots = new Set(mine.filter((s) => s.status === "cached").map((s) => rootKey(s.platform ?? "", s.stage, options.model)));
@@ -35902,24 +36500,25 @@ function buildReport(statuses, options) {
     return {
       flavour: name,
       steps: { total: mine.length, cached: mine.length - missed.length, run: missed.length },
-      stepDetails: inDockerfileOrder(mine, options.model).map(({ flavours: _f, ...step }) => step),
-      ...first && cause ? { firstMiss: { step: firstStep, cause } } : {},
+      stepDetails: inDockerfileOrder(mine, options.model).map(plain),
+      ...first && cause ? { firstMiss: { step: plain(first), cause } } : {},
       durationMs: starts.length ? Math.max(...ends) - Math.min(...starts) : 0,
       phases: ownPhases,
-      ...failed?.error ? { error: failed.error } : {}
+      ...error2 ? { error: error2 } : {}
     };
   });
   const allStarts = vertices.map((v) => ms(v.started)).filter((n) => !Number.isNaN(n));
   const allEnds = vertices.map((v) => ms(v.completed)).filter((n) => !Number.isNaN(n));
-  const cached = countable.filter((s) => s.status === "cached").length;
+  const distinct = distinctSteps(countable, twins);
   return {
     flavours,
-    steps: steps.map(({ flavours: _, ...step }) => step),
+    steps: steps.map(plain),
     baseImages,
-    stepCount: countable.length,
-    cacheHitRatio: countable.length ? cached / countable.length : 1,
+    stepCount: distinct.count,
+    cacheHitRatio: distinct.count ? distinct.cached / distinct.count : 1,
     durationMs: allStarts.length && allEnds.length ? Math.max(...allEnds) - Math.min(...allStarts) : 0,
-    messages: options.messages ?? []
+    messages: options.messages ?? [],
+    ...failure ? { failure } : {}
   };
 }
 function changedFilesInContext(files, context3) {
@@ -35929,7 +36528,7 @@ function changedFilesInContext(files, context3) {
 }
 
 // packages/image-build/src/internal/build-record.ts
-var import_node_crypto4 = require("node:crypto");
+var import_node_crypto5 = require("node:crypto");
 var BuildRecordError = class extends ImageBuildError {
   fatal = false;
   constructor(message) {
@@ -35937,7 +36536,7 @@ var BuildRecordError = class extends ImageBuildError {
     this.name = "BuildRecordError";
   }
 };
-var sha2562 = (text) => (0, import_node_crypto4.createHash)("sha256").update(text).digest("hex");
+var sha2562 = (text) => (0, import_node_crypto5.createHash)("sha256").update(text).digest("hex");
 function buildArgFingerprints(args) {
   return Object.fromEntries(Object.keys(args).sort().map((name) => [name, `sha256:${sha2562(args[name])}`]));
 }
@@ -35952,24 +36551,40 @@ function instructionsOf(steps) {
   }
   return Object.fromEntries([...byStage].map(([stage, set]) => [stage, [...set].sort()]));
 }
-function buildRecordOf(report2, buildArgs) {
+function stageBasesOf(steps) {
+  const bases = {};
+  for (const step of steps.filter((s) => isFrom(s) && s.stage !== void 0)) {
+    const ref = step.instruction.replace(/^FROM\s+/i, "").trim();
+    if (splitBase(ref)) bases[rootKey(step.platform ?? "", step.stage)] = ref;
+  }
+  return sortedEntries(bases);
+}
+function buildRecordOf(report2, buildArgs, model) {
   return {
     version: 1,
     baseImages: sortedEntries(report2.baseImages),
     buildArgs: sortedEntries(Object.fromEntries(Object.entries(buildArgs).map(([flavour, args]) => [flavour, buildArgFingerprints(args)]))),
-    ...report2.steps ? { instructions: sortedEntries(instructionsOf(report2.steps)) } : {}
+    ...report2.steps ? { instructions: sortedEntries(instructionsOf(report2.steps)), stageBases: stageBasesOf(report2.steps) } : {},
+    ...model ? { stageInstructions: sortedEntries(recordedStageInstructions(model)) } : {}
   };
 }
 function serializeBuildRecord(record) {
-  const { version: version3, baseImages, buildArgs, instructions } = record;
-  return `${JSON.stringify({ version: version3, baseImages: sortedEntries(baseImages), buildArgs: sortedEntries(buildArgs), ...instructions ? { instructions: sortedEntries(instructions) } : {} })}
+  const { version: version3, baseImages, buildArgs, instructions, stageBases, stageInstructions } = record;
+  return `${JSON.stringify({
+    version: version3,
+    baseImages: sortedEntries(baseImages),
+    buildArgs: sortedEntries(buildArgs),
+    ...instructions ? { instructions: sortedEntries(instructions) } : {},
+    ...stageBases ? { stageBases: sortedEntries(stageBases) } : {},
+    ...stageInstructions ? { stageInstructions: sortedEntries(stageInstructions) } : {}
+  })}
 `;
 }
-var DIGEST = /^sha256:[0-9a-f]{64}$/;
-function stringMap(value, what, valid) {
+var DIGEST2 = /^sha256:[0-9a-f]{64}$/;
+function stringMap(value, what, valid, expected = "a sha256 digest") {
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw new BuildRecordError(`${what} is not an object`);
   for (const [key, v] of Object.entries(value)) {
-    if (typeof v !== "string" || !valid(v)) throw new BuildRecordError(`${what}.${key} is not a sha256 digest`);
+    if (typeof v !== "string" || !valid(v)) throw new BuildRecordError(`${what}.${key} is not ${expected}`);
   }
   return value;
 }
@@ -35983,17 +36598,24 @@ function parseBuildRecord(text) {
   if (typeof value !== "object" || value === null) throw new BuildRecordError("the build record is not an object");
   const record = value;
   if (record.version !== 1) throw new BuildRecordError(`the build record has version ${JSON.stringify(record.version)}, this action reads version 1`);
-  const baseImages = stringMap(record.baseImages, "baseImages", (v) => DIGEST.test(v));
+  const baseImages = stringMap(record.baseImages, "baseImages", (v) => DIGEST2.test(v));
   const flavours = record.buildArgs;
   if (typeof flavours !== "object" || flavours === null || Array.isArray(flavours)) throw new BuildRecordError("buildArgs is not an object");
   const buildArgs = {};
-  for (const [flavour, args] of Object.entries(flavours)) buildArgs[flavour] = stringMap(args, `buildArgs.${flavour}`, (v) => DIGEST.test(v));
-  return { version: 1, baseImages, buildArgs, ...record.instructions === void 0 ? {} : { instructions: instructionLists(record.instructions) } };
+  for (const [flavour, args] of Object.entries(flavours)) buildArgs[flavour] = stringMap(args, `buildArgs.${flavour}`, (v) => DIGEST2.test(v));
+  return {
+    version: 1,
+    baseImages,
+    buildArgs,
+    ...record.instructions === void 0 ? {} : { instructions: instructionLists(record.instructions, "instructions", DIGEST2, "sha256 digests") },
+    ...record.stageBases === void 0 ? {} : { stageBases: stringMap(record.stageBases, "stageBases", (v) => splitBase(v) !== void 0, "an image reference with a sha256 digest") },
+    ...record.stageInstructions === void 0 ? {} : { stageInstructions: instructionLists(record.stageInstructions, "stageInstructions", STAGE_ENTRY, "`<KEYWORD> sha256:<hex>` entries") }
+  };
 }
-function instructionLists(value) {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new BuildRecordError("instructions is not an object");
+function instructionLists(value, what, entry, expected) {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new BuildRecordError(`${what} is not an object`);
   for (const [stage, list2] of Object.entries(value)) {
-    if (!Array.isArray(list2) || !list2.every((v) => typeof v === "string" && DIGEST.test(v))) throw new BuildRecordError(`instructions.${stage} is not a list of sha256 digests`);
+    if (!Array.isArray(list2) || !list2.every((v) => typeof v === "string" && entry.test(v))) throw new BuildRecordError(`${what}.${stage} is not a list of ${expected}`);
   }
   return value;
 }
@@ -36001,7 +36623,13 @@ function sameBuildRecord(a, b) {
   return serializeBuildRecord(a) === serializeBuildRecord(b);
 }
 function previousFromRecord(record) {
-  return { baseImages: { ...record.baseImages }, buildArgs: { ...record.buildArgs }, ...record.instructions ? { instructions: { ...record.instructions } } : {} };
+  return {
+    baseImages: { ...record.baseImages },
+    buildArgs: { ...record.buildArgs },
+    ...record.instructions ? { instructions: { ...record.instructions } } : {},
+    ...record.stageBases ? { stageBases: { ...record.stageBases } } : {},
+    ...record.stageInstructions ? { stageInstructions: { ...record.stageInstructions } } : {}
+  };
 }
 var KEY_VERSION = "build-image-record-v1";
 function buildRecordKeys(o) {
@@ -36026,7 +36654,9 @@ function describeCause(cause) {
     case "build-arg":
       return `changed build arg${cause.names.length > 1 ? "s" : ""}: ${cause.names.join(", ")}`;
     case "base-image":
-      return `base image ${cause.image} moved (${cause.previous.slice(0, 19)} -> ${cause.current.slice(0, 19)})`;
+      return describeBaseImageChange(cause) ?? `base image ${cause.image} moved (${cause.previous.slice(0, 19)} -> ${cause.current.slice(0, 19)})`;
+    case "earlier-instruction":
+      return describeEarlierChange(cause);
     case "instruction":
       return "its instruction is new or changed since the previous build";
     case "unknown":
@@ -36057,7 +36687,7 @@ function reportMarkdown(report2, metadata2 = {}, sizes = {}) {
     const miss = f.firstMiss ? `\`${cell(stepLabel(f.firstMiss.step))}\`` : f.steps.total === 0 ? NO_STEPS : "none";
     const cause = f.firstMiss ? cell(describeCause(f.firstMiss.cause), Number.POSITIVE_INFINITY) : "";
     const digest = metadata2[f.flavour]?.["containerimage.digest"];
-    const status = f.error ? `failed: ${cell(f.error)}` : digest ? `\`${digest.slice(0, 19)}\`` : "";
+    const status = digest ? `\`${digest.slice(0, 19)}\`` : f.error ? isCancellation(f.error) ? "canceled" : `failed: ${cell(f.error)}` : "";
     const size = sizes[f.flavour]?.imageBytes;
     const pushed = sizes[f.flavour]?.pushedBytes;
     const pushedCell = sizes[f.flavour]?.pushedUnknown ? "unknown" : pushed === void 0 ? "-" : `${formatBytes(pushed)} (${sizes[f.flavour]?.pushedLayers ?? 0} layers)`;
@@ -53052,7 +53682,7 @@ var AnonymousCredential = class extends Credential {
 };
 
 // node_modules/.pnpm/@azure+storage-common@12.5.0_@azure+core-client@1.11.2/node_modules/@azure/storage-common/dist/esm/credentials/StorageSharedKeyCredential.js
-var import_node_crypto5 = require("node:crypto");
+var import_node_crypto6 = require("node:crypto");
 
 // node_modules/.pnpm/@azure+storage-common@12.5.0_@azure+core-client@1.11.2/node_modules/@azure/storage-common/dist/esm/utils/constants.js
 var URLConstants = {
@@ -53753,7 +54383,7 @@ var StorageSharedKeyCredential = class extends Credential {
    * @param stringToSign -
    */
   computeHMACSHA256(stringToSign) {
-    return (0, import_node_crypto5.createHmac)("sha256", this.accountKey).update(stringToSign, "utf8").digest("base64");
+    return (0, import_node_crypto6.createHmac)("sha256", this.accountKey).update(stringToSign, "utf8").digest("base64");
   }
 };
 
@@ -54119,7 +54749,7 @@ function storageRetryPolicy(options = {}) {
 }
 
 // node_modules/.pnpm/@azure+storage-common@12.5.0_@azure+core-client@1.11.2/node_modules/@azure/storage-common/dist/esm/policies/StorageSharedKeyCredentialPolicyV2.js
-var import_node_crypto6 = require("node:crypto");
+var import_node_crypto7 = require("node:crypto");
 var storageSharedKeyCredentialPolicyName = "storageSharedKeyCredentialPolicy";
 function storageSharedKeyCredentialPolicy(options) {
   function signRequest(request) {
@@ -54141,7 +54771,7 @@ function storageSharedKeyCredentialPolicy(options) {
       getHeaderValueToSign(request, HeaderConstants.IF_UNMODIFIED_SINCE),
       getHeaderValueToSign(request, HeaderConstants.RANGE)
     ].join("\n") + "\n" + getCanonicalizedHeadersString(request) + getCanonicalizedResourceString(request);
-    const signature = (0, import_node_crypto6.createHmac)("sha256", options.accountKey).update(stringToSign, "utf8").digest("base64");
+    const signature = (0, import_node_crypto7.createHmac)("sha256", options.accountKey).update(stringToSign, "utf8").digest("base64");
     request.headers.set(HeaderConstants.AUTHORIZATION, `SharedKey ${options.accountName}:${signature}`);
   }
   function getHeaderValueToSign(request, headerName) {
@@ -54234,7 +54864,7 @@ function storageRequestFailureDetailsParserPolicy() {
 }
 
 // node_modules/.pnpm/@azure+storage-common@12.5.0_@azure+core-client@1.11.2/node_modules/@azure/storage-common/dist/esm/credentials/UserDelegationKeyCredential.js
-var import_node_crypto7 = require("node:crypto");
+var import_node_crypto8 = require("node:crypto");
 var UserDelegationKeyCredential = class {
   /**
    * Azure Storage account name; readonly.
@@ -54264,7 +54894,7 @@ var UserDelegationKeyCredential = class {
    * @param stringToSign -
    */
   computeHMACSHA256(stringToSign) {
-    return (0, import_node_crypto7.createHmac)("sha256", this.key).update(stringToSign, "utf8").digest("base64");
+    return (0, import_node_crypto8.createHmac)("sha256", this.key).update(stringToSign, "utf8").digest("base64");
   }
 };
 
@@ -79741,7 +80371,9 @@ async function planBuild(inputs, run2, env = process.env) {
     platforms: inputs.platforms,
     cache,
     output: push ? "push" : "load",
-    provenance: inputs.provenance
+    provenance: inputs.provenance,
+    // Refuses a declared proxy ARG while a `mirrors` proxy carries credentials, before anything runs.
+    model
   });
   const bakeFile = import_node_path6.default.join(workDir, "bake.json");
   const metadataFile = import_node_path6.default.join(workDir, "bake-metadata.json");
@@ -79783,7 +80415,24 @@ function builderNeeds(plan) {
 
 // actions/build-image/src/build-record.ts
 var FILE = "record.json";
+async function contextIgnore(plan, inputs, run2) {
+  try {
+    const facts = await readContextFacts(plan.contextDir, plan.dockerfilePath, { context: inputs.context, file: inputs.file });
+    if (facts.dockerignore === null) return void 0;
+    const inContext = facts.dockerignoreFile ? import_node_path7.default.relative(plan.contextDir, import_node_path7.default.resolve(run2.workspace, facts.dockerignoreFile)).split(import_node_path7.default.sep).join("/") : "";
+    return { content: facts.dockerignore, ...inContext && !inContext.startsWith("..") ? { file: inContext } : {} };
+  } catch (error2) {
+    debug(`The ignore file was not read (${messageOf(error2)}): changed files are not filtered through it.`);
+    return void 0;
+  }
+}
 async function restoreBuildRecord(plan, inputs, run2, env = process.env) {
+  const ignore = await contextIgnore(plan, inputs, run2);
+  const state3 = await restoreRecord(plan, inputs, run2, env);
+  const previous = state3.previous || ignore ? { ...state3.previous, ...ignore ? { contextIgnore: ignore } : {} } : void 0;
+  return { ...state3, ...previous ? { previous } : {}, model: plan.model };
+}
+async function restoreRecord(plan, inputs, run2, env) {
   try {
     if (Object.values(plan.cache).every((c) => c.from.length === 0)) {
       debug("No build record: this build imports no cache, so there is no previous build to compare with.");
@@ -79820,8 +80469,9 @@ async function restoreBuildRecord(plan, inputs, run2, env = process.env) {
     return {};
   }
 }
-async function saveBuildRecord(state3, record) {
+async function saveBuildRecord(state3, built) {
   if (!state3.keys || !state3.dir) return;
+  const record = built.stageInstructions || !state3.model ? built : { ...built, stageInstructions: buildRecordOf({ baseImages: {} }, {}, state3.model).stageInstructions };
   const { key } = state3.keys;
   if (!key) {
     info("This build writes no cache scope (a tag build reads the default branch's cache only), so it saves no build record.");
@@ -79973,11 +80623,11 @@ async function changedFiles(run2, git = runGit) {
 }
 
 // actions/build-image/src/cache-mounts.ts
-var import_node_crypto8 = require("node:crypto");
+var import_node_crypto9 = require("node:crypto");
 var import_promises11 = require("node:fs/promises");
 var import_node_path9 = __toESM(require("node:path"), 1);
 function keyPrefix(file) {
-  return `build-image-mounts-${process.platform}-${process.arch}-${(0, import_node_crypto8.createHash)("sha256").update(file).digest("hex").slice(0, 8)}`;
+  return `build-image-mounts-${process.platform}-${process.arch}-${(0, import_node_crypto9.createHash)("sha256").update(file).digest("hex").slice(0, 8)}`;
 }
 async function restoreCacheMounts(plan, inputs, runnerTemp) {
   if (inputs.cacheMounts === "off") {
@@ -80016,7 +80666,7 @@ async function restoreCacheMounts(plan, inputs, runnerTemp) {
   await (0, import_promises11.mkdir)(state3.workDir, { recursive: true });
   const dockerfile = import_node_path9.default.join(state3.workDir, "inject.Dockerfile");
   await (0, import_promises11.writeFile)(dockerfile, injectDockerfile(mounts, helperImage));
-  await dockerOrThrow(injectArgs({ dockerfile, context: dir, nonce: (0, import_node_crypto8.randomUUID)(), ...state3.builder ? { builder: state3.builder } : {} }), { echo: true });
+  await dockerOrThrow(injectArgs({ dockerfile, context: dir, nonce: (0, import_node_crypto9.randomUUID)(), ...state3.builder ? { builder: state3.builder } : {} }), { echo: true });
   return { ...state3, matchedKey, restoredHash: restored.hash };
 }
 
@@ -80072,7 +80722,8 @@ function makeReport(plan, inputs, result, changed, previous) {
     ...changed && "unknown" in changed ? { changedFilesUnknown: changed.unknown } : {},
     buildArgs,
     ...previous ? { previous } : {},
-    messages: result.messages
+    messages: result.messages,
+    ...result.exitCode !== void 0 ? { succeeded: result.exitCode === 0 } : {}
   });
 }
 function reportLines(report2, sizes = {}) {
@@ -80106,12 +80757,11 @@ async function writeSummary(markdown) {
 async function reportBuildFailure(plan, inputs, result, changed, previous) {
   const report2 = makeReport(plan, inputs, result, changed, previous);
   await writeSummary(reportMarkdown(report2, result.metadata));
-  const failed = report2.flavours.find((f) => f.error);
-  const errorStep = report2.steps.find((s) => s.status === "error");
-  const step = errorStep ? ` at \`${stepLabel(errorStep)}\`` : "";
-  const detail = errorStep?.error ?? failed?.error ?? result.messages.filter((m) => /^ERROR/.test(m)).join(" / ");
+  const { failure } = report2;
+  const step = failure?.step ? ` at \`${stepLabel(failure.step)}\`` : "";
+  const detail = failure?.error ?? result.messages.filter((m) => /^ERROR/.test(m)).join(" / ");
   return new BuildFailedError(
-    `The build${failed ? ` of ${failed.flavour}` : ""} failed${step}: ${detail || `docker buildx bake exited with ${result.exitCode}`}`
+    `The build${failure?.flavour ? ` of ${failure.flavour}` : ""} failed${step}: ${detail || `docker buildx bake exited with ${result.exitCode}`}`
   );
 }
 

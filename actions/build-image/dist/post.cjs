@@ -29868,6 +29868,220 @@ var require_main = __commonJS({
   }
 });
 
+// node_modules/.pnpm/@balena+dockerignore@1.0.2/node_modules/@balena/dockerignore/ignore.js
+var require_ignore = __commonJS({
+  "node_modules/.pnpm/@balena+dockerignore@1.0.2/node_modules/@balena/dockerignore/ignore.js"(exports2, module2) {
+    "use strict";
+    var path14 = require("path");
+    var factory = (options) => new IgnoreBase(options);
+    factory.default = factory;
+    module2.exports = factory;
+    function make_array(subject) {
+      return Array.isArray(subject) ? subject : [subject];
+    }
+    var REGEX_TRAILING_SLASH = /(?<=.)\/$/;
+    var REGEX_TRAILING_BACKSLASH = /(?<=.)\\$/;
+    var REGEX_TRAILING_PATH_SEP = path14.sep === "\\" ? REGEX_TRAILING_BACKSLASH : REGEX_TRAILING_SLASH;
+    var KEY_IGNORE = typeof Symbol !== "undefined" ? /* @__PURE__ */ Symbol.for("dockerignore") : "dockerignore";
+    function cleanPath(file) {
+      return path14.normalize(file).replace(REGEX_TRAILING_PATH_SEP, "");
+    }
+    function toSlash(file) {
+      if (path14.sep === "/") {
+        return file;
+      }
+      return file.replace(/\\/g, "/");
+    }
+    function fromSlash(file) {
+      if (path14.sep === "/") {
+        return file;
+      }
+      return file.replace(/\//g, path14.sep);
+    }
+    var IgnoreBase = class {
+      constructor({
+        // https://github.com/kaelzhang/node-ignore/blob/5.1.4/index.js#L372
+        ignorecase = true
+      } = {}) {
+        this._rules = [];
+        this._ignorecase = ignorecase;
+        this[KEY_IGNORE] = true;
+        this._initCache();
+      }
+      _initCache() {
+        this._cache = {};
+      }
+      // @param {Array.<string>|string|Ignore} pattern
+      add(pattern) {
+        this._added = false;
+        if (typeof pattern === "string") {
+          pattern = pattern.split(/\r?\n/g);
+        }
+        make_array(pattern).forEach(this._addPattern, this);
+        if (this._added) {
+          this._initCache();
+        }
+        return this;
+      }
+      // legacy
+      addPattern(pattern) {
+        return this.add(pattern);
+      }
+      _addPattern(pattern) {
+        if (pattern && pattern[KEY_IGNORE]) {
+          this._rules = this._rules.concat(pattern._rules);
+          this._added = true;
+          return;
+        }
+        if (this._checkPattern(pattern)) {
+          const rule = this._createRule(pattern.trim());
+          if (rule !== null) {
+            this._added = true;
+            this._rules.push(rule);
+          }
+        }
+      }
+      _checkPattern(pattern) {
+        return pattern && typeof pattern === "string" && pattern.indexOf("#") !== 0 && pattern.trim() !== "";
+      }
+      filter(paths) {
+        return make_array(paths).filter((path15) => this._filter(path15));
+      }
+      createFilter() {
+        return (path15) => this._filter(path15);
+      }
+      ignores(path15) {
+        return !this._filter(path15);
+      }
+      // https://github.com/moby/moby/blob/v19.03.8/builder/dockerignore/dockerignore.go#L41-L53
+      // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L29-L55
+      _createRule(pattern) {
+        const origin = pattern;
+        let negative = false;
+        if (pattern[0] === "!") {
+          negative = true;
+          pattern = pattern.substring(1).trim();
+        }
+        if (pattern.length > 0) {
+          pattern = cleanPath(pattern);
+          pattern = toSlash(pattern);
+          if (pattern.length > 1 && pattern[0] === "/") {
+            pattern = pattern.slice(1);
+          }
+        }
+        if (negative) {
+          pattern = "!" + pattern;
+        }
+        pattern = pattern.trim();
+        if (pattern === "") {
+          return null;
+        }
+        pattern = cleanPath(pattern);
+        if (pattern[0] === "!") {
+          if (pattern.length === 1) {
+            return null;
+          }
+          negative = true;
+          pattern = pattern.substring(1);
+        } else {
+          negative = false;
+        }
+        return {
+          origin,
+          pattern,
+          // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L54
+          dirs: pattern.split(path14.sep),
+          negative
+        };
+      }
+      // @returns `Boolean` true if the `path` is NOT ignored
+      _filter(path15) {
+        if (!path15) {
+          return false;
+        }
+        if (path15 in this._cache) {
+          return this._cache[path15];
+        }
+        return this._cache[path15] = this._test(path15);
+      }
+      // @returns {Boolean} true if a file is NOT ignored
+      // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L62
+      _test(file) {
+        file = fromSlash(file);
+        const parentPath = cleanPath(path14.dirname(file));
+        const parentPathDirs = parentPath.split(path14.sep);
+        let matched = false;
+        this._rules.forEach((rule) => {
+          let match3 = this._match(file, rule);
+          if (!match3 && parentPath !== ".") {
+            if (rule.dirs.includes("**")) {
+              for (let i = rule.dirs.filter((x) => x !== "**").length; i <= parentPathDirs.length; i++) {
+                match3 = match3 || this._match(parentPathDirs.slice(0, i).join(path14.sep), rule);
+              }
+            } else if (rule.dirs.length <= parentPathDirs.length) {
+              match3 = this._match(parentPathDirs.slice(0, rule.dirs.length).join(path14.sep), rule);
+            }
+          }
+          if (match3) {
+            matched = !rule.negative;
+          }
+        });
+        return !matched;
+      }
+      // @returns {Boolean} true if a file is matched by a rule
+      _match(file, rule) {
+        return this._compile(rule).regexp.test(file);
+      }
+      // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L139
+      _compile(rule) {
+        if (rule.regexp) {
+          return rule;
+        }
+        let regStr = "^";
+        let escapedSlash = path14.sep === "\\" ? "\\\\" : path14.sep;
+        for (let i = 0; i < rule.pattern.length; i++) {
+          const ch = rule.pattern[i];
+          if (ch === "*") {
+            if (rule.pattern[i + 1] === "*") {
+              i++;
+              if (rule.pattern[i + 1] === path14.sep) {
+                i++;
+              }
+              if (rule.pattern[i + 1] === void 0) {
+                regStr += ".*";
+              } else {
+                regStr += `(.*${escapedSlash})?`;
+              }
+            } else {
+              regStr += `[^${escapedSlash}]*`;
+            }
+          } else if (ch === "?") {
+            regStr += `[^${escapedSlash}]`;
+          } else if (ch === "." || ch === "$") {
+            regStr += `\\${ch}`;
+          } else if (ch === "\\") {
+            if (path14.sep === "\\") {
+              regStr += escapedSlash;
+              continue;
+            }
+            if (rule.pattern[i + 1] !== void 0) {
+              regStr += "\\" + rule.pattern[i + 1];
+              i++;
+            } else {
+              regStr += "\\";
+            }
+          } else {
+            regStr += ch;
+          }
+        }
+        regStr += "$";
+        rule.regexp = new RegExp(regStr, this._ignorecase ? "i" : "");
+        return rule;
+      }
+    };
+  }
+});
+
 // actions/build-image/src/post.ts
 var post_exports = {};
 __export(post_exports, {
@@ -74551,6 +74765,29 @@ async function hashDirectory(root) {
 function shouldSaveCacheMounts(extracted, restoredHash) {
   return extracted.files > 0 && extracted.hash !== restoredHash;
 }
+
+// packages/image-build/src/internal/lint.ts
+var APT_OPTIONS = String.raw`(?:(?:-[oct]|--(?:option|config-file|target-release|default-release))\s+\S+\s+|-\S+\s+)*`;
+var aptCommand = (command) => String.raw`\bapt(?:-get)?\s+${APT_OPTIONS}${command}\b`;
+var APT_UPDATE = new RegExp(aptCommand("update"));
+var APT_INSTALL = new RegExp(aptCommand("install"));
+var INSTALL = new RegExp(
+  [
+    String.raw`\b(?:pip3?|python3?\s+-m\s+pip|uv\s+pip)\s+install\b`,
+    String.raw`\buv\s+sync\b`,
+    String.raw`\b(?:poetry|pipenv|bundle|composer)\s+install\b`,
+    String.raw`\bnpm\s+(?:ci|install|i)\b`,
+    String.raw`\byarn\s+install\b`,
+    String.raw`\bpnpm\s+(?:install|i)\b`,
+    aptCommand("install"),
+    String.raw`\bapk\s+add\b`,
+    String.raw`\bgo\s+mod\s+download\b`,
+    String.raw`\b(?:dnf|yum|microdnf)\s+(?:-\S+\s+)*install\b`
+  ].join("|")
+);
+
+// packages/image-build/src/internal/context-ignore.ts
+var import_dockerignore = __toESM(require_ignore(), 1);
 
 // packages/image-build/src/internal/summary.ts
 function formatBytes(bytes) {

@@ -2,30 +2,72 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as cache from '@actions/cache';
 import * as core from '@actions/core';
-import { buildRecordKeys, cacheScopes, parseBuildRecord, previousFromRecord, sameBuildRecord, scopeOfRecordKey, serializeBuildRecord } from '@org/image-build';
-import type { BuildRecord, BuildRecordKeys, ReportOptions } from '@org/image-build';
+import {
+  buildRecordKeys,
+  buildRecordOf,
+  cacheScopes,
+  parseBuildRecord,
+  previousFromRecord,
+  readContextFacts,
+  sameBuildRecord,
+  scopeOfRecordKey,
+  serializeBuildRecord,
+} from '@org/image-build';
+import type { BuildRecord, BuildRecordKeys, DockerfileModel } from '@org/image-build';
 import type { Inputs, RunContext } from './context.js';
 import { messageOf } from './errors.js';
 import { actionsCacheAvailable, type BuildPlan } from './plan.js';
 
 const FILE = 'record.json';
 
+type Previous = ReturnType<typeof previousFromRecord>;
+
 /** The previous build's record, for the report, and where this build's record goes. */
 export interface PreviousBuild {
-  previous?: NonNullable<ReportOptions['previous']>;
+  /**
+   * What the report compares with: the record's facts, and the ignore file of this build (which
+   * changed files BuildKit sends; present without a record too).
+   */
+  previous?: Previous;
   restored?: { key: string; record: BuildRecord };
   /** Absent when no record can be kept (no Actions cache service, no cache import). */
   keys?: BuildRecordKeys;
   own?: string;
   dir?: string;
+  /** The Dockerfile built: the saved record keeps its stages' instructions. */
+  model?: DockerfileModel;
+}
+
+/**
+ * The ignore file BuildKit reads for this build (`<Dockerfile>.dockerignore`, else the context's
+ * `.dockerignore`), with its path in the context. Undefined when there is none or it cannot be read.
+ */
+async function contextIgnore(plan: BuildPlan, inputs: Inputs, run: RunContext): Promise<Previous['contextIgnore']> {
+  try {
+    const facts = await readContextFacts(plan.contextDir, plan.dockerfilePath, { context: inputs.context, file: inputs.file });
+    if (facts.dockerignore === null) return undefined;
+    const inContext = facts.dockerignoreFile ? path.relative(plan.contextDir, path.resolve(run.workspace, facts.dockerignoreFile)).split(path.sep).join('/') : '';
+    return { content: facts.dockerignore, ...(inContext && !inContext.startsWith('..') ? { file: inContext } : {}) };
+  } catch (error) {
+    core.debug(`The ignore file was not read (${messageOf(error)}): changed files are not filtered through it.`);
+    return undefined;
+  }
 }
 
 /**
  * Restores the newest build record of this build's cache scopes (own scope first, then the base and
- * default branch: the order the cache is imported in) from the Actions cache. Never throws: without
- * a record the report simply has no `previous`, which a debug line says.
+ * default branch: the order the cache is imported in) from the Actions cache, and reads the build's
+ * ignore file. Never throws: without a record the report simply has no previous build to compare
+ * with, which a debug line says.
  */
 export async function restoreBuildRecord(plan: BuildPlan, inputs: Inputs, run: RunContext, env: NodeJS.ProcessEnv = process.env): Promise<PreviousBuild> {
+  const ignore = await contextIgnore(plan, inputs, run);
+  const state = await restoreRecord(plan, inputs, run, env);
+  const previous = state.previous || ignore ? { ...state.previous, ...(ignore ? { contextIgnore: ignore } : {}) } : undefined;
+  return { ...state, ...(previous ? { previous } : {}), model: plan.model };
+}
+
+async function restoreRecord(plan: BuildPlan, inputs: Inputs, run: RunContext, env: NodeJS.ProcessEnv): Promise<PreviousBuild> {
   try {
     if (Object.values(plan.cache).every((c) => c.from.length === 0)) {
       core.debug('No build record: this build imports no cache, so there is no previous build to compare with.');
@@ -65,11 +107,13 @@ export async function restoreBuildRecord(plan: BuildPlan, inputs: Inputs, run: R
 }
 
 /**
- * Saves this build's record under a key of its own. Skipped when it equals the record restored from
- * the own scope: the newest entry of the scope already says the same. Never throws.
+ * Saves this build's record under a key of its own, with the stage instructions of the Dockerfile
+ * built when the record lacks them. Skipped when it equals the record restored from the own scope:
+ * the newest entry of the scope already says the same. Never throws.
  */
-export async function saveBuildRecord(state: PreviousBuild, record: BuildRecord): Promise<void> {
+export async function saveBuildRecord(state: PreviousBuild, built: BuildRecord): Promise<void> {
   if (!state.keys || !state.dir) return;
+  const record = built.stageInstructions || !state.model ? built : { ...built, stageInstructions: buildRecordOf({ baseImages: {} }, {}, state.model).stageInstructions };
   const { key } = state.keys;
   if (!key) {
     core.info('This build writes no cache scope (a tag build reads the default branch\'s cache only), so it saves no build record.');

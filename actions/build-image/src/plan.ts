@@ -112,6 +112,8 @@ export async function planBuild(inputs: Inputs, run: RunContext, env: NodeJS.Pro
     cache,
     output: push ? 'push' : 'load',
     provenance: inputs.provenance,
+    // Refuses a declared proxy ARG while a `mirrors` proxy carries credentials, before anything runs.
+    model,
   });
   const bakeFile = path.join(workDir, 'bake.json');
   const metadataFile = path.join(workDir, 'bake-metadata.json');

@@ -9,12 +9,13 @@ import type { BuildPlan } from './plan.js';
 /**
  * The report of one bake run; `changed` are repository-relative paths changed since the cached build
  * (or why they are unknown), `previous` what the previous build's record holds. Build args are
- * compared as fingerprints, the form the record keeps them in.
+ * compared as fingerprints, the form the record keeps them in. With the bake's exit code, a bake
+ * that exited 0 has no failed step or flavour (BuildKit cancels duplicate vertices of shared steps).
  */
 export function makeReport(
   plan: BuildPlan,
   inputs: Inputs,
-  result: Pick<BakeResult, 'statuses' | 'messages'>,
+  result: Pick<BakeResult, 'statuses' | 'messages'> & Partial<Pick<BakeResult, 'exitCode'>>,
   changed: ChangedFiles | undefined,
   previous?: ReportOptions['previous'],
 ): BuildReport {
@@ -27,6 +28,7 @@ export function makeReport(
     buildArgs,
     ...(previous ? { previous } : {}),
     messages: result.messages,
+    ...(result.exitCode !== undefined ? { succeeded: result.exitCode === 0 } : {}),
   });
 }
 
@@ -68,7 +70,10 @@ export async function writeSummary(markdown: string): Promise<void> {
   else core.info(markdown);
 }
 
-/** A failed build: the summary still shows how far each flavour got; the error names the failed step. */
+/**
+ * A failed build: the summary still shows how far each flavour got; the error names the flavour and
+ * step buildx's `ERROR` line names (`report.failure`), not a vertex BuildKit merely cancelled.
+ */
 export async function reportBuildFailure(
   plan: BuildPlan,
   inputs: Inputs,
@@ -78,11 +83,10 @@ export async function reportBuildFailure(
 ): Promise<BuildFailedError> {
   const report = makeReport(plan, inputs, result, changed, previous);
   await writeSummary(reportMarkdown(report, result.metadata));
-  const failed = report.flavours.find((f) => f.error);
-  const errorStep = report.steps.find((s) => s.status === 'error');
-  const step = errorStep ? ` at \`${stepLabel(errorStep)}\`` : '';
-  const detail = errorStep?.error ?? failed?.error ?? result.messages.filter((m) => /^ERROR/.test(m)).join(' / ');
+  const { failure } = report;
+  const step = failure?.step ? ` at \`${stepLabel(failure.step)}\`` : '';
+  const detail = failure?.error ?? result.messages.filter((m) => /^ERROR/.test(m)).join(' / ');
   return new BuildFailedError(
-    `The build${failed ? ` of ${failed.flavour}` : ''} failed${step}: ${detail || `docker buildx bake exited with ${result.exitCode}`}`,
+    `The build${failure?.flavour ? ` of ${failure.flavour}` : ''} failed${step}: ${detail || `docker buildx bake exited with ${result.exitCode}`}`,
   );
 }

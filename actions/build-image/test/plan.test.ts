@@ -72,3 +72,26 @@ test('the Actions cache counts as available only with a runtime token', async ()
   expect(actionsCacheAvailable({ ACTIONS_RESULTS_URL: 'https://r' })).toBe(false);
   expect(actionsCacheAvailable({ ACTIONS_RUNTIME_TOKEN: 't' })).toBe(false);
 });
+
+// A declared proxy ARG writes the `mirrors` proxy into the image history: refused in the plan, before
+// the lint, the builder check, the login or the build, when the proxy carries credentials.
+test.each<[string, string, string, RegExp | null]>([
+  [
+    'ARG HTTP_PROXY with a proxy that carries credentials',
+    'FROM busybox:1.36 AS dev\nFROM busybox:1.36 AS production\nARG HTTP_PROXY\nRUN true\n',
+    'http-proxy=http://proxyuser:Pr0xyS3cret@127.0.0.1:9',
+    /^Input `mirrors`: the proxy \(http-proxy\) carries credentials, and svc\/Dockerfile declares it as a build arg on line 3 \(`ARG HTTP_PROXY`, stage `production`\).*Delete the `ARG HTTP_PROXY` line/,
+  ],
+  ['the same ARG with a proxy without credentials (the lint warns)', 'FROM busybox:1.36 AS dev\nFROM busybox:1.36 AS production\nARG HTTP_PROXY\nRUN true\n', 'http-proxy=http://127.0.0.1:9', null],
+  ['credentials and no ARG', 'FROM busybox:1.36 AS dev\nFROM busybox:1.36 AS production\nRUN true\n', 'http-proxy=http://proxyuser:Pr0xyS3cret@127.0.0.1:9', null],
+])('planBuild: %s', async (_, dockerfile, mirrors, refusal) => {
+  const run = await workspace();
+  await writeFile(path.join(run.workspace, 'svc/Dockerfile'), dockerfile);
+  const planned = planBuild(getInputs(read({ context: 'svc', image: 'reg.local/app', mirrors })), run, {});
+  if (refusal) {
+    await expect(planned).rejects.toThrow(refusal);
+    await expect(planned).rejects.toThrow(expect.objectContaining({ message: expect.not.stringMatching(/Pr0xyS3cret|proxyuser/) }));
+  } else {
+    expect((await planned).definition.target.production?.args).toMatchObject({ HTTP_PROXY: mirrors.slice('http-proxy='.length) });
+  }
+});

@@ -1,6 +1,8 @@
 import { describe, expect, test } from 'vitest';
-import { bakeDefinition, checkProvenanceProxies, checkProxyConflicts, computeTags, getBakeArgs, parseBuildArgs, parsePlatforms, planCache, resolveFlavours } from '../src/index.js';
+import { InputError, bakeDefinition, checkProvenanceProxies, checkProxyConflicts, computeTags, getBakeArgs, parseBuildArgs, parsePlatforms, planCache, resolveFlavours } from '../src/index.js';
 import type { BakeOptions, GitContext } from '../src/index.js';
+import { parseDockerfile, parseMirrors } from '../src/index.js';
+import { checkDeclaredProxyArgs } from '../src/internal/bake.js';
 
 const git: GitContext = {
   eventName: 'push',
@@ -146,6 +148,58 @@ describe('provenance mode=max with a proxy that carries credentials', () => {
     expect(() => checkProvenanceProxies('mode=max', { HTTP_PROXY: 'http://proxyuser:s3cret@proxy:3128' })).toThrow(
       expect.objectContaining({ message: expect.not.stringMatching(/s3cret|proxyuser/) }),
     );
+  });
+});
+
+// A declared proxy ARG is written with its value into the image history (`RUN |1 HTTP_PROXY=... /bin/sh -c ...`,
+// seen on the harness engine): with credentials in the `mirrors` proxy, that would push the password.
+describe('a proxy ARG declared in the Dockerfile while a `mirrors` proxy carries credentials', () => {
+  const withCredentials = parseMirrors('http-proxy=http://proxyuser:Pr0xyS3cret@127.0.0.1:9').proxyArgs;
+  const base = 'FROM busybox:1.36 AS deps\nRUN true\n';
+  test.each<[string, string, Record<string, string>, RegExp | null]>([
+    ['ARG HTTP_PROXY in a built stage', `${base}FROM deps AS dev\nFROM deps AS production\nARG HTTP_PROXY\nRUN true\n`, withCredentials, /^Input `mirrors`: the proxy \(http-proxy\) carries credentials, and Dockerfile declares it as a build arg on line 5 \(`ARG HTTP_PROXY`, stage `production`\)/],
+    ['lower case, with a default', `${base}FROM deps AS dev\nARG http_proxy=http://x:1\nFROM deps AS production\n`, withCredentials, /on line 4 \(`ARG http_proxy`, stage `dev`\)/],
+    ['in the stage a target is built FROM', `FROM busybox:1.36 AS deps\nARG HTTP_PROXY\nRUN true\nFROM deps AS dev\nFROM deps AS production\n`, withCredentials, /on line 2 \(`ARG HTTP_PROXY`, stage `deps`\)/],
+    ['in a stage a target copies from', `FROM busybox:1.36 AS tools\nARG HTTP_PROXY\nRUN true\nFROM busybox:1.36 AS dev\nCOPY --from=tools /bin/sh /x\nFROM dev AS production\n`, withCredentials, /line 2 \(`ARG HTTP_PROXY`, stage `tools`\)/],
+    ['several, all named', `${base}FROM deps AS dev\nARG HTTP_PROXY\nARG http_proxy\nFROM deps AS production\nARG HTTP_PROXY\n`, withCredentials, /line 4 \(`ARG HTTP_PROXY`, stage `dev`\), line 5 \(`ARG http_proxy`, stage `dev`\), line 7 \(`ARG HTTP_PROXY`, stage `production`\).*Delete the `ARG HTTP_PROXY`\/`ARG http_proxy` lines: BuildKit passes the proxy args to RUN without them/],
+    ['one ARG declaring two names (`ARG FOO HTTP_PROXY` declares both)', `${base}FROM deps AS dev\nARG FOO HTTP_PROXY\nFROM deps AS production\n`, withCredentials, /line 4 \(`ARG HTTP_PROXY`, stage `dev`\)/],
+    ['with a default before it', `${base}FROM deps AS dev\nARG A="x y" https_proxy\nFROM deps AS production\n`, parseMirrors('https-proxy=http://u:p@127.0.0.1:9').proxyArgs, /`ARG https_proxy`/],
+    ['a proxy name inside a quoted default is only a value', `${base}FROM deps AS dev\nARG NOTE="set HTTP_PROXY yourself"\nARG C=x\\ HTTP_PROXY\nFROM deps AS production\n`, withCredentials, null],
+    ['a token as the proxy user', `${base}FROM deps AS dev\nARG HTTPS_PROXY\nFROM deps AS production\n`, parseMirrors('https-proxy=http://tok3n@127.0.0.1:9').proxyArgs, /\(https-proxy\)/],
+    ['all-proxy, any case of the name', `${base}FROM deps AS dev\nARG All_Proxy\nFROM deps AS production\n`, parseMirrors('all-proxy=socks5://u:p@127.0.0.1:1080').proxyArgs, /`ARG All_Proxy`/],
+    ['the proxy without credentials: the lint warns, the build goes on', `${base}FROM deps AS dev\nARG HTTP_PROXY\nFROM deps AS production\n`, parseMirrors('http-proxy=http://127.0.0.1:9').proxyArgs, null],
+    ['ARG NO_PROXY: its value carries no credentials', `${base}FROM deps AS dev\nARG NO_PROXY\nFROM deps AS production\n`, parseMirrors('http-proxy=http://u:p@127.0.0.1:9\nno-proxy=localhost').proxyArgs, null],
+    ['ARG HTTPS_PROXY while only http-proxy has credentials', `${base}FROM deps AS dev\nARG HTTPS_PROXY\nFROM deps AS production\n`, withCredentials, null],
+    ['a global ARG (before FROM) never reaches RUN', `ARG HTTP_PROXY\n${base}FROM deps AS dev\nFROM deps AS production\n`, withCredentials, null],
+    ['in a stage no target builds', `${base}FROM deps AS dev\nFROM deps AS production\nFROM deps AS unused\nARG HTTP_PROXY\n`, withCredentials, null],
+    ['no proxy in mirrors', `${base}FROM deps AS dev\nARG HTTP_PROXY\nFROM deps AS production\n`, {}, null],
+  ])('%s', (_, dockerfile, proxyArgs, refusal) => {
+    const model = parseDockerfile(dockerfile);
+    if (refusal) {
+      expect(() => checkDeclaredProxyArgs(model, ['dev', 'production'], proxyArgs)).toThrow(refusal);
+      expect(() => bakeDefinition(options({ proxyArgs, model }))).toThrow(/^Input `mirrors`: .*BuildKit passes the proxy args to RUN without (it|them), kept out of the cache key and the history/);
+    } else {
+      expect(() => checkDeclaredProxyArgs(model, ['dev', 'production'], proxyArgs)).not.toThrow();
+      expect(bakeDefinition(options({ proxyArgs, model })).target.production?.args).toMatchObject(proxyArgs);
+    }
+  });
+
+  test('the refusal names the input, the line and the fix, never the credentials', () => {
+    const model = parseDockerfile('FROM busybox:1.36 AS dev\nARG HTTP_PROXY\nRUN true\nFROM dev AS production\n', 'svc/Dockerfile');
+    let error: unknown;
+    try {
+      bakeDefinition(options({ proxyArgs: withCredentials, model }));
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(InputError);
+    expect(error).toMatchObject({ input: 'mirrors' });
+    expect((error as Error).message).toBe(
+      'Input `mirrors`: the proxy (http-proxy) carries credentials, and svc/Dockerfile declares it as a build arg on line 2 (`ARG HTTP_PROXY`, stage `dev`): ' +
+        'a declared proxy ARG is written with its value into the image history of every later RUN, so the password would be pushed with the image. ' +
+        'Delete the `ARG HTTP_PROXY` line: BuildKit passes the proxy args to RUN without it, kept out of the cache key and the history. Or give `mirrors` a proxy without credentials.',
+    );
+    expect((error as Error).message).not.toMatch(/Pr0xyS3cret|proxyuser/);
   });
 });
 

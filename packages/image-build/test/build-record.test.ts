@@ -48,8 +48,8 @@ const keyOptions = (over: Partial<BuildRecordKeyOptions> = {}): BuildRecordKeyOp
 describe('buildRecordKeys', () => {
   test.each([
     ['push to the default branch', git({}), 'main', ['main']],
-    ['push to a feature branch', git({ ref: 'refs/heads/feature/x' }), 'feature-x', ['feature-x', 'main']],
-    ['pull request onto a release branch', git({ eventName: 'pull_request', ref: 'refs/pull/7/merge', prNumber: 7, prBaseRef: 'release/1.2' }), 'pr-7', ['pr-7', 'release-1.2', 'main']],
+    ['push to a feature branch', git({ ref: 'refs/heads/feature/x' }), 'feature-x-217d2bf5', ['feature-x-217d2bf5', 'main']],
+    ['pull request onto a release branch', git({ eventName: 'pull_request', ref: 'refs/pull/7/merge', prNumber: 7, prBaseRef: 'release/1.2' }), 'pr-7', ['pr-7', 'release-1.2-bacdc8a6', 'main']],
   ])('%s: saved under its own scope, restored along the cache read chain', (_, context, own, chain) => {
     const keys = buildRecordKeys(keyOptions({ scopes: cacheScopes(context), sha: context.sha }));
     const id = /^build-image-record-v1-([0-9a-f]{12})\//.exec(keys.key ?? '')?.[1];
@@ -126,6 +126,41 @@ describe('records', () => {
     expect(parseBuildRecord(JSON.stringify({ version: 1, baseImages: {}, buildArgs: {} })).instructions).toBeUndefined();
   });
 
+  test('per root stage and platform, the base its FROM step resolved to (FROM steps without a digest are left out)', () => {
+    const from = (stage: string, ref: string, platform?: string) => ({ ...(platform ? { platform } : {}), stage, index: 1, total: 2, instruction: `FROM ${ref}`, status: 'cached' as const, durationMs: 0 });
+    const bases = buildRecordOf({ ...report, steps: [
+      from('base', `x/base:2@${digest('1')}`),
+      from('Tools', `x/tools:1@${digest('2')}`, 'linux/arm64'),
+      from('scratchy', 'x/unpinned:1'),
+      { stage: 'base', index: 2, total: 2, instruction: 'RUN make', status: 'run', durationMs: 0 },
+    ] }, {}).stageBases;
+    expect(bases).toEqual({ '|base': `x/base:2@${digest('1')}`, 'linux/arm64|tools': `x/tools:1@${digest('2')}` });
+  });
+
+  test('with the Dockerfile, every stage\'s instructions in order, config-only ones left out', () => {
+    const model = parseDockerfile('ARG V=1\nFROM x:1 AS base\nWORKDIR /app\nLABEL a=b\nENV A=1\nARG V\nRUN make\nCMD ["x"]\nFROM base AS app\nCOPY . .\n');
+    const record = buildRecordOf(report, {}, model);
+    expect(Object.fromEntries(Object.entries(record.stageInstructions ?? {}).map(([stage, list]) => [stage, list.map((e) => e.split(' ')[0])]))).toEqual({
+      app: ['FROM', 'COPY'],
+      base: ['FROM', 'WORKDIR', 'ENV', 'ARG', 'RUN'],
+    });
+    expect(parseBuildRecord(serializeBuildRecord(record))).toEqual(record);
+    // Another default of the global ARG the stage's `ARG V` takes is another entry.
+    const other = buildRecordOf(report, {}, parseDockerfile('ARG V=2\nFROM x:1 AS base\nWORKDIR /app\nLABEL a=b\nENV A=1\nARG V\nRUN make\nCMD ["x"]\nFROM base AS app\nCOPY . .\n'));
+    expect(other.stageInstructions?.base?.[3]).not.toBe(record.stageInstructions?.base?.[3]);
+    expect(other.stageInstructions?.base?.[4]).toBe(record.stageInstructions?.base?.[4]);
+    expect(buildRecordOf(report, {}).stageInstructions).toBeUndefined();
+  });
+
+  test('a record written before per-stage fields existed reads as before, and so does one with fields unknown here', () => {
+    const before = '{"version":1,"baseImages":{"x/base:1":"' + digest('1') + '"},"buildArgs":{"production":{}},"instructions":{"base":["' + digest('2') + '"]}}\n';
+    const parsed = parseBuildRecord(before);
+    expect(parsed).toEqual({ version: 1, baseImages: { 'x/base:1': digest('1') }, buildArgs: { production: {} }, instructions: { base: [digest('2')] } });
+    expect(previousFromRecord(parsed)).toEqual({ baseImages: { 'x/base:1': digest('1') }, buildArgs: { production: {} }, instructions: { base: [digest('2')] } });
+    expect(serializeBuildRecord(parsed)).toBe(before);
+    expect(parseBuildRecord(JSON.stringify({ version: 1, baseImages: {}, buildArgs: {}, laterField: { x: 1 } })).baseImages).toEqual({});
+  });
+
   test.each([
     ['not JSON', '{', /not JSON/],
     ['not an object', '"x"', /not an object/],
@@ -134,6 +169,8 @@ describe('records', () => {
     ['build args as a list', JSON.stringify({ version: 1, baseImages: {}, buildArgs: [] }), /buildArgs is not an object/],
     ['a raw build arg value', JSON.stringify({ version: 1, baseImages: {}, buildArgs: { dev: { A: 'x' } } }), /buildArgs\.dev\.A is not a sha256 digest/],
     ['instructions as text', JSON.stringify({ version: 1, baseImages: {}, buildArgs: {}, instructions: { base: ['RUN make'] } }), /instructions\.base is not a list of sha256 digests/],
+    ['a stage base without a digest', JSON.stringify({ version: 1, baseImages: {}, buildArgs: {}, stageBases: { '|base': 'x/base:1' } }), /stageBases\.\|base is not an image reference with a sha256 digest/],
+    ['stage instructions without keywords', JSON.stringify({ version: 1, baseImages: {}, buildArgs: {}, stageInstructions: { base: [digest('1')] } }), /stageInstructions\.base is not a list of `<KEYWORD> sha256:<hex>` entries/],
   ])('a record with %s is refused with a non-fatal error', (_, text, message) => {
     const error = (() => {
       try {

@@ -39,7 +39,13 @@ async function importHelperImage(): Promise<void> {
 }
 
 describeWithServices(['docker'], 'cache mount extract/inject against the real engine', () => {
-  beforeAll(importHelperImage);
+  // Other test files prune the engine's build cache (cache mounts included) while they hold the lock.
+  let unlock: (() => void) | undefined;
+  beforeAll(async () => {
+    unlock = await lockEngine();
+    await importHelperImage();
+  });
+  afterAll(() => unlock?.());
 
   test('restored files reach the mount, the build sees them, and new content comes back out', async () => {
     const work = await mkdtemp(path.join(tmpdir(), 'ib-xfer-'));

@@ -30,14 +30,38 @@ const master: GitContext = { ...push, ref: 'refs/heads/master' };
 const tag: GitContext = { ...push, ref: 'refs/tags/v1.2.3' };
 
 test.each<[string, GitContext, { own?: string; read: string[] }]>([
-  ['branch push', push, { own: 'feature-x', read: ['feature-x', 'master'] }],
+  ['branch push', push, { own: 'feature-x-217d2bf5', read: ['feature-x-217d2bf5', 'master'] }],
   ['default branch', { ...push, ref: 'refs/heads/master' }, { own: 'master', read: ['master'] }],
-  ['pull request', pr, { own: 'pr-7', read: ['pr-7', 'release-1', 'master'] }],
+  ['pull request', pr, { own: 'pr-7', read: ['pr-7', 'release-1-c216c692', 'master'] }],
   // A tag may point at an old commit: it reads the default branch's cache and writes no scope.
   ['tag push reads the default scope and writes none', { ...push, ref: 'refs/tags/v1.0.0' }, { read: ['master'] }],
   ['any other ref: the same', { ...push, eventName: 'workflow_dispatch', ref: 'refs/remotes/x' }, { read: ['master'] }],
 ])('cacheScopes: %s', (_, git, expected) => {
   expect(cacheScopes(git)).toEqual(expected);
+});
+
+describe('scope names never collide (caches are not shared by accident)', () => {
+  const scopeOf = (ref: string) => cacheScopes({ ...push, ref: `refs/heads/${ref}` }).own!;
+  test('branches that sanitize alike get different scopes; valid names stay as they are', () => {
+    expect(scopeOf('feature-a')).toBe('feature-a');
+    expect(scopeOf('feature/a')).toMatch(/^feature-a-[0-9a-f]{8}$/);
+    expect(scopeOf('feature_a')).toBe('feature_a');
+    expect(new Set([scopeOf('feature-a'), scopeOf('feature/a'), scopeOf('feature//a'), scopeOf('feature@a')]).size).toBe(4);
+    // The same branch always gets the same scope (builds of one branch share it).
+    expect(scopeOf('feature/a')).toBe(scopeOf('feature/a'));
+  });
+
+  test('long names that differ only after 128 characters get different, valid cache refs', () => {
+    const long = 'x'.repeat(130);
+    const [a, b] = [`${long}a`, `${long}b`].map((ref) => registryCacheRef('reg.local/app', 'devstack', scopeOf(ref)));
+    expect(a).not.toBe(b);
+    for (const ref of [a!, b!]) expect(ref.split(':')[1]!.length).toBeLessThanOrEqual(128);
+  });
+
+  test('inline mode reads the branch tags the build pushes, named as tags are', () => {
+    const plan = planCache(opts({ mode: 'inline', git: { ...push, ref: 'refs/heads/feature/a' } }));
+    expect(plan.from[0]).toBe('type=registry,ref=reg.local/app-dev:feature-a');
+  });
 });
 
 describe('planCache', () => {
@@ -47,8 +71,8 @@ describe('planCache', () => {
       {},
       {
         backends: ['registry'],
-        from: ['type=registry,ref=reg.local/app-cache:devstack-feature-x', 'type=registry,ref=reg.local/app-cache:devstack-master'],
-        to: [`type=registry,ref=reg.local/app-cache:devstack-feature-x,${REG_TO}`],
+        from: ['type=registry,ref=reg.local/app-cache:devstack-feature-x-217d2bf5', 'type=registry,ref=reg.local/app-cache:devstack-master'],
+        to: [`type=registry,ref=reg.local/app-cache:devstack-feature-x-217d2bf5,${REG_TO}`],
       },
     ],
     [
@@ -56,7 +80,7 @@ describe('planCache', () => {
       { mode: 'gha', git: pr },
       {
         backends: ['gha'],
-        from: ['type=gha,scope=devstack-pr-7', 'type=gha,scope=devstack-release-1', 'type=gha,scope=devstack-master'],
+        from: ['type=gha,scope=devstack-pr-7', 'type=gha,scope=devstack-release-1-c216c692', 'type=gha,scope=devstack-master'],
         to: ['type=gha,scope=devstack-pr-7,mode=max,ignore-error=true'],
       },
     ],
@@ -71,8 +95,8 @@ describe('planCache', () => {
       { mode: 'auto' },
       {
         backends: ['registry'],
-        from: ['type=registry,ref=reg.local/app-cache:devstack-feature-x', 'type=registry,ref=reg.local/app-cache:devstack-master'],
-        to: [`type=registry,ref=reg.local/app-cache:devstack-feature-x,${REG_TO}`],
+        from: ['type=registry,ref=reg.local/app-cache:devstack-feature-x-217d2bf5', 'type=registry,ref=reg.local/app-cache:devstack-master'],
+        to: [`type=registry,ref=reg.local/app-cache:devstack-feature-x-217d2bf5,${REG_TO}`],
       },
     ],
     [
@@ -80,7 +104,7 @@ describe('planCache', () => {
       { mode: 'auto', git: pr, push: false, ghaAvailable: true },
       {
         backends: ['gha', 'registry'],
-        from: ['type=gha,scope=devstack-pr-7', 'type=registry,ref=reg.local/app-cache:devstack-release-1', 'type=registry,ref=reg.local/app-cache:devstack-master'],
+        from: ['type=gha,scope=devstack-pr-7', 'type=registry,ref=reg.local/app-cache:devstack-release-1-c216c692', 'type=registry,ref=reg.local/app-cache:devstack-master'],
         to: ['type=gha,scope=devstack-pr-7,mode=max,ignore-error=true'],
       },
     ],
@@ -106,7 +130,7 @@ describe('planCache', () => {
       { mode: 'auto', git: pr, push: false },
       {
         backends: ['local', 'registry'],
-        from: ['type=local,src=/cache/devstack-pr-7', 'type=registry,ref=reg.local/app-cache:devstack-release-1', 'type=registry,ref=reg.local/app-cache:devstack-master'],
+        from: ['type=local,src=/cache/devstack-pr-7', 'type=registry,ref=reg.local/app-cache:devstack-release-1-c216c692', 'type=registry,ref=reg.local/app-cache:devstack-master'],
         to: ['type=local,dest=/cache/devstack-pr-7-new,mode=max,ignore-error=true'],
       },
     ],
@@ -133,7 +157,7 @@ describe('planCache', () => {
   });
 
   test.each<[string, Partial<CachePlanOptions>, string]>([
-    ['registry on a branch', {}, 'reads registry reg.local/app-cache:devstack-feature-x, registry reg.local/app-cache:devstack-master; writes registry reg.local/app-cache:devstack-feature-x'],
+    ['registry on a branch', {}, 'reads registry reg.local/app-cache:devstack-feature-x-217d2bf5, registry reg.local/app-cache:devstack-master; writes registry reg.local/app-cache:devstack-feature-x-217d2bf5'],
     ['auto on master without pushing names no registry', { mode: 'auto', git: master, push: false }, 'reads local /cache/devstack-master; writes local /cache/devstack-master-new'],
     ['a tag', { git: tag }, 'reads registry reg.local/app-cache:devstack-master; writes nothing'],
     ['none', { mode: 'none' }, 'none'],

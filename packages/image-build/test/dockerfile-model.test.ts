@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { findCacheMounts, findStage, helperImageFor, parseDockerfile, resolveFromImage, rootStageOf, splitImageRef } from '../src/index.js';
+import { fromArgNames, instructionText, STEP_KEYWORDS, stepNamePattern } from '../src/internal/dockerfile-model.js';
 
 const DOCKERFILE = `ARG BASE_IMAGE=localhost/org/busybox:1.35.0
 ARG PY=3.12
@@ -63,4 +64,41 @@ describe('helperImageFor', () => {
     const unknown = parseDockerfile('ARG B\nFROM ${B}\nRUN --mount=type=cache,target=/c true\n');
     expect(helperImageFor(unknown, findCacheMounts(unknown))).toBeUndefined();
   });
+});
+
+describe('fromArgNames: the global ARGs a FROM line names', () => {
+  test.each<[string, string[]]>([
+    ['base', ['BASE_IMAGE']],
+    ['deps', []],
+    ['py', ['PY']],
+    ['pinned', ['PY']],
+    ['fallback', ['EMPTY']],
+    // `${MISSING}` is no global ARG: BuildKit has no value for it in FROM.
+    ['stage-6', []],
+  ])('%s -> %j', (name, names) => {
+    expect(fromArgNames(model, stage(name))).toEqual(names);
+  });
+});
+
+test.each<[string, string]>([
+  ['FROM x\nRUN --mount=type=cache,target=/c,id=x \\\n    --network=none echo hi   there\n', 'RUN --mount=type=cache,target=/c,id=x --network=none echo hi there'],
+  ['FROM x\nCOPY --from=b --chown=1:1 a b\n', 'COPY --from=b --chown=1:1 a b'],
+  ['FROM x\nENV A=1 B="two words"\n', 'ENV A=1 B="two words"'],
+  ['FROM x\nUSER nobody\n', 'USER nobody'],
+])('instructionText of %j', (dockerfile, text) => {
+  expect(instructionText(parseDockerfile(dockerfile).stages[0]!.steps[0]!)).toBe(text);
+});
+
+test.each<[string, string, boolean]>([
+  // BuildKit substitutes ARG and ENV values into the names of RUN steps.
+  ['echo "pkgs $PKG_VERSION"', 'RUN echo "pkgs 2"', true],
+  ['echo ${A}-${B:-x} done', 'RUN --network=none echo 1-2 done', true],
+  ['echo "pkgs $PKG_VERSION"', 'RUN echo "deps 2"', false],
+  ['make (all)', 'RUN make (all)', true],
+])('stepNamePattern(%j) matches %j: %s', (text, name, matches) => {
+  expect(stepNamePattern(text).test(name)).toBe(matches);
+});
+
+test('the instructions BuildKit numbers as steps after FROM', () => {
+  expect([...STEP_KEYWORDS].sort()).toEqual(['ADD', 'COPY', 'RUN', 'WORKDIR']);
 });

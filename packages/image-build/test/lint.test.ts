@@ -67,13 +67,91 @@ describe('lintDockerfile', () => {
     ['FROM ${ARG}: judged by the ARG default', 'ARG BASE=ubuntu:latest\nFROM ${BASE}\n', [['unpinned-base-image', 2]]],
     ['FROM ${ARG} with a pinned default, or no value to judge', 'ARG BASE=localhost/org/busybox:1.35.0\nARG OTHER\nFROM ${BASE}\nFROM ${OTHER}\n', []],
     [
-      'a RUN with a cache mount is an installation too',
-      'FROM busybox:1.36\nCOPY . .\nRUN --mount=type=cache,target=/root/.cache/wheels ./tools/install-deps\n',
+      'a RUN with a cache mount that names a manifest is an installation too',
+      'FROM busybox:1.36\nCOPY . .\nRUN --mount=type=cache,target=/root/.cache/wheels ./tools/install-deps pyproject.toml\n',
       [['copy-context-before-install', 2]],
     ],
     ['so is a RUN that reads a lockfile', 'FROM busybox:1.36\nCOPY . /app\nRUN /app/tools/setup /app/requirements.txt\n', [['copy-context-before-install', 2]]],
   ])('%s', (_, dockerfile, expected) => {
     expect(lint(dockerfile)).toEqual(expected);
+  });
+
+  // L1: after the dependencies are installed, `COPY . .` is followed by the build, which may use a
+  // cache mount (Go's build cache, pip's wheel cache) without being a dependency installation.
+  const GO = (afterCopy: string) =>
+    `FROM golang:1.22 AS build\nWORKDIR /src\nCOPY go.mod go.sum ./\nRUN --mount=type=cache,target=/go/pkg/mod go mod download\nCOPY . .\n${afterCopy}\n`;
+  test.each<[string, string, Array<[LintRule, number]>]>([
+    ['bad: go mod download after COPY . .', 'FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN --mount=type=cache,target=/go/pkg/mod go mod download\n', [['copy-context-before-install', 3]]],
+    ['good: Docker\'s Go pattern, go build with the build cache after COPY . .', GO('RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build go build -o /out/app ./cmd/app'), []],
+    ['good: go test with the build cache after COPY . .', GO('RUN --mount=type=cache,target=/root/.cache/go-build go test ./...'), []],
+    [
+      'good: pip install --no-deps . with the pip cache after the dependencies',
+      'FROM python:3.12\nCOPY requirements.txt ./\nRUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt\nCOPY . .\nRUN --mount=type=cache,target=/root/.cache/pip pip install --no-deps .\n',
+      [],
+    ],
+    ['good: python -m pip install --no-deps -e ./src', 'FROM python:3.12\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\nRUN python -m pip install --no-deps -e ./src\n', []],
+    ['good: poetry install --only-root', 'FROM python:3.12\nCOPY pyproject.toml poetry.lock ./\nRUN poetry install --no-root\nCOPY . .\nRUN --mount=type=cache,target=/root/.cache/pypoetry poetry install --only-root\n', []],
+    ['good: npm run build with the npm cache after npm ci', 'FROM node:20\nCOPY package.json package-lock.json ./\nRUN npm ci\nCOPY . .\nRUN --mount=type=cache,target=/root/.npm npm run build\n', []],
+    ['bad: pip install . without --no-deps installs the dependencies', 'FROM python:3.12\nCOPY . .\nRUN --mount=type=cache,target=/root/.cache/pip pip install .\n', [['copy-context-before-install', 2]]],
+    ['bad: pip install --no-deps of a package from the index', 'FROM python:3.12\nCOPY . .\nRUN pip install --no-deps gunicorn==22.0.0\n', [['copy-context-before-install', 2]]],
+    ['bad: pip install --no-deps of the lockfile', 'FROM python:3.12\nCOPY . .\nRUN pip install --no-deps --require-hashes -r requirements.txt\n', [['copy-context-before-install', 2]]],
+    ['bad: the project install, then the dependencies in the same RUN', 'FROM python:3.12\nCOPY . .\nRUN pip install --no-deps . && npm ci\n', [['copy-context-before-install', 2]]],
+    ['good: a stage FROM the code stage that runs the tests with the build cache', `${GO('RUN go build ./...')}FROM build AS test\nRUN --mount=type=cache,target=/root/.cache/go-build go test ./...\n`, []],
+    ['bad: a stage FROM the code stage that downloads modules', `${GO('RUN go build ./...')}FROM build AS dev\nRUN --mount=type=cache,target=/go/pkg/mod go mod download\n`, [['dev-stage-after-code', 7]]],
+  ])('copy before install, %s', (_, dockerfile, expected) => {
+    expect(lint(dockerfile)).toEqual(expected);
+  });
+
+  // L2: only names that mean an index, mirror or registry are mirrors; other PIP_/APT_/NPM_CONFIG_ args are not.
+  const argBefore = (name: string) => `FROM python:3.12\nARG ${name}\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\n`;
+  test.each<[string, 'mirror' | 'uid' | null]>([
+    ['PIP_INDEX_URL', 'mirror'],
+    ['PIP_EXTRA_INDEX_URL', 'mirror'],
+    ['PIP_TRUSTED_HOST', 'mirror'],
+    ['UV_DEFAULT_INDEX', 'mirror'],
+    ['NPM_CONFIG_REGISTRY', 'mirror'],
+    ['YARN_NPM_REGISTRY_SERVER', 'mirror'],
+    ['DEBIAN_MIRROR', 'mirror'],
+    ['GOPROXY', 'mirror'],
+    ['APT_PROXY', 'mirror'],
+    ['PIP_VERSION', null],
+    ['APT_PACKAGES', null],
+    ['NPM_CONFIG_PRODUCTION', null],
+    ['PIP_NO_CACHE_DIR', null],
+    ['USER_UID', 'uid'],
+    ['USER_GID', 'uid'],
+    ['HOST_UID', 'uid'],
+    ['USERNAME', null],
+  ])('ARG %s before the install: %s', (name, kind) => {
+    const findings = lintDockerfile(parseDockerfile(argBefore(name)), clean, 'warn');
+    if (kind === null) expect(findings).toEqual([]);
+    else {
+      expect(findings.map((f) => [f.rule, f.line])).toEqual([['cache-busting-arg', 2]]);
+      expect(findings[0]?.fix).toMatch(kind === 'mirror' ? /^Pass the mirror as a build secret/ : new RegExp(`^Move \`ARG ${name}\``));
+    }
+  });
+
+  test('`ARG FOO HTTP_PROXY` declares both names: the proxy is reported', () => {
+    const findings = lintDockerfile(parseDockerfile(argBefore('FOO HTTP_PROXY')), clean, 'warn');
+    expect(findings.map((f) => [f.rule, f.line, f.fix.slice(0, 23)])).toEqual([['cache-busting-arg', 2, 'Remove `ARG HTTP_PROXY`']]);
+  });
+
+  // L3: apt options with a value, and an update in the stage a later stage is built FROM.
+  test.each<[string, string, Array<[LintRule, number]>]>([
+    ['bad: apt-get -o Acquire::Retries=3 update', 'FROM debian:12\nRUN apt-get -o Acquire::Retries=3 update\nRUN apt-get -o Acquire::Retries=3 install -y curl\n', [['apt-update-separate', 2]]],
+    ['bad: apt-get --option value and -t release', 'FROM debian:12\nRUN apt-get -q --option Acquire::Retries=3 update\nRUN apt-get -t bookworm-backports install -y curl\n', [['apt-update-separate', 2]]],
+    ['bad: the update in the parent stage, the install in the child', 'FROM debian:12 AS base\nRUN apt-get update\n\nFROM base AS dev\nRUN apt-get install -y curl\n', [['apt-update-separate', 2]]],
+    ['bad: two stages down', 'FROM debian:12 AS base\nRUN apt-get update\nFROM base AS mid\nRUN true\nFROM mid AS dev\nRUN apt-get -y install curl\n', [['apt-update-separate', 2]]],
+    ['good: -o options in one RUN', 'FROM debian:12\nRUN apt-get -o Acquire::Retries=3 update && apt-get -o Acquire::Retries=3 install -y curl\n', []],
+    ['good: the child updates before it installs', 'FROM debian:12 AS base\nRUN apt-get update\n\nFROM base AS dev\nRUN apt-get update && apt-get install -y curl\n', []],
+    ['good: an unrelated stage installs', 'FROM debian:12 AS base\nRUN apt-get update\n\nFROM debian:12 AS other\nRUN apt-get install -y curl\n', []],
+  ])('apt, %s', (_, dockerfile, expected) => {
+    expect(lint(dockerfile)).toEqual(expected);
+  });
+
+  test('the cross-stage apt finding names the install line and its stage', () => {
+    const [finding] = lintDockerfile(parseDockerfile('FROM debian:12 AS base\nRUN apt-get update\n\nFROM base AS dev\nRUN apt-get install -y curl\n'), clean, 'warn');
+    expect(finding?.message).toContain('the install on line 5 in stage `dev` (built FROM this one)');
   });
 
   test.each<[string, ContextFacts, string | undefined]>([

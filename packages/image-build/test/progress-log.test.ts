@@ -33,3 +33,12 @@ test('log lines of a running step are printed with its number', () => {
   progress.status({ vertexes: [{ digest: 'v1', name: '[base 2/2] RUN make', started: '2024-01-01T00:00:00Z', completed: '2024-01-01T00:00:02.5Z' }] });
   expect(log).toEqual(['#1 [base 2/2] RUN make', '#1 compiling', '#1 linking', '#1 DONE 2.5s']);
 });
+
+test('a vertex BuildKit cancelled reads CANCELED, as buildx prints it, not ERROR (fixtures/rawjson/secret-shared)', () => {
+  const lines = logOf('secret-shared/succeeded');
+  const cancelled = lines.filter((l) => / CANCELED$/.test(l));
+  expect(cancelled).toHaveLength(1);
+  const number = cancelled[0]?.split(' ')[0];
+  expect(lines.find((l) => l.startsWith(`${number} [`))).toMatch(/\] RUN --mount=type=secret,id=token /);
+  expect(lines.filter((l) => /ERROR/.test(l))).toEqual([]);
+});

@@ -311,6 +311,8 @@ describe('verifyDumpFile', () => {
   it('accepts a hand-written file of dump-shaped statements', async () => {
     const file = join(dir, 'ok.sql');
     await writeFile(file, 'CREATE TABLE a (id int);\n');
-    await expect(verifyDumpFile(file)).resolves.toBeUndefined();
+    // Kept as checked statements for the load; a file over the limit is checked, not kept.
+    expect((await verifyDumpFile(file))?.map((statement) => statement.text)).toEqual(['CREATE TABLE a (id int)']);
+    await expect(verifyDumpFile(file, 10)).resolves.toBeUndefined();
   });
 });

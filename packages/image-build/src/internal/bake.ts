@@ -2,6 +2,9 @@ import { InputError, redactUserInfo } from './errors.js';
 import { flavourTags, ociLabels, sourceDateEpoch } from './git-tags.js';
 import type { GitContext, TagPlan } from './git-tags.js';
 import type { CachePlan } from './cache-scopes.js';
+import { declaredArgNames } from './arg-names.js';
+import { stageClosure } from './dockerfile-model.js';
+import type { DockerfileModel, Stage } from './dockerfile-model.js';
 import type { Flavour } from './targets.js';
 
 /** One target of a bake JSON file, with the field names buildx 0.13 reads. */
@@ -44,6 +47,11 @@ export interface BakeOptions {
   output: OutputMode;
   /** The `provenance` input: `false`, `true`, `mode=min` or `mode=max`. */
   provenance?: string;
+  /**
+   * The parsed Dockerfile: when given, a proxy ARG declared in a stage of the build is refused while
+   * a `mirrors` proxy carries credentials (see checkDeclaredProxyArgs).
+   */
+  model?: DockerfileModel;
 }
 
 /** Parses `build-args`: one `KEY=value` per line (values may hold commas and `=`). */
@@ -138,6 +146,47 @@ export function checkProxyConflicts(buildArgs: Record<string, string> = {}, prox
   );
 }
 
+/** BuildKit's predefined proxy ARG names, any case. */
+const PROXY_ARG_NAME = /^(?:https?_proxy|ftp_proxy|all_proxy|no_proxy)$/i;
+
+/**
+ * Refuses a Dockerfile that declares a proxy ARG (`ARG HTTP_PROXY`, any case) in a stage the build
+ * runs (the targets' stages and the stages they need) while `mirrors` gives that proxy with
+ * credentials. Undeclared, BuildKit's predefined proxy args reach RUN but stay out of the image
+ * history; declared, every later RUN of the stage is recorded as `RUN |1 HTTP_PROXY=<value> ...` in
+ * the image config, which `docker history` shows and a push publishes, password included. A proxy
+ * without credentials is left to the lint (`cache-busting-arg`). Global ARGs (before the first FROM)
+ * do not reach RUN and are not refused. The error names ARGs and lines, never a value.
+ */
+export function checkDeclaredProxyArgs(model: DockerfileModel, targets: string[], proxyArgs: Record<string, string> = {}): void {
+  const withCredentials = new Map(
+    Object.entries(proxyArgs)
+      .filter(([name, value]) => PROXY_ARG_NAME.test(name) && hasUserInfo(value))
+      .map(([name]) => [name.toUpperCase(), name.toLowerCase().replace(/_/g, '-')]),
+  );
+  if (withCredentials.size === 0) return;
+  const stages = new Map<number, Stage>();
+  for (const target of targets) for (const stage of stageClosure(model, target)) stages.set(stage.index, stage);
+  const declared: Array<{ name: string; line: number; stage: string }> = [];
+  for (const stage of [...stages.values()].sort((a, b) => a.index - b.index)) {
+    for (const step of stage.steps.filter((s) => s.keyword === 'ARG')) {
+      for (const name of declaredArgNames(step)) {
+        if (withCredentials.has(name.toUpperCase())) declared.push({ name, line: step.line, stage: stage.name });
+      }
+    }
+  }
+  if (declared.length === 0) return;
+  const where = declared.map((d) => `line ${d.line} (\`ARG ${d.name}\`, stage \`${d.stage}\`)`).join(', ');
+  const kinds = [...new Set(declared.map((d) => withCredentials.get(d.name.toUpperCase())))].join(', ');
+  const names = [...new Set(declared.map((d) => `\`ARG ${d.name}\``))].join('/');
+  const lines = declared.length > 1 ? 'lines: BuildKit passes the proxy args to RUN without them' : 'line: BuildKit passes the proxy args to RUN without it';
+  throw new InputError(
+    'mirrors',
+    `the proxy (${kinds}) carries credentials, and ${model.file} declares it as a build arg on ${where}: a declared proxy ARG is written with its value into the image history of every later RUN, so the password would be pushed with the image`,
+    `Delete the ${names} ${lines}, kept out of the cache key and the history. Or give \`mirrors\` a proxy without credentials.`,
+  );
+}
+
 function outputOf(mode: OutputMode, platforms: string[]): string[] {
   if (mode === 'push') return ['type=image,push=true'];
   // The classic image store cannot hold a multi-platform image: build it into the cache only.
@@ -154,6 +203,7 @@ export function bakeDefinition(o: BakeOptions): BakeDefinition {
   const attest = attestations(o.provenance);
   checkProvenanceProxies(o.provenance, o.proxyArgs);
   checkProxyConflicts(o.buildArgs, o.proxyArgs);
+  if (o.model) checkDeclaredProxyArgs(o.model, o.flavours.map((f) => f.stage), o.proxyArgs);
   const target: Record<string, BakeTarget> = {};
   for (const flavour of o.flavours) {
     const cache = o.cache[flavour.name];

@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
+import type { DockerfileModel } from './dockerfile-model.js';
 import { ImageBuildError } from './errors.js';
-import { instructionFingerprint, isFrom } from './miss-cause.js';
-import type { BuildReport, ReportOptions } from './report.js';
+import { instructionFingerprint, isFrom, rootKey, splitBase } from './miss-cause.js';
+import type { PreviousBuildFacts } from './miss-cause.js';
+import { recordedStageInstructions, STAGE_ENTRY } from './stage-instructions.js';
+import type { BuildReport } from './report.js';
 
 /**
  * What one build leaves for the next one's cache-miss analysis: the digests its FROM images resolved
@@ -19,6 +22,19 @@ export interface BuildRecord {
    * tells an edited instruction from other misses. Absent in records of older versions.
    */
   instructions?: Record<string, string[]>;
+  /**
+   * Per root stage and platform (`<platform>|<stage>`, the platform empty for a one-platform build),
+   * the image its FROM resolved to as `ref@sha256:...`: a new tag or another image is named as the
+   * base image of that stage changing. Absent in older records (the report then compares
+   * `baseImages` by reference only).
+   */
+  stageBases?: Record<string, string>;
+  /**
+   * Per stage, its instructions in Dockerfile order (FROM first, config-only ones such as LABEL left
+   * out) as `<KEYWORD> sha256:<hex>`: an edited ENV/USER/SHELL/WORKDIR line or a deleted line before
+   * a missed step is named. Kept when the Dockerfile model is given; absent in older records.
+   */
+  stageInstructions?: Record<string, string[]>;
 }
 
 /** A saved record that cannot be used (corrupt, another format version). Never fatal: there is just no `previous`. */
@@ -51,28 +67,53 @@ function instructionsOf(steps: BuildReport['steps']): Record<string, string[]> {
   return Object.fromEntries([...byStage].map(([stage, set]) => [stage, [...set].sort()]));
 }
 
-/** The record of a finished build; `buildArgs` are the raw values per flavour (fingerprinted here). */
-export function buildRecordOf(report: Pick<BuildReport, 'baseImages'> & Partial<Pick<BuildReport, 'steps'>>, buildArgs: Record<string, Record<string, string>>): BuildRecord {
+/** `<platform>|<stage>` -> `ref@sha256:...` of every FROM step: BuildKit names each after its own (root) stage. */
+function stageBasesOf(steps: BuildReport['steps']): Record<string, string> {
+  const bases: Record<string, string> = {};
+  for (const step of steps.filter((s) => isFrom(s) && s.stage !== undefined)) {
+    const ref = step.instruction.replace(/^FROM\s+/i, '').trim();
+    if (splitBase(ref)) bases[rootKey(step.platform ?? '', step.stage)] = ref;
+  }
+  return sortedEntries(bases);
+}
+
+/**
+ * The record of a finished build; `buildArgs` are the raw values per flavour (fingerprinted here).
+ * With the Dockerfile `model` the record also keeps each stage's instructions in order.
+ */
+export function buildRecordOf(
+  report: Pick<BuildReport, 'baseImages'> & Partial<Pick<BuildReport, 'steps'>>,
+  buildArgs: Record<string, Record<string, string>>,
+  model?: DockerfileModel,
+): BuildRecord {
   return {
     version: 1,
     baseImages: sortedEntries(report.baseImages),
     buildArgs: sortedEntries(Object.fromEntries(Object.entries(buildArgs).map(([flavour, args]) => [flavour, buildArgFingerprints(args)]))),
-    ...(report.steps ? { instructions: sortedEntries(instructionsOf(report.steps)) } : {}),
+    ...(report.steps ? { instructions: sortedEntries(instructionsOf(report.steps)), stageBases: stageBasesOf(report.steps) } : {}),
+    ...(model ? { stageInstructions: sortedEntries(recordedStageInstructions(model)) } : {}),
   };
 }
 
 /** Stable JSON (sorted keys): equal records serialize to equal text. */
 export function serializeBuildRecord(record: BuildRecord): string {
-  const { version, baseImages, buildArgs, instructions } = record;
-  return `${JSON.stringify({ version, baseImages: sortedEntries(baseImages), buildArgs: sortedEntries(buildArgs), ...(instructions ? { instructions: sortedEntries(instructions) } : {}) })}\n`;
+  const { version, baseImages, buildArgs, instructions, stageBases, stageInstructions } = record;
+  return `${JSON.stringify({
+    version,
+    baseImages: sortedEntries(baseImages),
+    buildArgs: sortedEntries(buildArgs),
+    ...(instructions ? { instructions: sortedEntries(instructions) } : {}),
+    ...(stageBases ? { stageBases: sortedEntries(stageBases) } : {}),
+    ...(stageInstructions ? { stageInstructions: sortedEntries(stageInstructions) } : {}),
+  })}\n`;
 }
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
-function stringMap(value: unknown, what: string, valid: (v: string) => boolean): Record<string, string> {
+function stringMap(value: unknown, what: string, valid: (v: string) => boolean, expected = 'a sha256 digest'): Record<string, string> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new BuildRecordError(`${what} is not an object`);
   for (const [key, v] of Object.entries(value)) {
-    if (typeof v !== 'string' || !valid(v)) throw new BuildRecordError(`${what}.${key} is not a sha256 digest`);
+    if (typeof v !== 'string' || !valid(v)) throw new BuildRecordError(`${what}.${key} is not ${expected}`);
   }
   return value as Record<string, string>;
 }
@@ -93,13 +134,21 @@ export function parseBuildRecord(text: string): BuildRecord {
   if (typeof flavours !== 'object' || flavours === null || Array.isArray(flavours)) throw new BuildRecordError('buildArgs is not an object');
   const buildArgs: Record<string, Record<string, string>> = {};
   for (const [flavour, args] of Object.entries(flavours)) buildArgs[flavour] = stringMap(args, `buildArgs.${flavour}`, (v) => DIGEST.test(v));
-  return { version: 1, baseImages, buildArgs, ...(record.instructions === undefined ? {} : { instructions: instructionLists(record.instructions) }) };
+  // Fields added after version 1 was out are optional: a record without them reads as before.
+  return {
+    version: 1,
+    baseImages,
+    buildArgs,
+    ...(record.instructions === undefined ? {} : { instructions: instructionLists(record.instructions, 'instructions', DIGEST, 'sha256 digests') }),
+    ...(record.stageBases === undefined ? {} : { stageBases: stringMap(record.stageBases, 'stageBases', (v) => splitBase(v) !== undefined, 'an image reference with a sha256 digest') }),
+    ...(record.stageInstructions === undefined ? {} : { stageInstructions: instructionLists(record.stageInstructions, 'stageInstructions', STAGE_ENTRY, '`<KEYWORD> sha256:<hex>` entries') }),
+  };
 }
 
-function instructionLists(value: unknown): Record<string, string[]> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new BuildRecordError('instructions is not an object');
+function instructionLists(value: unknown, what: string, entry: RegExp, expected: string): Record<string, string[]> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new BuildRecordError(`${what} is not an object`);
   for (const [stage, list] of Object.entries(value)) {
-    if (!Array.isArray(list) || !list.every((v) => typeof v === 'string' && DIGEST.test(v))) throw new BuildRecordError(`instructions.${stage} is not a list of sha256 digests`);
+    if (!Array.isArray(list) || !list.every((v) => typeof v === 'string' && entry.test(v))) throw new BuildRecordError(`${what}.${stage} is not a list of ${expected}`);
   }
   return value as Record<string, string[]>;
 }
@@ -112,8 +161,14 @@ export function sameBuildRecord(a: BuildRecord, b: BuildRecord): boolean {
  * The report's `previous` from a record. The current build args must then be given to the report
  * as fingerprints too (`buildArgFingerprints`), so both sides compare alike.
  */
-export function previousFromRecord(record: BuildRecord): NonNullable<ReportOptions['previous']> {
-  return { baseImages: { ...record.baseImages }, buildArgs: { ...record.buildArgs }, ...(record.instructions ? { instructions: { ...record.instructions } } : {}) };
+export function previousFromRecord(record: BuildRecord): PreviousBuildFacts {
+  return {
+    baseImages: { ...record.baseImages },
+    buildArgs: { ...record.buildArgs },
+    ...(record.instructions ? { instructions: { ...record.instructions } } : {}),
+    ...(record.stageBases ? { stageBases: { ...record.stageBases } } : {}),
+    ...(record.stageInstructions ? { stageInstructions: { ...record.stageInstructions } } : {}),
+  };
 }
 
 export interface BuildRecordKeyOptions {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from './errors.js';
@@ -29,13 +30,26 @@ export interface CacheScopes {
  * tag, a detached ref) reads the default branch and writes nothing: a tag often points at an old
  * commit, and writing the default branch's scope would replace its cache with that commit's.
  */
-export function cacheScopes(git: GitContext): CacheScopes {
-  const branch = sanitizeTag(branchOf(git) ?? '');
+export function cacheScopes(git: GitContext, nameOf: (ref: string) => string = uniqueTag): CacheScopes {
+  const branch = nameOf(branchOf(git) ?? '');
   const own = isPullRequest(git) ? `pr-${git.prNumber}` : branch || undefined;
   const chain = own ? [own] : [];
-  if (isPullRequest(git) && git.prBaseRef) chain.push(sanitizeTag(git.prBaseRef));
-  chain.push(sanitizeTag(git.defaultBranch));
+  if (isPullRequest(git) && git.prBaseRef) chain.push(nameOf(git.prBaseRef));
+  chain.push(nameOf(git.defaultBranch));
   return { ...(own ? { own } : {}), read: [...new Set(chain.filter(Boolean))] };
+}
+
+/**
+ * `text` as a Docker tag that no other text maps to: unchanged when it is already a valid tag, else
+ * sanitized (and cut to fit 128 characters) with a short hash of the original appended. So the branches
+ * `feature/a` and `feature-a`, or two long names that differ after 128 characters, never share a cache.
+ */
+export function uniqueTag(text: string): string {
+  const clean = sanitizeTag(text);
+  if (clean === text || text === '') return clean;
+  const hash = createHash('sha256').update(text).digest('hex').slice(0, 8);
+  const head = clean.slice(0, 128 - hash.length - 1).replace(/-+$/, '');
+  return head ? `${head}-${hash}` : hash;
 }
 
 export interface CachePlanOptions {
@@ -64,7 +78,7 @@ const REGISTRY_TO = 'mode=max,image-manifest=true,oci-mediatypes=true,ignore-err
 
 /** `<image>-cache:<flavour>-<scope>`, kept within Docker's 128-character tag limit. */
 export function registryCacheRef(image: string, flavour: string, scope: string): string {
-  return `${image}-cache:${sanitizeTag(`${flavour}-${scope}`)}`;
+  return `${image}-cache:${uniqueTag(`${flavour}-${scope}`)}`;
 }
 
 function registryPart(o: CachePlanOptions, write: boolean): Pick<CachePlan, 'from' | 'to'> {
@@ -77,7 +91,7 @@ function registryPart(o: CachePlanOptions, write: boolean): Pick<CachePlan, 'fro
 
 function ghaPart(o: CachePlanOptions): Pick<CachePlan, 'from' | 'to'> {
   const { own, read } = cacheScopes(o.git);
-  const scope = (s: string) => sanitizeTag(`${o.flavour.name}-${s}`);
+  const scope = (s: string) => uniqueTag(`${o.flavour.name}-${s}`);
   return {
     from: read.map((s) => `type=gha,scope=${scope(s)}`),
     to: own ? [`type=gha,scope=${scope(own)},mode=max,ignore-error=true`] : [],
@@ -89,7 +103,7 @@ function localPart(o: CachePlanOptions): CachePlan {
     throw new InputError('cache', 'the local cache needs a directory', 'Pass `cache-dir` (e.g. `${{ runner.temp }}/buildx-cache`).');
   }
   const { own, read } = cacheScopes(o.git);
-  const dir = (s: string) => path.join(o.localDir as string, sanitizeTag(`${o.flavour.name}-${s}`));
+  const dir = (s: string) => path.join(o.localDir as string, uniqueTag(`${o.flavour.name}-${s}`));
   const from = read.map((s) => `type=local,src=${dir(s)}`);
   if (!own) return { backends: ['local'], from, to: [] };
   const current = dir(own);
@@ -104,8 +118,9 @@ function localPart(o: CachePlanOptions): CachePlan {
 }
 
 function inlinePart(o: CachePlanOptions): CachePlan {
-  const { read } = cacheScopes(o.git);
-  // Inline cache travels inside the pushed image (mode=min only): read the branch tags we push.
+  // Inline cache travels inside the pushed image (mode=min only): read the branch tags we push, named
+  // as computeTags names them.
+  const { read } = cacheScopes(o.git, sanitizeTag);
   return {
     backends: ['inline'],
     from: read.map((s) => `type=registry,ref=${o.flavour.image}:${s}`),

@@ -217,3 +217,32 @@ export function rootStageOf(model: DockerfileModel, stage: Stage): Stage {
   }
   return current;
 }
+
+/**
+ * Instructions BuildKit turns into numbered build steps (`[stage 2/5] RUN ...`, FROM being step 1).
+ * The others (ENV, ARG, USER, LABEL, ...) change only the image config or what later steps see.
+ */
+export const STEP_KEYWORDS: ReadonlySet<string> = new Set(['RUN', 'COPY', 'ADD', 'WORKDIR']);
+
+/** An instruction on one line as written: keyword, flags, arguments, whitespace runs collapsed. */
+export function instructionText(step: Step): string {
+  return [step.keyword, ...step.flags.map((f) => `--${f.name}=${f.value}`), step.text].filter((part) => part !== '').join(' ').replace(/\s+/g, ' ').trim();
+}
+
+/** The global ARGs a stage's FROM line names (`FROM ${BASE_IMAGE} AS base` -> `BASE_IMAGE`), each once. */
+export function fromArgNames(model: DockerfileModel, stage: Stage): string[] {
+  const globals = new Set(model.globalArgs.flatMap((s) => (s.argNames ?? []).map((a) => a.name)));
+  const used = [...stage.from.image.matchAll(VARIABLE)].map((m) => (m[1] ?? m[4]) as string);
+  return [...new Set(used)].filter((name) => globals.has(name));
+}
+
+/**
+ * `text` as a pattern of the step name BuildKit prints: BuildKit substitutes ARG and ENV values into
+ * the names of RUN steps (`RUN echo "pkgs $V"` is shown as `RUN echo "pkgs 2"`), so each variable
+ * matches any text. Anchored at the end: the name may start with flags.
+ */
+export function stepNamePattern(text: string): RegExp {
+  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const parts = text.split(new RegExp(VARIABLE.source)).filter((_, i) => i % 5 === 0);
+  return new RegExp(`${parts.map(escape).join('.*?')}$`, 's');
+}

@@ -2,6 +2,7 @@ import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import picomatch from 'picomatch';
 import { InputError } from './errors.js';
+import { declaredArgNames } from './arg-names.js';
 import { LOCKFILE_PATTERN } from './cache-mounts.js';
 import { contextSources, findStage, resolveFromImage, splitImageRef } from './dockerfile-model.js';
 import type { DockerfileModel, Stage, Step } from './dockerfile-model.js';
@@ -44,30 +45,79 @@ export function parseLintLevel(value: string): LintLevel {
   return level;
 }
 
-/** A RUN that installs dependencies: the slow step the cache must protect. */
-const INSTALL =
-  /\b(?:pip3?|python3?\s+-m\s+pip|uv\s+pip)\s+install\b|\buv\s+sync\b|\b(?:poetry|pipenv|bundle|composer)\s+install\b|\bnpm\s+(?:ci|install|i)\b|\byarn\s+install\b|\bpnpm\s+(?:install|i)\b|\bapt(?:-get)?\s+(?:-\S+\s+)*install\b|\bapk\s+add\b|\bgo\s+mod\s+download\b|\b(?:dnf|yum|microdnf)\s+(?:-\S+\s+)*install\b/;
-const APT_UPDATE = /\bapt(?:-get)?\s+(?:-\S+\s+)*update\b/;
-const APT_INSTALL = /\bapt(?:-get)?\s+(?:-\S+\s+)*install\b/;
+/** apt/apt-get options before the command, with the value of those that take one (`-o Acquire::Retries=3`). */
+const APT_OPTIONS = String.raw`(?:(?:-[oct]|--(?:option|config-file|target-release|default-release))\s+\S+\s+|-\S+\s+)*`;
+const aptCommand = (command: string) => String.raw`\bapt(?:-get)?\s+${APT_OPTIONS}${command}\b`;
+const APT_UPDATE = new RegExp(aptCommand('update'));
+const APT_INSTALL = new RegExp(aptCommand('install'));
+/** A package manager command that installs dependencies: the slow step the cache must protect. */
+const INSTALL = new RegExp(
+  [
+    String.raw`\b(?:pip3?|python3?\s+-m\s+pip|uv\s+pip)\s+install\b`,
+    String.raw`\buv\s+sync\b`,
+    String.raw`\b(?:poetry|pipenv|bundle|composer)\s+install\b`,
+    String.raw`\bnpm\s+(?:ci|install|i)\b`,
+    String.raw`\byarn\s+install\b`,
+    String.raw`\bpnpm\s+(?:install|i)\b`,
+    aptCommand('install'),
+    String.raw`\bapk\s+add\b`,
+    String.raw`\bgo\s+mod\s+download\b`,
+    String.raw`\b(?:dnf|yum|microdnf)\s+(?:-\S+\s+)*install\b`,
+  ].join('|'),
+);
+/**
+ * An install of the project itself, not of its dependencies: `pip install --no-deps .` (only local
+ * paths or wheels), `poetry install --only-root`. After the code copy that is a build step.
+ */
+const PIP_INSTALL_ARGS = /\b(?:pip3?|python3?\s+-m\s+pip|uv\s+pip)\s+install\s+(.*)$/;
+const LOCAL_TARGET = /^(?:\.{1,2}(?:\/\S*)?|\/\S*|~\S*|\S+\.whl|\S+\.tar\.gz|\$\S+)$/;
+function projectOnlyInstall(command: string): boolean {
+  if (/\bpoetry\s+install\b.*\s--only-root\b/.test(command)) return true;
+  const args = PIP_INSTALL_ARGS.exec(command)?.[1]?.split(/\s+/).filter(Boolean);
+  if (!args?.includes('--no-deps')) return false;
+  const targets = args.filter((arg) => !arg.startsWith('-'));
+  return targets.length > 0 && targets.every((arg) => LOCAL_TARGET.test(arg.replace(/^["']|["']$/g, '')));
+}
+/** Dependency manifests: with a cache mount, a RUN naming one is a (custom) dependency installation. */
+const MANIFEST_PATTERN = /^(?:package\.json|pyproject\.toml|Pipfile|requirements[^/]*\.in|go\.mod|Gemfile|composer\.json|Cargo\.toml|mix\.exs)$/;
+
 const PROXY_ARG = /^(?:https?_proxy|ftp_proxy|all_proxy|no_proxy)$/i;
-const MIRROR_ARG = /mirror|index_url|extra_index|registry|^pip_|^npm_config_|^apt_/i;
-const UID_ARG = /^(?:uid|gid|user_?id|group_?id|host_?uid|host_?gid|puid|pgid)$/i;
+/**
+ * Names that mean a package index, mirror or registry (`PIP_INDEX_URL`, `PIP_EXTRA_INDEX_URL`,
+ * `PIP_TRUSTED_HOST`, `UV_DEFAULT_INDEX`, `NPM_CONFIG_REGISTRY`, `DEBIAN_MIRROR`, `GOPROXY`,
+ * `APT_PROXY`), not every `PIP_*`/`APT_*`/`NPM_CONFIG_*` (`PIP_VERSION`, `APT_PACKAGES` are ordinary args).
+ */
+const MIRROR_ARG = /mirror|index_url|extra_index|trusted_host|find_links|registr(?:y|ies)|^uv_(?:default_)?index$|proxy$|apt_cacher/i;
+const UID_ARG = /^(?:uid|gid|user_?id|group_?id|(?:host|user|local)_?(?:uid|gid)|puid|pgid)$/i;
+
+/** The shell commands of a RUN (split on `&&`, `||`, `;`, `|`). */
+const commandsOf = (step: Step) => step.text.split(/&&|\|\||[;|]/);
+const hasCacheMount = (step: Step) => step.flags.some((f) => f.name === 'mount' && f.options.type === 'cache');
+const namesFile = (step: Step, pattern: RegExp) => step.text.split(/[\s;&|"'=,]+/).some((word) => pattern.test(word.replace(/^.*\//, '')));
 
 /**
- * A RUN that installs dependencies: a known package manager command, a RUN with a cache mount (what
- * else would it cache), or one that reads a lockfile (`./install-deps requirements.txt`).
+ * A RUN that installs dependencies, for the rules about code copied before them: a package manager
+ * install command (not a project-only install such as `pip install --no-deps .`), a RUN that names a
+ * lockfile (`./install-deps requirements.txt`), or one with a cache mount that names a manifest. A
+ * cache mount alone does not make a step an installation: `go build` with Go's build cache after
+ * `COPY . .` is the build, which must run on every code change.
  */
-const isInstall = (step: Step) =>
+const installsDependencies = (step: Step) =>
   step.keyword === 'RUN' &&
-  (INSTALL.test(step.text) ||
-    step.flags.some((f) => f.name === 'mount' && f.options.type === 'cache') ||
-    step.text.split(/[\s;&|]+/).some((word) => LOCKFILE_PATTERN.test(word.replace(/^.*\//, ''))));
+  (commandsOf(step).some((command) => INSTALL.test(command) && !projectOnlyInstall(command)) ||
+    namesFile(step, LOCKFILE_PATTERN) ||
+    (hasCacheMount(step) && namesFile(step, MANIFEST_PATTERN)));
+/**
+ * A slow step a declared ARG must not precede (`cache-busting-arg`): any package manager install, a
+ * RUN with a cache mount (what else would it cache), or one that reads a lockfile.
+ */
+const isSlowStep = (step: Step) => step.keyword === 'RUN' && (INSTALL.test(step.text) || hasCacheMount(step) || installsDependencies(step));
 const copiesWholeContext = (step: Step) => contextSources(step).some((s) => ['.', './', '*', '/'].includes(s));
 
 function copyBeforeInstall(stage: Stage): Array<Omit<LintFinding, 'severity' | 'file'>> {
   const copy = stage.steps.find(copiesWholeContext);
   if (!copy) return [];
-  const install = stage.steps.find((s) => s.line > copy.line && isInstall(s));
+  const install = stage.steps.find((s) => s.line > copy.line && installsDependencies(s));
   if (!install) return [];
   return [{
     rule: 'copy-context-before-install',
@@ -77,29 +127,59 @@ function copyBeforeInstall(stage: Stage): Array<Omit<LintFinding, 'severity' | '
   }];
 }
 
-function aptUpdateSeparate(stage: Stage): Array<Omit<LintFinding, 'severity' | 'file'>> {
+/** The stages `stage` is built FROM (its FROM chain), nearest first, without `stage` itself. */
+function ancestors(model: DockerfileModel, stage: Stage): Stage[] {
+  const chain: Stage[] = [];
+  let current = stage.from.stage ? findStage(model, stage.from.stage) : undefined;
+  while (current && current !== stage && !chain.includes(current)) {
+    chain.push(current);
+    current = current.from.stage ? findStage(model, current.from.stage) : undefined;
+  }
+  return chain;
+}
+
+/** An `apt-get install` that reads the package lists of an earlier step (it does not update them itself). */
+const installsWithOldLists = (step: Step) => step.keyword === 'RUN' && APT_INSTALL.test(step.text) && !APT_UPDATE.test(step.text);
+
+/**
+ * `apt-get update` alone in a RUN, and a later RUN that installs on its lists: later in the stage, or
+ * in a stage built FROM it (which starts from the update's cached layer).
+ */
+function aptUpdateSeparate(model: DockerfileModel, stage: Stage): Array<Omit<LintFinding, 'severity' | 'file'>> {
+  const descendants = model.stages.filter((s) => ancestors(model, s).includes(stage));
   return stage.steps
     .filter((s) => s.keyword === 'RUN' && APT_UPDATE.test(s.text) && !APT_INSTALL.test(s.text))
-    .filter((update) => stage.steps.some((s) => s.line > update.line && s.keyword === 'RUN' && APT_INSTALL.test(s.text)))
-    .map((update) => ({
-      rule: 'apt-update-separate' as const,
-      line: update.line,
-      message: '`apt-get update` runs in its own RUN: its cached layer keeps stale package lists, and a later install fails or installs old versions.',
-      fix: 'Run `apt-get update && apt-get install -y ...` in one RUN.',
-    }));
+    .flatMap((update) => {
+      const own = stage.steps.find((s) => s.line > update.line && installsWithOldLists(s));
+      // A stage built FROM this one installs on these lists unless it runs its own update first.
+      const firstAptStep = (d: Stage) => d.steps.find((s) => s.keyword === 'RUN' && (APT_UPDATE.test(s.text) || APT_INSTALL.test(s.text)));
+      const child = own ? undefined : descendants.find((d) => {
+        const first = firstAptStep(d);
+        return first !== undefined && installsWithOldLists(first);
+      });
+      const install = own ?? (child ? firstAptStep(child) : undefined);
+      if (!install) return [];
+      const where = child ? ` in stage \`${child.name}\` (built FROM this one)` : '';
+      return [{
+        rule: 'apt-update-separate' as const,
+        line: update.line,
+        message: `\`apt-get update\` runs in its own RUN: its cached layer keeps stale package lists, and the install on line ${install.line}${where} fails or installs old versions.`,
+        fix: 'Run `apt-get update && apt-get install -y ...` in one RUN.',
+      }];
+    });
 }
 
 function cacheBustingArgs(stage: Stage): Array<Omit<LintFinding, 'severity' | 'file'>> {
   const findings: Array<Omit<LintFinding, 'severity' | 'file'>> = [];
   for (const step of stage.steps.filter((s) => s.keyword === 'ARG')) {
-    const heavy = stage.steps.find((s) => s.line > step.line && isInstall(s));
+    const heavy = stage.steps.find((s) => s.line > step.line && isSlowStep(s));
     if (!heavy) continue;
-    for (const { name } of step.argNames ?? []) {
+    for (const name of declaredArgNames(step)) {
       const why = PROXY_ARG.test(name) ? 'proxy' : MIRROR_ARG.test(name) ? 'mirror' : UID_ARG.test(name) ? 'uid' : undefined;
       if (!why) continue;
       const fix = {
-        proxy: `Remove \`ARG ${name}\`: BuildKit's predefined proxy args reach RUN without being part of the cache key.`,
-        mirror: `Pass the mirror as a build secret (\`RUN --mount=type=secret,id=pip.conf,target=/etc/pip.conf ...\`), see the image-build README.`,
+        proxy: `Remove \`ARG ${name}\`: BuildKit's predefined proxy args reach RUN without it, and stay out of the cache key and the image history (a declared one is written there with its value).`,
+        mirror: `Pass the mirror as a build secret and mount it where the tool reads its configuration (\`RUN --mount=type=secret,id=pip.conf,target=/etc/pip.conf ...\`; the \`mirrors\` input writes pip.conf, npmrc and apt.conf), see docs/dockerfile-caching.md.`,
         uid: `Move \`ARG ${name}\` (and the user creation) after the dependency installation, or into the dev stage.`,
       }[why];
       findings.push({
@@ -127,7 +207,7 @@ function devStageAfterCode(model: DockerfileModel): Array<Omit<LintFinding, 'sev
   return model.stages.flatMap((stage) => {
     const parent = stage.from.stage ? findStage(model, stage.from.stage) : undefined;
     const copyLine = parent ? codeCopyLine(model, parent) : undefined;
-    const install = stage.steps.find(isInstall);
+    const install = stage.steps.find(installsDependencies);
     if (!parent || copyLine === undefined || !install) return [];
     return [{
       rule: 'dev-stage-after-code' as const,
@@ -205,7 +285,7 @@ export function lintDockerfile(model: DockerfileModel, facts: ContextFacts, leve
   if (level === 'off') return [];
   const severity = level === 'error' ? 'error' : 'warning';
   const findings = [
-    ...model.stages.flatMap((s) => [...copyBeforeInstall(s), ...aptUpdateSeparate(s), ...cacheBustingArgs(s)]),
+    ...model.stages.flatMap((s) => [...copyBeforeInstall(s), ...aptUpdateSeparate(model, s), ...cacheBustingArgs(s)]),
     ...devStageAfterCode(model),
     ...dockerignoreFindings(model, facts),
     ...unpinnedBase(model, buildArgs),

@@ -5,7 +5,9 @@ import { parseKeyValueList } from './targets.js';
 
 /**
  * BuildKit's predefined proxy ARGs: passed as build args they reach RUN but are left out of the cache
- * key and the image history, unless the Dockerfile declares them with ARG (the lint flags that).
+ * key and the image history, unless the Dockerfile declares them with ARG: then their value is written
+ * into the history of every later RUN. bakeDefinition refuses that while the proxy carries credentials
+ * (checkDeclaredProxyArgs); without credentials the lint flags it (`cache-busting-arg`).
  */
 const PROXY_KEYS = {
   'http-proxy': 'HTTP_PROXY',

@@ -1,20 +1,40 @@
-import { createHash } from 'node:crypto';
 import picomatch from 'picomatch';
-import { contextSources, findStage, parseDockerfile, rootStageOf } from './dockerfile-model.js';
+import { visibleChangedFiles } from './context-ignore.js';
+import type { ContextIgnore } from './context-ignore.js';
+import { contextSources, findStage, fromArgNames, parseDockerfile, rootStageOf, STEP_KEYWORDS, stepNamePattern } from './dockerfile-model.js';
 import type { DockerfileModel, Stage, Step } from './dockerfile-model.js';
+import { earlierChange, instructionFingerprint } from './stage-instructions.js';
+import type { EarlierChange } from './stage-instructions.js';
 import type { MissCause, ReportOptions, StepReport } from './report.js';
 
 // Why the first cache miss of a flavour happened. Only what the inputs show is claimed; anything
 // else is `unknown` with a hint that lists what is known and what remains possible.
 
+export { instructionFingerprint };
+
 export const isFrom = (s: Pick<StepReport, 'instruction'>) => /^FROM\s/i.test(s.instruction);
 const isCopy = (s: Pick<StepReport, 'instruction'>) => /^(COPY|ADD)\s/i.test(s.instruction);
 const isRun = (s: Pick<StepReport, 'instruction'>) => /^RUN\s/i.test(s.instruction);
 
-/** `sha256:<hex>` of an instruction as BuildKit names it (whitespace runs collapsed): kept in the build record. */
-export function instructionFingerprint(instruction: string): string {
-  return `sha256:${createHash('sha256').update(instruction.replace(/\s+/g, ' ').trim()).digest('hex')}`;
+/**
+ * `ReportOptions.previous` as `previousFromRecord` fills it: besides the declared fields, what
+ * records of this version on keep. Older records have none of these: the causes they would tell
+ * stay unknown, never guessed.
+ */
+export interface PreviousBuildFacts extends NonNullable<ReportOptions['previous']> {
+  /** `<platform>|<root stage>` (as `rootKey`) -> `ref@sha256:...`: what each root stage's FROM resolved to. */
+  stageBases?: Record<string, string>;
+  /** Per stage (lower case), its instructions in order (`stageInstructionList` entries). */
+  stageInstructions?: Record<string, string[]>;
+  /**
+   * The ignore file BuildKit reads for this build. It is no fact of the previous build: it rides
+   * here because ReportOptions has no field for it (the action's restoreBuildRecord sets it).
+   */
+  contextIgnore?: ContextIgnore;
 }
+
+/** A base image change found in the record's per-stage bases: which root stage, and its previous reference. */
+export type BaseImageChange = Extract<MissCause, { kind: 'base-image' }> & { stage: string; previousImage: string };
 
 /** The root stage (the one FROM an image) under `stage`, per platform: what a base image applies to. */
 export function rootKey(platform: string, stage: string | undefined, model?: DockerfileModel): string {
@@ -52,11 +72,20 @@ function changedArgs(now: Record<string, string> | undefined, before: Record<str
 
 const normalize = (text: string) => text.replace(/\s+/g, ' ').trim();
 
-/** The Dockerfile step a reported step is (same keyword, its text at the end of the name), if found. */
+/**
+ * The Dockerfile step a reported step is. BuildKit numbers a stage's RUN/COPY/ADD/WORKDIR steps after
+ * its FROM (`[base 3/5]` is the second), so when the counts agree the number says which; else the
+ * keyword and the text at the end of the name, variables matching any value (BuildKit shows `RUN echo
+ * "pkgs $V"` as `RUN echo "pkgs 2"`).
+ */
 function modelStep(stage: Stage, step: StepReport): Step | undefined {
   const instruction = normalize(step.instruction);
   const keyword = instruction.split(' ')[0]?.toUpperCase();
-  return stage.steps.find((s) => s.keyword === keyword && s.text !== '' && instruction.endsWith(normalize(s.text)));
+  const numbered = stage.steps.filter((s) => STEP_KEYWORDS.has(s.keyword));
+  const byNumber = numbered.length === step.total - 1 ? numbered[step.index - 2] : undefined;
+  if (byNumber?.keyword === keyword) return byNumber;
+  const candidates = stage.steps.filter((s) => s.keyword === keyword && s.text !== '');
+  return candidates.find((s) => instruction.endsWith(normalize(s.text))) ?? candidates.find((s) => stepNamePattern(normalize(s.text)).test(instruction));
 }
 
 /** Build args the step's stage declares before it (all of the stage's when the step is not found). */
@@ -68,8 +97,103 @@ function declaredArgs(stage: Stage | undefined, step: StepReport): string[] | un
 
 const list = (names: string[]) => names.map((n) => `\`${n}\``).join(', ');
 
+/**
+ * A value kept per root stage, `key` being `<platform>|<stage>`. When BuildKit resolved two root
+ * stages with the same FROM line to one vertex, it named that FROM step after one of them only: the
+ * other then takes the value of a stage with the same FROM line and platform.
+ */
+function perRoot<T>(key: string, rootStage: Stage | undefined, model: DockerfileModel | undefined, get: (key: string) => T | undefined): T | undefined {
+  const own = get(key);
+  if (own !== undefined || !model || !rootStage || rootStage.from.stage) return own;
+  const platform = key.slice(0, key.lastIndexOf('|'));
+  const twins = model.stages.filter((s) => s !== rootStage && !s.from.stage && s.from.image === rootStage.from.image);
+  return twins.map((s) => get(`${platform}|${s.name.toLowerCase()}`)).find((v) => v !== undefined);
+}
+
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+/** `ref@sha256:...` -> its parts (the digest last: a tag may precede it). */
+export function splitBase(value: string): { ref: string; digest: string } | undefined {
+  const at = value.lastIndexOf('@');
+  const digest = value.slice(at + 1);
+  return at > 0 && DIGEST.test(digest) ? { ref: value.slice(0, at), digest } : undefined;
+}
+
+/**
+ * `cause`: the base image changed. `unchanged`: the previous build used the same digest, so neither
+ * the base nor a build arg naming it is a cause. `unseen`: no FROM of the previous build resolved to
+ * this digest, but its record names no base per stage (an older record), so the previous one is unknown.
+ */
+type BaseFinding = { cause?: MissCause; unchanged?: true; unseen?: string };
+
+/**
+ * The root stage's base image against the previous build: per stage when the record has per-stage
+ * bases (a new tag, `FROM x:1@A` -> `FROM x:2@B`, or a build arg naming another image is then named
+ * too), else by the image reference (older records: only a tag that moved).
+ */
+function baseImageFinding(key: string, rootStage: Stage | undefined, ctx: CauseContext, previous: PreviousBuildFacts | undefined): BaseFinding {
+  const model = ctx.options.model;
+  const image = perRoot(key, rootStage, model, (k) => ctx.fromSteps.get(k));
+  const digest = image === undefined ? undefined : ctx.baseImages[image];
+  if (image === undefined || digest === undefined) return {};
+  const stage = rootStage?.name ?? key.slice(key.lastIndexOf('|') + 1);
+  const recorded = previous?.stageBases ? perRoot(key, rootStage, model, (k) => previous.stageBases?.[k]) : undefined;
+  const before = recorded === undefined ? undefined : splitBase(recorded);
+  if (before) {
+    if (before.digest === digest) return { unchanged: true };
+    const cause: BaseImageChange = { kind: 'base-image', image, previous: before.digest, current: digest, stage, previousImage: before.ref };
+    return { cause };
+  }
+  const sameRef = previous?.baseImages?.[image];
+  if (sameRef !== undefined) return sameRef === digest ? { unchanged: true } : { cause: { kind: 'base-image', image, previous: sameRef, current: digest } };
+  if (!previous?.baseImages) return {};
+  // A digest some FROM of the previous build resolved to: the image may well be the one this stage had.
+  if (Object.values(previous.baseImages).includes(digest)) return { unchanged: true };
+  const ref = image.replace(/ \([^()]*\)$/, '');
+  return { unseen: `the base image of stage ${stage} changed: ${ref}@${digest.slice(0, 19)} is none of the previous build's base images (its record is of an older version, without a base per stage)` };
+}
+
+/** A COPY/ADD's context sources and the changed files among them that BuildKit sends. */
+function copiedChanges(step: StepReport, changedFiles: string[], ignore: ContextIgnore | undefined): { files: string[]; excluded: string[] } {
+  const parsed = parseDockerfile(`FROM scratch\n${step.instruction}`).stages[0]?.steps[0];
+  const sources = parsed ? contextSources(parsed) : [];
+  const matching = changedFiles.filter((f) => sources.some((s) => matchesSource(f.replace(/^\.\//, ''), s)));
+  const wholeContext = sources.some((s) => ['', '.', '*'].includes(s.replace(/^\.?\/+/, '').replace(/\/+$/, '')));
+  const { visible, excluded } = visibleChangedFiles(matching, ignore, wholeContext);
+  return { files: visible, excluded };
+}
+
+/** `an earlier instruction of stage base changed or was removed (line 7)`. */
+export function describeEarlierChange(change: Omit<Extract<EarlierChange, { kind: 'earlier' }>, 'kind'>): string {
+  const where = change.removed ? `removed ${change.removed} line ${change.line}` : `line ${change.line}`;
+  return `an earlier instruction of stage ${change.stage} changed or was removed (${where})`;
+}
+
+/**
+ * `base image of stage base changed localhost/base:1@sha256:a2dcfbbd4ac0 -> localhost/base:2@sha256:e3683c8f3a42`
+ * for a base image whose reference changed (a new tag, or a build arg naming another image); undefined
+ * for other causes, which `describeCause` words as before (`base image x:1 moved (A -> B)`).
+ */
+export function describeBaseImageChange(cause: MissCause): string | undefined {
+  if (cause.kind !== 'base-image' || cause.stage === undefined || cause.previousImage === undefined) return undefined;
+  const ref = cause.image.replace(/ \([^()]*\)$/, '');
+  if (cause.previousImage === ref) return undefined;
+  return `base image of stage ${cause.stage} changed ${cause.previousImage}@${cause.previous.slice(0, 19)} -> ${ref}@${cause.current.slice(0, 19)}`;
+}
+
 /** Why a miss is unexplained, from what is known about the cache, the record and the changed files. */
-function unknownHint(step: StepReport, stage: Stage | undefined, ctx: CauseContext): string {
+function unknownHint(step: StepReport, stage: Stage | undefined, ctx: CauseContext, base: BaseFinding, sameDockerfile: boolean): string {
+  // The record's base of the stage differs, yet steps on it were cached: they came from another build
+  // (or the record is older than the cache), so the change is no sure cause, but worth knowing.
+  const moved = base.cause as Partial<BaseImageChange> | undefined;
+  const baseNote = moved?.stage && moved.previous && moved.current
+    ? `the base image of stage ${moved.stage} is not the previous build's (${moved.previous.slice(0, 19)} -> ${moved.current.slice(0, 19)}), yet steps on it were cached (from another build); `
+    : '';
+  return baseNote + hintText(step, stage, ctx, sameDockerfile);
+}
+
+/** `sameDockerfile`: the stage instructions of both builds agree up to the step (`earlierChange` found none). */
+function hintText(step: StepReport, stage: Stage | undefined, ctx: CauseContext, sameDockerfile: boolean): string {
   const { options } = ctx;
   if (!ctx.anyCached) {
     const failed = ctx.imports.filter((i) => i.error);
@@ -82,14 +206,17 @@ function unknownHint(step: StepReport, stage: Stage | undefined, ctx: CauseConte
   // Some step was cached, so there was a cache: the question is what differs for this one.
   const recorded = options.previous?.instructions;
   const fingerprint = instructionFingerprint(step.instruction);
-  const sameInstruction = stage !== undefined && (recorded?.[stage.name.toLowerCase()] ?? []).includes(fingerprint);
+  const sameInstruction = sameDockerfile || (stage !== undefined && (recorded?.[stage.name.toLowerCase()] ?? []).includes(fingerprint));
   if (isCopy(step)) {
     if (options.changedFiles === undefined) {
       return `its instruction or a copied file changed; the changed files are unknown (${options.changedFilesUnknown ?? 'no commit to compare with'})`;
     }
+    const ignore = (options.previous as PreviousBuildFacts | undefined)?.contextIgnore;
+    const { excluded } = copiedChanges(step, options.changedFiles, ignore);
+    const note = excluded.length ? ` (${ignore?.file ?? 'the ignore file'} excludes the changed ${excluded.slice(0, 5).join(', ')}${excluded.length > 5 ? ` (+${excluded.length - 5})` : ''})` : '';
     return sameInstruction
-      ? 'its instruction is unchanged and no changed file matches its sources: the cache may come from an older commit'
-      : 'its instruction or a copied file changed; no changed file matches its sources';
+      ? `its instruction is unchanged and no changed file matches its sources${note}: the cache may come from an older commit`
+      : `its instruction or a copied file changed; no changed file matches its sources${note}`;
   }
   const knownArgs = options.buildArgs?.[ctx.flavour] !== undefined && options.previous?.buildArgs?.[ctx.flavour] !== undefined;
   const args = isRun(step) && !knownArgs ? (declaredArgs(stage, step) ?? []) : [];
@@ -101,33 +228,46 @@ function unknownHint(step: StepReport, stage: Stage | undefined, ctx: CauseConte
 }
 
 export function missCause(step: StepReport, ctx: CauseContext): MissCause {
-  const { model, changedFiles, previous } = ctx.options;
+  const { model, changedFiles } = ctx.options;
+  const previous = ctx.options.previous as PreviousBuildFacts | undefined;
   const stage = model && step.stage ? findStage(model, step.stage) : undefined;
-  // 1. The base image under this step's stage moved (no step under the same root was cached).
+  const changed = changedArgs(ctx.options.buildArgs?.[ctx.flavour], previous?.buildArgs?.[ctx.flavour]);
+  // 1. The base image under this step's stage changed, or a changed build arg names it (`FROM
+  //    ${BASE_IMAGE}`) and the previous digest is not known to match. Only when no step under the same
+  //    root was cached: else the cache had this base, and the record may be older than the cache.
   const root = rootKey(step.platform ?? '', step.stage, model);
-  const image = !ctx.cachedRoots.has(root) ? ctx.fromSteps.get(root) : undefined;
-  const before = image ? previous?.baseImages?.[image] : undefined;
-  if (image && before && before !== ctx.baseImages[image]) {
-    return { kind: 'base-image', image, previous: before, current: ctx.baseImages[image] as string };
+  const rootStage = model && stage ? rootStageOf(model, stage) : undefined;
+  const base = baseImageFinding(root, rootStage, ctx, previous);
+  if (!ctx.cachedRoots.has(root)) {
+    if (base.cause) return base.cause;
+    const names = model && rootStage && !base.unchanged ? fromArgNames(model, rootStage).filter((n) => changed.includes(n)) : [];
+    if (names.length) return { kind: 'build-arg', names };
+    if (base.unseen) return { kind: 'unknown', hint: base.unseen };
   }
-  // 2. A COPY/ADD whose sources include a changed file.
+  // 2. A COPY/ADD whose sources include a changed file that BuildKit sends (not excluded by the ignore file).
   if (isCopy(step)) {
-    const parsed = parseDockerfile(`FROM scratch\n${step.instruction}`).stages[0]?.steps[0];
-    const sources = parsed ? contextSources(parsed) : [];
-    const files = (changedFiles ?? []).filter((f) => sources.some((s) => matchesSource(f.replace(/^\.\//, ''), s)));
+    const { files } = copiedChanges(step, changedFiles ?? [], previous?.contextIgnore);
     if (files.length) return { kind: 'context-files', files };
   }
   // 3. A build arg that changed and is declared in this stage before the step (or named in it without a model).
-  const changed = changedArgs(ctx.options.buildArgs?.[ctx.flavour], previous?.buildArgs?.[ctx.flavour]);
   if (changed.length && isRun(step)) {
     const declared = declaredArgs(stage, step);
     const names = changed.filter((n) => (declared ? declared.includes(n) : new RegExp(`\\$\\{?${n}\\b`).test(step.instruction)));
     if (names.length) return { kind: 'build-arg', names };
   }
-  // 4. The instruction is in no stage of the previous build: it was edited (or added).
+  // 4. With both builds' stage instructions, the Dockerfile tells: the step is new or edited, or an
+  //    instruction before it (an ENV, USER, a deleted line, ...) in its stage or a stage it builds FROM
+  //    changed. Else the step's name is compared with the record (which ARG and ENV values shown in
+  //    RUN names can fool).
+  const own = stage ? modelStep(stage, step) : undefined;
+  const earlier = model && stage && own && previous?.stageInstructions && ctx.anyCached ? earlierChange(model, stage, own, previous.stageInstructions) : undefined;
+  if (earlier?.kind === 'edited') return { kind: 'instruction' };
+  if (earlier?.kind === 'earlier') return { kind: 'earlier-instruction', stage: earlier.stage, line: earlier.line, ...(earlier.removed ? { removed: earlier.removed } : {}) };
+  // A name with substituted values (it does not end with the Dockerfile's text) differs with them alone.
+  const literal = own === undefined || normalize(step.instruction).endsWith(normalize(own.text));
   const recorded = previous?.instructions;
-  if (recorded && ctx.anyCached && !Object.values(recorded).some((fps) => fps.includes(instructionFingerprint(step.instruction)))) {
+  if (!earlier && literal && recorded && ctx.anyCached && !Object.values(recorded).some((fps) => fps.includes(instructionFingerprint(step.instruction)))) {
     return { kind: 'instruction' };
   }
-  return { kind: 'unknown', hint: unknownHint(step, stage, ctx) };
+  return { kind: 'unknown', hint: unknownHint(step, stage, ctx, base, earlier?.kind === 'none') };
 }

@@ -1,3 +1,4 @@
+import { isCancellation } from './build-failure.js';
 import type { SolveStatus } from './rawjson.js';
 
 interface VertexState {
@@ -38,7 +39,9 @@ export class ProgressLog {
       }
       if (state.finished || !(vertex.completed || vertex.cached || vertex.error)) continue;
       state.finished = true;
-      if (vertex.error) this.write(`#${state.number} ERROR: ${vertex.error}`);
+      // As buildx prints it: a vertex BuildKit cancelled (a duplicate of a shared step, or one still
+      // running when another target failed) did not fail.
+      if (vertex.error) this.write(isCancellation(vertex.error) ? `#${state.number} CANCELED` : `#${state.number} ERROR: ${vertex.error}`);
       else if (vertex.cached) this.write(`#${state.number} CACHED`);
       else {
         const seconds = vertex.started && vertex.completed ? (Date.parse(vertex.completed) - Date.parse(vertex.started)) / 1000 : 0;

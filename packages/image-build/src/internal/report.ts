@@ -1,3 +1,5 @@
+import { findFailure, isCancellation } from './build-failure.js';
+import type { BuildFailure } from './build-failure.js';
 import { findStage, stageClosure } from './dockerfile-model.js';
 import type { DockerfileModel } from './dockerfile-model.js';
 import { isFrom, missCause, rootKey } from './miss-cause.js';
@@ -25,7 +27,10 @@ export interface StepReport {
 export type MissCause =
   | { kind: 'context-files'; files: string[] }
   | { kind: 'build-arg'; names: string[] }
-  | { kind: 'base-image'; image: string; previous: string; current: string }
+  /** `stage`/`previousImage`: the root stage whose FROM now resolves elsewhere, and what it resolved to before. */
+  | { kind: 'base-image'; image: string; previous: string; current: string; stage?: string; previousImage?: string }
+  /** An instruction before the missed step (ENV, USER, a deleted line...) changed: it has no step of its own. */
+  | { kind: 'earlier-instruction'; stage: string; line: number; removed?: 'before' | 'after' }
   /** The instruction text is in no stage of the previous build's record: it was edited or added. */
   | { kind: 'instruction' }
   | { kind: 'unknown'; hint: string };
@@ -41,11 +46,17 @@ export interface FlavourReport {
   durationMs: number;
   /** Exporting the image, importing and exporting cache, pushing. */
   phases: Array<{ name: string; durationMs: number; error?: string }>;
+  /**
+   * Why this flavour's build failed: the error of its failed step, else a cancellation (another
+   * flavour failed first), else buildx's error when it named this flavour's target. Never set when
+   * the bake succeeded (`ReportOptions.succeeded`).
+   */
   error?: string;
 }
 
 export interface BuildReport {
   flavours: FlavourReport[];
+  /** Every step of the solve as BuildKit named it, per platform (the flavours' lists merge twins). */
   steps: StepReport[];
   /**
    * `docker.io/library/python:3.12` -> `sha256:...`, from the FROM steps: keep it for the next build.
@@ -60,6 +71,8 @@ export interface BuildReport {
   durationMs: number;
   /** Plain lines buildx printed between the statuses (warnings such as a missing cache). */
   messages: string[];
+  /** A failed bake: the flavour and step buildx's `ERROR` line names (see `findFailure`). */
+  failure?: BuildFailure;
 }
 
 export interface ReportOptions {
@@ -78,6 +91,11 @@ export interface ReportOptions {
     instructions?: Record<string, string[]>;
   };
   messages?: string[];
+  /**
+   * `docker buildx bake` exited 0: every image was built, so no vertex error is a failure (BuildKit
+   * cancels the duplicate vertex of a step two targets share once one of them ran it).
+   */
+  succeeded?: boolean;
 }
 
 const STEP_NAME = /^\[([^\]]*?)\s*(\d+)\/(\d+)\]\s+(.*)$/s;
@@ -133,9 +151,17 @@ const ms = (iso?: string) => (iso ? Date.parse(iso) : Number.NaN);
 const order = (iso?: string) => (iso ? Date.parse(iso) : Number.POSITIVE_INFINITY);
 const span = (v: RawVertex) => (v.started && v.completed ? Math.max(0, ms(v.completed) - ms(v.started)) : 0);
 
-function stepStatus(vertices: RawVertex[]): Pick<StepReport, 'status' | 'durationMs' | 'started' | 'error'> {
-  const started = vertices.filter((v) => v.started);
-  const failed = started.find((v) => v.error);
+/**
+ * One step's status over its vertices. A vertex BuildKit cancelled (`... context canceled`) is left
+ * out when another vertex of the step settled it: bake reports a step two targets share once per
+ * target, runs it once and cancels the other. After a successful bake no error counts.
+ */
+function stepStatus(vertices: RawVertex[], succeeded: boolean): Pick<StepReport, 'status' | 'durationMs' | 'started' | 'error'> {
+  const all = vertices.filter((v) => v.started);
+  const settled = all.filter((v) => !v.error);
+  const real = all.filter((v) => v.error && !isCancellation(v.error));
+  const started = succeeded ? (settled.length ? settled : all) : settled.length ? [...settled, ...real] : all;
+  const failed = succeeded ? undefined : (started.find((v) => v.error && !isCancellation(v.error)) ?? started.find((v) => v.error));
   const ran = started.filter((v) => !v.cached);
   const first = [...(ran.length ? ran : started)].sort((a, b) => order(a.started) - order(b.started))[0];
   const status = failed ? 'error' : started.length === 0 ? 'not-started' : ran.length ? 'run' : 'cached';
@@ -181,6 +207,75 @@ function namesByDigest(statuses: SolveStatus[]): Map<string, Set<string>> {
 
 type GroupedStep = StepReport & { flavours: Set<string> };
 
+/** Earliest start first (steps that never started last), then stage, number and platform. */
+const byStart = (a: StepReport, b: StepReport) =>
+  order(a.started) - order(b.started) || (a.stage ?? '').localeCompare(b.stage ?? '') || a.index - b.index || (a.platform ?? '').localeCompare(b.platform ?? '');
+
+/** How much a status tells: a failure over a run over a cache hit; a cancellation least (another vertex settled the work). */
+const weight = (s: StepReport) => (s.status === 'error' ? (isCancellation(s.error) ? 0 : 3) : s.status === 'run' ? 2 : s.status === 'cached' ? 1 : 0);
+
+/** Two reports of one piece of work as one step named as `own`: the weightier status, its earliest start and longest run. */
+function mergeSteps(own: GroupedStep, other: GroupedStep): GroupedStep {
+  const top = Math.max(weight(own), weight(other));
+  const winners = [own, other].filter((s) => weight(s) === top);
+  const winner = winners[0] as GroupedStep;
+  const started = winners.map((s) => s.started).filter((t): t is string => t !== undefined).sort((a, b) => ms(a) - ms(b))[0];
+  const { error: _error, started: _started, ...rest } = own;
+  return {
+    ...rest,
+    status: winner.status,
+    durationMs: Math.max(...winners.map((s) => s.durationMs)),
+    ...(started ? { started } : {}),
+    ...(winner.error ? { error: winner.error } : {}),
+    flavours: new Set([...own.flavours, ...other.flavours]),
+  };
+}
+
+const sameWork = (a: StepReport, b: StepReport) => (a.platform ?? '') === (b.platform ?? '') && a.instruction.replace(/\s+/g, ' ').trim() === b.instruction.replace(/\s+/g, ' ').trim();
+
+/**
+ * A flavour's steps: those of the stages in its closure, and those its target reported under another
+ * stage's name (BuildKit runs identical steps of two targets once, under one stage's name:
+ * `[devstack production 1/1]` is devstack's own step). When the flavour also has its own step of the
+ * same platform and instruction (several platforms: BuildKit then reports a cached twin under the
+ * flavour's own name), the two are one step: merged, and the pair is added to `twins`.
+ */
+function stepsOfFlavour(countable: GroupedStep[], name: string, closure: Set<string> | undefined, twins: Array<[GroupedStep, GroupedStep]>): GroupedStep[] {
+  const inClosure = (s: GroupedStep) => closure !== undefined && s.stage !== undefined && closure.has(s.stage.toLowerCase());
+  const own = countable.filter(inClosure);
+  const merged = new Map<GroupedStep, GroupedStep>(own.map((s) => [s, s]));
+  const paired = new Set<GroupedStep>();
+  const foreign: GroupedStep[] = [];
+  for (const step of countable.filter((s) => !inClosure(s) && s.flavours.has(name))) {
+    const candidates = own.filter((o) => !paired.has(o) && sameWork(o, step));
+    const twin = candidates.find((o) => o.index === step.index) ?? candidates[0];
+    if (!twin) {
+      foreign.push(step);
+      continue;
+    }
+    paired.add(twin);
+    twins.push([twin, step]);
+    merged.set(twin, mergeSteps(merged.get(twin) as GroupedStep, step));
+  }
+  return [...merged.values(), ...foreign].sort(byStart);
+}
+
+/** Distinct steps of the solve and how many were cached, twins (see `stepsOfFlavour`) counted once. */
+function distinctSteps(countable: GroupedStep[], twins: Array<[GroupedStep, GroupedStep]>): { count: number; cached: number } {
+  const parent = new Map<GroupedStep, GroupedStep>();
+  const root = (s: GroupedStep): GroupedStep => {
+    const p = parent.get(s);
+    return p && p !== s ? root(p) : s;
+  };
+  for (const [a, b] of twins) {
+    const [ra, rb] = [root(a), root(b)];
+    if (ra !== rb) parent.set(rb, ra);
+  }
+  const top = new Map<GroupedStep, number>();
+  for (const step of countable) top.set(root(step), Math.max(top.get(root(step)) ?? 0, weight(step)));
+  return { count: top.size, cached: [...top.values()].filter((w) => w === 1).length };
+}
+
 /** The vertices that ran Dockerfile steps, grouped per platform, stage and number, with the targets that reported them. */
 function groupSteps(statuses: SolveStatus[], options: ReportOptions) {
   const flavourNames = new Set(options.flavours.map((f) => f.name));
@@ -208,10 +303,10 @@ function groupSteps(statuses: SolveStatus[], options: ReportOptions) {
     index: parsed.index,
     total: parsed.total,
     instruction: parsed.instruction,
-    ...stepStatus(vs),
+    ...stepStatus(vs, options.succeeded === true),
     flavours,
   }));
-  steps.sort((a, b) => order(a.started) - order(b.started) || (a.stage ?? '').localeCompare(b.stage ?? '') || a.index - b.index);
+  steps.sort(byStart);
   return { steps, phases, vertices };
 }
 
@@ -244,18 +339,21 @@ export function buildReport(statuses: SolveStatus[], options: ReportOptions): Bu
   const countable = steps.filter((s) => !isFrom(s) && s.status !== 'not-started');
   const anyCached = countable.some((s) => s.status === 'cached');
 
-  const flavours = options.flavours.map(({ name, stage }): FlavourReport => {
+  const twins: Array<[GroupedStep, GroupedStep]> = [];
+  const owned = options.flavours.map(({ name, stage }) => {
     const closure = options.model ? new Set(stageClosure(options.model, stage).map((s) => s.name.toLowerCase())) : undefined;
-    // A step is this flavour's when its stage is in the flavour's closure, or when this flavour's
-    // target reported it: BuildKit runs identical steps of two targets once, under one stage's name
-    // (`[devstack production 1/1]` is devstack's own step, named after production's).
-    const mine = countable.filter((s) => (closure !== undefined && s.stage !== undefined && closure.has(s.stage.toLowerCase())) || s.flavours.has(name));
+    return { flavour: name, steps: stepsOfFlavour(countable, name, closure, twins) };
+  });
+  const plain = ({ flavours: _, ...step }: GroupedStep): StepReport => step;
+  const failure = options.succeeded ? undefined : findFailure(options.messages ?? [], steps.map(plain), owned);
+
+  const flavours = owned.map(({ flavour: name, steps: mine }): FlavourReport => {
     const missed = mine.filter((s) => s.status === 'run' || s.status === 'error');
     const first = missed[0];
-    const { flavours: _, ...firstStep } = first ?? { flavours: undefined };
     const starts = mine.map((s) => ms(s.started)).filter((n) => !Number.isNaN(n));
     const ends = mine.map((s) => ms(s.started) + s.durationMs).filter((n) => !Number.isNaN(n));
-    const failed = mine.find((s) => s.status === 'error');
+    const errors = mine.filter((s) => s.status === 'error');
+    const error = (errors.find((s) => !isCancellation(s.error)) ?? errors[0])?.error ?? (failure?.flavour === name ? failure.error : undefined);
     const ownPhases = phases.filter((p) => p.flavour === name).map(({ flavour: _p, ...phase }) => phase);
     const imports = ownPhases.filter((p) => p.name.startsWith('importing cache manifest'));
     const cachedRoots = new Set(mine.filter((s) => s.status === 'cached').map((s) => rootKey(s.platform ?? '', s.stage, options.model)));
@@ -263,25 +361,26 @@ export function buildReport(statuses: SolveStatus[], options: ReportOptions): Bu
     return {
       flavour: name,
       steps: { total: mine.length, cached: mine.length - missed.length, run: missed.length },
-      stepDetails: inDockerfileOrder(mine, options.model).map(({ flavours: _f, ...step }) => step),
-      ...(first && cause ? { firstMiss: { step: firstStep as StepReport, cause } } : {}),
+      stepDetails: inDockerfileOrder(mine, options.model).map(plain),
+      ...(first && cause ? { firstMiss: { step: plain(first), cause } } : {}),
       durationMs: starts.length ? Math.max(...ends) - Math.min(...starts) : 0,
       phases: ownPhases,
-      ...(failed?.error ? { error: failed.error } : {}),
+      ...(error ? { error } : {}),
     };
   });
 
   const allStarts = vertices.map((v) => ms(v.started)).filter((n) => !Number.isNaN(n));
   const allEnds = vertices.map((v) => ms(v.completed)).filter((n) => !Number.isNaN(n));
-  const cached = countable.filter((s) => s.status === 'cached').length;
+  const distinct = distinctSteps(countable, twins);
   return {
     flavours,
-    steps: steps.map(({ flavours: _, ...step }) => step),
+    steps: steps.map(plain),
     baseImages,
-    stepCount: countable.length,
-    cacheHitRatio: countable.length ? cached / countable.length : 1,
+    stepCount: distinct.count,
+    cacheHitRatio: distinct.count ? distinct.cached / distinct.count : 1,
     durationMs: allStarts.length && allEnds.length ? Math.max(...allEnds) - Math.min(...allStarts) : 0,
     messages: options.messages ?? [],
+    ...(failure ? { failure } : {}),
   };
 }
 

@@ -1,3 +1,5 @@
+import { isCancellation } from './build-failure.js';
+import { describeBaseImageChange, describeEarlierChange } from './miss-cause.js';
 import type { TagPlan } from './git-tags.js';
 import type { BuildReport, MissCause, StepReport } from './report.js';
 import type { Flavour } from './targets.js';
@@ -29,7 +31,9 @@ export function describeCause(cause: MissCause): string {
     case 'build-arg':
       return `changed build arg${cause.names.length > 1 ? 's' : ''}: ${cause.names.join(', ')}`;
     case 'base-image':
-      return `base image ${cause.image} moved (${cause.previous.slice(0, 19)} -> ${cause.current.slice(0, 19)})`;
+      return describeBaseImageChange(cause) ?? `base image ${cause.image} moved (${cause.previous.slice(0, 19)} -> ${cause.current.slice(0, 19)})`;
+    case 'earlier-instruction':
+      return describeEarlierChange(cause);
     case 'instruction':
       return 'its instruction is new or changed since the previous build';
     case 'unknown':
@@ -71,7 +75,8 @@ export function reportMarkdown(report: BuildReport, metadata: BakeMetadata = {},
     // Whole, the table wraps it: cut, a cause loses its point (a moved base image its digests).
     const cause = f.firstMiss ? cell(describeCause(f.firstMiss.cause), Number.POSITIVE_INFINITY) : '';
     const digest = metadata[f.flavour]?.['containerimage.digest'];
-    const status = f.error ? `failed: ${cell(f.error)}` : digest ? `\`${digest.slice(0, 19)}\`` : '';
+    // A digest means buildx built the image (it writes none for a failed bake): never "failed" then.
+    const status = digest ? `\`${digest.slice(0, 19)}\`` : f.error ? (isCancellation(f.error) ? 'canceled' : `failed: ${cell(f.error)}`) : '';
     const size = sizes[f.flavour]?.imageBytes;
     const pushed = sizes[f.flavour]?.pushedBytes;
     const pushedCell = sizes[f.flavour]?.pushedUnknown ? 'unknown' : pushed === undefined ? '-' : `${formatBytes(pushed)} (${sizes[f.flavour]?.pushedLayers ?? 0} layers)`;

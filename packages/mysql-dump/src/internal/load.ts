@@ -25,6 +25,11 @@ export interface LoadMysqlOptions {
   concurrency?: number;
   wait?: number;
   onProgress?: (progress: LoadProgress) => void;
+  /**
+   * Files of up to this many characters (default 32 Mi) are kept in memory as the statements the allowlist
+   * checked, and loaded from there; bigger ones are read again and each statement checked again as it runs.
+   */
+  keepCheckedChars?: number;
 }
 
 export interface LoadProgress {
@@ -94,19 +99,32 @@ export function allowStatement(allowlist: StatementAllowlist, statement: ScriptS
   }
 }
 
+/** Files up to this many characters are kept as checked statements between the check and the load. */
+const KEEP_CHECKED_CHARS = 32 << 20;
+
 /**
  * Reads a whole dump file through the splitter and the allowlist (statement-allowlist.ts) without running
  * anything: a file with one statement that dumpMysql never writes is refused before any file is loaded.
+ * Returns the checked statements when the file is small enough to keep (the load then runs exactly
+ * those, without reading and checking the file again), else undefined.
  */
-export async function verifyDumpFile(file: string): Promise<void> {
+export async function verifyDumpFile(file: string, keepChars = KEEP_CHECKED_CHARS): Promise<ScriptStatement[] | undefined> {
   const allowlist = new StatementAllowlist();
   const splitter = new StatementSplitter();
+  let kept: ScriptStatement[] | undefined = [];
+  let chars = 0;
   const check = (list: ScriptStatement[]) => {
-    for (const statement of list) allowStatement(allowlist, statement, file);
+    for (const statement of list) {
+      allowStatement(allowlist, statement, file);
+      chars += statement.text.length;
+      if (chars > keepChars) kept = undefined;
+      kept?.push(statement);
+    }
   };
   try {
     for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 })) check(splitter.push(chunk as string));
     check(splitter.end());
+    return kept;
   } catch (error) {
     if (error instanceof MysqlDumpError) throw error;
     if (error instanceof SyntaxError) throw new DumpFileError(`${basename(file)}: ${error.message}`);
@@ -127,10 +145,21 @@ export async function loadMysql(options: LoadMysqlOptions): Promise<LoadMysqlRes
   const plan = files.map((file) => ({ file, database: targetName(file, options.databaseRename, files.length) }));
   // Before connecting: a load may drop its target (replace, or undoing a failed load).
   refuseSystemDatabases(plan.map(({ database }) => database));
-  // Before connecting: a dump set that holds anything but what dumpMysql writes loads nothing.
-  for (const { file } of plan) await verifyDumpFile(file);
+  // A dump set that holds anything but what dumpMysql writes loads nothing: every file is checked while
+  // the pool connects and the targets are inspected (read only), and before anything is created or dropped.
+  const verifying = (async () => {
+    const checked = new Map<string, ScriptStatement[] | undefined>();
+    for (const { file } of plan) checked.set(file, await verifyDumpFile(file, options.keepCheckedChars));
+    return checked;
+  })();
+  verifying.catch(() => undefined);
   // One pool for the checks and every file: its connections are switched to each target with USE.
-  const session = await openSession({ url: options.url, connections: Math.max(1, options.concurrency ?? 4), wait: options.wait, multipleStatements: true });
+  const session = await openSession({ url: options.url, connections: Math.max(1, options.concurrency ?? 4), wait: options.wait, multipleStatements: true }).catch(
+    async (error: unknown) => {
+      await verifying; // a refused file is the first thing to fix
+      throw error;
+    },
+  );
   const result: LoadMysqlResult = { engine: session.engine, databases: [] };
   try {
     const sizes = new Map<string, number>();
@@ -147,13 +176,14 @@ export async function loadMysql(options: LoadMysqlOptions): Promise<LoadMysqlRes
       if (target.objects !== null) existed.add(database);
       if (target.objects) nonEmpty.add(database);
     }
+    const checked = await verifying;
     for (const { file, database } of plan) {
       const name = escapeId(database, true);
       // replace removes objects: an empty target is used as it is (as `mysql db < file` would), saving two DDL round trips.
       if (options.replace && nonEmpty.has(database)) await session.pool.query(`DROP DATABASE IF EXISTS ${name}`);
       await session.pool.query(`CREATE DATABASE IF NOT EXISTS ${name}`);
       try {
-        const loaded = await loadFile(options, session, file, database, sizes.get(file)!, maxPacket);
+        const loaded = await loadFile(options, session, file, database, sizes.get(file)!, maxPacket, checked.get(file));
         result.databases.push({ database, file, ...loaded });
       } catch (error) {
         // Leave the target as it was before the load started: absent, or empty.
@@ -170,7 +200,15 @@ export async function loadMysql(options: LoadMysqlOptions): Promise<LoadMysqlRes
   return result;
 }
 
-async function loadFile(options: LoadMysqlOptions, session: Session, file: string, database: string, bytesTotal: number, maxPacket: number) {
+async function loadFile(
+  options: LoadMysqlOptions,
+  session: Session,
+  file: string,
+  database: string,
+  bytesTotal: number,
+  maxPacket: number,
+  checkedStatements: ScriptStatement[] | undefined,
+) {
   const connections = Math.max(1, options.concurrency ?? 4);
   let conns: PoolConnection[] = [];
   try {
@@ -183,16 +221,23 @@ async function loadFile(options: LoadMysqlOptions, session: Session, file: strin
       return statementFailure(error, sent, basename(file), database);
     }, [`USE ${escapeId(database, true)}`]);
     let statements = 0;
-    // Checked again as it runs: the file could have changed since verifyDumpFile read it.
-    const allowlist = new StatementAllowlist();
+    // Streamed (a file too big to keep): checked again as it runs, the file could have changed since
+    // verifyDumpFile read it. Kept statements were checked and are run as they are.
+    const allowlist = checkedStatements ? undefined : new StatementAllowlist();
     const take = async (list: ScriptStatement[]) => {
       for (const statement of list) {
-        allowStatement(allowlist, statement, file);
+        if (allowlist) allowStatement(allowlist, statement, file);
         await runner.add(statement);
         statements++;
       }
     };
     try {
+      if (checkedStatements) {
+        await take(checkedStatements);
+        await runner.finish();
+        options.onProgress?.({ database, bytesDone: bytesTotal, bytesTotal, statements });
+        return { statements, bytes: bytesTotal };
+      }
       const splitter = new StatementSplitter();
       const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 });
       for await (const chunk of stream) {

@@ -1,0 +1,38 @@
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { expect, test } from 'vitest';
+import { restoreBuildRecord } from '../src/build-record.js';
+import { getInputs } from '../src/context.js';
+import type { RunContext } from '../src/context.js';
+import { planBuild } from '../src/plan.js';
+
+const read = (values: Record<string, string>) => (name: string) => values[name] ?? '';
+
+/** A workspace with the service in `svc/` and the given files (workspace-relative). */
+async function workspace(files: Record<string, string>): Promise<RunContext> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'bi-record-'));
+  for (const [file, content] of Object.entries({ 'svc/Dockerfile': 'FROM busybox:1.36 AS dev\nFROM busybox:1.36 AS production\nCOPY . .\n', ...files })) {
+    await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
+    await writeFile(path.join(dir, file), content);
+  }
+  const git = { eventName: 'push', ref: 'refs/heads/master', sha: 'a'.repeat(40), defaultBranch: 'master', commitTime: '2024-05-01T12:00:00Z', repoUrl: '' };
+  return { git, workspace: dir, runnerTemp: path.join(dir, 'tmp') };
+}
+
+// Without the Actions cache service there is no record, but the report still needs the ignore file
+// BuildKit reads: the changed files it excludes are no cause of a COPY miss.
+test.each<[string, Record<string, string>, Record<string, string>, unknown]>([
+  ['the context\'s .dockerignore', { 'svc/.dockerignore': '.git\n*.md\n' }, { context: 'svc' }, { contextIgnore: { content: '.git\n*.md\n', file: '.dockerignore' } }],
+  ['<Dockerfile>.dockerignore wins', { 'svc/.dockerignore': '.git\n', 'svc/Dockerfile.dockerignore': 'docs/\n' }, { context: 'svc' }, { contextIgnore: { content: 'docs/\n', file: 'Dockerfile.dockerignore' } }],
+  // The Dockerfile outside the context: its ignore file is no file of the context.
+  ['<Dockerfile>.dockerignore outside the context', { 'docker/Dockerfile': 'FROM busybox:1.36 AS dev\nFROM busybox:1.36 AS production\n', 'docker/Dockerfile.dockerignore': 'x\n' }, { context: 'svc', file: 'docker/Dockerfile' }, { contextIgnore: { content: 'x\n' } }],
+  ['no ignore file', {}, { context: 'svc' }, undefined],
+])('no Actions cache service, %s', async (_, files, values, previous) => {
+  const run = await workspace(files);
+  const plan = await planBuild(getInputs(read({ image: 'reg.local/app', ...values })), run, {});
+  const restored = await restoreBuildRecord(plan, getInputs(read({ image: 'reg.local/app', ...values })), run, {});
+  expect(restored.previous).toEqual(previous);
+  expect(restored.keys).toBeUndefined();
+  expect(restored.model).toBe(plan.model);
+});
