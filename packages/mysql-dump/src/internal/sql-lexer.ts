@@ -108,8 +108,11 @@ export function lexStatement(text: string, mode: LexMode, stopAfter?: string): L
         }
         j++;
       }
-      const quote = String.fromCharCode(c);
-      tokens.push(ident ? { kind: 'ident', text: text.slice(i + 1, j).split(quote + quote).join(quote) } : { kind: 'string', text: text.slice(i, j + 1) });
+      if (ident) {
+        const quoted = text.slice(i + 1, j);
+        const quote = String.fromCharCode(c);
+        tokens.push({ kind: 'ident', text: quoted.includes(quote) ? quoted.split(quote + quote).join(quote) : quoted });
+      } else tokens.push({ kind: 'string', text: text.slice(i, j + 1) });
       i = j + 1;
       continue;
     }
