@@ -35715,10 +35715,19 @@ var namesFile = (step, pattern) => step.text.split(/[\s;&|"'=,]+/).some((word) =
 var installsDependencies = (step) => step.keyword === "RUN" && (commandsOf(step).some((command) => INSTALL.test(command) && !projectOnlyInstall(command)) || namesFile(step, LOCKFILE_PATTERN) || hasCacheMount(step) && namesFile(step, MANIFEST_PATTERN));
 var isSlowStep = (step) => step.keyword === "RUN" && (INSTALL.test(step.text) || hasCacheMount(step) || installsDependencies(step));
 var copiesWholeContext = (step) => contextSources(step).some((s) => [".", "./", "*", "/"].includes(s));
+var DEPENDENCIES_ONLY = [
+  { before: /\buv\s+sync\b.*\s--no-install-project\b/, after: /\buv\s+sync\b/ },
+  { before: /\bpoetry\s+install\b.*\s--no-root\b/, after: /\bpoetry\s+install\b/ }
+];
+function installsProjectAfter(step, earlier) {
+  const commands = commandsOf(step).filter((command) => INSTALL.test(command));
+  return commands.length > 0 && commands.every((command) => DEPENDENCIES_ONLY.some(({ before, after }) => after.test(command) && earlier.some((s) => s.keyword === "RUN" && before.test(s.text))));
+}
 function copyBeforeInstall(stage) {
   const copy = stage.steps.find(copiesWholeContext);
   if (!copy) return [];
-  const install = stage.steps.find((s) => s.line > copy.line && installsDependencies(s));
+  const before = stage.steps.filter((s) => s.line < copy.line);
+  const install = stage.steps.find((s) => s.line > copy.line && installsDependencies(s) && !installsProjectAfter(s, before));
   if (!install) return [];
   return [{
     rule: "copy-context-before-install",

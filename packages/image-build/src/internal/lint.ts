@@ -114,10 +114,28 @@ const installsDependencies = (step: Step) =>
 const isSlowStep = (step: Step) => step.keyword === 'RUN' && (INSTALL.test(step.text) || hasCacheMount(step) || installsDependencies(step));
 const copiesWholeContext = (step: Step) => contextSources(step).some((s) => ['.', './', '*', '/'].includes(s));
 
+/**
+ * uv's and Poetry's documented two-step pattern: dependencies without the project before the code copy
+ * (`uv sync --no-install-project`, `poetry install --no-root`), then the same tool again after it, which
+ * then only installs the project (a build step, like `pip install --no-deps .`).
+ */
+const DEPENDENCIES_ONLY = [
+  { before: /\buv\s+sync\b.*\s--no-install-project\b/, after: /\buv\s+sync\b/ },
+  { before: /\bpoetry\s+install\b.*\s--no-root\b/, after: /\bpoetry\s+install\b/ },
+];
+function installsProjectAfter(step: Step, earlier: Step[]): boolean {
+  const commands = commandsOf(step).filter((command) => INSTALL.test(command));
+  return (
+    commands.length > 0 &&
+    commands.every((command) => DEPENDENCIES_ONLY.some(({ before, after }) => after.test(command) && earlier.some((s) => s.keyword === 'RUN' && before.test(s.text))))
+  );
+}
+
 function copyBeforeInstall(stage: Stage): Array<Omit<LintFinding, 'severity' | 'file'>> {
   const copy = stage.steps.find(copiesWholeContext);
   if (!copy) return [];
-  const install = stage.steps.find((s) => s.line > copy.line && installsDependencies(s));
+  const before = stage.steps.filter((s) => s.line < copy.line);
+  const install = stage.steps.find((s) => s.line > copy.line && installsDependencies(s) && !installsProjectAfter(s, before));
   if (!install) return [];
   return [{
     rule: 'copy-context-before-install',
