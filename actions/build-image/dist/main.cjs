@@ -34293,18 +34293,6 @@ async function swapLocalCache(swap) {
   return true;
 }
 
-// packages/image-build/src/internal/arg-names.ts
-var WORD = /(?:[^\s"'\\]|\\.|"(?:[^"\\]|\\.)*"|'[^']*')+/g;
-function declaredArgNames(step) {
-  if (step.keyword !== "ARG") return [];
-  const names = new Set((step.argNames ?? []).map((a) => a.name));
-  for (const word of step.text.match(WORD) ?? []) {
-    const name = word.split("=")[0] ?? "";
-    if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) names.add(name);
-  }
-  return [...names];
-}
-
 // packages/image-build/src/internal/dockerfile-model.ts
 var import_dockerfile_ast = __toESM(require_main(), 1);
 function lineOf(instruction) {
@@ -34334,10 +34322,18 @@ function stepOf(instruction) {
     args: argsOf(instruction),
     flags: flagsOf(instruction)
   };
-  if (step.keyword === "ARG") {
-    step.argNames = instruction.getProperties().map((p) => ({ name: p.getName(), value: p.getValue() }));
-  }
+  if (step.keyword === "ARG") step.argNames = argNamesOf(instruction, step.text);
   return step;
+}
+var ARG_WORD = /(?:[^\s"'\\]|\\.|"(?:[^"\\]|\\.)*"|'[^']*')+/g;
+function argNamesOf(instruction, text) {
+  const parsed = new Map(instruction.getProperties().map((p) => [p.getName(), p.getValue()]));
+  return (text.match(ARG_WORD) ?? []).flatMap((word) => {
+    const equals = word.indexOf("=");
+    const name = equals < 0 ? word : word.slice(0, equals);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return [];
+    return [{ name, value: equals < 0 ? null : parsed.get(name) ?? word.slice(equals + 1) }];
+  });
 }
 function parseDockerfile(content, file = "Dockerfile") {
   const parsed = import_dockerfile_ast.DockerfileParser.parse(content);
@@ -34555,7 +34551,7 @@ function checkDeclaredProxyArgs(model, targets, proxyArgs = {}) {
   const declared = [];
   for (const stage of [...stages.values()].sort((a, b) => a.index - b.index)) {
     for (const step of stage.steps.filter((s) => s.keyword === "ARG")) {
-      for (const name of declaredArgNames(step)) {
+      for (const { name } of step.argNames ?? []) {
         if (withCredentials.has(name.toUpperCase())) declared.push({ name, line: step.line, stage: stage.name });
       }
     }
@@ -35771,7 +35767,7 @@ function cacheBustingArgs(stage) {
   for (const step of stage.steps.filter((s) => s.keyword === "ARG")) {
     const heavy = stage.steps.find((s) => s.line > step.line && isSlowStep(s));
     if (!heavy) continue;
-    for (const name of declaredArgNames(step)) {
+    for (const { name } of step.argNames ?? []) {
       const why = PROXY_ARG.test(name) ? "proxy" : MIRROR_ARG.test(name) ? "mirror" : UID_ARG.test(name) ? "uid" : void 0;
       if (!why) continue;
       const fix = {
@@ -36266,7 +36262,7 @@ function hintText(step, stage, ctx, sameDockerfile) {
     if (options.changedFiles === void 0) {
       return `its instruction or a copied file changed; the changed files are unknown (${options.changedFilesUnknown ?? "no commit to compare with"})`;
     }
-    const ignore = options.previous?.contextIgnore;
+    const ignore = options.contextIgnore;
     const { excluded } = copiedChanges(step, options.changedFiles, ignore);
     const note = excluded.length ? ` (${ignore?.file ?? "the ignore file"} excludes the changed ${excluded.slice(0, 5).join(", ")}${excluded.length > 5 ? ` (+${excluded.length - 5})` : ""})` : "";
     return sameInstruction ? `its instruction is unchanged and no changed file matches its sources${note}: the cache may come from an older commit` : `its instruction or a copied file changed; no changed file matches its sources${note}`;
@@ -36294,7 +36290,7 @@ function missCause(step, ctx) {
     if (base.unseen) return { kind: "unknown", hint: base.unseen };
   }
   if (isCopy(step)) {
-    const { files } = copiedChanges(step, changedFiles2 ?? [], previous?.contextIgnore);
+    const { files } = copiedChanges(step, changedFiles2 ?? [], ctx.options.contextIgnore);
     if (files.length) return { kind: "context-files", files };
   }
   if (changed.length && isRun(step)) {
@@ -80424,7 +80420,7 @@ function builderNeeds(plan) {
 
 // actions/build-image/src/build-record.ts
 var FILE = "record.json";
-async function contextIgnore(plan, inputs, run2) {
+async function readContextIgnore(plan, inputs, run2) {
   try {
     const facts = await readContextFacts(plan.contextDir, plan.dockerfilePath, { context: inputs.context, file: inputs.file });
     if (facts.dockerignore === null) return void 0;
@@ -80436,10 +80432,9 @@ async function contextIgnore(plan, inputs, run2) {
   }
 }
 async function restoreBuildRecord(plan, inputs, run2, env = process.env) {
-  const ignore = await contextIgnore(plan, inputs, run2);
+  const contextIgnore = await readContextIgnore(plan, inputs, run2);
   const state3 = await restoreRecord(plan, inputs, run2, env);
-  const previous = state3.previous || ignore ? { ...state3.previous, ...ignore ? { contextIgnore: ignore } : {} } : void 0;
-  return { ...state3, ...previous ? { previous } : {}, model: plan.model };
+  return { ...state3, ...contextIgnore ? { contextIgnore } : {}, model: plan.model };
 }
 async function restoreRecord(plan, inputs, run2, env) {
   try {
@@ -80722,7 +80717,7 @@ async function login(registry, username, password) {
 }
 
 // actions/build-image/src/report.ts
-function makeReport(plan, inputs, result, changed, previous) {
+function makeReport(plan, inputs, result, changed, compareWith = {}) {
   const buildArgs = Object.fromEntries(plan.flavours.map((f) => [f.name, buildArgFingerprints(inputs.buildArgs)]));
   return buildReport(result.statuses, {
     flavours: plan.flavours,
@@ -80730,7 +80725,8 @@ function makeReport(plan, inputs, result, changed, previous) {
     ...changed && "files" in changed ? { changedFiles: changedFilesInContext(changed.files, inputs.context) } : {},
     ...changed && "unknown" in changed ? { changedFilesUnknown: changed.unknown } : {},
     buildArgs,
-    ...previous ? { previous } : {},
+    ...compareWith.previous ? { previous: compareWith.previous } : {},
+    ...compareWith.contextIgnore ? { contextIgnore: compareWith.contextIgnore } : {},
     messages: result.messages,
     ...result.exitCode !== void 0 ? { succeeded: result.exitCode === 0 } : {}
   });
@@ -80763,8 +80759,8 @@ async function writeSummary(markdown) {
   if (process.env.GITHUB_STEP_SUMMARY) await summary.addRaw(markdown).write();
   else info(markdown);
 }
-async function reportBuildFailure(plan, inputs, result, changed, previous) {
-  const report2 = makeReport(plan, inputs, result, changed, previous);
+async function reportBuildFailure(plan, inputs, result, changed, compareWith = {}) {
+  const report2 = makeReport(plan, inputs, result, changed, compareWith);
   await writeSummary(reportMarkdown(report2, result.metadata));
   const { failure } = report2;
   const step = failure?.step ? ` at \`${stepLabel(failure.step)}\`` : "";
@@ -80888,14 +80884,14 @@ async function run() {
       try {
         return await runBake(plan, secrets);
       } catch (error2) {
-        if (error2 instanceof BakeRunError) throw await reportBuildFailure(plan, inputs, error2.result, changed, previousBuild.previous);
+        if (error2 instanceof BakeRunError) throw await reportBuildFailure(plan, inputs, error2.result, changed, previousBuild);
         throw error2;
       }
     });
     state3.built = true;
     savePostState(state3);
     await group("Report", async () => {
-      const report2 = makeReport(plan, inputs, result, changed, previousBuild.previous);
+      const report2 = makeReport(plan, inputs, result, changed, previousBuild);
       const sizes = await measureSizes(plan, result.metadata, before);
       await publishReport(plan, inputs, result, report2, sizes);
       const buildArgs = Object.fromEntries(plan.flavours.map((f) => [f.name, inputs.buildArgs]));

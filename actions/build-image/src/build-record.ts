@@ -13,7 +13,7 @@ import {
   scopeOfRecordKey,
   serializeBuildRecord,
 } from '@org/image-build';
-import type { BuildRecord, BuildRecordKeys, DockerfileModel } from '@org/image-build';
+import type { BuildRecord, BuildRecordKeys, ContextIgnore, DockerfileModel } from '@org/image-build';
 import type { Inputs, RunContext } from './context.js';
 import { messageOf } from './errors.js';
 import { actionsCacheAvailable, type BuildPlan } from './plan.js';
@@ -24,11 +24,10 @@ type Previous = ReturnType<typeof previousFromRecord>;
 
 /** The previous build's record, for the report, and where this build's record goes. */
 export interface PreviousBuild {
-  /**
-   * What the report compares with: the record's facts, and the ignore file of this build (which
-   * changed files BuildKit sends; present without a record too).
-   */
+  /** What the report compares with: the record's facts. */
   previous?: Previous;
+  /** The ignore file of this build (which changed files BuildKit sends); read without a record too. */
+  contextIgnore?: ContextIgnore;
   restored?: { key: string; record: BuildRecord };
   /** Absent when no record can be kept (no Actions cache service, no cache import). */
   keys?: BuildRecordKeys;
@@ -42,7 +41,7 @@ export interface PreviousBuild {
  * The ignore file BuildKit reads for this build (`<Dockerfile>.dockerignore`, else the context's
  * `.dockerignore`), with its path in the context. Undefined when there is none or it cannot be read.
  */
-async function contextIgnore(plan: BuildPlan, inputs: Inputs, run: RunContext): Promise<Previous['contextIgnore']> {
+async function readContextIgnore(plan: BuildPlan, inputs: Inputs, run: RunContext): Promise<ContextIgnore | undefined> {
   try {
     const facts = await readContextFacts(plan.contextDir, plan.dockerfilePath, { context: inputs.context, file: inputs.file });
     if (facts.dockerignore === null) return undefined;
@@ -61,10 +60,9 @@ async function contextIgnore(plan: BuildPlan, inputs: Inputs, run: RunContext): 
  * with, which a debug line says.
  */
 export async function restoreBuildRecord(plan: BuildPlan, inputs: Inputs, run: RunContext, env: NodeJS.ProcessEnv = process.env): Promise<PreviousBuild> {
-  const ignore = await contextIgnore(plan, inputs, run);
+  const contextIgnore = await readContextIgnore(plan, inputs, run);
   const state = await restoreRecord(plan, inputs, run, env);
-  const previous = state.previous || ignore ? { ...state.previous, ...(ignore ? { contextIgnore: ignore } : {}) } : undefined;
-  return { ...state, ...(previous ? { previous } : {}), model: plan.model };
+  return { ...state, ...(contextIgnore ? { contextIgnore } : {}), model: plan.model };
 }
 
 async function restoreRecord(plan: BuildPlan, inputs: Inputs, run: RunContext, env: NodeJS.ProcessEnv): Promise<PreviousBuild> {

@@ -54,14 +54,14 @@ export async function run(): Promise<void> {
       try {
         return await runBake(plan, secrets);
       } catch (error) {
-        if (error instanceof BakeRunError) throw await reportBuildFailure(plan, inputs, error.result, changed, previousBuild.previous);
+        if (error instanceof BakeRunError) throw await reportBuildFailure(plan, inputs, error.result, changed, previousBuild);
         throw error;
       }
     });
     state.built = true;
     savePostState(state);
     await core.group('Report', async () => {
-      const report = makeReport(plan, inputs, result, changed, previousBuild.previous);
+      const report = makeReport(plan, inputs, result, changed, previousBuild);
       const sizes = await measureSizes(plan, result.metadata, before);
       await publishReport(plan, inputs, result, report, sizes);
       const buildArgs = Object.fromEntries(plan.flavours.map((f) => [f.name, inputs.buildArgs]));

@@ -1,6 +1,7 @@
 import * as core from '@actions/core';
 import { buildArgFingerprints, buildOutputs, buildReport, changedFilesInContext, describeCause, formatBytes, NO_STEPS, reportMarkdown, stepLabel } from '@org/image-build';
-import type { BuildReport, FlavourSizes, ReportOptions } from '@org/image-build';
+import type { BuildReport, FlavourSizes } from '@org/image-build';
+import type { PreviousBuild } from './build-record.js';
 import type { ChangedFiles, Inputs } from './context.js';
 import type { BakeResult } from './build.js';
 import { BuildFailedError } from './errors.js';
@@ -17,7 +18,7 @@ export function makeReport(
   inputs: Inputs,
   result: Pick<BakeResult, 'statuses' | 'messages'> & Partial<Pick<BakeResult, 'exitCode'>>,
   changed: ChangedFiles | undefined,
-  previous?: ReportOptions['previous'],
+  compareWith: Pick<PreviousBuild, 'previous' | 'contextIgnore'> = {},
 ): BuildReport {
   const buildArgs = Object.fromEntries(plan.flavours.map((f) => [f.name, buildArgFingerprints(inputs.buildArgs)]));
   return buildReport(result.statuses, {
@@ -26,7 +27,8 @@ export function makeReport(
     ...(changed && 'files' in changed ? { changedFiles: changedFilesInContext(changed.files, inputs.context) } : {}),
     ...(changed && 'unknown' in changed ? { changedFilesUnknown: changed.unknown } : {}),
     buildArgs,
-    ...(previous ? { previous } : {}),
+    ...(compareWith.previous ? { previous: compareWith.previous } : {}),
+    ...(compareWith.contextIgnore ? { contextIgnore: compareWith.contextIgnore } : {}),
     messages: result.messages,
     ...(result.exitCode !== undefined ? { succeeded: result.exitCode === 0 } : {}),
   });
@@ -79,9 +81,9 @@ export async function reportBuildFailure(
   inputs: Inputs,
   result: BakeResult,
   changed: ChangedFiles | undefined,
-  previous?: ReportOptions['previous'],
+  compareWith: Pick<PreviousBuild, 'previous' | 'contextIgnore'> = {},
 ): Promise<BuildFailedError> {
-  const report = makeReport(plan, inputs, result, changed, previous);
+  const report = makeReport(plan, inputs, result, changed, compareWith);
   await writeSummary(reportMarkdown(report, result.metadata));
   const { failure } = report;
   const step = failure?.step ? ` at \`${stepLabel(failure.step)}\`` : '';

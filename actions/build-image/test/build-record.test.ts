@@ -23,16 +23,17 @@ async function workspace(files: Record<string, string>): Promise<RunContext> {
 // Without the Actions cache service there is no record, but the report still needs the ignore file
 // BuildKit reads: the changed files it excludes are no cause of a COPY miss.
 test.each<[string, Record<string, string>, Record<string, string>, unknown]>([
-  ['the context\'s .dockerignore', { 'svc/.dockerignore': '.git\n*.md\n' }, { context: 'svc' }, { contextIgnore: { content: '.git\n*.md\n', file: '.dockerignore' } }],
-  ['<Dockerfile>.dockerignore wins', { 'svc/.dockerignore': '.git\n', 'svc/Dockerfile.dockerignore': 'docs/\n' }, { context: 'svc' }, { contextIgnore: { content: 'docs/\n', file: 'Dockerfile.dockerignore' } }],
+  ['the context\'s .dockerignore', { 'svc/.dockerignore': '.git\n*.md\n' }, { context: 'svc' }, { content: '.git\n*.md\n', file: '.dockerignore' }],
+  ['<Dockerfile>.dockerignore wins', { 'svc/.dockerignore': '.git\n', 'svc/Dockerfile.dockerignore': 'docs/\n' }, { context: 'svc' }, { content: 'docs/\n', file: 'Dockerfile.dockerignore' }],
   // The Dockerfile outside the context: its ignore file is no file of the context.
-  ['<Dockerfile>.dockerignore outside the context', { 'docker/Dockerfile': 'FROM busybox:1.36 AS dev\nFROM busybox:1.36 AS production\n', 'docker/Dockerfile.dockerignore': 'x\n' }, { context: 'svc', file: 'docker/Dockerfile' }, { contextIgnore: { content: 'x\n' } }],
+  ['<Dockerfile>.dockerignore outside the context', { 'docker/Dockerfile': 'FROM busybox:1.36 AS dev\nFROM busybox:1.36 AS production\n', 'docker/Dockerfile.dockerignore': 'x\n' }, { context: 'svc', file: 'docker/Dockerfile' }, { content: 'x\n' }],
   ['no ignore file', {}, { context: 'svc' }, undefined],
-])('no Actions cache service, %s', async (_, files, values, previous) => {
+])('no Actions cache service, %s', async (_, files, values, contextIgnore) => {
   const run = await workspace(files);
   const plan = await planBuild(getInputs(read({ image: 'reg.local/app', ...values })), run, {});
   const restored = await restoreBuildRecord(plan, getInputs(read({ image: 'reg.local/app', ...values })), run, {});
-  expect(restored.previous).toEqual(previous);
+  expect(restored.contextIgnore).toEqual(contextIgnore);
+  expect(restored.previous).toBeUndefined();
   expect(restored.keys).toBeUndefined();
   expect(restored.model).toBe(plan.model);
 });

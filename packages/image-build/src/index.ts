@@ -43,6 +43,7 @@ export { ProgressLog } from './internal/progress-log.js';
 export { buildReport, changedFilesInContext } from './internal/report.js';
 export { instructionFingerprint } from './internal/miss-cause.js';
 export type { BuildReport, FlavourReport, MissCause, ReportOptions, StepReport } from './internal/report.js';
+export type { ContextIgnore } from './internal/context-ignore.js';
 export {
   BuildRecordError,
   buildArgFingerprints,

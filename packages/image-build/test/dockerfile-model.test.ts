@@ -102,3 +102,16 @@ test.each<[string, string, boolean]>([
 test('the instructions BuildKit numbers as steps after FROM', () => {
   expect([...STEP_KEYWORDS].sort()).toEqual(['ADD', 'COPY', 'RUN', 'WORKDIR']);
 });
+
+describe('ARG names as BuildKit reads them', () => {
+  test.each<[string, Array<{ name: string; value: string | null }>]>([
+    ['ARG G=1', [{ name: 'G', value: '1' }]],
+    // Two ARGs without defaults, not FOO with the value HTTP_PROXY (a proxy value would reach the history).
+    ['ARG FOO HTTP_PROXY', [{ name: 'FOO', value: null }, { name: 'HTTP_PROXY', value: null }]],
+    ['ARG A=1 B', [{ name: 'A', value: '1' }, { name: 'B', value: null }]],
+    ['ARG C="x y" D=\'q\'', [{ name: 'C', value: 'x y' }, { name: 'D', value: 'q' }]],
+  ])('%s', (line, names) => {
+    const model = parseDockerfile(`FROM x AS s\n${line}\n`);
+    expect(model.stages[0]!.steps.find((s) => s.keyword === 'ARG')?.argNames).toEqual(names);
+  });
+});

@@ -37,6 +37,7 @@ interface Build {
   args?: Record<string, string>;
   changedFiles?: string[];
   previous?: ReportOptions['previous'];
+  contextIgnore?: ReportOptions['contextIgnore'];
 }
 
 const report = (name: string, build: Build = {}) =>
@@ -46,6 +47,7 @@ const report = (name: string, build: Build = {}) =>
     buildArgs: { production: buildArgFingerprints(build.args ?? {}) },
     ...(build.changedFiles ? { changedFiles: build.changedFiles } : {}),
     ...(build.previous ? { previous: build.previous } : {}),
+    ...(build.contextIgnore ? { contextIgnore: build.contextIgnore } : {}),
   });
 
 /** The record build `name` saves, written and read back as the action does. */
@@ -76,9 +78,9 @@ describe('recorded: the first miss of each flavour and its cause, from the previ
     ['an ENV at the end of the parent stage, previous record of the older format', 'env-4', () => ({ previous: previousFromRecord(headRecord('env-3')) }), 'production 1/2 RUN echo "tail 2" > tail', 'unknown: its instruction or an earlier input changed'],
     ['an edited ENV line, previous record of the older format', 'env-1', () => ({ previous: previousFromRecord(headRecord('env-0')) }), 'base 4/6 RUN echo pzsv5t > id', /^unknown: its instruction is unchanged and the steps before it were cached/],
     // D4: files the .dockerignore excludes are not the cause; the ignore file itself is, for `COPY . .`.
-    ['changed files the .dockerignore excludes', 'ignore-1', () => ({ changedFiles: ['README.md', 'docs/guide.txt', 'src/a.txt'], previous: { ...previousFromRecord(recordOf('ignore-0')), contextIgnore: { content: IGNORE, file: '.dockerignore' } } as ReportOptions['previous'] }), 'production 4/4 COPY . .', 'changed file: src/a.txt'],
+    ['changed files the .dockerignore excludes', 'ignore-1', () => ({ changedFiles: ['README.md', 'docs/guide.txt', 'src/a.txt'], previous: previousFromRecord(recordOf('ignore-0')), contextIgnore: { content: IGNORE, file: '.dockerignore' } }), 'production 4/4 COPY . .', 'changed file: src/a.txt'],
     ['only excluded files changed: every step cached', 'ignore-2', () => ({ changedFiles: ['README.md', 'docs/guide.txt'] }), undefined, undefined],
-    ['the .dockerignore changed (and excludes itself)', 'ignore-3', () => ({ changedFiles: ['.dockerignore'], previous: { contextIgnore: { content: IGNORE_3, file: '.dockerignore' } } as ReportOptions['previous'] }), 'production 4/4 COPY . .', 'changed file: .dockerignore'],
+    ['the .dockerignore changed (and excludes itself)', 'ignore-3', () => ({ changedFiles: ['.dockerignore'], contextIgnore: { content: IGNORE_3, file: '.dockerignore' } }), 'production 4/4 COPY . .', 'changed file: .dockerignore'],
   ])('%s', (_, name, build, step, reason) => {
     const miss = firstMiss(name, build());
     expect(miss && stepLabel(miss.step)).toBe(step);

@@ -247,7 +247,7 @@ describe('missCause: changed files the build context does not send', () => {
     ['without an ignore file every file counts', 'COPY . .', null, ['README.md'], { kind: 'context-files', files: ['README.md'] }],
   ])('%s', (_, instruction, content, changedFiles, expected) => {
     const contextIgnore = { content, file: '.dockerignore' };
-    expect(missCause(copyStep(instruction), context({ options: { changedFiles, previous: { contextIgnore } as ReportOptions['previous'] } }))).toEqual(expected);
+    expect(missCause(copyStep(instruction), context({ options: { changedFiles, contextIgnore } }))).toEqual(expected);
   });
 });
 

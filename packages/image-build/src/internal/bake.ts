@@ -2,7 +2,6 @@ import { InputError, redactUserInfo } from './errors.js';
 import { flavourTags, ociLabels, sourceDateEpoch } from './git-tags.js';
 import type { GitContext, TagPlan } from './git-tags.js';
 import type { CachePlan } from './cache-scopes.js';
-import { declaredArgNames } from './arg-names.js';
 import { stageClosure } from './dockerfile-model.js';
 import type { DockerfileModel, Stage } from './dockerfile-model.js';
 import type { Flavour } from './targets.js';
@@ -170,7 +169,7 @@ export function checkDeclaredProxyArgs(model: DockerfileModel, targets: string[]
   const declared: Array<{ name: string; line: number; stage: string }> = [];
   for (const stage of [...stages.values()].sort((a, b) => a.index - b.index)) {
     for (const step of stage.steps.filter((s) => s.keyword === 'ARG')) {
-      for (const name of declaredArgNames(step)) {
+      for (const { name } of step.argNames ?? []) {
         if (withCredentials.has(name.toUpperCase())) declared.push({ name, line: step.line, stage: stage.name });
       }
     }

@@ -69,10 +69,26 @@ function stepOf(instruction: Instruction): Step {
     args: argsOf(instruction),
     flags: flagsOf(instruction),
   };
-  if (step.keyword === 'ARG') {
-    step.argNames = (instruction as Arg).getProperties().map((p) => ({ name: p.getName(), value: p.getValue() }));
-  }
+  if (step.keyword === 'ARG') step.argNames = argNamesOf(instruction as Arg, step.text);
   return step;
+}
+
+/** One word of an ARG instruction: quotes and backslash escapes keep a value with spaces together. */
+const ARG_WORD = /(?:[^\s"'\\]|\\.|"(?:[^"\\]|\\.)*"|'[^']*')+/g;
+
+/**
+ * The names an ARG declares as BuildKit reads it: every word is `NAME` or `NAME=value`, so `ARG FOO
+ * HTTP_PROXY` declares two ARGs without defaults (dockerfile-ast reads it like ENV's old `key value`
+ * form: FOO with the value HTTP_PROXY). Values come unquoted from the parser.
+ */
+function argNamesOf(instruction: Arg, text: string): Array<{ name: string; value: string | null }> {
+  const parsed = new Map(instruction.getProperties().map((p) => [p.getName(), p.getValue()]));
+  return (text.match(ARG_WORD) ?? []).flatMap((word) => {
+    const equals = word.indexOf('=');
+    const name = equals < 0 ? word : word.slice(0, equals);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return [];
+    return [{ name, value: equals < 0 ? null : (parsed.get(name) ?? word.slice(equals + 1)) }];
+  });
 }
 
 /** Parses a Dockerfile into its stages with dockerfile-ast. */

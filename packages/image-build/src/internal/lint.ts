@@ -2,7 +2,6 @@ import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import picomatch from 'picomatch';
 import { InputError } from './errors.js';
-import { declaredArgNames } from './arg-names.js';
 import { LOCKFILE_PATTERN } from './cache-mounts.js';
 import { contextSources, findStage, resolveFromImage, splitImageRef } from './dockerfile-model.js';
 import type { DockerfileModel, Stage, Step } from './dockerfile-model.js';
@@ -192,7 +191,7 @@ function cacheBustingArgs(stage: Stage): Array<Omit<LintFinding, 'severity' | 'f
   for (const step of stage.steps.filter((s) => s.keyword === 'ARG')) {
     const heavy = stage.steps.find((s) => s.line > step.line && isSlowStep(s));
     if (!heavy) continue;
-    for (const name of declaredArgNames(step)) {
+    for (const { name } of step.argNames ?? []) {
       const why = PROXY_ARG.test(name) ? 'proxy' : MIRROR_ARG.test(name) ? 'mirror' : UID_ARG.test(name) ? 'uid' : undefined;
       if (!why) continue;
       const fix = {

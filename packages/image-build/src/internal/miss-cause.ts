@@ -26,11 +26,6 @@ export interface PreviousBuildFacts extends NonNullable<ReportOptions['previous'
   stageBases?: Record<string, string>;
   /** Per stage (lower case), its instructions in order (`stageInstructionList` entries). */
   stageInstructions?: Record<string, string[]>;
-  /**
-   * The ignore file BuildKit reads for this build. It is no fact of the previous build: it rides
-   * here because ReportOptions has no field for it (the action's restoreBuildRecord sets it).
-   */
-  contextIgnore?: ContextIgnore;
 }
 
 /** A base image change found in the record's per-stage bases: which root stage, and its previous reference. */
@@ -211,7 +206,7 @@ function hintText(step: StepReport, stage: Stage | undefined, ctx: CauseContext,
     if (options.changedFiles === undefined) {
       return `its instruction or a copied file changed; the changed files are unknown (${options.changedFilesUnknown ?? 'no commit to compare with'})`;
     }
-    const ignore = (options.previous as PreviousBuildFacts | undefined)?.contextIgnore;
+    const ignore = options.contextIgnore;
     const { excluded } = copiedChanges(step, options.changedFiles, ignore);
     const note = excluded.length ? ` (${ignore?.file ?? 'the ignore file'} excludes the changed ${excluded.slice(0, 5).join(', ')}${excluded.length > 5 ? ` (+${excluded.length - 5})` : ''})` : '';
     return sameInstruction
@@ -246,7 +241,7 @@ export function missCause(step: StepReport, ctx: CauseContext): MissCause {
   }
   // 2. A COPY/ADD whose sources include a changed file that BuildKit sends (not excluded by the ignore file).
   if (isCopy(step)) {
-    const { files } = copiedChanges(step, changedFiles ?? [], previous?.contextIgnore);
+    const { files } = copiedChanges(step, changedFiles ?? [], ctx.options.contextIgnore);
     if (files.length) return { kind: 'context-files', files };
   }
   // 3. A build arg that changed and is declared in this stage before the step (or named in it without a model).

@@ -1,6 +1,7 @@
 import { findFailure, isCancellation } from './build-failure.js';
 import type { BuildFailure } from './build-failure.js';
 import { findStage, stageClosure } from './dockerfile-model.js';
+import type { ContextIgnore } from './context-ignore.js';
 import type { DockerfileModel } from './dockerfile-model.js';
 import { isFrom, missCause, rootKey } from './miss-cause.js';
 import { mergeVertices } from './rawjson.js';
@@ -84,6 +85,8 @@ export interface ReportOptions {
   /** Why `changedFiles` is absent, for the hint (e.g. "the clone is shallow: use `fetch-depth: 2`"). */
   changedFilesUnknown?: string;
   buildArgs?: Record<string, Record<string, string>>;
+  /** The ignore file BuildKit reads for this build: changed files it excludes are never a miss's cause. */
+  contextIgnore?: ContextIgnore;
   previous?: {
     baseImages?: Record<string, string>;
     buildArgs?: Record<string, Record<string, string>>;
