@@ -56,7 +56,7 @@ export { DEFAULT_MAX_DISTANCE, resolve } from './internal/resolve.js';
 export type { Resolution, ResolveOptions } from './internal/resolve.js';
 export { checkBranchName } from './internal/branch-name.js';
 export { resolveVersion } from './internal/version-id.js';
-export { pull } from './internal/pull.js';
+export { pull, sweepInterruptedPulls } from './internal/pull.js';
 export type { PullOptions, PullResult } from './internal/pull.js';
 export { verify } from './internal/verify.js';
 export type { VerifyOptions, VerifyProblem, VerifyResult } from './internal/verify.js';

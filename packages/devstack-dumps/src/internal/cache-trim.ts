@@ -2,10 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { readdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { checksumsPathOf } from '@org/dump-set';
+import { sweepInterruptedPulls } from '@org/dump-versioning';
 
 const VERSION_DIR = /^[0-9a-f]{64}$/;
-/** What an interrupted pull (or trim) leaves beside a version: `.<version>.partial-<uuid>`, `.<version>.old-<uuid>`. */
-const LEFTOVER = /^\.[0-9a-f]{64}\.(?:partial|old)-[0-9a-f-]{36}$/;
 /** A version used this recently may belong to a provision running in another terminal: never removed. */
 export const CACHE_GRACE_MS = 60 * 60 * 1000;
 export const DEFAULT_CACHE_KEEP = 5;
@@ -20,7 +19,7 @@ export async function touchCachedVersion(dir: string): Promise<void> {
  * Removes all but the `keep` most recently used versions of one service's cache (`<cacheRoot>/<service>`),
  * never `current` and never one used within the grace period; returns the versions removed. Each goes
  * aside under a temporary name first, so a directory is never seen half-deleted, then its checksum list.
- * Leftovers of interrupted pulls or trims of any version, once past the grace period, go too.
+ * Leftovers of interrupted pulls or trims of any version, once an hour old, go too (sweepInterruptedPulls).
  */
 export async function trimCache(serviceDir: string, options: { keep: number; current: string; now?: number; graceMs?: number }): Promise<string[]> {
   const now = options.now ?? Date.now();
@@ -34,14 +33,10 @@ export async function trimCache(serviceDir: string, options: { keep: number; cur
   const others = versions.filter((version) => version.name !== options.current).sort((a, b) => b.usedMs - a.usedMs || (a.name < b.name ? -1 : 1));
   const removable = others.slice(Math.max(options.keep - 1, 0)).filter((version) => now - version.usedMs > grace);
   const removed: string[] = [];
-  for (const entry of entries) {
-    if (!LEFTOVER.test(entry.name)) continue;
-    const leftover = path.join(serviceDir, entry.name);
-    const modified = await stat(leftover).then((info) => info.mtimeMs, () => now);
-    if (now - modified > grace) await rm(leftover, { recursive: true, force: true }).catch(() => undefined);
-  }
+  await sweepInterruptedPulls(serviceDir, undefined, now);
   for (const { name } of removable) {
     const dir = path.join(serviceDir, name);
+    // Named as pull names what it sets aside: a trim killed mid-removal is swept like an interrupted pull.
     const aside = path.join(serviceDir, `.${name}.old-${randomUUID()}`);
     try {
       await rename(dir, aside);

@@ -127,11 +127,12 @@ async function placeStaged(staging: string, out: string, replace: boolean, notEm
 const INTERRUPTED_AFTER_MS = 60 * 60_000;
 
 /**
- * Removes what interrupted pulls into `<parent>/<base>` left beside it: `.<base>.partial-<uuid>` staging and
- * `.<base>.old-<uuid>` set-aside directories (a pull cleans up after itself unless the process is killed),
- * once they are an hour old, so a pull in progress in another process keeps its own. Returns the names removed.
+ * Removes what interrupted pulls into `<parent>/<base>` (any base when not given) left beside it:
+ * `.<base>.partial-<uuid>` staging and `.<base>.old-<uuid>` set-aside directories (a pull cleans up after
+ * itself unless the process is killed), once they are an hour old, so a pull in progress in another
+ * process keeps its own. Returns the names removed.
  */
-export async function sweepInterruptedPulls(parent: string, base: string, now = Date.now()): Promise<string[]> {
+export async function sweepInterruptedPulls(parent: string, base?: string, now = Date.now()): Promise<string[]> {
   let names: string[];
   try {
     names = await readdir(parent);
@@ -140,7 +141,8 @@ export async function sweepInterruptedPulls(parent: string, base: string, now = 
   }
   const removed: string[] = [];
   for (const name of names) {
-    if (!name.startsWith(`.${base}.`) || !/^(?:partial|old)-[0-9a-f-]{36}$/.test(name.slice(base.length + 2))) continue;
+    const leftover = /^\.(.+)\.(?:partial|old)-[0-9a-f-]{36}$/.exec(name);
+    if (!leftover || (base !== undefined && leftover[1] !== base)) continue;
     const dir = path.join(parent, name);
     const modified = await stat(dir).then((info) => info.mtimeMs, () => now);
     if (now - modified < INTERRUPTED_AFTER_MS) continue;
