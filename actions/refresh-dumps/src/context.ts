@@ -12,7 +12,7 @@ import {
 } from '@org/action-inputs';
 import { InvalidInputError, checkBranchName } from '@org/dump-versioning';
 import { isMongoSystemDatabase } from '@org/mongo-dump';
-import { isMysqlSystemDatabase } from '@org/mysql-dump';
+import { InvalidMysqlUrlError, isMysqlSystemDatabase, parseMysqlUrl } from '@org/mysql-dump';
 
 export const modes = ['auto', 'full', 'incremental'] as const;
 export type Mode = (typeof modes)[number];
@@ -61,6 +61,7 @@ export function getInputs(read: InputReader = actionsInputReader): Inputs {
   const waitTimeout = readOptionalPositiveInt(read, 'wait-timeout') ?? 60;
   const migrationsGlob = readLines(read, 'migrations-glob');
   const mysqlDatabases = mysqlUrl === '' ? [] : mysqlDatabasesOf(mysqlUrl, readList(read, 'mysql-databases'), service);
+  checkMysqlOptions(mysqlUrl);
   const mongoDatabases = mongoUrl === '' ? [] : orDefault(readList(read, 'mongo-databases'), [service]);
   refuseSystemDatabases('mysql-databases', mysqlDatabases, isMysqlSystemDatabase, 'MySQL');
   refuseSystemDatabases('mongo-databases', mongoDatabases, isMongoSystemDatabase, 'MongoDB');
@@ -132,6 +133,17 @@ function branchInput(value: string): string {
 
 function orDefault(values: string[], fallback: string[]): string[] {
   return values.length > 0 ? values : fallback;
+}
+
+/** The URL's options (`ssl-mode`, `ssl-ca`) as the dumper reads them: a bad one fails here, before any work. */
+function checkMysqlOptions(url: string): void {
+  if (url === '') return;
+  try {
+    parseMysqlUrl(url);
+  } catch (error) {
+    if (error instanceof InvalidMysqlUrlError) throw new InputError('mysql-url', error.message);
+    throw error;
+  }
 }
 
 function checkUrl(input: string, value: string, protocols: string[]): void {

@@ -50,6 +50,9 @@ describe('getInputs', () => {
     [{ 'mysql-url': '', 'mongo-url': '' }, 'neither `mysql-url` nor `mongo-url` is set'],
     [{ 'mysql-url': 'postgres://x@h/db' }, 'Input `mysql-url`: expected a mysql: or mariadb: URL'],
     [{ 'mongo-url': 'not a url' }, 'Input `mongo-url`: is not a URL'],
+    // Ignoring another client's TLS option would connect unencrypted while the workflow says otherwise.
+    [{ 'mysql-url': 'mysql://root:secret@db:3306?ssl=true' }, 'Input `mysql-url`: unknown option `ssl` in mysql://root:***@db:3306?ssl=true (another client'],
+    [{ 'mysql-url': 'mysql://root:secret@10.1.2.3?ssl-mode=VERIFY_IDENTITY' }, 'Input `mysql-url`: mysql://root:***@10.1.2.3?ssl-mode=VERIFY_IDENTITY asks to check'],
     [{ mode: 'fast' }, 'Input `mode`: expected one of auto, full, incremental'],
     [{ keep: '0' }, 'Input `keep`: expected a whole number'],
     [{ 'dry-run': 'maybe' }, 'Input `dry-run`: expected true or false'],

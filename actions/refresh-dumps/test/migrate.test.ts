@@ -86,8 +86,8 @@ describe('migrateVariables', () => {
     ],
     [
       'a path and query on the server URL',
-      { mysqlUrl: 'mysql://u:p@db/ignored?ssl=true', mysqlDatabases: ['shop'], mongoUrl: '', mongoDatabases: [] },
-      { MYSQL_URL: 'mysql://u:p@db/shop?ssl=true', MYSQL_DATABASE: 'shop', MYSQL_DATABASES: 'shop' },
+      { mysqlUrl: 'mysql://u:p@db/ignored?ssl-mode=REQUIRED', mysqlDatabases: ['shop'], mongoUrl: '', mongoDatabases: [] },
+      { MYSQL_URL: 'mysql://u:p@db/shop?ssl-mode=REQUIRED', MYSQL_DATABASE: 'shop', MYSQL_DATABASES: 'shop' },
     ],
     [
       'Mongo only',

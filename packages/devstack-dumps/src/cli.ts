@@ -102,6 +102,7 @@ export function flagHint(error: MysqlDumpError | MongoDumpError | DumpVersioning
     if (error.code === 'target-not-empty') return ' (--replace)';
     if (error.code === 'system-database') return error instanceof MysqlDumpError ? ' (--mysql-db)' : ' (--mongo-db)';
     if (error.code === 'server-unreachable') return (error as { waitedSeconds?: number }).waitedSeconds ? ' (raise --wait)' : ' (--wait <seconds>)';
+    if (error.code === 'tls-failed' || error.code === 'invalid-url') return error instanceof MysqlDumpError ? ' (--mysql)' : ' (--mongo)';
   }
   if (error instanceof InvalidInputError && error.code === 'out-not-empty') return ' (--replace)';
   if (error instanceof StoreConfigError) {

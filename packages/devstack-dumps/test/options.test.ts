@@ -7,7 +7,7 @@ import { exactlyOne, existingDirectory, fullCommitSha, wholeNumber } from '../sr
 import { flagHint } from '../src/cli.js';
 import { describeDistance } from '../src/internal/output.js';
 import { InvalidInputError, StoreConfigError } from '@org/dump-versioning';
-import { ServerUnreachableError, SystemDatabaseError, TargetNotEmptyError } from '@org/mysql-dump';
+import { ServerUnreachableError, SystemDatabaseError, TargetNotEmptyError, TlsError } from '@org/mysql-dump';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -146,6 +146,16 @@ describe('exit codes and masking in main', () => {
     } finally {
       await rm(store, { recursive: true, force: true });
     }
+  });
+
+  test('a MySQL URL option the dumper does not read is a usage error (2) naming --mysql, before any connection', async () => {
+    const context = capture();
+    // Port 1: nothing listens; the refusal comes from reading the URL, not from connecting.
+    expect(await main(['dump', '--mysql', 'mysql://root:Hidden1@127.0.0.1:1/db?sslmode=require', '--out', '/tmp/never'], context)).toBe(2);
+    expect(context.err()).toContain("--mysql: unknown option `sslmode` in mysql://root:***@127.0.0.1:1/db?sslmode=require (another client's TLS option");
+    expect(context.err()).not.toContain('Hidden1');
+    expect(serverUrl('--mysql')('mysql://root:pw@db.internal?ssl-mode=VERIFY_IDENTITY&ssl-ca=%2Fca.pem')).toBe('mysql://root:pw@db.internal?ssl-mode=VERIFY_IDENTITY&ssl-ca=%2Fca.pem');
+    expect(flagHint(new TlsError('h:1', 'x'))).toBe(' (--mysql)');
   });
 
   test('a bad URL is a usage error (2) whose message masks the password', async () => {

@@ -8,7 +8,7 @@ export type { SchemaDiff, TableChange, NamedChanges, FieldChange, ProgramChanges
 export type { SemanticSchema, SemanticTable, SemanticColumn, SemanticIndex, SemanticForeignKey, SemanticSequence } from './internal/semantic-schema.js';
 export { serializeSchema } from './internal/semantic-schema.js';
 export { parseMysqlUrl, maskUrl } from './internal/url.js';
-export type { MysqlUrl } from './internal/url.js';
+export type { MysqlUrl, MysqlTls, MysqlTlsMode } from './internal/url.js';
 export { openSession as openMysqlSession } from './internal/connect.js';
 export type { EngineInfo, Flavor, Session as MysqlSession } from './internal/connect.js';
 export { DJANGO_DATA_TABLES, DJANGO_VOLATILE_COLUMNS } from './internal/data-plan.js';
@@ -21,6 +21,7 @@ export {
   AccessDeniedError,
   HostNotAllowedError,
   ConnectFailedError,
+  TlsError,
   MysqlServerError,
   MissingPrivilegeError,
   UnknownDatabaseError,

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, test } from 'vitest';
 import { InvalidMysqlUrlError, maskUrl, parseMysqlUrl } from '../src/index.js';
 
 describe('parseMysqlUrl', () => {
@@ -50,4 +50,13 @@ describe('maskUrl', () => {
     ['mysql://me@corp.com:pw@h/db', 'mysql://me@corp.com:***@h/db'],
     ['mysql://u@h:3306/db?x=a@b', 'mysql://u@h:3306/db?x=a@b'],
   ])('%s -> %s', (url, masked) => expect(maskUrl(url)).toBe(masked));
+});
+
+describe('parseMysqlUrl percent-encoding', () => {
+  test.each([
+    ['mysql://root:top%ZZsecret@h/db', 'the password in mysql://root:***@h/db is not valid percent-encoding'],
+    ['mysql://root:topsecret@h/%E0%A4%A', 'the database path in mysql://root:***@h/%E0%A4%A is not valid percent-encoding'],
+  ])('%s is a typed error, not a URIError', (url, message) => {
+    expect(() => parseMysqlUrl(url)).toThrow(new InvalidMysqlUrlError(message));
+  });
 });

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { maskSecrets, type LoadTargets } from '@org/dump-set';
+import { InvalidMysqlUrlError, parseMysqlUrl } from '@org/mysql-dump';
 import { dumpedDatabases } from './dumped-databases.js';
 import { UsageError } from './usage.js';
 
@@ -95,6 +96,15 @@ export function serverUrl(flag: '--mysql' | '--mongo') {
     if (authorityEnd >= 0 && value.slice(scheme.length + 2 + authorityEnd).includes('@')) {
       throw new InvalidArgumentError(`${flag}: the user name or password holds an unescaped "/", "?" or "#"; percent-encode them (%2F, %3F, %23) and "@" (%40)`);
     }
+    // Its options (ssl-mode, ssl-ca) as the loader and dumper read them, so a bad one is a usage error now.
+    if (flag === '--mysql') {
+      try {
+        parseMysqlUrl(value);
+      } catch (error) {
+        if (error instanceof InvalidMysqlUrlError) throw new InvalidArgumentError(`${flag}: ${error.message}`);
+        throw error;
+      }
+    }
     return value;
   };
 }
@@ -103,7 +113,7 @@ export function serverUrl(flag: '--mysql' | '--mongo') {
 export function addServerOptions(command: Command): Command {
   return command
     // From the environment too: a password on the command line shows in `ps` and the shell history.
-    .addOption(new Option('--mysql <url>', 'MySQL/MariaDB server, mysql://user:password@host:port').env('DEVSTACK_DUMPS_MYSQL').argParser(serverUrl('--mysql')))
+    .addOption(new Option('--mysql <url>', 'MySQL/MariaDB server, mysql://user:password@host:port[?ssl-mode=VERIFY_IDENTITY&ssl-ca=ca.pem]').env('DEVSTACK_DUMPS_MYSQL').argParser(serverUrl('--mysql')))
     .addOption(new Option('--mongo <url>', 'MongoDB/FerretDB server, mongodb://[user:password@]host:port').env('DEVSTACK_DUMPS_MONGO').argParser(serverUrl('--mongo')))
     .option('--wait <seconds>', `retry for up to this many seconds while a server starts (max ${MAX_WAIT_SECONDS})`, waitSeconds, 0);
 }

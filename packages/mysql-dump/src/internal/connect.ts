@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import type { Pool as CallbackPool } from 'mysql2';
 import type { Pool, PoolConnection } from 'mysql2/promise';
 import {
@@ -8,6 +9,7 @@ import {
   MysqlDumpError,
   MysqlServerError,
   ServerUnreachableError,
+  TlsError,
   UnknownDatabaseError,
 } from './errors.js';
 import { mysqlDriver } from './driver.js';
@@ -64,9 +66,10 @@ export function parseServerVersion(version: string): EngineInfo {
 export async function openSession(options: ConnectOptions): Promise<Session> {
   const url = parseMysqlUrl(options.url);
   const deadline = Date.now() + (options.wait ?? 0) * 1000;
-  const { createPool } = await mysqlDriver();
+  const [{ createPool }, ssl] = await Promise.all([mysqlDriver(), sslOption(url)]);
   for (;;) {
     const raw = createPool({
+      ...(ssl ? { ssl } : {}),
       host: url.host,
       port: url.port,
       user: url.user,
@@ -98,6 +101,63 @@ export async function openSession(options: ConnectOptions): Promise<Session> {
       throw mapped;
     }
   }
+}
+
+/** mysql2's `ssl` option for the URL's `ssl-mode` and `ssl-ca` (undefined: unencrypted). */
+async function sslOption(url: MysqlUrl): Promise<{ ca?: string; rejectUnauthorized: boolean; verifyIdentity: boolean } | undefined> {
+  if (!url.tls) return undefined;
+  let ca: string | undefined;
+  if (url.tls.caFile !== undefined) {
+    try {
+      ca = await readFile(url.tls.caFile, 'utf8');
+    } catch (error) {
+      throw new TlsError(url.address, `cannot read the ssl-ca file ${url.tls.caFile} (${(error as NodeJS.ErrnoException).code ?? String(error)}); give the path of a PEM file holding the CA certificate(s) to trust`);
+    }
+  }
+  return { ...(ca === undefined ? {} : { ca }), rejectUnauthorized: url.tls.mode !== 'REQUIRED', verifyIdentity: url.tls.mode === 'VERIFY_IDENTITY' };
+}
+
+/** OpenSSL's verdicts for a certificate chain that does not lead to a trusted CA. */
+const UNTRUSTED_CERTIFICATE = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+  'CERT_SIGNATURE_FAILURE',
+]);
+
+/** Node's code for the messages of its certificate checks (OpenSSL's X509 verify strings and Node's own). */
+function tlsCodeOfMessage(message: string): string | undefined {
+  if (/does not match certificate's altnames|Hostname\/IP does not match/i.test(message)) return 'ERR_TLS_CERT_ALTNAME_INVALID';
+  if (/self[- ]signed certificate in certificate chain/i.test(message)) return 'SELF_SIGNED_CERT_IN_CHAIN';
+  if (/self[- ]signed certificate/i.test(message)) return 'DEPTH_ZERO_SELF_SIGNED_CERT';
+  if (/unable to verify the first certificate/i.test(message)) return 'UNABLE_TO_VERIFY_LEAF_SIGNATURE';
+  if (/unable to get (local )?issuer certificate/i.test(message)) return 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY';
+  if (/certificate has expired/i.test(message)) return 'CERT_HAS_EXPIRED';
+  return undefined;
+}
+
+/** What went wrong setting up the TLS the URL asks for, and what to change; undefined for other failures. */
+export function tlsFailure(error: { code?: string; message?: string }, url: MysqlUrl): TlsError | undefined {
+  const mode = url.tls?.mode;
+  // mysql2 reports every failed TLS negotiation as HANDSHAKE_SSL_ERROR, keeping only OpenSSL's or Node's message.
+  const code = error.code === 'HANDSHAKE_SSL_ERROR' ? (tlsCodeOfMessage(error.message ?? '') ?? error.code) : (error.code ?? '');
+  if (code === 'HANDSHAKE_NO_SSL_SUPPORT') {
+    return new TlsError(url.address, `the server offers no TLS, but the URL asks for ssl-mode=${mode ?? 'REQUIRED'}; enable TLS on the server (ssl_cert, ssl_key), or leave ssl-mode out to connect unencrypted`, { cause: error });
+  }
+  if (UNTRUSTED_CERTIFICATE.has(code)) {
+    const by = url.tls?.caFile ? ` by the CA certificate(s) in ${url.tls.caFile}` : ' by the system CAs';
+    return new TlsError(url.address, `its certificate is not trusted${by} (${code}); give the CA that signed it with ssl-ca=/path/to/ca.pem, or use ssl-mode=REQUIRED to encrypt without checking the certificate`, { cause: error });
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return new TlsError(url.address, `its certificate is not issued for ${url.host} (${error.message ?? code}); connect with a host name the certificate names, or use ssl-mode=VERIFY_CA to check only who signed it`, { cause: error });
+  }
+  if (url.tls && (/^(ERR_SSL_|ERR_TLS_|CERT_|HANDSHAKE_SSL_ERROR$)/.test(code) || code === 'EPROTO')) {
+    return new TlsError(url.address, `the handshake failed (${code}: ${error.message ?? ''})`, { cause: error });
+  }
+  return undefined;
 }
 
 /** Server error numbers that mean "you lack a privilege", by errno. */
@@ -141,6 +201,8 @@ export function describeServerError(
   if (error instanceof MysqlDumpError) return error;
   const e = (error ?? {}) as DriverError;
   const during = context.operation ? ` while ${context.operation}` : '';
+  const tls = context.connecting ? tlsFailure(e, url) : undefined;
+  if (tls) return tls;
   if (e.code && UNREACHABLE_CODES.has(e.code)) {
     return new ServerUnreachableError(url.address, e.code, { cause: error, ...(context.waitedSeconds ? { waitedSeconds: context.waitedSeconds } : {}) });
   }

@@ -70,6 +70,19 @@ export class ConnectFailedError extends MysqlDumpError {
   }
 }
 
+/**
+ * The TLS the URL asks for (`ssl-mode`, `ssl-ca`) could not be set up: the server offers none, its
+ * certificate is not trusted or not issued for the host, or the CA file cannot be read. Names host:port and
+ * what to change.
+ */
+export class TlsError extends MysqlDumpError {
+  readonly fatal = true;
+  readonly code = 'tls-failed';
+  constructor(readonly address: string, problem: string, options?: { cause?: unknown }) {
+    super(`TLS to MySQL server at ${address}: ${problem}`, options);
+  }
+}
+
 /** A server error after connecting that none of the other classes covers; names host:port and the operation. */
 export class MysqlServerError extends MysqlDumpError {
   readonly fatal = true;

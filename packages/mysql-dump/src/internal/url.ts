@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { InvalidMysqlUrlError } from './errors.js';
 
 export interface MysqlUrl {
@@ -9,6 +10,55 @@ export interface MysqlUrl {
   database: string | undefined;
   /** `host:port`, safe to print. */
   address: string;
+  /** TLS from the URL's `ssl-mode` / `ssl-ca` options; absent: unencrypted (`ssl-mode=DISABLED`, the default). */
+  tls?: MysqlTls;
+}
+
+/** The `ssl-mode` values that encrypt, named as the `mysql` client names them. */
+export type MysqlTlsMode = 'REQUIRED' | 'VERIFY_CA' | 'VERIFY_IDENTITY';
+
+export interface MysqlTls {
+  /** REQUIRED: encrypted, certificate not checked; VERIFY_CA: signed by a trusted CA; VERIFY_IDENTITY: and issued for the host. */
+  mode: MysqlTlsMode;
+  /** PEM file of the CA(s) to trust instead of the system's (`ssl-ca`). */
+  caFile?: string;
+}
+
+const TLS_MODES = ['DISABLED', 'REQUIRED', 'VERIFY_CA', 'VERIFY_IDENTITY'] as const;
+const OPTIONS_HELP = 'the options a MySQL URL takes are ssl-mode=DISABLED|REQUIRED|VERIFY_CA|VERIFY_IDENTITY and ssl-ca=/path/to/ca.pem';
+/** Other clients' spellings of TLS options: refused with a pointer to ours rather than ignored (which would connect unencrypted). */
+const FOREIGN_TLS_OPTIONS = /^(ssl|tls|sslmode|ssl_mode|tls-mode|usessl|requiressl|sslaccept|ssl-cert|ssl-key|ssl_ca|sslca|sslcert|sslkey|ssl-capath|ssl-cipher)$/i;
+
+/**
+ * TLS from the URL's query. Anything but `ssl-mode` and `ssl-ca` is refused: an option silently ignored
+ * (`?ssl=true`) would connect unencrypted while its author believes otherwise.
+ */
+function tlsOf(query: URLSearchParams, url: string): MysqlTls | undefined {
+  let mode: (typeof TLS_MODES)[number] | undefined;
+  let caFile: string | undefined;
+  for (const [key, value] of query) {
+    if (key === 'ssl-mode') {
+      const upper = value.toUpperCase();
+      if (!(TLS_MODES as readonly string[]).includes(upper)) throw new InvalidMysqlUrlError(`ssl-mode=${value} in ${maskUrl(url)} is not one of ${TLS_MODES.join(', ')}`);
+      mode = upper as (typeof TLS_MODES)[number];
+    } else if (key === 'ssl-ca') {
+      if (value === '') throw new InvalidMysqlUrlError(`ssl-ca in ${maskUrl(url)} is empty; give the path of a PEM file holding the CA certificate(s) to trust`);
+      caFile = value;
+    } else {
+      const hint = FOREIGN_TLS_OPTIONS.test(key) ? ` (another client's TLS option, not read here: ${OPTIONS_HELP})` : `; ${OPTIONS_HELP}`;
+      throw new InvalidMysqlUrlError(`unknown option \`${key}\` in ${maskUrl(url)}${hint}`);
+    }
+  }
+  // A CA to trust says the certificate is to be checked: the strictest mode unless one is named.
+  if (mode === undefined) return caFile === undefined ? undefined : { mode: 'VERIFY_IDENTITY', caFile };
+  if (mode === 'DISABLED') {
+    if (caFile !== undefined) throw new InvalidMysqlUrlError(`ssl-ca in ${maskUrl(url)} contradicts ssl-mode=DISABLED; drop one of them`);
+    return undefined;
+  }
+  if (mode === 'REQUIRED' && caFile !== undefined) {
+    throw new InvalidMysqlUrlError(`ssl-ca in ${maskUrl(url)} has no effect with ssl-mode=REQUIRED, which does not check the certificate; use ssl-mode=VERIFY_CA or VERIFY_IDENTITY`);
+  }
+  return caFile === undefined ? { mode } : { mode, caFile };
 }
 
 /** Parses `mysql://user:pass@host:port/db` (also `mariadb://`). Errors never repeat the password. */
@@ -27,14 +77,31 @@ export function parseMysqlUrl(url: string): MysqlUrl {
   if (!parsed.hostname) throw new InvalidMysqlUrlError(`no host in ${maskUrl(url)}`);
   const port = parsed.port ? Number(parsed.port) : 3306;
   const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
-  const database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || undefined;
+  const decode = (part: string, what: string) => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      throw new InvalidMysqlUrlError(`the ${what} in ${maskUrl(url)} is not valid percent-encoding`);
+    }
+  };
+  const database = decode(parsed.pathname.replace(/^\//, ''), 'database path') || undefined;
+  const tls = tlsOf(parsed.searchParams, url);
+  // The driver checks the name a certificate is issued for only when it connects by name (TLS sends no IP
+  // address as server name): with an address, VERIFY_IDENTITY would check nothing, so it is refused.
+  if (tls?.mode === 'VERIFY_IDENTITY' && isIP(host) !== 0) {
+    throw new InvalidMysqlUrlError(
+      `${maskUrl(url)} asks to check that the server's certificate is issued for its host (ssl-mode=VERIFY_IDENTITY, also what ssl-ca alone asks for), ` +
+        `but ${host} is an IP address; connect by the host name the certificate names, or use ssl-mode=VERIFY_CA to check only who signed it`,
+    );
+  }
   return {
     host,
     port,
-    user: decodeURIComponent(parsed.username) || 'root',
-    password: decodeURIComponent(parsed.password),
+    user: decode(parsed.username, 'user name') || 'root',
+    password: decode(parsed.password, 'password'),
     database,
     address: `${parsed.hostname}:${port}`,
+    ...(tls ? { tls } : {}),
   };
 }
 
