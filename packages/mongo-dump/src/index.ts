@@ -27,6 +27,7 @@ export {
   MongoPrivilegeError,
   MongoSystemDatabaseError,
   MongoTargetNotEmptyError,
+  MongoTlsError,
   MongoUnreachableError,
   MongoUnsupportedError,
   MongoUrlError,

@@ -14,6 +14,8 @@ ENV_FILE="${SERVICES_ENV_FILE:-$SERVICES_DIR/.env}"
 # Non-default ports, so a developer's own servers on the standard ports are never touched.
 MYSQL_PORT="${SERVICES_MYSQL_PORT:-13306}"
 MONGO_PORT="${SERVICES_MONGO_PORT:-17017}"
+# FerretDB serves TLS on its own port (mongod takes both on MONGO_PORT).
+MONGO_TLS_PORT="${SERVICES_MONGO_TLS_PORT:-17018}"
 S3_PORT="${SERVICES_S3_PORT:-19000}"
 S3_CONSOLE_PORT="${SERVICES_S3_CONSOLE_PORT:-19001}"
 REGISTRY_PORT="${SERVICES_REGISTRY_PORT:-15000}"

@@ -7,6 +7,7 @@ import {
   MongoConnectFailedError,
   MongoDumpError,
   MongoPrivilegeError,
+  MongoTlsError,
   MongoUnreachableError,
   MongoUrlError,
 } from './errors.js';
@@ -53,12 +54,20 @@ export async function connectMongo(url: string, options: ConnectOptions = {}): P
     } catch (error) {
       throw new MongoUrlError(maskMongoUrl(url), maskSecretsIn(messageOf(error), url));
     }
+    // The driver keeps retrying a certificate it cannot accept until server selection times out, and then
+    // reports only a timeout-like failure: the first such heartbeat ends the attempt with what is wrong.
+    let tlsFailure: MongoTlsError | undefined;
+    client.on('serverHeartbeatFailed', (event) => {
+      tlsFailure ??= tlsProblem(event.failure, url);
+      if (tlsFailure) void client.close().catch(() => undefined);
+    });
     try {
       await client.connect();
       await client.db('admin').command({ ping: 1 });
       return client;
     } catch (error) {
       await client.close().catch(() => undefined);
+      if (tlsFailure) throw tlsFailure;
       const failure = connectFailure(error, url, { driver, waitSeconds, retryLeft: Date.now() + RETRY_INTERVAL_MS < deadline });
       if (failure) throw failure;
       await sleep(RETRY_INTERVAL_MS);
@@ -78,6 +87,8 @@ export function connectFailure(
 ): MongoDumpError | undefined {
   const { MongoServerError, MongoAPIError, MongoParseError } = context.driver;
   const hosts = mongoHosts(url);
+  const tls = tlsProblem(error, url);
+  if (tls) return tls;
   // Options or credentials the driver cannot use: retrying cannot help.
   if (error instanceof MongoParseError || error instanceof MongoAPIError) {
     return new MongoUrlError(maskMongoUrl(url), maskSecretsIn(messageOf(error), url));
@@ -90,6 +101,63 @@ export function connectFailure(
   }
   if (context.retryLeft) return undefined;
   return new MongoUnreachableError(hosts, context.waitSeconds, maskSecretsIn(messageOf(error), url));
+}
+
+/** Node's and OpenSSL's codes for a certificate chain that does not lead to a trusted CA. */
+const UNTRUSTED_CERTIFICATE = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+  'CERT_SIGNATURE_FAILURE',
+]);
+/** URL options naming files the driver reads before connecting. */
+const TLS_FILE_OPTIONS = /[?&](tlsCAFile|tlsCertificateKeyFile|tlsCRLFile|sslCA|sslPEMKeyFile)=([^&]*)/gi;
+
+/**
+ * The TLS problem behind a failed connection (a heartbeat's failure, a selection error, the driver reading
+ * a file), with what to change, or undefined when it is none.
+ */
+export function tlsProblem(error: unknown, url: string): MongoTlsError | undefined {
+  const hosts = mongoHosts(url);
+  const causes: Array<{ code?: string; message?: string; path?: string }> = [];
+  const collect = (value: unknown) => {
+    if (typeof value !== 'object' || value === null) return;
+    const e = value as { code?: unknown; message?: unknown; cause?: unknown; path?: unknown };
+    causes.push({ code: typeof e.code === 'string' ? e.code : undefined, message: typeof e.message === 'string' ? e.message : undefined, path: typeof e.path === 'string' ? e.path : undefined });
+    if (e.cause !== undefined && e.cause !== value) collect(e.cause);
+  };
+  collect(error);
+  // A server selection error carries each server's last failure.
+  const servers = (error as { reason?: { servers?: Map<string, { error?: unknown }> } } | undefined)?.reason?.servers;
+  for (const server of servers?.values() ?? []) collect(server.error);
+  for (const { code, message, path } of causes) {
+    if (code !== undefined && UNTRUSTED_CERTIFICATE.has(code)) {
+      const by = /[?&]tlsCAFile=/i.test(url) ? ' by the CA certificate(s) in tlsCAFile' : ' by the system CAs';
+      return new MongoTlsError(hosts, `its certificate is not trusted${by} (${code}); give the CA that signed it with tlsCAFile=/path/to/ca.pem`);
+    }
+    if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+      return new MongoTlsError(hosts, `its certificate is not issued for the host in the URL (${maskSecretsIn(message ?? code, url)}); connect with a host name the certificate names`);
+    }
+    if ((code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') && path !== undefined) {
+      const named = [...url.matchAll(TLS_FILE_OPTIONS)].find((match) => match[2] === path || safeDecode(match[2]!) === path);
+      if (named) return new MongoTlsError(hosts, `cannot read the file ${named[1]} names, ${path} (${code}); give the path of a readable PEM file`);
+    }
+    if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID' || code?.startsWith('ERR_SSL_')) {
+      return new MongoTlsError(hosts, `the handshake failed (${code}: ${maskSecretsIn(message ?? '', url)})`);
+    }
+  }
+  return undefined;
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 /** FerretDB answers `buildInfo` with its own version beside the MongoDB version it emulates. */

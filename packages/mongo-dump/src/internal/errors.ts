@@ -136,6 +136,19 @@ export class MongoConnectFailedError extends MongoDumpError {
 }
 
 /**
+ * The TLS the URL asks for (`tls=true`, `tlsCAFile`, ...) could not be set up: the server's certificate is
+ * not trusted or not issued for the host, or a file the URL names cannot be read. Not retried: waiting
+ * does not change a certificate.
+ */
+export class MongoTlsError extends MongoDumpError {
+  readonly severity = 'fatal';
+  readonly code = 'tls-failed';
+  constructor(readonly hosts: string, problem: string) {
+    super(`TLS to MongoDB at ${hosts}: ${problem}`);
+  }
+}
+
+/**
  * A load or drop targets one of the server's own databases. Refused before connecting: admin holds the
  * users and roles, local the replication state, config the sharding metadata.
  */
