@@ -1,19 +1,12 @@
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { rejectionOf } from '../../../test/support/rejection.js';
 import { describeWithServices, serviceVar } from '../../../test/support/services.js';
 import { dumpMongo, loadMongo, MongoTlsError } from '../src/index.js';
 import { connectMongo } from '../src/internal/connect.js';
 import { FIXTURE_DATA_COLLECTIONS, readTree, uniqueDbName, useFixtureDatabase } from './live-fixture.js';
 
-async function failure(body: () => Promise<unknown>): Promise<Error> {
-  try {
-    await body();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a failure');
-}
 
 // The harness Mongo server has a TLS listener whose certificate names `localhost`, signed by a test CA.
 describeWithServices(['mongoTls'], 'mongodb URLs with tls=true', () => {
@@ -49,7 +42,7 @@ describeWithServices(['mongoTls'], 'mongodb URLs with tls=true', () => {
     // With a 30 s wait budget, a failure taken for a server still starting is retried for 30 s and then
     // reported as unreachable (each attempt waiting out the driver's 5 s server selection): a certificate
     // problem is reported as itself, from the first failed handshake.
-    const error = await failure(() => connectMongo(change(tlsUrl()), { waitSeconds: 30 }));
+    const error = await rejectionOf(() => connectMongo(change(tlsUrl()), { waitSeconds: 30 }));
     expect(error).toBeInstanceOf(MongoTlsError);
     expect(error.message).toMatch(message);
   });

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rejectionOf } from '../../../test/support/rejection.js';
 import { describeWithServices, serviceVar } from '../../../test/support/services.js';
 import { AccessDeniedError, TlsError, dumpMysql, loadMysql, openMysqlSession } from '../src/index.js';
 import { TestDatabases, mysqlUrl, readText, tempDir } from './helpers/test-databases.js';
@@ -26,14 +27,6 @@ async function serverSideCipher(url: string): Promise<string> {
   }
 }
 
-async function failure(body: () => Promise<unknown>): Promise<Error> {
-  try {
-    await body();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a failure');
-}
 
 // The harness MariaDB offers TLS with a certificate for `localhost` signed by the CA in TEST_MYSQL_TLS_CA.
 describeWithServices(['mysqlTls'], 'mysql URLs with ssl-mode / ssl-ca, on a server offering TLS', () => {
@@ -50,20 +43,20 @@ describeWithServices(['mysqlTls'], 'mysql URLs with ssl-mode / ssl-ca, on a serv
     });
 
     it('refuses a certificate the system CAs do not trust, naming the server and ssl-ca', async () => {
-      const error = await failure(() => serverSideCipher(urlFor('?ssl-mode=VERIFY_CA')));
+      const error = await rejectionOf(() => serverSideCipher(urlFor('?ssl-mode=VERIFY_CA')));
       expect(error).toBeInstanceOf(TlsError);
       expect(error.message).toMatch(/^TLS to MySQL server at 127\.0\.0\.1:\d+: its certificate is not trusted by the system CAs \(SELF_SIGNED_CERT_IN_CHAIN\); give the CA that signed it with ssl-ca=/);
     });
 
     it('refuses a certificate the given CA file did not sign', async () => {
       // The system's CA bundle (ca-certificates): real CAs, none of which signed the harness certificate.
-      const error = await failure(() => serverSideCipher(urlFor('?ssl-ca=%2Fetc%2Fssl%2Fcerts%2Fca-certificates.crt', undefined, 'localhost')));
+      const error = await rejectionOf(() => serverSideCipher(urlFor('?ssl-ca=%2Fetc%2Fssl%2Fcerts%2Fca-certificates.crt', undefined, 'localhost')));
       expect(error).toBeInstanceOf(TlsError);
       expect(error.message).toContain('its certificate is not trusted by the CA certificate(s) in /etc/ssl/certs/ca-certificates.crt');
     });
 
     it('says when the CA file cannot be read', async () => {
-      const error = await failure(() => serverSideCipher(urlFor('?ssl-mode=VERIFY_CA&ssl-ca=%2Fno%2Fsuch%2Fca.pem')));
+      const error = await rejectionOf(() => serverSideCipher(urlFor('?ssl-mode=VERIFY_CA&ssl-ca=%2Fno%2Fsuch%2Fca.pem')));
       expect(error).toBeInstanceOf(TlsError);
       expect(error.message).toMatch(/cannot read the ssl-ca file \/no\/such\/ca\.pem \(ENOENT\)/);
     });
@@ -87,7 +80,7 @@ describeWithServices(['mysqlTls'], 'mysql URLs with ssl-mode / ssl-ca, on a serv
     });
 
     it('the server turns the account away unencrypted', async () => {
-      expect(await failure(() => serverSideCipher(urlFor('', account)))).toBeInstanceOf(AccessDeniedError);
+      expect(await rejectionOf(() => serverSideCipher(urlFor('', account)))).toBeInstanceOf(AccessDeniedError);
     });
 
     it('dumps, loads under another name and dumps again to the same bytes, all over TLS', async () => {
@@ -107,7 +100,7 @@ describeWithServices(['mysqlTls'], 'mysql URLs with ssl-mode / ssl-ca, on a serv
       const dir = await tempDir('tls3');
       await dumpMysql({ url: urlFor('?ssl-mode=REQUIRED', account), databases: [source], outDir: dir });
       const target = dbs.name('tls_untrusted');
-      expect(await failure(() => loadMysql({ url: urlFor('?ssl-mode=VERIFY_CA', account), dir, databaseRename: target }))).toBeInstanceOf(TlsError);
+      expect(await rejectionOf(() => loadMysql({ url: urlFor('?ssl-mode=VERIFY_CA', account), dir, databaseRename: target }))).toBeInstanceOf(TlsError);
       const [rows] = await (await dbs.admin()).query<any[]>('SELECT COUNT(*) AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [target]);
       expect(Number(rows[0].n)).toBe(0);
     });
