@@ -3,11 +3,11 @@ import { describe } from 'vitest';
 /** The servers the harness provides, and the variables that name each one. */
 export const serviceVariables = {
   mysql: ['TEST_MYSQL_URL'],
-  /** The MySQL server offering TLS with a certificate for `localhost` signed by the CA in this PEM file. */
-  mysqlTls: ['TEST_MYSQL_URL', 'TEST_MYSQL_TLS_CA'],
+  /** A MySQL server offering TLS with a certificate for `localhost` signed by the CA in this PEM file. */
+  mysqlTls: ['TEST_MYSQL_TLS_URL', 'TEST_MYSQL_TLS_CA'],
   mongo: ['TEST_MONGO_URL'],
   /** The Mongo server's TLS listener: a mongodb://localhost:port/?tls=true&tlsCAFile=... URL (certificate for localhost). */
-  mongoTls: ['TEST_MONGO_URL', 'TEST_MONGO_TLS_URL'],
+  mongoTls: ['TEST_MONGO_TLS_URL'],
   s3: ['TEST_S3_ENDPOINT', 'TEST_S3_ACCESS_KEY_ID', 'TEST_S3_SECRET_ACCESS_KEY'],
   registry: ['TEST_REGISTRY'],
   docker: ['DOCKER_HOST'],

@@ -26,13 +26,13 @@ export interface FixtureContext {
 }
 
 /**
- * Registers hooks that create the fixture in `source` before the block's tests and drop `source` and
- * `alsoDrop` after them. The returned object is filled in by the time tests run.
+ * Registers hooks that create the fixture in `source` (on the server `urlVariable` names) before the
+ * block's tests and drop `source` and `alsoDrop` after them. The returned object is filled in by the time tests run.
  */
-export function useFixtureDatabase(source: string, alsoDrop: readonly string[]): FixtureContext {
+export function useFixtureDatabase(source: string, alsoDrop: readonly string[], urlVariable = 'TEST_MONGO_URL'): FixtureContext {
   const context = {} as FixtureContext;
   beforeAll(async () => {
-    context.url = serviceVar('TEST_MONGO_URL');
+    context.url = serviceVar(urlVariable);
     context.client = await new MongoClient(context.url).connect();
     context.engine = await engineOf(context.client);
     context.work = await mkdtemp(join(tmpdir(), 'mongo-dump-itg-'));

@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import { MongoClient } from 'mongodb';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { rejectionOf } from '../../../test/support/rejection.js';
 import { describeWithServices, serviceVar } from '../../../test/support/services.js';
 import { dumpMongo, loadMongo, MongoTlsError } from '../src/index.js';
@@ -8,17 +7,14 @@ import { connectMongo } from '../src/internal/connect.js';
 import { FIXTURE_DATA_COLLECTIONS, readTree, uniqueDbName, useFixtureDatabase } from './live-fixture.js';
 
 
-// The harness Mongo server has a TLS listener whose certificate names `localhost`, signed by a test CA.
+// TEST_MONGO_TLS_URL is a TLS listener whose certificate names `localhost`, signed by a test CA (the harness's
+// FerretDB or mongod; in GitHub CI a mongod container test/services/ci-tls starts).
 describeWithServices(['mongoTls'], 'mongodb URLs with tls=true', () => {
   const source = uniqueDbName('mtls_src');
   const reloaded = uniqueDbName('mtls_reload');
-  const fixture = useFixtureDatabase(source, [reloaded]);
+  // The fixture is created over TLS too: in GitHub CI the TLS server is a container of its own.
+  const fixture = useFixtureDatabase(source, [reloaded], 'TEST_MONGO_TLS_URL');
   const tlsUrl = () => serviceVar('TEST_MONGO_TLS_URL');
-  let plain: MongoClient;
-  beforeAll(async () => {
-    plain = await new MongoClient(serviceVar('TEST_MONGO_URL')).connect();
-  });
-  afterAll(() => plain?.close());
 
   test('dumps over TLS, loads over TLS under another name, and the dumps are the same bytes', async () => {
     const first = join(fixture.work, 'tls-a');
@@ -30,8 +26,8 @@ describeWithServices(['mongoTls'], 'mongodb URLs with tls=true', () => {
     const b = await readTree(join(again, 'mongo', reloaded));
     expect([...b.keys()]).toEqual([...a.keys()]);
     for (const [path, bytes] of a) expect(b.get(path)?.equals(bytes), path).toBe(true);
-    // The load reached the server: the plain listener sees the reloaded collections.
-    expect((await plain.db(reloaded).listCollections().toArray()).map((c) => c.name).sort()).toEqual([...a.keys()].filter((k) => k.endsWith('.bson')).map((k) => k.slice(0, -5)).sort());
+    // The load reached the server: it lists the reloaded collections.
+    expect((await fixture.client.db(reloaded).listCollections().toArray()).map((c) => c.name).sort()).toEqual([...a.keys()].filter((k) => k.endsWith('.bson')).map((k) => k.slice(0, -5)).sort());
   });
 
   test.each([

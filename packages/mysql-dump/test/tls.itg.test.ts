@@ -3,11 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rejectionOf } from '../../../test/support/rejection.js';
 import { describeWithServices, serviceVar } from '../../../test/support/services.js';
 import { AccessDeniedError, TlsError, dumpMysql, loadMysql, openMysqlSession } from '../src/index.js';
-import { TestDatabases, mysqlUrl, readText, tempDir } from './helpers/test-databases.js';
+import { TestDatabases, readText, tempDir } from './helpers/test-databases.js';
 
-/** The harness server's URL as `user`:`password`, on `host`, with `options`. */
+/** The TLS server's URL as `user`:`password`, on `host`, with `options`. */
 function urlFor(options: string, account?: { user: string; password: string }, host = '127.0.0.1'): string {
-  const url = new URL(mysqlUrl());
+  const url = new URL(serviceVar('TEST_MYSQL_TLS_URL'));
   if (account) {
     url.username = account.user;
     url.password = account.password;
@@ -28,7 +28,8 @@ async function serverSideCipher(url: string): Promise<string> {
 }
 
 
-// The harness MariaDB offers TLS with a certificate for `localhost` signed by the CA in TEST_MYSQL_TLS_CA.
+// TEST_MYSQL_TLS_URL offers TLS with a certificate for `localhost` signed by the CA in TEST_MYSQL_TLS_CA
+// (the harness MariaDB; in GitHub CI a container test/services/ci-tls starts).
 describeWithServices(['mysqlTls'], 'mysql URLs with ssl-mode / ssl-ca, on a server offering TLS', () => {
   const ca = () => serviceVar('TEST_MYSQL_TLS_CA');
 
@@ -63,7 +64,7 @@ describeWithServices(['mysqlTls'], 'mysql URLs with ssl-mode / ssl-ca, on a serv
   });
 
   describe('dump and load for an account that may only connect over TLS', () => {
-    const dbs = new TestDatabases();
+    const dbs = new TestDatabases(() => serviceVar('TEST_MYSQL_TLS_URL'));
     const account = { user: `tls_only_${process.pid}`, password: 'Tls-0nly-pw' };
     let source: string;
     beforeAll(async () => {

@@ -176,3 +176,23 @@ ensure_busybox_image_tar() {
     timed "base image $ref built" "$IMAGES_DIR/busybox-static/build" "$tar" "$ref"
   fi
 }
+
+# A CA and a server certificate for TLS tests (`ssl-mode` in mysql:// URLs, `tls=true` in mongodb:// ones)
+# in DIR, made once. The certificate names `localhost` only, so a check of the host name fails for
+# 127.0.0.1 (and passes for localhost). server.pem holds certificate and key (mongod reads one file).
+make_test_tls() {
+  local tls=$1
+  [ -f "$tls/server.pem" ] && return
+  mkdir -p "$tls"
+  (
+    umask 077
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=org-actions test CA" \
+      -keyout "$tls/ca-key.pem" -out "$tls/ca.pem"
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$tls/server-key.pem" -out "$tls/server.csr"
+    printf 'subjectAltName=DNS:localhost\n' >"$tls/server.ext"
+    openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca-key.pem" -CAcreateserial \
+      -days 3650 -extfile "$tls/server.ext" -out "$tls/server-cert.pem"
+    cat "$tls/server-cert.pem" "$tls/server-key.pem" >"$tls/server.pem"
+  ) >"$tls/openssl.log" 2>&1 || die "could not create the test TLS certificates; see $tls/openssl.log"
+  chmod 644 "$tls/ca.pem" "$tls/server-cert.pem"
+}

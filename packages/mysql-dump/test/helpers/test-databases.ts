@@ -18,10 +18,9 @@ export const ECOMMERCE_FIXTURES = [
 ];
 export const fixturesPresent = () => ECOMMERCE_FIXTURES.every((f) => existsSync(join(FIXTURE_DIR, f)));
 
-/** Creates uniquely named databases per test file and drops them all at the end. */
-/** A new connection to the test server as its admin user (multi-statement, utf8mb4). */
-export function connectAdmin(): Promise<Connection> {
-  const url = new URL(mysqlUrl());
+/** A new connection to the test server (or the one `serverUrl` names) as its admin user (multi-statement, utf8mb4). */
+export function connectAdmin(serverUrl = mysqlUrl()): Promise<Connection> {
+  const url = new URL(serverUrl);
   return createConnection({
     host: url.hostname,
     port: Number(url.port || 3306),
@@ -32,13 +31,17 @@ export function connectAdmin(): Promise<Connection> {
   });
 }
 
+/** Creates uniquely named databases per test file and drops them all at the end. */
 export class TestDatabases {
   private readonly created: string[] = [];
   private connection: Connection | undefined;
   private readonly prefix = `md_${process.pid}_${Math.random().toString(36).slice(2, 7)}`;
 
+  /** `serverUrl`: another server than TEST_MYSQL_URL's, read when first connecting. */
+  constructor(private readonly serverUrl?: () => string) {}
+
   async admin(): Promise<Connection> {
-    this.connection ??= await connectAdmin();
+    this.connection ??= await connectAdmin(this.serverUrl?.());
     return this.connection;
   }
 
