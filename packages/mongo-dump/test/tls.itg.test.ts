@@ -31,7 +31,7 @@ describeWithServices(['mongoTls'], 'mongodb URLs with tls=true', () => {
   });
 
   test.each([
-    ['no CA to trust', (url: string) => url.replace(/&tlsCAFile=[^&]*/, ''), /^TLS to MongoDB at localhost:\d+: its certificate is not trusted by the system CAs \((UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN)\); give the CA that signed it with tlsCAFile=/],
+    ['no CA to trust', (url: string) => url.replace(/&tlsCAFile=[^&]*/, ''), /^TLS to MongoDB at localhost:\d+: its certificate is not trusted by Node's built-in CA list \((UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN)\); give the CA that signed it with tlsCAFile=/],
     ['an address the certificate does not name', (url: string) => url.replace('localhost', '127.0.0.1'), /^TLS to MongoDB at 127\.0\.0\.1:\d+: its certificate is not issued for the host in the URL \(Hostname\/IP does not match/],
     ['a CA file that is not there', (url: string) => url.replace(/tlsCAFile=[^&]*/, 'tlsCAFile=%2Fno%2Fsuch%2Fca.pem'), /cannot read the file tlsCAFile names, \/no\/such\/ca\.pem \(ENOENT\)/],
   ])('%s: a TLS error at once, not retried as a server still starting', async (_label, change, message) => {

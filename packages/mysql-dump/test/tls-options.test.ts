@@ -59,7 +59,7 @@ describe('failed TLS set-ups name the server and what to change', () => {
       'a certificate of a CA not trusted',
       byName,
       handshakeError('self-signed certificate in certificate chain'),
-      'TLS to MySQL server at db.internal:3307: its certificate is not trusted by the system CAs (SELF_SIGNED_CERT_IN_CHAIN); give the CA that signed it with ssl-ca=/path/to/ca.pem, or use ssl-mode=REQUIRED to encrypt without checking the certificate',
+      "TLS to MySQL server at db.internal:3307: its certificate is not trusted by Node's built-in CA list (SELF_SIGNED_CERT_IN_CHAIN); give the CA that signed it with ssl-ca=/path/to/ca.pem, or use ssl-mode=REQUIRED to encrypt without checking the certificate",
     ],
     [
       'a certificate another CA signed',

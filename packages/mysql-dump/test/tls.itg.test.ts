@@ -43,10 +43,10 @@ describeWithServices(['mysqlTls'], 'mysql URLs with ssl-mode / ssl-ca, on a serv
       expect(await serverSideCipher(urlFor(`?ssl-ca=${encodeURIComponent(ca())}`, undefined, 'localhost'))).not.toBe('');
     });
 
-    it('refuses a certificate the system CAs do not trust, naming the server and ssl-ca', async () => {
+    it("refuses a certificate Node's built-in CA list does not trust, naming the server and ssl-ca", async () => {
       const error = await rejectionOf(() => serverSideCipher(urlFor('?ssl-mode=VERIFY_CA')));
       expect(error).toBeInstanceOf(TlsError);
-      expect(error.message).toMatch(/^TLS to MySQL server at 127\.0\.0\.1:\d+: its certificate is not trusted by the system CAs \(SELF_SIGNED_CERT_IN_CHAIN\); give the CA that signed it with ssl-ca=/);
+      expect(error.message).toMatch(/^TLS to MySQL server at 127\.0\.0\.1:\d+: its certificate is not trusted by Node's built-in CA list \(SELF_SIGNED_CERT_IN_CHAIN\); give the CA that signed it with ssl-ca=/);
     });
 
     it('refuses a certificate the given CA file did not sign', async () => {

@@ -114,7 +114,7 @@ export function addServerOptions(command: Command): Command {
   return command
     // From the environment too: a password on the command line shows in `ps` and the shell history.
     .addOption(new Option('--mysql <url>', 'MySQL/MariaDB server, mysql://user:password@host:port[?ssl-mode=VERIFY_IDENTITY&ssl-ca=ca.pem]').env('DEVSTACK_DUMPS_MYSQL').argParser(serverUrl('--mysql')))
-    .addOption(new Option('--mongo <url>', 'MongoDB/FerretDB server, mongodb://[user:password@]host:port').env('DEVSTACK_DUMPS_MONGO').argParser(serverUrl('--mongo')))
+    .addOption(new Option('--mongo <url>', 'MongoDB/FerretDB server, mongodb://[user:password@]host:port[/?tls=true&tlsCAFile=ca.pem]').env('DEVSTACK_DUMPS_MONGO').argParser(serverUrl('--mongo')))
     .option('--wait <seconds>', `retry for up to this many seconds while a server starts (max ${MAX_WAIT_SECONDS})`, waitSeconds, 0);
 }
 

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { DEFAULT_STORE, openStore, type Store } from '@org/dump-versioning';
 import type { CommandContext } from './context.js';
@@ -17,12 +19,12 @@ export interface ServiceFlags extends StoreFlags {
 export function addStoreOptions(command: Command): Command {
   return command
     .addOption(
-      new Option('--store <url>', 's3://bucket/prefix, file:///abs/dir or a directory')
+      new Option('--store <url>', 's3://bucket/prefix, file:///abs/dir or a directory (a relative one from the top of the git working tree)')
         .env('DEVSTACK_DUMPS_STORE')
         .default(DEFAULT_STORE),
     )
     .addOption(new Option('--s3-endpoint <url>', 'S3-compatible endpoint (MinIO, R2, Ceph); default AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL'))
-    .addOption(new Option('--s3-region <region>', 'S3 region; default AWS_REGION or us-east-1'))
+    .addOption(new Option('--s3-region <region>', 'S3 region; default AWS_REGION, AWS_DEFAULT_REGION or us-east-1'))
     .option('--json', 'machine-readable output on stdout', false);
 }
 
@@ -30,9 +32,21 @@ export function addServiceOption(command: Command): Command {
   return command.requiredOption('--service <name>', 'service whose dumps to use, e.g. lms');
 }
 
+/**
+ * The directory a relative store path is read from: the top of the git working tree holding `cwd` (the
+ * default `.devstack/dumps` belongs to the repository, like the cache, also from a subdirectory), else `cwd`.
+ */
+export function storeBase(cwd: string): string {
+  for (let dir = cwd; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, '.git'))) return dir;
+    if (dirname(dir) === dir) return cwd;
+  }
+}
+
 export function openStoreFrom(flags: StoreFlags, context: CommandContext): Store {
+  const relative = !/^[a-z][a-z0-9+.-]*:/i.test(flags.store) && !isAbsolute(flags.store);
   return openStore(flags.store, {
-    cwd: context.cwd,
+    cwd: relative ? storeBase(context.cwd) : context.cwd,
     env: context.env,
     ...(flags.s3Endpoint ? { s3Endpoint: flags.s3Endpoint } : {}),
     ...(flags.s3Region ? { s3Region: flags.s3Region } : {}),

@@ -135,7 +135,8 @@ export function tlsProblem(error: unknown, url: string): MongoTlsError | undefin
   for (const server of servers?.values() ?? []) collect(server.error);
   for (const { code, message, path } of causes) {
     if (code !== undefined && UNTRUSTED_CERTIFICATE.has(code)) {
-      const by = /[?&]tlsCAFile=/i.test(url) ? ' by the CA certificate(s) in tlsCAFile' : ' by the system CAs';
+      // Without tlsCAFile, Node's built-in CA list decides (not the operating system's store).
+      const by = /[?&]tlsCAFile=/i.test(url) ? ' by the CA certificate(s) in tlsCAFile' : " by Node's built-in CA list";
       return new MongoTlsError(hosts, `its certificate is not trusted${by} (${code}); give the CA that signed it with tlsCAFile=/path/to/ca.pem`);
     }
     if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {

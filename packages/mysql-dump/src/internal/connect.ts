@@ -148,7 +148,8 @@ export function tlsFailure(error: { code?: string; message?: string }, url: Mysq
     return new TlsError(url.address, `the server offers no TLS, but the URL asks for ssl-mode=${mode ?? 'REQUIRED'}; enable TLS on the server (ssl_cert, ssl_key), or leave ssl-mode out to connect unencrypted`, { cause: error });
   }
   if (UNTRUSTED_CERTIFICATE.has(code)) {
-    const by = url.tls?.caFile ? ` by the CA certificate(s) in ${url.tls.caFile}` : ' by the system CAs';
+    // Without ssl-ca, Node's built-in CA list decides (not the operating system's store).
+    const by = url.tls?.caFile ? ` by the CA certificate(s) in ${url.tls.caFile}` : " by Node's built-in CA list";
     return new TlsError(url.address, `its certificate is not trusted${by} (${code}); give the CA that signed it with ssl-ca=/path/to/ca.pem, or use ssl-mode=REQUIRED to encrypt without checking the certificate`, { cause: error });
   }
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
