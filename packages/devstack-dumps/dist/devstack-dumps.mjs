@@ -8,7 +8,7 @@ if (major < 20 || major === 20 && minor < 19) {
 `);
   process.exitCode = 1;
 } else {
-  const { main } = await import("./chunks/cli-ENRZJLLL.mjs");
+  const { main } = await import("./chunks/cli-LOZSXPKQ.mjs");
   process.exitCode = await main(process.argv.slice(2));
 }
 //# sourceMappingURL=devstack-dumps.mjs.map

@@ -67,6 +67,24 @@ describeWithServices(['mysql', 'mongo'], 'devstack-dumps dump, load and diff (re
     expect(checksums.engines).toEqual({ mysql: { flavor: expect.any(String), version: expect.any(String) }, mongo: { flavor: expect.any(String), version: expect.any(String) } });
   });
 
+  test('a database in the server URLs is the load target, as for dump; --replace never touches the dump\'s own database', async () => {
+    const dir = path.join(work, 'url-target');
+    expect((await cli(dumpArgs(source, dir), work)).code).toBe(0);
+    const target = scratch.name('urltarget');
+    const withDb = (url: string, db: string) => `${url.replace(/\/+$/, '')}/${db}`;
+    // The source database is not empty: a load into it (what ignoring the URL's database did) needs --replace and drops it.
+    const loaded = await cli(['load', dir, '--mysql', withDb(mysqlUrl, target), '--mongo', withDb(mongoUrl, target), '--replace'], work);
+    expect(loaded.code, loaded.stderr).toBe(0);
+    expect(loaded.stdout).toMatch(new RegExp(`^loaded MySQL ${target}; MongoDB ${target} in`));
+    expect(await scratch.mysqlTables(target)).toEqual(await scratch.mysqlTables(source));
+    expect(await scratch.mongoCollections(target)).toEqual(await scratch.mongoCollections(source));
+    expect((await scratch.mysqlTables(source)).length).toBeGreaterThan(0);
+    // Said twice, differently: a usage error before anything is loaded.
+    const both = await cli(['load', dir, '--mysql', withDb(mysqlUrl, target), '--mysql-db', 'other_db'], work);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain(`--mysql names the database \`${target}\` in its path and --mysql-db names \`other_db\``);
+  });
+
   test('diff names the added table and index (schema level, for people and in --json)', async () => {
     const repo = path.join(work, 'repo');
     const store = path.join(work, 'store');

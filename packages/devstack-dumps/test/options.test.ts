@@ -2,7 +2,7 @@ import { InvalidArgumentError } from 'commander';
 import { describe, expect, test } from 'vitest';
 import { main } from '../src/cli.js';
 import type { CommandContext } from '../src/internal/context.js';
-import { databaseInUrl, databaseList, databaseName, databasesToDump, nameList, renameOnly, serverUrl, waitSeconds } from '../src/internal/server-options.js';
+import { databaseInUrl, databaseList, databaseName, databasesToDump, loadRename, nameList, renameOnly, serverUrl, waitSeconds } from '../src/internal/server-options.js';
 import { exactlyOne, existingDirectory, fullCommitSha, wholeNumber } from '../src/internal/usage.js';
 import { flagHint } from '../src/cli.js';
 import { describeDistance } from '../src/internal/output.js';
@@ -105,6 +105,23 @@ describe('option parsing', () => {
     expect(() => renameOnly('--mysql-db', [], 'x')).toThrow(/this dump has no such database; drop --mysql-db/);
     expect(renameOnly('--mysql-db', ['a', 'b'], undefined)).toBeUndefined();
     expect(() => renameOnly('--mongo-db', ['a', 'b'], 'x')).toThrow(/this dump has 2 \(a, b\); drop --mongo-db/);
+  });
+
+  // A load must not ignore the database a server URL names (dump reads it): with --replace it dropped the dump's own.
+  test.each<[string, Parameters<typeof loadRename>, Record<string, string> | undefined | RegExp]>([
+    ['the URL database is the target', ['--mysql-db', ['shop'], undefined, 'mysql://u:p@h:3306/shop_dev'], { shop: 'shop_dev' }],
+    ['the same for MongoDB, options after it', ['--mongo-db', ['shop'], undefined, 'mongodb://u:p@h/shop_dev?authSource=admin'], { shop: 'shop_dev' }],
+    ['the flag alone', ['--mysql-db', ['shop'], 'shop_dev', 'mysql://u:p@h:3306'], { shop: 'shop_dev' }],
+    ['URL and flag agreeing', ['--mysql-db', ['shop'], 'shop_dev', 'mysql://u:p@h/shop_dev'], { shop: 'shop_dev' }],
+    ['a system database in the path names the server only', ['--mysql-db', ['shop'], undefined, 'mysql://root:p@h/mysql'], undefined],
+    ['admin in a Mongo path names the server only', ['--mongo-db', ['shop'], undefined, 'mongodb://root:p@h/admin'], undefined],
+    ['no database in the URL', ['--mongo-db', ['a', 'b'], undefined, 'mongodb://h:27017/?tls=true'], undefined],
+    ['a dump without that engine', ['--mongo-db', [], undefined, 'mongodb://h/shop_dev'], undefined],
+    ['URL and flag disagreeing', ['--mysql-db', ['shop'], 'other', 'mysql://u:p@h/shop_dev'], /--mysql names the database `shop_dev` in its path and --mysql-db names `other`; give the target database once/],
+    ['a URL database for a dump of several', ['--mysql-db', ['a', 'b'], undefined, 'mysql://u:p@h/shop_dev'], /this dump has 2 databases \(a, b\), each loaded under its own name; drop the database from the URL/],
+  ])('%s', (_label, args, expected) => {
+    if (expected instanceof RegExp) expect(() => loadRename(...args)).toThrow(expected);
+    else expect(loadRename(...args)).toEqual(expected);
   });
 });
 

@@ -1,6 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { maskSecrets, type LoadTargets } from '@org/dump-set';
-import { InvalidMysqlUrlError, parseMysqlUrl } from '@org/mysql-dump';
+import { isMongoSystemDatabase } from '@org/mongo-dump';
+import { InvalidMysqlUrlError, isMysqlSystemDatabase, parseMysqlUrl } from '@org/mysql-dump';
 import { dumpedDatabases } from './dumped-databases.js';
 import { UsageError } from './usage.js';
 
@@ -150,11 +151,43 @@ export function requireServer(flags: { mysql?: string; mongo?: string }, command
   if (flags.mysql === undefined && flags.mongo === undefined) throw new UsageError(`${command} needs --mysql and/or --mongo (or DEVSTACK_DUMPS_MYSQL / DEVSTACK_DUMPS_MONGO)`);
 }
 
-/** loadSet targets for a dump set directory: the given servers, with --mysql-db/--mongo-db as renames. */
+/**
+ * The database a load's server URL names in its path, which `dump` reads from too: a load must not
+ * ignore it (with --replace it would drop the dump's own database instead). A system database there
+ * (`.../mysql`, `.../admin`, common in admin URLs) names the server only.
+ */
+export function loadTargetInUrl(flag: '--mysql' | '--mongo', url: string | undefined): string | undefined {
+  const named = url === undefined ? undefined : databaseInUrl(url);
+  if (named === undefined) return undefined;
+  return (flag === '--mysql' ? isMysqlSystemDatabase(named) : isMongoSystemDatabase(named)) ? undefined : named;
+}
+
+/**
+ * The rename of a load: --mysql-db/--mongo-db, or the database the server URL names (the same thing said
+ * in the URL). Both, naming different databases, is a usage error; so is a URL database for a dump of several.
+ */
+export function loadRename(flag: '--mysql-db' | '--mongo-db', dumped: ReadonlyArray<string>, named: string | undefined, url: string | undefined): Record<string, string> | undefined {
+  const server = flag === '--mysql-db' ? '--mysql' : '--mongo';
+  const inUrl = loadTargetInUrl(server, url);
+  if (inUrl === undefined) return renameOnly(flag, dumped, named);
+  // The dump has nothing of this engine: nothing to rename (the engine is skipped or refused elsewhere).
+  if (dumped.length === 0 && named === undefined) return undefined;
+  if (named !== undefined && named !== inUrl) {
+    throw new UsageError(`${server} names the database \`${inUrl}\` in its path and ${flag} names \`${named}\`; give the target database once`);
+  }
+  if (dumped.length > 1) {
+    throw new UsageError(
+      `${server} names the database \`${inUrl}\` in its path, but this dump has ${dumped.length} databases (${dumped.join(', ')}), each loaded under its own name; drop the database from the URL`,
+    );
+  }
+  return renameOnly(flag, dumped, inUrl);
+}
+
+/** loadSet targets for a dump set directory: the given servers, with --mysql-db/--mongo-db (or the URL's database) as renames. */
 export async function loadTargetsFor(dir: string, flags: Omit<LoadFlags, 'wait' | 'replace'>): Promise<LoadTargets> {
   const dumped = await dumpedDatabases(dir);
-  const mysqlRename = renameOnly('--mysql-db', dumped.mysql, flags.mysqlDb);
-  const mongoRename = renameOnly('--mongo-db', dumped.mongo, flags.mongoDb);
+  const mysqlRename = loadRename('--mysql-db', dumped.mysql, flags.mysqlDb, flags.mysql);
+  const mongoRename = loadRename('--mongo-db', dumped.mongo, flags.mongoDb, flags.mongo);
   return {
     ...(flags.mysql !== undefined ? { mysql: { url: flags.mysql, ...(mysqlRename ? { rename: mysqlRename } : {}) } } : {}),
     ...(flags.mongo !== undefined ? { mongo: { url: flags.mongo, ...(mongoRename ? { rename: mongoRename } : {}) } } : {}),
