@@ -8,7 +8,19 @@ if (major < 20 || major === 20 && minor < 19) {
 `);
   process.exitCode = 1;
 } else {
-  const { main } = await import("./chunks/cli-LOZSXPKQ.mjs");
-  process.exitCode = await main(process.argv.slice(2));
+  const { main, defaultContext, Interrupted } = await import("./chunks/cli-VCWVNAAS.mjs");
+  let controller;
+  const interrupt = (signal) => {
+    if (controller === void 0 || controller.signal.aborted) process.exit(130);
+    process.stderr.write(`
+${signal === "SIGINT" ? "Ctrl-C" : signal}: stopping and undoing what was started (again to quit at once, which can leave it half done)
+`);
+    controller.abort(new Interrupted(signal));
+  };
+  process.on("SIGINT", interrupt);
+  process.on("SIGTERM", interrupt);
+  process.exitCode = await main(process.argv.slice(2), { ...defaultContext(), interruptible: () => (controller ??= new AbortController()).signal });
+  process.off("SIGINT", interrupt);
+  process.off("SIGTERM", interrupt);
 }
 //# sourceMappingURL=devstack-dumps.mjs.map

@@ -14,11 +14,13 @@ import { registerPublish } from './commands/publish.js';
 import { registerPull } from './commands/pull.js';
 import { registerResolve } from './commands/resolve.js';
 import { registerVerify } from './commands/verify.js';
-import type { CommandContext, RegisterCommand } from './internal/context.js';
+import { Interrupted, type CommandContext, type RegisterCommand } from './internal/context.js';
+export { Interrupted } from './internal/context.js';
 import { ReportedFailure, UsageError } from './internal/usage.js';
 import { TOOL } from './internal/version.js';
 
-export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+/** 130: stopped by Ctrl-C (128 + SIGINT), as shells report it. */
+export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
 
 /** Commands in help order. */
 const COMMANDS: RegisterCommand[] = [
@@ -79,6 +81,11 @@ export async function main(argv: ReadonlyArray<string>, context: CommandContext 
       return EXIT.usage;
     }
     if (error instanceof ReportedFailure) return EXIT.failure;
+    if (error instanceof Interrupted) {
+      // The loads and pulls that take a signal restore their targets before they reject.
+      fail('interrupted: stopped before finishing; what the command had started was undone (databases it loaded into are as they were, no partial download is kept)');
+      return EXIT.interrupted;
+    }
     if (error instanceof UsageError) {
       fail(error.message);
       return EXIT.usage;
@@ -137,6 +144,6 @@ const USAGE_CODES = new Set([
   'system-database',
 ]);
 
-function defaultContext(): CommandContext {
+export function defaultContext(): CommandContext {
   return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
 }

@@ -20,6 +20,7 @@ export const registerLoad: RegisterCommand = (program, context) => {
         waitSeconds: flags.wait,
         onProgress: progressLines(context, [flags.mysql, flags.mongo]),
         skipEnginesWithoutTarget: true,
+        ...(context.interruptible ? { signal: context.interruptible() } : {}),
       });
       if (flags.json) printJson(context, result);
       else printLines(context, [`loaded ${describeLoaded(result)} in ${seconds(result.durationMs)}`, ...describeSkipped(result.skipped)]);

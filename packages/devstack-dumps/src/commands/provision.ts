@@ -60,7 +60,7 @@ export const registerProvision: RegisterCommand = (program, context) => {
       const onProgress = progressLines(context, [flags.mysql, flags.mongo]);
       const { plan, result } = await withStore(flags, context, async (store) => {
         const plan = await planProvision({ store, service: flags.service, repo: flags.repo, commit: flags.commit, migrationsGlob: flags.migrationsGlob, maxDistance: flags.maxDistance, cacheRoot: cacheRoot(flags) });
-        const result = await provision(plan, { store, service: flags.service, flags, onProgress, cacheKeep: flags.cacheKeep });
+        const result = await provision(plan, { store, service: flags.service, flags, onProgress, cacheKeep: flags.cacheKeep, ...(context.interruptible ? { signal: context.interruptible() } : {}) });
         return { plan, result };
       });
       const totalMs = Math.round(performance.now() - started);

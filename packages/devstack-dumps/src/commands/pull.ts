@@ -34,6 +34,7 @@ export const registerPull: RegisterCommand = (program, context) => {
         replace: flags.replace,
         ...(version !== undefined ? { version } : { commit: flags.commit! }),
         ...(progress.listener ? { onProgress: progress.listener } : {}),
+        ...(context.interruptible ? { signal: context.interruptible() } : {}),
       }).finally(progress.stop);
       // pull verified every sha256; the list beside the directory (as `dump` writes it) lets `load`
       // refuse a file altered or removed since.

@@ -6,6 +6,19 @@ export interface CommandContext {
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /**
+   * A command that can stop cleanly calls this once and passes the signal on: Ctrl-C (SIGINT, SIGTERM)
+   * then aborts it with an Interrupted reason instead of killing the process (see bin.ts). Absent in tests.
+   */
+  interruptible?: () => AbortSignal;
+}
+
+/** The reason an interruptible command was aborted with: a signal from the terminal or the system. */
+export class Interrupted extends Error {
+  constructor(readonly signal: string) {
+    super(`interrupted (${signal})`);
+    this.name = 'Interrupted';
+  }
 }
 
 /** Each command file exports one of these; cli.ts adds them to the program. */

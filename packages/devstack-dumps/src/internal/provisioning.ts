@@ -72,7 +72,7 @@ export interface ProvisionResult {
 /** Pulls the planned version into the cache (unless it is there and verified), then loads it. */
 export async function provision(
   plan: ProvisionPlan,
-  input: { store: Store; service: string; flags: LoadFlags; onProgress: (message: string) => void; cacheKeep: number },
+  input: { store: Store; service: string; flags: LoadFlags; onProgress: (message: string) => void; cacheKeep: number; signal?: AbortSignal },
 ): Promise<ProvisionResult> {
   const { flags } = input;
   // Unreachable servers fail before a download.
@@ -83,7 +83,7 @@ export async function provision(
   let pulled: ProvisionResult['pulled'];
   if (!plan.cached) {
     input.onProgress(`pulling version ${plan.resolution.version.slice(0, 12)} into ${plan.cacheDir}`);
-    const result = await pull({ store: input.store, service: input.service, version: plan.resolution.version, out: plan.cacheDir, replace: true });
+    const result = await pull({ store: input.store, service: input.service, version: plan.resolution.version, out: plan.cacheDir, replace: true, ...(input.signal ? { signal: input.signal } : {}) });
     // pull verified every sha256; the list beside the directory lets later loads re-check the cache.
     await writeChecksumsFile(plan.cacheDir, result.manifest.files, result.manifest.engines);
     pulled = { files: result.manifest.files.length, bytes: result.bytes };
@@ -91,7 +91,13 @@ export async function provision(
   else await touchCachedVersion(plan.cacheDir);
   const pullMs = since(start);
   start = performance.now();
-  const loaded = await loadSet(plan.cacheDir, await loadTargetsFor(plan.cacheDir, flags), { replace: flags.replace, waitSeconds: flags.wait, onProgress: input.onProgress, skipEnginesWithoutTarget: true });
+  const loaded = await loadSet(plan.cacheDir, await loadTargetsFor(plan.cacheDir, flags), {
+    replace: flags.replace,
+    waitSeconds: flags.wait,
+    onProgress: input.onProgress,
+    skipEnginesWithoutTarget: true,
+    ...(input.signal ? { signal: input.signal } : {}),
+  });
   const loadMs = since(start);
   // The cache keeps the versions used most recently (0: all); a failure to trim only delays it.
   if (input.cacheKeep > 0) {

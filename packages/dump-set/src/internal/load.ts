@@ -25,6 +25,8 @@ export interface LoadSetOptions {
   skipEnginesWithoutTarget?: boolean;
   /** Seconds to wait for another load into the same MySQL database to finish (default 600). */
   lockWaitSeconds?: number;
+  /** Aborting (e.g. on Ctrl-C) stops both loads and leaves every target as it found it; the load rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 export interface LoadSetResult {
@@ -81,7 +83,7 @@ export async function loadSet(dir: string, targets: LoadTargets, options: LoadSe
     ? await lockMysqlTargets(mysql.url, mysql.databases, { waitSeconds: wait, lockWaitSeconds: options.lockWaitSeconds ?? 600, onWaiting: options.onProgress })
     : undefined;
   try {
-    return await checkAndLoad(dir, mysql, mongo, skipped, { replace, wait, onProgress: options.onProgress }, started);
+    return await checkAndLoad(dir, mysql, mongo, skipped, { replace, wait, onProgress: options.onProgress, signal: options.signal }, started);
   } finally {
     await unlock?.();
   }
@@ -94,7 +96,7 @@ async function checkAndLoad(
   mysql: Target | undefined,
   mongo: Target | undefined,
   skipped: LoadSetResult['skipped'],
-  options: { replace: boolean; wait: number; onProgress: ((message: string) => void) | undefined },
+  options: { replace: boolean; wait: number; onProgress: ((message: string) => void) | undefined; signal: AbortSignal | undefined },
   started: number,
 ): Promise<LoadSetResult> {
   const { replace, wait } = options;
@@ -108,6 +110,7 @@ async function checkAndLoad(
         databaseRename: mysql.rename,
         replace,
         wait,
+        ...(options.signal ? { signal: options.signal } : {}),
         onProgress: (p) =>
           report(`mysql:${p.database}`, p.bytesDone, p.bytesTotal, () => `mysql ${p.database}: ${p.bytesTotal > 0 ? Math.floor((p.bytesDone / p.bytesTotal) * 100) : 100}% loaded (${p.statements} statements)`),
       }),
@@ -118,6 +121,7 @@ async function checkAndLoad(
         databaseRename: mongo.rename,
         replace,
         waitSeconds: wait,
+        ...(options.signal ? { signal: options.signal } : {}),
         onProgress: (p) => report(`mongo:${p.database}:${p.phase}`, p.done, p.total, () => `mongo ${p.database}: ${p.phase} ${p.done}/${p.total}`),
       }),
   ]);

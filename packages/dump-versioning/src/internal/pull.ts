@@ -26,6 +26,8 @@ export interface PullOptions {
   replace?: boolean;
   concurrency?: number;
   onProgress?: ProgressListener;
+  /** Aborting stops the pull before its next file; the staging directory is removed, `out` is left as it was. */
+  signal?: AbortSignal;
 }
 
 export interface PullResult {
@@ -72,10 +74,12 @@ export async function pull(options: PullOptions): Promise<PullResult> {
     // mapLimit settles every started download before rejecting, so nothing writes into the staging
     // directory while it is removed below.
     await mapLimit(manifest.files, options.concurrency ?? 4, async (file) => {
+      options.signal?.throwIfAborted();
       const target = resolveInside(staging, file.path, context);
       await mkdir(path.dirname(target), { recursive: true });
       await fetchVerified(store, service, file, target, context, onBytes);
     });
+    options.signal?.throwIfAborted();
     await placeStaged(staging, out, Boolean(options.replace), notEmpty);
     return { version, dir: out, manifest, bytes: total };
   } catch (error) {

@@ -24,6 +24,8 @@ export interface LoadMongoOptions {
   replace?: boolean;
   waitSeconds?: number;
   onProgress?: (progress: MongoProgress) => void;
+  /** Aborting stops the load between two steps (a collection, a batch of documents, an index) and drops what it loaded. */
+  signal?: AbortSignal;
 }
 
 export interface LoadMongoResult {
@@ -75,7 +77,7 @@ export async function loadMongo(options: LoadMongoOptions): Promise<LoadMongoRes
       started.push(db);
       let documents: number;
       try {
-        documents = await loadDatabase(db, database, options.onProgress);
+        documents = await loadDatabase(db, database, options.onProgress, options.signal);
       } catch (error) {
         // Every target was empty (or dropped for replace) before we began, so dropping what we loaded
         // restores that state instead of leaving a half-loaded database behind.
@@ -116,9 +118,12 @@ function targetName(source: string, dumped: readonly DumpedDatabase[], rename: L
 }
 
 /** Collections (with options), then their documents, then their indexes, then views in dependency order. */
-async function loadDatabase(db: Db, database: PlannedDatabase, onProgress: LoadMongoOptions['onProgress']): Promise<number> {
-  const progress = (phase: MongoProgress['phase'], collection: string, done: number, total: number) =>
+async function loadDatabase(db: Db, database: PlannedDatabase, onProgress: LoadMongoOptions['onProgress'], signal: AbortSignal | undefined): Promise<number> {
+  const progress = (phase: MongoProgress['phase'], collection: string, done: number, total: number) => {
     onProgress?.({ phase, database: database.target, collection, done, total });
+    signal?.throwIfAborted();
+  };
+  signal?.throwIfAborted();
   const collections = database.collections.filter((spec) => spec.type !== 'view');
   const views = orderViews(database.collections.filter((spec) => spec.type === 'view'));
   let documents = 0;
@@ -128,7 +133,7 @@ async function loadDatabase(db: Db, database: PlannedDatabase, onProgress: LoadM
   }
   for (const spec of collections) {
     if (spec.type !== 'collection') continue;
-    documents += await insertDocuments(db, spec.name, join(database.dir, `${spec.name}.bson`));
+    documents += await insertDocuments(db, spec.name, join(database.dir, `${spec.name}.bson`), signal);
     progress('documents', spec.name, documents, database.totalDocuments);
   }
   for (const [index, spec] of collections.entries()) {
@@ -182,7 +187,7 @@ async function runRejecting(db: Db, command: Document, what: string): Promise<Do
  * an `_id` to Maps and reorder integer-like field names of plain objects). Validation is bypassed
  * like mongorestore's --bypassDocumentValidation: the documents were valid where they were dumped.
  */
-async function insertDocuments(db: Db, collection: string, file: string): Promise<number> {
+async function insertDocuments(db: Db, collection: string, file: string, signal?: AbortSignal): Promise<number> {
   let batch: Map<string, unknown>[] = [];
   let batchBytes = 0;
   let count = 0;
@@ -202,7 +207,10 @@ async function insertDocuments(db: Db, collection: string, file: string): Promis
     batchBytes = 0;
   };
   for await (const raw of readBsonFile(file)) {
-    if (batchBytes + raw.length > INSERT_BATCH_BYTES || batch.length >= INSERT_BATCH_DOCUMENTS) await flush();
+    if (batchBytes + raw.length > INSERT_BATCH_BYTES || batch.length >= INSERT_BATCH_DOCUMENTS) {
+      await flush();
+      signal?.throwIfAborted();
+    }
     batch.push(readBsonDocument(raw));
     batchBytes += raw.length;
     count++;

@@ -25,6 +25,8 @@ export interface LoadMysqlOptions {
   concurrency?: number;
   wait?: number;
   onProgress?: (progress: LoadProgress) => void;
+  /** Aborting stops the load before its next statement and leaves each target as it found it (absent or empty). */
+  signal?: AbortSignal;
   /**
    * Files of up to this many characters (default 32 Mi) are kept in memory as the statements the allowlist
    * checked, and loaded from there; bigger ones are read again and each statement checked again as it runs.
@@ -177,6 +179,7 @@ export async function loadMysql(options: LoadMysqlOptions): Promise<LoadMysqlRes
       if (target.objects) nonEmpty.add(database);
     }
     const checked = await verifying;
+    options.signal?.throwIfAborted();
     for (const { file, database } of plan) {
       const name = escapeId(database, true);
       // replace removes objects: an empty target is used as it is (as `mysql db < file` would), saving two DDL round trips.
@@ -193,6 +196,8 @@ export async function loadMysql(options: LoadMysqlOptions): Promise<LoadMysqlRes
       }
     }
   } catch (error) {
+    // An abort is the caller's own reason, passed on as it is (each target was already restored).
+    if (options.signal?.aborted && error === options.signal.reason) throw error;
     throw describeServerError(error, session.url, { operation: 'loading' });
   } finally {
     await session.close();
@@ -226,6 +231,7 @@ async function loadFile(
     const allowlist = checkedStatements ? undefined : new StatementAllowlist();
     const take = async (list: ScriptStatement[]) => {
       for (const statement of list) {
+        options.signal?.throwIfAborted();
         if (allowlist) allowStatement(allowlist, statement, file);
         await runner.add(statement);
         statements++;
