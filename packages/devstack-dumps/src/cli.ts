@@ -56,8 +56,24 @@ export function buildProgram(context: CommandContext, urls: ReadonlyArray<string
   // Sub-commands inherit output and exit handling.
   for (const command of program.commands) {
     command.exitOverride().configureOutput({ writeOut: (text) => context.stdout.write(text), writeErr });
+    checkRequiredAfterUnknown(command);
   }
   return program;
+}
+
+/**
+ * Commander checks required options before unknown ones, so `--servce shop` said only that `--service` was
+ * missing. Required options are checked here instead, in a hook that runs after the unknown-option check
+ * (which names the typo and suggests the flag).
+ */
+function checkRequiredAfterUnknown(command: Command): void {
+  const required = command.options.filter((option) => option.mandatory);
+  if (required.length === 0) return;
+  for (const option of required) option.makeOptionMandatory(false);
+  command.hook('preAction', (_program, action) => {
+    const missing = required.find((option) => action.getOptionValue(option.attributeName()) === undefined);
+    if (missing) throw new UsageError(`required option '${missing.flags}' not specified`);
+  });
 }
 
 /** Where --mysql/--mongo may come from instead of the command line (see server-options.ts). */

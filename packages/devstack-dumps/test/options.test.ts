@@ -175,6 +175,29 @@ describe('exit codes and masking in main', () => {
     expect(flagHint(new TlsError('h:1', 'x'))).toBe(' (--mysql)');
   });
 
+  test('a mistyped flag is named (with a suggestion) rather than reported as a missing required one', async () => {
+    const typo = capture();
+    expect(await main(['list', '--servce', 'shop'], typo)).toBe(2);
+    expect(typo.err()).toContain("error: unknown option '--servce'");
+    expect(typo.err()).toContain('Did you mean --service?');
+    const missing = capture();
+    expect(await main(['list'], missing)).toBe(2);
+    expect(missing.err()).toBe("error: required option '--service <name>' not specified\n");
+  });
+
+  test('outside a git working tree, commands that read a checkout say so (2) instead of blaming a missing commit', async () => {
+    const outside = await mkdtemp(path.join(tmpdir(), 'dd-no-git-'));
+    try {
+      for (const args of [['status', '--service', 'shop'], ['resolve', '--service', 'shop']]) {
+        const context = { ...capture(), cwd: outside };
+        expect(await main(args, context)).toBe(2);
+        expect(context.err()).toBe(`error: ${outside} is not inside a git working tree; run this in the service's checkout, or name it with --repo <dir>\n`);
+      }
+    } finally {
+      await rm(outside, { recursive: true, force: true });
+    }
+  });
+
   test('a bad URL is a usage error (2) whose message masks the password', async () => {
     const context = capture();
     expect(await main(['dump', '--mysql', 'postgres://root:Hidden1@h:1/db', '--out', '/tmp/never'], context)).toBe(2);

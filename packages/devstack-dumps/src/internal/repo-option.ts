@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
 import type { Command } from 'commander';
 import type { CommandContext } from './context.js';
-import { existingDirectory } from './usage.js';
+import { UsageError, existingDirectory } from './usage.js';
 
-/** The top of the git working tree holding `dir`, or `dir` itself when it is not in one. */
-export function workingTreeRoot(dir: string): Promise<string> {
+/** The top of the git working tree holding `dir`; undefined when it is in none (or git cannot say). */
+export function workingTreeRoot(dir: string): Promise<string | undefined> {
   return new Promise((resolve) => {
-    execFile('git', ['rev-parse', '--show-toplevel'], { cwd: dir }, (error, stdout) => resolve(error ? dir : stdout.trim() || dir));
+    execFile('git', ['rev-parse', '--show-toplevel'], { cwd: dir }, (error, stdout) => resolve(error ? undefined : stdout.trim() || undefined));
   });
 }
 
@@ -19,6 +19,10 @@ export function addRepoOption(command: Command, what: string, context: CommandCo
   return command
     .option('--repo <dir>', `${what} (default: the git working tree of the current directory)`, existingDirectory('--repo'))
     .hook('preAction', async (_program, action) => {
-      if (action.getOptionValue('repo') === undefined) action.setOptionValue('repo', await workingTreeRoot(context.cwd));
+      if (action.getOptionValue('repo') !== undefined) return;
+      const root = await workingTreeRoot(context.cwd);
+      // Outside a checkout git's own message ("cannot find commit HEAD ... fetch it") would point the wrong way.
+      if (root === undefined) throw new UsageError(`${context.cwd} is not inside a git working tree; run this in the service's checkout, or name it with --repo <dir>`);
+      action.setOptionValue('repo', root);
     });
 }
