@@ -6,7 +6,7 @@ import { isCommitSha, type CommitEntry } from './manifest.js';
 import { withMigrations } from './migrations-record.js';
 import { byteOrder } from './order.js';
 import { assertService, readBranchRef, readBranchRefs, readCommitEntry, readStoredCommitEntry } from './query.js';
-import type { Store } from './store.js';
+import { layout, type Store } from './store.js';
 
 export const DEFAULT_MAX_DISTANCE = 200;
 
@@ -66,6 +66,7 @@ export async function resolve(options: ResolveOptions): Promise<Resolution> {
     if (!isCommitSha(rev)) throw new InvalidInputError('bad-commit', `commit ${JSON.stringify(rev)} must be a full sha when no git repository is given`);
     const found = await nearestEntry(store, service, [rev]);
     if (found) return found;
+    await refuseUnknownService(store, service);
     throw new NotFoundError('no-published-ancestor', `no dump of service ${service} in ${store.location} for commit ${rev}; publish one, or give a git repository to search its ancestors`);
   }
   const repoDir = options.repoDir;
@@ -87,11 +88,24 @@ export async function resolve(options: ResolveOptions): Promise<Resolution> {
   if (found) return found;
   const fallback = await nearestBranchRef(options, repoDir, requested);
   if (fallback.resolution) return fallback.resolution;
+  await refuseUnknownService(store, service);
   // A few reasons are enough to act on; every unfetched feature branch would drown the message.
   const notes = [...(shallow ? [shallow] : []), ...fallback.undecided.slice(0, 3)].map((note) => `; ${note}`).join('');
   throw new NotFoundError(
     'no-published-ancestor',
     `no dump of service ${service} in ${store.location} for ${requested} or its ${history.length - 1} first-parent ancestors (limit ${maxDistance}), and no branch ref of the service names an ancestor of it${notes}; publish one, fetch more history or raise the maximum distance`,
+  );
+}
+
+/**
+ * A store holding no version of the service at all (a mistyped service name, another store or prefix, a
+ * service never published) is said as such, rather than blamed on git history or the search distance.
+ */
+async function refuseUnknownService(store: Store, service: string): Promise<void> {
+  for await (const _version of store.list(layout.versionsPrefix(service))) return;
+  throw new NotFoundError(
+    'no-published-ancestor',
+    `${store.location} holds no dump of service ${service} at all; check the service name and the store (its location and prefix), or publish a first dump`,
   );
 }
 
