@@ -108,7 +108,7 @@ export async function main(argv: ReadonlyArray<string>, context: CommandContext 
     }
     // Every typed error of the libraries is fatal (see each class); all of them exit 1 with their one message.
     if (error instanceof InvalidInputError || error instanceof DumpVersioningError || error instanceof DumpSetError || error instanceof MysqlDumpError || error instanceof MongoDumpError) {
-      fail(`${error.message}${flagHint(error)}`);
+      fail(`${error.message}${flagHint(error)}${serverSourceHint(error, argv, context.env)}`);
       return USAGE_CODES.has(error.code) && !(error instanceof DumpSetError) ? EXIT.usage : EXIT.failure;
     }
     fail(`unexpected failure: ${(error as Error)?.stack ?? String(error)}`);
@@ -135,6 +135,18 @@ export function flagHint(error: MysqlDumpError | MongoDumpError | DumpVersioning
   }
   return '';
 }
+
+/** A server's URL taken from its variable (a stale `.envrc`?) is named as the source of a connection problem. */
+export function serverSourceHint(error: MysqlDumpError | MongoDumpError | DumpVersioningError | DumpSetError, argv: ReadonlyArray<string>, env: NodeJS.ProcessEnv): string {
+  const engine = error instanceof MysqlDumpError ? 'mysql' : error instanceof MongoDumpError ? 'mongo' : undefined;
+  if (engine === undefined || !SERVER_PROBLEMS.has(error.code)) return '';
+  const variable = engine === 'mysql' ? 'DEVSTACK_DUMPS_MYSQL' : 'DEVSTACK_DUMPS_MONGO';
+  const onCommandLine = argv.some((arg) => arg === `--${engine}` || arg.startsWith(`--${engine}=`));
+  return onCommandLine || !env[variable] ? '' : `; the --${engine} URL came from ${variable}`;
+}
+
+/** Codes of the dumpers' connection problems, whose cause is in the server URL. */
+const SERVER_PROBLEMS = new Set(['access-denied', 'auth-failed', 'server-unreachable', 'host-not-allowed', 'connect-failed', 'tls-failed', 'invalid-url', 'wrong-protocol']);
 
 /** Codes of input the command line got wrong (exit 2, like commander's own usage errors), not failures of the work. */
 const USAGE_CODES = new Set([

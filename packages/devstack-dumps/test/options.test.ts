@@ -4,10 +4,10 @@ import { main } from '../src/cli.js';
 import type { CommandContext } from '../src/internal/context.js';
 import { databaseInUrl, databaseList, databaseName, databasesToDump, loadRename, nameList, renameOnly, serverUrl, waitSeconds } from '../src/internal/server-options.js';
 import { exactlyOne, existingDirectory, fullCommitSha, wholeNumber } from '../src/internal/usage.js';
-import { flagHint } from '../src/cli.js';
+import { flagHint, serverSourceHint } from '../src/cli.js';
 import { describeDistance } from '../src/internal/output.js';
 import { InvalidInputError, StoreConfigError } from '@org/dump-versioning';
-import { ServerUnreachableError, SystemDatabaseError, TargetNotEmptyError, TlsError } from '@org/mysql-dump';
+import { AccessDeniedError, ServerUnreachableError, SystemDatabaseError, TargetNotEmptyError, TlsError } from '@org/mysql-dump';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -148,6 +148,22 @@ describe('flagHint', () => {
     expect(flagHint(new StoreConfigError('endpoint-unreachable', 'x'))).toBe(' (--s3-endpoint)');
     expect(flagHint(new StoreConfigError('bucket-missing', 'x'))).toBe(' (--store)');
     expect(flagHint(new InvalidInputError('bad-keep', 'x'))).toBe('');
+  });
+});
+
+describe('serverSourceHint', () => {
+  // A stale DEVSTACK_DUMPS_MYSQL in an .envrc is hard to spot when the message says "check the URL".
+  const denied = new AccessDeniedError('MySQL server at h:1 rejected user \'root\'');
+  test.each<[string, string[], NodeJS.ProcessEnv, string]>([
+    ['from the variable', ['dump'], { DEVSTACK_DUMPS_MYSQL: 'mysql://root:x@h:1' }, '; the --mysql URL came from DEVSTACK_DUMPS_MYSQL'],
+    ['on the command line', ['dump', '--mysql', 'mysql://root:x@h:1'], { DEVSTACK_DUMPS_MYSQL: 'mysql://root:y@h:2' }, ''],
+    ['on the command line with =', ['dump', '--mysql=mysql://root:x@h:1'], { DEVSTACK_DUMPS_MYSQL: 'mysql://root:y@h:2' }, ''],
+    ['no variable', ['dump'], {}, ''],
+  ])('%s', (_label, argv, env, hint) => {
+    expect(serverSourceHint(denied, argv, env)).toBe(hint);
+  });
+  test('only for connection problems', () => {
+    expect(serverSourceHint(new TargetNotEmptyError('shop', 2), ['load'], { DEVSTACK_DUMPS_MYSQL: 'mysql://h' })).toBe('');
   });
 });
 
