@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { fingerprintMigrationFiles, gitAncestry, openStore, publish } from '@org/dump-versioning';
@@ -195,6 +197,10 @@ describeWithServices(['mysql', 'mongo'], 'devstack-dumps provision and status (f
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/^dump {7}.* \(pulled \d+ files, /m);
     expect(await scratch.mysqlTables(target)).toContain('django_site');
+    // The cache never shows up in the service's `git status`.
+    expect(await readFile(path.join(history.dir, '.devstack', '.gitignore'), 'utf8')).toMatch(/^\*$/m);
+    const { stdout: untracked } = await promisify(execFile)('git', ['status', '--porcelain', '--untracked-files=all'], { cwd: history.dir });
+    expect(untracked).not.toContain('.devstack');
   });
 
   test('a working tree that rewrote a migration the dump has is reported clearly', async () => {

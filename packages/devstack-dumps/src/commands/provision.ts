@@ -1,3 +1,4 @@
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_MIGRATION_GLOBS } from '@org/dump-versioning';
 import type { Command } from 'commander';
@@ -33,6 +34,18 @@ function addPlanOptions(command: Command, context: CommandContext): Command {
     .option('--max-distance <n>', 'how many first-parent ancestors to look at', wholeNumber('--max-distance'), 200);
 }
 
+/**
+ * `<repo>/.devstack` (the cache, the default store) holds nothing to commit: a `.gitignore` of `*` in it
+ * keeps it out of `git status` without editing the service's own ignore rules (as pytest and mypy do for
+ * their caches). An existing one is left as it is.
+ */
+export async function ignoreToolDirectory(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, '.gitignore'), '# Written by devstack-dumps: the cache and local dumps are not committed.\n*\n', { flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EEXIST') throw error;
+  });
+}
+
 const cacheRoot = (flags: StatusFlags) => flags.cache ?? path.join(flags.repo, '.devstack', 'cache');
 
 function planLines(plan: ProvisionPlan): string[] {
@@ -60,6 +73,7 @@ export const registerProvision: RegisterCommand = (program, context) => {
       const onProgress = progressLines(context, [flags.mysql, flags.mongo]);
       const { plan, result } = await withStore(flags, context, async (store) => {
         const plan = await planProvision({ store, service: flags.service, repo: flags.repo, commit: flags.commit, migrationsGlob: flags.migrationsGlob, maxDistance: flags.maxDistance, cacheRoot: cacheRoot(flags) });
+        if (flags.cache === undefined) await ignoreToolDirectory(path.join(flags.repo, '.devstack'));
         const result = await provision(plan, { store, service: flags.service, flags, onProgress, cacheKeep: flags.cacheKeep, ...(context.interruptible ? { signal: context.interruptible() } : {}) });
         return { plan, result };
       });

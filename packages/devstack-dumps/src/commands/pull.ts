@@ -20,7 +20,7 @@ export const registerPull: RegisterCommand = (program, context) => {
     .option('--commit <sha>', 'the version published for exactly this commit (full sha)', fullCommitSha('--commit'))
     .option('--version <version>', 'a version id (see list)')
     .option('--branch <name>', 'the version the branch ref names')
-    .requiredOption('--out <dir>', 'directory to create (must be empty or new)')
+    .requiredOption('--out <dir>', 'directory to create (must be empty or new); its checksum list goes to <dir>.checksums.json, which load checks: copy both')
     .option('--replace', 'replace a non-empty --out once everything verified', false);
   addServiceOption(addStoreOptions(command)).action(async (flags: PullFlags) => {
     exactlyOne(flags as unknown as Record<string, unknown>, ['commit', 'version', 'branch']);

@@ -1,7 +1,8 @@
+import path from 'node:path';
 import { loadMysql } from '@org/mysql-dump';
 import { loadMongo } from '@org/mongo-dump';
 import { DumpSetInputError } from './errors.js';
-import { verifyDumpSet } from './layout.js';
+import { checksumsPathOf, verifyDumpSet } from './layout.js';
 import { progressReporter } from './progress.js';
 import { refuseSystemDatabases } from './system-databases.js';
 import { lockMysqlTargets } from './load-lock.js';
@@ -62,7 +63,12 @@ export function planTargets(engine: 'MySQL' | 'MongoDB', dumped: ReadonlyArray<s
 export async function loadSet(dir: string, targets: LoadTargets, options: LoadSetOptions = {}): Promise<LoadSetResult> {
   const started = performance.now();
   const verified = await verifyDumpSet(dir);
-  options.onProgress?.(`verified ${verified.files.length} files (${verified.verifiedBy === 'checksums' ? 'sha256 of every file' : 'layout and contents; no checksum list beside the directory'})`);
+  options.onProgress?.(
+    verified.verifiedBy === 'checksums'
+      ? `verified ${verified.files.length} files (sha256 of every file)`
+      : // A directory copied without its sibling list (cp -r, tar, scp) can only be checked for shape.
+        `verified ${verified.files.length} files (layout and contents only: no ${path.basename(checksumsPathOf(dir))} beside the directory, which dump and pull write, so a changed file cannot be told)`,
+  );
   const mysqlDumped = [...verified.mysql.keys()];
   const mongoDumped = [...verified.mongo.keys()];
   const skipping = options.skipEnginesWithoutTarget ?? false;

@@ -116,7 +116,7 @@ async function dumpDatabase(
         documents += await writeDocuments(db, spec.name, withData, join(partial, `${spec.name}.bson`));
         files.push(`${spec.name}.bson`);
       }
-      onProgress?.({ phase: 'documents', database, collection: spec.name, done: index + 1, total: specs.length });
+      onProgress?.({ phase: 'collections', database, collection: spec.name, done: index + 1, total: specs.length });
     }
     await rename(partial, join(mongoDir, database));
     return { files, documents };
