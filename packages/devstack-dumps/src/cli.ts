@@ -85,7 +85,15 @@ export async function main(argv: ReadonlyArray<string>, context: CommandContext 
   // Also `user:password@host` without a scheme: commander echoes a mistyped argument whole.
   const given = [...argv.map((arg) => arg.replace(/^--[\w-]+=/, '')), ...SERVER_URL_VARIABLES.map((name) => context.env[name] ?? '')];
   const urls = given.filter((arg) => /^[a-z][a-z0-9+.-]*:\/\//i.test(arg) || /:[^@]*@/.test(arg));
-  const fail = (message: string) => context.stderr.write(`error: ${maskSecrets(message, urls)}\n`);
+  // With --json, a failure is also one JSON object on stdout (`{"error":{code,message,exitCode}}`), so a
+  // script reading stdout never gets nothing; stderr keeps the message for people.
+  const json = argv.includes('--json');
+  const failWith = (exitCode: number, code: string, message: string): number => {
+    const masked = maskSecrets(message, urls);
+    context.stderr.write(`error: ${masked}\n`);
+    if (json) context.stdout.write(`${JSON.stringify({ error: { code, message: masked, exitCode } })}\n`);
+    return exitCode;
+  };
   const program = buildProgram(context, urls);
   try {
     await program.parseAsync([...argv], { from: 'user' });
@@ -94,25 +102,26 @@ export async function main(argv: ReadonlyArray<string>, context: CommandContext 
     if (error instanceof CommanderError) {
       // Help and version are "errors" to exitOverride but successful runs.
       if (error.exitCode === 0) return EXIT.ok;
+      // Commander printed its message already.
+      if (json) context.stdout.write(`${JSON.stringify({ error: { code: error.code, message: maskSecrets(error.message.replace(/^error: /, ''), urls), exitCode: EXIT.usage } })}\n`);
       return EXIT.usage;
     }
     if (error instanceof ReportedFailure) return EXIT.failure;
     if (error instanceof Interrupted) {
       // The loads and pulls that take a signal restore their targets before they reject.
-      fail('interrupted: stopped before finishing; what the command had started was undone (databases it loaded into are as they were, no partial download is kept)');
-      return EXIT.interrupted;
+      return failWith(
+        EXIT.interrupted,
+        'interrupted',
+        'interrupted: stopped before finishing; what the command had started was undone (databases it loaded into are as they were, no partial download is kept)',
+      );
     }
-    if (error instanceof UsageError) {
-      fail(error.message);
-      return EXIT.usage;
-    }
+    if (error instanceof UsageError) return failWith(EXIT.usage, 'usage', error.message);
     // Every typed error of the libraries is fatal (see each class); all of them exit 1 with their one message.
     if (error instanceof InvalidInputError || error instanceof DumpVersioningError || error instanceof DumpSetError || error instanceof MysqlDumpError || error instanceof MongoDumpError) {
-      fail(`${error.message}${flagHint(error)}${serverSourceHint(error, argv, context.env)}`);
-      return USAGE_CODES.has(error.code) && !(error instanceof DumpSetError) ? EXIT.usage : EXIT.failure;
+      const exitCode = USAGE_CODES.has(error.code) && !(error instanceof DumpSetError) ? EXIT.usage : EXIT.failure;
+      return failWith(exitCode, error.code, `${error.message}${flagHint(error)}${serverSourceHint(error, argv, context.env)}`);
     }
-    fail(`unexpected failure: ${(error as Error)?.stack ?? String(error)}`);
-    return EXIT.failure;
+    return failWith(EXIT.failure, 'unexpected', `unexpected failure: ${(error as Error)?.stack ?? String(error)}`);
   }
 }
 

@@ -191,6 +191,23 @@ describe('exit codes and masking in main', () => {
     expect(flagHint(new TlsError('h:1', 'x'))).toBe(' (--mysql)');
   });
 
+  test('with --json a failure is also one JSON object on stdout, password masked', async () => {
+    const store = await mkdtemp(path.join(tmpdir(), 'dd-json-'));
+    try {
+      const failed = capture();
+      expect(await main(['pull', '--store', store, '--service', 'lms', '--version', 'f'.repeat(64), '--out', path.join(store, 'out'), '--json'], failed)).toBe(1);
+      const error = JSON.parse(failed.out()).error;
+      expect(error).toMatchObject({ exitCode: 1, code: expect.any(String) });
+      expect(failed.err()).toBe(`error: ${error.message}\n`);
+      const usage = capture();
+      expect(await main(['dump', '--mysql', 'mysql://root:Hidden1@h:1/db?ssl=true', '--out', '/tmp/never', '--json'], usage)).toBe(2);
+      expect(JSON.parse(usage.out()).error).toMatchObject({ exitCode: 2, code: 'commander.invalidArgument' });
+      expect(usage.out()).not.toContain('Hidden1');
+    } finally {
+      await rm(store, { recursive: true, force: true });
+    }
+  });
+
   test('a mistyped flag is named (with a suggestion) rather than reported as a missing required one', async () => {
     const typo = capture();
     expect(await main(['list', '--servce', 'shop'], typo)).toBe(2);
