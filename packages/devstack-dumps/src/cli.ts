@@ -134,7 +134,7 @@ export function flagHint(error: MysqlDumpError | MongoDumpError | DumpVersioning
     if (error.code === 'target-not-empty') return ' (--replace)';
     if (error.code === 'system-database') return error instanceof MysqlDumpError ? ' (--mysql-db)' : ' (--mongo-db)';
     if (error.code === 'server-unreachable') return (error as { waitedSeconds?: number }).waitedSeconds ? ' (raise --wait)' : ' (--wait <seconds>)';
-    if (error.code === 'tls-failed' || error.code === 'invalid-url') return error instanceof MysqlDumpError ? ' (--mysql)' : ' (--mongo)';
+    if (['tls-failed', 'invalid-url', 'no-greeting', 'no-handshake', 'wrong-protocol'].includes(error.code)) return error instanceof MysqlDumpError ? ' (--mysql)' : ' (--mongo)';
   }
   if (error instanceof InvalidInputError && error.code === 'out-not-empty') return ' (--replace)';
   if (error instanceof StoreConfigError) {
@@ -155,7 +155,7 @@ export function serverSourceHint(error: MysqlDumpError | MongoDumpError | DumpVe
 }
 
 /** Codes of the dumpers' connection problems, whose cause is in the server URL. */
-const SERVER_PROBLEMS = new Set(['access-denied', 'auth-failed', 'server-unreachable', 'host-not-allowed', 'connect-failed', 'tls-failed', 'invalid-url', 'wrong-protocol']);
+const SERVER_PROBLEMS = new Set(['access-denied', 'auth-failed', 'server-unreachable', 'host-not-allowed', 'connect-failed', 'tls-failed', 'invalid-url', 'wrong-protocol', 'no-handshake', 'no-greeting']);
 
 /** Codes of input the command line got wrong (exit 2, like commander's own usage errors), not failures of the work. */
 const USAGE_CODES = new Set([

@@ -23,6 +23,7 @@ export {
   MongoDumpDirectoryError,
   MongoDumpError,
   MongoLoadRejectedError,
+  MongoNoHandshakeError,
   MongoOutputExistsError,
   MongoPrivilegeError,
   MongoSystemDatabaseError,
@@ -31,5 +32,6 @@ export {
   MongoUnreachableError,
   MongoUnsupportedError,
   MongoUrlError,
+  MongoWrongProtocolError,
   type MongoDumpSeverity,
 } from './internal/errors.js';

@@ -3,6 +3,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { MongoClient } from 'mongodb';
 import { beforeAll, expect, test } from 'vitest';
+import { freePort } from '../../../test/support/loopback.js';
 import { describeWithServices } from '../../../test/support/services.js';
 import {
   dumpMongo,
@@ -27,14 +28,6 @@ async function rejection(promise: Promise<unknown>): Promise<Error> {
   return outcome;
 }
 
-/** A free 127.0.0.1 port: bound, read, released. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describeWithServices(['mongo'], 'mongo dump and load bad input', () => {
   const source = uniqueDbName('mdump_bad_src');

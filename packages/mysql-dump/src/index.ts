@@ -22,6 +22,7 @@ export {
   HostNotAllowedError,
   ConnectFailedError,
   TlsError,
+  NoMysqlGreetingError,
   MysqlServerError,
   MissingPrivilegeError,
   UnknownDatabaseError,

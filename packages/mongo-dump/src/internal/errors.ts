@@ -24,7 +24,8 @@ export class MongoUrlError extends MongoDumpError {
 /** No server answered at host:port within the selection timeout (and the bounded wait, if any). */
 export class MongoUnreachableError extends MongoDumpError {
   readonly severity = 'fatal';
-  readonly code = 'server-unreachable';
+  // Widened so MongoNoHandshakeError can name its own code (callers branch on it, e.g. to suggest a wait).
+  readonly code: string = 'server-unreachable';
   constructor(
     readonly hosts: string,
     readonly waitedSeconds: number,
@@ -35,6 +36,49 @@ export class MongoUnreachableError extends MongoDumpError {
       `MongoDB server at ${hosts} is unreachable${waited} (${reason}); ` +
         'start it, check host and port, or wait longer for it to start',
     );
+  }
+}
+
+/**
+ * Something at host:port accepted TCP connections, but no MongoDB handshake completed within the selection
+ * timeout (and the bounded wait, if any): a server of another kind that waits for its client (HTTP...), a
+ * TLS mismatch (the URL's `tls` against the port's listener), or a proxy whose server is not running. A
+ * subclass of MongoUnreachableError (no MongoDB server answered there), with its own code and a message
+ * that does not send the user to start a server that is running.
+ */
+export class MongoNoHandshakeError extends MongoUnreachableError {
+  override readonly code = 'no-handshake';
+  constructor(
+    hosts: string,
+    waitedSeconds: number,
+    reason: string,
+    /** What the URL asked for and what a raw TCP connection saw, to say what to check. */
+    readonly seen: { tls: boolean; closedSilently: boolean },
+  ) {
+    super(hosts, waitedSeconds, reason);
+    const waited = waitedSeconds > 0 ? ` after waiting ${waitedSeconds} s` : '';
+    let advice: string;
+    if (seen.tls) {
+      advice = 'the URL asks for TLS (tls=true): does the server offer TLS on this port? Give the port of its TLS listener, or leave tls out if it has none';
+    } else if (seen.closedSilently) {
+      advice = 'it closes connections without a word: a port forward or proxy whose server is not running, a server that requires TLS (add tls=true), or one refusing connections; check the server behind that port';
+    } else {
+      advice = 'is it another kind of server (HTTP...), a server that requires TLS (add tls=true), or a proxy whose server is down? Check host and port';
+    }
+    this.message = `server at ${hosts} accepted TCP connections but completed no MongoDB handshake${waited} (${reason}); ${advice}`;
+  }
+}
+
+/**
+ * The server at host:port sent bytes before any request: MongoDB servers never speak first, MySQL, SSH and
+ * SMTP servers do. Found by a raw TCP probe before the driver talks to it (the driver would read such a
+ * greeting as a reply and can exhaust memory on it). Not retried: the port is wrong, not starting.
+ */
+export class MongoWrongProtocolError extends MongoDumpError {
+  readonly severity = 'fatal';
+  readonly code = 'wrong-protocol';
+  constructor(readonly hosts: string, readonly what: string) {
+    super(`server at ${hosts} is not a MongoDB server: ${what}; check host and port in the URL`);
   }
 }
 

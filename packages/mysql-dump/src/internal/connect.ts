@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { connect as tcpConnect } from 'node:net';
 import type { Pool as CallbackPool } from 'mysql2';
 import type { Pool, PoolConnection } from 'mysql2/promise';
 import {
@@ -8,6 +9,7 @@ import {
   MissingPrivilegeError,
   MysqlDumpError,
   MysqlServerError,
+  NoMysqlGreetingError,
   ServerUnreachableError,
   TlsError,
   UnknownDatabaseError,
@@ -93,8 +95,8 @@ export async function openSession(options: ConnectOptions): Promise<Session> {
       return { pool, raw, url, engine, close: () => pool.end() };
     } catch (error) {
       await pool.end().catch(() => undefined);
-      const mapped = describeServerError(error, url, { database: options.database, waitedSeconds: options.wait, connecting: true });
-      if (mapped instanceof ServerUnreachableError && Date.now() < deadline) {
+      const mapped = await describeConnectFailure(error, url, { database: options.database, waitedSeconds: options.wait });
+      if (mapped instanceof ServerUnreachableError && !(mapped instanceof NoMysqlGreetingError) && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 500));
         continue;
       }
@@ -228,6 +230,67 @@ export function describeServerError(
     return new Error(`${maskSecretsIn(e.message, url)} (on ${url.address}${during})`, { cause: error });
   }
   return error instanceof Error ? error : new Error(String(error));
+}
+
+/**
+ * describeServerError for a failed connect, plus the one check it cannot make synchronously: mysql2 reports
+ * both a host that does not answer and a server that accepts the connection but never greets as ETIMEDOUT
+ * after the connect timeout, so a quick raw TCP connect tells them apart. A server that accepts it but does
+ * not greet like MySQL is another kind of server (or a proxy whose server is down): NoMysqlGreetingError,
+ * not "unreachable", and not retried while waiting.
+ */
+export async function describeConnectFailure(
+  error: unknown,
+  url: MysqlUrl,
+  context: { database?: string | undefined; waitedSeconds?: number | undefined } = {},
+): Promise<Error> {
+  const mapped = describeServerError(error, url, { ...context, connecting: true });
+  if (!(mapped instanceof ServerUnreachableError) || (error as DriverError | undefined)?.code !== 'ETIMEDOUT') return mapped;
+  const seen = await probeGreeting(url.host, url.port);
+  // Nothing accepts the connection, or a MySQL server greets now (the time ran out later: TLS, a busy server).
+  if (!seen.accepted || seen.mysql) return mapped;
+  return new NoMysqlGreetingError(url.address, 'ETIMEDOUT', {
+    cause: error,
+    timeoutSeconds: CONNECT_TIMEOUT_MS / 1000,
+    sent: seen.sent === undefined ? undefined : maskSecretsIn(seen.sent, url),
+  });
+}
+
+const PROBE_CONNECT_TIMEOUT_MS = 1_000;
+/** A server that speaks first does so at once; MySQL's greeting follows the accept within milliseconds. */
+const PROBE_LISTEN_MS = 300;
+
+/**
+ * One raw TCP connection to host:port that sends nothing: whether it is accepted, and whether what the
+ * server sends unprompted (within a moment) is a MySQL greeting or error packet, or else its printable start.
+ */
+export function probeGreeting(host: string, port: number): Promise<{ accepted: boolean; mysql: boolean; sent?: string }> {
+  return new Promise((resolve) => {
+    let accepted = false;
+    const socket = tcpConnect({ host, port, autoSelectFamily: true });
+    const done = (result: { accepted: boolean; mysql: boolean; sent?: string }) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(result);
+    };
+    let timer = setTimeout(() => done({ accepted, mysql: false }), PROBE_CONNECT_TIMEOUT_MS);
+    socket.once('connect', () => {
+      accepted = true;
+      clearTimeout(timer);
+      timer = setTimeout(() => done({ accepted, mysql: false }), PROBE_LISTEN_MS);
+    });
+    socket.once('data', (data: Buffer) => {
+      if (isMysqlGreeting(data)) done({ accepted, mysql: true });
+      else done({ accepted, mysql: false, sent: data.subarray(0, 80).toString('latin1').replace(/[^\x20-\x7e]+/g, ' ').trim() });
+    });
+    socket.once('end', () => done({ accepted, mysql: false }));
+    socket.on('error', () => done({ accepted, mysql: false }));
+  });
+}
+
+/** A MySQL protocol packet with sequence number 0 holding a v10 handshake (0x0a) or an error (0xff). */
+export function isMysqlGreeting(data: Buffer): boolean {
+  return data.length >= 5 && data.readUIntLE(0, 3) > 0 && data[3] === 0 && (data[4] === 0x0a || data[4] === 0xff);
 }
 
 /** Runs `body` with one connection of the pool, releasing it afterwards. */

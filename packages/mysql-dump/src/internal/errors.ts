@@ -22,7 +22,8 @@ export class InvalidMysqlUrlError extends MysqlDumpError {
 /** No server answered at host:port (refused, timed out, DNS) within the connect timeout / wait budget. */
 export class ServerUnreachableError extends MysqlDumpError {
   readonly fatal = true;
-  readonly code = 'server-unreachable';
+  // Widened so NoMysqlGreetingError can name its own code (callers branch on it, e.g. to suggest a wait).
+  readonly code: string = 'server-unreachable';
   /** How long connecting was retried (0: one attempt), so a caller can name its own wait option. */
   readonly waitedSeconds: number;
   constructor(
@@ -36,6 +37,29 @@ export class ServerUnreachableError extends MysqlDumpError {
       options?.cause === undefined ? undefined : { cause: options.cause },
     );
     this.waitedSeconds = options?.waitedSeconds ?? 0;
+  }
+}
+
+/**
+ * Something at host:port accepted the TCP connection but sent no MySQL greeting within the connect timeout
+ * (a MySQL server greets first, at once): another kind of server (HTTP, MongoDB...), a proxy whose server
+ * is down, or a MySQL server too busy to answer. `sent`: the printable start of what it sent instead, if
+ * anything. A subclass of ServerUnreachableError (no MySQL server answered there) with its own code, not
+ * retried while waiting, and a message that does not send the user to start a server that is running.
+ */
+export class NoMysqlGreetingError extends ServerUnreachableError {
+  override readonly code = 'no-greeting';
+  constructor(
+    address: string,
+    detail: string,
+    options: { cause?: unknown; timeoutSeconds: number; sent?: string | undefined },
+  ) {
+    super(address, detail, options.cause === undefined ? undefined : { cause: options.cause });
+    const none = `server at ${address} accepted the TCP connection but sent no MySQL greeting within the ${options.timeoutSeconds} s connect timeout (${detail})`;
+    this.message =
+      options.sent === undefined
+        ? `${none}; is it another kind of server (HTTP, MongoDB...), a proxy whose server is down, or a MySQL server too busy to answer? Check host and port`
+        : `${none}, and it sends "${options.sent}" instead: it is not a MySQL server; check host and port`;
   }
 }
 
