@@ -12,7 +12,7 @@
  * reads what a dump reads (catalog, SHOW CREATE batches, data rows), through the same mysql2 pool, and writes
  * nothing.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -30,11 +30,16 @@ if (!urlText) {
 }
 const url = new URL(urlText);
 const client = { host: url.hostname, port: url.port || '3306', user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
+// Both sides connect unencrypted, as ours does without ssl-mode: MariaDB's clients turn TLS on by themselves
+// when the server offers it (the harness server does), which would slow the baseline by its handshakes.
+const plaintext = (tool: string) => (/MariaDB/i.test(execFileSync(`/usr/bin/${tool}`, ['--version'], { encoding: 'utf8' })) ? '--skip-ssl' : '--ssl-mode=DISABLED');
 const clientArgs = ['-h', client.host, '-P', client.port, '-u', client.user];
 const clientEnv: NodeJS.ProcessEnv = { ...process.env, MYSQL_PWD: client.password };
 const tool = (names: string[]) => names.find((n) => existsSync(`/usr/bin/${n}`)) ?? names[0]!;
 const MYSQLDUMP = tool(['mysqldump', 'mariadb-dump']);
 const MYSQL = tool(['mysql', 'mariadb']);
+const dumpArgs = [...clientArgs, plaintext(MYSQLDUMP)];
+const loadArgs = [...clientArgs, plaintext(MYSQL)];
 const work = await mkdtemp(join(tmpdir(), 'bench-mysql-dump-'));
 const admin = await createConnection({ ...client, port: Number(client.port), multipleStatements: true });
 const DJANGO_TABLES = ['auth_permission', 'django_content_type', 'django_migrations', 'django_site'];
@@ -156,7 +161,7 @@ async function generateWideSchema(db: string, tables: number) {
 
 async function loadFixture(db: string) {
   const sed = spawn('sed', ['-e', `s/\`ecommerce\`/\`${db}\`/g`, fixture]);
-  const mysql = spawn(MYSQL, clientArgs, { env: clientEnv, stdio: [sed.stdout, 'ignore', 'inherit'] });
+  const mysql = spawn(MYSQL, loadArgs, { env: clientEnv, stdio: [sed.stdout, 'ignore', 'inherit'] });
   await new Promise((r, j) => mysql.on('exit', (c) => (c === 0 ? r(null) : j(new Error(`fixture load failed: ${c}`)))));
 }
 
@@ -165,8 +170,8 @@ async function compareDump(label: string, db: string, dataTables: string[]) {
   const [oursMs, baseMs] = await medians(
     () => ours('dump', { databases: [db], dataTables, outDir: out }),
     async () => {
-      await run(MYSQLDUMP, [...clientArgs, '--no-data', '--skip-dump-date', '--routines', '--triggers', '--events', db], undefined, join(work, `${label}-schema.sql`));
-      await run(MYSQLDUMP, [...clientArgs, '--no-create-info', '--skip-dump-date', '--skip-triggers', db, ...dataTables], undefined, join(work, `${label}-data.sql`));
+      await run(MYSQLDUMP, [...dumpArgs, '--no-data', '--skip-dump-date', '--routines', '--triggers', '--events', db], undefined, join(work, `${label}-schema.sql`));
+      await run(MYSQLDUMP, [...dumpArgs, '--no-create-info', '--skip-dump-date', '--skip-triggers', db, ...dataTables], undefined, join(work, `${label}-data.sql`));
     },
   );
   const ratio = oursMs / baseMs;
@@ -193,8 +198,8 @@ async function compareCliDump(label: string, db: string, dataTables: string[]) {
   const [cliMs, baseMs] = await medians(
     () => run(process.execPath, [CLI, 'dump', '--mysql', urlText!, '--mysql-db', db, '--data-tables', dataTables.join(','), '--out', join(work, `cli-${n++}`)], undefined, undefined, childEnv),
     async () => {
-      await run(MYSQLDUMP, [...clientArgs, '--no-data', '--skip-dump-date', '--routines', '--triggers', '--events', db], undefined, join(work, `${label}-schema.sql`));
-      await run(MYSQLDUMP, [...clientArgs, '--no-create-info', '--skip-dump-date', '--skip-triggers', db, ...dataTables], undefined, join(work, `${label}-data.sql`));
+      await run(MYSQLDUMP, [...dumpArgs, '--no-data', '--skip-dump-date', '--routines', '--triggers', '--events', db], undefined, join(work, `${label}-schema.sql`));
+      await run(MYSQLDUMP, [...dumpArgs, '--no-create-info', '--skip-dump-date', '--skip-triggers', db, ...dataTables], undefined, join(work, `${label}-data.sql`));
     },
   );
   infos.push(`dump ${label} with the shipped CLI (devstack-dumps dump, whole process): ${cliMs.toFixed(0)} ms vs ${baseMs.toFixed(0)} ms = ${(cliMs / baseMs).toFixed(2)}x (for information)`);
@@ -209,7 +214,7 @@ async function compareLoad(label: string, file: string) {
     },
     async () => {
       const target = await freshDb(`${label}_lb${n++}`);
-      await run(MYSQL, [...clientArgs, target], file);
+      await run(MYSQL, [...loadArgs, target], file);
     },
   );
   const ratio = oursMs / baseMs;
