@@ -111,7 +111,12 @@ async function refuseUnknownService(store: Store, service: string): Promise<void
 
 async function resolveBranch(store: Store, service: string, branch: string): Promise<Resolution> {
   const ref = await readBranchRef(store, service, branch);
-  if (!ref) throw new NotFoundError('unknown-branch', `no dump was published for branch ${branch} of service ${service} in ${store.location}; publish one or check the branch name`);
+  if (!ref) {
+    // The branches that have dumps (`main` asked, `master` published is the usual slip), a few at most.
+    const known = (await readBranchRefs(store, service).catch(() => [])).map((other) => other.branch);
+    const listed = known.length === 0 ? 'no branch of it has any' : `branches with dumps: ${known.slice(0, 10).join(', ')}${known.length > 10 ? `, and ${known.length - 10} more` : ''}`;
+    throw new NotFoundError('unknown-branch', `no dump was published for branch ${branch} of service ${service} in ${store.location} (${listed}); publish one or check the branch name`);
+  }
   const entry = await readCommitEntry(store, service, ref.commit);
   if (!entry) throw new NotFoundError('dangling-ref', `ref ${branch} names commit ${ref.commit}, which has no commit index entry in ${store.location}; run verify`);
   return { service, requested: ref.commit, commit: ref.commit, version: ref.version, distance: 0, entry, via: 'branch-ref', branch };
