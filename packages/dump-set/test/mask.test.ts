@@ -39,6 +39,14 @@ describe('maskSecrets', () => {
     expect(maskSecretsOf("Access denied for 'root' (using password s:cret99 / s%3Acret99)", [url])).toBe("Access denied for 'root' (using password *** / ***)");
   });
 
+  test('a short bare password is masked where it stands alone, not inside words (a password p left "***em")', () => {
+    expect(maskSecretsOf("give the path of a PEM file, not /tmp/x.pem; server said: password 'p' is wrong", ['mysql://u:p@h'])).toBe(
+      "give the path of a PEM file, not /tmp/x.pem; server said: password '***' is wrong",
+    );
+    // From 8 characters on, everywhere: a long secret inside other text is still a leak.
+    expect(maskSecretsOf('tokenS3cretPass99end', ['mysql://u:S3cretPass99@h'])).toBe('token***end');
+  });
+
   test('maskSecretsOf also masks secrets in MongoDB URL options', () => {
     const url = 'mongodb://m:27017/?authMechanism=MONGODB-AWS&authMechanismProperties=AWS_SESSION_TOKEN:FwoGtoken';
     expect(maskSecretsOf('auth failed with session token FwoGtoken', [url])).toBe('auth failed with session token ***');

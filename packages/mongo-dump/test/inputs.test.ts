@@ -112,3 +112,11 @@ describe('view creation order', () => {
     expect(() => orderViews([spec('a', 'view', 'b'), spec('b', 'view', 'a')])).toThrow('views a -> b -> a form a cycle');
   });
 });
+
+describe('maskSecretsIn with a short password', () => {
+  test('masks it where it stands alone, not inside words', () => {
+    expect(maskSecretsIn('Authentication failed for user dev with password dev (see devstack docs)', 'mongodb://dev:dev@h:27017')).toBe(
+      'Authentication failed for user *** with password *** (see devstack docs)',
+    );
+  });
+});

@@ -1,5 +1,6 @@
 import { describe, expect, it, test } from 'vitest';
 import { InvalidMysqlUrlError, maskUrl, parseMysqlUrl } from '../src/index.js';
+import { maskSecretsIn } from '../src/internal/url.js';
 
 describe('parseMysqlUrl', () => {
   it('reads user, password, host, port and database', () => {
@@ -58,5 +59,11 @@ describe('parseMysqlUrl percent-encoding', () => {
     ['mysql://root:topsecret@h/%E0%A4%A', 'the database path in mysql://root:***@h/%E0%A4%A is not valid percent-encoding'],
   ])('%s is a typed error, not a URIError', (url, message) => {
     expect(() => parseMysqlUrl(url)).toThrow(new InvalidMysqlUrlError(message));
+  });
+});
+
+describe('maskSecretsIn with a short password', () => {
+  test('masks it where it stands alone, not inside words', () => {
+    expect(maskSecretsIn("cannot read /tmp/p.pem: give the path; password 'p' is wrong", { password: 'p' })).toBe("cannot read /tmp/***.pem: give the path; password '***' is wrong");
   });
 });

@@ -62,10 +62,20 @@ export function maskSecretsOf(text: string, urls: ReadonlyArray<string | undefin
   for (const url of urls) {
     if (url === undefined) continue;
     // Longest first, so a decoded password that contains the raw one is replaced whole.
-    for (const secret of connectionSecrets(url).sort((a, b) => b.length - a.length)) masked = masked.split(secret).join('***');
+    for (const secret of connectionSecrets(url).sort((a, b) => b.length - a.length)) masked = replaceSecret(masked, secret);
   }
   return masked;
 }
+
+/**
+ * `text` with `secret` replaced by `***`; a short one (a devstack's `pw`, `dev`) only where it stands alone,
+ * so a password `p` does not turn "pem" into "***em" (the same rule in dump-set's and the other dumper's masking).
+ */
+function replaceSecret(text: string, secret: string): string {
+  if (secret.length >= 8) return text.split(secret).join('***');
+  return text.replace(new RegExp(`(?<![A-Za-z0-9])${secret.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![A-Za-z0-9])`, 'g'), '***');
+}
+
 
 /** `host:port` of a mysql:// or mongodb:// URL (default ports filled in), safe to print. */
 export function serverAddress(url: string): string {

@@ -20,8 +20,18 @@ function maskPassword(url: string): string {
 
 /** Longest first, so a decoded secret that contains the written one is replaced whole. */
 function maskEach(text: string, secrets: string[]): string {
-  return [...secrets].sort((a, b) => b.length - a.length).reduce((masked, secret) => masked.split(secret).join('***'), text);
+  return [...secrets].sort((a, b) => b.length - a.length).reduce((masked, secret) => replaceSecret(masked, secret), text);
 }
+
+/**
+ * `text` with `secret` replaced by `***`; a short one (a devstack's `pw`, `dev`) only where it stands alone,
+ * so a password `p` does not turn "pem" into "***em" (the same rule in dump-set's and the other dumper's masking).
+ */
+function replaceSecret(text: string, secret: string): string {
+  if (secret.length >= 8) return text.split(secret).join('***');
+  return text.replace(new RegExp(`(?<![A-Za-z0-9])${secret.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![A-Za-z0-9])`, 'g'), '***');
+}
+
 
 /** Connection-string options whose whole value is a secret (the driver's names; matched in any case). */
 const SECRET_OPTIONS = new Set(['tlscertificatekeyfilepassword', 'sslpemkeypassword', 'proxypassword']);
@@ -112,10 +122,10 @@ function maskPasswordIn(message: string, url: string): string {
   if (!userInfo || colon < 0) return message;
   const password = userInfo.slice(colon + 1);
   if (password === '') return message;
-  let masked = message.split(password).join('***');
+  let masked = replaceSecret(message, password);
   try {
     const decoded = decodeURIComponent(password);
-    if (decoded !== '') masked = masked.split(decoded).join('***');
+    if (decoded !== '') masked = replaceSecret(masked, decoded);
   } catch {
     // not percent-encoded: the raw form was already masked
   }

@@ -137,6 +137,16 @@ export function maskSecretsIn(text: string, url: Pick<MysqlUrl, 'password'>): st
   if (url.password === '') return masked;
   // Longest first, so an encoded form containing the raw one is replaced whole.
   const forms = [...new Set([encodeURIComponent(url.password), url.password])].sort((a, b) => b.length - a.length);
-  for (const secret of forms) masked = masked.split(secret).join('***');
+  for (const secret of forms) masked = replaceSecret(masked, secret);
   return masked;
 }
+
+/**
+ * `text` with `secret` replaced by `***`; a short one (a devstack's `pw`, `dev`) only where it stands alone,
+ * so a password `p` does not turn "pem" into "***em" (the same rule in dump-set's and the other dumper's masking).
+ */
+function replaceSecret(text: string, secret: string): string {
+  if (secret.length >= 8) return text.split(secret).join('***');
+  return text.replace(new RegExp(`(?<![A-Za-z0-9])${secret.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![A-Za-z0-9])`, 'g'), '***');
+}
+
