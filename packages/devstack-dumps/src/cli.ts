@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { DumpVersioningError, InvalidInputError, StoreConfigError } from '@org/dump-versioning';
-import { DumpSetError, maskSecrets } from '@org/dump-set';
+import { DumpSetError, maskSecrets, urlSecrets } from '@org/dump-set';
 import { MysqlDumpError } from '@org/mysql-dump';
 import { MongoDumpError } from '@org/mongo-dump';
 import { registerDiff } from './commands/diff.js';
@@ -76,6 +76,24 @@ function checkRequiredAfterUnknown(command: Command): void {
   });
 }
 
+/**
+ * A password typed into --mysql/--mongo shows in `ps` to other users and stays in the shell history: said
+ * once per flag to a person at a terminal (scripts and CI, whose stderr is no terminal, are left alone).
+ */
+export function passwordOnCommandLine(argv: ReadonlyArray<string>, context: Pick<CommandContext, 'stderr'>): string[] {
+  if (!context.stderr.isTTY) return [];
+  const warnings: string[] = [];
+  for (const [flag, variable] of [['--mysql', 'DEVSTACK_DUMPS_MYSQL'], ['--mongo', 'DEVSTACK_DUMPS_MONGO']] as const) {
+    const index = argv.findIndex((arg) => arg === flag || arg.startsWith(`${flag}=`));
+    if (index < 0) continue;
+    const value = argv[index] === flag ? argv[index + 1] : argv[index]!.slice(flag.length + 1);
+    if (value !== undefined && urlSecrets(value).length > 0) {
+      warnings.push(`the ${flag} URL holds a password, which other users see in \`ps\` and your shell history keeps; set ${variable} instead (e.g. in an .envrc)`);
+    }
+  }
+  return warnings;
+}
+
 /** Where --mysql/--mongo may come from instead of the command line (see server-options.ts). */
 const SERVER_URL_VARIABLES = ['DEVSTACK_DUMPS_MYSQL', 'DEVSTACK_DUMPS_MONGO'];
 
@@ -95,6 +113,7 @@ export async function main(argv: ReadonlyArray<string>, context: CommandContext 
     return exitCode;
   };
   const program = buildProgram(context, urls);
+  for (const warning of passwordOnCommandLine(argv, context)) context.stderr.write(`warning: ${warning}\n`);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return EXIT.ok;

@@ -4,7 +4,7 @@ import { main } from '../src/cli.js';
 import type { CommandContext } from '../src/internal/context.js';
 import { databaseInUrl, databaseList, databaseName, databasesToDump, loadRename, nameList, renameOnly, serverUrl, waitSeconds } from '../src/internal/server-options.js';
 import { exactlyOne, existingDirectory, fullCommitSha, wholeNumber } from '../src/internal/usage.js';
-import { flagHint, serverSourceHint } from '../src/cli.js';
+import { flagHint, passwordOnCommandLine, serverSourceHint } from '../src/cli.js';
 import { describeDistance } from '../src/internal/output.js';
 import { InvalidInputError, StoreConfigError } from '@org/dump-versioning';
 import { AccessDeniedError, ServerUnreachableError, SystemDatabaseError, TargetNotEmptyError, TlsError } from '@org/mysql-dump';
@@ -148,6 +148,24 @@ describe('flagHint', () => {
     expect(flagHint(new StoreConfigError('endpoint-unreachable', 'x'))).toBe(' (--s3-endpoint)');
     expect(flagHint(new StoreConfigError('bucket-missing', 'x'))).toBe(' (--store)');
     expect(flagHint(new InvalidInputError('bad-keep', 'x'))).toBe('');
+  });
+});
+
+describe('passwordOnCommandLine', () => {
+  const tty = { stderr: { isTTY: true } as CommandContext['stderr'] };
+  test.each<[string, string[], number]>([
+    ['a password in --mysql', ['load', 'd', '--mysql', 'mysql://root:pw@h'], 1],
+    ['in --mongo= form', ['load', 'd', '--mongo=mongodb://u:pw@h'], 1],
+    ['both', ['load', 'd', '--mysql', 'mysql://root:pw@h', '--mongo', 'mongodb://u:pw@h'], 2],
+    ['no password', ['load', 'd', '--mysql', 'mysql://root@h', '--mongo', 'mongodb://h'], 0],
+  ])('%s', (_label, argv, count) => {
+    const warnings = passwordOnCommandLine(argv, tty);
+    expect(warnings).toHaveLength(count);
+    for (const warning of warnings) expect(warning).toMatch(/holds a password, which other users see in `ps` and your shell history keeps; set DEVSTACK_DUMPS_(MYSQL|MONGO) instead/);
+    for (const warning of warnings) expect(warning).not.toContain('pw');
+  });
+  test('said only to a terminal: scripts and CI are left alone', () => {
+    expect(passwordOnCommandLine(['load', 'd', '--mysql', 'mysql://root:pw@h'], { stderr: { isTTY: false } as CommandContext['stderr'] })).toEqual([]);
   });
 });
 
