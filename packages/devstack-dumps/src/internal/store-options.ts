@@ -1,8 +1,8 @@
-import { existsSync } from 'node:fs';
-import { dirname, isAbsolute, join } from 'node:path';
+import { isAbsolute } from 'node:path';
 import { Option, type Command } from 'commander';
 import { DEFAULT_STORE, openStore, type Store } from '@org/dump-versioning';
 import type { CommandContext } from './context.js';
+import { workingTreeRoot } from './repo-option.js';
 
 export interface StoreFlags {
   store: string;
@@ -36,17 +36,14 @@ export function addServiceOption(command: Command): Command {
  * The directory a relative store path is read from: the top of the git working tree holding `cwd` (the
  * default `.devstack/dumps` belongs to the repository, like the cache, also from a subdirectory), else `cwd`.
  */
-export function storeBase(cwd: string): string {
-  for (let dir = cwd; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, '.git'))) return dir;
-    if (dirname(dir) === dir) return cwd;
-  }
+export async function storeBase(cwd: string): Promise<string> {
+  return (await workingTreeRoot(cwd)) ?? cwd;
 }
 
-export function openStoreFrom(flags: StoreFlags, context: CommandContext): Store {
+export async function openStoreFrom(flags: StoreFlags, context: CommandContext): Promise<Store> {
   const relative = !/^[a-z][a-z0-9+.-]*:/i.test(flags.store) && !isAbsolute(flags.store);
   return openStore(flags.store, {
-    cwd: relative ? storeBase(context.cwd) : context.cwd,
+    cwd: relative ? await storeBase(context.cwd) : context.cwd,
     env: context.env,
     ...(flags.s3Endpoint ? { s3Endpoint: flags.s3Endpoint } : {}),
     ...(flags.s3Region ? { s3Region: flags.s3Region } : {}),
@@ -55,7 +52,7 @@ export function openStoreFrom(flags: StoreFlags, context: CommandContext): Store
 
 /** Opens the store, runs `body`, and always closes the store. */
 export async function withStore<T>(flags: StoreFlags, context: CommandContext, body: (store: Store) => Promise<T>): Promise<T> {
-  const store = openStoreFrom(flags, context);
+  const store = await openStoreFrom(flags, context);
   try {
     return await body(store);
   } finally {
