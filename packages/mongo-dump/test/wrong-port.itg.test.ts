@@ -48,7 +48,7 @@ describeWithServices(['mysql'], 'a MongoDB URL at the MySQL port', () => {
     expect(error).toBeInstanceOf(MongoWrongProtocolError);
     expect(error).toMatchObject({ code: 'wrong-protocol', severity: 'fatal' });
     expect(error.message).toMatch(
-      new RegExp(`^server at ${hostPort(serviceVar('TEST_MYSQL_URL')).replace(/\./g, '\\.')} is not a MongoDB server: it greeted like a MySQL server \\(version \\S+\\) before any request`),
+      new RegExp(`^server at ${hostPort(serviceVar('TEST_MYSQL_URL')).replace(/\./g, '\\.')} is not a MongoDB server: it greeted like a MySQL server \\(version \\S+\\), and a MongoDB server never speaks first`),
     );
     expect(error.message).toContain('check host and port');
     expect(error.message).not.toContain('hunter2');
@@ -98,7 +98,7 @@ describeWithServices(['mongo'], 'a MongoDB URL at a port where nothing or someth
       const error = await rejectionOf(() => connectMongo(`mongodb://127.0.0.1:${ssh.port}`, { waitSeconds: 30, serverSelectionTimeoutMS: 60_000 }));
       expect(error).toBeInstanceOf(MongoWrongProtocolError);
       expect(error.message).toBe(
-        `server at 127.0.0.1:${ssh.port} is not a MongoDB server: it sent an SSH banner (SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3) before any request, and a MongoDB server never speaks first; check host and port in the URL`,
+        `server at 127.0.0.1:${ssh.port} is not a MongoDB server: it sent an SSH banner (SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3), and a MongoDB server never speaks first; check host and port in the URL`,
       );
     } finally {
       await ssh.close();

@@ -1,7 +1,9 @@
 import { MongoAPIError, MongoParseError, MongoServerError, MongoServerSelectionError } from 'mongodb';
+import { deserialize } from 'bson';
 import { describe, expect, test } from 'vitest';
 import { MongoDumpError, MongoNoHandshakeError, MongoUnreachableError, MongoWrongProtocolError } from '../src/index.js';
-import { connectFailure, describeUnpromptedBytes, probeTarget } from '../src/internal/connect.js';
+import { connectFailure } from '../src/internal/connect.js';
+import { describeNonMongoBytes, helloMessage, isReplyTo, probeTarget } from '../src/internal/port-probe.js';
 
 const driver = { MongoServerError, MongoAPIError, MongoParseError };
 const selectionFailed = (message: string) => new MongoServerSelectionError(message, {} as ConstructorParameters<typeof MongoServerSelectionError>[1]);
@@ -18,27 +20,29 @@ function mysqlErrorPacket(errno: number, message: string): Buffer {
   return Buffer.concat([Buffer.from([payload.length & 0xff, (payload.length >> 8) & 0xff, payload.length >> 16, 0]), payload]);
 }
 
-describe('what a server that speaks first sent, in words', () => {
+describe('what a server that is not MongoDB sent, in words', () => {
   test.each([
-    ['a MariaDB greeting', MARIADB_GREETING, 'it greeted like a MySQL server (version 5.5.5-10.11.19-MariaDB-0+deb12u1) before any request, and a MongoDB server never speaks first'],
+    ['a MariaDB greeting', MARIADB_GREETING, 'it greeted like a MySQL server (version 5.5.5-10.11.19-MariaDB-0+deb12u1), and a MongoDB server never speaks first'],
     [
       'a MySQL error instead of the greeting',
       mysqlErrorPacket(1130, "Host '10.0.0.9' is not allowed to connect to this MariaDB server"),
-      "it sent a MySQL error before any request (Host '10.0.0.9' is not allowed to connect to this MariaDB server), and a MongoDB server never speaks first",
+      "it sent a MySQL error (Host '10.0.0.9' is not allowed to connect to this MariaDB server), and a MongoDB server never speaks first",
     ],
-    ['an SSH banner', Buffer.from('SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n'), 'it sent an SSH banner (SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3) before any request, and a MongoDB server never speaks first'],
-    ['an SMTP greeting', Buffer.from('220 mail.example.com ESMTP Postfix\r\n'), 'it sent data before any request ("220 mail.example.com ESMTP Postfix"), as MySQL, SSH and SMTP servers do, and a MongoDB server never speaks first'],
-    ['binary bytes only', Buffer.from([0, 1, 2, 3]), 'it sent data before any request, as MySQL, SSH and SMTP servers do, and a MongoDB server never speaks first'],
+    ['an SSH banner', Buffer.from('SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n'), 'it sent an SSH banner (SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3), and a MongoDB server never speaks first'],
+    ['an HTTP answer to the hello', Buffer.from('HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\n\r\n'), 'it answered like an HTTP server (HTTP/1.1 400 Bad Request)'],
+    ['a TLS alert (a TLS-only port)', Buffer.from([0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x46]), 'it answered with a TLS alert: it expects TLS on this port (add tls=true to the URL)'],
+    ['an SMTP greeting', Buffer.from('220 mail.example.com ESMTP Postfix\r\n'), 'it sent "220 mail.example.com ESMTP Postfix", which is no MongoDB reply (a MySQL, SSH or SMTP server speaks first; an HTTP server answers in text)'],
+    ['binary bytes only', Buffer.from([0, 1, 2, 3]), 'it sent bytes, which is no MongoDB reply (a MySQL, SSH or SMTP server speaks first; an HTTP server answers in text)'],
   ])('%s', (_case, bytes, words) => {
-    expect(describeUnpromptedBytes(bytes)).toBe(words);
+    expect(describeNonMongoBytes(bytes)).toBe(words);
   });
 
   test('the error names host:port and what to check', () => {
-    const error = new MongoWrongProtocolError('127.0.0.1:3306', describeUnpromptedBytes(MARIADB_GREETING));
+    const error = new MongoWrongProtocolError('127.0.0.1:3306', describeNonMongoBytes(MARIADB_GREETING));
     expect(error).toBeInstanceOf(MongoDumpError);
     expect(error).toMatchObject({ code: 'wrong-protocol', severity: 'fatal', hosts: '127.0.0.1:3306' });
     expect(error.message).toBe(
-      'server at 127.0.0.1:3306 is not a MongoDB server: it greeted like a MySQL server (version 5.5.5-10.11.19-MariaDB-0+deb12u1) before any request, and a MongoDB server never speaks first; check host and port in the URL',
+      'server at 127.0.0.1:3306 is not a MongoDB server: it greeted like a MySQL server (version 5.5.5-10.11.19-MariaDB-0+deb12u1), and a MongoDB server never speaks first; check host and port in the URL',
     );
   });
 });
@@ -111,5 +115,36 @@ describe('which URLs get a raw TCP probe', () => {
     ['not an unparsable URL', 'http://10.0.0.5:27017', undefined],
   ])('%s', (_case, url, target) => {
     expect(probeTarget(url)).toEqual(target);
+  });
+});
+
+describe('the probe\'s hello and what counts as a MongoDB reply', () => {
+  test('the hello is one OP_MSG: its length, the request id, no responseTo, opcode 2013, a body section with {hello: 1, $db: "admin"}', () => {
+    const message = helloMessage(4242);
+    expect(message.readInt32LE(0)).toBe(message.length);
+    expect([message.readInt32LE(4), message.readInt32LE(8), message.readInt32LE(12), message.readUInt32LE(16), message[20]]).toEqual([4242, 0, 2013, 0, 0]);
+    expect(deserialize(message.subarray(21))).toEqual({ hello: 1, $db: 'admin' });
+  });
+
+  const header = (length: number, responseTo: number, opCode: number) => {
+    const bytes = Buffer.alloc(16);
+    bytes.writeInt32LE(length, 0);
+    bytes.writeInt32LE(99, 4);
+    bytes.writeInt32LE(responseTo, 8);
+    bytes.writeInt32LE(opCode, 12);
+    return bytes;
+  };
+  test.each([
+    ['an OP_MSG reply to the request', header(300, 4242, 2013), true],
+    ['a legacy OP_REPLY to the request', header(300, 4242, 1), true],
+    ['a reply to another request', header(300, 4243, 2013), false],
+    ['another opcode', header(300, 4242, 2004), false],
+    ['a length shorter than a header', header(12, 4242, 2013), false],
+    ['a length over 48 MiB', header(64 * 1024 * 1024, 4242, 2013), false],
+    ['a MariaDB greeting', MARIADB_GREETING, false],
+    ['an HTTP answer', Buffer.from('HTTP/1.1 400 Bad Request\r\n\r\n'), false],
+    ['fewer than 16 bytes', header(300, 4242, 2013).subarray(0, 15), false],
+  ])('%s: %s', (_case, bytes, expected) => {
+    expect(isReplyTo(bytes, 4242)).toBe(expected);
   });
 });

@@ -1,5 +1,3 @@
-import { connect as tcpConnect } from 'node:net';
-import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type * as MongoModule from 'mongodb';
 import type { Document, MongoClient } from 'mongodb';
@@ -15,6 +13,7 @@ import {
   MongoUrlError,
   MongoWrongProtocolError,
 } from './errors.js';
+import { describeNonMongoBytes, openPortProbe, probeTarget, type PortProbe, type PortProbeReport, type ProbeConclusion } from './port-probe.js';
 import { implicitAuthDatabase, maskMongoUrl, maskSecretsIn, mongoHosts, mongoUser } from './url.js';
 
 export interface MongoEngine {
@@ -46,18 +45,20 @@ const STARTING_CODES = new Set([6, 7, 89, 91, 94, 189, 9001, 10107, 13435, 13436
  *
  * For a single `host:port` (not SRV, no proxy) each attempt first opens one raw TCP connection of its own
  * (see openPortProbe), while the driver loads: a refused port fails the attempt at once instead of after
- * the driver's server selection timeout, and a server that speaks first (MySQL, SSH, SMTP: MongoDB never
- * does) is reported as not MongoDB before the driver ever talks to it — the driver reads a MySQL greeting
- * as a reply whose document count is garbage and fills the heap synchronously, so it must not see one
- * (closing the client once the probe saw the greeting does not stop a connection already reading it). The
- * price: the driver starts 15 ms plus three TCP connect times (at most 300 ms) after the probe connected.
+ * the driver's server selection timeout, and a server that is not MongoDB (MySQL, SSH and SMTP speak
+ * first; HTTP answers in text) is named before the driver ever reads from it: the driver reads a MySQL
+ * greeting as a reply whose document count is garbage and fills the heap synchronously, so it must not
+ * see one (closing the client once the probe saw the greeting does not stop a connection already reading
+ * it). A plain-text URL's probe sends a `hello` and the driver starts on its reply (one round trip); a TLS
+ * URL's probe only listens, and the driver starts 15 ms plus three TCP connect times (at most 300 ms)
+ * after the probe connected.
  */
 export async function connectMongo(url: string, options: ConnectOptions = {}): Promise<MongoClient> {
   const waitSeconds = Math.min(Math.max(options.waitSeconds ?? 0, 0), MAX_WAIT_SECONDS);
   const deadline = Date.now() + waitSeconds * 1000;
   const target = probeTarget(url);
   // The first attempt's probe runs while the driver loads (~50 ms on first use).
-  let probe = target && openPortProbe(target);
+  let probe = target && openPortProbe(target, { hello: !asksForTls(url) });
   let driver: typeof MongoModule;
   try {
     driver = await mongoDriver();
@@ -67,7 +68,7 @@ export async function connectMongo(url: string, options: ConnectOptions = {}): P
   }
   const { MongoClient } = driver;
   for (;;) {
-    probe ??= target && openPortProbe(target);
+    probe ??= target && openPortProbe(target, { hello: !asksForTls(url) });
     let client: MongoClient;
     try {
       client = new MongoClient(url, {
@@ -88,10 +89,10 @@ export async function connectMongo(url: string, options: ConnectOptions = {}): P
     });
     try {
       const early = probe && (await probe.gate);
-      // Refused, or spoke first: the driver is not started (see above), the probe decides this attempt.
-      const verdict = early?.kind === 'refused' || early?.kind === 'spoke' ? early : await connectAndPing(client, probe);
+      // Refused, closed on the hello, or not MongoDB: the driver is not started (see above), the probe decides this attempt.
+      const verdict = early?.kind === 'refused' || early?.kind === 'closed' || early?.kind === 'spoke' ? early : await connectAndPing(client, probe);
       if (verdict.kind === 'connected') return client;
-      if (verdict.kind === 'spoke') throw new MongoWrongProtocolError(mongoHosts(url), maskSecretsIn(describeUnpromptedBytes(verdict.data), url));
+      if (verdict.kind === 'spoke') throw new MongoWrongProtocolError(mongoHosts(url), maskSecretsIn(describeNonMongoBytes(verdict.data), url));
       throw verdict.error;
     } catch (error) {
       await client.close().catch(() => undefined);
@@ -114,7 +115,7 @@ export async function connectMongo(url: string, options: ConnectOptions = {}): P
 
 /**
  * The driver's connect and ping, ended early when the probe learns, while they run, that the port is
- * refused or that the server spoke first: `connected`, or the probe's conclusion.
+ * refused or that the server is not MongoDB: `connected`, or the probe's conclusion.
  */
 async function connectAndPing(client: MongoClient, probe: PortProbe | undefined): Promise<{ kind: 'connected' } | ProbeConclusion> {
   const connected = (async () => {
@@ -173,125 +174,6 @@ const NOTHING_LISTENS = /\b(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH)\b/;
 /** The URL asks for TLS (`tls=true` or its older name `ssl=true`). */
 function asksForTls(url: string): boolean {
   return /[?&](tls|ssl)=true(&|#|$)/i.test(url);
-}
-
-/** What one raw TCP connection to a single host:port learned, for the messages of a failed attempt. */
-export interface PortProbeReport {
-  /** The server accepted the TCP connection. */
-  accepted: boolean;
-  /** ...and closed it again without sending anything (a port forward whose server is not running...). */
-  closedSilently: boolean;
-}
-
-/** What the probe concludes on its own: nothing listens there, or it is not a MongoDB server. */
-type ProbeConclusion = { kind: 'refused'; error: Error } | { kind: 'spoke'; data: Buffer };
-/** When the driver may start: `silent` (accepted, said nothing) or `pending` (no TCP answer yet), or a conclusion. */
-type ProbeGate = ProbeConclusion | { kind: 'silent' } | { kind: 'pending' };
-
-interface PortProbe {
-  /** Resolves once the driver may talk to the server, or with a conclusion that ends the attempt first. */
-  gate: Promise<ProbeGate>;
-  /** Resolves if and when the probe concludes, also after the gate opened; never otherwise. */
-  conclusion: Promise<ProbeConclusion>;
-  report: PortProbeReport;
-  close(): void;
-}
-
-/** Errors of connecting that mean no server can be reached at that address now. */
-const REFUSED_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH']);
-/** How long the driver is held back while the probe's TCP connect has no answer (a far host, dropped SYNs). */
-const PROBE_CONNECT_HOLD_MS = 1000;
-/**
- * After the probe connects, how long to listen for a server that speaks first before the driver starts:
- * a greeting arrives about one round trip after the connect (the TCP connect itself took one), plus the
- * server's own time (MariaDB on loopback: under 2 ms). A greeting later than that (a MySQL server slow to
- * resolve the client's name) is still caught while the driver runs, but only best effort: the driver may
- * read its own copy first.
- */
-const greetingWaitMs = (connectMs: number) => Math.min(300, 15 + 3 * connectMs);
-
-/** The single `host:port` of a URL the probe can reach directly, or undefined (SRV, several hosts, proxy, socket). */
-export function probeTarget(url: string): { host: string; port: number } | undefined {
-  if (!/^mongodb:\/\//i.test(url) || /[?&]proxyHost=/i.test(url)) return undefined;
-  const hosts = mongoHosts(url);
-  const match = /^(?:\[([0-9a-f:.]+)\]|([^\s:/%,[\]@]+)):(\d{1,5})$/i.exec(hosts);
-  if (!match) return undefined;
-  const host = match[1] ?? match[2]!;
-  const port = Number(match[3]);
-  if (port < 1 || port > 65535 || host.endsWith('.sock')) return undefined;
-  return { host, port };
-}
-
-/**
- * One raw TCP connection to host:port that sends nothing and listens: a refused connect or bytes sent
- * unprompted settle the attempt; silence opens the gate for the driver. Closed by the caller.
- */
-function openPortProbe(target: { host: string; port: number }): PortProbe {
-  const report: PortProbeReport = { accepted: false, closedSilently: false };
-  const started = performance.now();
-  const socket = tcpConnect({ host: target.host, port: target.port, autoSelectFamily: true });
-  let openGate!: (gate: ProbeGate) => void;
-  let conclude!: (conclusion: ProbeConclusion) => void;
-  const gate = new Promise<ProbeGate>((resolve) => (openGate = resolve));
-  const conclusion = new Promise<ProbeConclusion>((resolve) => (conclude = resolve));
-  const timers: NodeJS.Timeout[] = [setTimeout(() => openGate({ kind: 'pending' }), PROBE_CONNECT_HOLD_MS)];
-  const close = () => {
-    for (const timer of timers) clearTimeout(timer);
-    socket.destroy();
-  };
-  const settle = (found: ProbeConclusion) => {
-    openGate(found);
-    conclude(found);
-    close();
-  };
-  socket.once('connect', () => {
-    report.accepted = true;
-    timers.push(setTimeout(() => openGate({ kind: 'silent' }), greetingWaitMs(performance.now() - started)));
-  });
-  socket.once('data', (data: Buffer) => settle({ kind: 'spoke', data }));
-  socket.once('end', () => {
-    report.closedSilently = true;
-    openGate({ kind: 'silent' });
-  });
-  socket.on('error', (error: NodeJS.ErrnoException) => {
-    const code = error.code ?? (error as { errors?: NodeJS.ErrnoException[] }).errors?.[0]?.code;
-    if (!report.accepted && code !== undefined && REFUSED_CODES.has(code)) {
-      settle({ kind: 'refused', error: error instanceof AggregateError && error.errors[0] instanceof Error ? error.errors[0] : error });
-      return;
-    }
-    if (report.accepted && code === 'ECONNRESET') report.closedSilently = true;
-    // Anything else (a timeout, a reset): the driver finds out for itself.
-    openGate({ kind: report.accepted ? 'silent' : 'pending' });
-    close();
-  });
-  return { gate, conclusion, report, close };
-}
-
-/**
- * What a server that spoke first sent, in words: a MySQL greeting (with its version) or error packet, an
- * SSH banner, or the printable start of anything else.
- */
-export function describeUnpromptedBytes(data: Buffer): string {
-  // A MySQL packet: 3-byte length, sequence 0, then protocol version 10 and a NUL-terminated version...
-  const length = data.length >= 5 ? data.readUIntLE(0, 3) : -1;
-  if (length > 0 && data[3] === 0 && data[4] === 10) {
-    const end = data.indexOf(0, 5);
-    const version = printable(data.subarray(5, end > 5 ? end : Math.min(data.length, 5 + 60)));
-    return `it greeted like a MySQL server${version ? ` (version ${version})` : ''} before any request, and a MongoDB server never speaks first`;
-  }
-  // ...or an error packet instead of the greeting (0xff, error number, message), e.g. host not allowed.
-  if (length > 0 && data[3] === 0 && data[4] === 0xff && data.length >= 7) {
-    const message = printable(data.subarray(data[7] === 0x23 ? 13 : 7, 4 + length));
-    return `it sent a MySQL error before any request (${message}), and a MongoDB server never speaks first`;
-  }
-  const text = printable(data.subarray(0, 80));
-  if (text.startsWith('SSH-')) return `it sent an SSH banner (${text}) before any request, and a MongoDB server never speaks first`;
-  return `it sent data before any request${text ? ` ("${text}")` : ''}, as MySQL, SSH and SMTP servers do, and a MongoDB server never speaks first`;
-}
-
-/** Printable ASCII of some bytes, every other run of bytes as one space, trimmed. */
-function printable(bytes: Buffer): string {
-  return bytes.toString('latin1').replace(/[^\x20-\x7e]+/g, ' ').trim();
 }
 
 /** Node's and OpenSSL's codes for a certificate chain that does not lead to a trusted CA. */

@@ -70,9 +70,10 @@ export class MongoNoHandshakeError extends MongoUnreachableError {
 }
 
 /**
- * The server at host:port sent bytes before any request: MongoDB servers never speak first, MySQL, SSH and
- * SMTP servers do. Found by a raw TCP probe before the driver talks to it (the driver would read such a
- * greeting as a reply and can exhaust memory on it). Not retried: the port is wrong, not starting.
+ * The server at host:port sent bytes that are no MongoDB reply: a greeting before any request (MySQL, SSH,
+ * SMTP servers speak first; MongoDB never does) or a non-MongoDB answer to the probe's hello. Found by a
+ * raw TCP probe before the driver reads from it (the driver would read such bytes as a reply and can
+ * exhaust memory on them). Not retried: the port is wrong, not starting.
  */
 export class MongoWrongProtocolError extends MongoDumpError {
   readonly severity = 'fatal';
