@@ -1,5 +1,5 @@
 import { ActionError } from '@org/action-inputs';
-import { DumpSetServerError } from '@org/dump-set';
+import { DumpSetServerError, ServersFailedError } from '@org/dump-set';
 import { MongoCollectionNotFoundError, MongoDatabaseNotFoundError, MongoDumpError, MongoUnreachableError } from '@org/mongo-dump';
 import { MysqlDumpError, ServerUnreachableError, UnknownDataTableError, UnknownDatabaseError } from '@org/mysql-dump';
 
@@ -12,9 +12,11 @@ export class StepError extends ActionError {
   constructor(
     readonly step: string,
     problem: string,
-    readonly input?: string,
+    readonly input?: string | string[],
   ) {
-    super(`${step} failed${input ? ` (check input \`${input}\`)` : ''}: ${problem}`, true);
+    const inputs = input === undefined ? [] : [input].flat();
+    const check = inputs.length === 0 ? '' : ` (check input${inputs.length > 1 ? 's' : ''} ${inputs.map((name) => `\`${name}\``).join(' and ')})`;
+    super(`${step} failed${check}: ${problem}`, true);
   }
 }
 
@@ -29,7 +31,7 @@ export function messageOf(error: unknown): string {
  */
 export async function inStep<T>(
   step: string,
-  input: string | ((error: unknown) => string | undefined) | undefined,
+  input: string | ((error: unknown) => string | string[] | undefined) | undefined,
   body: () => Promise<T>,
   mask: (text: string) => string = (text) => text,
 ): Promise<T> {
@@ -51,11 +53,13 @@ export function isStatementError(error: unknown): boolean {
 
 /** A server did not answer within the wait (as opposed to answering with an error). */
 export function isUnreachable(error: unknown): boolean {
+  if (error instanceof ServersFailedError) return isUnreachable(error.failures.mysql) || isUnreachable(error.failures.mongo);
   return error instanceof ServerUnreachableError || error instanceof MongoUnreachableError;
 }
 
 /** The input most likely behind a dumper's error: a data table or database list, else the server URL. */
-export function databaseInputOf(error: unknown): string | undefined {
+export function databaseInputOf(error: unknown): string | string[] | undefined {
+  if (error instanceof ServersFailedError) return ['mysql-url', 'mongo-url'];
   if (error instanceof UnknownDataTableError) return 'data-tables';
   if (error instanceof MongoCollectionNotFoundError) return 'data-collections';
   if (error instanceof UnknownDatabaseError) return 'mysql-databases';

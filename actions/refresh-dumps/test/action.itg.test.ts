@@ -327,6 +327,11 @@ describeWithServices(['mysql', 'mongo', 's3'], 'refresh-dumps action (bundled) o
         /^Waiting for the database servers failed \(check input `mongo-url`\): .*127\.0\.0\.1:9/,
       ],
       [
+        'neither server reachable',
+        () => ({ 'mysql-url': `mysql://root:${badPassword}@127.0.0.1:9`, 'mongo-url': 'mongodb://127.0.0.1:9', 'wait-timeout': '1' }),
+        /^Waiting for the database servers failed \(check inputs `mysql-url` and `mongo-url`\): neither server could be used\. MySQL: .*127\.0\.0\.1:9.*\. MongoDB: .*127\.0\.0\.1:9.*`wait-timeout`/,
+      ],
+      [
         'a failing migrate command',
         () => ({ migrate: 'python manage.py migrate --noinput\npython manage.py no_such_command' }),
         /^migrate command 2 of 2 \(`python manage.py no_such_command`\) failed \(check input `migrate`\): exited with code 1; its last output:[\s\S]*no_such_command/,

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { InputError } from '@org/action-inputs';
-import { DumpSetServerError } from '@org/dump-set';
+import { DumpSetServerError, ServersFailedError } from '@org/dump-set';
+import { MongoAuthFailedError, MongoUnreachableError } from '@org/mongo-dump';
 import { ServerUnreachableError, TargetNotEmptyError, UnknownDatabaseError } from '@org/mysql-dump';
 import { databaseInputOf, inStep, isStatementError, isUnreachable, settleAll, StepError } from '../src/errors.js';
 import { dumpSources, loadTargets, serviceDatabases } from '../src/targets.js';
@@ -31,6 +32,15 @@ describe('error classification', () => {
     expect(databaseInputOf(new UnknownDatabaseError('lms', 'h:1'))).toBe('mysql-databases');
     expect(databaseInputOf(new ServerUnreachableError('h:1', 'refused'))).toBe('mysql-url');
     expect(databaseInputOf(new Error('other'))).toBeUndefined();
+  });
+
+  test('neither server reachable: both URL inputs, unreachable when either waited in vain', () => {
+    const both = new ServersFailedError({ mysql: new ServerUnreachableError('h:1', 'refused'), mongo: new MongoAuthFailedError('h:2', 'app') });
+    expect(databaseInputOf(both)).toEqual(['mysql-url', 'mongo-url']);
+    expect(isUnreachable(both)).toBe(true);
+    expect(isUnreachable(new ServersFailedError({ mysql: new TargetNotEmptyError('db', 1), mongo: new MongoAuthFailedError('h:2', 'app') }))).toBe(false);
+    expect(isUnreachable(new ServersFailedError({ mysql: new TargetNotEmptyError('db', 1), mongo: new MongoUnreachableError('h:2', 0, 'refused') }))).toBe(true);
+    expect(new StepError('Waiting for the database servers', 'x', ['mysql-url', 'mongo-url']).message).toBe('Waiting for the database servers failed (check inputs `mysql-url` and `mongo-url`): x');
   });
 });
 

@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { DumpVersioningError, InvalidInputError, StoreConfigError } from '@org/dump-versioning';
-import { DumpSetError, maskSecrets, urlSecrets } from '@org/dump-set';
+import { DumpSetError, ServersFailedError, maskSecrets, urlSecrets } from '@org/dump-set';
 import { MysqlDumpError } from '@org/mysql-dump';
 import { MongoDumpError } from '@org/mongo-dump';
 import { registerDiff } from './commands/diff.js';
@@ -135,6 +135,12 @@ export async function main(argv: ReadonlyArray<string>, context: CommandContext 
       );
     }
     if (error instanceof UsageError) return failWith(EXIT.usage, 'usage', error.message);
+    if (error instanceof ServersFailedError) {
+      // Each server's own message with the flag that acts on it.
+      const told = (failure: Error) =>
+        failure instanceof MysqlDumpError || failure instanceof MongoDumpError ? `${failure.message}${flagHint(failure)}${serverSourceHint(failure, argv, context.env)}` : failure.message;
+      return failWith(EXIT.failure, error.code, `neither server could be used:\n  MySQL: ${told(error.failures.mysql)}\n  MongoDB: ${told(error.failures.mongo)}`);
+    }
     // Every typed error of the libraries is fatal (see each class); all of them exit 1 with their one message.
     if (error instanceof InvalidInputError || error instanceof DumpVersioningError || error instanceof DumpSetError || error instanceof MysqlDumpError || error instanceof MongoDumpError) {
       const exitCode = USAGE_CODES.has(error.code) && !(error instanceof DumpSetError) ? EXIT.usage : EXIT.failure;

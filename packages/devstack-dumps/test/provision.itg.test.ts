@@ -226,6 +226,12 @@ describeWithServices(['mysql', 'mongo'], 'devstack-dumps provision and status (f
     expect(run.stderr).toMatch(/^error: cannot reach MySQL server at 127\.0\.0\.1:1 /m);
     expect(run.stderr).not.toContain('Sup3rSecret');
     await expect(stat(path.join(work, 'never'))).rejects.toThrow(/ENOENT/);
+    // Neither server running (a developer who forgot to start both): both named in one run, each with its flag.
+    const neither = await cli(['provision', '--service', service, '--store', path.join(work, 'store'), '--mysql', 'mysql://root:Sup3rSecret@127.0.0.1:1', '--mongo', 'mongodb://app:Sup3rSecret@127.0.0.1:2', '--cache', path.join(work, 'never')], history.dir);
+    expect(neither.code).toBe(1);
+    expect(neither.stderr).toMatch(/^error: neither server could be used:\n {2}MySQL: cannot reach MySQL server at 127\.0\.0\.1:1 .*\(--wait <seconds>\)\n {2}MongoDB: MongoDB server at 127\.0\.0\.1:2 is unreachable .*\(--wait <seconds>\)\n$/);
+    expect(neither.stderr).not.toContain('Sup3rSecret');
+    await expect(stat(path.join(work, 'never'))).rejects.toThrow(/ENOENT/);
     const unknown = await cli(['status', '--service', 'nope', '--store', path.join(work, 'store')], history.dir);
     expect(unknown.code).toBe(1);
     // A store without the service at all is said as such, not blamed on git history or the search distance.

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { TargetNotEmptyError, ServerUnreachableError } from '@org/mysql-dump';
 import { MongoUnreachableError } from '@org/mongo-dump';
 import { describeWithServices, serviceVar } from '../../../test/support/services.js';
-import { checksumsPathOf, dumpSet, emptyDatabases, loadSet, verifyDumpSet, waitForServers } from '../src/index.js';
+import { checksumsPathOf, dumpSet, emptyDatabases, loadSet, ServersFailedError, verifyDumpSet, waitForServers } from '../src/index.js';
+import { rejectionOf } from '../../../test/support/rejection.js';
 import { readSet, ScratchDatabases, seedSource } from './support.js';
 
 describeWithServices(['mysql', 'mongo'], 'dumpSet and loadSet against MariaDB and FerretDB', () => {
@@ -99,6 +100,14 @@ describeWithServices(['mysql', 'mongo'], 'dumpSet and loadSet against MariaDB an
     expect(await scratch.mongoCollections(target)).toEqual([]);
   });
 
+  test('dumpSet with neither server reachable names both and writes nothing', async () => {
+    const out = path.join(work, 'neither');
+    const error = await rejectionOf(() => dumpSet({ mysql: { url: 'mysql://root:Sup3rSecret@127.0.0.1:1', databases: [source] }, mongo: { url: 'mongodb://127.0.0.1:2', databases: [source] } }, out));
+    expect(error).toBeInstanceOf(ServersFailedError);
+    expect(error.message).toMatch(/MySQL: .*127\.0\.0\.1:1.*MongoDB: .*127\.0\.0\.1:2/);
+    await expect(stat(out)).rejects.toThrow(/ENOENT/);
+  });
+
   test('dumpSet leaves nothing behind on failure and refuses a non-empty output directory', async () => {
     const out = path.join(work, 'failed');
     await expect(dumpSet({ mysql: { url: scratch.mysqlUrl, databases: [source, scratch.name('absent')] } }, out)).rejects.toThrow(/does not exist/);
@@ -150,5 +159,23 @@ describeWithServices(['mysql', 'mongo'], 'dumpSet and loadSet against MariaDB an
     expect(error.message).toMatch(message);
     expect(error.message).not.toContain('Sup3rSecret');
     expect(elapsedMs).toBeLessThan((seconds + 10) * 1000);
+  });
+
+  test('neither server reachable: one ServersFailedError keeps both typed errors, so both are told in one run', async () => {
+    const error = await rejectionOf(() => waitForServers({ mysqlUrl: 'mysql://root:Sup3rSecret@127.0.0.1:1', mongoUrl: 'mongodb://app:Sup3rSecret@127.0.0.1:2/x' }, 0));
+    expect(error).toBeInstanceOf(ServersFailedError);
+    const { failures } = error as ServersFailedError;
+    expect(failures.mysql).toBeInstanceOf(ServerUnreachableError);
+    expect(failures.mongo).toBeInstanceOf(MongoUnreachableError);
+    expect(error.message).toMatch(/^neither server could be used\. MySQL: cannot reach MySQL server at 127\.0\.0\.1:1 .*\. MongoDB: MongoDB server at 127\.0\.0\.1:2 is unreachable/);
+    expect(error.message).not.toContain('Sup3rSecret');
+  });
+
+  test('loadSet with neither server reachable names both, and loads nothing', async () => {
+    const error = await rejectionOf(() =>
+      loadSet(path.join(work, 'first'), { mysql: { url: 'mysql://root:Sup3rSecret@127.0.0.1:1' }, mongo: { url: 'mongodb://127.0.0.1:2' } }),
+    );
+    expect(error).toBeInstanceOf(ServersFailedError);
+    expect(error.message).not.toContain('Sup3rSecret');
   });
 });

@@ -3,7 +3,7 @@ import { mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { dumpMysql } from '@org/mysql-dump';
 import { dumpMongo } from '@org/mongo-dump';
-import { DumpSetFileError, DumpSetInputError } from './errors.js';
+import { DumpSetFileError, DumpSetInputError, isConnectionFailure, throwEngineFailures } from './errors.js';
 import { checkDumpSetContents, checksumsPathOf, describeFiles, readDumpSetContents, writeChecksumsFile } from './layout.js';
 import { progressReporter } from './progress.js';
 
@@ -137,15 +137,18 @@ export async function dumpSet(sources: DumpSources, outDir: string, options: Dum
  * cause, or be unrelated), else returns both results.
  */
 async function settleBoth<A, B>(a: Promise<A> | undefined, b: Promise<B> | undefined, onFirstFailure: () => void): Promise<[A | undefined, B | undefined]> {
-  const failures: unknown[] = [];
-  const observe = <T>(promise: Promise<T> | undefined) =>
-    promise?.catch((error: unknown) => {
-      if (failures.push(error) === 1) onFirstFailure();
+  const failures: Array<{ side: 'mysql' | 'mongo'; reason: unknown }> = [];
+  const observe = <T>(side: 'mysql' | 'mongo', promise: Promise<T> | undefined) =>
+    promise?.catch((reason: unknown) => {
+      if (failures.push({ side, reason }) === 1) onFirstFailure();
       return undefined;
     });
-  const [left, right] = await Promise.all([observe(a), observe(b)]);
-  if (failures.length > 0) throw failures[0];
-  return [left, right];
+  const [left, right] = await Promise.all([observe('mysql', a), observe('mongo', b)]);
+  if (failures.length === 0) return [left, right];
+  const [first, second] = failures as [(typeof failures)[number], (typeof failures)[number] | undefined];
+  // Neither server reachable: both named at once. Otherwise the failure that happened first.
+  if (second && isConnectionFailure(first.reason) && isConnectionFailure(second.reason)) throwEngineFailures({ [first.side]: first, [second.side]: second });
+  throw first.reason;
 }
 
 /** Removes a file or directory tree, retrying while a just-finished writer's files are still closing. */

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { loadMysql } from '@org/mysql-dump';
-import { loadMongo } from '@org/mongo-dump';
-import { DumpSetInputError } from './errors.js';
+import { connectMongo, loadMongo } from '@org/mongo-dump';
+import { DumpSetInputError, isConnectionFailure, throwEngineFailures } from './errors.js';
 import { checksumsPathOf, verifyDumpSet } from './layout.js';
 import { progressReporter } from './progress.js';
 import { refuseSystemDatabases } from './system-databases.js';
@@ -86,7 +86,17 @@ export async function loadSet(dir: string, targets: LoadTargets, options: LoadSe
   const replace = options.replace ?? false;
   // One load at a time per MySQL target database, checked and loaded under the lock (see load-lock.ts).
   const unlock = mysql
-    ? await lockMysqlTargets(mysql.url, mysql.databases, { waitSeconds: wait, lockWaitSeconds: options.lockWaitSeconds ?? 600, onWaiting: options.onProgress })
+    ? await lockMysqlTargets(mysql.url, mysql.databases, { waitSeconds: wait, lockWaitSeconds: options.lockWaitSeconds ?? 600, onWaiting: options.onProgress }).catch(async (error: unknown) => {
+        // The lock is a load's first connection: when MySQL cannot be reached, MongoDB's state is told too.
+        if (mongo && isConnectionFailure(error)) {
+          const mongoFailure = await connectMongo(mongo.url).then(
+            (client) => client.close().then(() => undefined),
+            (reason: unknown) => reason,
+          );
+          if (mongoFailure !== undefined) throwEngineFailures({ mysql: { reason: error }, mongo: { reason: mongoFailure } });
+        }
+        throw error;
+      })
     : undefined;
   try {
     return await checkAndLoad(dir, mysql, mongo, skipped, { replace, wait, onProgress: options.onProgress, signal: options.signal }, started);

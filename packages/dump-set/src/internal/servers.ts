@@ -3,7 +3,7 @@ import type { Pool } from 'mysql2/promise';
 import { MongoTargetNotEmptyError, connectMongo } from '@org/mongo-dump';
 import { MysqlDumpError, TargetNotEmptyError, openMysqlSession, type MysqlSession } from '@org/mysql-dump';
 import { escapeId } from 'sql-escaper';
-import { DumpSetServerError } from './errors.js';
+import { DumpSetServerError, throwEngineFailures } from './errors.js';
 import { maskSecretsOf, serverAddress } from './mask.js';
 import { refuseSystemDatabases } from './system-databases.js';
 
@@ -31,10 +31,11 @@ export async function connectMysql(url: string, waitSeconds = 0): Promise<MysqlS
  * error naming host:port (never the password) when one does not.
  */
 export async function waitForServers(sources: { mysqlUrl?: string; mongoUrl?: string }, seconds: number): Promise<void> {
-  await Promise.all([
+  const [mysql, mongo] = await Promise.allSettled([
     sources.mysqlUrl === undefined ? undefined : connectMysql(sources.mysqlUrl, seconds).then((session) => session.close()),
     sources.mongoUrl === undefined ? undefined : connectMongo(sources.mongoUrl, { waitSeconds: boundedWait(seconds) }).then((client) => client.close()),
   ]);
+  throwEngineFailures({ ...(mysql.status === 'rejected' ? { mysql } : {}), ...(mongo.status === 'rejected' ? { mongo } : {}) });
 }
 
 async function withMysql<T>(url: string, operation: string, body: (connection: Pool) => Promise<T>, waitSeconds = 0): Promise<T> {
@@ -76,7 +77,7 @@ export async function emptyDatabases(
     mongo ? connectMongo(mongo.url, { waitSeconds: wait }) : undefined,
   ]);
   try {
-    for (const result of [mysqlSession, mongoClient]) if (result.status === 'rejected') throw result.reason;
+    throwEngineFailures({ ...(mysqlSession.status === 'rejected' ? { mysql: mysqlSession } : {}), ...(mongoClient.status === 'rejected' ? { mongo: mongoClient } : {}) });
     const connection = (mysqlSession as PromiseFulfilledResult<MysqlSession | undefined>).value?.pool;
     const client = (mongoClient as PromiseFulfilledResult<MongoClient | undefined>).value;
     await Promise.all([
@@ -147,7 +148,7 @@ export async function checkLoadTargets(
   replace: boolean,
   waitSeconds: number,
 ): Promise<TargetState> {
-  const [mysqlCounts, mongoCollections] = await Promise.all([
+  const [mysqlChecked, mongoChecked] = await Promise.allSettled([
     targets.mysql ? mysqlObjectCounts(targets.mysql.url, targets.mysql.databases, waitSeconds) : new Map<string, number>(),
     targets.mongo
       ? withMongo(
@@ -158,6 +159,9 @@ export async function checkLoadTargets(
         )
       : new Map<string, string[]>(),
   ]);
+  throwEngineFailures({ ...(mysqlChecked.status === 'rejected' ? { mysql: mysqlChecked } : {}), ...(mongoChecked.status === 'rejected' ? { mongo: mongoChecked } : {}) });
+  const mysqlCounts = (mysqlChecked as PromiseFulfilledResult<Map<string, number>>).value;
+  const mongoCollections = (mongoChecked as PromiseFulfilledResult<Map<string, string[]>>).value;
   if (!replace) {
     for (const [database, objects] of mysqlCounts) if (objects > 0) throw new TargetNotEmptyError(database, objects);
     for (const [database, collections] of mongoCollections) if (collections.length > 0) throw new MongoTargetNotEmptyError(database, collections);
