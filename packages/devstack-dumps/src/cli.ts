@@ -94,6 +94,33 @@ export function passwordOnCommandLine(argv: ReadonlyArray<string>, context: Pick
   return warnings;
 }
 
+/**
+ * The action's input names (`mysql-url`, `mongo-url`) and similar spellings of the server flags: commander's
+ * own suggestion goes by spelling and offered `--mysql-db` for `--mysql-url`, a different option.
+ */
+const SERVER_FLAG_SPELLINGS: Record<string, string> = {
+  '--mysql-url': '--mysql',
+  '--mysql-uri': '--mysql',
+  '--mysql-server': '--mysql',
+  '--mongo-url': '--mongo',
+  '--mongo-uri': '--mongo',
+  '--mongodb': '--mongo',
+  '--mongodb-url': '--mongo',
+  '--mongodb-uri': '--mongo',
+  '--mongo-server': '--mongo',
+};
+
+/** The usage error for a server flag spelled like the action's input, or undefined. Arguments after `--` are not options. */
+export function confusedServerFlag(argv: ReadonlyArray<string>): string | undefined {
+  const end = argv.indexOf('--');
+  for (const arg of end < 0 ? argv : argv.slice(0, end)) {
+    const flag = arg.replace(/=.*$/s, '');
+    const meant = SERVER_FLAG_SPELLINGS[flag];
+    if (meant) return `unknown option '${flag}': the server URL is given with ${meant} <url> (or ${meant === '--mysql' ? 'DEVSTACK_DUMPS_MYSQL' : 'DEVSTACK_DUMPS_MONGO'})`;
+  }
+  return undefined;
+}
+
 /** Where --mysql/--mongo may come from instead of the command line (see server-options.ts). */
 const SERVER_URL_VARIABLES = ['DEVSTACK_DUMPS_MYSQL', 'DEVSTACK_DUMPS_MONGO'];
 
@@ -113,6 +140,8 @@ export async function main(argv: ReadonlyArray<string>, context: CommandContext 
     return exitCode;
   };
   const program = buildProgram(context, urls);
+  const confused = confusedServerFlag(argv);
+  if (confused) return failWith(EXIT.usage, 'unknownOption', confused);
   for (const warning of passwordOnCommandLine(argv, context)) context.stderr.write(`warning: ${warning}\n`);
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -236,6 +236,16 @@ describe('exit codes and masking in main', () => {
     expect(missing.err()).toBe("error: required option '--service <name>' not specified\n");
   });
 
+  test.each([
+    [['load', 'dir', '--mysql-url', 'mysql://root:pw@127.0.0.1:3306/app'], '--mysql-url', '--mysql <url> (or DEVSTACK_DUMPS_MYSQL)'],
+    [['provision', '--service', 'shop', '--mongo-url=mongodb://127.0.0.1:27017'], '--mongo-url', '--mongo <url> (or DEVSTACK_DUMPS_MONGO)'],
+    [['dump', '--mongodb', 'mongodb://127.0.0.1:27017', '--out', 'x'], '--mongodb', '--mongo <url> (or DEVSTACK_DUMPS_MONGO)'],
+  ])('the action\'s input names as flags (%j) point to the server flag, not to a look-alike such as --mysql-db', async (argv, flag, meant) => {
+    const typo = capture();
+    expect(await main(argv, typo)).toBe(2);
+    expect(typo.err()).toBe(`error: unknown option '${flag}': the server URL is given with ${meant}\n`);
+  });
+
   test('outside a git working tree, commands that read a checkout say so (2) instead of blaming a missing commit', async () => {
     const outside = await mkdtemp(path.join(tmpdir(), 'dd-no-git-'));
     try {
