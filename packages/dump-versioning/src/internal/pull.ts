@@ -26,7 +26,7 @@ export interface PullOptions {
   replace?: boolean;
   concurrency?: number;
   onProgress?: ProgressListener;
-  /** Aborting stops the pull before its next file; the staging directory is removed, `out` is left as it was. */
+  /** Aborting stops the pull, also in the middle of a file; the staging directory is removed, `out` is left as it was. Rejects with the signal's reason. */
   signal?: AbortSignal;
 }
 
@@ -77,7 +77,7 @@ export async function pull(options: PullOptions): Promise<PullResult> {
       options.signal?.throwIfAborted();
       const target = resolveInside(staging, file.path, context);
       await mkdir(path.dirname(target), { recursive: true });
-      await fetchVerified(store, service, file, target, context, onBytes);
+      await fetchVerified(store, service, file, target, context, onBytes, options.signal);
     });
     options.signal?.throwIfAborted();
     await placeStaged(staging, out, Boolean(options.replace), notEmpty);

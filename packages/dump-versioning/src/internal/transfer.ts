@@ -18,8 +18,11 @@ export async function fetchVerified(
   target: string | Writable | undefined,
   context: string,
   onBytes?: (bytes: number) => void,
+  /** Aborting destroys the streams of a download in flight (Ctrl-C during a long S3 read); rejects with the signal's reason. */
+  signal?: AbortSignal,
 ): Promise<void> {
   const key = layout.blob(service, file.sha256, file.compression);
+  signal?.throwIfAborted();
   const source = await store.getStream(key);
   if (!source) {
     throw new IntegrityError('blob-missing', `${context}: file ${file.path} is missing from the store (blob ${store.location}/${key}); the store is damaged, re-publish this commit`);
@@ -47,9 +50,15 @@ export async function fetchVerified(
         : target;
   const decompressor = file.compression === 'gzip' ? createGunzip() : file.compression === 'brotli' ? createBrotliDecompress() : undefined;
   try {
-    if (decompressor) await pipeline(source, decompressor, meter, sink);
-    else await pipeline(source, meter, sink);
+    if (signal?.aborted) throw signal.reason;
+    const options = signal ? { signal } : {};
+    if (decompressor) await pipeline(source, decompressor, meter, sink, options);
+    else await pipeline(source, meter, sink, options);
   } catch (error) {
+    if (signal?.aborted) {
+      source.destroy();
+      throw signal.reason;
+    }
     if (error instanceof IntegrityError) throw error;
     if (sourceFailure !== undefined && error === sourceFailure) {
       throw new StoreAccessError('blob-read-failed', `${context}: reading file ${file.path} from ${store.location} stopped midway (blob ${key}): ${(error as Error).message}; try again`, { cause: error });
