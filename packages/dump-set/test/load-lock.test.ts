@@ -59,15 +59,32 @@ describe('lockMysqlTargets', () => {
     expect(session.close).toHaveBeenCalledOnce();
   });
 
-  test('a lock not released in time names the holder and what to do', async () => {
+  /** A held lock as the server answers: the first try at once, every GET_LOCK(name, n) after n seconds, not taken. */
+  const heldLock = () => {
     let calls = 0;
-    scriptedSession(() => (calls++ === 0 ? [[{ got: 0, holder: 42 }]] : [[{ got: 0 }]]));
+    return scriptedSession((_sql) => (calls++ === 0 ? [[{ got: 0, holder: 42 }]] : new Promise((resolve) => setTimeout(() => resolve([[{ got: 0 }]]), 1000))));
+  };
+
+  test('a lock not released in time names the holder and what to do', async () => {
+    const { connection } = heldLock();
     const told: string[] = [];
-    const failure = await lockMysqlTargets(url, ['shop'], { waitSeconds: 0, lockWaitSeconds: 3, onWaiting: (message) => told.push(message) }).catch((error: unknown) => error);
+    const failure = await lockMysqlTargets(url, ['shop'], { waitSeconds: 0, lockWaitSeconds: 2, onWaiting: (message) => told.push(message) }).catch((error: unknown) => error);
     expect(told).toEqual(['waiting for another load into MySQL database shop on db.local:3306 (MySQL connection 42) to finish']);
     expect((failure as DumpSetServerError).code).toBe('load-busy');
     expect((failure as Error).message).toBe(
-      'another load into MySQL database shop on db.local:3306 (MySQL connection 42) did not finish within 3 s; wait for it, or end it (KILL 42), then load again',
+      'another load into MySQL database shop on db.local:3306 (MySQL connection 42) did not finish within 2 s; wait for it, or end it (KILL 42), then load again',
     );
-  });
+    // The wait is asked for a second at a time (so an abort is noticed), not in one long GET_LOCK.
+    expect(connection.query.mock.calls.slice(1).map((call) => ((call as unknown[])[1] as unknown[])[1])).toEqual([1, 1]);
+  }, 10_000);
+
+  test('aborting (Ctrl-C) ends the wait for another load: rejects with the reason and releases the connection', async () => {
+    const { connection, session } = heldLock();
+    const controller = new AbortController();
+    const reason = new Error('interrupted');
+    const failure = await lockMysqlTargets(url, ['shop'], { waitSeconds: 0, lockWaitSeconds: 600, signal: controller.signal, onWaiting: () => setTimeout(() => controller.abort(reason), 100) }).catch((error: unknown) => error);
+    expect(failure).toBe(reason);
+    expect(connection.release).toHaveBeenCalledOnce();
+    expect(session.close).toHaveBeenCalledOnce();
+  }, 10_000);
 });

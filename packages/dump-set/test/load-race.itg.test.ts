@@ -80,6 +80,29 @@ describeWithServices(['mysql', 'mongo'], 'loads into the same target at once', (
       await mysql.query('SELECT RELEASE_LOCK(?)', [await lockNameOf(target)]);
     }
   }, 60_000);
+
+  test('Ctrl-C while waiting for another load ends the wait (not after lockWaitSeconds), and loads nothing', async () => {
+    const target = scratch.name('abort');
+    const mysql = await scratch.mysqlConnection();
+    await mysql.query('SELECT GET_LOCK(?, 0)', [await lockNameOf(target)]);
+    try {
+      const controller = new AbortController();
+      const reason = new Error('interrupted');
+      // A lock wait of 10 minutes: only the abort can end this load within the test's timeout.
+      const failure = await loadSet(dir, targetsFor(target), {
+        lockWaitSeconds: 600,
+        signal: controller.signal,
+        onProgress: (message) => {
+          if (message.startsWith('waiting for another load into')) setTimeout(() => controller.abort(reason), 200);
+        },
+      }).catch((error: unknown) => error);
+      expect(failure).toBe(reason);
+      expect(await scratch.mysqlDatabaseExists(target)).toBe(false);
+      expect(await scratch.mongoCollections(target)).toEqual([]);
+    } finally {
+      await mysql.query('SELECT RELEASE_LOCK(?)', [await lockNameOf(target)]);
+    }
+  }, 20_000);
 });
 
 async function lockNameOf(database: string): Promise<string> {

@@ -16,7 +16,12 @@ export interface LoadLockOptions {
   lockWaitSeconds: number;
   /** Told when the load waits for another one, or goes ahead unprotected. */
   onWaiting?: (message: string) => void;
+  /** Aborting (Ctrl-C) ends a wait for another load within a second; rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
+
+/** The server waits at most this long per GET_LOCK, so an abort is noticed between waits (no waiter is left on the server). */
+const LOCK_POLL_SECONDS = 1;
 
 /**
  * Takes the server's named lock of each target database, waiting (bounded) for another load that holds
@@ -42,8 +47,7 @@ export async function lockMysqlTargets(url: string, databases: string[], options
       if (first.got === 1) continue;
       const holder = first.holder === null ? '' : ` (MySQL connection ${first.holder})`;
       options.onWaiting?.(`waiting for another load into MySQL database ${database} on ${address}${holder} to finish`);
-      const [[second]] = (await connection.query('SELECT GET_LOCK(?, ?) AS got', [name, options.lockWaitSeconds])) as unknown as [[{ got: number | null }]];
-      if (second.got !== 1) {
+      if (!(await waitForLock(connection, name, options))) {
         const end = first.holder === null ? 'end it' : `end it (KILL ${first.holder})`;
         throw new DumpSetServerError(
           'load-busy',
@@ -53,6 +57,10 @@ export async function lockMysqlTargets(url: string, databases: string[], options
     }
     return release;
   } catch (error) {
+    if (options.signal?.aborted) {
+      await release();
+      throw options.signal.reason;
+    }
     // A server that refuses named locks (Galera/PXC strict mode) still loads, unprotected, saying so.
     const refused = typeof (error as { errno?: unknown }).errno === 'number' && typeof (error as { sqlMessage?: unknown }).sqlMessage === 'string';
     if (refused && !(error instanceof DumpSetServerError)) {
@@ -62,5 +70,17 @@ export async function lockMysqlTargets(url: string, databases: string[], options
     await release();
     if (error instanceof DumpSetServerError) throw error;
     throw new DumpSetServerError('mysql-failed', maskSecretsOf(`locking the load targets on MySQL ${address} failed: ${(error as Error).message}`, [url]), { cause: error });
+  }
+}
+
+/** Waits up to `lockWaitSeconds` for the named lock, a second at a time, giving up early on abort: true once taken. */
+async function waitForLock(connection: PoolConnection, name: string, options: LoadLockOptions): Promise<boolean> {
+  const deadline = Date.now() + options.lockWaitSeconds * 1000;
+  for (;;) {
+    options.signal?.throwIfAborted();
+    const seconds = Math.max(0, Math.min(LOCK_POLL_SECONDS, Math.ceil((deadline - Date.now()) / 1000)));
+    const [[answer]] = (await connection.query('SELECT GET_LOCK(?, ?) AS got', [name, seconds])) as unknown as [[{ got: number | null }]];
+    if (answer.got === 1) return true;
+    if (Date.now() >= deadline) return false;
   }
 }

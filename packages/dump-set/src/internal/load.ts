@@ -86,7 +86,7 @@ export async function loadSet(dir: string, targets: LoadTargets, options: LoadSe
   const replace = options.replace ?? false;
   // One load at a time per MySQL target database, checked and loaded under the lock (see load-lock.ts).
   const unlock = mysql
-    ? await lockMysqlTargets(mysql.url, mysql.databases, { waitSeconds: wait, lockWaitSeconds: options.lockWaitSeconds ?? 600, onWaiting: options.onProgress }).catch(async (error: unknown) => {
+    ? await lockMysqlTargets(mysql.url, mysql.databases, { waitSeconds: wait, lockWaitSeconds: options.lockWaitSeconds ?? 600, onWaiting: options.onProgress, ...(options.signal ? { signal: options.signal } : {}) }).catch(async (error: unknown) => {
         // The lock is a load's first connection: when MySQL cannot be reached, MongoDB's state is told too.
         if (mongo && isConnectionFailure(error)) {
           const mongoFailure = await connectMongo(mongo.url).then(
