@@ -59,6 +59,19 @@ export function getInputs(read: InputReader = actionsInputReader): Inputs {
     throw new InputError('migrate', 'is required; give the command that migrates, e.g. `python manage.py migrate --noinput`');
   }
   const waitTimeout = readOptionalPositiveInt(read, 'wait-timeout') ?? 60;
+  // The dumpers cap every wait at 600 s: a larger value would be cut short without a word.
+  if (waitTimeout > 600) throw new InputError('wait-timeout', `is ${waitTimeout}; give at most 600 seconds (a server that needs longer to start is better waited for in an earlier step)`);
+  // An engine's options without its server: most likely an unset secret (which reads as empty), and that
+  // engine would be left out of the dump set without a word.
+  for (const [url, urlInput, options] of [
+    [mysqlUrl, 'mysql-url', ['mysql-databases', 'data-tables']],
+    [mongoUrl, 'mongo-url', ['mongo-databases', 'data-collections']],
+  ] as const) {
+    const given = options.filter((name) => readString(read, name) !== '');
+    if (url === '' && given.length > 0) {
+      throw new InputError(urlInput, `is empty but ${given.map((name) => `\`${name}\``).join(' and ')} ${given.length > 1 ? 'are' : 'is'} set; give the server's URL (a secret that is not set reads as empty), or remove ${given.length > 1 ? 'them' : 'it'} if the service has no such database`);
+    }
+  }
   const migrationsGlob = readLines(read, 'migrations-glob');
   const mysqlDatabases = mysqlUrl === '' ? [] : mysqlDatabasesOf(mysqlUrl, readList(read, 'mysql-databases'), service);
   checkMysqlOptions(mysqlUrl);

@@ -140,6 +140,9 @@ export async function runMigrate(
         cwd: options.cwd,
         env: options.env,
         ignoreReturnCode: true,
+        // Nobody types into a CI step: a command that reads stdin (a prompt, `input()`) gets end-of-file
+        // at once, as under a `run:` step, instead of waiting on an open pipe until the job times out.
+        input: Buffer.alloc(0),
         listeners: { stdout: tail.add, stderr: tail.add },
       });
     } catch (error) {

@@ -56,6 +56,10 @@ describe('getInputs', () => {
     [{ mode: 'fast' }, 'Input `mode`: expected one of auto, full, incremental'],
     [{ keep: '0' }, 'Input `keep`: expected a whole number'],
     [{ 'dry-run': 'maybe' }, 'Input `dry-run`: expected true or false'],
+    [{ 'wait-timeout': '601' }, 'Input `wait-timeout`: is 601; give at most 600 seconds'],
+    // An unset secret reads as empty: the engine's other inputs show it was meant to be there.
+    [{ 'mysql-url': '', 'data-tables': 'django_migrations' }, 'Input `mysql-url`: is empty but `data-tables` is set; give the server\'s URL (a secret that is not set reads as empty), or remove it'],
+    [{ 'mongo-url': '', 'mongo-databases': 'a', 'data-collections': 'b' }, 'Input `mongo-url`: is empty but `mongo-databases` and `data-collections` are set'],
   ])('rejects %j', (override, message) => {
     expect(() => getInputs(read({ ...base, ...override }))).toThrow(message);
   });

@@ -110,6 +110,13 @@ describe('runMigrate', () => {
     for (const run of runs) expect(run.durationMs).toBeGreaterThan(0);
   });
 
+  test('a command that reads stdin gets end-of-file at once (a prompt does not hang the job)', async () => {
+    // Without the end-of-file, this command waits on an open pipe forever: the test's timeout ends it.
+    const line = `${node} -e "let n=0; process.stdin.on('data', (d) => (n += d.length)); process.stdin.on('end', () => process.exit(n === 0 ? 0 : 1))"`;
+    const runs = await runMigrate(parseMigrateLines([line]), { cwd: process.cwd(), env });
+    expect(runs).toHaveLength(1);
+  }, 10_000);
+
   test('stops at the first failing command and quotes its last output', async () => {
     const lines = [`${node} -e "console.log('step one'); console.error('no such table: x'); process.exit(3)"`, `${node} -e "require('fs').writeFileSync('never', '')"`];
     await expect(runMigrate(parseMigrateLines(lines), { cwd: process.cwd(), env })).rejects.toThrow(
