@@ -3,7 +3,7 @@ import path from 'node:path';
 import * as core from '@actions/core';
 import { InputError, reportFailure } from '@org/action-inputs';
 import { dumpSet, emptyDatabases, loadSet, maskSecrets, type DumpSetResult } from '@org/dump-set';
-import { fingerprintMigrationFiles, pull, resolveCommit, type MigrationFingerprint, type PublishResult, type PullResult, type Store } from '@org/dump-versioning';
+import { fingerprintMigrationFiles, pull, resolveCommit, type MigrationFingerprint, type MigrationsScope, type PublishResult, type PullResult, type Store } from '@org/dump-versioning';
 import { PhaseClock } from './clock.js';
 import { getInputs, type Inputs } from './context.js';
 import { StepError, databaseInputOf, inStep, isStatementError, isUnreachable, messageOf, settleAll } from './errors.js';
@@ -216,7 +216,7 @@ async function publishPhase(
   }
   const published: PublishResult = await clock.time('publish', () =>
     inStep(`Publishing to ${store.location}`, storeInput(inputs), () =>
-      publishDumpSet({ store, service: inputs.service, dir: dumped.dir, commit: runner.sha, branch: r.branch, repository: runner.repository, repoDir: runner.workspace, fingerprint, engines: dumped.engines, onWait: (message) => core.info(message) }, prepared),
+      publishDumpSet({ store, service: inputs.service, dir: dumped.dir, commit: runner.sha, branch: r.branch, repository: runner.repository, repoDir: runner.workspace, fingerprint, migrationsScope: migrationsScopeOf(r), engines: dumped.engines, onWait: (message) => core.info(message) }, prepared),
     ),
   );
   for (const warning of published.warnings) core.warning(warning.message);
@@ -260,6 +260,12 @@ async function publishPhase(
     ...(retentionFailure ? { retentionFailure } : {}),
     schema,
   };
+}
+
+/** working-directory (relative to the checkout, POSIX separators) and migrations-glob, as the store records them. */
+function migrationsScopeOf(r: Run): MigrationsScope {
+  const directory = path.relative(r.runner.workspace, r.workDir).split(path.sep).join('/') || '.';
+  return { directory, globs: r.inputs.migrationsGlob };
 }
 
 /** The schema changes as plain log lines (the summary renders them as code blocks). */

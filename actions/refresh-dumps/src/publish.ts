@@ -14,6 +14,7 @@ import {
   readManifest,
   type AncestryChecker,
   type MigrationFingerprint,
+  type MigrationsScope,
   type PublishResult,
   type Store,
 } from '@org/dump-versioning';
@@ -30,6 +31,8 @@ export interface PublishRequest {
   /** The checkout: commit time and "is the ref's commit an ancestor?" come from its git history. */
   repoDir: string;
   fingerprint: MigrationFingerprint;
+  /** The files the fingerprint was taken of (working-directory and migrations-glob), recorded for `status`/`provision`. */
+  migrationsScope: MigrationsScope;
   engines: Engines;
   /** Told when the publish waits for a running prune. */
   onWait?: (message: string) => void;
@@ -98,7 +101,7 @@ export async function publishDumpSet(request: PublishRequest, prepared?: Publish
       ...(time ? { commitTime: time } : {}),
     },
     ancestry: prepared?.ancestry ?? gitAncestry(request.repoDir),
-    migrations: { fingerprint: request.fingerprint },
+    migrations: { fingerprint: request.fingerprint, scope: request.migrationsScope },
     engines: request.engines,
     tool: { name: 'org/actions refresh-dumps', version: '1' },
     ...(request.onWait ? { onWait: request.onWait } : {}),

@@ -199,6 +199,8 @@ describeWithServices(['mysql', 'mongo', 's3'], 'refresh-dumps action (bundled) o
     // The commit index records every commit, including the one that changed nothing.
     expect(published.commits.map((commit) => commit.commit).sort()).toEqual(history.commits.map((commit) => commit.sha).sort());
     expect((await readCommitEntry(store, SERVICE, history.commit('code-only').sha))?.version).toBe(version('add-migration'));
+    // The fingerprint's scope (working-directory and migrations-glob) is recorded for developers' `status`.
+    expect((await readCommitEntry(store, SERVICE, history.commit('code-only').sha))?.migrations?.scope).toEqual({ directory: '.', globs: ['**/migrations/[0-9]*.py'] });
     expect(await readBranchRef(store, SERVICE, 'master')).toMatchObject({ commit: history.commit('edit-migration').sha, version: version('edit-migration') });
     // The schema diff of the additions-only commit names the new column.
     expect(results.get('add-migration')!.summary).toMatch(/catalog_product[\s\S]*weight/);

@@ -133,12 +133,68 @@ describe('planProvision (filesystem store, temporary git repository)', () => {
   test('--migrations-glob matching no file while the dump records migrations is a usage error', async () => {
     const attempt = plan(path.join(work, 'cache-glob'), ['apps/**/migrations/[0-9]*.py']);
     await expect(attempt).rejects.toBeInstanceOf(UsageError);
-    await expect(attempt).rejects.toThrow(/--migrations-glob \(apps\/\*\*\/migrations\/\[0-9\]\*\.py\) matched no migration file under .*, but the dump records migrations; give globs relative to --repo/);
+    await expect(attempt).rejects.toThrow(/--migrations-glob \(apps\/\*\*\/migrations\/\[0-9\]\*\.py\) matched no migration file under .*, but the dump records migrations; run in the service's checkout, or give --migrations-glob relative to --repo/);
   });
 
   test('with globs that match, nothing is pending at the published commit', async () => {
     const result = await plan(path.join(work, 'cache-glob-ok'));
     expect(result.pending).toEqual({ state: 'up-to-date', pending: [], edited: [], removed: [] });
+  });
+});
+
+describe('the dump\'s recorded scope: a checkout is fingerprinted the way CI fingerprinted it', () => {
+  let dir: string;
+  let store: Store;
+  let commit: string;
+  beforeAll(async () => {
+    // The service's app under app/ (the action's working-directory), plus what CI never looked at: a second
+    // folder with an app of the same label, and a virtualenv with Django's own migrations.
+    dir = await mkdtemp(path.join(tmpdir(), 'devstack-scope-'));
+    const git = (...args: string[]) => run('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: dir });
+    await git('init', '-q', '-b', 'master');
+    for (const [file, text] of [
+      ['app/catalog/migrations/0001_initial.py', '# 1\n'],
+      ['app/catalog/migrations/0002_price.py', '# 2\n'],
+      ['other/catalog/migrations/0001_initial.py', '# other\n'],
+      ['venv/lib/python3.12/site-packages/django/contrib/auth/migrations/0001_initial.py', '# django\n'],
+    ] as const) {
+      await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
+      await writeFile(path.join(dir, file), text);
+    }
+    await git('add', '-A');
+    await git('commit', '-q', '-m', 'base');
+    commit = (await git('rev-parse', 'HEAD')).stdout.trim();
+    store = openStore(path.join(dir, '.store'));
+    const dumpDir = path.join(dir, '.dump');
+    await writeDumpSet(dumpDir, 'scoped');
+    // As refresh-dumps publishes with working-directory: app and the default migrations-glob.
+    await publish({
+      store,
+      service,
+      dir: dumpDir,
+      source: { commit, branch: 'master' },
+      ancestry: async () => true,
+      migrations: { fingerprint: await fingerprintMigrationFiles(path.join(dir, 'app'), MIGRATIONS), scope: { directory: 'app', globs: MIGRATIONS } },
+    });
+  });
+  afterAll(async () => {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('without --migrations-glob, the recorded directory and globs are used: nothing pending, nothing removed', async () => {
+    const result = await planProvision({ store, service, repo: dir, commit, migrationsGlob: undefined, cacheRoot: path.join(dir, '.cache') });
+    expect(result.pending).toEqual({ state: 'up-to-date', pending: [], edited: [], removed: [] });
+  });
+
+  test('--migrations-glob still decides when given (here: the whole checkout, which the dump was not taken of)', async () => {
+    const result = await planProvision({ store, service, repo: dir, commit, migrationsGlob: MIGRATIONS, cacheRoot: path.join(dir, '.cache') });
+    expect(result.pending.state).not.toBe('up-to-date');
+  });
+
+  test('the record keeps the scope', async () => {
+    const entry = await readCommitEntry(store, service, commit);
+    expect(entry?.migrations?.scope).toEqual({ directory: 'app', globs: MIGRATIONS });
   });
 });
 

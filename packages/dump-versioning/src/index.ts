@@ -27,6 +27,7 @@ export type {
   DumpFile,
   EngineInfo,
   MigrationsInfo,
+  MigrationsScope,
   MigrationsRecordRef,
   SchemaVersion,
   SourceInfo,

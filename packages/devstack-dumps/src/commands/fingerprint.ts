@@ -12,10 +12,11 @@ import { printJson, printLines, short, table } from '../internal/output.js';
 import { addStoreOptions, withStore, type StoreFlags } from '../internal/store-options.js';
 import { addRepoOption } from '../internal/repo-option.js';
 import { UsageError } from '../internal/usage.js';
+import { fingerprintAsDumped } from '../internal/migrations-scope.js';
 
 interface FingerprintFlags extends StoreFlags {
   repo: string;
-  migrationsGlob: string[];
+  migrationsGlob?: string[];
   service?: string;
   againstCommit?: string;
   againstBranch?: string;
@@ -25,13 +26,13 @@ export const registerFingerprint: RegisterCommand = (program, context) => {
   const command = program
     .command('fingerprint')
     .description('migration fingerprint of the working tree (no database needed); with --against-*, which migrations are new or rewritten')
-    .option('--glob, --migrations-glob <pattern...>', 'migration file globs', DEFAULT_MIGRATION_GLOBS)
+    .option('--glob, --migrations-glob <pattern...>', `migration file globs relative to --repo (default ${DEFAULT_MIGRATION_GLOBS.join(' ')}; with --against-*, the ones that dump was fingerprinted with)`)
     .option('--service <name>', 'service to compare against (with --against-*)')
     .option('--against-commit <sha>', 'compare with the fingerprint published for this commit (or its nearest published ancestor)')
     .option('--against-branch <name>', 'compare with the fingerprint of the published branch ref');
   addRepoOption(addStoreOptions(command), 'source tree to read migrations from', context).action(async (flags: FingerprintFlags) => {
-    const current = await fingerprintMigrationFiles(flags.repo, flags.migrationsGlob);
     if (flags.againstCommit === undefined && flags.againstBranch === undefined) {
+      const current = await fingerprintMigrationFiles(flags.repo, flags.migrationsGlob ?? DEFAULT_MIGRATION_GLOBS);
       if (flags.json) printJson(context, current);
       else printFingerprint(current);
       return;
@@ -49,8 +50,9 @@ export const registerFingerprint: RegisterCommand = (program, context) => {
       if (!entry?.migrations) {
         throw new NotFoundError('no-fingerprint', `the dump for commit ${found.commit} was published without a migration fingerprint; publish with --migrations-glob`);
       }
-      return { commit: found.commit, fingerprint: entry.migrations.fingerprint };
+      return { commit: found.commit, fingerprint: entry.migrations.fingerprint, scope: entry.migrations.scope };
     });
+    const current = (await fingerprintAsDumped(flags.repo, flags.migrationsGlob, previous.scope)).fingerprint;
     const change = classifyFingerprintChange(previous.fingerprint, current);
     if (flags.json) {
       printJson(context, { against: previous.commit, ...change });

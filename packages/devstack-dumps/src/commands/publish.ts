@@ -37,7 +37,7 @@ export const registerPublish: RegisterCommand = (program, context) => {
       // The fingerprint is read from the working tree, so it only describes HEAD.
       throw new UsageError(`--migrations-glob reads the working tree of ${flags.repo}, which is not at commit ${commit}; check that commit out or drop --migrations-glob`);
     }
-    const migrations = flags.migrationsGlob ? { fingerprint: await fingerprintMigrationFiles(flags.repo, flags.migrationsGlob) } : undefined;
+    const migrations = flags.migrationsGlob ? { fingerprint: await fingerprintMigrationFiles(flags.repo, flags.migrationsGlob), scope: { directory: '.', globs: flags.migrationsGlob } } : undefined;
     if (migrations && Object.keys(migrations.fingerprint.apps).length === 0) {
       throw new UsageError(`--migrations-glob (${flags.migrationsGlob!.join(' ')}) matched no migration file under ${flags.repo}; give globs relative to --repo`);
     }

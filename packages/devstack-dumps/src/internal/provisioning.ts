@@ -1,7 +1,8 @@
 import path from 'node:path';
-import { DEFAULT_MAX_DISTANCE, fingerprintMigrationFiles, pull, resolve, type Resolution, type Store } from '@org/dump-versioning';
+import { DEFAULT_MAX_DISTANCE, pull, resolve, type Resolution, type Store } from '@org/dump-versioning';
 import { loadSet, verifyDumpSet, waitForServers, writeChecksumsFile, type LoadSetResult } from '@org/dump-set';
 import { touchCachedVersion, trimCache } from './cache-trim.js';
+import { fingerprintAsDumped } from './migrations-scope.js';
 import { pendingMigrations, type PendingMigrations } from './pending.js';
 import { loadTargetsFor, type LoadFlags } from './server-options.js';
 import { UsageError } from './usage.js';
@@ -12,7 +13,8 @@ export interface ProvisionPlanInput {
   /** Git working tree whose HEAD (or `commit`) is resolved and whose migrations are fingerprinted. */
   repo: string;
   commit: string;
-  migrationsGlob: string[];
+  /** Undefined: the globs the dump was fingerprinted with (see fingerprintAsDumped). */
+  migrationsGlob: string[] | undefined;
   maxDistance?: number;
   /** Where pulled dump sets are kept: `<cacheRoot>/<service>/<version>`. */
   cacheRoot: string;
@@ -43,15 +45,17 @@ async function holdsVersion(dir: string, version: string): Promise<boolean> {
 /** What provision would do, without pulling or loading: the nearest published ancestor and the pending migrations. */
 export async function planProvision(input: ProvisionPlanInput): Promise<ProvisionPlan> {
   let start = performance.now();
-  const workingTree = await fingerprintMigrationFiles(input.repo, input.migrationsGlob);
-  const fingerprintMs = since(start);
-  start = performance.now();
   const resolution = await resolve({ store: input.store, service: input.service, commit: input.commit, repoDir: input.repo, maxDistance: input.maxDistance ?? DEFAULT_MAX_DISTANCE });
   const resolveMs = since(start);
+  start = performance.now();
+  const scoped = await fingerprintAsDumped(input.repo, input.migrationsGlob, resolution.entry.migrations?.scope);
+  const workingTree = scoped.fingerprint;
+  const fingerprintMs = since(start);
   const dumped = resolution.entry.migrations?.fingerprint;
   if (Object.keys(workingTree.apps).length === 0 && dumped !== undefined && Object.keys(dumped.apps).length > 0) {
     // Otherwise every migration of the dump would be reported as removed from the working tree.
-    throw new UsageError(`--migrations-glob (${input.migrationsGlob.join(' ')}) matched no migration file under ${input.repo}, but the dump records migrations; give globs relative to --repo`);
+    const what = scoped.from === 'flag' ? `--migrations-glob (${scoped.described})` : `the globs the dump was fingerprinted with (${scoped.described})`;
+    throw new UsageError(`${what} matched no migration file under ${input.repo}, but the dump records migrations; run in the service's checkout, or give --migrations-glob relative to --repo`);
   }
   const cacheDir = path.resolve(input.cacheRoot, input.service, resolution.version);
   return {

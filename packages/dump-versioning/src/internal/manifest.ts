@@ -45,6 +45,18 @@ export interface MigrationsInfo {
   fingerprint: MigrationFingerprint;
   /** Migrations the database had applied when it was dumped (e.g. `app.0001_initial`). */
   applied?: string[];
+  /** Which files the fingerprint was taken of, so a developer's checkout is fingerprinted the same way. */
+  scope?: MigrationsScope;
+}
+
+/**
+ * Where a fingerprint's files were found: `globs` relative to `directory`, itself relative to the
+ * repository's root (`.` for the root; POSIX separators). An app's label depends on the files the globs
+ * match, so another checkout compares like with like only when fingerprinted with the same scope.
+ */
+export interface MigrationsScope {
+  directory: string;
+  globs: string[];
 }
 
 /**

@@ -22,6 +22,15 @@ const recordSchema = {
     schemaVersion: { const: SCHEMA_VERSION },
     fingerprint: fingerprintSchema,
     applied: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 255 } },
+    scope: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['directory', 'globs'],
+      properties: {
+        directory: { type: 'string', minLength: 1, maxLength: 1024 },
+        globs: { type: 'array', minItems: 1, maxItems: 100, items: { type: 'string', minLength: 1, maxLength: 1024 } },
+      },
+    },
   },
 } as const;
 
@@ -47,6 +56,7 @@ export function encodeMigrationsRecord(info: MigrationsInfo): { body: Buffer; re
       ),
     },
     ...(info.applied ? { applied: [...info.applied] } : {}),
+    ...(info.scope ? { scope: { directory: info.scope.directory, globs: [...info.scope.globs] } } : {}),
   };
   const validateRecord = recordValidator();
   if (!validateRecord(record)) {

@@ -3954,7 +3954,7 @@ return errors === 0;
 }
 
 export const migrationsRecord = validate14;
-const schema15 = {"type":"object","additionalProperties":false,"required":["schemaVersion","fingerprint"],"properties":{"schemaVersion":{"const":2},"fingerprint":{"type":"object","additionalProperties":false,"required":["overall","apps"],"properties":{"overall":{"type":"string","pattern":"^[0-9a-f]{64}$"},"apps":{"type":"object","additionalProperties":{"type":"object","additionalProperties":false,"required":["chain","migrations"],"properties":{"chain":{"type":"string","pattern":"^[0-9a-f]{64}$"},"migrations":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["name","sha256"],"properties":{"name":{"type":"string","minLength":1,"maxLength":255},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$"}}}}}}}}},"applied":{"type":"array","items":{"type":"string","minLength":1,"maxLength":255}}}};
+const schema15 = {"type":"object","additionalProperties":false,"required":["schemaVersion","fingerprint"],"properties":{"schemaVersion":{"const":2},"fingerprint":{"type":"object","additionalProperties":false,"required":["overall","apps"],"properties":{"overall":{"type":"string","pattern":"^[0-9a-f]{64}$"},"apps":{"type":"object","additionalProperties":{"type":"object","additionalProperties":false,"required":["chain","migrations"],"properties":{"chain":{"type":"string","pattern":"^[0-9a-f]{64}$"},"migrations":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["name","sha256"],"properties":{"name":{"type":"string","minLength":1,"maxLength":255},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$"}}}}}}}}},"applied":{"type":"array","items":{"type":"string","minLength":1,"maxLength":255}},"scope":{"type":"object","additionalProperties":false,"required":["directory","globs"],"properties":{"directory":{"type":"string","minLength":1,"maxLength":1024},"globs":{"type":"array","minItems":1,"maxItems":100,"items":{"type":"string","minLength":1,"maxLength":1024}}}}}};
 
 function validate14(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -3969,7 +3969,7 @@ return false;
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(((key0 === "schemaVersion") || (key0 === "fingerprint")) || (key0 === "applied"))){
+if(!((((key0 === "schemaVersion") || (key0 === "fingerprint")) || (key0 === "applied")) || (key0 === "scope"))){
 validate14.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
@@ -4257,6 +4257,125 @@ var valid0 = _errs25 === errors;
 }
 else {
 var valid0 = true;
+}
+if(valid0){
+if(data.scope !== undefined){
+let data12 = data.scope;
+const _errs29 = errors;
+if(errors === _errs29){
+if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
+let missing4;
+if(((data12.directory === undefined) && (missing4 = "directory")) || ((data12.globs === undefined) && (missing4 = "globs"))){
+validate14.errors = [{instancePath:instancePath+"/scope",schemaPath:"#/properties/scope/required",keyword:"required",params:{missingProperty: missing4},message:"must have required property '"+missing4+"'"}];
+return false;
+}
+else {
+const _errs31 = errors;
+for(const key5 in data12){
+if(!((key5 === "directory") || (key5 === "globs"))){
+validate14.errors = [{instancePath:instancePath+"/scope",schemaPath:"#/properties/scope/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs31 === errors){
+if(data12.directory !== undefined){
+let data13 = data12.directory;
+const _errs32 = errors;
+if(errors === _errs32){
+if(typeof data13 === "string"){
+if(func2(data13) > 1024){
+validate14.errors = [{instancePath:instancePath+"/scope/directory",schemaPath:"#/properties/scope/properties/directory/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
+return false;
+}
+else {
+if(func2(data13) < 1){
+validate14.errors = [{instancePath:instancePath+"/scope/directory",schemaPath:"#/properties/scope/properties/directory/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate14.errors = [{instancePath:instancePath+"/scope/directory",schemaPath:"#/properties/scope/properties/directory/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid7 = _errs32 === errors;
+}
+else {
+var valid7 = true;
+}
+if(valid7){
+if(data12.globs !== undefined){
+let data14 = data12.globs;
+const _errs34 = errors;
+if(errors === _errs34){
+if(Array.isArray(data14)){
+if(data14.length > 100){
+validate14.errors = [{instancePath:instancePath+"/scope/globs",schemaPath:"#/properties/scope/properties/globs/maxItems",keyword:"maxItems",params:{limit: 100},message:"must NOT have more than 100 items"}];
+return false;
+}
+else {
+if(data14.length < 1){
+validate14.errors = [{instancePath:instancePath+"/scope/globs",schemaPath:"#/properties/scope/properties/globs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"}];
+return false;
+}
+else {
+var valid8 = true;
+const len2 = data14.length;
+for(let i2=0; i2<len2; i2++){
+let data15 = data14[i2];
+const _errs36 = errors;
+if(errors === _errs36){
+if(typeof data15 === "string"){
+if(func2(data15) > 1024){
+validate14.errors = [{instancePath:instancePath+"/scope/globs/" + i2,schemaPath:"#/properties/scope/properties/globs/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
+return false;
+}
+else {
+if(func2(data15) < 1){
+validate14.errors = [{instancePath:instancePath+"/scope/globs/" + i2,schemaPath:"#/properties/scope/properties/globs/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate14.errors = [{instancePath:instancePath+"/scope/globs/" + i2,schemaPath:"#/properties/scope/properties/globs/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid8 = _errs36 === errors;
+if(!valid8){
+break;
+}
+}
+}
+}
+}
+else {
+validate14.errors = [{instancePath:instancePath+"/scope/globs",schemaPath:"#/properties/scope/properties/globs/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid7 = _errs34 === errors;
+}
+else {
+var valid7 = true;
+}
+}
+}
+}
+}
+else {
+validate14.errors = [{instancePath:instancePath+"/scope",schemaPath:"#/properties/scope/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs29 === errors;
+}
+else {
+var valid0 = true;
+}
 }
 }
 }
