@@ -10,7 +10,7 @@ import { StepError, databaseInputOf, inStep, isStatementError, isUnreachable, me
 import { migrateEnvironment, migrateVariables, parseMigrateLines, runMigrate, type MigrateCommand } from './migrate.js';
 import { databasesOfFiles, decideMode, recheckAfterDump, recheckDatabases, type Ancestor, type ModeDecision } from './mode.js';
 import { applyRetention, comparisonBase, dryRunVersion, preparePublish, publishDumpSet, schemaSection, type PublishPreparation } from './publish.js';
-import { checkRunOnBranch, readEventPayload, readRunnerContext, resolveBranch, type RunnerContext } from './runner.js';
+import { checkRunOnBranch, isForcedPushOf, readEventPayload, readRunnerContext, resolveBranch, type RunnerContext } from './runner.js';
 import { secretsToMask } from './secrets.js';
 import { findAncestor, openActionStore, storeInput, workspacePath } from './store.js';
 import { addRefreshSummary, type RefreshReport } from './summary.js';
@@ -29,6 +29,8 @@ interface Run {
   /** Scratch directory under RUNNER_TEMP for the pulled ancestor and the dumps. */
   work: string;
   clock: PhaseClock;
+  /** The run is of a force push of this commit to the branch: a ref on the old history is moved here. */
+  historyRewritten: boolean;
 }
 
 /** The action's single entry: every error becomes exactly one core.setFailed (in reportFailure) here. */
@@ -38,7 +40,8 @@ export async function run(): Promise<void> {
     const inputs = getInputs();
     for (const secret of secretsToMask(inputs, process.env)) core.setSecret(secret);
     const runner = readRunnerContext(process.env);
-    const branchChoice = resolveBranch(inputs.branch, await readEventPayload(runner.eventPath), runner.refName);
+    const payload = await readEventPayload(runner.eventPath);
+    const branchChoice = resolveBranch(inputs.branch, payload, runner.refName);
     checkRunOnBranch(branchChoice, runner.ref);
     const { branch, source } = branchChoice;
     const workDir = workspacePath(runner.workspace, 'working-directory', inputs.workingDirectory);
@@ -50,7 +53,7 @@ export async function run(): Promise<void> {
     cleanups.push(() => store.close());
     const work = await mkdtemp(path.join(runner.temp, 'refresh-dumps-'));
     cleanups.push(() => rm(work, { recursive: true, force: true }));
-    const r: Run = { inputs, runner, branch, workDir, commands, store, work, clock: new PhaseClock() };
+    const r: Run = { inputs, runner, branch, workDir, commands, store, work, clock: new PhaseClock(), historyRewritten: isForcedPushOf(payload, branch, runner.sha) };
     core.info(`Service ${inputs.service}, commit ${runner.sha}, branch ${branch} (from the ${source}), store ${store.location}${inputs.dryRun ? ' (dry run)' : ''}`);
 
     // Both modes start from empty databases: waiting for the servers (service containers may still be
@@ -216,7 +219,7 @@ async function publishPhase(
   }
   const published: PublishResult = await clock.time('publish', () =>
     inStep(`Publishing to ${store.location}`, storeInput(inputs), () =>
-      publishDumpSet({ store, service: inputs.service, dir: dumped.dir, commit: runner.sha, branch: r.branch, repository: runner.repository, repoDir: runner.workspace, fingerprint, migrationsScope: migrationsScopeOf(r), engines: dumped.engines, onWait: (message) => core.info(message) }, prepared),
+      publishDumpSet({ store, service: inputs.service, dir: dumped.dir, commit: runner.sha, branch: r.branch, repository: runner.repository, repoDir: runner.workspace, fingerprint, migrationsScope: migrationsScopeOf(r), historyRewritten: r.historyRewritten, engines: dumped.engines, onWait: (message) => core.info(message) }, prepared),
     ),
   );
   for (const warning of published.warnings) core.warning(warning.message);

@@ -33,6 +33,8 @@ export interface PublishRequest {
   fingerprint: MigrationFingerprint;
   /** The files the fingerprint was taken of (working-directory and migrations-glob), recorded for `status`/`provision`. */
   migrationsScope: MigrationsScope;
+  /** A force push of this commit: a ref left on the branch's old history is moved here (see publish). */
+  historyRewritten: boolean;
   engines: Engines;
   /** Told when the publish waits for a running prune. */
   onWait?: (message: string) => void;
@@ -101,6 +103,7 @@ export async function publishDumpSet(request: PublishRequest, prepared?: Publish
       ...(time ? { commitTime: time } : {}),
     },
     ancestry: prepared?.ancestry ?? gitAncestry(request.repoDir),
+    historyRewritten: request.historyRewritten,
     migrations: { fingerprint: request.fingerprint, scope: request.migrationsScope },
     engines: request.engines,
     tool: { name: 'org/actions refresh-dumps', version: '1' },

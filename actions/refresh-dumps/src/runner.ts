@@ -96,3 +96,13 @@ export function checkRunOnBranch(choice: BranchChoice, ref: string | undefined):
       `run it on ${choice.branch} (e.g. \`if: github.ref == 'refs/heads/${choice.branch}'\` on the job), or set \`branch\` to the branch whose dumps this run publishes`,
   );
 }
+
+/**
+ * This run is of a force push to `branch` whose new head is `sha` (the push event's `forced`, `ref` and
+ * `after`): the branch's history was rewritten here, so a ref left on the old history may be moved to it.
+ * A late run of an earlier, ordinary push is no such run and leaves a ref of the new history alone.
+ */
+export function isForcedPushOf(payload: unknown, branch: string, sha: string): boolean {
+  const push = payload as { forced?: unknown; ref?: unknown; after?: unknown } | undefined;
+  return push?.forced === true && push.ref === `refs/heads/${branch}` && push.after === sha;
+}

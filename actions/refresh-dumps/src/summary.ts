@@ -87,6 +87,8 @@ function refLine(report: RefreshReport): string {
       return `advanced to ${code(short(report.commit))}${previous}`;
     case 'unchanged':
       return `already at ${code(short(report.commit))}`;
+    case 'reset':
+      return `<strong>moved</strong> to ${code(short(report.commit))}${previous} after the branch's history was rewritten (forced push)`;
     case 'not-advanced':
       return `<strong>left alone</strong> at ${code(short(ref.previous?.commit ?? '?'))}: ${prose(ref.reason ?? 'not a forward move')}`;
   }

@@ -8,6 +8,8 @@ import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, S3Client, paginateListObjectsV2 } from '@aws-sdk/client-s3';
 import { list, openStore, readBranchRef, readCommitEntry, type Store } from '@org/dump-versioning';
 import { MongoClient } from 'mongodb';
@@ -16,6 +18,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildFixtureHistory, checkoutFixtureCommit, ensureFixtureVenv, type FixtureCommitLabel, type FixtureHistory } from '../../../test/support/fixture-history.js';
 import { describeWithServices, serviceVar } from '../../../test/support/services.js';
 import { assertBundleCurrent, fixtureInputs, fixtureVenvEnv, runAction, type ActionRun } from './support/run-action.js';
+
+const execFileAsync = promisify(execFile);
 
 const SERVICE = 'shop';
 
@@ -307,6 +311,42 @@ describeWithServices(['mysql', 'mongo', 's3'], 'refresh-dumps action (bundled) o
     }
     // Whichever finished last said what it did with the ref.
     if (older.warnings.length > 0) expect(older.warnings.join('\n')).toMatch(/left at .*: it already names a newer commit/);
+  });
+
+  test('after a force push, the run of that push moves the ref to the rewritten history; an ordinary run leaves it', async () => {
+    const prefix = 'force-push';
+    const inputs = { store: `s3://${bucket}/${prefix}` };
+    succeeded(await refresh('edit-migration', inputs));
+    const oldTip = history.commit('edit-migration').sha;
+    // master rewritten: edit-migration's tree re-committed on top of add-second-migration (what
+    // `git commit --amend` + `git push --force` leaves), so neither tip descends from the other.
+    const git = (...args: string[]) => execFileAsync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: history.dir });
+    const rewritten = (await git('commit-tree', `${oldTip}^{tree}`, '-p', history.commit('add-second-migration').sha, '-m', 'edit-migration, amended')).stdout.trim();
+    const tree = await checkoutFixtureCommit(history, rewritten);
+    const run = (event: object) =>
+      runAction({
+        sha: rewritten,
+        workspace: tree,
+        inputs: { ...baseInputs(), ...inputs },
+        event: { ref: 'refs/heads/master', after: rewritten, repository: { full_name: 'org/fixture-app', default_branch: 'master' }, ...event },
+        env: { ...fixtureVenvEnv(python), AWS_ACCESS_KEY_ID: serviceVar('TEST_S3_ACCESS_KEY_ID'), AWS_SECRET_ACCESS_KEY: serviceVar('TEST_S3_SECRET_ACCESS_KEY'), AWS_REGION: process.env.TEST_S3_REGION ?? 'us-east-1' },
+      });
+    const forcedStore = openStore(inputs.store, { s3Client: s3Client() });
+    try {
+      const ordinary = await run({ forced: false });
+      allRuns.push({ what: 'force-push test, ordinary run', run: ordinary });
+      succeeded(ordinary);
+      expect(ordinary.warnings.join('\n')).toMatch(new RegExp(`ref master of ${SERVICE} left at ${oldTip}: ${rewritten} does not descend from it .*after a force push, the run of that push moves the ref`));
+      expect(await readBranchRef(forcedStore, SERVICE, 'master')).toMatchObject({ commit: oldTip });
+      const forced = await run({ forced: true });
+      allRuns.push({ what: 'force-push test, forced run', run: forced });
+      succeeded(forced);
+      expect(forced.warnings.join('\n')).toContain(`ref master of ${SERVICE} moved from ${oldTip} to ${rewritten}, which does not descend from it: the branch's history was rewritten (forced push)`);
+      expect(forced.summary).toContain(`<strong>moved</strong> to <code>${rewritten.slice(0, 12)}</code> (was <code>${oldTip.slice(0, 12)}</code>) after the branch's history was rewritten`);
+      expect(await readBranchRef(forcedStore, SERVICE, 'master')).toMatchObject({ commit: rewritten });
+    } finally {
+      await forcedStore.close();
+    }
   });
 
   describe('bad inputs fail with one clear message and publish nothing', () => {

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { checkRunOnBranch, readEventPayload, readRunnerContext, resolveBranch } from '../src/runner.js';
+import { checkRunOnBranch, isForcedPushOf, readEventPayload, readRunnerContext, resolveBranch } from '../src/runner.js';
 import { secretsToMask } from '../src/secrets.js';
 
 // Trimmed copies of the payload shapes GitHub sends for each event.
@@ -129,5 +129,19 @@ describe('secretsToMask', () => {
     for (const value of notSecret) expect(secrets.some((secret) => secret.includes(value))).toBe(false);
     if (expected.length === 0) expect(secrets).toEqual([]);
     expect(new Set(secrets).size).toBe(secrets.length);
+  });
+});
+
+describe('isForcedPushOf', () => {
+  const sha = 'a'.repeat(40);
+  test.each<[string, unknown, boolean]>([
+    ['a forced push of this commit to the branch', { forced: true, ref: 'refs/heads/master', after: sha }, true],
+    ['an ordinary push', { forced: false, ref: 'refs/heads/master', after: sha }, false],
+    ['a forced push of another commit (this run is late)', { forced: true, ref: 'refs/heads/master', after: 'b'.repeat(40) }, false],
+    ['a forced push to another branch', { forced: true, ref: 'refs/heads/feature', after: sha }, false],
+    ['a dispatch (no forced field)', { ref: 'refs/heads/master', inputs: {} }, false],
+    ['no payload', undefined, false],
+  ])('%s: %s', (_case, payload, expected) => {
+    expect(isForcedPushOf(payload, 'master', sha)).toBe(expected);
   });
 });

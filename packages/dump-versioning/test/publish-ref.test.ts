@@ -68,4 +68,47 @@ describe('publish moves a branch ref forward only', () => {
     expect(undecided.ref.reason).toContain(`cannot tell whether ${unknownCommit} descends from it`);
     expect(await storedRef()).toMatchObject({ commit: history[2], version: published.version });
   });
+
+  // A force push rewrote history after c2: the new commit r3 has c2 as parent, and c3..c5 are gone.
+  const rewritten = 'e'.repeat(40);
+  const withRewrite: AncestryChecker = async (ancestor, descendant) => {
+    if (descendant === rewritten) return ancestor === rewritten || history.indexOf(ancestor) <= 2;
+    if (ancestor === rewritten) return false;
+    return ancestry(ancestor, descendant);
+  };
+  const publishRewritten = (historyRewritten: boolean) =>
+    publish({ store, service: service(), dir: dumpB, source: { commit: rewritten, branch: 'master' }, ancestry: withRewrite, historyRewritten });
+
+  test('a ref on history that a force push rewrote is left alone by an ordinary run (ref-diverged), saying how it moves', async () => {
+    round++;
+    const old = await publishAt(4);
+    const run = await publishRewritten(false);
+    expect(run.ref).toMatchObject({ outcome: 'not-advanced', previous: { commit: history[4], version: old.version } });
+    expect(run.warnings.map((warning) => warning.code)).toEqual(['ref-diverged']);
+    expect(run.ref.reason).toContain('after a force push, the run of that push moves the ref');
+    expect(await storedRef()).toMatchObject({ commit: history[4] });
+  });
+
+  test('the run of the force push (historyRewritten) moves it to the new history, with a ref-reset warning', async () => {
+    round++;
+    const old = await publishAt(4);
+    const run = await publishRewritten(true);
+    expect(run.ref).toEqual({ outcome: 'reset', previous: { commit: history[4], version: old.version } });
+    expect(run.warnings.map((warning) => warning.code)).toEqual(['ref-reset']);
+    expect(run.warnings[0]?.message).toBe(`ref master of ${service()} moved from ${history[4]} to ${rewritten}, which does not descend from it: the branch's history was rewritten (forced push)`);
+    expect(await storedRef()).toMatchObject({ commit: rewritten, version: run.version });
+    // Forward from there as usual; an old-history commit finishing late no longer moves it back.
+    expect((await publishAt(5)).ref.outcome).toBe('not-advanced');
+    expect(await storedRef()).toMatchObject({ commit: rewritten });
+  });
+
+  test('historyRewritten never moves a newer ref or an undecided one', async () => {
+    round++;
+    await publishAt(4);
+    const late = await publish({ store, service: service(), dir: dumpA, source: { commit: history[2]!, branch: 'master' }, ancestry, historyRewritten: true });
+    expect(late.ref.outcome).toBe('not-advanced');
+    const undecided = await publish({ store, service: service(), dir: dumpA, source: { commit: unknownCommit, branch: 'master' }, ancestry, historyRewritten: true });
+    expect(undecided.ref.outcome).toBe('not-advanced');
+    expect(await storedRef()).toMatchObject({ commit: history[4] });
+  });
 });

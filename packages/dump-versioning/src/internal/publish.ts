@@ -48,6 +48,13 @@ export interface PublishOptions {
   source: SourceInfo & { branch: string };
   /** Decides "forward only" for the ref; usually gitAncestry(repoDir). */
   ancestry: AncestryChecker;
+  /**
+   * The branch's history was rewritten at this commit (a force push, e.g. GitHub's push event `forced`):
+   * a ref naming a commit this one neither descends from nor precedes belongs to the old history and is
+   * moved here ('reset'). Without it such a ref is left alone ('not-advanced', `ref-diverged`). A newer ref
+   * (`ref-is-newer`) or an undecided ancestry never moves either way.
+   */
+  historyRewritten?: boolean;
   migrations?: MigrationsInfo;
   engines?: { mysql?: EngineInfo; mongo?: EngineInfo };
   tool?: ToolInfo;
@@ -70,6 +77,7 @@ export type RefOutcome =
   | 'created' // first ref of the branch
   | 'advanced' // moved forward to this commit
   | 'unchanged' // already at this commit and version
+  | 'reset' // moved to this commit from a commit of the branch's history before a rewrite (historyRewritten)
   | 'not-advanced'; // left alone: newer, diverged or undecided (see warnings)
 
 export interface PublishResult {
@@ -334,6 +342,7 @@ async function advanceRef(
   const next: BranchRef = { schemaVersion: SCHEMA_VERSION, service, branch: source.branch, commit: source.commit, version, updatedAt: '' };
   let firstPrevious: { commit: string; version: string } | undefined;
   for (let attempt = 0; attempt < REF_ATTEMPTS; attempt++) {
+    let resetFrom: string | undefined;
     const current = attempt === 0 ? prefetched : await store.get(refKey);
     const ref = current ? decodeBranchRef(current.body.toString('utf8'), where) : undefined;
     const previous = ref ? { commit: ref.commit, version: ref.version } : undefined;
@@ -343,12 +352,19 @@ async function advanceRef(
       const answer = await options.ancestry(ref.commit, source.commit);
       if (answer !== true) {
         const reason = await notForwardReason(options, ref.commit, answer);
-        warnings.push(new PublishWarning(reason.code, `ref ${source.branch} of ${service} left at ${ref.commit}: ${reason.message}`));
-        return { outcome: 'not-advanced', ...(previous ? { previous } : {}), reason: reason.message };
+        if (!(reason.code === 'ref-diverged' && options.historyRewritten)) {
+          warnings.push(new PublishWarning(reason.code, `ref ${source.branch} of ${service} left at ${ref.commit}: ${reason.message}`));
+          return { outcome: 'not-advanced', ...(previous ? { previous } : {}), reason: reason.message };
+        }
+        resetFrom = ref.commit;
       }
     }
     const body = Buffer.from(encodeBranchRef({ ...next, updatedAt: now().toISOString() }));
     if ((await store.putIfMatch(refKey, body, current?.etag)) === 'written') {
+      if (resetFrom !== undefined) {
+        warnings.push(new PublishWarning('ref-reset', `ref ${source.branch} of ${service} moved from ${resetFrom} to ${source.commit}, which does not descend from it: the branch's history was rewritten (forced push)`));
+        return { outcome: 'reset', ...(firstPrevious ? { previous: firstPrevious } : {}) };
+      }
       return { outcome: ref ? 'advanced' : 'created', ...(firstPrevious ? { previous: firstPrevious } : {}) };
     }
     // Another publisher moved the ref: back off a little and decide again against its new value.
@@ -361,7 +377,10 @@ async function notForwardReason(options: PublishOptions, refCommit: string, answ
   if (answer !== false) return { code: 'ancestry-undecided', message: `cannot tell whether ${options.source.commit} descends from it: ${answer.undecided}` };
   const reverse = await options.ancestry(options.source.commit, refCommit);
   if (reverse === true) return { code: 'ref-is-newer', message: `it already names a newer commit (${options.source.commit} is its ancestor); an older run finished late` };
-  return { code: 'ref-diverged', message: `${options.source.commit} does not descend from it (history rewritten or a different branch)` };
+  return {
+    code: 'ref-diverged',
+    message: `${options.source.commit} does not descend from it (history rewritten or a different branch); after a force push, the run of that push moves the ref (re-run it if it failed), then later commits advance it again`,
+  };
 }
 
 /** Reads a version manifest, failing with NotFoundError when the version is unknown. */
