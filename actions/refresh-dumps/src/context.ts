@@ -11,7 +11,7 @@ import {
   readString,
 } from '@org/action-inputs';
 import { InvalidInputError, checkBranchName } from '@org/dump-versioning';
-import { isMongoSystemDatabase } from '@org/mongo-dump';
+import { isMongoSystemDatabase, mongoUrlDatabase } from '@org/mongo-dump';
 import { InvalidMysqlUrlError, isMysqlSystemDatabase, parseMysqlUrl } from '@org/mysql-dump';
 
 export const modes = ['auto', 'full', 'incremental'] as const;
@@ -53,7 +53,7 @@ export function getInputs(read: InputReader = actionsInputReader): Inputs {
     throw new InputError('mysql-url', 'neither `mysql-url` nor `mongo-url` is set; give at least one database server');
   }
   checkUrl('mysql-url', mysqlUrl, ['mysql:', 'mariadb:']);
-  checkUrl('mongo-url', mongoUrl, ['mongodb:', 'mongodb+srv:']);
+  checkMongoUrl(mongoUrl);
   const migrate = readLines(read, 'migrate');
   if (migrate.length === 0) {
     throw new InputError('migrate', 'is required; give the command that migrates, e.g. `python manage.py migrate --noinput`');
@@ -75,7 +75,7 @@ export function getInputs(read: InputReader = actionsInputReader): Inputs {
   const migrationsGlob = readLines(read, 'migrations-glob');
   const mysqlDatabases = mysqlUrl === '' ? [] : mysqlDatabasesOf(mysqlUrl, readList(read, 'mysql-databases'), service);
   checkMysqlOptions(mysqlUrl);
-  const mongoDatabases = mongoUrl === '' ? [] : orDefault(readList(read, 'mongo-databases'), [service]);
+  const mongoDatabases = mongoUrl === '' ? [] : mongoDatabasesOf(mongoUrl, readList(read, 'mongo-databases'), service);
   refuseSystemDatabases('mysql-databases', mysqlDatabases, isMysqlSystemDatabase, 'MySQL');
   refuseSystemDatabases('mongo-databases', mongoDatabases, isMongoSystemDatabase, 'MongoDB');
   return {
@@ -102,8 +102,7 @@ export function getInputs(read: InputReader = actionsInputReader): Inputs {
 
 /**
  * The MySQL databases: `mysql-databases`, else the database `mysql-url` names (a service's usual
- * DATABASE_URL), else one named after the service. A URL naming a database the list leaves out is refused
- * rather than silently ignored; a URL naming a system database is read as the server only.
+ * DATABASE_URL), else one named after the service.
  */
 function mysqlDatabasesOf(url: string, listed: string[], service: string): string[] {
   const path = new URL(url).pathname.replace(/^\/+|\/+$/g, '');
@@ -113,11 +112,34 @@ function mysqlDatabasesOf(url: string, listed: string[], service: string): strin
   } catch {
     throw new InputError('mysql-url', `has a database path that is not valid percent-encoding (\`/${path}\`); give the server only, and the databases in \`mysql-databases\``);
   }
-  // A URL naming a system database (`.../mysql`, a common admin URL) names no service database.
-  if (named === undefined || isMysqlSystemDatabase(named)) return orDefault(listed, [service]);
+  return databasesOf('mysql-url', 'mysql-databases', named, listed, service, isMysqlSystemDatabase);
+}
+
+/**
+ * The MongoDB databases, by the same rule as MySQL's: the URL's path database is where an app writing
+ * through `get_default_database()` puts its collections, so it is the one to empty, migrate and dump.
+ */
+function mongoDatabasesOf(url: string, listed: string[], service: string): string[] {
+  let named: string | undefined;
+  try {
+    named = mongoUrlDatabase(url);
+  } catch {
+    throw new InputError('mongo-url', 'has a database path that is not valid percent-encoding; give the server only, and the databases in `mongo-databases`');
+  }
+  return databasesOf('mongo-url', 'mongo-databases', named, listed, service, isMongoSystemDatabase);
+}
+
+/**
+ * The list input, else the database the URL names, else one named after the service. A URL naming a
+ * database the list leaves out is refused rather than silently ignored (the migrate command would write
+ * there, and the action would dump another); a URL naming a system database (`.../mysql`, `.../admin`, a
+ * common admin URL) is read as the server only.
+ */
+function databasesOf(urlInput: string, listInput: string, named: string | undefined, listed: string[], service: string, isSystem: (name: string) => boolean): string[] {
+  if (named === undefined || isSystem(named)) return orDefault(listed, [service]);
   if (listed.length === 0) return [named];
   if (!listed.includes(named)) {
-    throw new InputError('mysql-url', `names the database \`${named}\`, but \`mysql-databases\` lists ${listed.map((name) => `\`${name}\``).join(', ')}; remove the path from the URL or list that database`);
+    throw new InputError(urlInput, `names the database \`${named}\`, but \`${listInput}\` lists ${listed.map((name) => `\`${name}\``).join(', ')}; remove the path from the URL or list that database`);
   }
   return listed;
 }
@@ -156,6 +178,14 @@ function checkMysqlOptions(url: string): void {
   } catch (error) {
     if (error instanceof InvalidMysqlUrlError) throw new InputError('mysql-url', error.message);
     throw error;
+  }
+}
+
+/** mongodb:// or mongodb+srv://, with one host or several (a replica set), which WHATWG URL cannot parse. */
+function checkMongoUrl(value: string): void {
+  if (value === '') return;
+  if (!/^mongodb(\+srv)?:\/\/[^/?#]+/i.test(value)) {
+    throw new InputError('mongo-url', 'is not a MongoDB URL; expected mongodb://[user:password@]host:port[,host:port...][/database][?options] or mongodb+srv://');
   }
 }
 

@@ -49,7 +49,8 @@ describe('getInputs', () => {
     [{ store: '' }, 'Input `store`: is required'],
     [{ 'mysql-url': '', 'mongo-url': '' }, 'neither `mysql-url` nor `mongo-url` is set'],
     [{ 'mysql-url': 'postgres://x@h/db' }, 'Input `mysql-url`: expected a mysql: or mariadb: URL'],
-    [{ 'mongo-url': 'not a url' }, 'Input `mongo-url`: is not a URL'],
+    [{ 'mongo-url': 'not a url' }, 'Input `mongo-url`: is not a MongoDB URL'],
+    [{ 'mongo-url': 'mongodb://db:27017/shop', 'mongo-databases': 'lms' }, 'Input `mongo-url`: names the database `shop`, but `mongo-databases` lists `lms`; remove the path from the URL or list that database'],
     // Ignoring another client's TLS option would connect unencrypted while the workflow says otherwise.
     [{ 'mysql-url': 'mysql://root:secret@db:3306?ssl=true' }, 'Input `mysql-url`: unknown option `ssl` in mysql://root:***@db:3306?ssl=true (another client'],
     [{ 'mysql-url': 'mysql://root:secret@10.1.2.3?ssl-mode=VERIFY_IDENTITY' }, 'Input `mysql-url`: mysql://root:***@10.1.2.3?ssl-mode=VERIFY_IDENTITY asks to check'],
@@ -62,6 +63,15 @@ describe('getInputs', () => {
     [{ 'mongo-url': '', 'mongo-databases': 'a', 'data-collections': 'b' }, 'Input `mongo-url`: is empty but `mongo-databases` and `data-collections` are set'],
   ])('rejects %j', (override, message) => {
     expect(() => getInputs(read({ ...base, ...override }))).toThrow(message);
+  });
+
+  it.each<[string, Record<string, string>, string[]]>([
+    ['the database a mongo-url names (where get_default_database() writes)', { 'mongo-url': 'mongodb://app:pw@db:27017/shop_main?authSource=admin' }, ['shop_main']],
+    ['a replica set URL (several hosts) and its database', { 'mongo-url': 'mongodb://a:27017,b:27017/shop?replicaSet=rs0' }, ['shop']],
+    ['a mongo-url naming admin as the server only', { 'mongo-url': 'mongodb://root:pw@db:27017/admin' }, ['lms']],
+    ['a mongo-url without a path', { 'mongo-url': 'mongodb+srv://cluster.example.net/?retryWrites=true' }, ['lms']],
+  ])('mongo: takes %s', (_name, override, expected) => {
+    expect(getInputs(read({ ...base, ...override })).mongoDatabases).toEqual(expected);
   });
 
   it.each<[string, Record<string, string>, string[]]>([

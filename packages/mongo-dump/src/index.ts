@@ -13,7 +13,7 @@ export {
 } from './internal/schema.js';
 export { connectMongo, type MongoEngine } from './internal/connect.js';
 export type { MongoProgress } from './internal/progress.js';
-export { maskMongoUrl, mongoQuerySecrets } from './internal/url.js';
+export { maskMongoUrl, mongoQuerySecrets, mongoUrlDatabase } from './internal/url.js';
 export { isMongoSystemDatabase } from './internal/names.js';
 export {
   MongoAuthFailedError,

@@ -150,3 +150,15 @@ export function implicitAuthDatabase(url: string): string | undefined {
     return database;
   }
 }
+
+/**
+ * The database a mongodb:// or mongodb+srv:// URL names in its path (`mongodb://h1:1,h2:2/shop?replicaSet=rs`
+ * -> shop), undefined when it names none or is no such URL. Throws URIError on bad percent-encoding. Unlike
+ * WHATWG `new URL`, reads several hosts.
+ */
+export function mongoUrlDatabase(url: string): string | undefined {
+  const match = URL_PATTERN.exec(url);
+  if (!match) return undefined;
+  const database = (match[4] ?? '').split(/[?#]/, 1)[0]!.replace(/^\/+|\/+$/g, '');
+  return database === '' ? undefined : decodeURIComponent(database);
+}
