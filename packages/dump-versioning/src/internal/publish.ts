@@ -299,7 +299,8 @@ async function indexAndAdvance(options: PublishOptions, published: Published): P
     const decoded = current ? decodeCommitEntry(current.body.toString('utf8'), `${store.location}/${commitKey}`) : undefined;
     if (decoded?.version === version) break;
     if (decoded && attempt === 0) {
-      warnings.push(new PublishWarning('commit-version-replaced', `commit ${source.commit} was published before as version ${decoded.version} and now gives ${version}; the dumps are not deterministic or the engines changed`));
+      const why = await whyVersionDiffers(store, service, decoded, { files, engines: optional.engines });
+      warnings.push(new PublishWarning('commit-version-replaced', `commit ${source.commit} was published before as version ${decoded.version} and now gives ${version}; ${why}`));
     }
     if ((await store.putIfMatch(commitKey, Buffer.from(encodeCommitEntry(entry)), current?.etag)) === 'written') break;
     if (attempt >= REF_ATTEMPTS) throw new DumpVersioningError('commit-entry-contended', `could not write ${commitKey} after ${REF_ATTEMPTS} attempts; retry the publish`);
@@ -371,6 +372,26 @@ async function advanceRef(
     await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(10 * 2 ** attempt, 250)));
   }
   throw new DumpVersioningError('ref-contended', `ref ${source.branch} of ${service} kept changing during ${REF_ATTEMPTS} attempts; the commit index entry is written, re-run the publish to move the ref`);
+}
+
+/**
+ * Why a commit's dump came out different this time, as far as the store can tell: other files (the
+ * databases or data inputs changed), other servers, or the same files with other bytes.
+ */
+async function whyVersionDiffers(store: Store, service: string, before: CommitEntry, now: { files: DumpFile[]; engines: CommitEntry['engines'] }): Promise<string> {
+  const engine = (e: CommitEntry['engines']) => JSON.stringify({ mysql: e?.mysql && `${e.mysql.flavor} ${e.mysql.version}`, mongo: e?.mongo && `${e.mongo.flavor} ${e.mongo.version}` });
+  if (engine(before.engines) !== engine(now.engines)) return `the servers changed (before ${engine(before.engines)}, now ${engine(now.engines)})`;
+  const previous = await readManifest(store, service, before.version).catch(() => undefined);
+  if (!previous) return 'the dumps are not deterministic, the servers or the inputs changed';
+  const was = new Set(previous.files.map((file) => file.path));
+  const is = new Set(now.files.map((file) => file.path));
+  const added = [...is].filter((p) => !was.has(p));
+  const removed = [...was].filter((p) => !is.has(p));
+  if (added.length > 0 || removed.length > 0) {
+    return `its files differ (added: ${added.join(', ') || 'none'}; removed: ${removed.join(', ') || 'none'}): the databases or data inputs changed`;
+  }
+  const changed = now.files.filter((file) => previous.files.find((p) => p.path === file.path)?.sha256 !== file.sha256).map((file) => file.path);
+  return `the same files with other contents (${changed.join(', ')}): the dumps are not deterministic, the data inputs changed, or migrating gave another result`;
 }
 
 async function notForwardReason(options: PublishOptions, refCommit: string, answer: false | { undecided: string }) {
