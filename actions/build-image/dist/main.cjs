@@ -14962,7 +14962,7 @@ var require_util4 = __commonJS({
     var { getEncoding } = require_encoding();
     var { serializeAMimeType, parseMIMEType } = require_data_url();
     var { types: types3 } = require("node:util");
-    var { StringDecoder: StringDecoder2 } = require("string_decoder");
+    var { StringDecoder: StringDecoder3 } = require("string_decoder");
     var { btoa: btoa2 } = require("node:buffer");
     var staticPropertyDescriptors = {
       enumerable: true,
@@ -15053,7 +15053,7 @@ var require_util4 = __commonJS({
             dataURL += serializeAMimeType(parsed);
           }
           dataURL += ";base64,";
-          const decoder = new StringDecoder2("latin1");
+          const decoder = new StringDecoder3("latin1");
           for (const chunk of bytes) {
             dataURL += btoa2(decoder.write(chunk));
           }
@@ -15082,7 +15082,7 @@ var require_util4 = __commonJS({
         }
         case "BinaryString": {
           let binaryString = "";
-          const decoder = new StringDecoder2("latin1");
+          const decoder = new StringDecoder3("latin1");
           for (const chunk of bytes) {
             binaryString += decoder.write(chunk);
           }
@@ -33914,9 +33914,10 @@ var DockerfileError = class extends ImageBuildError {
   }
 };
 var RegistryAuthError = class extends ImageBuildError {
-  constructor(registry, status) {
+  constructor(registry, status, options = {}) {
     super(
-      `Registry ${registry} refused the credentials${status ? ` (HTTP ${status})` : ""}: check the \`username\` and \`password\` inputs and that the token may push to this repository.`
+      `Registry ${registry} refused the credentials${status ? ` (HTTP ${status})` : ""}: check the \`username\` and \`password\` inputs and that the token may push to this repository.`,
+      options
     );
     this.registry = registry;
     this.status = status;
@@ -33926,10 +33927,65 @@ var RegistryAuthError = class extends ImageBuildError {
   status;
   fatal = true;
 };
-var RegistryHostError = class extends ImageBuildError {
-  constructor(registry, detail, input) {
+var OtherRegistryAuthError = class extends ImageBuildError {
+  constructor(host, status, reference, detail, registry, options = {}) {
     super(
-      `${input ? `Input \`${input}\`: registry` : "Registry"} host \`${registry}\` does not resolve (${detail}). Check the host name${input ? ` in \`${input}\`` : ""}, and that the runner's DNS can resolve it.`
+      `Registry ${host} refused access${reference ? ` to ${reference}` : ""}${status ? ` (HTTP ${status})` : ""}: ${detail}. It is not ${registry}, the registry this action logs in and pushes to, so \`username\`/\`password\` do not apply to it: if the image is private, log in to ${host} in an earlier step (e.g. docker/login-action); otherwise the reference (the Dockerfile's FROM, a build arg) is wrong.`,
+      options
+    );
+    this.host = host;
+    this.status = status;
+    this.reference = reference;
+    this.detail = detail;
+    this.registry = registry;
+    this.name = "OtherRegistryAuthError";
+  }
+  host;
+  status;
+  reference;
+  detail;
+  registry;
+  fatal = true;
+};
+var RegistryPushDeniedError = class extends ImageBuildError {
+  constructor(repository, status, detail, options = {}) {
+    super(
+      `The push to ${repository} was denied${status ? ` (HTTP ${status})` : ""}: ${detail}. The credentials may not write to this repository: give the token push permission on it (ghcr.io: \`packages: write\` and the package's access settings), or push to a repository it may write to (\`image\`).`,
+      options
+    );
+    this.repository = repository;
+    this.status = status;
+    this.detail = detail;
+    this.name = "RegistryPushDeniedError";
+  }
+  repository;
+  status;
+  detail;
+  fatal = true;
+};
+var OtherRegistryUnreachableError = class extends ImageBuildError {
+  constructor(host, reference, detail, registry, options = {}) {
+    super(
+      `Cannot connect to ${host}${reference ? `, the registry of ${reference},` : ""} (${detail}). It is not ${registry}, the registry this action pushes to, so this is not retried: check the reference (the Dockerfile's FROM, a build arg) and that the registry runs and is reachable from the runner.`,
+      options
+    );
+    this.host = host;
+    this.reference = reference;
+    this.detail = detail;
+    this.registry = registry;
+    this.name = "OtherRegistryUnreachableError";
+  }
+  host;
+  reference;
+  detail;
+  registry;
+  fatal = true;
+};
+var RegistryHostError = class extends ImageBuildError {
+  constructor(registry, detail, input, options = {}) {
+    super(
+      `${input ? `Input \`${input}\`: registry` : "Registry"} host \`${registry}\` does not resolve (${detail}). Check the host name${input ? ` in \`${input}\`` : ""}, and that the runner's DNS can resolve it.`,
+      options
     );
     this.registry = registry;
     this.detail = detail;
@@ -33958,8 +34014,8 @@ var EngineUnreachableError = class extends ImageBuildError {
   fatal = true;
 };
 var RegistryUnavailableError = class extends ImageBuildError {
-  constructor(operation, attempts, lastError) {
-    super(`${operation} failed after ${attempts} attempts: ${lastError}`);
+  constructor(operation, attempts, lastError, options = {}) {
+    super(`${operation} failed after ${attempts} attempts: ${lastError}${options.hint ? `. ${options.hint}` : ""}`, "cause" in options ? { cause: options.cause } : {});
     this.operation = operation;
     this.attempts = attempts;
     this.lastError = lastError;
@@ -34214,9 +34270,17 @@ function registryPart(o, write) {
     to: write && own ? [`type=registry,ref=${registryCacheRef(o.image, o.flavour.name, own)},${REGISTRY_TO}`] : []
   };
 }
+var KEY_PREFIX_MAX = 64;
+function cacheKeyName(o, scope) {
+  const image = o.image || o.flavour.image;
+  const hash = (0, import_node_crypto.createHash)("sha256").update(JSON.stringify([image, o.service ?? "", o.flavour.name, scope])).digest("hex").slice(0, 12);
+  const label = image.split("/").pop() ?? "";
+  const head = sanitizeTag(`${label}-${o.flavour.name}-${scope}`).slice(0, KEY_PREFIX_MAX).replace(/[-.]+$/, "");
+  return head ? `${head}-${hash}` : hash;
+}
 function ghaPart(o) {
   const { own, read } = cacheScopes(o.git);
-  const scope = (s) => uniqueTag(`${o.flavour.name}-${s}`);
+  const scope = (s) => cacheKeyName(o, s);
   return {
     from: read.map((s) => `type=gha,scope=${scope(s)}`),
     to: own ? [`type=gha,scope=${scope(own)},mode=max,ignore-error=true`] : []
@@ -34227,11 +34291,11 @@ function localPart(o) {
     throw new InputError2("cache", "the local cache needs a directory", "Pass `cache-dir` (e.g. `${{ runner.temp }}/buildx-cache`).");
   }
   const { own, read } = cacheScopes(o.git);
-  const dir = (s) => import_node_path.default.join(o.localDir, uniqueTag(`${o.flavour.name}-${s}`));
+  const dir = (s) => import_node_path.default.join(o.localDir, cacheKeyName(o, s));
   const from = read.map((s) => `type=local,src=${dir(s)}`);
   if (!own) return { backends: ["local"], from, to: [] };
   const current = dir(own);
-  const next = `${current}-new`;
+  const next = `${current}-new-${randomSuffix()}`;
   return {
     backends: ["local"],
     from,
@@ -34285,12 +34349,50 @@ function describeCachePlan(plan) {
   const writes = plan.to.length ? `writes ${plan.to.map(describeEntry).join(", ")}` : "writes nothing";
   return `${reads}; ${writes}`;
 }
+function randomSuffix() {
+  return (0, import_node_crypto.randomBytes)(4).toString("hex");
+}
+var STALE_MS = 24 * 60 * 60 * 1e3;
+var errorCode = (error2) => error2.code ?? "";
 async function swapLocalCache(swap) {
   const exported = await (0, import_promises.stat)(swap.next).catch(() => void 0);
   if (!exported?.isDirectory()) return false;
-  await (0, import_promises.rm)(swap.current, { recursive: true, force: true });
-  await (0, import_promises.rename)(swap.next, swap.current);
-  return true;
+  const aside = [];
+  let swapped = false;
+  for (let attempt = 1; attempt <= 3 && !swapped; attempt++) {
+    const old = `${swap.current}-old-${randomSuffix()}`;
+    const moved = await (0, import_promises.rename)(swap.current, old).then(
+      () => true,
+      (error2) => {
+        if (errorCode(error2) === "ENOENT") return false;
+        throw error2;
+      }
+    );
+    if (moved) aside.push(old);
+    swapped = await (0, import_promises.rename)(swap.next, swap.current).then(
+      () => true,
+      (error2) => {
+        if (["ENOTEMPTY", "EEXIST", "EPERM"].includes(errorCode(error2))) return false;
+        throw error2;
+      }
+    );
+  }
+  if (!swapped) aside.push(swap.next);
+  await Promise.all(aside.map((dir) => (0, import_promises.rm)(dir, { recursive: true, force: true })));
+  await removeStaleLeftovers(swap.current);
+  return swapped;
+}
+async function removeStaleLeftovers(current) {
+  const parent = import_node_path.default.dirname(current);
+  const base = import_node_path.default.basename(current);
+  const names = await (0, import_promises.readdir)(parent).catch(() => []);
+  const now = Date.now();
+  for (const name of names) {
+    const rest = name.startsWith(`${base}-`) ? name.slice(base.length + 1) : "";
+    if (!/^(new|old)-[0-9a-f]{8}$/.test(rest)) continue;
+    const info2 = await (0, import_promises.stat)(import_node_path.default.join(parent, name)).catch(() => void 0);
+    if (info2 && now - info2.mtimeMs > STALE_MS) await (0, import_promises.rm)(import_node_path.default.join(parent, name), { recursive: true, force: true }).catch(() => void 0);
+  }
 }
 
 // packages/image-build/src/internal/dockerfile-model.ts
@@ -34598,6 +34700,21 @@ function bakeDefinition(o) {
     target[flavour.name] = entry;
   }
   return { group: { default: { targets: o.flavours.map((f) => f.name) } }, target };
+}
+function splitBuildAndPush(definition) {
+  const pushes = (t) => t.output.some((output) => /(^|,)push=true(,|$)/.test(output));
+  if (!Object.values(definition.target).some(pushes)) return void 0;
+  const build2 = {};
+  const push = {};
+  const inline = (entry) => /(^|,)type=inline(,|$)/.test(entry);
+  for (const [name, t] of Object.entries(definition.target)) {
+    const { "cache-from": _from, "cache-to": cacheTo = [], ...rest } = t;
+    const buildCacheTo = cacheTo.filter((entry) => !inline(entry));
+    const pushCacheTo = cacheTo.filter(inline);
+    build2[name] = { ...rest, ...t["cache-from"] ? { "cache-from": t["cache-from"] } : {}, ...buildCacheTo.length ? { "cache-to": buildCacheTo } : {}, output: ["type=cacheonly"], attest: [] };
+    push[name] = { ...rest, ...pushCacheTo.length ? { "cache-to": pushCacheTo } : {} };
+  }
+  return { build: { ...definition, target: build2 }, push: { ...definition, target: push } };
 }
 function getBakeArgs(run2) {
   return [
@@ -36754,18 +36871,53 @@ var AUTH = /\b(401|403)\b|unauthorized|forbidden|denied|authentication required|
 var RETRYABLE = /\b429\b|too ?many ?requests|\b50[0-4]\b|\b5\d\d (?:internal|bad|service|gateway)|bad gateway|service unavailable|gateway time-?out|connection reset|connection refused|broken pipe|i\/o timeout|tls handshake timeout|unexpected eof|\bEOF\b|context deadline exceeded|\bEAI_AGAIN\b|temporary failure in name resolution|server misbehaving/i;
 var DNS = /no such host|\bENOTFOUND\b|name or service not known|nodename nor servname/i;
 var LOOKUP_HOST = /\blookup ([^\s:]+)|\bENOTFOUND ([^\s:]+)/;
+var CONNECTION_REFUSED = /connection refused|\bECONNREFUSED\b/i;
+var CONNECTION_FAILED = /connection refused|\bECONNREFUSED\b|no route to host|i\/o timeout|network is unreachable/i;
+var DENIED = /\b403\b|forbidden|denied|insufficient_scope/i;
+var PUSH_REF = /\bfailed to push (\S+?)(?::\s|\s|$)/;
+var PULL_REF = /\bfailed to resolve source metadata for (\S+?)(?::\s|\s|$)/;
+var API_URL = /\bhttps?:\/\/([^/\s"\\?]+)\/v2\//;
+var ANY_URL = /\bhttps?:\/\/([^/\s"\\?]+)/;
+function registryOfReference(reference) {
+  const first = reference.split("/")[0] ?? "";
+  return reference.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost") ? first : "docker.io";
+}
+function repositoryOf(reference) {
+  const name = reference.split("@")[0] ?? reference;
+  const slash = name.lastIndexOf("/");
+  const colon = name.lastIndexOf(":");
+  return colon > slash ? name.slice(0, colon) : name;
+}
+function canonicalRegistry(host) {
+  const lower = host.toLowerCase().replace(/:443$/, "");
+  return ["index.docker.io", "registry-1.docker.io", "auth.docker.io", "registry.hub.docker.com"].includes(lower) ? "docker.io" : lower;
+}
+function sameRegistry(a, b) {
+  return canonicalRegistry(a) === canonicalRegistry(b);
+}
 function classifyRegistryError(message) {
   if (RUN_FAILED.test(message)) return { kind: "other" };
   if (DNS.test(message)) {
     const found = LOOKUP_HOST.exec(message);
-    const host = found?.[1] ?? found?.[2];
-    return { kind: "dns", ...host ? { host } : {} };
+    const host2 = found?.[1] ?? found?.[2];
+    return { kind: "dns", ...host2 ? { host: host2 } : {} };
   }
   const status = /\b(401|403|429|5\d\d)\b/.exec(message)?.[1];
   const withStatus = status ? { status: Number(status) } : {};
-  if (AUTH.test(message) && !/\b429\b|\b5\d\d\b/.test(message)) return { kind: "auth", ...withStatus };
-  if (RETRYABLE.test(message)) return { kind: "retryable", ...withStatus };
-  return { kind: "other" };
+  const kind = AUTH.test(message) && !/\b429\b|\b5\d\d\b/.test(message) ? "auth" : RETRYABLE.test(message) ? "retryable" : "other";
+  if (kind === "other") return { kind };
+  const pushRef = PUSH_REF.exec(message)?.[1];
+  const reference = pushRef ?? PULL_REF.exec(message)?.[1];
+  const urlHost = API_URL.exec(message)?.[1] ?? ANY_URL.exec(message)?.[1];
+  const referenceHost = reference ? registryOfReference(reference) : void 0;
+  const host = CONNECTION_FAILED.test(message) ? urlHost ?? referenceHost : referenceHost ?? urlHost;
+  return {
+    kind,
+    ...withStatus,
+    ...host ? { host } : {},
+    ...reference ? { reference } : {},
+    ...pushRef ? { pushTo: repositoryOf(pushRef) } : {}
+  };
 }
 function redact(text, secrets) {
   let out = text;
@@ -36778,34 +36930,45 @@ function backoffDelay(attempt, base, max, random) {
   const ceiling = Math.min(max, base * 2 ** (attempt - 1));
   return Math.round(ceiling / 2 + ceiling / 2 * random());
 }
+function causeOf(message) {
+  return message.replace(/^(?:ERROR:\s*)?(?:target \S+:\s*)?(?:failed to solve:\s*)?/, "");
+}
 async function withRegistryRetry(action5, options) {
   const attempts = options.attempts ?? 4;
   const sleep3 = options.sleep ?? ((ms2) => new Promise((resolve5) => setTimeout(resolve5, ms2)));
   const secrets = options.secrets ?? [];
   let last = "";
+  let lastError;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     try {
       return await action5();
     } catch (error2) {
       const message = redact(error2 instanceof Error ? error2.message : String(error2), secrets);
-      const { kind, status, host } = classifyRegistryError(message);
-      if (kind === "auth") throw new RegistryAuthError(options.registry, status);
+      if (error2 instanceof Error) error2.message = message;
+      const cause = { cause: error2 };
+      const { kind, status, host, reference, pushTo } = classifyRegistryError(message);
+      const elsewhere = host !== void 0 && kind !== "dns" && !sameRegistry(host, options.registry);
+      if (kind === "auth") {
+        if (pushTo && DENIED.test(message) && status !== 401) throw new RegistryPushDeniedError(pushTo, status, causeOf(message), cause);
+        if (elsewhere) throw new OtherRegistryAuthError(host, status, reference, causeOf(message), options.registry, cause);
+        throw new RegistryAuthError(options.registry, status, cause);
+      }
       const registryHost2 = options.registry.replace(/:\d+$/, "").toLowerCase();
       if (kind === "dns" && (host ? host.toLowerCase() === registryHost2 : message.toLowerCase().includes(registryHost2))) {
-        throw new RegistryHostError(options.registry, message, options.input);
+        throw new RegistryHostError(options.registry, message, options.input, cause);
       }
-      if (kind === "other" || kind === "dns") {
-        if (error2 instanceof Error) error2.message = message;
-        throw error2;
-      }
+      if (kind === "other" || kind === "dns") throw error2;
+      if (elsewhere && CONNECTION_REFUSED.test(message)) throw new OtherRegistryUnreachableError(host, reference, causeOf(message), options.registry, cause);
       last = message;
+      lastError = error2;
       if (attempt === attempts) break;
       const delayMs = backoffDelay(attempt, options.baseDelayMs ?? 2e3, options.maxDelayMs ?? 3e4, options.random ?? Math.random);
       options.onRetry?.({ attempt, delayMs, message });
       await sleep3(delayMs);
     }
   }
-  throw new RegistryUnavailableError(options.operation, attempts, last);
+  const hint = CONNECTION_FAILED.test(last) ? `Nothing answered at ${options.registry}: check the host and port${options.input ? ` in \`${options.input}\`` : ""}, and that the registry runs and is reachable from the runner (firewall, proxy).` : void 0;
+  throw new RegistryUnavailableError(options.operation, attempts, last, { cause: lastError, ...hint ? { hint } : {} });
 }
 function loginArgs(options) {
   if (!options.username.trim()) throw new InputError2("username", "is empty while `password` is set", "Set both, or neither for an unauthenticated registry.");
@@ -37064,21 +37227,33 @@ async function bakeOnce(plan, attempt) {
 async function runBake(plan, secrets) {
   await (0, import_promises7.mkdir)(plan.workDir, { recursive: true });
   const entries = await writeSecretFiles(plan.secretsDir, plan.secretFiles);
-  await (0, import_promises7.writeFile)(plan.bakeFile, `${JSON.stringify(withSecrets(plan.definition, entries), null, 2)}
-`);
+  const definition = withSecrets(plan.definition, entries);
+  const split = splitBuildAndPush(definition);
   let attempt = 0;
-  try {
-    const result = await withRegistryRetry(() => bakeOnce(plan, ++attempt), {
-      operation: "Building and pushing the images",
+  const bake = async (bakeDefinition2, operation, after) => {
+    await (0, import_promises7.writeFile)(plan.bakeFile, `${JSON.stringify(bakeDefinition2, null, 2)}
+`);
+    const once2 = () => bakeOnce(plan, ++attempt).catch((error2) => {
+      if (after && error2 instanceof BakeRunError) throw new BakeRunError({ ...error2.result, statuses: after.statuses, messages: [...after.messages, ...error2.result.messages] });
+      throw error2;
+    });
+    return withRegistryRetry(once2, {
+      operation,
       registry: registryHost(plan.flavours[0]?.image ?? ""),
       input: "image",
       secrets,
       onRetry: ({ attempt: n, delayMs, message }) => warning(`The registry failed (${message}); retrying the bake in ${Math.round(delayMs / 1e3)} s (attempt ${n + 1}).`)
     });
+  };
+  try {
+    const built = await bake(split?.build ?? definition, split ? "Building the images" : "Building and pushing the images");
     for (const cache of Object.values(plan.cache)) {
       if (cache.localSwap) await swapLocalCache(cache.localSwap);
     }
-    return result;
+    if (!split) return built;
+    info("Every flavour built; pushing them.");
+    const pushed = await bake(split.push, "Pushing the images", built);
+    return { ...built, metadata: pushed.metadata, messages: [...built.messages, ...pushed.messages], attempts: attempt };
   } finally {
     await (0, import_promises7.rm)(plan.secretsDir, { recursive: true, force: true });
     await (0, import_promises7.rm)(plan.bakeFile, { force: true });
@@ -80362,7 +80537,9 @@ async function planBuild(inputs, run2, env = process.env) {
       push,
       ghaAvailable: actionsCacheAvailable(env),
       // Kept in the tool cache when there is one: it outlives the job on self-hosted runners.
-      localDir: import_node_path6.default.join(env.RUNNER_TOOL_CACHE || workDir, "build-image-cache")
+      localDir: import_node_path6.default.join(env.RUNNER_TOOL_CACHE || workDir, "build-image-cache"),
+      // The tool cache outlives the job and is shared by every repository on a self-hosted runner.
+      service: `${env.GITHUB_REPOSITORY ?? ""}:${inputs.file}`
     });
   }
   const definition = bakeDefinition({
@@ -80563,6 +80740,14 @@ function getInputs(read = actionsInputReader) {
 function sensitiveValues(inputs) {
   return [inputs.password, ...inputs.secrets.map((s) => s.content), ...inputs.mirrors.sensitiveValues].filter((v) => v !== "");
 }
+function defaultBranchOf(payload, eventName, ref) {
+  const named = payload.repository?.default_branch;
+  if (named) return { branch: named };
+  if (eventName === "schedule" && ref.startsWith("refs/heads/")) return { branch: ref.slice("refs/heads/".length) };
+  return {
+    unknown: `The \`${eventName}\` event payload does not name the repository's default branch (repository.default_branch), so this run cannot tell whether ${ref} is it: \`push: auto\` does not push, no \`latest\` tag is added and the default branch's cache is not read. To publish from this workflow, set \`push: true\` (and \`tags: latest\` if this is the default branch).`
+  };
+}
 var execFileAsync = (0, import_node_util5.promisify)(import_node_child_process.execFile);
 var runGit = async (args, cwd) => (await execFileAsync("git", args, { cwd })).stdout;
 function requireEnv(env, name) {
@@ -80594,12 +80779,15 @@ async function readRunContext(env = process.env, git = runGit) {
   const prBaseRef = payload.pull_request?.base?.ref || env.GITHUB_BASE_REF || void 0;
   const server = env.GITHUB_SERVER_URL ?? "https://github.com";
   const before = payload.before && !/^0+$/.test(payload.before) ? payload.before : void 0;
+  const eventName = requireEnv(env, "GITHUB_EVENT_NAME");
+  const ref = requireEnv(env, "GITHUB_REF");
+  const defaultBranch = defaultBranchOf(payload, eventName, ref);
   return {
     git: {
-      eventName: requireEnv(env, "GITHUB_EVENT_NAME"),
-      ref: requireEnv(env, "GITHUB_REF"),
+      eventName,
+      ref,
       sha,
-      defaultBranch: payload.repository?.default_branch ?? "main",
+      defaultBranch: "branch" in defaultBranch ? defaultBranch.branch : "",
       ...prNumber !== void 0 ? { prNumber } : {},
       ...prBaseRef ? { prBaseRef } : {},
       commitTime,
@@ -80607,7 +80795,8 @@ async function readRunContext(env = process.env, git = runGit) {
     },
     ...before ? { previousSha: before } : {},
     workspace,
-    runnerTemp: env.RUNNER_TEMP || (0, import_node_os3.tmpdir)()
+    runnerTemp: env.RUNNER_TEMP || (0, import_node_os3.tmpdir)(),
+    ..."unknown" in defaultBranch ? { defaultBranchUnknown: defaultBranch.unknown } : {}
   };
 }
 async function changedFiles(run2, git = runGit) {
@@ -80749,7 +80938,8 @@ async function publishReport(plan, inputs, result, report2, sizes) {
     pushed: plan.push,
     report: report2,
     metadata: result.metadata,
-    buildArgs: Object.fromEntries(plan.flavours.map((f) => [f.name, inputs.buildArgs])),
+    // Fingerprints, never values: a build arg may carry a token, and outputs end up in logs and PR comments.
+    buildArgs: Object.fromEntries(plan.flavours.map((f) => [f.name, buildArgFingerprints(inputs.buildArgs)])),
     sizes
   });
   for (const [name, value] of Object.entries(outputs)) setOutput(name, value);
@@ -80771,10 +80961,66 @@ async function reportBuildFailure(plan, inputs, result, changed, compareWith = {
 }
 
 // actions/build-image/src/sizes.ts
-var sleep2 = (ms2) => new Promise((resolve5) => setTimeout(resolve5, ms2));
-async function rawManifest(ref) {
+var import_node_child_process2 = require("node:child_process");
+var import_node_string_decoder2 = require("node:string_decoder");
+var MANIFEST_LOOKUP_TIMEOUT_MS = 3e4;
+function boundedCommand(command = "docker") {
+  return (args, signal) => new Promise((resolve5, reject) => {
+    signal.throwIfAborted();
+    const ownGroup = process.platform !== "win32";
+    const child2 = (0, import_node_child_process2.spawn)(command, args, { stdio: ["ignore", "pipe", "pipe"], detached: ownGroup });
+    const out = new import_node_string_decoder2.StringDecoder("utf8");
+    const err = new import_node_string_decoder2.StringDecoder("utf8");
+    let stdout = "";
+    let stderr = "";
+    child2.stdout.on("data", (data) => stdout += out.write(data));
+    child2.stderr.on("data", (data) => stderr += err.write(data));
+    const kill = () => {
+      try {
+        if (ownGroup && child2.pid !== void 0) process.kill(-child2.pid, "SIGKILL");
+        else child2.kill("SIGKILL");
+      } catch {
+        child2.kill("SIGKILL");
+      }
+      child2.stdout.destroy();
+      child2.stderr.destroy();
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", kill, { once: true });
+    child2.on("error", (error2) => {
+      signal.removeEventListener("abort", kill);
+      reject(error2);
+    });
+    child2.on("close", (code) => {
+      signal.removeEventListener("abort", kill);
+      resolve5({ exitCode: code ?? 1, stdout: stdout + out.end(), stderr: stderr + err.end() });
+    });
+  });
+}
+function lookupDeadline(timeoutMs) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new ManifestError(`no answer within ${Math.round(timeoutMs / 1e3)} s (the connection is open, the registry does not reply)`)), timeoutMs);
+  timer.unref();
+  return controller.signal;
+}
+function sleep2(ms2, signal) {
+  return new Promise((resolve5, reject) => {
+    signal.throwIfAborted();
+    const done = () => {
+      signal.removeEventListener("abort", stop);
+      resolve5();
+    };
+    const timer = setTimeout(done, ms2);
+    const stop = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", stop, { once: true });
+  });
+}
+async function rawManifest(ref, lookup) {
   for (let attempt = 1; ; attempt++) {
-    const result = await docker(["buildx", "imagetools", "inspect", "--raw", ref]);
+    const result = await lookup.run(["buildx", "imagetools", "inspect", "--raw", ref], lookup.signal);
     const outcome = manifestLookupOutcome(result, attempt);
     switch (outcome.kind) {
       case "found":
@@ -80786,23 +81032,27 @@ async function rawManifest(ref) {
       case "retry": {
         const delayMs = backoffDelay(attempt, 1e3, 8e3, Math.random);
         info(`Reading ${ref} failed (${outcome.reason}); retrying in ${(delayMs / 1e3).toFixed(1)} s.`);
-        await sleep2(delayMs);
+        await sleep2(delayMs, lookup.signal);
       }
     }
   }
 }
-async function blobsOf(repository, reference) {
+async function blobsOf(repository, reference, lookup) {
   const separator = reference.startsWith("sha256:") ? "@" : ":";
-  const first = await rawManifest(`${repository}${separator}${reference}`);
+  const first = await rawManifest(`${repository}${separator}${reference}`, lookup);
   if (first === void 0) return [];
-  return imageBlobs(reference, async (digest) => digest === reference ? first : await rawManifest(`${repository}@${digest}`) ?? "");
+  return imageBlobs(reference, async (digest) => digest === reference ? first : await rawManifest(`${repository}@${digest}`, lookup) ?? "");
 }
-async function blobsBeforePush(plan) {
+function lookupOf(options) {
+  return { run: options.run ?? boundedCommand(), signal: lookupDeadline(options.timeoutMs ?? MANIFEST_LOOKUP_TIMEOUT_MS) };
+}
+async function blobsBeforePush(plan, options = {}) {
   const before = {};
+  const lookup = lookupOf(options);
   await Promise.all(
     plan.flavours.map(async (flavour) => {
       try {
-        const lists = await Promise.all(plan.tags.filter((t) => t.push).map((tag) => blobsOf(flavour.image, tag.name)));
+        const lists = await Promise.all(plan.tags.filter((t) => t.push).map((tag) => blobsOf(flavour.image, tag.name, lookup)));
         const digests = [...new Set(lists.flat().map((blob2) => blob2.digest))];
         before[flavour.name] = { digests };
         info(`${flavour.image}: ${digests.length} blob(s) already behind this build's tags.`);
@@ -80815,13 +81065,14 @@ async function blobsBeforePush(plan) {
   );
   return before;
 }
-async function measureSizes(plan, metadata2, before) {
+async function measureSizes(plan, metadata2, before, options = {}) {
   const sizes = {};
+  const lookup = lookupOf(options);
   await Promise.all(plan.flavours.map(async (flavour) => {
     const digest = metadata2[flavour.name]?.["containerimage.digest"];
     try {
       if (plan.push && digest) {
-        const blobs = await blobsOf(flavour.image, digest);
+        const blobs = await blobsOf(flavour.image, digest, lookup);
         const previous = before?.[flavour.name];
         if (!previous || "unknown" in previous) {
           sizes[flavour.name] = { imageBytes: layerBytes(blobs), pushedUnknown: previous?.unknown ?? "the registry was not read before the push" };
@@ -80834,7 +81085,7 @@ async function measureSizes(plan, metadata2, before) {
         sizes[flavour.name] = { imageBytes: Number(size.trim()) };
       }
     } catch (error2) {
-      warning(`Cannot measure the size of ${flavour.image}: ${messageOf(error2)}`);
+      warning(`Cannot measure the size of ${flavour.image}${plan.push ? ` (registry ${registryHost(flavour.image)})` : ""}: ${messageOf(error2)}`);
     }
   }));
   return sizes;
@@ -80847,12 +81098,19 @@ function savePostState(state3) {
 }
 
 // actions/build-image/src/main.ts
+function bakeRunErrorIn(error2) {
+  for (let current = error2, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+    if (current instanceof BakeRunError) return current;
+  }
+  return void 0;
+}
 async function run() {
   try {
     const inputs = getInputs();
     const secrets = sensitiveValues(inputs);
     for (const value of secrets) setSecret(value);
     const runContext = await readRunContext();
+    if (runContext.defaultBranchUnknown) warning(runContext.defaultBranchUnknown);
     const plan = await group("Plan", async () => {
       const planned = await planBuild(inputs, runContext);
       for (const line of describePlan(planned)) info(line);
@@ -80884,8 +81142,10 @@ async function run() {
       try {
         return await runBake(plan, secrets);
       } catch (error2) {
-        if (error2 instanceof BakeRunError) throw await reportBuildFailure(plan, inputs, error2.result, changed, previousBuild);
-        throw error2;
+        const bakeRun = bakeRunErrorIn(error2);
+        if (!bakeRun) throw error2;
+        const failed = await reportBuildFailure(plan, inputs, bakeRun.result, changed, previousBuild);
+        throw error2 === bakeRun ? failed : error2;
       }
     });
     state3.built = true;

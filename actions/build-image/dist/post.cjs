@@ -74666,6 +74666,9 @@ var DockerfileError = class extends ImageBuildError {
 // packages/image-build/src/internal/git-tags.ts
 var import_semver = __toESM(require_semver4(), 1);
 
+// packages/image-build/src/internal/cache-scopes.ts
+var STALE_MS = 24 * 60 * 60 * 1e3;
+
 // packages/image-build/src/internal/dockerfile-model.ts
 var import_dockerfile_ast = __toESM(require_main(), 1);
 

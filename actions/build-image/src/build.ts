@@ -1,6 +1,6 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import * as core from '@actions/core';
-import { ProgressLog, RawJsonReader, swapLocalCache, withRegistryRetry, writeSecretFiles } from '@org/image-build';
+import { ProgressLog, RawJsonReader, splitBuildAndPush, swapLocalCache, withRegistryRetry, writeSecretFiles } from '@org/image-build';
 import type { BakeDefinition, BakeMetadata, SolveStatus } from '@org/image-build';
 import { docker, errorLines } from './docker.js';
 import { messageOf } from './errors.js';
@@ -70,27 +70,43 @@ async function bakeOnce(plan: BuildPlan, attempt: number): Promise<BakeResult> {
 }
 
 /**
- * Writes the bake file and the secret files, runs `docker buildx bake` once for every flavour and
- * retries it when the registry answered 429/5xx (a retry is cheap: every step is cached by then).
- * A RUN failure is not retried: the BakeRunError carries the stream for the report.
+ * Writes the bake file and the secret files, runs `docker buildx bake` for every flavour and retries it
+ * when the registry answered 429/5xx (a retry is cheap: every step is cached by then). A RUN failure is
+ * not retried: the BakeRunError carries the stream for the report. A pushing build runs as two bakes
+ * (see splitBuildAndPush): only when every flavour built is anything pushed. The report reads the first
+ * bake's stream (the real cache hits and misses), the outputs the second's metadata (the digests).
  */
 export async function runBake(plan: BuildPlan, secrets: string[]): Promise<BakeResult> {
   await mkdir(plan.workDir, { recursive: true });
   const entries = await writeSecretFiles(plan.secretsDir, plan.secretFiles);
-  await writeFile(plan.bakeFile, `${JSON.stringify(withSecrets(plan.definition, entries), null, 2)}\n`);
+  const definition = withSecrets(plan.definition, entries);
+  const split = splitBuildAndPush(definition);
   let attempt = 0;
-  try {
-    const result = await withRegistryRetry(() => bakeOnce(plan, ++attempt), {
-      operation: 'Building and pushing the images',
+  const bake = async (bakeDefinition: BakeDefinition, operation: string, after?: BakeResult) => {
+    await writeFile(plan.bakeFile, `${JSON.stringify(bakeDefinition, null, 2)}\n`);
+    // The push bake's steps are all cached: a failure is reported with the build's steps, and both logs.
+    const once = () =>
+      bakeOnce(plan, ++attempt).catch((error: unknown) => {
+        if (after && error instanceof BakeRunError) throw new BakeRunError({ ...error.result, statuses: after.statuses, messages: [...after.messages, ...error.result.messages] });
+        throw error;
+      });
+    return withRegistryRetry(once, {
+      operation,
       registry: registryHost(plan.flavours[0]?.image ?? ''),
       input: 'image',
       secrets,
       onRetry: ({ attempt: n, delayMs, message }) => core.warning(`The registry failed (${message}); retrying the bake in ${Math.round(delayMs / 1000)} s (attempt ${n + 1}).`),
     });
+  };
+  try {
+    const built = await bake(split?.build ?? definition, split ? 'Building the images' : 'Building and pushing the images');
     for (const cache of Object.values(plan.cache)) {
       if (cache.localSwap) await swapLocalCache(cache.localSwap);
     }
-    return result;
+    if (!split) return built;
+    core.info('Every flavour built; pushing them.');
+    const pushed = await bake(split.push, 'Pushing the images', built);
+    return { ...built, metadata: pushed.metadata, messages: [...built.messages, ...pushed.messages], attempts: attempt };
   } finally {
     // Secret files live only as long as the build that reads them; so does the bake file, which
     // holds the proxy URLs of `mirrors` (with their credentials), and the metadata read above.

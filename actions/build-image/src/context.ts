@@ -125,6 +125,12 @@ export interface RunContext {
   previousSha?: string;
   workspace: string;
   runnerTemp: string;
+  /**
+   * Set when the default branch is not known (the payload does not name it and the event does not
+   * imply it): the warning to show. `git.defaultBranch` is then empty, so nothing counts as the
+   * default branch: `push: auto` does not push, no `latest`, no default-branch cache scope.
+   */
+  defaultBranchUnknown?: string;
 }
 
 /** The parts of the event payload the action reads. */
@@ -133,6 +139,24 @@ interface EventPayload {
   number?: number;
   pull_request?: { number?: number; base?: { ref?: string } };
   repository?: { default_branch?: string; html_url?: string };
+}
+
+/**
+ * The repository's default branch: from the payload, else, for `schedule` (whose payload has no
+ * `repository`, and which GitHub runs on the latest commit of the default branch only), the branch
+ * of GITHUB_REF. Otherwise unknown: guessing `main` would silently not publish (and read a cache
+ * scope nobody writes) in a repository whose default branch is `master`.
+ */
+function defaultBranchOf(payload: EventPayload, eventName: string, ref: string): { branch: string } | { unknown: string } {
+  const named = payload.repository?.default_branch;
+  if (named) return { branch: named };
+  if (eventName === 'schedule' && ref.startsWith('refs/heads/')) return { branch: ref.slice('refs/heads/'.length) };
+  return {
+    unknown:
+      `The \`${eventName}\` event payload does not name the repository's default branch (repository.default_branch), so this run ` +
+      `cannot tell whether ${ref} is it: \`push: auto\` does not push, no \`latest\` tag is added and the default branch's cache is not read. ` +
+      'To publish from this workflow, set `push: true` (and `tags: latest` if this is the default branch).',
+  };
 }
 
 export type GitRunner = (args: string[], cwd: string) => Promise<string>;
@@ -175,12 +199,15 @@ export async function readRunContext(env: NodeJS.ProcessEnv = process.env, git: 
   const prBaseRef = payload.pull_request?.base?.ref || env.GITHUB_BASE_REF || undefined;
   const server = env.GITHUB_SERVER_URL ?? 'https://github.com';
   const before = payload.before && !/^0+$/.test(payload.before) ? payload.before : undefined;
+  const eventName = requireEnv(env, 'GITHUB_EVENT_NAME');
+  const ref = requireEnv(env, 'GITHUB_REF');
+  const defaultBranch = defaultBranchOf(payload, eventName, ref);
   return {
     git: {
-      eventName: requireEnv(env, 'GITHUB_EVENT_NAME'),
-      ref: requireEnv(env, 'GITHUB_REF'),
+      eventName,
+      ref,
       sha,
-      defaultBranch: payload.repository?.default_branch ?? 'main',
+      defaultBranch: 'branch' in defaultBranch ? defaultBranch.branch : '',
       ...(prNumber !== undefined ? { prNumber } : {}),
       ...(prBaseRef ? { prBaseRef } : {}),
       commitTime,
@@ -189,6 +216,7 @@ export async function readRunContext(env: NodeJS.ProcessEnv = process.env, git: 
     ...(before ? { previousSha: before } : {}),
     workspace,
     runnerTemp: env.RUNNER_TEMP || tmpdir(),
+    ...('unknown' in defaultBranch ? { defaultBranchUnknown: defaultBranch.unknown } : {}),
   };
 }
 

@@ -14,6 +14,17 @@ import { makeReport, publishReport, reportBuildFailure } from './report.js';
 import { blobsBeforePush, measureSizes } from './sizes.js';
 import { type PostState, savePostState } from './state.js';
 
+/**
+ * The BakeRunError behind `error`: itself, or the `cause` withRegistryRetry keeps when it turns a
+ * failed bake into a registry error. Undefined when no bake ran.
+ */
+export function bakeRunErrorIn(error: unknown): BakeRunError | undefined {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+    if (current instanceof BakeRunError) return current;
+  }
+  return undefined;
+}
+
 /** The action's main step. It only orchestrates; every error becomes one reportFailure here. */
 export async function run(): Promise<void> {
   try {
@@ -21,6 +32,7 @@ export async function run(): Promise<void> {
     const secrets = sensitiveValues(inputs);
     for (const value of secrets) core.setSecret(value);
     const runContext = await readRunContext();
+    if (runContext.defaultBranchUnknown) core.warning(runContext.defaultBranchUnknown);
     const plan = await core.group('Plan', async () => {
       const planned = await planBuild(inputs, runContext);
       for (const line of describePlan(planned)) core.info(line);
@@ -54,8 +66,12 @@ export async function run(): Promise<void> {
       try {
         return await runBake(plan, secrets);
       } catch (error) {
-        if (error instanceof BakeRunError) throw await reportBuildFailure(plan, inputs, error.result, changed, previousBuild);
-        throw error;
+        const bakeRun = bakeRunErrorIn(error);
+        if (!bakeRun) throw error;
+        const failed = await reportBuildFailure(plan, inputs, bakeRun.result, changed, previousBuild);
+        // A registry error made from the bake's (denied push, base image behind auth) says more than
+        // "the build failed": keep it; the summary is written either way.
+        throw error === bakeRun ? failed : error;
       }
     });
     state.built = true;

@@ -97,6 +97,8 @@ export async function planBuild(inputs: Inputs, run: RunContext, env: NodeJS.Pro
       ghaAvailable: actionsCacheAvailable(env),
       // Kept in the tool cache when there is one: it outlives the job on self-hosted runners.
       localDir: path.join(env.RUNNER_TOOL_CACHE || workDir, 'build-image-cache'),
+      // The tool cache outlives the job and is shared by every repository on a self-hosted runner.
+      service: `${env.GITHUB_REPOSITORY ?? ''}:${inputs.file}`,
     });
   }
 

@@ -59,7 +59,8 @@ export async function publishReport(plan: BuildPlan, inputs: Inputs, result: Bak
     pushed: plan.push,
     report,
     metadata: result.metadata,
-    buildArgs: Object.fromEntries(plan.flavours.map((f) => [f.name, inputs.buildArgs])),
+    // Fingerprints, never values: a build arg may carry a token, and outputs end up in logs and PR comments.
+    buildArgs: Object.fromEntries(plan.flavours.map((f) => [f.name, buildArgFingerprints(inputs.buildArgs)])),
     sizes,
   });
   for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value);

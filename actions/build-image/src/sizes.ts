@@ -1,23 +1,105 @@
+import { spawn } from 'node:child_process';
+import { StringDecoder } from 'node:string_decoder';
 import * as core from '@actions/core';
 import { backoffDelay, imageBlobs, layerBytes, ManifestError, manifestLookupOutcome, newBlobs } from '@org/image-build';
 import type { BakeMetadata, BlobRef, FlavourSizes } from '@org/image-build';
 import { registryHost } from './build.js';
-import { docker, dockerOrThrow } from './docker.js';
+import { type DockerResult, dockerOrThrow } from './docker.js';
 import { messageOf } from './errors.js';
 import type { BuildPlan } from './plan.js';
 
 /** Per flavour: the blob digests behind this build's tags before the push, or why they are unknown. */
 export type BlobsBefore = Record<string, { digests: string[] } | { unknown: string }>;
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/**
+ * How long the manifest lookups of one step (before the push, after it) may take together, retries
+ * included. A registry that accepts the connection and never answers would otherwise hold the job
+ * until its timeout, for a report column.
+ */
+export const MANIFEST_LOOKUP_TIMEOUT_MS = 30_000;
+
+/** Runs `docker <args>` until it exits or `signal` aborts; then it rejects with the signal's reason. */
+export type BoundedDocker = (args: string[], signal: AbortSignal) => Promise<DockerResult>;
+
+/** What the lookups of one step share: the command runner and the deadline. */
+interface Lookup {
+  run: BoundedDocker;
+  signal: AbortSignal;
+}
+
+/**
+ * `command <args>` (argument array, no shell) that is killed when `signal` aborts. docker.ts's
+ * runner cannot be stopped, and `docker` runs buildx as a child process of its own: the command gets
+ * its own process group and the whole group is killed, so no buildx is left waiting on the registry.
+ */
+export function boundedCommand(command = 'docker'): BoundedDocker {
+  return (args, signal) =>
+    new Promise<DockerResult>((resolve, reject) => {
+      signal.throwIfAborted();
+      const ownGroup = process.platform !== 'win32';
+      const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: ownGroup });
+      const out = new StringDecoder('utf8');
+      const err = new StringDecoder('utf8');
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (data: Buffer) => (stdout += out.write(data)));
+      child.stderr.on('data', (data: Buffer) => (stderr += err.write(data)));
+      const kill = () => {
+        try {
+          if (ownGroup && child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+          else child.kill('SIGKILL');
+        } catch {
+          child.kill('SIGKILL');
+        }
+        child.stdout.destroy();
+        child.stderr.destroy();
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', kill, { once: true });
+      child.on('error', (error) => {
+        signal.removeEventListener('abort', kill);
+        reject(error);
+      });
+      child.on('close', (code) => {
+        signal.removeEventListener('abort', kill);
+        resolve({ exitCode: code ?? 1, stdout: stdout + out.end(), stderr: stderr + err.end() });
+      });
+    });
+}
+
+/** A lookup deadline whose reason says what ran out, for the warning. */
+function lookupDeadline(timeoutMs: number): AbortSignal {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new ManifestError(`no answer within ${Math.round(timeoutMs / 1000)} s (the connection is open, the registry does not reply)`)), timeoutMs);
+  timer.unref();
+  return controller.signal;
+}
+
+/** Waits `ms`, or rejects as soon as `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    signal.throwIfAborted();
+    const done = () => {
+      signal.removeEventListener('abort', stop);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    const stop = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', stop, { once: true });
+  });
+}
 
 /**
  * The raw manifest of `ref` from the registry (credentials from `docker login`); undefined if absent.
- * 429/5xx and connection errors are retried a few times; anything else throws a ManifestError.
+ * 429/5xx and connection errors are retried a few times; anything else throws a ManifestError, and
+ * so does the lookup's deadline.
  */
-async function rawManifest(ref: string): Promise<string | undefined> {
+async function rawManifest(ref: string, lookup: Lookup): Promise<string | undefined> {
   for (let attempt = 1; ; attempt++) {
-    const result = await docker(['buildx', 'imagetools', 'inspect', '--raw', ref]);
+    const result = await lookup.run(['buildx', 'imagetools', 'inspect', '--raw', ref], lookup.signal);
     const outcome = manifestLookupOutcome(result, attempt);
     switch (outcome.kind) {
       case 'found':
@@ -29,17 +111,27 @@ async function rawManifest(ref: string): Promise<string | undefined> {
       case 'retry': {
         const delayMs = backoffDelay(attempt, 1000, 8000, Math.random);
         core.info(`Reading ${ref} failed (${outcome.reason}); retrying in ${(delayMs / 1000).toFixed(1)} s.`);
-        await sleep(delayMs);
+        await sleep(delayMs, lookup.signal);
       }
     }
   }
 }
 
-async function blobsOf(repository: string, reference: string): Promise<BlobRef[]> {
+async function blobsOf(repository: string, reference: string, lookup: Lookup): Promise<BlobRef[]> {
   const separator = reference.startsWith('sha256:') ? '@' : ':';
-  const first = await rawManifest(`${repository}${separator}${reference}`);
+  const first = await rawManifest(`${repository}${separator}${reference}`, lookup);
   if (first === undefined) return [];
-  return imageBlobs(reference, async (digest) => (digest === reference ? first : ((await rawManifest(`${repository}@${digest}`)) ?? '')));
+  return imageBlobs(reference, async (digest) => (digest === reference ? first : ((await rawManifest(`${repository}@${digest}`, lookup)) ?? '')));
+}
+
+/** Injectable for tests: the command runner and the deadline of one step's lookups. */
+export interface LookupOptions {
+  run?: BoundedDocker;
+  timeoutMs?: number;
+}
+
+function lookupOf(options: LookupOptions): Lookup {
+  return { run: options.run ?? boundedCommand(), signal: lookupDeadline(options.timeoutMs ?? MANIFEST_LOOKUP_TIMEOUT_MS) };
 }
 
 /**
@@ -47,13 +139,14 @@ async function blobsOf(repository: string, reference: string): Promise<BlobRef[]
  * branch, `latest`...). What the new images add beyond them is what the push uploads. This only
  * feeds the size report, so a registry that cannot be read is a warning, never a failed build.
  */
-export async function blobsBeforePush(plan: BuildPlan): Promise<BlobsBefore> {
+export async function blobsBeforePush(plan: BuildPlan, options: LookupOptions = {}): Promise<BlobsBefore> {
   const before: BlobsBefore = {};
+  const lookup = lookupOf(options);
   // Every lookup is a `docker buildx imagetools` process: run them side by side.
   await Promise.all(
     plan.flavours.map(async (flavour) => {
       try {
-        const lists = await Promise.all(plan.tags.filter((t) => t.push).map((tag) => blobsOf(flavour.image, tag.name)));
+        const lists = await Promise.all(plan.tags.filter((t) => t.push).map((tag) => blobsOf(flavour.image, tag.name, lookup)));
         const digests = [...new Set(lists.flat().map((blob) => blob.digest))];
         before[flavour.name] = { digests };
         core.info(`${flavour.image}: ${digests.length} blob(s) already behind this build's tags.`);
@@ -72,13 +165,19 @@ export async function blobsBeforePush(plan: BuildPlan): Promise<BlobsBefore> {
  * repository did not hold before. A loaded image gets its unpacked size from the engine. Never
  * fatal: a size that cannot be read is left out with a warning.
  */
-export async function measureSizes(plan: BuildPlan, metadata: BakeMetadata, before: BlobsBefore | undefined): Promise<Record<string, FlavourSizes>> {
+export async function measureSizes(
+  plan: BuildPlan,
+  metadata: BakeMetadata,
+  before: BlobsBefore | undefined,
+  options: LookupOptions = {},
+): Promise<Record<string, FlavourSizes>> {
   const sizes: Record<string, FlavourSizes> = {};
+  const lookup = lookupOf(options);
   await Promise.all(plan.flavours.map(async (flavour) => {
     const digest = metadata[flavour.name]?.['containerimage.digest'];
     try {
       if (plan.push && digest) {
-        const blobs = await blobsOf(flavour.image, digest);
+        const blobs = await blobsOf(flavour.image, digest, lookup);
         const previous = before?.[flavour.name];
         if (!previous || 'unknown' in previous) {
           sizes[flavour.name] = { imageBytes: layerBytes(blobs), pushedUnknown: previous?.unknown ?? 'the registry was not read before the push' };
@@ -91,7 +190,7 @@ export async function measureSizes(plan: BuildPlan, metadata: BakeMetadata, befo
         sizes[flavour.name] = { imageBytes: Number(size.trim()) };
       }
     } catch (error) {
-      core.warning(`Cannot measure the size of ${flavour.image}: ${messageOf(error)}`);
+      core.warning(`Cannot measure the size of ${flavour.image}${plan.push ? ` (registry ${registryHost(flavour.image)})` : ''}: ${messageOf(error)}`);
     }
   }));
   return sizes;

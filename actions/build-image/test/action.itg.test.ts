@@ -76,7 +76,16 @@ describeWithServices(['docker', 'registry'], 'build-image action, bundled, again
       expect(install?.durationMs).toBeGreaterThanOrEqual(20_000);
     }
     expect(cold.outputs.tags?.split('\n')).toContain(`${image()}-dev:master`);
+    // Build args appear in the metadata output as fingerprints only: a value may be a token.
+    const { buildArgs } = JSON.parse(cold.outputs.metadata ?? '{}') as { buildArgs: Record<string, Record<string, string>> };
+    expect(buildArgs.devstack?.BASE_IMAGE).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(cold.outputs.metadata).not.toContain(baseImage);
     expect(cold.summary).toContain('| Flavour | Steps | Cached | Run | First cache miss |');
+    // The first build of a new image: each flavour's first miss is told as such, not as a changed instruction
+    // (the steps the flavours share are reported CACHED under the second one, which proves no earlier cache).
+    for (const flavour of ['devstack', 'production']) {
+      expect(flavours[flavour]?.firstMiss?.reason, flavour).toMatch(/no step was cached|no cache to use yet|first build/);
+    }
 
     const cacheWarnings = cold.annotations.filter((a) => /Actions cache service is not available/.test(a.message));
     expect(cacheWarnings).toHaveLength(1);
@@ -221,6 +230,23 @@ describeWithServices(['docker', 'registry'], 'build-image action, bundled, again
     expect(errors[0]?.message).toMatch(/^The build of production failed at `production 2\/2 RUN .*exit 3'`: process .* did not complete successfully: exit code: 3$/);
     expect(run.stdout).toMatch(/^#\d+ broken on purpose$/m);
     expect(run.summary).toMatch(/\| production \| 1 \| 0 \| 1 \| .* \| failed: /);
+  });
+
+  test('a pushing build whose devstack fails publishes nothing, not even the production image that built', async () => {
+    const file = 'sample-service/Dockerfile.half';
+    await writeFile(
+      path.join(workspace.dir, file),
+      'ARG BASE_IMAGE\nFROM ${BASE_IMAGE} AS production\nRUN --network=none sh -c \'echo built > /built\'\nFROM production AS dev\nRUN --network=none sh -c \'echo tests fail >&2; exit 3\'\n',
+    );
+    const half = `${namespace}/half`;
+    const run = await runAction(workspace, 'main', { inputs: { ...inputs, file, image: `${registry()}/${half}`, targets: 'devstack=dev,production=production', cache: 'none', 'cache-mounts': 'off' } });
+    expect(run.exitCode, explain(run)).toBe(1);
+    expect(run.annotations.filter((a) => a.level === 'error')[0]?.message).toMatch(/^The build of devstack failed at `dev 1\/1 RUN /);
+    for (const tag of ['latest', 'master', `sha-${workspace.commits.at(-1)?.slice(0, 7)}`]) {
+      expect(await manifest(registry(), half, tag), `${half}:${tag}`).toBeUndefined();
+      expect(await manifest(registry(), `${half}-dev`, tag), `${half}-dev:${tag}`).toBeUndefined();
+    }
+    expect(run.stdout).not.toContain('Every flavour built; pushing them.');
   });
 
   test('a bad input fails with one error naming it, before anything is built', async () => {

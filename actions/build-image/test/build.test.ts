@@ -57,7 +57,10 @@ describe('runBake leaves no file with credentials behind', () => {
       cache: {},
       secretFiles: [{ id: 'pip.conf', content: 'index-url = https://u:pw@pypi/simple\n', mountTarget: '/etc/pip.conf' }],
       secretsDir: path.join(workDir, 'secrets'),
-      definition: { group: { default: { targets: ['production'] } }, target: { production: { args: { HTTP_PROXY: proxy, http_proxy: proxy } } } },
+      definition: {
+        group: { default: { targets: ['production'] } },
+        target: { production: { args: { HTTP_PROXY: proxy, http_proxy: proxy }, output: ['type=image,push=true'], attest: [], 'cache-to': ['type=registry,ref=127.0.0.1:15000/org/app-cache:production-master,mode=max'] } },
+      },
       bakeFile,
       metadataFile,
       bakeArgs: ['buildx', 'bake', '--file', bakeFile],
@@ -72,14 +75,19 @@ describe('runBake leaves no file with credentials behind', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'bi-bake-'));
     const plan = await planIn(dir);
     let seenDuringBuild = '';
+    const bakes: Array<{ output: string[]; 'cache-to'?: string[] }> = [];
     vi.mocked(docker).mockImplementation(async () => {
       seenDuringBuild = await readFile(plan.bakeFile, 'utf8');
+      bakes.push((JSON.parse(seenDuringBuild) as { target: Record<string, { output: string[]; 'cache-to'?: string[] }> }).target.production!);
       await writeFile(plan.metadataFile, '{"production":{"containerimage.digest":"sha256:1"}}');
       return { exitCode, stdout: '', stderr: '' };
     });
     const run = runBake(plan, [proxy]);
     if (exitCode === 0) expect((await run).metadata).toEqual({ production: { 'containerimage.digest': 'sha256:1' } });
     else await expect(run).rejects.toBeInstanceOf(BakeRunError);
+    // Built into the cache first (exporting the cache); pushed only after that bake succeeded.
+    expect(bakes.map((bake) => bake.output)).toEqual(exitCode === 0 ? [['type=cacheonly'], ['type=image,push=true']] : [['type=cacheonly']]);
+    expect(bakes.map((bake) => bake['cache-to']?.length ?? 0)).toEqual(exitCode === 0 ? [1, 0] : [1]);
     // The bake file did carry the proxy to buildx, and is gone with the secret files and the metadata.
     expect(seenDuringBuild).toContain(proxy);
     expect(seenDuringBuild).toContain(`id=pip.conf,src=${path.join(plan.secretsDir, 'pip.conf')}`);

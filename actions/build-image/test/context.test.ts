@@ -1,6 +1,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { cacheScopes, computeTags, defaultPush } from '@org/image-build';
 import { describe, expect, test } from 'vitest';
 import { changedFiles, getInputs, readRunContext, sensitiveValues } from '../src/context.js';
 import type { GitRunner } from '../src/context.js';
@@ -150,6 +151,37 @@ describe('readRunContext', () => {
     expect(context).toMatchObject(expected);
     if (!('previousSha' in expected)) expect(context.previousSha).toBeUndefined();
     expect(calls.at(-1)).toEqual(['show', '-s', '--format=%cI', sha]);
+  });
+
+  // A `schedule` payload is only `{"schedule": "<cron>"}`; GitHub runs it on the default branch.
+  test('schedule: the default branch is the ref\'s branch, so the run publishes like a push to it', async () => {
+    const context = await readRunContext(await env({ schedule: '0 3 * * 1' }, { GITHUB_EVENT_NAME: 'schedule', GITHUB_REF: 'refs/heads/master', GITHUB_REF_NAME: 'master' }), git);
+    expect(context.git.defaultBranch).toBe('master');
+    expect(context.defaultBranchUnknown).toBeUndefined();
+    expect(defaultPush(context.git)).toBe(true);
+    expect(computeTags(context.git).map((t) => t.name)).toContain('latest');
+    expect(cacheScopes(context.git).read).toEqual(['master']);
+  });
+
+  test('the payload\'s default branch wins', async () => {
+    const context = await readRunContext(await env({ repository: { default_branch: 'trunk' } }, { GITHUB_EVENT_NAME: 'schedule', GITHUB_REF: 'refs/heads/master' }), git);
+    expect(context.git.defaultBranch).toBe('trunk');
+  });
+
+  test.each<[string, Record<string, unknown> | undefined, Record<string, string>]>([
+    ['a payload without repository', { inputs: {} }, { GITHUB_EVENT_NAME: 'workflow_dispatch', GITHUB_REF: 'refs/heads/master' }],
+    ['no payload file', undefined, { GITHUB_EVENT_NAME: 'push', GITHUB_REF: 'refs/heads/master' }],
+  ])('default branch unknown (%s): no guess, a warning saying what to set', async (_, event, extra) => {
+    const environment = await env(event ?? {}, extra);
+    if (event === undefined) delete environment.GITHUB_EVENT_PATH;
+    const context = await readRunContext(environment, git);
+    expect(context.git.defaultBranch).toBe('');
+    expect(context.defaultBranchUnknown).toMatch(
+      new RegExp(`^The \`${extra.GITHUB_EVENT_NAME}\` event payload does not name the repository's default branch .*refs/heads/master.*\`push: auto\` does not push.*set \`push: true\``),
+    );
+    expect(defaultPush(context.git)).toBe(false);
+    expect(computeTags(context.git).map((t) => t.name)).not.toContain('latest');
+    expect(cacheScopes(context.git).read).toEqual(['master']);
   });
 
   test('outside a job, and without a checkout, the error says what is missing', async () => {

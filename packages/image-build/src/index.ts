@@ -11,7 +11,7 @@ export type { GitContext, TagPlan } from './internal/git-tags.js';
 export { CACHE_MODES, cacheScopes, describeCachePlan, parseCacheMode, planCache, registryCacheRef, swapLocalCache } from './internal/cache-scopes.js';
 export type { CacheMode, CachePlan, CachePlanOptions, CacheScopes } from './internal/cache-scopes.js';
 
-export { bakeDefinition, checkProvenanceProxies, checkProxyConflicts, getBakeArgs, parseBuildArgs, parsePlatforms, parseProvenance } from './internal/bake.js';
+export { bakeDefinition, checkProvenanceProxies, checkProxyConflicts, getBakeArgs, parseBuildArgs, parsePlatforms, parseProvenance, splitBuildAndPush } from './internal/bake.js';
 export type { BakeDefinition, BakeOptions, BakeRun, BakeTarget, OutputMode } from './internal/bake.js';
 
 export { credentialsOf, parseBuildSecrets, parseMirrors, writeSecretFiles } from './internal/mirrors.js';

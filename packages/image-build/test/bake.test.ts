@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { InputError, bakeDefinition, checkProvenanceProxies, checkProxyConflicts, computeTags, getBakeArgs, parseBuildArgs, parsePlatforms, planCache, resolveFlavours } from '../src/index.js';
+import { InputError, bakeDefinition, checkProvenanceProxies, checkProxyConflicts, computeTags, getBakeArgs, parseBuildArgs, parsePlatforms, planCache, resolveFlavours, splitBuildAndPush } from '../src/index.js';
 import type { BakeOptions, GitContext } from '../src/index.js';
 import { parseDockerfile, parseMirrors } from '../src/index.js';
 import { checkDeclaredProxyArgs } from '../src/internal/bake.js';
@@ -235,5 +235,35 @@ describe('input parsing', () => {
   test('parsePlatforms', () => {
     expect(parsePlatforms('linux/amd64, linux/arm64/v8\n')).toEqual(['linux/amd64', 'linux/arm64/v8']);
     expect(() => parsePlatforms('amd64')).toThrow(/Input `platforms`: `amd64` is not a platform/);
+  });
+});
+
+describe('splitBuildAndPush', () => {
+  test('a pushing bake becomes a cache-only build of every target, then a push without cache import or export', () => {
+    const def = bakeDefinition(options({ provenance: 'mode=min' }));
+    const split = splitBuildAndPush(def)!;
+    for (const name of ['devstack', 'production']) {
+      const original = def.target[name]!;
+      expect(split.build.target[name]).toEqual({ ...original, output: ['type=cacheonly'], attest: [] });
+      expect(Object.keys(split.build.target[name]!)).toEqual(expect.arrayContaining(['cache-from', 'cache-to']));
+      const { 'cache-from': _from, 'cache-to': _to, ...pushed } = original;
+      expect(split.push.target[name]).toEqual(pushed);
+      expect(original['cache-to']?.length, 'the fixture exports a cache').toBeGreaterThan(0);
+    }
+    expect(split.build.group).toEqual(def.group);
+    expect(split.push.group).toEqual(def.group);
+  });
+
+  test('an inline cache is exported by the push (it rides in the pushed image), not by the cache-only build', () => {
+    const inline = Object.fromEntries(flavours.map((f) => [f.name, planCache({ mode: 'inline', flavour: f, image: 'reg.local/app', git, push: true, ghaAvailable: false })]));
+    const def = bakeDefinition(options({ cache: inline }));
+    expect(def.target.devstack?.['cache-to']).toEqual(['type=inline']);
+    const split = splitBuildAndPush(def)!;
+    expect(split.build.target.devstack?.['cache-to']).toBeUndefined();
+    expect(split.push.target.devstack?.['cache-to']).toEqual(['type=inline']);
+  });
+
+  test.each([['load' as const], ['cacheonly' as const]])('a bake that does not push (%s) is not split', (output) => {
+    expect(splitBuildAndPush(bakeDefinition(options({ output })))).toBeUndefined();
   });
 });

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -28,6 +28,13 @@ const opts = (over: Partial<CachePlanOptions>): CachePlanOptions => ({
 const REG_TO = 'mode=max,image-manifest=true,oci-mediatypes=true,ignore-error=true';
 const master: GitContext = { ...push, ref: 'refs/heads/master' };
 const tag: GitContext = { ...push, ref: 'refs/tags/v1.2.3' };
+// gha scopes and local dirs were `<flavour>-<scope>` (`devstack-pr-7`), shared by every image of a
+// repository or runner and ambiguous at the `-`; they are now `<image name>-<flavour>-<scope>-<hash of
+// (image, service, flavour, scope)>`, so these expectations name the new format.
+const GHA_PR = 'app-devstack-pr-7-c9c5f2e2cfd5';
+const GHA_MASTER = 'app-devstack-master-ad7f8c613aaf';
+/** The local export goes to a staging dir with a random suffix of its own (see 'staging dirs'). */
+const staging = (dir: string): string => expect.stringMatching(new RegExp(`^type=local,dest=${dir}-new-[0-9a-f]{8},mode=max,ignore-error=true$`));
 
 test.each<[string, GitContext, { own?: string; read: string[] }]>([
   ['branch push', push, { own: 'feature-x-217d2bf5', read: ['feature-x-217d2bf5', 'master'] }],
@@ -80,8 +87,8 @@ describe('planCache', () => {
       { mode: 'gha', git: pr },
       {
         backends: ['gha'],
-        from: ['type=gha,scope=devstack-pr-7', 'type=gha,scope=devstack-release-1-c216c692', 'type=gha,scope=devstack-master'],
-        to: ['type=gha,scope=devstack-pr-7,mode=max,ignore-error=true'],
+        from: [`type=gha,scope=${GHA_PR}`, 'type=gha,scope=app-devstack-release-1-c216c692-a17c54051d65', `type=gha,scope=${GHA_MASTER}`],
+        to: [`type=gha,scope=${GHA_PR},mode=max,ignore-error=true`],
       },
     ],
     [
@@ -104,8 +111,8 @@ describe('planCache', () => {
       { mode: 'auto', git: pr, push: false, ghaAvailable: true },
       {
         backends: ['gha', 'registry'],
-        from: ['type=gha,scope=devstack-pr-7', 'type=registry,ref=reg.local/app-cache:devstack-release-1-c216c692', 'type=registry,ref=reg.local/app-cache:devstack-master'],
-        to: ['type=gha,scope=devstack-pr-7,mode=max,ignore-error=true'],
+        from: [`type=gha,scope=${GHA_PR}`, 'type=registry,ref=reg.local/app-cache:devstack-release-1-c216c692', 'type=registry,ref=reg.local/app-cache:devstack-master'],
+        to: [`type=gha,scope=${GHA_PR},mode=max,ignore-error=true`],
       },
     ],
     [
@@ -113,12 +120,12 @@ describe('planCache', () => {
       { git: tag },
       { backends: ['registry'], from: ['type=registry,ref=reg.local/app-cache:devstack-master'], to: [] },
     ],
-    ['gha on a tag: reads the default branch, writes nothing', { mode: 'gha', git: tag }, { backends: ['gha'], from: ['type=gha,scope=devstack-master'], to: [] }],
-    ['local on a tag: reads the default branch, writes nothing', { mode: 'local', git: tag }, { backends: ['local'], from: ['type=local,src=/cache/devstack-master'], to: [] }],
+    ['gha on a tag: reads the default branch, writes nothing', { mode: 'gha', git: tag }, { backends: ['gha'], from: [`type=gha,scope=${GHA_MASTER}`], to: [] }],
+    ['local on a tag: reads the default branch, writes nothing', { mode: 'local', git: tag }, { backends: ['local'], from: [`type=local,src=/cache/${GHA_MASTER}`], to: [] }],
     [
       'auto on the default branch without pushing: only the own scope, no registry',
       { mode: 'auto', git: master, push: false },
-      { backends: ['local'], from: ['type=local,src=/cache/devstack-master'], to: ['type=local,dest=/cache/devstack-master-new,mode=max,ignore-error=true'] },
+      { backends: ['local'], from: [`type=local,src=/cache/${GHA_MASTER}`], to: [staging(`/cache/${GHA_MASTER}`)] },
     ],
     [
       'auto on a tag without pushing: the default branch from the registry, nothing written',
@@ -130,8 +137,8 @@ describe('planCache', () => {
       { mode: 'auto', git: pr, push: false },
       {
         backends: ['local', 'registry'],
-        from: ['type=local,src=/cache/devstack-pr-7', 'type=registry,ref=reg.local/app-cache:devstack-release-1-c216c692', 'type=registry,ref=reg.local/app-cache:devstack-master'],
-        to: ['type=local,dest=/cache/devstack-pr-7-new,mode=max,ignore-error=true'],
+        from: [`type=local,src=/cache/${GHA_PR}`, 'type=registry,ref=reg.local/app-cache:devstack-release-1-c216c692', 'type=registry,ref=reg.local/app-cache:devstack-master'],
+        to: [staging(`/cache/${GHA_PR}`)],
       },
     ],
   ])('%s', (_, over, expected) => {
@@ -156,13 +163,14 @@ describe('planCache', () => {
     }
   });
 
-  test.each<[string, Partial<CachePlanOptions>, string]>([
+  test.each<[string, Partial<CachePlanOptions>, string | RegExp]>([
     ['registry on a branch', {}, 'reads registry reg.local/app-cache:devstack-feature-x-217d2bf5, registry reg.local/app-cache:devstack-master; writes registry reg.local/app-cache:devstack-feature-x-217d2bf5'],
-    ['auto on master without pushing names no registry', { mode: 'auto', git: master, push: false }, 'reads local /cache/devstack-master; writes local /cache/devstack-master-new'],
+    ['auto on master without pushing names no registry', { mode: 'auto', git: master, push: false }, new RegExp(`^reads local /cache/${GHA_MASTER}; writes local /cache/${GHA_MASTER}-new-[0-9a-f]{8}$`)],
     ['a tag', { git: tag }, 'reads registry reg.local/app-cache:devstack-master; writes nothing'],
     ['none', { mode: 'none' }, 'none'],
   ])('describeCachePlan: %s', (_, over, expected) => {
-    expect(describeCachePlan(planCache(opts(over)))).toBe(expected);
+    if (typeof expected === 'string') expect(describeCachePlan(planCache(opts(over)))).toBe(expected);
+    else expect(describeCachePlan(planCache(opts(over)))).toMatch(expected);
   });
 
   test('local needs a directory; a bad mode names the input', () => {
@@ -181,7 +189,7 @@ describe('swapLocalCache', () => {
   test('replaces the old export with the new one, and does nothing without a new one', async () => {
     const root = await mkdtemp(path.join(tmpdir(), 'ib-swap-'));
     const current = path.join(root, 'devstack-master');
-    const next = `${current}-new`;
+    const next = `${current}-new-0123abcd`;
     await mkdir(current);
     await writeFile(path.join(current, 'old-blob'), 'old');
     expect(await swapLocalCache({ next, current })).toBe(false);
@@ -191,5 +199,91 @@ describe('swapLocalCache', () => {
     expect(await swapLocalCache({ next, current })).toBe(true);
     expect(await readdir(root)).toEqual(['devstack-master']);
     expect(await readFile(path.join(current, 'index.json'), 'utf8')).toBe('{}');
+  });
+});
+
+// gha scopes and local cache dirs share one namespace per repository (gha) or runner (tool cache):
+// they must name the image and stay apart where `<flavour>-<scope>` did not.
+describe('gha scopes and local dirs are per image and never collide', () => {
+  const ws = (name: string) => ({ image: `registry/org/${name}`, flavour: { ...flavour, image: `registry/org/${name}-dev` } });
+  const at = (ref: string) => ({ ...push, ref: `refs/heads/${ref}` });
+  const names = (over: Partial<CachePlanOptions>) => ({
+    gha: planCache(opts({ mode: 'gha', ...over })).to[0],
+    local: planCache(opts({ mode: 'local', ...over })).localSwap?.current,
+  });
+
+  test.each<[string, Partial<CachePlanOptions>, Partial<CachePlanOptions>]>([
+    // Both logged `writes gha devstack-feature-x-217d2bf5` and replaced each other's cache.
+    ['two images, same flavour and branch', ws('ws1'), ws('ws2')],
+    // `web` + `worker-x` and `web-worker` + `x` both joined to `web-worker-x`.
+    ['a hyphen moved between flavour and branch', { flavour: { ...flavour, name: 'web' }, git: at('worker-x') }, { flavour: { ...flavour, name: 'web-worker' }, git: at('x') }],
+    // Without `image` the service (repository and Dockerfile) is what tells two builds apart.
+    ['no image, two Dockerfiles', { image: '', service: 'org/app:ws1/Dockerfile' }, { image: '', service: 'org/app:ws2/Dockerfile' }],
+  ])('%s: different gha scopes and local dirs', (_, a, b) => {
+    const [x, y] = [names(a), names(b)];
+    expect(x.gha).not.toBe(y.gha);
+    expect(x.local).not.toBe(y.local);
+  });
+
+  test.each<[string, Partial<CachePlanOptions>, string]>([
+    ['branch with a slash', { ...ws('ws1'), git: push }, 'ws1-devstack-feature-x-217d2bf5-748512db9253'],
+    ['default branch', { git: master }, 'app-devstack-master-ad7f8c613aaf'],
+    ['pull request', { git: pr }, 'app-devstack-pr-7-c9c5f2e2cfd5'],
+  ])('%s: the same inputs always give the same name (builds of one scope share it)', (_, over, name) => {
+    expect(names(over)).toEqual(names(over));
+    expect(names(over).gha).toBe(`type=gha,scope=${name},mode=max,ignore-error=true`);
+    expect(names(over).local).toBe(`/cache/${name}`);
+  });
+
+  test.each<[string, string]>([
+    ['a 300-character branch', `x/${'y'.repeat(300)}`],
+    ['a long image name', 'main'],
+  ])('%s: names stay short, valid and free of commas', (_, branch) => {
+    const image = `registry/org/${'s'.repeat(120)}`;
+    const { gha, local } = names({ image, flavour: { ...flavour, image }, git: at(branch) });
+    const scope = /scope=([^,]+),/.exec(gha!)![1]!;
+    for (const name of [scope, path.basename(local!)]) expect(name).toMatch(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}-[0-9a-f]{12}$/);
+  });
+
+  test.each<[string, Partial<CachePlanOptions>]>([
+    ['local', { mode: 'local', git: master }],
+    ['auto without the Actions cache', { mode: 'auto', push: false, git: pr }],
+  ])('%s: two plans of one scope stage their exports in different dirs next to the cache', (_, over) => {
+    const [a, b] = [planCache(opts(over)).localSwap!, planCache(opts(over)).localSwap!];
+    expect(a.current).toBe(b.current);
+    expect(a.next).not.toBe(b.next);
+    // Same parent: the rename into place stays atomic.
+    for (const swap of [a, b]) expect(swap.next).toMatch(new RegExp(`^${swap.current}-new-[0-9a-f]{8}$`));
+  });
+});
+
+describe('concurrent swaps of one local cache', () => {
+  async function exportInto(dir: string, job: string): Promise<void> {
+    await mkdir(dir);
+    await writeFile(path.join(dir, 'index.json'), job);
+  }
+
+  test.each([2, 3, 5])('%i jobs finishing at once: one complete export is in place, nothing else left', async (jobs) => {
+    const root = await mkdtemp(path.join(tmpdir(), 'ib-race-'));
+    const current = path.join(root, 'app-devstack-master-ad7f8c613aaf');
+    await exportInto(current, 'previous');
+    const swaps = Array.from({ length: jobs }, () => planCache(opts({ mode: 'local', git: master, localDir: root })).localSwap!);
+    await Promise.all(swaps.map((swap, i) => exportInto(swap.next, `job-${i}`)));
+    const swapped = await Promise.all(swaps.map((swap) => swapLocalCache(swap)));
+    expect(swapped).toContain(true);
+    expect(await readdir(root)).toEqual([path.basename(current)]);
+    expect(await readFile(path.join(current, 'index.json'), 'utf8')).toMatch(/^job-\d$/);
+  });
+
+  test('leftovers of a job that died before its swap go once a day old; a running job’s stay', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'ib-stale-'));
+    const current = path.join(root, 'app-devstack-master-ad7f8c613aaf');
+    const [stale, running, otherScope] = [`${current}-new-00000000`, `${current}-new-11111111`, path.join(root, 'app-devstack-master-ad7f8c613aaf-new-x-0123456789ab')];
+    for (const dir of [stale, running, otherScope]) await exportInto(dir, 'x');
+    const dayAgo = new Date(Date.now() - 25 * 60 * 60 * 1000);
+    for (const dir of [stale, otherScope]) await utimes(dir, dayAgo, dayAgo);
+    await exportInto(`${current}-new-22222222`, 'mine');
+    expect(await swapLocalCache({ current, next: `${current}-new-22222222` })).toBe(true);
+    expect((await readdir(root)).sort()).toEqual([current, running, otherScope].map((dir) => path.basename(dir)).sort());
   });
 });

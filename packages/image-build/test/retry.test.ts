@@ -2,7 +2,6 @@ import { describe, expect, test } from 'vitest';
 import { classifyRegistryError, loginArgs, RegistryAuthError, RegistryHostError, RegistryUnavailableError, redact, withRegistryRetry } from '../src/index.js';
 
 test.each([
-  ['failed to push reg/app:1: unexpected status from PUT request: 429 Too Many Requests', 'retryable', 429],
   ['toomanyrequests: You have reached your pull rate limit', 'retryable', undefined],
   ['unexpected status: 503 Service Unavailable', 'retryable', 503],
   ['received unexpected HTTP status: 502 Bad Gateway', 'retryable', 502],
@@ -17,6 +16,16 @@ test.each([
   expect(classifyRegistryError(message)).toEqual({ kind, ...(status ? { status } : {}) });
 });
 
+test('classify: the image a push names is where the error happened (`reg/app` is on Docker Hub)', () => {
+  expect(classifyRegistryError('failed to push reg/app:1: unexpected status from PUT request: 429 Too Many Requests')).toEqual({
+    kind: 'retryable',
+    status: 429,
+    host: 'docker.io',
+    reference: 'reg/app:1',
+    pushTo: 'reg/app',
+  });
+});
+
 // A host that does not exist is not retried: waiting does not fix a misspelt name. A resolver that
 // could not answer this time is retried like any network error.
 test.each([
@@ -24,7 +33,7 @@ test.each([
   ['Error response from daemon: Get "https://nosuch-host.invalid/v2/": dial tcp: lookup nosuch-host.invalid on 10.255.255.53:53: no such host', 'dns', 'nosuch-host.invalid'],
   ['getaddrinfo ENOTFOUND ghcr.example', 'dns', 'ghcr.example'],
   ['dial tcp: lookup: no such host', 'dns', undefined],
-  ['failed to do request: Head "https://reg.example/v2/x/manifests/1": dial tcp: lookup reg.example: Temporary failure in name resolution', 'retryable', undefined],
+  ['failed to do request: Head "https://reg.example/v2/x/manifests/1": dial tcp: lookup reg.example: Temporary failure in name resolution', 'retryable', 'reg.example'],
   ['getaddrinfo EAI_AGAIN ghcr.example', 'retryable', undefined],
   ['dial tcp: lookup reg.example on 10.255.255.53:53: server misbehaving', 'retryable', undefined],
 ])('classify DNS failure %j', (message, kind, host) => {

@@ -225,6 +225,31 @@ export function bakeDefinition(o: BakeOptions): BakeDefinition {
   return { group: { default: { targets: o.flavours.map((f) => f.name) } }, target };
 }
 
+/**
+ * A pushing bake as two, so a flavour that fails to build publishes nothing and no other flavour is
+ * published without it: `build` solves every target into the build cache only (importing and exporting
+ * the caches, as one bake did), `push` then pushes the same targets, whose every step is cached by then
+ * (no cache import, and only an inline cache export, which rides in the pushed image). Undefined when no
+ * target pushes.
+ */
+export function splitBuildAndPush(definition: BakeDefinition): { build: BakeDefinition; push: BakeDefinition } | undefined {
+  const pushes = (t: BakeTarget) => t.output.some((output) => /(^|,)push=true(,|$)/.test(output));
+  if (!Object.values(definition.target).some(pushes)) return undefined;
+  const build: Record<string, BakeTarget> = {};
+  const push: Record<string, BakeTarget> = {};
+  // An inline cache lives in the pushed image's config: it is exported by the push, not by the build.
+  const inline = (entry: string) => /(^|,)type=inline(,|$)/.test(entry);
+  for (const [name, t] of Object.entries(definition.target)) {
+    const { 'cache-from': _from, 'cache-to': cacheTo = [], ...rest } = t;
+    const buildCacheTo = cacheTo.filter((entry) => !inline(entry));
+    const pushCacheTo = cacheTo.filter(inline);
+    // Attestations belong to the pushed image; the cache-only solve has no image to attach them to.
+    build[name] = { ...rest, ...(t['cache-from'] ? { 'cache-from': t['cache-from'] } : {}), ...(buildCacheTo.length ? { 'cache-to': buildCacheTo } : {}), output: ['type=cacheonly'], attest: [] };
+    push[name] = { ...rest, ...(pushCacheTo.length ? { 'cache-to': pushCacheTo } : {}) };
+  }
+  return { build: { ...definition, target: build }, push: { ...definition, target: push } };
+}
+
 export interface BakeRun {
   bakeFile: string;
   metadataFile: string;

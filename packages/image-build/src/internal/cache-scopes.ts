@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { rename, rm, stat } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from './errors.js';
 import { branchOf, isPullRequest, sanitizeTag } from './git-tags.js';
@@ -63,6 +63,12 @@ export interface CachePlanOptions {
   ghaAvailable: boolean;
   /** Root of the local cache directories (`type=local`), required when the plan may use them. */
   localDir?: string;
+  /**
+   * More of the build's identity for the gha scope and the local dir, beside the image (`planBuild`
+   * passes the repository and the Dockerfile path): without `image`, two services of one repository,
+   * or two repositories on one self-hosted runner, would otherwise share them.
+   */
+  service?: string;
 }
 
 export interface CachePlan {
@@ -70,7 +76,7 @@ export interface CachePlan {
   backends: Array<Exclude<CacheMode, 'auto'>>;
   from: string[];
   to: string[];
-  /** Local export goes to `next` and replaces `current` after the build (see `swapLocalCache`). */
+  /** Local export goes to `next` (unique per plan) and replaces `current` after the build (see `swapLocalCache`). */
   localSwap?: { next: string; current: string };
 }
 
@@ -89,9 +95,32 @@ function registryPart(o: CachePlanOptions, write: boolean): Pick<CachePlan, 'fro
   };
 }
 
+/** Longest readable prefix of a gha scope or local dir name; the hash after it is what keeps names apart. */
+const KEY_PREFIX_MAX = 64;
+
+/**
+ * The gha scope / local cache dir name of one image, flavour and scope:
+ * `<image's last path part>-<flavour>-<scope>` (sanitized, cut to 64 characters, for people) plus 12 hex
+ * of a sha256 of the unambiguous tuple (for uniqueness). Unlike registry refs, which live in the
+ * image's own `<image>-cache` repository, these names share one namespace per repository (gha) or per
+ * runner (the tool cache), and joining parts with `-` is ambiguous (`web`+`worker-x` vs
+ * `web-worker`+`x`), so the readable part alone must never be the key. At most 77 characters: well
+ * within gha's key and filesystems' 255-byte name limits, and free of the `,` that bake entries split on.
+ */
+function cacheKeyName(o: CachePlanOptions, scope: string): string {
+  const image = o.image || o.flavour.image;
+  const hash = createHash('sha256')
+    .update(JSON.stringify([image, o.service ?? '', o.flavour.name, scope]))
+    .digest('hex')
+    .slice(0, 12);
+  const label = image.split('/').pop() ?? '';
+  const head = sanitizeTag(`${label}-${o.flavour.name}-${scope}`).slice(0, KEY_PREFIX_MAX).replace(/[-.]+$/, '');
+  return head ? `${head}-${hash}` : hash;
+}
+
 function ghaPart(o: CachePlanOptions): Pick<CachePlan, 'from' | 'to'> {
   const { own, read } = cacheScopes(o.git);
-  const scope = (s: string) => uniqueTag(`${o.flavour.name}-${s}`);
+  const scope = (s: string) => cacheKeyName(o, s);
   return {
     from: read.map((s) => `type=gha,scope=${scope(s)}`),
     to: own ? [`type=gha,scope=${scope(own)},mode=max,ignore-error=true`] : [],
@@ -103,11 +132,13 @@ function localPart(o: CachePlanOptions): CachePlan {
     throw new InputError('cache', 'the local cache needs a directory', 'Pass `cache-dir` (e.g. `${{ runner.temp }}/buildx-cache`).');
   }
   const { own, read } = cacheScopes(o.git);
-  const dir = (s: string) => path.join(o.localDir as string, uniqueTag(`${o.flavour.name}-${s}`));
+  const dir = (s: string) => path.join(o.localDir as string, cacheKeyName(o, s));
   const from = read.map((s) => `type=local,src=${dir(s)}`);
   if (!own) return { backends: ['local'], from, to: [] };
   const current = dir(own);
-  const next = `${current}-new`;
+  // A staging dir of this run's own: concurrent jobs writing the same scope (a shared tool cache) must
+  // not export into, or delete, each other's. Next to `current`, so the rename into place is atomic.
+  const next = `${current}-new-${randomSuffix()}`;
   return {
     backends: ['local'],
     from,
@@ -178,11 +209,64 @@ export function describeCachePlan(plan: CachePlan): string {
   return `${reads}; ${writes}`;
 }
 
-/** After a successful build: replace the local cache dir with the fresh export (no-op when absent). */
+/** 8 hex: staging and set-aside dirs end with it, and cache dirs (ending with 12 hex) never do. */
+function randomSuffix(): string {
+  return randomBytes(4).toString('hex');
+}
+
+/** Leftovers of jobs that died between the export and the swap, removed once this old. */
+const STALE_MS = 24 * 60 * 60 * 1000;
+
+const errorCode = (error: unknown) => (error as NodeJS.ErrnoException).code ?? '';
+
+/**
+ * After a successful build: replace the local cache dir with the fresh export (no-op when absent).
+ * The dir in place is first renamed aside (never deleted while in place), then the export renamed in;
+ * when another job's rename lands in between (ENOTEMPTY/EEXIST, EPERM on Windows), its complete cache is
+ * set aside too and ours retried: the last finisher wins, and a complete cache is in place at the end.
+ * Returns false when nothing was swapped in.
+ */
 export async function swapLocalCache(swap: { next: string; current: string }): Promise<boolean> {
   const exported = await stat(swap.next).catch(() => undefined);
   if (!exported?.isDirectory()) return false;
-  await rm(swap.current, { recursive: true, force: true });
-  await rename(swap.next, swap.current);
-  return true;
+  const aside: string[] = [];
+  let swapped = false;
+  for (let attempt = 1; attempt <= 3 && !swapped; attempt++) {
+    const old = `${swap.current}-old-${randomSuffix()}`;
+    // ENOENT: no cache yet, or another job has just set it aside.
+    const moved = await rename(swap.current, old).then(
+      () => true,
+      (error: unknown) => {
+        if (errorCode(error) === 'ENOENT') return false;
+        throw error;
+      },
+    );
+    if (moved) aside.push(old);
+    swapped = await rename(swap.next, swap.current).then(
+      () => true,
+      (error: unknown) => {
+        if (['ENOTEMPTY', 'EEXIST', 'EPERM'].includes(errorCode(error))) return false;
+        throw error;
+      },
+    );
+  }
+  // Still losing the race after 3 tries: the other job's complete cache stays, ours is dropped.
+  if (!swapped) aside.push(swap.next);
+  await Promise.all(aside.map((dir) => rm(dir, { recursive: true, force: true })));
+  await removeStaleLeftovers(swap.current);
+  return swapped;
+}
+
+/** Best effort: staging and set-aside dirs of `current` older than a day (no build runs that long). */
+async function removeStaleLeftovers(current: string): Promise<void> {
+  const parent = path.dirname(current);
+  const base = path.basename(current);
+  const names = await readdir(parent).catch(() => [] as string[]);
+  const now = Date.now();
+  for (const name of names) {
+    const rest = name.startsWith(`${base}-`) ? name.slice(base.length + 1) : '';
+    if (!/^(new|old)-[0-9a-f]{8}$/.test(rest)) continue;
+    const info = await stat(path.join(parent, name)).catch(() => undefined);
+    if (info && now - info.mtimeMs > STALE_MS) await rm(path.join(parent, name), { recursive: true, force: true }).catch(() => undefined);
+  }
 }

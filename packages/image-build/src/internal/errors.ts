@@ -34,12 +34,80 @@ export class RegistryAuthError extends ImageBuildError {
   constructor(
     readonly registry: string,
     readonly status: number | undefined,
+    options: ErrorOptions = {},
   ) {
     super(
       `Registry ${registry} refused the credentials${status ? ` (HTTP ${status})` : ''}: ` +
         'check the `username` and `password` inputs and that the token may push to this repository.',
+      options,
     );
     this.name = 'RegistryAuthError';
+  }
+}
+
+/**
+ * A registry other than the one logged in to / pushed to (a base image's, usually) wants credentials
+ * the build does not have. The `username`/`password` inputs do not apply to it, so they are not named. Fatal.
+ */
+export class OtherRegistryAuthError extends ImageBuildError {
+  readonly fatal = true;
+  constructor(
+    readonly host: string,
+    readonly status: number | undefined,
+    readonly reference: string | undefined,
+    readonly detail: string,
+    readonly registry: string,
+    options: ErrorOptions = {},
+  ) {
+    super(
+      `Registry ${host} refused access${reference ? ` to ${reference}` : ''}${status ? ` (HTTP ${status})` : ''}: ${detail}. ` +
+        `It is not ${registry}, the registry this action logs in and pushes to, so \`username\`/\`password\` do not apply to it: if the image is private, ` +
+        `log in to ${host} in an earlier step (e.g. docker/login-action); otherwise the reference (the Dockerfile's FROM, a build arg) is wrong.`,
+      options,
+    );
+    this.name = 'OtherRegistryAuthError';
+  }
+}
+
+/** The registry took the credentials but does not let them push to this repository (403, `denied`). Fatal. */
+export class RegistryPushDeniedError extends ImageBuildError {
+  readonly fatal = true;
+  constructor(
+    readonly repository: string,
+    readonly status: number | undefined,
+    readonly detail: string,
+    options: ErrorOptions = {},
+  ) {
+    super(
+      `The push to ${repository} was denied${status ? ` (HTTP ${status})` : ''}: ${detail}. ` +
+        'The credentials may not write to this repository: give the token push permission on it (ghcr.io: `packages: write` ' +
+        'and the package\'s access settings), or push to a repository it may write to (`image`).',
+      options,
+    );
+    this.name = 'RegistryPushDeniedError';
+  }
+}
+
+/**
+ * A host other than the registry pushed to refused the connection (a base image's registry, usually).
+ * Not a passing outage of the target, so not retried. Fatal.
+ */
+export class OtherRegistryUnreachableError extends ImageBuildError {
+  readonly fatal = true;
+  constructor(
+    readonly host: string,
+    readonly reference: string | undefined,
+    readonly detail: string,
+    readonly registry: string,
+    options: ErrorOptions = {},
+  ) {
+    super(
+      `Cannot connect to ${host}${reference ? `, the registry of ${reference},` : ''} (${detail}). ` +
+        `It is not ${registry}, the registry this action pushes to, so this is not retried: check the reference (the Dockerfile's FROM, a build arg) ` +
+        'and that the registry runs and is reachable from the runner.',
+      options,
+    );
+    this.name = 'OtherRegistryUnreachableError';
   }
 }
 
@@ -53,10 +121,12 @@ export class RegistryHostError extends ImageBuildError {
     readonly registry: string,
     readonly detail: string,
     readonly input?: string,
+    options: ErrorOptions = {},
   ) {
     super(
       `${input ? `Input \`${input}\`: registry` : 'Registry'} host \`${registry}\` does not resolve (${detail}). ` +
         `Check the host name${input ? ` in \`${input}\`` : ''}, and that the runner's DNS can resolve it.`,
+      options,
     );
     this.name = 'RegistryHostError';
   }
@@ -79,15 +149,19 @@ export class EngineUnreachableError extends ImageBuildError {
   }
 }
 
-/** A registry operation still failed after every retry. Fatal for pushes; the cause is kept. */
+/**
+ * A registry operation still failed after every retry. Fatal for pushes; the cause is kept. `hint`
+ * (a sentence) says what to check when the failure points somewhere (nothing answering at the host).
+ */
 export class RegistryUnavailableError extends ImageBuildError {
   readonly fatal = true;
   constructor(
     readonly operation: string,
     readonly attempts: number,
     readonly lastError: string,
+    options: ErrorOptions & { hint?: string } = {},
   ) {
-    super(`${operation} failed after ${attempts} attempts: ${lastError}`);
+    super(`${operation} failed after ${attempts} attempts: ${lastError}${options.hint ? `. ${options.hint}` : ''}`, 'cause' in options ? { cause: options.cause } : {});
     this.name = 'RegistryUnavailableError';
   }
 }

@@ -103,7 +103,8 @@ export function reportMarkdown(report: BuildReport, metadata: BakeMetadata = {},
 /**
  * The action's outputs: `digest-<flavour>`, `tags` (every reference, one per line), `metadata`
  * (per flavour: image, tags, digest, step counts, first miss and cause, sizes, every step's status;
- * plus the base image digests and build args, for the next build's cause analysis) and
+ * plus the base image digests and each build arg's fingerprint, `sha256:<hex of the value>`, never the
+ * value, for the next build's cause analysis) and
  * `cache-hit-ratio` (cached / all distinct steps of the solve, FROM excluded, a step shared by
  * flavours counted once and a multi-platform step once per platform; 0..1, two decimals, 1 without steps).
  */
