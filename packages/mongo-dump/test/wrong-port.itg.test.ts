@@ -132,11 +132,11 @@ describeWithServices(['mongo', 'mongoTls'], 'a MongoDB URL asking for TLS at the
 });
 
 describeWithServices(['s3'], 'a MongoDB URL at an HTTP port', () => {
-  test('MinIO\'s port: accepted, no handshake, another kind of server', async () => {
+  test('MinIO\'s port: the probe\'s hello gets an HTTP answer, named at once as not MongoDB', async () => {
     const http = hostPort(serviceVar('TEST_S3_ENDPOINT'));
-    const error = await rejectionOf(() => connectMongo(`mongodb://${http}`));
-    expect(error).toBeInstanceOf(MongoNoHandshakeError);
-    expect(error.message).toMatch(new RegExp(`^server at ${http.replace(/\./g, '\\.')} accepted TCP connections but completed no MongoDB handshake \\(.+\\); is it another kind of server \\(HTTP\\.\\.\\.\\)`));
-    expect(error.message).not.toContain('start it');
+    // A selection timeout longer than the test's: only the probe can end this attempt in time.
+    const error = await rejectionOf(() => connectMongo(`mongodb://${http}`, { waitSeconds: 30, serverSelectionTimeoutMS: 60_000 }));
+    expect(error).toBeInstanceOf(MongoWrongProtocolError);
+    expect(error.message).toMatch(new RegExp(`^server at ${http.replace(/\./g, '\\.')} is not a MongoDB server: it answered like an HTTP server \\(HTTP/1\\.1 400 Bad Request\\); check host and port in the URL$`));
   }, 20_000);
 });

@@ -3,7 +3,7 @@ import { deserialize } from 'bson';
 import { describe, expect, test } from 'vitest';
 import { MongoDumpError, MongoNoHandshakeError, MongoUnreachableError, MongoWrongProtocolError } from '../src/index.js';
 import { connectFailure } from '../src/internal/connect.js';
-import { describeNonMongoBytes, helloMessage, isReplyTo, probeTarget } from '../src/internal/port-probe.js';
+import { describeNonMongoBytes, helloMessage, isReplyTo, probeRequestId, probeTarget } from '../src/internal/port-probe.js';
 
 const driver = { MongoServerError, MongoAPIError, MongoParseError };
 const selectionFailed = (message: string) => new MongoServerSelectionError(message, {} as ConstructorParameters<typeof MongoServerSelectionError>[1]);
@@ -124,6 +124,14 @@ describe('the probe\'s hello and what counts as a MongoDB reply', () => {
     expect(message.readInt32LE(0)).toBe(message.length);
     expect([message.readInt32LE(4), message.readInt32LE(8), message.readInt32LE(12), message.readUInt32LE(16), message[20]]).toEqual([4242, 0, 2013, 0, 0]);
     expect(deserialize(message.subarray(21))).toEqual({ hello: 1, $db: 'admin' });
+  });
+
+  test('every probe id is positive and puts a line end into the hello, so line-based servers answer it', () => {
+    for (let i = 0; i < 200; i++) {
+      const id = probeRequestId();
+      expect(id).toBeGreaterThan(0);
+      expect(helloMessage(id).subarray(4, 6).toString('latin1')).toBe('\r\n');
+    }
   });
 
   const header = (length: number, responseTo: number, opCode: number) => {

@@ -62,6 +62,16 @@ export function probeTarget(url: string): { host: string; port: number } | undef
   return { host, port };
 }
 
+/**
+ * The probe's request id: random, positive, and with the bytes `\r\n` first (little-endian), so the hello
+ * always holds a line end. A line-based server that waits for its client (HTTP, Redis, SMTP after its
+ * banner) then answers it at once, and is named, instead of waiting for a line that never comes (which
+ * left the driver to time out, or not, depending on a random id).
+ */
+export function probeRequestId(): number {
+  return 0x0a0d + randomInt(0x100, 0x7fff) * 0x10000;
+}
+
 /** A `hello` command as one OP_MSG (header, no flags, one body section), with its request id. */
 export function helloMessage(requestId: number): Buffer {
   const body = Buffer.from(serialize({ hello: 1, $db: 'admin' }));
@@ -94,7 +104,7 @@ export function isReplyTo(header: Buffer, requestId: number): boolean {
 export function openPortProbe(target: { host: string; port: number }, options: { hello: boolean }): PortProbe {
   const report: PortProbeReport = { accepted: false, closedSilently: false };
   const started = performance.now();
-  const requestId = randomInt(1, 2 ** 31 - 1);
+  const requestId = probeRequestId();
   const socket = tcpConnect({ host: target.host, port: target.port, autoSelectFamily: true });
   let openGate!: (gate: ProbeGate) => void;
   let conclude!: (conclusion: ProbeConclusion) => void;
