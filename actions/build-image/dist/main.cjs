@@ -80962,6 +80962,7 @@ async function reportBuildFailure(plan, inputs, result, changed, compareWith = {
 
 // actions/build-image/src/sizes.ts
 var import_node_child_process2 = require("node:child_process");
+var import_node_crypto10 = require("node:crypto");
 var import_node_string_decoder2 = require("node:string_decoder");
 var MANIFEST_LOOKUP_TIMEOUT_MS = 3e4;
 function boundedCommand(command = "docker") {
@@ -81041,7 +81042,8 @@ async function blobsOf(repository, reference, lookup) {
   const separator = reference.startsWith("sha256:") ? "@" : ":";
   const first = await rawManifest(`${repository}${separator}${reference}`, lookup);
   if (first === void 0) return [];
-  return imageBlobs(reference, async (digest) => digest === reference ? first : await rawManifest(`${repository}@${digest}`, lookup) ?? "");
+  const root = separator === "@" ? reference : `sha256:${(0, import_node_crypto10.createHash)("sha256").update(first).digest("hex")}`;
+  return imageBlobs(root, async (digest) => digest === root ? first : await rawManifest(`${repository}@${digest}`, lookup) ?? "");
 }
 function lookupOf(options) {
   return { run: options.run ?? boundedCommand(), signal: lookupDeadline(options.timeoutMs ?? MANIFEST_LOOKUP_TIMEOUT_MS) };

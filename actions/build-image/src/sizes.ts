@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
 import * as core from '@actions/core';
 import { backoffDelay, imageBlobs, layerBytes, ManifestError, manifestLookupOutcome, newBlobs } from '@org/image-build';
@@ -121,7 +122,10 @@ async function blobsOf(repository: string, reference: string, lookup: Lookup): P
   const separator = reference.startsWith('sha256:') ? '@' : ':';
   const first = await rawManifest(`${repository}${separator}${reference}`, lookup);
   if (first === undefined) return [];
-  return imageBlobs(reference, async (digest) => (digest === reference ? first : ((await rawManifest(`${repository}@${digest}`, lookup)) ?? '')));
+  // A tag's root manifest is listed under its digest (the sha256 of the raw bytes), as a pushed digest's
+  // is: under the tag name, an identical re-push counted its manifest as a new blob.
+  const root = separator === '@' ? reference : `sha256:${createHash('sha256').update(first).digest('hex')}`;
+  return imageBlobs(root, async (digest) => (digest === root ? first : ((await rawManifest(`${repository}@${digest}`, lookup)) ?? '')));
 }
 
 /** Injectable for tests: the command runner and the deadline of one step's lookups. */

@@ -155,6 +155,8 @@ describeWithServices(['docker', 'registry'], 'build-image action, bundled, again
     expect(again.outputs['digest-devstack']).toBe(warm.outputs['digest-devstack']);
     expect(again.outputs['digest-production']).toBe(warm.outputs['digest-production']);
     expect(metadataOf(again).production?.steps.run).toBe(0);
+    // The same images again: nothing was new to the repository.
+    for (const flavour of ['devstack', 'production']) expect({ flavour, bytes: metadataOf(again)[flavour]?.pushedBytes, layers: metadataOf(again)[flavour]?.pushedLayers }).toEqual({ flavour, bytes: 0, layers: 0 });
 
     const logged = `${again.stdout}\n${again.stderr}`.split('\n').filter((line) => line.includes(password));
     expect(logged.length).toBeGreaterThan(0);
