@@ -4,8 +4,9 @@ import { docker, errorLines } from './docker.js';
 
 /**
  * `docker login` with the password on stdin (never in argv or a log line); 429/5xx and connection
- * errors are retried with backoff, refused credentials fail at once with one RegistryAuthError and
- * a host that does not resolve with one RegistryHostError naming `registry`.
+ * errors are retried with backoff (when they outlast the retries, the error names `registry` and what to
+ * check), refused credentials fail at once with one RegistryAuthError and a host that does not resolve
+ * with one RegistryHostError naming `registry`.
  */
 export async function login(registry: string, username: string, password: string): Promise<void> {
   core.setSecret(password);
