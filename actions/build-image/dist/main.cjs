@@ -34371,8 +34371,9 @@ async function swapLocalCache(swap) {
     if (moved) aside.push(old);
     swapped = await (0, import_promises.rename)(swap.next, swap.current).then(
       () => true,
-      (error2) => {
+      async (error2) => {
         if (["ENOTEMPTY", "EEXIST", "EPERM"].includes(errorCode(error2))) return false;
+        if (moved) await (0, import_promises.rename)(old, swap.current).then(() => aside.pop(), () => void 0);
         throw error2;
       }
     );
@@ -34708,10 +34709,10 @@ function splitBuildAndPush(definition) {
   const push = {};
   const inline = (entry) => /(^|,)type=inline(,|$)/.test(entry);
   for (const [name, t] of Object.entries(definition.target)) {
-    const { "cache-from": _from, "cache-to": cacheTo = [], ...rest } = t;
+    const { "cache-to": cacheTo = [], ...rest } = t;
     const buildCacheTo = cacheTo.filter((entry) => !inline(entry));
     const pushCacheTo = cacheTo.filter(inline);
-    build2[name] = { ...rest, ...t["cache-from"] ? { "cache-from": t["cache-from"] } : {}, ...buildCacheTo.length ? { "cache-to": buildCacheTo } : {}, output: ["type=cacheonly"], attest: [] };
+    build2[name] = { ...rest, ...buildCacheTo.length ? { "cache-to": buildCacheTo } : {}, output: ["type=cacheonly"], attest: [] };
     push[name] = { ...rest, ...pushCacheTo.length ? { "cache-to": pushCacheTo } : {} };
   }
   return { build: { ...definition, target: build2 }, push: { ...definition, target: push } };
@@ -36877,7 +36878,6 @@ var DENIED = /\b403\b|forbidden|denied|insufficient_scope/i;
 var PUSH_REF = /\bfailed to push (\S+?)(?::\s|\s|$)/;
 var PULL_REF = /\bfailed to resolve source metadata for (\S+?)(?::\s|\s|$)/;
 var API_URL = /\bhttps?:\/\/([^/\s"\\?]+)\/v2\//;
-var ANY_URL = /\bhttps?:\/\/([^/\s"\\?]+)/;
 function registryOfReference(reference) {
   const first = reference.split("/")[0] ?? "";
   return reference.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost") ? first : "docker.io";
@@ -36908,7 +36908,7 @@ function classifyRegistryError(message) {
   if (kind === "other") return { kind };
   const pushRef = PUSH_REF.exec(message)?.[1];
   const reference = pushRef ?? PULL_REF.exec(message)?.[1];
-  const urlHost = API_URL.exec(message)?.[1] ?? ANY_URL.exec(message)?.[1];
+  const urlHost = API_URL.exec(message)?.[1];
   const referenceHost = reference ? registryOfReference(reference) : void 0;
   const host = CONNECTION_FAILED.test(message) ? urlHost ?? referenceHost : referenceHost ?? urlHost;
   return {
@@ -36938,6 +36938,7 @@ async function withRegistryRetry(action5, options) {
   const sleep3 = options.sleep ?? ((ms2) => new Promise((resolve5) => setTimeout(resolve5, ms2)));
   const secrets = options.secrets ?? [];
   let last = "";
+  let lastHost;
   let lastError;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     try {
@@ -36960,6 +36961,7 @@ async function withRegistryRetry(action5, options) {
       if (kind === "other" || kind === "dns") throw error2;
       if (elsewhere && CONNECTION_REFUSED.test(message)) throw new OtherRegistryUnreachableError(host, reference, causeOf(message), options.registry, cause);
       last = message;
+      lastHost = elsewhere ? host : void 0;
       lastError = error2;
       if (attempt === attempts) break;
       const delayMs = backoffDelay(attempt, options.baseDelayMs ?? 2e3, options.maxDelayMs ?? 3e4, options.random ?? Math.random);
@@ -36967,7 +36969,7 @@ async function withRegistryRetry(action5, options) {
       await sleep3(delayMs);
     }
   }
-  const hint = CONNECTION_FAILED.test(last) ? `Nothing answered at ${options.registry}: check the host and port${options.input ? ` in \`${options.input}\`` : ""}, and that the registry runs and is reachable from the runner (firewall, proxy).` : void 0;
+  const hint = !CONNECTION_FAILED.test(last) ? void 0 : lastHost === void 0 ? `Nothing answered at ${options.registry}: check the host and port${options.input ? ` in \`${options.input}\`` : ""}, and that the registry runs and is reachable from the runner (firewall, proxy).` : `Nothing answered at ${lastHost}, which is not ${options.registry}, the registry this action pushes to: check the image that names it (the Dockerfile's FROM, a build arg) and that ${lastHost} is reachable from the runner (firewall, proxy).`;
   throw new RegistryUnavailableError(options.operation, attempts, last, { cause: lastError, ...hint ? { hint } : {} });
 }
 function loginArgs(options) {
@@ -37248,7 +37250,7 @@ async function runBake(plan, secrets) {
   try {
     const built = await bake(split?.build ?? definition, split ? "Building the images" : "Building and pushing the images");
     for (const cache of Object.values(plan.cache)) {
-      if (cache.localSwap) await swapLocalCache(cache.localSwap);
+      if (cache.localSwap) await swapLocalCache(cache.localSwap).catch((error2) => warning(`The local cache at ${cache.localSwap.current} was not updated: ${messageOf(error2)}; the next build starts without it.`));
     }
     if (!split) return built;
     info("Every flavour built; pushing them.");

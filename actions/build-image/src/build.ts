@@ -101,7 +101,9 @@ export async function runBake(plan: BuildPlan, secrets: string[]): Promise<BakeR
   try {
     const built = await bake(split?.build ?? definition, split ? 'Building the images' : 'Building and pushing the images');
     for (const cache of Object.values(plan.cache)) {
-      if (cache.localSwap) await swapLocalCache(cache.localSwap);
+      // The images built: a cache directory that cannot be put in place (a shared tool cache's
+      // permissions) costs the next build its cache, not this one its push.
+      if (cache.localSwap) await swapLocalCache(cache.localSwap).catch((error: unknown) => core.warning(`The local cache at ${cache.localSwap!.current} was not updated: ${messageOf(error)}; the next build starts without it.`));
     }
     if (!split) return built;
     core.info('Every flavour built; pushing them.');

@@ -1,4 +1,4 @@
-import { access, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { classifyRegistryError } from '@org/image-build';
@@ -93,5 +93,43 @@ describe('runBake leaves no file with credentials behind', () => {
     expect(seenDuringBuild).toContain(`id=pip.conf,src=${path.join(plan.secretsDir, 'pip.conf')}`);
     await expect(access(plan.bakeFile)).rejects.toThrow(/ENOENT/);
     expect(await readdir(plan.workDir)).toEqual([]);
+  });
+});
+
+describe('a local cache that cannot be put in place', () => {
+  test('is a warning: the images built are still pushed', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'bi-swap-'));
+    const workDir = path.join(dir, 'build-image');
+    // The cache's place is under a regular file: the rename into it fails (ENOTDIR), not as a race would.
+    await writeFile(path.join(dir, 'not-a-dir'), '');
+    const next = path.join(dir, 'export-new');
+    await mkdir(next);
+    const plan = {
+      flavours: [{ name: 'production', stage: 'production', image: '127.0.0.1:15000/org/app' }],
+      cache: { production: { localSwap: { next, current: path.join(dir, 'not-a-dir', 'cache') } } },
+      secretFiles: [],
+      secretsDir: path.join(workDir, 'secrets'),
+      definition: { group: { default: { targets: ['production'] } }, target: { production: { args: {}, output: ['type=image,push=true'], attest: [] } } },
+      bakeFile: path.join(workDir, 'bake.json'),
+      metadataFile: path.join(workDir, 'bake-metadata.json'),
+      bakeArgs: ['buildx', 'bake'],
+      workDir,
+    } as unknown as BuildPlan;
+    const outputs: string[][] = [];
+    vi.mocked(docker).mockImplementation(async () => {
+      outputs.push((JSON.parse(await readFile(plan.bakeFile, 'utf8')) as { target: { production: { output: string[] } } }).target.production.output);
+      await writeFile(plan.metadataFile, '{"production":{"containerimage.digest":"sha256:2"}}');
+      return { exitCode: 0, stdout: '', stderr: '' };
+    });
+    // core.warning writes a workflow command to stdout.
+    let written = '';
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((written += String(chunk)), true));
+    try {
+      expect((await runBake(plan, [])).metadata).toEqual({ production: { 'containerimage.digest': 'sha256:2' } });
+    } finally {
+      write.mockRestore();
+    }
+    expect(outputs).toEqual([['type=cacheonly'], ['type=image,push=true']]);
+    expect(written).toMatch(/^::warning::The local cache at .*not-a-dir\/cache was not updated: .*ENOTDIR.*; the next build starts without it\.$/m);
   });
 });

@@ -10,7 +10,8 @@ import { StepError, databaseInputOf, inStep, isStatementError, isUnreachable, me
 import { migrateEnvironment, migrateVariables, parseMigrateLines, runMigrate, type MigrateCommand } from './migrate.js';
 import { databasesOfFiles, decideMode, recheckAfterDump, recheckDatabases, type Ancestor, type ModeDecision } from './mode.js';
 import { applyRetention, comparisonBase, dryRunVersion, preparePublish, publishDumpSet, schemaSection, type PublishPreparation } from './publish.js';
-import { checkRunOnBranch, isForcedPushOf, readEventPayload, readRunnerContext, resolveBranch, type RunnerContext } from './runner.js';
+import { checkRunOnBranch, forcedPushTimeOf, readEventPayload, readRunnerContext, resolveBranch, type RunnerContext } from './runner.js';
+import { migrationsScopeOf } from './scope.js';
 import { secretsToMask } from './secrets.js';
 import { findAncestor, openActionStore, storeInput, workspacePath } from './store.js';
 import { addRefreshSummary, type RefreshReport } from './summary.js';
@@ -29,8 +30,10 @@ interface Run {
   /** Scratch directory under RUNNER_TEMP for the pulled ancestor and the dumps. */
   work: string;
   clock: PhaseClock;
-  /** The run is of a force push of this commit to the branch: a ref on the old history is moved here. */
-  historyRewritten: boolean;
+  /** The run is of a force push of this commit to the branch, made then: a ref on the old history is moved here. */
+  historyRewrittenAt: Date | undefined;
+  /** What the store records of how the migrations were fingerprinted; asked of git at the start, never rejects. */
+  migrationsScope: Promise<MigrationsScope>;
 }
 
 /** The action's single entry: every error becomes exactly one core.setFailed (in reportFailure) here. */
@@ -53,7 +56,18 @@ export async function run(): Promise<void> {
     cleanups.push(() => store.close());
     const work = await mkdtemp(path.join(runner.temp, 'refresh-dumps-'));
     cleanups.push(() => rm(work, { recursive: true, force: true }));
-    const r: Run = { inputs, runner, branch, workDir, commands, store, work, clock: new PhaseClock(), historyRewritten: isForcedPushOf(payload, branch, runner.sha) };
+    const r: Run = {
+      inputs,
+      runner,
+      branch,
+      workDir,
+      commands,
+      store,
+      work,
+      clock: new PhaseClock(),
+      historyRewrittenAt: forcedPushTimeOf(payload, branch, runner.sha),
+      migrationsScope: migrationsScopeOf(runner.workspace, workDir, inputs.migrationsGlob),
+    };
     core.info(`Service ${inputs.service}, commit ${runner.sha}, branch ${branch} (from the ${source}), store ${store.location}${inputs.dryRun ? ' (dry run)' : ''}`);
 
     // Both modes start from empty databases: waiting for the servers (service containers may still be
@@ -217,9 +231,10 @@ async function publishPhase(
       !result.changed && result.previous ? { kind: 'same', base: result.previous } : { kind: 'skipped', why: 'dry run: the new version is not in the store to compare with' };
     return { ...base, version: result.version, changed: result.changed, manifest: undefined, phases: clock.phases, files: result.files, uploads: undefined, ref: undefined, retention: undefined, schema };
   }
+  const migrationsScope = await r.migrationsScope;
   const published: PublishResult = await clock.time('publish', () =>
     inStep(`Publishing to ${store.location}`, storeInput(inputs), () =>
-      publishDumpSet({ store, service: inputs.service, dir: dumped.dir, commit: runner.sha, branch: r.branch, repository: runner.repository, repoDir: runner.workspace, fingerprint, migrationsScope: migrationsScopeOf(r), historyRewritten: r.historyRewritten, engines: dumped.engines, onWait: (message) => core.info(message) }, prepared),
+      publishDumpSet({ store, service: inputs.service, dir: dumped.dir, commit: runner.sha, branch: r.branch, repository: runner.repository, repoDir: runner.workspace, fingerprint, migrationsScope, historyRewrittenAt: r.historyRewrittenAt, engines: dumped.engines, onWait: (message) => core.info(message) }, prepared),
     ),
   );
   for (const warning of published.warnings) core.warning(warning.message);
@@ -263,12 +278,6 @@ async function publishPhase(
     ...(retentionFailure ? { retentionFailure } : {}),
     schema,
   };
-}
-
-/** working-directory (relative to the checkout, POSIX separators) and migrations-glob, as the store records them. */
-function migrationsScopeOf(r: Run): MigrationsScope {
-  const directory = path.relative(r.runner.workspace, r.workDir).split(path.sep).join('/') || '.';
-  return { directory, globs: r.inputs.migrationsGlob };
 }
 
 /** The schema changes as plain log lines (the summary renders them as code blocks). */

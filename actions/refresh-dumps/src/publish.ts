@@ -33,8 +33,8 @@ export interface PublishRequest {
   fingerprint: MigrationFingerprint;
   /** The files the fingerprint was taken of (working-directory and migrations-glob), recorded for `status`/`provision`. */
   migrationsScope: MigrationsScope;
-  /** A force push of this commit: a ref left on the branch's old history is moved here (see publish). */
-  historyRewritten: boolean;
+  /** A force push of this commit, and when: a ref left on the branch's old history is moved here (see publish). */
+  historyRewrittenAt: Date | undefined;
   engines: Engines;
   /** Told when the publish waits for a running prune. */
   onWait?: (message: string) => void;
@@ -103,7 +103,7 @@ export async function publishDumpSet(request: PublishRequest, prepared?: Publish
       ...(time ? { commitTime: time } : {}),
     },
     ancestry: prepared?.ancestry ?? gitAncestry(request.repoDir),
-    historyRewritten: request.historyRewritten,
+    ...(request.historyRewrittenAt ? { historyRewrittenAt: request.historyRewrittenAt } : {}),
     migrations: { fingerprint: request.fingerprint, scope: request.migrationsScope },
     engines: request.engines,
     tool: { name: 'org/actions refresh-dumps', version: '1' },

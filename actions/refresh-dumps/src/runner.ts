@@ -98,11 +98,14 @@ export function checkRunOnBranch(choice: BranchChoice, ref: string | undefined):
 }
 
 /**
- * This run is of a force push to `branch` whose new head is `sha` (the push event's `forced`, `ref` and
- * `after`): the branch's history was rewritten here, so a ref left on the old history may be moved to it.
- * A late run of an earlier, ordinary push is no such run and leaves a ref of the new history alone.
+ * When this run is of a force push to `branch` whose new head is `sha` (the push event's `forced`, `ref`
+ * and `after`): the time of that push (`repository.pushed_at`, epoch seconds in push events), from which
+ * on the branch's history is the rewritten one. Undefined for any other run, or without that time.
  */
-export function isForcedPushOf(payload: unknown, branch: string, sha: string): boolean {
-  const push = payload as { forced?: unknown; ref?: unknown; after?: unknown } | undefined;
-  return push?.forced === true && push.ref === `refs/heads/${branch}` && push.after === sha;
+export function forcedPushTimeOf(payload: unknown, branch: string, sha: string): Date | undefined {
+  const push = payload as { forced?: unknown; ref?: unknown; after?: unknown; repository?: { pushed_at?: unknown } } | undefined;
+  if (!(push?.forced === true && push.ref === `refs/heads/${branch}` && push.after === sha)) return undefined;
+  const pushedAt = push.repository?.pushed_at;
+  const time = typeof pushedAt === 'number' ? new Date(pushedAt * 1000) : typeof pushedAt === 'string' ? new Date(pushedAt) : undefined;
+  return time && !Number.isNaN(time.getTime()) ? time : undefined;
 }

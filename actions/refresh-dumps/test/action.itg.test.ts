@@ -338,7 +338,8 @@ describeWithServices(['mysql', 'mongo', 's3'], 'refresh-dumps action (bundled) o
       succeeded(ordinary);
       expect(ordinary.warnings.join('\n')).toMatch(new RegExp(`ref master of ${SERVICE} left at ${oldTip}: ${rewritten} does not descend from it .*after a force push, the run of that push moves the ref`));
       expect(await readBranchRef(forcedStore, SERVICE, 'master')).toMatchObject({ commit: oldTip });
-      const forced = await run({ forced: true });
+      // The push time: after the ref's last move, as GitHub's `repository.pushed_at` of a real force push is.
+      const forced = await run({ forced: true, repository: { full_name: 'org/fixture-app', default_branch: 'master', pushed_at: Math.ceil(Date.now() / 1000) } });
       allRuns.push({ what: 'force-push test, forced run', run: forced });
       succeeded(forced);
       expect(forced.warnings.join('\n')).toContain(`ref master of ${SERVICE} moved from ${oldTip} to ${rewritten}, which does not descend from it: the branch's history was rewritten (forced push)`);

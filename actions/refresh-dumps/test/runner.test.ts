@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { checkRunOnBranch, isForcedPushOf, readEventPayload, readRunnerContext, resolveBranch } from '../src/runner.js';
+import { checkRunOnBranch, forcedPushTimeOf, readEventPayload, readRunnerContext, resolveBranch } from '../src/runner.js';
 import { secretsToMask } from '../src/secrets.js';
 
 // Trimmed copies of the payload shapes GitHub sends for each event.
@@ -132,16 +132,19 @@ describe('secretsToMask', () => {
   });
 });
 
-describe('isForcedPushOf', () => {
+describe('forcedPushTimeOf', () => {
   const sha = 'a'.repeat(40);
-  test.each<[string, unknown, boolean]>([
-    ['a forced push of this commit to the branch', { forced: true, ref: 'refs/heads/master', after: sha }, true],
-    ['an ordinary push', { forced: false, ref: 'refs/heads/master', after: sha }, false],
-    ['a forced push of another commit (this run is late)', { forced: true, ref: 'refs/heads/master', after: 'b'.repeat(40) }, false],
-    ['a forced push to another branch', { forced: true, ref: 'refs/heads/feature', after: sha }, false],
-    ['a dispatch (no forced field)', { ref: 'refs/heads/master', inputs: {} }, false],
-    ['no payload', undefined, false],
-  ])('%s: %s', (_case, payload, expected) => {
-    expect(isForcedPushOf(payload, 'master', sha)).toBe(expected);
+  const repository = { pushed_at: 1767261600 };
+  test.each<[string, unknown, string | undefined]>([
+    ['a forced push of this commit to the branch: the push time', { forced: true, ref: 'refs/heads/master', after: sha, repository }, '2026-01-01T10:00:00.000Z'],
+    ['the same with pushed_at as an ISO time', { forced: true, ref: 'refs/heads/master', after: sha, repository: { pushed_at: '2026-01-01T10:00:00Z' } }, '2026-01-01T10:00:00.000Z'],
+    ['a forced push without a push time', { forced: true, ref: 'refs/heads/master', after: sha }, undefined],
+    ['an ordinary push', { forced: false, ref: 'refs/heads/master', after: sha, repository }, undefined],
+    ['a forced push of another commit (this run is late)', { forced: true, ref: 'refs/heads/master', after: 'b'.repeat(40), repository }, undefined],
+    ['a forced push to another branch', { forced: true, ref: 'refs/heads/feature', after: sha, repository }, undefined],
+    ['a dispatch (no forced field)', { ref: 'refs/heads/master', inputs: {}, repository }, undefined],
+    ['no payload', undefined, undefined],
+  ])('%s', (_case, payload, expected) => {
+    expect(forcedPushTimeOf(payload, 'master', sha)?.toISOString()).toBe(expected);
   });
 });

@@ -45,7 +45,7 @@ export type { AppFingerprint, FingerprintChange, MigrationFingerprint, Migration
 export type { Store, StoreBody, StoredObject, StoredObjectInfo, StreamBody } from './internal/store.js';
 export { DEFAULT_STORE, maskUrl, openStore } from './internal/open-store.js';
 export type { OpenStoreOptions } from './internal/open-store.js';
-export { commitTime, gitAncestry, resolveCommit } from './internal/git.js';
+export { commitTime, gitAncestry, resolveCommit, workingTreeRoot } from './internal/git.js';
 export type { AncestryAnswer, AncestryChecker } from './internal/git.js';
 export type { ProgressEvent, ProgressListener } from './internal/progress.js';
 export { publish, readManifest } from './internal/publish.js';

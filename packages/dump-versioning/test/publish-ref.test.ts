@@ -76,23 +76,29 @@ describe('publish moves a branch ref forward only', () => {
     if (ancestor === rewritten) return false;
     return ancestry(ancestor, descendant);
   };
-  const publishRewritten = (historyRewritten: boolean) =>
-    publish({ store, service: service(), dir: dumpB, source: { commit: rewritten, branch: 'master' }, ancestry: withRewrite, historyRewritten });
+  // Publish times of the runs (the refs' updatedAt), and the force push between them.
+  const clock = (iso: string) => () => new Date(iso);
+  const beforePush = clock('2026-01-01T10:00:00Z');
+  const forcePushAt = new Date('2026-01-01T11:00:00Z');
+  const afterPush = clock('2026-01-01T12:00:00Z');
+  const publishRewritten = (historyRewrittenAt: Date | undefined, now = afterPush) =>
+    publish({ store, service: service(), dir: dumpB, source: { commit: rewritten, branch: 'master' }, ancestry: withRewrite, ...(historyRewrittenAt ? { historyRewrittenAt } : {}), now });
+  const publishOld = (index: number) => publish({ store, service: service(), dir: dumpA, source: { commit: history[index]!, branch: 'master' }, ancestry, now: beforePush });
 
   test('a ref on history that a force push rewrote is left alone by an ordinary run (ref-diverged), saying how it moves', async () => {
     round++;
-    const old = await publishAt(4);
-    const run = await publishRewritten(false);
+    const old = await publishOld(4);
+    const run = await publishRewritten(undefined);
     expect(run.ref).toMatchObject({ outcome: 'not-advanced', previous: { commit: history[4], version: old.version } });
     expect(run.warnings.map((warning) => warning.code)).toEqual(['ref-diverged']);
     expect(run.ref.reason).toContain('after a force push, the run of that push moves the ref');
     expect(await storedRef()).toMatchObject({ commit: history[4] });
   });
 
-  test('the run of the force push (historyRewritten) moves it to the new history, with a ref-reset warning', async () => {
+  test('the run of the force push (historyRewrittenAt) moves it to the new history, with a ref-reset warning', async () => {
     round++;
-    const old = await publishAt(4);
-    const run = await publishRewritten(true);
+    const old = await publishOld(4);
+    const run = await publishRewritten(forcePushAt);
     expect(run.ref).toEqual({ outcome: 'reset', previous: { commit: history[4], version: old.version } });
     expect(run.warnings.map((warning) => warning.code)).toEqual(['ref-reset']);
     expect(run.warnings[0]?.message).toBe(`ref master of ${service()} moved from ${history[4]} to ${rewritten}, which does not descend from it: the branch's history was rewritten (forced push)`);
@@ -102,13 +108,29 @@ describe('publish moves a branch ref forward only', () => {
     expect(await storedRef()).toMatchObject({ commit: rewritten });
   });
 
-  test('historyRewritten never moves a newer ref or an undecided one', async () => {
+  test('historyRewrittenAt never moves a newer ref or an undecided one', async () => {
     round++;
-    await publishAt(4);
-    const late = await publish({ store, service: service(), dir: dumpA, source: { commit: history[2]!, branch: 'master' }, ancestry, historyRewritten: true });
+    await publishOld(4);
+    const late = await publish({ store, service: service(), dir: dumpA, source: { commit: history[2]!, branch: 'master' }, ancestry, historyRewrittenAt: forcePushAt, now: afterPush });
     expect(late.ref.outcome).toBe('not-advanced');
-    const undecided = await publish({ store, service: service(), dir: dumpA, source: { commit: unknownCommit, branch: 'master' }, ancestry, historyRewritten: true });
+    const undecided = await publish({ store, service: service(), dir: dumpA, source: { commit: unknownCommit, branch: 'master' }, ancestry, historyRewrittenAt: forcePushAt, now: afterPush });
     expect(undecided.ref.outcome).toBe('not-advanced');
     expect(await storedRef()).toMatchObject({ commit: history[4] });
+  });
+
+  test('a second force push: the late (or re-run) run of the first cannot move the ref back from the second\'s history', async () => {
+    round++;
+    // Force push 1 (11:00) made `rewritten` the head; force push 2 (13:00) made `second` the head, on
+    // yet another history. The run of push 2 finished first (14:00) and reset the ref to `second`.
+    const second = 'd'.repeat(40);
+    const withSecond: AncestryChecker = async (ancestor, descendant) => (ancestor === descendant ? true : ancestor === second || descendant === second ? false : withRewrite(ancestor, descendant));
+    await publishOld(4);
+    const run2 = await publish({ store, service: service(), dir: dumpA, source: { commit: second, branch: 'master' }, ancestry: withSecond, historyRewrittenAt: new Date('2026-01-01T13:00:00Z'), now: clock('2026-01-01T14:00:00Z') });
+    expect(run2.ref.outcome).toBe('reset');
+    // The run of push 1 finishes late (15:00): the ref was moved after push 1, so it is left alone.
+    const run1 = await publish({ store, service: service(), dir: dumpB, source: { commit: rewritten, branch: 'master' }, ancestry: withSecond, historyRewrittenAt: forcePushAt, now: clock('2026-01-01T15:00:00Z') });
+    expect(run1.ref.outcome).toBe('not-advanced');
+    expect(run1.ref.reason).toMatch(/it was moved at 2026-01-01T14:00:00\.000Z, after this force push \(2026-01-01T11:00:00\.000Z\), so a later push's run owns it$/);
+    expect(await storedRef()).toMatchObject({ commit: second });
   });
 });

@@ -239,15 +239,16 @@ describe('input parsing', () => {
 });
 
 describe('splitBuildAndPush', () => {
-  test('a pushing bake becomes a cache-only build of every target, then a push without cache import or export', () => {
+  test('a pushing bake becomes a cache-only build of every target, then a push with the cache import and no export', () => {
     const def = bakeDefinition(options({ provenance: 'mode=min' }));
     const split = splitBuildAndPush(def)!;
     for (const name of ['devstack', 'production']) {
       const original = def.target[name]!;
       expect(split.build.target[name]).toEqual({ ...original, output: ['type=cacheonly'], attest: [] });
       expect(Object.keys(split.build.target[name]!)).toEqual(expect.arrayContaining(['cache-from', 'cache-to']));
-      const { 'cache-from': _from, 'cache-to': _to, ...pushed } = original;
+      const { 'cache-to': _to, ...pushed } = original;
       expect(split.push.target[name]).toEqual(pushed);
+      expect(split.push.target[name]?.['cache-from'], 'the push imports the cache too').toEqual(original['cache-from']);
       expect(original['cache-to']?.length, 'the fixture exports a cache').toBeGreaterThan(0);
     }
     expect(split.build.group).toEqual(def.group);

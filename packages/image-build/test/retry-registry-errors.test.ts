@@ -50,6 +50,12 @@ describe('classifyRegistryError names the registry and image of the line', () =>
       { kind: 'retryable', host: '127.0.0.1:15872', reference: '127.0.0.1:15872/x:latest' },
     ],
     [
+      // GitLab's token realm is gitlab.com, its registry registry.gitlab.com: a realm names no registry.
+      'a token realm on another host than the registry: no host',
+      'ERROR: failed to solve: failed to configure registry cache importer: failed to authorize: failed to fetch oauth token: unexpected status from GET request to https://gitlab.com/jwt/auth?scope=repository%3Agroup%2Fapp%2Fcache%3Apull&service=container_registry: 403 Forbidden',
+      { kind: 'auth', status: 403 },
+    ],
+    [
       'a login (docker 26 CLI)',
       'Get "http://127.0.0.1:15999/v2/": dial tcp 127.0.0.1:15999: connect: connection refused',
       { kind: 'retryable', host: '127.0.0.1:15999' },
@@ -157,6 +163,12 @@ describe('failures that may pass are retried', () => {
       /^Building and pushing the images failed after 4 attempts: .*503 Service Unavailable$/,
     ],
     [
+      'a base image registry timing out: that host is named, not the registry pushed to',
+      { registry: 'ghcr.io' },
+      'ERROR: failed to solve: python:3.12-slim: failed to resolve source metadata for docker.io/library/python:3.12-slim: failed to do request: Head "https://registry-1.docker.io/v2/library/python/manifests/3.12-slim": dial tcp 54.236.113.205:443: i/o timeout',
+      /i\/o timeout\. Nothing answered at registry-1\.docker\.io, which is not ghcr\.io, the registry this action pushes to: check the image that names it/,
+    ],
+    [
       'an unreachable login registry: names `registry` and what to check',
       { operation: 'Logging in to 127.0.0.1:15999', registry: '127.0.0.1:15999', input: 'registry' },
       'Get "http://127.0.0.1:15999/v2/": dial tcp 127.0.0.1:15999: connect: connection refused',
@@ -169,6 +181,16 @@ describe('failures that may pass are retried', () => {
     expect(error.message).toMatch(expected);
     expect(error.cause).toBe(thrown[3]);
   });
+});
+
+test('the pushed-to registry refusing its own token (realm on another host) is its credentials, not another registry\'s', async () => {
+  const { error, calls } = await outcome(
+    'ERROR: failed to solve: failed to configure registry cache importer: failed to authorize: failed to fetch oauth token: unexpected status from GET request to https://gitlab.com/jwt/auth?scope=repository%3Agroup%2Fapp%2Fcache%3Apull&service=container_registry: 403 Forbidden',
+    { registry: 'registry.gitlab.com' },
+  );
+  expect(calls).toBe(1);
+  expect(error).toBeInstanceOf(RegistryAuthError);
+  expect(error.message).toMatch(/^Registry registry\.gitlab\.com refused the credentials \(HTTP 403\): check the `username` and `password` inputs/);
 });
 
 test('the password is masked in the error and in the cause it keeps', async () => {

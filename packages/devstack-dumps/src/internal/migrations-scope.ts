@@ -17,11 +17,17 @@ export interface ScopedFingerprint {
  */
 export async function fingerprintAsDumped(repo: string, given: string[] | undefined, recorded: MigrationsScope | undefined): Promise<ScopedFingerprint> {
   if (given !== undefined) return { fingerprint: await fingerprintMigrationFiles(repo, given), described: given.join(' '), from: 'flag' };
-  const root = recorded && path.resolve(repo, recorded.directory);
-  // A recorded directory outside the checkout is not followed (the store is read, not trusted with paths).
-  if (recorded && root && !path.relative(repo, root).startsWith('..') && !path.isAbsolute(recorded.directory)) {
+  // The store is read, not trusted with paths: a directory or glob that leaves the checkout is not followed.
+  if (recorded && staysInside(recorded)) {
+    const root = path.resolve(repo, recorded.directory);
     const prefix = recorded.directory === '.' ? '' : `${recorded.directory}/`;
     return { fingerprint: await fingerprintMigrationFiles(root, recorded.globs), described: recorded.globs.map((glob) => `${prefix}${glob}`).join(' '), from: 'dump' };
   }
   return { fingerprint: await fingerprintMigrationFiles(repo, DEFAULT_MIGRATION_GLOBS), described: DEFAULT_MIGRATION_GLOBS.join(' '), from: 'default' };
+}
+
+/** Relative paths only, no `..` segment, no drive letter: a scope that cannot reach outside the checkout. */
+function staysInside(scope: MigrationsScope): boolean {
+  const safe = (value: string) => !path.posix.isAbsolute(value) && !path.win32.isAbsolute(value) && !/^[a-z]:/i.test(value) && !value.split(/[\\/]/).includes('..');
+  return safe(scope.directory) && scope.globs.every(safe);
 }

@@ -1,14 +1,7 @@
-import { execFile } from 'node:child_process';
 import type { Command } from 'commander';
+import { workingTreeRoot } from '@org/dump-versioning';
 import type { CommandContext } from './context.js';
 import { UsageError, existingDirectory } from './usage.js';
-
-/** The top of the git working tree holding `dir`; undefined when it is in none (or git cannot say). */
-export function workingTreeRoot(dir: string): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    execFile('git', ['rev-parse', '--show-toplevel'], { cwd: dir }, (error, stdout) => resolve(error ? undefined : stdout.trim() || undefined));
-  });
-}
 
 /**
  * `--repo <dir>`, defaulting to the top of the working tree the command runs in: run from a subdirectory,

@@ -2,7 +2,7 @@ import { isAbsolute } from 'node:path';
 import { Option, type Command } from 'commander';
 import { DEFAULT_STORE, openStore, type Store } from '@org/dump-versioning';
 import type { CommandContext } from './context.js';
-import { workingTreeRoot } from './repo-option.js';
+import { workingTreeRoot } from '@org/dump-versioning';
 
 export interface StoreFlags {
   store: string;

@@ -37,6 +37,12 @@ export async function resolveCommit(cwd: string, rev: string): Promise<string> {
   return result.stdout.trim();
 }
 
+/** The top of the git working tree holding `dir`; undefined when it is in none (or git cannot run). */
+export async function workingTreeRoot(dir: string): Promise<string | undefined> {
+  const result = await runGit(dir, ['rev-parse', '--show-toplevel']).catch(() => undefined);
+  return result?.code === 0 ? result.stdout.trim() || undefined : undefined;
+}
+
 export async function commitTime(cwd: string, sha: string): Promise<string | undefined> {
   const result = await runGit(cwd, ['show', '-s', '--format=%cI', sha]);
   return result.code === 0 ? result.stdout.trim() || undefined : undefined;

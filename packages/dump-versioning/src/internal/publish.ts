@@ -49,12 +49,14 @@ export interface PublishOptions {
   /** Decides "forward only" for the ref; usually gitAncestry(repoDir). */
   ancestry: AncestryChecker;
   /**
-   * The branch's history was rewritten at this commit (a force push, e.g. GitHub's push event `forced`):
-   * a ref naming a commit this one neither descends from nor precedes belongs to the old history and is
-   * moved here ('reset'). Without it such a ref is left alone ('not-advanced', `ref-diverged`). A newer ref
-   * (`ref-is-newer`) or an undecided ancestry never moves either way.
+   * The branch's history was rewritten at this commit, at this time (a force push: GitHub's push event
+   * `forced` and `repository.pushed_at`). A ref naming a commit this one neither descends from nor
+   * precedes, and last moved before that time, belongs to the old history and is moved here ('reset').
+   * A ref moved since (by the run of a later force push) is left alone, so a late or re-run of an earlier
+   * force push cannot move it back. Without it a diverged ref is left alone ('not-advanced',
+   * `ref-diverged`). A newer ref (`ref-is-newer`) or an undecided ancestry never moves either way.
    */
-  historyRewritten?: boolean;
+  historyRewrittenAt?: Date;
   migrations?: MigrationsInfo;
   engines?: { mysql?: EngineInfo; mongo?: EngineInfo };
   tool?: ToolInfo;
@@ -77,7 +79,7 @@ export type RefOutcome =
   | 'created' // first ref of the branch
   | 'advanced' // moved forward to this commit
   | 'unchanged' // already at this commit and version
-  | 'reset' // moved to this commit from a commit of the branch's history before a rewrite (historyRewritten)
+  | 'reset' // moved to this commit from a commit of the branch's history before a rewrite (historyRewrittenAt)
   | 'not-advanced'; // left alone: newer, diverged or undecided (see warnings)
 
 export interface PublishResult {
@@ -353,9 +355,12 @@ async function advanceRef(
       const answer = await options.ancestry(ref.commit, source.commit);
       if (answer !== true) {
         const reason = await notForwardReason(options, ref.commit, answer);
-        if (!(reason.code === 'ref-diverged' && options.historyRewritten)) {
-          warnings.push(new PublishWarning(reason.code, `ref ${source.branch} of ${service} left at ${ref.commit}: ${reason.message}`));
-          return { outcome: 'not-advanced', ...(previous ? { previous } : {}), reason: reason.message };
+        const rewrittenAt = options.historyRewrittenAt;
+        const movedSince = rewrittenAt !== undefined && !(Date.parse(ref.updatedAt) < rewrittenAt.getTime());
+        if (!(reason.code === 'ref-diverged' && rewrittenAt !== undefined && !movedSince)) {
+          const message = reason.code === 'ref-diverged' && movedSince ? `${reason.message}; it was moved at ${ref.updatedAt}, after this force push (${rewrittenAt.toISOString()}), so a later push's run owns it` : reason.message;
+          warnings.push(new PublishWarning(reason.code, `ref ${source.branch} of ${service} left at ${ref.commit}: ${message}`));
+          return { outcome: 'not-advanced', ...(previous ? { previous } : {}), reason: message };
         }
         resetFrom = ref.commit;
       }
@@ -380,7 +385,8 @@ async function advanceRef(
  */
 async function whyVersionDiffers(store: Store, service: string, before: CommitEntry, now: { files: DumpFile[]; engines: CommitEntry['engines'] }): Promise<string> {
   const engine = (e: CommitEntry['engines']) => JSON.stringify({ mysql: e?.mysql && `${e.mysql.flavor} ${e.mysql.version}`, mongo: e?.mongo && `${e.mongo.flavor} ${e.mongo.version}` });
-  if (engine(before.engines) !== engine(now.engines)) return `the servers changed (before ${engine(before.engines)}, now ${engine(now.engines)})`;
+  // Only when both publishes recorded their servers (the CLI's publish may record none).
+  if (before.engines && now.engines && engine(before.engines) !== engine(now.engines)) return `the servers changed (before ${engine(before.engines)}, now ${engine(now.engines)})`;
   const previous = await readManifest(store, service, before.version).catch(() => undefined);
   if (!previous) return 'the dumps are not deterministic, the servers or the inputs changed';
   const was = new Set(previous.files.map((file) => file.path));

@@ -56,7 +56,9 @@ export async function fetchVerified(
     else await pipeline(source, meter, sink, options);
   } catch (error) {
     if (signal?.aborted) {
+      // Aborted before the pipeline ran: nothing else closes the streams (the file handle of `wx`).
       source.destroy();
+      sink.destroy();
       throw signal.reason;
     }
     if (error instanceof IntegrityError) throw error;

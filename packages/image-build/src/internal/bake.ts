@@ -229,8 +229,9 @@ export function bakeDefinition(o: BakeOptions): BakeDefinition {
  * A pushing bake as two, so a flavour that fails to build publishes nothing and no other flavour is
  * published without it: `build` solves every target into the build cache only (importing and exporting
  * the caches, as one bake did), `push` then pushes the same targets, whose every step is cached by then
- * (no cache import, and only an inline cache export, which rides in the pushed image). Undefined when no
- * target pushes.
+ * (the same cache import, and only an inline cache export, which rides in the pushed image). Undefined
+ * when no target pushes. Bake pushes each target on its own: a push the registry refuses half-way can
+ * still leave the flavours pushed before it.
  */
 export function splitBuildAndPush(definition: BakeDefinition): { build: BakeDefinition; push: BakeDefinition } | undefined {
   const pushes = (t: BakeTarget) => t.output.some((output) => /(^|,)push=true(,|$)/.test(output));
@@ -240,11 +241,13 @@ export function splitBuildAndPush(definition: BakeDefinition): { build: BakeDefi
   // An inline cache lives in the pushed image's config: it is exported by the push, not by the build.
   const inline = (entry: string) => /(^|,)type=inline(,|$)/.test(entry);
   for (const [name, t] of Object.entries(definition.target)) {
-    const { 'cache-from': _from, 'cache-to': cacheTo = [], ...rest } = t;
+    const { 'cache-to': cacheTo = [], ...rest } = t;
     const buildCacheTo = cacheTo.filter((entry) => !inline(entry));
     const pushCacheTo = cacheTo.filter(inline);
     // Attestations belong to the pushed image; the cache-only solve has no image to attach them to.
-    build[name] = { ...rest, ...(t['cache-from'] ? { 'cache-from': t['cache-from'] } : {}), ...(buildCacheTo.length ? { 'cache-to': buildCacheTo } : {}), output: ['type=cacheonly'], attest: [] };
+    build[name] = { ...rest, ...(buildCacheTo.length ? { 'cache-to': buildCacheTo } : {}), output: ['type=cacheonly'], attest: [] };
+    // The push keeps the cache import: on a fresh builder the build's hits may be lazy references to the
+    // imported cache, whose blobs the push must be able to fetch.
     push[name] = { ...rest, ...(pushCacheTo.length ? { 'cache-to': pushCacheTo } : {}) };
   }
   return { build: { ...definition, target: build }, push: { ...definition, target: push } };

@@ -244,8 +244,10 @@ export async function swapLocalCache(swap: { next: string; current: string }): P
     if (moved) aside.push(old);
     swapped = await rename(swap.next, swap.current).then(
       () => true,
-      (error: unknown) => {
+      async (error: unknown) => {
         if (['ENOTEMPTY', 'EEXIST', 'EPERM'].includes(errorCode(error))) return false;
+        // Anything else: put the cache we set aside back before failing, so the job fails, not the cache.
+        if (moved) await rename(old, swap.current).then(() => aside.pop(), () => undefined);
         throw error;
       },
     );

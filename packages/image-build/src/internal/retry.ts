@@ -35,9 +35,11 @@ const DENIED = /\b403\b|forbidden|denied|insufficient_scope/i;
  */
 const PUSH_REF = /\bfailed to push (\S+?)(?::\s|\s|$)/;
 const PULL_REF = /\bfailed to resolve source metadata for (\S+?)(?::\s|\s|$)/;
-/** The host of a registry API URL (`https://host[:port]/v2/...`), else of any URL (a token realm). */
+/**
+ * The host of a registry API URL (`https://host[:port]/v2/...`). Other URLs do not name the registry: a
+ * token realm lives elsewhere (GitLab's registry.gitlab.com has its realm at gitlab.com).
+ */
 const API_URL = /\bhttps?:\/\/([^/\s"\\?]+)\/v2\//;
-const ANY_URL = /\bhttps?:\/\/([^/\s"\\?]+)/;
 
 /** The registry part of an image reference, as Docker reads it (`org/app` is Docker Hub). */
 function registryOfReference(reference: string): string {
@@ -69,7 +71,7 @@ export interface RegistryErrorClass {
   status?: number;
   /**
    * The registry the line is about: the host that refused the connection, else the registry of the
-   * image it names, else the host of a URL in it (for DNS failures: the name looked up, no port).
+   * image it names, else the host of a registry API URL in it (for DNS failures: the name looked up, no port).
    */
   host?: string;
   /** The image the line names (`failed to push <ref>`, `failed to resolve source metadata for <ref>`). */
@@ -95,7 +97,7 @@ export function classifyRegistryError(message: string): RegistryErrorClass {
   if (kind === 'other') return { kind };
   const pushRef = PUSH_REF.exec(message)?.[1];
   const reference = pushRef ?? PULL_REF.exec(message)?.[1];
-  const urlHost = API_URL.exec(message)?.[1] ?? ANY_URL.exec(message)?.[1];
+  const urlHost = API_URL.exec(message)?.[1];
   const referenceHost = reference ? registryOfReference(reference) : undefined;
   // Who refused the connection is the URL's host (a mirror may stand in for the image's registry).
   const host = CONNECTION_FAILED.test(message) ? (urlHost ?? referenceHost) : (referenceHost ?? urlHost);
@@ -159,6 +161,8 @@ export async function withRegistryRetry<T>(action: () => Promise<T>, options: Re
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const secrets = options.secrets ?? [];
   let last = '';
+  /** The other registry the last failure was about (a base image's), undefined when it was ours or unknown. */
+  let lastHost: string | undefined;
   let lastError: unknown;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     try {
@@ -183,6 +187,7 @@ export async function withRegistryRetry<T>(action: () => Promise<T>, options: Re
       // the whole bake for it only delays the same error.
       if (elsewhere && CONNECTION_REFUSED.test(message)) throw new OtherRegistryUnreachableError(host, reference, causeOf(message), options.registry, cause);
       last = message;
+      lastHost = elsewhere ? host : undefined;
       lastError = error;
       if (attempt === attempts) break;
       const delayMs = backoffDelay(attempt, options.baseDelayMs ?? 2000, options.maxDelayMs ?? 30_000, options.random ?? Math.random);
@@ -190,9 +195,11 @@ export async function withRegistryRetry<T>(action: () => Promise<T>, options: Re
       await sleep(delayMs);
     }
   }
-  const hint = CONNECTION_FAILED.test(last)
-    ? `Nothing answered at ${options.registry}: check the host and port${options.input ? ` in \`${options.input}\`` : ''}, and that the registry runs and is reachable from the runner (firewall, proxy).`
-    : undefined;
+  const hint = !CONNECTION_FAILED.test(last)
+    ? undefined
+    : lastHost === undefined
+      ? `Nothing answered at ${options.registry}: check the host and port${options.input ? ` in \`${options.input}\`` : ''}, and that the registry runs and is reachable from the runner (firewall, proxy).`
+      : `Nothing answered at ${lastHost}, which is not ${options.registry}, the registry this action pushes to: check the image that names it (the Dockerfile's FROM, a build arg) and that ${lastHost} is reachable from the runner (firewall, proxy).`;
   throw new RegistryUnavailableError(options.operation, attempts, last, { cause: lastError, ...(hint ? { hint } : {}) });
 }
 
