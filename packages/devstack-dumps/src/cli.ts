@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { DumpVersioningError, InvalidInputError, StoreConfigError } from '@org/dump-versioning';
-import { DumpSetError, ServersFailedError, maskSecrets, urlSecrets } from '@org/dump-set';
+import { DumpSetError, ServersFailedError, isConnectionFailure, maskSecrets, urlSecrets } from '@org/dump-set';
 import { MysqlDumpError } from '@org/mysql-dump';
 import { MongoDumpError } from '@org/mongo-dump';
 import { registerDiff } from './commands/diff.js';
@@ -202,14 +202,12 @@ export function flagHint(error: MysqlDumpError | MongoDumpError | DumpVersioning
 /** A server's URL taken from its variable (a stale `.envrc`?) is named as the source of a connection problem. */
 export function serverSourceHint(error: MysqlDumpError | MongoDumpError | DumpVersioningError | DumpSetError, argv: ReadonlyArray<string>, env: NodeJS.ProcessEnv): string {
   const engine = error instanceof MysqlDumpError ? 'mysql' : error instanceof MongoDumpError ? 'mongo' : undefined;
-  if (engine === undefined || !SERVER_PROBLEMS.has(error.code)) return '';
+  if (engine === undefined || !isConnectionFailure(error)) return '';
   const variable = engine === 'mysql' ? 'DEVSTACK_DUMPS_MYSQL' : 'DEVSTACK_DUMPS_MONGO';
   const onCommandLine = argv.some((arg) => arg === `--${engine}` || arg.startsWith(`--${engine}=`));
   return onCommandLine || !env[variable] ? '' : `; the --${engine} URL came from ${variable}`;
 }
 
-/** Codes of the dumpers' connection problems, whose cause is in the server URL. */
-const SERVER_PROBLEMS = new Set(['access-denied', 'auth-failed', 'server-unreachable', 'host-not-allowed', 'connect-failed', 'tls-failed', 'invalid-url', 'wrong-protocol', 'no-handshake', 'no-greeting']);
 
 /** Codes of input the command line got wrong (exit 2, like commander's own usage errors), not failures of the work. */
 const USAGE_CODES = new Set([

@@ -9,4 +9,4 @@ export type { SchemaChanges } from './internal/schema-diff.js';
 export { connectionSecrets, maskSecrets, urlSecrets } from './internal/mask.js';
 export { checksumsPathOf, verifyDumpSet, writeChecksumsFile } from './internal/layout.js';
 export type { DumpSetChecksums, DumpSetFile, VerifiedDumpSet } from './internal/layout.js';
-export { DumpSetError, DumpSetFileError, DumpSetInputError, DumpSetServerError, ServersFailedError } from './internal/errors.js';
+export { DumpSetError, DumpSetFileError, DumpSetInputError, DumpSetServerError, ServersFailedError, isConnectionFailure } from './internal/errors.js';
