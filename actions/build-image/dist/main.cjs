@@ -36878,7 +36878,7 @@ var DENIED = /\b403\b|forbidden|denied|insufficient_scope/i;
 var PUSH_REF = /\bfailed to push (\S+?)(?::\s|\s|$)/;
 var PULL_REF = /\bfailed to resolve source metadata for (\S+?)(?::\s|\s|$)/;
 var API_URL = /\bhttps?:\/\/([^/\s"\\?]+)\/v2\//;
-function registryOfReference(reference) {
+function registryHost(reference) {
   const first = reference.split("/")[0] ?? "";
   return reference.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost") ? first : "docker.io";
 }
@@ -36909,7 +36909,7 @@ function classifyRegistryError(message) {
   const pushRef = PUSH_REF.exec(message)?.[1];
   const reference = pushRef ?? PULL_REF.exec(message)?.[1];
   const urlHost = API_URL.exec(message)?.[1];
-  const referenceHost = reference ? registryOfReference(reference) : void 0;
+  const referenceHost = reference ? registryHost(reference) : void 0;
   const host = CONNECTION_FAILED.test(message) ? urlHost ?? referenceHost : referenceHost ?? urlHost;
   return {
     kind,
@@ -36954,8 +36954,8 @@ async function withRegistryRetry(action5, options) {
         if (elsewhere) throw new OtherRegistryAuthError(host, status, reference, causeOf(message), options.registry, cause);
         throw new RegistryAuthError(options.registry, status, cause);
       }
-      const registryHost2 = options.registry.replace(/:\d+$/, "").toLowerCase();
-      if (kind === "dns" && (host ? host.toLowerCase() === registryHost2 : message.toLowerCase().includes(registryHost2))) {
+      const registryName = options.registry.replace(/:\d+$/, "").toLowerCase();
+      if (kind === "dns" && (host ? host.toLowerCase() === registryName : message.toLowerCase().includes(registryName))) {
         throw new RegistryHostError(options.registry, message, options.input, cause);
       }
       if (kind === "other" || kind === "dns") throw error2;
@@ -37190,10 +37190,6 @@ var BakeRunError = class extends Error {
   }
   result;
 };
-function registryHost(image) {
-  const first = image.split("/")[0] ?? "";
-  return image.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost") ? first : "docker.io";
-}
 function withSecrets(definition, entries) {
   if (entries.length === 0) return definition;
   const target = Object.fromEntries(Object.entries(definition.target).map(([name, t]) => [name, { ...t, secret: [...t.secret ?? [], ...entries] }]));

@@ -1,6 +1,6 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import * as core from '@actions/core';
-import { ProgressLog, RawJsonReader, splitBuildAndPush, swapLocalCache, withRegistryRetry, writeSecretFiles } from '@org/image-build';
+import { ProgressLog, RawJsonReader, registryHost, splitBuildAndPush, swapLocalCache, withRegistryRetry, writeSecretFiles } from '@org/image-build';
 import type { BakeDefinition, BakeMetadata, SolveStatus } from '@org/image-build';
 import { docker, errorLines } from './docker.js';
 import { messageOf } from './errors.js';
@@ -22,11 +22,8 @@ export class BakeRunError extends Error {
   }
 }
 
-/** The registry part of an image name (`ghcr.io/org/app` -> `ghcr.io`; `org/app` -> `docker.io`). */
-export function registryHost(image: string): string {
-  const first = image.split('/')[0] ?? '';
-  return image.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost') ? first : 'docker.io';
-}
+// The registry of an image name comes from the library that classifies registry errors by it.
+export { registryHost } from '@org/image-build';
 
 function withSecrets(definition: BakeDefinition, entries: string[]): BakeDefinition {
   if (entries.length === 0) return definition;

@@ -62,5 +62,5 @@ export { imageBlobs, layerBytes, ManifestError, manifestLookupOutcome, newBlobs,
 export type { BlobRef, ManifestLookupOutcome, ParsedManifest } from './internal/manifests.js';
 
 export { builderCapabilityProblem, builderInspectArgs, builderProblem, imageStoreArgs, usesContainerdStore } from './internal/engine.js';
-export { backoffDelay, classifyRegistryError, loginArgs, redact, withRegistryRetry } from './internal/retry.js';
+export { backoffDelay, classifyRegistryError, loginArgs, redact, registryHost, withRegistryRetry } from './internal/retry.js';
 export type { RetryOptions } from './internal/retry.js';

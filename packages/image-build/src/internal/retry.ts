@@ -41,8 +41,8 @@ const PULL_REF = /\bfailed to resolve source metadata for (\S+?)(?::\s|\s|$)/;
  */
 const API_URL = /\bhttps?:\/\/([^/\s"\\?]+)\/v2\//;
 
-/** The registry part of an image reference, as Docker reads it (`org/app` is Docker Hub). */
-function registryOfReference(reference: string): string {
+/** The registry part of an image reference, as Docker reads it (`ghcr.io/org/app` -> `ghcr.io`; `org/app` is Docker Hub). */
+export function registryHost(reference: string): string {
   const first = reference.split('/')[0] ?? '';
   return reference.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost') ? first : 'docker.io';
 }
@@ -98,7 +98,7 @@ export function classifyRegistryError(message: string): RegistryErrorClass {
   const pushRef = PUSH_REF.exec(message)?.[1];
   const reference = pushRef ?? PULL_REF.exec(message)?.[1];
   const urlHost = API_URL.exec(message)?.[1];
-  const referenceHost = reference ? registryOfReference(reference) : undefined;
+  const referenceHost = reference ? registryHost(reference) : undefined;
   // Who refused the connection is the URL's host (a mirror may stand in for the image's registry).
   const host = CONNECTION_FAILED.test(message) ? (urlHost ?? referenceHost) : (referenceHost ?? urlHost);
   return {
@@ -178,8 +178,8 @@ export async function withRegistryRetry<T>(action: () => Promise<T>, options: Re
         if (elsewhere) throw new OtherRegistryAuthError(host, status, reference, causeOf(message), options.registry, cause);
         throw new RegistryAuthError(options.registry, status, cause);
       }
-      const registryHost = options.registry.replace(/:\d+$/, '').toLowerCase();
-      if (kind === 'dns' && (host ? host.toLowerCase() === registryHost : message.toLowerCase().includes(registryHost))) {
+      const registryName = options.registry.replace(/:\d+$/, '').toLowerCase();
+      if (kind === 'dns' && (host ? host.toLowerCase() === registryName : message.toLowerCase().includes(registryName))) {
         throw new RegistryHostError(options.registry, message, options.input, cause);
       }
       if (kind === 'other' || kind === 'dns') throw error;
