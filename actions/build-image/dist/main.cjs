@@ -14962,7 +14962,7 @@ var require_util4 = __commonJS({
     var { getEncoding } = require_encoding();
     var { serializeAMimeType, parseMIMEType } = require_data_url();
     var { types: types3 } = require("node:util");
-    var { StringDecoder: StringDecoder3 } = require("string_decoder");
+    var { StringDecoder: StringDecoder2 } = require("string_decoder");
     var { btoa: btoa2 } = require("node:buffer");
     var staticPropertyDescriptors = {
       enumerable: true,
@@ -15053,7 +15053,7 @@ var require_util4 = __commonJS({
             dataURL += serializeAMimeType(parsed);
           }
           dataURL += ";base64,";
-          const decoder = new StringDecoder3("latin1");
+          const decoder = new StringDecoder2("latin1");
           for (const chunk of bytes) {
             dataURL += btoa2(decoder.write(chunk));
           }
@@ -15082,7 +15082,7 @@ var require_util4 = __commonJS({
         }
         case "BinaryString": {
           let binaryString = "";
-          const decoder = new StringDecoder3("latin1");
+          const decoder = new StringDecoder2("latin1");
           for (const chunk of bytes) {
             binaryString += decoder.write(chunk);
           }
@@ -37087,6 +37087,7 @@ function builderCapabilityProblem(builder, needs) {
 var import_promises7 = require("node:fs/promises");
 
 // actions/build-image/src/docker.ts
+var import_node_child_process = require("node:child_process");
 var import_node_string_decoder = require("node:string_decoder");
 
 // actions/build-image/src/errors.ts
@@ -37155,6 +37156,39 @@ async function docker(args, options = {}) {
     stderr += rest;
   }
   return { exitCode, stdout, stderr };
+}
+function boundedCommand(command = "docker") {
+  return (args, signal) => new Promise((resolve5, reject) => {
+    signal.throwIfAborted();
+    const ownGroup = process.platform !== "win32";
+    const child2 = (0, import_node_child_process.spawn)(command, args, { stdio: ["ignore", "pipe", "pipe"], detached: ownGroup });
+    const out = new import_node_string_decoder.StringDecoder("utf8");
+    const err = new import_node_string_decoder.StringDecoder("utf8");
+    let stdout = "";
+    let stderr = "";
+    child2.stdout.on("data", (data) => stdout += out.write(data));
+    child2.stderr.on("data", (data) => stderr += err.write(data));
+    const kill = () => {
+      try {
+        if (ownGroup && child2.pid !== void 0) process.kill(-child2.pid, "SIGKILL");
+        else child2.kill("SIGKILL");
+      } catch {
+        child2.kill("SIGKILL");
+      }
+      child2.stdout.destroy();
+      child2.stderr.destroy();
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", kill, { once: true });
+    child2.on("error", (error2) => {
+      signal.removeEventListener("abort", kill);
+      reject(error2);
+    });
+    child2.on("close", (code) => {
+      signal.removeEventListener("abort", kill);
+      resolve5({ exitCode: code ?? 1, stdout: stdout + out.end(), stderr: stderr + err.end() });
+    });
+  });
 }
 function errorLines(text) {
   const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);
@@ -80672,7 +80706,7 @@ async function saveBuildRecord(state3, built) {
 }
 
 // actions/build-image/src/context.ts
-var import_node_child_process = require("node:child_process");
+var import_node_child_process2 = require("node:child_process");
 var import_promises10 = require("node:fs/promises");
 var import_node_os3 = require("node:os");
 var import_node_path8 = __toESM(require("node:path"), 1);
@@ -80746,7 +80780,7 @@ function defaultBranchOf(payload, eventName, ref) {
     unknown: `The \`${eventName}\` event payload does not name the repository's default branch (repository.default_branch), so this run cannot tell whether ${ref} is it: \`push: auto\` does not push, no \`latest\` tag is added and the default branch's cache is not read. To publish from this workflow, set \`push: true\` (and \`tags: latest\` if this is the default branch).`
   };
 }
-var execFileAsync = (0, import_node_util5.promisify)(import_node_child_process.execFile);
+var execFileAsync = (0, import_node_util5.promisify)(import_node_child_process2.execFile);
 var runGit = async (args, cwd) => (await execFileAsync("git", args, { cwd })).stdout;
 function requireEnv(env, name) {
   const value = env[name];
@@ -80959,43 +80993,8 @@ async function reportBuildFailure(plan, inputs, result, changed, compareWith = {
 }
 
 // actions/build-image/src/sizes.ts
-var import_node_child_process2 = require("node:child_process");
 var import_node_crypto10 = require("node:crypto");
-var import_node_string_decoder2 = require("node:string_decoder");
 var MANIFEST_LOOKUP_TIMEOUT_MS = 3e4;
-function boundedCommand(command = "docker") {
-  return (args, signal) => new Promise((resolve5, reject) => {
-    signal.throwIfAborted();
-    const ownGroup = process.platform !== "win32";
-    const child2 = (0, import_node_child_process2.spawn)(command, args, { stdio: ["ignore", "pipe", "pipe"], detached: ownGroup });
-    const out = new import_node_string_decoder2.StringDecoder("utf8");
-    const err = new import_node_string_decoder2.StringDecoder("utf8");
-    let stdout = "";
-    let stderr = "";
-    child2.stdout.on("data", (data) => stdout += out.write(data));
-    child2.stderr.on("data", (data) => stderr += err.write(data));
-    const kill = () => {
-      try {
-        if (ownGroup && child2.pid !== void 0) process.kill(-child2.pid, "SIGKILL");
-        else child2.kill("SIGKILL");
-      } catch {
-        child2.kill("SIGKILL");
-      }
-      child2.stdout.destroy();
-      child2.stderr.destroy();
-      reject(signal.reason);
-    };
-    signal.addEventListener("abort", kill, { once: true });
-    child2.on("error", (error2) => {
-      signal.removeEventListener("abort", kill);
-      reject(error2);
-    });
-    child2.on("close", (code) => {
-      signal.removeEventListener("abort", kill);
-      resolve5({ exitCode: code ?? 1, stdout: stdout + out.end(), stderr: stderr + err.end() });
-    });
-  });
-}
 function lookupDeadline(timeoutMs) {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new ManifestError(`no answer within ${Math.round(timeoutMs / 1e3)} s (the connection is open, the registry does not reply)`)), timeoutMs);

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
 import * as core from '@actions/core';
 import * as exec from '@actions/exec';
@@ -54,6 +55,50 @@ export async function docker(args: string[], options: DockerOptions = {}): Promi
     stderr += rest;
   }
   return { exitCode, stdout, stderr };
+}
+
+/** Runs `docker <args>` until it exits or `signal` aborts; then it rejects with the signal's reason. */
+export type BoundedDocker = (args: string[], signal: AbortSignal) => Promise<DockerResult>;
+
+/**
+ * `command <args>` (argument array, no shell) that is killed when `signal` aborts (`docker` above, on
+ * @actions/exec, cannot be stopped), for commands a registry can hold forever. `docker` runs buildx as
+ * a child process of its own: the command gets its own process group and the whole group is killed, so
+ * no buildx is left waiting on the registry.
+ */
+export function boundedCommand(command = 'docker'): BoundedDocker {
+  return (args, signal) =>
+    new Promise<DockerResult>((resolve, reject) => {
+      signal.throwIfAborted();
+      const ownGroup = process.platform !== 'win32';
+      const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: ownGroup });
+      const out = new StringDecoder('utf8');
+      const err = new StringDecoder('utf8');
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (data: Buffer) => (stdout += out.write(data)));
+      child.stderr.on('data', (data: Buffer) => (stderr += err.write(data)));
+      const kill = () => {
+        try {
+          if (ownGroup && child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+          else child.kill('SIGKILL');
+        } catch {
+          child.kill('SIGKILL');
+        }
+        child.stdout.destroy();
+        child.stderr.destroy();
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', kill, { once: true });
+      child.on('error', (error) => {
+        signal.removeEventListener('abort', kill);
+        reject(error);
+      });
+      child.on('close', (code) => {
+        signal.removeEventListener('abort', kill);
+        resolve({ exitCode: code ?? 1, stdout: stdout + out.end(), stderr: stderr + err.end() });
+      });
+    });
 }
 
 /** The lines of a failed command worth showing: its `ERROR`/`error` lines, else the last few. */

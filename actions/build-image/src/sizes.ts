@@ -1,11 +1,9 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { StringDecoder } from 'node:string_decoder';
 import * as core from '@actions/core';
 import { backoffDelay, imageBlobs, layerBytes, ManifestError, manifestLookupOutcome, newBlobs } from '@org/image-build';
 import type { BakeMetadata, BlobRef, FlavourSizes } from '@org/image-build';
 import { registryHost } from './build.js';
-import { type DockerResult, dockerOrThrow } from './docker.js';
+import { type BoundedDocker, boundedCommand, dockerOrThrow } from './docker.js';
 import { messageOf } from './errors.js';
 import type { BuildPlan } from './plan.js';
 
@@ -19,53 +17,10 @@ export type BlobsBefore = Record<string, { digests: string[] } | { unknown: stri
  */
 export const MANIFEST_LOOKUP_TIMEOUT_MS = 30_000;
 
-/** Runs `docker <args>` until it exits or `signal` aborts; then it rejects with the signal's reason. */
-export type BoundedDocker = (args: string[], signal: AbortSignal) => Promise<DockerResult>;
-
 /** What the lookups of one step share: the command runner and the deadline. */
 interface Lookup {
   run: BoundedDocker;
   signal: AbortSignal;
-}
-
-/**
- * `command <args>` (argument array, no shell) that is killed when `signal` aborts. docker.ts's
- * runner cannot be stopped, and `docker` runs buildx as a child process of its own: the command gets
- * its own process group and the whole group is killed, so no buildx is left waiting on the registry.
- */
-export function boundedCommand(command = 'docker'): BoundedDocker {
-  return (args, signal) =>
-    new Promise<DockerResult>((resolve, reject) => {
-      signal.throwIfAborted();
-      const ownGroup = process.platform !== 'win32';
-      const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: ownGroup });
-      const out = new StringDecoder('utf8');
-      const err = new StringDecoder('utf8');
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (data: Buffer) => (stdout += out.write(data)));
-      child.stderr.on('data', (data: Buffer) => (stderr += err.write(data)));
-      const kill = () => {
-        try {
-          if (ownGroup && child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-          else child.kill('SIGKILL');
-        } catch {
-          child.kill('SIGKILL');
-        }
-        child.stdout.destroy();
-        child.stderr.destroy();
-        reject(signal.reason);
-      };
-      signal.addEventListener('abort', kill, { once: true });
-      child.on('error', (error) => {
-        signal.removeEventListener('abort', kill);
-        reject(error);
-      });
-      child.on('close', (code) => {
-        signal.removeEventListener('abort', kill);
-        resolve({ exitCode: code ?? 1, stdout: stdout + out.end(), stderr: stderr + err.end() });
-      });
-    });
 }
 
 /** A lookup deadline whose reason says what ran out, for the warning. */

@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import * as core from '@actions/core';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import type { BuildPlan } from '../src/plan.js';
-import { type BoundedDocker, blobsBeforePush, boundedCommand, measureSizes } from '../src/sizes.js';
+import { type BoundedDocker, boundedCommand } from '../src/docker.js';
+import { blobsBeforePush, measureSizes } from '../src/sizes.js';
 
 vi.mock('@actions/core', async (importOriginal) => ({ ...(await importOriginal<typeof import('@actions/core')>()), info: vi.fn(), warning: vi.fn() }));
 
