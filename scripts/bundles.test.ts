@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { actionNode } from '../test/support/action-node.js';
 
 const actionsDir = new URL('../actions', import.meta.url).pathname;
 const buildScript = new URL('./build.mjs', import.meta.url).pathname;
@@ -17,14 +18,20 @@ function runnerEnv(cwd: string): NodeJS.ProcessEnv {
 }
 
 // A bundle that loads but meets no inputs must fail with one workflow error, not a module crash
-// (esbuild bundles CJS dependencies, and some of them only work from their ESM builds).
+// (esbuild bundles CJS dependencies, and some of them only work from their ESM builds). On the Node 24
+// action.yml names, and on Node 20 (act's job images, older self-hosted runners), which the build targets.
+const runtimes = [
+  ['Node 24 (runs.using)', actionNode()],
+  [`this Node ${process.version}`, process.execPath],
+];
 describe.each(['build-image', 'refresh-dumps'])('the %s bundle', (action) => {
-  it('loads (as action.yml names it) and reports missing inputs as one ::error:: line', () => {
-    const { runs } = parse(readFileSync(join(actionsDir, action, 'action.yml'), 'utf8')) as { runs: { main: string } };
+  it.each(runtimes)('loads (as action.yml names it) on %s and reports missing inputs as one ::error:: line', (_runtime, node) => {
+    const { runs } = parse(readFileSync(join(actionsDir, action, 'action.yml'), 'utf8')) as { runs: { using: string; main: string } };
+    expect(runs.using).toBe('node24');
     const bundle = join(actionsDir, action, runs.main);
     expect(existsSync(bundle)).toBe(true);
     const cwd = mkdtempSync(join(tmpdir(), 'bundle-'));
-    const result = spawnSync(process.execPath, [bundle], { cwd, env: runnerEnv(cwd), encoding: 'utf8', timeout: 60_000 });
+    const result = spawnSync(node, [bundle], { cwd, env: runnerEnv(cwd), encoding: 'utf8', timeout: 60_000 });
     expect(result.stderr).not.toMatch(/Cannot find module|ReferenceError|is not a function|SyntaxError|Dynamic require/);
     expect(result.stdout.match(/^::error::/gm)).toHaveLength(1);
     expect(result.status).toBe(1);

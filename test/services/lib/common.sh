@@ -34,6 +34,10 @@ ACTIONLINT_MODULE=github.com/rhysd/actionlint
 ACTIONLINT_VERSION=v1.7.12
 ACT_MODULE=github.com/nektos/act
 ACT_VERSION=v0.2.87 # keep in step with actVersion in scripts/act/tools.ts
+# The Node.js the end-to-end tests run the action bundles with: action.yml says `using: node24`, so
+# GitHub runs them on its Node 24, not on the Node that runs vitest. From npm's node-linux-<arch> package
+# (npm checks its sha512), into the tool cache as bin/node24.
+ACTION_NODE_VERSION=24.22.3
 
 BASE_IMAGE_REPO=localhost/org-actions/busybox
 DEBIAN_IMAGE_REF=localhost/org-actions/debian:bookworm

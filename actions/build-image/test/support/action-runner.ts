@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { actionNode } from '../../../../test/support/action-node.js';
 
 const execFileAsync = promisify(execFile);
 export const actionDir = fileURLToPath(new URL('../../', import.meta.url));
@@ -166,7 +167,7 @@ export async function runAction(workspace: Workspace, entry: 'main' | 'post', op
   for (const [name, value] of Object.entries(options.state ?? {})) env[`STATE_${name}`] = value;
 
   const started = Date.now();
-  const child = spawn(process.execPath, [path.join(distDir, `${entry}.cjs`)], { cwd: workspace.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(actionNode(), [path.join(distDir, `${entry}.cjs`)], { cwd: workspace.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => {

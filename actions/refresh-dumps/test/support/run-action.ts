@@ -12,6 +12,7 @@ import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { fixtureDataCollections, fixtureDataTables, fixtureMigrateCommand } from '../../../../test/support/fixture-history.js';
+import { actionNode } from '../../../../test/support/action-node.js';
 
 export const actionDir = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -131,7 +132,7 @@ export async function runAction(options: RunActionOptions): Promise<ActionRun> {
     const started = performance.now();
     const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
       execFile(
-        process.execPath,
+        actionNode(),
         [bundledAction],
         { cwd: options.workspace, env, timeout: options.timeoutMs ?? 15 * 60_000, maxBuffer: 256 * 1024 * 1024 },
         (error, out, err) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout: out, stderr: err }),

@@ -1,0 +1,29 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const commonSh = fileURLToPath(new URL('../services/lib/common.sh', import.meta.url));
+
+/** The Node.js version `test/services/install` puts in the tool cache as `bin/node24`. */
+export const actionNodeVersion = /^ACTION_NODE_VERSION=(\S+)/m.exec(readFileSync(commonSh, 'utf8'))?.[1] ?? '';
+
+let chosen: string | undefined;
+
+/**
+ * The Node.js to run an action bundle with, as the runner does: action.yml says `using: node24`, so GitHub
+ * runs the bundles on Node 24, whatever runs vitest. That is the tool cache's `node24` (installed by
+ * `bash test/services/install`). Without it, CI fails; a laptop falls back to this Node and says so once.
+ */
+export function actionNode(): string {
+  if (chosen) return chosen;
+  const toolCache = process.env.ORG_ACTIONS_TOOL_CACHE ?? join(homedir(), '.cache', 'org-actions');
+  const candidate = join(toolCache, 'bin', 'node24');
+  const version = existsSync(candidate) ? spawnSync(candidate, ['--version'], { encoding: 'utf8' }).stdout?.trim() : undefined;
+  if (version === `v${actionNodeVersion}`) return (chosen = candidate);
+  const why = version ? `${candidate} is ${version}, not v${actionNodeVersion}` : `${candidate} is missing`;
+  if (process.env.CI === 'true') throw new Error(`the actions' Node.js (node24, as action.yml says): ${why}; run \`bash test/services/install\``);
+  console.warn(`action bundles run on this Node ${process.version}, not the runner's Node 24: ${why} (run \`bash test/services/install\`)`);
+  return (chosen = process.execPath);
+}
