@@ -12,7 +12,7 @@
  * and the bench prints what that variable costs a bare `node -e ''` here. It also prints Django's floor:
  * the fixture's migrate command with nothing to apply, the least any refresh's migrate phase can take.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,7 @@ import { assertBundleCurrent, fixtureInputs, fixtureVenvEnv, runAction, type Act
 import { readSummaryData } from '../../actions/refresh-dumps/src/summary.js';
 import { buildFixtureHistory, checkoutFixtureCommit, commitBulkMigrations, ensureFixtureVenv, fixtureMigrateCommand } from '../../test/support/fixture-history.js';
 import { loadServicesEnv } from '../../test/support/services-env.js';
+import { actionNode } from '../../test/support/action-node.js';
 
 const env = { ...loadServicesEnv(), ...process.env };
 const RUNS = Number(env.BENCH_RUNS ?? 3);
@@ -33,6 +34,8 @@ if (missing.length > 0) {
   process.exit(0);
 }
 await assertBundleCurrent();
+// runAction runs the bundle on the actions' Node (runs.using: node24) when it is installed.
+const actionNodeLabel = `Node ${execFileSync(actionNode(), ['--version'], { encoding: 'utf8' }).trim()}`;
 const execFileAsync = promisify(execFile);
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 /** Median wall time of `runs` sequential runs of a command. */
@@ -121,7 +124,7 @@ try {
   const incrementalPhases = incremental[Math.floor(incremental.length / 2)]!.phases;
   const verdict = (met: boolean) => (met ? 'met' : 'NOT met');
 
-  console.log(`${RUNS} alternating runs each after one warm-up, median; whole bundled action process (node dist/main.mjs, as action.yml's runs.main), filesystem store, databases dropped before each run`);
+  console.log(`${RUNS} alternating runs each after one warm-up, median; whole bundled action process (${actionNodeLabel} dist/main.mjs, as action.yml's runs), filesystem store, databases dropped before each run`);
   console.log(`commit ${next.label}: 1 new migration on top of ${BULK} generated + the fixture app's own`);
   console.log(`  full refresh phases (ms):        ${JSON.stringify(fullPhases)}`);
   console.log(`  incremental refresh phases (ms): ${JSON.stringify(incrementalPhases)}`);

@@ -13,11 +13,14 @@ let chosen: string | undefined;
 
 /**
  * The Node.js to run an action bundle with, as the runner does: action.yml says `using: node24`, so GitHub
- * runs the bundles on Node 24, whatever runs vitest. That is the tool cache's `node24` (installed by
- * `bash test/services/install`). Without it, CI fails; a laptop falls back to this Node and says so once.
+ * runs the bundles on Node 24, whatever runs vitest: this Node when it is a Node 24, else the tool cache's
+ * `node24` (installed by `bash test/services/install`). Without either, CI fails; a laptop falls back to
+ * this Node and says so once.
  */
 export function actionNode(): string {
   if (chosen) return chosen;
+  // A job already on Node 24 (GitHub's integration job) runs the bundles on itself.
+  if (process.versions.node.split('.')[0] === '24') return (chosen = process.execPath);
   const toolCache = process.env.ORG_ACTIONS_TOOL_CACHE ?? join(homedir(), '.cache', 'org-actions');
   const candidate = join(toolCache, 'bin', 'node24');
   const version = existsSync(candidate) ? spawnSync(candidate, ['--version'], { encoding: 'utf8' }).stdout?.trim() : undefined;
