@@ -29,6 +29,9 @@ describe('URLs', () => {
     // A password with `@`, a user with `@`: the user info runs to the authority's last `@`.
     ['mongodb://u:p@ss@h/db', 'mongodb://u:***@h/db'],
     ['mongodb://me@corp.com:pw@a:1,b:2/db', 'mongodb://me@corp.com:***@a:1,b:2/db'],
+    // A password holding `@` and then `/`, `?` or `#` (unescaped) is masked to the last `@`, never cut short.
+    ['mongodb://u:p@ss/w@h/db', 'mongodb://u:***@h/db'],
+    ['mongodb://u:ss:w/rd%25#?x@h:27017/db', 'mongodb://u:***@h:27017/db'],
   ])('malformed %s -> %s', (url, masked) => {
     expect(maskMongoUrl(url)).toBe(masked);
   });

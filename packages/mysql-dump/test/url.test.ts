@@ -50,6 +50,9 @@ describe('maskUrl', () => {
     ['mysql://u:p@ss@h:3306/db', 'mysql://u:***@h:3306/db'],
     ['mysql://me@corp.com:pw@h/db', 'mysql://me@corp.com:***@h/db'],
     ['mysql://u@h:3306/db?x=a@b', 'mysql://u@h:3306/db?x=a@b'],
+    // A password holding `@` and then `/`, `?` or `#` (unescaped) is masked to the last `@`, never cut short.
+    ['mysql://app:Tr0ub@dor/42@db.internal:3306', 'mysql://app:***@db.internal:3306'],
+    ['mysql://app:p@ss?x#y@h:1/db', 'mysql://app:***@h:1/db'],
   ])('%s -> %s', (url, masked) => expect(maskUrl(url)).toBe(masked));
 });
 

@@ -1,10 +1,10 @@
 import { mongoQuerySecrets } from '@org/mongo-dump';
 /**
- * `scheme://user:password@` anywhere in a text. The password runs to the `@` after which the host part
- * (up to whitespace, `/`, `?`, `#` or the end) has no other `@`: a password containing `/`, `:` or `@` is
- * masked whole; at worst something that is not a password gets masked.
+ * `scheme://user:password@` anywhere in a text. The password runs to the last `@` before whitespace: a
+ * password containing `/`, `:`, `?` or `@` (`p@ss/w@host`) is masked whole; at worst something that is not
+ * a password (an `@` in a query) gets masked too.
  */
-const PASSWORD_TO_HOST = String.raw`(\S*?)@(?=[^\s@/?#]*(?:[\s/?#]|$))`;
+const PASSWORD_TO_HOST = String.raw`(\S*)@`;
 const CREDENTIALS_IN_URL = new RegExp(String.raw`([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)` + PASSWORD_TO_HOST, 'gi');
 
 /**
@@ -58,13 +58,14 @@ export function connectionSecrets(url: string): string[] {
  * echo a password outside any URL, e.g. in a failed-auth message).
  */
 export function maskSecretsOf(text: string, urls: ReadonlyArray<string | undefined>): string {
-  let masked = text.replace(CREDENTIALS_IN_URL, '$1***@');
+  // The known secrets first, while they are still whole in the text; then any other URL's password.
+  let masked = text;
   for (const url of urls) {
     if (url === undefined) continue;
     // Longest first, so a decoded password that contains the raw one is replaced whole.
     for (const secret of connectionSecrets(url).sort((a, b) => b.length - a.length)) masked = replaceSecret(masked, secret);
   }
-  return masked;
+  return masked.replace(CREDENTIALS_IN_URL, '$1***@');
 }
 
 /**

@@ -9,6 +9,9 @@ export function maskMongoUrl(url: string): string {
 }
 
 function maskPassword(url: string): string {
+  // A second `@` may belong to a password holding `@` and `/` or `?` (`u:p@ss/w@host`), which the pattern
+  // would cut short: everything up to the last `@` then, hiding more than the password rather than less.
+  if (passwordMayHoldAt(url)) return maskUserInfo(url);
   const match = URL_PATTERN.exec(url);
   // Not the pattern, or no user info it can see (a password with `/`): the coarse mask below.
   if (!match || match[2] === undefined) return maskUserInfo(url);
@@ -71,6 +74,14 @@ export function mongoQuerySecrets(url: string): string[] {
     }
   }
   return [...new Set(secrets.filter((secret) => secret !== ''))];
+}
+
+/** A password (a `:` before the first `@`) and another `@` after it: the password may run to the last `@`. */
+function passwordMayHoldAt(url: string): boolean {
+  const rest = url.slice(/^[a-z][a-z0-9+.-]*:\/\//i.exec(url)?.[0].length ?? 0);
+  const firstAt = rest.indexOf('@');
+  const colon = rest.indexOf(':');
+  return firstAt >= 0 && colon >= 0 && colon < firstAt && rest.lastIndexOf('@') !== firstAt;
 }
 
 /**

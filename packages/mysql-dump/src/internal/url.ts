@@ -107,6 +107,9 @@ export function parseMysqlUrl(url: string): MysqlUrl {
 
 /** The URL with its password replaced by `***`, for messages and logs. Works on unparseable input too. */
 export function maskUrl(url: string): string {
+  // A second `@` may belong to a password holding `@` and `/` (`u:p@ss/w@host`), which the pattern below
+  // would cut at the `/`: everything up to the last `@` then, hiding more than the password rather than less.
+  if (passwordMayHoldAt(url)) return maskUserInfo(url);
   // Up to the last `@` of the authority: a password may contain `@` (the driver takes the last one too).
   const masked = url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^/?#]*@/i, '$1***@');
   if (masked !== url) return masked;
@@ -114,6 +117,14 @@ export function maskUrl(url: string): string {
   // not a password's). Without `//`, `x:a@b` parses as a scheme and a path, so that proves nothing.
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && URL.canParse(url) && new URL(url).password === '') return url;
   return maskUserInfo(url);
+}
+
+/** A password (a `:` before the first `@`) and another `@` after it: the password may run to the last `@`. */
+function passwordMayHoldAt(url: string): boolean {
+  const rest = url.slice(/^[a-z][a-z0-9+.-]*:\/\//i.exec(url)?.[0].length ?? 0);
+  const firstAt = rest.indexOf('@');
+  const colon = rest.indexOf(':');
+  return firstAt >= 0 && colon >= 0 && colon < firstAt && rest.lastIndexOf('@') !== firstAt;
 }
 
 /**
