@@ -1,8 +1,8 @@
 import { findFailure, isCancellation } from './build-failure.js';
 import type { BuildFailure } from './build-failure.js';
-import { findStage, stageClosure } from './dockerfile-model.js';
+import { findStage, stageClosure, STEP_KEYWORDS, stepNamePattern } from './dockerfile-model.js';
 import type { ContextIgnore } from './context-ignore.js';
-import type { DockerfileModel } from './dockerfile-model.js';
+import type { DockerfileModel, Stage } from './dockerfile-model.js';
 import { isFrom, missCause, rootKey } from './miss-cause.js';
 import { mergeVertices } from './rawjson.js';
 import type { RawVertex, SolveStatus } from './rawjson.js';
@@ -236,15 +236,41 @@ function mergeSteps(own: GroupedStep, other: GroupedStep): GroupedStep {
 
 const sameWork = (a: StepReport, b: StepReport) => (a.platform ?? '') === (b.platform ?? '') && a.instruction.replace(/\s+/g, ' ').trim() === b.instruction.replace(/\s+/g, ' ').trim();
 
+const collapse = (text: string) => text.replace(/\s+/g, ' ').trim();
+
+/**
+ * Where the flavour's own Dockerfile has the step BuildKit ran once under another stage's name: the
+ * stage of its closure with the same instruction, numbered as BuildKit numbers it (after the FROM of
+ * an image, `[base 2/3]`; from 1 in a stage built FROM another, `[dev 1/2]`). Undefined when no stage
+ * or several with other numbers have it.
+ */
+function ownCounterpart(stages: Stage[], step: StepReport): Pick<StepReport, 'stage' | 'index' | 'total'> | undefined {
+  const instruction = collapse(step.instruction);
+  const keyword = instruction.split(' ')[0]?.toUpperCase();
+  const found = stages.flatMap((stage) => {
+    const numbered = stage.steps.filter((s) => STEP_KEYWORDS.has(s.keyword));
+    const offset = stage.from.stage ? 1 : 2;
+    return numbered.flatMap((s, i) =>
+      s.keyword === keyword && s.text !== '' && (instruction.endsWith(collapse(s.text)) || stepNamePattern(collapse(s.text)).test(instruction))
+        ? [{ stage: stage.name, index: i + offset, total: numbered.length + offset - 1 }]
+        : [],
+    );
+  });
+  return found.find((f) => f.index === step.index) ?? (found.length === 1 ? found[0] : undefined);
+}
+
 /**
  * A flavour's steps: those of the stages in its closure, and those its target reported under another
  * stage's name (BuildKit runs identical steps of two targets once, under one stage's name:
- * `[devstack production 1/1]` is devstack's own step). When the flavour also has its own step of the
- * same platform and instruction (several platforms: BuildKit then reports a cached twin under the
- * flavour's own name), the two are one step: merged, and the pair is added to `twins`.
+ * `[devstack production 1/1]` is devstack's own step, named here as devstack's Dockerfile has it, e.g.
+ * `dev 1/2`, when the model shows where). When the flavour also has its own step of the
+ * same platform and instruction (several platforms, or a COPY whose context BuildKit matched by its
+ * cache key: BuildKit then reports a cached twin under the flavour's own name), the two are one step:
+ * merged, and the pair is added to `twins`.
  */
-function stepsOfFlavour(countable: GroupedStep[], name: string, closure: Set<string> | undefined, twins: Array<[GroupedStep, GroupedStep]>): GroupedStep[] {
-  const inClosure = (s: GroupedStep) => closure !== undefined && s.stage !== undefined && closure.has(s.stage.toLowerCase());
+function stepsOfFlavour(countable: GroupedStep[], name: string, closure: Stage[] | undefined, twins: Array<[GroupedStep, GroupedStep]>): GroupedStep[] {
+  const names = closure ? new Set(closure.map((s) => s.name.toLowerCase())) : undefined;
+  const inClosure = (s: GroupedStep) => names !== undefined && s.stage !== undefined && names.has(s.stage.toLowerCase());
   const own = countable.filter(inClosure);
   const merged = new Map<GroupedStep, GroupedStep>(own.map((s) => [s, s]));
   const paired = new Set<GroupedStep>();
@@ -253,7 +279,8 @@ function stepsOfFlavour(countable: GroupedStep[], name: string, closure: Set<str
     const candidates = own.filter((o) => !paired.has(o) && sameWork(o, step));
     const twin = candidates.find((o) => o.index === step.index) ?? candidates[0];
     if (!twin) {
-      foreign.push(step);
+      const counterpart = closure ? ownCounterpart(closure, step) : undefined;
+      foreign.push(counterpart ? { ...step, ...counterpart } : step);
       continue;
     }
     paired.add(twin);
@@ -340,13 +367,17 @@ export function buildReport(statuses: SolveStatus[], options: ReportOptions): Bu
   const { steps, phases, vertices } = groupSteps(statuses, options);
   const { baseImages, fromSteps } = baseImagesOf(steps);
   const countable = steps.filter((s) => !isFrom(s) && s.status !== 'not-started');
-  const anyCached = countable.some((s) => s.status === 'cached');
 
   const twins: Array<[GroupedStep, GroupedStep]> = [];
   const owned = options.flavours.map(({ name, stage }) => {
-    const closure = options.model ? new Set(stageClosure(options.model, stage).map((s) => s.name.toLowerCase())) : undefined;
+    const closure = options.model ? stageClosure(options.model, stage) : undefined;
     return { flavour: name, steps: stepsOfFlavour(countable, name, closure, twins) };
   });
+  // Twins counted once, a cached twin of a step that ran in this very solve being no cache hit: BuildKit
+  // reports the second target's copy of a shared COPY as CACHED even on a cold build (it matched the
+  // first target's by its cache key), which proves no earlier cache.
+  const distinct = distinctSteps(countable, twins);
+  const anyCached = distinct.cached > 0;
   const plain = ({ flavours: _, ...step }: GroupedStep): StepReport => step;
   const failure = options.succeeded ? undefined : findFailure(options.messages ?? [], steps.map(plain), owned);
 
@@ -374,7 +405,6 @@ export function buildReport(statuses: SolveStatus[], options: ReportOptions): Bu
 
   const allStarts = vertices.map((v) => ms(v.started)).filter((n) => !Number.isNaN(n));
   const allEnds = vertices.map((v) => ms(v.completed)).filter((n) => !Number.isNaN(n));
-  const distinct = distinctSteps(countable, twins);
   return {
     flavours,
     steps: steps.map(plain),
