@@ -129,6 +129,45 @@ for (const backend of backends) {
       expect((await verify({ store, service })).problems).toEqual([]);
     });
 
+    test('an altered blob: verify names it with the store location and what repairs it, and doing that repairs the store', async () => {
+      const { store } = fixture;
+      const service = 'altered';
+      const ancestry = gitAncestry(fixture.repo.dir);
+      const dir = await fixture.dumpDir({ 'mysql/a.sql': 'CREATE TABLE a (id int);\n' });
+      const first = await publish({ store, service, dir, source: source(0), ancestry });
+      const file = first.files[0]!;
+      const key = layout.blob(service, file.sha256, file.compression);
+      await store.delete([key]);
+      await store.putIfAbsent(key, Buffer.from('not the file'));
+      // A re-publish alone only checks that the blob exists: the advice must be the one that works.
+      expect((await publish({ store, service, dir, source: source(0), ancestry })).blobsUploaded).toBe(0);
+      const [problem] = (await verify({ store, service })).problems;
+      expect(problem?.message).toContain(`${store.location}/${key}`);
+      expect(problem?.message).toContain('delete that blob from the store and re-publish');
+      await store.delete([key]);
+      expect((await publish({ store, service, dir, source: source(0), ancestry })).blobsUploaded).toBe(1);
+      expect((await verify({ store, service })).problems).toEqual([]);
+    });
+
+    test('a damaged ref fails the publish with one error saying what repairs it (never an unhandled rejection), and that repairs it', async () => {
+      const { store } = fixture;
+      const service = 'damaged-ref';
+      const ancestry = gitAncestry(fixture.repo.dir);
+      const dir = await fixture.dumpDir({ 'mysql/a.sql': 'CREATE TABLE a (id int);\n' });
+      await publish({ store, service, dir, source: source(0), ancestry });
+      const refKey = layout.ref(service, 'master');
+      await store.delete([refKey]);
+      await store.putIfAbsent(refKey, Buffer.alloc(0));
+      await expect(publish({ store, service, dir, source: source(1), ancestry })).rejects.toMatchObject({
+        code: 'invalid-json',
+        message: expect.stringContaining('delete it and re-publish'),
+      });
+      await store.delete([refKey]);
+      const repaired = await publish({ store, service, dir, source: source(1), ancestry });
+      expect(repaired.ref.outcome).toBe('created');
+      expect((await verify({ store, service })).problems).toEqual([]);
+    });
+
     test('a pull racing prune says the version was removed by retention', async () => {
       const { store } = fixture;
       const service = 'pruned';

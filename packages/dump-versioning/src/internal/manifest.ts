@@ -245,7 +245,7 @@ function decodeDocument<K extends DocumentKind>(kind: K, text: string, where: st
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new ManifestError('invalid-json', `${kind} ${where} is not valid JSON (${(error as Error).message}); the store object is damaged, re-publish it`);
+    throw new ManifestError('invalid-json', `${kind} ${where} is not valid JSON (${(error as Error).message}); the store object is damaged: delete it and re-publish the commit that wrote it (publishing recreates a missing object)`);
   }
   const claimed = typeof parsed === 'object' && parsed !== null && 'schemaVersion' in parsed ? parsed.schemaVersion : undefined;
   if (claimed !== undefined && !READABLE_SCHEMA_VERSIONS.includes(claimed as SchemaVersion)) {
@@ -260,10 +260,10 @@ function decodeDocument<K extends DocumentKind>(kind: K, text: string, where: st
   if (!validate(parsed)) {
     const first = validate.errors?.[0];
     const detail = first ? `${first.instancePath || '/'} ${first.message ?? 'is invalid'}` : 'is invalid';
-    throw new ManifestError('invalid-document', `${kind} ${where} does not match schemaVersion ${schemaVersion}: ${detail}; re-publish it or fix the file`);
+    throw new ManifestError('invalid-document', `${kind} ${where} does not match schemaVersion ${schemaVersion}: ${detail}; delete it and re-publish the commit that wrote it (publishing recreates a missing object), or fix the file`);
   }
   if (typeof parsed === 'object' && parsed !== null && 'migrations' in parsed && 'migrationsRecord' in parsed) {
-    throw new ManifestError('invalid-document', `${kind} ${where} has both inline migrations and a migrationsRecord; a document carries one of them, re-publish it`);
+    throw new ManifestError('invalid-document', `${kind} ${where} has both inline migrations and a migrationsRecord; a document carries one of them: delete it and re-publish the commit that wrote it`);
   }
   return parsed as K extends 'manifest' ? VersionManifest : K extends 'ref' ? BranchRef : CommitEntry;
 }

@@ -71,21 +71,21 @@ export function encodeMigrationsRecord(info: MigrationsInfo): { body: Buffer; re
 export function decodeMigrationsRecord(body: Buffer, ref: MigrationsRecordRef, where: string): MigrationsInfo {
   const digest = createHash('sha256').update(body).digest('hex');
   if (digest !== ref.sha256) {
-    throw new IntegrityError('migrations-mismatch', `migrations record ${where} hashes to ${digest}, not ${ref.sha256}; the store copy was altered or truncated, re-publish the commit`);
+    throw new IntegrityError('migrations-mismatch', `migrations record ${where} hashes to ${digest}, not ${ref.sha256}; the store copy was altered or truncated: delete it and re-publish the commit (publishing recreates a missing record)`);
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));
   } catch (error) {
-    throw new ManifestError('invalid-json', `migrations record ${where} is not valid JSON (${(error as Error).message}); re-publish the commit`);
+    throw new ManifestError('invalid-json', `migrations record ${where} is not valid JSON (${(error as Error).message}): delete it and re-publish the commit (publishing recreates a missing record)`);
   }
   const validateRecord = recordValidator();
   if (!validateRecord(parsed)) {
     const first = validateRecord.errors?.[0];
-    throw new ManifestError('invalid-document', `migrations record ${where} does not match schemaVersion ${SCHEMA_VERSION}: ${first?.instancePath || '/'} ${first?.message ?? 'is invalid'}; re-publish the commit`);
+    throw new ManifestError('invalid-document', `migrations record ${where} does not match schemaVersion ${SCHEMA_VERSION}: ${first?.instancePath || '/'} ${first?.message ?? 'is invalid'}: delete it and re-publish the commit (publishing recreates a missing record)`);
   }
   if (parsed.fingerprint.overall !== ref.overall) {
-    throw new IntegrityError('migrations-mismatch', `migrations record ${where} holds fingerprint ${parsed.fingerprint.overall}, but the document naming it says ${ref.overall}; re-publish the commit`);
+    throw new IntegrityError('migrations-mismatch', `migrations record ${where} holds fingerprint ${parsed.fingerprint.overall}, but the document naming it says ${ref.overall}: delete it and re-publish the commit (publishing recreates a missing record)`);
   }
   const { schemaVersion: _format, ...info } = parsed;
   return info;

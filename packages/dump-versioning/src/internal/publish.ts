@@ -183,7 +183,8 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
     relatives,
     sizes,
     compression,
-    knownBlobs: branchState.then((state) => state.knownBlobs),
+    // Its own rejection handler too: a damaged ref fails the publish with its message, not as an unhandled rejection.
+    knownBlobs: early(branchState.then((state) => state.knownBlobs)),
     uploads: concurrency,
     onFileDone: progressCounter('upload', sizes.reduce((sum, size) => sum + size, 0), options.onProgress),
     afterBlob: () => afterStep('blob'),

@@ -7,6 +7,9 @@ import { IntegrityError, StoreAccessError } from './errors.js';
 import type { DumpFile } from './manifest.js';
 import { layout, type Store } from './store.js';
 
+/** What repairs a damaged blob: a publish re-uploads a missing one, but never re-reads one that exists. */
+const REPAIR_BLOB = 'delete that blob from the store and re-publish a commit whose dump holds the file (publishing re-uploads a missing blob)';
+
 /**
  * Streams one blob of `file` out of the store, uncompressing it, into `target` (a new file, a stream,
  * or nowhere when only checking), and fails with IntegrityError naming the file unless sha256 and size match.
@@ -67,7 +70,7 @@ export async function fetchVerified(
     }
     // zlib reports Z_* codes, brotli ERR__ERROR_* ones; either means the stored bytes do not decompress.
     if (decompressor && /^(Z_|ERR__ERROR_)/.test((error as NodeJS.ErrnoException).code ?? '')) {
-      throw new IntegrityError('blob-corrupt', `${context}: file ${file.path} is corrupt in the store (blob ${key} does not decompress: ${(error as Error).message}); re-publish this commit`);
+      throw new IntegrityError('blob-corrupt', `${context}: file ${file.path} is corrupt in the store (blob ${store.location}/${key} does not decompress: ${(error as Error).message}); ${REPAIR_BLOB}`);
     }
     throw error;
   }
@@ -75,7 +78,7 @@ export async function fetchVerified(
   if (size !== file.size || digest !== file.sha256) {
     throw new IntegrityError(
       'blob-mismatch',
-      `${context}: file ${file.path} does not match the manifest (expected sha256 ${file.sha256} and ${file.size} bytes, got ${digest} and ${size} bytes; blob ${key}); the store copy was altered or truncated, re-publish this commit`,
+      `${context}: file ${file.path} does not match the manifest (expected sha256 ${file.sha256} and ${file.size} bytes, got ${digest} and ${size} bytes; blob ${store.location}/${key}); the store copy was altered or truncated: ${REPAIR_BLOB}`,
     );
   }
 }
