@@ -106,6 +106,18 @@ describe('devstack-dumps CLI end to end (filesystem store, real git)', () => {
     const revision = await cli(['pull', '--store', store, '--service', 'lms', '--commit', 'master~1', '--out', path.join(repo, 'y')], repo);
     expect(revision.code).toBe(2);
     expect(revision.stderr).toMatch(/--commit takes a full commit sha \(got "master~1"\)/);
+    // A mistyped store or service holds nothing: verify and list fail rather than report a clean, empty store.
+    const emptyStore = path.join(repo, 'empty-store');
+    await mkdir(emptyStore, { recursive: true });
+    const verifyEmpty = await cli(['verify', '--store', emptyStore], repo);
+    expect(verifyEmpty.code).toBe(1);
+    expect(verifyEmpty.stderr).toMatch(/^error: .*empty-store holds no dump of any service; check the store/m);
+    const verifyTypo = await cli(['verify', '--store', store, '--service', 'lmss', '--json'], repo);
+    expect(verifyTypo.code).toBe(1);
+    expect(JSON.parse(verifyTypo.stdout)).toMatchObject({ error: { code: 'nothing-to-verify', message: expect.stringContaining('no dump of service lmss at all') } });
+    const listTypo = await cli(['list', '--store', store, '--service', 'lmss'], repo);
+    expect(listTypo.code).toBe(1);
+    expect(listTypo.stderr).toMatch(/holds no dump of service lmss at all; check the service name and the store/);
     const help = await cli(['publish', '--help'], repo);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('--branch <name>');

@@ -14,12 +14,12 @@ describe('tlsProblem', () => {
     [
       'a leaf its CA file does not lead to',
       networkError('UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'unable to verify the first certificate'),
-      'TLS to MongoDB at db.internal:27017: its certificate is not trusted by the CA certificate(s) in tlsCAFile (UNABLE_TO_VERIFY_LEAF_SIGNATURE); give the CA that signed it with tlsCAFile=/path/to/ca.pem',
+      'TLS to MongoDB at db.internal:27017: its certificate is not trusted by the CA certificate(s) in tlsCAFile (a file without a PEM certificate in it counts as no CA) (UNABLE_TO_VERIFY_LEAF_SIGNATURE); give the CA that signed it with tlsCAFile=/path/to/ca.pem',
     ],
     [
       'the same inside a server selection error',
       selectionError(networkError('SELF_SIGNED_CERT_IN_CHAIN', 'self-signed certificate in certificate chain')),
-      'TLS to MongoDB at db.internal:27017: its certificate is not trusted by the CA certificate(s) in tlsCAFile (SELF_SIGNED_CERT_IN_CHAIN); give the CA that signed it with tlsCAFile=/path/to/ca.pem',
+      'TLS to MongoDB at db.internal:27017: its certificate is not trusted by the CA certificate(s) in tlsCAFile (a file without a PEM certificate in it counts as no CA) (SELF_SIGNED_CERT_IN_CHAIN); give the CA that signed it with tlsCAFile=/path/to/ca.pem',
     ],
     [
       'a certificate for another name',

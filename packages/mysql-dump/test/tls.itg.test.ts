@@ -61,6 +61,12 @@ describeWithServices(['mysqlTls'], 'mysql URLs with ssl-mode / ssl-ca, on a serv
       expect(error).toBeInstanceOf(TlsError);
       expect(error.message).toMatch(/cannot read the ssl-ca file \/no\/such\/ca\.pem \(ENOENT\)/);
     });
+
+    it('says when the CA file holds no PEM certificate (Node would ignore it and call the server untrusted)', async () => {
+      const error = await rejectionOf(() => serverSideCipher(urlFor('?ssl-mode=VERIFY_CA&ssl-ca=%2Fetc%2Fhostname')));
+      expect(error).toBeInstanceOf(TlsError);
+      expect(error.message).toMatch(/the ssl-ca file \/etc\/hostname holds no PEM certificate/);
+    });
   });
 
   describe('dump and load for an account that may only connect over TLS', () => {

@@ -15,7 +15,7 @@ export const registerPrune: RegisterCommand = (program, context) => {
   const command = program
     .command('prune')
     .description('delete old versions (keeps the newest N per branch, every ref and recent commits); dry run unless --yes')
-    .requiredOption('--keep <n>', 'versions to keep per branch', wholeNumber('--keep'))
+    .requiredOption('--keep <n>', 'versions to keep per branch (required)', wholeNumber('--keep'))
     .option('--keep-recent-days <days>', 'also keep versions of commits published this recently', wholeNumber('--keep-recent-days'), 7)
     .option('--grace-minutes <minutes>', 'never delete objects younger than this (protects running publishes)', wholeNumber('--grace-minutes'), 60)
     .option('--yes', 'really delete', false);

@@ -1,5 +1,5 @@
 import { Option } from 'commander';
-import { verify } from '@org/dump-versioning';
+import { NotFoundError, verify } from '@org/dump-versioning';
 import type { RegisterCommand } from '../internal/context.js';
 import { printJson, printLines, progressBar } from '../internal/output.js';
 import { ReportedFailure } from '../internal/usage.js';
@@ -18,14 +18,21 @@ export const registerVerify: RegisterCommand = (program, context) => {
     .option('--quick', 'only check that blobs exist, without downloading them', false);
   addStoreOptions(command).action(async (flags: VerifyFlags) => {
     const progress = progressBar(context, flags.json);
-    const result = await withStore(flags, context, (store) =>
-      verify({
+    let location = flags.store;
+    const result = await withStore(flags, context, (store) => {
+      location = store.location;
+      return verify({
         store,
         hashes: !flags.quick,
         ...(flags.service !== undefined ? { service: flags.service } : {}),
         ...(progress.listener ? { onProgress: progress.listener } : {}),
-      }).finally(progress.stop),
-    );
+      }).finally(progress.stop);
+    });
+    // No service at all is a mistyped service or store, never a verified one: a CI verify job must not stay green on it.
+    if (result.services.length === 0) {
+      const what = flags.service === undefined ? 'no dump of any service' : `no dump of service ${flags.service} at all`;
+      throw new NotFoundError('nothing-to-verify', `${location} holds ${what}; check the store (its location and prefix)${flags.service === undefined ? '' : ' and the service name'}`);
+    }
     if (flags.json) printJson(context, result);
     else {
       const { versions, commits, refs, blobs, migrations } = result.checked;

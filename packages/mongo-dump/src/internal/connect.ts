@@ -210,7 +210,8 @@ export function tlsProblem(error: unknown, url: string): MongoTlsError | undefin
     if (code !== undefined && UNTRUSTED_CERTIFICATE.has(code)) {
       // Without tlsCAFile, Node's built-in CA list decides (not the operating system's store).
       const by = /[?&]tlsCAFile=/i.test(url) ? ' by the CA certificate(s) in tlsCAFile' : " by Node's built-in CA list";
-      return new MongoTlsError(hosts, `its certificate is not trusted${by} (${code}); give the CA that signed it with tlsCAFile=/path/to/ca.pem`);
+      const check = by.includes('tlsCAFile') ? ' (a file without a PEM certificate in it counts as no CA)' : '';
+      return new MongoTlsError(hosts, `its certificate is not trusted${by}${check} (${code}); give the CA that signed it with tlsCAFile=/path/to/ca.pem`);
     }
     if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
       return new MongoTlsError(hosts, `its certificate is not issued for the host in the URL (${maskSecretsIn(message ?? code, url)}); connect with a host name the certificate names`);

@@ -115,6 +115,10 @@ async function sslOption(url: MysqlUrl): Promise<{ ca?: string; rejectUnauthoriz
     } catch (error) {
       throw new TlsError(url.address, `cannot read the ssl-ca file ${url.tls.caFile} (${(error as NodeJS.ErrnoException).code ?? String(error)}); give the path of a PEM file holding the CA certificate(s) to trust`);
     }
+    // Node ignores a CA file without a PEM certificate, and the connection then fails as 'not trusted'.
+    if (!ca.includes('-----BEGIN CERTIFICATE-----')) {
+      throw new TlsError(url.address, `the ssl-ca file ${url.tls.caFile} holds no PEM certificate (no -----BEGIN CERTIFICATE----- line); give the path of a PEM file holding the CA certificate(s) to trust`);
+    }
   }
   return { ...(ca === undefined ? {} : { ca }), rejectUnauthorized: url.tls.mode !== 'REQUIRED', verifyIdentity: url.tls.mode === 'VERIFY_IDENTITY' };
 }
