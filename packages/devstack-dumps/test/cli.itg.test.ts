@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { writeChecksumsFile } from '@org/dump-set';
+import { createHash } from 'node:crypto';
 
 const bin = fileURLToPath(new URL('../bin/devstack-dumps.mjs', import.meta.url));
 
@@ -33,6 +35,14 @@ describe('devstack-dumps CLI end to end (filesystem store, real git)', () => {
     await mkdir(path.join(repo, 'dump/mysql'), { recursive: true });
     await writeFile(path.join(repo, 'dump/mysql/app.sql'), 'CREATE TABLE a (id int);\n');
     await writeFile(path.join(repo, 'dump/mysql/app.schema.json'), '{"format":1,"tables":[]}\n');
+    // As `dump` leaves it: the CLI publishes only a dump set with its checksum list.
+    const files = await Promise.all(
+      ['mysql/app.schema.json', 'mysql/app.sql'].map(async (file) => {
+        const bytes = await readFile(path.join(repo, 'dump', file));
+        return { path: file, sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length };
+      }),
+    );
+    await writeChecksumsFile(path.join(repo, 'dump'), files);
   });
   afterAll(() => rm(repo, { recursive: true, force: true }));
 
@@ -118,6 +128,14 @@ describe('devstack-dumps CLI end to end (filesystem store, real git)', () => {
     const listTypo = await cli(['list', '--store', store, '--service', 'lmss'], repo);
     expect(listTypo.code).toBe(1);
     expect(listTypo.stderr).toMatch(/holds no dump of service lmss at all; check the service name and the store/);
+    // A dump set without its checksum list (copied without it, or never finished) is not published.
+    const bare = path.join(repo, 'bare-dump');
+    await mkdir(path.join(bare, 'mysql'), { recursive: true });
+    await writeFile(path.join(bare, 'mysql/app.sql'), 'CREATE TABLE a (id int);\n');
+    await writeFile(path.join(bare, 'mysql/app.schema.json'), '{"format":1,"tables":[]}\n');
+    const unlisted = await cli(['publish', bare, '--store', store, '--service', 'lms', '--branch', 'master'], repo);
+    expect(unlisted.code).toBe(1);
+    expect(unlisted.stderr).toMatch(/^error: dump set .*bare-dump has no checksum list beside it \(.*bare-dump\.checksums\.json/m);
     const help = await cli(['publish', '--help'], repo);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('--branch <name>');

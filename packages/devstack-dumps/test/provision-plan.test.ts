@@ -208,6 +208,8 @@ describe('devstack-dumps publish --migrations-glob (filesystem store, temporary 
     work = await mkdtemp(path.join(tmpdir(), 'devstack-publish-glob-'));
     dumpDir = path.join(work, 'dump');
     await writeDumpSet(dumpDir, 'publish');
+    // As `dump` leaves it: the CLI publishes only a dump set with its checksum list.
+    await writeChecksums(dumpDir);
   });
   afterAll(async () => {
     await Promise.all([repo.dir, work].map((dir) => rm(dir, { recursive: true, force: true })));

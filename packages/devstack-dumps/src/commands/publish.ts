@@ -1,6 +1,7 @@
 import { Option } from 'commander';
-import { verifyDumpSet } from '@org/dump-set';
-import { commitTime, fingerprintMigrationFiles, gitAncestry, publish, resolveCommit } from '@org/dump-versioning';
+import path from 'node:path';
+import { checksumsPathOf, verifyDumpSet } from '@org/dump-set';
+import { NotFoundError, commitTime, fingerprintMigrationFiles, gitAncestry, publish, resolveCommit } from '@org/dump-versioning';
 import type { RegisterCommand } from '../internal/context.js';
 import { addRepoOption } from '../internal/repo-option.js';
 import { UsageError } from '../internal/usage.js';
@@ -29,8 +30,16 @@ export const registerPublish: RegisterCommand = (program, context) => {
     .option('--migrations-glob <glob...>', 'record the migration fingerprint of --repo (e.g. "**/migrations/[0-9]*.py")');
   addRepoOption(addServiceOption(addStoreOptions(command)), 'git clone used to resolve the commit and decide ancestry', context).action(async (dir: string, flags: PublishFlags) => {
     // What `load` refuses must not be published either: a file altered, added or removed since the dump
-    // (against <dir>.checksums.json when present), a bad layout, a dump the loaders would reject.
+    // (against <dir>.checksums.json), a bad layout, a malformed schema file. The list is required here:
+    // `dump` and `pull` write it once every file is complete, and without it a truncated file (cut at a
+    // statement boundary, it even loads) would be published as a version.
     const verified = await verifyDumpSet(dir);
+    if (verified.verifiedBy !== 'checksums') {
+      throw new NotFoundError(
+        'checksums-missing',
+        `dump set ${path.resolve(dir)} has no checksum list beside it (${checksumsPathOf(path.resolve(dir))}, which \`devstack-dumps dump\` and \`pull\` write once every file is complete), so nothing shows its files are whole; dump or pull it again, or copy the list along with the directory`,
+      );
+    }
     const commit = await resolveCommit(flags.repo, flags.commit);
     const time = await commitTime(flags.repo, commit);
     if (flags.migrationsGlob && commit !== (await resolveCommit(flags.repo, 'HEAD'))) {
