@@ -1,7 +1,8 @@
 import path from 'node:path';
-import { DEFAULT_MAX_DISTANCE, pull, resolve, type Resolution, type Store } from '@org/dump-versioning';
-import { loadSet, verifyDumpSet, waitForServers, writeChecksumsFile, type LoadSetResult } from '@org/dump-set';
-import { touchCachedVersion, trimCache } from './cache-trim.js';
+import { DEFAULT_MAX_DISTANCE, resolve, type Resolution, type Store } from '@org/dump-versioning';
+import { loadSet, waitForServers, type LoadSetResult } from '@org/dump-set';
+import { trimCache } from './cache-trim.js';
+import { holdsVersion, useCachedVersion } from './cache-version.js';
 import { fingerprintAsDumped } from './migrations-scope.js';
 import { pendingMigrations, type PendingMigrations } from './pending.js';
 import { loadTargetsFor, type LoadFlags } from './server-options.js';
@@ -24,23 +25,12 @@ export interface ProvisionPlan {
   resolution: Resolution;
   pending: PendingMigrations;
   cacheDir: string;
-  /** The cache already holds this version with every file matching its checksum list. */
+  /** The cache held this version with every file matching its checksum list when planned (provision checks again under the version's lock). */
   cached: boolean;
   timings: { fingerprintMs: number; resolveMs: number };
 }
 
 const since = (start: number) => Math.round(performance.now() - start);
-
-/** Whether `dir` holds exactly `version`, every file checked against its checksum list. */
-async function holdsVersion(dir: string, version: string): Promise<boolean> {
-  try {
-    const verified = await verifyDumpSet(dir);
-    return verified.verifiedBy === 'checksums' && verified.version === version;
-  } catch {
-    // Absent, partial or altered: pull it again.
-    return false;
-  }
-}
 
 /** What provision would do, without pulling or loading: the nearest published ancestor and the pending migrations. */
 export async function planProvision(input: ProvisionPlanInput): Promise<ProvisionPlan> {
@@ -84,24 +74,22 @@ export async function provision(
   await waitForServers({ ...(flags.mysql ? { mysqlUrl: flags.mysql } : {}), ...(flags.mongo ? { mongoUrl: flags.mongo } : {}) }, flags.wait);
   const waitMs = since(start);
   start = performance.now();
-  let pulled: ProvisionResult['pulled'];
-  if (!plan.cached) {
-    input.onProgress(`pulling version ${plan.resolution.version.slice(0, 12)} into ${plan.cacheDir}`);
-    const result = await pull({ store: input.store, service: input.service, version: plan.resolution.version, out: plan.cacheDir, replace: true, ...(input.signal ? { signal: input.signal } : {}) });
-    // pull verified every sha256; the list beside the directory lets later loads re-check the cache.
-    await writeChecksumsFile(plan.cacheDir, result.manifest.files, result.manifest.engines);
-    pulled = { files: result.manifest.files.length, bytes: result.bytes };
-  }
-  else await touchCachedVersion(plan.cacheDir);
+  // plan.cached may be stale by now (another terminal pulling, trimming or re-pulling): decided again under the lock.
+  const { pulled, use } = await useCachedVersion({ store: input.store, service: input.service, version: plan.resolution.version, cacheDir: plan.cacheDir, onProgress: input.onProgress, ...(input.signal ? { signal: input.signal } : {}) });
   const pullMs = since(start);
   start = performance.now();
-  const loaded = await loadSet(plan.cacheDir, await loadTargetsFor(plan.cacheDir, flags), {
-    replace: flags.replace,
-    waitSeconds: flags.wait,
-    onProgress: input.onProgress,
-    skipEnginesWithoutTarget: true,
-    ...(input.signal ? { signal: input.signal } : {}),
-  });
+  let loaded: LoadSetResult;
+  try {
+    loaded = await loadSet(plan.cacheDir, await loadTargetsFor(plan.cacheDir, flags), {
+      replace: flags.replace,
+      waitSeconds: flags.wait,
+      onProgress: input.onProgress,
+      skipEnginesWithoutTarget: true,
+      ...(input.signal ? { signal: input.signal } : {}),
+    });
+  } finally {
+    await use.release();
+  }
   const loadMs = since(start);
   // The cache keeps the versions used most recently (0: all); a failure to trim only delays it.
   if (input.cacheKeep > 0) {
