@@ -23,6 +23,7 @@ vi.mock('../src/internal/servers.js', async (importOriginal) => ({
 }));
 const unlock = vi.fn(async () => undefined);
 vi.mock('../src/internal/load-lock.js', () => ({ lockMysqlTargets: vi.fn(async () => unlock) }));
+vi.mock('../src/internal/mongo-load-lock.js', () => ({ lockMongoTargets: vi.fn(async () => unlock) }));
 
 const schema = `${JSON.stringify({ format: 1, charset: 'utf8mb4', collation: null, tables: [], views: [], routines: [], triggers: [], events: [] })}\n`;
 const metadata = '{"options":{},"indexes":[{"key":{"_id":{"$numberInt":"1"}},"name":"_id_"}],"collectionName":"users","type":"collection"}';

@@ -6,6 +6,7 @@ import { checksumsPathOf, verifyDumpSet } from './layout.js';
 import { progressReporter } from './progress.js';
 import { refuseSystemDatabases } from './system-databases.js';
 import { lockMysqlTargets } from './load-lock.js';
+import { lockMongoTargets } from './mongo-load-lock.js';
 import { checkLoadTargets, rollbackMongo, rollbackMysql } from './servers.js';
 
 export interface LoadTargets {
@@ -24,7 +25,7 @@ export interface LoadSetOptions {
    * only runs MySQL). By default a dump set engine without a target is refused.
    */
   skipEnginesWithoutTarget?: boolean;
-  /** Seconds to wait for another load into the same MySQL database to finish (default 600). */
+  /** Seconds to wait for another load into the same MySQL or MongoDB database to finish (default 600). */
   lockWaitSeconds?: number;
   /** Aborting (e.g. on Ctrl-C) stops both loads and leaves every target as it found it; the load rejects with the signal's reason. */
   signal?: AbortSignal;
@@ -84,9 +85,12 @@ export async function loadSet(dir: string, targets: LoadTargets, options: LoadSe
 
   const wait = options.waitSeconds ?? 0;
   const replace = options.replace ?? false;
-  // One load at a time per MySQL target database, checked and loaded under the lock (see load-lock.ts).
-  const unlock = mysql
-    ? await lockMysqlTargets(mysql.url, mysql.databases, { waitSeconds: wait, lockWaitSeconds: options.lockWaitSeconds ?? 600, onWaiting: options.onProgress, ...(options.signal ? { signal: options.signal } : {}) }).catch(async (error: unknown) => {
+  const lockOptions = { waitSeconds: wait, lockWaitSeconds: options.lockWaitSeconds ?? 600, onWaiting: options.onProgress, ...(options.signal ? { signal: options.signal } : {}) };
+  // One load at a time per target database, checked and loaded under the locks (see load-lock.ts and
+  // mongo-load-lock.ts). MySQL's are taken first, then Mongo's: every load takes its locks in that one
+  // order, so a MySQL+Mongo load and a Mongo-only load of the same Mongo database cannot deadlock.
+  const unlockMysql = mysql
+    ? await lockMysqlTargets(mysql.url, mysql.databases, lockOptions).catch(async (error: unknown) => {
         // The lock is a load's first connection: when MySQL cannot be reached, MongoDB's state is told too.
         if (mongo && isConnectionFailure(error)) {
           const mongoFailure = await connectMongo(mongo.url).then(
@@ -98,10 +102,13 @@ export async function loadSet(dir: string, targets: LoadTargets, options: LoadSe
         throw error;
       })
     : undefined;
+  let unlockMongo: (() => Promise<void>) | undefined;
   try {
+    unlockMongo = mongo ? await lockMongoTargets(mongo.url, mongo.databases, lockOptions) : undefined;
     return await checkAndLoad(dir, mysql, mongo, skipped, { replace, wait, onProgress: options.onProgress, signal: options.signal }, started);
   } finally {
-    await unlock?.();
+    await unlockMongo?.();
+    await unlockMysql?.();
   }
 }
 

@@ -1,11 +1,12 @@
 import { MongoCollectionNotFoundError, MongoSystemDatabaseError, MongoUnsupportedError } from './errors.js';
 import type { CollectionSpec } from './normalise.js';
 
-// The server's own databases. Compared lower-cased: MongoDB refuses names differing only in case from an
-// existing database, so `Admin` can only ever mean trouble.
-const SYSTEM_DATABASES = new Set(['admin', 'local', 'config']);
+// The server's own databases, and devstack_dumps_locks, where devstack-dumps keeps its load locks
+// (@org/dump-set's mongo-load-lock.ts): never a database to load, drop or dump. Compared lower-cased:
+// MongoDB refuses names differing only in case from an existing database, so `Admin` can only ever mean trouble.
+const SYSTEM_DATABASES = new Set(['admin', 'local', 'config', 'devstack_dumps_locks']);
 
-/** Whether `name` is one of MongoDB's own databases (admin, local, config), in any case. */
+/** Whether `name` is one of MongoDB's own databases (admin, local, config) or devstack-dumps' lock database, in any case. */
 export function isMongoSystemDatabase(name: string): boolean {
   return SYSTEM_DATABASES.has(name.toLowerCase());
 }
