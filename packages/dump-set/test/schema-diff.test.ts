@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { computeVersion, type DiffContext, type DumpFile, type VersionManifest } from '@org/dump-versioning';
 import { serializeSchema, type SemanticColumn, type SemanticSchema, type SemanticTable } from '@org/mysql-dump';
 import { describeSchemaChanges, schemaDiffDetail } from '../src/index.js';
@@ -85,4 +85,33 @@ test('with several MySQL databases each group is headed by its database', async 
   const two = { ...base, 'mysql/crm.sql': 'x', 'mysql/crm.schema.json': serializeSchema(schema([table('crm_lead', [column('id', 'int')])])) };
   const changed = { ...two, 'mysql/crm.schema.json': serializeSchema(schema([table('crm_lead', [column('id', 'int'), column('email', 'varchar(254)')])])) };
   expect((await schemaDiffDetail(context(two, changed))).mysql).toEqual(['~ database crm', '  ~ table crm_lead', '    + column email']);
+});
+
+describe('index, view and option changes read as short lines, not JSON', () => {
+  const indexed = (columns: string[], unique = false): SemanticSchema => {
+    const t = table('catalog_item', [column('id', 'int'), column('a_id', 'int'), column('b_id', 'int')]);
+    t.indexes.push({ name: 'ix_a', unique, type: 'BTREE', columns: columns.map((name) => ({ name, prefix: null, descending: false })) });
+    return schema([t]);
+  };
+  const viewed = (columns: string[]): SemanticSchema => ({ ...schema([]), views: [{ name: 'v_orders', columns: columns.map((name) => column(name, 'int')) }] });
+  const mongoWith = (index: string, options = '{}') =>
+    `{"options":${options},"indexes":[{"key":{"_id":{"$numberInt":"1"}},"name":"_id_"},${index}],"collectionName":"events","type":"collection"}`;
+  const ttl = (seconds: number) => `{"key":{"at":{"$numberInt":"1"}},"name":"at_1","expireAfterSeconds":{"$numberInt":"${seconds}"}}`;
+
+  test.each([
+    ['MySQL index columns', { 'mysql/shop.schema.json': serializeSchema(indexed(['a_id'])) }, { 'mysql/shop.schema.json': serializeSchema(indexed(['a_id', 'b_id'])) }, ['~ table catalog_item', '  ~ index ix_a: columns (a_id) -> (a_id, b_id)'], []],
+    ['MySQL index made unique', { 'mysql/shop.schema.json': serializeSchema(indexed(['a_id'])) }, { 'mysql/shop.schema.json': serializeSchema(indexed(['a_id'], true)) }, ['~ table catalog_item', '  ~ index ix_a: unique no -> yes'], []],
+    ['MySQL view columns', { 'mysql/shop.schema.json': serializeSchema(viewed(['id', 'total'])) }, { 'mysql/shop.schema.json': serializeSchema(viewed(['id', 'total', 'currency'])) }, ['~ view v_orders: columns (id, total) -> (id, total, currency)'], []],
+    ['Mongo TTL', { 'mongo/shop/events.metadata.json': mongoWith(ttl(3600)) }, { 'mongo/shop/events.metadata.json': mongoWith(ttl(60)) }, [], ['~ index at_1 on shop.events: TTL 3600s -> 60s']],
+    [
+      'Mongo validator',
+      { 'mongo/shop/events.metadata.json': mongoWith(ttl(60)) },
+      { 'mongo/shop/events.metadata.json': mongoWith(ttl(60), '{"validator":{"at":{"$exists":true}},"validationLevel":"moderate"}') },
+      [],
+      ['~ collection shop.events: validationLevel none -> moderate, validator none -> {"at":{"$exists":true}}'],
+    ],
+  ])('%s', async (_case, before, after, mysql, mongo) => {
+    const changes = await schemaDiffDetail(context({ ...base, ...before }, { ...base, ...after }));
+    expect(changes).toEqual({ mysql, mongo });
+  });
 });

@@ -70,10 +70,10 @@ describeWithServices(['mysql'], 'schema fidelity on a real server', () => {
     const after = await readSchema(mysqlUrl(), db);
     expect(describeSchemaDiff(diffSchemas(before, after))).toEqual([
       '~ table p',
-      '  ~ column internal: invisible absent -> true',
+      '  ~ column internal: invisible no -> yes',
       '  ~ column tax: expression "`price`*0.2" -> "`price`*0.25", generated "virtual" -> "stored"',
-      '  ~ index ix_price: comment absent -> "by price", ignored absent -> true',
-      '~ trigger p_bi',
+      '  ~ index ix_price: comment "" -> "by price", ignored no -> yes',
+      '~ trigger p_bi: body changed',
     ]);
   });
 

@@ -98,16 +98,16 @@ describe('schema fidelity: generation expressions, invisible columns, ignored in
     const after = buildSemanticSchema(rows(s), s.engine);
     expect(describeSchemaDiff(diffSchemas(before, after))).toEqual([
       '~ table p',
-      '  ~ column internal: invisible absent -> true',
+      '  ~ column internal: invisible no -> yes',
       '  ~ column tax: expression "`price`*0.2" -> "`price`*0.25", generated "virtual" -> "stored"',
-      '  ~ index ix_price: comment absent -> "by price", ignored absent -> true',
+      '  ~ index ix_price: comment "" -> "by price", ignored no -> yes',
     ]);
   });
 
   it.each(SPELLINGS.map((s) => [s.engine.flavor, s] as const))('%s: a changed trigger body is "~ trigger"', (_flavor, s) => {
     const before = buildSemanticSchema(rows(s), s.engine);
     const after = buildSemanticSchema(rows(s, { triggerBody: 'SET NEW.price = NEW.price + 2' }), s.engine);
-    expect(describeSchemaDiff(diffSchemas(before, after))).toEqual(['~ trigger p_bi']);
+    expect(describeSchemaDiff(diffSchemas(before, after))).toEqual(['~ trigger p_bi: body changed']);
     expect(isEmptyDiff(diffSchemas(before, buildSemanticSchema(rows(s), s.engine)))).toBe(true);
   });
 

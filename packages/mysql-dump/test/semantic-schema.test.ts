@@ -72,8 +72,7 @@ describe('semantic schema: indexes', () => {
     expect(isEmptyDiff(diff)).toBe(false);
     expect(describeSchemaDiff(diff)).toEqual([
       '~ table shop_order',
-      '  ~ index shop_order_title_idx: columns [{"name":"title","prefix":10,"descending":false},{"name":"status","prefix":null,"descending":false}] -> ' +
-        '[{"name":"title","prefix":10,"descending":false},{"name":"status","prefix":null,"descending":true}]',
+      '  ~ index shop_order_title_idx: columns (title(10), status) -> (title(10), status DESC)',
     ]);
   });
 });

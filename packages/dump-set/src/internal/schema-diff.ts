@@ -6,7 +6,11 @@ import { describeSchemaDiff, diffSchemas, type SemanticSchema } from '@org/mysql
 import { diffMongoSchemas, readMongoSchema, type MongoSchema, type MongoSchemaChange } from '@org/mongo-dump';
 import { DumpSetFileError } from './errors.js';
 
-/** Human lines, e.g. `+ table catalog_product`, `  ~ column price: type "int" -> "bigint"`, `+ index email_1 on app.users`. */
+/**
+ * Human lines, e.g. `+ table catalog_product`, `  ~ column price: type "int" -> "bigint"`,
+ * `  ~ index ix_a: columns (a_id) -> (a_id, b_id)`, `+ index email_1 on app.users`,
+ * `~ index expiresAt_1 on app.orders: TTL 3600s -> 60s`. Only these lines: no structured diff.
+ */
 export interface SchemaChanges {
   mysql: string[];
   mongo: string[];
@@ -70,9 +74,11 @@ async function mongoSchemaOf(context: DiffContext, side: 'from' | 'to', database
   return readMongoSchema({ dir: root });
 }
 
+/** `+ index email_1 on app.users`, `~ index ttl_1 on app.sessions: TTL 3600s -> 60s, unique no -> yes`. */
 function formatMongoChange(change: MongoSchemaChange): string {
   const sign = { added: '+', removed: '-', changed: '~' }[change.change];
-  const detail = change.change === 'changed' ? `: ${change.before} -> ${change.after}` : '';
+  const fields = (change.fields ?? []).map((field) => `${field.field} ${field.from} -> ${field.to}`).join(', ');
+  const detail = change.change === 'changed' && fields !== '' ? `: ${fields}` : '';
   if (change.object === 'database') return `${sign} database ${change.database}`;
   if (change.object === 'index') return `${sign} index ${change.index} on ${change.database}.${change.collection}${detail}`;
   const kind = change.object === 'timeseries' ? 'time series' : change.object;

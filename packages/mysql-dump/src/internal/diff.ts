@@ -1,5 +1,5 @@
 import { compareNames } from './normalize-ddl.js';
-import type { SemanticSchema, SemanticTable } from './semantic-schema.js';
+import type { SemanticColumn, SemanticIndex, SemanticSchema, SemanticTable } from './semantic-schema.js';
 
 export interface FieldChange {
   field: string;
@@ -126,18 +126,122 @@ export function isEmptyDiff(diff: SchemaDiff): boolean {
   );
 }
 
-const show = (v: unknown) => (v === undefined ? 'absent' : JSON.stringify(v));
-const fields = (changes: FieldChange[]) => changes.map((c) => `${c.field} ${show(c.from)} -> ${show(c.to)}`).join(', ');
+/** About how many characters one rendered value may take before it is cut with an ellipsis. */
+const MAX_VALUE = 120;
 
-function describeNamed(kind: string, c: NamedChanges): string[] {
+/** `text` cut to `max` characters, the last one an ellipsis. */
+function clip(text: string, max = MAX_VALUE): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/**
+ * Two long values cut so that their difference shows: a long common start is elided (a leading
+ * ellipsis keeps 20 characters of context before the first difference), then each is clipped.
+ */
+function clipPair(a: string, b: string, max = MAX_VALUE): [string, string] {
+  if (a.length <= max && b.length <= max) return [a, b];
+  let common = 0;
+  while (common < a.length && common < b.length && a[common] === b[common]) common++;
+  const start = common > 40 ? common - 20 : 0;
+  const cut = (text: string) => clip(start > 0 ? `…${text.slice(start)}` : text, max);
+  return [cut(a), cut(b)];
+}
+
+const yesNo = (v: unknown) => (v === true ? 'yes' : v === false || v === undefined || v === null ? 'no' : JSON.stringify(v));
+const isFlag = (v: unknown) => typeof v === 'boolean' || v === undefined;
+
+/** A scalar pair as column lines show it: text quoted, booleans yes / no, a missing field `absent`. */
+function valuePair(from: unknown, to: unknown): string {
+  if (typeof from === 'boolean' || typeof to === 'boolean') {
+    if (isFlag(from) && isFlag(to)) return `${yesNo(from)} -> ${yesNo(to)}`;
+  }
+  if (typeof from === 'string' && typeof to === 'string') {
+    const [a, b] = clipPair(from, to);
+    return `${JSON.stringify(a)} -> ${JSON.stringify(b)}`;
+  }
+  const one = (v: unknown) => (v === undefined ? 'absent' : typeof v === 'string' ? JSON.stringify(clip(v)) : clip(JSON.stringify(v)));
+  return `${one(from)} -> ${one(to)}`;
+}
+
+/** `(a, b) -> (a, b, c)`; lists too long for that as what was added and removed (or `reordered`). */
+function listPair(from: string[], to: string[]): string {
+  const a = `(${from.join(', ')})`;
+  const b = `(${to.join(', ')})`;
+  if (a.length <= MAX_VALUE && b.length <= MAX_VALUE) return `${a} -> ${b}`;
+  const parts = [...to.filter((x) => !from.includes(x)).map((x) => `+${x}`), ...from.filter((x) => !to.includes(x)).map((x) => `-${x}`)];
+  return parts.length > 0 ? clip(parts.join(', ')) : 'reordered';
+}
+
+const generic = (changes: FieldChange[]) => changes.map((c) => `${c.field} ${valuePair(c.from, c.to)}`);
+const fields = (changes: FieldChange[]) => generic(changes).join(', ');
+
+type IndexPart = SemanticIndex['columns'][number];
+/** One key part as DDL writes it: `name`, `name(10)`, `(expression)`, with ` DESC` when descending. */
+function indexPart(part: IndexPart): string {
+  const base = part.name === null ? `(${clip(part.expression ?? '?', 60)})` : part.prefix === null ? part.name : `${part.name}(${part.prefix})`;
+  return part.descending ? `${base} DESC` : base;
+}
+
+function indexFields(changes: FieldChange[]): string[] {
+  return changes.map((c) => {
+    if (c.field === 'columns') return `columns ${listPair((c.from as IndexPart[]).map(indexPart), (c.to as IndexPart[]).map(indexPart))}`;
+    if (c.field === 'type') return `type ${String(c.from)} -> ${String(c.to)}`;
+    if (c.field === 'comment') return `comment ${valuePair(c.from ?? '', c.to ?? '')}`;
+    return `${c.field} ${valuePair(c.from, c.to)}`;
+  });
+}
+
+const FOREIGN_KEY_ORDER = ['columns', 'referencedTable', 'referencedColumns', 'onDelete', 'onUpdate'];
+
+function foreignKeyFields(changes: FieldChange[]): string[] {
+  const rank = (field: string) => {
+    const i = FOREIGN_KEY_ORDER.indexOf(field);
+    return i < 0 ? FOREIGN_KEY_ORDER.length : i;
+  };
+  return [...changes]
+    .sort((x, y) => rank(x.field) - rank(y.field))
+    .map((c) => {
+      if (c.field === 'columns' || c.field === 'referencedColumns') return `${c.field} ${listPair(c.from as string[], c.to as string[])}`;
+      if (FOREIGN_KEY_ORDER.includes(c.field)) return `${c.field} ${clip(String(c.from))} -> ${clip(String(c.to))}`;
+      return `${c.field} ${valuePair(c.from, c.to)}`;
+    });
+}
+
+/** A view's columns: the name list when it differs, then each shared column whose definition changed. */
+function viewFields(changes: FieldChange[]): string[] {
+  const out: string[] = [];
+  for (const change of changes) {
+    if (change.field !== 'columns') {
+      out.push(`${change.field} ${valuePair(change.from, change.to)}`);
+      continue;
+    }
+    const from = change.from as SemanticColumn[];
+    const to = change.to as SemanticColumn[];
+    const names = (list: SemanticColumn[]) => list.map((c) => c.name);
+    if (!same(names(from), names(to))) out.push(`columns ${listPair(names(from), names(to))}`);
+    const after = new Map(to.map((c) => [c.name, c]));
+    for (const column of [...from].sort((x, y) => compareNames(x.name, y.name))) {
+      const other = after.get(column.name);
+      const columnChanges = other ? fieldChanges(column, other, ['name']) : [];
+      if (columnChanges.length > 0) out.push(`column ${column.name}: ${fields(columnChanges)}`);
+    }
+  }
+  return out;
+}
+
+function describeNamed(kind: string, c: NamedChanges, render: (changes: FieldChange[]) => string[] = generic, separator = ', '): string[] {
   return [
     ...c.added.map((n) => `+ ${kind} ${n}`),
     ...c.removed.map((n) => `- ${kind} ${n}`),
-    ...c.changed.map((x) => `~ ${kind} ${x.name}: ${fields(x.changes)}`),
+    ...c.changed.map((x) => `~ ${kind} ${x.name}: ${render(x.changes).join(separator)}`),
   ];
 }
 
-/** Human-readable lines (`+ table x`, `~ table y`, `  + column z`) for CLI output and job summaries. */
+/**
+ * Human-readable lines (`+ table x`, `~ table y`, `  ~ column z: type "int" -> "bigint"`,
+ * `  ~ index ix: columns (a) -> (a, b DESC)`) for CLI output and job summaries. Values longer than about
+ * 120 characters are cut with an ellipsis.
+ */
 export function describeSchemaDiff(diff: SchemaDiff): string[] {
   const lines: string[] = [];
   if (diff.database.length > 0) lines.push(`~ database: ${fields(diff.database)}`);
@@ -147,16 +251,16 @@ export function describeSchemaDiff(diff: SchemaDiff): string[] {
     if (t.options.length > 0) lines.push(`  ~ options: ${fields(t.options)}`);
     for (const line of [
       ...describeNamed('column', t.columns),
-      ...describeNamed('index', t.indexes),
-      ...describeNamed('foreign key', t.foreignKeys),
+      ...describeNamed('index', t.indexes, indexFields),
+      ...describeNamed('foreign key', t.foreignKeys, foreignKeyFields),
     ]) {
       lines.push(`  ${line}`);
     }
   }
-  lines.push(...describeNamed('view', diff.views), ...describeNamed('sequence', diff.sequences));
+  lines.push(...describeNamed('view', diff.views, viewFields, '; '), ...describeNamed('sequence', diff.sequences));
   for (const kind of ['routine', 'trigger', 'event'] as const) {
     const c = diff[`${kind}s`];
-    lines.push(...c.added.map((n) => `+ ${kind} ${n}`), ...c.removed.map((n) => `- ${kind} ${n}`), ...c.changed.map((n) => `~ ${kind} ${n}`));
+    lines.push(...c.added.map((n) => `+ ${kind} ${n}`), ...c.removed.map((n) => `- ${kind} ${n}`), ...c.changed.map((n) => `~ ${kind} ${n}: body changed`));
   }
   return lines;
 }
