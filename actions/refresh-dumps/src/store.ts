@@ -19,6 +19,8 @@ export function openActionStore(inputs: Pick<Inputs, 'store' | 's3Endpoint' | 'a
       ...(inputs.s3Endpoint ? { s3Endpoint: inputs.s3Endpoint } : {}),
       s3Region: inputs.awsRegion,
       cwd: workspace,
+      // An S3 endpoint that does not answer is retried; the log says so while it waits.
+      onRetry: (message: string) => core.info(message),
     });
   } catch (error) {
     if (error instanceof StoreConfigError) {

@@ -47,6 +47,8 @@ export async function openStoreFrom(flags: StoreFlags, context: CommandContext):
     env: context.env,
     ...(flags.s3Endpoint ? { s3Endpoint: flags.s3Endpoint } : {}),
     ...(flags.s3Region ? { s3Region: flags.s3Region } : {}),
+    // An S3 endpoint that does not answer is retried; say so rather than stay silent until it gives up.
+    onRetry: (message: string) => context.stderr.write(`${message}\n`),
   });
 }
 

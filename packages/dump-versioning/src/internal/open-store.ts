@@ -1,4 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { S3Timeouts } from './aws-sdk.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StoreConfigError } from './errors.js';
@@ -15,6 +16,13 @@ export interface OpenStoreOptions {
   s3ForcePathStyle?: boolean;
   /** A ready client (tests and benches add middleware to count requests); credentials then come from it. */
   s3Client?: S3Client;
+  /**
+   * Told before each retry of an S3 request, with why (e.g. `S3 endpoint http://h:9000 did not answer within
+   * 10 s; retrying (2/3)`): a CLI prints it so a dead endpoint is not silent. Not with `s3Client`.
+   */
+  onRetry?: (message: string) => void;
+  /** S3 request limits; unset values default to DEFAULT_S3_TIMEOUTS in aws-sdk.ts. Not with `s3Client`. */
+  s3Timeouts?: Partial<S3Timeouts>;
   /** Base directory for relative filesystem paths; default process.cwd(). */
   cwd?: string;
   env?: NodeJS.ProcessEnv;
@@ -75,8 +83,9 @@ export function openStore(url: string, options: OpenStoreOptions = {}): Store {
     const [regionOption, regionEnv, regionDefault] = [set(options.s3Region), set(env.AWS_REGION), set(env.AWS_DEFAULT_REGION)];
     const endpoint = endpointOption ?? endpointS3 ?? endpointAny;
     const region = regionOption ?? regionEnv ?? regionDefault ?? 'us-east-1';
+    const endpointFrom = endpointOption !== undefined ? undefined : endpointS3 !== undefined ? 'AWS_ENDPOINT_URL_S3' : 'AWS_ENDPOINT_URL';
     // Checked here: the SDK only fails at the first request, with a message that hides the cause.
-    if (endpoint) checkEndpoint(endpoint, endpointOption !== undefined ? 'the S3 endpoint' : endpointS3 !== undefined ? 'AWS_ENDPOINT_URL_S3' : 'AWS_ENDPOINT_URL');
+    if (endpoint) checkEndpoint(endpoint, endpointFrom ?? 'the S3 endpoint');
     checkRegion(region, regionOption !== undefined ? 'the S3 region' : regionEnv !== undefined ? 'AWS_REGION' : 'AWS_DEFAULT_REGION');
     const secrets = [env.AWS_SECRET_ACCESS_KEY, env.AWS_SESSION_TOKEN, env.AWS_ACCESS_KEY_ID, ...proxyPasswords(env)].filter((value): value is string => Boolean(value));
     // The store creates its client (loading the AWS SDK) on first use; see s3-store.ts.
@@ -86,6 +95,8 @@ export function openStore(url: string, options: OpenStoreOptions = {}): Store {
       ...(options.s3Client
         ? { client: options.s3Client }
         : {
+            ...(options.onRetry ? { onRetry: options.onRetry } : {}),
+            ...(options.s3Timeouts ? { timeouts: options.s3Timeouts } : {}),
             clientConfig: {
               region,
               // AWS S3 itself: a bucket in another region than the one configured (e.g. the us-east-1 fallback
@@ -94,7 +105,7 @@ export function openStore(url: string, options: OpenStoreOptions = {}): Store {
               forcePathStyle: options.s3ForcePathStyle ?? Boolean(endpoint),
             },
           }),
-      ...(endpoint ? { endpoint: maskUrl(endpoint) } : {}),
+      ...(endpoint ? { endpoint: maskUrl(endpoint), ...(endpointFrom ? { endpointFrom } : {}) } : {}),
       secrets,
     });
   }

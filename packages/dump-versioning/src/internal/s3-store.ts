@@ -1,7 +1,8 @@
 import type { S3Client, S3ClientConfig, S3ServiceException } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import type { S3Timeouts } from './aws-sdk.js';
-import { StoreAccessError, StoreConfigError } from './errors.js';
+import { StoreAccessError } from './errors.js';
+import { addRetryNotices, describeS3Failure, notS3, type S3Context } from './s3-diagnosis.js';
 import type { Store, StoreBody, StoredObjectInfo } from './store.js';
 
 type Sdk = typeof import('./aws-sdk.js');
@@ -25,10 +26,20 @@ export interface S3StoreOptions {
   clientConfig?: S3ClientConfig;
   /** Printable endpoint (no credentials) for error messages. */
   endpoint?: string;
+  /** The variable the endpoint came from (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL), named in messages about it. */
+  endpointFrom?: string;
   /** Strings that must never appear in an error message (keys, tokens). */
   secrets?: ReadonlyArray<string>;
-  /** Without `client`: how long requests may wait (default DEFAULT_S3_TIMEOUTS: 15 s to connect, 60 s idle). */
-  timeouts?: S3Timeouts;
+  /**
+   * Without `client`: how long requests may wait; unset values default to DEFAULT_S3_TIMEOUTS (aws-sdk.ts):
+   * 5 s to connect, 10 s to the first byte of the answer to a small request, 30 s idle.
+   */
+  timeouts?: Partial<S3Timeouts>;
+  /**
+   * Without `client`: told before each retry of a request, with why, e.g. `S3 endpoint http://h:9000 did not
+   * answer within 10 s; retrying (2/3)`, so a slow failure is not silent until its last attempt.
+   */
+  onRetry?: (message: string) => void;
 }
 
 /**
@@ -42,8 +53,11 @@ export class S3Store implements Store {
   private readonly givenClient: S3Client | undefined;
   private readonly clientConfig: S3ClientConfig;
   private readonly endpoint: string | undefined;
+  private readonly endpointFrom: string | undefined;
   private readonly secrets: ReadonlyArray<string>;
-  private readonly timeouts: S3Timeouts | undefined;
+  private readonly timeouts: Partial<S3Timeouts> | undefined;
+  private readonly onRetry: ((message: string) => void) | undefined;
+  private closed = false;
   private connection: Promise<{ sdk: Sdk; client: S3Client }> | undefined;
 
   constructor(options: S3StoreOptions) {
@@ -52,6 +66,8 @@ export class S3Store implements Store {
     this.givenClient = options.client;
     this.clientConfig = options.clientConfig ?? {};
     this.endpoint = options.endpoint;
+    this.endpointFrom = options.endpointFrom;
+    this.onRetry = options.onRetry;
     this.secrets = (options.secrets ?? []).filter((secret) => secret.length >= 4);
     this.timeouts = options.timeouts;
     this.location = `s3://${this.bucket}${this.prefix ? `/${this.prefix}` : ''}`;
@@ -65,7 +81,11 @@ export class S3Store implements Store {
     this.connection ??= import('./aws-sdk.js').then((sdk) => {
       if (this.givenClient) return { sdk, client: this.givenClient };
       const requestHandler = sdk.requestHandlerFor(this.requestTarget(), this.timeouts);
-      return { sdk, client: new sdk.S3Client({ ...this.clientConfig, requestHandler }) };
+      const client = new sdk.S3Client({ ...this.clientConfig, requestHandler });
+      // Requests still retrying after close() (a sibling of a failed one) say nothing more.
+      const onRetry = this.onRetry;
+      if (onRetry) addRetryNotices(client, this.context(), (message) => this.closed || onRetry(message));
+      return { sdk, client };
     });
     return this.connection;
   }
@@ -85,37 +105,13 @@ export class S3Store implements Store {
     return this.secrets.reduce((masked, secret) => masked.split(secret).join('***'), text);
   }
 
-  /** One clear error per failure class; never includes credentials. */
+  /** One clear error per failure class (s3-diagnosis.ts); never includes credentials. */
   private failure(action: string, key: string, error: unknown): Error {
-    const where = this.endpoint ? ` at ${this.endpoint}` : '';
-    const name = nameOf(error);
-    const message = this.mask((error as Error)?.message ?? String(error));
-    if (name === 'NoSuchBucket') {
-      return new StoreConfigError('bucket-missing', `bucket ${this.bucket} does not exist${where}; create it or check the store location (${this.location})`);
-    }
-    if (name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch' || name === 'InvalidToken' || name === 'ExpiredToken') {
-      return new StoreConfigError('credentials-rejected', `S3${where} rejected the credentials (${name}) for ${this.location}; check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or the role you assumed`);
-    }
-    if (name === 'CredentialsProviderError') {
-      return new StoreConfigError('credentials-missing', `no AWS credentials found for ${this.location}; set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or configure a role (${message})`);
-    }
-    if (name === 'AccessDenied' || statusOf(error) === 403) {
-      return new StoreConfigError('access-denied', `access denied to ${action} ${this.keyOf(key)} in ${this.location}${where}; grant s3:GetObject/PutObject/ListBucket/DeleteObject on the bucket or fix the credentials`);
-    }
-    if (name === 'TimeoutError') {
-      // The handler's own timeouts (see aws-sdk.ts), after the SDK's retries: its message says which one.
-      const attempts = (error as S3ServiceException)?.$metadata?.attempts;
-      return new StoreAccessError(
-        's3-timeout',
-        `the S3 endpoint${where || ' (AWS default)'} did not answer when asked to ${action} ${this.keyOf(key)} in ${this.location}${attempts ? ` (${attempts} attempts)` : ''}: ${message}; check the S3 endpoint, the network and any proxy`,
-        { cause: error },
-      );
-    }
-    const code = (error as NodeJS.ErrnoException)?.code;
-    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'ECONNRESET') {
-      return new StoreConfigError('endpoint-unreachable', `cannot reach the S3 endpoint${where || ' (AWS default)'} for ${this.location} (${code}); check the S3 endpoint (or AWS_ENDPOINT_URL_S3)`);
-    }
-    return new StoreAccessError('s3-request-failed', `S3 ${action} of ${this.keyOf(key)} in ${this.location} failed: ${name ?? 'error'}: ${message}`, { cause: error });
+    return describeS3Failure(this.context(), action, key, error);
+  }
+
+  private context(): S3Context {
+    return { bucket: this.bucket, prefix: this.prefix, location: this.location, endpoint: this.endpoint, endpointFrom: this.endpointFrom, mask: (text) => this.mask(text) };
   }
 
   async get(key: string) {
@@ -147,8 +143,9 @@ export class S3Store implements Store {
       await client.send(new sdk.HeadObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key) }));
       return true;
     } catch (error) {
-      // HEAD has no body, so a missing bucket also shows up as a bare 404.
-      if (nameOf(error) === 'NotFound' || nameOf(error) === 'NoSuchKey') return false;
+      // HEAD has no body, so a missing bucket also shows up as a bare 404; so does any web server's, which
+      // only its content type (an HTML page) tells apart.
+      if ((nameOf(error) === 'NotFound' || nameOf(error) === 'NoSuchKey') && !notS3(error)) return false;
       throw this.failure('check', key, error);
     }
   }
@@ -240,6 +237,7 @@ export class S3Store implements Store {
   }
 
   async close() {
+    this.closed = true;
     // Only a client this store created is destroyed; one the caller passed stays usable.
     if (this.givenClient || !this.connection) return;
     const connection = await this.connection.catch(() => undefined);
