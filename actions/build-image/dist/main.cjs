@@ -36515,8 +36515,22 @@ function mergeSteps(own, other) {
   };
 }
 var sameWork = (a, b) => (a.platform ?? "") === (b.platform ?? "") && a.instruction.replace(/\s+/g, " ").trim() === b.instruction.replace(/\s+/g, " ").trim();
+var collapse = (text) => text.replace(/\s+/g, " ").trim();
+function ownCounterpart(stages, step) {
+  const instruction = collapse(step.instruction);
+  const keyword = instruction.split(" ")[0]?.toUpperCase();
+  const found = stages.flatMap((stage) => {
+    const numbered = stage.steps.filter((s) => STEP_KEYWORDS.has(s.keyword));
+    const offset = stage.from.stage ? 1 : 2;
+    return numbered.flatMap(
+      (s, i) => s.keyword === keyword && s.text !== "" && (instruction.endsWith(collapse(s.text)) || stepNamePattern(collapse(s.text)).test(instruction)) ? [{ stage: stage.name, index: i + offset, total: numbered.length + offset - 1 }] : []
+    );
+  });
+  return found.find((f) => f.index === step.index) ?? (found.length === 1 ? found[0] : void 0);
+}
 function stepsOfFlavour(countable, name, closure, twins) {
-  const inClosure = (s) => closure !== void 0 && s.stage !== void 0 && closure.has(s.stage.toLowerCase());
+  const names = closure ? new Set(closure.map((s) => s.name.toLowerCase())) : void 0;
+  const inClosure = (s) => names !== void 0 && s.stage !== void 0 && names.has(s.stage.toLowerCase());
   const own = countable.filter(inClosure);
   const merged = new Map(own.map((s) => [s, s]));
   const paired = /* @__PURE__ */ new Set();
@@ -36525,7 +36539,8 @@ function stepsOfFlavour(countable, name, closure, twins) {
     const candidates = own.filter((o) => !paired.has(o) && sameWork(o, step));
     const twin = candidates.find((o) => o.index === step.index) ?? candidates[0];
     if (!twin) {
-      foreign.push(step);
+      const counterpart = closure ? ownCounterpart(closure, step) : void 0;
+      foreign.push(counterpart ? { ...step, ...counterpart } : step);
       continue;
     }
     paired.add(twin);
@@ -36601,12 +36616,13 @@ function buildReport(statuses, options) {
   const { steps, phases, vertices } = groupSteps(statuses, options);
   const { baseImages, fromSteps } = baseImagesOf(steps);
   const countable = steps.filter((s) => !isFrom(s) && s.status !== "not-started");
-  const anyCached = countable.some((s) => s.status === "cached");
   const twins = [];
   const owned = options.flavours.map(({ name, stage }) => {
-    const closure = options.model ? new Set(stageClosure(options.model, stage).map((s) => s.name.toLowerCase())) : void 0;
+    const closure = options.model ? stageClosure(options.model, stage) : void 0;
     return { flavour: name, steps: stepsOfFlavour(countable, name, closure, twins) };
   });
+  const distinct = distinctSteps(countable, twins);
+  const anyCached = distinct.cached > 0;
   const plain = ({ flavours: _, ...step }) => step;
   const failure = options.succeeded ? void 0 : findFailure(options.messages ?? [], steps.map(plain), owned);
   const flavours = owned.map(({ flavour: name, steps: mine }) => {
@@ -36632,7 +36648,6 @@ function buildReport(statuses, options) {
   });
   const allStarts = vertices.map((v) => ms(v.started)).filter((n) => !Number.isNaN(n));
   const allEnds = vertices.map((v) => ms(v.completed)).filter((n) => !Number.isNaN(n));
-  const distinct = distinctSteps(countable, twins);
   return {
     flavours,
     steps: steps.map(plain),
