@@ -105,6 +105,11 @@ describe('schema diff between two versions of the recorded MongoDB 7 catalog', (
       'index "name_text_bio_text" on shop.customers changed: weights.name 10 -> 5',
     ],
     [
+      'text index weights only reordered (every field the same): the whole value, never an empty change',
+      replaceIndex('customers', 'name_text_bio_text', '{"key":{"_fts":"text","_ftsx":1},"name":"name_text_bio_text","default_language":"english","language_override":"language","textIndexVersion":3,"weights":{"name":10,"bio":1}}'),
+      'index "name_text_bio_text" on shop.customers changed: weights {bio: 1, name: 10} -> {name: 10, bio: 1}',
+    ],
+    [
       'validator changed (long: cut where it differs)',
       options('customers', '{"validationAction":"warn","validationLevel":"moderate","validator":{"$jsonSchema":{"bsonType":"object","required":["email","name"],"properties":{"email":{"bsonType":"string"},"name":{"bsonType":"string","maxLength":200}}}}}'),
       'collection shop.customers changed: validationAction error -> warn, validationLevel strict -> moderate, ' +

@@ -87,6 +87,12 @@ describe('describeSchemaDiff renders each kind of change readably', () => {
       'columns ((lower(`name`))) -> ((upper(`name`)) DESC, id)',
     ],
     ['ignored, with a comment', index([part('a_id')]), index([part('a_id')], { ignored: true, comment: 'by a' }), 'comment "" -> "by a", ignored no -> yes'],
+    [
+      'a long expression that changes at its end: both sides cut where they differ, so they never read alike',
+      index([part(null, { expression: `lower(concat(${'first_name, '.repeat(12)}suffix))` })]),
+      index([part(null, { expression: `lower(concat(${'first_name, '.repeat(12)}prefix))` })]),
+      'columns …t_name, first_name, suffix)))) -> …t_name, first_name, prefix))))',
+    ],
   ])('index: %s', (_case, before, after, detail) => {
     expect(describeSchemaDiff(diffSchemas(withIndex(before), withIndex(after)))).toEqual(['~ table t', `  ~ index ix_a: ${detail}`]);
   });

@@ -190,8 +190,12 @@ export function describeFields(before: OrderedDoc, after: OrderedDoc, prefix = '
     const to = after.get(field);
     if (toCanonicalJson(from) === toCanonicalJson(to)) continue;
     if (STRUCT_FIELDS.has(prefix === '' ? field : '') && from instanceof Map && to instanceof Map) {
-      out.push(...describeFields(from as OrderedDoc, to as OrderedDoc, `${prefix}${field}.`));
-      continue;
+      const inner = describeFields(from as OrderedDoc, to as OrderedDoc, `${prefix}${field}.`);
+      // Only the order of its fields changed (weights {title, body} -> {body, title}): the whole value shows it.
+      if (inner.length > 0) {
+        out.push(...inner);
+        continue;
+      }
     }
     const [a, b] = valuePair(prefix === '' ? field : '', from, to);
     out.push({ field: prefix === '' && field === 'expireAfterSeconds' ? 'TTL' : `${prefix}${field}`, from: a, to: b });

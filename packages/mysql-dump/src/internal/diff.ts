@@ -163,13 +163,18 @@ function valuePair(from: unknown, to: unknown): string {
   return `${one(from)} -> ${one(to)}`;
 }
 
-/** `(a, b) -> (a, b, c)`; lists too long for that as what was added and removed (or `reordered`). */
+/** `(a, b) -> (a, b, c)`; lists too long for that as what was added and removed (or `reordered`), else both cut where they differ. */
 function listPair(from: string[], to: string[]): string {
   const a = `(${from.join(', ')})`;
   const b = `(${to.join(', ')})`;
   if (a.length <= MAX_VALUE && b.length <= MAX_VALUE) return `${a} -> ${b}`;
   const parts = [...to.filter((x) => !from.includes(x)).map((x) => `+${x}`), ...from.filter((x) => !to.includes(x)).map((x) => `-${x}`)];
-  return parts.length > 0 ? clip(parts.join(', ')) : 'reordered';
+  if (parts.length === 0) return 'reordered';
+  const changes = parts.join(', ');
+  if (changes.length <= MAX_VALUE) return changes;
+  // Long members (index expressions) that differ late: both sides cut where they start to differ.
+  const [ca, cb] = clipPair(a, b);
+  return `${ca} -> ${cb}`;
 }
 
 const generic = (changes: FieldChange[]) => changes.map((c) => `${c.field} ${valuePair(c.from, c.to)}`);
@@ -178,7 +183,9 @@ const fields = (changes: FieldChange[]) => generic(changes).join(', ');
 type IndexPart = SemanticIndex['columns'][number];
 /** One key part as DDL writes it: `name`, `name(10)`, `(expression)`, with ` DESC` when descending. */
 function indexPart(part: IndexPart): string {
-  const base = part.name === null ? `(${clip(part.expression ?? '?', 60)})` : part.prefix === null ? part.name : `${part.name}(${part.prefix})`;
+  // An expression whole: the list pair cuts long lines where they differ (cut here, two expressions that
+  // differ late would read alike).
+  const base = part.name === null ? `(${part.expression ?? '?'})` : part.prefix === null ? part.name : `${part.name}(${part.prefix})`;
   return part.descending ? `${base} DESC` : base;
 }
 
