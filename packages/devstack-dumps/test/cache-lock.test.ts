@@ -4,7 +4,7 @@ import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, expect, test } from 'vitest';
-import { claimUse, liveUses, lock, STALE_AFTER_MS, tryLock, versionLockPath } from '../src/internal/cache-lock.js';
+import { claimUse, liveUses, lock, processStartOf, STALE_AFTER_MS, tryLock, versionLockPath } from '../src/internal/cache-lock.js';
 
 const version = 'a'.repeat(64);
 let dir: string;
@@ -107,6 +107,20 @@ test('a lock whose heartbeat stopped long ago is stale, even from another host; 
   expect(await tryLock(file)).toBeUndefined();
   const old = new Date(Date.now() - STALE_AFTER_MS - 60_000);
   await utimes(file, old, old);
+  const held = await tryLock(file);
+  expect(held).toBeDefined();
+  await held!.release();
+});
+
+test("a live holder's lock on this host stays valid however old its heartbeat (a laptop waking from sleep)", async () => {
+  await writeFile(file, claimOf(process.pid));
+  const old = new Date(Date.now() - STALE_AFTER_MS * 50);
+  await utimes(file, old, old);
+  expect(await tryLock(file)).toBeUndefined();
+});
+
+test.runIf(processStartOf(process.pid) !== undefined)('a lock whose pid now belongs to another process (its start time differs) is stale', async () => {
+  await writeFile(file, `${JSON.stringify({ pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), token: 'reused', processStart: '1' })}\n`);
   const held = await tryLock(file);
   expect(held).toBeDefined();
   await held!.release();

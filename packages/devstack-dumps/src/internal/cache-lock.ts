@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { open, readdir, readFile, stat, unlink, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
@@ -10,9 +11,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
  *   and by trimCache while it removes a version;
  * - `.<version>.use-<uuid>`: one per provision loading the version; taken under the lock, so a re-pull or
  *   a trim (which hold the lock) sees every loader and never moves a directory one is reading.
- * Both are created with O_EXCL and hold their owner (pid, host, start). A claim is stale when its pid is
- * dead on this host, or when its heartbeat (the file's mtime, renewed while held) is older than STALE_AFTER_MS
- * (a crashed process on another host sharing the cache, or a pid reused since).
+ * Both are created with O_EXCL and hold their owner (pid, host, start). A claim of this host is stale when
+ * its pid is dead or now belongs to another process (Linux: its start time differs); a live holder's stays
+ * valid however old its heartbeat, since a laptop waking from sleep runs the waiters before the holder's
+ * timer. A claim of another host sharing the cache is stale once its heartbeat (the file's mtime, renewed
+ * while held) is older than STALE_AFTER_MS.
  */
 export const STALE_AFTER_MS = 10 * 60_000;
 const HEARTBEAT_MS = 30_000;
@@ -27,6 +30,8 @@ export interface ClaimOwner {
   host: string;
   startedAt: string;
   token: string;
+  /** The process's start time in clock ticks since boot (Linux), to tell a reused pid from the holder. */
+  processStart?: string;
 }
 
 export interface Claim {
@@ -39,6 +44,16 @@ export interface Claim {
 export const versionLockPath = (serviceDir: string, version: string) => path.join(serviceDir, `.${version}.lock`);
 const USE_CLAIM = /^\.([0-9a-f]{64})\.use-[0-9a-f-]{36}$/;
 const LOCK = /^\.([0-9a-f]{64})\.lock$/;
+
+/** Field 22 of /proc/<pid>/stat (after the parenthesised command name), or undefined where there is no /proc. */
+export function processStartOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
 
 function pidAlive(pid: number): boolean {
   try {
@@ -75,7 +90,12 @@ async function readClaim(file: string): Promise<Found | undefined> {
 
 export function isStale(found: Found, now = Date.now()): boolean {
   if (!found.owner) return now - found.mtimeMs > UNWRITTEN_GRACE_MS;
-  if (found.owner.host === hostname() && !pidAlive(found.owner.pid)) return true;
+  if (found.owner.host === hostname()) {
+    if (!pidAlive(found.owner.pid)) return true;
+    const recorded = found.owner.processStart;
+    const current = recorded === undefined ? undefined : processStartOf(found.owner.pid);
+    return current !== undefined && current !== recorded;
+  }
   return now - found.mtimeMs > STALE_AFTER_MS;
 }
 
@@ -83,7 +103,8 @@ const describeOwner = (owner: ClaimOwner | undefined) => (owner?.pid ? `pid ${ow
 
 /** Creates the claim file exclusively; undefined when it exists. The heartbeat keeps a long pull or load from looking stale. */
 async function create(file: string): Promise<Claim | undefined> {
-  const owner: ClaimOwner = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), token: randomUUID() };
+  const processStart = processStartOf(process.pid);
+  const owner: ClaimOwner = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), token: randomUUID(), ...(processStart ? { processStart } : {}) };
   let handle;
   try {
     handle = await open(file, 'wx');
