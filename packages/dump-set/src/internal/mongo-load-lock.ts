@@ -46,7 +46,6 @@ const RENEW_EVERY_MS = 10_000;
 /** A waiter looks again this often; an abort ends its sleep at once. */
 const POLL_MS = 500;
 const DUPLICATE_KEY = 11000;
-const FORGET_AFTER_MS = 24 * 3_600_000;
 
 export const lockDocumentId = (database: string, generation: number) => `${database}#${generation}`;
 
@@ -92,9 +91,8 @@ export async function lockMongoTargets(url: string, databases: string[], options
     if (timer) clearInterval(timer);
     await renewing;
     for (const mine of held) await locks.updateOne({ _id: mine._id, owner }, { $set: { released: true, expiresAt: clock() } }).catch(() => undefined);
-    // Each database keeps its newest generation; those of databases not loaded for a day go (scratch names
-    // would pile up). A waiter that read one so long ago and still has to write is not worth keeping them for.
-    if (held.length > 0) await locks.deleteMany({ expiresAt: { $lt: new Date(clock().getTime() - FORGET_AFTER_MS) } }).catch(() => undefined);
+    // Each database keeps its newest generation for good (one small document per database name ever loaded):
+    // deleting it would let a waiter that read it take a generation while another, seeing none, takes 1.
     await client.close().catch(() => undefined);
   };
 
