@@ -28,7 +28,7 @@ if (major < 20 || (major === 20 && minor < 19)) {
 }
 
 /**
- * Node 22.1+ keeps the compiled code of the bundle between runs (a command starts ~15 ms sooner on Node 24);
+ * Node 22.8+ (module.enableCompileCache) keeps the compiled code of the bundle between runs (a command starts ~15 ms sooner on Node 24);
  * Node 20 has no such cache. Per user, under the user's cache directory, not Node's default in the shared
  * temp directory, whose files another user could have placed. NODE_COMPILE_CACHE chooses another directory,
  * NODE_DISABLE_COMPILE_CACHE=1 turns it off (both Node's own variables).

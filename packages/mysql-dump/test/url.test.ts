@@ -53,6 +53,9 @@ describe('maskUrl', () => {
     // A password holding `@` and then `/`, `?` or `#` (unescaped) is masked to the last `@`, never cut short.
     ['mysql://app:Tr0ub@dor/42@db.internal:3306', 'mysql://app:***@db.internal:3306'],
     ['mysql://app:p@ss?x#y@h:1/db', 'mysql://app:***@h:1/db'],
+    // A password with `#` or `?` and one `@`: a URL parser reads a host, a port and a fragment or query there.
+    ['mysql://u:2024#Secret@host/db', 'mysql://u:***@host/db'],
+    ['mysql://u:2024?Secret@host/db', 'mysql://u:***@host/db'],
   ])('%s -> %s', (url, masked) => expect(maskUrl(url)).toBe(masked));
 });
 

@@ -115,7 +115,8 @@ export function maskUrl(url: string): string {
   if (masked !== url) return masked;
   // A scheme://authority URL that parses without a password has nothing to hide (an `@` in its query is
   // not a password's). Without `//`, `x:a@b` parses as a scheme and a path, so that proves nothing.
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && URL.canParse(url) && new URL(url).password === '') return url;
+  // Only when the parser saw user info: `u:2024#Secret@h` parses as host `u`, port 2024 and a fragment.
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && URL.canParse(url) && new URL(url).password === '' && new URL(url).username !== '') return url;
   return maskUserInfo(url);
 }
 
