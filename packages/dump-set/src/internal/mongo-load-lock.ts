@@ -76,6 +76,7 @@ export async function lockMongoTargets(url: string, databases: string[], options
   let timer: NodeJS.Timeout | undefined;
   let renewing: Promise<void> = Promise.resolve();
   const lost = new Set<string>();
+  const tidying: Promise<void>[] = [];
 
   const renew = async () => {
     for (const mine of held) {
@@ -93,6 +94,7 @@ export async function lockMongoTargets(url: string, databases: string[], options
     for (const mine of held) await locks.updateOne({ _id: mine._id, owner }, { $set: { released: true, expiresAt: clock() } }).catch(() => undefined);
     // Each database keeps its newest generation for good (one small document per database name ever loaded):
     // deleting it would let a waiter that read it take a generation while another, seeing none, takes 1.
+    await Promise.all(tidying);
     await client.close().catch(() => undefined);
   };
 
@@ -100,7 +102,7 @@ export async function lockMongoTargets(url: string, databases: string[], options
     clock = await serverClock(client);
     const deadline = Date.now() + options.lockWaitSeconds * 1000;
     for (const database of [...new Set(databases)].sort()) {
-      held.push(await acquire(locks, database, { owner, clock, lease: lease.seconds, deadline, address, options }));
+      held.push(await acquire(locks, database, { owner, clock, lease: lease.seconds, deadline, address, options, tidying }));
       timer ??= setInterval(() => {
         renewing = renewing.then(renew);
       }, lease.renewEveryMs).unref();
@@ -129,6 +131,8 @@ export async function lockMongoTargets(url: string, databases: string[], options
 
 interface AcquireContext {
   owner: string;
+  /** Clean-ups started while acquiring, awaited before the client closes. */
+  tidying: Promise<void>[];
   clock: () => Date;
   lease: number;
   deadline: number;
@@ -163,8 +167,9 @@ async function acquire(locks: Collection<MongoLockDocument>, database: string, c
         continue;
       }
       if (top && !top.released) options.onWaiting?.(`took over the lock of MongoDB database ${database} on ${address} from a load that stopped renewing it (${describeHolder(top)})`);
-      // Best effort: older generations only matter to a reader that is about to be told it lost.
-      await locks.deleteMany({ database, generation: { $lt: generation } }).catch(() => undefined);
+      // Best effort, off the load's path (release waits for it): older generations only matter to a reader
+      // that is about to be told it lost.
+      context.tidying.push(locks.deleteMany({ database, generation: { $lt: generation } }).then(() => undefined, () => undefined));
       return mine;
     }
     const holder = describeHolder(top!);
