@@ -190,7 +190,9 @@ async function migrateAndDump(r: Run, decision: ModeDecision, attempt: number, a
         inStep(
           `Loading the dump of ${short(ancestor.commit)} (incremental mode; \`mode: full\` skips this)`,
           databaseInputOf,
-          () => loadSet(dir, loadTargets(inputs), { waitSeconds: inputs.waitTimeout, onProgress: (message) => core.info(message) }),
+          // The run owns the service databases from emptying to dump (the workflow's concurrency group): a
+          // MongoDB load lock would guard one step of it only, at ~50 ms.
+          () => loadSet(dir, loadTargets(inputs), { waitSeconds: inputs.waitTimeout, lockMongo: false, onProgress: (message) => core.info(message) }),
           maskSecrets,
         ),
       ),

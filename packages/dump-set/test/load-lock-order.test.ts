@@ -71,6 +71,13 @@ describe('loadSet takes the MySQL locks, then the MongoDB ones', () => {
     expect(unlockMongo).toHaveBeenCalledOnce();
   });
 
+  test('lockMongo: false (refresh-dumps) takes the MySQL lock only and still loads both', async () => {
+    await loadSet(await make(['mysql', 'mongo']), { mysql: { url: mysqlUrl }, mongo: { url: mongoUrl } }, { lockMongo: false });
+    expect(lockMysqlTargets).toHaveBeenCalledOnce();
+    expect(lockMongoTargets).not.toHaveBeenCalled();
+    expect(loadMongo).toHaveBeenCalledOnce();
+  });
+
   test('a Mongo lock not taken in time releases the MySQL lock and loads nothing', async () => {
     vi.mocked(lockMongoTargets).mockRejectedValueOnce(new DumpSetServerError('load-busy', 'another load into MongoDB database crm ...'));
     await expect(loadSet(await make(['mysql', 'mongo']), { mysql: { url: mysqlUrl }, mongo: { url: mongoUrl } })).rejects.toThrow(DumpSetServerError);

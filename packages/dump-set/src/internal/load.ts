@@ -27,6 +27,12 @@ export interface LoadSetOptions {
   skipEnginesWithoutTarget?: boolean;
   /** Seconds to wait for another load into the same MySQL or MongoDB database to finish (default 600). */
   lockWaitSeconds?: number;
+  /**
+   * Whether MongoDB targets are locked as MySQL ones are (default true). A caller that owns its databases for
+   * longer than the load (refresh-dumps, from emptying to dump) gains nothing from it: the MongoDB lock is
+   * a few writes (~50 ms on FerretDB), where MySQL's named lock is one query.
+   */
+  lockMongo?: boolean;
   /** Aborting (e.g. on Ctrl-C) stops both loads and leaves every target as it found it; the load rejects with the signal's reason. */
   signal?: AbortSignal;
 }
@@ -104,7 +110,7 @@ export async function loadSet(dir: string, targets: LoadTargets, options: LoadSe
     : undefined;
   let unlockMongo: (() => Promise<void>) | undefined;
   try {
-    unlockMongo = mongo ? await lockMongoTargets(mongo.url, mongo.databases, lockOptions) : undefined;
+    unlockMongo = mongo && options.lockMongo !== false ? await lockMongoTargets(mongo.url, mongo.databases, lockOptions) : undefined;
     return await checkAndLoad(dir, mysql, mongo, skipped, { replace, wait, onProgress: options.onProgress, signal: options.signal }, started);
   } finally {
     await unlockMongo?.();
