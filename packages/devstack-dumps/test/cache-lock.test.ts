@@ -4,7 +4,7 @@ import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, expect, test } from 'vitest';
-import { claimUse, liveUses, lock, processStartOf, STALE_AFTER_MS, tryLock, versionLockPath } from '../src/internal/cache-lock.js';
+import { claimUse, liveUses, lock, processStartOf, SAME_HOST_STALE_AFTER_MS, STALE_AFTER_MS, tryLock, versionLockPath } from '../src/internal/cache-lock.js';
 
 const version = 'a'.repeat(64);
 let dir: string;
@@ -112,11 +112,23 @@ test('a lock whose heartbeat stopped long ago is stale, even from another host; 
   await held!.release();
 });
 
-test("a live holder's lock on this host stays valid however old its heartbeat (a laptop waking from sleep)", async () => {
-  await writeFile(file, claimOf(process.pid));
-  const old = new Date(Date.now() - STALE_AFTER_MS * 50);
+test.runIf(processStartOf(process.pid) !== undefined)("a live holder's lock on this host stays valid however old its heartbeat (a laptop waking from sleep)", async () => {
+  await writeFile(file, `${JSON.stringify({ pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), token: 'live', processStart: processStartOf(process.pid) })}\n`);
+  const old = new Date(Date.now() - SAME_HOST_STALE_AFTER_MS * 10);
   await utimes(file, old, old);
   expect(await tryLock(file)).toBeUndefined();
+});
+
+test('without a start time (macOS, an older claim), a live pid keeps its claim through 20 minutes of silence, not through an hour', async () => {
+  await writeFile(file, claimOf(process.pid));
+  const twenty = new Date(Date.now() - 20 * 60_000);
+  await utimes(file, twenty, twenty);
+  expect(await tryLock(file)).toBeUndefined();
+  const hour = new Date(Date.now() - SAME_HOST_STALE_AFTER_MS - 60_000);
+  await utimes(file, hour, hour);
+  const held = await tryLock(file);
+  expect(held).toBeDefined();
+  await held!.release();
 });
 
 test.runIf(processStartOf(process.pid) !== undefined)('a lock whose pid now belongs to another process (its start time differs) is stale', async () => {

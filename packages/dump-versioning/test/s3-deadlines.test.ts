@@ -96,6 +96,44 @@ test('a small write the endpoint never answers is cut at the first-byte deadline
   expect(performance.now() - started).toBeLessThan(5_000);
 }, 30_000);
 
+test.each([
+  ['putIfMatch (a ref, a lease)', 'written'],
+  ['putIfAbsent (a manifest, a commit entry)', 'created'],
+])('%s stored by an attempt answered after the deadline: the retry finds its own bytes and says %s, not a conflict', async (method, outcome) => {
+  // The first PUT is stored but answered late; the SDK retries it, and the retry's condition fails.
+  const stored = new Map<string, Buffer>();
+  const port = await httpServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const key = request.url!.split('?')[0]!;
+      if (request.method === 'GET') {
+        const body = stored.get(key);
+        if (!body) {
+          response.writeHead(404, { 'Content-Type': 'application/xml' }).end('<?xml version="1.0"?><Error><Code>NoSuchKey</Code><Message>no</Message></Error>');
+          return;
+        }
+        response.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': String(body.length), ETag: '"e1"' }).end(body);
+        return;
+      }
+      if (stored.has(key)) {
+        response.writeHead(412, { 'Content-Type': 'application/xml' }).end('<?xml version="1.0"?><Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>');
+        return;
+      }
+      stored.set(key, Buffer.concat(chunks));
+      setTimeout(() => response.writeHead(200, { ETag: '"e1"' }).end(), 600);
+    });
+  });
+  const store = storeAt(port, { firstByteMs: 300, idleMs: 5_000 });
+  const body = Buffer.from(`{"version":"v1","writer":"${method}"}`);
+  const result = method.startsWith('putIfMatch') ? await store.putIfMatch('refs/master.json', body, undefined) : await store.putIfAbsent('versions/v1.json', body);
+  expect(result).toBe(outcome);
+  // Someone else's bytes are still a conflict.
+  const other = method.startsWith('putIfMatch') ? await store.putIfMatch('refs/master.json', Buffer.from('{"other":1}'), undefined) : await store.putIfAbsent('versions/v1.json', Buffer.from('{"other":1}'));
+  expect(other).toBe(method.startsWith('putIfMatch') ? 'conflict' : 'exists');
+  await store.close();
+}, 30_000);
+
 test('a download that keeps flowing is not cut, however much longer than the first-byte deadline it takes', async () => {
   const body = Buffer.alloc(4 * MiB, 7);
   const port = await httpServer((request, response) => {

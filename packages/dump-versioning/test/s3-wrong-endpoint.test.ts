@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { expect, test } from 'vitest';
 import { useLoopbackS3 } from './s3-loopback.js';
 import { fakeServer } from '../../../test/support/loopback.js';
-import { StoreConfigError } from '../src/internal/errors.js';
+import { StoreAccessError, StoreConfigError } from '../src/internal/errors.js';
 import { openStore } from '../src/internal/open-store.js';
 import type { Store } from '../src/internal/store.js';
 
@@ -30,6 +30,22 @@ const failureOf = (promise: Promise<unknown>) => promise.then(() => undefined, (
 const listAll = async (store: Store, prefix: string) => {
   for await (const object of store.list(prefix)) void object;
 };
+
+test.each([
+  [413, /raise its request body limit \(parts are 8 MiB; nginx: client_max_body_size\)/],
+  [502, /check that proxy or gateway and the server behind it/],
+])('a gateway page (HTTP %i) in front of a right endpoint is blamed on the gateway, not the endpoint', async (status, advice) => {
+  const port = await httpServer((_request, response) => {
+    response.writeHead(status, { 'Content-Type': 'text/html' }).end(`<html><head><title>${status}</title></head><body><center><h1>${status}</h1></center><hr><center>nginx</center></body></html>`);
+  });
+  const endpoint = `http://127.0.0.1:${port}`;
+  const store = openStore('s3://some-bucket/dumps', { s3Endpoint: endpoint });
+  const failure = await failureOf(store.get('lms/refs/master.json'));
+  await store.close();
+  expect((failure as StoreAccessError)?.code).toBe('gateway-error');
+  expect(failure!.message).toMatch(new RegExp(`^a proxy or gateway in front of the S3 endpoint ${endpoint} answered HTTP ${status} \\(an HTML page, HTTP ${status}\\) when asked to read dumps/lms/refs/master\\.json`));
+  expect(failure!.message).toMatch(advice);
+});
 
 test('a plain web server at the endpoint is named as not S3, for lists, reads, existence checks and writes', async () => {
   const endpoint = `http://127.0.0.1:${await webServer()}`;

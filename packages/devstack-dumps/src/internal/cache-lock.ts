@@ -14,10 +14,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
  * Both are created with O_EXCL and hold their owner (pid, host, start). A claim of this host is stale when
  * its pid is dead or now belongs to another process (Linux: its start time differs); a live holder's stays
  * valid however old its heartbeat, since a laptop waking from sleep runs the waiters before the holder's
- * timer. A claim of another host sharing the cache is stale once its heartbeat (the file's mtime, renewed
+ * timer (where no start time can be read, an hour of silence ends it). A claim of another host sharing the cache is stale once its heartbeat (the file's mtime, renewed
  * while held) is older than STALE_AFTER_MS.
  */
 export const STALE_AFTER_MS = 10 * 60_000;
+/** Without a process start time, a same-host claim whose pid is alive is ended by this much silence only. */
+export const SAME_HOST_STALE_AFTER_MS = 60 * 60_000;
 const HEARTBEAT_MS = 30_000;
 /** A claim is written right after it is created; empty or unreadable for this long, its writer died in between. */
 const UNWRITTEN_GRACE_MS = 5_000;
@@ -94,7 +96,10 @@ export function isStale(found: Found, now = Date.now()): boolean {
     if (!pidAlive(found.owner.pid)) return true;
     const recorded = found.owner.processStart;
     const current = recorded === undefined ? undefined : processStartOf(found.owner.pid);
-    return current !== undefined && current !== recorded;
+    if (current !== undefined) return current !== recorded;
+    // No start time to compare (macOS, or a claim of an older version): a live pid may have been reused by
+    // another process since its holder died, so a long silence still ends the claim.
+    return now - found.mtimeMs > SAME_HOST_STALE_AFTER_MS;
   }
   return now - found.mtimeMs > STALE_AFTER_MS;
 }

@@ -67,6 +67,15 @@ export function describeS3Failure(context: S3Context, action: string, key: strin
   if (endpoint && typeof body === 'string' && PLAIN_HTTP_TO_TLS.test(body)) {
     return new StoreConfigError('s3-endpoint-needs-tls', `${theEndpoint} expects TLS (it answered: ${JSON.stringify(mask(body.trim().slice(0, 100)))}); use https:// or check the S3 endpoint`, { cause: error });
   }
+  const status = responseOf(error)?.statusCode ?? statusOf(error);
+  // A gateway's page for a body too large or an upstream down: the endpoint is right, something in front is not.
+  if (status !== undefined && [413, 502, 503, 504].includes(status) && notS3(error)) {
+    return new StoreAccessError(
+      'gateway-error',
+      `a proxy or gateway in front of ${endpoint ? theEndpoint : 'S3'} answered HTTP ${status} (${notS3(error)}) when asked to ${action} ${keyOf(context, key)} in ${location}; ${status === 413 ? 'raise its request body limit (parts are 8 MiB; nginx: client_max_body_size)' : 'check that proxy or gateway and the server behind it'}`,
+      { cause: error },
+    );
+  }
   const other = notS3(error);
   if (other) {
     const check = endpoint ? "check the S3 endpoint: it must be the S3 API's URL (MinIO: the API port, not the console's)" : 'check HTTPS_PROXY/HTTP_PROXY: a proxy in between may have answered';

@@ -174,12 +174,27 @@ export class S3Store implements Store {
         }
         return 'created' as const;
       } catch (error) {
-        if (statusOf(error) === 412 || nameOf(error) === 'PreconditionFailed') return 'exists' as const;
+        if (statusOf(error) === 412 || nameOf(error) === 'PreconditionFailed') {
+          // A retry of a write the server stored but answered too late finds its own object.
+          if (Buffer.isBuffer(body) && (await this.isOwnRetriedWrite(error, key, body))) return 'created' as const;
+          return 'exists' as const;
+        }
         // 409: a concurrent conditional write to the same key is in flight; ask again.
         if (statusOf(error) === 409 && attempt < CONFLICT_RETRIES) continue;
         throw this.failure('write', key, error);
       }
     }
+  }
+
+  /**
+   * Whether a conditional write refused on a retry (the SDK's attempts > 1) was this very write: the first
+   * attempt reached the server, which answered after the deadline, and the retry then found the object.
+   */
+  private async isOwnRetriedWrite(error: unknown, key: string, sent: Buffer): Promise<boolean> {
+    const attempts = (error as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1;
+    if (attempts < 2) return false;
+    const stored = await this.get(key).catch(() => undefined);
+    return stored !== undefined && stored.body.equals(sent);
   }
 
   async putIfMatch(key: string, body: Buffer, etag: string | undefined) {
@@ -197,7 +212,11 @@ export class S3Store implements Store {
       return 'written' as const;
     } catch (error) {
       const status = statusOf(error);
-      if (status === 412 || status === 409 || nameOf(error) === 'PreconditionFailed') return 'conflict' as const;
+      if (status === 412 || status === 409 || nameOf(error) === 'PreconditionFailed') {
+        // Refs and leases hold unique ids and times: equal bytes are this write, retried after a late answer.
+        if (await this.isOwnRetriedWrite(error, key, body)) return 'written' as const;
+        return 'conflict' as const;
+      }
       // If-Match on a key deleted meanwhile answers 404.
       if (etag !== undefined && nameOf(error) === 'NoSuchKey') return 'conflict' as const;
       throw this.failure('write', key, error);
