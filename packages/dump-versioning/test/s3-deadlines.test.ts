@@ -57,7 +57,7 @@ test('an endpoint that accepts and never answers fails within a few first-byte d
   expect(failure).toBeInstanceOf(StoreAccessError);
   expect((failure as StoreAccessError).code).toBe('s3-timeout');
   expect((failure as Error).message).toBe(
-    `the S3 endpoint at ${endpoint} did not answer when asked to list p/svc/refs/ in s3://silent-bucket/p (3 attempts): no answer within 0.4 s of sending the request; check the S3 endpoint, the network and any proxy`,
+    `the S3 endpoint at ${endpoint} did not answer when asked to list p/svc/refs/ in s3://silent-bucket/p (3 attempts): no answer within 0.4 s of sending the request; check the S3 endpoint, the network and any proxy, or set DEVSTACK_DUMPS_S3_FIRST_BYTE_SECONDS (seconds) if it is only slow to start answering`,
   );
   expect(notices.map((notice) => notice.message)).toEqual([
     `S3 endpoint ${endpoint} did not answer within 0.4 s; retrying (2/3)`,
@@ -132,6 +132,26 @@ test.each([
   const other = method.startsWith('putIfMatch') ? await store.putIfMatch('refs/master.json', Buffer.from('{"other":1}'), undefined) : await store.putIfAbsent('versions/v1.json', Buffer.from('{"other":1}'));
   expect(other).toBe(method.startsWith('putIfMatch') ? 'conflict' : 'exists');
   await store.close();
+}, 30_000);
+
+test('DEVSTACK_DUMPS_S3_FIRST_BYTE_SECONDS lengthens the deadline for a server slow to start its answers; a bad value is refused naming it', async () => {
+  const port = await httpServer((_request, response) => {
+    setTimeout(() => {
+      response
+        .writeHead(200, { 'Content-Type': 'application/xml' })
+        .end('<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>slow</Name><KeyCount>1</KeyCount><IsTruncated>false</IsTruncated><Contents><Key>p/a.json</Key><Size>2</Size><LastModified>2026-12-01T00:00:00.000Z</LastModified></Contents></ListBucketResult>');
+    }, 700);
+  });
+  const open = (seconds: string) => openStore('s3://slow-bucket/p', { s3Endpoint: `http://127.0.0.1:${port}`, env: { ...process.env, AWS_MAX_ATTEMPTS: '1', DEVSTACK_DUMPS_S3_FIRST_BYTE_SECONDS: seconds } });
+  const listAll = async (store: ReturnType<typeof open>) => {
+    const keys: string[] = [];
+    for await (const object of store.list('')) keys.push(object.key);
+    await store.close();
+    return keys;
+  };
+  await expect(listAll(open('0.3'))).rejects.toMatchObject({ code: 's3-timeout' });
+  expect(await listAll(open('3'))).toEqual(['a.json']);
+  expect(() => open('soon')).toThrow(/^DEVSTACK_DUMPS_S3_FIRST_BYTE_SECONDS="soon" is not a number of seconds between 0 and 3600/);
 }, 30_000);
 
 test('a download that keeps flowing is not cut, however much longer than the first-byte deadline it takes', async () => {

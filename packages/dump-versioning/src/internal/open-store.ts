@@ -3,6 +3,7 @@ import type { S3Timeouts } from './aws-sdk.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StoreConfigError } from './errors.js';
+import { FIRST_BYTE_VARIABLE } from './first-byte.js';
 import { FileSystemStore } from './fs-store.js';
 import { S3Store } from './s3-store.js';
 import type { Store } from './store.js';
@@ -96,7 +97,7 @@ export function openStore(url: string, options: OpenStoreOptions = {}): Store {
         ? { client: options.s3Client }
         : {
             ...(options.onRetry ? { onRetry: options.onRetry } : {}),
-            ...(options.s3Timeouts ? { timeouts: options.s3Timeouts } : {}),
+            ...(timeoutsOf(options.s3Timeouts, env) ?? {}),
             clientConfig: {
               region,
               // AWS S3 itself: a bucket in another region than the one configured (e.g. the us-east-1 fallback
@@ -174,4 +175,15 @@ function checkRegion(region: string, from: string) {
   if (!REGION.test(region)) {
     throw new StoreConfigError('s3-region-invalid', `${from} ${JSON.stringify(region)} is not a valid region; use lowercase letters, digits and "-", e.g. us-east-1`);
   }
+}
+
+/** The store's timeouts: the caller's, else the first-byte deadline from FIRST_BYTE_VARIABLE, else the defaults. */
+function timeoutsOf(given: Partial<S3Timeouts> | undefined, env: NodeJS.ProcessEnv): { timeouts: Partial<S3Timeouts> } | undefined {
+  const text = env[FIRST_BYTE_VARIABLE]?.trim();
+  if (given || !text) return given ? { timeouts: given } : undefined;
+  const seconds = Number(text);
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) {
+    throw new StoreConfigError('s3-timeout-invalid', `${FIRST_BYTE_VARIABLE}=${JSON.stringify(text)} is not a number of seconds between 0 and 3600; unset it for the default (10)`);
+  }
+  return { timeouts: { firstByteMs: Math.round(seconds * 1000) } };
 }

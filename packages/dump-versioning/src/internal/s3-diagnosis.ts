@@ -2,6 +2,7 @@
 // notices before each retry. No runtime import of the SDK here (see aws-sdk.ts); types only.
 import type { S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import type { TimeoutInfo } from './aws-sdk.js';
+import { FIRST_BYTE_VARIABLE } from './first-byte.js';
 import { StoreAccessError, StoreConfigError } from './errors.js';
 
 /** `0.5 s`, `10 s`: how messages state a limit. */
@@ -100,9 +101,11 @@ export function describeS3Failure(context: S3Context, action: string, key: strin
   if (name === 'TimeoutError') {
     // The handler's own timeouts (see aws-sdk.ts), after the SDK's retries: its message says which one.
     const attempts = (error as S3ServiceException)?.$metadata?.attempts;
+    // A server that answers, slowly (listings of a bucket full of delete markers): the deadline can be raised.
+    const longer = (error as TimeoutInfo).timeoutPhase === 'first-byte' ? `, or set ${FIRST_BYTE_VARIABLE} (seconds) if it is only slow to start answering` : '';
     return new StoreAccessError(
       's3-timeout',
-      `the S3 endpoint${where || ' (AWS default)'} did not answer when asked to ${action} ${keyOf(context, key)} in ${location}${attempts ? ` (${attempts} attempts)` : ''}: ${message}; check the S3 endpoint, the network and any proxy`,
+      `the S3 endpoint${where || ' (AWS default)'} did not answer when asked to ${action} ${keyOf(context, key)} in ${location}${attempts ? ` (${attempts} attempts)` : ''}: ${message}; check the S3 endpoint, the network and any proxy${longer}`,
       { cause: error },
     );
   }
