@@ -1,12 +1,11 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { expect, test } from 'vitest';
-import { useLoopbackS3 } from './s3-loopback.js';
+import { loopbackS3Store, useLoopbackS3 } from './s3-loopback.js';
 import { fakeServer } from '../../../test/support/loopback.js';
 import { DEFAULT_S3_TIMEOUTS, requestHandlerFor } from '../src/internal/aws-sdk.js';
 import { StoreAccessError } from '../src/internal/errors.js';
 import { openStore } from '../src/internal/open-store.js';
-import { S3Store } from '../src/internal/s3-store.js';
 
 // Loopback servers standing in for S3: the first-byte deadline bounds a silent endpoint (with a notice
 // before each retry) but never a transfer in progress, however long it takes.
@@ -19,20 +18,7 @@ const ENV = { AWS_ACCESS_KEY_ID: KEY, AWS_SECRET_ACCESS_KEY: SECRET, AWS_MAX_ATT
 const { closers, httpServer } = useLoopbackS3(ENV);
 
 function storeAt(port: number, timeouts: { firstByteMs: number; idleMs: number }) {
-  return new S3Store({
-    bucket: 'deadlines',
-    prefix: 'svc',
-    endpoint: `http://127.0.0.1:${port}`,
-    timeouts,
-    clientConfig: {
-      endpoint: `http://127.0.0.1:${port}`,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-      credentials: { accessKeyId: KEY, secretAccessKey: SECRET },
-    },
-  });
+  return loopbackS3Store(port, { bucket: 'deadlines', timeouts, credentials: { accessKeyId: KEY, secretAccessKey: SECRET } });
 }
 
 test('an endpoint that accepts and never answers fails within a few first-byte deadlines, with a notice before each retry', async () => {

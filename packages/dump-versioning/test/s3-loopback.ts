@@ -1,6 +1,8 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterAll, afterEach, beforeAll } from 'vitest';
+import type { S3Timeouts } from '../src/internal/aws-sdk.js';
+import { S3Store } from '../src/internal/s3-store.js';
 
 /**
  * For tests of the S3 store against loopback stand-ins: sets the AWS variables the store's credential
@@ -38,4 +40,24 @@ export function useLoopbackS3(env: Record<string, string | undefined>) {
     return (server.address() as { port: number }).port;
   }
   return { closers, httpServer };
+}
+
+/** An S3 store of bucket `bucket` (prefix `svc`) at a loopback stand-in on `port`, with the given timeouts and credentials. */
+export function loopbackS3Store(port: number, options: { bucket: string; timeouts: Partial<S3Timeouts>; credentials: { accessKeyId: string; secretAccessKey: string }; maxAttempts?: number }) {
+  const endpoint = `http://127.0.0.1:${port}`;
+  return new S3Store({
+    bucket: options.bucket,
+    prefix: 'svc',
+    endpoint,
+    timeouts: options.timeouts,
+    clientConfig: {
+      endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
+      credentials: options.credentials,
+    },
+  });
 }

@@ -5,7 +5,7 @@ import { afterEach, expect, test } from 'vitest';
 import { DEFAULT_S3_TIMEOUTS, requestHandlerFor } from '../src/internal/aws-sdk.js';
 import { StoreAccessError } from '../src/internal/errors.js';
 import type { DumpFile } from '../src/internal/manifest.js';
-import { S3Store } from '../src/internal/s3-store.js';
+import { loopbackS3Store } from './s3-loopback.js';
 import { fetchVerified } from '../src/internal/transfer.js';
 
 // Real sockets on loopback, no S3 server: what the store does when the endpoint never answers.
@@ -25,19 +25,7 @@ async function listen(server: Server, backlog?: number): Promise<number> {
 }
 
 function storeAt(port: number, timeouts = { connectMs: 300, idleMs: 300 }) {
-  return new S3Store({
-    bucket: 'silent',
-    prefix: 'svc',
-    endpoint: `http://127.0.0.1:${port}`,
-    timeouts,
-    clientConfig: {
-      endpoint: `http://127.0.0.1:${port}`,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      maxAttempts: 2,
-      credentials: { accessKeyId: 'timeout-test-key', secretAccessKey: 'timeout-test-secret' },
-    },
-  });
+  return loopbackS3Store(port, { bucket: 'silent', timeouts, maxAttempts: 2, credentials: { accessKeyId: 'timeout-test-key', secretAccessKey: 'timeout-test-secret' } });
 }
 
 test('a server that accepts the request and never answers fails the request with a timeout error naming the endpoint', async () => {
