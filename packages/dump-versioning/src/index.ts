@@ -51,7 +51,7 @@ export type { ProgressEvent, ProgressListener } from './internal/progress.js';
 export { publish, readManifest } from './internal/publish.js';
 export type { PublishOptions, PublishResult, PublishStep, RefOutcome } from './internal/publish.js';
 export { readMigrations } from './internal/migrations-record.js';
-export { list, readBranchRef, readCommitEntry } from './internal/query.js';
+export { list, readBranchRef, readCommitEntry, unknownService } from './internal/query.js';
 export type { ListResult } from './internal/query.js';
 export { DEFAULT_MAX_DISTANCE, resolve } from './internal/resolve.js';
 export type { Resolution, ResolveOptions } from './internal/resolve.js';

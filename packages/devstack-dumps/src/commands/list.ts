@@ -1,4 +1,4 @@
-import { NotFoundError, list } from '@org/dump-versioning';
+import { list, unknownService } from '@org/dump-versioning';
 import type { RegisterCommand } from '../internal/context.js';
 import { bytes, printJson, printLines, short, table } from '../internal/output.js';
 import { addServiceOption, addStoreOptions, withStore, type ServiceFlags } from '../internal/store-options.js';
@@ -6,11 +6,12 @@ import { addServiceOption, addStoreOptions, withStore, type ServiceFlags } from 
 export const registerList: RegisterCommand = (program, context) => {
   const command = program.command('list').description('list branch refs, versions and published commits of a service');
   addServiceOption(addStoreOptions(command)).action(async (flags: ServiceFlags) => {
-    const { result, location } = await withStore(flags, context, async (store) => ({ result: await list({ store, service: flags.service }), location: store.location }));
-    // Nothing at all is a mistyped service or store far more often than an answer: a failure, as in status.
-    if (result.versions.length === 0 && result.refs.length === 0) {
-      throw new NotFoundError('unknown-service', `${location} holds no dump of service ${flags.service} at all; check the service name and the store (its location and prefix), or publish a first dump`);
-    }
+    const result = await withStore(flags, context, async (store) => {
+      const listed = await list({ store, service: flags.service });
+      // Nothing at all is a mistyped service or store far more often than an answer: a failure, as in status.
+      if (listed.versions.length === 0 && listed.refs.length === 0) throw unknownService(store, flags.service, 'unknown-service');
+      return listed;
+    });
     if (flags.json) {
       printJson(context, result);
       return;

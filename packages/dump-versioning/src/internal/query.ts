@@ -1,5 +1,5 @@
 import { checkBranchName } from './branch-name.js';
-import { InvalidInputError } from './errors.js';
+import { InvalidInputError, NotFoundError } from './errors.js';
 import {
   decodeBranchRef,
   decodeCommitEntry,
@@ -102,4 +102,12 @@ export async function list(options: { store: Store; service: string }): Promise<
     }))
     .sort((a, b) => byteOrder(b.createdAt, a.createdAt));
   return { service, refs, versions, commits };
+}
+
+/**
+ * A store holding no version of the service at all (a mistyped service name, another store or prefix, a
+ * service never published), said as such rather than as an empty answer or a missing ancestor.
+ */
+export function unknownService(store: Store, service: string, code: 'unknown-service' | 'no-published-ancestor'): NotFoundError {
+  return new NotFoundError(code, `${store.location} holds no dump of service ${service} at all; check the service name and the store (its location and prefix), or publish a first dump`);
 }

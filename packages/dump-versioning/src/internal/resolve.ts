@@ -5,7 +5,7 @@ import { firstParentDistance, firstParentHistory, gitAncestry, isShallowClone, r
 import { isCommitSha, type CommitEntry } from './manifest.js';
 import { withMigrations } from './migrations-record.js';
 import { byteOrder } from './order.js';
-import { assertService, readBranchRef, readBranchRefs, readCommitEntry, readStoredCommitEntry } from './query.js';
+import { assertService, readBranchRef, readBranchRefs, readCommitEntry, readStoredCommitEntry, unknownService } from './query.js';
 import { layout, type Store } from './store.js';
 
 export const DEFAULT_MAX_DISTANCE = 200;
@@ -103,10 +103,7 @@ export async function resolve(options: ResolveOptions): Promise<Resolution> {
  */
 async function refuseUnknownService(store: Store, service: string): Promise<void> {
   for await (const _version of store.list(layout.versionsPrefix(service))) return;
-  throw new NotFoundError(
-    'no-published-ancestor',
-    `${store.location} holds no dump of service ${service} at all; check the service name and the store (its location and prefix), or publish a first dump`,
-  );
+  throw unknownService(store, service, 'no-published-ancestor');
 }
 
 async function resolveBranch(store: Store, service: string, branch: string): Promise<Resolution> {
