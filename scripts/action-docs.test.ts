@@ -1,14 +1,16 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { useTempDirs } from '../test/support/temp-dirs.js';
+
+const temp = useTempDirs();
 
 const script = new URL('./action-docs.mjs', import.meta.url).pathname;
 const repoActions = new URL('../actions', import.meta.url).pathname;
 
 function scratchRepo(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'action-docs-'));
+  const dir = temp.makeSync('action-docs-');
   cpSync(repoActions, join(dir, 'actions'), {
     recursive: true,
     filter: (src) => !src.includes('/dist') && !src.includes('node_modules'),

@@ -1,10 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { actionNode } from '../test/support/action-node.js';
+import { useTempDirs } from '../test/support/temp-dirs.js';
+
+const temp = useTempDirs();
 
 const actionsDir = new URL('../actions', import.meta.url).pathname;
 const buildScript = new URL('./build.mjs', import.meta.url).pathname;
@@ -30,7 +32,7 @@ describe.each(['build-image', 'refresh-dumps'])('the %s bundle', (action) => {
     expect(runs.using).toBe('node24');
     const bundle = join(actionsDir, action, runs.main);
     expect(existsSync(bundle)).toBe(true);
-    const cwd = mkdtempSync(join(tmpdir(), 'bundle-'));
+    const cwd = temp.makeSync('bundle-');
     const result = spawnSync(node, [bundle], { cwd, env: runnerEnv(cwd), encoding: 'utf8', timeout: 60_000 });
     expect(result.stderr).not.toMatch(/Cannot find module|ReferenceError|is not a function|SyntaxError|Dynamic require/);
     expect(result.stdout.match(/^::error::/gm)).toHaveLength(1);
@@ -39,8 +41,7 @@ describe.each(['build-image', 'refresh-dumps'])('the %s bundle', (action) => {
 });
 
 describe('scripts/build.mjs', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'build-scheme-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = temp.makeSync('build-scheme-');
 
   /** A throw-away action: its main imports node:path statically and ./lazy.ts only when asked to. */
   function writeAction(name: string, main: string): string {

@@ -1,17 +1,19 @@
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { expect, test } from 'vitest';
 import { restoreBuildRecord } from '../src/build-record.js';
 import { getInputs } from '../src/context.js';
 import type { RunContext } from '../src/context.js';
 import { planBuild } from '../src/plan.js';
+import { useTempDirs } from '../../../test/support/temp-dirs.js';
+
+const temp = useTempDirs();
 
 const read = (values: Record<string, string>) => (name: string) => values[name] ?? '';
 
 /** A workspace with the service in `svc/` and the given files (workspace-relative). */
 async function workspace(files: Record<string, string>): Promise<RunContext> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'bi-record-'));
+  const dir = await temp.make('bi-record-');
   for (const [file, content] of Object.entries({ 'svc/Dockerfile': 'FROM busybox:1.36 AS dev\nFROM busybox:1.36 AS production\nCOPY . .\n', ...files })) {
     await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
     await writeFile(path.join(dir, file), content);

@@ -1,11 +1,13 @@
-import { access, mkdir, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { access, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { classifyRegistryError } from '@org/image-build';
 import { describe, expect, test, vi } from 'vitest';
 import { BakeRunError, registryHost, runBake } from '../src/build.js';
 import { docker, errorLines } from '../src/docker.js';
 import type { BuildPlan } from '../src/plan.js';
+import { useTempDirs } from '../../../test/support/temp-dirs.js';
+
+const temp = useTempDirs();
 
 vi.mock('../src/docker.js', async (importOriginal) => ({ ...(await importOriginal<typeof import('../src/docker.js')>()), docker: vi.fn() }));
 
@@ -72,7 +74,7 @@ describe('runBake leaves no file with credentials behind', () => {
     ['after a build that succeeded', 0],
     ['after a build that failed', 1],
   ])('%s', async (_, exitCode) => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'bi-bake-'));
+    const dir = await temp.make('bi-bake-');
     const plan = await planIn(dir);
     let seenDuringBuild = '';
     const bakes: Array<{ output: string[]; 'cache-to'?: string[] }> = [];
@@ -98,7 +100,7 @@ describe('runBake leaves no file with credentials behind', () => {
 
 describe('a local cache that cannot be put in place', () => {
   test('is a warning: the images built are still pushed', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'bi-swap-'));
+    const dir = await temp.make('bi-swap-');
     const workDir = path.join(dir, 'build-image');
     // The cache's place is under a regular file: the rename into it fails (ENOTDIR), not as a race would.
     await writeFile(path.join(dir, 'not-a-dir'), '');

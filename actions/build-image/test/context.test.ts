@@ -1,10 +1,12 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { cacheScopes, computeTags, defaultPush } from '@org/image-build';
 import { describe, expect, test } from 'vitest';
 import { changedFiles, getInputs, readRunContext, sensitiveValues } from '../src/context.js';
 import type { GitRunner } from '../src/context.js';
+import { useTempDirs } from '../../../test/support/temp-dirs.js';
+
+const temp = useTempDirs();
 
 const read = (values: Record<string, string>) => (name: string) => values[name] ?? '';
 
@@ -116,7 +118,7 @@ describe('readRunContext', () => {
     throw new Error('unexpected');
   };
   async function env(event: Record<string, unknown>, extra: Record<string, string> = {}): Promise<NodeJS.ProcessEnv> {
-    const dir = await mkdtemp(path.join(tmpdir(), 'bi-ctx-'));
+    const dir = await temp.make('bi-ctx-');
     await writeFile(path.join(dir, 'event.json'), JSON.stringify(event));
     return { GITHUB_WORKSPACE: dir, GITHUB_SHA: sha, GITHUB_EVENT_PATH: path.join(dir, 'event.json'), RUNNER_TEMP: '/tmp/rt', ...extra };
   }

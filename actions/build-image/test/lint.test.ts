@@ -1,11 +1,13 @@
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { getInputs, type RunContext } from '../src/context.js';
 import { LintFailedError } from '../src/errors.js';
 import { lintStep } from '../src/lint.js';
 import { planBuild } from '../src/plan.js';
+import { useTempDirs } from '../../../test/support/temp-dirs.js';
+
+const temp = useTempDirs();
 
 const read = (values: Record<string, string>) => (name: string) => values[name] ?? '';
 let stdout: ReturnType<typeof vi.spyOn>;
@@ -17,7 +19,7 @@ afterAll(() => stdout.mockRestore());
 
 /** A context whose Dockerfile has exactly one finding: a base image without a tag. */
 async function oneFinding(): Promise<RunContext> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'bi-lint-'));
+  const dir = await temp.make('bi-lint-');
   await mkdir(path.join(dir, 'svc'));
   await writeFile(path.join(dir, 'svc/Dockerfile'), 'FROM busybox AS dev\nFROM busybox:1.36 AS production\n');
   await writeFile(path.join(dir, 'svc/.dockerignore'), '.git\n');

@@ -1,15 +1,17 @@
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { expect, test } from 'vitest';
 import { getInputs } from '../src/context.js';
 import type { RunContext } from '../src/context.js';
 import { builderNeeds, describePlan, planBuild } from '../src/plan.js';
+import { useTempDirs } from '../../../test/support/temp-dirs.js';
+
+const temp = useTempDirs();
 
 const read = (values: Record<string, string>) => (name: string) => values[name] ?? '';
 
 async function workspace(): Promise<RunContext> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'bi-plan-'));
+  const dir = await temp.make('bi-plan-');
   await mkdir(path.join(dir, 'svc'));
   await writeFile(path.join(dir, 'svc/Dockerfile'), 'FROM busybox:1.36 AS dev\nFROM busybox:1.36 AS production\n');
   await writeFile(path.join(dir, 'notadir'), '');

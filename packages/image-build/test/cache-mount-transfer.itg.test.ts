@@ -1,7 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { cp, mkdir, mkdtemp, readFile, rename, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, mkdir, readFile, rename, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, test } from 'vitest';
@@ -19,13 +18,16 @@ import {
   parseDockerfile,
   shouldSaveCacheMounts,
 } from '../src/index.js';
+import { useTempDirs } from '../../../test/support/temp-dirs.js';
+
+const temp = useTempDirs();
 
 const run = promisify(execFile);
 const HELPER = 'local/image-build-helper:itg';
 
 /** A helper image made from the host's static busybox, so the test needs no registry. */
 async function importHelperImage(): Promise<void> {
-  const root = await mkdtemp(path.join(tmpdir(), 'ib-helper-'));
+  const root = await temp.make('ib-helper-');
   await mkdir(path.join(root, 'bin'));
   await cp('/bin/busybox', path.join(root, 'bin/busybox'));
   await symlink('busybox', path.join(root, 'bin/sh'));
@@ -48,7 +50,7 @@ describeWithServices(['docker'], 'cache mount extract/inject against the real en
   afterAll(() => unlock?.());
 
   test('restored files reach the mount, the build sees them, and new content comes back out', async () => {
-    const work = await mkdtemp(path.join(tmpdir(), 'ib-xfer-'));
+    const work = await temp.make('ib-xfer-');
     const cacheId = `ib-itg-${randomBytes(6).toString('hex')}`;
     // The app's Dockerfile: reads what was restored and adds to the cache, like a package manager would.
     const appDockerfile = `FROM ${HELPER}
@@ -108,7 +110,7 @@ describeWithServices(['docker'], 'cache mounts of the sample service move to ano
 
   test('after a dependency change, the restored wheel cache leaves only the new package to build', async () => {
     const base = (await run('docker', ['image', 'inspect', '--format', '{{index .RepoDigests 0}}', process.env.TEST_BASE_IMAGE ?? 'localhost/org-actions/busybox:1.35.0'])).stdout.trim();
-    const work = await mkdtemp(path.join(tmpdir(), 'ib-sample-'));
+    const work = await temp.make('ib-sample-');
     const context = path.join(work, 'context');
     await cp(sample, context, { recursive: true });
     // Each "runner" gets a cache id of its own (an empty mount) and a declared ARG with a fresh value

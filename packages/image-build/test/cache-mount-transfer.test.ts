@@ -1,5 +1,4 @@
-import { chmod, mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import {
@@ -13,6 +12,9 @@ import {
   parseDockerfile,
   shouldSaveCacheMounts,
 } from '../src/index.js';
+import { useTempDirs } from '../../../test/support/temp-dirs.js';
+
+const temp = useTempDirs();
 
 const mounts = findCacheMounts(
   parseDockerfile(`FROM a
@@ -82,7 +84,7 @@ describe('generators', () => {
 
 describe('hashDirectory and the save decision', () => {
   async function tree(files: Record<string, string>): Promise<string> {
-    const dir = await mkdtemp(path.join(tmpdir(), 'ib-hash-'));
+    const dir = await temp.make('ib-hash-');
     for (const [file, content] of Object.entries(files)) {
       await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
       await writeFile(path.join(dir, file), content);

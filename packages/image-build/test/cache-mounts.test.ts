@@ -1,8 +1,10 @@
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { cacheMountKey, cacheMountKeyFor, findCacheMounts, findCopiedLockfiles, parseDockerfile } from '../src/index.js';
+import { useTempDirs } from '../../../test/support/temp-dirs.js';
+
+const temp = useTempDirs();
 
 const DOCKERFILE = `FROM python:3.12-slim AS base
 WORKDIR /app
@@ -39,7 +41,7 @@ describe('findCacheMounts', () => {
 
 describe('findCopiedLockfiles', () => {
   test('lockfiles named or globbed by COPY sources, never under node_modules or .git', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'ib-lock-'));
+    const dir = await temp.make('ib-lock-');
     for (const file of ['requirements.txt', 'requirements-dev.txt', 'frontend/pnpm-lock.yaml', 'frontend/package.json', 'node_modules/x/yarn.lock', 'go.sum', 'src/app.py']) {
       await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
       await writeFile(path.join(dir, file), file);
@@ -98,7 +100,7 @@ describe('cacheMountKey', () => {
   });
 
   test('cacheMountKeyFor reads the copied lockfiles from the context', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'ib-key-'));
+    const dir = await temp.make('ib-key-');
     await writeFile(path.join(dir, 'requirements.txt'), 'flask==3.0\n');
     const model = parseDockerfile('FROM a\nCOPY requirements.txt ./\nRUN --mount=type=cache,target=/root/.cache/pip pip install\n');
     const first = await cacheMountKeyFor('p', model, dir);

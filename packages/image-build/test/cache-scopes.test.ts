@@ -1,9 +1,11 @@
-import { mkdir, mkdtemp, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { cacheScopes, describeCachePlan, parseCacheMode, planCache, registryCacheRef, swapLocalCache } from '../src/index.js';
 import type { CachePlanOptions, GitContext } from '../src/index.js';
+import { useTempDirs } from '../../../test/support/temp-dirs.js';
+
+const temp = useTempDirs();
 
 const push: GitContext = {
   eventName: 'push',
@@ -187,7 +189,7 @@ describe('planCache', () => {
 
 describe('swapLocalCache', () => {
   test('replaces the old export with the new one, and does nothing without a new one', async () => {
-    const root = await mkdtemp(path.join(tmpdir(), 'ib-swap-'));
+    const root = await temp.make('ib-swap-');
     const current = path.join(root, 'devstack-master');
     const next = `${current}-new-0123abcd`;
     await mkdir(current);
@@ -264,7 +266,7 @@ describe('concurrent swaps of one local cache', () => {
   }
 
   test.each([2, 3, 5])('%i jobs finishing at once: one complete export is in place, nothing else left', async (jobs) => {
-    const root = await mkdtemp(path.join(tmpdir(), 'ib-race-'));
+    const root = await temp.make('ib-race-');
     const current = path.join(root, 'app-devstack-master-ad7f8c613aaf');
     await exportInto(current, 'previous');
     const swaps = Array.from({ length: jobs }, () => planCache(opts({ mode: 'local', git: master, localDir: root })).localSwap!);
@@ -276,7 +278,7 @@ describe('concurrent swaps of one local cache', () => {
   });
 
   test('leftovers of a job that died before its swap go once a day old; a running job’s stay', async () => {
-    const root = await mkdtemp(path.join(tmpdir(), 'ib-stale-'));
+    const root = await temp.make('ib-stale-');
     const current = path.join(root, 'app-devstack-master-ad7f8c613aaf');
     const [stale, running, otherScope] = [`${current}-new-00000000`, `${current}-new-11111111`, path.join(root, 'app-devstack-master-ad7f8c613aaf-new-x-0123456789ab')];
     for (const dir of [stale, running, otherScope]) await exportInto(dir, 'x');

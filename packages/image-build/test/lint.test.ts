@@ -1,9 +1,11 @@
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { lintDockerfile, parseDockerfile, parseLintLevel, readContextFacts } from '../src/index.js';
 import type { ContextFacts, LintRule } from '../src/index.js';
+import { useTempDirs } from '../../../test/support/temp-dirs.js';
+
+const temp = useTempDirs();
 
 const clean: ContextFacts = { dockerignore: '.git\nnode_modules\n', nodeProject: true };
 const lint = (dockerfile: string, facts: ContextFacts = clean) =>
@@ -207,7 +209,7 @@ describe('lintDockerfile', () => {
 });
 
 test('readContextFacts: <Dockerfile>.dockerignore wins, package.json marks a Node project', async () => {
-  const dir = await mkdtemp(path.join(tmpdir(), 'ib-ctx-'));
+  const dir = await temp.make('ib-ctx-');
   expect(await readContextFacts(dir, path.join(dir, 'Dockerfile'))).toEqual({ dockerignore: null, context: dir, nodeProject: false });
   await writeFile(path.join(dir, '.dockerignore'), '.git\n');
   await writeFile(path.join(dir, 'package.json'), '{}');
@@ -222,7 +224,7 @@ describe('dockerignore with `file: docker/Dockerfile` and `context: .`', () => {
   const shown = { context: '.', file: 'docker/Dockerfile' };
   const model = parseDockerfile('FROM alpine:3.20\n', 'docker/Dockerfile');
   async function workspace(files: Record<string, string>): Promise<string> {
-    const root = await mkdtemp(path.join(tmpdir(), 'ib-ws-'));
+    const root = await temp.make('ib-ws-');
     await mkdir(path.join(root, 'docker'));
     await writeFile(path.join(root, 'docker/Dockerfile'), 'FROM alpine:3.20\n');
     for (const [name, content] of Object.entries(files)) await writeFile(path.join(root, name), content);

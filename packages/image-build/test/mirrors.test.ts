@@ -1,8 +1,10 @@
-import { mkdtemp, readFile, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { expect, test } from 'vitest';
 import { parseBuildArgs, parseMirrors, parseTargets, redactUserInfo, writeSecretFiles } from '../src/index.js';
+import { useTempDirs } from '../../../test/support/temp-dirs.js';
+
+const temp = useTempDirs();
 
 test.each([
   [
@@ -87,7 +89,7 @@ test.each<[string, () => unknown, RegExp]>([
 });
 
 test('secret files are written 0600 and referenced by id', async () => {
-  const dir = path.join(await mkdtemp(path.join(tmpdir(), 'ib-sec-')), 'secrets');
+  const dir = path.join(await temp.make('ib-sec-'), 'secrets');
   const entries = await writeSecretFiles(dir, parseMirrors('pip=https://pypi.internal/simple').secrets);
   expect(entries).toEqual([`id=pip.conf,src=${path.join(dir, 'pip.conf')}`]);
   expect((await stat(path.join(dir, 'pip.conf'))).mode & 0o777).toBe(0o600);
