@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,7 +33,15 @@ export function useTempDirs(): TempDirs {
   };
 }
 
-/** For code that runs outside vitest's hooks (a process-wide fixture): removed at process exit. */
-export function removeAtExit(dir: string): void {
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+// Directories made where no hook can be registered (inside a beforeAll: a workspace, a fixture dump),
+// removed after the test file: this module is evaluated while the file is collected, so its afterAll
+// belongs to the file.
+const madeInHooks: string[] = [];
+afterAll(async () => {
+  await Promise.all(madeInHooks.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+/** Removes `dir` after the current test file has run (see above); for helpers called from beforeAll hooks. */
+export function removeAfterTestFile(dir: string): void {
+  madeInHooks.push(dir);
 }

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { actionNode } from '../../../../test/support/action-node.js';
-import { removeAtExit } from '../../../../test/support/temp-dirs.js';
+import { removeAfterTestFile } from '../../../../test/support/temp-dirs.js';
 
 const execFileAsync = promisify(execFile);
 export const actionDir = fileURLToPath(new URL('../../', import.meta.url));
@@ -68,8 +68,8 @@ export async function commitAll(workspace: Workspace, message: string): Promise<
 /** A workspace with the sample service in `sample-service/`, committed once on `master`. */
 export async function createWorkspace(): Promise<Workspace> {
   const root = await mkdtemp(path.join(tmpdir(), 'build-image-e2e-'));
-  // Workspaces are made in beforeAll hooks, where no afterAll can be registered: gone when the test process ends.
-  removeAtExit(root);
+  // Workspaces are made in beforeAll hooks, where no afterAll can be registered.
+  removeAfterTestFile(root);
   const dir = path.join(root, 'workspace');
   const workspace: Workspace = { dir, service: 'sample-service', runnerTemp: path.join(root, 'runner-temp'), dockerConfig: path.join(root, 'docker-config'), commits: [] };
   await mkdir(dir, { recursive: true });

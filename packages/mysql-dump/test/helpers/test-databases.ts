@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { createConnection, type Connection } from 'mysql2/promise';
 import { serviceVar } from '../../../../test/support/services.js';
 import { StatementSplitter } from '../../src/internal/statement-splitter.js';
-import { removeAtExit } from '../../../../test/support/temp-dirs.js';
+import { removeAfterTestFile } from '../../../../test/support/temp-dirs.js';
 
 export const mysqlUrl = () => serviceVar('TEST_MYSQL_URL');
 
@@ -97,11 +97,11 @@ export class TestDatabases {
 }
 
 const tempDirs: string[] = [];
-/** A fresh temporary directory, removed by `TestDatabases.dropAll`, or when the test process ends (files that do not use it). */
+/** A fresh temporary directory, removed by `TestDatabases.dropAll`, or after the test file (files that do not call it). */
 export async function tempDir(label: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), `mysql-dump-${label}-`));
   tempDirs.push(dir);
-  removeAtExit(dir);
+  removeAfterTestFile(dir);
   return dir;
 }
 export const readText = (path: string) => readFile(path, 'utf8');
