@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import * as cache from '@actions/cache';
 import * as core from '@actions/core';
 import {
@@ -14,7 +16,7 @@ import {
   serializeBuildRecord,
 } from '@org/image-build';
 import type { BuildRecord, BuildRecordKeys, ContextIgnore, DockerfileModel } from '@org/image-build';
-import type { Inputs, RunContext } from './context.js';
+import type { GitRunner, Inputs, RunContext } from './context.js';
 import { messageOf } from './errors.js';
 import { actionsCacheAvailable, type BuildPlan } from './plan.js';
 
@@ -37,16 +39,41 @@ export interface PreviousBuild {
   model?: DockerfileModel;
 }
 
+const runGit: GitRunner = async (args, cwd) => (await promisify(execFile)('git', args, { cwd })).stdout;
+
+/**
+ * The ignore file's text in the commit the changed files are compared with (`changedFiles`' base:
+ * the push's `before`, else the parent): null when that commit has none, undefined when git cannot
+ * tell (a shallow clone). BuildKit read `<Dockerfile>.dockerignore` there, else the context's `.dockerignore`.
+ */
+export async function previousIgnoreContent(run: RunContext, inputs: Pick<Inputs, 'context' | 'file'>, file: string, git: GitRunner = runGit): Promise<string | null | undefined> {
+  const base = run.previousSha ?? `${run.git.sha}~1`;
+  const candidates = [...new Set([file, `${inputs.file}.dockerignore`, path.posix.join(inputs.context, '.dockerignore')].map((f) => path.posix.normalize(f)))];
+  try {
+    for (const candidate of candidates) {
+      // `ls-tree` prints nothing for a path the commit lacks, and fails when the commit is not there.
+      const listed = await git(['ls-tree', '--name-only', base, '--', candidate], run.workspace);
+      if (listed.trim() !== '') return await git(['show', `${base}:./${candidate}`], run.workspace);
+    }
+    return null;
+  } catch (error) {
+    core.debug(`The previous ignore file was not read (${messageOf(error)}): an edit of it is a possible cause of every step that reads the context.`);
+    return undefined;
+  }
+}
+
 /**
  * The ignore file BuildKit reads for this build (`<Dockerfile>.dockerignore`, else the context's
- * `.dockerignore`), with its path in the context. Undefined when there is none or it cannot be read.
+ * `.dockerignore`), with its path in the context and its previous text. Undefined when there is none
+ * or it cannot be read.
  */
-async function readContextIgnore(plan: BuildPlan, inputs: Inputs, run: RunContext): Promise<ContextIgnore | undefined> {
+async function readContextIgnore(plan: BuildPlan, inputs: Inputs, run: RunContext, git: GitRunner): Promise<ContextIgnore | undefined> {
   try {
     const facts = await readContextFacts(plan.contextDir, plan.dockerfilePath, { context: inputs.context, file: inputs.file });
     if (facts.dockerignore === null) return undefined;
     const inContext = facts.dockerignoreFile ? path.relative(plan.contextDir, path.resolve(run.workspace, facts.dockerignoreFile)).split(path.sep).join('/') : '';
-    return { content: facts.dockerignore, ...(inContext && !inContext.startsWith('..') ? { file: inContext } : {}) };
+    const previous = facts.dockerignoreFile ? await previousIgnoreContent(run, inputs, facts.dockerignoreFile, git) : undefined;
+    return { content: facts.dockerignore, ...(inContext && !inContext.startsWith('..') ? { file: inContext } : {}), ...(previous !== undefined ? { previous } : {}) };
   } catch (error) {
     core.debug(`The ignore file was not read (${messageOf(error)}): changed files are not filtered through it.`);
     return undefined;
@@ -59,8 +86,8 @@ async function readContextIgnore(plan: BuildPlan, inputs: Inputs, run: RunContex
  * ignore file. Never throws: without a record the report simply has no previous build to compare
  * with, which a debug line says.
  */
-export async function restoreBuildRecord(plan: BuildPlan, inputs: Inputs, run: RunContext, env: NodeJS.ProcessEnv = process.env): Promise<PreviousBuild> {
-  const contextIgnore = await readContextIgnore(plan, inputs, run);
+export async function restoreBuildRecord(plan: BuildPlan, inputs: Inputs, run: RunContext, env: NodeJS.ProcessEnv = process.env, git: GitRunner = runGit): Promise<PreviousBuild> {
+  const contextIgnore = await readContextIgnore(plan, inputs, run, git);
   const state = await restoreRecord(plan, inputs, run, env);
   return { ...state, ...(contextIgnore ? { contextIgnore } : {}), model: plan.model };
 }

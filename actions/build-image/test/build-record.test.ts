@@ -1,9 +1,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { expect, test } from 'vitest';
-import { restoreBuildRecord } from '../src/build-record.js';
+import { describe, expect, test } from 'vitest';
+import { previousIgnoreContent, restoreBuildRecord } from '../src/build-record.js';
 import { getInputs } from '../src/context.js';
-import type { RunContext } from '../src/context.js';
+import type { GitRunner, RunContext } from '../src/context.js';
 import { planBuild } from '../src/plan.js';
 import { useTempDirs } from '../../../test/support/temp-dirs.js';
 
@@ -38,4 +38,36 @@ test.each<[string, Record<string, string>, Record<string, string>, unknown]>([
   expect(restored.previous).toBeUndefined();
   expect(restored.keys).toBeUndefined();
   expect(restored.model).toBe(plan.model);
+});
+
+// The ignore file's text in the commit the changed files are compared with: which patterns an edit changed.
+describe('previousIgnoreContent', () => {
+  const run: RunContext = { git: { eventName: 'push', ref: 'refs/heads/master', sha: 'b'.repeat(40), defaultBranch: 'master', commitTime: '', repoUrl: '' }, workspace: '/ws', runnerTemp: '/tmp' };
+  /** A git whose base commit holds `files` (workspace-relative); `missing`: the commit is not in the clone. */
+  const gitWith = (files: Record<string, string>, missing = false): GitRunner => async (args) => {
+    if (missing) throw new Error('fatal: Not a valid object name');
+    if (args[0] === 'ls-tree') return files[args[4] as string] === undefined ? '' : `${args[4]}\n`;
+    return files[(args[1] as string).replace(/^[^:]*:\.\//, '')] as string;
+  };
+  const inputs = { context: 'svc', file: 'svc/Dockerfile' };
+  test.each<[string, string, GitRunner, string | null | undefined]>([
+    ['the same file in the base commit', 'svc/.dockerignore', gitWith({ 'svc/.dockerignore': '.git\n' }), '.git\n'],
+    // `<Dockerfile>.dockerignore` is new: BuildKit read the context's `.dockerignore` before.
+    ['a new <Dockerfile>.dockerignore: the context\'s .dockerignore then', 'svc/Dockerfile.dockerignore', gitWith({ 'svc/.dockerignore': 'docs/\n' }), 'docs/\n'],
+    ['no ignore file in the base commit', 'svc/.dockerignore', gitWith({}), null],
+    ['the base commit not in a shallow clone', 'svc/.dockerignore', gitWith({}, true), undefined],
+  ])('%s', async (_, file, git, expected) => {
+    expect(await previousIgnoreContent(run, inputs, file, git)).toBe(expected);
+  });
+
+  test('the base is the push\'s previous commit, else the parent', async () => {
+    const asked: string[] = [];
+    const git: GitRunner = async (args) => {
+      asked.push(args[2] as string);
+      return '';
+    };
+    await previousIgnoreContent({ ...run, previousSha: 'c'.repeat(40) }, inputs, 'svc/.dockerignore', git);
+    await previousIgnoreContent(run, inputs, 'svc/.dockerignore', git);
+    expect([...new Set(asked)]).toEqual(['c'.repeat(40), `${'b'.repeat(40)}~1`]);
+  });
 });

@@ -1,19 +1,7 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import {
-  buildArgFingerprints,
-  buildRecordOf,
-  buildReport,
-  describeCause,
-  parseBuildRecord,
-  parseDockerfile,
-  parseRawJson,
-  previousFromRecord,
-  serializeBuildRecord,
-  stepLabel,
-} from '../src/index.js';
-import type { BuildRecord, ReportOptions } from '../src/index.js';
+import { describeCause, parseBuildRecord, previousFromRecord, serializeBuildRecord, stepLabel } from '../src/index.js';
+import { recordedBuilds, type RecordedBuild as Build } from './recorded-builds.js';
 
 // Recorded with docker 26.1 + buildx 0.13.1 by fixtures/rawjson/miss-causes/record.ts: one-target
 // bakes (production) of one context per scenario, the Dockerfile of each build (`<name>.Dockerfile`)
@@ -24,8 +12,6 @@ import type { BuildRecord, ReportOptions } from '../src/index.js';
 //   env    0: ENV APP_MODE=1   1: APP_MODE=2   2: `RUN echo cleanup` deleted   3: LABEL changed   4: ENV TAIL (end of base) changed
 //   ignore 0: cold   1: README.md, docs/guide.txt (ignored) and src/a.txt changed   2: only the ignored ones   3: `*.md` no longer ignored
 const dir = path.join(import.meta.dirname, 'fixtures/rawjson/miss-causes');
-const read = (file: string) => readFileSync(path.join(dir, file), 'utf8');
-const flavours = [{ name: 'production', stage: 'production' }];
 const A = 'sha256:fa8b8e2eacd2348a2e2c8d2f6ebf961bb1305b050d310a6e50e7ea87060737f9';
 const B = 'sha256:8a9bb7fb076b61d8b92b21e1e90c8ce007235322fd9c539bde9dc56f69f1d190';
 const REGISTRY_BASE = '127.0.0.1:15000/mc-fixture-pzsv5t/base';
@@ -33,26 +19,7 @@ const REGISTRY_BASE = '127.0.0.1:15000/mc-fixture-pzsv5t/base';
 const IGNORE = '.git\n*.md\ndocs/\n.dockerignore\nbake.json\n';
 const IGNORE_3 = '.git\ndocs/\n.dockerignore\nbake.json\n';
 
-interface Build {
-  args?: Record<string, string>;
-  changedFiles?: string[];
-  previous?: ReportOptions['previous'];
-  contextIgnore?: ReportOptions['contextIgnore'];
-}
-
-const report = (name: string, build: Build = {}) =>
-  buildReport(parseRawJson(read(`${name}.rawjson`)).statuses, {
-    flavours,
-    model: parseDockerfile(read(`${name}.Dockerfile`)),
-    buildArgs: { production: buildArgFingerprints(build.args ?? {}) },
-    ...(build.changedFiles ? { changedFiles: build.changedFiles } : {}),
-    ...(build.previous ? { previous: build.previous } : {}),
-    ...(build.contextIgnore ? { contextIgnore: build.contextIgnore } : {}),
-  });
-
-/** The record build `name` saves, written and read back as the action does. */
-const recordOf = (name: string, args: Record<string, string> = {}): BuildRecord =>
-  parseBuildRecord(serializeBuildRecord(buildRecordOf(report(name, { args }), { production: args }, parseDockerfile(read(`${name}.Dockerfile`)))));
+const { read, report, recordOf } = recordedBuilds(dir, { name: 'production', stage: 'production' });
 const headRecord = (name: string) => parseBuildRecord(read(`${name}.record-head.json`));
 const firstMiss = (name: string, build: Build) => report(name, build).flavours[0]?.firstMiss;
 

@@ -242,12 +242,22 @@ describe('missCause: changed files the build context does not send', () => {
     ['`*.md` excludes README.md, not sub/README.md', 'COPY . .', '*.md\n', ['README.md', 'sub/README.md'], { kind: 'context-files', files: ['sub/README.md'] }],
     ['`!` includes again', 'COPY . .', 'docs/\n!docs/keep.txt\n', ['docs/keep.txt', 'docs/x.txt'], { kind: 'context-files', files: ['docs/keep.txt'] }],
     ['the ignore file itself, excluded, still changes what `COPY . .` copies', 'COPY . .', '.git\n.dockerignore\n', ['.dockerignore'], { kind: 'context-files', files: ['.dockerignore'] }],
-    ['but not what `COPY src/` copies', 'COPY src/ ./src/', '.git\n.dockerignore\n', ['.dockerignore'], { kind: 'unknown', hint: 'its instruction or a copied file changed; no changed file matches its sources' }],
+    // Its previous text unknown, an edit may have changed what `COPY src/` sends (see `ignoreEditReaches`).
+    ['and may change what `COPY src/` copies', 'COPY src/ ./src/', '.git\n.dockerignore\n', ['.dockerignore'], { kind: 'context-files', files: ['.dockerignore'] }],
     ['only excluded files under the sources', 'COPY src/ ./src/', '**/*.pyc\n', ['src/app.pyc'], { kind: 'unknown', hint: 'its instruction or a copied file changed; no changed file matches its sources (.dockerignore excludes the changed src/app.pyc)' }],
     ['without an ignore file every file counts', 'COPY . .', null, ['README.md'], { kind: 'context-files', files: ['README.md'] }],
   ])('%s', (_, instruction, content, changedFiles, expected) => {
     const contextIgnore = { content, file: '.dockerignore' };
     expect(missCause(copyStep(instruction), context({ options: { changedFiles, contextIgnore } }))).toEqual(expected);
+  });
+
+  // The previous text known: only an edit that can match a path under the sources is named.
+  test.each<[string, string, string, MissCause]>([
+    ['a pattern added under the sources', '.git\n', '.git\nsrc/notes.md\n', { kind: 'context-files', files: ['.dockerignore'] }],
+    ['a pattern added elsewhere', '.git\n', '.git\ndocs/\n', { kind: 'unknown', hint: 'its instruction or a copied file changed; no changed file matches its sources (the edit of .dockerignore matches nothing under them)' }],
+  ])('an edited ignore file, its previous text known: %s', (_, previous, content, expected) => {
+    const contextIgnore = { content, previous, file: '.dockerignore' };
+    expect(missCause(copyStep('COPY src/ ./src/'), context({ options: { changedFiles: ['.dockerignore'], contextIgnore } }))).toEqual(expected);
   });
 });
 

@@ -62,10 +62,17 @@ function argsOf(instruction: Instruction): string[] {
 }
 
 function stepOf(instruction: Instruction): Step {
+  const content = instruction.getArgumentsContent() ?? '';
+  // BuildKit strips an instruction line's `\r\n`, but a heredoc body (after the `<<EOF` line) keeps its
+  // bytes: a CRLF body runs differently, so its `\r` stays in the text, written `\r` so no whitespace
+  // collapsing (here, `instructionText`, `instructionFingerprint`) loses it.
+  const lineEnd = content.indexOf('\n');
+  const heredoc = lineEnd >= 0 && /<<-?\s*["']?[A-Za-z_]/.test(content.slice(0, lineEnd));
+  const text = heredoc ? `${content.slice(0, lineEnd)}\n${content.slice(lineEnd + 1).replace(/\r/g, '\\r')}` : content;
   const step: Step = {
     keyword: instruction.getKeyword().toUpperCase(),
     ...lineOf(instruction),
-    text: (instruction.getArgumentsContent() ?? '').replace(/\s+/g, ' ').trim(),
+    text: text.replace(/\s+/g, ' ').trim(),
     args: argsOf(instruction),
     flags: flagsOf(instruction),
   };
@@ -137,6 +144,18 @@ export function contextSources(step: Step): string[] {
   if ((step.keyword !== 'COPY' && step.keyword !== 'ADD') || flag(step, 'from')) return [];
   if (step.args.some((a) => a.startsWith('<<'))) return [];
   return step.args.slice(0, -1);
+}
+
+/**
+ * RUN `--mount=type=bind` sources from the build context (`docker init`'s pattern of binding
+ * requirements.txt or package.json for an install): the step reads them like a COPY would. A bind
+ * without `from` reads the context; without `source`/`src` it binds the whole context (`.`).
+ */
+export function bindMountSources(step: Step): string[] {
+  if (step.keyword !== 'RUN') return [];
+  return step.flags
+    .filter((f) => f.name === 'mount' && f.options.type === 'bind' && !f.options.from)
+    .map((f) => f.options.source || f.options.src || '.');
 }
 
 export function findStage(model: DockerfileModel, name: string): Stage | undefined {

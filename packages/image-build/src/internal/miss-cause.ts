@@ -1,7 +1,7 @@
 import picomatch from 'picomatch';
-import { visibleChangedFiles } from './context-ignore.js';
+import { ignoreEditReaches, visibleChangedFiles } from './context-ignore.js';
 import type { ContextIgnore } from './context-ignore.js';
-import { contextSources, findStage, fromArgNames, parseDockerfile, rootStageOf, STEP_KEYWORDS, stepNamePattern } from './dockerfile-model.js';
+import { bindMountSources, contextSources, findStage, flag, fromArgNames, instructionText, parseDockerfile, rootStageOf, STEP_KEYWORDS, stepNamePattern } from './dockerfile-model.js';
 import type { DockerfileModel, Stage, Step } from './dockerfile-model.js';
 import { earlierChange, instructionFingerprint } from './stage-instructions.js';
 import type { EarlierChange } from './stage-instructions.js';
@@ -148,14 +148,80 @@ function baseImageFinding(key: string, rootStage: Stage | undefined, ctx: CauseC
   return { unseen: `the base image of stage ${stage} changed: ${ref}@${digest.slice(0, 19)} is none of the previous build's base images (its record is of an older version, without a base per stage)` };
 }
 
-/** A COPY/ADD's context sources and the changed files among them that BuildKit sends. */
-function copiedChanges(step: StepReport, changedFiles: string[], ignore: ContextIgnore | undefined): { files: string[]; excluded: string[] } {
-  const parsed = parseDockerfile(`FROM scratch\n${step.instruction}`).stages[0]?.steps[0];
-  const sources = parsed ? contextSources(parsed) : [];
+/** The reported step as the Dockerfile parser reads it: BuildKit's name, variables already substituted. */
+const parsedStep = (step: StepReport): Step | undefined => parseDockerfile(`FROM scratch\n${step.instruction}`).stages[0]?.steps[0];
+
+const URL_SOURCE = /^[a-z][a-z0-9+.-]*:\/\/|^git@/i;
+
+/** What a step reads from the build context: a COPY/ADD's sources (URLs are not), a RUN's bind mounts of it. */
+const readFromContext = (parsed: Step | undefined): string[] => (parsed ? [...contextSources(parsed).filter((s) => !URL_SOURCE.test(s)), ...bindMountSources(parsed)] : []);
+
+/**
+ * The context sources of a COPY/ADD or a RUN's bind mounts, and the changed files among them that
+ * BuildKit sends. An edit of the ignore file changes what a source sends with no file under it
+ * changed: it is named when no sent file explains the step and the edit can reach the sources
+ * (`unreached` when the file changed but cannot, for the hint).
+ */
+function copiedChanges(step: StepReport, changedFiles: string[], ignore: ContextIgnore | undefined): { files: string[]; excluded: string[]; unreached?: string } {
+  const sources = readFromContext(parsedStep(step));
+  if (!sources.length) return { files: [], excluded: [] };
   const matching = changedFiles.filter((f) => sources.some((s) => matchesSource(f.replace(/^\.\//, ''), s)));
   const wholeContext = sources.some((s) => ['', '.', '*'].includes(s.replace(/^\.?\/+/, '').replace(/\/+$/, '')));
   const { visible, excluded } = visibleChangedFiles(matching, ignore, wholeContext);
-  return { files: visible, excluded };
+  const ignoreFile = ignore?.file;
+  if (visible.length || !ignore || ignoreFile === undefined || !changedFiles.some((f) => f.replace(/^\.\//, '') === ignoreFile)) return { files: visible, excluded };
+  return ignoreEditReaches(ignore, sources) ? { files: [ignoreFile], excluded } : { files: [], excluded, unreached: ignoreFile };
+}
+
+/**
+ * What a step reads by name from outside the build and the context, whose content the record does
+ * not keep: `COPY/ADD --from=<image>` (not a stage), `RUN --mount=from=<image>`, `ADD <url>`. An
+ * image pinned by digest cannot change under its name and is left out.
+ */
+function namedSources(parsed: Step | undefined, model: DockerfileModel | undefined): string[] {
+  if (!parsed) return [];
+  // Without the model a bare name may be a stage: only a reference with a registry, tag or digest is surely an image.
+  const isImage = (ref: string) => !/^\d+$/.test(ref) && !ref.includes('@sha256:') && (model ? findStage(model, ref) === undefined : /[/:.]/.test(ref));
+  const from = parsed.keyword === 'COPY' || parsed.keyword === 'ADD' ? flag(parsed, 'from')?.value : undefined;
+  const mounted = parsed.flags.filter((f) => f.name === 'mount' && f.options.from).map((f) => f.options.from as string);
+  const urls = parsed.keyword === 'ADD' && !from && !flag(parsed, 'checksum') ? parsed.args.slice(0, -1).filter((s) => URL_SOURCE.test(s)) : [];
+  return [
+    ...(from && isImage(from) ? [`copies from image ${from}`] : []),
+    ...mounted.filter(isImage).map((ref) => `mounts image ${ref}`),
+    ...urls.map((url) => `downloads ${url}`),
+  ];
+}
+
+/** `$NAME`, `${NAME}`, `${NAME:-x}`: the variables a text names. */
+const referenced = (text: string) => new Set([...text.matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1] as string));
+
+/** The names an ENV sets (`ENV A=1 B=2`, or the old `ENV A 1`). */
+const envNames = (step: Step) => (step.args[0]?.includes('=') ? step.args.map((a) => a.slice(0, a.indexOf('='))) : step.args.slice(0, 1));
+
+/**
+ * The changed build args a missed step sees. A RUN has every ARG its stage declared before it in
+ * its environment. Any other step (COPY, ADD, WORKDIR: BuildKit expands their text and flags) only
+ * the ones it names, directly or through an ENV set from them before it in the stage.
+ */
+function argsSeenBy(step: StepReport, stage: Stage | undefined, changed: string[]): string[] {
+  const declared = declaredArgs(stage, step);
+  const own = stage ? modelStep(stage, step) : undefined;
+  if (isRun(step) || !stage || !own) {
+    // Without the model step, BuildKit's name may still show a variable it could not substitute.
+    return changed.filter((n) => (declared ? isRun(step) && declared.includes(n) : referenced(step.instruction).has(n)));
+  }
+  const carriers = new Map<string, Set<string>>();
+  for (const s of stage.steps.filter((x) => x.line < own.line)) {
+    if (s.keyword === 'ARG') for (const { name } of s.argNames ?? []) if (changed.includes(name)) carriers.set(name, new Set([name]));
+    if (s.keyword !== 'ENV') continue;
+    const carried = new Set([...referenced(s.text)].flatMap((v) => [...(carriers.get(v) ?? [])]));
+    for (const name of envNames(s)) {
+      if (carried.size) carriers.set(name, carried);
+      else carriers.delete(name);
+    }
+  }
+  const seen = new Set([...referenced(instructionText(own))].flatMap((v) => [...(carriers.get(v) ?? [])]));
+  return changed.filter((n) => seen.has(n));
 }
 
 /** `an earlier instruction of stage base changed or was removed (line 7)`. */
@@ -202,16 +268,28 @@ function hintText(step: StepReport, stage: Stage | undefined, ctx: CauseContext,
   const recorded = options.previous?.instructions;
   const fingerprint = instructionFingerprint(step.instruction);
   const sameInstruction = sameDockerfile || (stage !== undefined && (recorded?.[stage.name.toLowerCase()] ?? []).includes(fingerprint));
-  if (isCopy(step)) {
+  const parsed = parsedStep(step);
+  // An image or URL source is fetched by name: the same name may give other content, which no record keeps.
+  const named = namedSources(parsed, options.model);
+  if (named.length) {
+    const what = `${named.join(' and ')}, whose content may have changed under the same ${named.some((n) => n.startsWith('downloads')) ? 'tag or URL' : 'tag'} (not recorded)`;
+    return sameInstruction ? `its instruction is unchanged and it ${what}` : `its instruction changed, or it ${what}`;
+  }
+  const bound = isRun(step) && readFromContext(parsed).length > 0;
+  if (isCopy(step) || bound) {
+    const file = bound ? 'a bind-mounted file' : 'a copied file';
     if (options.changedFiles === undefined) {
-      return `its instruction or a copied file changed; the changed files are unknown (${options.changedFilesUnknown ?? 'no commit to compare with'})`;
+      return `its instruction or ${file} changed; the changed files are unknown (${options.changedFilesUnknown ?? 'no commit to compare with'})`;
     }
     const ignore = options.contextIgnore;
-    const { excluded } = copiedChanges(step, options.changedFiles, ignore);
-    const note = excluded.length ? ` (${ignore?.file ?? 'the ignore file'} excludes the changed ${excluded.slice(0, 5).join(', ')}${excluded.length > 5 ? ` (+${excluded.length - 5})` : ''})` : '';
+    const { excluded, unreached } = copiedChanges(step, options.changedFiles, ignore);
+    const excludedNote = excluded.length ? `${ignore?.file ?? 'the ignore file'} excludes the changed ${excluded.slice(0, 5).join(', ')}${excluded.length > 5 ? ` (+${excluded.length - 5})` : ''}` : '';
+    const unreachedNote = unreached ? `the edit of ${unreached} matches nothing under them` : '';
+    const notes = [excludedNote, unreachedNote].filter(Boolean);
+    const note = notes.length ? ` (${notes.join('; ')})` : '';
     return sameInstruction
       ? `its instruction is unchanged and no changed file matches its sources${note}: the cache may come from an older commit`
-      : `its instruction or a copied file changed; no changed file matches its sources${note}`;
+      : `its instruction or ${file} changed; no changed file matches its sources${note}`;
   }
   const knownArgs = options.buildArgs?.[ctx.flavour] !== undefined && options.previous?.buildArgs?.[ctx.flavour] !== undefined;
   const args = isRun(step) && !knownArgs ? (declaredArgs(stage, step) ?? []) : [];
@@ -239,15 +317,15 @@ export function missCause(step: StepReport, ctx: CauseContext): MissCause {
     if (names.length) return { kind: 'build-arg', names };
     if (base.unseen) return { kind: 'unknown', hint: base.unseen };
   }
-  // 2. A COPY/ADD whose sources include a changed file that BuildKit sends (not excluded by the ignore file).
-  if (isCopy(step)) {
+  // 2. A COPY/ADD (or a RUN's bind mount of the context) whose sources include a changed file that
+  //    BuildKit sends (not excluded by the ignore file), or an edit of the ignore file that reaches them.
+  if (isCopy(step) || isRun(step)) {
     const { files } = copiedChanges(step, changedFiles ?? [], ctx.options.contextIgnore);
     if (files.length) return { kind: 'context-files', files };
   }
-  // 3. A build arg that changed and is declared in this stage before the step (or named in it without a model).
-  if (changed.length && isRun(step)) {
-    const declared = declaredArgs(stage, step);
-    const names = changed.filter((n) => (declared ? declared.includes(n) : new RegExp(`\\$\\{?${n}\\b`).test(step.instruction)));
+  // 3. A build arg that changed and that the step sees (see `argsSeenBy`).
+  if (changed.length) {
+    const names = argsSeenBy(step, stage, changed);
     if (names.length) return { kind: 'build-arg', names };
   }
   // 4. With both builds' stage instructions, the Dockerfile tells: the step is new or edited, or an
