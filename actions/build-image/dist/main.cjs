@@ -11121,7 +11121,7 @@ var require_mock_interceptor = __commonJS({
 var require_mock_client = __commonJS({
   "node_modules/.pnpm/undici@6.29.1/node_modules/undici/lib/mock/mock-client.js"(exports2, module2) {
     "use strict";
-    var { promisify: promisify4 } = require("node:util");
+    var { promisify: promisify5 } = require("node:util");
     var Client = require_client();
     var { buildMockDispatch } = require_mock_utils();
     var {
@@ -11161,7 +11161,7 @@ var require_mock_client = __commonJS({
         return new MockInterceptor(opts, this[kDispatches]);
       }
       async [kClose]() {
-        await promisify4(this[kOriginalClose])();
+        await promisify5(this[kOriginalClose])();
         this[kConnected] = 0;
         this[kMockAgent][Symbols.kClients].delete(this[kOrigin]);
       }
@@ -11174,7 +11174,7 @@ var require_mock_client = __commonJS({
 var require_mock_pool = __commonJS({
   "node_modules/.pnpm/undici@6.29.1/node_modules/undici/lib/mock/mock-pool.js"(exports2, module2) {
     "use strict";
-    var { promisify: promisify4 } = require("node:util");
+    var { promisify: promisify5 } = require("node:util");
     var Pool = require_pool();
     var { buildMockDispatch } = require_mock_utils();
     var {
@@ -11214,7 +11214,7 @@ var require_mock_pool = __commonJS({
         return new MockInterceptor(opts, this[kDispatches]);
       }
       async [kClose]() {
-        await promisify4(this[kOriginalClose])();
+        await promisify5(this[kOriginalClose])();
         this[kConnected] = 0;
         this[kMockAgent][Symbols.kClients].delete(this[kOrigin]);
       }
@@ -28531,9 +28531,9 @@ var require_picomatch = __commonJS({
     var utils = require_utils2();
     var constants4 = require_constants7();
     var isObject2 = (val) => val && typeof val === "object" && !Array.isArray(val);
-    var picomatch4 = (glob2, options, returnState = false) => {
+    var picomatch5 = (glob2, options, returnState = false) => {
       if (Array.isArray(glob2)) {
-        const fns = glob2.map((input) => picomatch4(input, options, returnState));
+        const fns = glob2.map((input) => picomatch5(input, options, returnState));
         const arrayMatcher = (str) => {
           for (const isMatch of fns) {
             const state4 = isMatch(str);
@@ -28549,16 +28549,16 @@ var require_picomatch = __commonJS({
       }
       const opts = options || {};
       const posix2 = opts.windows;
-      const regex = isState ? picomatch4.compileRe(glob2, options) : picomatch4.makeRe(glob2, options, false, true);
+      const regex = isState ? picomatch5.compileRe(glob2, options) : picomatch5.makeRe(glob2, options, false, true);
       const state3 = regex.state;
       delete regex.state;
       let isIgnored = () => false;
       if (opts.ignore) {
         const ignoreOpts = { ...options, ignore: null, onMatch: null, onResult: null };
-        isIgnored = picomatch4(opts.ignore, ignoreOpts, returnState);
+        isIgnored = picomatch5(opts.ignore, ignoreOpts, returnState);
       }
       const matcher = (input, returnObject = false) => {
-        const { isMatch, match: match3, output } = picomatch4.test(input, regex, options, { glob: glob2, posix: posix2 });
+        const { isMatch, match: match3, output } = picomatch5.test(input, regex, options, { glob: glob2, posix: posix2 });
         const result = { glob: glob2, state: state3, regex, posix: posix2, input, output, match: match3, isMatch };
         if (typeof opts.onResult === "function") {
           opts.onResult(result);
@@ -28584,7 +28584,7 @@ var require_picomatch = __commonJS({
       }
       return matcher;
     };
-    picomatch4.test = (input, regex, options, { glob: glob2, posix: posix2 } = {}) => {
+    picomatch5.test = (input, regex, options, { glob: glob2, posix: posix2 } = {}) => {
       if (typeof input !== "string") {
         throw new TypeError("Expected input to be a string");
       }
@@ -28601,24 +28601,24 @@ var require_picomatch = __commonJS({
       }
       if (match3 === false || opts.capture === true) {
         if (opts.matchBase === true || opts.basename === true) {
-          match3 = picomatch4.matchBase(input, regex, options, posix2);
+          match3 = picomatch5.matchBase(input, regex, options, posix2);
         } else {
           match3 = regex.exec(output);
         }
       }
       return { isMatch: Boolean(match3), match: match3, output };
     };
-    picomatch4.matchBase = (input, glob2, options, posix2 = options && options.windows) => {
-      const regex = glob2 instanceof RegExp ? glob2 : picomatch4.makeRe(glob2, options);
+    picomatch5.matchBase = (input, glob2, options, posix2 = options && options.windows) => {
+      const regex = glob2 instanceof RegExp ? glob2 : picomatch5.makeRe(glob2, options);
       return regex.test(utils.basename(input, { windows: posix2 }));
     };
-    picomatch4.isMatch = (str, patterns, options) => picomatch4(patterns, options)(str);
-    picomatch4.parse = (pattern, options) => {
-      if (Array.isArray(pattern)) return pattern.map((p) => picomatch4.parse(p, options));
+    picomatch5.isMatch = (str, patterns, options) => picomatch5(patterns, options)(str);
+    picomatch5.parse = (pattern, options) => {
+      if (Array.isArray(pattern)) return pattern.map((p) => picomatch5.parse(p, options));
       return parse2(pattern, { ...options, fastpaths: false });
     };
-    picomatch4.scan = (input, options) => scan(input, options);
-    picomatch4.compileRe = (state3, options, returnOutput = false, returnState = false) => {
+    picomatch5.scan = (input, options) => scan(input, options);
+    picomatch5.compileRe = (state3, options, returnOutput = false, returnState = false) => {
       if (returnOutput === true) {
         return state3.output;
       }
@@ -28629,13 +28629,13 @@ var require_picomatch = __commonJS({
       if (state3 && state3.negated === true) {
         source = `^(?!${source}).*$`;
       }
-      const regex = picomatch4.toRegex(source, options);
+      const regex = picomatch5.toRegex(source, options);
       if (returnState === true) {
         regex.state = state3;
       }
       return regex;
     };
-    picomatch4.makeRe = (input, options = {}, returnOutput = false, returnState = false) => {
+    picomatch5.makeRe = (input, options = {}, returnOutput = false, returnState = false) => {
       if (!input || typeof input !== "string") {
         throw new TypeError("Expected a non-empty string");
       }
@@ -28646,9 +28646,9 @@ var require_picomatch = __commonJS({
       if (!parsed.output) {
         parsed = parse2(input, options);
       }
-      return picomatch4.compileRe(parsed, options, returnOutput, returnState);
+      return picomatch5.compileRe(parsed, options, returnOutput, returnState);
     };
-    picomatch4.toRegex = (source, options) => {
+    picomatch5.toRegex = (source, options) => {
       try {
         const opts = options || {};
         return new RegExp(source, opts.flags || (opts.nocase ? "i" : ""));
@@ -28657,8 +28657,8 @@ var require_picomatch = __commonJS({
         return /$^/;
       }
     };
-    picomatch4.constants = constants4;
-    module2.exports = picomatch4;
+    picomatch5.constants = constants4;
+    module2.exports = picomatch5;
   }
 });
 
@@ -28668,14 +28668,14 @@ var require_picomatch2 = __commonJS({
     "use strict";
     var pico = require_picomatch();
     var utils = require_utils2();
-    function picomatch4(glob2, options, returnState = false) {
+    function picomatch5(glob2, options, returnState = false) {
       if (options && (options.windows === null || options.windows === void 0)) {
         options = { ...options, windows: utils.isWindows() };
       }
       return pico(glob2, options, returnState);
     }
-    Object.assign(picomatch4, pico);
-    module2.exports = picomatch4;
+    Object.assign(picomatch5, pico);
+    module2.exports = picomatch5;
   }
 });
 
@@ -34418,10 +34418,15 @@ function argsOf(instruction) {
   return instruction.getArguments().map((a) => a.getValue());
 }
 function stepOf(instruction) {
+  const content = instruction.getArgumentsContent() ?? "";
+  const lineEnd = content.indexOf("\n");
+  const heredoc = lineEnd >= 0 && /<<-?\s*["']?[A-Za-z_]/.test(content.slice(0, lineEnd));
+  const text = heredoc ? `${content.slice(0, lineEnd)}
+${content.slice(lineEnd + 1).replace(/\r/g, "\\r")}` : content;
   const step = {
     keyword: instruction.getKeyword().toUpperCase(),
     ...lineOf(instruction),
-    text: (instruction.getArgumentsContent() ?? "").replace(/\s+/g, " ").trim(),
+    text: text.replace(/\s+/g, " ").trim(),
     args: argsOf(instruction),
     flags: flagsOf(instruction)
   };
@@ -34480,6 +34485,10 @@ function contextSources(step) {
   if (step.keyword !== "COPY" && step.keyword !== "ADD" || flag(step, "from")) return [];
   if (step.args.some((a) => a.startsWith("<<"))) return [];
   return step.args.slice(0, -1);
+}
+function bindMountSources(step) {
+  if (step.keyword !== "RUN") return [];
+  return step.flags.filter((f) => f.name === "mount" && f.options.type === "bind" && !f.options.from).map((f) => f.options.source || f.options.src || ".");
 }
 function findStage(model, name) {
   const wanted = name.toLowerCase();
@@ -35618,33 +35627,154 @@ async function glob(globInput, options) {
 
 // packages/image-build/src/internal/cache-mounts.ts
 var LOCKFILE_PATTERN = /^(requirements[^/]*\.txt|constraints[^/]*\.txt|poetry\.lock|Pipfile\.lock|uv\.lock|pdm\.lock|package-lock\.json|npm-shrinkwrap\.json|pnpm-lock\.yaml|yarn\.lock|bun\.lockb?|go\.sum|Gemfile\.lock|Cargo\.lock|composer\.lock|mix\.lock|packages\.lock\.json|gradle\.lockfile)$/;
+function cacheMountOf(options, stage, line) {
+  const { type, target, dst, destination, id, sharing, ...rest } = options;
+  if (type !== "cache") return void 0;
+  const mountTarget = target ?? dst ?? destination;
+  if (!mountTarget) return void 0;
+  return {
+    id: id || mountTarget,
+    target: mountTarget,
+    sharing: sharing === "private" || sharing === "locked" ? sharing : "shared",
+    stage,
+    line,
+    options: Object.fromEntries(Object.entries(rest).filter(([k]) => ["uid", "gid", "mode", "from", "source", "src"].includes(k)))
+  };
+}
 function findCacheMounts(model) {
   const mounts = /* @__PURE__ */ new Map();
   for (const stage of model.stages) {
     for (const step of stage.steps) {
       if (step.keyword !== "RUN") continue;
       for (const mountFlag2 of step.flags.filter((f) => f.name === "mount")) {
-        const { type, target, dst, destination, id, sharing, ...rest } = mountFlag2.options;
-        if (type !== "cache") continue;
-        const mountTarget = target ?? dst ?? destination;
-        if (!mountTarget) continue;
-        const mountId = id || mountTarget;
-        if (mounts.has(mountId)) continue;
-        const options = Object.fromEntries(
-          Object.entries(rest).filter(([k]) => ["uid", "gid", "mode", "from", "source", "src"].includes(k))
-        );
-        mounts.set(mountId, {
-          id: mountId,
-          target: mountTarget,
-          sharing: sharing === "private" || sharing === "locked" ? sharing : "shared",
-          stage: stage.name,
-          line: step.line,
-          options
-        });
+        const mount = cacheMountOf(mountFlag2.options, stage.name, step.line);
+        if (mount && !mounts.has(mount.id)) mounts.set(mount.id, mount);
       }
     }
   }
   return [...mounts.values()];
+}
+function platformParts(platform2) {
+  const [os8 = "", arch2 = "", written = ""] = platform2.split("/");
+  const variant = arch2 === "arm64" && written === "v8" || arch2 === "amd64" && written === "v1" ? "" : arch2 === "arm" && written === "" ? "v7" : written;
+  return { os: os8, arch: arch2, variant, text: [os8, arch2, variant].filter(Boolean).join("/") };
+}
+function platformArgs(target, buildPlatform) {
+  const t = platformParts(target);
+  const b = platformParts(buildPlatform);
+  return {
+    TARGETPLATFORM: t.text,
+    TARGETOS: t.os,
+    TARGETARCH: t.arch,
+    TARGETVARIANT: t.variant,
+    BUILDPLATFORM: b.text,
+    BUILDOS: b.os,
+    BUILDARCH: b.arch,
+    BUILDVARIANT: b.variant
+  };
+}
+var VARIABLE2 = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|\$\{([^}]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
+function expandVariables(text, scope) {
+  const missing = [];
+  const value = text.replace(VARIABLE2, (whole, braced, op, word, other, bare) => {
+    if (other !== void 0 || word?.includes("${")) {
+      missing.push({ name: whole, reason: "syntax" });
+      return whole;
+    }
+    const name = braced ?? bare;
+    const entry = scope.get(name);
+    const known = entry?.value ?? void 0;
+    if (op) {
+      const set = op.startsWith(":") ? Boolean(known) : known !== void 0;
+      const useWord = op.endsWith("-") ? !set : set;
+      if (!useWord) return op.endsWith("-") ? known : "";
+      const alternative = expandVariables(word ?? "", scope);
+      missing.push(...alternative.missing);
+      return alternative.value;
+    }
+    if (known === void 0) {
+      missing.push({ name, reason: entry ? "no-value" : "undeclared" });
+      return whole;
+    }
+    return known;
+  });
+  return { value, missing };
+}
+function declareArg(scope, arg, given, globals) {
+  if (scope.get(arg.name)?.fromEnv) return;
+  let value = null;
+  if (Object.hasOwn(given, arg.name)) value = given[arg.name];
+  else if (arg.value !== null) {
+    const expanded = expandVariables(arg.value, scope);
+    value = expanded.missing.length ? null : expanded.value;
+  } else value = globals.get(arg.name)?.value ?? null;
+  scope.set(arg.name, { value, fromEnv: false });
+}
+var ENV_WORD = /(?:[^\s"'\\]|\\.|"(?:[^"\\]|\\.)*"|'[^']*')+/g;
+function unquote(value) {
+  return value.replace(
+    /"((?:[^"\\]|\\.)*)"|'([^']*)'|\\(.)/g,
+    (_, double, single, escaped) => double !== void 0 ? double.replace(/\\(.)/g, "$1") : single ?? escaped ?? ""
+  );
+}
+function setEnv(scope, text) {
+  const words = text.match(ENV_WORD) ?? [];
+  const first = words[0] ?? "";
+  const pairs = first.includes("=") ? words.map((w) => [w.slice(0, w.indexOf("=")), w.slice(w.indexOf("=") + 1)]) : [[first, text.slice(first.length).trim()]];
+  const values = pairs.map(([name, raw]) => {
+    const expanded = expandVariables(unquote(raw), scope);
+    return [name, expanded.missing.length ? null : expanded.value];
+  });
+  for (const [name, value] of values) if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) scope.set(name, { value, fromEnv: true });
+}
+function expandMount(mount, scope) {
+  const missing = [];
+  const expand2 = (text) => {
+    const expanded2 = expandVariables(text, scope);
+    missing.push(...expanded2.missing);
+    return expanded2.value;
+  };
+  const expanded = { ...mount, id: expand2(mount.id), target: expand2(mount.target), options: Object.fromEntries(Object.entries(mount.options).map(([k, v]) => [k, expand2(v)])) };
+  return missing.length ? { ...mount, missing: [...new Map(missing.map((m) => [m.name, m])).values()] } : expanded;
+}
+function resolveCacheMounts(model, variables) {
+  const mounts = /* @__PURE__ */ new Map();
+  const unresolved = /* @__PURE__ */ new Map();
+  const platforms = variables.platforms?.length ? variables.platforms : [variables.buildPlatform];
+  for (const platform2 of platforms) {
+    const automatic = platformArgs(platform2, variables.buildPlatform);
+    const given = { ...automatic, ...variables.buildArgs };
+    const globals = new Map(Object.entries(automatic).map(([name, value]) => [name, { value, fromEnv: false }]));
+    for (const step of model.globalArgs) for (const arg of step.argNames ?? []) declareArg(globals, arg, given, globals);
+    const stageEnds = /* @__PURE__ */ new Map();
+    for (const stage of model.stages) {
+      const scope = new Map(stage.from.stage ? stageEnds.get(stage.from.stage) : void 0);
+      for (const step of stage.steps) {
+        if (step.keyword === "ARG") for (const arg of step.argNames ?? []) declareArg(scope, arg, given, globals);
+        else if (step.keyword === "ENV") setEnv(scope, step.text);
+        if (step.keyword !== "RUN") continue;
+        for (const mountFlag2 of step.flags.filter((f) => f.name === "mount")) {
+          const written = cacheMountOf(mountFlag2.options, stage.name, step.line);
+          if (!written) continue;
+          const mount = expandMount(written, scope);
+          if ("missing" in mount) {
+            if (!unresolved.has(`${mount.line}:${mount.id}`)) unresolved.set(`${mount.line}:${mount.id}`, mount);
+          } else if (!mounts.has(mount.id)) mounts.set(mount.id, mount);
+        }
+      }
+      stageEnds.set(stage.name.toLowerCase(), scope);
+    }
+  }
+  return { mounts: [...mounts.values()], unresolved: [...unresolved.values()] };
+}
+function describeUnresolvedCacheMount(mount, file) {
+  const written = mount.id === mount.target ? `target=${mount.target}` : `id=${mount.id}`;
+  const reasons = mount.missing.map((m) => {
+    if (m.reason === "syntax") return `\`${m.name}\` is a form that is not expanded here; use \`$NAME\`, \`\${NAME}\`, \`\${NAME:-default}\` or \`\${NAME:+word}\``;
+    if (m.reason === "no-value") return `\`$${m.name}\` has no value before the build (an ARG without a default or a \`build-args\` value, or an ENV made from one); give the ARG a default or pass ${m.name} in \`build-args\``;
+    return `\`$${m.name}\` is not an ARG or ENV of stage \`${mount.stage}\` before that line (BuildKit expands it to an empty string, or to the base image's environment); declare \`ARG ${m.name}\` in the stage before the RUN`;
+  });
+  return `The cache mount \`${written}\` (${file} line ${mount.line}) is not kept between runs: ${reasons.join("; ")}.`;
 }
 function patternsFor(source) {
   const clean2 = source.replace(/^\/+/, "").replace(/^(\.\/)+/, "").replace(/\/+$/, "");
@@ -35652,7 +35782,7 @@ function patternsFor(source) {
   return [clean2, `${clean2}/**`];
 }
 async function findCopiedLockfiles(model, contextDir) {
-  const sources = model.stages.flatMap((s) => s.steps.flatMap(contextSources)).filter((s) => !s.includes("$"));
+  const sources = model.stages.flatMap((s) => s.steps.flatMap((step) => [...contextSources(step), ...bindMountSources(step)])).filter((s) => !s.includes("$"));
   if (sources.length === 0) return [];
   const files = await glob(
     sources.flatMap(patternsFor),
@@ -35663,7 +35793,14 @@ async function findCopiedLockfiles(model, contextDir) {
 function sha256(data) {
   return (0, import_node_crypto2.createHash)("sha256").update(data).digest("hex");
 }
-function cacheMountKey(prefix2, mounts, lockfiles) {
+var CacheMountKeyError = class extends ImageBuildError {
+  fatal = false;
+  constructor(message) {
+    super(message);
+    this.name = "CacheMountKeyError";
+  }
+};
+function cacheMountKey(prefix2, mounts, lockfiles, runId) {
   const definition = mounts.map((m) => JSON.stringify([m.id, m.target, Object.entries(m.options).sort()])).sort().join("\n");
   const mountsHash = sha256(definition).slice(0, 16);
   const lockHash = (0, import_node_crypto2.createHash)("sha256");
@@ -35671,19 +35808,23 @@ function cacheMountKey(prefix2, mounts, lockfiles) {
     lockHash.update(`${file.path.length}:${file.path}:${Buffer.byteLength(file.content)}:`).update(file.content);
   }
   const lockfilesHash = lockHash.digest("hex").slice(0, 16);
+  const keyedBy = lockfiles.length > 0 ? "lockfiles" : "run";
+  const runPart = runId.replace(/[^A-Za-z0-9._-]+/g, "-");
+  if (keyedBy === "run" && runPart === "") throw new CacheMountKeyError("A cache-mount key without lockfiles needs a run id (e.g. GITHUB_RUN_ID-GITHUB_RUN_ATTEMPT).");
   return {
-    key: `${prefix2}-${mountsHash}-${lockfilesHash}`,
+    key: `${prefix2}-${mountsHash}-${keyedBy === "lockfiles" ? lockfilesHash : `run-${runPart}`}`,
     restoreKeys: [`${prefix2}-${mountsHash}-`, `${prefix2}-`],
     mountsHash,
-    lockfilesHash
+    lockfilesHash,
+    keyedBy
   };
 }
-async function cacheMountKeyFor(prefix2, model, contextDir) {
+async function cacheMountKeyFor(prefix2, model, contextDir, options) {
   const lockfiles = await findCopiedLockfiles(model, contextDir);
   const contents = await Promise.all(
     lockfiles.map(async (file) => ({ path: file, content: await (0, import_promises3.readFile)(import_node_path3.default.join(contextDir, file)) }))
   );
-  return { ...cacheMountKey(prefix2, findCacheMounts(model), contents), lockfiles };
+  return { ...cacheMountKey(prefix2, options.mounts, contents, options.runId), lockfiles };
 }
 
 // packages/image-build/src/internal/cache-mount-transfer.ts
@@ -35706,6 +35847,8 @@ function transferableMounts(mounts) {
 }
 function mountFlag(mount) {
   const owner = ["uid", "gid", "mode"].flatMap((k) => mount.options[k] ? [`${k}=${mount.options[k]}`] : []);
+  const unexpanded = [mount.id, ...owner].find((value) => /\$[{A-Za-z_]/.test(value));
+  if (unexpanded) throw new DockerfileError(`Cache mount \`${unexpanded}\` (line ${mount.line}) still holds a variable; expand it first (resolveCacheMounts).`);
   return ["type=cache", `id=${csvValue(mount.id, "id")}`, `target=/cache/${mountDirName(mount)}`, "sharing=locked", ...owner].join(",");
 }
 function checkHelper(helperImage) {
@@ -36159,10 +36302,11 @@ var ProgressLog = class {
 };
 
 // packages/image-build/src/internal/miss-cause.ts
-var import_picomatch3 = __toESM(require_picomatch2(), 1);
+var import_picomatch4 = __toESM(require_picomatch2(), 1);
 
 // packages/image-build/src/internal/context-ignore.ts
 var import_dockerignore = __toESM(require_ignore(), 1);
+var import_picomatch3 = __toESM(require_picomatch2(), 1);
 function contextFilter(content) {
   if (!content) return () => true;
   const matcher = (0, import_dockerignore.default)({ ignorecase: false }).add(content);
@@ -36178,6 +36322,34 @@ function visibleChangedFiles(files, ignore, wholeContext) {
     else excluded.push(file);
   }
   return { visible, excluded };
+}
+function patternsOf(content) {
+  return (content ?? "").split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== "" && !line.startsWith("#")).map((line) => line.replace(/^(!?)(?:\.?\/)+/, "$1"));
+}
+var GLOB = /[*?[\\]/;
+var segments = (path21) => path21.replace(/^(?:\.?\/)+/, "").replace(/\/+$/, "").split("/").filter((s) => s !== "" && s !== ".");
+function mayOverlap(pattern, source) {
+  const p = segments(pattern.replace(/^!/, ""));
+  const s = segments(source);
+  for (let i = 0; i < Math.min(p.length, s.length); i++) {
+    const [a, b] = [p[i], s[i]];
+    if (a === "**" || b === "**") return true;
+    const [aGlob, bGlob] = [GLOB.test(a), GLOB.test(b)];
+    if (aGlob && bGlob) continue;
+    if (!aGlob && !bGlob ? a !== b : !(0, import_picomatch3.default)(aGlob ? a : b, { dot: true })(aGlob ? b : a)) return false;
+  }
+  return true;
+}
+function ignoreEditReaches(ignore, sources) {
+  if (ignore.previous === void 0) return true;
+  const now = patternsOf(ignore.content);
+  const before = patternsOf(ignore.previous);
+  if (now.length === before.length && now.every((p, i) => p === before[i])) return false;
+  const count = (list2) => list2.reduce((m, p) => m.set(p, (m.get(p) ?? 0) + 1), /* @__PURE__ */ new Map());
+  const [nowCount, beforeCount] = [count(now), count(before)];
+  const differing = [.../* @__PURE__ */ new Set([...now, ...before])].filter((p) => nowCount.get(p) !== beforeCount.get(p));
+  const edited = differing.length ? differing : now;
+  return edited.some((pattern) => sources.some((source) => mayOverlap(pattern, source)));
 }
 
 // packages/image-build/src/internal/stage-instructions.ts
@@ -36283,7 +36455,7 @@ function rootKey(platform2, stage, model) {
 function matchesSource(file, source) {
   const src = source.replace(/^\.?\/+/, "").replace(/\/+$/, "");
   if (src === "" || src === "." || src === "*") return true;
-  return file === src || file.startsWith(`${src}/`) || (0, import_picomatch3.default)(src, { dot: true })(file);
+  return file === src || file.startsWith(`${src}/`) || (0, import_picomatch4.default)(src, { dot: true })(file);
 }
 function changedArgs(now, before) {
   if (!now || !before) return [];
@@ -36339,14 +36511,54 @@ function baseImageFinding(key, rootStage, ctx, previous) {
   const ref = image.replace(/ \([^()]*\)$/, "");
   return { unseen: `the base image of stage ${stage} changed: ${ref}@${digest.slice(0, 19)} is none of the previous build's base images (its record is of an older version, without a base per stage)` };
 }
-function copiedChanges(step, changedFiles2, ignore) {
-  const parsed = parseDockerfile(`FROM scratch
+var parsedStep = (step) => parseDockerfile(`FROM scratch
 ${step.instruction}`).stages[0]?.steps[0];
-  const sources = parsed ? contextSources(parsed) : [];
+var URL_SOURCE = /^[a-z][a-z0-9+.-]*:\/\/|^git@/i;
+var readFromContext = (parsed) => parsed ? [...contextSources(parsed).filter((s) => !URL_SOURCE.test(s)), ...bindMountSources(parsed)] : [];
+function copiedChanges(step, changedFiles2, ignore) {
+  const sources = readFromContext(parsedStep(step));
+  if (!sources.length) return { files: [], excluded: [] };
   const matching = changedFiles2.filter((f) => sources.some((s) => matchesSource(f.replace(/^\.\//, ""), s)));
   const wholeContext = sources.some((s) => ["", ".", "*"].includes(s.replace(/^\.?\/+/, "").replace(/\/+$/, "")));
   const { visible, excluded } = visibleChangedFiles(matching, ignore, wholeContext);
-  return { files: visible, excluded };
+  const ignoreFile = ignore?.file;
+  if (visible.length || !ignore || ignoreFile === void 0 || !changedFiles2.some((f) => f.replace(/^\.\//, "") === ignoreFile)) return { files: visible, excluded };
+  return ignoreEditReaches(ignore, sources) ? { files: [ignoreFile], excluded } : { files: [], excluded, unreached: ignoreFile };
+}
+function namedSources(parsed, model) {
+  if (!parsed) return [];
+  const isImage = (ref) => !/^\d+$/.test(ref) && !ref.includes("@sha256:") && (model ? findStage(model, ref) === void 0 : /[/:.]/.test(ref));
+  const from = parsed.keyword === "COPY" || parsed.keyword === "ADD" ? flag(parsed, "from")?.value : void 0;
+  const mounted = parsed.flags.filter((f) => f.name === "mount" && f.options.from).map((f) => f.options.from);
+  const urls = parsed.keyword === "ADD" && !from && !flag(parsed, "checksum") ? parsed.args.slice(0, -1).filter((s) => URL_SOURCE.test(s)) : [];
+  return [
+    ...from && isImage(from) ? [`copies from image ${from}`] : [],
+    ...mounted.filter(isImage).map((ref) => `mounts image ${ref}`),
+    ...urls.map((url2) => `downloads ${url2}`)
+  ];
+}
+var referenced = (text) => new Set([...text.matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]));
+var envNames = (step) => step.args[0]?.includes("=") ? step.args.map((a) => a.slice(0, a.indexOf("="))) : step.args.slice(0, 1);
+function argsSeenBy(step, stage, changed) {
+  const declared = declaredArgs(stage, step);
+  const own = stage ? modelStep(stage, step) : void 0;
+  if (isRun(step) || !stage || !own) {
+    return changed.filter((n) => declared ? isRun(step) && declared.includes(n) : referenced(step.instruction).has(n));
+  }
+  const carriers = /* @__PURE__ */ new Map();
+  for (const s of stage.steps.filter((x) => x.line < own.line)) {
+    if (s.keyword === "ARG") {
+      for (const { name } of s.argNames ?? []) if (changed.includes(name)) carriers.set(name, /* @__PURE__ */ new Set([name]));
+    }
+    if (s.keyword !== "ENV") continue;
+    const carried = new Set([...referenced(s.text)].flatMap((v) => [...carriers.get(v) ?? []]));
+    for (const name of envNames(s)) {
+      if (carried.size) carriers.set(name, carried);
+      else carriers.delete(name);
+    }
+  }
+  const seen = new Set([...referenced(instructionText(own))].flatMap((v) => [...carriers.get(v) ?? []]));
+  return changed.filter((n) => seen.has(n));
 }
 function describeEarlierChange(change) {
   const where2 = change.removed ? `removed ${change.removed} line ${change.line}` : `line ${change.line}`;
@@ -36376,14 +36588,25 @@ function hintText(step, stage, ctx, sameDockerfile) {
   const recorded = options.previous?.instructions;
   const fingerprint = instructionFingerprint(step.instruction);
   const sameInstruction = sameDockerfile || stage !== void 0 && (recorded?.[stage.name.toLowerCase()] ?? []).includes(fingerprint);
-  if (isCopy(step)) {
+  const parsed = parsedStep(step);
+  const named = namedSources(parsed, options.model);
+  if (named.length) {
+    const what = `${named.join(" and ")}, whose content may have changed under the same ${named.some((n) => n.startsWith("downloads")) ? "tag or URL" : "tag"} (not recorded)`;
+    return sameInstruction ? `its instruction is unchanged and it ${what}` : `its instruction changed, or it ${what}`;
+  }
+  const bound2 = isRun(step) && readFromContext(parsed).length > 0;
+  if (isCopy(step) || bound2) {
+    const file = bound2 ? "a bind-mounted file" : "a copied file";
     if (options.changedFiles === void 0) {
-      return `its instruction or a copied file changed; the changed files are unknown (${options.changedFilesUnknown ?? "no commit to compare with"})`;
+      return `its instruction or ${file} changed; the changed files are unknown (${options.changedFilesUnknown ?? "no commit to compare with"})`;
     }
     const ignore = options.contextIgnore;
-    const { excluded } = copiedChanges(step, options.changedFiles, ignore);
-    const note = excluded.length ? ` (${ignore?.file ?? "the ignore file"} excludes the changed ${excluded.slice(0, 5).join(", ")}${excluded.length > 5 ? ` (+${excluded.length - 5})` : ""})` : "";
-    return sameInstruction ? `its instruction is unchanged and no changed file matches its sources${note}: the cache may come from an older commit` : `its instruction or a copied file changed; no changed file matches its sources${note}`;
+    const { excluded, unreached } = copiedChanges(step, options.changedFiles, ignore);
+    const excludedNote = excluded.length ? `${ignore?.file ?? "the ignore file"} excludes the changed ${excluded.slice(0, 5).join(", ")}${excluded.length > 5 ? ` (+${excluded.length - 5})` : ""}` : "";
+    const unreachedNote = unreached ? `the edit of ${unreached} matches nothing under them` : "";
+    const notes = [excludedNote, unreachedNote].filter(Boolean);
+    const note = notes.length ? ` (${notes.join("; ")})` : "";
+    return sameInstruction ? `its instruction is unchanged and no changed file matches its sources${note}: the cache may come from an older commit` : `its instruction or ${file} changed; no changed file matches its sources${note}`;
   }
   const knownArgs = options.buildArgs?.[ctx.flavour] !== void 0 && options.previous?.buildArgs?.[ctx.flavour] !== void 0;
   const args = isRun(step) && !knownArgs ? declaredArgs(stage, step) ?? [] : [];
@@ -36407,13 +36630,12 @@ function missCause(step, ctx) {
     if (names.length) return { kind: "build-arg", names };
     if (base.unseen) return { kind: "unknown", hint: base.unseen };
   }
-  if (isCopy(step)) {
+  if (isCopy(step) || isRun(step)) {
     const { files } = copiedChanges(step, changedFiles2 ?? [], ctx.options.contextIgnore);
     if (files.length) return { kind: "context-files", files };
   }
-  if (changed.length && isRun(step)) {
-    const declared = declaredArgs(stage, step);
-    const names = changed.filter((n) => declared ? declared.includes(n) : new RegExp(`\\$\\{?${n}\\b`).test(step.instruction));
+  if (changed.length) {
+    const names = argsSeenBy(step, stage, changed);
     if (names.length) return { kind: "build-arg", names };
   }
   const own = stage ? modelStep(stage, step) : void 0;
@@ -37309,8 +37531,10 @@ async function runBake(plan, secrets) {
 }
 
 // actions/build-image/src/build-record.ts
+var import_node_child_process2 = require("node:child_process");
 var import_promises9 = require("node:fs/promises");
 var import_node_path7 = __toESM(require("node:path"), 1);
+var import_node_util5 = require("node:util");
 
 // node_modules/.pnpm/@actions+cache@6.3.0/node_modules/@actions/cache/lib/cache.js
 var path16 = __toESM(require("path"), 1);
@@ -39538,17 +39762,17 @@ var Path = class {
 // node_modules/.pnpm/@actions+glob@0.7.0/node_modules/@actions/glob/lib/internal-pattern.js
 var IS_WINDOWS6 = process.platform === "win32";
 var Pattern = class _Pattern {
-  constructor(patternOrNegate, isImplicitPattern = false, segments, homedir2) {
+  constructor(patternOrNegate, isImplicitPattern = false, segments2, homedir2) {
     this.negate = false;
     let pattern;
     if (typeof patternOrNegate === "string") {
       pattern = patternOrNegate.trim();
     } else {
-      segments = segments || [];
-      (0, import_assert4.default)(segments.length, `Parameter 'segments' must not empty`);
-      const root = _Pattern.getLiteral(segments[0]);
+      segments2 = segments2 || [];
+      (0, import_assert4.default)(segments2.length, `Parameter 'segments' must not empty`);
+      const root = _Pattern.getLiteral(segments2[0]);
       (0, import_assert4.default)(root && hasAbsoluteRoot(root), `Parameter 'segments' first element must be a root path`);
-      pattern = new Path(segments).toString().trim();
+      pattern = new Path(segments2).toString().trim();
       if (patternOrNegate) {
         pattern = `!${pattern}`;
       }
@@ -47907,21 +48131,21 @@ var Expression = class {
    * @returns {Array} Array of segment objects
    */
   _parse(pattern) {
-    const segments = [];
+    const segments2 = [];
     let i = 0;
     let currentPart = "";
     while (i < pattern.length) {
       if (pattern[i] === this.separator) {
         if (i + 1 < pattern.length && pattern[i + 1] === this.separator) {
           if (currentPart.trim()) {
-            segments.push(this._parseSegment(currentPart.trim()));
+            segments2.push(this._parseSegment(currentPart.trim()));
             currentPart = "";
           }
-          segments.push({ type: "deep-wildcard" });
+          segments2.push({ type: "deep-wildcard" });
           i += 2;
         } else {
           if (currentPart.trim()) {
-            segments.push(this._parseSegment(currentPart.trim()));
+            segments2.push(this._parseSegment(currentPart.trim()));
           }
           currentPart = "";
           i++;
@@ -47932,9 +48156,9 @@ var Expression = class {
       }
     }
     if (currentPart.trim()) {
-      segments.push(this._parseSegment(currentPart.trim()));
+      segments2.push(this._parseSegment(currentPart.trim()));
     }
-    return segments;
+    return segments2;
   }
   /**
    * Parse a single segment
@@ -48581,24 +48805,24 @@ var Matcher = class {
    * @returns {boolean}
    */
   matches(expression) {
-    const segments = expression.segments;
-    if (segments.length === 0) {
+    const segments2 = expression.segments;
+    if (segments2.length === 0) {
       return false;
     }
     if (expression.hasDeepWildcard()) {
-      return this._matchWithDeepWildcard(segments);
+      return this._matchWithDeepWildcard(segments2);
     }
-    return this._matchSimple(segments);
+    return this._matchSimple(segments2);
   }
   /**
    * @private
    */
-  _matchSimple(segments) {
-    if (this.path.length !== segments.length) {
+  _matchSimple(segments2) {
+    if (this.path.length !== segments2.length) {
       return false;
     }
-    for (let i = 0; i < segments.length; i++) {
-      if (!this._matchSegment(segments[i], this.path[i], i === this.path.length - 1)) {
+    for (let i = 0; i < segments2.length; i++) {
+      if (!this._matchSegment(segments2[i], this.path[i], i === this.path.length - 1)) {
         return false;
       }
     }
@@ -48607,17 +48831,17 @@ var Matcher = class {
   /**
    * @private
    */
-  _matchWithDeepWildcard(segments) {
+  _matchWithDeepWildcard(segments2) {
     let pathIdx = this.path.length - 1;
-    let segIdx = segments.length - 1;
+    let segIdx = segments2.length - 1;
     while (segIdx >= 0 && pathIdx >= 0) {
-      const segment = segments[segIdx];
+      const segment = segments2[segIdx];
       if (segment.type === "deep-wildcard") {
         segIdx--;
         if (segIdx < 0) {
           return true;
         }
-        const nextSeg = segments[segIdx];
+        const nextSeg = segments2[segIdx];
         let found = false;
         for (let i = pathIdx; i >= 0; i--) {
           if (this._matchSegment(nextSeg, this.path[i], i === this.path.length - 1)) {
@@ -80644,19 +80868,35 @@ function builderNeeds(plan) {
 
 // actions/build-image/src/build-record.ts
 var FILE = "record.json";
-async function readContextIgnore(plan, inputs, run2) {
+var runGit = async (args, cwd) => (await (0, import_node_util5.promisify)(import_node_child_process2.execFile)("git", args, { cwd })).stdout;
+async function previousIgnoreContent(run2, inputs, file, git = runGit) {
+  const base = run2.previousSha ?? `${run2.git.sha}~1`;
+  const candidates = [...new Set([file, `${inputs.file}.dockerignore`, import_node_path7.default.posix.join(inputs.context, ".dockerignore")].map((f) => import_node_path7.default.posix.normalize(f)))];
+  try {
+    for (const candidate of candidates) {
+      const listed = await git(["ls-tree", "--name-only", base, "--", candidate], run2.workspace);
+      if (listed.trim() !== "") return await git(["show", `${base}:./${candidate}`], run2.workspace);
+    }
+    return null;
+  } catch (error2) {
+    debug(`The previous ignore file was not read (${messageOf(error2)}): an edit of it is a possible cause of every step that reads the context.`);
+    return void 0;
+  }
+}
+async function readContextIgnore(plan, inputs, run2, git) {
   try {
     const facts = await readContextFacts(plan.contextDir, plan.dockerfilePath, { context: inputs.context, file: inputs.file });
     if (facts.dockerignore === null) return void 0;
     const inContext = facts.dockerignoreFile ? import_node_path7.default.relative(plan.contextDir, import_node_path7.default.resolve(run2.workspace, facts.dockerignoreFile)).split(import_node_path7.default.sep).join("/") : "";
-    return { content: facts.dockerignore, ...inContext && !inContext.startsWith("..") ? { file: inContext } : {} };
+    const previous = facts.dockerignoreFile ? await previousIgnoreContent(run2, inputs, facts.dockerignoreFile, git) : void 0;
+    return { content: facts.dockerignore, ...inContext && !inContext.startsWith("..") ? { file: inContext } : {}, ...previous !== void 0 ? { previous } : {} };
   } catch (error2) {
     debug(`The ignore file was not read (${messageOf(error2)}): changed files are not filtered through it.`);
     return void 0;
   }
 }
-async function restoreBuildRecord(plan, inputs, run2, env = process.env) {
-  const contextIgnore = await readContextIgnore(plan, inputs, run2);
+async function restoreBuildRecord(plan, inputs, run2, env = process.env, git = runGit) {
+  const contextIgnore = await readContextIgnore(plan, inputs, run2, git);
   const state3 = await restoreRecord(plan, inputs, run2, env);
   return { ...state3, ...contextIgnore ? { contextIgnore } : {}, model: plan.model };
 }
@@ -80721,11 +80961,11 @@ async function saveBuildRecord(state3, built) {
 }
 
 // actions/build-image/src/context.ts
-var import_node_child_process2 = require("node:child_process");
+var import_node_child_process3 = require("node:child_process");
 var import_promises10 = require("node:fs/promises");
 var import_node_os3 = require("node:os");
 var import_node_path8 = __toESM(require("node:path"), 1);
-var import_node_util5 = require("node:util");
+var import_node_util6 = require("node:util");
 var cacheMountModes = ["auto", "off"];
 var BUILDER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 function readPush(read) {
@@ -80795,14 +81035,14 @@ function defaultBranchOf(payload, eventName, ref) {
     unknown: `The \`${eventName}\` event payload does not name the repository's default branch (repository.default_branch), so this run cannot tell whether ${ref} is it: \`push: auto\` does not push, no \`latest\` tag is added and the default branch's cache is not read. To publish from this workflow, set \`push: true\` (and \`tags: latest\` if this is the default branch).`
   };
 }
-var execFileAsync = (0, import_node_util5.promisify)(import_node_child_process2.execFile);
-var runGit = async (args, cwd) => (await execFileAsync("git", args, { cwd })).stdout;
+var execFileAsync = (0, import_node_util6.promisify)(import_node_child_process3.execFile);
+var runGit2 = async (args, cwd) => (await execFileAsync("git", args, { cwd })).stdout;
 function requireEnv(env, name) {
   const value = env[name];
   if (!value) throw new ActionError(`${name} is not set: this action runs inside a GitHub Actions job (or act).`);
   return value;
 }
-async function readRunContext(env = process.env, git = runGit) {
+async function readRunContext(env = process.env, git = runGit2) {
   const workspace = requireEnv(env, "GITHUB_WORKSPACE");
   const sha = requireEnv(env, "GITHUB_SHA");
   const eventPath = env.GITHUB_EVENT_PATH;
@@ -80846,7 +81086,7 @@ async function readRunContext(env = process.env, git = runGit) {
     ..."unknown" in defaultBranch ? { defaultBranchUnknown: defaultBranch.unknown } : {}
   };
 }
-async function changedFiles(run2, git = runGit) {
+async function changedFiles(run2, git = runGit2) {
   const base = run2.previousSha ?? `${run2.git.sha}~1`;
   try {
     const out = await git(["diff", "--name-only", "--no-renames", base, run2.git.sha], run2.workspace);
@@ -80869,20 +81109,46 @@ var import_node_path9 = __toESM(require("node:path"), 1);
 function keyPrefix(file) {
   return `build-image-mounts-${process.platform}-${process.arch}-${(0, import_node_crypto9.createHash)("sha256").update(file).digest("hex").slice(0, 8)}`;
 }
-async function restoreCacheMounts(plan, inputs, runnerTemp) {
+var GO_ARCH = { x64: "amd64", arm64: "arm64", arm: "arm", ia32: "386", ppc64: "ppc64le", s390x: "s390x", riscv64: "riscv64" };
+function nativePlatformOf(inspectOutput) {
+  const first = /^\s*Platforms:\s*(.+)$/m.exec(inspectOutput)?.[1]?.split(",")[0]?.trim().replace(/\*$/, "");
+  return first && /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/.test(first) ? first : void 0;
+}
+async function builderPlatform(builder) {
+  const inspected = await docker(builderInspectArgs(builder)).catch(() => void 0);
+  return (inspected && nativePlatformOf(inspected.stdout)) ?? `linux/${GO_ARCH[process.arch] ?? process.arch}`;
+}
+function runKeyOf(env) {
+  return env.GITHUB_RUN_ID ? `${env.GITHUB_RUN_ID}-${env.GITHUB_RUN_ATTEMPT || "1"}` : `local-${Date.now()}`;
+}
+function describeCacheMountKey(mounts, key) {
+  const shown = mounts.map((m) => m.id === m.target ? m.target : `${m.target} (id ${m.id})`).join(", ");
+  const why = key.keyedBy === "lockfiles" ? `keyed by the lockfiles the build reads (${key.lockfiles.join(", ")}): a dependency change gives a new key` : "keyed by this run (lockfiles: none copied or bind-mounted from the context, so nothing tells when the contents are stale): the newest cache of the same mounts is restored, and saved again when the build changed it";
+  return `Cache mounts: ${shown}; key ${key.key}, ${why}.`;
+}
+async function restoreCacheMounts(plan, inputs, runnerTemp, env = process.env) {
   if (inputs.cacheMounts === "off") {
     info("Cache mounts are left to the runner (`cache-mounts: off`).");
     return void 0;
   }
-  const mounts = transferableMounts(findCacheMounts(plan.model));
-  if (mounts.length === 0) {
+  const written = transferableMounts(findCacheMounts(plan.model));
+  if (written.length === 0) {
     info(`${plan.model.file} has no RUN --mount=type=cache to keep.`);
     return void 0;
   }
   if (!actionsCacheAvailable() || !isFeatureAvailable()) {
     warning(
-      `The Actions cache service is not available (ACTIONS_CACHE_URL/ACTIONS_RESULTS_URL and ACTIONS_RUNTIME_TOKEN are not set), so the ${mounts.length} cache mount(s) of ${plan.model.file} are neither restored nor saved. Set \`cache-mounts: off\` to silence this.`
+      `The Actions cache service is not available (ACTIONS_CACHE_URL/ACTIONS_RESULTS_URL and ACTIONS_RUNTIME_TOKEN are not set), so the ${written.length} cache mount(s) of ${plan.model.file} are neither restored nor saved. Set \`cache-mounts: off\` to silence this.`
     );
+    return void 0;
+  }
+  const resolved = resolveCacheMounts(plan.model, { buildArgs: inputs.buildArgs, platforms: inputs.platforms, buildPlatform: await builderPlatform(inputs.builder) });
+  for (const mount of transferableMounts(resolved.unresolved)) {
+    warning(describeUnresolvedCacheMount(mount, plan.model.file), { title: "Cache mount not kept", file: plan.model.file, startLine: mount.line });
+  }
+  const mounts = transferableMounts(resolved.mounts);
+  if (mounts.length === 0) {
+    info("None of the cache mounts can be kept: nothing to restore.");
     return void 0;
   }
   const helperImage = helperImageFor(plan.model, mounts, inputs.buildArgs);
@@ -80890,12 +81156,12 @@ async function restoreCacheMounts(plan, inputs, runnerTemp) {
     warning(`Cannot tell the base image of stage \`${mounts[0]?.stage}\` (FROM with a variable that has no value): cache mounts are not kept. Pass the variable in \`build-args\`.`);
     return void 0;
   }
-  const key = await cacheMountKeyFor(keyPrefix(inputs.file), plan.model, plan.contextDir);
-  info(`Cache mounts: ${mounts.map((m) => m.target).join(", ")}; key ${key.key} (lockfiles: ${key.lockfiles.join(", ") || "none"}).`);
+  const key = await cacheMountKeyFor(keyPrefix(inputs.file), plan.model, plan.contextDir, { mounts: resolved.mounts, runId: runKeyOf(env) });
+  info(describeCacheMountKey(mounts, key));
   const dir = import_node_path9.default.join(runnerTemp, "build-image-cache-mounts");
   await (0, import_promises11.rm)(dir, { recursive: true, force: true });
   await (0, import_promises11.mkdir)(dir, { recursive: true });
-  const state3 = { key: key.key, dir, workDir: import_node_path9.default.join(plan.workDir, "cache-mounts"), mounts, helperImage, ...inputs.builder ? { builder: inputs.builder } : {} };
+  const state3 = { key: key.key, keyedBy: key.keyedBy, dir, workDir: import_node_path9.default.join(plan.workDir, "cache-mounts"), mounts, helperImage, ...inputs.builder ? { builder: inputs.builder } : {} };
   const matchedKey = await restoreCache([dir], key.key, key.restoreKeys);
   if (!matchedKey) {
     info("No saved cache mounts yet: the build fills them, and the post step saves them.");

@@ -74692,6 +74692,8 @@ function transferableMounts(mounts) {
 }
 function mountFlag(mount) {
   const owner = ["uid", "gid", "mode"].flatMap((k) => mount.options[k] ? [`${k}=${mount.options[k]}`] : []);
+  const unexpanded = [mount.id, ...owner].find((value) => /\$[{A-Za-z_]/.test(value));
+  if (unexpanded) throw new DockerfileError(`Cache mount \`${unexpanded}\` (line ${mount.line}) still holds a variable; expand it first (resolveCacheMounts).`);
   return ["type=cache", `id=${csvValue(mount.id, "id")}`, `target=/cache/${mountDirName(mount)}`, "sharing=locked", ...owner].join(",");
 }
 function checkHelper(helperImage) {
@@ -74893,7 +74895,8 @@ async function saveCacheMounts(state3) {
     info(extracted.files === 0 ? "The cache mounts are empty: nothing to save." : "The cache mounts did not change since the restore: nothing to save.");
     return;
   }
-  info(`Saving ${extracted.files} files (${formatBytes(extracted.bytes)}) as ${state3.key}.`);
+  const why = state3.restoredHash ? "they changed since the restore" : "nothing was restored";
+  info(`Saving ${extracted.files} files (${formatBytes(extracted.bytes)}) as ${state3.key} (${why}${state3.keyedBy === "run" ? "; keyed by this run, as no lockfile tells when they are stale" : ""}).`);
   await saveCache2([state3.dir], state3.key);
   await (0, import_promises3.mkdir)(import_node_path2.default.dirname(marker2), { recursive: true });
   await (0, import_promises3.writeFile)(marker2, `${state3.key}

@@ -5,7 +5,9 @@ import path from 'node:path';
 import * as cache from '@actions/cache';
 import * as core from '@actions/core';
 import {
+  builderInspectArgs,
   cacheMountKeyFor,
+  describeUnresolvedCacheMount,
   extractArgs,
   extractDockerfile,
   findCacheMounts,
@@ -14,11 +16,13 @@ import {
   helperImageFor,
   injectArgs,
   injectDockerfile,
+  resolveCacheMounts,
   shouldSaveCacheMounts,
   transferableMounts,
 } from '@org/image-build';
+import type { CacheMount, CacheMountKey } from '@org/image-build';
 import type { Inputs } from './context.js';
-import { dockerOrThrow } from './docker.js';
+import { docker, dockerOrThrow } from './docker.js';
 import { actionsCacheAvailable, type BuildPlan } from './plan.js';
 import type { CacheMountState } from './state.js';
 
@@ -27,26 +31,72 @@ function keyPrefix(file: string): string {
   return `build-image-mounts-${process.platform}-${process.arch}-${createHash('sha256').update(file).digest('hex').slice(0, 8)}`;
 }
 
+/** Node's architecture names as Go (and so Docker platforms) spell them. */
+const GO_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+
+/**
+ * The builder's native platform from `docker buildx inspect`: the first of its `Platforms:` (BuildKit
+ * lists its own first; a `*` marks platforms set by hand). Undefined when none is listed (a
+ * docker-container builder not started yet).
+ */
+export function nativePlatformOf(inspectOutput: string): string | undefined {
+  const first = /^\s*Platforms:\s*(.+)$/m.exec(inspectOutput)?.[1]?.split(',')[0]?.trim().replace(/\*$/, '');
+  return first && /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/.test(first) ? first : undefined;
+}
+
+async function builderPlatform(builder: string): Promise<string> {
+  const inspected = await docker(builderInspectArgs(builder)).catch(() => undefined);
+  return (inspected && nativePlatformOf(inspected.stdout)) ?? `linux/${GO_ARCH[process.arch] ?? process.arch}`;
+}
+
+/**
+ * What makes a cache-mount key without lockfiles unique to this run and shared by the build-image
+ * steps of one job (so only the first post step saves it). Outside Actions: the time.
+ */
+export function runKeyOf(env: NodeJS.ProcessEnv): string {
+  return env.GITHUB_RUN_ID ? `${env.GITHUB_RUN_ID}-${env.GITHUB_RUN_ATTEMPT || '1'}` : `local-${Date.now()}`;
+}
+
+/** The log line that says which mounts are kept, under which key, and why that key. */
+export function describeCacheMountKey(mounts: CacheMount[], key: CacheMountKey & { lockfiles: string[] }): string {
+  const shown = mounts.map((m) => (m.id === m.target ? m.target : `${m.target} (id ${m.id})`)).join(', ');
+  const why =
+    key.keyedBy === 'lockfiles'
+      ? `keyed by the lockfiles the build reads (${key.lockfiles.join(', ')}): a dependency change gives a new key`
+      : 'keyed by this run (lockfiles: none copied or bind-mounted from the context, so nothing tells when the contents are stale): the newest cache of the same mounts is restored, and saved again when the build changed it';
+  return `Cache mounts: ${shown}; key ${key.key}, ${why}.`;
+}
+
 /**
  * Main step: restores the `RUN --mount=type=cache` contents saved by an earlier run (exact key,
  * else the newest cache of the same mounts, else any) and injects them into BuildKit. Returns the
  * state the post step needs, or undefined when there is nothing to do. Never fails the build: the
  * caller turns a throw into a warning.
  */
-export async function restoreCacheMounts(plan: BuildPlan, inputs: Inputs, runnerTemp: string): Promise<CacheMountState | undefined> {
+export async function restoreCacheMounts(plan: BuildPlan, inputs: Inputs, runnerTemp: string, env: NodeJS.ProcessEnv = process.env): Promise<CacheMountState | undefined> {
   if (inputs.cacheMounts === 'off') {
     core.info('Cache mounts are left to the runner (`cache-mounts: off`).');
     return undefined;
   }
-  const mounts = transferableMounts(findCacheMounts(plan.model));
-  if (mounts.length === 0) {
+  const written = transferableMounts(findCacheMounts(plan.model));
+  if (written.length === 0) {
     core.info(`${plan.model.file} has no RUN --mount=type=cache to keep.`);
     return undefined;
   }
   if (!actionsCacheAvailable() || !cache.isFeatureAvailable()) {
     core.warning(
-      `The Actions cache service is not available (ACTIONS_CACHE_URL/ACTIONS_RESULTS_URL and ACTIONS_RUNTIME_TOKEN are not set), so the ${mounts.length} cache mount(s) of ${plan.model.file} are neither restored nor saved. Set \`cache-mounts: off\` to silence this.`,
+      `The Actions cache service is not available (ACTIONS_CACHE_URL/ACTIONS_RESULTS_URL and ACTIONS_RUNTIME_TOKEN are not set), so the ${written.length} cache mount(s) of ${plan.model.file} are neither restored nor saved. Set \`cache-mounts: off\` to silence this.`,
     );
+    return undefined;
+  }
+  // BuildKit expands ids and targets per platform built (`id=apk-$TARGETARCH`); the helper builds must use the same ids.
+  const resolved = resolveCacheMounts(plan.model, { buildArgs: inputs.buildArgs, platforms: inputs.platforms, buildPlatform: await builderPlatform(inputs.builder) });
+  for (const mount of transferableMounts(resolved.unresolved)) {
+    core.warning(describeUnresolvedCacheMount(mount, plan.model.file), { title: 'Cache mount not kept', file: plan.model.file, startLine: mount.line });
+  }
+  const mounts = transferableMounts(resolved.mounts);
+  if (mounts.length === 0) {
+    core.info('None of the cache mounts can be kept: nothing to restore.');
     return undefined;
   }
   const helperImage = helperImageFor(plan.model, mounts, inputs.buildArgs);
@@ -54,12 +104,12 @@ export async function restoreCacheMounts(plan: BuildPlan, inputs: Inputs, runner
     core.warning(`Cannot tell the base image of stage \`${mounts[0]?.stage}\` (FROM with a variable that has no value): cache mounts are not kept. Pass the variable in \`build-args\`.`);
     return undefined;
   }
-  const key = await cacheMountKeyFor(keyPrefix(inputs.file), plan.model, plan.contextDir);
-  core.info(`Cache mounts: ${mounts.map((m) => m.target).join(', ')}; key ${key.key} (lockfiles: ${key.lockfiles.join(', ') || 'none'}).`);
+  const key = await cacheMountKeyFor(keyPrefix(inputs.file), plan.model, plan.contextDir, { mounts: resolved.mounts, runId: runKeyOf(env) });
+  core.info(describeCacheMountKey(mounts, key));
   const dir = path.join(runnerTemp, 'build-image-cache-mounts');
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
-  const state: CacheMountState = { key: key.key, dir, workDir: path.join(plan.workDir, 'cache-mounts'), mounts, helperImage, ...(inputs.builder ? { builder: inputs.builder } : {}) };
+  const state: CacheMountState = { key: key.key, keyedBy: key.keyedBy, dir, workDir: path.join(plan.workDir, 'cache-mounts'), mounts, helperImage, ...(inputs.builder ? { builder: inputs.builder } : {}) };
 
   const matchedKey = await cache.restoreCache([dir], key.key, key.restoreKeys);
   if (!matchedKey) {
@@ -81,6 +131,7 @@ export async function restoreCacheMounts(plan: BuildPlan, inputs: Inputs, runner
  */
 export async function saveCacheMounts(state: CacheMountState): Promise<void> {
   if (state.matchedKey === state.key) {
+    // Keyed by lockfiles, an exact hit is current. Keyed by run, only this run (another job of it) saved it.
     core.info(`The cache mounts were restored from ${state.key} exactly; a cache entry cannot change, so nothing is saved.`);
     return;
   }
@@ -106,7 +157,8 @@ export async function saveCacheMounts(state: CacheMountState): Promise<void> {
     core.info(extracted.files === 0 ? 'The cache mounts are empty: nothing to save.' : 'The cache mounts did not change since the restore: nothing to save.');
     return;
   }
-  core.info(`Saving ${extracted.files} files (${formatBytes(extracted.bytes)}) as ${state.key}.`);
+  const why = state.restoredHash ? 'they changed since the restore' : 'nothing was restored';
+  core.info(`Saving ${extracted.files} files (${formatBytes(extracted.bytes)}) as ${state.key} (${why}${state.keyedBy === 'run' ? "; keyed by this run, as no lockfile tells when they are stale" : ''}).`);
   await cache.saveCache([state.dir], state.key);
   await mkdir(path.dirname(marker), { recursive: true });
   await writeFile(marker, `${state.key}\n`);

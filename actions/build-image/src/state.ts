@@ -3,8 +3,10 @@ import type { CacheMount } from '@org/image-build';
 
 /** What the main step hands to the post step (through GITHUB_STATE / STATE_*). */
 export interface CacheMountState {
-  /** The key to save under: it encodes the mounts and the lockfiles. */
+  /** The key to save under: it encodes the mounts and the lockfiles (or, without lockfiles, the run). */
   key: string;
+  /** What the key's last part is; missing in the state of an older main step (then `lockfiles`). */
+  keyedBy?: 'lockfiles' | 'run';
   /** The key restored from (exact or by prefix), if any. */
   matchedKey?: string;
   /** hashDirectory of what was restored, to save only when the contents changed. */
@@ -12,6 +14,7 @@ export interface CacheMountState {
   /** Restore and save use the same path: @actions/cache versions entries by their paths. */
   dir: string;
   workDir: string;
+  /** Expanded as BuildKit names them (resolveCacheMounts): the extract build mounts the same ids. */
   mounts: CacheMount[];
   helperImage: string;
   builder?: string;

@@ -20,8 +20,17 @@ export type { BuildSecretFile, MirrorSettings } from './internal/mirrors.js';
 export { findStage, parseDockerfile, resolveFromImage, rootStageOf, splitImageRef, stageClosure } from './internal/dockerfile-model.js';
 export type { DockerfileModel, Stage, Step } from './internal/dockerfile-model.js';
 
-export { cacheMountKey, cacheMountKeyFor, findCacheMounts, findCopiedLockfiles } from './internal/cache-mounts.js';
-export type { CacheMount, CacheMountKey } from './internal/cache-mounts.js';
+export {
+  CacheMountKeyError,
+  cacheMountKey,
+  cacheMountKeyFor,
+  describeUnresolvedCacheMount,
+  findCacheMounts,
+  findCopiedLockfiles,
+  platformArgs,
+  resolveCacheMounts,
+} from './internal/cache-mounts.js';
+export type { BuildVariables, CacheMount, CacheMountKey, MissingVariable, UnresolvedCacheMount } from './internal/cache-mounts.js';
 export {
   extractArgs,
   extractDockerfile,

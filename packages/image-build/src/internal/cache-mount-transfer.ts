@@ -36,12 +36,15 @@ function csvValue(value: string, what: string): string {
 }
 
 /** Mounts seeded `from` another stage are left to BuildKit: their content depends on that stage. */
-export function transferableMounts(mounts: CacheMount[]): CacheMount[] {
+export function transferableMounts<T extends CacheMount>(mounts: T[]): T[] {
   return mounts.filter((m) => !m.options.from);
 }
 
 function mountFlag(mount: CacheMount): string {
   const owner = ['uid', 'gid', 'mode'].flatMap((k) => (mount.options[k] ? [`${k}=${mount.options[k]}`] : []));
+  // The helper build would expand a variable with none of the Dockerfile's ARGs: another, empty cache.
+  const unexpanded = [mount.id, ...owner].find((value) => /\$[{A-Za-z_]/.test(value));
+  if (unexpanded) throw new DockerfileError(`Cache mount \`${unexpanded}\` (line ${mount.line}) still holds a variable; expand it first (resolveCacheMounts).`);
   return ['type=cache', `id=${csvValue(mount.id, 'id')}`, `target=/cache/${mountDirName(mount)}`, 'sharing=locked', ...owner].join(',');
 }
 
@@ -50,6 +53,11 @@ function checkHelper(helperImage: string): void {
     throw new DockerfileError(`Helper image \`${helperImage}\` is not an image reference.`);
   }
 }
+
+/*
+ * The generators take mounts as BuildKit names them (resolveCacheMounts): a helper build has none of
+ * the Dockerfile's ARGs, so an id left as `apk-$TARGETARCH` would name another, empty cache.
+ */
 
 /** Dockerfile of the extract build. The helper image needs `sh`, `mkdir` and `cp -a` (busybox has them). */
 export function extractDockerfile(mounts: CacheMount[], helperImage: string): string {
