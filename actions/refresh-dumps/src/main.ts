@@ -4,6 +4,7 @@ import * as core from '@actions/core';
 import { InputError, reportFailure } from '@org/action-inputs';
 import { dumpSet, emptyDatabases, loadSet, maskSecrets, type DumpSetResult } from '@org/dump-set';
 import { fingerprintMigrationFiles, pull, resolveCommit, type MigrationFingerprint, type MigrationsScope, type PublishResult, type PullResult, type Store } from '@org/dump-versioning';
+import { unlessCancelled, whileCancellable } from './cancel.js';
 import { PhaseClock } from './clock.js';
 import { getInputs, type Inputs } from './context.js';
 import { StepError, databaseInputOf, inStep, isStatementError, isUnreachable, messageOf, settleAll } from './errors.js';
@@ -95,7 +96,12 @@ export async function run(): Promise<void> {
       decision = rechecked;
       dumped = await migrateAndDump(r, decision, 2, undefined, prepare);
     }
-    const report = await core.group(inputs.dryRun ? 'Dry run: compute the version' : 'Publish', () => publishPhase(r, dumped, fingerprint, decision, firstAttempt, prepared, ancestor));
+    // A cancelled run stops the publish and retention cleanly, releasing their store leases (cancel.ts).
+    const report = await core.group(inputs.dryRun ? 'Dry run: compute the version' : 'Publish', () =>
+      inputs.dryRun
+        ? publishPhase(r, dumped, fingerprint, decision, firstAttempt, prepared, ancestor, undefined)
+        : whileCancellable((signal) => publishPhase(r, dumped, fingerprint, decision, firstAttempt, prepared, ancestor, signal), (message) => core.info(message)),
+    );
 
     core.setOutput('version', report.version);
     core.setOutput('changed', String(report.changed));
@@ -223,6 +229,8 @@ async function publishPhase(
   prepared: PublishPreparation | undefined,
   /** The nearest published ancestor found before migrating (none in `mode: full`). */
   ancestor: Ancestor | undefined,
+  /** Aborted when the run is cancelled: the publish and retention stop at a safe point. */
+  signal: AbortSignal | undefined,
 ): Promise<Omit<RefreshReport, 'totalMs'>> {
   const { inputs, runner, clock, store } = r;
   const base = { service: inputs.service, commit: runner.sha, branch: r.branch, store: store.location, dryRun: inputs.dryRun, mode: decision.mode, reason: decision.reason, firstAttempt };
@@ -234,9 +242,14 @@ async function publishPhase(
     return { ...base, version: result.version, changed: result.changed, manifest: undefined, phases: clock.phases, files: result.files, uploads: undefined, ref: undefined, retention: undefined, schema };
   }
   const migrationsScope = await r.migrationsScope;
-  const published: PublishResult = await clock.time('publish', () =>
-    inStep(`Publishing to ${store.location}`, storeInput(inputs), () =>
-      publishDumpSet({ store, service: inputs.service, dir: dumped.dir, commit: runner.sha, branch: r.branch, repository: runner.repository, repoDir: runner.workspace, fingerprint, migrationsScope, historyRewrittenAt: r.historyRewrittenAt, engines: dumped.engines, onWait: (message) => core.info(message) }, prepared),
+  const published: PublishResult = await unlessCancelled(signal, { phase: 'publish', commit: runner.sha }, () =>
+    clock.time('publish', () =>
+      inStep(`Publishing to ${store.location}`, storeInput(inputs), () =>
+        publishDumpSet(
+          { store, service: inputs.service, dir: dumped.dir, commit: runner.sha, branch: r.branch, repository: runner.repository, repoDir: runner.workspace, fingerprint, migrationsScope, historyRewrittenAt: r.historyRewrittenAt, engines: dumped.engines, onWait: (message) => core.info(message), signal },
+          prepared,
+        ),
+      ),
     ),
   );
   for (const warning of published.warnings) core.warning(warning.message);
@@ -259,8 +272,8 @@ async function publishPhase(
   let retentionFailure: Error | undefined;
   if (inputs.keep !== undefined) {
     try {
-      retention = await clock.time('retention', () =>
-        inStep('Applying retention', 'keep', () => applyRetention(store, inputs.service, inputs.keep!, (message) => core.warning(message)), maskSecrets),
+      retention = await unlessCancelled(signal, { phase: 'retention', version: published.version }, () =>
+        clock.time('retention', () => inStep('Applying retention', 'keep', () => applyRetention(store, inputs.service, inputs.keep!, (message) => core.warning(message), signal), maskSecrets)),
       );
     } catch (error) {
       // The version is published and the ref moved: outputs and summary still say so; run() fails the step after.

@@ -38,6 +38,8 @@ export interface PublishRequest {
   engines: Engines;
   /** Told when the publish waits for a running prune. */
   onWait?: (message: string) => void;
+  /** Aborting stops the publish at its next safe point, releasing its store lease (the run was cancelled). */
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -108,6 +110,7 @@ export async function publishDumpSet(request: PublishRequest, prepared?: Publish
     engines: request.engines,
     tool: { name: 'org/actions refresh-dumps', version: '1' },
     ...(request.onWait ? { onWait: request.onWait } : {}),
+    ...(request.signal ? { signal: request.signal } : {}),
   });
 }
 
@@ -136,10 +139,11 @@ export async function dryRunVersion(
 }
 
 /** Retention after a publish: keep the newest `keep` versions per branch (and what refs and recent commits name). */
-export async function applyRetention(store: Store, service: string, keep: number, warn: (message: string) => void): Promise<RefreshReport['retention']> {
+export async function applyRetention(store: Store, service: string, keep: number, warn: (message: string) => void, signal?: AbortSignal): Promise<RefreshReport['retention']> {
   let result: Awaited<ReturnType<typeof prune>>;
   try {
-    result = await prune({ store, service, keep, yes: true });
+    // Aborted (the run cancelled), it stops between delete batches and releases its lease; that is a failure, not a skip.
+    result = await prune({ store, service, keep, yes: true, ...(signal ? { signal } : {}) });
   } catch (error) {
     // Another prune, or a publish reusing objects, is running: the next run's retention catches up.
     if (error instanceof DumpVersioningError && !error.fatal) {

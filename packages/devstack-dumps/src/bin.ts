@@ -11,9 +11,10 @@ if (major < 20 || (major === 20 && minor < 19)) {
 } else {
   enableCompileCache();
   const { main, defaultContext, Interrupted } = await import('./cli.js');
-  // A command that can stop cleanly (load, provision, pull) asks for a signal: the first Ctrl-C then aborts
-  // it, so it drops what it half-loaded and removes its partial download before exiting 130; a second one,
-  // or one during any other command, ends the process at once, as without a handler.
+  // A command that can stop cleanly (load, provision, pull, publish, prune) asks for a signal: the first
+  // Ctrl-C (or SIGTERM) then aborts it, so it drops what it half-loaded, removes its partial download or
+  // releases its store lease before exiting 130; a second one, or one during any other command (which
+  // holds nothing that outlives it), ends the process at once, as without a handler.
   let controller: AbortController | undefined;
   const interrupt = (signal: NodeJS.Signals) => {
     if (controller === undefined || controller.signal.aborted) process.exit(130);

@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { DumpVersioningError, InvalidInputError, StoreConfigError } from '@org/dump-versioning';
-import { DumpSetError, ServersFailedError, isConnectionFailure, maskSecrets, urlSecrets } from '@org/dump-set';
+import { DumpSetError, ServersFailedError, isConnectionFailure, maskSecrets, targetsLeftBy, urlSecrets, type TargetLeft } from '@org/dump-set';
 import { MysqlDumpError } from '@org/mysql-dump';
 import { MongoDumpError } from '@org/mongo-dump';
 import { registerDiff } from './commands/diff.js';
@@ -133,10 +133,11 @@ export async function main(argv: ReadonlyArray<string>, context: CommandContext 
   // With --json, a failure is also one JSON object on stdout (`{"error":{code,message,exitCode}}`), so a
   // script reading stdout never gets nothing; stderr keeps the message for people.
   const json = argv.includes('--json');
-  const failWith = (exitCode: number, code: string, message: string): number => {
+  const failWith = (exitCode: number, code: string, message: string, targets?: TargetLeft[]): number => {
     const masked = maskSecrets(message, urls);
     context.stderr.write(`error: ${masked}\n`);
-    if (json) context.stdout.write(`${JSON.stringify({ error: { code, message: masked, exitCode } })}\n`);
+    // `targets`: what a failed load (load, provision) left in each database it was loading into.
+    if (json) context.stdout.write(`${JSON.stringify({ error: { code, message: masked, exitCode, ...(targets ? { targets } : {}) } })}\n`);
     return exitCode;
   };
   const program = buildProgram(context, urls);
@@ -155,14 +156,9 @@ export async function main(argv: ReadonlyArray<string>, context: CommandContext 
       return EXIT.usage;
     }
     if (error instanceof ReportedFailure) return EXIT.failure;
-    if (error instanceof Interrupted) {
-      // The loads and pulls that take a signal restore their targets before they reject.
-      return failWith(
-        EXIT.interrupted,
-        'interrupted',
-        'interrupted: stopped before finishing; what the command had started was undone (databases it loaded into are as they were, no partial download is kept)',
-      );
-    }
+    // A load that failed or was interrupted while loading says what it left in each target database.
+    const targets = targetsLeftBy(error);
+    if (error instanceof Interrupted) return failWith(EXIT.interrupted, 'interrupted', error.outcome ? `interrupted: ${error.outcome}` : interruptedMessage(targets), targets);
     if (error instanceof UsageError) return failWith(EXIT.usage, 'usage', error.message);
     if (error instanceof ServersFailedError) {
       // Each server's own message with the flag that acts on it.
@@ -173,10 +169,52 @@ export async function main(argv: ReadonlyArray<string>, context: CommandContext 
     // Every typed error of the libraries is fatal (see each class); all of them exit 1 with their one message.
     if (error instanceof InvalidInputError || error instanceof DumpVersioningError || error instanceof DumpSetError || error instanceof MysqlDumpError || error instanceof MongoDumpError) {
       const exitCode = USAGE_CODES.has(error.code) && !(error instanceof DumpSetError) ? EXIT.usage : EXIT.failure;
-      return failWith(exitCode, error.code, `${error.message}${flagHint(error)}${serverSourceHint(error, argv, context.env)}`);
+      return failWith(exitCode, error.code, `${error.message}${flagHint(error)}${serverSourceHint(error, argv, context.env)}${failedLoadLeft(targets)}`, targets);
     }
-    return failWith(EXIT.failure, 'unexpected', `unexpected failure: ${(error as Error)?.stack ?? String(error)}`);
+    return failWith(EXIT.failure, 'unexpected', `unexpected failure: ${(error as Error)?.stack ?? String(error)}${failedLoadLeft(targets)}`, targets);
   }
+}
+
+/**
+ * The message for a command stopped by Ctrl-C. The loads and pulls that take a signal undo what they
+ * started before they reject, except that a database --replace had already dropped stays dropped: the
+ * message then names each database and what it holds now. `targets`: what the interrupted load left (see
+ * targetsLeftBy), undefined when the command was not loading (nothing loaded yet, or a pull).
+ */
+export function interruptedMessage(targets: ReadonlyArray<TargetLeft> | undefined): string {
+  if (targets === undefined || targets.every(asItWas)) {
+    return 'interrupted: stopped before finishing; what the command had started was undone (databases it loaded into are as they were, no partial download is kept)';
+  }
+  return `interrupted: stopped before finishing; ${describeTargetsLeft(targets).join('; ')}; run the same command again to finish`;
+}
+
+/** For a failed load's message: what it left in its databases, when that is not what they held before (else ''). */
+export function failedLoadLeft(targets: ReadonlyArray<TargetLeft> | undefined): string {
+  return targets === undefined || targets.every(asItWas) ? '' : `; ${describeTargetsLeft(targets).join('; ')}`;
+}
+
+const asItWas = (target: TargetLeft) => target.state === 'unchanged' || target.state === 'restored';
+
+/** One clause per target database, those no longer as they were first: "MongoDB crm was dropped (--replace) and is now empty". */
+export function describeTargetsLeft(targets: ReadonlyArray<TargetLeft>): string[] {
+  const rank = { unknown: 0, emptied: 1, restored: 2, unchanged: 3 } as const;
+  return [...targets]
+    .sort((a, b) => rank[a.state] - rank[b.state])
+    .map((target) => {
+      const name = `${target.engine === 'mysql' ? 'MySQL' : 'MongoDB'} ${target.database}`;
+      switch (target.state) {
+        case 'unchanged':
+          return target.objectsBefore > 0 ? `${name} is unchanged (it keeps its old content)` : `${name} is as it was`;
+        case 'restored':
+          return `${name} is as it was (what was loaded into it was removed)`;
+        case 'emptied':
+          return `${name} was dropped (--replace) and is now empty`;
+        case 'unknown':
+          return target.objectsBefore > 0
+            ? `${name} could not be cleaned up: its old content may be gone (--replace) and it may hold part of the load`
+            : `${name} could not be cleaned up and may hold part of the load (load again with --replace)`;
+      }
+    });
 }
 
 /**

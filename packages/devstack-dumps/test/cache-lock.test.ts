@@ -4,7 +4,8 @@ import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, expect, test } from 'vitest';
-import { claimUse, liveUses, lock, processStartOf, SAME_HOST_STALE_AFTER_MS, STALE_AFTER_MS, tryLock, versionLockPath } from '../src/internal/cache-lock.js';
+import { processStartOf } from '@org/dump-versioning';
+import { claimUse, liveUses, lock, SAME_HOST_STALE_AFTER_MS, STALE_AFTER_MS, tryLock, versionLockPath } from '../src/internal/cache-lock.js';
 
 const version = 'a'.repeat(64);
 let dir: string;

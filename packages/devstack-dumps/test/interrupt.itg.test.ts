@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -6,32 +5,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { describeWithServices, serviceVar } from '../../../test/support/services.js';
-import { ScratchDatabases } from '../../dump-set/test/support.js';
-import { cli } from './support.js';
+import { dumpSet, loadSet } from '@org/dump-set';
+import { ScratchDatabases, seedSource } from '../../dump-set/test/support.js';
+import { cli, interruptWhen as interruptProgram } from './support.js';
 
 /** The shipped bundle (what `devstack-dumps` runs), so the signal handling of bin.ts is what is tested. */
 const bundle = fileURLToPath(new URL('../dist/devstack-dumps.mjs', import.meta.url));
-
-/**
- * Runs the CLI and sends it SIGINT (what Ctrl-C sends) the first time its stderr matches `when`; resolves
- * with its exit code and output. Fails the test if the command ends before `when` was seen.
- */
-function interruptWhen(args: string[], cwd: string, when: RegExp): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; sent: boolean }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bundle, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    let sent = false;
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      if (!sent && when.test(stderr)) {
-        sent = true;
-        child.kill('SIGINT');
-      }
-    });
-    child.stdout.resume();
-    child.on('close', (code, signal) => resolve({ code, signal, stderr, sent }));
-  });
-}
+const interruptWhen = (args: string[], cwd: string, when: RegExp) => interruptProgram(bundle, args, cwd, when);
 
 describeWithServices(['mysql'], 'Ctrl-C during a load (real CLI bundle, MariaDB)', () => {
   let scratch: ScratchDatabases;
@@ -69,5 +49,56 @@ describeWithServices(['mysql'], 'Ctrl-C during a load (real CLI bundle, MariaDB)
     // Nothing of the load is left running on the server either.
     const [rows] = await (await scratch.mysqlConnection()).query('SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = ?', [target]);
     expect(Number((rows as { n: number }[])[0]!.n)).toBe(0);
+  });
+});
+
+// Ctrl-C during `load --replace` said the databases "are as they were" while MongoDB's old content was
+// already dropped. The message now names what each database holds; this checks it against the servers.
+describeWithServices(['mysql', 'mongo'], 'Ctrl-C during load --replace (real CLI bundle, MariaDB and FerretDB)', () => {
+  let scratch: ScratchDatabases;
+  let work: string;
+  let dir: string;
+  let source: string;
+  beforeAll(async () => {
+    if (!existsSync(bundle)) throw new Error(`${bundle} is not built; run pnpm build`);
+    scratch = new ScratchDatabases(serviceVar('TEST_MYSQL_URL'), serviceVar('TEST_MONGO_URL'));
+    work = await mkdtemp(path.join(tmpdir(), 'devstack-dumps-interrupt-replace-'));
+    source = scratch.name('src');
+    await seedSource(scratch, source);
+    // Forty more collections: the load is still creating them when the interrupt arrives.
+    const mongo = (await scratch.mongoClient()).db(source);
+    for (let index = 0; index < 40; index++) await mongo.createCollection(`extra_${String(index).padStart(2, '0')}`);
+    dir = (await dumpSet({ mysql: { url: scratch.mysqlUrl, databases: [source] }, mongo: { url: scratch.mongoUrl, databases: [source], dataCollections: ['feature_flags'] } }, path.join(work, 'set'))).dir;
+  }, 120_000);
+  afterAll(async () => {
+    await scratch?.dropAll();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  test('the message and the --json error say which database was dropped and which kept its content, as the servers hold them', async () => {
+    const target = scratch.name('t');
+    await loadSet(dir, { mysql: { url: scratch.mysqlUrl, rename: { [source]: target } }, mongo: { url: scratch.mongoUrl, rename: { [source]: target } } });
+    const tablesBefore = await scratch.mysqlTables(target);
+    const args = ['load', dir, '--mysql', scratch.mysqlUrl, '--mongo', scratch.mongoUrl, '--mysql-db', target, '--mongo-db', target, '--replace', '--json'];
+    // MongoDB reports progress once it has dropped its target and created a collection.
+    const run = await interruptWhen(args, work, /^mongo \S+: collections/m);
+    expect(run.sent, `the load ended before MongoDB reported progress: ${run.stderr}`).toBe(true);
+    expect(run.code, run.stderr).toBe(130);
+    expect(run.stderr).not.toContain('as they were');
+    const error = JSON.parse(run.stdout.trim().split('\n').pop()!).error as { code: string; message: string; targets: Array<{ engine: string; state: string }> };
+    expect(error.code).toBe('interrupted');
+    expect(run.stderr).toContain(`error: ${error.message}\n`);
+    expect(error.message).toContain(`MongoDB ${target} was dropped (--replace) and is now empty`);
+    expect(await scratch.mongoCollections(target)).toEqual([]);
+    const mysql = error.targets.find((entry) => entry.engine === 'mysql');
+    if (mysql?.state === 'unchanged') {
+      expect(error.message).toContain(`MySQL ${target} is unchanged (it keeps its old content)`);
+      expect(await scratch.mysqlTables(target)).toEqual(tablesBefore);
+    } else {
+      expect(mysql?.state).toBe('emptied');
+      expect(error.message).toContain(`MySQL ${target} was dropped (--replace) and is now empty`);
+      expect(await scratch.mysqlTables(target)).toEqual([]);
+    }
+    expect(error.message).toMatch(/; run the same command again to finish$/);
   });
 });

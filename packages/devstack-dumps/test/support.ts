@@ -1,9 +1,9 @@
 import { CreateBucketCommand, DeleteObjectsCommand, DeleteBucketCommand, S3Client, paginateListObjectsV2 } from '@aws-sdk/client-s3';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 
-const bin = fileURLToPath(new URL('../bin/devstack-dumps.mjs', import.meta.url));
+export const bin = fileURLToPath(new URL('../bin/devstack-dumps.mjs', import.meta.url));
 
 export interface CliRun {
   code: number;
@@ -53,4 +53,43 @@ export class TestBucket {
     await this.client.send(new DeleteBucketCommand({ Bucket: this.name }));
     this.client.destroy();
   }
+}
+
+export interface InterruptedRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** Whether SIGINT was sent (false: the command ended before `when` held). */
+  sent: boolean;
+}
+
+/**
+ * Runs the CLI (`program`: the bin script from source, or the shipped bundle) and sends it SIGINT, what
+ * Ctrl-C sends, once `when` holds for its stderr so far (checked on every chunk and every 5 ms).
+ */
+export function interruptWhen(program: string, args: string[], cwd: string, when: RegExp | ((stderr: string) => boolean)): Promise<InterruptedRun> {
+  const ready = typeof when === 'function' ? when : (text: string) => when.test(text);
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [program, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let sent = false;
+    const check = () => {
+      if (!sent && ready(stderr)) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    };
+    const poll = setInterval(check, 5);
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      check();
+    });
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.on('close', (code, signal) => {
+      clearInterval(poll);
+      resolve({ code, signal, stdout, stderr, sent });
+    });
+  });
 }

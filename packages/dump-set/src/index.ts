@@ -1,8 +1,8 @@
 // A dump set = the MySQL and MongoDB dumps of one service, dumped and loaded together.
 export { dumpSet } from './internal/dump.js';
 export type { DumpSetOptions, DumpSetResult, DumpSources, MongoSource, MysqlSource } from './internal/dump.js';
-export { loadSet } from './internal/load.js';
-export type { LoadSetOptions, LoadSetResult, LoadTargets } from './internal/load.js';
+export { loadSet, targetsLeftBy } from './internal/load.js';
+export type { LoadSetOptions, LoadSetResult, LoadTargets, TargetLeft } from './internal/load.js';
 export { emptyDatabases, waitForServers } from './internal/servers.js';
 export { describeSchemaChanges, schemaDiffDetail } from './internal/schema-diff.js';
 export type { SchemaChanges } from './internal/schema-diff.js';

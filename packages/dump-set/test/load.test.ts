@@ -4,13 +4,13 @@ import path from 'node:path';
 import { loadMongo } from '@org/mongo-dump';
 import { loadMysql } from '@org/mysql-dump';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
-import { DumpSetInputError, DumpSetServerError, loadSet } from '../src/index.js';
+import { DumpSetInputError, DumpSetServerError, loadSet, targetsLeftBy } from '../src/index.js';
 import { lockMysqlTargets } from '../src/internal/load-lock.js';
 import { lockMongoTargets } from '../src/internal/mongo-load-lock.js';
-import { checkLoadTargets } from '../src/internal/servers.js';
+import { checkLoadTargets, rollbackMongo, rollbackMysql } from '../src/internal/servers.js';
 
-// No servers: the loaders, the target check and both locks are stubbed; what loadSet decides to load, and
-// the order it takes the locks in, are the subject.
+// No servers: the loaders, the target check, the rollbacks and both locks are stubbed; what loadSet decides
+// to load, the order it takes the locks in, and what a failed load undoes and says it left, are the subject.
 vi.mock('@org/mysql-dump', async (importOriginal) => ({
   ...(await importOriginal<typeof import('@org/mysql-dump')>()),
   loadMysql: vi.fn(async () => ({ engine: { flavor: 'mariadb', version: '11.4.2' } })),
@@ -21,7 +21,9 @@ vi.mock('@org/mongo-dump', async (importOriginal) => ({
 }));
 vi.mock('../src/internal/servers.js', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../src/internal/servers.js')>()),
-  checkLoadTargets: vi.fn(async () => ({})),
+  checkLoadTargets: vi.fn(async () => ({ mysqlExisting: new Set(), mysqlObjects: new Map(), mongoCollections: new Map() })),
+  rollbackMysql: vi.fn(async () => undefined),
+  rollbackMongo: vi.fn(async () => undefined),
 }));
 const unlockMysql = vi.fn(async () => undefined);
 const unlockMongo = vi.fn(async () => undefined);
@@ -35,10 +37,10 @@ const mongoUrl = 'mongodb://127.0.0.1:2';
 
 // Dump set directories with the engines asked for, in a fresh root per test.
 let root: string;
-const make = async (engines: Array<'mysql' | 'mongo'>) => {
+const make = async (engines: Array<'mysql' | 'mongo'>, mysqlDatabases = ['shop']) => {
   const dir = path.join(root, engines.join('-'));
   const files: Record<string, string> = {};
-  if (engines.includes('mysql')) Object.assign(files, { 'mysql/shop.sql': 'SELECT 1;\n', 'mysql/shop.schema.json': schema });
+  if (engines.includes('mysql')) for (const db of mysqlDatabases) Object.assign(files, { [`mysql/${db}.sql`]: 'SELECT 1;\n', [`mysql/${db}.schema.json`]: schema });
   if (engines.includes('mongo')) Object.assign(files, { 'mongo/crm/users.bson': '', 'mongo/crm/users.metadata.json': metadata });
   for (const [relative, content] of Object.entries(files)) {
     await mkdir(path.dirname(path.join(dir, relative)), { recursive: true });
@@ -131,5 +133,80 @@ describe('loadSet takes the MySQL locks, then the MongoDB ones', () => {
     expect(unlockMysql).toHaveBeenCalledOnce();
     expect(checkLoadTargets).not.toHaveBeenCalled();
     expect(loadMysql).not.toHaveBeenCalled();
+  });
+});
+
+// Ctrl-C during `load --replace` used to be told "the databases are as they were" while MongoDB's old content had already been dropped.
+type Loader = { onTarget?: (database: string) => void; signal?: AbortSignal };
+/** A loader that starts changing `changes` (calling onTarget), then fails with `reason` (default: the signal's). */
+const failsAfter = (changes: string[], reason?: unknown) => async (options: Loader) => {
+  for (const database of changes) options.onTarget?.(database);
+  throw reason ?? options.signal!.reason;
+};
+
+describe('loadSet undoes a failed load and says what each target was left in', () => {
+  const targets = { mysql: { url: mysqlUrl }, mongo: { url: mongoUrl } };
+  let dir: string;
+  beforeEach(async () => {
+    dir = await make(['mysql', 'mongo'], ['shop', 'blog']);
+    // What the targets held before the load: MySQL `shop` 3 objects, `blog` absent; MongoDB `crm` 15 collections.
+    vi.mocked(checkLoadTargets).mockResolvedValueOnce({ mysqlExisting: new Set(['shop']), mysqlObjects: new Map([['shop', 3]]), mongoCollections: new Map([['crm', 15]]) });
+  });
+  afterEach(() => vi.mocked(checkLoadTargets).mockReset().mockResolvedValue({ mysqlExisting: new Set(), mysqlObjects: new Map(), mongoCollections: new Map() }));
+
+  test('interrupted with replace: Mongo, already dropped, is told emptied; MySQL, never touched, unchanged and not rolled back', async () => {
+    const controller = new AbortController();
+    const interrupted = new Error('interrupted (SIGINT)');
+    controller.abort(interrupted);
+    vi.mocked(loadMysql).mockImplementationOnce(failsAfter([]) as typeof loadMysql);
+    vi.mocked(loadMongo).mockImplementationOnce(failsAfter(['crm']) as typeof loadMongo);
+    const failure = await loadSet(dir, targets, { replace: true, signal: controller.signal }).catch((error: unknown) => error);
+    expect(failure).toBe(interrupted);
+    expect(targetsLeftBy(failure)).toEqual([
+      { engine: 'mysql', database: 'blog', state: 'unchanged', objectsBefore: 0 },
+      { engine: 'mysql', database: 'shop', state: 'unchanged', objectsBefore: 3 },
+      { engine: 'mongo', database: 'crm', state: 'emptied', objectsBefore: 15 },
+    ]);
+    // The MySQL databases that keep their old content are not dropped on the way out.
+    expect(rollbackMysql).not.toHaveBeenCalled();
+    expect(rollbackMongo).toHaveBeenCalledWith(mongoUrl, ['crm']);
+  });
+
+  test('a MySQL database loaded before the one that failed is undone too (the MySQL loader undoes only the one it was loading)', async () => {
+    const failed = new Error('shop.sql: the statement at line 3 failed');
+    vi.mocked(loadMysql).mockImplementationOnce(failsAfter(['blog', 'shop'], failed) as typeof loadMysql);
+    const failure = await loadSet(dir, targets, { replace: true }).catch((error: unknown) => error);
+    expect(failure).toBe(failed);
+    expect(rollbackMysql).toHaveBeenCalledWith(mysqlUrl, ['blog', 'shop'], expect.objectContaining({ mysqlExisting: new Set(['shop']) }));
+    // MongoDB loaded completely: undone as well, its old content (dropped by replace) is not back.
+    expect(rollbackMongo).toHaveBeenCalledWith(mongoUrl, ['crm']);
+    expect(targetsLeftBy(failure)).toEqual([
+      { engine: 'mysql', database: 'blog', state: 'restored', objectsBefore: 0 },
+      { engine: 'mysql', database: 'shop', state: 'emptied', objectsBefore: 3 },
+      { engine: 'mongo', database: 'crm', state: 'emptied', objectsBefore: 15 },
+    ]);
+  });
+
+  test('an undo that fails leaves the targets it was for unknown', async () => {
+    const failed = new Error('connection lost');
+    vi.mocked(loadMongo).mockImplementationOnce(failsAfter(['crm'], failed) as typeof loadMongo);
+    vi.mocked(rollbackMongo).mockRejectedValueOnce(new Error('unreachable'));
+    const failure = await loadSet(dir, targets, { replace: true }).catch((error: unknown) => error);
+    expect(targetsLeftBy(failure)).toEqual([
+      { engine: 'mysql', database: 'blog', state: 'restored', objectsBefore: 0 },
+      { engine: 'mysql', database: 'shop', state: 'emptied', objectsBefore: 3 },
+      { engine: 'mongo', database: 'crm', state: 'unknown', objectsBefore: 15 },
+    ]);
+  });
+
+  test('a load that succeeds, or fails before loading, carries no list', async () => {
+    await expect(loadSet(dir, targets, { replace: true })).resolves.toMatchObject({ mysqlDatabases: ['blog', 'shop'] });
+    const controller = new AbortController();
+    controller.abort(new Error('interrupted (SIGINT)'));
+    // Aborted before the targets were checked: nothing was changed anywhere.
+    const failure = await loadSet(path.join(dir, 'missing'), targets, { signal: controller.signal }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(Error);
+    expect(targetsLeftBy(failure)).toBeUndefined();
+    expect(targetsLeftBy('a string reason')).toBeUndefined();
   });
 });

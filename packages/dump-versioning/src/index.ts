@@ -65,3 +65,6 @@ export { diff } from './internal/diff.js';
 export type { ChangedFile, DiffContext, DiffDetailHook, DiffResult } from './internal/diff.js';
 export { prune } from './internal/prune.js';
 export type { PruneOptions, PruneResult } from './internal/prune.js';
+// Who holds a lock, and whether that process has ended (the CLI's cache locks use the same check).
+export { currentHolder, holderGone, processStartOf } from './internal/holder.js';
+export type { Holder } from './internal/holder.js';

@@ -1,5 +1,5 @@
 import { prune } from '@org/dump-versioning';
-import type { RegisterCommand } from '../internal/context.js';
+import { Interrupted, type RegisterCommand } from '../internal/context.js';
 import { bytes, printJson, printLines } from '../internal/output.js';
 import { addServiceOption, addStoreOptions, withStore, type ServiceFlags } from '../internal/store-options.js';
 import { wholeNumber } from '../internal/usage.js';
@@ -21,7 +21,21 @@ export const registerPrune: RegisterCommand = (program, context) => {
     .option('--yes', 'really delete', false);
   addServiceOption(addStoreOptions(command)).action(async (flags: PruneFlags) => {
     const result = await withStore(flags, context, (store) =>
-      prune({ store, service: flags.service, keep: flags.keep, keepRecentMs: flags.keepRecentDays * 86_400_000, graceMs: flags.graceMinutes * 60_000, yes: flags.yes }),
+      prune({
+        store,
+        service: flags.service,
+        keep: flags.keep,
+        keepRecentMs: flags.keepRecentDays * 86_400_000,
+        graceMs: flags.graceMinutes * 60_000,
+        yes: flags.yes,
+        // Ctrl-C stops it between delete batches and releases its lease (else publishes would wait for it).
+        ...(context.interruptible ? { signal: context.interruptible() } : {}),
+      }).catch((error: unknown) => {
+        if (error instanceof Interrupted && flags.yes) {
+          error.outcome = 'prune stopped before or between its delete batches and released its lease; what it deleted is named by nothing kept, run prune again to finish';
+        }
+        throw error;
+      }),
     );
     if (flags.json) {
       printJson(context, result);

@@ -2,7 +2,7 @@ import { Option } from 'commander';
 import path from 'node:path';
 import { checksumsPathOf, verifyDumpSet } from '@org/dump-set';
 import { NotFoundError, commitTime, fingerprintMigrationFiles, gitAncestry, publish, resolveCommit } from '@org/dump-versioning';
-import type { RegisterCommand } from '../internal/context.js';
+import { Interrupted, type RegisterCommand } from '../internal/context.js';
 import { addRepoOption } from '../internal/repo-option.js';
 import { UsageError } from '../internal/usage.js';
 import { bytes, printJson, printLines, printWarnings, progressBar, short } from '../internal/output.js';
@@ -65,7 +65,16 @@ export const registerPublish: RegisterCommand = (program, context) => {
         tool: { ...TOOL },
         ...(progress.listener ? { onProgress: progress.listener } : {}),
         onWait: (message: string) => context.stderr.write(`${message}\n`),
-      }).finally(progress.stop),
+        // Ctrl-C stops it at the next safe point and releases its store lease (else a prune would wait for it).
+        ...(context.interruptible ? { signal: context.interruptible() } : {}),
+      })
+        .catch((error: unknown) => {
+          if (error instanceof Interrupted) {
+            error.outcome = 'publish stopped before naming a version: no commit entry or ref was written and its lease on the store was released; the blobs it stored stay, and publishing again reuses them';
+          }
+          throw error;
+        })
+        .finally(progress.stop),
     );
     if (flags.json) {
       const { files, warnings, ...rest } = result;

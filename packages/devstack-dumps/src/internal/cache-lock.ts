@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { open, readdir, readFile, stat, unlink, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { currentHolder, holderGone, type Holder } from '@org/dump-versioning';
 
 /**
  * Claims on a cached version, as files beside it in `<cacheRoot>/<service>`:
@@ -27,13 +27,10 @@ const UNWRITTEN_GRACE_MS = 5_000;
 const BREAK_STALE_MS = 10_000;
 const POLL_MS = 100;
 
-export interface ClaimOwner {
-  pid: number;
-  host: string;
+/** The holder (host, pid, Linux: start time and pid namespace, to tell a reused pid from it), when and which claim. */
+export interface ClaimOwner extends Holder {
   startedAt: string;
   token: string;
-  /** The process's start time in clock ticks since boot (Linux), to tell a reused pid from the holder. */
-  processStart?: string;
 }
 
 export interface Claim {
@@ -46,26 +43,6 @@ export interface Claim {
 export const versionLockPath = (serviceDir: string, version: string) => path.join(serviceDir, `.${version}.lock`);
 const USE_CLAIM = /^\.([0-9a-f]{64})\.use-[0-9a-f-]{36}$/;
 const LOCK = /^\.([0-9a-f]{64})\.lock$/;
-
-/** Field 22 of /proc/<pid>/stat (after the parenthesised command name), or undefined where there is no /proc. */
-export function processStartOf(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists, under another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 interface Found {
   owner: ClaimOwner | undefined;
@@ -92,24 +69,23 @@ async function readClaim(file: string): Promise<Found | undefined> {
 
 export function isStale(found: Found, now = Date.now()): boolean {
   if (!found.owner) return now - found.mtimeMs > UNWRITTEN_GRACE_MS;
-  if (found.owner.host === hostname()) {
-    if (!pidAlive(found.owner.pid)) return true;
-    const recorded = found.owner.processStart;
-    const current = recorded === undefined ? undefined : processStartOf(found.owner.pid);
-    if (current !== undefined) return current !== recorded;
-    // No start time to compare (macOS, or a claim of an older version): a live pid may have been reused by
-    // another process since its holder died, so a long silence still ends the claim.
-    return now - found.mtimeMs > SAME_HOST_STALE_AFTER_MS;
-  }
-  return now - found.mtimeMs > STALE_AFTER_MS;
+  if (found.owner.host !== hostname()) return now - found.mtimeMs > STALE_AFTER_MS;
+  const here = currentHolder();
+  // Claims written before the pid namespace was recorded: this one is assumed, as it was then.
+  const owner = found.owner.pidNamespace === undefined && here.pidNamespace !== undefined ? { ...found.owner, pidNamespace: here.pidNamespace } : found.owner;
+  if (holderGone(owner, here)) return true;
+  // Alive, and its start time shows it is the holder: valid however old its heartbeat.
+  if (owner.processStart !== undefined && owner.pidNamespace === here.pidNamespace) return false;
+  // No start time to compare (macOS), or another pid namespace: a live pid may have been reused by another
+  // process since its holder died, so a long silence still ends the claim.
+  return now - found.mtimeMs > SAME_HOST_STALE_AFTER_MS;
 }
 
 const describeOwner = (owner: ClaimOwner | undefined) => (owner?.pid ? `pid ${owner.pid} on ${owner.host} (since ${owner.startedAt})` : 'a process that is starting');
 
 /** Creates the claim file exclusively; undefined when it exists. The heartbeat keeps a long pull or load from looking stale. */
 async function create(file: string): Promise<Claim | undefined> {
-  const processStart = processStartOf(process.pid);
-  const owner: ClaimOwner = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), token: randomUUID(), ...(processStart ? { processStart } : {}) };
+  const owner: ClaimOwner = { ...currentHolder(), startedAt: new Date().toISOString(), token: randomUUID() };
   let handle;
   try {
     handle = await open(file, 'wx');

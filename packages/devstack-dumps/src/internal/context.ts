@@ -15,6 +15,8 @@ export interface CommandContext {
 
 /** The reason an interruptible command was aborted with: a signal from the terminal or the system. */
 export class Interrupted extends Error {
+  /** What the stopped command left, when it says so itself (publish, prune); the CLI's message then is this. */
+  outcome: string | undefined;
   constructor(readonly signal: string) {
     super(`interrupted (${signal})`);
     this.name = 'Interrupted';

@@ -7,7 +7,7 @@ import { progressReporter } from './progress.js';
 import { refuseSystemDatabases } from './system-databases.js';
 import { lockMysqlTargets } from './load-lock.js';
 import { lockMongoTargets } from './mongo-load-lock.js';
-import { checkLoadTargets, rollbackMongo, rollbackMysql } from './servers.js';
+import { checkLoadTargets, rollbackMongo, rollbackMysql, type TargetState } from './servers.js';
 
 export interface LoadTargets {
   /** `rename` maps dumped database names to target names; unlisted databases keep their name. */
@@ -33,8 +33,47 @@ export interface LoadSetOptions {
    * a few writes (~50 ms on FerretDB), where MySQL's named lock is one query.
    */
   lockMongo?: boolean;
-  /** Aborting (e.g. on Ctrl-C) stops both loads and leaves every target as it found it; the load rejects with the signal's reason. */
+  /**
+   * Aborting (e.g. on Ctrl-C) stops both loads and undoes what they loaded; the load rejects with the
+   * signal's reason, which `targetsLeftBy` tells what each target was left holding (with replace, a target
+   * already dropped stays dropped: its old content is not brought back).
+   */
   signal?: AbortSignal;
+}
+
+/** What a failed or interrupted load left in one of its target databases. */
+export interface TargetLeft {
+  engine: 'mysql' | 'mongo';
+  database: string;
+  /**
+   * - `unchanged`: the load never changed it; it holds what it held before (absent, empty, or its old content).
+   * - `restored`: it was absent or empty; what the load created in it was removed again.
+   * - `emptied`: it held objects, which replace dropped; left empty (MySQL: an empty database; MongoDB: no collections).
+   * - `unknown`: undoing the load failed (the server went away?); it may hold part of the load, and with
+   *   replace its old content may be gone.
+   */
+  state: 'unchanged' | 'restored' | 'emptied' | 'unknown';
+  /** What it held before the load: MySQL tables, views, routines and events; MongoDB collections and views. */
+  objectsBefore: number;
+}
+
+const TARGETS_LEFT = Symbol.for('@org/dump-set.targets-left');
+
+/**
+ * What each target database was left in by the load that rejected with `error`, when that load got as far
+ * as loading; undefined for any other error (a load that failed before loading changed no target).
+ */
+export function targetsLeftBy(error: unknown): TargetLeft[] | undefined {
+  return typeof error === 'object' && error !== null ? (error as { [TARGETS_LEFT]?: TargetLeft[] })[TARGETS_LEFT] : undefined;
+}
+
+function tellTargetsLeft(error: unknown, targets: TargetLeft[]): void {
+  if (typeof error !== 'object' || error === null) return;
+  try {
+    Object.defineProperty(error, TARGETS_LEFT, { value: targets, configurable: true });
+  } catch {
+    // A frozen error (none of ours) goes without the list.
+  }
 }
 
 export interface LoadSetResult {
@@ -64,8 +103,9 @@ export function planTargets(engine: 'MySQL' | 'MongoDB', dumped: ReadonlyArray<s
 /**
  * Loads a dump set: verifies every file first (checksum list beside the directory when present, then
  * layout and the dumpers' checks), checks every target of both engines, then loads MySQL and Mongo
- * concurrently. If one engine fails, what the other loaded is dropped again, so a failed load leaves
- * the targets as it found them (absent or empty).
+ * concurrently. If one engine fails, what either loaded is dropped again, so a failed load leaves the
+ * targets as it found them (absent or empty), except that a target replace had already dropped is left
+ * empty. The rejection's error tells which target was left how (see targetsLeftBy).
  */
 export async function loadSet(dir: string, targets: LoadTargets, options: LoadSetOptions = {}): Promise<LoadSetResult> {
   const started = performance.now();
@@ -131,6 +171,8 @@ async function checkAndLoad(
   const { replace, wait } = options;
   const state = await checkLoadTargets({ ...(mysql ? { mysql } : {}), ...(mongo ? { mongo } : {}) }, replace, wait);
   const report = progressReporter(options.onProgress);
+  // The targets each loader started changing (dropping for replace, or loading into): the others kept what they held.
+  const changed = { mysql: new Set<string>(), mongo: new Set<string>() };
   const [mysqlLoad, mongoLoad] = await Promise.allSettled([
     mysql &&
       loadMysql({
@@ -140,6 +182,7 @@ async function checkAndLoad(
         replace,
         wait,
         ...(options.signal ? { signal: options.signal } : {}),
+        onTarget: (database) => changed.mysql.add(database),
         onProgress: (p) =>
           report(`mysql:${p.database}`, p.bytesDone, p.bytesTotal, () => `mysql ${p.database}: ${p.bytesTotal > 0 ? Math.floor((p.bytesDone / p.bytesTotal) * 100) : 100}% loaded (${p.statements} statements)`),
       }),
@@ -151,14 +194,19 @@ async function checkAndLoad(
         replace,
         waitSeconds: wait,
         ...(options.signal ? { signal: options.signal } : {}),
+        onTarget: (database) => changed.mongo.add(database),
         onProgress: (p) => report(`mongo:${p.database}:${p.phase}`, p.done, p.total, () => `mongo ${p.database}: ${p.phase} ${p.done}/${p.total}`),
       }),
   ]);
   if (mysqlLoad.status === 'rejected' || mongoLoad.status === 'rejected') {
-    // The loader that failed cleaned up after itself; undo the one that succeeded.
-    if (mysql && mysqlLoad.status === 'fulfilled') await rollbackMysql(mysql.url, mysql.databases, state).catch(() => undefined);
-    if (mongo && mongoLoad.status === 'fulfilled') await rollbackMongo(mongo.url, mongo.databases).catch(() => undefined);
-    throw mysqlLoad.status === 'rejected' ? mysqlLoad.reason : (mongoLoad as PromiseRejectedResult).reason;
+    const reason: unknown = mysqlLoad.status === 'rejected' ? mysqlLoad.reason : (mongoLoad as PromiseRejectedResult).reason;
+    tellTargetsLeft(reason, await undoLoad(mysql, mongo, state, {
+      // A loader that succeeded changed every target; one that failed undid only part of it (MySQL: the
+      // database it was loading, not those it had loaded before), so every target it changed is undone here.
+      mysql: mysqlLoad.status === 'fulfilled' ? new Set(mysql?.databases) : changed.mysql,
+      mongo: mongoLoad.status === 'fulfilled' ? new Set(mongo?.databases) : changed.mongo,
+    }));
+    throw reason;
   }
   const mysqlEngine = mysqlLoad.value?.engine;
   const mongoEngine = mongoLoad.value?.engine;
@@ -172,4 +220,27 @@ async function checkAndLoad(
     skipped,
     durationMs: Math.round(performance.now() - started),
   };
+}
+
+/**
+ * Puts back every target a failed load changed (absent, or empty if it existed; one replace dropped stays
+ * dropped) and says what each target was left in. Targets neither loader changed are not touched.
+ */
+async function undoLoad(mysql: Target | undefined, mongo: Target | undefined, state: TargetState, changed: { mysql: Set<string>; mongo: Set<string> }): Promise<TargetLeft[]> {
+  const mysqlUndo = mysql?.databases.filter((database) => changed.mysql.has(database)) ?? [];
+  const mongoUndo = mongo?.databases.filter((database) => changed.mongo.has(database)) ?? [];
+  const [mysqlUndone, mongoUndone] = await Promise.all([
+    mysql && mysqlUndo.length > 0 ? rollbackMysql(mysql.url, mysqlUndo, state).then(() => true, () => false) : true,
+    mongo && mongoUndo.length > 0 ? rollbackMongo(mongo.url, mongoUndo).then(() => true, () => false) : true,
+  ]);
+  const left = (engine: TargetLeft['engine'], database: string, undone: boolean, objectsBefore: number): TargetLeft => ({
+    engine,
+    database,
+    state: !changed[engine].has(database) ? 'unchanged' : !undone ? 'unknown' : objectsBefore > 0 ? 'emptied' : 'restored',
+    objectsBefore,
+  });
+  return [
+    ...(mysql?.databases ?? []).map((database) => left('mysql', database, mysqlUndone, state.mysqlObjects.get(database) ?? 0)),
+    ...(mongo?.databases ?? []).map((database) => left('mongo', database, mongoUndone, state.mongoCollections.get(database) ?? 0)),
+  ];
 }

@@ -134,9 +134,14 @@ async function mysqlObjectCounts(url: string, databases: string[], waitSeconds: 
   );
 }
 
-/** What a load must restore if it fails half-way: which MySQL targets existed (empty) before. */
+/**
+ * What a load must restore if it fails half-way, and what each target held before it: which MySQL targets
+ * existed, the objects of each MySQL target (absent ones left out) and the collections of each Mongo one.
+ */
 export interface TargetState {
   mysqlExisting: Set<string>;
+  mysqlObjects: Map<string, number>;
+  mongoCollections: Map<string, number>;
 }
 
 /**
@@ -166,11 +171,18 @@ export async function checkLoadTargets(
     for (const [database, objects] of mysqlCounts) if (objects > 0) throw new TargetNotEmptyError(database, objects);
     for (const [database, collections] of mongoCollections) if (collections.length > 0) throw new MongoTargetNotEmptyError(database, collections);
   }
-  return { mysqlExisting: new Set(mysqlCounts.keys()) };
+  return {
+    mysqlExisting: new Set(mysqlCounts.keys()),
+    mysqlObjects: mysqlCounts,
+    mongoCollections: new Map([...mongoCollections].map(([database, collections]) => [database, collections.length])),
+  };
 }
 
-/** Puts MySQL targets back to how a failed load found them: absent, or empty if they existed. */
-export async function rollbackMysql(url: string, databases: string[], state: TargetState): Promise<void> {
+/**
+ * Puts MySQL targets a failed load changed back to how it found them: absent, or empty if they existed
+ * (a target replace dropped is left empty: its old content is gone).
+ */
+export async function rollbackMysql(url: string, databases: string[], state: Pick<TargetState, 'mysqlExisting'>): Promise<void> {
   refuseSystemDatabases('MySQL', databases);
   await withMysql(url, 'rolling back a failed load', async (connection) => {
     for (const database of databases) {
@@ -180,7 +192,7 @@ export async function rollbackMysql(url: string, databases: string[], state: Tar
   });
 }
 
-/** Drops what a load created (every Mongo target was empty or absent before it). */
+/** Drops what a load created in Mongo targets it changed (each was empty or absent before, or dropped by replace). */
 export async function rollbackMongo(url: string, databases: string[]): Promise<void> {
   refuseSystemDatabases('MongoDB', databases);
   await withMongo(url, 'rolling back a failed load', async (client) => {

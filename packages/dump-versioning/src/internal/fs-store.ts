@@ -5,18 +5,43 @@ import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InvalidInputError, StoreAccessError, StoreConfigError } from './errors.js';
+import { currentHolder, describeHolder, holderGone, holderOf } from './holder.js';
 import type { Store, StoreBody, StoredObjectInfo } from './store.js';
 
 const TMP_DIR = '.tmp';
 const LOCK_SUFFIX = '.lock';
-/** A lock older than this was left by a crashed writer (a ref write takes milliseconds). */
+/** A lock older than this was left by a crashed writer (a ref write takes milliseconds); one of a writer that ran here and ended is broken at once. */
 const STALE_LOCK_MS = 30_000;
 const LOCK_WAIT_MS = 60_000;
+/** A wait for a lock longer than this is reported (to lock listeners): contention between writers lasts milliseconds. */
+const LOCK_NOTICE_MS = 1_000;
 /** A temp file this old was left by a writer killed mid-write (no write takes a day). */
 const STALE_TEMP_MS = 24 * 60 * 60_000;
 
 const etagOf = (body: Buffer) => createHash('sha256').update(body).digest('hex');
 const isCode = (error: unknown, code: string) => (error as NodeJS.ErrnoException)?.code === code;
+/** A lock file's token: JSON with the holder, or (written by older versions) the bare token. */
+const tokenOf = (content: string | undefined) => {
+  try {
+    return (JSON.parse(content ?? '') as { token?: unknown }).token;
+  } catch {
+    return content?.trim();
+  }
+};
+
+/**
+ * Runs `work`, telling `listener` meanwhile when a write to a filesystem store waits for another writer's
+ * lock, or removes one a killed writer left (other stores take no locks).
+ */
+export async function withLockReports<T>(store: Store, listener: ((message: string) => void) | undefined, work: () => Promise<T>): Promise<T> {
+  if (!(store instanceof FileSystemStore) || !listener) return work();
+  store.lockListeners.add(listener);
+  try {
+    return await work();
+  } finally {
+    store.lockListeners.delete(listener);
+  }
+}
 
 /**
  * Filesystem store: every write goes to a temp file in `<root>/.tmp` first and appears by `link`
@@ -24,6 +49,8 @@ const isCode = (error: unknown, code: string) => (error as NodeJS.ErrnoException
  */
 export class FileSystemStore implements Store {
   readonly location: string;
+  /** See withLockReports. */
+  readonly lockListeners = new Set<(message: string) => void>();
   constructor(readonly root: string) {
     this.location = root;
   }
@@ -174,25 +201,28 @@ export class FileSystemStore implements Store {
   }
 
   /**
-   * A lock file next to the target holding a unique token; it appears whole (`link` of a complete temp
-   * file, which fails if the lock exists). A lock older than STALE_LOCK_MS was left by a crashed writer
-   * and is broken, one breaker at a time (`<lock>.break`, exclusive create): the breaker renames the lock
-   * aside to a unique name and deletes it only if it still holds the token that was judged stale,
-   * otherwise (a fresh lock taken meanwhile) it puts it back. Release removes the lock only while it
-   * holds this writer's token.
+   * A lock file next to the target holding a unique token and its holder (holder.ts); it appears whole
+   * (`link` of a complete temp file, which fails if the lock exists). A lock older than STALE_LOCK_MS, or
+   * whose holder ran on this machine and has ended (killed mid-write), was left by a crashed writer and is
+   * broken, one breaker at a time (`<lock>.break`, exclusive create): the breaker renames the lock aside to
+   * a unique name and deletes it only if it still holds the content that was judged stale, otherwise (a
+   * fresh lock taken meanwhile) it puts it back. Release removes the lock only while it holds this
+   * writer's token. A wait past LOCK_NOTICE_MS is reported once, naming the holder.
    */
   private async lock(target: string): Promise<() => Promise<void>> {
     const lockFile = target + LOCK_SUFFIX;
     const token = randomUUID();
-    const temp = await this.writeTemp(Buffer.from(`${token}\n`));
-    const deadline = Date.now() + LOCK_WAIT_MS;
+    const temp = await this.writeTemp(Buffer.from(`${JSON.stringify({ token, ...currentHolder(), startedAt: new Date().toISOString() })}\n`));
+    const started = Date.now();
+    const deadline = started + LOCK_WAIT_MS;
+    let told = false;
     try {
       for (let attempt = 0; ; attempt++) {
         try {
           await link(temp, lockFile);
           return async () => {
             const held = await readFile(lockFile, 'utf8').catch(() => undefined);
-            if (held?.trim() === token) await unlink(lockFile).catch(() => undefined);
+            if (tokenOf(held) === token) await unlink(lockFile).catch(() => undefined);
           };
         } catch (error) {
           if (!isCode(error, 'EEXIST')) throw this.accessError('lock', lockFile, error);
@@ -201,6 +231,14 @@ export class FileSystemStore implements Store {
         if (Date.now() > deadline) {
           throw new StoreAccessError('fs-lock-timeout', `lock ${lockFile} is still held after ${LOCK_WAIT_MS / 1000}s; another publish may be stuck, remove the file if no publish is running`);
         }
+        if (!told && Date.now() - started >= LOCK_NOTICE_MS) {
+          told = true;
+          const holder = holderOf(await readFile(lockFile, 'utf8').catch(() => undefined));
+          this.tell(
+            `waiting for ${lockFile}, held by ${describeHolder(holder)}: another write of this object is in progress; ` +
+              `a lock older than ${STALE_LOCK_MS / 1000} s counts as a crashed writer's and is removed, the wait gives up after ${LOCK_WAIT_MS / 1000} s`,
+          );
+        }
         await new Promise((resolve) => setTimeout(resolve, Math.min(5 + attempt * 5, 100) * (0.5 + Math.random())));
       }
     } finally {
@@ -208,29 +246,36 @@ export class FileSystemStore implements Store {
     }
   }
 
+  private tell(message: string): void {
+    for (const listener of this.lockListeners) listener(message);
+  }
+
   /** Removes `lockFile` if it is stale and still the same lock (see lock()). */
   private async breakStaleLock(lockFile: string): Promise<void> {
-    const isStale = (mtimeMs: number) => Date.now() - mtimeMs > STALE_LOCK_MS;
+    // Old, or written (it appears whole) by a process of this machine that has ended.
+    const isStale = (mtimeMs: number, content?: string) => Date.now() - mtimeMs > STALE_LOCK_MS || holderGone(holderOf(content));
     const before = await stat(lockFile).catch(() => undefined);
-    if (!before || !isStale(before.mtimeMs)) return;
-    const staleToken = await readFile(lockFile, 'utf8').catch(() => undefined);
-    if (staleToken === undefined) return;
+    if (!before) return;
+    const staleContent = await readFile(lockFile, 'utf8').catch(() => undefined);
+    if (staleContent === undefined || !isStale(before.mtimeMs, staleContent)) return;
     // One breaker at a time; a breaker lock left by a crash (breaking takes milliseconds) is removed.
     const breaker = lockFile + '.break';
     try {
-      await (await open(breaker, 'wx')).close();
+      const handle = await open(breaker, 'wx');
+      await handle.writeFile(JSON.stringify(currentHolder())).finally(() => handle.close());
     } catch (error) {
       if (!isCode(error, 'EEXIST')) throw this.accessError('lock', breaker, error);
+      // Written right after it is created: an empty one counts by its age only.
       const age = await stat(breaker).then((info) => info.mtimeMs, () => Date.now());
-      if (isStale(age)) await unlink(breaker).catch(() => undefined);
+      if (isStale(age, await readFile(breaker, 'utf8').catch(() => undefined))) await unlink(breaker).catch(() => undefined);
       return;
     }
     try {
       // Under the breaker, look again: only the stale lock's own (crashed) holder could change it now,
       // since a new lock can only appear once it is gone.
       const again = await stat(lockFile).catch(() => undefined);
-      const againToken = await readFile(lockFile, 'utf8').catch(() => undefined);
-      if (!again || again.ino !== before.ino || !isStale(again.mtimeMs) || againToken !== staleToken) return;
+      const againContent = await readFile(lockFile, 'utf8').catch(() => undefined);
+      if (!again || again.ino !== before.ino || againContent !== staleContent || !isStale(again.mtimeMs, againContent)) return;
       const aside = `${lockFile}.stale-${randomUUID()}`;
       try {
         await rename(lockFile, aside);
@@ -240,8 +285,10 @@ export class FileSystemStore implements Store {
       }
       const moved = await readFile(aside, 'utf8').catch(() => undefined);
       const movedAt = await stat(aside).then((info) => info.mtimeMs, () => Date.now());
-      if (moved === staleToken && isStale(movedAt)) {
+      if (moved === staleContent && isStale(movedAt, moved)) {
         await unlink(aside).catch(() => undefined);
+        const holder = holderOf(moved);
+        this.tell(`removed ${lockFile}, left by ${describeHolder(holder)}${holderGone(holder) ? ', which is no longer running' : ` ${STALE_LOCK_MS / 1000} s or more ago`} (a writer killed while it held it)`);
         return;
       }
       // Not the lock judged stale (its holder released it and another writer took it): put it back.

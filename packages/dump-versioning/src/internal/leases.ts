@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { pause } from './abort.js';
 import { DumpVersioningError } from './errors.js';
+import { currentHolder, describeHolder, holderGone, holderOf } from './holder.js';
 import { layout, type Store, type StoredObjectInfo } from './store.js';
 
 /**
@@ -23,7 +23,8 @@ import { layout, type Store, type StoredObjectInfo } from './store.js';
  * and waits for the publish's ref; if it saw one, it waits for that prune to finish deleting before it
  * checks. A lease older than its lifetime belongs to a process that crashed and is ignored (or taken
  * over). Lifetimes compare the store's write times with this machine's clock, so they assume clocks
- * within seconds of each other.
+ * within seconds of each other. A lease records its holder (holder.ts): one of this machine whose
+ * process has ended (killed before it could release it) is ignored at once, whatever its age.
  */
 
 /** A prune lease older than this is stale (a prune takes seconds; this bounds how long publishes wait). */
@@ -39,7 +40,7 @@ export interface LeaseTimings {
   now?: () => number;
 }
 
-const leaseBody = (kind: string, id: string) => Buffer.from(`${JSON.stringify({ kind, id, host: hostname(), pid: process.pid, startedAt: new Date().toISOString() })}\n`);
+const leaseBody = (kind: string, id: string) => Buffer.from(`${JSON.stringify({ kind, id, ...currentHolder(), startedAt: new Date().toISOString() })}\n`);
 const leaseId = (body: Buffer | undefined) => {
   try {
     return body ? (JSON.parse(body.toString('utf8')) as { id?: unknown }).id : undefined;
@@ -90,14 +91,15 @@ export async function acquirePruneLease(store: Store, service: string, timings: 
   if ((await store.putIfAbsent(key, leaseBody('prune', id))) === 'created') return lease;
   const held = await store.get(key);
   const age = held ? now() - (await leaseTime(store, service, key, now)) : Infinity;
-  if (held && age < lifetime) {
+  const holder = holderOf(held?.body);
+  if (held && age < lifetime && !holderGone(holder)) {
     throw new PruneRunningError(
       'prune-running',
-      `another prune of ${service} has held ${store.location}/${key} for ${Math.round(age / 1000)} s; wait for it to finish, or delete that object if no prune is running`,
+      `another prune of ${service} has held ${store.location}/${key} for ${Math.round(age / 1000)} s${holder ? ` (${describeHolder(holder)})` : ''}; wait for it to finish, or delete that object if no prune is running`,
       { fatal: false },
     );
   }
-  // Stale (or gone meanwhile): take it over with a compare-and-swap, so two takers cannot both win.
+  // Stale, its holder gone (or released meanwhile): take it over with a compare-and-swap, so two takers cannot both win.
   if ((await store.putIfMatch(key, leaseBody('prune', id), held?.etag)) === 'written') return lease;
   throw new PruneRunningError('prune-running', `another prune of ${service} took over the stale lease ${store.location}/${key} just now; run prune again later`, { fatal: false });
 }
@@ -114,11 +116,22 @@ export function publishLeases(objects: Iterable<StoredObjectInfo>, service: stri
   return [...objects].filter(wanted).map((object) => object.key);
 }
 
-/** Fresh publish leases of the service (publishes that reused stored objects and have not written their ref yet). */
+/**
+ * Fresh publish leases of the service (publishes that reused stored objects and have not written their ref
+ * yet). One whose holder ran here and has ended is left out and deleted: its key is that publish's alone.
+ */
 export async function activePublishLeases(store: Store, service: string, timings: LeaseTimings = {}): Promise<string[]> {
   const listed: StoredObjectInfo[] = [];
   for await (const object of store.list(layout.leasesPrefix(service))) listed.push(object);
-  return publishLeases(listed, service, timings);
+  const active: string[] = [];
+  const orphaned: string[] = [];
+  for (const key of publishLeases(listed, service, timings)) {
+    const held = await store.get(key);
+    if (held && holderGone(holderOf(held.body))) orphaned.push(key);
+    else if (held) active.push(key);
+  }
+  if (orphaned.length > 0) await store.delete(orphaned);
+  return active;
 }
 
 /**
@@ -132,6 +145,8 @@ export async function acquirePublishLease(
   timings: LeaseTimings = {},
   /** Told once when the publish starts waiting for a prune (so a log does not go silent for minutes). */
   onWait?: (message: string) => void,
+  /** Aborting ends the wait for a prune: the lease is deleted and this rejects with the signal's reason. */
+  signal?: AbortSignal,
 ): Promise<PublishLease> {
   const now = timings.now ?? Date.now;
   const lifetime = timings.publishLeaseMs ?? PUBLISH_LEASE_MS;
@@ -171,7 +186,11 @@ export async function acquirePublishLease(
     const waitStarted = now();
     let waited = false;
     for (;;) {
+      signal?.throwIfAborted();
       if (!(await store.exists(pruneKey))) break;
+      // Read only when it exists (the usual publish asks one HEAD); unreadable, it counts by its age.
+      const holder = holderOf((await store.get(pruneKey).catch(() => undefined))?.body);
+      if (holderGone(holder)) break; // its prune was killed: it deletes nothing more
       const heldFor = now() - (await leaseTime(store, service, pruneKey, now));
       if (heldFor >= limit) break; // stale: its prune crashed
       // Bounded whatever the listing says: a prune lease lives `limit` at most, so after that long any
@@ -180,12 +199,12 @@ export async function acquirePublishLease(
       if (!waited) {
         const left = Math.ceil((limit - heldFor) / 1000);
         onWait?.(
-          `waiting for a prune of ${service} (${store.location}/${pruneKey}, held for ${Math.round(heldFor / 1000)} s) to finish; ` +
+          `waiting for a prune of ${service} (${holder ? `${describeHolder(holder)}, ` : ''}${store.location}/${pruneKey}, held for ${Math.round(heldFor / 1000)} s) to finish; ` +
             `at most ${left} s more: a lease older than ${Math.round(limit / 1000)} s counts as a crashed prune's and is ignored`,
         );
       }
       waited = true;
-      await sleep(timings.pollMs ?? POLL_MS);
+      await pause(timings.pollMs ?? POLL_MS, signal);
     }
     if (waited) await lease.renew();
     return lease;

@@ -1,3 +1,4 @@
+import { pause } from './abort.js';
 import { InvalidInputError } from './errors.js';
 import { acquirePruneLease, activePublishLeases, publishLeases, PruneRunningError, PUBLISH_LEASE_MS, type LeaseTimings, type PruneLease } from './leases.js';
 import { decodeBranchRef, decodeCommitEntry, decodeManifest, type CommitEntry } from './manifest.js';
@@ -24,6 +25,12 @@ export interface PruneOptions {
   now?: () => Date;
   /** Lease lifetimes and polling (tests); see leases.ts. */
   leases?: LeaseTimings & { publishWaitMs?: number };
+  /**
+   * Aborting stops the prune at its next safe point: while it waits for publishes, after listing, or
+   * between delete batches (never within one). Deletes go in dependency order, so what it deleted so far
+   * leaves nothing kept naming a missing object; it releases its lease and rejects with the signal's reason.
+   */
+  signal?: AbortSignal;
 }
 
 /** How long a prune waits for publishes that reuse unreferenced objects before it gives up (deleting nothing). */
@@ -48,6 +55,7 @@ export async function prune(options: PruneOptions): Promise<PruneResult> {
     throw new InvalidInputError('bad-keep', `keep must be a whole number of at least 1 (got ${options.keep})`);
   }
   await store.checkRoot?.('read');
+  options.signal?.throwIfAborted();
   const now = (options.now ?? (() => new Date()))().getTime();
   if (!options.yes) return planAndDelete(options, now, undefined);
   // Deleting: take the prune lease, wait out publishes that reuse unreferenced objects, and only then
@@ -68,7 +76,7 @@ export async function prune(options: PruneOptions): Promise<PruneResult> {
       }
       // Step aside while waiting: a publish that took its lease just before this prune waits for ours.
       await lease.release();
-      await new Promise((resolve) => setTimeout(resolve, options.leases?.pollMs ?? 250));
+      await pause(options.leases?.pollMs ?? 250, options.signal);
       lease = await acquirePruneLease(store, service, options.leases);
     }
     return await planAndDelete(options, now, lease);
@@ -95,6 +103,7 @@ async function planAndDelete(options: PruneOptions, now: number, lease: PruneLea
   const graceCutoff = now - (options.graceMs ?? 3600_000);
   const objects = new Map<string, StoredObjectInfo>();
   for await (const object of store.list(`${service}/`)) objects.set(object.key, object);
+  options.signal?.throwIfAborted();
   const jsonUnder = (prefix: string) => [...objects.keys()].filter((key) => key.startsWith(prefix) && key.endsWith('.json'));
   const text = async (key: string) => (await store.get(key))?.body.toString('utf8');
 
@@ -157,6 +166,7 @@ async function planAndDelete(options: PruneOptions, now: number, lease: PruneLea
 
   if (lease) {
     for (const batch of [deleteCommits, deleteVersions, [...deleteBlobs, ...deleteMigrations]]) {
+      options.signal?.throwIfAborted();
       await lease.assertHeld();
       if (batch === deleteCommits) {
         // Read the refs again right before deleting entries: never delete the entry a ref names now.

@@ -1,8 +1,10 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { stoppingStore } from './abort.js';
 import { storeBlobs, type ReusedObject } from './blob-upload.js';
 import { checkBranchName } from './branch-name.js';
 import { early, mapLimit } from './concurrency.js';
+import { withLockReports } from './fs-store.js';
 import { DumpVersioningError, InvalidInputError, PublishWarning } from './errors.js';
 import type { AncestryChecker } from './git.js';
 import {
@@ -69,6 +71,9 @@ export interface PublishOptions {
   onWait?: (message: string) => void;
   /** Called after each step; throwing aborts the publish there (crash injection in tests). */
   afterStep?: (step: PublishStep) => void | Promise<void>;
+  /** Aborting stops it at the next step up to `checked` (or waiting for a prune), lease released, rejecting with the reason:
+   *  nothing names what it stored yet, the next publish reuses it. From the commit entry on, it finishes (entry, then ref). */
+  signal?: AbortSignal;
   /** Clock for createdAt/updatedAt (tests). */
   now?: () => Date;
   /** Lease lifetimes and polling (tests); see leases.ts. */
@@ -140,9 +145,14 @@ async function readBranchState(store: Store, service: string, branch: string): P
  * Publishes a dump set with the lockstep protocol: blobs and the migrations record (create-only,
  * content-addressed), version manifest, commit index entry, then a forward-only compare-and-swap of
  * the branch ref. Each object is written only after everything it names exists, so a crash at any
- * point leaves nothing dangling and a re-run completes the publish.
+ * point leaves nothing dangling and a re-run completes the publish. Waits for a filesystem store's
+ * object locks are told to `onWait` too.
  */
-export async function publish(options: PublishOptions): Promise<PublishResult> {
+export function publish(options: PublishOptions): Promise<PublishResult> {
+  return withLockReports(options.store, options.onWait, () => publishSteps(options));
+}
+
+async function publishSteps(options: PublishOptions): Promise<PublishResult> {
   const { store, service, source } = options;
   if (!isServiceName(service)) throw new InvalidInputError('bad-service', `service name ${JSON.stringify(service)} is invalid; use letters, digits, ".", "_" or "-"`);
   if (!isCommitSha(source.commit)) throw new InvalidInputError('bad-commit', `commit ${JSON.stringify(source.commit)} is not a full 40-character sha; resolve it with git rev-parse first`);
@@ -154,7 +164,10 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
   }
   const concurrency = options.concurrency ?? 4;
   const now = options.now ?? (() => new Date());
-  const afterStep = options.afterStep ?? (() => undefined);
+  const afterStep = async (step: PublishStep) => {
+    await options.afterStep?.(step);
+    options.signal?.throwIfAborted();
+  };
   const tool = options.tool ?? DEFAULT_TOOL;
   const warnings: DumpVersioningError[] = [];
 
@@ -176,8 +189,9 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
   //    compression and uploads of different files (see blob-upload.ts).
   // Progress advances by whole files once each is hashed and stored (or known to be stored).
   const sizes = await Promise.all(relatives.map(async (relative) => (await stat(path.join(dir, ...relative.split('/')))).size));
+  options.signal?.throwIfAborted();
   const { files, blobsUploaded, bytesUploaded, bytesUploadedUncompressed, reused, viaRef } = await storeBlobs({
-    store,
+    store: stoppingStore(store, options.signal), // started files stop before their next request too
     service,
     dir,
     relatives,
@@ -229,7 +243,7 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
   // checked, and re-created if it is, blobs first, before the commit entry and ref name it.
   // A re-run that finds its commit entry and the ref already naming this version writes nothing new.
   const done = alreadyPublished(store, service, source, version, await commitObject, (await branchState).ref);
-  const lease = !done && reused.length + viaRef.length > 0 ? await acquirePublishLease(store, service, options.leases, options.onWait) : undefined;
+  const lease = !done && reused.length + viaRef.length > 0 ? await acquirePublishLease(store, service, options.leases, options.onWait, options.signal) : undefined;
   try {
     const refNow = await store.get(layout.ref(service, source.branch));
     const refMoved = refNow?.etag !== (await branchState).refObject?.etag;

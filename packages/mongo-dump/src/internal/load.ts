@@ -26,6 +26,11 @@ export interface LoadMongoOptions {
   onProgress?: (progress: MongoProgress) => void;
   /** Aborting stops the load between two steps (a collection, a batch of documents, an index) and drops what it loaded. */
   signal?: AbortSignal;
+  /**
+   * Called with a target database just before the load first changes it (drops it for replace, or creates
+   * its collections); a target never named here was left as it was, old content included.
+   */
+  onTarget?: (database: string) => void;
 }
 
 export interface LoadMongoResult {
@@ -73,6 +78,7 @@ export async function loadMongo(options: LoadMongoOptions): Promise<LoadMongoRes
     const started: Db[] = [];
     for (const database of plan) {
       const db = client.db(database.target);
+      options.onTarget?.(database.target);
       if (options.replace) await withPrivilege('dropDatabase', database.target, () => db.dropDatabase());
       started.push(db);
       let documents: number;

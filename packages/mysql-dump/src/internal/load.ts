@@ -25,8 +25,13 @@ export interface LoadMysqlOptions {
   concurrency?: number;
   wait?: number;
   onProgress?: (progress: LoadProgress) => void;
-  /** Aborting stops the load before its next statement and leaves each target as it found it (absent or empty). */
+  /** Aborting stops the load before its next statement and leaves each target as it found it (absent or empty; with replace, a dropped target is left empty). */
   signal?: AbortSignal;
+  /**
+   * Called with a target database just before the load first changes it (drops it for replace, or creates
+   * it and loads into it); a target never named here was left as it was, old content included.
+   */
+  onTarget?: (database: string) => void;
   /**
    * Files of up to this many characters (default 32 Mi) are kept in memory as the statements the allowlist
    * checked, and loaded from there; bigger ones are read again and each statement checked again as it runs.
@@ -139,7 +144,7 @@ export async function verifyDumpFile(file: string, keepChars = KEEP_CHECKED_CHAR
  * allowlist of what dumpMysql writes (nothing runs if one is refused); every target is checked before
  * anything is loaded; each file is then streamed through the statement splitter and run by a
  * StatementRunner: multi-statement batches, tables and rows over several connections, everything else in
- * file order. A failed load leaves the target as it found it (absent or empty; with replace, absent), so
+ * file order. A failed load leaves the target as it found it (absent or empty; one replace dropped, empty), so
  * no half-loaded database is left behind.
  */
 export async function loadMysql(options: LoadMysqlOptions): Promise<LoadMysqlResult> {
@@ -182,6 +187,7 @@ export async function loadMysql(options: LoadMysqlOptions): Promise<LoadMysqlRes
     options.signal?.throwIfAborted();
     for (const { file, database } of plan) {
       const name = escapeId(database, true);
+      options.onTarget?.(database);
       // replace removes objects: an empty target is used as it is (as `mysql db < file` would), saving two DDL round trips.
       if (options.replace && nonEmpty.has(database)) await session.pool.query(`DROP DATABASE IF EXISTS ${name}`);
       await session.pool.query(`CREATE DATABASE IF NOT EXISTS ${name}`);
