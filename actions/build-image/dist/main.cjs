@@ -80869,9 +80869,9 @@ function builderNeeds(plan) {
 // actions/build-image/src/build-record.ts
 var FILE = "record.json";
 var runGit = async (args, cwd) => (await (0, import_node_util5.promisify)(import_node_child_process2.execFile)("git", args, { cwd })).stdout;
-async function previousIgnoreContent(run2, inputs, file, git = runGit) {
+async function previousIgnoreContent(run2, inputs, git = runGit) {
   const base = run2.previousSha ?? `${run2.git.sha}~1`;
-  const candidates = [...new Set([file, `${inputs.file}.dockerignore`, import_node_path7.default.posix.join(inputs.context, ".dockerignore")].map((f) => import_node_path7.default.posix.normalize(f)))];
+  const candidates = [...new Set([`${inputs.file}.dockerignore`, import_node_path7.default.posix.join(inputs.context, ".dockerignore")].map((f) => import_node_path7.default.posix.normalize(f)))];
   try {
     for (const candidate of candidates) {
       const listed = await git(["ls-tree", "--name-only", base, "--", candidate], run2.workspace);
@@ -80888,7 +80888,7 @@ async function readContextIgnore(plan, inputs, run2, git) {
     const facts = await readContextFacts(plan.contextDir, plan.dockerfilePath, { context: inputs.context, file: inputs.file });
     if (facts.dockerignore === null) return void 0;
     const inContext = facts.dockerignoreFile ? import_node_path7.default.relative(plan.contextDir, import_node_path7.default.resolve(run2.workspace, facts.dockerignoreFile)).split(import_node_path7.default.sep).join("/") : "";
-    const previous = facts.dockerignoreFile ? await previousIgnoreContent(run2, inputs, facts.dockerignoreFile, git) : void 0;
+    const previous = facts.dockerignoreFile ? await previousIgnoreContent(run2, inputs, git) : void 0;
     return { content: facts.dockerignore, ...inContext && !inContext.startsWith("..") ? { file: inContext } : {}, ...previous !== void 0 ? { previous } : {} };
   } catch (error2) {
     debug(`The ignore file was not read (${messageOf(error2)}): changed files are not filtered through it.`);

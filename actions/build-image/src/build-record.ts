@@ -46,9 +46,10 @@ const runGit: GitRunner = async (args, cwd) => (await promisify(execFile)('git',
  * the push's `before`, else the parent): null when that commit has none, undefined when git cannot
  * tell (a shallow clone). BuildKit read `<Dockerfile>.dockerignore` there, else the context's `.dockerignore`.
  */
-export async function previousIgnoreContent(run: RunContext, inputs: Pick<Inputs, 'context' | 'file'>, file: string, git: GitRunner = runGit): Promise<string | null | undefined> {
+export async function previousIgnoreContent(run: RunContext, inputs: Pick<Inputs, 'context' | 'file'>, git: GitRunner = runGit): Promise<string | null | undefined> {
   const base = run.previousSha ?? `${run.git.sha}~1`;
-  const candidates = [...new Set([file, `${inputs.file}.dockerignore`, path.posix.join(inputs.context, '.dockerignore')].map((f) => path.posix.normalize(f)))];
+  // BuildKit's order, in that commit (not the file read now: a `<Dockerfile>.dockerignore` deleted since was the one then).
+  const candidates = [...new Set([`${inputs.file}.dockerignore`, path.posix.join(inputs.context, '.dockerignore')].map((f) => path.posix.normalize(f)))];
   try {
     for (const candidate of candidates) {
       // `ls-tree` prints nothing for a path the commit lacks, and fails when the commit is not there.
@@ -72,7 +73,7 @@ async function readContextIgnore(plan: BuildPlan, inputs: Inputs, run: RunContex
     const facts = await readContextFacts(plan.contextDir, plan.dockerfilePath, { context: inputs.context, file: inputs.file });
     if (facts.dockerignore === null) return undefined;
     const inContext = facts.dockerignoreFile ? path.relative(plan.contextDir, path.resolve(run.workspace, facts.dockerignoreFile)).split(path.sep).join('/') : '';
-    const previous = facts.dockerignoreFile ? await previousIgnoreContent(run, inputs, facts.dockerignoreFile, git) : undefined;
+    const previous = facts.dockerignoreFile ? await previousIgnoreContent(run, inputs, git) : undefined;
     return { content: facts.dockerignore, ...(inContext && !inContext.startsWith('..') ? { file: inContext } : {}), ...(previous !== undefined ? { previous } : {}) };
   } catch (error) {
     core.debug(`The ignore file was not read (${messageOf(error)}): changed files are not filtered through it.`);

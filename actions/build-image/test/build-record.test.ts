@@ -50,14 +50,16 @@ describe('previousIgnoreContent', () => {
     return files[(args[1] as string).replace(/^[^:]*:\.\//, '')] as string;
   };
   const inputs = { context: 'svc', file: 'svc/Dockerfile' };
-  test.each<[string, string, GitRunner, string | null | undefined]>([
-    ['the same file in the base commit', 'svc/.dockerignore', gitWith({ 'svc/.dockerignore': '.git\n' }), '.git\n'],
+  test.each<[string, GitRunner, string | null | undefined]>([
+    ['the same file in the base commit', gitWith({ 'svc/.dockerignore': '.git\n' }), '.git\n'],
     // `<Dockerfile>.dockerignore` is new: BuildKit read the context's `.dockerignore` before.
-    ['a new <Dockerfile>.dockerignore: the context\'s .dockerignore then', 'svc/Dockerfile.dockerignore', gitWith({ 'svc/.dockerignore': 'docs/\n' }), 'docs/\n'],
-    ['no ignore file in the base commit', 'svc/.dockerignore', gitWith({}), null],
-    ['the base commit not in a shallow clone', 'svc/.dockerignore', gitWith({}, true), undefined],
-  ])('%s', async (_, file, git, expected) => {
-    expect(await previousIgnoreContent(run, inputs, file, git)).toBe(expected);
+    ['a new <Dockerfile>.dockerignore: the context\'s .dockerignore then', gitWith({ 'svc/.dockerignore': 'docs/\n' }), 'docs/\n'],
+    // Deleted since: BuildKit read it then, not the context's `.dockerignore` beside it.
+    ['a <Dockerfile>.dockerignore deleted since: it, not the .dockerignore beside it', gitWith({ 'svc/Dockerfile.dockerignore': 'dev/\n', 'svc/.dockerignore': 'docs/\n' }), 'dev/\n'],
+    ['no ignore file in the base commit', gitWith({}), null],
+    ['the base commit not in a shallow clone', gitWith({}, true), undefined],
+  ])('%s', async (_, git, expected) => {
+    expect(await previousIgnoreContent(run, inputs, git)).toBe(expected);
   });
 
   test('the base is the push\'s previous commit, else the parent', async () => {
@@ -66,8 +68,8 @@ describe('previousIgnoreContent', () => {
       asked.push(args[2] as string);
       return '';
     };
-    await previousIgnoreContent({ ...run, previousSha: 'c'.repeat(40) }, inputs, 'svc/.dockerignore', git);
-    await previousIgnoreContent(run, inputs, 'svc/.dockerignore', git);
+    await previousIgnoreContent({ ...run, previousSha: 'c'.repeat(40) }, inputs, git);
+    await previousIgnoreContent(run, inputs, git);
     expect([...new Set(asked)]).toEqual(['c'.repeat(40), `${'b'.repeat(40)}~1`]);
   });
 });

@@ -64,16 +64,25 @@ export async function whileCancellable<T>(work: (signal: AbortSignal) => Promise
   }
 }
 
+/** Whether `error` is the abort's reason, or wraps it (its `cause` chain). */
+function stoppedBy(error: unknown, reason: unknown): boolean {
+  for (let current = error, depth = 0; current !== undefined && current !== null && depth < 10; current = (current as { cause?: unknown }).cause, depth++) {
+    if (current === reason) return true;
+  }
+  return false;
+}
+
 /**
- * Runs one cancellable part of the run: whatever it throws once `signal` is aborted (the abort reason, or
- * an error wrapping it) becomes the one CancelledError for `during`. Work that finished despite the abort
- * (a publish past its commit entry) returns normally.
+ * Runs one cancellable part of the run: what it throws because `signal` was aborted (the abort reason, or
+ * an error wrapping it) becomes the one CancelledError for `during`. Any other failure is its own, even
+ * after a cancel (a publish past its commit entry that then failed must not read "stopped before naming a
+ * version"). Work that finished despite the abort returns normally.
  */
 export async function unlessCancelled<T>(signal: AbortSignal | undefined, during: CancelledPhase, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    if (signal?.aborted) throw new CancelledError(signal.reason instanceof Cancel ? signal.reason.signal : 'aborted', during);
+    if (signal?.aborted && stoppedBy(error, signal.reason)) throw new CancelledError(signal.reason instanceof Cancel ? signal.reason.signal : 'aborted', during);
     throw error;
   }
 }

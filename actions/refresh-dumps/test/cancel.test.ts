@@ -57,6 +57,20 @@ describe('whileCancellable', () => {
     const failure = new Error('disk full');
     await expect(unlessCancelled(new AbortController().signal, { phase: 'retention', version: 'v' }, () => Promise.reject(failure))).rejects.toBe(failure);
   });
+
+  test.each([
+    ['the abort reason', (reason: unknown) => reason, true],
+    ['an error wrapping it', (reason: unknown) => new Error('publish failed', { cause: reason }), true],
+    // A publish past its commit entry goes on after the cancel; if its ref write then fails, that is the failure.
+    ['another failure after the cancel', () => new Error('ref-contended'), false],
+  ])('after a cancel, %s is reported as cancelled: %s', async (_, thrown, cancelled) => {
+    const controller = new AbortController();
+    controller.abort(new Error('SIGTERM'));
+    const error = thrown(controller.signal.reason);
+    const failure = await unlessCancelled(controller.signal, { phase: 'publish', commit: 'abc' }, () => Promise.reject(error)).catch((caught: unknown) => caught);
+    expect(failure instanceof CancelledError).toBe(cancelled);
+    if (!cancelled) expect(failure).toBe(error);
+  });
 });
 
 test('a cancelled retention is a failure (not a "skipped" warning) and leaves no prune lease', async () => {

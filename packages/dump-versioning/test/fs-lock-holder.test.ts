@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { FileSystemStore, withLockReports } from '../src/internal/fs-store.js';
 import { currentHolder } from '../src/internal/holder.js';
 
@@ -62,4 +62,23 @@ test('a lock records its holder (pid, host and, on Linux, start time)', async ()
   if (process.platform === 'linux') expect(held.processStart).toBe(here.processStart);
   await release();
   await expect(readFile(`${target}.lock`)).rejects.toMatchObject({ code: 'ENOENT' });
+});
+
+test('a lock taken after a long wait is fresh, so the next waiter does not break it while it is held', { timeout: 10_000 }, async () => {
+  // Another host's lock, 31 s later (the clock moved on while this writer waited): stale by age, broken.
+  const { lockFile } = await lockedKey({ ...here, host: 'elsewhere.example' });
+  const target = lockFile.slice(0, -'.lock'.length);
+  vi.useFakeTimers({ toFake: ['Date'] });
+  try {
+    const locking = (store as unknown as { lock(target: string): Promise<() => Promise<void>> }).lock(target);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    vi.setSystemTime(Date.now() + 31_000);
+    const release = await locking;
+    // The lock's age is its mtime: it was taken just now, not when this writer started waiting.
+    expect(Date.now() - (await stat(lockFile)).mtimeMs).toBeLessThan(5_000);
+    expect(JSON.parse(await readFile(lockFile, 'utf8'))).toMatchObject({ host: here.host, pid: process.pid });
+    await release();
+  } finally {
+    vi.useRealTimers();
+  }
 });

@@ -21,11 +21,15 @@ delete killed.processStart;
 describe('holderGone', () => {
   test.each<[string, Holder | undefined, boolean]>([
     ['this process', here, false],
-    ['a process of this host that ended', killed, true],
+    // Where there is no boot id (macOS) nothing tells this machine from another named alike: never judged gone.
+    ['a process of this host that ended', killed, here.bootId !== undefined],
     // A live pid that now belongs to another process (Linux: its start time differs); elsewhere it cannot be told.
     ['this pid with another start time (a reused pid)', { ...here, processStart: '1' }, process.platform === 'linux'],
     ['an ended pid of another host', { ...killed, host: 'elsewhere.example' }, false],
     ['an ended pid of another pid namespace (a container named like this host)', { ...killed, pidNamespace: 'pid:[1]' }, false],
+    // Runners made from one image share a host name and the initial pid namespace's id: only the boot id differs.
+    ['an ended pid of another machine with this host name (another boot id)', { ...killed, bootId: '00000000-0000-0000-0000-000000000000' }, false],
+    ['an ended pid with no boot id recorded', (({ bootId: _, ...rest }) => rest)(killed), false],
     ['no holder recorded', undefined, false],
   ])('%s', (_, holder, gone) => {
     expect(holderGone(holder)).toBe(gone);

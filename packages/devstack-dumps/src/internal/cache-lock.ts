@@ -71,11 +71,12 @@ export function isStale(found: Found, now = Date.now()): boolean {
   if (!found.owner) return now - found.mtimeMs > UNWRITTEN_GRACE_MS;
   if (found.owner.host !== hostname()) return now - found.mtimeMs > STALE_AFTER_MS;
   const here = currentHolder();
-  // Claims written before the pid namespace was recorded: this one is assumed, as it was then.
-  const owner = found.owner.pidNamespace === undefined && here.pidNamespace !== undefined ? { ...found.owner, pidNamespace: here.pidNamespace } : found.owner;
+  // Claims written before the pid namespace and boot id were recorded (a cache is per user and machine):
+  // this process's are assumed, as they were then.
+  const owner = { ...found.owner, pidNamespace: found.owner.pidNamespace ?? here.pidNamespace, bootId: found.owner.bootId ?? here.bootId };
   if (holderGone(owner, here)) return true;
   // Alive, and its start time shows it is the holder: valid however old its heartbeat.
-  if (owner.processStart !== undefined && owner.pidNamespace === here.pidNamespace) return false;
+  if (owner.processStart !== undefined && owner.pidNamespace === here.pidNamespace && owner.bootId === here.bootId) return false;
   // No start time to compare (macOS), or another pid namespace: a live pid may have been reused by another
   // process since its holder died, so a long silence still ends the claim.
   return now - found.mtimeMs > SAME_HOST_STALE_AFTER_MS;

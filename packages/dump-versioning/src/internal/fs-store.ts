@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { link, mkdir, open, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, open, readFile, readdir, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -219,6 +219,9 @@ export class FileSystemStore implements Store {
     try {
       for (let attempt = 0; ; attempt++) {
         try {
+          // A link keeps the temp file's mtime, which is the lock's age: after a long wait it would be taken
+          // already looking stale, and broken by the next waiter while this writer holds it.
+          if (attempt > 0) await utimes(temp, new Date(), new Date());
           await link(temp, lockFile);
           return async () => {
             const held = await readFile(lockFile, 'utf8').catch(() => undefined);

@@ -14,6 +14,12 @@ export interface Holder {
   processStart?: string;
   /** Linux: the pid namespace (`pid:[4026531836]`); pids of another namespace mean nothing here. */
   pidNamespace?: string;
+  /**
+   * Linux: this boot of this machine (/proc/sys/kernel/random/boot_id). Host names repeat (runners made
+   * from one image, `MacBook-Pro.local`) and every machine's initial pid namespace has the same id, so
+   * only the boot id tells this machine from another one with the same name.
+   */
+  bootId?: string;
 }
 
 /** Field 22 of /proc/<pid>/stat (after the parenthesised command name), or undefined where there is no /proc. */
@@ -21,6 +27,14 @@ export function processStartOf(pid: number): string | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+function bootId(): string | undefined {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || undefined;
   } catch {
     return undefined;
   }
@@ -38,7 +52,8 @@ function pidNamespace(): string | undefined {
 export function currentHolder(): Holder {
   const processStart = processStartOf(process.pid);
   const namespace = pidNamespace();
-  return { host: hostname(), pid: process.pid, ...(processStart ? { processStart } : {}), ...(namespace ? { pidNamespace: namespace } : {}) };
+  const boot = bootId();
+  return { host: hostname(), pid: process.pid, ...(processStart ? { processStart } : {}), ...(namespace ? { pidNamespace: namespace } : {}), ...(boot ? { bootId: boot } : {}) };
 }
 
 /** The holder recorded in a lease or lock body (JSON with host and pid), or undefined. */
@@ -63,12 +78,14 @@ function pidAlive(pid: number): boolean {
 }
 
 /**
- * True when `holder` ran on this machine (same host name and pid namespace) and has ended: no process has
+ * True when `holder` ran on this machine (same host name, boot id and pid namespace) and has ended: no process has
  * its pid, or (Linux, when recorded) the process with that pid started at another time. False when it
  * may still run, or cannot be checked from here (another host, no holder recorded).
  */
 export function holderGone(holder: Holder | undefined, here: Holder = currentHolder()): boolean {
-  if (!holder || holder.host !== here.host || holder.pidNamespace !== here.pidNamespace) return false;
+  // Only a holder of this boot of this machine, in this pid namespace, can be checked: without a boot id
+  // (macOS, an older version's lease) the time-based expiry decides.
+  if (!holder || holder.host !== here.host || holder.bootId === undefined || holder.bootId !== here.bootId || holder.pidNamespace !== here.pidNamespace) return false;
   if (!pidAlive(holder.pid)) return true;
   if (holder.processStart === undefined) return false;
   const current = holder.pid === here.pid ? here.processStart : processStartOf(holder.pid);
