@@ -137,10 +137,17 @@ describe('loadSet takes the MySQL locks, then the MongoDB ones', () => {
 });
 
 // Ctrl-C during `load --replace` used to be told "the databases are as they were" while MongoDB's old content had already been dropped.
-type Loader = { onTarget?: (database: string) => void; signal?: AbortSignal };
-/** A loader that starts changing `changes` (calling onTarget), then fails with `reason` (default: the signal's). */
-const failsAfter = (changes: string[], reason?: unknown) => async (options: Loader) => {
-  for (const database of changes) options.onTarget?.(database);
+type Loader = { onTarget?: (database: string, step: 'drop' | 'load') => void; signal?: AbortSignal };
+/**
+ * A loader that starts loading into `changes` (after dropping them, when `replace` is given: onTarget `drop`
+ * then `load`), then fails with `reason` (default: the signal's). `dropFails`: the drop of that one fails.
+ */
+const failsAfter = (changes: string[], reason?: unknown, dropFails?: string) => async (options: Loader) => {
+  for (const database of changes) {
+    options.onTarget?.(database, 'drop');
+    if (database === dropFails) break;
+    options.onTarget?.(database, 'load');
+  }
   throw reason ?? options.signal!.reason;
 };
 
@@ -185,6 +192,14 @@ describe('loadSet undoes a failed load and says what each target was left in', (
       { engine: 'mysql', database: 'shop', state: 'emptied', objectsBefore: 3 },
       { engine: 'mongo', database: 'crm', state: 'emptied', objectsBefore: 15 },
     ]);
+  });
+
+  test('a target whose drop for replace failed is not undone (its old content may be there) and is unknown', async () => {
+    const failed = new Error('connection lost');
+    vi.mocked(loadMongo).mockImplementationOnce(failsAfter(['crm'], failed, 'crm') as typeof loadMongo);
+    const failure = await loadSet(dir, targets, { replace: true }).catch((error: unknown) => error);
+    expect(rollbackMongo).not.toHaveBeenCalled();
+    expect(targetsLeftBy(failure)).toContainEqual({ engine: 'mongo', database: 'crm', state: 'unknown', objectsBefore: 15 });
   });
 
   test('an undo that fails leaves the targets it was for unknown', async () => {

@@ -171,8 +171,11 @@ async function checkAndLoad(
   const { replace, wait } = options;
   const state = await checkLoadTargets({ ...(mysql ? { mysql } : {}), ...(mongo ? { mongo } : {}) }, replace, wait);
   const report = progressReporter(options.onProgress);
-  // The targets each loader started changing (dropping for replace, or loading into): the others kept what they held.
+  // The targets each loader started loading into (after replace dropped them): the others kept what they held,
+  // except those whose drop for replace failed (`dropping` only), which may be partly dropped.
   const changed = { mysql: new Set<string>(), mongo: new Set<string>() };
+  const dropping = { mysql: new Set<string>(), mongo: new Set<string>() };
+  const onTarget = (engine: 'mysql' | 'mongo') => (database: string, step: 'drop' | 'load') => (step === 'drop' ? dropping : changed)[engine].add(database);
   const [mysqlLoad, mongoLoad] = await Promise.allSettled([
     mysql &&
       loadMysql({
@@ -182,7 +185,7 @@ async function checkAndLoad(
         replace,
         wait,
         ...(options.signal ? { signal: options.signal } : {}),
-        onTarget: (database) => changed.mysql.add(database),
+        onTarget: onTarget('mysql'),
         onProgress: (p) =>
           report(`mysql:${p.database}`, p.bytesDone, p.bytesTotal, () => `mysql ${p.database}: ${p.bytesTotal > 0 ? Math.floor((p.bytesDone / p.bytesTotal) * 100) : 100}% loaded (${p.statements} statements)`),
       }),
@@ -194,7 +197,7 @@ async function checkAndLoad(
         replace,
         waitSeconds: wait,
         ...(options.signal ? { signal: options.signal } : {}),
-        onTarget: (database) => changed.mongo.add(database),
+        onTarget: onTarget('mongo'),
         onProgress: (p) => report(`mongo:${p.database}:${p.phase}`, p.done, p.total, () => `mongo ${p.database}: ${p.phase} ${p.done}/${p.total}`),
       }),
   ]);
@@ -205,7 +208,7 @@ async function checkAndLoad(
       // database it was loading, not those it had loaded before), so every target it changed is undone here.
       mysql: mysqlLoad.status === 'fulfilled' ? new Set(mysql?.databases) : changed.mysql,
       mongo: mongoLoad.status === 'fulfilled' ? new Set(mongo?.databases) : changed.mongo,
-    }));
+    }, dropping));
     throw reason;
   }
   const mysqlEngine = mysqlLoad.value?.engine;
@@ -226,7 +229,14 @@ async function checkAndLoad(
  * Puts back every target a failed load changed (absent, or empty if it existed; one replace dropped stays
  * dropped) and says what each target was left in. Targets neither loader changed are not touched.
  */
-async function undoLoad(mysql: Target | undefined, mongo: Target | undefined, state: TargetState, changed: { mysql: Set<string>; mongo: Set<string> }): Promise<TargetLeft[]> {
+async function undoLoad(
+  mysql: Target | undefined,
+  mongo: Target | undefined,
+  state: TargetState,
+  changed: { mysql: Set<string>; mongo: Set<string> },
+  /** Targets replace started dropping; those not in `changed` failed to drop and are not undone (their old content may be there). */
+  dropping: { mysql: Set<string>; mongo: Set<string> } = { mysql: new Set(), mongo: new Set() },
+): Promise<TargetLeft[]> {
   const mysqlUndo = mysql?.databases.filter((database) => changed.mysql.has(database)) ?? [];
   const mongoUndo = mongo?.databases.filter((database) => changed.mongo.has(database)) ?? [];
   const [mysqlUndone, mongoUndone] = await Promise.all([
@@ -236,7 +246,7 @@ async function undoLoad(mysql: Target | undefined, mongo: Target | undefined, st
   const left = (engine: TargetLeft['engine'], database: string, undone: boolean, objectsBefore: number): TargetLeft => ({
     engine,
     database,
-    state: !changed[engine].has(database) ? 'unchanged' : !undone ? 'unknown' : objectsBefore > 0 ? 'emptied' : 'restored',
+    state: !changed[engine].has(database) ? (dropping[engine].has(database) ? 'unknown' : 'unchanged') : !undone ? 'unknown' : objectsBefore > 0 ? 'emptied' : 'restored',
     objectsBefore,
   });
   return [

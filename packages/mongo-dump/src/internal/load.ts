@@ -27,10 +27,11 @@ export interface LoadMongoOptions {
   /** Aborting stops the load between two steps (a collection, a batch of documents, an index) and drops what it loaded. */
   signal?: AbortSignal;
   /**
-   * Called with a target database just before the load first changes it (drops it for replace, or creates
-   * its collections); a target never named here was left as it was, old content included.
+   * Called with a target database before the load changes it: `drop` just before replace drops it, `load`
+   * once it is about to be loaded into (after a drop that succeeded). A target named only with `drop` may be
+   * partly dropped (the drop failed); one never named was left as it was, old content included.
    */
-  onTarget?: (database: string) => void;
+  onTarget?: (database: string, step: 'drop' | 'load') => void;
 }
 
 export interface LoadMongoResult {
@@ -78,8 +79,11 @@ export async function loadMongo(options: LoadMongoOptions): Promise<LoadMongoRes
     const started: Db[] = [];
     for (const database of plan) {
       const db = client.db(database.target);
-      options.onTarget?.(database.target);
-      if (options.replace) await withPrivilege('dropDatabase', database.target, () => db.dropDatabase());
+      if (options.replace) {
+        options.onTarget?.(database.target, 'drop');
+        await withPrivilege('dropDatabase', database.target, () => db.dropDatabase());
+      }
+      options.onTarget?.(database.target, 'load');
       started.push(db);
       let documents: number;
       try {

@@ -28,10 +28,11 @@ export interface LoadMysqlOptions {
   /** Aborting stops the load before its next statement and leaves each target as it found it (absent or empty; with replace, a dropped target is left empty). */
   signal?: AbortSignal;
   /**
-   * Called with a target database just before the load first changes it (drops it for replace, or creates
-   * it and loads into it); a target never named here was left as it was, old content included.
+   * Called with a target database before the load changes it: `drop` just before replace drops it, `load`
+   * once it is about to be loaded into (after a drop that succeeded). A target named only with `drop` may be
+   * partly dropped (the drop failed); one never named was left as it was, old content included.
    */
-  onTarget?: (database: string) => void;
+  onTarget?: (database: string, step: 'drop' | 'load') => void;
   /**
    * Files of up to this many characters (default 32 Mi) are kept in memory as the statements the allowlist
    * checked, and loaded from there; bigger ones are read again and each statement checked again as it runs.
@@ -187,9 +188,12 @@ export async function loadMysql(options: LoadMysqlOptions): Promise<LoadMysqlRes
     options.signal?.throwIfAborted();
     for (const { file, database } of plan) {
       const name = escapeId(database, true);
-      options.onTarget?.(database);
       // replace removes objects: an empty target is used as it is (as `mysql db < file` would), saving two DDL round trips.
-      if (options.replace && nonEmpty.has(database)) await session.pool.query(`DROP DATABASE IF EXISTS ${name}`);
+      if (options.replace && nonEmpty.has(database)) {
+        options.onTarget?.(database, 'drop');
+        await session.pool.query(`DROP DATABASE IF EXISTS ${name}`);
+      }
+      options.onTarget?.(database, 'load');
       await session.pool.query(`CREATE DATABASE IF NOT EXISTS ${name}`);
       try {
         const loaded = await loadFile(options, session, file, database, sizes.get(file)!, maxPacket, checked.get(file));
