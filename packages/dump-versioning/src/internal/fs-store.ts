@@ -270,7 +270,8 @@ export class FileSystemStore implements Store {
       if (!isCode(error, 'EEXIST')) throw this.accessError('lock', breaker, error);
       // Written right after it is created: an empty one counts by its age only.
       const age = await stat(breaker).then((info) => info.mtimeMs, () => Date.now());
-      if (isStale(age, await readFile(breaker, 'utf8').catch(() => undefined))) await unlink(breaker).catch(() => undefined);
+      const judged = await readFile(breaker, 'utf8').catch(() => undefined);
+      if (isStale(age, judged)) await this.removeIfUnchanged(breaker, judged);
       return;
     }
     try {
@@ -302,6 +303,18 @@ export class FileSystemStore implements Store {
     }
   }
 
+  /**
+   * Removes a breaker file judged stale with content `judged`, unless another waiter removed it and a new
+   * breaker took its place meanwhile: moved aside first, and put back if it is not the one judged.
+   */
+  private async removeIfUnchanged(file: string, judged: string | undefined): Promise<void> {
+    const aside = `${file}.stale-${randomUUID()}`;
+    if (!(await rename(file, aside).then(() => true, () => false))) return;
+    const moved = await readFile(aside, 'utf8').catch(() => undefined);
+    if (moved !== judged) await link(aside, file).catch(() => undefined);
+    await unlink(aside).catch(() => undefined);
+  }
+
   async *list(prefix: string): AsyncIterable<StoredObjectInfo> {
     const base = this.pathOf(prefix.replace(/\/$/, ''));
     let entries: string[];
@@ -313,7 +326,7 @@ export class FileSystemStore implements Store {
     }
     for (const entry of entries.sort()) {
       const key = [prefix.replace(/\/$/, ''), ...entry.split(path.sep)].filter(Boolean).join('/');
-      if (key.startsWith(`${TMP_DIR}/`) || /\.lock(\.break|\.stale-[0-9a-f-]+)?$/.test(key)) continue;
+      if (key.startsWith(`${TMP_DIR}/`) || /\.lock(\.break)?(\.stale-[0-9a-f-]+)?$/.test(key)) continue;
       const info = await stat(path.join(base, entry)).catch(() => undefined);
       if (!info?.isFile()) continue;
       yield { key, size: info.size, lastModified: info.mtime };
