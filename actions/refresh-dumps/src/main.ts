@@ -242,9 +242,10 @@ async function publishPhase(
     return { ...base, version: result.version, changed: result.changed, manifest: undefined, phases: clock.phases, files: result.files, uploads: undefined, ref: undefined, retention: undefined, schema };
   }
   const migrationsScope = await r.migrationsScope;
-  const published: PublishResult = await unlessCancelled(signal, { phase: 'publish', commit: runner.sha }, () =>
-    clock.time('publish', () =>
-      inStep(`Publishing to ${store.location}`, storeInput(inputs), () =>
+  // The cancel is recognised inside the step (inStep passes its CancelledError, an action error, through as it is).
+  const published: PublishResult = await clock.time('publish', () =>
+    inStep(`Publishing to ${store.location}`, storeInput(inputs), () =>
+      unlessCancelled(signal, { phase: 'publish', commit: runner.sha }, () =>
         publishDumpSet(
           { store, service: inputs.service, dir: dumped.dir, commit: runner.sha, branch: r.branch, repository: runner.repository, repoDir: runner.workspace, fingerprint, migrationsScope, historyRewrittenAt: r.historyRewrittenAt, engines: dumped.engines, onWait: (message) => core.info(message), signal },
           prepared,
@@ -272,8 +273,8 @@ async function publishPhase(
   let retentionFailure: Error | undefined;
   if (inputs.keep !== undefined) {
     try {
-      retention = await unlessCancelled(signal, { phase: 'retention', version: published.version }, () =>
-        clock.time('retention', () => inStep('Applying retention', 'keep', () => applyRetention(store, inputs.service, inputs.keep!, (message) => core.warning(message), signal), maskSecrets)),
+      retention = await clock.time('retention', () =>
+        inStep('Applying retention', 'keep', () => unlessCancelled(signal, { phase: 'retention', version: published.version }, () => applyRetention(store, inputs.service, inputs.keep!, (message) => core.warning(message), signal)), maskSecrets),
       );
     } catch (error) {
       // The version is published and the ref moved: outputs and summary still say so; run() fails the step after.

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, expect, test, vi } from 'vitest';
 import { openStore } from '@org/dump-versioning';
 import { CancelledError, cancelledMessage, unlessCancelled, whileCancellable, type CancelledPhase } from '../src/cancel.js';
+import { inStep } from '../src/errors.js';
 import { applyRetention } from '../src/publish.js';
 
 // A cancelled workflow run (SIGINT, then SIGTERM, then a kill) stops the publish and retention at a
@@ -70,6 +71,15 @@ describe('whileCancellable', () => {
     const failure = await unlessCancelled(controller.signal, { phase: 'publish', commit: 'abc' }, () => Promise.reject(error)).catch((caught: unknown) => caught);
     expect(failure instanceof CancelledError).toBe(cancelled);
     if (!cancelled) expect(failure).toBe(error);
+  });
+
+  test('a cancel inside a step (as main.ts runs the publish: inStep around it) stays the cancel, not a step failure', async () => {
+    const controller = new AbortController();
+    controller.abort(new Error('SIGINT'));
+    const failure = await inStep('Publishing to /store', 'store', () =>
+      unlessCancelled(controller.signal, { phase: 'publish', commit: 'abc' }, async () => controller.signal.throwIfAborted()),
+    ).catch((caught: unknown) => caught);
+    expect(failure).toBeInstanceOf(CancelledError);
   });
 });
 

@@ -4,7 +4,7 @@
  * in), GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, GITHUB_SHA, GITHUB_WORKSPACE, GITHUB_EVENT_PATH and RUNNER_TEMP.
  * Used by the end-to-end test, the benchmark and `pnpm demo`.
  */
-import { execFile } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -79,6 +79,8 @@ export interface RunActionOptions {
   ref?: string;
   eventName?: string;
   timeoutMs?: number;
+  /** Called with the action's process once started (to watch its output or signal it, as a cancelled run's runner does). */
+  onSpawn?: (child: ChildProcess) => void;
 }
 
 /** GITHUB_OUTPUT's `name<<delimiter ... delimiter` records. */
@@ -131,12 +133,13 @@ export async function runAction(options: RunActionOptions): Promise<ActionRun> {
     };
     const started = performance.now();
     const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(
+      const child = execFile(
         actionNode(),
         [bundledAction],
         { cwd: options.workspace, env, timeout: options.timeoutMs ?? 15 * 60_000, maxBuffer: 256 * 1024 * 1024 },
         (error, out, err) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout: out, stderr: err }),
       );
+      options.onSpawn?.(child);
     });
     const durationMs = performance.now() - started;
     const outputFile = await readFile(files.output, 'utf8');
