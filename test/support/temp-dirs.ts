@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,13 +35,16 @@ export function useTempDirs(): TempDirs {
 
 // Directories made where no hook can be registered (inside a beforeAll: a workspace, a fixture dump),
 // removed after the test file: this module is evaluated while the file is collected, so its afterAll
-// belongs to the file.
+// belongs to the file. Outside vitest (a benchmark using a test helper) they go when the process exits.
 const madeInHooks: string[] = [];
-afterAll(async () => {
-  await Promise.all(madeInHooks.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
-});
+if (process.env.VITEST) {
+  afterAll(async () => {
+    await Promise.all(madeInHooks.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+  });
+}
 
 /** Removes `dir` after the current test file has run (see above); for helpers called from beforeAll hooks. */
 export function removeAfterTestFile(dir: string): void {
-  madeInHooks.push(dir);
+  if (process.env.VITEST) madeInHooks.push(dir);
+  else process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
 }
