@@ -197,7 +197,7 @@ const asItWas = (target: TargetLeft) => target.state === 'unchanged' || target.s
 
 /** One clause per target database, those no longer as they were first: "MongoDB crm was dropped (--replace) and is now empty". */
 export function describeTargetsLeft(targets: ReadonlyArray<TargetLeft>): string[] {
-  const rank = { unknown: 0, emptied: 1, restored: 2, unchanged: 3 } as const;
+  const rank = { unknown: 0, 'drop-failed': 0, emptied: 1, restored: 2, unchanged: 3 } as const;
   return [...targets]
     .sort((a, b) => rank[a.state] - rank[b.state])
     .map((target) => {
@@ -209,6 +209,8 @@ export function describeTargetsLeft(targets: ReadonlyArray<TargetLeft>): string[
           return `${name} is as it was (what was loaded into it was removed)`;
         case 'emptied':
           return `${name} was dropped (--replace) and is now empty`;
+        case 'drop-failed':
+          return `${name} could not be dropped (--replace): nothing was loaded into it, but part of its old content may be gone`;
         case 'unknown':
           return target.objectsBefore > 0
             ? `${name} could not be cleaned up: its old content may be gone (--replace) and it may hold part of the load`

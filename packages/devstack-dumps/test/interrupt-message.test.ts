@@ -72,6 +72,12 @@ describe('Ctrl-C during a load', () => {
     }
   });
 
+  test('a database --replace could not drop: nothing loaded into it, its old content maybe partly gone', async () => {
+    const run = await failing(new Interrupted('SIGINT'), [{ engine: 'mongo', database: 'crm', state: 'drop-failed', objectsBefore: 15 }], load('--replace'));
+    expect(run.stderr).toContain('MongoDB crm could not be dropped (--replace): nothing was loaded into it, but part of its old content may be gone');
+    expect(run.stderr).not.toContain('as they were');
+  });
+
   test('an undo that failed is not told as undone', async () => {
     const run = await failing(new Interrupted('SIGTERM'), [{ engine: 'mysql', database: 'shop', state: 'unknown', objectsBefore: 4 }], load('--replace'));
     expect(run.stderr).toContain('MySQL shop could not be cleaned up: its old content may be gone (--replace) and it may hold part of the load');

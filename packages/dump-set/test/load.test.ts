@@ -194,12 +194,20 @@ describe('loadSet undoes a failed load and says what each target was left in', (
     ]);
   });
 
-  test('a target whose drop for replace failed is not undone (its old content may be there) and is unknown', async () => {
+  test('a target whose drop for replace failed is not undone (its old content may be there) and says so', async () => {
     const failed = new Error('connection lost');
     vi.mocked(loadMongo).mockImplementationOnce(failsAfter(['crm'], failed, 'crm') as typeof loadMongo);
     const failure = await loadSet(dir, targets, { replace: true }).catch((error: unknown) => error);
     expect(rollbackMongo).not.toHaveBeenCalled();
-    expect(targetsLeftBy(failure)).toContainEqual({ engine: 'mongo', database: 'crm', state: 'unknown', objectsBefore: 15 });
+    expect(targetsLeftBy(failure)).toContainEqual({ engine: 'mongo', database: 'crm', state: 'drop-failed', objectsBefore: 15 });
+  });
+
+  test('a failed drop of an empty target (MongoDB drops every replace target) lost nothing: unchanged', async () => {
+    vi.mocked(checkLoadTargets).mockReset().mockResolvedValueOnce({ mysqlExisting: new Set(), mysqlObjects: new Map(), mongoCollections: new Map() });
+    vi.mocked(loadMongo).mockImplementationOnce(failsAfter(['crm'], new Error('not authorized to drop'), 'crm') as typeof loadMongo);
+    const failure = await loadSet(dir, targets, { replace: true }).catch((error: unknown) => error);
+    expect(rollbackMongo).not.toHaveBeenCalled();
+    expect(targetsLeftBy(failure)).toContainEqual({ engine: 'mongo', database: 'crm', state: 'unchanged', objectsBefore: 0 });
   });
 
   test('an undo that fails leaves the targets it was for unknown', async () => {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test, vi } from 'vitest';
@@ -81,4 +81,24 @@ test('a lock taken after a long wait is fresh, so the next waiter does not break
   } finally {
     vi.useRealTimers();
   }
+});
+
+test('a breaker judged stale is not removed when another one took its place meanwhile (empty too, same inode maybe)', async () => {
+  const breaker = path.join(root, 'svc', 'refs', 'main.json.lock.break');
+  await mkdir(path.dirname(breaker), { recursive: true });
+  // Its owner crashed between creating and writing it: empty, and a minute old.
+  await writeFile(breaker, '');
+  const old = new Date(Date.now() - 60_000);
+  await utimes(breaker, old, old);
+  const judged = await stat(breaker);
+  // Another waiter removed it and a third one just created its own, not written yet.
+  await unlink(breaker);
+  await writeFile(breaker, '');
+  const removeIfUnchanged = (store as unknown as { removeIfUnchanged(file: string, judged: string, stat: { ino: number; mtimeMs: number }): Promise<void> }).removeIfUnchanged.bind(store);
+  await removeIfUnchanged(breaker, '', judged);
+  expect((await stat(breaker)).mtimeMs).toBeGreaterThan(old.getTime());
+  // The one judged is removed when it is still there.
+  await utimes(breaker, old, old);
+  await removeIfUnchanged(breaker, '', await stat(breaker));
+  await expect(stat(breaker)).rejects.toMatchObject({ code: 'ENOENT' });
 });

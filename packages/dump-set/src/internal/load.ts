@@ -51,8 +51,9 @@ export interface TargetLeft {
    * - `emptied`: it held objects, which replace dropped; left empty (MySQL: an empty database; MongoDB: no collections).
    * - `unknown`: undoing the load failed (the server went away?); it may hold part of the load, and with
    *   replace its old content may be gone.
+   * - `drop-failed`: replace's drop of it failed; nothing was loaded into it, part of its old content may be gone.
    */
-  state: 'unchanged' | 'restored' | 'emptied' | 'unknown';
+  state: 'unchanged' | 'restored' | 'emptied' | 'unknown' | 'drop-failed';
   /** What it held before the load: MySQL tables, views, routines and events; MongoDB collections and views. */
   objectsBefore: number;
 }
@@ -246,7 +247,8 @@ async function undoLoad(
   const left = (engine: TargetLeft['engine'], database: string, undone: boolean, objectsBefore: number): TargetLeft => ({
     engine,
     database,
-    state: !changed[engine].has(database) ? (dropping[engine].has(database) ? 'unknown' : 'unchanged') : !undone ? 'unknown' : objectsBefore > 0 ? 'emptied' : 'restored',
+    // A failed drop of an empty or absent target (MongoDB drops every replace target) lost nothing.
+    state: !changed[engine].has(database) ? (dropping[engine].has(database) && objectsBefore > 0 ? 'drop-failed' : 'unchanged') : !undone ? 'unknown' : objectsBefore > 0 ? 'emptied' : 'restored',
     objectsBefore,
   });
   return [

@@ -269,9 +269,9 @@ export class FileSystemStore implements Store {
     } catch (error) {
       if (!isCode(error, 'EEXIST')) throw this.accessError('lock', breaker, error);
       // Written right after it is created: an empty one counts by its age only.
-      const age = await stat(breaker).then((info) => info.mtimeMs, () => Date.now());
+      const judgedStat = await stat(breaker).catch(() => undefined);
       const judged = await readFile(breaker, 'utf8').catch(() => undefined);
-      if (isStale(age, judged)) await this.removeIfUnchanged(breaker, judged);
+      if (judgedStat && isStale(judgedStat.mtimeMs, judged)) await this.removeIfUnchanged(breaker, judged, judgedStat);
       return;
     }
     try {
@@ -307,11 +307,15 @@ export class FileSystemStore implements Store {
    * Removes a breaker file judged stale with content `judged`, unless another waiter removed it and a new
    * breaker took its place meanwhile: moved aside first, and put back if it is not the one judged.
    */
-  private async removeIfUnchanged(file: string, judged: string | undefined): Promise<void> {
+  private async removeIfUnchanged(file: string, judged: string | undefined, judgedStat: { ino: number; mtimeMs: number }): Promise<void> {
     const aside = `${file}.stale-${randomUUID()}`;
     if (!(await rename(file, aside).then(() => true, () => false))) return;
-    const moved = await readFile(aside, 'utf8').catch(() => undefined);
-    if (moved !== judged) await link(aside, file).catch(() => undefined);
+    // The same file: content alone cannot tell (a new breaker is empty too until its owner writes it), nor
+    // the inode alone (a freed one is reused at once); a new one also has a new mtime (rename keeps it).
+    const moved = await stat(aside).catch(() => undefined);
+    const movedContent = await readFile(aside, 'utf8').catch(() => undefined);
+    const same = moved !== undefined && moved.ino === judgedStat.ino && moved.mtimeMs === judgedStat.mtimeMs && movedContent === judged;
+    if (!same) await link(aside, file).catch(() => undefined);
     await unlink(aside).catch(() => undefined);
   }
 
