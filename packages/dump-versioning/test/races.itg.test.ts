@@ -100,7 +100,7 @@ for (const backend of backends) {
           () => undefined,
           (caught: unknown) => caught,
         );
-        expect(error).toBeInstanceOf(IntegrityError);
+        expect(error, String(error)).toBeInstanceOf(IntegrityError);
         expect(error).toMatchObject({ code: 'blob-corrupt', message: expect.stringContaining('mysql/t03.sql') });
         expect(await readdir(parent)).toEqual([]);
       }

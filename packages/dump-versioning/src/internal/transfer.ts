@@ -65,12 +65,14 @@ export async function fetchVerified(
       throw signal.reason;
     }
     if (error instanceof IntegrityError) throw error;
-    if (sourceFailure !== undefined && error === sourceFailure) {
-      throw new StoreAccessError('blob-read-failed', `${context}: reading file ${file.path} from ${store.location} stopped midway (blob ${key}): ${(error as Error).message}; try again`, { cause: error });
-    }
     // zlib reports Z_* codes, brotli ERR__ERROR_* ones; either means the stored bytes do not decompress.
+    // Checked first: the pipeline destroys the download with the decompressor's error, which the source's
+    // 'error' listener may then see too (a corrupt blob was sometimes told as a download stopped midway).
     if (decompressor && /^(Z_|ERR__ERROR_)/.test((error as NodeJS.ErrnoException).code ?? '')) {
       throw new IntegrityError('blob-corrupt', `${context}: file ${file.path} is corrupt in the store (blob ${store.location}/${key} does not decompress: ${(error as Error).message}); ${REPAIR_BLOB}`);
+    }
+    if (sourceFailure !== undefined && error === sourceFailure) {
+      throw new StoreAccessError('blob-read-failed', `${context}: reading file ${file.path} from ${store.location} stopped midway (blob ${key}): ${(error as Error).message}; try again`, { cause: error });
     }
     throw error;
   }
