@@ -37302,6 +37302,14 @@ ${result.stderr}`;
   const detail = error2 || text.trim().split("\n").slice(-2).join(" / ") || `docker buildx inspect exited with ${result.exitCode}`;
   return new EngineUnreachableError(options.builder, options.dockerHost, detail);
 }
+var GO_ARCH = { x64: "amd64", arm64: "arm64", arm: "arm", ia32: "386", ppc64: "ppc64le", s390x: "s390x", riscv64: "riscv64" };
+function nativePlatformOf(inspectOutput) {
+  const first = /^\s*Platforms:\s*(.+)$/m.exec(inspectOutput)?.[1]?.split(",")[0]?.trim().replace(/\*$/, "");
+  return first && /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/.test(first) ? first : void 0;
+}
+function builderPlatformOf(inspectOutput, arch2 = process.arch) {
+  return nativePlatformOf(inspectOutput) ?? `linux/${GO_ARCH[arch2] ?? arch2}`;
+}
 function imageStoreArgs() {
   return ["info", "--format", "{{json .DriverStatus}}"];
 }
@@ -37451,6 +37459,7 @@ async function checkBuilder(builder, needs, env = process.env) {
   info(`Builder ${builder || "(current)"}${driver ? `, driver ${driver}${driver === "docker" ? containerdStore ? " (containerd image store)" : " (classic image store)" : ""}` : ""}: reachable.`);
   const unable = builderCapabilityProblem({ name: builder, driver, containerdStore }, needs);
   if (unable) throw unable;
+  return { platform: builderPlatformOf(result.stdout) };
 }
 
 // actions/build-image/src/build.ts
@@ -81109,15 +81118,6 @@ var import_node_path9 = __toESM(require("node:path"), 1);
 function keyPrefix(file) {
   return `build-image-mounts-${process.platform}-${process.arch}-${(0, import_node_crypto9.createHash)("sha256").update(file).digest("hex").slice(0, 8)}`;
 }
-var GO_ARCH = { x64: "amd64", arm64: "arm64", arm: "arm", ia32: "386", ppc64: "ppc64le", s390x: "s390x", riscv64: "riscv64" };
-function nativePlatformOf(inspectOutput) {
-  const first = /^\s*Platforms:\s*(.+)$/m.exec(inspectOutput)?.[1]?.split(",")[0]?.trim().replace(/\*$/, "");
-  return first && /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/.test(first) ? first : void 0;
-}
-async function builderPlatform(builder) {
-  const inspected = await docker(builderInspectArgs(builder)).catch(() => void 0);
-  return (inspected && nativePlatformOf(inspected.stdout)) ?? `linux/${GO_ARCH[process.arch] ?? process.arch}`;
-}
 function runKeyOf(env) {
   return env.GITHUB_RUN_ID ? `${env.GITHUB_RUN_ID}-${env.GITHUB_RUN_ATTEMPT || "1"}` : `local-${Date.now()}`;
 }
@@ -81126,7 +81126,7 @@ function describeCacheMountKey(mounts, key) {
   const why = key.keyedBy === "lockfiles" ? `keyed by the lockfiles the build reads (${key.lockfiles.join(", ")}): a dependency change gives a new key` : "keyed by this run (lockfiles: none copied or bind-mounted from the context, so nothing tells when the contents are stale): the newest cache of the same mounts is restored, and saved again when the build changed it";
   return `Cache mounts: ${shown}; key ${key.key}, ${why}.`;
 }
-async function restoreCacheMounts(plan, inputs, runnerTemp, env = process.env) {
+async function restoreCacheMounts(plan, inputs, runnerTemp, builderPlatform, env = process.env) {
   if (inputs.cacheMounts === "off") {
     info("Cache mounts are left to the runner (`cache-mounts: off`).");
     return void 0;
@@ -81142,7 +81142,7 @@ async function restoreCacheMounts(plan, inputs, runnerTemp, env = process.env) {
     );
     return void 0;
   }
-  const resolved = resolveCacheMounts(plan.model, { buildArgs: inputs.buildArgs, platforms: inputs.platforms, buildPlatform: await builderPlatform(inputs.builder) });
+  const resolved = resolveCacheMounts(plan.model, { buildArgs: inputs.buildArgs, platforms: inputs.platforms, buildPlatform: builderPlatform });
   for (const mount of transferableMounts(resolved.unresolved)) {
     warning(describeUnresolvedCacheMount(mount, plan.model.file), { title: "Cache mount not kept", file: plan.model.file, startLine: mount.line });
   }
@@ -81397,7 +81397,7 @@ async function run() {
       return planned;
     });
     await group("Dockerfile cache lint", () => lintStep(plan, inputs));
-    await group("Builder", () => checkBuilder(inputs.builder, builderNeeds(plan)));
+    const builder = await group("Builder", () => checkBuilder(inputs.builder, builderNeeds(plan)));
     const state3 = {};
     if (inputs.registry) {
       await group(`Log in to ${inputs.registry}`, () => login(inputs.registry, inputs.username, inputs.password));
@@ -81406,7 +81406,7 @@ async function run() {
     }
     await group("Restore cache mounts", async () => {
       try {
-        const mounts = await restoreCacheMounts(plan, inputs, runContext.runnerTemp);
+        const mounts = await restoreCacheMounts(plan, inputs, runContext.runnerTemp, builder.platform);
         if (mounts) {
           state3.cacheMounts = mounts;
           savePostState(state3);

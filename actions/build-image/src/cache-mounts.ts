@@ -5,7 +5,6 @@ import path from 'node:path';
 import * as cache from '@actions/cache';
 import * as core from '@actions/core';
 import {
-  builderInspectArgs,
   cacheMountKeyFor,
   describeUnresolvedCacheMount,
   extractArgs,
@@ -22,31 +21,13 @@ import {
 } from '@org/image-build';
 import type { CacheMount, CacheMountKey } from '@org/image-build';
 import type { Inputs } from './context.js';
-import { docker, dockerOrThrow } from './docker.js';
+import { dockerOrThrow } from './docker.js';
 import { actionsCacheAvailable, type BuildPlan } from './plan.js';
 import type { CacheMountState } from './state.js';
 
 /** The Actions cache key prefix: per OS/arch and Dockerfile, so unrelated images never share mounts. */
 function keyPrefix(file: string): string {
   return `build-image-mounts-${process.platform}-${process.arch}-${createHash('sha256').update(file).digest('hex').slice(0, 8)}`;
-}
-
-/** Node's architecture names as Go (and so Docker platforms) spell them. */
-const GO_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
-
-/**
- * The builder's native platform from `docker buildx inspect`: the first of its `Platforms:` (BuildKit
- * lists its own first; a `*` marks platforms set by hand). Undefined when none is listed (a
- * docker-container builder not started yet).
- */
-export function nativePlatformOf(inspectOutput: string): string | undefined {
-  const first = /^\s*Platforms:\s*(.+)$/m.exec(inspectOutput)?.[1]?.split(',')[0]?.trim().replace(/\*$/, '');
-  return first && /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/.test(first) ? first : undefined;
-}
-
-async function builderPlatform(builder: string): Promise<string> {
-  const inspected = await docker(builderInspectArgs(builder)).catch(() => undefined);
-  return (inspected && nativePlatformOf(inspected.stdout)) ?? `linux/${GO_ARCH[process.arch] ?? process.arch}`;
 }
 
 /**
@@ -73,7 +54,14 @@ export function describeCacheMountKey(mounts: CacheMount[], key: CacheMountKey &
  * state the post step needs, or undefined when there is nothing to do. Never fails the build: the
  * caller turns a throw into a warning.
  */
-export async function restoreCacheMounts(plan: BuildPlan, inputs: Inputs, runnerTemp: string, env: NodeJS.ProcessEnv = process.env): Promise<CacheMountState | undefined> {
+export async function restoreCacheMounts(
+  plan: BuildPlan,
+  inputs: Inputs,
+  runnerTemp: string,
+  /** What the builder builds for without `platforms` (checkBuilder read it). */
+  builderPlatform: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<CacheMountState | undefined> {
   if (inputs.cacheMounts === 'off') {
     core.info('Cache mounts are left to the runner (`cache-mounts: off`).');
     return undefined;
@@ -90,7 +78,7 @@ export async function restoreCacheMounts(plan: BuildPlan, inputs: Inputs, runner
     return undefined;
   }
   // BuildKit expands ids and targets per platform built (`id=apk-$TARGETARCH`); the helper builds must use the same ids.
-  const resolved = resolveCacheMounts(plan.model, { buildArgs: inputs.buildArgs, platforms: inputs.platforms, buildPlatform: await builderPlatform(inputs.builder) });
+  const resolved = resolveCacheMounts(plan.model, { buildArgs: inputs.buildArgs, platforms: inputs.platforms, buildPlatform: builderPlatform });
   for (const mount of transferableMounts(resolved.unresolved)) {
     core.warning(describeUnresolvedCacheMount(mount, plan.model.file), { title: 'Cache mount not kept', file: plan.model.file, startLine: mount.line });
   }

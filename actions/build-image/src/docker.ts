@@ -3,7 +3,7 @@ import { StringDecoder } from 'node:string_decoder';
 import * as core from '@actions/core';
 import * as exec from '@actions/exec';
 import { ActionError } from '@org/action-inputs';
-import { builderCapabilityProblem, builderInspectArgs, builderProblem, imageStoreArgs, usesContainerdStore } from '@org/image-build';
+import { builderCapabilityProblem, builderInspectArgs, builderPlatformOf, builderProblem, imageStoreArgs, usesContainerdStore } from '@org/image-build';
 import { DockerCommandError, messageOf } from './errors.js';
 
 export interface DockerResult {
@@ -118,8 +118,9 @@ export async function dockerOrThrow(args: string[], options: DockerOptions = {})
 /**
  * Fails early, with one error naming `builder` or DOCKER_HOST, when the builder or the engine behind
  * it does not answer: otherwise the login, the registry lookups or the bake fail later with less to go on.
+ * Returns the platform the builder builds for when `platforms` is empty.
  */
-export async function checkBuilder(builder: string, needs: { cacheExport: boolean; platforms: number }, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function checkBuilder(builder: string, needs: { cacheExport: boolean; platforms: number }, env: NodeJS.ProcessEnv = process.env): Promise<{ platform: string }> {
   let result: DockerResult;
   try {
     result = await docker(builderInspectArgs(builder));
@@ -134,4 +135,6 @@ export async function checkBuilder(builder: string, needs: { cacheExport: boolea
   core.info(`Builder ${builder || '(current)'}${driver ? `, driver ${driver}${driver === 'docker' ? (containerdStore ? ' (containerd image store)' : ' (classic image store)') : ''}` : ''}: reachable.`);
   const unable = builderCapabilityProblem({ name: builder, driver, containerdStore }, needs);
   if (unable) throw unable;
+  // What it builds for without `platforms`: cache mount ids using $TARGETARCH are expanded with it.
+  return { platform: builderPlatformOf(result.stdout) };
 }

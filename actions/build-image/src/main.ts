@@ -39,7 +39,7 @@ export async function run(): Promise<void> {
       return planned;
     });
     await core.group('Dockerfile cache lint', () => lintStep(plan, inputs));
-    await core.group('Builder', () => checkBuilder(inputs.builder, builderNeeds(plan)));
+    const builder = await core.group('Builder', () => checkBuilder(inputs.builder, builderNeeds(plan)));
 
     const state: PostState = {};
     if (inputs.registry) {
@@ -49,7 +49,7 @@ export async function run(): Promise<void> {
     }
     await core.group('Restore cache mounts', async () => {
       try {
-        const mounts = await restoreCacheMounts(plan, inputs, runContext.runnerTemp);
+        const mounts = await restoreCacheMounts(plan, inputs, runContext.runnerTemp, builder.platform);
         if (mounts) {
           state.cacheMounts = mounts;
           savePostState(state);

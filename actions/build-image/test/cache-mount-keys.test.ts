@@ -3,15 +3,15 @@ import path from 'node:path';
 import * as cache from '@actions/cache';
 import * as core from '@actions/core';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
-import { cacheMountKey, hashDirectory, parseDockerfile, resolveCacheMounts } from '@org/image-build';
-import { describeCacheMountKey, nativePlatformOf, restoreCacheMounts, runKeyOf, saveCacheMounts } from '../src/cache-mounts.js';
+import { builderPlatformOf, cacheMountKey, hashDirectory, nativePlatformOf, parseDockerfile, resolveCacheMounts } from '@org/image-build';
+import { describeCacheMountKey, restoreCacheMounts, runKeyOf, saveCacheMounts } from '../src/cache-mounts.js';
 import type { Inputs } from '../src/context.js';
-import { docker, dockerOrThrow } from '../src/docker.js';
+import { dockerOrThrow } from '../src/docker.js';
 import type { BuildPlan } from '../src/plan.js';
 import type { CacheMountState } from '../src/state.js';
 import { useTempDirs } from '../../../test/support/temp-dirs.js';
 
-vi.mock('../src/docker.js', async (importOriginal) => ({ ...(await importOriginal<typeof import('../src/docker.js')>()), docker: vi.fn(), dockerOrThrow: vi.fn() }));
+vi.mock('../src/docker.js', async (importOriginal) => ({ ...(await importOriginal<typeof import('../src/docker.js')>()), dockerOrThrow: vi.fn() }));
 vi.mock('@actions/cache', () => ({ saveCache: vi.fn(), restoreCache: vi.fn(), isFeatureAvailable: vi.fn(() => true) }));
 vi.mock('@actions/core', async (importOriginal) => ({ ...(await importOriginal<typeof import('@actions/core')>()), info: vi.fn(), warning: vi.fn() }));
 
@@ -22,7 +22,6 @@ const INSPECT = 'Name:          default\nDriver:        docker\n\nNodes:\nName: 
 beforeEach(() => {
   vi.stubEnv('ACTIONS_CACHE_URL', 'http://127.0.0.1:1/');
   vi.stubEnv('ACTIONS_RUNTIME_TOKEN', 'token');
-  vi.mocked(docker).mockResolvedValue({ exitCode: 0, stdout: INSPECT, stderr: '' });
   vi.mocked(cache.restoreCache).mockResolvedValue(undefined);
 });
 afterEach(() => {
@@ -37,6 +36,13 @@ describe('pure parts', () => {
     ['a builder not started lists none', 'Name: ci\nDriver: docker-container\nStatus: inactive\n', undefined],
   ])('nativePlatformOf: %s', (_, output, expected) => {
     expect(nativePlatformOf(output)).toBe(expected);
+  });
+
+  test.each([
+    ['its native platform', INSPECT, 'x64', 'linux/arm64'],
+    ['none listed: the runner\'s, as Docker spells it', 'Status: inactive\n', 'x64', 'linux/amd64'],
+  ])('builderPlatformOf: %s', (_, output, arch, expected) => {
+    expect(builderPlatformOf(output, arch)).toBe(expected);
   });
 
   test.each([
@@ -69,7 +75,7 @@ describe('restoreCacheMounts', () => {
     }
     const plan = { model: parseDockerfile(dockerfile), contextDir, workDir: path.join(root, 'build-image') } as BuildPlan;
     const given = { cacheMounts: 'auto', buildArgs: {}, platforms: [], builder: '', file: 'Dockerfile', ...inputs } as Inputs;
-    return restoreCacheMounts(plan, given, path.join(root, 'runner-temp'), { GITHUB_RUN_ID: '77', GITHUB_RUN_ATTEMPT: '1' });
+    return restoreCacheMounts(plan, given, path.join(root, 'runner-temp'), nativePlatformOf(INSPECT)!, { GITHUB_RUN_ID: '77', GITHUB_RUN_ATTEMPT: '1' });
   }
 
   // docker init's Python Dockerfile: the install reads requirements.txt through a bind mount.

@@ -70,6 +70,6 @@ export type { BakeMetadata, FlavourSizes } from './internal/summary.js';
 export { imageBlobs, layerBytes, ManifestError, manifestLookupOutcome, newBlobs, parseManifest } from './internal/manifests.js';
 export type { BlobRef, ManifestLookupOutcome, ParsedManifest } from './internal/manifests.js';
 
-export { builderCapabilityProblem, builderInspectArgs, builderProblem, imageStoreArgs, usesContainerdStore } from './internal/engine.js';
+export { builderCapabilityProblem, builderInspectArgs, builderPlatformOf, builderProblem, imageStoreArgs, nativePlatformOf, usesContainerdStore } from './internal/engine.js';
 export { backoffDelay, classifyRegistryError, loginArgs, redact, registryHost, withRegistryRetry } from './internal/retry.js';
 export type { RetryOptions } from './internal/retry.js';

@@ -23,6 +23,24 @@ export function builderProblem(result: { exitCode: number; stdout: string; stder
   return new EngineUnreachableError(options.builder, options.dockerHost, detail);
 }
 
+/** Node's architecture names as Go (and so Docker platforms) spell them. */
+const GO_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+
+/**
+ * The builder's native platform from `docker buildx inspect`: the first of its `Platforms:` (BuildKit
+ * lists its own first; a `*` marks platforms set by hand). Undefined when none is listed (a
+ * docker-container builder not started yet).
+ */
+export function nativePlatformOf(inspectOutput: string): string | undefined {
+  const first = /^\s*Platforms:\s*(.+)$/m.exec(inspectOutput)?.[1]?.split(',')[0]?.trim().replace(/\*$/, '');
+  return first && /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/.test(first) ? first : undefined;
+}
+
+/** The platform the builder builds for when `platforms` is empty: its native one, else this runner's. */
+export function builderPlatformOf(inspectOutput: string, arch: string = process.arch): string {
+  return nativePlatformOf(inspectOutput) ?? `linux/${GO_ARCH[arch] ?? arch}`;
+}
+
 /** argv that prints the engine's storage driver status (JSON pairs), which names the containerd image store. */
 export function imageStoreArgs(): string[] {
   return ['info', '--format', '{{json .DriverStatus}}'];
