@@ -2,20 +2,9 @@ import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { writeChecksumsFile } from '@org/dump-set';
-import { createHash } from 'node:crypto';
+import { cli, writeSmallDumpSet } from './support.js';
 
-const bin = fileURLToPath(new URL('../bin/devstack-dumps.mjs', import.meta.url));
-
-function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd, env: { ...process.env, ...env } }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 const git = (cwd: string, ...args: string[]) =>
   new Promise<string>((resolve, reject) =>
@@ -32,17 +21,8 @@ describe('devstack-dumps CLI end to end (filesystem store, real git)', () => {
     store = path.join(repo, 'store');
     await git(repo, 'init', '-q', '-b', 'master');
     await addMigration(1);
-    await mkdir(path.join(repo, 'dump/mysql'), { recursive: true });
-    await writeFile(path.join(repo, 'dump/mysql/app.sql'), 'CREATE TABLE a (id int);\n');
-    await writeFile(path.join(repo, 'dump/mysql/app.schema.json'), '{"format":1,"tables":[]}\n');
     // As `dump` leaves it: the CLI publishes only a dump set with its checksum list.
-    const files = await Promise.all(
-      ['mysql/app.schema.json', 'mysql/app.sql'].map(async (file) => {
-        const bytes = await readFile(path.join(repo, 'dump', file));
-        return { path: file, sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length };
-      }),
-    );
-    await writeChecksumsFile(path.join(repo, 'dump'), files);
+    await writeSmallDumpSet(path.join(repo, 'dump'));
   });
   afterAll(() => rm(repo, { recursive: true, force: true }));
 

@@ -1,13 +1,10 @@
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { writeChecksumsFile } from '@org/dump-set';
-import { bin, cli, interruptWhen as interruptProgram } from './support.js';
+import { bin, cli, interruptWhen as interruptProgram, writeSmallDumpSet } from './support.js';
 
 // Ctrl-C during `publish` or `prune --yes` (the CLI from source, so bin.ts's handling is what runs): the
 // command stops at a safe point and deletes its store lease before exiting 130. Before, bin.ts exited at
@@ -43,16 +40,7 @@ describe('Ctrl-C during publish and prune --yes releases the store lease (CLI fr
       await git(repo, 'commit', '-q', '-m', `step ${step}`);
       commits.push(await git(repo, 'rev-parse', 'HEAD'));
     }
-    await mkdir(path.join(repo, 'dump/mysql'), { recursive: true });
-    await writeFile(path.join(repo, 'dump/mysql/app.sql'), 'CREATE TABLE a (id int);\n');
-    await writeFile(path.join(repo, 'dump/mysql/app.schema.json'), '{"format":1,"tables":[]}\n');
-    const files = await Promise.all(
-      ['mysql/app.schema.json', 'mysql/app.sql'].map(async (file) => {
-        const bytes = await readFile(path.join(repo, 'dump', file));
-        return { path: file, sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length };
-      }),
-    );
-    await writeChecksumsFile(path.join(repo, 'dump'), files);
+    await writeSmallDumpSet(path.join(repo, 'dump'));
   });
   afterAll(() => rm(repo, { recursive: true, force: true }));
 

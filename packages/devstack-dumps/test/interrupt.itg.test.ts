@@ -5,8 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { describeWithServices, serviceVar } from '../../../test/support/services.js';
-import { dumpSet, loadSet } from '@org/dump-set';
-import { ScratchDatabases, seedSource } from '../../dump-set/test/support.js';
+import { loadSet } from '@org/dump-set';
+import { ScratchDatabases, seededDumpSet } from '../../dump-set/test/support.js';
 import { cli, interruptWhen as interruptProgram } from './support.js';
 
 /** The shipped bundle (what `devstack-dumps` runs), so the signal handling of bin.ts is what is tested. */
@@ -63,12 +63,11 @@ describeWithServices(['mysql', 'mongo'], 'Ctrl-C during load --replace (real CLI
     if (!existsSync(bundle)) throw new Error(`${bundle} is not built; run pnpm build`);
     scratch = new ScratchDatabases(serviceVar('TEST_MYSQL_URL'), serviceVar('TEST_MONGO_URL'));
     work = await mkdtemp(path.join(tmpdir(), 'devstack-dumps-interrupt-replace-'));
-    source = scratch.name('src');
-    await seedSource(scratch, source);
     // Forty more collections: the load is still creating them when the interrupt arrives.
-    const mongo = (await scratch.mongoClient()).db(source);
-    for (let index = 0; index < 40; index++) await mongo.createCollection(`extra_${String(index).padStart(2, '0')}`);
-    dir = (await dumpSet({ mysql: { url: scratch.mysqlUrl, databases: [source] }, mongo: { url: scratch.mongoUrl, databases: [source], dataCollections: ['feature_flags'] } }, path.join(work, 'set'))).dir;
+    ({ source, dir } = await seededDumpSet(scratch, work, async (seeded) => {
+      const mongo = (await scratch.mongoClient()).db(seeded);
+      for (let index = 0; index < 40; index++) await mongo.createCollection(`extra_${String(index).padStart(2, '0')}`);
+    }));
   }, 120_000);
   afterAll(async () => {
     await scratch?.dropAll();

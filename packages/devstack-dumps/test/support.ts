@@ -1,6 +1,9 @@
 import { CreateBucketCommand, DeleteObjectsCommand, DeleteBucketCommand, S3Client, paginateListObjectsV2 } from '@aws-sdk/client-s3';
 import { execFile, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { writeChecksumsFile } from '@org/dump-set';
 import { fileURLToPath } from 'node:url';
 
 export const bin = fileURLToPath(new URL('../bin/devstack-dumps.mjs', import.meta.url));
@@ -92,4 +95,18 @@ export function interruptWhen(program: string, args: string[], cwd: string, when
       resolve({ code, signal, stdout, stderr, sent });
     });
   });
+}
+
+/**
+ * A one-table MySQL dump set in `<dir>` as `dump` leaves it, with its checksum list beside it (the CLI
+ * publishes only a dump set that has one).
+ */
+export async function writeSmallDumpSet(dir: string): Promise<void> {
+  const files = { 'mysql/app.schema.json': '{"format":1,"tables":[]}\n', 'mysql/app.sql': 'CREATE TABLE a (id int);\n' };
+  await mkdir(path.join(dir, 'mysql'), { recursive: true });
+  for (const [file, text] of Object.entries(files)) await writeFile(path.join(dir, file), text);
+  await writeChecksumsFile(
+    dir,
+    Object.entries(files).map(([file, text]) => ({ path: file, sha256: createHash('sha256').update(text).digest('hex'), size: Buffer.byteLength(text) })),
+  );
 }

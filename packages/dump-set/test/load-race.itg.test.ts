@@ -4,8 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { TargetNotEmptyError } from '@org/mysql-dump';
 import { describeWithServices, serviceVar } from '../../../test/support/services.js';
-import { DumpSetServerError, dumpSet, loadSet, type LoadTargets } from '../src/index.js';
-import { ScratchDatabases, seedSource } from './support.js';
+import { DumpSetServerError, loadSet, type LoadTargets } from '../src/index.js';
+import { ScratchDatabases, seededDumpSet } from './support.js';
 
 // Two developers' terminals (or a script and a person) loading into the same databases at once.
 describeWithServices(['mysql', 'mongo'], 'loads into the same target at once', () => {
@@ -17,9 +17,7 @@ describeWithServices(['mysql', 'mongo'], 'loads into the same target at once', (
   beforeAll(async () => {
     scratch = new ScratchDatabases(serviceVar('TEST_MYSQL_URL'), serviceVar('TEST_MONGO_URL'));
     work = await mkdtemp(path.join(tmpdir(), 'dump-set-race-'));
-    source = scratch.name('src');
-    await seedSource(scratch, source);
-    dir = (await dumpSet({ mysql: { url: scratch.mysqlUrl, databases: [source] }, mongo: { url: scratch.mongoUrl, databases: [source], dataCollections: ['feature_flags'] } }, path.join(work, 'set'))).dir;
+    ({ source, dir } = await seededDumpSet(scratch, work));
   });
   afterAll(async () => {
     await scratch?.dropAll();

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { describeWithServices, serviceVar } from '../../../test/support/services.js';
 import { dumpSet, loadSet, targetsLeftBy, type LoadTargets, type TargetLeft } from '../src/index.js';
 import { rejectionOf } from '../../../test/support/rejection.js';
-import { ScratchDatabases, seedSource } from './support.js';
+import { ScratchDatabases, seedSource, seededDumpSet } from './support.js';
 
 // Ctrl-C during `load --replace` was told "the databases are as they were", while MongoDB's old content had
 // already been dropped (and MySQL's too, later on). A load now says what it left in each target; these
@@ -19,9 +19,7 @@ describeWithServices(['mysql', 'mongo'], 'an interrupted load says what it left 
   beforeAll(async () => {
     scratch = new ScratchDatabases(serviceVar('TEST_MYSQL_URL'), serviceVar('TEST_MONGO_URL'));
     work = await mkdtemp(path.join(tmpdir(), 'dump-set-undo-itg-'));
-    source = scratch.name('src');
-    await seedSource(scratch, source);
-    dir = (await dumpSet({ mysql: { url: scratch.mysqlUrl, databases: [source] }, mongo: { url: scratch.mongoUrl, databases: [source], dataCollections: ['feature_flags'] } }, path.join(work, 'set'))).dir;
+    ({ source, dir } = await seededDumpSet(scratch, work));
   });
   afterAll(async () => {
     await scratch?.dropAll();

@@ -3,6 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MongoClient } from 'mongodb';
 import { createConnection, type Connection } from 'mysql2/promise';
+import { dumpSet } from '../src/index.js';
 
 /** Unique database names for one test file; `dropAll` removes them from both servers. */
 export class ScratchDatabases {
@@ -75,6 +76,18 @@ export async function seedSource(scratch: ScratchDatabases, database: string): P
   await db.collection('feature_flags').insertMany([{ _id: 'b' as never, on: true }, { _id: 'a' as never, on: false }]);
   await db.collection('events').createIndex({ tracking: 1, created: -1 }, { name: 'tracking_created' });
   await db.collection('events').insertOne({ tracking: 'x', created: 1 });
+}
+
+/**
+ * A seeded source database on both servers (seedSource; `extend` may add to it first), dumped with its
+ * `feature_flags` rows into `<work>/set`.
+ */
+export async function seededDumpSet(scratch: ScratchDatabases, work: string, extend?: (source: string) => Promise<void>): Promise<{ source: string; dir: string }> {
+  const source = scratch.name('src');
+  await seedSource(scratch, source);
+  await extend?.(source);
+  const { dir } = await dumpSet({ mysql: { url: scratch.mysqlUrl, databases: [source] }, mongo: { url: scratch.mongoUrl, databases: [source], dataCollections: ['feature_flags'] } }, path.join(work, 'set'));
+  return { source, dir };
 }
 
 /** Every file of a dump set, keyed by path with the given database names replaced by `<db>`. */
