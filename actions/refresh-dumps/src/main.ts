@@ -3,7 +3,7 @@ import path from 'node:path';
 import * as core from '@actions/core';
 import { InputError, reportFailure } from '@org/action-inputs';
 import { dumpSet, emptyDatabases, loadSet, maskSecrets, type DumpSetResult } from '@org/dump-set';
-import { fingerprintMigrationFiles, pull, resolveCommit, type MigrationFingerprint, type MigrationsScope, type PublishResult, type PullResult, type Store } from '@org/dump-versioning';
+import { fingerprintMigrationFiles, pull, migrationsScopeOf, resolveCommit, workingTreeRoot, type MigrationFingerprint, type MigrationsScope, type PublishResult, type PullResult, type Store } from '@org/dump-versioning';
 import { unlessCancelled, whileCancellable } from './cancel.js';
 import { PhaseClock } from './clock.js';
 import { getInputs, type Inputs } from './context.js';
@@ -11,8 +11,7 @@ import { StepError, databaseInputOf, inStep, isStatementError, isUnreachable, me
 import { migrateEnvironment, migrateVariables, parseMigrateLines, runMigrate, type MigrateCommand } from './migrate.js';
 import { databasesOfFiles, decideMode, recheckAfterDump, recheckDatabases, type Ancestor, type ModeDecision } from './mode.js';
 import { applyRetention, comparisonBase, dryRunVersion, preparePublish, publishDumpSet, schemaSection, type PublishPreparation } from './publish.js';
-import { checkRunOnBranch, forcedPushTimeOf, readEventPayload, readRunnerContext, resolveBranch, type RunnerContext } from './runner.js';
-import { migrationsScopeOf } from './scope.js';
+import { checkRunOnBranch, forcedPushOf, readEventPayload, readRunnerContext, resolveBranch, type ForcePush, type RunnerContext } from './runner.js';
 import { secretsToMask } from './secrets.js';
 import { findAncestor, openActionStore, storeInput, workspacePath } from './store.js';
 import { addRefreshSummary, type RefreshReport } from './summary.js';
@@ -32,7 +31,7 @@ interface Run {
   work: string;
   clock: PhaseClock;
   /** The run is of a force push of this commit to the branch, made then: a ref on the old history is moved here. */
-  historyRewrittenAt: Date | undefined;
+  forcePush: ForcePush | undefined;
   /** What the store records of how the migrations were fingerprinted; asked of git at the start, never rejects. */
   migrationsScope: Promise<MigrationsScope>;
 }
@@ -66,8 +65,8 @@ export async function run(): Promise<void> {
       store,
       work,
       clock: new PhaseClock(),
-      historyRewrittenAt: forcedPushTimeOf(payload, branch, runner.sha),
-      migrationsScope: migrationsScopeOf(runner.workspace, workDir, inputs.migrationsGlob),
+      forcePush: forcedPushOf(payload, branch, runner.sha),
+      migrationsScope: migrationsScopeOf(workDir, inputs.migrationsGlob, runner.workspace),
     };
     core.info(`Service ${inputs.service}, commit ${runner.sha}, branch ${branch} (from the ${source}), store ${store.location}${inputs.dryRun ? ' (dry run)' : ''}`);
 
@@ -84,7 +83,7 @@ export async function run(): Promise<void> {
     // earlier, where its git processes would compete with the load for this process's one thread.
     let prepared: PublishPreparation | undefined;
     const prepare = () => {
-      if (!inputs.dryRun) prepared ??= preparePublish(store, inputs.service, branch, runner.workspace, runner.sha);
+      if (!inputs.dryRun) prepared ??= preparePublish(store, inputs.service, branch, workDir, runner.sha);
     };
     let decision = planned;
     let dumped = await migrateAndDump(r, decision, 1, ancestorDir, prepare);
@@ -122,9 +121,13 @@ export async function run(): Promise<void> {
 /** Fingerprints the checkout's migrations, finds the nearest published ancestor and decides the mode. */
 async function choose(r: Run): Promise<{ fingerprint: MigrationFingerprint; decision: ModeDecision; ancestor: Ancestor | undefined }> {
   const { inputs, runner, clock } = r;
-  const head = await inStep('Reading the checkout', undefined, () => resolveCommit(runner.workspace, 'HEAD'));
+  // git is asked from working-directory, so a checkout under actions/checkout's `path:` is found too.
+  if ((await workingTreeRoot(r.workDir)) === undefined) {
+    throw new InputError('working-directory', `${r.workDir} is not in a git checkout; run actions/checkout before this action (when it checks out under a \`path:\`, point working-directory into that path)`);
+  }
+  const head = await inStep('Reading the checkout', undefined, () => resolveCommit(r.workDir, 'HEAD'));
   if (head !== runner.sha) {
-    throw new StepError('Reading the checkout', `GITHUB_WORKSPACE ${runner.workspace} has ${head} checked out but GITHUB_SHA is ${runner.sha}; check out GITHUB_SHA (actions/checkout does by default)`);
+    throw new StepError('Reading the checkout', `the checkout at ${r.workDir} has ${head} checked out but GITHUB_SHA is ${runner.sha}; check out GITHUB_SHA (actions/checkout does by default)`);
   }
   const fingerprint = await clock.time('fingerprint migrations', () =>
     inStep('Fingerprinting the migrations', 'migrations-glob', () => fingerprintMigrationFiles(r.workDir, inputs.migrationsGlob)),
@@ -135,7 +138,7 @@ async function choose(r: Run): Promise<{ fingerprint: MigrationFingerprint; deci
   const ancestor =
     inputs.mode === 'full'
       ? undefined
-      : await clock.time('find ancestor', () => inStep('Reading the store', storeInput(inputs), () => findAncestor(r.store, inputs.service, runner.sha, runner.workspace)));
+      : await clock.time('find ancestor', () => inStep('Reading the store', storeInput(inputs), () => findAncestor(r.store, inputs.service, runner.sha, r.workDir)));
   const decision = decideMode(inputs.mode, fingerprint, ancestor);
   core.info(`Mode ${decision.mode}: ${decision.reason}`);
   return { fingerprint, decision, ancestor };
@@ -247,7 +250,7 @@ async function publishPhase(
     inStep(`Publishing to ${store.location}`, storeInput(inputs), () =>
       unlessCancelled(signal, { phase: 'publish', commit: runner.sha }, () =>
         publishDumpSet(
-          { store, service: inputs.service, dir: dumped.dir, commit: runner.sha, branch: r.branch, repository: runner.repository, repoDir: runner.workspace, fingerprint, migrationsScope, historyRewrittenAt: r.historyRewrittenAt, engines: dumped.engines, onWait: (message) => core.info(message), signal },
+          { store, service: inputs.service, dir: dumped.dir, commit: runner.sha, branch: r.branch, repository: runner.repository, repoDir: r.workDir, fingerprint, migrationsScope, forcePush: r.forcePush, engines: dumped.engines, onWait: (message) => core.info(message), signal },
           prepared,
         ),
       ),

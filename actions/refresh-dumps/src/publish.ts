@@ -18,6 +18,7 @@ import {
   type PublishResult,
   type Store,
 } from '@org/dump-versioning';
+import type { ForcePush } from './runner.js';
 import type { Engines } from './mode.js';
 import type { DumpedFile, RefreshReport, SchemaSection } from './summary.js';
 
@@ -33,8 +34,8 @@ export interface PublishRequest {
   fingerprint: MigrationFingerprint;
   /** The files the fingerprint was taken of (working-directory and migrations-glob), recorded for `status`/`provision`. */
   migrationsScope: MigrationsScope;
-  /** A force push of this commit, and when: a ref left on the branch's old history is moved here (see publish). */
-  historyRewrittenAt: Date | undefined;
+  /** A force push of this commit (when, and the head it replaced): a ref left on the replaced history is moved here (see publish). */
+  forcePush: ForcePush | undefined;
   engines: Engines;
   /** Told when the publish waits for a running prune. */
   onWait?: (message: string) => void;
@@ -105,7 +106,8 @@ export async function publishDumpSet(request: PublishRequest, prepared?: Publish
       ...(time ? { commitTime: time } : {}),
     },
     ancestry: prepared?.ancestry ?? gitAncestry(request.repoDir),
-    ...(request.historyRewrittenAt ? { historyRewrittenAt: request.historyRewrittenAt } : {}),
+    ...(request.forcePush?.at ? { historyRewrittenAt: request.forcePush.at } : {}),
+    ...(request.forcePush?.replacedHead ? { historyReplacedHead: request.forcePush.replacedHead } : {}),
     migrations: { fingerprint: request.fingerprint, scope: request.migrationsScope },
     engines: request.engines,
     tool: { name: 'org/actions refresh-dumps', version: '1' },

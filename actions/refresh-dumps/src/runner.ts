@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ActionError } from '@org/action-inputs';
+import { ActionError, InputError } from '@org/action-inputs';
 
 /** What the runner tells the action through its environment (the variables every job has). */
 export interface RunnerContext {
@@ -78,34 +78,55 @@ export function resolveBranch(input: string, payload: unknown, refName: string |
 }
 
 /**
- * A run may only advance the default branch's pointer from that branch. The lockstep publish moves the ref
- * to any descendant of its commit, so a dispatch on a feature branch would otherwise point master's ref at
- * an unmerged commit, and every later master commit would then be refused as diverged. An explicit
- * `branch` input is the user's choice and is not second-guessed; a run without GITHUB_REF (by hand) is not
- * checked. A branch taken from GITHUB_REF_NAME must come from a branch ref.
+ * A run may only advance a branch's pointer from that branch. The lockstep publish moves the ref to any
+ * descendant of its commit, so a dispatch on a feature branch would otherwise point master's ref at an
+ * unmerged commit, and every later master commit would then be refused as diverged. That holds for a
+ * `branch` input as much as for the default branch; a run without GITHUB_REF (by hand) is not checked. A
+ * branch taken from GITHUB_REF_NAME must come from a branch ref.
  */
 export function checkRunOnBranch(choice: BranchChoice, ref: string | undefined): void {
-  if (choice.source === 'ref-name' && ref !== undefined && !ref.startsWith('refs/heads/')) {
+  if (ref === undefined || ref === `refs/heads/${choice.branch}`) return;
+  const runOnIt = `run it on ${choice.branch} (e.g. \`if: github.ref == 'refs/heads/${choice.branch}'\` on the job)`;
+  if (choice.source === 'ref-name') {
     // Without a default branch in the payload the branch is the triggering ref's name: a tag or a pull
     // request's merge ref would become a "branch" named `v1.0` or `7/merge`.
-    throw new RunnerContextError(`this run is for ${ref} (GITHUB_REF), not a branch, and the event names no default branch; set \`branch\` to the branch whose dumps this run publishes`);
+    if (!ref.startsWith('refs/heads/')) {
+      throw new RunnerContextError(`this run is for ${ref} (GITHUB_REF), not a branch, and the event names no default branch; set \`branch\` to the branch whose dumps this run publishes`);
+    }
+    return;
   }
-  if (choice.source !== 'event' || ref === undefined || ref === `refs/heads/${choice.branch}`) return;
-  throw new RunnerContextError(
-    `this run is for ${ref} (GITHUB_REF), but it would advance the dumps of the default branch ${choice.branch}; ` +
-      `run it on ${choice.branch} (e.g. \`if: github.ref == 'refs/heads/${choice.branch}'\` on the job), or set \`branch\` to the branch whose dumps this run publishes`,
+  if (choice.source === 'event') {
+    throw new RunnerContextError(
+      `this run is for ${ref} (GITHUB_REF), but it would advance the dumps of the default branch ${choice.branch}; ${runOnIt}, or set \`branch\` to the branch whose dumps this run publishes`,
+    );
+  }
+  throw new InputError(
+    'branch',
+    `is ${choice.branch}, but this run is for ${ref} (GITHUB_REF): only runs on ${choice.branch} may advance its dumps (a commit from elsewhere would become its ref, ` +
+      `and every later ${choice.branch} commit would be refused as diverged); ${runOnIt}, or set \`branch\` to the branch this run is on`,
   );
+}
+
+/** A force push of the run's commit: when it happened and the head it replaced, as far as the event tells. */
+export interface ForcePush {
+  at?: Date;
+  replacedHead?: string;
 }
 
 /**
  * When this run is of a force push to `branch` whose new head is `sha` (the push event's `forced`, `ref`
- * and `after`): the time of that push (`repository.pushed_at`, epoch seconds in push events), from which
- * on the branch's history is the rewritten one. Undefined for any other run, or without that time.
+ * and `after`): the time of that push (`repository.pushed_at`, epoch seconds in push events) and the head
+ * it replaced (`before`), which tell a ref left on the replaced history from one a later push moved.
+ * Undefined for any other run, or when the event carries neither.
  */
-export function forcedPushTimeOf(payload: unknown, branch: string, sha: string): Date | undefined {
-  const push = payload as { forced?: unknown; ref?: unknown; after?: unknown; repository?: { pushed_at?: unknown } } | undefined;
+export function forcedPushOf(payload: unknown, branch: string, sha: string): ForcePush | undefined {
+  const push = payload as { forced?: unknown; ref?: unknown; after?: unknown; before?: unknown; repository?: { pushed_at?: unknown } } | undefined;
   if (!(push?.forced === true && push.ref === `refs/heads/${branch}` && push.after === sha)) return undefined;
   const pushedAt = push.repository?.pushed_at;
   const time = typeof pushedAt === 'number' ? new Date(pushedAt * 1000) : typeof pushedAt === 'string' ? new Date(pushedAt) : undefined;
-  return time && !Number.isNaN(time.getTime()) ? time : undefined;
+  const at = time && !Number.isNaN(time.getTime()) ? time : undefined;
+  // `before` is all zeros when the push created the branch: there was no head to replace.
+  const replacedHead = typeof push.before === 'string' && /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(push.before) && !/^0+$/.test(push.before) ? push.before : undefined;
+  if (at === undefined && replacedHead === undefined) return undefined;
+  return { ...(at ? { at } : {}), ...(replacedHead ? { replacedHead } : {}) };
 }

@@ -313,7 +313,7 @@ describeWithServices(['mysql', 'mongo', 's3'], 'refresh-dumps action (bundled) o
     if (older.warnings.length > 0) expect(older.warnings.join('\n')).toMatch(/left at .*: it already names a newer commit/);
   });
 
-  test('after a force push, the run of that push moves the ref to the rewritten history; an ordinary run leaves it', async () => {
+  test('after a force push, the run of that push moves the ref to the rewritten history (also back, when it rewinds); an ordinary run leaves it', async () => {
     const prefix = 'force-push';
     const inputs = { store: `s3://${bucket}/${prefix}` };
     succeeded(await refresh('edit-migration', inputs));
@@ -323,14 +323,15 @@ describeWithServices(['mysql', 'mongo', 's3'], 'refresh-dumps action (bundled) o
     const git = (...args: string[]) => execFileAsync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: history.dir });
     const rewritten = (await git('commit-tree', `${oldTip}^{tree}`, '-p', history.commit('add-second-migration').sha, '-m', 'edit-migration, amended')).stdout.trim();
     const tree = await checkoutFixtureCommit(history, rewritten);
-    const run = (event: object) =>
+    const runAt = (sha: string, workspace: string, event: object) =>
       runAction({
-        sha: rewritten,
-        workspace: tree,
+        sha,
+        workspace,
         inputs: { ...baseInputs(), ...inputs },
-        event: { ref: 'refs/heads/master', after: rewritten, repository: { full_name: 'org/fixture-app', default_branch: 'master' }, ...event },
+        event: { ref: 'refs/heads/master', after: sha, repository: { full_name: 'org/fixture-app', default_branch: 'master' }, ...event },
         env: { ...fixtureVenvEnv(python), AWS_ACCESS_KEY_ID: serviceVar('TEST_S3_ACCESS_KEY_ID'), AWS_SECRET_ACCESS_KEY: serviceVar('TEST_S3_SECRET_ACCESS_KEY'), AWS_REGION: process.env.TEST_S3_REGION ?? 'us-east-1' },
       });
+    const run = (event: object) => runAt(rewritten, tree, event);
     const forcedStore = openStore(inputs.store, { s3Client: s3Client() });
     try {
       const ordinary = await run({ forced: false });
@@ -338,15 +339,47 @@ describeWithServices(['mysql', 'mongo', 's3'], 'refresh-dumps action (bundled) o
       succeeded(ordinary);
       expect(ordinary.warnings.join('\n')).toMatch(new RegExp(`ref master of ${SERVICE} left at ${oldTip}: ${rewritten} does not descend from it .*after a force push, the run of that push moves the ref`));
       expect(await readBranchRef(forcedStore, SERVICE, 'master')).toMatchObject({ commit: oldTip });
-      // The push time: after the ref's last move, as GitHub's `repository.pushed_at` of a real force push is.
-      const forced = await run({ forced: true, repository: { full_name: 'org/fixture-app', default_branch: 'master', pushed_at: Math.ceil(Date.now() / 1000) } });
+      // The push landed before the ref's last move (a concurrency group ran the previous push's run first):
+      // the push time alone would leave the ref; the head the push replaced (`before`) tells it apart.
+      const pushedAt = Math.floor(Date.now() / 1000) - 60;
+      const forced = await run({ forced: true, before: oldTip, repository: { full_name: 'org/fixture-app', default_branch: 'master', pushed_at: pushedAt } });
       allRuns.push({ what: 'force-push test, forced run', run: forced });
       succeeded(forced);
-      expect(forced.warnings.join('\n')).toContain(`ref master of ${SERVICE} moved from ${oldTip} to ${rewritten}, which does not descend from it: the branch's history was rewritten (forced push)`);
+      expect(forced.warnings.join('\n')).toContain(`ref master of ${SERVICE} moved from ${oldTip} to ${rewritten}: a force push made ${rewritten} the head and replaced the history of ${oldTip}`);
       expect(forced.summary).toContain(`<strong>moved</strong> to <code>${rewritten.slice(0, 12)}</code> (was <code>${oldTip.slice(0, 12)}</code>) after the branch's history was rewritten`);
       expect(await readBranchRef(forcedStore, SERVICE, 'master')).toMatchObject({ commit: rewritten });
+      // A force push that rewinds master to an older commit moves the ref back to it.
+      const { sha: olderSha, tree: olderTree } = await checkout('add-second-migration');
+      const rewound = await runAt(olderSha, olderTree, {
+        forced: true,
+        before: rewritten,
+        repository: { full_name: 'org/fixture-app', default_branch: 'master', pushed_at: Math.ceil(Date.now() / 1000) },
+      });
+      allRuns.push({ what: 'force-push test, rewinding run', run: rewound });
+      succeeded(rewound);
+      expect(rewound.warnings.join('\n')).toContain(`moved from ${rewritten} to ${olderSha}`);
+      expect(await readBranchRef(forcedStore, SERVICE, 'master')).toMatchObject({ commit: olderSha });
     } finally {
       await forcedStore.close();
+    }
+  });
+
+  test("a checkout under actions/checkout's `path:` (working-directory points into it) publishes as one at the workspace root does", async () => {
+    const { sha } = history.commit('base');
+    const workspace = join(scratch, 'workspace-with-path');
+    await mkdir(workspace);
+    await checkoutFixtureCommit(history, sha, join(workspace, 'app'));
+    const store = join(scratch, 'checkout-path-store');
+    const run = await runAction({ sha, workspace, inputs: { ...baseInputs(), store, 'working-directory': 'app' }, env: fixtureVenvEnv(python) });
+    allRuns.push({ what: 'checkout under a path', run });
+    succeeded(run);
+    const published = openStore(store);
+    try {
+      expect(await readBranchRef(published, SERVICE, 'master')).toMatchObject({ commit: sha, version: run.outputs.version });
+      // Recorded relative to the checkout, as a developer's clone holds it.
+      expect((await readCommitEntry(published, SERVICE, sha))?.migrations?.scope?.directory).toBe('.');
+    } finally {
+      await published.close();
     }
   });
 

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { checkRunOnBranch, forcedPushTimeOf, readEventPayload, readRunnerContext, resolveBranch } from '../src/runner.js';
+import { checkRunOnBranch, forcedPushOf, readEventPayload, readRunnerContext, resolveBranch } from '../src/runner.js';
 import { secretsToMask } from '../src/secrets.js';
 
 // Trimmed copies of the payload shapes GitHub sends for each event.
@@ -39,7 +39,8 @@ describe('resolveBranch', () => {
 describe('checkRunOnBranch', () => {
   test.each<[string, { branch: string; source: 'input' | 'event' | 'ref-name' }, string | undefined]>([
     ['a push to the default branch', { branch: 'master', source: 'event' }, 'refs/heads/master'],
-    ['an explicit branch input on any ref', { branch: 'release', source: 'input' }, 'refs/heads/feature/x'],
+    ['an explicit branch input on that branch', { branch: 'release', source: 'input' }, 'refs/heads/release'],
+    ['an explicit branch input run by hand', { branch: 'release', source: 'input' }, undefined],
     ['the branch taken from GITHUB_REF_NAME', { branch: 'feature/x', source: 'ref-name' }, 'refs/heads/feature/x'],
     ['a branch from GITHUB_REF_NAME run by hand', { branch: 'main', source: 'ref-name' }, undefined],
     ['a run by hand without GITHUB_REF', { branch: 'master', source: 'event' }, undefined],
@@ -58,6 +59,17 @@ describe('checkRunOnBranch', () => {
       new RegExp(`this run is for ${ref} \\(GITHUB_REF\\), but it would advance the dumps of the default branch master; run it on master .*or set \`branch\``),
     );
   });
+});
+
+test.each([
+  ['a dispatch on a feature branch', 'refs/heads/feat'],
+  ['a schedule on the default branch', 'refs/heads/master'],
+  ['a pull request merge ref', 'refs/pull/7/merge'],
+  ['a tag', 'refs/tags/release'],
+])('refuses a `branch` input advanced from another ref: %s', (_name, ref) => {
+  expect(() => checkRunOnBranch({ branch: 'release', source: 'input' }, ref)).toThrow(
+    new RegExp(`^Input \`branch\`: is release, but this run is for ${ref} \\(GITHUB_REF\\): only runs on release may advance its dumps .*; run it on release`),
+  );
 });
 
 test.each([['refs/tags/v1.0'], ['refs/pull/7/merge']])('refuses a branch taken from the name of %s', (ref) => {
@@ -132,19 +144,25 @@ describe('secretsToMask', () => {
   });
 });
 
-describe('forcedPushTimeOf', () => {
+describe('forcedPushOf', () => {
   const sha = 'a'.repeat(40);
+  const before = 'c'.repeat(40);
   const repository = { pushed_at: 1767261600 };
-  test.each<[string, unknown, string | undefined]>([
-    ['a forced push of this commit to the branch: the push time', { forced: true, ref: 'refs/heads/master', after: sha, repository }, '2026-01-01T10:00:00.000Z'],
-    ['the same with pushed_at as an ISO time', { forced: true, ref: 'refs/heads/master', after: sha, repository: { pushed_at: '2026-01-01T10:00:00Z' } }, '2026-01-01T10:00:00.000Z'],
-    ['a forced push without a push time', { forced: true, ref: 'refs/heads/master', after: sha }, undefined],
-    ['an ordinary push', { forced: false, ref: 'refs/heads/master', after: sha, repository }, undefined],
-    ['a forced push of another commit (this run is late)', { forced: true, ref: 'refs/heads/master', after: 'b'.repeat(40), repository }, undefined],
-    ['a forced push to another branch', { forced: true, ref: 'refs/heads/feature', after: sha, repository }, undefined],
+  const at = '2026-01-01T10:00:00.000Z';
+  test.each<[string, unknown, { at?: string; replacedHead?: string } | undefined]>([
+    ['a forced push of this commit to the branch: the push time and the head it replaced', { forced: true, ref: 'refs/heads/master', before, after: sha, repository }, { at, replacedHead: before }],
+    ['the same with pushed_at as an ISO time', { forced: true, ref: 'refs/heads/master', before, after: sha, repository: { pushed_at: '2026-01-01T10:00:00Z' } }, { at, replacedHead: before }],
+    ['a forced push without a push time', { forced: true, ref: 'refs/heads/master', before, after: sha }, { replacedHead: before }],
+    ['a forced push without a replaced head', { forced: true, ref: 'refs/heads/master', after: sha, repository }, { at }],
+    ['a forced push that created the branch (before is zeros)', { forced: true, ref: 'refs/heads/master', before: '0'.repeat(40), after: sha, repository }, { at }],
+    ['a forced push whose before is not a sha', { forced: true, ref: 'refs/heads/master', before: 'HEAD~1', after: sha }, undefined],
+    ['an ordinary push', { forced: false, ref: 'refs/heads/master', before, after: sha, repository }, undefined],
+    ['a forced push of another commit (this run is late)', { forced: true, ref: 'refs/heads/master', before, after: 'b'.repeat(40), repository }, undefined],
+    ['a forced push to another branch', { forced: true, ref: 'refs/heads/feature', before, after: sha, repository }, undefined],
     ['a dispatch (no forced field)', { ref: 'refs/heads/master', inputs: {}, repository }, undefined],
     ['no payload', undefined, undefined],
   ])('%s', (_case, payload, expected) => {
-    expect(forcedPushTimeOf(payload, 'master', sha)?.toISOString()).toBe(expected);
+    const push = forcedPushOf(payload, 'master', sha);
+    expect(push && { ...push, ...(push.at ? { at: push.at.toISOString() } : {}) }).toEqual(expected);
   });
 });

@@ -221,7 +221,7 @@ describe('devstack-dumps publish --migrations-glob (filesystem store, temporary 
     const storeRoot = path.join(work, 'store-refused');
     const context = capture(work);
     expect(await main(publishArgs(storeRoot, repo.commits[0]!), context)).toBe(2);
-    expect(context.err()).toContain(`error: --migrations-glob reads the working tree of ${repo.dir}, which is not at commit ${repo.commits[0]}; check that commit out or drop --migrations-glob`);
+    expect(context.err()).toContain(`error: --migrations-glob checks the working tree of ${repo.dir} against commit ${repo.commits[0]}, but it is at another commit; check that commit out or drop --migrations-glob`);
     expect(await readdir(storeRoot).catch(() => [])).toEqual([]);
   });
 
@@ -234,8 +234,61 @@ describe('devstack-dumps publish --migrations-glob (filesystem store, temporary 
     try {
       const entry = await readCommitEntry(store, service, repo.commits[1]!);
       expect(entry?.migrations?.fingerprint).toEqual(await fingerprintMigrationFiles(repo.dir, MIGRATIONS));
+      expect(entry?.migrations?.scope).toEqual({ directory: '.', globs: MIGRATIONS });
     } finally {
       await store.close();
+    }
+  });
+
+  test.each<[string, (dir: string) => Promise<unknown>, string]>([
+    ['an untracked migration', (dir) => writeFile(path.join(dir, 'shop', 'migrations', '0009_local_only.py'), '# local\n'), 'not committed: shop.0009_local_only'],
+    ['an edited migration', (dir) => writeFile(path.join(dir, 'shop', 'migrations', '0001_step.py'), '# edited\n'), 'changed since the commit: shop.0001_step'],
+    ['a deleted migration', (dir) => rm(path.join(dir, 'shop', 'migrations', '0002_step.py')), 'deleted: shop.0002_step'],
+  ])('is refused when the working tree has %s (the dumps are not of that commit), and nothing is published', async (_case, change, named) => {
+    const storeRoot = path.join(work, `store-dirty-${named.replace(/\W+/g, '-')}`);
+    await change(repo.dir);
+    try {
+      const context = capture(work);
+      expect(await main(publishArgs(storeRoot, repo.commits[1]!), context)).toBe(2);
+      expect(context.err()).toContain(`error: the migration files in ${repo.dir} differ from commit ${repo.commits[1]} (${named}), so the dumps are not of that commit;`);
+      expect(await readdir(storeRoot).catch(() => [])).toEqual([]);
+    } finally {
+      await run('git', ['checkout', '--', '.'], { cwd: repo.dir });
+      await run('git', ['clean', '-fdq'], { cwd: repo.dir });
+    }
+  });
+
+  test('with --repo below the top of the working tree, records that directory, so a clone finds the migrations', async () => {
+    const top = await mkdtemp(path.join(tmpdir(), 'devstack-publish-subdir-'));
+    try {
+      const git = (...args: string[]) => run('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: top });
+      await git('init', '-q', '-b', 'master');
+      await mkdir(path.join(top, 'svc', 'shop', 'migrations'), { recursive: true });
+      await writeFile(path.join(top, 'svc', 'shop', 'migrations', '0001_step.py'), '# migration 1\n');
+      await git('add', '-A');
+      await git('commit', '-q', '-m', 'one');
+      const commit = (await git('rev-parse', 'HEAD')).stdout.trim();
+      const storeRoot = path.join(top, '..', `${path.basename(top)}-store`);
+      const args = ['publish', dumpDir, '--commit', commit, '--branch', 'master', '--repo', path.join(top, 'svc'), '--store', storeRoot, '--service', service, '--migrations-glob', '*/migrations/[0-9]*.py'];
+      try {
+        expect(await main(args, capture(work))).toBe(0);
+        const store = openStore(storeRoot);
+        try {
+          expect((await readCommitEntry(store, service, commit))?.migrations?.scope).toEqual({ directory: 'svc', globs: ['*/migrations/[0-9]*.py'] });
+        } finally {
+          await store.close();
+        }
+        // status from the top of the clone, and with --repo at the subdirectory, finds the migrations.
+        for (const repoFlag of [[], ['--repo', path.join(top, 'svc')]]) {
+          const context = capture(top);
+          expect(await main(['status', '--store', storeRoot, '--service', service, ...repoFlag], context), context.err()).toBe(0);
+          expect(context.out()).toMatch(/pending\s+none/);
+        }
+      } finally {
+        await rm(storeRoot, { recursive: true, force: true });
+      }
+    } finally {
+      await rm(top, { recursive: true, force: true });
     }
   });
 });

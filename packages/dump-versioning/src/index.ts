@@ -40,6 +40,8 @@ export {
   classifyFingerprintChange,
   fingerprintMigrationFiles,
   fingerprintMigrations,
+  fingerprintMigrationsAtCommit,
+  migrationsScopeOf,
 } from './internal/fingerprint.js';
 export type { AppFingerprint, FingerprintChange, MigrationFingerprint, MigrationRecord, MigrationRef } from './internal/fingerprint.js';
 export type { Store, StoreBody, StoredObject, StoredObjectInfo, StreamBody } from './internal/store.js';

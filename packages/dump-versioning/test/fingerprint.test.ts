@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -105,6 +106,57 @@ describe('migration fingerprint', () => {
       await writeFile(path.join(root, 'lms/courses/migrations/0001_initial.py'), 'edited');
       const change = classifyFingerprintChange(before, await fingerprintMigrationFiles(root));
       expect(change).toMatchObject({ kind: 'rewritten', edited: [{ app: 'courses', name: '0001_initial' }] });
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('in a git checkout, only the files git tracks or would add', () => {
+  const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd, stdio: 'pipe' });
+  const write = async (root: string, file: string, body: string) => {
+    await mkdir(path.dirname(path.join(root, file)), { recursive: true });
+    await writeFile(path.join(root, file), body);
+  };
+
+  test('a git-ignored virtualenv and a nested repository do not count; untracked and edited migrations do', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'dv-fp-git-'));
+    try {
+      git(root, 'init', '-q');
+      await write(root, '.gitignore', 'venv/\n');
+      await write(root, 'shop/migrations/0001_initial.py', 'a');
+      git(root, 'add', '.');
+      git(root, 'commit', '-q', '-m', 'one');
+      const committed = await fingerprintMigrationFiles(root);
+      // Django's own migrations inside an ignored virtualenv, and another clone of the app inside the tree.
+      await write(root, 'venv/lib/python3.11/site-packages/django/contrib/auth/migrations/0001_initial.py', 'django');
+      await write(root, 'wt/shop/migrations/0001_initial.py', 'a');
+      git(path.join(root, 'wt'), 'init', '-q');
+      expect(await fingerprintMigrationFiles(root)).toEqual(committed);
+      // Without git (a plain copy of the tree) every matching file counts, as before.
+      await rm(path.join(root, '.git'), { recursive: true, force: true });
+      expect(Object.keys((await fingerprintMigrationFiles(root)).apps).sort()).toEqual(['auth', 'shop', 'wt/shop']);
+      git(root, 'init', '-q');
+      await write(root, 'shop/migrations/0002_new.py', 'b');
+      expect(classifyFingerprintChange(committed, await fingerprintMigrationFiles(root))).toEqual({ kind: 'additions-only', added: [{ app: 'shop', name: '0002_new' }] });
+      await write(root, 'shop/migrations/0001_initial.py', 'edited');
+      expect(classifyFingerprintChange(committed, await fingerprintMigrationFiles(root))).toMatchObject({ kind: 'rewritten', edited: [{ app: 'shop', name: '0001_initial' }] });
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  test('from a subdirectory of the checkout, paths stay relative to it', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'dv-fp-git-'));
+    try {
+      git(root, 'init', '-q');
+      await write(root, '.gitignore', 'venv/\n');
+      await write(root, 'svc/shop/migrations/0001_initial.py', 'a');
+      await write(root, 'svc/venv/django/contrib/sites/migrations/0001_initial.py', 'django');
+      git(root, 'add', '.');
+      git(root, 'commit', '-q', '-m', 'one');
+      const fingerprint = await fingerprintMigrationFiles(path.join(root, 'svc'));
+      expect(Object.keys(fingerprint.apps)).toEqual(['shop']);
     } finally {
       await rm(root, { recursive: true, force: true });
     }

@@ -101,21 +101,50 @@ describe('publish moves a branch ref forward only', () => {
     const run = await publishRewritten(forcePushAt);
     expect(run.ref).toEqual({ outcome: 'reset', previous: { commit: history[4], version: old.version } });
     expect(run.warnings.map((warning) => warning.code)).toEqual(['ref-reset']);
-    expect(run.warnings[0]?.message).toBe(`ref master of ${service()} moved from ${history[4]} to ${rewritten}, which does not descend from it: the branch's history was rewritten (forced push)`);
+    expect(run.warnings[0]?.message).toBe(`ref master of ${service()} moved from ${history[4]} to ${rewritten}: a force push made ${rewritten} the head and replaced the history of ${history[4]}`);
     expect(await storedRef()).toMatchObject({ commit: rewritten, version: run.version });
     // Forward from there as usual; an old-history commit finishing late no longer moves it back.
     expect((await publishAt(5)).ref.outcome).toBe('not-advanced');
     expect(await storedRef()).toMatchObject({ commit: rewritten });
   });
 
-  test('historyRewrittenAt never moves a newer ref or an undecided one', async () => {
+  test('a force push that rewinds the branch moves the ref back to its head; an undecided ancestry never moves it', async () => {
     round++;
     await publishOld(4);
-    const late = await publish({ store, service: service(), dir: dumpA, source: { commit: history[2]!, branch: 'master' }, ancestry, historyRewrittenAt: forcePushAt, now: afterPush });
-    expect(late.ref.outcome).toBe('not-advanced');
-    const undecided = await publish({ store, service: service(), dir: dumpA, source: { commit: unknownCommit, branch: 'master' }, ancestry, historyRewrittenAt: forcePushAt, now: afterPush });
+    const rewound = await publish({ store, service: service(), dir: dumpA, source: { commit: history[2]!, branch: 'master' }, ancestry, historyRewrittenAt: forcePushAt, now: afterPush });
+    expect(rewound.ref.outcome).toBe('reset');
+    expect(await storedRef()).toMatchObject({ commit: history[2] });
+    const undecided = await publish({ store, service: service(), dir: dumpB, source: { commit: unknownCommit, branch: 'master' }, ancestry, historyRewrittenAt: forcePushAt, historyReplacedHead: history[2]!, now: afterPush });
     expect(undecided.ref.outcome).toBe('not-advanced');
-    expect(await storedRef()).toMatchObject({ commit: history[4] });
+    expect(undecided.warnings.map((warning) => warning.code)).toEqual(['ancestry-undecided']);
+    expect(await storedRef()).toMatchObject({ commit: history[2] });
+  });
+
+  test.each([
+    ['the replaced head', 4],
+    ['an ancestor of the replaced head (its run had not caught up)', 3],
+  ])('with the head it replaced, a force push moves a ref at %s even when that ref moved after the push (a concurrency group ran the previous push first)', async (_case, index) => {
+    round++;
+    const late = () => clock('2026-01-01T11:30:00Z');
+    await publish({ store, service: service(), dir: dumpA, source: { commit: history[index]!, branch: 'master' }, ancestry, now: late() });
+    // The push time alone says "moved after the push": left alone.
+    const timeOnly = await publishRewritten(forcePushAt);
+    expect(timeOnly.ref.outcome).toBe('not-advanced');
+    const run = await publish({ store, service: service(), dir: dumpB, source: { commit: rewritten, branch: 'master' }, ancestry: withRewrite, historyRewrittenAt: forcePushAt, historyReplacedHead: history[4]!, now: afterPush });
+    expect(run.ref).toMatchObject({ outcome: 'reset', previous: { commit: history[index] } });
+    expect(await storedRef()).toMatchObject({ commit: rewritten });
+  });
+
+  test('with the head it replaced, a force push leaves a ref of another history, whatever the clocks say', async () => {
+    round++;
+    // The ref names `other`, on no history the push replaced, and (clock skew) was moved "before" the push.
+    const other = 'd'.repeat(40);
+    const withOther: AncestryChecker = async (ancestor, descendant) => (ancestor === descendant ? true : ancestor === other || descendant === other ? false : withRewrite(ancestor, descendant));
+    await publish({ store, service: service(), dir: dumpA, source: { commit: other, branch: 'master' }, ancestry: withOther, now: beforePush });
+    const run = await publish({ store, service: service(), dir: dumpB, source: { commit: rewritten, branch: 'master' }, ancestry: withOther, historyRewrittenAt: forcePushAt, historyReplacedHead: history[4]!, now: afterPush });
+    expect(run.ref.outcome).toBe('not-advanced');
+    expect(run.ref.reason).toMatch(new RegExp(`it is not on the history this force push replaced \\(up to ${history[4]}\\), so a later push's run moved it$`));
+    expect(await storedRef()).toMatchObject({ commit: other });
   });
 
   test('a second force push: the late (or re-run) run of the first cannot move the ref back from the second\'s history', async () => {

@@ -1,7 +1,18 @@
 import { Option } from 'commander';
 import path from 'node:path';
 import { checksumsPathOf, verifyDumpSet } from '@org/dump-set';
-import { NotFoundError, commitTime, fingerprintMigrationFiles, gitAncestry, publish, resolveCommit } from '@org/dump-versioning';
+import {
+  NotFoundError,
+  classifyFingerprintChange,
+  commitTime,
+  fingerprintMigrationFiles,
+  fingerprintMigrationsAtCommit,
+  gitAncestry,
+  migrationsScopeOf,
+  publish,
+  resolveCommit,
+  type MigrationsInfo,
+} from '@org/dump-versioning';
 import { Interrupted, type RegisterCommand } from '../internal/context.js';
 import { addRepoOption } from '../internal/repo-option.js';
 import { UsageError } from '../internal/usage.js';
@@ -42,14 +53,7 @@ export const registerPublish: RegisterCommand = (program, context) => {
     }
     const commit = await resolveCommit(flags.repo, flags.commit);
     const time = await commitTime(flags.repo, commit);
-    if (flags.migrationsGlob && commit !== (await resolveCommit(flags.repo, 'HEAD'))) {
-      // The fingerprint is read from the working tree, so it only describes HEAD.
-      throw new UsageError(`--migrations-glob reads the working tree of ${flags.repo}, which is not at commit ${commit}; check that commit out or drop --migrations-glob`);
-    }
-    const migrations = flags.migrationsGlob ? { fingerprint: await fingerprintMigrationFiles(flags.repo, flags.migrationsGlob), scope: { directory: '.', globs: flags.migrationsGlob } } : undefined;
-    if (migrations && Object.keys(migrations.fingerprint.apps).length === 0) {
-      throw new UsageError(`--migrations-glob (${flags.migrationsGlob!.join(' ')}) matched no migration file under ${flags.repo}; give globs relative to --repo`);
-    }
+    const migrations = flags.migrationsGlob ? await committedMigrations(flags.repo, commit, flags.migrationsGlob) : undefined;
     const progress = progressBar(context, flags.json);
     const result = await withStore(flags, context, (store) =>
       publish({
@@ -90,3 +94,34 @@ export const registerPublish: RegisterCommand = (program, context) => {
     printWarnings(context, result.warnings);
   });
 };
+
+/**
+ * The migrations record of a publish: the fingerprint of what `commit` holds (the dumps are of that commit),
+ * with the scope a developer's checkout is fingerprinted by (--repo relative to the top of its working tree).
+ * The working tree must hold the same migrations: the dumps were made by migrating it, so an uncommitted,
+ * untracked or deleted migration file means the dumps are not of that commit.
+ */
+async function committedMigrations(repo: string, commit: string, globs: string[]): Promise<MigrationsInfo> {
+  if (commit !== (await resolveCommit(repo, 'HEAD'))) {
+    // The dumps were made from a working tree; only one at that commit shows they match it.
+    throw new UsageError(`--migrations-glob checks the working tree of ${repo} against commit ${commit}, but it is at another commit; check that commit out or drop --migrations-glob`);
+  }
+  const fingerprint = await fingerprintMigrationsAtCommit(repo, commit, globs);
+  if (Object.keys(fingerprint.apps).length === 0) {
+    throw new UsageError(`--migrations-glob (${globs.join(' ')}) matched no migration file under ${repo} (in commit ${commit}); give globs relative to --repo`);
+  }
+  const change = classifyFingerprintChange(fingerprint, await fingerprintMigrationFiles(repo, globs));
+  if (change.kind !== 'unchanged') {
+    const names = (list: { app: string; name: string }[]) => list.map(({ app, name }) => `${app}.${name}`).join(', ');
+    const parts = [
+      change.added.length > 0 ? `not committed: ${names(change.added)}` : '',
+      change.kind === 'rewritten' && change.edited.length > 0 ? `changed since the commit: ${names(change.edited)}` : '',
+      change.kind === 'rewritten' && change.removed.length > 0 ? `deleted: ${names(change.removed)}` : '',
+    ].filter(Boolean);
+    throw new UsageError(
+      `the migration files in ${repo} differ from commit ${commit} (${parts.join('; ')}), so the dumps are not of that commit; ` +
+        'commit or remove those changes, re-run the migrations and dump again, then publish',
+    );
+  }
+  return { fingerprint, scope: await migrationsScopeOf(repo, globs) };
+}

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { DEFAULT_MIGRATION_GLOBS, fingerprintMigrationFiles, type MigrationFingerprint, type MigrationsScope } from '@org/dump-versioning';
+import { DEFAULT_MIGRATION_GLOBS, fingerprintMigrationFiles, workingTreeRoot, type MigrationFingerprint, type MigrationsScope } from '@org/dump-versioning';
 
 export interface ScopedFingerprint {
   fingerprint: MigrationFingerprint;
@@ -19,7 +19,8 @@ export async function fingerprintAsDumped(repo: string, given: string[] | undefi
   if (given !== undefined) return { fingerprint: await fingerprintMigrationFiles(repo, given), described: given.join(' '), from: 'flag' };
   // The store is read, not trusted with paths: a directory or glob that leaves the checkout is not followed.
   if (recorded && staysInside(recorded)) {
-    const root = path.resolve(repo, recorded.directory);
+    // Recorded relative to the top of the working tree, which --repo may be below.
+    const root = path.resolve((await workingTreeRoot(repo)) ?? repo, recorded.directory);
     const prefix = recorded.directory === '.' ? '' : `${recorded.directory}/`;
     return { fingerprint: await fingerprintMigrationFiles(root, recorded.globs), described: recorded.globs.map((glob) => `${prefix}${glob}`).join(' '), from: 'dump' };
   }

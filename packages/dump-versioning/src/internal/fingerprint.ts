@@ -1,8 +1,12 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { realpath } from 'node:fs/promises';
 import path from 'node:path';
+import picomatch from 'picomatch';
 import { glob } from 'tinyglobby';
 import { InvalidInputError } from './errors.js';
+import { filesAtCommit, gitVisibleFiles, readBlobs, workingTreeRoot } from './git.js';
+import type { MigrationsScope } from './manifest.js';
 import { byteOrder } from './order.js';
 
 /** Django's layout: `<app>/migrations/0001_initial.py`. */
@@ -65,13 +69,46 @@ export function fingerprintMigrations(records: ReadonlyArray<MigrationRecord>): 
 /**
  * Reads migration files under `root` matching `globs` and fingerprints them. The app is the folder
  * that holds the `migrations` folder (Django's default label); when two folders share that name the
- * path relative to `root` is used instead so they stay apart.
+ * path relative to `root` is used instead so they stay apart. In a git working tree only the files git
+ * tracks or would add count: a git-ignored virtualenv holds Django's own migrations, and a nested
+ * worktree another copy of the app's, which are not the service's (uncommitted and untracked new
+ * migrations still count: they are the developer's pending ones).
  */
 export async function fingerprintMigrationFiles(
   root: string,
   globs: ReadonlyArray<string> = DEFAULT_MIGRATION_GLOBS,
 ): Promise<MigrationFingerprint> {
-  const files = (await glob([...globs], { cwd: root, ignore: ['**/node_modules/**', '**/.git/**'], onlyFiles: true })).sort(byteOrder);
+  const [matched, visible] = await Promise.all([glob([...globs], { cwd: root, ignore: IGNORED, onlyFiles: true }), gitVisibleFiles(root)]);
+  const files = matched.filter((file) => visible === undefined || visible.has(file));
+  // Read synchronously: migration files are small sources, and 200 of them take ~2 ms this way against
+  // ~15 ms as 200 concurrent promise reads (four thread-pool tasks each), which also held up whatever
+  // else was waiting for the thread pool (the refresh runs this while it connects to the servers).
+  return fingerprintMigrations(migrationRecords(files, (file) => readFileSync(path.join(root, file))));
+}
+
+/**
+ * The fingerprint of the migrations `commit` holds under `dir` (a directory of its git working tree),
+ * matched by `globs` as fingerprintMigrationFiles matches them on disk: what a clean checkout of that
+ * commit fingerprints as.
+ */
+export async function fingerprintMigrationsAtCommit(dir: string, commit: string, globs: ReadonlyArray<string> = DEFAULT_MIGRATION_GLOBS): Promise<MigrationFingerprint> {
+  const inCommit = await filesAtCommit(dir, commit);
+  const matches = picomatch([...globs]);
+  const ignored = picomatch(IGNORED);
+  const files = [...inCommit.keys()].filter((file) => matches(file) && !ignored(file));
+  const blobs = await readBlobs(dir, files.map((file) => inCommit.get(file)!));
+  return fingerprintMigrations(migrationRecords(files, (file) => blobs.get(inCommit.get(file)!)!));
+}
+
+const IGNORED = ['**/node_modules/**', '**/.git/**'];
+
+/**
+ * One record per file (paths relative to the fingerprinted directory). The app is the folder that holds
+ * the `migrations` folder (Django's default label); when two folders share that name the path is used
+ * instead so they stay apart.
+ */
+function migrationRecords(unsorted: ReadonlyArray<string>, read: (file: string) => Buffer): MigrationRecord[] {
+  const files = [...unsorted].sort(byteOrder);
   const appDirOf = (file: string) => {
     const dir = path.posix.dirname(file);
     return path.posix.basename(dir) === 'migrations' ? path.posix.dirname(dir) : dir;
@@ -82,17 +119,25 @@ export async function fingerprintMigrationFiles(
     const label = path.posix.basename(appDir);
     labels.set(label, (labels.get(label) ?? new Set()).add(appDir));
   }
-  // Read synchronously: migration files are small sources, and 200 of them take ~2 ms this way against
-  // ~15 ms as 200 concurrent promise reads (four thread-pool tasks each), which also held up whatever
-  // else was waiting for the thread pool (the refresh runs this while it connects to the servers).
-  const records = files.map((file) => {
+  return files.map((file) => {
     const appDir = appDirOf(file);
     const label = path.posix.basename(appDir);
     const app = (labels.get(label)?.size ?? 0) > 1 ? appDir : label;
     const name = path.posix.basename(file).replace(/\.[^.]+$/, '');
-    return { app, name, sha256: sha256(withLfLineEndings(readFileSync(path.join(root, file)))) };
+    return { app, name, sha256: sha256(withLfLineEndings(read(file))) };
   });
-  return fingerprintMigrations(records);
+}
+
+/**
+ * How a checkout's fingerprint is recorded: `dir` relative to the top of its git working tree (POSIX
+ * separators, `.` for the top; a developer's clone is that tree, whatever path CI checked it out under),
+ * or relative to `outsideGit` when `dir` is in no git tree, with the globs.
+ */
+export async function migrationsScopeOf(dir: string, globs: string[], outsideGit: string = dir): Promise<MigrationsScope> {
+  const top = await workingTreeRoot(dir);
+  // git answers with the real path; `dir` may be reached through a symlink.
+  const directory = top ? path.relative(top, await realpath(dir).catch(() => dir)) : path.relative(outsideGit, dir);
+  return { directory: directory.split(path.sep).join('/') || '.', globs };
 }
 
 /**

@@ -51,14 +51,17 @@ export interface PublishOptions {
   /** Decides "forward only" for the ref; usually gitAncestry(repoDir). */
   ancestry: AncestryChecker;
   /**
-   * The branch's history was rewritten at this commit, at this time (a force push: GitHub's push event
-   * `forced` and `repository.pushed_at`). A ref naming a commit this one neither descends from nor
-   * precedes, and last moved before that time, belongs to the old history and is moved here ('reset').
-   * A ref moved since (by the run of a later force push) is left alone, so a late or re-run of an earlier
-   * force push cannot move it back. Without it a diverged ref is left alone ('not-advanced',
-   * `ref-diverged`). A newer ref (`ref-is-newer`) or an undecided ancestry never moves either way.
+   * This run is of a force push whose new head is this commit (GitHub's push event `forced`): the push's
+   * time (`repository.pushed_at`) and the head it replaced (`before`). Such a run moves a ref that its
+   * commit does not descend from ('reset') when the ref names the replaced history: the replaced head or
+   * one of its ancestors (also a newer commit, when the push rewound the branch). When git cannot tell that
+   * (or the replaced head is not given), a ref last moved before the push counts as the replaced history.
+   * A ref of another history (a later push's run moved it) is left alone, so a late or re-run of an earlier
+   * force push cannot move it back. Without these a ref the commit does not descend from is left alone
+   * (`ref-diverged` or `ref-is-newer`), and an undecided ancestry never moves it either way.
    */
   historyRewrittenAt?: Date;
+  historyReplacedHead?: string;
   migrations?: MigrationsInfo;
   engines?: { mysql?: EngineInfo; mongo?: EngineInfo };
   tool?: ToolInfo;
@@ -370,12 +373,10 @@ async function advanceRef(
       const answer = await options.ancestry(ref.commit, source.commit);
       if (answer !== true) {
         const reason = await notForwardReason(options, ref.commit, answer);
-        const rewrittenAt = options.historyRewrittenAt;
-        const movedSince = rewrittenAt !== undefined && !(Date.parse(ref.updatedAt) < rewrittenAt.getTime());
-        if (!(reason.code === 'ref-diverged' && rewrittenAt !== undefined && !movedSince)) {
-          const message = reason.code === 'ref-diverged' && movedSince ? `${reason.message}; it was moved at ${ref.updatedAt}, after this force push (${rewrittenAt.toISOString()}), so a later push's run owns it` : reason.message;
-          warnings.push(new PublishWarning(reason.code, `ref ${source.branch} of ${service} left at ${ref.commit}: ${message}`));
-          return { outcome: 'not-advanced', ...(previous ? { previous } : {}), reason: message };
+        const kept = reason.code === 'ancestry-undecided' ? reason.message : await keptByForcePush(options, ref, reason.message);
+        if (kept !== undefined) {
+          warnings.push(new PublishWarning(reason.code, `ref ${source.branch} of ${service} left at ${ref.commit}: ${kept}`));
+          return { outcome: 'not-advanced', ...(previous ? { previous } : {}), reason: kept };
         }
         resetFrom = ref.commit;
       }
@@ -383,7 +384,7 @@ async function advanceRef(
     const body = Buffer.from(encodeBranchRef({ ...next, updatedAt: now().toISOString() }));
     if ((await store.putIfMatch(refKey, body, current?.etag)) === 'written') {
       if (resetFrom !== undefined) {
-        warnings.push(new PublishWarning('ref-reset', `ref ${source.branch} of ${service} moved from ${resetFrom} to ${source.commit}, which does not descend from it: the branch's history was rewritten (forced push)`));
+        warnings.push(new PublishWarning('ref-reset', `ref ${source.branch} of ${service} moved from ${resetFrom} to ${source.commit}: a force push made ${source.commit} the head and replaced the history of ${resetFrom}`));
         return { outcome: 'reset', ...(firstPrevious ? { previous: firstPrevious } : {}) };
       }
       return { outcome: ref ? 'advanced' : 'created', ...(firstPrevious ? { previous: firstPrevious } : {}) };
@@ -413,6 +414,23 @@ async function whyVersionDiffers(store: Store, service: string, before: CommitEn
   }
   const changed = now.files.filter((file) => previous.files.find((p) => p.path === file.path)?.sha256 !== file.sha256).map((file) => file.path);
   return `the same files with other contents (${changed.join(', ')}): the dumps are not deterministic, the data inputs changed, or migrating gave another result`;
+}
+
+/**
+ * Undefined when this run is of a force push and `ref` names the history that push replaced (so the ref is
+ * reset to this commit); else why the ref stays (`reason`, or why the force push does not own it).
+ */
+async function keptByForcePush(options: PublishOptions, ref: BranchRef, reason: string): Promise<string | undefined> {
+  const { historyRewrittenAt: pushedAt, historyReplacedHead: replacedHead } = options;
+  if (pushedAt === undefined && replacedHead === undefined) return reason;
+  if (replacedHead !== undefined) {
+    const replaced = ref.commit === replacedHead ? true : await options.ancestry(ref.commit, replacedHead);
+    if (replaced === true) return undefined;
+    if (replaced === false) return `${reason}; it is not on the history this force push replaced (up to ${replacedHead}), so a later push's run moved it`;
+  }
+  if (pushedAt === undefined) return reason;
+  if (Date.parse(ref.updatedAt) < pushedAt.getTime()) return undefined;
+  return `${reason}; it was moved at ${ref.updatedAt}, after this force push (${pushedAt.toISOString()}), so a later push's run owns it`;
 }
 
 async function notForwardReason(options: PublishOptions, refCommit: string, answer: false | { undecided: string }) {
