@@ -135,11 +135,12 @@ async function choose(r: Run): Promise<{ fingerprint: MigrationFingerprint; deci
   if (Object.keys(fingerprint.apps).length === 0) {
     throw new InputError('migrations-glob', `matched no migration file under ${r.workDir} (globs: ${inputs.migrationsGlob.join(', ')}); give globs relative to \`working-directory\``);
   }
-  const ancestor =
+  const found =
     inputs.mode === 'full'
       ? undefined
       : await clock.time('find ancestor', () => inStep('Reading the store', storeInput(inputs), () => findAncestor(r.store, inputs.service, runner.sha, r.workDir)));
-  const decision = decideMode(inputs.mode, fingerprint, ancestor);
+  const ancestor = found === undefined || 'none' in found ? undefined : found;
+  const decision = decideMode(inputs.mode, fingerprint, found);
   core.info(`Mode ${decision.mode}: ${decision.reason}`);
   return { fingerprint, decision, ancestor };
 }

@@ -14,6 +14,11 @@ export interface Ancestor {
   engines: Engines | undefined;
 }
 
+/** No ancestor to start from, and why (for the mode's reason). */
+export interface NoAncestor {
+  none: string;
+}
+
 export type UsedMode = Exclude<Mode, 'auto'>;
 
 export type ModeDecision =
@@ -35,7 +40,7 @@ const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ?
 export function decideMode(
   requested: Mode,
   fingerprint: MigrationFingerprint,
-  ancestor: Ancestor | undefined,
+  found: Ancestor | NoAncestor | undefined,
   /** The servers' engines when already known; otherwise recheckAfterDump compares them after the dump. */
   current?: Engines,
 ): ModeDecision {
@@ -44,7 +49,8 @@ export function decideMode(
     if (requested === 'incremental') throw new InputError('mode', `\`incremental\` is impossible: ${why}; use \`auto\` (falls back to a full run) or \`full\``);
     return { mode: 'full', reason: why };
   };
-  if (ancestor === undefined) return cannot('no dump is published for this commit or its first-parent ancestors');
+  if (found === undefined || 'none' in found) return cannot(found?.none ?? 'no dump is published for this commit or its first-parent ancestors');
+  const ancestor = found;
   const from = `${short(ancestor.commit)}${ancestor.distance === 0 ? ' (this commit, published before)' : ` (${plural(ancestor.distance, 'commit')} back)`}`;
   if (ancestor.fingerprint === undefined) return cannot(`the dump of ${from} recorded no migration fingerprint`);
   const change = classifyFingerprintChange(ancestor.fingerprint, fingerprint);

@@ -10,7 +10,7 @@ import {
 } from '@org/dump-versioning';
 import type { Inputs } from './context.js';
 import { messageOf } from './errors.js';
-import type { Ancestor } from './mode.js';
+import type { Ancestor, NoAncestor } from './mode.js';
 
 /** Opens the `store` input; a relative path is relative to the workspace, like every other path input. */
 export function openActionStore(inputs: Pick<Inputs, 'store' | 's3Endpoint' | 'awsRegion'>, workspace: string): Store {
@@ -37,10 +37,10 @@ export function storeInput(inputs: Pick<Inputs, 's3Endpoint'>): string {
 }
 
 /**
- * The nearest published first-parent ancestor of `commit` (the commit itself counts), or undefined when
- * the store has none within the library's distance limit or the clone lacks the history.
+ * The nearest published first-parent ancestor of `commit` (the commit itself counts), or why there is none:
+ * the store has none within the library's distance limit, the clone lacks the history, or the store is new.
  */
-export async function findAncestor(store: Store, service: string, commit: string, repoDir: string): Promise<Ancestor | undefined> {
+export async function findAncestor(store: Store, service: string, commit: string, repoDir: string): Promise<Ancestor | NoAncestor> {
   try {
     const found = await resolve({ store, service, commit, repoDir });
     return {
@@ -52,12 +52,15 @@ export async function findAncestor(store: Store, service: string, commit: string
     };
   } catch (error) {
     if (error instanceof NotFoundError && error.code === 'no-published-ancestor') {
-      // Full mode follows; say why when the clone's history was the reason.
-      if (/shallow clone/.test(error.message)) core.warning(`No published ancestor found: ${error.message}`);
-      return undefined;
+      // Full mode follows; when the clone's history was the reason, the mode's reason says so too.
+      if (/shallow clone/.test(error.message)) {
+        core.warning(`No published ancestor found: ${error.message}`);
+        return { none: `the clone's history could not be searched for a published ancestor (${error.message.replace(/\.$/, '')})` };
+      }
+      return { none: 'no dump is published for this commit or its first-parent ancestors' };
     }
     // A filesystem store that does not exist yet: this is the first publish into it.
-    if (error instanceof StoreConfigError && error.code === 'store-missing') return undefined;
+    if (error instanceof StoreConfigError && error.code === 'store-missing') return { none: `the store ${store.location} does not exist yet (this is its first publish)` };
     throw error;
   }
 }

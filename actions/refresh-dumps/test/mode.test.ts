@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { fingerprintMigrations, type MigrationRecord } from '@org/dump-versioning';
 import { describe, expect, test } from 'vitest';
 import type { Mode } from '../src/context.js';
-import { databasesChange, databasesOfFiles, decideMode, engineChange, recheckAfterDump, recheckDatabases, type Ancestor, type Engines } from '../src/mode.js';
+import { databasesChange, databasesOfFiles, decideMode, engineChange, recheckAfterDump, recheckDatabases, type Ancestor, type Engines, type NoAncestor } from '../src/mode.js';
 
 const sha = (n: number) => n.toString(16).padStart(40, '0');
 const digest = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -26,9 +26,10 @@ const edited = fp([base[0]!, migration('catalog', '0002_currency', 'v2'), base[2
 const removed = fp([base[0]!, base[1]!]);
 
 describe('decideMode', () => {
-  test.each<[string, Mode, ReturnType<typeof fp>, Ancestor | undefined, 'full' | 'incremental', RegExp]>([
+  test.each<[string, Mode, ReturnType<typeof fp>, Ancestor | NoAncestor | undefined, 'full' | 'incremental', RegExp]>([
     ['full is always full', 'full', added, ancestor(), 'full', /input `mode` is `full`/],
     ['no ancestor', 'auto', fp(base), undefined, 'full', /no dump is published for this commit or its first-parent ancestors/],
+    ['no ancestor, with the reason the lookup gave', 'auto', fp(base), { none: 'the clone is shallow' }, 'full', /^the clone is shallow$/],
     ['ancestor without fingerprint', 'auto', fp(base), ancestor({ fingerprint: undefined }), 'full', /recorded no migration fingerprint/],
     ['additions only', 'auto', added, ancestor(), 'incremental', /^2 migrations added since 000000000000 \(2 commits back\): accounts\.0001_initial, catalog\.0003_weight$/],
     ['nothing changed', 'auto', fp(base), ancestor(), 'incremental', /^no migration changed since 000000000000 \(2 commits back\)$/],

@@ -64,15 +64,15 @@ describe('findAncestor (filesystem store, temporary git repository)', () => {
     await Promise.all([repo.dir, work].map((dir) => rm(dir, { recursive: true, force: true })));
   });
 
-  test('the nearest published first-parent ancestor; none published, or no store yet, is undefined', async () => {
+  test('the nearest published first-parent ancestor; none published, or no store yet, says why', async () => {
     const root = path.join(work, 'store');
-    expect(await findAncestor(openStore(root), service, repo.commits[2]!, repo.dir)).toBeUndefined();
+    expect(await findAncestor(openStore(root), service, repo.commits[2]!, repo.dir)).toEqual({ none: `the store ${root} does not exist yet (this is its first publish)` });
     const store = openStore(root);
     const dump = await makeDumpDir(sampleDump('ancestor'));
     try {
       // An existing store without any dump of the service: no-published-ancestor.
       await publish({ store, service: 'other', dir: dump, source: { commit: repo.commits[0]!, branch: 'master' }, ancestry: async () => true });
-      expect(await findAncestor(store, service, repo.commits[2]!, repo.dir)).toBeUndefined();
+      expect(await findAncestor(store, service, repo.commits[2]!, repo.dir)).toEqual({ none: 'no dump is published for this commit or its first-parent ancestors' });
       const published = await publish({ store, service, dir: dump, source: { commit: repo.commits[0]!, branch: 'master' }, ancestry: async () => true });
       expect(await findAncestor(store, service, repo.commits[2]!, repo.dir)).toMatchObject({ commit: repo.commits[0], version: published.version, distance: 2 });
     } finally {

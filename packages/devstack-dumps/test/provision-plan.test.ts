@@ -198,6 +198,49 @@ describe('the dump\'s recorded scope: a checkout is fingerprinted the way CI fin
   });
 });
 
+describe('planProvision on a branch that merged master (every ancestor is searched, not only the first parent)', () => {
+  test('starts from the newest dump it merged: only its own migration is pending, and a migration master edited since the branch point is no "rewritten"', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'devstack-plan-merge-'));
+    const storeRoot = `${dir}-store`;
+    const store = openStore(storeRoot);
+    const dump = path.join(`${dir}-dump`);
+    try {
+      const git = async (...args: string[]) => (await run('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: dir })).stdout.trim();
+      const migration = (name: string, body: string) => writeFile(path.join(dir, 'shop', 'migrations', `${name}.py`), body);
+      const commit = async (message: string) => {
+        await git('add', '-A');
+        await git('commit', '-q', '-m', message);
+        return git('rev-parse', 'HEAD');
+      };
+      await writeDumpSet(dump, 'merge');
+      const publishAt = async (sha: string) =>
+        publish({ store, service, dir: dump, source: { commit: sha, branch: 'master' }, ancestry: async () => true, migrations: { fingerprint: await fingerprintMigrationFiles(dir, MIGRATIONS) } });
+      await git('init', '-q', '-b', 'master');
+      await mkdir(path.join(dir, 'shop', 'migrations'), { recursive: true });
+      await migration('0001_initial', '# one\n');
+      const branchPoint = await commit('one');
+      await publishAt(branchPoint);
+      await git('checkout', '-q', '-b', 'feature');
+      await migration('0003_feature', '# feature\n');
+      await commit('feature migration');
+      await git('checkout', '-q', 'master');
+      await migration('0001_initial', '# one, edited on master\n');
+      await migration('0002_master', '# master\n');
+      const masterTip = await commit('master moves on');
+      await publishAt(masterTip);
+      await git('checkout', '-q', 'feature');
+      await git('merge', '-q', '--no-edit', 'master');
+      const head = await git('rev-parse', 'HEAD');
+      const result = await planProvision({ store, service, repo: dir, commit: head, migrationsGlob: MIGRATIONS, cacheRoot: path.join(`${dir}-cache`) });
+      expect(result.resolution).toMatchObject({ commit: masterTip, ancestors: 'all', distance: 2 });
+      expect(result.pending).toMatchObject({ state: 'pending', pending: ['shop.0003_feature'], edited: [], removed: [] });
+    } finally {
+      await store.close();
+      await Promise.all([dir, storeRoot, `${dir}-dump`, `${dir}-cache`].map((d) => rm(d, { recursive: true, force: true })));
+    }
+  });
+});
+
 describe('devstack-dumps publish --migrations-glob (filesystem store, temporary git repository)', () => {
   let repo: { dir: string; commits: string[] };
   let work: string;

@@ -112,7 +112,7 @@ describeWithServices(['mysql', 'mongo'], 'devstack-dumps provision and status (f
 
         const human = await cli(['status', '--service', service, ...backend.args()], history.dir, backend.env());
         expect(human.code).toBe(0);
-        expect(human.stdout).toContain(`ancestor   ${tipSha} (1 first-parent commit(s) behind `);
+        expect(human.stdout).toContain(`ancestor   ${tipSha} (1 commit(s) behind `);
         expect(human.stdout).toContain(`pending    1 migration(s) in the working tree are not in the dump:\n             ${feature}\nrun        python manage.py migrate\n`);
         expect(human.stdout).toMatch(/^timings    fingerprint [0-9.]+ s, resolve [0-9.]+ s, total [0-9.]+ s$/m);
 

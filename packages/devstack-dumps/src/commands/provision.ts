@@ -27,11 +27,11 @@ type ProvisionFlags = StatusFlags & LoadFlags & { cacheKeep: number };
 
 function addPlanOptions(command: Command, context: CommandContext): Command {
   return addRepoOption(addServiceOption(addStoreOptions(command)), 'git working tree (its migrations are compared with the dump)', context)
-    .option('--commit <rev>', 'commit whose nearest published first-parent ancestor to use', 'HEAD')
+    .option('--commit <rev>', 'commit whose nearest published ancestor to use (newest commit first, through every parent)', 'HEAD')
     .option('--migrations-glob <glob...>', `migration file globs relative to --repo (default: the ones the dump was fingerprinted with, which the action records; else ${DEFAULT_MIGRATION_GLOBS.join(' ')})`)
     .option('--migrate-command <command>', 'the command that runs pending migrations (printed, never run)', 'python manage.py migrate')
     .option('--cache <dir>', 'where pulled dump sets are kept (default: <repo>/.devstack/cache)')
-    .option('--max-distance <n>', 'how many first-parent ancestors to look at', wholeNumber('--max-distance'), 200);
+    .option('--max-distance <n>', 'how many ancestors to look at', wholeNumber('--max-distance'), 200);
 }
 
 /**

@@ -35,7 +35,9 @@ const since = (start: number) => Math.round(performance.now() - start);
 /** What provision would do, without pulling or loading: the nearest published ancestor and the pending migrations. */
 export async function planProvision(input: ProvisionPlanInput): Promise<ProvisionPlan> {
   let start = performance.now();
-  const resolution = await resolve({ store: input.store, service: input.service, commit: input.commit, repoDir: input.repo, maxDistance: input.maxDistance ?? DEFAULT_MAX_DISTANCE });
+  // Every ancestor, not only the first-parent chain: a branch that merged master starts from the newest
+  // dump it merged (fewer pending migrations, no false "rewritten" for a migration master edited since).
+  const resolution = await resolve({ store: input.store, service: input.service, commit: input.commit, repoDir: input.repo, maxDistance: input.maxDistance ?? DEFAULT_MAX_DISTANCE, ancestors: 'all' });
   const resolveMs = since(start);
   start = performance.now();
   const scoped = await fingerprintAsDumped(input.repo, input.migrationsGlob, resolution.entry.migrations?.scope);

@@ -113,6 +113,26 @@ export async function firstParentHistory(cwd: string, start: string, limit: numb
   return result.stdout.split('\n').filter(Boolean);
 }
 
+/**
+ * `start` and up to `limit - 1` of its ancestors through every parent, newest commit first (git's default
+ * order, which streams: no walk of the whole graph as --topo-order needs without a commit graph).
+ */
+export async function ancestorHistory(cwd: string, start: string, limit: number): Promise<string[]> {
+  assertRevision(start);
+  const result = await runGit(cwd, ['rev-list', `--max-count=${limit}`, start]);
+  if (result.code !== 0) throw new GitError('rev-list-failed', `git rev-list ${start} failed in ${cwd}: ${result.stderr.trim()}`);
+  return result.stdout.split('\n').filter(Boolean);
+}
+
+/** How many commits `descendant` has that `ancestor` has not (`git rev-list --count ancestor..descendant`). */
+export async function commitsSince(cwd: string, ancestor: string, descendant: string): Promise<number> {
+  assertRevision(ancestor);
+  assertRevision(descendant);
+  const result = await runGit(cwd, ['rev-list', '--count', `${ancestor}..${descendant}`]);
+  if (result.code !== 0) throw new GitError('rev-list-failed', `git rev-list ${ancestor}..${descendant} failed in ${cwd}: ${result.stderr.trim()}`);
+  return Number(result.stdout.trim());
+}
+
 /** true: `ancestor` is an ancestor of (or equal to) `descendant`; false: it is not; undecided: why not. */
 export type AncestryAnswer = boolean | { undecided: string };
 export type AncestryChecker = (ancestor: string, descendant: string) => Promise<AncestryAnswer>;

@@ -1,7 +1,7 @@
 import { checkBranchName } from './branch-name.js';
 import { mapLimit } from './concurrency.js';
 import { InvalidInputError, NotFoundError } from './errors.js';
-import { firstParentDistance, firstParentHistory, gitAncestry, isShallowClone, resolveCommit, unshallow } from './git.js';
+import { ancestorHistory, commitsSince, firstParentDistance, firstParentHistory, gitAncestry, isShallowClone, resolveCommit, unshallow } from './git.js';
 import { isCommitSha, type CommitEntry } from './manifest.js';
 import { withMigrations } from './migrations-record.js';
 import { byteOrder } from './order.js';
@@ -17,7 +17,10 @@ export interface Resolution {
   /** The nearest published ancestor (or the commit of the branch ref). */
   commit: string;
   version: string;
-  /** First-parent steps from `requested` to `commit` (0 = exact). */
+  /**
+   * First-parent steps from `requested` to `commit` (0 = exact); with `ancestors: 'all'`, the commits
+   * `requested` has that `commit` has not.
+   */
   distance: number;
   /** The commit entry, with `migrations` loaded. */
   entry: CommitEntry;
@@ -29,6 +32,8 @@ export interface Resolution {
   via: 'history' | 'branch-ref';
   /** The branch whose ref gave the answer (with `via: 'branch-ref'`). */
   branch?: string;
+  /** Set when every ancestor was searched (`ancestors: 'all'`), not only the first-parent chain. */
+  ancestors?: 'all';
 }
 
 export interface ResolveOptions {
@@ -43,6 +48,12 @@ export interface ResolveOptions {
   remote?: string;
   /** Never fetch: a shallow clone is searched as far as it goes. */
   offline?: boolean;
+  /**
+   * Which ancestors are searched: the first-parent chain (default: what a branch's own history is, as CI
+   * publishes it), or every ancestor, newest commit first (a developer's branch that merged the main
+   * branch then starts from the newest dump it merged, not from where it branched off).
+   */
+  ancestors?: 'first-parent' | 'all';
 }
 
 /**
@@ -71,7 +82,8 @@ export async function resolve(options: ResolveOptions): Promise<Resolution> {
   }
   const repoDir = options.repoDir;
   const requested = await resolveCommit(repoDir, rev);
-  const walk = () => firstParentHistory(repoDir, requested, maxDistance + 1);
+  const all = options.ancestors === 'all';
+  const walk = () => (all ? ancestorHistory : firstParentHistory)(repoDir, requested, maxDistance + 1);
   let history = await walk();
   let found = await nearestEntry(store, service, history);
   let shallow: string | undefined;
@@ -85,6 +97,7 @@ export async function resolve(options: ResolveOptions): Promise<Resolution> {
       found = await nearestEntry(store, service, history);
     }
   }
+  if (found && all) return { ...found, ancestors: 'all', distance: found.distance > 0 ? await commitsSince(repoDir, found.commit, requested) : 0 };
   if (found) return found;
   const fallback = await nearestBranchRef(options, repoDir, requested);
   if (fallback.resolution) return fallback.resolution;
@@ -93,7 +106,7 @@ export async function resolve(options: ResolveOptions): Promise<Resolution> {
   const notes = [...(shallow ? [shallow] : []), ...fallback.undecided.slice(0, 3)].map((note) => `; ${note}`).join('');
   throw new NotFoundError(
     'no-published-ancestor',
-    `no dump of service ${service} in ${store.location} for ${requested} or its ${history.length - 1} first-parent ancestors (limit ${maxDistance}), and no branch ref of the service names an ancestor of it${notes}; publish one, fetch more history or raise the maximum distance`,
+    `no dump of service ${service} in ${store.location} for ${requested} or its ${history.length - 1} ${all ? '' : 'first-parent '}ancestors (limit ${maxDistance}), and no branch ref of the service names an ancestor of it${notes}; publish one, fetch more history or raise the maximum distance`,
   );
 }
 
