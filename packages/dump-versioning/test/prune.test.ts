@@ -67,6 +67,22 @@ describe('prune on a filesystem store', () => {
     expect((await verify({ store, service })).problems).toEqual([]);
   });
 
+  test('keep orders a branch by commit time: an older commit published last is not the newest version', async () => {
+    const service = `commit-order-${round++}`;
+    const at = (days: number) => () => new Date(Date.now() - days * DAY);
+    const publishAt = async (index: number, commitTime: string, published: number) =>
+      publish({ store, service, dir: await dumpDir(`${service}_${index}`), source: { commit: commits[index]!, branch: 'master', commitTime }, ancestry: linear, now: at(published) });
+    // Commit 2 (newest in history) published 40 days ago; commit 1 (older) published later, 39 days ago,
+    // by a run that finished late; times with different offsets compare as instants.
+    const newer = await publishAt(2, '2026-01-01T23:30:00-02:00', 40);
+    const older = await publishAt(1, '2026-01-02T00:30:00+02:00', 39);
+    await age(service, 2 * DAY);
+    const plan = await prune({ store, service, keep: 1 });
+    // The ref stays at the newer commit (the late run did not move it); keep 1 keeps that version only.
+    expect(plan.keptVersions).toEqual([newer.version]);
+    expect(plan.deleted.versions).toEqual([layout.version(service, older.version)]);
+  });
+
   test('a commit entry written within the grace period keeps its version even when its createdAt is old', async () => {
     const service = `young-entry-${round++}`;
     const [first, second] = await publishOld(service, 2);

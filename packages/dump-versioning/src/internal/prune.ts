@@ -10,7 +10,7 @@ import { byteOrder } from './order.js';
 export interface PruneOptions {
   store: Store;
   service: string;
-  /** Versions to keep per branch, newest first by commit index time. */
+  /** Versions to keep per branch, newest first by commit time (publish time where none was recorded). */
   keep: number;
   /** Versions named by commit index entries younger than this are kept too (default 7 days). */
   keepRecentMs?: number;
@@ -128,7 +128,9 @@ async function planAndDelete(options: PruneOptions, now: number, lease: PruneLea
     byBranch.set(branch, [...(byBranch.get(branch) ?? []), entry]);
   }
   for (const branchEntries of byBranch.values()) {
-    const newestFirst = branchEntries.sort((a, b) => byteOrder(b.createdAt, a.createdAt));
+    // Newest commit first (its commit time where recorded): a run of an older commit that finished late
+    // is not the branch's newest version. Publish time breaks ties and stands in without a commit time.
+    const newestFirst = branchEntries.sort((a, b) => historyTime(b) - historyTime(a) || byteOrder(b.createdAt, a.createdAt));
     const versions = new Set<string>();
     for (const entry of newestFirst) {
       if (versions.size >= options.keep) break;
@@ -187,4 +189,10 @@ async function planAndDelete(options: PruneOptions, now: number, lease: PruneLea
     deleted: { commits: deleteCommits, versions: deleteVersions, blobs: deleteBlobs, migrations: deleteMigrations },
     bytes,
   };
+}
+
+/** When a commit entry's commit was made (ISO times with any offset compare as instants), else when it was published. */
+function historyTime(entry: CommitEntry): number {
+  const commitTime = entry.source.commitTime === undefined ? Number.NaN : Date.parse(entry.source.commitTime);
+  return Number.isNaN(commitTime) ? Date.parse(entry.createdAt) : commitTime;
 }
