@@ -1,6 +1,7 @@
 // Deterministic MongoDB schema (+ chosen documents) dumps in the mongorestore layout, and their loads.
 export { dumpMongo, type DumpMongoOptions, type DumpMongoResult } from './internal/dump.js';
 export { loadMongo, type LoadMongoOptions, type LoadMongoResult } from './internal/load.js';
+export { checkMongoDump } from './internal/dump-directory.js';
 export {
   diffMongoSchemas,
   formatMongoSchemaChange,
@@ -22,6 +23,9 @@ export {
   MongoDatabaseNotFoundError,
   MongoDumpDirectoryError,
   MongoDumpError,
+  MongoEmptyDatabaseError,
+  MongoInexactDocumentError,
+  MongoNotSelectableError,
   MongoLoadRejectedError,
   MongoNoHandshakeError,
   MongoOutputExistsError,

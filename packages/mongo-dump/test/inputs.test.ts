@@ -98,8 +98,16 @@ describe('data collections', () => {
     expect(() => resolveDataCollections([entry], catalogs)).toThrow(message);
   });
 
-  test.each([['a/b'], ['..'], ['.hidden'], ['x'.repeat(300)]])('unsafe file name %s is refused', (name) => {
+  test.each([['..'], ['.hidden'], ['x'.repeat(300)], ['é'.repeat(50)]])('unsafe file name %s is refused', (name) => {
     expect(() => checkFileSafeName('collection', name, 'shop')).toThrow(MongoUnsupportedError);
+  });
+
+  test.each([['a/b'], ['a\\b'], ['pct%zz'], ['plus+sign'], ['c:d'], ['tab\tx'], ['..x']])('database name %s is refused (folder names are not escaped)', (name) => {
+    expect(() => checkFileSafeName('database', name)).toThrow(MongoUnsupportedError);
+  });
+
+  test.each([['a/b'], ['pct%zz'], ['plus+sign'], ['q?*"<>|'], ['é'.repeat(40)]])('collection name %s is escaped, not refused', (name) => {
+    expect(() => checkFileSafeName('collection', name, 'shop')).not.toThrow();
   });
 });
 

@@ -203,9 +203,15 @@ describe('metadata JSON of the recorded MongoDB 7 catalog', () => {
 
   test.each([
     ['not an object', '[]', 'metadata is not a JSON object'],
-    ['index without key', '{"indexes":[{"name":"a"}]}', '"indexes" must be an array of index documents with a "key"'],
+    ['index without key', '{"indexes":[{"name":"a"}]}', '"indexes" must be an array of index documents with a non-empty "key"'],
+    ['index with an empty key', '{"indexes":[{"key":{},"name":"a"}]}', '"indexes" must be an array of index documents with a non-empty "key"'],
+    ['index without a name', '{"indexes":[{"key":{"a":1}}]}', 'index 1 of "indexes" has no "name" (a non-empty string)'],
+    ['index with a numeric name', '{"indexes":[{"key":{"a":1},"name":"a_1"},{"key":{"b":1},"name":7}]}', 'index 2 of "indexes" has no "name" (a non-empty string)'],
+    ['two indexes of one name', '{"indexes":[{"key":{"a":1},"name":"x"},{"key":{"b":1},"name":"x"}]}', 'two indexes are named "x"'],
+    ['an unknown type', '{"indexes":[],"type":"table"}', '"type" is "table"; expected "collection", "view" or "timeseries"'],
+    ['a type that is no string', '{"indexes":[],"type":1}', '"type" is {"$numberInt":"1"}; expected "collection", "view" or "timeseries"'],
     ['options not an object', '{"options":[],"indexes":[]}', '"options" must be an object'],
-    ['name mismatch', '{"indexes":[],"collectionName":"other"}', 'collectionName "other" does not match the file name "orders"'],
+    ['name mismatch', '{"indexes":[],"collectionName":"other"}', 'collectionName "other" does not match the collection "orders" the file name stands for (file names escape collection names as mongodump does)'],
   ])('bad metadata: %s', (_case, text, problem) => {
     expect(specFromMetadata('orders', parseExtendedJson(text))).toBe(problem);
   });

@@ -12,7 +12,7 @@ describeWithServices(['mongo'], 'the raw TCP probe against the real MongoDB-wire
     const probe = openPortProbe(target(), { hello: true });
     try {
       expect(await probe.gate).toEqual({ kind: 'mongo' });
-      expect(probe.report).toEqual({ accepted: true, closedSilently: false });
+      expect(probe.report).toEqual({ accepted: true, closedSilently: false, answered: true });
     } finally {
       probe.close();
     }

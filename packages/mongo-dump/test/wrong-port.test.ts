@@ -1,7 +1,7 @@
 import { MongoAPIError, MongoParseError, MongoServerError, MongoServerSelectionError } from 'mongodb';
 import { deserialize } from 'bson';
 import { describe, expect, test } from 'vitest';
-import { MongoDumpError, MongoNoHandshakeError, MongoUnreachableError, MongoWrongProtocolError } from '../src/index.js';
+import { MongoDumpError, MongoNoHandshakeError, MongoNotSelectableError, MongoUnreachableError, MongoWrongProtocolError } from '../src/index.js';
 import { connectFailure } from '../src/internal/connect.js';
 import { describeNonMongoBytes, helloMessage, isReplyTo, probeRequestId, probeTarget } from '../src/internal/port-probe.js';
 
@@ -49,7 +49,7 @@ describe('what a server that is not MongoDB sent, in words', () => {
 
 describe('a server that accepted the TCP connection is not called unreachable', () => {
   const timedOut = selectionFailed('Server selection timed out after 5000 ms');
-  const accepted = { accepted: true, closedSilently: false };
+  const accepted = { accepted: true, closedSilently: false, answered: false };
 
   test.each([
     [
@@ -67,7 +67,7 @@ describe('a server that accepted the TCP connection is not called unreachable', 
     [
       'a port forward that closes each connection',
       'mongodb://app:Sup3rSecret@10.0.0.5:27017',
-      { accepted: true, closedSilently: true },
+      { accepted: true, closedSilently: true, answered: false },
       'server at 10.0.0.5:27017 accepted TCP connections but completed no MongoDB handshake (Server selection timed out after 5000 ms); it closes connections without a word: a port forward or proxy whose server is not running, a server that requires TLS (add tls=true), or one refusing connections; check the server behind that port',
     ],
   ])('%s', (_case, url, probe, message) => {
@@ -78,6 +78,25 @@ describe('a server that accepted the TCP connection is not called unreachable', 
     expect(typed).toMatchObject({ code: 'no-handshake', severity: 'fatal', message });
     expect(typed?.message).not.toContain('Sup3rSecret');
     expect(typed?.message).not.toContain('start it');
+  });
+
+  test.each([
+    [
+      'a replicaSet the server is no member of',
+      'mongodb://app:Sup3rSecret@127.0.0.1:17017/?replicaSet=rs0',
+      'MongoDB at 127.0.0.1:17017 answered, but it is not a member of replica set "rs0" that the URL\'s replicaSet names (a standalone server, or one in another set; the driver said: Server selection timed out after 5000 ms); drop replicaSet from the URL for a standalone server, or give the name of the server\'s replica set',
+    ],
+    [
+      'another reason the driver would not select it',
+      'mongodb://127.0.0.1:17017/?readPreference=secondary',
+      "MongoDB at 127.0.0.1:17017 answered, but the driver did not select it (Server selection timed out after 5000 ms); check the URL's options (directConnection, readPreference, loadBalanced)",
+    ],
+  ])('a server that answered the probe\'s hello is not said to lack a handshake: %s', (_case, url, message) => {
+    const typed = connectFailure(timedOut, url, { driver, waitSeconds: 0, retryLeft: false, probe: { accepted: true, closedSilently: false, answered: true } });
+    expect(typed).toBeInstanceOf(MongoNotSelectableError);
+    // Callers branch on the code of a server that answers with a failure.
+    expect(typed).toMatchObject({ code: 'connect-failed', severity: 'fatal', message });
+    expect(typed?.message).not.toContain('Sup3rSecret');
   });
 
   test('after a wait, it says how long', () => {

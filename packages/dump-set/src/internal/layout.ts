@@ -4,7 +4,7 @@ import { lstat, readdir, readFile, rename, rm, writeFile } from 'node:fs/promise
 import path from 'node:path';
 import type { ValidateFunction } from 'ajv';
 import { computeVersion } from '@org/dump-versioning';
-import { readMongoSchema } from '@org/mongo-dump';
+import { checkMongoDump } from '@org/mongo-dump';
 import { DumpSetFileError } from './errors.js';
 import * as generatedValidators from './generated/validators.js';
 
@@ -41,6 +41,8 @@ export interface DumpSetContents {
 const MYSQL_FILE = /^mysql\/([^/]+)\.(sql|schema\.json)$/;
 const MONGO_FILE = /^mongo\/([^/]+)\/[^/]+\.(bson|metadata\.json)$/;
 const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+/** A `/`-separated relative path with a segment starting with "." (the file or one of its folders is hidden). */
+const isHidden = (relative: string) => relative.split('/').some((segment) => segment.startsWith('.'));
 
 /** The checksum list of a dump set directory lives beside it: inside, `publish` would refuse it as a stray file. */
 export const checksumsPathOf = (dir: string) => `${path.resolve(dir)}.checksums.json`;
@@ -48,6 +50,7 @@ export const checksumsPathOf = (dir: string) => `${path.resolve(dir)}.checksums.
 /**
  * Lists a dump set directory and checks its layout (preamble contract): only regular files,
  * `mysql/<db>.sql` + `mysql/<db>.schema.json` in pairs, `mongo/<db>/<name>.bson|.metadata.json`.
+ * Hidden files and folders (any path segment starting with ".") are skipped: they are not in the set.
  */
 export async function readDumpSetContents(dir: string): Promise<DumpSetContents> {
   const root = path.resolve(dir);
@@ -56,6 +59,9 @@ export async function readDumpSetContents(dir: string): Promise<DumpSetContents>
   const files: string[] = [];
   for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
     const relative = path.relative(root, path.join(entry.parentPath, entry.name)).split(path.sep).join('/');
+    // Hidden entries (a `.db.partial-*` left by an interrupted dump, a `.DS_Store`) are no part of a dump
+    // set, for either engine: the dumpers' own readers skip them too, so nothing would load them.
+    if (isHidden(relative)) continue;
     if (entry.isDirectory()) continue;
     if (!entry.isFile()) throw new DumpSetFileError('dump-dir-not-regular', `dump set ${root}: ${relative} is not a regular file; a dump set holds regular files only`);
     if (!MYSQL_FILE.test(relative) && !MONGO_FILE.test(relative)) {
@@ -82,7 +88,8 @@ export async function readDumpSetContents(dir: string): Promise<DumpSetContents>
 
 /**
  * The dumpers' own checks of file contents, run before anything is loaded: every schema.json parses
- * as a semantic schema, and the mongo part reads as a dump (metadata parses, every collection has its .bson).
+ * as a semantic schema, and the mongo part reads as a dump (metadata parses strictly, every collection has
+ * its .bson, every document reads and would load exactly).
  */
 export async function checkDumpSetContents(dir: string, contents: DumpSetContents): Promise<void> {
   for (const database of contents.mysql.keys()) {
@@ -98,7 +105,9 @@ export async function checkDumpSetContents(dir: string, contents: DumpSetContent
       throw new DumpSetFileError('dump-file-malformed', `${file} is not a semantic schema (format 1 with tables); pull or dump the set again`);
     }
   }
-  if (contents.mongo.size > 0) await readMongoSchema({ dir });
+  // Every document too, not only the metadata: a load must not start (and replace a MySQL database
+  // beside it) when a Mongo document would be refused.
+  if (contents.mongo.size > 0) await checkMongoDump({ dir });
 }
 
 export async function hashFile(file: string): Promise<{ sha256: string; size: number }> {

@@ -7,6 +7,7 @@ import {
   MongoConnectFailedError,
   MongoDumpError,
   MongoNoHandshakeError,
+  MongoNotSelectableError,
   MongoPrivilegeError,
   MongoTlsError,
   MongoUnreachableError,
@@ -162,11 +163,27 @@ export function connectFailure(
   }
   if (context.retryLeft) return undefined;
   const reason = maskSecretsIn(messageOf(error), url);
+  // The probe got a MongoDB reply: the server runs and speaks MongoDB, but the driver would not use it.
+  if (context.probe?.answered && !NOTHING_LISTENS.test(reason)) return notSelectable(hosts, url, reason);
   // The driver saying nothing listens wins over an earlier accepted probe (the server stopped meanwhile).
   if (context.probe?.accepted && !NOTHING_LISTENS.test(reason)) {
     return new MongoNoHandshakeError(hosts, context.waitSeconds, reason, { tls: asksForTls(url), closedSilently: context.probe.closedSilently });
   }
   return new MongoUnreachableError(hosts, context.waitSeconds, reason);
+}
+
+/** What to say of a server that answered a hello but that server selection did not pick. */
+function notSelectable(hosts: string, url: string, reason: string): MongoNotSelectableError {
+  const setName = /[?&]replicaSet=([^&#]*)/i.exec(url)?.[1];
+  if (setName !== undefined) {
+    const name = safeDecode(setName);
+    return new MongoNotSelectableError(
+      hosts,
+      `it is not a member of replica set "${name}" that the URL's replicaSet names (a standalone server, or one in another set; the driver said: ${reason})`,
+      `drop replicaSet from the URL for a standalone server, or give the name of the server's replica set`,
+    );
+  }
+  return new MongoNotSelectableError(hosts, `the driver did not select it (${reason})`, "check the URL's options (directConnection, readPreference, loadBalanced)");
 }
 
 const NOTHING_LISTENS = /\b(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH)\b/;

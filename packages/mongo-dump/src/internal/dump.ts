@@ -9,10 +9,11 @@ import { readCatalog } from './catalog.js';
 import { connectMongo, detectEngine, withPrivilege, type MongoEngine } from './connect.js';
 import {
   MongoDatabaseNotFoundError,
+  MongoEmptyDatabaseError,
   MongoOutputExistsError,
   MongoUnsupportedError,
 } from './errors.js';
-import { checkFileSafeName, resolveDataCollections } from './names.js';
+import { checkFileSafeName, collectionFileStem, refuseCaseCollisions, resolveDataCollections } from './names.js';
 import { compareNames, metadataJson, type CollectionSpec } from './normalise.js';
 import type { MongoProgress } from './progress.js';
 import { mongoHosts } from './url.js';
@@ -65,6 +66,9 @@ export async function dumpMongo(options: DumpMongoOptions): Promise<DumpMongoRes
     for (const database of databases) {
       const specs = await readCatalog(client.db(database));
       for (const spec of specs) checkFileSafeName('collection', spec.name, database);
+      refuseCaseCollisions(database, specs.map((spec) => spec.name));
+      // Refused, not dumped as an empty folder: no file would carry it (checksums, publish) and a load could not re-create it.
+      if (specs.length === 0) throw new MongoEmptyDatabaseError(database);
       catalogs.set(database, specs);
       options.onProgress?.({ phase: 'schema', database, done: specs.length, total: specs.length });
     }
@@ -108,13 +112,14 @@ async function dumpDatabase(
     const files: string[] = [];
     let documents = 0;
     for (const [index, spec] of specs.entries()) {
-      await writeFile(join(partial, `${spec.name}.metadata.json`), metadataJson(spec));
-      files.push(`${spec.name}.metadata.json`);
+      const stem = collectionFileStem(spec.name);
+      await writeFile(join(partial, `${stem}.metadata.json`), metadataJson(spec));
+      files.push(`${stem}.metadata.json`);
       // Views have no documents; time series are schema only (their data lives in system.buckets.*).
       if (spec.type === 'collection') {
         const withData = dataCollections?.has(spec.name) ?? false;
-        documents += await writeDocuments(db, spec.name, withData, join(partial, `${spec.name}.bson`));
-        files.push(`${spec.name}.bson`);
+        documents += await writeDocuments(db, spec.name, withData, join(partial, `${stem}.bson`));
+        files.push(`${stem}.bson`);
       }
       onProgress?.({ phase: 'collections', database, collection: spec.name, done: index + 1, total: specs.length });
     }

@@ -159,6 +159,32 @@ export class MongoDumpDirectoryError extends MongoDumpError {
   }
 }
 
+/**
+ * A document of a dump that is valid BSON but would not be loaded byte for byte (a date outside the JS
+ * range, BSON undefined, a DBPointer, duplicate field names, unsorted regex flags, invalid UTF-8...):
+ * the load decodes and re-encodes documents, and refuses rather than change one silently.
+ */
+export class MongoInexactDocumentError extends MongoDumpError {
+  readonly severity = 'fatal';
+  readonly code = 'inexact-document';
+  constructor(
+    readonly path: string,
+    /** `db.collection` as dumped. */
+    readonly collection: string,
+    /** 1-based position in the file. */
+    readonly position: number,
+    /** The `_id` as relaxed Extended JSON, when it has a readable one. */
+    readonly id: string | undefined,
+    readonly problem: string,
+  ) {
+    const which = id === undefined ? `document ${position} (no readable _id)` : `document ${position} (_id ${id})`;
+    super(
+      `${which} of collection "${collection}" in ${path} cannot be loaded without changing it: ${problem}; ` +
+        'fix that document in the source database and dump again, or load this dump with mongorestore, which copies documents as they are',
+    );
+  }
+}
+
 /** The server refused to re-create an object of the dump (e.g. an option FerretDB does not implement). */
 export class MongoLoadRejectedError extends MongoDumpError {
   readonly severity = 'fatal';
@@ -177,6 +203,34 @@ export class MongoConnectFailedError extends MongoDumpError {
   readonly code = 'connect-failed';
   constructor(readonly hosts: string, serverMessage: string) {
     super(`cannot connect to MongoDB at ${hosts}: ${serverMessage}; check the server and its log`);
+  }
+}
+
+/**
+ * The server answered the handshake (a MongoDB hello reply came back), but the driver would not use it:
+ * usually the URL's `replicaSet` names a set the server is not a member of (or it is standalone). Keeps
+ * the code of MongoConnectFailedError, whose callers it concerns; says what to change instead of
+ * calling a running server unreachable.
+ */
+export class MongoNotSelectableError extends MongoConnectFailedError {
+  constructor(hosts: string, readonly problem: string, advice: string) {
+    super(hosts, problem);
+    this.message = `MongoDB at ${hosts} answered, but ${problem}; ${advice}`;
+  }
+}
+
+/**
+ * A database to dump has no collections (system ones are not dumped): its dump would hold no file (so no
+ * checksum, no publish, no load), and MongoDB creates a database with its first collection: refused.
+ */
+export class MongoEmptyDatabaseError extends MongoDumpError {
+  readonly severity = 'fatal';
+  readonly code = 'empty-database';
+  constructor(readonly database: string) {
+    super(
+      `MongoDB database "${database}" has no collection to dump (system.* collections are never dumped): its dump would hold no file, ` +
+        'and a load could not re-create it (MongoDB creates a database with its first collection); leave it out of the database list, or create its collections first',
+    );
   }
 }
 

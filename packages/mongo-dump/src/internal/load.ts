@@ -1,14 +1,14 @@
-import { join } from 'node:path';
 import type { Db, Document } from 'mongodb';
 import { listCollectionNames, listIndexes } from './catalog.js';
 import { connectMongo, detectEngine, withPrivilege, type MongoEngine } from './connect.js';
 import { mongoDriver } from './driver.js';
-import { countBsonDocuments, readBsonFile, readDumpDirectory, type DumpedDatabase } from './dump-directory.js';
+import { bsonFileOf, checkBsonFile, readBsonFile, readDumpDirectory, type DumpedDatabase } from './dump-directory.js';
 import { MongoLoadRejectedError, MongoTargetNotEmptyError, MongoUnsupportedError } from './errors.js';
 import { indexCommands, serverMayAddIndexes } from './index-plan.js';
 import { checkFileSafeName, refuseSystemDatabases } from './names.js';
-import { compareNames, type CollectionSpec } from './normalise.js';
-import { readBsonDocument, stringField, toCanonicalJson } from './ordered.js';
+import { compareNames, normaliseIndex, type CollectionSpec } from './normalise.js';
+import { decodeDocument } from './document-check.js';
+import { stringField, toCanonicalJson, type OrderedDoc } from './ordered.js';
 import type { MongoProgress } from './progress.js';
 
 export interface LoadMongoOptions {
@@ -45,7 +45,7 @@ const INSERT_BATCH_DOCUMENTS = 1000;
 
 interface PlannedDatabase extends DumpedDatabase {
   target: string;
-  /** From a framing check of every `.bson` file, done before anything is loaded. */
+  /** From a check of every document of every `.bson` file (see checkBsonFile), done before anything is loaded. */
   totalDocuments: number;
 }
 
@@ -63,7 +63,7 @@ export async function loadMongo(options: LoadMongoOptions): Promise<LoadMongoRes
   for (const [index, database] of dumped.entries()) {
     let totalDocuments = 0;
     for (const spec of database.collections.filter((c) => c.type === 'collection')) {
-      totalDocuments += await countBsonDocuments(join(database.dir, `${spec.name}.bson`));
+      totalDocuments += await checkBsonFile(bsonFileOf(database.dir, spec.name), `${database.name}.${spec.name}`);
     }
     plan.push({ ...database, target: targets[index]!, totalDocuments });
   }
@@ -143,7 +143,7 @@ async function loadDatabase(db: Db, database: PlannedDatabase, onProgress: LoadM
   }
   for (const spec of collections) {
     if (spec.type !== 'collection') continue;
-    documents += await insertDocuments(db, spec.name, join(database.dir, `${spec.name}.bson`), signal);
+    documents += await insertDocuments(db, spec.name, bsonFileOf(database.dir, spec.name), signal);
     progress('documents', spec.name, documents, database.totalDocuments);
   }
   for (const [index, spec] of collections.entries()) {
@@ -167,6 +167,30 @@ async function loadIndexes(db: Db, spec: CollectionSpec): Promise<void> {
     // MongoLoadRejectedError says "refused to create <what>": a refused drop is part of that.
     const dropping = 'dropIndexes' in command ? ` (dropping "${String(command.index)}", which the server added)` : '';
     await runRejecting(db, command, `the indexes of "${db.databaseName}.${spec.name}"${dropping}`);
+  }
+  if (spec.indexes.length > 0) checkIndexesAsDumped(`${db.databaseName}.${spec.name}`, spec.indexes, await listIndexes(db, spec.name));
+}
+
+/**
+ * Some servers accept an index option and drop it (FerretDB 1.24: `sparse`): the index then behaves
+ * differently from the dumped one, so the load fails naming the index and the option instead of
+ * reporting it loaded. Only what the dump asked for is compared; fields the server adds are its own.
+ */
+export function checkIndexesAsDumped(collection: string, dumped: readonly OrderedDoc[], listed: readonly OrderedDoc[]): void {
+  const byName = new Map(listed.map((index) => [stringField(index, 'name') ?? '', normaliseIndex(index)]));
+  for (const index of dumped) {
+    const name = stringField(index, 'name') ?? '';
+    const actual = byName.get(name);
+    const what = `index "${name}" of "${collection}" as dumped`;
+    if (!actual) throw new MongoLoadRejectedError(what, 'it accepted the index but does not list it');
+    for (const [field, value] of index) {
+      const wanted = toCanonicalJson(value);
+      if (!actual.has(field)) {
+        throw new MongoLoadRejectedError(what, `it dropped the option ${JSON.stringify(field)}: ${wanted} without an error; load into a server that supports that option, or remove it from the dump`);
+      }
+      const got = toCanonicalJson(actual.get(field));
+      if (got !== wanted) throw new MongoLoadRejectedError(what, `it changed ${JSON.stringify(field)} from ${wanted} to ${got} without an error; load into a server that supports that option as it is`);
+    }
   }
 }
 
@@ -221,7 +245,8 @@ async function insertDocuments(db: Db, collection: string, file: string, signal?
       await flush();
       signal?.throwIfAborted();
     }
-    batch.push(readBsonDocument(raw));
+    // checkBsonFile proved that this encodes back to exactly `raw`, which is what the insert sends.
+    batch.push(decodeDocument(raw));
     batchBytes += raw.length;
     count++;
   }

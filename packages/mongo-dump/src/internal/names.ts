@@ -18,20 +18,90 @@ export function refuseSystemDatabases(targets: Iterable<string>): void {
 
 // `<name>.metadata.json` must fit the usual 255-byte file name limit.
 const MAX_FILE_NAME_BYTES = 255 - '.metadata.json'.length;
+// Characters Windows refuses in file names, and control characters; `%` and `+` could be read as escapes.
+const UNPORTABLE_DATABASE_CHARACTERS = /[%+*?:<>|"\x00-\x1f\x7f]/;
 
 /**
- * Dump files are named after databases and collections. mongodump percent-escapes awkward names; we
- * refuse them instead, so every name maps to exactly one file on every OS.
+ * Database names are folder names as they are (mongodump does not escape them). Collection names are
+ * escaped (see collectionFileStem), so only what no escaping fixes is refused here.
  */
 export function checkFileSafeName(kind: 'database' | 'collection', name: string, database?: string): void {
   const where = database ? ` in database "${database}"` : '';
+  const fileName = kind === 'collection' ? collectionFileStem(name) : name;
   let problem: string | undefined;
   if (name === '' || name === '.' || name === '..') problem = 'is empty or a relative path';
-  else if (/[/\\\0]/.test(name)) problem = 'contains a path separator or NUL';
+  else if (kind === 'database' && /[/\\\0]/.test(name)) problem = 'contains a path separator or NUL';
+  else if (kind === 'database' && UNPORTABLE_DATABASE_CHARACTERS.test(name)) problem = 'contains a character that is not portable in a folder name (% + * ? : < > | " or a control character)';
   else if (name.startsWith('.')) problem = 'starts with "."';
-  else if (Buffer.byteLength(name) > MAX_FILE_NAME_BYTES) problem = `is longer than ${MAX_FILE_NAME_BYTES} bytes`;
+  else if (Buffer.byteLength(fileName) > MAX_FILE_NAME_BYTES) problem = `is longer than ${MAX_FILE_NAME_BYTES} bytes${fileName === name ? '' : ` once escaped (${Buffer.byteLength(fileName)} bytes)`}`;
   if (problem) {
     throw new MongoUnsupportedError(`${kind} name "${name}"${where} ${problem}, which cannot be a dump file name; rename it`);
+  }
+}
+
+const KEPT_IN_FILE_NAMES = /^[A-Za-z0-9._~-]$/;
+
+/**
+ * The file name stem of a collection, escaped as mongodump escapes it (Go's url.QueryEscape: every byte
+ * of the UTF-8 name outside `A-Za-z0-9._~-` as `%XX`, a space as `+`), so stock mongorestore reads the
+ * name back, and every name is one portable ASCII file name: no separators, no characters Windows
+ * refuses, and the NFC and NFD spellings of a name stay two files. Case is kept (see caseCollision).
+ */
+export function collectionFileStem(name: string): string {
+  let stem = '';
+  for (const char of name) {
+    if (KEPT_IN_FILE_NAMES.test(char)) stem += char;
+    else if (char === ' ') stem += '+';
+    else for (const byte of Buffer.from(char, 'utf8')) stem += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return stem;
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The collection name of a file name stem (Go's url.QueryUnescape), or undefined when it is no valid escape. */
+export function collectionFromFileStem(stem: string): string | undefined {
+  const bytes: number[] = [];
+  for (let i = 0; i < stem.length; i++) {
+    const char = stem[i]!;
+    if (char === '%') {
+      const hex = stem.slice(i + 1, i + 3);
+      if (!/^[0-9A-Fa-f]{2}$/.test(hex)) return undefined;
+      bytes.push(parseInt(hex, 16));
+      i += 2;
+    } else if (char === '+') bytes.push(0x20);
+    else bytes.push(...Buffer.from(char, 'utf8'));
+  }
+  try {
+    return UTF8.decode(Uint8Array.from(bytes));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Two collections whose file names differ only in case: a checkout of the dump on a case-insensitive file
+ * system (macOS, Windows) would merge their files. Returns the two names, or undefined.
+ */
+export function caseCollision(names: Iterable<string>): [string, string] | undefined {
+  const seen = new Map<string, string>();
+  for (const name of names) {
+    const folded = collectionFileStem(name).toLowerCase();
+    const other = seen.get(folded);
+    if (other !== undefined) return [other, name];
+    seen.set(folded, name);
+  }
+  return undefined;
+}
+
+/** Refuses a database whose collections would share a file on a case-insensitive file system. */
+export function refuseCaseCollisions(database: string, names: Iterable<string>): void {
+  const collision = caseCollision(names);
+  if (collision) {
+    throw new MongoUnsupportedError(
+      `collections "${collision[0]}" and "${collision[1]}" of database "${database}" differ only in case, so their dump files ` +
+        'would be one file on macOS and Windows; rename one of them',
+    );
   }
 }
 

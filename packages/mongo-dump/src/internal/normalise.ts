@@ -123,16 +123,30 @@ export function specFromMetadata(fileCollectionName: string, parsed: unknown): C
   if (!(parsed instanceof Map)) return 'metadata is not a JSON object';
   const doc = parsed as OrderedDoc;
   const indexes = doc.get('indexes') ?? [];
-  if (!Array.isArray(indexes) || !indexes.every((index) => index instanceof Map && index.get('key') instanceof Map)) {
-    return '"indexes" must be an array of index documents with a "key"';
+  if (!Array.isArray(indexes) || !indexes.every((index) => index instanceof Map && index.get('key') instanceof Map && (index.get('key') as OrderedDoc).size > 0)) {
+    return '"indexes" must be an array of index documents with a non-empty "key"';
+  }
+  // Index names are how the load, the diff and the server tell indexes apart: each must have its own.
+  const names = new Set<string>();
+  for (const [position, index] of (indexes as OrderedDoc[]).entries()) {
+    const name = index.get('name');
+    if (typeof name !== 'string' || name === '') return `index ${position + 1} of "indexes" has no "name" (a non-empty string)`;
+    if (names.has(name)) return `two indexes are named "${name}"`;
+    names.add(name);
   }
   const options = doc.get('options') ?? new Map();
   if (!(options instanceof Map)) return '"options" must be an object';
-  const name = stringField(doc, 'collectionName') ?? fileCollectionName;
+  const rawName = doc.get('collectionName');
+  if (rawName !== undefined && typeof rawName !== 'string') return '"collectionName" must be a string';
+  const name = rawName ?? fileCollectionName;
   if (name !== fileCollectionName) {
-    return `collectionName "${name}" does not match the file name "${fileCollectionName}"`;
+    return `collectionName "${name}" does not match the collection "${fileCollectionName}" the file name stands for (file names escape collection names as mongodump does)`;
   }
-  const type = collectionTypeOf(stringField(doc, 'type') ?? (options.has('viewOn') ? 'view' : undefined));
+  const rawType = doc.get('type');
+  if (rawType !== undefined && !KNOWN_TYPES.has(rawType as CollectionType)) {
+    return `"type" is ${toCanonicalJson(rawType)}; expected "collection", "view" or "timeseries"`;
+  }
+  const type = collectionTypeOf((rawType as string | undefined) ?? (options.has('viewOn') ? 'view' : undefined));
   return specFromCatalog(
     new Map<string, unknown>([
       ['name', name],
@@ -142,3 +156,5 @@ export function specFromMetadata(fileCollectionName: string, parsed: unknown): C
     indexes as OrderedDoc[],
   );
 }
+
+const KNOWN_TYPES = new Set<CollectionType>(['collection', 'view', 'timeseries']);

@@ -10,6 +10,8 @@ export interface PortProbeReport {
   accepted: boolean;
   /** ...and closed it again without sending anything (a port forward whose server is not running...). */
   closedSilently: boolean;
+  /** ...and answered the probe's hello with a MongoDB reply: a MongoDB server (or FerretDB) runs there. */
+  answered: boolean;
 }
 
 /**
@@ -102,7 +104,7 @@ export function isReplyTo(header: Buffer, requestId: number): boolean {
  * listens. Closed by the caller.
  */
 export function openPortProbe(target: { host: string; port: number }, options: { hello: boolean }): PortProbe {
-  const report: PortProbeReport = { accepted: false, closedSilently: false };
+  const report: PortProbeReport = { accepted: false, closedSilently: false, answered: false };
   const started = performance.now();
   const requestId = probeRequestId();
   const socket = tcpConnect({ host: target.host, port: target.port, autoSelectFamily: true });
@@ -131,6 +133,7 @@ export function openPortProbe(target: { host: string; port: number }, options: {
     // A reply's header may in theory arrive in pieces: wait for all of it before judging.
     if (options.hello && received.length < HEADER_BYTES) return;
     if (options.hello && isReplyTo(received, requestId)) {
+      report.answered = true;
       openGate({ kind: 'mongo' });
       close();
       return;
