@@ -34,5 +34,7 @@ export {
   SystemDatabaseError,
   UnportableObjectError,
   SequenceNotSupportedError,
+  UnsafeDatabaseNameError,
+  OversizedRowError,
 } from './internal/errors.js';
 export { isMysqlSystemDatabase } from './internal/system-databases.js';

@@ -3,6 +3,7 @@ import { describeDataTables, resolveDataTables } from '../src/internal/data-plan
 import { UnknownDataTableError, UnknownVolatileColumnError } from '../src/internal/errors.js';
 import type { SchemaRows } from '../src/internal/semantic-schema.js';
 import { applicableRules, DJANGO_RENUMBER_RULES, renumberRows, renumberTables } from '../src/internal/renumber.js';
+import { OversizedRowError } from '../src/internal/errors.js';
 import { InsertWriter, remapRow, sqlLiteral, type DataTable, type RawRow } from '../src/internal/table-data.js';
 
 const tables = new Map([
@@ -37,6 +38,15 @@ describe('resolveDataTables', () => {
   ])('names the unknown table %s', (name, message) => {
     expect(() => resolveDataTables([name], tables)).toThrow(UnknownDataTableError);
     expect(() => resolveDataTables([name], tables)).toThrow(message);
+  });
+  it.each([
+    ['v1', 'shop'],
+    ['blog.v1', 'blog'],
+  ])('says the data table %s is a view, not that it does not exist', (name, database) => {
+    const views = new Map([['shop', new Set(['v1'])], ['blog', new Set(['v1'])]]);
+    expect(() => resolveDataTables([name], tables, views)).toThrow(
+      `data table \`${name}\` is a view in \`${database}\`, and data tables must be base tables; remove it from the data tables`,
+    );
   });
   it.each([
     ['otherdb.t', 'otherdb'],
@@ -116,7 +126,7 @@ describe('sqlLiteral', () => {
   });
 });
 
-function table(name: string, columns: [string, 'number' | 'string'][], primaryKey: string[]): DataTable {
+function table(name: string, columns: [string, 'number' | 'string' | 'binary'][], primaryKey: string[]): DataTable {
   return { name, columns: columns.map(([n, kind]) => ({ name: n, kind })), primaryKey, fixedValues: new Map(), remap: new Map() };
 }
 
@@ -258,5 +268,27 @@ describe('InsertWriter', () => {
     expect(out).toBe(
       "INSERT INTO `django_migrations` (`id`, `app`, `applied`) VALUES\n(1,'auth','2000-01-01 00:00:00'),\n(2,'shop','2000-01-01 00:00:00');\n",
     );
+  });
+
+  // Blobs are written as hex: two characters a byte.
+  const blobTable = () => table('files', [['id', 'number'], ['data', 'binary']], ['id']);
+  it('refuses a row whose INSERT would exceed max_allowed_packet, naming the table and the row', async () => {
+    const writer = new InsertWriter(blobTable(), { write: async () => undefined }, { database: 'shop', maxAllowedPacket: 64 * 1024 });
+    await writer.add([b('1'), Buffer.alloc(100)]);
+    const big = writer.add([b('2'), Buffer.alloc(40 * 1024)]).then(() => writer.flush());
+    await expect(big).rejects.toThrow(OversizedRowError);
+    await expect(big).rejects.toThrow(/^row \(id=2\) of data table `files` in `shop` needs an INSERT of 82\d{3} bytes, more than the server's max_allowed_packet \(65536\)/);
+  });
+  it('counts bytes, not UTF-16 code units, and gives a row over 1 MiB a statement of its own', async () => {
+    const t = table('notes', [['id', 'number'], ['text', 'string']], ['id']);
+    const statements: string[] = [];
+    const writer = new InsertWriter(t, { write: async (s) => void statements.push(s) });
+    // 400 Ki characters of 3 bytes each: 1.2 MiB, though under 1 Mi code units.
+    await writer.add([b('1'), b('☃'.repeat(400 * 1024))]);
+    await writer.add([b('2'), b('x')]);
+    await writer.add([b('3'), b('y'.repeat(1 << 20))]);
+    await writer.flush();
+    expect(statements.map((s) => s.split('\n').length - 1)).toEqual([2, 2, 2]);
+    expect(statements[1]).toContain("(2,'x');\n");
   });
 });

@@ -84,6 +84,10 @@ describe('trigger header qualifiers', () => {
     ['INSERT INTO log SELECT x.src FROM x', undefined],
     ['INSERT INTO log VALUES (1.5) -- src.log', undefined],
     ['INSERT INTO srcx.log VALUES (1)', undefined],
+    // A quote inside a comment does not start a string: the literal after it stays a literal.
+    ["BEGIN /* don't log twice */ INSERT INTO log VALUES ('src.t changed'); END", undefined],
+    ["BEGIN -- don't\nINSERT INTO log VALUES ('src.t changed'); END", undefined],
+    ["BEGIN # it's\nINSERT INTO src.log VALUES ('x'); END", 'src.log'],
   ])('finds the database in a body: %s', (body, found) => {
     expect(findDatabaseReference(`CREATE TRIGGER trg BEFORE INSERT ON t FOR EACH ROW ${body}`, 'src')).toBe(found);
   });
@@ -154,7 +158,8 @@ describe('per-object client settings', () => {
         '-- Routine `f`',
         "SET SESSION SQL_MODE = 'NO_BACKSLASH_ESCAPES', character_set_client = latin1, collation_connection = latin1_swedish_ci;",
         'DELIMITER ;;',
-        "CREATE FUNCTION `f`() RETURNS varchar(20)\nRETURN 'C:\\';;",
+        "CREATE FUNCTION `f`() RETURNS varchar(20)\nRETURN 'C:\\'",
+        ';;',
         'DELIMITER ;',
         "SET SESSION SQL_MODE = 'NO_AUTO_VALUE_ON_ZERO';",
         'SET NAMES utf8mb4;',

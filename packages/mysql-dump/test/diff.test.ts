@@ -14,6 +14,15 @@ const schemaOf = (tables: SemanticTable[], extra: Partial<SemanticSchema> = {}):
 });
 
 describe('diffSchemas', () => {
+  it.each([
+    ['a changed clause', [{ name: 'qty_pos', clause: '`qty`>=0' }], [{ name: 'qty_pos', clause: '`qty`>0' }], '  ~ check qty_pos: clause "`qty`>=0" -> "`qty`>0"'],
+    ['an added check', undefined, [{ name: 'qty_pos', clause: '`qty`>0' }], '  + check qty_pos'],
+    ['a removed check', [{ name: 'qty_pos', clause: '`qty`>0' }], undefined, '  - check qty_pos'],
+  ])('reports CHECK constraints: %s', (_what, from, to, line) => {
+    const table = (checks: SemanticTable['checks']) => schemaOf([{ ...tableOf('orders'), ...(checks ? { checks } : {}) }]);
+    expect(describeSchemaDiff(diffSchemas(table(from), table(to)))).toEqual(['~ table orders', line]);
+  });
+
   it('is empty for equal schemas', () => {
     const a = schemaOf([tableOf('a')]);
     expect(isEmptyDiff(diffSchemas(a, structuredClone(a)))).toBe(true);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithServices } from '../../../test/support/services.js';
 import { parseServerVersion, type EngineInfo } from '../src/internal/connect.js';
 import { buildSemanticSchema } from '../src/internal/semantic-schema.js';
-import { readSchema } from '../src/index.js';
+import { diffSchemas, isEmptyDiff, readSchema } from '../src/index.js';
 import { EXPRESSION_DEFAULTS_DDL, MARIADB_1011, MYSQL_80, expressionDefaultRows } from './fixtures/recorded-expression-defaults.js';
 import { TestDatabases, mysqlUrl } from './helpers/test-databases.js';
 
@@ -39,5 +39,15 @@ describeWithServices(['mysql'], 'expression defaults on a live server', () => {
     const other = engine.flavor === 'mariadb' ? MYSQL_80 : MARIADB_1011;
     const live = await readSchema(mysqlUrl(), db);
     expect(live.tables).toEqual(buildSemanticSchema(expressionDefaultRows(other), other).tables);
+  });
+
+  it("tells DEFAULT uuid() from DEFAULT 'uuid()'", async () => {
+    const expression = await dbs.create('uuid_expr');
+    await dbs.run(expression, 'CREATE TABLE t (a VARCHAR(40) DEFAULT (uuid()))');
+    const literal = await dbs.create('uuid_text');
+    await dbs.run(literal, "CREATE TABLE t (a VARCHAR(40) DEFAULT 'uuid()')");
+    const diff = diffSchemas(await readSchema(mysqlUrl(), expression), await readSchema(mysqlUrl(), literal));
+    expect(isEmptyDiff(diff)).toBe(false);
+    expect(diff.tables.changed[0]!.columns.changed).toEqual([{ name: 'a', changes: [{ field: 'defaultExpression', from: true, to: undefined }] }]);
   });
 });

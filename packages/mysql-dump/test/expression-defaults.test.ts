@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeSchemaDiff, diffSchemas } from '../src/internal/diff.js';
-import { normalizeDefault, normalizeGenerationExpression } from '../src/internal/normalize-column.js';
+import { isExpressionDefault, normalizeDefault, normalizeGenerationExpression } from '../src/internal/normalize-column.js';
 import { buildSemanticSchema, serializeSchema } from '../src/internal/semantic-schema.js';
 import { MARIADB_1011, MYSQL_80, expressionDefaultRows } from './fixtures/recorded-expression-defaults.js';
 
@@ -78,6 +78,37 @@ describe('normalizeDefault keeps literal defaults as they were', () => {
 
   it('a literal that looks like an expression stays apart from the expression', () => {
     expect(normalizeDefault('(1 + 1)', '', false, MYSQL_80)).not.toBe(normalizeDefault('(1 + 1)', 'DEFAULT_GENERATED', false, MYSQL_80));
+  });
+});
+
+describe('isExpressionDefault tells an expression default from literal text spelled alike', () => {
+  it.each([
+    ['uuid()', '', true, MARIADB_1011, true],
+    ["'uuid()'", '', true, MARIADB_1011, false],
+    ['uuid()', 'DEFAULT_GENERATED', false, MYSQL_80, true],
+    ['uuid()', '', false, MYSQL_80, false],
+    ['(`a` + 1)', 'DEFAULT_GENERATED', false, MYSQL_80, true],
+    // Single literals read the same on both flavours (MariaDB reports `DEFAULT ('x')` as a literal).
+    ["_utf8mb4\\'x\\'", 'DEFAULT_GENERATED', false, MYSQL_80, false],
+    ["'x'", '', true, MARIADB_1011, false],
+    ['7', 'DEFAULT_GENERATED', false, MYSQL_80, false],
+    ['-1.50', '', true, MARIADB_1011, false],
+    ["b'101'", '', true, MARIADB_1011, false],
+    ['NULL', '', true, MARIADB_1011, false],
+    // The current time is left unflagged (most schemas have it; no string default is spelled so).
+    ['current_timestamp()', '', true, MARIADB_1011, false],
+    ['CURRENT_TIMESTAMP', 'DEFAULT_GENERATED', false, MYSQL_80, false],
+  ] as const)('%s (%s, %s)', (raw, extra, sqlLiterals, engine, expected) =>
+    expect(isExpressionDefault(raw, extra, sqlLiterals, engine)).toBe(expected),
+  );
+
+  it('diff reports DEFAULT uuid() changed to DEFAULT \'uuid()\'', () => {
+    const schemaOf = (columnDefault: string) => {
+      const rows = expressionDefaultRows(MARIADB_1011);
+      return buildSemanticSchema({ ...rows, columns: [{ ...rows.columns[0]!, column_default: columnDefault, extra: '' }] }, MARIADB_1011);
+    };
+    const diff = diffSchemas(schemaOf('uuid()'), schemaOf("'uuid()'"));
+    expect(diff.tables.changed[0]!.columns.changed[0]!.changes).toEqual([{ field: 'defaultExpression', from: true, to: undefined }]);
   });
 });
 

@@ -7,6 +7,7 @@ import {
   normalizeCreateTrigger,
   normalizeCreateView,
   orderViews,
+  removeDefiner,
 } from '../src/internal/normalize-ddl.js';
 import { RECORDED_EVENTS, RECORDED_ROUTINES, RECORDED_TABLES, RECORDED_TRIGGERS, RECORDED_VIEWS } from './fixtures/recorded-show-create.js';
 
@@ -57,4 +58,17 @@ describe('chooseDelimiter', () => {
     ["BEGIN SELECT ';;'; END", '$$'],
     ["BEGIN SELECT ';;', '$$'; END", '//'],
   ])('%s -> %s', (body, delimiter) => expect(chooseDelimiter(body)).toBe(delimiter));
+});
+
+describe('removeDefiner', () => {
+  it.each([
+    ['a host that contains the keyword', 'CREATE ALGORITHM=UNDEFINED DEFINER=`ops`@`view.example.com` SQL SECURITY DEFINER VIEW `v` AS select 1', 'VIEW', 'CREATE ALGORITHM=UNDEFINED SQL SECURITY DEFINER VIEW `v` AS select 1'],
+    ['a user named like the keyword', 'CREATE DEFINER=`function`@`%` FUNCTION `f`() RETURNS int RETURN 1', 'FUNCTION', 'CREATE FUNCTION `f`() RETURNS int RETURN 1'],
+    ['a backquote inside the user', 'CREATE DEFINER=`a``trigger`@`h` TRIGGER t BEFORE INSERT ON x FOR EACH ROW SET @a = 1', 'TRIGGER', 'CREATE TRIGGER t BEFORE INSERT ON x FOR EACH ROW SET @a = 1'],
+    ['ANSI_QUOTES (MariaDB ORACLE mode)', 'CREATE DEFINER="root"@"127.0.0.1" PROCEDURE "p"()', 'PROCEDURE', 'CREATE PROCEDURE "p"()'],
+    ['a MariaDB role (no host)', 'CREATE DEFINER=`event_role` EVENT `e` ON SCHEDULE EVERY 1 DAY DO SELECT 1', 'EVENT', 'CREATE EVENT `e` ON SCHEDULE EVERY 1 DAY DO SELECT 1'],
+    ['a name that spells a DEFINER clause', 'CREATE PROCEDURE `DEFINER=x@y` () SELECT 1', 'PROCEDURE', 'CREATE PROCEDURE `DEFINER=x@y` () SELECT 1'],
+  ] as const)('%s', (_what, ddl, keyword, expected) => {
+    expect(removeDefiner(ddl, keyword)).toBe(expected);
+  });
 });

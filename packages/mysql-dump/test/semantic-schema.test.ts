@@ -47,6 +47,46 @@ describe('semantic schema from recorded information_schema rows', () => {
   });
 });
 
+describe('semantic schema: CHECK constraints', () => {
+  const flavour = (name: string) => FLAVOURS.find((f) => `${f.engine.flavor} ${f.engine.version}`.startsWith(name))!;
+  // Django's PositiveIntegerField adds an unnamed column check; MySQL 8 names it <table>_chk_<n> and wraps
+  // the clause in parentheses, MariaDB names it after the column. A named check keeps its name.
+  const checksOf = (name: string, checks: NonNullable<ReturnType<typeof recordedRows>['checks']>) => {
+    const f = flavour(name);
+    return buildSemanticSchema({ ...recordedRows(f), checks }, f.engine);
+  };
+  const mysql = checksOf('mysql 8.0', [
+    { table_name: 'shop_order', constraint_name: 'shop_order_chk_1', check_clause: '(`customer_id` >= 0)' },
+    { table_name: 'shop_order', constraint_name: 'shop_order_chk_2', check_clause: '(`id` >= 0)' },
+    { table_name: 'shop_order', constraint_name: 'title_not_empty', check_clause: "(`title` <> _utf8mb4\\'\\')" },
+  ]);
+  const mariadb = checksOf('mariadb', [
+    { table_name: 'shop_order', constraint_name: 'customer_id', check_clause: '`customer_id` >= 0' },
+    { table_name: 'shop_order', constraint_name: 'CONSTRAINT_1', check_clause: '`id` >= 0' },
+    { table_name: 'shop_order', constraint_name: 'title_not_empty', check_clause: "`title` <> ''" },
+  ]);
+
+  it('generated names are left out, so MySQL 8 and MariaDB give the same schema', () => {
+    expect(mariadb.tables[0]!.checks).toEqual([
+      { name: '', clause: '`customer_id`>=0' },
+      { name: '', clause: '`id`>=0' },
+      { name: 'title_not_empty', clause: "`title`<>''" },
+    ]);
+    expect(serializeSchema(mysql)).toBe(serializeSchema(mariadb));
+  });
+
+  it('diff names a changed unnamed check by its clause', () => {
+    const changed = checksOf('mariadb', [
+      { table_name: 'shop_order', constraint_name: 'customer_id', check_clause: '`customer_id` > 0' },
+      { table_name: 'shop_order', constraint_name: 'CONSTRAINT_1', check_clause: '`id` >= 0' },
+      { table_name: 'shop_order', constraint_name: 'title_not_empty', check_clause: "`title` <> ''" },
+    ]);
+    expect(describeSchemaDiff(diffSchemas(mariadb, changed))).toEqual(
+      expect.arrayContaining(['  + check (unnamed) `customer_id`>0', '  - check (unnamed) `customer_id`>=0']),
+    );
+  });
+});
+
 describe('semantic schema: indexes', () => {
   const flavour = referenceFlavour!;
 

@@ -16,7 +16,7 @@ import { RefusedStatementError } from '../src/internal/errors.js';
 import { verifyDumpFile } from '../src/internal/load.js';
 import { normalizeCreateEvent, normalizeCreateRoutine, normalizeCreateTable, normalizeCreateTrigger, normalizeCreateView } from '../src/internal/normalize-ddl.js';
 import { Refusal } from '../src/internal/sql-lexer.js';
-import { StatementAllowlist } from '../src/internal/statement-allowlist.js';
+import { StatementAllowlist, createTableMayBeRefused } from '../src/internal/statement-allowlist.js';
 import { splitStatements } from '../src/internal/statement-splitter.js';
 import { InsertWriter, type DataTable } from '../src/internal/table-data.js';
 import { RECORDED_EVENTS, RECORDED_ROUTINES, RECORDED_TABLES, RECORDED_TRIGGERS, RECORDED_VIEWS } from './fixtures/recorded-show-create.js';
@@ -101,11 +101,16 @@ describe('the allowlist accepts every statement kind the dumper writes', () => {
       program('ansi', 'CREATE PROCEDURE `ansi`()\nBEGIN\n  SELECT "a;" FROM "t";\nEND', { sqlMode: 'PIPES_AS_CONCAT,ANSI_QUOTES,IGNORE_SPACE,ONLY_FULL_GROUP_BY,ANSI' }),
       program('agg', 'CREATE AGGREGATE FUNCTION `agg`(x INT) RETURNS int(11)\nBEGIN\n  DECLARE s INT DEFAULT 0;\n  DECLARE CONTINUE HANDLER FOR NOT FOUND RETURN s;\n  LOOP FETCH GROUP NEXT ROW; SET s = s + x; END LOOP;\nEND'),
       program('mariadb_for', 'CREATE PROCEDURE `mariadb_for`()\nBEGIN\n  FOR i IN 1..3 DO SELECT i; END FOR;\nEND'),
+      // The body ends in a line comment: the delimiter must not land inside it.
+      program('trailing_comment', 'CREATE PROCEDURE `trailing_comment`()\nSELECT 1 -- trailing comment'),
+      // `end` as a column name, unquoted, as the server accepts it.
+      program('sched_end', 'CREATE PROCEDURE `sched_end`(x INT)\nBEGIN\n  UPDATE sched SET end = NOW() WHERE id = x;\n  SELECT end, (end) FROM sched WHERE end > 0;\n  REPEAT SET x = x - 1; UNTIL end > x END REPEAT;\nEND'),
     ],
     triggers: [
       ...RECORDED_TRIGGERS.map(({ raw }, i) => program(`tr${i}`, normalizeCreateTrigger(raw))),
       program('tr_follows', normalizeCreateTrigger('CREATE DEFINER=`u`@`h` TRIGGER `s p`.`t 2` BEFORE INSERT ON `s p`.`t` FOR EACH ROW FOLLOWS `t1` SET NEW.a = 2')),
       program('tr_end', 'CREATE TRIGGER tr_end BEFORE UPDATE ON t FOR EACH ROW BEGIN\n  IF NEW.end < NEW.begin THEN SET NEW.end = NEW.begin; END IF;\nEND'),
+      program('tr_hash', 'CREATE TRIGGER tr_hash BEFORE INSERT ON t FOR EACH ROW BEGIN\n  SET NEW.a = 1;\nEND # hash'),
     ],
     events: [
       ...RECORDED_EVENTS.map(({ raw }, i) => program(`e${i}`, normalizeCreateEvent(raw), { timeZone: i ? 'Europe/Berlin' : 'SYSTEM' })),
@@ -131,6 +136,7 @@ describe('the allowlist accepts every statement kind the dumper writes', () => {
     ['a foreign key and a check', 'CREATE TABLE `c` (\n  `p` int DEFAULT (abs(-1)),\n  CONSTRAINT `c_chk` CHECK ((`p` > 0)),\n  CONSTRAINT `c_fk` FOREIGN KEY (`p`) REFERENCES `p` (`id`)\n) ENGINE=InnoDB'],
     ['a hand-written table', 'CREATE TABLE a (id int)'],
     ['a view with a column list and CHECK OPTION', 'CREATE VIEW `v` (`a`) AS select 1 AS `a` WITH CASCADED CHECK OPTION'],
+    ['a MERGE table (MariaDB 10.11)', 'CREATE TABLE `mm` (\n  `a` int(11) DEFAULT NULL\n) ENGINE=MRG_MyISAM DEFAULT CHARSET=latin1 COLLATE=latin1_swedish_ci UNION=(`m1`,`m2`)'],
   ])('%s', (_what, statement) => {
     expect(refusalOf(`${HEADER}${statement};\n`)).toBeUndefined();
   });
@@ -239,7 +245,8 @@ describe('the allowlist refuses', () => {
     ['`begin` as a name in a simple body', 'DELIMITER $$\nCREATE PROCEDURE p() SELECT begin FROM t; DROP DATABASE victim; SELECT 1 FROM x END$$\n', R.early],
     ['`begin` as a CASE result', 'DELIMITER $$\nCREATE PROCEDURE p() BEGIN SELECT CASE WHEN 1 THEN begin END FROM t; END; DROP DATABASE victim; SELECT 1 END$$\n', /END|early/],
     ['`begin` after a DO statement in a loop', 'DELIMITER $$\nCREATE PROCEDURE p() WHILE 1 DO DO begin; END WHILE; DROP DATABASE victim; END WHILE$$\n', /END|early/],
-    ['an END the server reads as a name', 'DELIMITER $$\nCREATE PROCEDURE p() BEGIN SELECT end FROM t; END$$\n', /END inside a statement/],
+    ['a statement after a body that ends in a line comment', 'DELIMITER $$\nCREATE PROCEDURE p() SELECT 1; DROP DATABASE victim -- x\n$$\n', R.early],
+    ['a line comment at the end of a view', 'DELIMITER $$\nCREATE VIEW v AS SELECT 1 -- x\n$$\n', /comment at its end/],
     ['a trailing line comment', 'CREATE TABLE t (id int) -- x\n;\n', /comment at its end/],
   ])('%s', (_what, statements, reason) => {
     expect(refusalOf(`${HEADER}${statements}`)).toMatch(reason);
@@ -314,5 +321,40 @@ describe('verifyDumpFile', () => {
     // Kept as checked statements for the load; a file over the limit is checked, not kept.
     expect((await verifyDumpFile(file))?.map((statement) => statement.text)).toEqual(['CREATE TABLE a (id int)']);
     await expect(verifyDumpFile(file, 10)).resolves.toBeUndefined();
+  });
+});
+
+describe('createTableMayBeRefused (the dump self-check skips lexing a table only when the check cannot refuse it)', () => {
+  const refusedBy = (ddl: string) => {
+    try {
+      new StatementAllowlist().check(ddl);
+      return undefined;
+    } catch (error) {
+      if (error instanceof Refusal) return error.reason;
+      throw error;
+    }
+  };
+  const plain = "CREATE TABLE `t` (\n  `id` int NOT NULL,\n  `note` varchar(10) DEFAULT 'x',\n  PRIMARY KEY (`id`)\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4";
+
+  it.each(RECORDED_TABLES.map(({ server, what, raw }) => [`${server}: ${what}`, normalizeCreateTable(raw)] as const))('%s: skipped only when the check accepts it', (_case, ddl) => {
+    if (!createTableMayBeRefused(ddl)) expect(refusedBy(ddl)).toBeUndefined();
+  });
+
+  it('an ordinary table is skipped', () => {
+    expect(createTableMayBeRefused(plain)).toBe(false);
+    expect(refusedBy(plain)).toBeUndefined();
+  });
+
+  it.each([
+    ['an unusual storage engine', plain.replace('ENGINE=InnoDB', 'ENGINE=FEDERATED')],
+    ['DATA DIRECTORY', `${plain} DATA DIRECTORY='/srv/x'`],
+    ['a CONNECTION', `${plain.replace('ENGINE=InnoDB', 'ENGINE=InnoDB CONNECTION=\'mysql://u@h/db/t\'')}`],
+    ['a MERGE union of another database', plain.replace('ENGINE=InnoDB', 'ENGINE=MRG_MyISAM UNION=(`other`.`t1`)')],
+    ['an executable comment', plain.replace('ENGINE=InnoDB', '/*!50100 ENGINE=InnoDB */')],
+    ['a ; in the definitions', plain.replace("DEFAULT 'x'", "DEFAULT 'x'); DROP TABLE `u`; -- ")],
+    ['a table option TABLE', `${plain} TABLE x`],
+  ])('%s is checked (and refused)', (_case, ddl) => {
+    expect(createTableMayBeRefused(ddl)).toBe(true);
+    expect(refusedBy(ddl)).toBeDefined();
   });
 });

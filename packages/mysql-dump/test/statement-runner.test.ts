@@ -66,6 +66,26 @@ describe('StatementRunner', () => {
     expect(new Set(log.filter((l) => l.at === 'start' && l.sql.startsWith('INSERT')).map((l) => l.conn))).toEqual(new Set(['a', 'b']));
   });
 
+  it('sends a stored program whose body ends in a line comment last in its query', async () => {
+    const log: { conn: string; sql: string; at: 'start' | 'end' }[] = [];
+    const runner = new StatementRunner([fakeConnection('a', log, [])], 1000, (e) => e as Error);
+    await runner.add(stmt('CREATE PROCEDURE p() SELECT 1 -- trailing comment', 1));
+    await runner.add(stmt('CREATE VIEW v AS select 1', 2));
+    await runner.finish();
+    expect(log.filter((l) => l.at === 'start').map((l) => l.sql)).toEqual(['CREATE PROCEDURE p() SELECT 1 -- trailing comment', 'CREATE VIEW v AS select 1']);
+  });
+
+  it('measures batches in bytes (the server packet), not UTF-16 code units', async () => {
+    const log: { conn: string; sql: string; at: 'start' | 'end' }[] = [];
+    const runner = new StatementRunner([fakeConnection('a', log, [])], 100, (e) => e as Error);
+    const insert = (id: number) => stmt(`INSERT INTO t (a) VALUES ('${'☃'.repeat(20)}${id}')`, id);
+    await runner.add(insert(1));
+    await runner.add(insert(2));
+    await runner.finish();
+    // Each statement is 52 code units but 92 bytes: two do not fit one 100-byte batch.
+    expect(log.filter((l) => l.at === 'start')).toHaveLength(2);
+  });
+
   it('reports the first failure with its statements and runs nothing more', async () => {
     const log: { conn: string; sql: string; at: 'start' | 'end' }[] = [];
     const runner = new StatementRunner([fakeConnection('a', log, [])], 1000, (_e, sent) => new Error(`lines ${sent.map((s) => s.line).join(',')}`));

@@ -21,6 +21,8 @@ export const DJANGO_VOLATILE_COLUMNS: Readonly<Record<string, string | null>> = 
 export function resolveDataTables(
   requested: readonly string[] | undefined,
   tablesByDatabase: ReadonlyMap<string, ReadonlySet<string>>,
+  /** Views per database: a data table named like one gets its own message. */
+  viewsByDatabase: ReadonlyMap<string, ReadonlySet<string>> = new Map(),
 ): Map<string, string[]> {
   const result = new Map<string, string[]>([...tablesByDatabase.keys()].map((db) => [db, []]));
   const databases = [...tablesByDatabase.keys()];
@@ -42,7 +44,8 @@ export function resolveDataTables(
       // `db.table` with a db not being dumped (and no table literally named so): name the database, not a
       // missing table, so the fix (dump that database too) is clear.
       if (!qualified && dot > 0) throw new UnknownDataTableError(entry, databases, entry.slice(0, dot));
-      throw new UnknownDataTableError(entry, targets);
+      const view = targets.find((db) => viewsByDatabase.get(db)?.has(table));
+      throw new UnknownDataTableError(entry, targets, undefined, view);
     }
   }
   for (const list of result.values()) list.sort();

@@ -2,6 +2,7 @@ import { escape, escapeId } from 'sql-escaper';
 import type { Pool } from 'mysql2/promise';
 import { MissingPrivilegeError, MysqlDumpError, UnportableObjectError } from './errors.js';
 import type { Catalog } from './read-schema.js';
+import { Refusal } from './sql-lexer.js';
 import {
   chooseDelimiter,
   compareNames,
@@ -32,6 +33,8 @@ export interface StoredProgram extends ClientSettings {
 export interface DatabaseObjects {
   charset: string;
   collation: string;
+  /** The database's COMMENT (MariaDB), when it has one. */
+  comment?: string;
   tables: { name: string; ddl: string }[];
   /** In dependency order. */
   views: ({ name: string; ddl: string } & ClientSettings)[];
@@ -99,6 +102,9 @@ function clientSettings(row: Row, what: string, name: string, ddl: string, datab
   return { characterSetClient, collationConnection };
 }
 
+/** MariaDB sql_modes that read stored programs with another grammar (the load allowlist refuses them). */
+const OTHER_GRAMMARS = new Set(['ORACLE', 'MSSQL']);
+
 interface Facts {
   database: string;
   /** Base tables and views: a two-part `db.x` in a body is ambiguous when a table is named like the database. */
@@ -107,6 +113,11 @@ interface Facts {
   viewDefinitions: Map<string, string>;
   /** Events whose STARTS is not their creation (or last ALTER) time: it was given explicitly. */
   explicitStarts: Set<string>;
+  /**
+   * Events whose schedule has ended (AT or ENDS before now) and that a load would not recreate as they are:
+   * the server drops such an event at once (ON COMPLETION NOT PRESERVE) or creates it DISABLED.
+   */
+  ended: Map<string, string>;
 }
 
 /**
@@ -124,8 +135,11 @@ async function readFacts(pool: Pool, views: boolean, events: boolean): Promise<F
       events
         ? `SELECT EVENT_NAME AS name,
                   TIMESTAMPDIFF(SECOND, CONVERT_TZ(CREATED, @@session.time_zone, TIME_ZONE), STARTS) AS from_created,
-                  TIMESTAMPDIFF(SECOND, CONVERT_TZ(LAST_ALTERED, @@session.time_zone, TIME_ZONE), STARTS) AS from_altered
-             FROM information_schema.EVENTS WHERE EVENT_SCHEMA = DATABASE() AND STARTS IS NOT NULL`
+                  TIMESTAMPDIFF(SECOND, CONVERT_TZ(LAST_ALTERED, @@session.time_zone, TIME_ZONE), STARTS) AS from_altered,
+                  DATE_FORMAT(COALESCE(EXECUTE_AT, ENDS), '%Y-%m-%d %H:%i:%s') AS last_run,
+                  COALESCE(EXECUTE_AT, ENDS) <= CONVERT_TZ(NOW(), @@session.time_zone, TIME_ZONE) AS ended,
+                  ON_COMPLETION = 'PRESERVE' AND STATUS = 'DISABLED' AS kept_disabled
+             FROM information_schema.EVENTS WHERE EVENT_SCHEMA = DATABASE()`
         : 'SELECT 1 FROM DUAL WHERE FALSE',
     ].join(';\n'),
   );
@@ -136,6 +150,7 @@ async function readFacts(pool: Pool, views: boolean, events: boolean): Promise<F
     tableNames: new Set(tableRows!.map((r) => String(r.name))),
     viewDefinitions: new Map(viewRows!.map((r) => [String(r.name), String(r.definition ?? '')])),
     explicitStarts: new Set(eventRows!.filter((r) => !near(r.from_created) && !near(r.from_altered)).map((r) => String(r.name))),
+    ended: new Map(eventRows!.filter((r) => Number(r.ended) === 1 && Number(r.kept_disabled) !== 1).map((r) => [String(r.name), String(r.last_run)])),
   };
 }
 
@@ -185,8 +200,29 @@ export async function readDatabaseObjects(
     readFacts(pool, viewNames.length > 0, eventNames.length > 0),
   ]);
   const { database } = facts;
-  const portable = (what: string, name: string, ddl: string): string => {
-    const ref = findDatabaseReference(ddl, database, facts.tableNames.has(database));
+  const portable = (what: string, name: string, ddl: string, sqlMode: string): string => {
+    const grammar = sqlMode.toUpperCase().split(',').find((m) => OTHER_GRAMMARS.has(m));
+    if (grammar) {
+      // The load checks where a body ends by SQL/PSM's block structure; PL/SQL's differs, so it would refuse this.
+      throw new UnportableObjectError(
+        database,
+        name,
+        `${what} \`${name}\` in \`${database}\` was created under sql_mode ${grammar}, whose stored-program grammar a load of the dump ` +
+          'cannot check: recreate it under the default sql_mode and dump again',
+      );
+    }
+    let ref: string | undefined;
+    try {
+      ref = findDatabaseReference(ddl, database, facts.tableNames.has(database), sqlMode);
+    } catch (error) {
+      if (!(error instanceof Refusal)) throw error;
+      throw new UnportableObjectError(
+        database,
+        name,
+        `${what} \`${name}\` in \`${database}\` contains ${error.reason}, which a load of the dump refuses: ` +
+          'change its definition and dump again',
+      );
+    }
     if (ref) {
       throw new UnportableObjectError(
         database,
@@ -215,18 +251,28 @@ export async function readDatabaseObjects(
   const routines = take(routineList.length).map((row, i) => {
     const { name, kind } = routineList[i]!;
     const body = requireText(row[`Create ${kind}`], kind.toLowerCase(), name, 'SHOW_ROUTINE (MySQL 8) or SELECT on mysql.proc / ownership of the routine');
-    const ddl = portable(kind.toLowerCase(), name, normalizeCreateRoutine(body, kind.toUpperCase() as 'FUNCTION' | 'PROCEDURE'));
+    const ddl = portable(kind.toLowerCase(), name, normalizeCreateRoutine(body, kind.toUpperCase() as 'FUNCTION' | 'PROCEDURE'), String(row.sql_mode ?? ''));
     return { name, ddl, sqlMode: String(row.sql_mode ?? ''), ...clientSettings(row, kind.toLowerCase(), name, ddl, database) };
   });
   const triggers = take(triggerNames.length).map((row, i) => {
     const name = triggerNames[i]!;
-    const ddl = portable('trigger', name, normalizeCreateTrigger(requireText(row['SQL Original Statement'], 'trigger', name, 'TRIGGER')));
+    const ddl = portable('trigger', name, normalizeCreateTrigger(requireText(row['SQL Original Statement'], 'trigger', name, 'TRIGGER')), String(row.sql_mode ?? ''));
     return { name, ddl, sqlMode: String(row.sql_mode ?? ''), ...clientSettings(row, 'trigger', name, ddl, database) };
   });
   const events = take(eventNames.length).map((row, i) => {
     const name = eventNames[i]!;
     const raw = requireText(row['Create Event'], 'event', name, 'EVENT');
-    const ddl = portable('event', name, normalizeCreateEvent(raw, !facts.explicitStarts.has(name)));
+    const endedAt = facts.ended.get(name);
+    if (endedAt !== undefined) {
+      throw new UnportableObjectError(
+        database,
+        name,
+        `event \`${name}\` in \`${database}\` can no longer run (its schedule ended at ${endedAt}), and a load would not recreate it as it is ` +
+          '(the server drops such an event at once, or with ON COMPLETION PRESERVE creates it disabled): drop the event, or ' +
+          `ALTER EVENT \`${name}\` ON COMPLETION PRESERVE DISABLE, and dump again`,
+      );
+    }
+    const ddl = portable('event', name, normalizeCreateEvent(raw, !facts.explicitStarts.has(name)), String(row.sql_mode ?? ''));
     return {
       name,
       ddl,
@@ -238,6 +284,7 @@ export async function readDatabaseObjects(
   return {
     charset: String(catalog.rows.schema.charset),
     collation: String(catalog.rows.schema.collation),
+    ...(catalog.rows.schema.comment ? { comment: catalog.rows.schema.comment } : {}),
     tables,
     views: orderViews(new Map(viewNames.map((n) => [n, facts.viewDefinitions.get(n) ?? ''])), database).map((name) => viewMap.get(name)!),
     routines,
@@ -248,24 +295,38 @@ export async function readDatabaseObjects(
 
 /** SQL mode the dump file runs under (as mysqldump: permissive, explicit zero ids kept). */
 export const FILE_SQL_MODE = 'NO_AUTO_VALUE_ON_ZERO';
+/**
+ * The data section's: rows must load as stored, and a date stored under ALLOW_INVALID_DATES
+ * (`2020-02-31`) would otherwise be zeroed. Only around the rows, so DDL is read as before.
+ */
+export const DATA_SQL_MODE = `${FILE_SQL_MODE},ALLOW_INVALID_DATES`;
 
 export function renderHeader(objects: DatabaseObjects): string {
   return [
     '-- Deterministic dump of one MySQL database by @org/mysql-dump. It names no database:',
-    '-- load it with `mysql <database> < file.sql` or `devstack-dumps load`.',
+    // Without --comments the stock client strips comments from routine bodies, without --binary-mode CRs.
+    '-- load it with `mysql --comments --binary-mode <database> < file.sql` or `devstack-dumps load`.',
     FILE_NAMES,
     `SET TIME_ZONE = '${FILE_TIME_ZONE}';`,
     'SET FOREIGN_KEY_CHECKS = 0;',
     'SET UNIQUE_CHECKS = 0;',
     `SET SQL_MODE = '${FILE_SQL_MODE}';`,
-    `ALTER DATABASE CHARACTER SET ${objects.charset} COLLATE ${objects.collation};`,
+    `ALTER DATABASE CHARACTER SET ${objects.charset} COLLATE ${objects.collation}${objects.comment ? ` COMMENT ${escape(objects.comment)}` : ''};`,
     '',
     '',
   ].join('\n');
 }
 
+/**
+ * A name for a `-- ...` comment line: quoted, with control characters written as `\xNN`. A newline in a name
+ * would end the comment, and the stock client would run the rest of the line as SQL.
+ */
+export function commentName(name: string): string {
+  return escapeId(name, true).replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 export function renderTables(objects: DatabaseObjects): string {
-  return objects.tables.map((t) => `-- Table ${escapeId(t.name, true)}\n${t.ddl};\n\n`).join('');
+  return objects.tables.map((t) => `-- Table ${commentName(t.name)}\n${t.ddl};\n\n`).join('');
 }
 
 /** The client settings the file runs under between objects (see renderHeader). */
@@ -277,7 +338,7 @@ const clientSet = (o: ClientSettings) => `character_set_client = ${o.characterSe
 
 export function renderViews(objects: DatabaseObjects): string {
   return objects.views
-    .map((v) => [`-- View ${escapeId(v.name, true)}`, `SET ${clientSet(v)};`, `${v.ddl};`, FILE_NAMES, '', ''].join('\n'))
+    .map((v) => [`-- View ${commentName(v.name)}`, `SET ${clientSet(v)};`, `${v.ddl};`, FILE_NAMES, '', ''].join('\n'))
     .join('');
 }
 
@@ -293,10 +354,12 @@ function renderPrograms(kind: string, programs: StoredProgram[]): string {
       const timeZone = p.timeZone === undefined ? '' : `, TIME_ZONE = ${escape(p.timeZone)}`;
       const restoreTimeZone = p.timeZone === undefined ? '' : `, TIME_ZONE = '${FILE_TIME_ZONE}'`;
       return [
-        `-- ${kind} ${escapeId(p.name, true)}`,
+        `-- ${kind} ${commentName(p.name)}`,
         `SET SESSION SQL_MODE = ${escape(p.sqlMode)}, ${clientSet(p)}${timeZone};`,
         `DELIMITER ${delimiter}`,
-        `${p.ddl}${delimiter}`,
+        // On a line of its own: a body may end in a `#` or `-- ` comment, which would swallow it.
+        p.ddl,
+        delimiter,
         'DELIMITER ;',
         `SET SESSION SQL_MODE = '${FILE_SQL_MODE}'${restoreTimeZone};`,
         FILE_NAMES,

@@ -17,6 +17,8 @@ export interface TableChange {
   columns: NamedChanges;
   indexes: NamedChanges;
   foreignKeys: NamedChanges;
+  /** CHECK constraints: `changed` when the clause differs. */
+  checks: NamedChanges;
 }
 /** What changed from schema `a` (before) to schema `b` (after). Every list is in name order. */
 export interface SchemaDiff {
@@ -49,15 +51,15 @@ function fieldChanges(a: object, b: object, skip: string[] = []): FieldChange[] 
   return out;
 }
 
-function diffNamed<T extends { name: string }>(a: T[], b: T[], withPosition = false): NamedChanges {
-  const before = new Map(a.map((item, i) => [item.name, { item, i }]));
-  const after = new Map(b.map((item, i) => [item.name, { item, i }]));
+function diffNamed<T extends { name: string }>(a: T[], b: T[], withPosition = false, key: (item: T) => string = (item) => item.name): NamedChanges {
+  const before = new Map(a.map((item, i) => [key(item), { item, i }]));
+  const after = new Map(b.map((item, i) => [key(item), { item, i }]));
   const result: NamedChanges = { added: [], removed: [], changed: [] };
   for (const name of [...after.keys()].sort(compareNames)) if (!before.has(name)) result.added.push(name);
   for (const name of [...before.keys()].sort(compareNames)) if (!after.has(name)) result.removed.push(name);
   // Positions are compared among the items both sides share, so one added column does not "move" all later ones.
-  const sharedBefore = a.filter((x) => after.has(x.name)).map((x) => x.name);
-  const sharedAfter = b.filter((x) => before.has(x.name)).map((x) => x.name);
+  const sharedBefore = a.filter((x) => after.has(key(x))).map(key);
+  const sharedAfter = b.filter((x) => before.has(key(x))).map(key);
   for (const name of [...before.keys()].sort(compareNames)) {
     const x = before.get(name);
     const y = after.get(name);
@@ -88,12 +90,15 @@ const emptyNamed = (c: NamedChanges) => c.added.length + c.removed.length + c.ch
 function diffTable(a: SemanticTable, b: SemanticTable): TableChange | null {
   const change: TableChange = {
     table: a.name,
-    options: fieldChanges(a, b, ['name', 'columns', 'indexes', 'foreignKeys']),
+    options: fieldChanges(a, b, ['name', 'columns', 'indexes', 'foreignKeys', 'checks']),
     columns: diffNamed(a.columns, b.columns, true),
     indexes: diffNamed(a.indexes, b.indexes),
     foreignKeys: diffNamed(a.foreignKeys, b.foreignKeys),
+    // A check the server named (name '') is known by its clause.
+    checks: diffNamed(a.checks ?? [], b.checks ?? [], false, (check) => check.name || `(unnamed) ${check.clause}`),
   };
-  const empty = change.options.length === 0 && emptyNamed(change.columns) && emptyNamed(change.indexes) && emptyNamed(change.foreignKeys);
+  const empty =
+    change.options.length === 0 && emptyNamed(change.columns) && emptyNamed(change.indexes) && emptyNamed(change.foreignKeys) && emptyNamed(change.checks);
   return empty ? null : change;
 }
 
@@ -260,6 +265,7 @@ export function describeSchemaDiff(diff: SchemaDiff): string[] {
       ...describeNamed('column', t.columns),
       ...describeNamed('index', t.indexes, indexFields),
       ...describeNamed('foreign key', t.foreignKeys, foreignKeyFields),
+      ...describeNamed('check', t.checks),
     ]) {
       lines.push(`  ${line}`);
     }

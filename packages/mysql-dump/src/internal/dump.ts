@@ -2,10 +2,12 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { escapeId } from 'sql-escaper';
 import { describeServerError, openSession, type EngineInfo, type Session } from './connect.js';
 import { DJANGO_VOLATILE_COLUMNS, describeDataTables, resolveDataTables } from './data-plan.js';
 import {
+  DATA_SQL_MODE,
+  FILE_SQL_MODE,
+  commentName,
   readDatabaseObjects,
   renderEvents,
   renderHeader,
@@ -17,7 +19,8 @@ import {
 } from './ddl-reader.js';
 import { UnknownDatabaseError } from './errors.js';
 import { checkDumpPrivileges } from './privileges.js';
-import { isMysqlSystemDatabase } from './system-databases.js';
+import { refuseUnloadable } from './self-check.js';
+import { isMysqlSystemDatabase, refuseSystemDatabases, refuseUnsafeFileNames } from './system-databases.js';
 import { readCatalog, type Catalog } from './read-schema.js';
 import { DJANGO_RENUMBER_RULES, applicableRules, renumberTables, type RenumberRule } from './renumber.js';
 import { buildSemanticSchema, serializeSchema, type SemanticSchema } from './semantic-schema.js';
@@ -84,6 +87,11 @@ export async function dumpMysql(options: DumpMysqlOptions): Promise<DumpMysqlRes
   const open = (database: string | undefined) =>
     openSession({ url: options.url, database, connections, wait: options.wait, multipleStatements: true });
   const firstDatabase = options.databases?.[0];
+  if (options.databases) {
+    // Before connecting: named databases that cannot be dumped are the caller's to fix.
+    refuseSystemDatabases(options.databases, 'dump');
+    refuseUnsafeFileNames(options.databases);
+  }
   const first = await open(firstDatabase);
   const result: DumpMysqlResult = { files: [], schemas: {}, dataRows: {}, engine: first.engine };
   try {
@@ -93,12 +101,12 @@ export async function dumpMysql(options: DumpMysqlOptions): Promise<DumpMysqlRes
       const [rows] = await first.pool.query('SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA');
       const existing = (rows as { name: string }[]).map((r) => r.name);
       const databases = options.databases ?? existing.filter((db) => !isMysqlSystemDatabase(db)).sort();
+      refuseUnsafeFileNames(databases);
       for (const db of databases) if (!existing.includes(db)) throw new UnknownDatabaseError(db, first.url.address);
       for (const db of databases) catalogs.set(db, await readCatalog(first.pool, db, first.engine));
-      const baseTables = new Map(
-        [...catalogs].map(([db, catalog]) => [db, new Set(catalog.rows.tables.filter((t) => !/VIEW/i.test(t.table_type)).map((t) => t.table_name))]),
-      );
-      dataTablesByDb = resolveDataTables(options.dataTables, baseTables);
+      const named = (view: boolean) =>
+        new Map([...catalogs].map(([db, catalog]) => [db, new Set(catalog.rows.tables.filter((t) => /VIEW/i.test(t.table_type) === view).map((t) => t.table_name))]));
+      dataTablesByDb = resolveDataTables(options.dataTables, named(false), named(true));
     } catch (error) {
       throw describeServerError(error, first.url, { operation: 'listing databases' });
     }
@@ -153,12 +161,15 @@ async function dumpDatabase(
   let objects: DatabaseObjects;
   let renumberedRows: RawRow[][];
   let schema: SemanticSchema;
+  let maxAllowedPacket: number;
   try {
-    [, objects, renumberedRows, schema] = await Promise.all([
+    [, objects, renumberedRows, schema, maxAllowedPacket] = await Promise.all([
       checkDumpPrivileges(session.pool, database, session.url.user, session.url.address, session.engine),
       readDatabaseObjects(session.pool, catalog, (done, total) => report('schema', done, total)),
       Promise.all(rules.map((rule) => readRows(session.pool, tables.get(rule.table)!))),
       schemaWritten,
+      // Each INSERT the file holds must fit a packet, or no client can load it.
+      session.pool.query('SELECT @@max_allowed_packet AS p').then(([rows]) => Number((rows as { p: number | string }[])[0]!.p)),
     ]);
   } catch (error) {
     // A failed read rejects at once; the schema file may still be being written.
@@ -167,6 +178,12 @@ async function dumpDatabase(
     throw error;
   }
 
+  try {
+    refuseUnloadable(objects, database);
+  } catch (error) {
+    await rm(schemaPartial, { force: true });
+    throw error;
+  }
   const file = fileSink(partial);
   const rowsWritten: Record<string, number> = {};
   try {
@@ -177,10 +194,11 @@ async function dumpDatabase(
 
     const names = [...tables.keys()];
     let done = 0;
+    if (names.length > 0) await file.sink.write(`SET SQL_MODE = '${DATA_SQL_MODE}';\n\n`);
     for (const name of names) {
       const table = tables.get(name)!;
-      await file.sink.write(`-- Data ${escapeId(name, true)}\n`);
-      const writer = new InsertWriter(table, file.sink);
+      await file.sink.write(`-- Data ${commentName(name)}\n`);
+      const writer = new InsertWriter(table, file.sink, { database, maxAllowedPacket });
       let rows = held.get(name);
       if (!rows && table.primaryKey.some((c) => table.remap.has(c))) {
         // Remapped ids inside the primary key change the order: sort after remapping.
@@ -197,6 +215,7 @@ async function dumpDatabase(
       rowsWritten[name] = writer.rows;
       report('data', ++done, names.length);
     }
+    if (names.length > 0) await file.sink.write(`SET SQL_MODE = '${FILE_SQL_MODE}';\n\n`);
 
     await file.sink.write(renderRoutines(objects));
     await file.sink.write(renderViews(objects));

@@ -142,12 +142,16 @@ export class UnknownDataTableError extends MysqlDumpError {
     readonly table: string,
     databases: string[],
     readonly undumpedDatabase?: string,
+    /** The database where `table` is a view (its rows are its tables'): data tables must be base tables. */
+    readonly viewIn?: string,
   ) {
     const names = databases.map((d) => `\`${d}\``).join(', ');
     super(
-      undumpedDatabase === undefined
-        ? `data table \`${table}\` does not exist in ${names}; remove it from the data tables or fix its name`
-        : `data table \`${table}\` names database \`${undumpedDatabase}\`, which is not dumped (dumped: ${names}); ` +
+      viewIn !== undefined
+        ? `data table \`${table}\` is a view in \`${viewIn}\`, and data tables must be base tables; remove it from the data tables (list the tables it selects from instead)`
+        : undumpedDatabase === undefined
+          ? `data table \`${table}\` does not exist in ${names}; remove it from the data tables or fix its name`
+          : `data table \`${table}\` names database \`${undumpedDatabase}\`, which is not dumped (dumped: ${names}); ` +
             `add \`${undumpedDatabase}\` to the databases to dump, or remove the entry from the data tables`,
     );
   }
@@ -171,8 +175,46 @@ export class TargetNotEmptyError extends MysqlDumpError {
 export class SystemDatabaseError extends MysqlDumpError {
   readonly fatal = true;
   readonly code = 'system-database';
-  constructor(readonly database: string) {
-    super(`\`${database}\` is a MySQL system database; refusing to drop or load into it — give the service's own database name`);
+  constructor(readonly database: string, operation: 'load' | 'dump' = 'load') {
+    super(
+      operation === 'load'
+        ? `\`${database}\` is a MySQL system database; refusing to drop or load into it — give the service's own database name`
+        : `\`${database}\` is a MySQL system database (the server's own accounts or state, not a service's schema); refusing to dump it — give the service's own database name`,
+    );
+  }
+}
+
+/**
+ * A database name that cannot be a dump file name safely (`<name>.sql`): a path separator, `.` or `..`, a
+ * leading dot, a control character, or too long for the file system. Raised before anything is written.
+ */
+export class UnsafeDatabaseNameError extends MysqlDumpError {
+  readonly fatal = true;
+  readonly code = 'unsafe-database-name';
+  constructor(readonly database: string, problem: string) {
+    super(`database name ${JSON.stringify(database)} ${problem}, so it cannot name a dump file safely; nothing was written — rename the database (or leave it out of the databases to dump)`);
+  }
+}
+
+/**
+ * A row of a data table whose INSERT would exceed the server's max_allowed_packet: no client could load it.
+ * Names the table and the row (its primary key, or its position without one).
+ */
+export class OversizedRowError extends MysqlDumpError {
+  readonly fatal = true;
+  readonly code = 'row-too-large';
+  constructor(
+    readonly database: string,
+    readonly table: string,
+    readonly row: string,
+    readonly bytes: number,
+    readonly maxAllowedPacket: number,
+  ) {
+    super(
+      `row ${row} of data table \`${table}\` in \`${database}\` needs an INSERT of ${bytes} bytes, more than the server's ` +
+        `max_allowed_packet (${maxAllowedPacket}), so the dump could not be loaded; nothing was written — raise max_allowed_packet ` +
+        `(on the servers that dump and load), or remove \`${table}\` from the data tables`,
+    );
   }
 }
 

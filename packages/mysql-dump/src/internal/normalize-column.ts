@@ -65,6 +65,23 @@ export function normalizeDefault(raw: string | null, extra: string, sqlLiterals:
   return raw;
 }
 
+/** A number or bit/hex literal as information_schema spells a literal default (MariaDB leaves them unquoted). */
+const PLAIN_LITERAL = /^(?:[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?|[bx]'[0-9a-f]*'|0x[0-9a-f]+|0b[01]+)$/i;
+
+/**
+ * Whether a default is an expression (`DEFAULT uuid()`) rather than a literal (`DEFAULT 'uuid()'`), which
+ * `normalizeDefault` spells alike. Not for the current time (CURRENT_TIMESTAMP is no string default's text
+ * in practice, and flagging it would change most schemas' files) nor for an expression that is one literal
+ * (`DEFAULT ('x')`, `DEFAULT (7)`: MariaDB reports those as literals, so MySQL's must read the same).
+ */
+export function isExpressionDefault(raw: string | null, extra: string, sqlLiterals: boolean, engine: EngineInfo): boolean {
+  if (raw === null) return false;
+  const expression = sqlLiterals ? raw !== 'NULL' && !/^'((?:[^']|'')*)'$/s.test(raw) : /DEFAULT_GENERATED/i.test(extra);
+  if (!expression || TIMESTAMP_FUNCTION.test(raw.trim())) return false;
+  const spelled = normalizeGenerationExpression(raw, engine);
+  return !/^'((?:[^']|'')*)'$/s.test(spelled) && !PLAIN_LITERAL.test(spelled);
+}
+
 /**
  * An expression default in one spelling for every flavour: the current time as CURRENT_TIMESTAMP[(n)],
  * anything else as `normalizeGenerationExpression` spells it. An expression that is one string literal is

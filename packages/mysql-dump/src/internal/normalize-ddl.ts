@@ -5,14 +5,45 @@
  * Anything else is kept as the server spelled it (the .sql file must reload on the same flavour).
  */
 
-const DEFINER = /DEFINER\s*=\s*(?:`(?:[^`]|``)*`|'(?:[^'\\]|\\.|'')*'|[^\s@]+)@(?:`(?:[^`]|``)*`|'(?:[^'\\]|\\.|'')*'|[^\s]+)\s+/;
+import { lexStatement, type LexMode, type Token } from './sql-lexer.js';
 
-/** Removes the `DEFINER=user@host` clause between `CREATE` and the object keyword. */
+/** A user or host of a DEFINER clause: quoted (`..`, '..', ".." under ANSI_QUOTES) or bare. */
+const ACCOUNT_PART = '(?:`(?:[^`]|``)*`|\'(?:[^\'\\\\]|\\\\.|\'\')*\'|"(?:[^"\\\\]|\\\\.|"")*"|[^\\s@`\'"]+)';
+/** `DEFINER = user[@host]` and the blanks after it, at a given position (MariaDB prints a role without a host). */
+const DEFINER = new RegExp(`DEFINER\\s*=\\s*${ACCOUNT_PART}(?:@${ACCOUNT_PART})?\\s+`, 'iy');
+
+/**
+ * Removes the `DEFINER=user@host` clause between `CREATE` and the object keyword. The head is read word by
+ * word, skipping quoted text, so a quoted user or host that spells a keyword (`view.example.com`, `function`)
+ * is never taken for the object keyword.
+ */
 export function removeDefiner(ddl: string, objectKeyword: 'VIEW' | 'TRIGGER' | 'PROCEDURE' | 'FUNCTION' | 'EVENT'): string {
-  const keywordAt = new RegExp(`\\b${objectKeyword}\\b`, 'i').exec(ddl);
-  if (!keywordAt) return ddl;
-  const head = ddl.slice(0, keywordAt.index);
-  return head.replace(DEFINER, '') + ddl.slice(keywordAt.index);
+  let i = 0;
+  while (i < ddl.length) {
+    const c = ddl[i]!;
+    if (c === '`' || c === "'" || c === '"') {
+      let j = i + 1;
+      while (j < ddl.length && !(ddl[j] === c && ddl[j + 1] !== c)) j += ddl[j] === c || (ddl[j] === '\\' && c !== '`') ? 2 : 1;
+      i = j + 1;
+      continue;
+    }
+    const word = /[A-Za-z_]+/y;
+    word.lastIndex = i;
+    const w = /[A-Za-z0-9_$]/.test(c) ? word.exec(ddl) : null;
+    if (!w) {
+      i++;
+      continue;
+    }
+    const upper = w[0].toUpperCase();
+    if (upper === objectKeyword) return ddl;
+    if (upper === 'DEFINER') {
+      DEFINER.lastIndex = i;
+      const clause = DEFINER.exec(ddl);
+      if (clause) return ddl.slice(0, i) + ddl.slice(i + clause[0].length);
+    }
+    i += w[0].length || 1;
+  }
+  return ddl;
 }
 
 /**
@@ -137,22 +168,38 @@ export function normalizeCreateRoutine(ddl: string, kind: 'PROCEDURE' | 'FUNCTIO
   return removeDefiner(ddl.trim(), kind);
 }
 
+/** How the server reads quotes under a program's recorded sql_mode. */
+export function lexModeOf(sqlMode: string): LexMode {
+  const modes = sqlMode.toUpperCase().split(',');
+  return {
+    known: true,
+    noBackslashEscapes: modes.includes('NO_BACKSLASH_ESCAPES'),
+    ansiQuotes: modes.some((m) => ['ANSI_QUOTES', 'ANSI', 'DB2', 'MAXDB', 'POSTGRESQL', 'ORACLE', 'MSSQL'].includes(m)),
+  };
+}
+
 /**
  * The first `database.x` reference in the code of a stored program (strings and comments skipped), or
  * undefined. A two-part `database.x` is ambiguous when a table (or alias) has the database's name: then only
  * three-part references count. Such a reference cannot be rewritten safely (a table alias may share the name),
- * so the dump refuses the object instead.
+ * so the dump refuses the object instead. Read with the load's lexer (sql-lexer.ts, under the program's
+ * sql_mode), so a quote inside a comment (`-- don't`) cannot shift what counts as a string; it throws
+ * Refusal for text the load would refuse.
  */
-export function findDatabaseReference(ddl: string, database: string, ambiguousTwoPart = false): string | undefined {
-  const code = splitQuoted(ddl)
-    .map((p) => (p.code || p.text.startsWith('`') ? p.text : "''"))
-    .join('')
-    .replace(/\/\*(?!!)[\s\S]*?\*\/|(?:#|--\s)[^\n]*/g, ' ');
-  const chain = new RegExp(`(?<![\\w$\\u0080-\\uffff.\`])${IDENT}(?:\\s*\\.\\s*${IDENT})+`, 'g');
-  for (const match of code.matchAll(chain)) {
-    const parts = match[0].match(new RegExp(IDENT, 'g'))!;
-    if (unquote(parts[0]!) !== database || /^\d+$/.test(parts[0]!)) continue;
-    if (parts.length >= 3 || !ambiguousTwoPart) return match[0];
+export function findDatabaseReference(ddl: string, database: string, ambiguousTwoPart = false, sqlMode = ''): string | undefined {
+  const { tokens } = lexStatement(ddl, lexModeOf(sqlMode));
+  const isName = (t: Token | undefined) => t?.kind === 'word' || t?.kind === 'ident';
+  const isDot = (t: Token | undefined) => t?.kind === 'punct' && t.text === '.';
+  for (let k = 0; k < tokens.length; k++) {
+    const first = tokens[k]!;
+    if (!isName(first) || isDot(tokens[k - 1])) continue;
+    let last = k;
+    while (isDot(tokens[last + 1]) && isName(tokens[last + 2])) last += 2;
+    if (last === k) continue;
+    const name = first.kind === 'ident' ? first.text : ddl.slice(first.at, first.to);
+    const parts = (last - k) / 2 + 1;
+    if (name === database && !/^\d+$/.test(name) && (parts >= 3 || !ambiguousTwoPart)) return ddl.slice(first.at, tokens[last]!.to);
+    k = last;
   }
   return undefined;
 }
@@ -161,8 +208,10 @@ export function findDatabaseReference(ddl: string, database: string, ambiguousTw
  * Normalises `SHOW CREATE EVENT` text. A recurring event created without STARTS gets the creation time as
  * its start, which would change the bytes on every migration run, so that STARTS is dropped (the reloaded
  * event starts when it is loaded); `implicitStarts: false` (the STARTS is not the creation time: it was given)
- * keeps it. `AT '...'` and `ENDS '...'` are always kept. The schedule is found after the event's name (which
- * may contain ` DO `) and before `ON COMPLETION`, which SHOW CREATE EVENT always prints.
+ * keeps it. `AT '...'` and `ENDS '...'` are always kept, and with ENDS so is STARTS: without it the reloaded
+ * window would start at load time, after an ENDS that has passed by then (the load fails). The schedule is
+ * found after the event's name (which may contain ` DO `) and before `ON COMPLETION`, which SHOW CREATE
+ * EVENT always prints.
  */
 export function normalizeCreateEvent(ddl: string, implicitStarts = true): string {
   const text = removeDefiner(ddl.trim(), 'EVENT');
@@ -171,8 +220,9 @@ export function normalizeCreateEvent(ddl: string, implicitStarts = true): string
   const from = name ? name[0].length : 0;
   const completion = /\sON\s+COMPLETION\s/i.exec(text.slice(from));
   const cut = completion ? from + completion.index : text.length;
-  const schedule = text.slice(from, cut).replace(/\s+STARTS\s+'[^']*'/i, '');
-  return text.slice(0, from) + schedule + text.slice(cut);
+  const schedule = text.slice(from, cut);
+  if (/\sENDS\s+'/i.test(schedule)) return text;
+  return text.slice(0, from) + schedule.replace(/\s+STARTS\s+'[^']*'/i, '') + text.slice(cut);
 }
 
 /** A statement delimiter (for the `DELIMITER` client command) that does not occur in `body`. */

@@ -112,10 +112,11 @@ export function checkProgramBody(tokens: Token[], from: number): void {
       stack.pop();
     } else if (keyword === 'CASE') open('case-expression', false);
     else if (keyword === 'END') {
-      // Inside a statement END closes a CASE expression or REPEAT ... UNTIL; as a name it would be ambiguous.
+      // Inside a statement END closes a CASE expression or REPEAT ... UNTIL (as END REPEAT); anywhere else it
+      // is a name (`SET end = NOW()`): a block's END can only follow a `;` or a block opener, where a
+      // statement starts, because the server's grammar ends every statement in a block with `;`.
       if (current?.block === 'case-expression') stack.pop();
-      else if (current?.block === 'until') i = closeBlock(tokens, i, stack);
-      else throw new Refusal('END inside a statement of a stored program where it closes nothing (quote a name `end`)');
+      else if (current?.block === 'until' && isWord(tokens[i + 1], 'REPEAT')) i = closeBlock(tokens, i, stack);
     } else if (current?.header && ((keyword === 'THEN' && (current.block === 'if' || current.block === 'case')) || (keyword === 'DO' && (current.block === 'while' || current.block === 'for')))) {
       current.header = false;
       atStart = true;

@@ -78,13 +78,40 @@ async function readSequences(db: Queryable, database: string, names: string[]): 
   );
 }
 
+function hasSchemaComment(engine: EngineInfo): boolean {
+  const [major = 0, minor = 0] = engine.version.split('.').map(Number);
+  return engine.flavor === 'mariadb' && (major > 10 || (major === 10 && minor >= 5));
+}
+
+/**
+ * CHECK constraints with their table: MariaDB 10.3.10+ lists the table in CHECK_CONSTRAINTS (names are per
+ * table there); MySQL 8.0.16+ only in TABLE_CONSTRAINTS (names are per database). Older servers: none.
+ */
+function checkConstraintsSql(engine: EngineInfo): string {
+  const [major = 0, minor = 0, patch = 0] = engine.version.split('.').map(Number);
+  const at = (a: number, b: number, c: number) => major > a || (major === a && (minor > b || (minor === b && patch >= c)));
+  if (engine.flavor === 'mariadb' && at(10, 3, 10)) {
+    return `SELECT TABLE_NAME AS table_name, CONSTRAINT_NAME AS constraint_name, CHECK_CLAUSE AS check_clause
+              FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ?`;
+  }
+  if (engine.flavor === 'mysql' && at(8, 0, 16)) {
+    return `SELECT tc.TABLE_NAME AS table_name, cc.CONSTRAINT_NAME AS constraint_name, cc.CHECK_CLAUSE AS check_clause
+              FROM information_schema.CHECK_CONSTRAINTS cc JOIN information_schema.TABLE_CONSTRAINTS tc
+                ON tc.CONSTRAINT_SCHEMA = cc.CONSTRAINT_SCHEMA AND tc.CONSTRAINT_NAME = cc.CONSTRAINT_NAME AND tc.CONSTRAINT_TYPE = 'CHECK'
+             WHERE cc.CONSTRAINT_SCHEMA = ?`;
+  }
+  return 'SELECT 1 FROM DUAL WHERE ? IS NULL';
+}
+
 /** Reads the catalog of one database (a handful of queries, run concurrently), sequences included. */
 async function readCatalogRows(db: Queryable, database: string, engine: EngineInfo): Promise<Catalog> {
   const p = [database];
-  const [schemata, defaultCollations, tables, columns, statistics, fkColumns, fkRules, routines, triggers, events] = await Promise.all([
-    select<{ charset: string; collation: string }>(
+  const [schemata, defaultCollations, tables, columns, statistics, fkColumns, fkRules, routines, triggers, events, checks] = await Promise.all([
+    select<{ charset: string; collation: string; comment?: string }>(
       db,
-      'SELECT DEFAULT_CHARACTER_SET_NAME AS charset, DEFAULT_COLLATION_NAME AS collation FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?',
+      // MariaDB 10.5+ has database comments (MySQL has none).
+      `SELECT DEFAULT_CHARACTER_SET_NAME AS charset, DEFAULT_COLLATION_NAME AS collation${hasSchemaComment(engine) ? ', SCHEMA_COMMENT AS comment' : ''}
+         FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?`,
       p,
     ),
     select<{ charset: string; collation: string }>(
@@ -149,6 +176,7 @@ async function readCatalogRows(db: Queryable, database: string, engine: EngineIn
               INTERVAL_FIELD AS interval_field FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?`,
       p,
     ),
+    select<NonNullable<SchemaRows['checks']>[number]>(db, checkConstraintsSql(engine), p),
   ]);
   const rules = new Map(fkRules.map((r) => [`${r.table_name}\0${r.constraint_name}`, r]));
   const foreignKeys = fkColumns.map((k) => {
@@ -168,6 +196,7 @@ async function readCatalogRows(db: Queryable, database: string, engine: EngineIn
     routines: routines.map((r) => `${r.type} ${r.name}`),
     triggers: triggers.map((r) => r.name),
     events: events.map((r) => r.name),
+    ...(checks.length > 0 ? { checks } : {}),
     bodies: {
       routines: Object.fromEntries(routines.map((r) => [`${r.type} ${r.name}`, r.definition])),
       // What fires it belongs to a trigger's definition as much as its statement.

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EngineInfo } from './connect.js';
 import { compareNames } from './normalize-ddl.js';
-import { defaultsAreSqlLiterals, normalizeCharset, normalizeCollation, normalizeColumnType, normalizeDefault, normalizeExpression, normalizeGenerationExpression } from './normalize-column.js';
+import { defaultsAreSqlLiterals, isExpressionDefault, normalizeCharset, normalizeCollation, normalizeColumnType, normalizeDefault, normalizeExpression, normalizeGenerationExpression } from './normalize-column.js';
 
 /**
  * The schema as information_schema describes it, with flavour-specific spelling removed (int display
@@ -50,6 +50,13 @@ export interface SemanticTable {
   columns: SemanticColumn[];
   indexes: SemanticIndex[];
   foreignKeys: SemanticForeignKey[];
+  /**
+   * CHECK constraints by name, the clause spelled as `normalizeGenerationExpression` does; present only when
+   * there are any. A name the server made up (`<table>_chk_<n>` on MySQL; `CONSTRAINT_<n>` or the column's
+   * name on MariaDB, for Django's unnamed `col >= 0` of a PositiveIntegerField) is '', so the same checks
+   * compare equal across flavours.
+   */
+  checks?: { name: string; clause: string }[];
 }
 
 export interface SemanticColumn {
@@ -71,6 +78,11 @@ export interface SemanticColumn {
   expression?: string;
   /** Present (true) only for an INVISIBLE column: older schema files without it compare equal. */
   invisible?: true;
+  /**
+   * Present (true) only when `default` is an expression (`DEFAULT uuid()`), not literal text (`DEFAULT
+   * 'uuid()'`), other than the current time and single literals (see `isExpressionDefault`).
+   */
+  defaultExpression?: true;
 }
 
 export interface SemanticIndex {
@@ -97,7 +109,8 @@ export interface SemanticForeignKey {
 /** information_schema rows of one database, as read by `readSchemaRows` (lower-case keys). */
 export interface SchemaRows {
   database: string;
-  schema: { charset: string; collation: string };
+  /** `comment`: MariaDB 10.5+ only (the dump writes it; the semantic schema leaves it out). */
+  schema: { charset: string; collation: string; comment?: string };
   defaultCollations: { charset: string; collation: string }[];
   tables: { table_name: string; table_type: string; engine: string | null; table_collation: string | null; table_comment: string | null }[];
   columns: {
@@ -145,6 +158,8 @@ export interface SchemaRows {
   events: string[];
   /** Definitions of the MariaDB sequences among `tables` (TABLE_TYPE 'SEQUENCE'). */
   sequences?: SemanticSequence[];
+  /** CHECK constraints (MariaDB 10.3.10+, MySQL 8.0.16+). */
+  checks?: { table_name: string; constraint_name: string; check_clause: string }[];
   /** Body text of stored programs, keyed like `routines` / `triggers` / `events` (null: not readable). */
   bodies?: { routines: Record<string, string | null>; triggers: Record<string, string | null>; events: Record<string, string | null> };
 }
@@ -203,6 +218,7 @@ export function buildSemanticSchema(rows: SchemaRows, engine: EngineInfo): Seman
     };
     if (column.generated && c.generation_expression) column.expression = normalizeGenerationExpression(c.generation_expression, engine);
     if (/\binvisible\b/i.test(extra)) column.invisible = true;
+    if (isExpressionDefault(c.column_default, extra, sqlLiterals, engine)) column.defaultExpression = true;
     const list = columnsByTable.get(c.table_name) ?? [];
     list.push(column);
     columnsByTable.set(c.table_name, list);
@@ -249,6 +265,14 @@ export function buildSemanticSchema(rows: SchemaRows, engine: EngineInfo): Seman
     fk.referencedColumns.push(f.referenced_column_name);
   }
 
+  const checksByTable = new Map<string, { name: string; clause: string }[]>();
+  for (const c of rows.checks ?? []) {
+    const list = checksByTable.get(c.table_name) ?? [];
+    const columns = new Set((columnsByTable.get(c.table_name) ?? []).map((column) => column.name));
+    list.push({ name: generatedCheckName(c.table_name, c.constraint_name, columns) ? '' : c.constraint_name, clause: normalizeGenerationExpression(c.check_clause, engine) });
+    checksByTable.set(c.table_name, list);
+  }
+
   const tables: SemanticTable[] = [];
   const views: SemanticSchema['views'] = [];
   for (const t of rows.tables) {
@@ -268,6 +292,7 @@ export function buildSemanticSchema(rows: SchemaRows, engine: EngineInfo): Seman
       columns,
       indexes: [...(indexesByTable.get(t.table_name)?.values() ?? [])].sort(byName),
       foreignKeys: [...(fksByTable.get(t.table_name)?.values() ?? [])].sort(byName),
+      ...(checksByTable.has(t.table_name) ? { checks: checksByTable.get(t.table_name)!.sort((a, b) => byName(a, b) || compareNames(a.clause, b.clause)) } : {}),
     });
   }
   const charset = normalizeCharset(rows.schema.charset)!;
@@ -324,4 +349,9 @@ function formatJson(value: unknown, indent: string): string {
   const entries = Object.entries(value);
   if (entries.length === 0) return '{}';
   return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${formatJson(v, inner)}`).join(',\n')}\n${indent}}`;
+}
+
+/** A CHECK constraint name the server generated for an unnamed check (see SemanticTable.checks). */
+function generatedCheckName(table: string, name: string, columns: ReadonlySet<string>): boolean {
+  return (name.startsWith(`${table}_chk_`) && /^\d+$/.test(name.slice(table.length + 5))) || /^CONSTRAINT_\d+$/.test(name) || columns.has(name);
 }

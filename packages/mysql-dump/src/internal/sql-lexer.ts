@@ -12,6 +12,9 @@ export interface Token {
   kind: TokenKind;
   /** word: upper case; ident: the name unquoted; string: the quoted text as written; punct: the character. */
   text: string;
+  /** Where the token starts and ends in the statement (the word as written is `text.slice(at, to)`). */
+  at: number;
+  to: number;
 }
 
 /** How the server's session reads quotes: from the file's `SET SQL_MODE`, or unknown before the first. */
@@ -34,6 +37,11 @@ export interface Lexed {
   comments: boolean;
   /** Where reading stopped: the end of the text, or just after the `stopAfter` word. */
   end: number;
+  /**
+   * The text ends inside a `#` / `-- ` comment (a stored program whose body ends with one): safe only when
+   * the statement is sent last in its query (StatementRunner does), else what follows is read as comment.
+   */
+  trailingLineComment: boolean;
 }
 
 const isSpace = (c: number) => c === 32 || (c >= 9 && c <= 13);
@@ -51,6 +59,7 @@ const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
 export function lexStatement(text: string, mode: LexMode, stopAfter?: string): Lexed {
   const tokens: Token[] = [];
   let comments = false;
+  let trailingLineComment = false;
   const n = text.length;
   let i = 0;
   const comment = (end: number) => {
@@ -69,8 +78,8 @@ export function lexStatement(text: string, mode: LexMode, stopAfter?: string): L
     if (c === 35 || (c === 45 && next === 45 && !(text.charCodeAt(i + 2) > 32 && text.charCodeAt(i + 2) !== 127))) {
       // `#` or `-- ` (the second dash followed by a space or control character, or the end) to the end of the line.
       const eol = text.indexOf('\n', i);
-      if (eol < 0) throw new Refusal('a comment at its end (the next statement would be read as part of it)');
-      comment(eol + 1);
+      if (eol < 0) trailingLineComment = true;
+      comment(eol < 0 ? n : eol + 1);
       continue;
     }
     if (c === 47 && next === 42) {
@@ -111,8 +120,8 @@ export function lexStatement(text: string, mode: LexMode, stopAfter?: string): L
       if (ident) {
         const quoted = text.slice(i + 1, j);
         const quote = String.fromCharCode(c);
-        tokens.push({ kind: 'ident', text: quoted.includes(quote) ? quoted.split(quote + quote).join(quote) : quoted });
-      } else tokens.push({ kind: 'string', text: text.slice(i, j + 1) });
+        tokens.push({ kind: 'ident', text: quoted.includes(quote) ? quoted.split(quote + quote).join(quote) : quoted, at: i, to: j + 1 });
+      } else tokens.push({ kind: 'string', text: text.slice(i, j + 1), at: i, to: j + 1 });
       i = j + 1;
       continue;
     }
@@ -121,7 +130,7 @@ export function lexStatement(text: string, mode: LexMode, stopAfter?: string): L
       const m = NUMBER.exec(text)!;
       const end = i + m[0].length;
       if (end >= n || !isWordChar(text.charCodeAt(end))) {
-        tokens.push({ kind: 'number', text: m[0] });
+        tokens.push({ kind: 'number', text: m[0], at: i, to: end });
         i = end;
         continue;
       }
@@ -130,15 +139,15 @@ export function lexStatement(text: string, mode: LexMode, stopAfter?: string): L
       let j = i + 1;
       while (j < n && isWordChar(text.charCodeAt(j))) j++;
       const word = text.slice(i, j).toUpperCase();
-      tokens.push({ kind: 'word', text: word });
+      tokens.push({ kind: 'word', text: word, at: i, to: j });
       i = j;
       if (word === stopAfter) break;
       continue;
     }
-    tokens.push({ kind: 'punct', text: text[i]! });
+    tokens.push({ kind: 'punct', text: text[i]!, at: i, to: i + 1 });
     i++;
   }
-  return { tokens, comments, end: i };
+  return { tokens, comments, end: i, trailingLineComment };
 }
 
 /** Reads a quoted string starting at `i` (a quote) as the server does; returns the index after it. */

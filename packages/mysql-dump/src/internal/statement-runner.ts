@@ -72,11 +72,15 @@ export class StatementRunner {
       this.settings.push(statement.text);
       return;
     }
-    const full = this.batchBytes + statement.text.length > this.batchLimit || this.batch.length >= MAX_BATCH_STATEMENTS;
+    // The limit is the server's packet size: bytes, not UTF-16 code units.
+    const bytes = Buffer.byteLength(statement.text);
+    const full = this.batchBytes + bytes > this.batchLimit || this.batch.length >= MAX_BATCH_STATEMENTS;
     if (kind !== this.batchKind || full) await this.flush();
     this.batchKind = kind;
     this.batch.push(statement);
-    this.batchBytes += statement.text.length + 2;
+    this.batchBytes += bytes + 2;
+    // A body that ends in a `#`/`-- ` comment would swallow the `;` joining the next statement: send it last.
+    if (kind === 'ordered' && mayEndInLineComment(statement.text)) await this.flush();
   }
 
   /** Runs what is pending and waits for every connection; throws the first failure. */
@@ -133,6 +137,9 @@ export class StatementRunner {
     }
   }
 }
+
+/** Whether the last line of `text` may be a line comment (conservative: `#` or `--` anywhere in it). */
+const mayEndInLineComment = (text: string) => /#|--/.test(text.slice(text.lastIndexOf('\n') + 1));
 
 /** ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT: the server gave up on a lock; running the statement again can succeed. */
 const LOCK_CONFLICT_ERRNOS = new Set([1213, 1205]);

@@ -1,6 +1,7 @@
 import { escape, escapeId } from 'sql-escaper';
 import type { Pool as CallbackPool } from 'mysql2';
 import type { Pool } from 'mysql2/promise';
+import { OversizedRowError } from './errors.js';
 import { compareNames } from './normalize-ddl.js';
 
 /**
@@ -134,36 +135,69 @@ export interface TextSink {
 }
 
 const STATEMENT_BYTES = 1 << 20;
+/** Room left in a packet for what a load sends with an INSERT (pending SET statements, `USE`). */
+const PACKET_HEADROOM = 4096;
 
-/** Writes rows as multi-row INSERT statements of about 1 MiB, one row per line (readable diffs). */
+/** What InsertWriter checks each statement against: the server's max_allowed_packet (bytes). */
+export interface PacketLimit {
+  database: string;
+  maxAllowedPacket: number;
+}
+
+/**
+ * Writes rows as multi-row INSERT statements of about 1 MiB (bytes: the limit a load meets is the server's
+ * packet), one row per line (readable diffs). A row bigger than that gets a statement of its own, and a
+ * statement no client could send (over max_allowed_packet) fails the dump naming the row.
+ */
 export class InsertWriter {
   private pending: string[] = [];
   private pendingBytes = 0;
+  private lastRow: RawRow = [];
   private readonly head: string;
+  private readonly headBytes: number;
   rows = 0;
 
   constructor(
     private readonly table: DataTable,
     private readonly sink: TextSink,
+    private readonly limit?: PacketLimit,
   ) {
     this.head = `INSERT INTO ${escapeId(table.name, true)} (${table.columns.map((c) => escapeId(c.name, true)).join(', ')}) VALUES\n`;
+    this.headBytes = Buffer.byteLength(this.head);
   }
 
   async add(row: RawRow): Promise<void> {
     const cells = this.table.columns.map((column, i) => this.table.fixedValues.get(column.name) ?? sqlLiteral(row[i] ?? null, column.kind));
     const line = `(${cells.join(',')})`;
+    const bytes = Buffer.byteLength(line) + 2;
+    if (bytes >= STATEMENT_BYTES && this.pending.length > 0) await this.flush();
     this.pending.push(line);
-    this.pendingBytes += line.length + 2;
+    this.pendingBytes += bytes;
+    this.lastRow = row;
     this.rows += 1;
     if (this.pendingBytes >= STATEMENT_BYTES) await this.flush();
   }
 
   async flush(): Promise<void> {
     if (this.pending.length === 0) return;
+    const bytes = this.headBytes + this.pendingBytes;
+    if (this.limit && bytes + PACKET_HEADROOM > this.limit.maxAllowedPacket) {
+      throw new OversizedRowError(this.limit.database, this.table.name, this.rowLabel(this.lastRow), bytes, this.limit.maxAllowedPacket);
+    }
     const text = `${this.head}${this.pending.join(',\n')};\n`;
     this.pending = [];
     this.pendingBytes = 0;
     await this.sink.write(text);
+  }
+
+  /** `(id=5)` by primary key, or the row's position in the dump without one. */
+  private rowLabel(row: RawRow): string {
+    const key = this.table.primaryKey.map((name) => {
+      const i = this.table.columns.findIndex((c) => c.name === name);
+      const value = i < 0 ? '?' : sqlLiteral(row[i] ?? null, this.table.columns[i]!.kind);
+      return `${name}=${value.length > 40 ? `${value.slice(0, 40)}…` : value}`;
+    });
+    return key.length > 0 ? `(${key.join(', ')})` : `${this.rows} (in dump order; the table has no primary key)`;
   }
 }
 

@@ -1,0 +1,63 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { dumpMysql, loadMysql } from '../../src/index.js';
+import { connectAdmin, mysqlUrl, readText, tempDir, type TestDatabases } from './test-databases.js';
+
+/** The stock command-line client, where installed (tests that need it are skipped otherwise). */
+export const stockClient = ['/usr/bin/mariadb', '/usr/bin/mysql'].find((p) => existsSync(p));
+
+/** Creates a database and runs `sql` in it on a fresh connection (its session settings die with it); `$DB` is its name. */
+export async function createDb(dbs: TestDatabases, label: string, sql: string): Promise<string> {
+  const db = dbs.name(label);
+  const conn = await connectAdmin();
+  try {
+    await conn.query(`CREATE DATABASE \`${db}\` CHARACTER SET utf8mb4; USE \`${db}\`; ${sql.replaceAll('$DB', db)}`);
+  } finally {
+    await conn.end();
+  }
+  return db;
+}
+
+/** Dumps one database and returns its .sql text. */
+export async function dumpText(db: string, dataTables: string[] = []): Promise<string> {
+  const dir = await tempDir('review');
+  await dumpMysql({ url: mysqlUrl(), databases: [db], dataTables, outDir: dir });
+  return readText(join(dir, 'mysql', `${db}.sql`));
+}
+
+/** Loads a dump's text into `db` with loadMysql. */
+export async function loadText(sql: string, db: string): Promise<void> {
+  const file = join(await tempDir('review-load'), 'dump.sql');
+  await writeFile(file, sql);
+  await loadMysql({ url: mysqlUrl(), files: [file], databaseRename: db });
+}
+
+/** Loads a dump's text into a new database `db` with the stock client, run as the dump's header recommends. */
+export async function stockLoad(dbs: TestDatabases, sql: string, db: string): Promise<void> {
+  await (await dbs.admin()).query(`CREATE DATABASE \`${db}\``);
+  const url = new URL(mysqlUrl());
+  const args = ['--comments', '--binary-mode', '-h', url.hostname, '-P', url.port || '3306', '-u', decodeURIComponent(url.username), db];
+  await new Promise<void>((resolve, reject) => {
+    const child = execFile(stockClient!, args, { env: { ...process.env, MYSQL_PWD: decodeURIComponent(url.password) } }, (error, _out, stderr) =>
+      error ? reject(new Error(`${stockClient} failed: ${stderr}`)) : resolve(),
+    );
+    child.stdin!.end(sql);
+  });
+}
+
+/** What information_schema records of a database's programs and events (their bodies as stored included). */
+export async function programFacts(dbs: TestDatabases, db: string): Promise<unknown> {
+  const conn = await dbs.admin();
+  const [routines] = await conn.query(
+    'SELECT ROUTINE_NAME, ROUTINE_DEFINITION, SQL_MODE, IS_DETERMINISTIC FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ? ORDER BY 1',
+    [db],
+  );
+  const [triggers] = await conn.query('SELECT TRIGGER_NAME, ACTION_STATEMENT FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? ORDER BY 1', [db]);
+  const [events] = await conn.query(
+    'SELECT EVENT_NAME, EVENT_DEFINITION, STARTS, ENDS, EXECUTE_AT, STATUS, ON_COMPLETION FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ? ORDER BY 1',
+    [db],
+  );
+  return { routines, triggers, events };
+}
