@@ -147,7 +147,9 @@ describeWithAct(['docker', 'mysql', 'mongo', 's3'], 'pnpm act --job e2e-refresh-
     });
     const store = openStore(`s3://e2e-dumps/e2e/${runId}-1`, { s3Client });
     try {
-      const ref = await readBranchRef(store, 'e2eshop', 'e2e');
+      // The workflow publishes for the branch the run is on (act: the checkout's branch).
+      const branch = execFileSync('git', ['symbolic-ref', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+      const ref = await readBranchRef(store, 'e2eshop', branch);
       expect(ref).toMatchObject({ commit, version });
       const manifest = await readManifest(store, 'e2eshop', version!);
       expect(manifest.files.map((file) => file.path)).toEqual(expect.arrayContaining(['mysql/e2e_shop.sql', 'mysql/e2e_shop.schema.json']));
