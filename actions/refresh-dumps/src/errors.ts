@@ -1,7 +1,15 @@
 import { ActionError } from '@org/action-inputs';
 import { DumpSetServerError, ServersFailedError } from '@org/dump-set';
-import { MongoCollectionNotFoundError, MongoDatabaseNotFoundError, MongoDumpError, MongoUnreachableError } from '@org/mongo-dump';
-import { MysqlDumpError, ServerUnreachableError, UnknownDataTableError, UnknownDatabaseError } from '@org/mysql-dump';
+import { MongoCollectionNotFoundError, MongoDatabaseNotFoundError, MongoDumpError, MongoEmptyDatabaseError, MongoUnreachableError } from '@org/mongo-dump';
+import {
+  MysqlDumpError,
+  OversizedRowError,
+  ServerUnreachableError,
+  SystemDatabaseError,
+  UnknownDataTableError,
+  UnknownDatabaseError,
+  UnsafeDatabaseNameError,
+} from '@org/mysql-dump';
 
 /**
  * A step of the refresh failed (waiting for a server, loading the ancestor, a migrate command, the
@@ -60,10 +68,11 @@ export function isUnreachable(error: unknown): boolean {
 /** The input most likely behind a dumper's error: a data table or database list, else the server URL. */
 export function databaseInputOf(error: unknown): string | string[] | undefined {
   if (error instanceof ServersFailedError) return ['mysql-url', 'mongo-url'];
-  if (error instanceof UnknownDataTableError) return 'data-tables';
+  if (error instanceof UnknownDataTableError || error instanceof OversizedRowError) return 'data-tables';
   if (error instanceof MongoCollectionNotFoundError) return 'data-collections';
-  if (error instanceof UnknownDatabaseError) return 'mysql-databases';
-  if (error instanceof MongoDatabaseNotFoundError) return 'mongo-databases';
+  if (error instanceof UnknownDatabaseError || error instanceof UnsafeDatabaseNameError || error instanceof SystemDatabaseError) return 'mysql-databases';
+  // A database left without collections after migrate: most often a name the migrate command does not write to.
+  if (error instanceof MongoDatabaseNotFoundError || error instanceof MongoEmptyDatabaseError) return 'mongo-databases';
   if (error instanceof MysqlDumpError) return 'mysql-url';
   if (error instanceof MongoDumpError) return 'mongo-url';
   return undefined;

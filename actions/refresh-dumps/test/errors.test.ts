@@ -1,8 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { InputError } from '@org/action-inputs';
 import { DumpSetServerError, ServersFailedError } from '@org/dump-set';
-import { MongoAuthFailedError, MongoUnreachableError } from '@org/mongo-dump';
-import { ServerUnreachableError, TargetNotEmptyError, UnknownDatabaseError } from '@org/mysql-dump';
+import { MongoAuthFailedError, MongoEmptyDatabaseError, MongoUnreachableError } from '@org/mongo-dump';
+import { OversizedRowError, ServerUnreachableError, SystemDatabaseError, TargetNotEmptyError, UnknownDatabaseError, UnsafeDatabaseNameError } from '@org/mysql-dump';
 import { databaseInputOf, inStep, isStatementError, isUnreachable, settleAll, StepError } from '../src/errors.js';
 import { dumpSources, loadTargets, serviceDatabases } from '../src/targets.js';
 
@@ -26,6 +26,16 @@ describe('error classification', () => {
     expect(isStatementError(new DumpSetServerError('mysql-connect', 'x'))).toBe(false);
     expect(isUnreachable(new ServerUnreachableError('h:1', 'refused'))).toBe(true);
     expect(isUnreachable(new TargetNotEmptyError('db', 1))).toBe(false);
+  });
+
+  test.each<[string, Error, string]>([
+    ['an unknown MySQL database', new UnknownDatabaseError('lms', 'h:1'), 'mysql-databases'],
+    ['a database name unfit for a file name', new UnsafeDatabaseNameError('a/b', 'holds a path separator'), 'mysql-databases'],
+    ['a system database', new SystemDatabaseError('mysql', 'dump'), 'mysql-databases'],
+    ['a data row over the packet limit', new OversizedRowError('lms', 'blobs', '(id=7)', 9_000_000, 4_194_304), 'data-tables'],
+    ['a Mongo database left without collections', new MongoEmptyDatabaseError('lms'), 'mongo-databases'],
+  ])('the input behind %s', (_case, error, input) => {
+    expect(databaseInputOf(error)).toBe(input);
   });
 
   test('the input behind a dumper error: the database list for an unknown database, else the URL', () => {
