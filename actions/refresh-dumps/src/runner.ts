@@ -78,11 +78,13 @@ export function resolveBranch(input: string, payload: unknown, refName: string |
 }
 
 /**
- * A run may only advance a branch's pointer from that branch. The lockstep publish moves the ref to any
+ * A run on a branch may only advance that branch's pointer. The lockstep publish moves the ref to any
  * descendant of its commit, so a dispatch on a feature branch would otherwise point master's ref at an
  * unmerged commit, and every later master commit would then be refused as diverged. That holds for a
- * `branch` input as much as for the default branch; a run without GITHUB_REF (by hand) is not checked. A
- * branch taken from GITHUB_REF_NAME must come from a branch ref.
+ * `branch` input as much as for the default branch. A run on another kind of ref (a pull request's merge
+ * ref, a tag) may publish under an explicit `branch` only (the workflow chose that name, e.g. a store of
+ * its own); a run without GITHUB_REF (by hand) is not checked. A branch taken from GITHUB_REF_NAME must
+ * come from a branch ref.
  */
 export function checkRunOnBranch(choice: BranchChoice, ref: string | undefined): void {
   if (ref === undefined || ref === `refs/heads/${choice.branch}`) return;
@@ -97,9 +99,11 @@ export function checkRunOnBranch(choice: BranchChoice, ref: string | undefined):
   }
   if (choice.source === 'event') {
     throw new RunnerContextError(
-      `this run is for ${ref} (GITHUB_REF), but it would advance the dumps of the default branch ${choice.branch}; ${runOnIt}, or set \`branch\` to the branch whose dumps this run publishes`,
+      `this run is for ${ref} (GITHUB_REF), but it would advance the dumps of the default branch ${choice.branch}; ${runOnIt}` +
+        (ref.startsWith('refs/heads/') ? '' : ', or set `branch` to a name of its own for these dumps'),
     );
   }
+  if (!ref.startsWith('refs/heads/')) return;
   throw new InputError(
     'branch',
     `is ${choice.branch}, but this run is for ${ref} (GITHUB_REF): only runs on ${choice.branch} may advance its dumps (a commit from elsewhere would become its ref, ` +

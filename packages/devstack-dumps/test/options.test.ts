@@ -133,7 +133,7 @@ describe('describeDistance', () => {
     expect(describeDistance({ distance: 3, requested })).toBe(`(3 first-parent commit(s) behind ${'a'.repeat(12)})`);
     expect(describeDistance({ distance: 3, requested, via: 'history', ancestors: 'all' })).toBe(`(3 commit(s) behind ${'a'.repeat(12)})`);
     expect(describeDistance({ distance: 250, requested, via: 'branch-ref', branch: 'master' })).toBe(
-      `(250 commit(s) behind ${'a'.repeat(12)}; found through branch ref master, beyond the first-parent history searched)`,
+      `(250 first-parent commit(s) behind ${'a'.repeat(12)}; found through branch ref master, beyond the history searched)`,
     );
   });
 });

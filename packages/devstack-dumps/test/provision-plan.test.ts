@@ -284,9 +284,9 @@ describe('devstack-dumps publish --migrations-glob (filesystem store, temporary 
   });
 
   test.each<[string, (dir: string) => Promise<unknown>, string]>([
-    ['an untracked migration', (dir) => writeFile(path.join(dir, 'shop', 'migrations', '0009_local_only.py'), '# local\n'), 'not committed: shop.0009_local_only'],
-    ['an edited migration', (dir) => writeFile(path.join(dir, 'shop', 'migrations', '0001_step.py'), '# edited\n'), 'changed since the commit: shop.0001_step'],
-    ['a deleted migration', (dir) => rm(path.join(dir, 'shop', 'migrations', '0002_step.py')), 'deleted: shop.0002_step'],
+    ['an untracked migration', (dir) => writeFile(path.join(dir, 'shop', 'migrations', '0009_local_only.py'), '# local\n'), 'not committed: shop/migrations/0009_local_only.py'],
+    ['an edited migration', (dir) => writeFile(path.join(dir, 'shop', 'migrations', '0001_step.py'), '# edited\n'), 'changed since the commit: shop/migrations/0001_step.py'],
+    ['a deleted migration', (dir) => rm(path.join(dir, 'shop', 'migrations', '0002_step.py')), 'deleted: shop/migrations/0002_step.py'],
   ])('is refused when the working tree has %s (the dumps are not of that commit), and nothing is published', async (_case, change, named) => {
     const storeRoot = path.join(work, `store-dirty-${named.replace(/\W+/g, '-')}`);
     await change(repo.dir);

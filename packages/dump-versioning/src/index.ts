@@ -40,7 +40,7 @@ export {
   classifyFingerprintChange,
   fingerprintMigrationFiles,
   fingerprintMigrations,
-  fingerprintMigrationsAtCommit,
+  migrationFilesChangedSinceHead,
   migrationsScopeOf,
 } from './internal/fingerprint.js';
 export type { AppFingerprint, FingerprintChange, MigrationFingerprint, MigrationRecord, MigrationRef } from './internal/fingerprint.js';

@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { classifyFingerprintChange, fingerprintMigrationFiles, fingerprintMigrations, type MigrationRecord } from '../src/index.js';
+import { classifyFingerprintChange, fingerprintMigrationFiles, fingerprintMigrations, migrationFilesChangedSinceHead, type MigrationRecord } from '../src/index.js';
 
 const hex64 = fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 64, maxLength: 64 });
 const migrationSet = fc.uniqueArray(
@@ -159,6 +159,57 @@ describe('in a git checkout, only the files git tracks or would add', () => {
       expect(Object.keys(fingerprint.apps)).toEqual(['shop']);
     } finally {
       await rm(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('migrationFilesChangedSinceHead and the files git lists', () => {
+  const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', '-c', 'protocol.file.allow=always', ...args], { cwd, stdio: 'pipe' });
+  const write = async (root: string, file: string, body: string) => {
+    await mkdir(path.dirname(path.join(root, file)), { recursive: true });
+    await writeFile(path.join(root, file), body);
+  };
+  const committedRepo = async (files: Record<string, string>) => {
+    const root = await mkdtemp(path.join(tmpdir(), 'dv-fp-head-'));
+    git(root, 'init', '-q');
+    for (const [file, body] of Object.entries(files)) await write(root, file, body);
+    return root;
+  };
+  const commitAll = (root: string) => {
+    git(root, 'add', '-A');
+    git(root, 'commit', '-q', '-m', 'c');
+  };
+
+  test('a clean tree has no changes, also with a symlinked migration and a negated glob', async () => {
+    const root = await committedRepo({ 'shop/migrations/0001_a.py': 'a', 'other/migrations/0001_b.py': 'b', 'shared/0002_x.py': 'x' });
+    try {
+      await mkdir(path.join(root, 'linked', 'migrations'), { recursive: true });
+      await symlink(path.join('..', '..', 'shared', '0002_x.py'), path.join(root, 'linked', 'migrations', '0002_x.py'));
+      commitAll(root);
+      const globs = ['**/migrations/[0-9]*.py', '!other/**'];
+      expect(await migrationFilesChangedSinceHead(root, globs)).toEqual({ added: [], edited: [], deleted: [] });
+      // Deleting the excluded app's migration is no change to these migrations; deleting a matched one is.
+      await rm(path.join(root, 'other', 'migrations', '0001_b.py'));
+      expect(await migrationFilesChangedSinceHead(root, globs)).toEqual({ added: [], edited: [], deleted: [] });
+      await rm(path.join(root, 'shop', 'migrations', '0001_a.py'));
+      await write(root, 'shop/migrations/0002_new.py', 'n');
+      expect(await migrationFilesChangedSinceHead(root, globs)).toEqual({ added: ['shop/migrations/0002_new.py'], edited: [], deleted: ['shop/migrations/0001_a.py'] });
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  test('migrations in a submodule and beside the fingerprinted directory (../) count', async () => {
+    const vendored = await committedRepo({ 'shared_app/migrations/0001_initial.py': 'v' });
+    const root = await committedRepo({ 'svc/shop/migrations/0001_a.py': 'a', 'common/migrations/0001_c.py': 'c' });
+    try {
+      commitAll(vendored);
+      git(root, 'submodule', '-q', 'add', vendored, 'svc/vendor');
+      commitAll(root);
+      const fingerprint = await fingerprintMigrationFiles(path.join(root, 'svc'), ['**/migrations/[0-9]*.py', '../common/migrations/[0-9]*.py']);
+      expect(Object.keys(fingerprint.apps).sort()).toEqual(['common', 'shared_app', 'shop']);
+    } finally {
+      await Promise.all([root, vendored].map((dir) => rm(dir, { recursive: true, force: true })));
     }
   });
 });

@@ -135,16 +135,22 @@ describe('publish moves a branch ref forward only', () => {
     expect(await storedRef()).toMatchObject({ commit: rewritten });
   });
 
-  test('with the head it replaced, a force push leaves a ref of another history, whatever the clocks say', async () => {
+  test('with the head it replaced, a ref on another history is decided by the push time (an earlier force push whose run never published)', async () => {
     round++;
-    // The ref names `other`, on no history the push replaced, and (clock skew) was moved "before" the push.
-    const other = 'd'.repeat(40);
-    const withOther: AncestryChecker = async (ancestor, descendant) => (ancestor === descendant ? true : ancestor === other || descendant === other ? false : withRewrite(ancestor, descendant));
-    await publish({ store, service: service(), dir: dumpA, source: { commit: other, branch: 'master' }, ancestry: withOther, now: beforePush });
-    const run = await publish({ store, service: service(), dir: dumpB, source: { commit: rewritten, branch: 'master' }, ancestry: withOther, historyRewrittenAt: forcePushAt, historyReplacedHead: history[4]!, now: afterPush });
-    expect(run.ref.outcome).toBe('not-advanced');
-    expect(run.ref.reason).toMatch(new RegExp(`it is not on the history this force push replaced \\(up to ${history[4]}\\), so a later push's run moved it$`));
-    expect(await storedRef()).toMatchObject({ commit: other });
+    // The ref names `other` (history[4]'s run, before any force push). Force push 1 made `skipped` the head; its
+    // run was cancelled (a concurrency group drops pending runs). Force push 2 made `rewritten` the head and
+    // replaced `skipped`, which `other` is no ancestor of: the ref moved before push 2, so push 2's run resets it.
+    const skipped = 'c'.repeat(40);
+    const withSkipped: AncestryChecker = async (ancestor, descendant) => (ancestor === descendant ? true : ancestor === skipped || descendant === skipped ? history.indexOf(ancestor) >= 0 && history.indexOf(ancestor) <= 2 : withRewrite(ancestor, descendant));
+    await publishOld(4);
+    const run = await publish({ store, service: service(), dir: dumpB, source: { commit: rewritten, branch: 'master' }, ancestry: withSkipped, historyRewrittenAt: forcePushAt, historyReplacedHead: skipped, now: afterPush });
+    expect(run.ref.outcome).toBe('reset');
+    expect(await storedRef()).toMatchObject({ commit: rewritten });
+    // A late run of force push 1 (replacing history[4]) now finds the ref moved after its push: left alone.
+    const late = await publish({ store, service: service(), dir: dumpA, source: { commit: skipped, branch: 'master' }, ancestry: withSkipped, historyRewrittenAt: new Date('2026-01-01T10:30:00Z'), historyReplacedHead: history[4]!, now: clock('2026-01-01T12:30:00Z') });
+    expect(late.ref.outcome).toBe('not-advanced');
+    expect(late.ref.reason).toMatch(/after this force push \(2026-01-01T10:30:00\.000Z\), so a later push's run owns it$/);
+    expect(await storedRef()).toMatchObject({ commit: rewritten });
   });
 
   test('a second force push: the late (or re-run) run of the first cannot move the ref back from the second\'s history', async () => {

@@ -277,7 +277,17 @@ describe('InsertWriter', () => {
     await writer.add([b('1'), Buffer.alloc(100)]);
     const big = writer.add([b('2'), Buffer.alloc(40 * 1024)]).then(() => writer.flush());
     await expect(big).rejects.toThrow(OversizedRowError);
-    await expect(big).rejects.toThrow(/^row \(id=2\) of data table `files` in `shop` needs an INSERT of 82\d{3} bytes, more than the server's max_allowed_packet \(65536\)/);
+    await expect(big).rejects.toThrow(/^row \(id=2\) of data table `files` in `shop` needs an INSERT of 8\d{4} bytes, more than the server's max_allowed_packet \(65536\)/);
+  });
+  it('under a small max_allowed_packet, rows that each fit go in statements that fit (not refused for their sum)', async () => {
+    const statements: string[] = [];
+    const writer = new InsertWriter(blobTable(), { write: async (s) => void statements.push(s) }, { database: 'shop', maxAllowedPacket: 1 << 20 });
+    // 20 rows of 100 KB (200 KB as hex each): 4 MB in all, each row far under the 1 MiB packet.
+    for (let i = 1; i <= 20; i++) await writer.add([b(String(i)), Buffer.alloc(100_000)]);
+    await writer.flush();
+    expect(statements.length).toBeGreaterThanOrEqual(4);
+    for (const statement of statements) expect(Buffer.byteLength(statement)).toBeLessThanOrEqual((1 << 20) - 4096);
+    expect(statements.join('').match(/^\(\d+,/gm)).toHaveLength(20);
   });
   it('counts bytes, not UTF-16 code units, and gives a row over 1 MiB a statement of its own', async () => {
     const t = table('notes', [['id', 'number'], ['text', 'string']], ['id']);

@@ -75,6 +75,17 @@ describe('semantic schema: CHECK constraints', () => {
     expect(serializeSchema(mysql)).toBe(serializeSchema(mariadb));
   });
 
+  it.each([
+    ['and', '((`a` >= 0) and (`b` >= 0))', '`a` >= 0 and `b` >= 0', '`a`>=0and`b`>=0'],
+    ['or inside and', "(((`a` = 1) or (`b` = 2)) and (`c` is not null))", '(`a` = 1 or `b` = 2) and `c` is not null', '(`a`=1or`b`=2)and`c`isnotnull'],
+    ['in and a function', "((`s` in (_utf8mb4\\'x\\',_utf8mb4\\'y\\')) and (char_length(`s`) > 0))", "`s` in ('x','y') and char_length(`s`) > 0", "`s`in('x','y')andchar_length(`s`)>0"],
+  ])('a compound clause (%s) reads the same from MySQL 8 and MariaDB', (_case, mysqlClause, mariadbClause, expected) => {
+    const mysqlChecks = checksOf('mysql 8.0', [{ table_name: 'shop_order', constraint_name: 'c', check_clause: mysqlClause }]).tables[0]!.checks;
+    const mariadbChecks = checksOf('mariadb', [{ table_name: 'shop_order', constraint_name: 'c', check_clause: mariadbClause }]).tables[0]!.checks;
+    expect(mariadbChecks).toEqual([{ name: 'c', clause: expected }]);
+    expect(mysqlChecks).toEqual(mariadbChecks);
+  });
+
   it('diff names a changed unnamed check by its clause', () => {
     const changed = checksOf('mariadb', [
       { table_name: 'shop_order', constraint_name: 'customer_id', check_clause: '`customer_id` > 0' },

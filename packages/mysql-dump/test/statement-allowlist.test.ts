@@ -353,6 +353,8 @@ describe('createTableMayBeRefused (the dump self-check skips lexing a table only
     ['an executable comment', plain.replace('ENGINE=InnoDB', '/*!50100 ENGINE=InnoDB */')],
     ['a ; in the definitions', plain.replace("DEFAULT 'x'", "DEFAULT 'x'); DROP TABLE `u`; -- ")],
     ['a table option TABLE', `${plain} TABLE x`],
+    ['a name in double quotes (ANSI_QUOTES spelling)', plain.replace('`t`', '"t"')],
+    ['a comment ending in a backslash', `${plain} COMMENT='ends\\\\'`],
   ])('%s is checked (and refused)', (_case, ddl) => {
     expect(createTableMayBeRefused(ddl)).toBe(true);
     expect(refusedBy(ddl)).toBeDefined();

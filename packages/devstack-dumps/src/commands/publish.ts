@@ -3,10 +3,9 @@ import path from 'node:path';
 import { checksumsPathOf, verifyDumpSet } from '@org/dump-set';
 import {
   NotFoundError,
-  classifyFingerprintChange,
   commitTime,
   fingerprintMigrationFiles,
-  fingerprintMigrationsAtCommit,
+  migrationFilesChangedSinceHead,
   gitAncestry,
   migrationsScopeOf,
   publish,
@@ -96,32 +95,30 @@ export const registerPublish: RegisterCommand = (program, context) => {
 };
 
 /**
- * The migrations record of a publish: the fingerprint of what `commit` holds (the dumps are of that commit),
- * with the scope a developer's checkout is fingerprinted by (--repo relative to the top of its working tree).
- * The working tree must hold the same migrations: the dumps were made by migrating it, so an uncommitted,
- * untracked or deleted migration file means the dumps are not of that commit.
+ * The migrations record of a publish: the fingerprint of the working tree, which must hold exactly the
+ * migration files of `commit` (the dumps were made by migrating it: an uncommitted, untracked, edited or
+ * deleted migration file means they are not of that commit), with the scope a developer's checkout is
+ * fingerprinted by (--repo relative to the top of its working tree).
  */
 async function committedMigrations(repo: string, commit: string, globs: string[]): Promise<MigrationsInfo> {
   if (commit !== (await resolveCommit(repo, 'HEAD'))) {
     // The dumps were made from a working tree; only one at that commit shows they match it.
     throw new UsageError(`--migrations-glob checks the working tree of ${repo} against commit ${commit}, but it is at another commit; check that commit out or drop --migrations-glob`);
   }
-  const fingerprint = await fingerprintMigrationsAtCommit(repo, commit, globs);
-  if (Object.keys(fingerprint.apps).length === 0) {
-    throw new UsageError(`--migrations-glob (${globs.join(' ')}) matched no migration file under ${repo} (in commit ${commit}); give globs relative to --repo`);
-  }
-  const change = classifyFingerprintChange(fingerprint, await fingerprintMigrationFiles(repo, globs));
-  if (change.kind !== 'unchanged') {
-    const names = (list: { app: string; name: string }[]) => list.map(({ app, name }) => `${app}.${name}`).join(', ');
-    const parts = [
-      change.added.length > 0 ? `not committed: ${names(change.added)}` : '',
-      change.kind === 'rewritten' && change.edited.length > 0 ? `changed since the commit: ${names(change.edited)}` : '',
-      change.kind === 'rewritten' && change.removed.length > 0 ? `deleted: ${names(change.removed)}` : '',
-    ].filter(Boolean);
+  const [fingerprint, changes] = await Promise.all([fingerprintMigrationFiles(repo, globs), migrationFilesChangedSinceHead(repo, globs)]);
+  const parts = [
+    changes.added.length > 0 ? `not committed: ${changes.added.join(', ')}` : '',
+    changes.edited.length > 0 ? `changed since the commit: ${changes.edited.join(', ')}` : '',
+    changes.deleted.length > 0 ? `deleted: ${changes.deleted.join(', ')}` : '',
+  ].filter(Boolean);
+  if (parts.length > 0) {
     throw new UsageError(
       `the migration files in ${repo} differ from commit ${commit} (${parts.join('; ')}), so the dumps are not of that commit; ` +
         'commit or remove those changes, re-run the migrations and dump again, then publish',
     );
+  }
+  if (Object.keys(fingerprint.apps).length === 0) {
+    throw new UsageError(`--migrations-glob (${globs.join(' ')}) matched no migration file under ${repo}; give globs relative to --repo`);
   }
   return { fingerprint, scope: await migrationsScopeOf(repo, globs) };
 }

@@ -83,7 +83,7 @@ export function seconds(ms: number): string {
 export function describeDistance(resolution: { distance: number; requested: string; via?: 'history' | 'branch-ref'; branch?: string; ancestors?: 'all' }): string {
   if (resolution.distance === 0) return '(exactly this commit)';
   if (resolution.via === 'branch-ref') {
-    return `(${resolution.distance} commit(s) behind ${short(resolution.requested)}; found through branch ref ${resolution.branch ?? '?'}, beyond the first-parent history searched)`;
+    return `(${resolution.distance} first-parent commit(s) behind ${short(resolution.requested)}; found through branch ref ${resolution.branch ?? '?'}, beyond the history searched)`;
   }
   return `(${resolution.distance} ${resolution.ancestors === 'all' ? '' : 'first-parent '}commit(s) behind ${short(resolution.requested)})`;
 }

@@ -1,4 +1,5 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
 import { GitError } from './errors.js';
 
 export interface GitResult {
@@ -44,60 +45,50 @@ export async function workingTreeRoot(dir: string): Promise<string | undefined> 
 }
 
 /**
- * The files under `dir` that git tracks or would add (untracked and not ignored), relative to `dir`;
- * undefined when `dir` is in no git working tree (or git cannot list it). Ignored files (a venv, a build
- * folder) and nested repositories (another worktree) are not in it.
+ * The files git tracks (in submodules too) or would add (untracked and not ignored) in the working tree
+ * holding `dir`, as paths relative to `dir` (`../x` for files beside it); undefined when `dir` is in no
+ * git working tree (or git cannot list it). Ignored files (a venv, a build folder) and nested repositories
+ * that are no submodule (another worktree) are not in it.
  */
 export async function gitVisibleFiles(dir: string): Promise<Set<string> | undefined> {
-  const result = await runGit(dir, ['ls-files', '-z', '--cached', '--others', '--exclude-standard']).catch(() => undefined);
-  if (result === undefined || result.code !== 0) return undefined;
-  return new Set(result.stdout.split('\0').filter((file) => file !== ''));
-}
-
-/**
- * The files under `dir` in `commit` (paths relative to `dir`, as ls-tree lists them from there) with their
- * blob ids; regular files and executables only (no links or submodules).
- */
-export async function filesAtCommit(dir: string, commit: string): Promise<Map<string, string>> {
-  assertRevision(commit);
-  const result = await runGit(dir, ['ls-tree', '-r', '-z', commit]);
-  if (result.code !== 0) throw new GitError('unknown-revision', `git cannot list commit ${commit} in ${dir} (${result.stderr.trim() || `exit ${result.code}`})`);
-  const files = new Map<string, string>();
-  for (const entry of result.stdout.split('\0')) {
-    // `<mode> blob <id>\t<path>`
-    const match = /^(100644|100755) blob ([0-9a-f]+)\t(.+)$/s.exec(entry);
-    if (match) files.set(match[3]!, match[2]!);
-  }
+  const where = await treeOf(dir);
+  if (where === undefined) return undefined;
+  // From the top of the tree, so globs reaching beside `dir` (`../shared/migrations/...`) still match.
+  const [tracked, untracked] = await Promise.all([
+    runGit(where.top, ['ls-files', '-z', '--cached', '--recurse-submodules']).catch(() => undefined),
+    runGit(where.top, ['ls-files', '-z', '--others', '--exclude-standard']).catch(() => undefined),
+  ]);
+  if (tracked?.code !== 0 || untracked?.code !== 0) return undefined;
+  const files = new Set<string>();
+  for (const file of `${tracked.stdout}${untracked.stdout}`.split('\0')) if (file !== '') files.add(where.relative(file));
   return files;
 }
 
-/** The contents of blobs by id, read through one `git cat-file --batch` process. */
-export function readBlobs(cwd: string, ids: ReadonlyArray<string>): Promise<Map<string, Buffer>> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', ['cat-file', '--batch'], { cwd, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
-    const chunks: Buffer[] = [];
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', (error) => reject(new GitError('git-failed', `cannot run git in ${cwd}: ${error.message}; install git or fix the repository path`, { cause: error })));
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new GitError('git-failed', `git cat-file --batch exited with ${code} in ${cwd}: ${stderr.trim()}`));
-      // Each answer: `<id> blob <size>\n<bytes>\n`, in the order asked.
-      const out = Buffer.concat(chunks);
-      const blobs = new Map<string, Buffer>();
-      let at = 0;
-      for (const id of ids) {
-        const eol = out.indexOf(0x0a, at);
-        const header = out.subarray(at, eol).toString('utf8').split(' ');
-        if (header[1] !== 'blob') return reject(new GitError('git-failed', `git cat-file has no blob ${id} in ${cwd} (${header.join(' ')})`));
-        const size = Number(header[2]);
-        blobs.set(id, out.subarray(eol + 1, eol + 1 + size));
-        at = eol + 1 + size + 1;
-      }
-      resolve(blobs);
-    });
-    child.stdin.end(ids.map((id) => `${id}\n`).join(''));
-  });
+/** The top of the working tree holding `dir`, and a mapping of paths from that top to paths relative to `dir`. */
+async function treeOf(dir: string): Promise<{ top: string; relative: (fromTop: string) => string } | undefined> {
+  const result = await runGit(dir, ['rev-parse', '--show-toplevel', '--show-prefix']).catch(() => undefined);
+  if (result === undefined || result.code !== 0) return undefined;
+  const [top = '', prefix = ''] = result.stdout.split('\n');
+  return top === '' ? undefined : { top, relative: (fromTop) => path.posix.relative(`/${prefix}`, `/${fromTop}`) };
+}
+
+/**
+ * Paths (relative to `dir`) that differ from HEAD in the working tree holding `dir`, from `git status`:
+ * `added` (untracked but not ignored, or staged as new), `edited`, `deleted`.
+ */
+export async function workingTreeChanges(dir: string): Promise<{ added: Set<string>; edited: Set<string>; deleted: Set<string> }> {
+  const where = await treeOf(dir);
+  const status = where && (await runGit(where.top, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames']));
+  if (where === undefined || status === undefined || status.code !== 0) throw new GitError('git-failed', `git status failed in ${dir}: ${status?.stderr.trim() || 'not a git working tree'}`);
+  const changes = { added: new Set<string>(), edited: new Set<string>(), deleted: new Set<string>() };
+  // `XY <path from the top>`, NUL-terminated (no rename pairs with --no-renames).
+  for (const entry of status.stdout.split('\0')) {
+    if (entry.length < 4) continue;
+    const [x, y] = [entry[0], entry[1]];
+    const kind = x === 'D' || y === 'D' ? 'deleted' : x === '?' || x === 'A' ? 'added' : 'edited';
+    changes[kind].add(where.relative(entry.slice(3)));
+  }
+  return changes;
 }
 
 export async function commitTime(cwd: string, sha: string): Promise<string | undefined> {

@@ -54,10 +54,10 @@ export interface PublishOptions {
    * This run is of a force push whose new head is this commit (GitHub's push event `forced`): the push's
    * time (`repository.pushed_at`) and the head it replaced (`before`). Such a run moves a ref that its
    * commit does not descend from ('reset') when the ref names the replaced history: the replaced head or
-   * one of its ancestors (also a newer commit, when the push rewound the branch). When git cannot tell that
-   * (or the replaced head is not given), a ref last moved before the push counts as the replaced history.
-   * A ref of another history (a later push's run moved it) is left alone, so a late or re-run of an earlier
-   * force push cannot move it back. Without these a ref the commit does not descend from is left alone
+   * one of its ancestors (also a newer commit, when the push rewound the branch), whenever it moved.
+   * Otherwise (another history, e.g. of an earlier force push whose run never published, or git cannot
+   * tell) a ref last moved before the push is reset and one moved since is left alone (a later push's run
+   * moved it), so a late or re-run of an earlier force push cannot move it back. Without these a ref the commit does not descend from is left alone
    * (`ref-diverged` or `ref-is-newer`), and an undecided ancestry never moves it either way.
    */
   historyRewrittenAt?: Date;
@@ -423,11 +423,10 @@ async function whyVersionDiffers(store: Store, service: string, before: CommitEn
 async function keptByForcePush(options: PublishOptions, ref: BranchRef, reason: string): Promise<string | undefined> {
   const { historyRewrittenAt: pushedAt, historyReplacedHead: replacedHead } = options;
   if (pushedAt === undefined && replacedHead === undefined) return reason;
-  if (replacedHead !== undefined) {
-    const replaced = ref.commit === replacedHead ? true : await options.ancestry(ref.commit, replacedHead);
-    if (replaced === true) return undefined;
-    if (replaced === false) return `${reason}; it is not on the history this force push replaced (up to ${replacedHead}), so a later push's run moved it`;
-  }
+  // On the replaced history: reset, whenever the ref moved (a concurrency group ran the previous push's run
+  // after this push landed). Anywhere else (another force push's history, whose run may never have
+  // published), or when git cannot tell, the push time decides.
+  if (replacedHead !== undefined && (ref.commit === replacedHead || (await options.ancestry(ref.commit, replacedHead)) === true)) return undefined;
   if (pushedAt === undefined) return reason;
   if (Date.parse(ref.updatedAt) < pushedAt.getTime()) return undefined;
   return `${reason}; it was moved at ${ref.updatedAt}, after this force push (${pushedAt.toISOString()}), so a later push's run owns it`;

@@ -99,6 +99,11 @@ export async function resolve(options: ResolveOptions): Promise<Resolution> {
   }
   if (found && all) return { ...found, ancestors: 'all', distance: found.distance > 0 ? await commitsSince(repoDir, found.commit, requested) : 0 };
   if (found) return found;
+  if (all) {
+    // Merged side branches' commits can fill the whole walk: the first-parent chain still reaches further.
+    const firstParent = await nearestEntry(store, service, await firstParentHistory(repoDir, requested, maxDistance + 1));
+    if (firstParent) return firstParent;
+  }
   const fallback = await nearestBranchRef(options, repoDir, requested);
   if (fallback.resolution) return fallback.resolution;
   await refuseUnknownService(store, service);

@@ -86,7 +86,9 @@ export async function openSession(options: ConnectOptions): Promise<Session> {
       dateStrings: true,
     });
     raw.on('connection', (conn) => {
-      conn.query("SET time_zone = '+00:00'");
+      // SHOW CREATE spells DDL after the session's sql_mode (ANSI_QUOTES quotes names with ", NO_TABLE_OPTIONS
+      // drops ENGINE...): the server's default must not change what a dump writes. Loads set their own modes.
+      conn.query("SET time_zone = '+00:00', sql_mode = ''");
     });
     const pool = raw.promise();
     try {

@@ -185,3 +185,41 @@ function stripOuterParentheses(text: string): string {
   }
   return text;
 }
+
+/**
+ * A CHECK clause spelled flavour-independently: as normalizeGenerationExpression, and without the
+ * parentheses MySQL 8 prints around every condition (`((\`a\` >= 0) and (\`b\` >= 0))`; MariaDB keeps
+ * the text as written: `` `a` >= 0 and `b` >= 0 ``) where they hold no and/or/xor: a group of several
+ * conditions keeps its parentheses, as do a function call's and an IN list's. Done on the clause as the
+ * server spells it, where words are still apart.
+ */
+export function normalizeCheckClause(raw: string, engine: EngineInfo): string {
+  let text = raw.trim();
+  if (engine.flavor === 'mysql' && /\\'/.test(text)) text = text.replace(/\\(['\\])/g, '$1');
+  for (let changed = true; changed; ) {
+    changed = false;
+    const stack: number[] = [];
+    let quote: string | null = null;
+    for (let i = 0; i < text.length && !changed; i++) {
+      const ch = text[i]!;
+      if (quote) {
+        if (ch === '\\' && quote === "'") i++;
+        else if (ch === quote) quote = null;
+      } else if (ch === "'" || ch === '`') quote = ch;
+      else if (ch === '(') stack.push(i);
+      else if (ch === ')') {
+        const open = stack.pop();
+        if (open === undefined) continue;
+        // A function call's (`floor(`) or IN list's (`in (`) parenthesis belongs to the word before it.
+        const word = /([A-Za-z0-9_$]+)\s*$/.exec(text.slice(0, open))?.[1];
+        if (word !== undefined && !/^(and|or|xor|not)$/i.test(word)) continue;
+        if (/`\s*$/.test(text.slice(0, open))) continue;
+        const inner = text.slice(open + 1, i);
+        if (/\b(and|or|xor)\b|&&|\|\|/i.test(inner.replace(/'(?:[^'\\]|\\.|'')*'|`[^`]*`/g, "''"))) continue;
+        text = `${text.slice(0, open)} ${inner} ${text.slice(i + 1)}`;
+        changed = true;
+      }
+    }
+  }
+  return normalizeGenerationExpression(text, engine);
+}

@@ -208,8 +208,9 @@ export function findDatabaseReference(ddl: string, database: string, ambiguousTw
  * Normalises `SHOW CREATE EVENT` text. A recurring event created without STARTS gets the creation time as
  * its start, which would change the bytes on every migration run, so that STARTS is dropped (the reloaded
  * event starts when it is loaded); `implicitStarts: false` (the STARTS is not the creation time: it was given)
- * keeps it. `AT '...'` and `ENDS '...'` are always kept, and with ENDS so is STARTS: without it the reloaded
- * window would start at load time, after an ENDS that has passed by then (the load fails). The schedule is
+ * keeps it, with or without ENDS (the implicit one would record when migrations ran). `AT '...'` and
+ * `ENDS '...'` are always kept; an event whose AT or ENDS has passed is refused before this (ddl-reader), so
+ * a reloaded window that starts at load time still ends after it. The schedule is
  * found after the event's name (which may contain ` DO `) and before `ON COMPLETION`, which SHOW CREATE
  * EVENT always prints.
  */
@@ -221,7 +222,6 @@ export function normalizeCreateEvent(ddl: string, implicitStarts = true): string
   const completion = /\sON\s+COMPLETION\s/i.exec(text.slice(from));
   const cut = completion ? from + completion.index : text.length;
   const schedule = text.slice(from, cut);
-  if (/\sENDS\s+'/i.test(schedule)) return text;
   return text.slice(0, from) + schedule.replace(/\s+STARTS\s+'[^']*'/i, '') + text.slice(cut);
 }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EngineInfo } from './connect.js';
 import { compareNames } from './normalize-ddl.js';
-import { defaultsAreSqlLiterals, isExpressionDefault, normalizeCharset, normalizeCollation, normalizeColumnType, normalizeDefault, normalizeExpression, normalizeGenerationExpression } from './normalize-column.js';
+import { defaultsAreSqlLiterals, isExpressionDefault, normalizeCharset, normalizeCheckClause, normalizeCollation, normalizeColumnType, normalizeDefault, normalizeExpression, normalizeGenerationExpression } from './normalize-column.js';
 
 /**
  * The schema as information_schema describes it, with flavour-specific spelling removed (int display
@@ -269,7 +269,7 @@ export function buildSemanticSchema(rows: SchemaRows, engine: EngineInfo): Seman
   for (const c of rows.checks ?? []) {
     const list = checksByTable.get(c.table_name) ?? [];
     const columns = new Set((columnsByTable.get(c.table_name) ?? []).map((column) => column.name));
-    list.push({ name: generatedCheckName(c.table_name, c.constraint_name, columns) ? '' : c.constraint_name, clause: normalizeGenerationExpression(c.check_clause, engine) });
+    list.push({ name: generatedCheckName(c.table_name, c.constraint_name, columns) ? '' : c.constraint_name, clause: normalizeCheckClause(c.check_clause, engine) });
     checksByTable.set(c.table_name, list);
   }
 

@@ -155,6 +155,8 @@ export class InsertWriter {
   private lastRow: RawRow = [];
   private readonly head: string;
   private readonly headBytes: number;
+  /** Bytes of rows a statement may hold under the server's max_allowed_packet. */
+  private readonly packetRoom: number;
   rows = 0;
 
   constructor(
@@ -164,13 +166,17 @@ export class InsertWriter {
   ) {
     this.head = `INSERT INTO ${escapeId(table.name, true)} (${table.columns.map((c) => escapeId(c.name, true)).join(', ')}) VALUES\n`;
     this.headBytes = Buffer.byteLength(this.head);
+    this.packetRoom = limit ? limit.maxAllowedPacket - PACKET_HEADROOM - this.headBytes : Number.POSITIVE_INFINITY;
   }
 
   async add(row: RawRow): Promise<void> {
     const cells = this.table.columns.map((column, i) => this.table.fixedValues.get(column.name) ?? sqlLiteral(row[i] ?? null, column.kind));
     const line = `(${cells.join(',')})`;
     const bytes = Buffer.byteLength(line) + 2;
-    if (bytes >= STATEMENT_BYTES && this.pending.length > 0) await this.flush();
+    // A big row, or one that would take the statement over the server's packet (a server with a small
+    // max_allowed_packet: only there do the bytes depend on it), starts a statement of its own, so a
+    // statement over the limit is always one row, the one named.
+    if (this.pending.length > 0 && (bytes >= STATEMENT_BYTES || this.pendingBytes + bytes > this.packetRoom)) await this.flush();
     this.pending.push(line);
     this.pendingBytes += bytes;
     this.lastRow = row;
