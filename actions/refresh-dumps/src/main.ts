@@ -122,10 +122,12 @@ export async function run(): Promise<void> {
 async function choose(r: Run): Promise<{ fingerprint: MigrationFingerprint; decision: ModeDecision; ancestor: Ancestor | undefined }> {
   const { inputs, runner, clock } = r;
   // git is asked from working-directory, so a checkout under actions/checkout's `path:` is found too.
-  if ((await workingTreeRoot(r.workDir)) === undefined) {
-    throw new InputError('working-directory', `${r.workDir} is not in a git checkout; run actions/checkout before this action (when it checks out under a \`path:\`, point working-directory into that path)`);
-  }
-  const head = await inStep('Reading the checkout', undefined, () => resolveCommit(r.workDir, 'HEAD'));
+  const head = await inStep('Reading the checkout', undefined, () =>
+    resolveCommit(r.workDir, 'HEAD').catch(async (error: unknown) => {
+      if ((await workingTreeRoot(r.workDir)) !== undefined) throw error;
+      throw new InputError('working-directory', `${r.workDir} is not in a git checkout; run actions/checkout before this action (when it checks out under a \`path:\`, point working-directory into that path)`);
+    }),
+  );
   if (head !== runner.sha) {
     throw new StepError('Reading the checkout', `the checkout at ${r.workDir} has ${head} checked out but GITHUB_SHA is ${runner.sha}; check out GITHUB_SHA (actions/checkout does by default)`);
   }

@@ -381,6 +381,12 @@ describeWithServices(['mysql', 'mongo', 's3'], 'refresh-dumps action (bundled) o
     } finally {
       await published.close();
     }
+    // A working-directory in no checkout (actions/checkout missing, or its `path:` not followed) is named.
+    await mkdir(join(workspace, 'elsewhere'));
+    const lost = await runAction({ sha, workspace, inputs: { ...baseInputs(), store, 'working-directory': 'elsewhere' }, env: fixtureVenvEnv(python) });
+    allRuns.push({ what: 'working-directory outside a checkout', run: lost });
+    expect(lost.exitCode).toBe(1);
+    expect(lost.errors).toEqual([expect.stringMatching(/^Input `working-directory`: .*elsewhere is not in a git checkout; run actions\/checkout before this action/)]);
   });
 
   describe('bad inputs fail with one clear message and publish nothing', () => {

@@ -51,16 +51,17 @@ export async function workingTreeRoot(dir: string): Promise<string | undefined> 
  * that are no submodule (another worktree) are not in it.
  */
 export async function gitVisibleFiles(dir: string): Promise<Set<string> | undefined> {
-  const where = await treeOf(dir);
-  if (where === undefined) return undefined;
-  // From the top of the tree, so globs reaching beside `dir` (`../shared/migrations/...`) still match.
-  const [tracked, untracked] = await Promise.all([
-    runGit(where.top, ['ls-files', '-z', '--cached', '--recurse-submodules']).catch(() => undefined),
-    runGit(where.top, ['ls-files', '-z', '--others', '--exclude-standard']).catch(() => undefined),
+  // Three git processes at once (this runs while a refresh starts): the prefix maps paths from the top of
+  // the tree (`:/`, so globs reaching beside `dir`, `../shared/migrations/...`, still match) back to `dir`.
+  const [where, tracked, untracked] = await Promise.all([
+    runGit(dir, ['rev-parse', '--show-prefix']).catch(() => undefined),
+    runGit(dir, ['ls-files', '-z', '--full-name', '--cached', '--recurse-submodules', '--', ':/']).catch(() => undefined),
+    runGit(dir, ['ls-files', '-z', '--full-name', '--others', '--exclude-standard', '--', ':/']).catch(() => undefined),
   ]);
-  if (tracked?.code !== 0 || untracked?.code !== 0) return undefined;
+  if (where?.code !== 0 || tracked?.code !== 0 || untracked?.code !== 0) return undefined;
+  const prefix = where.stdout.trim();
   const files = new Set<string>();
-  for (const file of `${tracked.stdout}${untracked.stdout}`.split('\0')) if (file !== '') files.add(where.relative(file));
+  for (const file of `${tracked.stdout}${untracked.stdout}`.split('\0')) if (file !== '') files.add(path.posix.relative(`/${prefix}`, `/${file}`));
   return files;
 }
 
