@@ -11,7 +11,7 @@ import { StepError, databaseInputOf, inStep, isStatementError, isUnreachable, me
 import { migrateEnvironment, migrateVariables, parseMigrateLines, runMigrate, type MigrateCommand } from './migrate.js';
 import { databasesOfFiles, decideMode, recheckAfterDump, recheckDatabases, type Ancestor, type ModeDecision } from './mode.js';
 import { applyRetention, comparisonBase, dryRunVersion, preparePublish, publishDumpSet, schemaSection, type PublishPreparation } from './publish.js';
-import { checkRunOnBranch, forcedPushOf, readEventPayload, readRunnerContext, resolveBranch, type ForcePush, type RunnerContext } from './runner.js';
+import { checkRunOnBranch, defaultBranchOf, forcedPushOf, readEventPayload, readRunnerContext, resolveBranch, type ForcePush, type RunnerContext } from './runner.js';
 import { secretsToMask } from './secrets.js';
 import { findAncestor, openActionStore, storeInput, workspacePath } from './store.js';
 import { addRefreshSummary, type RefreshReport } from './summary.js';
@@ -45,7 +45,7 @@ export async function run(): Promise<void> {
     const runner = readRunnerContext(process.env);
     const payload = await readEventPayload(runner.eventPath);
     const branchChoice = resolveBranch(inputs.branch, payload, runner.refName);
-    checkRunOnBranch(branchChoice, runner.ref);
+    checkRunOnBranch(branchChoice, runner.ref, defaultBranchOf(payload));
     const { branch, source } = branchChoice;
     const workDir = workspacePath(runner.workspace, 'working-directory', inputs.workingDirectory);
     await access(workDir).catch(() => {

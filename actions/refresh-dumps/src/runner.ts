@@ -68,13 +68,18 @@ export interface BranchChoice {
  */
 export function resolveBranch(input: string, payload: unknown, refName: string | undefined): BranchChoice {
   if (input !== '') return { branch: input, source: 'input' };
-  const repository = (payload as { repository?: { default_branch?: unknown } } | undefined)?.repository;
-  const fromEvent = repository?.default_branch;
-  if (typeof fromEvent === 'string' && fromEvent.trim() !== '') return { branch: fromEvent.trim(), source: 'event' };
+  const fromEvent = defaultBranchOf(payload);
+  if (fromEvent !== undefined) return { branch: fromEvent, source: 'event' };
   if (refName !== undefined && refName !== '') return { branch: refName, source: 'ref-name' };
   throw new RunnerContextError(
     'cannot tell which branch to advance: the `branch` input is empty, the event payload names no default branch and GITHUB_REF_NAME is not set; set `branch`',
   );
+}
+
+/** The repository's default branch as the event payload names it (push, workflow_dispatch, schedule...). */
+export function defaultBranchOf(payload: unknown): string | undefined {
+  const fromEvent = (payload as { repository?: { default_branch?: unknown } } | undefined)?.repository?.default_branch;
+  return typeof fromEvent === 'string' && fromEvent.trim() !== '' ? fromEvent.trim() : undefined;
 }
 
 /**
@@ -82,11 +87,11 @@ export function resolveBranch(input: string, payload: unknown, refName: string |
  * descendant of its commit, so a dispatch on a feature branch would otherwise point master's ref at an
  * unmerged commit, and every later master commit would then be refused as diverged. That holds for a
  * `branch` input as much as for the default branch. A run on another kind of ref (a pull request's merge
- * ref, a tag) may publish under an explicit `branch` only (the workflow chose that name, e.g. a store of
- * its own); a run without GITHUB_REF (by hand) is not checked. A branch taken from GITHUB_REF_NAME must
+ * ref, a tag) may publish under an explicit `branch` other than the default branch only (the workflow chose
+ * that name, e.g. a store of its own); a run without GITHUB_REF (by hand) is not checked. A branch taken from GITHUB_REF_NAME must
  * come from a branch ref.
  */
-export function checkRunOnBranch(choice: BranchChoice, ref: string | undefined): void {
+export function checkRunOnBranch(choice: BranchChoice, ref: string | undefined, defaultBranch?: string): void {
   if (ref === undefined || ref === `refs/heads/${choice.branch}`) return;
   const runOnIt = `run it on ${choice.branch} (e.g. \`if: github.ref == 'refs/heads/${choice.branch}'\` on the job)`;
   if (choice.source === 'ref-name') {
@@ -103,7 +108,14 @@ export function checkRunOnBranch(choice: BranchChoice, ref: string | undefined):
         (ref.startsWith('refs/heads/') ? '' : ', or set `branch` to a name of its own for these dumps'),
     );
   }
-  if (!ref.startsWith('refs/heads/')) return;
+  if (!ref.startsWith('refs/heads/')) {
+    if (choice.branch !== defaultBranch) return;
+    throw new InputError(
+      'branch',
+      `is ${choice.branch}, the default branch, but this run is for ${ref} (GITHUB_REF), not a branch: its commit is not on ${choice.branch} and would become its ref; ` +
+        `${runOnIt}, or set \`branch\` to a name of its own for these dumps (e.g. pr-\${{ github.event.number }})`,
+    );
+  }
   throw new InputError(
     'branch',
     `is ${choice.branch}, but this run is for ${ref} (GITHUB_REF): only runs on ${choice.branch} may advance its dumps (a commit from elsewhere would become its ref, ` +

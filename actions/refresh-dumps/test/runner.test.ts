@@ -64,8 +64,11 @@ describe('checkRunOnBranch', () => {
 test.each([
   ['a pull request merge ref', 'refs/pull/7/merge'],
   ['a tag', 'refs/tags/v1.0'],
-])('allows a `branch` input on %s (not a branch: the workflow names its dumps)', (_name, ref) => {
-  expect(() => checkRunOnBranch({ branch: 'pr-7', source: 'input' }, ref)).not.toThrow();
+])('allows a `branch` input on %s (not a branch: the workflow names its dumps), unless it names the default branch', (_name, ref) => {
+  expect(() => checkRunOnBranch({ branch: 'pr-7', source: 'input' }, ref, 'main')).not.toThrow();
+  expect(() => checkRunOnBranch({ branch: 'main', source: 'input' }, ref, 'main')).toThrow(
+    new RegExp(`^Input \`branch\`: is main, the default branch, but this run is for ${ref} \\(GITHUB_REF\\), not a branch: its commit is not on main`),
+  );
 });
 
 test.each([

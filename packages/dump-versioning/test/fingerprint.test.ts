@@ -199,6 +199,23 @@ describe('migrationFilesChangedSinceHead and the files git lists', () => {
     }
   });
 
+  test('a directory glob, a changed submodule and a directory name starting with a space', async () => {
+    const vendored = await committedRepo({ 'shared_app/migrations/0001_initial.py': 'v' });
+    const root = await committedRepo({ ' lead/app/migrations/0001_a.py': 'a', ' lead/app/migrations/0002_b.py': 'b' });
+    try {
+      commitAll(vendored);
+      git(root, 'submodule', '-q', 'add', vendored, ' lead/vendor');
+      commitAll(root);
+      const dir = path.join(root, ' lead');
+      expect(Object.keys((await fingerprintMigrationFiles(dir, ['app/migrations', 'vendor/**/migrations/*.py'])).apps).sort()).toEqual(['app', 'shared_app']);
+      await rm(path.join(dir, 'app', 'migrations', '0002_b.py'));
+      await writeFile(path.join(dir, 'vendor', 'shared_app', 'migrations', '0001_initial.py'), 'edited');
+      expect(await migrationFilesChangedSinceHead(dir, ['app/migrations', 'vendor/**/migrations/*.py'])).toEqual({ added: [], edited: ['vendor/'], deleted: ['app/migrations/0002_b.py'] });
+    } finally {
+      await Promise.all([root, vendored].map((d) => rm(d, { recursive: true, force: true })));
+    }
+  });
+
   test('migrations in a submodule and beside the fingerprinted directory (../) count', async () => {
     const vendored = await committedRepo({ 'shared_app/migrations/0001_initial.py': 'v' });
     const root = await committedRepo({ 'svc/shop/migrations/0001_a.py': 'a', 'common/migrations/0001_c.py': 'c' });

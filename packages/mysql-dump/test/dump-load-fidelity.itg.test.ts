@@ -44,11 +44,11 @@ const CASES: [string, Case][] = [
   ],
   ['a trigger whose body ends in a # comment', { sql: "CREATE TABLE t (v VARCHAR(5)); CREATE TRIGGER trg BEFORE INSERT ON t FOR EACH ROW BEGIN SET NEW.v = 'x'; END # hash\n;" }],
   [
-    'an event with ENDS: the STARTS the server gave it (its creation time) is left out, as without ENDS',
+    'an event with ENDS: the STARTS the server gave it (its creation time) becomes the fixed 2000-01-01',
     {
       // Created "in 2024" (SET TIMESTAMP): the STARTS the server gives it is then, not the time of any load.
       sql: "CREATE TABLE t (id INT); SET TIMESTAMP = UNIX_TIMESTAMP('2024-01-01 00:00:00'); CREATE EVENT e_window ON SCHEDULE EVERY 1 HOUR ENDS '2037-01-01 00:00:00' DISABLE DO DELETE FROM t WHERE id < 0; SET TIMESTAMP = DEFAULT;",
-      check: async (sql) => expect(sql).toMatch(/EVERY 1 HOUR ENDS '2037-01-01 00:00:00'/),
+      check: async (sql) => expect(sql).toMatch(/EVERY 1 HOUR STARTS '2000-01-01 00:00:00' ENDS '2037-01-01 00:00:00'/),
     },
   ],
   [
@@ -152,6 +152,15 @@ describeWithServices(['mysql'], 'objects a dump cannot reproduce are refused at 
     const dump = dumpText(ended[key]!);
     await expect(dump).rejects.toThrow(UnportableObjectError);
     await expect(dump).rejects.toThrow(message);
+  });
+
+  it('a dump of an event with ENDS still loads once that ENDS has passed (weeks later, in a developer\'s provision)', async () => {
+    const db = await createDb(dbs, 'later', 'CREATE TABLE t (id INT); CREATE EVENT e_soon ON SCHEDULE EVERY 1 HOUR ENDS CURRENT_TIMESTAMP + INTERVAL 2 SECOND ON COMPLETION PRESERVE DISABLE DO DELETE FROM t WHERE id < 0;');
+    const sql = await dumpText(db);
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const copy = dbs.name('later_copy');
+    await loadText(sql, copy);
+    expect(await rows('SELECT EVENT_NAME AS e FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?', [copy])).toEqual([{ e: 'e_soon' }]);
   });
 
   it('a procedure created under sql_mode ORACLE', async () => {

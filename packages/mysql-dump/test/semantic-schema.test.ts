@@ -86,6 +86,15 @@ describe('semantic schema: CHECK constraints', () => {
     expect(mysqlChecks).toEqual(mariadbChecks);
   });
 
+  it.each([
+    ['(`a` + 1) * 2 > 0', '`a` + 1 * 2 > 0'],
+    ['`a` - (`b` - `c`) > 0', '`a` - `b` - `c` > 0'],
+    ['(`a` > 0) = (`b` > 0)', '`a` > 0 = `b` > 0'],
+  ])('parentheses that change the meaning stay: %s differs from %s', (kept, other) => {
+    const clause = (text: string) => checksOf('mariadb', [{ table_name: 'shop_order', constraint_name: 'c', check_clause: text }]).tables[0]!.checks![0]!.clause;
+    expect(clause(kept)).not.toBe(clause(other));
+  });
+
   it('diff names a changed unnamed check by its clause', () => {
     const changed = checksOf('mariadb', [
       { table_name: 'shop_order', constraint_name: 'customer_id', check_clause: '`customer_id` > 0' },

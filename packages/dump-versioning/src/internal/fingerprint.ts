@@ -99,14 +99,18 @@ export async function migrationFilesChangedSinceHead(dir: string, globs: Readonl
   const [files, changes] = await Promise.all([migrationFiles(dir, globs), workingTreeChanges(dir)]);
   const present = new Set(files);
   // A deleted file is no longer on disk for the glob to find: matched by name, with `!` globs excluding as they do there.
-  const matches = picomatch(globs.filter((g) => !g.startsWith('!')));
+  // A glob naming a directory matches what is in it, as on disk.
+  const positive = globs.filter((g) => !g.startsWith('!'));
+  const matches = picomatch([...positive, ...positive.map((g) => `${g.replace(/\/+$/, '')}/**`)]);
   const negated = globs.filter((g) => g.startsWith('!')).map((g) => g.slice(1));
   const excluded = negated.length > 0 ? picomatch(negated) : () => false;
   const ignored = picomatch(IGNORED);
   const sorted = (set: Iterable<string>) => [...set].sort(byteOrder);
+  const holdsMigrations = (submodule: string) => files.some((file) => file.startsWith(`${submodule}/`));
   return {
     added: sorted([...changes.added].filter((file) => present.has(file))),
-    edited: sorted([...changes.edited].filter((file) => present.has(file))),
+    // A changed submodule holding migration files is named as a whole (`<path>/`): git status does not say which.
+    edited: sorted([...[...changes.edited].filter((file) => present.has(file)), ...[...changes.submodules].filter(holdsMigrations).map((submodule) => `${submodule}/`)]),
     deleted: sorted([...changes.deleted].filter((file) => matches(file) && !excluded(file) && !ignored(file))),
   };
 }

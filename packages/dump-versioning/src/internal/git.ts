@@ -59,7 +59,8 @@ export async function gitVisibleFiles(dir: string): Promise<Set<string> | undefi
     runGit(dir, ['ls-files', '-z', '--full-name', '--others', '--exclude-standard', '--', ':/']).catch(() => undefined),
   ]);
   if (where?.code !== 0 || tracked?.code !== 0 || untracked?.code !== 0) return undefined;
-  const prefix = where.stdout.trim();
+  // Only the line end: a directory name may start or end with spaces.
+  const prefix = where.stdout.replace(/\r?\n$/, '');
   const files = new Set<string>();
   for (const file of `${tracked.stdout}${untracked.stdout}`.split('\0')) if (file !== '') files.add(path.posix.relative(`/${prefix}`, `/${file}`));
   return files;
@@ -67,27 +68,35 @@ export async function gitVisibleFiles(dir: string): Promise<Set<string> | undefi
 
 /** The top of the working tree holding `dir`, and a mapping of paths from that top to paths relative to `dir`. */
 async function treeOf(dir: string): Promise<{ top: string; relative: (fromTop: string) => string } | undefined> {
-  const result = await runGit(dir, ['rev-parse', '--show-toplevel', '--show-prefix']).catch(() => undefined);
-  if (result === undefined || result.code !== 0) return undefined;
-  const [top = '', prefix = ''] = result.stdout.split('\n');
-  return top === '' ? undefined : { top, relative: (fromTop) => path.posix.relative(`/${prefix}`, `/${fromTop}`) };
+  // Two calls: a path may hold a newline, so one answer per call (only the line end is git's).
+  const [top, prefix] = await Promise.all([runGit(dir, ['rev-parse', '--show-toplevel']).catch(() => undefined), runGit(dir, ['rev-parse', '--show-prefix']).catch(() => undefined)]);
+  if (top?.code !== 0 || prefix?.code !== 0) return undefined;
+  const lineEnd = /\r?\n$/;
+  const from = prefix.stdout.replace(lineEnd, '');
+  return { top: top.stdout.replace(lineEnd, ''), relative: (fromTop) => path.posix.relative(`/${from}`, `/${fromTop}`) };
 }
 
 /**
  * Paths (relative to `dir`) that differ from HEAD in the working tree holding `dir`, from `git status`:
- * `added` (untracked but not ignored, or staged as new), `edited`, `deleted`.
+ * `added` (untracked but not ignored, or staged as new), `edited`, `deleted`, and `submodules` whose files or
+ * commit changed (git status lists a submodule as a whole).
  */
-export async function workingTreeChanges(dir: string): Promise<{ added: Set<string>; edited: Set<string>; deleted: Set<string> }> {
+export async function workingTreeChanges(dir: string): Promise<{ added: Set<string>; edited: Set<string>; deleted: Set<string>; submodules: Set<string> }> {
   const where = await treeOf(dir);
   const status = where && (await runGit(where.top, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames']));
   if (where === undefined || status === undefined || status.code !== 0) throw new GitError('git-failed', `git status failed in ${dir}: ${status?.stderr.trim() || 'not a git working tree'}`);
-  const changes = { added: new Set<string>(), edited: new Set<string>(), deleted: new Set<string>() };
+  const changes = { added: new Set<string>(), edited: new Set<string>(), deleted: new Set<string>(), submodules: new Set<string>() };
+  const submodules = await runGit(where.top, ['ls-files', '-z', '--stage']).then((listed) =>
+    new Set(listed.stdout.split('\0').filter((line) => line.startsWith('160000 ')).map((line) => line.slice(line.indexOf('\t') + 1))),
+  );
   // `XY <path from the top>`, NUL-terminated (no rename pairs with --no-renames).
   for (const entry of status.stdout.split('\0')) {
     if (entry.length < 4) continue;
     const [x, y] = [entry[0], entry[1]];
-    const kind = x === 'D' || y === 'D' ? 'deleted' : x === '?' || x === 'A' ? 'added' : 'edited';
-    changes[kind].add(where.relative(entry.slice(3)));
+    const file = entry.slice(3);
+    // A submodule is listed as a whole (its files, or the commit it is at, changed).
+    const kind = submodules.has(file) ? 'submodules' : x === 'D' || y === 'D' ? 'deleted' : x === '?' || x === 'A' ? 'added' : 'edited';
+    changes[kind].add(where.relative(file));
   }
   return changes;
 }

@@ -214,6 +214,12 @@ export function normalizeCheckClause(raw: string, engine: EngineInfo): string {
         const word = /([A-Za-z0-9_$]+)\s*$/.exec(text.slice(0, open))?.[1];
         if (word !== undefined && !/^(and|or|xor|not)$/i.test(word)) continue;
         if (/`\s*$/.test(text.slice(0, open))) continue;
+        // Only a group that is a whole operand of and/or/xor/not (or the whole clause): `(a + 1) * 2` and
+        // `a - (b - c)` keep theirs.
+        const before = text.slice(0, open).trimEnd();
+        const after = text.slice(i + 1).trimStart();
+        if (!(before === '' || before.endsWith('(') || /\b(and|or|xor|not)$/i.test(before))) continue;
+        if (!(after === '' || after.startsWith(')') || /^(and|or|xor)\b/i.test(after))) continue;
         const inner = text.slice(open + 1, i);
         if (/\b(and|or|xor)\b|&&|\|\|/i.test(inner.replace(/'(?:[^'\\]|\\.|'')*'|`[^`]*`/g, "''"))) continue;
         text = `${text.slice(0, open)} ${inner} ${text.slice(i + 1)}`;

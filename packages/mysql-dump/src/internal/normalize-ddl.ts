@@ -208,12 +208,16 @@ export function findDatabaseReference(ddl: string, database: string, ambiguousTw
  * Normalises `SHOW CREATE EVENT` text. A recurring event created without STARTS gets the creation time as
  * its start, which would change the bytes on every migration run, so that STARTS is dropped (the reloaded
  * event starts when it is loaded); `implicitStarts: false` (the STARTS is not the creation time: it was given)
- * keeps it, with or without ENDS (the implicit one would record when migrations ran). `AT '...'` and
- * `ENDS '...'` are always kept; an event whose AT or ENDS has passed is refused before this (ddl-reader), so
- * a reloaded window that starts at load time still ends after it. The schedule is
+ * keeps it. With an ENDS the implicit STARTS becomes the fixed `STARTS '2000-01-01 00:00:00'`: dropped, a load
+ * after the ENDS has passed would fail (ENDS before a STARTS of load time), and kept, the bytes would record
+ * when migrations ran; a reloaded event keeps that STARTS (it is no creation time), so the bytes stay the
+ * same. `AT '...'` and `ENDS '...'` are always kept. The schedule is
  * found after the event's name (which may contain ` DO `) and before `ON COMPLETION`, which SHOW CREATE
  * EVENT always prints.
  */
+/** The STARTS an event with an ENDS and an implicit (creation-time) STARTS is dumped with. */
+export const FIXED_STARTS = '2000-01-01 00:00:00';
+
 export function normalizeCreateEvent(ddl: string, implicitStarts = true): string {
   const text = removeDefiner(ddl.trim(), 'EVENT');
   if (!implicitStarts) return text;
@@ -222,7 +226,8 @@ export function normalizeCreateEvent(ddl: string, implicitStarts = true): string
   const completion = /\sON\s+COMPLETION\s/i.exec(text.slice(from));
   const cut = completion ? from + completion.index : text.length;
   const schedule = text.slice(from, cut);
-  return text.slice(0, from) + schedule.replace(/\s+STARTS\s+'[^']*'/i, '') + text.slice(cut);
+  const fixed = /\sENDS\s+'/i.test(schedule) ? ` STARTS '${FIXED_STARTS}'` : '';
+  return text.slice(0, from) + schedule.replace(/\s+STARTS\s+'[^']*'/i, fixed) + text.slice(cut);
 }
 
 /** A statement delimiter (for the `DELIMITER` client command) that does not occur in `body`. */

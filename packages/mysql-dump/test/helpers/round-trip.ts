@@ -56,8 +56,8 @@ export async function programFacts(dbs: TestDatabases, db: string): Promise<unkn
   );
   const [triggers] = await conn.query('SELECT TRIGGER_NAME, ACTION_STATEMENT FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? ORDER BY 1', [db]);
   const [events] = await conn.query(
-    // A STARTS equal to the creation time is the implicit one, which a dump leaves out (the reloaded event starts when loaded).
-    'SELECT EVENT_NAME, EVENT_DEFINITION, IF(STARTS = CREATED, NULL, STARTS) AS STARTS, ENDS, EXECUTE_AT, STATUS, ON_COMPLETION FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ? ORDER BY 1',
+    // A STARTS equal to the creation time is the implicit one, which a dump leaves out (or, with ENDS, fixes at 2000-01-01).
+    "SELECT EVENT_NAME, EVENT_DEFINITION, IF(STARTS = CREATED OR STARTS = '2000-01-01 00:00:00', NULL, STARTS) AS STARTS, ENDS, EXECUTE_AT, STATUS, ON_COMPLETION FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ? ORDER BY 1",
     [db],
   );
   return { routines, triggers, events };
