@@ -187,13 +187,13 @@ describe('migrationFilesChangedSinceHead and the files git lists', () => {
       await symlink(path.join('..', '..', 'shared', '0002_x.py'), path.join(root, 'linked', 'migrations', '0002_x.py'));
       commitAll(root);
       const globs = ['**/migrations/[0-9]*.py', '!other/**'];
-      expect(await migrationFilesChangedSinceHead(root, globs)).toEqual({ added: [], edited: [], deleted: [] });
+      expect(await migrationFilesChangedSinceHead(root, globs)).toEqual({ added: [], edited: [], deleted: [], notCheckedOut: [] });
       // Deleting the excluded app's migration is no change to these migrations; deleting a matched one is.
       await rm(path.join(root, 'other', 'migrations', '0001_b.py'));
-      expect(await migrationFilesChangedSinceHead(root, globs)).toEqual({ added: [], edited: [], deleted: [] });
+      expect(await migrationFilesChangedSinceHead(root, globs)).toEqual({ added: [], edited: [], deleted: [], notCheckedOut: [] });
       await rm(path.join(root, 'shop', 'migrations', '0001_a.py'));
       await write(root, 'shop/migrations/0002_new.py', 'n');
-      expect(await migrationFilesChangedSinceHead(root, globs)).toEqual({ added: ['shop/migrations/0002_new.py'], edited: [], deleted: ['shop/migrations/0001_a.py'] });
+      expect(await migrationFilesChangedSinceHead(root, globs)).toEqual({ added: ['shop/migrations/0002_new.py'], edited: [], deleted: ['shop/migrations/0001_a.py'], notCheckedOut: [] });
     } finally {
       await rm(root, { recursive: true, force: true });
     }
@@ -210,9 +210,21 @@ describe('migrationFilesChangedSinceHead and the files git lists', () => {
       expect(Object.keys((await fingerprintMigrationFiles(dir, ['app/migrations', 'vendor/**/migrations/*.py'])).apps).sort()).toEqual(['app', 'shared_app']);
       await rm(path.join(dir, 'app', 'migrations', '0002_b.py'));
       await writeFile(path.join(dir, 'vendor', 'shared_app', 'migrations', '0001_initial.py'), 'edited');
-      expect(await migrationFilesChangedSinceHead(dir, ['app/migrations', 'vendor/**/migrations/*.py'])).toEqual({ added: [], edited: ['vendor/'], deleted: ['app/migrations/0002_b.py'] });
+      expect(await migrationFilesChangedSinceHead(dir, ['app/migrations', 'vendor/**/migrations/*.py'])).toEqual({ added: [], edited: ['vendor/'], deleted: ['app/migrations/0002_b.py'], notCheckedOut: [] });
     } finally {
       await Promise.all([root, vendored].map((d) => rm(d, { recursive: true, force: true })));
+    }
+  });
+
+  test('a sparse checkout that leaves a committed migration out is a change', async () => {
+    const root = await committedRepo({ 'svc/app/migrations/0001_a.py': 'a', 'svc/app/migrations/0002_b.py': 'b', 'other/x.txt': 'x' });
+    try {
+      commitAll(root);
+      git(root, 'sparse-checkout', 'set', '--no-cone', '/svc/', '!/svc/app/migrations/0002_b.py');
+      const dir = path.join(root, 'svc');
+      expect(await migrationFilesChangedSinceHead(dir)).toEqual({ added: [], edited: [], deleted: [], notCheckedOut: ['app/migrations/0002_b.py'] });
+    } finally {
+      await rm(root, { recursive: true, force: true });
     }
   });
 

@@ -110,6 +110,7 @@ async function committedMigrations(repo: string, commit: string, globs: string[]
     changes.added.length > 0 ? `not committed: ${changes.added.join(', ')}` : '',
     changes.edited.length > 0 ? `changed since the commit: ${changes.edited.join(', ')}` : '',
     changes.deleted.length > 0 ? `deleted: ${changes.deleted.join(', ')}` : '',
+    changes.notCheckedOut.length > 0 ? `not in the working tree (sparse checkout): ${changes.notCheckedOut.join(', ')}` : '',
   ].filter(Boolean);
   if (parts.length > 0) {
     throw new UsageError(

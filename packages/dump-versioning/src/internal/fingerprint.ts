@@ -93,9 +93,10 @@ async function migrationFiles(root: string, globs: ReadonlyArray<string>): Promi
 
 /**
  * The migration files under `dir` (matched as fingerprintMigrationFiles matches them) that differ from the
- * commit checked out: `added` (untracked, or staged as new), `edited`, `deleted` (paths relative to `dir`).
+ * commit checked out: `added` (untracked, or staged as new), `edited`, `deleted`, and `notCheckedOut` (left out
+ * by a sparse checkout); paths relative to `dir`.
  */
-export async function migrationFilesChangedSinceHead(dir: string, globs: ReadonlyArray<string> = DEFAULT_MIGRATION_GLOBS): Promise<{ added: string[]; edited: string[]; deleted: string[] }> {
+export async function migrationFilesChangedSinceHead(dir: string, globs: ReadonlyArray<string> = DEFAULT_MIGRATION_GLOBS): Promise<{ added: string[]; edited: string[]; deleted: string[]; notCheckedOut: string[] }> {
   const [files, changes] = await Promise.all([migrationFiles(dir, globs), workingTreeChanges(dir)]);
   const present = new Set(files);
   // A deleted file is no longer on disk for the glob to find: matched by name, with `!` globs excluding as they do there.
@@ -106,12 +107,14 @@ export async function migrationFilesChangedSinceHead(dir: string, globs: Readonl
   const excluded = negated.length > 0 ? picomatch(negated) : () => false;
   const ignored = picomatch(IGNORED);
   const sorted = (set: Iterable<string>) => [...set].sort(byteOrder);
+  const isMigration = (file: string) => matches(file) && !excluded(file) && !ignored(file);
   const holdsMigrations = (submodule: string) => files.some((file) => file.startsWith(`${submodule}/`));
   return {
     added: sorted([...changes.added].filter((file) => present.has(file))),
     // A changed submodule holding migration files is named as a whole (`<path>/`): git status does not say which.
     edited: sorted([...[...changes.edited].filter((file) => present.has(file)), ...[...changes.submodules].filter(holdsMigrations).map((submodule) => `${submodule}/`)]),
-    deleted: sorted([...changes.deleted].filter((file) => matches(file) && !excluded(file) && !ignored(file))),
+    deleted: sorted([...changes.deleted].filter(isMigration)),
+    notCheckedOut: sorted([...changes.sparse].filter(isMigration)),
   };
 }
 

@@ -78,17 +78,19 @@ async function treeOf(dir: string): Promise<{ top: string; relative: (fromTop: s
 
 /**
  * Paths (relative to `dir`) that differ from HEAD in the working tree holding `dir`, from `git status`:
- * `added` (untracked but not ignored, or staged as new), `edited`, `deleted`, and `submodules` whose files or
- * commit changed (git status lists a submodule as a whole).
+ * `added` (untracked but not ignored, or staged as new), `edited`, `deleted`, `submodules` whose files or
+ * commit changed (git status lists a submodule as a whole), and `sparse`: files of HEAD a sparse checkout
+ * leaves out.
  */
-export async function workingTreeChanges(dir: string): Promise<{ added: Set<string>; edited: Set<string>; deleted: Set<string>; submodules: Set<string> }> {
+export async function workingTreeChanges(dir: string): Promise<{ added: Set<string>; edited: Set<string>; deleted: Set<string>; submodules: Set<string>; sparse: Set<string> }> {
   const where = await treeOf(dir);
   const status = where && (await runGit(where.top, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames']));
   if (where === undefined || status === undefined || status.code !== 0) throw new GitError('git-failed', `git status failed in ${dir}: ${status?.stderr.trim() || 'not a git working tree'}`);
-  const changes = { added: new Set<string>(), edited: new Set<string>(), deleted: new Set<string>(), submodules: new Set<string>() };
-  const submodules = await runGit(where.top, ['ls-files', '-z', '--stage']).then((listed) =>
-    new Set(listed.stdout.split('\0').filter((line) => line.startsWith('160000 ')).map((line) => line.slice(line.indexOf('\t') + 1))),
-  );
+  const changes = { added: new Set<string>(), edited: new Set<string>(), deleted: new Set<string>(), submodules: new Set<string>(), sparse: new Set<string>() };
+  const [staged, tagged] = await Promise.all([runGit(where.top, ['ls-files', '-z', '--stage']), runGit(where.top, ['ls-files', '-z', '-t'])]);
+  const submodules = new Set(staged.stdout.split('\0').filter((line) => line.startsWith('160000 ')).map((line) => line.slice(line.indexOf('\t') + 1)));
+  // Files a sparse checkout leaves out (skip-worktree, tag S): in the commit, not on disk, and not in git status.
+  for (const line of tagged.stdout.split('\0')) if (line.startsWith('S ')) changes.sparse.add(where.relative(line.slice(2)));
   // `XY <path from the top>`, NUL-terminated (no rename pairs with --no-renames).
   for (const entry of status.stdout.split('\0')) {
     if (entry.length < 4) continue;
