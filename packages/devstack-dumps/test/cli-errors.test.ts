@@ -2,6 +2,7 @@ import { describe, expect, test, vi } from 'vitest';
 import { DumpSetInputError } from '@org/dump-set';
 import { main } from '../src/cli.js';
 import { useTempDirs } from '../../../test/support/temp-dirs.js';
+import { writeSmallDumpSet } from './support.js';
 import type { CommandContext } from '../src/internal/context.js';
 
 // A library error that echoes the password outside any URL (as a driver's failed-auth message may).
@@ -19,13 +20,15 @@ function capture(): CommandContext & { all: () => string } {
   return { stdout: sink, stderr: sink, env: {}, cwd: process.cwd(), all: () => all };
 }
 
-// loadSet is stubbed: an empty directory stands in for the dump set (a missing one is refused before it).
+// loadSet is stubbed: a small dump set stands in (the CLI reads its database names before loading).
 const temp = useTempDirs();
 
 describe('library errors in main', () => {
   test('are printed once with the bare password of the command line URLs masked, and exit 1', async () => {
     const context = capture();
-    expect(await main(['load', await temp.make('cli-errors-'), '--mysql', 'mysql://root:Sup3r%2Fsecret@127.0.0.1:1'], context)).toBe(1);
+    const dumpSet = await temp.make('cli-errors-');
+    await writeSmallDumpSet(dumpSet);
+    expect(await main(['load', dumpSet, '--mysql', 'mysql://root:Sup3r%2Fsecret@127.0.0.1:1'], context)).toBe(1);
     expect(context.all()).toBe('error: server said: bad password *** for root\n');
   });
 });

@@ -17,6 +17,7 @@ describe('the databases of a dump set directory', () => {
     expect(await dumpedDatabases(dir)).toEqual({ mysql: ['shop'], mongo: ['lms'] });
     const mongoOnly = await temp.make('dumped-dbs-');
     await mkdir(path.join(mongoOnly, 'mongo', 'lms'), { recursive: true });
+    await writeFile(path.join(mongoOnly, 'mongo', 'lms', 'a.bson'), '');
     expect(await dumpedDatabases(mongoOnly)).toEqual({ mysql: [], mongo: ['lms'] });
   });
 
@@ -33,9 +34,9 @@ describe('the databases of a dump set directory', () => {
     expect(error).toMatchObject({ code: 'dump-dir-missing', message: `dump set directory ${target} does not exist or is not a directory; pass a directory written by dump or pull` });
   });
 
-  test('an engine folder that cannot be read (here a file where the folder should be) is named', async () => {
+  test('a file outside the layout (here a file where the mongo folder should be) is named', async () => {
     const dir = await temp.make('dumped-dbs-');
     await writeFile(path.join(dir, 'mongo'), '');
-    await expect(dumpedDatabases(dir)).rejects.toThrow(`cannot read ${path.join(dir, 'mongo')} (ENOTDIR); check its permissions`);
+    await expect(dumpedDatabases(dir)).rejects.toThrow(`dump set ${dir}: mongo is not part of the dump set layout`);
   });
 });

@@ -1,9 +1,10 @@
 import { DumpFileError } from '@org/mysql-dump';
-import { beforeEach, describe, expect, test, vi } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
 import { loadSet, targetsLeftBy, type TargetLeft } from '@org/dump-set';
 import { Interrupted, main } from '../src/cli.js';
 import type { CommandContext } from '../src/internal/context.js';
 import { useTempDirs } from '../../../test/support/temp-dirs.js';
+import { writeSmallDumpSet } from './support.js';
 
 // loadSet is stubbed to fail with a given error, and targetsLeftBy to tell what that load left: the subject is
 // how the CLI words it. Ctrl-C during `load --replace` used to say the databases "are as they were" while
@@ -26,8 +27,9 @@ const mixed: TargetLeft[] = [
   { engine: 'mysql', database: 'crashrev_l', state: 'unchanged', objectsBefore: 12 },
   { engine: 'mongo', database: 'crashrev_lm', state: 'emptied', objectsBefore: 15 },
 ];
-// An empty directory stands in for the dump set (loadSet is stubbed; a missing directory is refused before it).
+// A small dump set stands in (loadSet is stubbed; the CLI reads the set's database names before it).
 const dumpSet = useTempDirs().makeSync('interrupt-message-');
+beforeAll(() => writeSmallDumpSet(dumpSet));
 const load = (...extra: string[]) => ['load', dumpSet, '--mysql', 'mysql://root:pw@127.0.0.1:1', '--mongo', 'mongodb://127.0.0.1:2', ...extra];
 
 async function failing(error: unknown, targets: TargetLeft[] | undefined, argv: string[]) {

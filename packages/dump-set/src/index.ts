@@ -7,6 +7,6 @@ export { emptyDatabases, waitForServers } from './internal/servers.js';
 export { describeSchemaChanges, schemaDiffDetail } from './internal/schema-diff.js';
 export type { SchemaChanges } from './internal/schema-diff.js';
 export { connectionSecrets, maskSecrets, urlSecrets } from './internal/mask.js';
-export { checksumsPathOf, verifyDumpSet, writeChecksumsFile } from './internal/layout.js';
+export { checksumsPathOf, readDumpSetContents, verifyDumpSet, writeChecksumsFile } from './internal/layout.js';
 export type { DumpSetChecksums, DumpSetFile, VerifiedDumpSet } from './internal/layout.js';
 export { DumpSetError, DumpSetFileError, DumpSetInputError, DumpSetServerError, ServersFailedError, isConnectionFailure } from './internal/errors.js';
