@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import picomatch from 'picomatch';
 import { glob } from 'tinyglobby';
 import { InvalidInputError } from './errors.js';
-import { gitVisibleFiles, workingTreeChanges, workingTreeRoot } from './git.js';
+import { gitVisibleFiles, prefixInTree, workingTreeChanges } from './git.js';
 import type { MigrationsScope } from './manifest.js';
 import { byteOrder } from './order.js';
 
@@ -152,10 +151,9 @@ function migrationRecords(unsorted: ReadonlyArray<string>, read: (file: string) 
  * or relative to `outsideGit` when `dir` is in no git tree, with the globs.
  */
 export async function migrationsScopeOf(dir: string, globs: string[], outsideGit: string = dir): Promise<MigrationsScope> {
-  const top = await workingTreeRoot(dir);
-  // git answers with the real path; `dir` may be reached through a symlink.
-  const directory = top ? path.relative(top, await realpath(dir).catch(() => dir)) : path.relative(outsideGit, dir);
-  return { directory: directory.split(path.sep).join('/') || '.', globs };
+  const prefix = await prefixInTree(dir);
+  const directory = prefix !== undefined ? prefix.replace(/\/$/, '') : path.relative(outsideGit, dir).split(path.sep).join('/');
+  return { directory: directory || '.', globs };
 }
 
 /**

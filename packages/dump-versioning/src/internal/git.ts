@@ -45,6 +45,18 @@ export async function workingTreeRoot(dir: string): Promise<string | undefined> 
 }
 
 /**
+ * `dir` relative to the top of its git working tree as git spells it (`svc/app/`, empty at the top; only the
+ * line end is git's: a name may start or end with spaces), undefined outside one.
+ */
+export async function prefixInTree(dir: string): Promise<string | undefined> {
+  const result = await runGit(dir, ['rev-parse', '--show-prefix']).catch(() => undefined);
+  return result?.code === 0 ? result.stdout.replace(/\r?\n$/, '') : undefined;
+}
+
+/** Maps a path from the top of the tree to one relative to the directory at `prefix` (`../x` beside it). */
+const fromTop = (prefix: string) => (file: string) => path.posix.relative(`/${prefix}`, `/${file}`);
+
+/**
  * The files git tracks (in submodules too) or would add (untracked and not ignored) in the working tree
  * holding `dir`, as paths relative to `dir` (`../x` for files beside it); undefined when `dir` is in no
  * git working tree (or git cannot list it). Ignored files (a venv, a build folder) and nested repositories
@@ -53,27 +65,24 @@ export async function workingTreeRoot(dir: string): Promise<string | undefined> 
 export async function gitVisibleFiles(dir: string): Promise<Set<string> | undefined> {
   // Three git processes at once (this runs while a refresh starts): the prefix maps paths from the top of
   // the tree (`:/`, so globs reaching beside `dir`, `../shared/migrations/...`, still match) back to `dir`.
-  const [where, tracked, untracked] = await Promise.all([
-    runGit(dir, ['rev-parse', '--show-prefix']).catch(() => undefined),
+  const [prefix, tracked, untracked] = await Promise.all([
+    prefixInTree(dir),
     runGit(dir, ['ls-files', '-z', '--full-name', '--cached', '--recurse-submodules', '--', ':/']).catch(() => undefined),
     runGit(dir, ['ls-files', '-z', '--full-name', '--others', '--exclude-standard', '--', ':/']).catch(() => undefined),
   ]);
-  if (where?.code !== 0 || tracked?.code !== 0 || untracked?.code !== 0) return undefined;
-  // Only the line end: a directory name may start or end with spaces.
-  const prefix = where.stdout.replace(/\r?\n$/, '');
+  if (prefix === undefined || tracked?.code !== 0 || untracked?.code !== 0) return undefined;
+  const relative = fromTop(prefix);
   const files = new Set<string>();
-  for (const file of `${tracked.stdout}${untracked.stdout}`.split('\0')) if (file !== '') files.add(path.posix.relative(`/${prefix}`, `/${file}`));
+  for (const file of `${tracked.stdout}${untracked.stdout}`.split('\0')) if (file !== '') files.add(relative(file));
   return files;
 }
 
 /** The top of the working tree holding `dir`, and a mapping of paths from that top to paths relative to `dir`. */
 async function treeOf(dir: string): Promise<{ top: string; relative: (fromTop: string) => string } | undefined> {
   // Two calls: a path may hold a newline, so one answer per call (only the line end is git's).
-  const [top, prefix] = await Promise.all([runGit(dir, ['rev-parse', '--show-toplevel']).catch(() => undefined), runGit(dir, ['rev-parse', '--show-prefix']).catch(() => undefined)]);
-  if (top?.code !== 0 || prefix?.code !== 0) return undefined;
-  const lineEnd = /\r?\n$/;
-  const from = prefix.stdout.replace(lineEnd, '');
-  return { top: top.stdout.replace(lineEnd, ''), relative: (fromTop) => path.posix.relative(`/${from}`, `/${fromTop}`) };
+  const [top, prefix] = await Promise.all([runGit(dir, ['rev-parse', '--show-toplevel']).catch(() => undefined), prefixInTree(dir)]);
+  if (top?.code !== 0 || prefix === undefined) return undefined;
+  return { top: top.stdout.replace(/\r?\n$/, ''), relative: fromTop(prefix) };
 }
 
 /**
