@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { describe, expect, test, vi } from 'vitest';
 import { DumpSetInputError } from '@org/dump-set';
 import { main } from '../src/cli.js';
@@ -26,7 +27,8 @@ const temp = useTempDirs();
 describe('library errors in main', () => {
   test('are printed once with the bare password of the command line URLs masked, and exit 1', async () => {
     const context = capture();
-    const dumpSet = await temp.make('cli-errors-');
+    // Inside the temporary directory, so the checksum list beside the set goes with it.
+    const dumpSet = path.join(await temp.make('cli-errors-'), 'set');
     await writeSmallDumpSet(dumpSet);
     expect(await main(['load', dumpSet, '--mysql', 'mysql://root:Sup3r%2Fsecret@127.0.0.1:1'], context)).toBe(1);
     expect(context.all()).toBe('error: server said: bad password *** for root\n');

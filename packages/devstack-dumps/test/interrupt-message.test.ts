@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { DumpFileError } from '@org/mysql-dump';
 import { beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
 import { loadSet, targetsLeftBy, type TargetLeft } from '@org/dump-set';
@@ -28,7 +29,8 @@ const mixed: TargetLeft[] = [
   { engine: 'mongo', database: 'crashrev_lm', state: 'emptied', objectsBefore: 15 },
 ];
 // A small dump set stands in (loadSet is stubbed; the CLI reads the set's database names before it).
-const dumpSet = useTempDirs().makeSync('interrupt-message-');
+// Inside the temporary directory, so the checksum list beside the set goes with it.
+const dumpSet = path.join(useTempDirs().makeSync('interrupt-message-'), 'set');
 beforeAll(() => writeSmallDumpSet(dumpSet));
 const load = (...extra: string[]) => ['load', dumpSet, '--mysql', 'mysql://root:pw@127.0.0.1:1', '--mongo', 'mongodb://127.0.0.1:2', ...extra];
 
