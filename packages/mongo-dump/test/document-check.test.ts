@@ -55,6 +55,11 @@ describe('documents that would not load exactly are refused, each with what cann
     ['an ordinary document', Buffer.from(serialize(new Map<string, unknown>([['_id', new Int32(7)], ['2', 'b'], ['1', 'a'], ['at', new Date(8.64e15)], ['re', new BSONRegExp('x', 'im')]])))],
     ['dates at the edges of the JS range', document(id, element(0x09, 'max', int64(8640000000000000n)), element(0x09, 'min', int64(-8640000000000000n)))],
     ['sorted regex flags', document(id, element(0x0b, 're', Buffer.concat([cstring('^a'), cstring('imsx')])))],
+    // The deserializer turns these into DBRef objects; they must load as the documents they are.
+    ['a DBRef with extra fields', document(id, element(0x03, 'owner', document(element(0x02, '$ref', string(Buffer.from('users'))), element(0x07, '$id', oid), element(0x10, 'extra', int32(1)))))],
+    ['a DBRef with $db inside an array', document(id, element(0x04, 'refs', document(element(0x03, '0', document(element(0x02, '$ref', string(Buffer.from('c'))), element(0x10, '$id', int32(5)), element(0x02, '$db', string(Buffer.from('other'))))))))],
+    ['a top-level document shaped like a DBRef', document(id, element(0x02, '$ref', string(Buffer.from('c'))), element(0x10, '$id', int32(9)))],
+    ['nested documents and arrays with integer-like names', Buffer.from(serialize(new Map<string, unknown>([['_id', new Int32(7)], ['m', new Map<string, unknown>([['2', new Map<string, unknown>([['b', 1], ['1', [[1, 2], new Map([['10', 'x'], ['9', 'y']])]]])], ['1', 'a']])]])))],
   ])('%s loads as it is', (_case, bytes) => {
     expect(documentProblem(bytes)).toBeUndefined();
   });

@@ -35,8 +35,21 @@ export function encodeDocument(doc: OrderedDoc): Uint8Array {
 }
 
 export function documentProblem(bytes: Uint8Array): DocumentProblem | undefined {
+  // The byte-exact round trip decides; the slower walk below only runs for a document that fails it, to
+  // tell a damaged file from an inexact value and name the field (clean documents are the common case).
+  let again: Uint8Array | undefined;
+  try {
+    again = encodeDocument(decodeDocument(bytes));
+  } catch {
+    again = undefined;
+  }
+  if (again !== undefined && sameBytes(again, bytes)) return undefined;
+  return diagnose(bytes, again);
+}
+
+/** Why `bytes` do not round-trip (`again` is their re-encoding, undefined when decoding threw). */
+function diagnose(bytes: Uint8Array, again: Uint8Array | undefined): DocumentProblem {
   const id = readableId(bytes);
-  let doc: OrderedDoc;
   try {
     // Structure first, without UTF-8 checks, so a damaged file is told apart from a bad string.
     deserialize(bytes, { promoteValues: false, promoteBuffers: false, promoteLongs: false, bsonRegExp: true, validation: { utf8: false } });
@@ -46,16 +59,19 @@ export function documentProblem(bytes: Uint8Array): DocumentProblem | undefined 
   }
   const cause = inexactCause(bytes);
   if (cause) return { kind: 'inexact', id, detail: cause };
-  try {
-    doc = decodeDocument(bytes);
-  } catch (error) {
-    return { kind: 'damaged', id, detail: `it is not a valid BSON document (${(error as Error).message})` };
+  if (again === undefined) {
+    try {
+      decodeDocument(bytes);
+    } catch (error) {
+      return { kind: 'damaged', id, detail: `it is not a valid BSON document (${(error as Error).message})` };
+    }
+    return { kind: 'damaged', id, detail: 'it is not a valid BSON document' };
   }
-  const again = encodeDocument(doc);
-  if (Buffer.compare(Buffer.from(again.buffer, again.byteOffset, again.length), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)) !== 0) {
-    return { kind: 'inexact', id, detail: `it does not encode back to the same bytes (first difference at byte ${firstDifference(bytes, again)})` };
-  }
-  return undefined;
+  return { kind: 'inexact', id, detail: `it does not encode back to the same bytes (first difference at byte ${firstDifference(bytes, again)})` };
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length)) === 0;
 }
 
 interface Element {

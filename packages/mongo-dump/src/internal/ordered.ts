@@ -24,22 +24,51 @@ export function readBsonDocument(bytes: Uint8Array, start = 0): OrderedDoc {
   return readContainer(bytes, start, false) as OrderedDoc;
 }
 
-function readContainer(bytes: Uint8Array, start: number, isArray: boolean): OrderedDoc | unknown[] {
+function readContainer(bytes: Uint8Array, start: number, isArray: boolean, decoded?: Record<string, unknown> | unknown[]): OrderedDoc | unknown[] {
   const size = new DataView(bytes.buffer, bytes.byteOffset + start, 4).getInt32(0, true);
   const own = bytes.subarray(start, start + size);
   // The deserializer gives exact leaf values; parseToElements gives the field order and the offsets of
-  // nested documents, which we read the same way.
-  const values = deserialize(own, { ...EXACT_TYPES, index: 0 }) as Record<string, unknown>;
+  // nested documents, which we read the same way. A nested container's values come from its parent's
+  // decode (not a second one per level).
+  const values = decoded ?? decodeValues(own);
   const fields: Array<[string, unknown]> = [];
+  let position = 0;
   for (const [type, nameOffset, nameLength, offset] of onDemand.parseToElements(own)) {
     const name = onDemand.ByteUtils.toUTF8(own, nameOffset, nameOffset + nameLength, false);
+    // The deserializer numbers array items by position, whatever their names say.
+    const decodedValue = Array.isArray(values) ? values[position] : values[name];
+    position++;
     let value: unknown;
-    if (type === BSON_EMBEDDED_DOCUMENT) value = readContainer(own, offset, false);
-    else if (type === BSON_ARRAY) value = readContainer(own, offset, true);
-    else value = values[name];
+    if (type === BSON_EMBEDDED_DOCUMENT) value = readContainer(own, offset, false, isPlainObject(decodedValue) ? decodedValue : undefined);
+    else if (type === BSON_ARRAY) value = readContainer(own, offset, true, Array.isArray(decodedValue) ? decodedValue : undefined);
+    else value = decodedValue;
     fields.push([name, value]);
   }
   return isArray ? fields.map(([, value]) => value) : new Map(fields);
+}
+
+/**
+ * The values of one document's fields by name. The deserializer turns a document shaped like a DBRef
+ * (`$ref`, `$id`, optional `$db`) into a DBRef object, which has no such fields: its elements are then
+ * decoded one by one, each alone in a document, which no DBRef has.
+ */
+function decodeValues(own: Uint8Array): Record<string, unknown> {
+  const values = deserialize(own, { ...EXACT_TYPES, index: 0 }) as unknown;
+  if (isPlainObject(values)) return values;
+  const byName: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  for (const [, nameOffset, nameLength, offset, length] of onDemand.parseToElements(own)) {
+    const element = own.subarray(nameOffset - 1, offset + length);
+    const single = new Uint8Array(4 + element.length + 1);
+    new DataView(single.buffer).setInt32(0, single.length, true);
+    single.set(element, 4);
+    const name = onDemand.ByteUtils.toUTF8(own, nameOffset, nameOffset + nameLength, false);
+    byName[name] = (deserialize(single, { ...EXACT_TYPES, index: 0 }) as Record<string, unknown>)[name];
+  }
+  return byName;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
 }
 
 /** Canonical Extended JSON (the form mongodump writes), compact, with the Map's field order. */
