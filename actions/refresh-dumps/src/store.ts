@@ -31,9 +31,15 @@ export function openActionStore(inputs: Pick<Inputs, 'store' | 's3Endpoint' | 'a
   }
 }
 
-/** Where the store's problem lies when a read or write fails: the store itself or the S3 endpoint. */
-export function storeInput(inputs: Pick<Inputs, 's3Endpoint'>): string {
-  return inputs.s3Endpoint ? 'store` / `s3-endpoint' : 'store';
+/**
+ * Where the store's problem lies when a read or write fails: the region (the server answered that the
+ * requests were signed for another one), else the store itself or the S3 endpoint.
+ */
+export function storeInput(inputs: Pick<Inputs, 's3Endpoint'>): (error: unknown) => string {
+  return (error) => {
+    if (error instanceof StoreConfigError && (error.code === 'region-mismatch' || error.code === 's3-region-invalid')) return 'aws-region';
+    return inputs.s3Endpoint ? 'store` / `s3-endpoint' : 'store';
+  };
 }
 
 /**

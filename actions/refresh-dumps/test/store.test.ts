@@ -2,9 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
-import { NotFoundError, openStore, publish } from '@org/dump-versioning';
+import { NotFoundError, StoreConfigError, openStore, publish } from '@org/dump-versioning';
 import { makeDumpDir, makeLinearRepo, sampleDump } from '../../../packages/dump-versioning/test/support.js';
-import { findAncestor, openActionStore, workspacePath } from '../src/store.js';
+import { findAncestor, openActionStore, storeInput, workspacePath } from '../src/store.js';
 
 describe('workspacePath', () => {
   test.each<[string, string]>([
@@ -94,5 +94,16 @@ describe('findAncestor (filesystem store, temporary git repository)', () => {
     } finally {
       await store.close();
     }
+  });
+});
+
+describe('storeInput', () => {
+  test.each<[string, unknown, string, string]>([
+    ['a region the server refuses names aws-region', new StoreConfigError('region-mismatch', 'wrong region'), '', 'aws-region'],
+    ['also with an endpoint set', new StoreConfigError('region-mismatch', 'wrong region'), 'http://minio:9000', 'aws-region'],
+    ['another store problem names the store', new StoreConfigError('bucket-missing', 'no bucket'), '', 'store'],
+    ['with an endpoint, the store or the endpoint', new StoreConfigError('endpoint-unreachable', 'down'), 'http://minio:9000', 'store` / `s3-endpoint'],
+  ])('%s', (_, error, s3Endpoint, input) => {
+    expect(storeInput({ s3Endpoint })(error)).toBe(input);
   });
 });

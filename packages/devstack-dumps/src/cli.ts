@@ -233,7 +233,7 @@ export function flagHint(error: MysqlDumpError | MongoDumpError | DumpVersioning
   if (error instanceof InvalidInputError && error.code === 'out-not-empty') return ' (--replace)';
   if (error instanceof StoreConfigError) {
     if (['s3-endpoint-invalid', 'endpoint-unreachable', 's3-endpoint-not-s3', 's3-endpoint-not-tls', 's3-endpoint-needs-tls'].includes(error.code)) return ' (--s3-endpoint)';
-    if (error.code === 's3-region-invalid') return ' (--s3-region)';
+    if (error.code === 's3-region-invalid' || error.code === 'region-mismatch') return ' (--s3-region)';
     if (error.code.startsWith('store-') || error.code === 'bucket-missing') return ' (--store)';
   }
   return '';

@@ -146,6 +146,7 @@ describe('flagHint', () => {
     expect(flagHint(new ServerUnreachableError('h:1', 'refused', { waitedSeconds: 5 }))).toBe(' (raise --wait)');
     expect(flagHint(new InvalidInputError('out-not-empty', 'x'))).toBe(' (--replace)');
     expect(flagHint(new StoreConfigError('s3-region-invalid', 'x'))).toBe(' (--s3-region)');
+    expect(flagHint(new StoreConfigError('region-mismatch', 'x'))).toBe(' (--s3-region)');
     expect(flagHint(new StoreConfigError('endpoint-unreachable', 'x'))).toBe(' (--s3-endpoint)');
     expect(flagHint(new StoreConfigError('bucket-missing', 'x'))).toBe(' (--store)');
     expect(flagHint(new InvalidInputError('bad-keep', 'x'))).toBe('');

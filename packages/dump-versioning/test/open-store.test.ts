@@ -29,6 +29,16 @@ describe('openStore', () => {
   });
 
   test.each([
+    ['s3://bucket/dev?x=1#y', 'must not contain "?" or "#"'],
+    ['s3://bucket/dev#y', 'must not contain "?" or "#"'],
+    ['s3://bucket/?x', 'must not contain "?" or "#"'],
+    ['s3://bucket/a//b', 'must not contain empty segments'],
+  ])('refuses the prefix of %s before any request', (url, why) => {
+    const open = () => openStore(url, { s3Endpoint: 'http://127.0.0.1:1', env: {} });
+    expect(open).toThrow(expect.objectContaining({ name: 'StoreConfigError', code: 'store-bad-prefix', message: expect.stringContaining(why) }));
+  });
+
+  test.each([
     ['minio.local:9000', 'does not start with http:// or https://'],
     ['127.0.0.1:19000', 'is not a URL'],
     ['ftp://minio.local:9000', 'does not start with http:// or https://'],

@@ -41,11 +41,12 @@ export const registerPrune: RegisterCommand = (program, context) => {
       printJson(context, result);
       return;
     }
-    const { commits, versions, blobs, migrations } = result.deleted;
+    const { commits, versions, blobs, migrations, uploads } = result.deleted;
     printLines(context, [
       `${result.dryRun ? 'would delete' : 'deleted'}: ${versions.length} version(s), ${commits.length} commit entr(ies), ${blobs.length} blob(s), ${migrations.length} migrations record(s), ${bytes(result.bytes)}`,
+      ...(uploads.length > 0 ? [`${result.dryRun ? 'would abort' : 'aborted'} ${uploads.length} incomplete upload(s) of interrupted publishes`] : []),
       `kept ${result.keptVersions.length} version(s)`,
-      ...(result.dryRun && commits.length + versions.length + blobs.length + migrations.length > 0 ? ['dry run: pass --yes to delete'] : []),
+      ...(result.dryRun && commits.length + versions.length + blobs.length + migrations.length + uploads.length > 0 ? ['dry run: pass --yes to delete'] : []),
     ]);
   });
 };

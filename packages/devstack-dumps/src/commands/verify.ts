@@ -38,6 +38,7 @@ export const registerVerify: RegisterCommand = (program, context) => {
       const { versions, commits, refs, blobs, migrations } = result.checked;
       printLines(context, [
         ...result.problems.map((problem) => `problem: ${problem.message}`),
+        ...result.warnings.map((warning) => `warning: ${warning.message}`),
         `${result.ok ? 'ok' : 'FAILED'}: ${result.services.length} service(s), ${versions} version(s), ${commits} commit(s), ${refs} ref(s), ${blobs} blob(s), ${migrations} migrations record(s) checked, ${result.problems.length} problem(s)`,
       ]);
     }

@@ -2,9 +2,12 @@
 // import on first S3 use, so nothing reachable from src/index.ts imports `@aws-sdk/*` at runtime: filesystem
 // stores (and any bundle split on this module) never load the SDK. Types may still be imported anywhere.
 export {
+  AbortMultipartUploadCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   PutObjectCommand,
   S3Client,
   paginateListObjectsV2,

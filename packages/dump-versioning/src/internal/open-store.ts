@@ -11,7 +11,10 @@ import type { Store } from './store.js';
 export interface OpenStoreOptions {
   /** S3 endpoint for MinIO/R2/Ceph; default AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then AWS. */
   s3Endpoint?: string;
-  /** Default AWS_REGION, then AWS_DEFAULT_REGION, then us-east-1. */
+  /**
+   * Default AWS_REGION, then AWS_DEFAULT_REGION, then the SDK's own chain (the `region` of the shared config
+   * profile: AWS_PROFILE or default), then us-east-1.
+   */
   s3Region?: string;
   /** Path-style addressing; default true when an endpoint is set (MinIO needs it). */
   s3ForcePathStyle?: boolean;
@@ -78,16 +81,24 @@ export function openStore(url: string, options: OpenStoreOptions = {}): Store {
     if (prefix.split('/').some((segment) => segment === '..' || segment === '.')) {
       throw new StoreConfigError('store-bad-prefix', `store URL ${maskUrl(trimmed)}: the prefix must not contain "." or ".." segments`);
     }
+    // Not URL syntax here: keys would silently hold `?x=1#y`. An empty segment (`a//b`) fails only at the first request.
+    if (/[?#]/.test(prefix)) {
+      throw new StoreConfigError('store-bad-prefix', `store URL ${maskUrl(trimmed)}: the prefix must not contain "?" or "#"; give s3://bucket/prefix without a query or fragment`);
+    }
+    if (prefix !== '' && prefix.replace(/^\/+/, '').split('/').some((segment) => segment === '')) {
+      throw new StoreConfigError('store-bad-prefix', `store URL ${maskUrl(trimmed)}: the prefix must not contain empty segments ("//"); give s3://bucket/a/b`);
+    }
     // An empty value counts as unset (`AWS_REGION: ${{ vars.X }}` with no such variable gives '').
     const set = (value: string | undefined) => (value === undefined || value.trim() === '' ? undefined : value);
     const [endpointOption, endpointS3, endpointAny] = [set(options.s3Endpoint), set(env.AWS_ENDPOINT_URL_S3), set(env.AWS_ENDPOINT_URL)];
     const [regionOption, regionEnv, regionDefault] = [set(options.s3Region), set(env.AWS_REGION), set(env.AWS_DEFAULT_REGION)];
     const endpoint = endpointOption ?? endpointS3 ?? endpointAny;
-    const region = regionOption ?? regionEnv ?? regionDefault ?? 'us-east-1';
+    // None set: the store asks the SDK's chain (a profile's `region`) when it connects, us-east-1 as the last resort.
+    const region = regionOption ?? regionEnv ?? regionDefault;
     const endpointFrom = endpointOption !== undefined ? undefined : endpointS3 !== undefined ? 'AWS_ENDPOINT_URL_S3' : 'AWS_ENDPOINT_URL';
     // Checked here: the SDK only fails at the first request, with a message that hides the cause.
     if (endpoint) checkEndpoint(endpoint, endpointFrom ?? 'the S3 endpoint');
-    checkRegion(region, regionOption !== undefined ? 'the S3 region' : regionEnv !== undefined ? 'AWS_REGION' : 'AWS_DEFAULT_REGION');
+    if (region !== undefined) checkRegion(region, regionOption !== undefined ? 'the S3 region' : regionEnv !== undefined ? 'AWS_REGION' : 'AWS_DEFAULT_REGION');
     const secrets = [env.AWS_SECRET_ACCESS_KEY, env.AWS_SESSION_TOKEN, env.AWS_ACCESS_KEY_ID, ...proxyPasswords(env)].filter((value): value is string => Boolean(value));
     // The store creates its client (loading the AWS SDK) on first use; see s3-store.ts.
     return new S3Store({
@@ -99,7 +110,7 @@ export function openStore(url: string, options: OpenStoreOptions = {}): Store {
             ...(options.onRetry ? { onRetry: options.onRetry } : {}),
             ...(timeoutsOf(options.s3Timeouts, env) ?? {}),
             clientConfig: {
-              region,
+              ...(region !== undefined ? { region } : {}),
               // AWS S3 itself: a bucket in another region than the one configured (e.g. the us-east-1 fallback
               // while a profile names the bucket's) answers 301; follow it instead of failing.
               ...(endpoint ? { endpoint, ...compatibleChecksums(env) } : { followRegionRedirects: true }),

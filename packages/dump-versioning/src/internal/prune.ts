@@ -4,7 +4,7 @@ import { acquirePruneLease, activePublishLeases, publishLeases, PruneRunningErro
 import { decodeBranchRef, decodeCommitEntry, decodeManifest, type CommitEntry } from './manifest.js';
 import { assertService } from './query.js';
 import { mapLimit } from './concurrency.js';
-import { layout, parseBlobKey, type Store, type StoredObjectInfo } from './store.js';
+import { layout, parseBlobKey, type IncompleteUpload, type Store, type StoredObjectInfo } from './store.js';
 import { byteOrder } from './order.js';
 
 export interface PruneOptions {
@@ -39,7 +39,11 @@ const PUBLISH_WAIT_MS = 30_000;
 export interface PruneResult {
   dryRun: boolean;
   keptVersions: string[];
-  deleted: { commits: string[]; versions: string[]; blobs: string[]; migrations: string[] };
+  /**
+   * `uploads`: keys of incomplete multipart uploads of blobs (S3: a publish killed mid-upload) started before
+   * the grace period, aborted (their parts freed) as the last step.
+   */
+  deleted: { commits: string[]; versions: string[]; blobs: string[]; migrations: string[]; uploads: string[] };
   bytes: number;
 }
 
@@ -165,6 +169,12 @@ async function planAndDelete(options: PruneOptions, now: number, lease: PruneLea
   const deleteBlobs = unreferencedOld((key) => parseBlobKey(key) !== undefined);
   const deleteMigrations = unreferencedOld((key) => key.startsWith(layout.migrationsPrefix(service)) && key.endsWith('.json'));
   const bytes = [...deleteCommits, ...deleteVersions, ...deleteBlobs, ...deleteMigrations].reduce((sum, key) => sum + (objects.get(key)?.size ?? 0), 0);
+  // Parts of an upload nothing completed: invisible to the listing above, billed until aborted. A young one
+  // may be a publish uploading right now.
+  const staleUploads: IncompleteUpload[] = [];
+  if (store.listIncompleteUploads) {
+    for await (const upload of store.listIncompleteUploads(layout.blobsPrefix(service))) if (upload.initiated.getTime() < graceCutoff) staleUploads.push(upload);
+  }
 
   if (lease) {
     for (const batch of [deleteCommits, deleteVersions, [...deleteBlobs, ...deleteMigrations]]) {
@@ -182,11 +192,13 @@ async function planAndDelete(options: PruneOptions, now: number, lease: PruneLea
     }
     // Housekeeping: leases of publishes that crashed (or could not delete theirs) and have gone stale.
     await store.delete(publishLeases(objects.values(), service, { ...options.leases, stale: true }));
+    options.signal?.throwIfAborted();
+    if (staleUploads.length > 0) await store.abortIncompleteUploads?.(staleUploads);
   }
   return {
     dryRun: !options.yes,
     keptVersions: [...kept].sort(),
-    deleted: { commits: deleteCommits, versions: deleteVersions, blobs: deleteBlobs, migrations: deleteMigrations },
+    deleted: { commits: deleteCommits, versions: deleteVersions, blobs: deleteBlobs, migrations: deleteMigrations, uploads: staleUploads.map((upload) => upload.key) },
     bytes,
   };
 }

@@ -1,6 +1,9 @@
 // What went wrong with an S3 request, in words a user can act on: the store's failure messages and the
 // notices before each retry. No runtime import of the SDK here (see aws-sdk.ts); types only.
 import type { S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import path from 'node:path';
 import type { TimeoutInfo } from './aws-sdk.js';
 import { FIRST_BYTE_VARIABLE } from './first-byte.js';
 import { StoreAccessError, StoreConfigError } from './errors.js';
@@ -55,6 +58,7 @@ const NOT_TLS = /wrong version number|packet length too long|unknown protocol|re
 /** One clear error per failure class; never includes credentials. */
 export function describeS3Failure(context: S3Context, action: string, key: string, error: unknown): Error {
   const { bucket, location, endpoint, mask } = context;
+  if (credentialFailureOf(error)) return describeCredentialFailure(context, error);
   const where = endpoint ? ` at ${endpoint}` : '';
   const theEndpoint = `the S3 endpoint ${endpoint}${context.endpointFrom ? ` (from ${context.endpointFrom})` : ''}`;
   const name = nameOf(error);
@@ -92,6 +96,15 @@ export function describeS3Failure(context: S3Context, action: string, key: strin
   if (name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch' || name === 'InvalidToken' || name === 'ExpiredToken') {
     return new StoreConfigError('credentials-rejected', `S3${where} rejected the credentials (${name}) for ${location}; check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or the role you assumed`);
   }
+  // AWS S3 itself follows such redirects (followRegionRedirects); S3-compatible servers with a region set answer this.
+  if (name === 'AuthorizationHeaderMalformed' || /the region '[^']*' is wrong/i.test(message)) {
+    const expected = /expecting '([a-z0-9-]+)'/i.exec(message)?.[1];
+    return new StoreConfigError(
+      'region-mismatch',
+      `S3${where} refused the requests for ${location}: they were signed for another region than the server's (${JSON.stringify(message)}); set the S3 region (or AWS_REGION) to ${expected ? `"${expected}"` : "the server's region"}`,
+      { cause: error },
+    );
+  }
   if (name === 'CredentialsProviderError') {
     return new StoreConfigError('credentials-missing', `no AWS credentials found for ${location}; set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or configure a role (${message})`);
   }
@@ -113,6 +126,129 @@ export function describeS3Failure(context: S3Context, action: string, key: strin
     return new StoreConfigError('endpoint-unreachable', `cannot reach the S3 endpoint${where || ' (AWS default)'} for ${location} (${code}); check the S3 endpoint (or AWS_ENDPOINT_URL_S3)`);
   }
   return new StoreAccessError('s3-request-failed', `S3 ${action} of ${keyOf(context, key)} in ${location} failed: ${name ?? 'error'}: ${message}`, { cause: error });
+}
+
+/**
+ * A small object whose answer broke off mid-body on every attempt (see S3Store.get): the server was reached
+ * and answered, so this is no configuration problem but a connection that keeps dropping.
+ */
+export function describeBodyReadFailure(context: S3Context, key: string, attempts: number, error: unknown): StoreAccessError {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  const why = context.mask(code ?? (error as Error)?.message ?? String(error));
+  return new StoreAccessError(
+    's3-read-interrupted',
+    `the connection dropped while reading ${keyOf(context, key)} in ${context.location} (${attempts} attempts, ${why}); try again, and if it persists check the network and any proxy in between`,
+    { cause: error },
+  );
+}
+
+/** Marks errors raised while resolving credentials (see addCredentialMarker), with what the SDK logged meanwhile. */
+const CREDENTIAL_FAILURE = Symbol('credential failure');
+
+function credentialFailureOf(error: unknown): { notes: string[] } | undefined {
+  return error !== null && typeof error === 'object' ? (error as { [CREDENTIAL_FAILURE]?: { notes: string[] } })[CREDENTIAL_FAILURE] : undefined;
+}
+
+/** Debug lines of the credential providers worth quoting: a failing credential_process says why only there. */
+const CREDENTIAL_NOTE = /credential_process|Command failed/;
+
+/**
+ * A logger for the store's client (the SDK passes it on to the credential providers) that keeps their
+ * debug lines about credential_process in `notes` (the last 10) and is otherwise as silent as the SDK's
+ * default, except warnings, which go to the console as they do without a logger.
+ */
+export function credentialLogger(): { logger: { debug: (...content: unknown[]) => void; info: () => void; warn: (...content: unknown[]) => void; error: () => void }; notes: string[] } {
+  const notes: string[] = [];
+  const debug = (...content: unknown[]) => {
+    const text = content.map(String).join(' ');
+    if (!CREDENTIAL_NOTE.test(text)) return;
+    notes.push(text.replace(/^@smithy\/property-provider (->|\(!\)) /, '').trim());
+    if (notes.length > 10) notes.shift();
+  };
+  return { logger: { debug, info: () => undefined, warn: (...content: unknown[]) => console.warn(...content), error: () => undefined }, notes };
+}
+
+/**
+ * Marks every error the client's credential providers raise, so describeS3Failure reports it as a credentials
+ * problem (an unreadable web identity token file raises a bare ENOENT, which would look like a failed
+ * request). The SDK's chain keeps the reasons of the providers it skipped out of its final error ("Could not
+ * load credentials from any providers") and logs them at debug level only: `notes` are those kept by the
+ * client's credentialLogger, quoted for a failing credential_process. Call before the client's first request.
+ */
+export function addCredentialMarker(client: S3Client, notes: string[]): void {
+  type Schemes = typeof client.config.httpAuthSchemes;
+  const config = client.config as { httpAuthSchemes: Schemes };
+  config.httpAuthSchemes = config.httpAuthSchemes.map((scheme) => ({
+    ...scheme,
+    identityProvider: (identityConfig: Parameters<Schemes[number]['identityProvider']>[0]) => {
+      const provider = scheme.identityProvider(identityConfig);
+      if (!provider) return provider;
+      return async (properties?: Record<string, unknown>) => {
+        const start = notes.length;
+        try {
+          return await provider(properties);
+        } catch (error) {
+          const marked = error !== null && typeof error === 'object' ? error : new Error(String(error));
+          Object.defineProperty(marked, CREDENTIAL_FAILURE, { value: { notes: notes.slice(Math.min(start, notes.length)) } });
+          throw marked;
+        }
+      };
+    },
+  }));
+}
+
+/** The sections of an AWS shared config or credentials file, by name (`profile x` in config is `x`). */
+function profilesIn(file: string, config: boolean): Map<string, Record<string, string>> | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const profiles = new Map<string, Record<string, string>>();
+  let current: Record<string, string> | undefined;
+  for (const line of text.split(/\r?\n/)) {
+    const section = /^\s*\[\s*([^\]]+?)\s*\]/.exec(line)?.[1];
+    if (section !== undefined) {
+      const name = config ? (/^profile\s+(.+)$/.exec(section)?.[1] ?? (section === 'default' ? 'default' : undefined)) : section;
+      current = name === undefined ? undefined : (profiles.get(name) ?? {});
+      if (name !== undefined && current) profiles.set(name, current);
+      continue;
+    }
+    const setting = /^\s*([A-Za-z0-9_]+)\s*=\s*(.*?)\s*$/.exec(line);
+    if (current && setting) current[setting[1]!] = setting[2]!;
+  }
+  return profiles;
+}
+
+/** Credentials could not be resolved: which source failed and how to fix it, never the secrets. */
+export function describeCredentialFailure(context: S3Context, error: unknown, env: NodeJS.ProcessEnv = process.env): StoreConfigError {
+  const { location, mask } = context;
+  const fail = (why: string) => new StoreConfigError('credentials-missing', `no AWS credentials for ${location}: ${mask(why)}`, { cause: error });
+  const { code, path: file } = (error ?? {}) as NodeJS.ErrnoException;
+  const configFile = env.AWS_CONFIG_FILE?.trim() || path.join(homedir(), '.aws', 'config');
+  const credentialsFile = env.AWS_SHARED_CREDENTIALS_FILE?.trim() || path.join(homedir(), '.aws', 'credentials');
+  const profileSet = env.AWS_PROFILE?.trim() || undefined;
+  const profile = profileSet ?? 'default';
+  const fromConfig = profilesIn(configFile, true);
+  const fromCredentials = profilesIn(credentialsFile, false);
+  const tokenFile = env.AWS_WEB_IDENTITY_TOKEN_FILE?.trim();
+  if (file && tokenFile && file === tokenFile) {
+    return fail(`AWS_WEB_IDENTITY_TOKEN_FILE names ${file}, which cannot be read (${code ?? 'error'}); point it at the web identity (OIDC) token file, or unset it and AWS_ROLE_ARN`);
+  }
+  if (file && fromConfig?.get(profile)?.web_identity_token_file === file) {
+    return fail(`the web_identity_token_file of AWS profile ${profile} (${configFile}) is ${file}, which cannot be read (${code ?? 'error'}); fix that setting or create the file`);
+  }
+  if (profileSet && !fromConfig?.has(profileSet) && !fromCredentials?.has(profileSet)) {
+    return fail(`AWS_PROFILE names profile ${profileSet}, which neither ${configFile} nor ${credentialsFile} defines${fromConfig || fromCredentials ? '' : ' (neither file exists)'}; check the name or unset AWS_PROFILE`);
+  }
+  const notes = credentialFailureOf(error)?.notes ?? [];
+  const processNote = notes.at(-1);
+  if (processNote && fromConfig?.get(profile)?.credential_process !== undefined) {
+    return fail(`the credential_process of AWS profile ${profile} failed: ${processNote}`);
+  }
+  const message = (error as Error)?.message ?? String(error);
+  return fail(`${file ? `reading ${file} failed (${code ?? 'error'})` : message}; set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or configure a role`);
 }
 
 const keyOf = (context: S3Context, key: string) => (context.prefix ? `${context.prefix}/${key}` : key);

@@ -1,9 +1,9 @@
-import type { S3Client, S3ClientConfig, S3ServiceException } from '@aws-sdk/client-s3';
+import type { GetObjectCommandOutput, S3Client, S3ClientConfig, S3ServiceException } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import type { S3Timeouts } from './aws-sdk.js';
-import { StoreAccessError } from './errors.js';
-import { addRetryNotices, describeS3Failure, notS3, type S3Context } from './s3-diagnosis.js';
-import type { Store, StoreBody, StoredObjectInfo } from './store.js';
+import { StoreAccessError, StoreConfigError } from './errors.js';
+import { addCredentialMarker, addRetryNotices, credentialLogger, describeBodyReadFailure, describeS3Failure, notS3, type S3Context } from './s3-diagnosis.js';
+import type { IncompleteUpload, Store, StoreBody, StoredObjectInfo, StreamBody } from './store.js';
 
 type Sdk = typeof import('./aws-sdk.js');
 
@@ -13,6 +13,11 @@ type Sdk = typeof import('./aws-sdk.js');
  */
 const PART_SIZE = 8 * 1024 * 1024;
 const CONFLICT_RETRIES = 5;
+/**
+ * Reads of a small object (`get`): the SDK retries until the response headers arrive, not a body cut off
+ * after them (a connection reset by a proxy or a restarting server), so `get` asks again itself.
+ */
+const BODY_READ_ATTEMPTS = 3;
 
 const statusOf = (error: unknown) => (error as S3ServiceException)?.$metadata?.httpStatusCode;
 const nameOf = (error: unknown) => (error as Error)?.name;
@@ -78,10 +83,13 @@ export class S3Store implements Store {
     // On Node < 22 the SDK warns, at client creation, that its *future* releases need Node 22. The tools
     // pin their SDK, so the notice is noise their users cannot act on (one place for the CLI and the action).
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-    this.connection ??= import('./aws-sdk.js').then((sdk) => {
+    this.connection ??= import('./aws-sdk.js').then(async (sdk) => {
       if (this.givenClient) return { sdk, client: this.givenClient };
-      const requestHandler = sdk.requestHandlerFor(this.requestTarget(), this.timeouts);
-      const client = new sdk.S3Client({ ...this.clientConfig, requestHandler });
+      const region = this.clientConfig.region ?? (await this.defaultRegion(sdk));
+      const requestHandler = sdk.requestHandlerFor(this.requestTarget(region), this.timeouts);
+      const { logger, notes } = credentialLogger();
+      const client = new sdk.S3Client({ logger, ...this.clientConfig, region, requestHandler });
+      addCredentialMarker(client, notes);
       // Requests still retrying after close() (a sibling of a failed one) say nothing more.
       const onRetry = this.onRetry;
       if (onRetry) addRetryNotices(client, this.context(), (message) => this.closed || onRetry(message));
@@ -90,9 +98,26 @@ export class S3Store implements Store {
     return this.connection;
   }
 
+  /**
+   * The region when neither the caller nor AWS_REGION/AWS_DEFAULT_REGION names one: the SDK's own chain
+   * (the `region` of the shared config profile, AWS_PROFILE or default), else us-east-1 (on AWS S3 a
+   * bucket elsewhere then answers with a redirect the client follows).
+   */
+  private async defaultRegion(sdk: Sdk): Promise<string> {
+    const probe = new sdk.S3Client({});
+    const region = await probe.config.region().catch(() => undefined);
+    probe.destroy();
+    if (region === undefined || region.trim() === '') return 'us-east-1';
+    if (!/^[a-z0-9-]+$/.test(region)) {
+      const profile = process.env.AWS_PROFILE?.trim() || 'default';
+      throw new StoreConfigError('s3-region-invalid', `the region ${JSON.stringify(region)} of AWS profile ${profile} (shared config file) is not a valid region; use lowercase letters, digits and "-", e.g. us-east-1`);
+    }
+    return region;
+  }
+
   /** Where requests go, for choosing a proxy: the endpoint, or AWS S3's regional host for the bucket. */
-  private requestTarget(): string {
-    const { endpoint, region } = this.clientConfig;
+  private requestTarget(region: S3ClientConfig['region']): string {
+    const { endpoint } = this.clientConfig;
     if (typeof endpoint === 'string') return endpoint;
     return `https://${this.bucket}.s3.${typeof region === 'string' ? region : 'us-east-1'}.amazonaws.com`;
   }
@@ -116,13 +141,22 @@ export class S3Store implements Store {
 
   async get(key: string) {
     const { sdk, client } = await this.connect();
-    try {
-      const result = await client.send(new sdk.GetObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key) }));
-      const body = Buffer.from(await result.Body!.transformToByteArray());
-      return { body, etag: result.ETag ?? '' };
-    } catch (error) {
-      if (nameOf(error) === 'NoSuchKey') return undefined;
-      throw this.failure('read', key, error);
+    for (let attempt = 1; ; attempt++) {
+      let result: GetObjectCommandOutput;
+      try {
+        result = await client.send(new sdk.GetObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key) }));
+      } catch (error) {
+        if (nameOf(error) === 'NoSuchKey') return undefined;
+        throw this.failure('read', key, error);
+      }
+      try {
+        const body = Buffer.from(await result.Body!.transformToByteArray());
+        return { body, etag: result.ETag ?? '' };
+      } catch (error) {
+        // The answer began and broke off: the SDK's retries are over once headers arrived, so read it again whole.
+        if (attempt < BODY_READ_ATTEMPTS) continue;
+        throw describeBodyReadFailure(this.context(), key, attempt, error);
+      }
     }
   }
 
@@ -150,30 +184,20 @@ export class S3Store implements Store {
     }
   }
 
-  async putIfAbsent(key: string, body: StoreBody, onBytes?: (bytes: number) => void) {
+  async putIfAbsent(key: string, body: StoreBody, onBytes?: (bytes: number) => void, signal?: AbortSignal) {
+    signal?.throwIfAborted();
     const { sdk, client } = await this.connect();
     for (let attempt = 0; ; attempt++) {
       try {
         if (Buffer.isBuffer(body)) {
-          await client.send(new sdk.PutObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key), Body: body, IfNoneMatch: '*' }));
+          await client.send(new sdk.PutObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key), Body: body, IfNoneMatch: '*' }), signal ? { abortSignal: signal } : {});
           onBytes?.(body.length);
         } else {
-          const upload = new sdk.Upload({
-            client,
-            partSize: PART_SIZE,
-            queueSize: 4,
-            params: { Bucket: this.bucket, Key: this.keyOf(key), Body: body.stream(), IfNoneMatch: '*' },
-          });
-          let reported = 0;
-          upload.on('httpUploadProgress', (progress) => {
-            const loaded = progress.loaded ?? 0;
-            if (loaded > reported) onBytes?.(loaded - reported);
-            reported = Math.max(reported, loaded);
-          });
-          await upload.done();
+          await this.upload(sdk, client, key, body, onBytes, signal);
         }
         return 'created' as const;
       } catch (error) {
+        if (signal?.aborted) throw signal.reason;
         if (statusOf(error) === 412 || nameOf(error) === 'PreconditionFailed') {
           // A retry of a write the server stored but answered too late finds its own object.
           if (Buffer.isBuffer(body) && (await this.isOwnRetriedWrite(error, key, body))) return 'created' as const;
@@ -183,6 +207,57 @@ export class S3Store implements Store {
         if (statusOf(error) === 409 && attempt < CONFLICT_RETRIES) continue;
         throw this.failure('write', key, error);
       }
+    }
+  }
+
+  /**
+   * A streamed upload (multipart beyond one part). Aborting `signal` cuts the requests in flight and aborts
+   * the multipart upload before returning: lib-storage alone would only stop starting parts, let those in
+   * flight finish, and send AbortMultipartUpload later in the background (never, if the process exits
+   * first), leaving parts that are billed and listed nowhere.
+   */
+  private async upload(sdk: Sdk, client: S3Client, key: string, body: StreamBody, onBytes: ((bytes: number) => void) | undefined, signal: AbortSignal | undefined) {
+    const Key = this.keyOf(key);
+    let created: Promise<string | undefined> | undefined;
+    // The client as the upload sees it: with `signal` on each request, except CreateMultipartUpload (short; its
+    // id is needed to abort) and AbortMultipartUpload (the cleanup itself).
+    const sender = !signal
+      ? client
+      : new Proxy(client, {
+          get(target, property) {
+            if (property !== 'send') return Reflect.get(target, property, target);
+            return (command: Parameters<S3Client['send']>[0], options?: { abortSignal?: AbortSignal }) => {
+              if (command instanceof sdk.CreateMultipartUploadCommand) {
+                const sending = target.send(command, options);
+                created = sending.then((output) => output.UploadId, () => undefined);
+                return sending;
+              }
+              if (command instanceof sdk.AbortMultipartUploadCommand) return target.send(command, options);
+              return target.send(command, { ...options, abortSignal: signal });
+            };
+          },
+        });
+    const stream = body.stream();
+    const upload = new sdk.Upload({ client: sender, partSize: PART_SIZE, queueSize: 4, params: { Bucket: this.bucket, Key, Body: stream, IfNoneMatch: '*' } });
+    let reported = 0;
+    upload.on('httpUploadProgress', (progress) => {
+      const loaded = progress.loaded ?? 0;
+      if (loaded > reported) onBytes?.(loaded - reported);
+      reported = Math.max(reported, loaded);
+    });
+    const stop = () => void upload.abort();
+    signal?.addEventListener('abort', stop, { once: true });
+    try {
+      await upload.done();
+    } catch (error) {
+      if (!signal?.aborted) throw error;
+      stream.destroy();
+      const uploadId = await created;
+      // NoSuchUpload when lib-storage's own abort got there first; anything else is left to prune (see prune.ts).
+      if (uploadId) await client.send(new sdk.AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId: uploadId })).catch(() => undefined);
+      throw signal.reason;
+    } finally {
+      signal?.removeEventListener('abort', stop);
     }
   }
 
@@ -251,6 +326,40 @@ export class S3Store implements Store {
       } catch (error) {
         if (error instanceof StoreAccessError) throw error;
         throw this.failure('delete', batch[0] ?? '', error);
+      }
+    }
+  }
+
+  async *listIncompleteUploads(prefix: string): AsyncIterable<IncompleteUpload> {
+    const strip = this.prefix ? this.prefix.length + 1 : 0;
+    const wanted = this.keyOf(prefix);
+    const { sdk, client } = await this.connect();
+    try {
+      // The whole bucket, filtered here: MinIO matches a Prefix against whole keys only (a directory lists nothing).
+      let markers: { KeyMarker?: string; UploadIdMarker?: string } = {};
+      for (;;) {
+        const page = await client.send(new sdk.ListMultipartUploadsCommand({ Bucket: this.bucket, ...markers }));
+        for (const upload of page.Uploads ?? []) {
+          if (!upload.Key?.startsWith(wanted) || !upload.UploadId) continue;
+          yield { key: upload.Key.slice(strip), uploadId: upload.UploadId, initiated: upload.Initiated ?? new Date(0) };
+        }
+        if (!page.IsTruncated) return;
+        markers = { ...(page.NextKeyMarker ? { KeyMarker: page.NextKeyMarker } : {}), ...(page.NextUploadIdMarker ? { UploadIdMarker: page.NextUploadIdMarker } : {}) };
+      }
+    } catch (error) {
+      throw this.failure('list incomplete uploads under', prefix, error);
+    }
+  }
+
+  async abortIncompleteUploads(uploads: ReadonlyArray<IncompleteUpload>) {
+    const { sdk, client } = await this.connect();
+    for (const upload of uploads) {
+      try {
+        await client.send(new sdk.AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.keyOf(upload.key), UploadId: upload.uploadId }));
+      } catch (error) {
+        // Completed or aborted meanwhile (a publish finishing, another prune): nothing left to free.
+        if (nameOf(error) === 'NoSuchUpload' || statusOf(error) === 404) continue;
+        throw this.failure('abort the incomplete upload of', upload.key, error);
       }
     }
   }

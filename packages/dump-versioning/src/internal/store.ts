@@ -31,8 +31,11 @@ export interface Store {
   get(key: string): Promise<StoredObject | undefined>;
   getStream(key: string): Promise<Readable | undefined>;
   exists(key: string): Promise<boolean>;
-  /** Writes only if the key does not exist yet; an existing object is left untouched. */
-  putIfAbsent(key: string, body: StoreBody, onBytes?: (bytes: number) => void): Promise<'created' | 'exists'>;
+  /**
+   * Writes only if the key does not exist yet; an existing object is left untouched. Aborting `signal` stops
+   * a write in flight (S3: the multipart upload is aborted too) and rejects with the signal's reason.
+   */
+  putIfAbsent(key: string, body: StoreBody, onBytes?: (bytes: number) => void, signal?: AbortSignal): Promise<'created' | 'exists'>;
   /**
    * Compare-and-swap: writes when the current etag equals `etag` (or, with `etag` undefined, when the
    * key does not exist). Returns 'conflict' when another writer got there first.
@@ -48,6 +51,21 @@ export interface Store {
    * without it (S3) report a missing bucket on their first request.
    */
   checkRoot?(mode: 'read' | 'write'): Promise<void>;
+  /**
+   * S3: multipart uploads under `prefix` that were started and never completed nor aborted (a publish killed
+   * mid-upload). Their parts are billed but invisible to `list`. Stores without such uploads omit it.
+   */
+  listIncompleteUploads?(prefix: string): AsyncIterable<IncompleteUpload>;
+  /** Aborts them (frees their parts); one already gone is no error. */
+  abortIncompleteUploads?(uploads: ReadonlyArray<IncompleteUpload>): Promise<void>;
+}
+
+/** A multipart upload neither completed nor aborted; see Store.listIncompleteUploads. */
+export interface IncompleteUpload {
+  /** Key relative to the store root. */
+  key: string;
+  uploadId: string;
+  initiated: Date;
 }
 
 const BLOB_SUFFIX: Record<Compression, string> = { none: '', gzip: '.gz', brotli: '.br' };

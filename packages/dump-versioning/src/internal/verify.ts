@@ -15,10 +15,16 @@ export interface VerifyProblem {
 }
 
 export interface VerifyResult {
+  /** No problems; warnings do not count. */
   ok: boolean;
   services: string[];
   checked: { versions: number; commits: number; refs: number; blobs: number; migrations: number };
   problems: VerifyProblem[];
+  /**
+   * Findings that harm no version, e.g. `incomplete-upload`: a multipart upload of a blob neither completed nor
+   * aborted (S3: a publish killed mid-upload, or one running now), whose parts are billed until aborted.
+   */
+  warnings: VerifyProblem[];
 }
 
 export interface VerifyOptions {
@@ -54,6 +60,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   }
   const checked = { versions: 0, commits: 0, refs: 0, blobs: 0, migrations: 0 };
   const problems: VerifyProblem[] = [];
+  const warnings: VerifyProblem[] = [];
   const note = (service: string, key: string, error: unknown) => {
     if (!(error instanceof DumpVersioningError)) throw error;
     problems.push({ service, key, code: error.code, message: error.message });
@@ -61,6 +68,16 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   const read = async (key: string) => (await store.get(key))?.body.toString('utf8');
 
   for (const service of services) {
+    if (store.listIncompleteUploads) {
+      for await (const upload of store.listIncompleteUploads(layout.blobsPrefix(service))) {
+        warnings.push({
+          service,
+          key: upload.key,
+          code: 'incomplete-upload',
+          message: `incomplete multipart upload of ${upload.key} started ${upload.initiated.toISOString()} (an interrupted publish, or one running now); a prune that deletes aborts it once older than its grace period, and a bucket lifecycle rule (AbortIncompleteMultipartUpload) prevents such leftovers`,
+        });
+      }
+    }
     const present = keys.get(service)!;
     const under = (prefix: string) => [...present].filter((key) => key.startsWith(prefix) && key.endsWith('.json'));
     const manifests: VersionManifest[] = [];
@@ -145,5 +162,5 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
       }
     }
   }
-  return { ok: problems.length === 0, services, checked, problems };
+  return { ok: problems.length === 0, services, checked, problems, warnings };
 }
