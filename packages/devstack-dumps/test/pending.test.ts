@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { fingerprintMigrations, type MigrationRecord } from '@org/dump-versioning';
-import { describePending, pendingMigrations } from '../src/internal/pending.js';
+import { describePending, isDjangoLayout, migrateAdvice, pendingMigrations, type MigrateAdvice } from '../src/internal/pending.js';
 
 const hash = (text: string) => text.padEnd(64, '0').replace(/[^0-9a-f]/g, 'a').slice(0, 64);
 const tree = (...names: string[]) =>
@@ -31,9 +31,55 @@ describe('pendingMigrations', () => {
   });
 });
 
+describe('pendingMigrations in natural order', () => {
+  test('Flyway versions by value: V4 before V10', () => {
+    const dumped = tree('migration.V1__init');
+    expect(pendingMigrations(dumped, tree('migration.V1__init', 'migration.V10__x', 'migration.V4__y')).pending).toEqual(['migration.V4__y', 'migration.V10__x']);
+  });
+
+  test('a `migrations` folder at the top reads as `migrations`, not `.`', () => {
+    const workingTree = fingerprintMigrations([{ app: '.', name: '20240201-create-orders', sha256: hash('orders') }]);
+    expect(pendingMigrations(tree(), workingTree).pending).toEqual(['migrations.20240201-create-orders']);
+  });
+});
+
+describe('isDjangoLayout', () => {
+  test.each<[string[], boolean]>([
+    [['**/migrations/[0-9]*.py'], true],
+    [['lms/**/migrations/*.py', 'common/*/migrations/[0-9]*.py'], true],
+    [['**/migrations/[0-9]*.py', '!vendor/**'], true],
+    [['**/migrations/[0-9]*.py', 'mongo/indexes.json'], true],
+    [['**/migrations/[0-9]*.py', 'activity/mongo_schema.py'], true],
+    [['migrations/*.py'], false],
+    [['alembic/versions/*.py'], false],
+    [['migrations/versions/*.py'], false],
+    [['migrations/*.js'], false],
+    [['db/migration/*.sql'], false],
+    [['migrations/*.up.sql'], false],
+    [['!**/migrations/0001_initial.py'], false],
+    [[], false],
+  ])('%j: %s', (globs, expected) => {
+    expect(isDjangoLayout(globs)).toBe(expected);
+  });
+});
+
+describe('migrateAdvice', () => {
+  test.each<[string | undefined, string[], MigrateAdvice]>([
+    [undefined, ['**/migrations/[0-9]*.py'], { command: 'python manage.py migrate', django: true }],
+    [undefined, ['migrations/*.js'], { command: undefined, django: false }],
+    ['npx migrate-mongo up', ['migrations/*.js'], { command: 'npx migrate-mongo up', django: false }],
+    ['make migrate', ['**/migrations/[0-9]*.py'], { command: 'make migrate', django: true }],
+  ])('--migrate-command %j with %j', (given, globs, expected) => {
+    expect(migrateAdvice(given, globs)).toEqual(expected);
+  });
+});
+
 describe('describePending', () => {
+  const django: MigrateAdvice = { command: 'python manage.py migrate', django: true };
+  const unnamed: MigrateAdvice = { command: undefined, django: false };
+
   test('lists pending migrations and the command to run them', () => {
-    expect(describePending({ state: 'pending', pending: ['accounts.0003_timezone'], edited: [], removed: [] }, 'python manage.py migrate', 'abc')).toEqual([
+    expect(describePending({ state: 'pending', pending: ['accounts.0003_timezone'], edited: [], removed: [] }, django, 'abc')).toEqual([
       'pending    1 migration(s) in the working tree are not in the dump:',
       '             accounts.0003_timezone',
       'run        python manage.py migrate',
@@ -41,7 +87,7 @@ describe('describePending', () => {
   });
 
   test('says clearly when the tree rewrote a migration the dump has', () => {
-    const lines = describePending({ state: 'rewritten', pending: [], edited: ['catalog.0004_weight'], removed: [] }, 'make migrate', 'abc');
+    const lines = describePending({ state: 'rewritten', pending: [], edited: ['catalog.0004_weight'], removed: [] }, { command: 'make migrate', django: true }, 'abc');
     expect(lines).toContain('WARNING    the working tree rewrote migration(s) the dump already has:');
     expect(lines).toContain('             edited   catalog.0004_weight');
     expect(lines.join('\n')).toMatch(/full migrate: empty the databases and run make migrate from scratch/);
@@ -49,6 +95,22 @@ describe('describePending', () => {
   });
 
   test('nothing pending says so and prints no command', () => {
-    expect(describePending({ state: 'up-to-date', pending: [], edited: [], removed: [] }, 'x', 'abc')).toEqual(['pending    none: the dump has every migration of the working tree']);
+    expect(describePending({ state: 'up-to-date', pending: [], edited: [], removed: [] }, django, 'abc')).toEqual(['pending    none: the dump has every migration of the working tree']);
+  });
+
+  test.each<[string, MigrateAdvice, string[]]>([
+    ['Django', django, ['           the loaded schema may not match this code, and python manage.py migrate will not re-run edited migrations;', '           for an exact schema do a full migrate: empty the databases and run python manage.py migrate from scratch.', 'run        python manage.py migrate']],
+    ['another tool, unnamed', unnamed, ['           the loaded schema may not match this code, and your migrate command may not re-run edited migrations;', "           for an exact schema do a full migrate: empty the databases and run the service's migrate command from scratch.", "run        the service's migrate command (name it with --migrate-command)"]],
+    ['another tool, named', { command: 'flyway migrate', django: false }, ['           the loaded schema may not match this code, and flyway migrate may not re-run edited migrations;', '           for an exact schema do a full migrate: empty the databases and run flyway migrate from scratch.', 'run        flyway migrate']],
+  ])('a rewritten tree, %s: names Django only for Django', (_name, advice, expected) => {
+    expect(describePending({ state: 'rewritten', pending: [], edited: ['migration.V2__b'], removed: [] }, advice, 'abc').slice(-3)).toEqual(expected);
+  });
+
+  test.each<[string, MigrateAdvice, string]>([
+    ['pending', unnamed, "run        the service's migrate command (name it with --migrate-command)"],
+    ['unknown', unnamed, "run        the service's migrate command (name it with --migrate-command)   (applies whatever the dump lacks)"],
+  ])('%s, without a command for a non-Django service: a generic instruction', (state, advice, expected) => {
+    const result = { state: state as 'pending' | 'unknown', pending: state === 'pending' ? ['migrations.20240201-create-orders'] : [], edited: [], removed: [] };
+    expect(describePending(result, advice, 'abc').at(-1)).toBe(expected);
   });
 });

@@ -35,8 +35,10 @@ export type {
   VersionManifest,
 } from './internal/manifest.js';
 export type { DumpKind } from './internal/paths.js';
+export { naturalOrder } from './internal/order.js';
 export {
   DEFAULT_MIGRATION_GLOBS,
+  appForPeople,
   classifyFingerprintChange,
   fingerprintMigrationFiles,
   fingerprintMigrations,

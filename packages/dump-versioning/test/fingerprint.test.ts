@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { classifyFingerprintChange, fingerprintMigrationFiles, fingerprintMigrations, migrationFilesChangedSinceHead, type MigrationRecord } from '../src/index.js';
+import { classifyFingerprintChange, fingerprintMigrationFiles, fingerprintMigrations, migrationFilesChangedSinceHead, type MigrationFingerprint, type MigrationRecord } from '../src/index.js';
 
 const hex64 = fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 64, maxLength: 64 });
 const migrationSet = fc.uniqueArray(
@@ -269,5 +269,61 @@ describe('line endings (a Windows checkout with core.autocrlf=true)', () => {
     } finally {
       for (const root of roots) await rm(root, { recursive: true, force: true });
     }
+  });
+});
+
+describe('layouts of other migration tools', () => {
+  const none = fingerprintMigrations([]);
+
+  test.each<[string, string[], string[], string[], Array<{ app: string; name: string }>]>([
+    [
+      'migrate-mongo / Knex / Sequelize: a `migrations` folder at the top (kept as app `.`, read as `migrations`)',
+      ['migrations/20240201-create-orders.js', 'migrations/20240115-init.js'],
+      ['migrations/*.js'],
+      ['.'],
+      [{ app: 'migrations', name: '20240115-init' }, { app: 'migrations', name: '20240201-create-orders' }],
+    ],
+    [
+      'Flyway: versions by value, V10 last',
+      ['db/migration/V10__c.sql', 'db/migration/V2__b.sql', 'db/migration/V1__init.sql', 'db/migration/V4__d.sql'],
+      ['db/migration/*.sql'],
+      ['migration'],
+      [{ app: 'migration', name: 'V1__init' }, { app: 'migration', name: 'V2__b' }, { app: 'migration', name: 'V4__d' }, { app: 'migration', name: 'V10__c' }],
+    ],
+  ])('%s', async (_name, files, globs, apps, added) => {
+    const root = await mkdtemp(path.join(tmpdir(), 'dv-fp-tools-'));
+    try {
+      for (const file of files) {
+        await mkdir(path.dirname(path.join(root, file)), { recursive: true });
+        await writeFile(path.join(root, file), file);
+      }
+      const found = await fingerprintMigrationFiles(root, globs);
+      // The fingerprint itself is unchanged: apps keyed as before, migrations in byte order (what the chain hashes).
+      expect(Object.keys(found.apps)).toEqual(apps);
+      expect(found.apps[apps[0]!]?.migrations.map((m) => m.name)).toEqual(added.map((m) => m.name).sort());
+      expect(classifyFingerprintChange(none, found)).toEqual({ kind: 'additions-only', added });
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  const flyway = (...names: string[]) => fingerprintMigrations(names.map((entry) => {
+    const [name, content = 'same'] = entry.split(':') as [string, string?];
+    return { app: 'migration', name, sha256: content.padEnd(64, '0').replace(/[^0-9a-f]/g, 'a') };
+  }));
+
+  test.each<[string, MigrationFingerprint, MigrationFingerprint, object]>([
+    ['added', flyway('V1__a'), flyway('V1__a', 'V10__c', 'V2__b'), { kind: 'additions-only', added: [{ app: 'migration', name: 'V2__b' }, { app: 'migration', name: 'V10__c' }] }],
+    ['edited', flyway('V10__c', 'V2__b'), flyway('V10__c:new', 'V2__b:new'), { kind: 'rewritten', edited: [{ app: 'migration', name: 'V2__b' }, { app: 'migration', name: 'V10__c' }], removed: [], added: [] }],
+    ['removed', flyway('V10__c', 'V3__x', 'V2__b'), flyway(), { kind: 'rewritten', edited: [], removed: [{ app: 'migration', name: 'V2__b' }, { app: 'migration', name: 'V3__x' }, { app: 'migration', name: 'V10__c' }], added: [] }],
+  ])('%s migrations are listed in natural order', (_name, before, after, expected) => {
+    expect(classifyFingerprintChange(before, after)).toEqual(expected);
+  });
+
+  test('a top `migrations` folder keeps the fingerprint it had (app `.`): published dumps still match', () => {
+    const records = [{ app: '.', name: '20240115-init', sha256: 'a'.repeat(64) }];
+    const rootFolder = fingerprintMigrations(records);
+    expect(classifyFingerprintChange(rootFolder, fingerprintMigrations(records))).toEqual({ kind: 'unchanged' });
+    expect(classifyFingerprintChange(none, rootFolder)).toEqual({ kind: 'additions-only', added: [{ app: 'migrations', name: '20240115-init' }] });
   });
 });

@@ -1,5 +1,7 @@
 import {
   DEFAULT_MIGRATION_GLOBS,
+  appForPeople,
+  naturalOrder,
   NotFoundError,
   classifyFingerprintChange,
   fingerprintMigrationFiles,
@@ -71,7 +73,16 @@ export const registerFingerprint: RegisterCommand = (program, context) => {
   function printFingerprint(fingerprint: MigrationFingerprint) {
     printLines(context, [
       `overall ${fingerprint.overall}`,
-      ...table(['APP', 'MIGRATIONS', 'LATEST', 'CHAIN'], Object.entries(fingerprint.apps).map(([app, value]) => [app, String(value.migrations.length), value.migrations.at(-1)?.name ?? '', short(value.chain)])),
+      // People read numbered names in number order (`V10__x` after `V9__y`), not the fingerprint's byte order.
+      ...table(
+        ['APP', 'MIGRATIONS', 'LATEST', 'CHAIN'],
+        Object.entries(fingerprint.apps).map(([app, value]) => [
+          appForPeople(app),
+          String(value.migrations.length),
+          value.migrations.map((migration) => migration.name).sort(naturalOrder).at(-1) ?? '',
+          short(value.chain),
+        ]),
+      ),
     ]);
   }
 };

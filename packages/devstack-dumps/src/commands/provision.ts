@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import type { CommandContext, RegisterCommand } from '../internal/context.js';
 import { bytes, describeDistance, printJson, printLines, progressLines, seconds, short } from '../internal/output.js';
 import { engineMismatches } from '../internal/engines.js';
-import { describePending } from '../internal/pending.js';
+import { DJANGO_MIGRATE_COMMAND, describePending, migrateAdvice, type MigrateAdvice } from '../internal/pending.js';
 import { DEFAULT_CACHE_KEEP } from '../internal/cache-trim.js';
 import { planProvision, provision, type ProvisionPlan, type ProvisionResult } from '../internal/provisioning.js';
 import { addServerOptions, databaseName, requireServer, type LoadFlags } from '../internal/server-options.js';
@@ -18,7 +18,7 @@ interface StatusFlags extends ServiceFlags {
   commit: string;
   repo: string;
   migrationsGlob?: string[];
-  migrateCommand: string;
+  migrateCommand?: string;
   cache?: string;
   maxDistance: number;
 }
@@ -29,7 +29,7 @@ function addPlanOptions(command: Command, context: CommandContext): Command {
   return addRepoOption(addServiceOption(addStoreOptions(command)), 'git working tree (its migrations are compared with the dump)', context)
     .option('--commit <rev>', 'commit whose nearest published ancestor to use (newest commit first, through every parent)', 'HEAD')
     .option('--migrations-glob <glob...>', `migration file globs relative to --repo (default: the ones the dump was fingerprinted with, which the action records; else ${DEFAULT_MIGRATION_GLOBS.join(' ')})`)
-    .option('--migrate-command <command>', 'the command that runs pending migrations (printed, never run)', 'python manage.py migrate')
+    .option('--migrate-command <command>', `the command that runs pending migrations (printed, never run, never stored; default: ${DJANGO_MIGRATE_COMMAND} when the migration globs are Django's, <app>/migrations/*.py, else a generic line)`)
     .option('--cache <dir>', 'where pulled dump sets are kept (default: <repo>/.devstack/cache)')
     .option('--max-distance <n>', 'how many ancestors to look at', wholeNumber('--max-distance'), 200);
 }
@@ -53,9 +53,18 @@ function planLines(plan: ProvisionPlan): string[] {
   return [`ancestor   ${resolution.commit} ${describeDistance(resolution)}`, `version    ${resolution.version}`];
 }
 
+/**
+ * What to tell people to run. Without --migrate-command, Django's migrate only when the working tree was
+ * fingerprinted with Django's globs (--migrations-glob, else those the dump recorded, else the default, as
+ * fingerprintAsDumped chooses).
+ */
+function adviceFor(plan: ProvisionPlan, flags: StatusFlags): MigrateAdvice {
+  return migrateAdvice(flags.migrateCommand, flags.migrationsGlob ?? plan.resolution.entry.migrations?.scope?.globs ?? DEFAULT_MIGRATION_GLOBS);
+}
+
 function planJson(plan: ProvisionPlan, flags: StatusFlags) {
   const { entry, ...resolution } = plan.resolution;
-  return { ...resolution, publishedAt: entry.createdAt, cache: { dir: plan.cacheDir, cached: plan.cached }, pending: plan.pending, migrateCommand: flags.migrateCommand };
+  return { ...resolution, publishedAt: entry.createdAt, cache: { dir: plan.cacheDir, cached: plan.cached }, pending: plan.pending, migrateCommand: adviceFor(plan, flags).command ?? null };
 }
 
 export const registerProvision: RegisterCommand = (program, context) => {
@@ -89,7 +98,7 @@ export const registerProvision: RegisterCommand = (program, context) => {
           `dump       ${plan.cacheDir} (${describePull(result)})`,
           `loaded     ${describeLoaded(result.loaded)}`,
           ...describeSkipped(result.loaded.skipped).map((line) => `           ${line}`),
-          ...describePending(plan.pending, flags.migrateCommand, short(plan.resolution.commit)),
+          ...describePending(plan.pending, adviceFor(plan, flags), short(plan.resolution.commit)),
           `timings    fingerprint ${seconds(timings.fingerprintMs)}, resolve ${seconds(timings.resolveMs)}, pull ${seconds(timings.pullMs)}, load ${seconds(timings.loadMs)}, total ${seconds(totalMs)}`,
         ]);
       }
@@ -118,7 +127,7 @@ export const registerStatus: RegisterCommand = (program, context) => {
     printLines(context, [
       ...planLines(plan),
       `cache      ${plan.cacheDir} (${plan.cached ? 'pulled and verified' : 'not pulled yet'})`,
-      ...describePending(plan.pending, flags.migrateCommand, short(plan.resolution.commit)),
+      ...describePending(plan.pending, adviceFor(plan, flags), short(plan.resolution.commit)),
       `timings    fingerprint ${seconds(timings.fingerprintMs)}, resolve ${seconds(timings.resolveMs)}, total ${seconds(timings.totalMs)}`,
     ]);
     if (plan.pending.state === 'rewritten') context.stderr.write(`warning: the working tree rewrote migration(s) the dump has (${[...plan.pending.edited, ...plan.pending.removed].join(', ')}); the dump may not match, consider a full migrate\n`);

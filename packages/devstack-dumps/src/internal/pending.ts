@@ -8,7 +8,12 @@ export interface PendingMigrations {
    * not match); `unknown`: the dump was published without a fingerprint.
    */
   state: 'up-to-date' | 'pending' | 'rewritten' | 'unknown';
-  /** `app.name` in the order Django runs them within an app; these are absent from the dump. */
+  /**
+   * `app.name`, these absent from the dump, by app then name in natural order (digit runs by value:
+   * `V4__y` before `V10__x`, `0002_b` before `0010_c`). That is the run order of tools that number their
+   * files (Django within an app, Flyway, Knex, golang-migrate), not of tools whose file names are not their
+   * run order (Alembic's revision ids): those are listed by name.
+   */
   pending: string[];
   edited: string[];
   removed: string[];
@@ -29,26 +34,60 @@ export function pendingMigrations(dumped: MigrationFingerprint | undefined, work
   }
 }
 
+export const DJANGO_MIGRATE_COMMAND = 'python manage.py migrate';
+
+/** What to tell people to run: the command they named, else Django's for Django migrations, else none (a generic line). */
+export interface MigrateAdvice {
+  command: string | undefined;
+  /** The migrations are Django's (see isDjangoLayout): its wording, which knows what its migrate does. */
+  django: boolean;
+}
+
+/**
+ * Django's layout, decided from the globs the working tree was fingerprinted with (the migrations are not
+ * read for it): a glob, `!` exclusions aside, matches `.py` files directly in a `migrations` folder of
+ * another folder (an app), as DEFAULT_MIGRATION_GLOBS does; other globs beside it are the files a Django
+ * service adds (index definitions, seed data). Alembic (`alembic/versions/*.py`, `migrations/versions/*.py`),
+ * yoyo or peewee (`migrations/*.py`) and any non-Python tool are not.
+ */
+export function isDjangoLayout(globs: readonly string[]): boolean {
+  return globs.filter((glob) => !glob.startsWith('!')).some((glob) => {
+    const segments = glob.split('/');
+    return segments.length >= 3 && segments.at(-2) === 'migrations' && segments.at(-1)!.endsWith('.py');
+  });
+}
+
+/** The command to print (never run, never stored: it may hold secrets): `--migrate-command`, else Django's for Django's layout. */
+export function migrateAdvice(given: string | undefined, globs: readonly string[]): MigrateAdvice {
+  const django = isDjangoLayout(globs);
+  return { command: given ?? (django ? DJANGO_MIGRATE_COMMAND : undefined), django };
+}
+
+const GENERIC_RUN = "the service's migrate command (name it with --migrate-command)";
+
 /** Lines for people: what to run, and a clear warning when the tree rewrote migrations the dump has. */
-export function describePending(result: PendingMigrations, migrateCommand: string, ancestor: string): string[] {
+export function describePending(result: PendingMigrations, advice: MigrateAdvice, ancestor: string): string[] {
+  const run = advice.command ?? GENERIC_RUN;
   const lines: string[] = [];
   if (result.state === 'unknown') {
     return [
       `pending    unknown: the dump of ${ancestor} was published without a migration fingerprint`,
-      `run        ${migrateCommand}   (applies whatever the dump lacks)`,
+      `run        ${run}   (applies whatever the dump lacks)`,
     ];
   }
   if (result.pending.length === 0) lines.push('pending    none: the dump has every migration of the working tree');
   else lines.push(`pending    ${result.pending.length} migration(s) in the working tree are not in the dump:`, ...result.pending.map((name) => `             ${name}`));
   if (result.state === 'rewritten') {
+    // Django never re-runs an applied migration; other tools may (Flyway re-applies an edited repeatable R__ migration).
+    const rerun = advice.django ? `${run} will not re-run edited migrations` : `${advice.command ?? 'your migrate command'} may not re-run edited migrations`;
     lines.push(
       `WARNING    the working tree rewrote migration(s) the dump already has:`,
       ...result.edited.map((name) => `             edited   ${name}`),
       ...result.removed.map((name) => `             removed  ${name}`),
-      `           the loaded schema may not match this code, and ${migrateCommand} will not re-run edited migrations;`,
-      `           for an exact schema do a full migrate: empty the databases and run ${migrateCommand} from scratch.`,
+      `           the loaded schema may not match this code, and ${rerun};`,
+      `           for an exact schema do a full migrate: empty the databases and run ${advice.command ?? "the service's migrate command"} from scratch.`,
     );
   }
-  if (result.pending.length > 0 || result.state === 'rewritten') lines.push(`run        ${migrateCommand}`);
+  if (result.pending.length > 0 || result.state === 'rewritten') lines.push(`run        ${run}`);
   return lines;
 }

@@ -6,7 +6,7 @@ import { glob } from 'tinyglobby';
 import { InvalidInputError } from './errors.js';
 import { gitVisibleFiles, prefixInTree, workingTreeChanges } from './git.js';
 import type { MigrationsScope } from './manifest.js';
-import { byteOrder } from './order.js';
+import { byteOrder, naturalOrder } from './order.js';
 
 /** Django's layout: `<app>/migrations/0001_initial.py`. */
 export const DEFAULT_MIGRATION_GLOBS = ['**/migrations/[0-9]*.py'];
@@ -20,7 +20,7 @@ export interface MigrationRecord {
 }
 
 export interface AppFingerprint {
-  /** Chain hash of (name, sha256) in name order. */
+  /** Chain hash of (name, sha256) in name byte order, the order of `migrations` (not the order tools run them). */
   chain: string;
   migrations: Array<{ name: string; sha256: string }>;
 }
@@ -31,9 +31,21 @@ export interface MigrationFingerprint {
 }
 
 export interface MigrationRef {
+  /** The app as people read it: the fingerprint's app, but `migrations` for its root app `.` (see ROOT_APP). */
   app: string;
   name: string;
 }
+
+/**
+ * The app of migrations directly in a `migrations/` folder of the fingerprinted directory (migrate-mongo,
+ * Knex, Sequelize, golang-migrate) or in that directory itself. It stays `.` in fingerprints: another name
+ * would change the fingerprint of every dump such a service published, and its next checkout would look as if
+ * it removed every migration and added them again (a full run, a warning for every developer). People read
+ * `migrations` instead (`migrations.20240201-create-orders`, not `..20240201-create-orders`).
+ */
+const ROOT_APP = '.';
+/** An app's name as people read it (the fingerprint's own name for the root is `.`). */
+export const appForPeople = (app: string) => (app === ROOT_APP ? 'migrations' : app);
 
 export type FingerprintChange =
   | { kind: 'unchanged' }
@@ -122,7 +134,7 @@ const IGNORED = ['**/node_modules/**', '**/.git/**'];
 /**
  * One record per file (paths relative to the fingerprinted directory). The app is the folder that holds
  * the `migrations` folder (Django's default label); when two folders share that name the path is used
- * instead so they stay apart.
+ * instead so they stay apart. A `migrations` folder at the top gives ROOT_APP, as do files at the top.
  */
 function migrationRecords(unsorted: ReadonlyArray<string>, read: (file: string) => Buffer): MigrationRecord[] {
   const files = [...unsorted].sort(byteOrder);
@@ -167,22 +179,25 @@ export function withLfLineEndings(bytes: Buffer): Buffer {
 
 /**
  * How `current` differs from `previous`: only new migrations (safe to migrate incrementally), or an
- * existing migration edited/removed (needs a full migrate from empty).
+ * existing migration edited/removed (needs a full migrate from empty). Each list is in natural order of
+ * app, then name (naturalOrder): numbered names in number order; not necessarily the order a tool runs them.
  */
 export function classifyFingerprintChange(previous: MigrationFingerprint, current: MigrationFingerprint): FingerprintChange {
   const edited: MigrationRef[] = [];
   const removed: MigrationRef[] = [];
   const added: MigrationRef[] = [];
   const apps = new Set([...Object.keys(previous.apps), ...Object.keys(current.apps)]);
-  for (const app of [...apps].sort(byteOrder)) {
+  // Listed for people in natural order (`V4__y` before `V10__x`), which fingerprints (byte order) do not use.
+  for (const app of [...apps].sort((x, y) => naturalOrder(appForPeople(x), appForPeople(y)) || byteOrder(x, y))) {
     const before = new Map((previous.apps[app]?.migrations ?? []).map((m) => [m.name, m.sha256]));
     const after = new Map((current.apps[app]?.migrations ?? []).map((m) => [m.name, m.sha256]));
-    for (const [name, hash] of before) {
+    const ref = (name: string): MigrationRef => ({ app: appForPeople(app), name });
+    for (const name of [...before.keys()].sort(naturalOrder)) {
       const now = after.get(name);
-      if (now === undefined) removed.push({ app, name });
-      else if (now !== hash) edited.push({ app, name });
+      if (now === undefined) removed.push(ref(name));
+      else if (now !== before.get(name)) edited.push(ref(name));
     }
-    for (const name of after.keys()) if (!before.has(name)) added.push({ app, name });
+    for (const name of [...after.keys()].sort(naturalOrder)) if (!before.has(name)) added.push(ref(name));
   }
   if (edited.length > 0 || removed.length > 0) return { kind: 'rewritten', edited, removed, added };
   if (added.length > 0) return { kind: 'additions-only', added };
