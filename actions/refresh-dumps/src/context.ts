@@ -12,7 +12,7 @@ import {
 } from '@org/action-inputs';
 import { InvalidInputError, checkBranchName } from '@org/dump-versioning';
 import { isMongoSystemDatabase, mongoUrlDatabase } from '@org/mongo-dump';
-import { InvalidMysqlUrlError, isMysqlSystemDatabase, parseMysqlUrl } from '@org/mysql-dump';
+import { InvalidMysqlUrlError, isMysqlSystemDatabase, parseMysqlUrl, parseVolatileColumns } from '@org/mysql-dump';
 
 export const modes = ['auto', 'full', 'incremental'] as const;
 export type Mode = (typeof modes)[number];
@@ -24,8 +24,10 @@ export interface Inputs {
   workingDirectory: string;
   mysqlUrl: string;
   mysqlDatabases: string[];
-  /** Empty: the dumper's default, the Django bookkeeping tables that exist (a listed table must exist). */
+  /** Empty: the dumper's default, the Django reference tables that exist (a listed table must exist). */
   dataTables: string[];
+  /** `table.column` -> fixed value (null: NULL), on top of the migration tools' bookkeeping tables' own. */
+  volatileColumns: Record<string, string | null>;
   mongoUrl: string;
   mongoDatabases: string[];
   dataCollections: string[];
@@ -64,7 +66,7 @@ export function getInputs(read: InputReader = actionsInputReader): Inputs {
   // An engine's options without its server: most likely an unset secret (which reads as empty), and that
   // engine would be left out of the dump set without a word.
   for (const [url, urlInput, options] of [
-    [mysqlUrl, 'mysql-url', ['mysql-databases', 'data-tables']],
+    [mysqlUrl, 'mysql-url', ['mysql-databases', 'data-tables', 'volatile-columns']],
     [mongoUrl, 'mongo-url', ['mongo-databases', 'data-collections']],
   ] as const) {
     const given = options.filter((name) => readString(read, name) !== '');
@@ -85,6 +87,7 @@ export function getInputs(read: InputReader = actionsInputReader): Inputs {
     mysqlUrl,
     mysqlDatabases,
     dataTables: readList(read, 'data-tables'),
+    volatileColumns: volatileColumnsOf(readList(read, 'volatile-columns')),
     mongoUrl,
     mongoDatabases,
     dataCollections: readList(read, 'data-collections'),
@@ -98,6 +101,14 @@ export function getInputs(read: InputReader = actionsInputReader): Inputs {
     waitTimeout,
     dryRun: readBoolean(read, 'dry-run', false),
   };
+}
+
+function volatileColumnsOf(entries: string[]): Record<string, string | null> {
+  try {
+    return parseVolatileColumns(entries);
+  } catch (error) {
+    throw new InputError('volatile-columns', (error as Error).message);
+  }
 }
 
 /**

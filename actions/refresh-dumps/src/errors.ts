@@ -7,6 +7,7 @@ import {
   ServerUnreachableError,
   SystemDatabaseError,
   UnknownDataTableError,
+  UnknownVolatileColumnError,
   UnknownDatabaseError,
   UnsafeDatabaseNameError,
 } from '@org/mysql-dump';
@@ -19,13 +20,29 @@ import {
 export class StepError extends ActionError {
   constructor(
     readonly step: string,
-    problem: string,
+    readonly problem: string,
     readonly input?: string | string[],
   ) {
     const inputs = input === undefined ? [] : [input].flat();
     const check = inputs.length === 0 ? '' : ` (check input${inputs.length > 1 ? 's' : ''} ${inputs.map((name) => `\`${name}\``).join(' and ')})`;
     super(`${step} failed${check}: ${problem}`, true);
   }
+}
+
+/**
+ * A migrate command that failed on a loaded ancestor dump: most often the migration tool ran again what the
+ * dump records as applied, because its bookkeeping rows are not in the dump. Says so, and how to fix it.
+ */
+export function incrementalMigrateFailure(error: unknown, ancestorCommit: string): unknown {
+  if (!(error instanceof StepError) || error.input !== 'migrate') return error;
+  return new StepError(
+    error.step,
+    `${error.problem}\nIt ran on the loaded dump of ${ancestorCommit.slice(0, 12)} (incremental mode). If it ran migrations again that this dump ` +
+      `already holds (e.g. "table already exists"), the dump lacks the rows of the migration tool's bookkeeping table: known ones ` +
+      `(django_migrations, alembic_version, knex_migrations, flyway_schema_history, ...) are kept by name and columns; list another one in ` +
+      `\`data-tables\` (MongoDB: \`data-collections\`). \`mode: full\` runs every migration on empty databases instead.`,
+    error.input,
+  );
 }
 
 /** The message of anything thrown, without a trailing period so it can be embedded in a sentence. */
@@ -68,6 +85,7 @@ export function isUnreachable(error: unknown): boolean {
 /** The input most likely behind a dumper's error: a data table or database list, else the server URL. */
 export function databaseInputOf(error: unknown): string | string[] | undefined {
   if (error instanceof ServersFailedError) return ['mysql-url', 'mongo-url'];
+  if (error instanceof UnknownVolatileColumnError) return 'volatile-columns';
   if (error instanceof UnknownDataTableError || error instanceof OversizedRowError) return 'data-tables';
   if (error instanceof MongoCollectionNotFoundError) return 'data-collections';
   if (error instanceof UnknownDatabaseError || error instanceof UnsafeDatabaseNameError || error instanceof SystemDatabaseError) return 'mysql-databases';

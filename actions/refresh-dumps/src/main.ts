@@ -7,7 +7,7 @@ import { fingerprintMigrationFiles, pull, migrationsScopeOf, resolveCommit, work
 import { unlessCancelled, whileCancellable } from './cancel.js';
 import { PhaseClock } from './clock.js';
 import { getInputs, type Inputs } from './context.js';
-import { StepError, databaseInputOf, inStep, isStatementError, isUnreachable, messageOf, settleAll } from './errors.js';
+import { StepError, databaseInputOf, incrementalMigrateFailure, inStep, isStatementError, isUnreachable, messageOf, settleAll } from './errors.js';
 import { migrateEnvironment, migrateVariables, parseMigrateLines, runMigrate, type MigrateCommand } from './migrate.js';
 import { databasesOfFiles, decideMode, recheckAfterDump, recheckDatabases, type Ancestor, type ModeDecision } from './mode.js';
 import { applyRetention, comparisonBase, dryRunVersion, preparePublish, publishDumpSet, schemaSection, type PublishPreparation } from './publish.js';
@@ -213,7 +213,8 @@ async function migrateAndDump(r: Run, decision: ModeDecision, attempt: number, a
   const env = migrateEnvironment(process.env, migrateVariables(inputs));
   await core.group(`Migrate (${decision.mode})`, () =>
     clock.time('migrate', () => {
-      const migrating = runMigrate(r.commands, { cwd: r.workDir, env, mask: maskSecrets });
+      const run = runMigrate(r.commands, { cwd: r.workDir, env, mask: maskSecrets });
+      const migrating = decision.mode === 'incremental' ? run.catch((error: unknown) => Promise.reject(incrementalMigrateFailure(error, decision.ancestor.commit))) : run;
       whileMigrating();
       return migrating;
     }),

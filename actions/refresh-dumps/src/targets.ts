@@ -1,13 +1,22 @@
 import type { DumpSources } from '@org/dump-set';
 import type { Inputs } from './context.js';
 
-type ServerInputs = Pick<Inputs, 'mysqlUrl' | 'mysqlDatabases' | 'dataTables' | 'mongoUrl' | 'mongoDatabases' | 'dataCollections'>;
+type ServerInputs = Pick<Inputs, 'mysqlUrl' | 'mysqlDatabases' | 'dataTables' | 'volatileColumns' | 'mongoUrl' | 'mongoDatabases' | 'dataCollections'>;
 
 /** What to dump: each configured engine's databases and the tables/collections whose rows are kept. */
 export function dumpSources(inputs: ServerInputs): DumpSources {
   return {
-    // No `data-tables`: the dumper's default (the Django bookkeeping tables present), not a list every table of which must exist.
-    ...(inputs.mysqlUrl ? { mysql: { url: inputs.mysqlUrl, databases: inputs.mysqlDatabases, ...(inputs.dataTables.length > 0 ? { dataTables: inputs.dataTables } : {}) } } : {}),
+    // No `data-tables`: the dumper's default (the Django reference tables present), not a list every table of which must exist.
+    ...(inputs.mysqlUrl
+      ? {
+          mysql: {
+            url: inputs.mysqlUrl,
+            databases: inputs.mysqlDatabases,
+            ...(inputs.dataTables.length > 0 ? { dataTables: inputs.dataTables } : {}),
+            ...(Object.keys(inputs.volatileColumns).length > 0 ? { volatileColumns: inputs.volatileColumns } : {}),
+          },
+        }
+      : {}),
     ...(inputs.mongoUrl ? { mongo: { url: inputs.mongoUrl, databases: inputs.mongoDatabases, dataCollections: inputs.dataCollections } } : {}),
   };
 }

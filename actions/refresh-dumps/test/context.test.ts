@@ -36,6 +36,12 @@ describe('getInputs', () => {
     expect(dumpSources(getInputs(read({ ...base, 'data-tables': 'django_migrations, catalog_currency' }))).mysql?.dataTables).toEqual(['django_migrations', 'catalog_currency']);
   });
 
+  it('reads volatile columns as table.column=value (=NULL for NULL), one per line or comma', () => {
+    const inputs = getInputs(read({ ...base, 'volatile-columns': 'knex_migrations.batch=1\nphinxlog.end_time=NULL, app_event.note=a=b' }));
+    expect(inputs.volatileColumns).toEqual({ 'knex_migrations.batch': '1', 'phinxlog.end_time': null, 'app_event.note': 'a=b' });
+    expect(getInputs(read(base)).volatileColumns).toEqual({});
+  });
+
   it('leaves out the engine whose URL is empty', () => {
     const inputs = getInputs(read({ ...base, 'mongo-url': '' }));
     expect(inputs.mongoDatabases).toEqual([]);
@@ -58,6 +64,9 @@ describe('getInputs', () => {
     [{ keep: '0' }, 'Input `keep`: expected a whole number'],
     [{ 'dry-run': 'maybe' }, 'Input `dry-run`: expected true or false'],
     [{ 'wait-timeout': '601' }, 'Input `wait-timeout`: is 601; give at most 600 seconds'],
+    [{ 'volatile-columns': 'knex_migrations.migration_time' }, 'Input `volatile-columns`: volatile column entry "knex_migrations.migration_time" is not `table.column=value`'],
+    [{ 'volatile-columns': 'batch=1' }, 'Input `volatile-columns`: volatile column entry "batch=1" is not `table.column=value`'],
+    [{ 'mysql-url': '', 'volatile-columns': 'a.b=1' }, 'Input `mysql-url`: is empty but `volatile-columns` is set'],
     // An unset secret reads as empty: the engine's other inputs show it was meant to be there.
     [{ 'mysql-url': '', 'data-tables': 'django_migrations' }, 'Input `mysql-url`: is empty but `data-tables` is set; give the server\'s URL (a secret that is not set reads as empty), or remove it'],
     [{ 'mongo-url': '', 'mongo-databases': 'a', 'data-collections': 'b' }, 'Input `mongo-url`: is empty but `mongo-databases` and `data-collections` are set'],

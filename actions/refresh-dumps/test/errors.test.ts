@@ -3,7 +3,7 @@ import { InputError } from '@org/action-inputs';
 import { DumpSetServerError, ServersFailedError } from '@org/dump-set';
 import { MongoAuthFailedError, MongoEmptyDatabaseError, MongoUnreachableError } from '@org/mongo-dump';
 import { OversizedRowError, ServerUnreachableError, SystemDatabaseError, TargetNotEmptyError, UnknownDatabaseError, UnsafeDatabaseNameError } from '@org/mysql-dump';
-import { databaseInputOf, inStep, isStatementError, isUnreachable, settleAll, StepError } from '../src/errors.js';
+import { databaseInputOf, incrementalMigrateFailure, inStep, isStatementError, isUnreachable, settleAll, StepError } from '../src/errors.js';
 import { dumpSources, loadTargets, serviceDatabases } from '../src/targets.js';
 
 describe('inStep', () => {
@@ -66,12 +66,32 @@ describe('settleAll', () => {
   });
 });
 
+describe('incrementalMigrateFailure', () => {
+  test('a failed migrate command on a loaded dump says what most often causes it and how to fix it', () => {
+    const failed = new StepError('migrate command 1 of 1 (alembic upgrade head)', 'exited with code 1: Table \'users\' already exists', 'migrate');
+    const told = incrementalMigrateFailure(failed, 'a'.repeat(40)) as StepError;
+    expect(told).toBeInstanceOf(StepError);
+    expect(told.message).toMatch(/^migrate command 1 of 1 \(alembic upgrade head\) failed \(check input `migrate`\): exited with code 1: Table 'users' already exists\nIt ran on the loaded dump of a{12} \(incremental mode\)\./);
+    expect(told.message).toContain('list another one in `data-tables` (MongoDB: `data-collections`). `mode: full` runs every migration');
+  });
+  test('any other error passes through as it is', () => {
+    const other = new StepError('Loading the dump', 'x', 'mysql-url');
+    expect(incrementalMigrateFailure(other, 'b'.repeat(40))).toBe(other);
+    const plain = new Error('y');
+    expect(incrementalMigrateFailure(plain, 'b'.repeat(40))).toBe(plain);
+  });
+});
+
 describe('targets', () => {
-  const inputs = { mysqlUrl: 'mysql://m', mysqlDatabases: ['lms'], dataTables: [], mongoUrl: 'mongodb://g', mongoDatabases: ['crm'], dataCollections: ['crm.sites'] };
+  const inputs = { mysqlUrl: 'mysql://m', mysqlDatabases: ['lms'], dataTables: [], volatileColumns: {}, mongoUrl: 'mongodb://g', mongoDatabases: ['crm'], dataCollections: ['crm.sites'] };
   test('every configured engine is dumped, emptied and loaded into', () => {
     expect(loadTargets(inputs)).toEqual({ mysql: { url: 'mysql://m' }, mongo: { url: 'mongodb://g' } });
     expect(serviceDatabases(inputs)).toEqual({ mysql: { url: 'mysql://m', databases: ['lms'] }, mongo: { url: 'mongodb://g', databases: ['crm'] } });
     expect(dumpSources(inputs)).toEqual({ mysql: { url: 'mysql://m', databases: ['lms'] }, mongo: { url: 'mongodb://g', databases: ['crm'], dataCollections: ['crm.sites'] } });
+  });
+  test('data tables and volatile columns go to the MySQL dumper only when given', () => {
+    const given = { ...inputs, dataTables: ['countries'], volatileColumns: { 'countries.updated_at': null } };
+    expect(dumpSources(given).mysql).toEqual({ url: 'mysql://m', databases: ['lms'], dataTables: ['countries'], volatileColumns: { 'countries.updated_at': null } });
   });
   test('an engine without a URL is left out everywhere', () => {
     const mysqlOnly = { ...inputs, mongoUrl: '' };

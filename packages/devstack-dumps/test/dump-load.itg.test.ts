@@ -128,6 +128,22 @@ describeWithServices(['mysql', 'mongo'], 'devstack-dumps dump, load and diff (re
     expect(human.stdout).toMatch(new RegExp(`^MongoDB +\\+ index shipment_1 on ${source}.events$`, 'm'));
   });
 
+  test('--volatile-column fixes a data table column (repeatable); a bad entry or a table without rows is refused naming it', async () => {
+    const out = path.join(work, 'volatile');
+    const base = ['dump', '--mysql', mysqlUrl, '--mysql-db', source, '--data-tables', 'catalog_item'];
+    const dumped = await cli([...base, '--volatile-column', 'catalog_item.price=1.00', '--volatile-column', 'django_migrations.applied=NULL', '--out', out], work);
+    expect(dumped.code).toBe(0);
+    const sql = await readFile(path.join(out, 'mysql', `${source}.sql`), 'utf8');
+    expect(sql).toContain("(1,'secret-row','1.00');");
+    expect(sql).toMatch(/\(1,'catalog','0001_initial',NULL\),\n\(2,'catalog','0002_price',NULL\);/);
+    const malformed = await cli([...base, '--volatile-column', 'price=1', '--out', path.join(work, 'never')], work);
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toContain('--volatile-column: volatile column entry "price=1" is not `table.column=value`');
+    const noRows = await cli([...base, '--volatile-column', 'auth_user.password=x', '--out', path.join(work, 'never')], work);
+    expect(noRows.code).toBe(1);
+    expect(noRows.stderr).toContain('volatile column `auth_user.password`: its table is not dumped with rows');
+  });
+
   test('an unreachable server is named by host:port, without the password, exit 1', async () => {
     const run = await cli(['dump', '--mysql', 'mysql://root:Sup3rSecret@127.0.0.1:1', '--mysql-db', 'x', '--out', path.join(work, 'never')], work);
     expect(run.code).toBe(1);

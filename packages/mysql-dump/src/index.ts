@@ -11,7 +11,8 @@ export { parseMysqlUrl, maskUrl } from './internal/url.js';
 export type { MysqlUrl, MysqlTls, MysqlTlsMode } from './internal/url.js';
 export { openSession as openMysqlSession } from './internal/connect.js';
 export type { EngineInfo, Flavor, Session as MysqlSession } from './internal/connect.js';
-export { DJANGO_DATA_TABLES, DJANGO_VOLATILE_COLUMNS } from './internal/data-plan.js';
+export { DJANGO_DATA_TABLES, DJANGO_VOLATILE_COLUMNS, parseVolatileColumns } from './internal/data-plan.js';
+export { BOOKKEEPING_TABLES, type BookkeepingTable } from './internal/bookkeeping.js';
 export { DJANGO_RENUMBER_RULES } from './internal/renumber.js';
 export type { RenumberRule } from './internal/renumber.js';
 export {
@@ -28,6 +29,7 @@ export {
   UnknownDatabaseError,
   UnknownDataTableError,
   UnknownVolatileColumnError,
+  InvalidVolatileColumnError,
   TargetNotEmptyError,
   DumpFileError,
   RefusedStatementError,

@@ -23,7 +23,7 @@ describeWithServices(['mysql'], 'mysql dump: volatile columns', () => {
   });
   afterAll(() => dbs.dropAll());
 
-  it('replaces each listed column with its fixed value (null: NULL) and drops the Django default', async () => {
+  it('replaces each listed column with its fixed value (null: NULL), on top of the bookkeeping tables\' fixed columns', async () => {
     const out = await tempDir('volatile');
     const result = await dumpMysql({
       url: mysqlUrl(),
@@ -37,8 +37,11 @@ describeWithServices(['mysql'], 'mysql dump: volatile columns', () => {
     expect(sql).toContain(
       "INSERT INTO `app_event` (`id`, `kind`, `recorded_at`, `host`) VALUES\n(1,'start','2000-01-01 00:00:00',NULL),\n(2,'stop','2000-01-01 00:00:00',NULL);\n",
     );
-    // The option replaces the defaults: `django_migrations.applied` keeps the value the row holds.
-    expect(sql).toContain("(1,'shop','0001_initial','2024-05-05 10:00:00.123456');\n");
+    // django_migrations is a migration tool's bookkeeping table: its `applied` stays fixed.
+    expect(sql).toContain("(1,'shop','0001_initial','2000-01-01 00:00:00');\n");
+    const overridden = await tempDir('volatile-override');
+    await dumpMysql({ url: mysqlUrl(), databases: [db], volatileColumns: { 'django_migrations.applied': '2020-02-02 00:00:00' }, outDir: overridden });
+    expect(await readText(join(overridden, 'mysql', `${db}.sql`))).toContain("(1,'shop','0001_initial','2020-02-02 00:00:00');\n");
   });
 
   it('fails with UnknownVolatileColumnError naming an unknown table.column, before writing the dump', async () => {

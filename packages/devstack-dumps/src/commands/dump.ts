@@ -1,4 +1,6 @@
+import { InvalidArgumentError } from 'commander';
 import { dumpSet } from '@org/dump-set';
+import { parseVolatileColumns } from '@org/mysql-dump';
 import type { RegisterCommand } from '../internal/context.js';
 import { printJson, printLines, progressLines, seconds } from '../internal/output.js';
 import { addServerOptions, databaseList, databasesToDump, nameList, requireServer, type ServerFlags } from '../internal/server-options.js';
@@ -7,9 +9,20 @@ interface DumpFlags extends ServerFlags {
   mysqlDb?: string[];
   mongoDb?: string[];
   dataTables?: string[];
+  /** Every `--volatile-column` given (commander names the option after its flag). */
+  volatileColumn?: Record<string, string | null>;
   dataCollections?: string[];
   out: string;
   json: boolean;
+}
+
+/** One `--volatile-column table.column=value`, added to those given before. */
+function volatileColumn(value: string, previous: Record<string, string | null> | undefined): Record<string, string | null> {
+  try {
+    return { ...previous, ...parseVolatileColumns([value]) };
+  } catch (error) {
+    throw new InvalidArgumentError(`--volatile-column: ${(error as Error).message}`);
+  }
 }
 
 export const registerDump: RegisterCommand = (program, context) => {
@@ -19,6 +32,11 @@ export const registerDump: RegisterCommand = (program, context) => {
   addServerOptions(command)
     .option('--mysql-db <names>', 'MySQL databases to dump, comma-separated (default: the database in the --mysql URL)', databaseList('--mysql-db', 'mysql'))
     .option('--data-tables <tables>', 'tables whose rows are dumped, `table` or `db.table` (default: the Django reference tables)', nameList('--data-tables'))
+    .option(
+      '--volatile-column <table.column=value>',
+      'fix a data table column that changes per run (repeatable; `=NULL` for NULL), on top of the migration tools\' bookkeeping tables\' own',
+      volatileColumn,
+    )
     .option('--mongo-db <names>', 'MongoDB databases to dump, comma-separated (default: the database in the --mongo URL)', databaseList('--mongo-db', 'mongo'))
     .option('--data-collections <collections>', 'collections whose documents are dumped, `collection` or `db.collection` (default: none)', nameList('--data-collections'))
     .requiredOption('--out <dir>', 'directory to create (must be new or empty); its checksum list goes to <dir>.checksums.json')
@@ -29,7 +47,7 @@ export const registerDump: RegisterCommand = (program, context) => {
       const result = await dumpSet(
         {
           ...(flags.mysql !== undefined
-            ? { mysql: { url: flags.mysql, databases: databasesToDump('--mysql-db', flags.mysql, flags.mysqlDb), ...(flags.dataTables ? { dataTables: flags.dataTables } : {}) } }
+            ? { mysql: { url: flags.mysql, databases: databasesToDump('--mysql-db', flags.mysql, flags.mysqlDb), ...(flags.dataTables ? { dataTables: flags.dataTables } : {}), ...(flags.volatileColumn ? { volatileColumns: flags.volatileColumn } : {}) } }
             : {}),
           ...(flags.mongo !== undefined
             ? { mongo: { url: flags.mongo, databases: databasesToDump('--mongo-db', flags.mongo, flags.mongoDb), ...(flags.dataCollections ? { dataCollections: flags.dataCollections } : {}) } }

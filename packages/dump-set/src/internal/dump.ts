@@ -10,8 +10,10 @@ import { progressReporter } from './progress.js';
 export interface MysqlSource {
   url: string;
   databases: string[];
-  /** `table` or `db.table`; default: the Django reference tables present. */
+  /** `table` or `db.table`; default: the Django reference tables present (migration tools' bookkeeping tables always). */
   dataTables?: string[];
+  /** `table.column` -> fixed value (null: NULL), on top of the bookkeeping tables' own. */
+  volatileColumns?: Record<string, string | null>;
 }
 
 export interface MongoSource {
@@ -87,6 +89,7 @@ export async function dumpSet(sources: DumpSources, outDir: string, options: Dum
           url: sources.mysql.url,
           databases: sources.mysql.databases,
           ...(sources.mysql.dataTables ? { dataTables: sources.mysql.dataTables } : {}),
+          ...(sources.mysql.volatileColumns ? { volatileColumns: sources.mysql.volatileColumns } : {}),
           outDir: staging,
           wait,
           onProgress: (p) => report(`mysql:${p.database}:${p.phase}`, p.done, p.total, () => `mysql ${p.database}: ${p.phase === 'done' ? 'written' : `${p.phase} ${p.done}/${p.total}`}`),

@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Db } from 'mongodb';
+import { BOOKKEEPING_COLLECTIONS, bookkeepingOf, normaliseBookkeeping, type BookkeepingCollection } from './bookkeeping.js';
 import { readCatalog } from './catalog.js';
+import { encodeDocument } from './document-check.js';
+import { readBsonDocument } from './ordered.js';
 import { connectMongo, detectEngine, withPrivilege, type MongoEngine } from './connect.js';
 import {
   MongoDatabaseNotFoundError,
@@ -73,13 +76,25 @@ export async function dumpMongo(options: DumpMongoOptions): Promise<DumpMongoRes
       options.onProgress?.({ phase: 'schema', database, done: specs.length, total: specs.length });
     }
     const dataCollections = resolveDataCollections(options.dataCollections ?? [], catalogs);
+    // Migration tools' bookkeeping collections always keep their documents: without them a dump cannot be migrated forward.
+    const bookkeeping = new Map<string, Map<string, BookkeepingCollection>>();
+    for (const [database, specs] of catalogs) {
+      for (const spec of specs) {
+        if (spec.type !== 'collection' || !BOOKKEEPING_COLLECTIONS.some((preset) => preset.collection === spec.name)) continue;
+        const first = await withPrivilege('find', database, () => client.db(database).collection(spec.name).findOne({}, { raw: true, sort: { _id: 1 } }));
+        const preset = bookkeepingOf(spec.name, first ? readBsonDocument(first as unknown as Uint8Array) : undefined);
+        if (!preset) continue;
+        bookkeeping.set(database, (bookkeeping.get(database) ?? new Map()).set(spec.name, preset));
+        dataCollections.set(database, (dataCollections.get(database) ?? new Set()).add(spec.name));
+      }
+    }
 
     const files: string[] = [];
     const summary: DumpMongoResult['databases'] = [];
     await mkdir(mongoDir, { recursive: true });
     for (const database of databases) {
       const specs = catalogs.get(database) ?? [];
-      const written = await dumpDatabase(client.db(database), specs, dataCollections.get(database), mongoDir, options.onProgress);
+      const written = await dumpDatabase(client.db(database), specs, dataCollections.get(database), bookkeeping.get(database), mongoDir, options.onProgress);
       files.push(...written.files.map((file) => `mongo/${database}/${file}`));
       summary.push({
         name: database,
@@ -102,6 +117,7 @@ async function dumpDatabase(
   db: Db,
   specs: CollectionSpec[],
   dataCollections: ReadonlySet<string> | undefined,
+  bookkeeping: ReadonlyMap<string, BookkeepingCollection> | undefined,
   mongoDir: string,
   onProgress: DumpMongoOptions['onProgress'],
 ): Promise<{ files: string[]; documents: number }> {
@@ -118,7 +134,9 @@ async function dumpDatabase(
       // Views have no documents; time series are schema only (their data lives in system.buckets.*).
       if (spec.type === 'collection') {
         const withData = dataCollections?.has(spec.name) ?? false;
-        documents += await writeDocuments(db, spec.name, withData, join(partial, `${stem}.bson`));
+        const file = join(partial, `${stem}.bson`);
+        const preset = bookkeeping?.get(spec.name);
+        documents += preset ? await writeBookkeeping(db, spec.name, preset, file) : await writeDocuments(db, spec.name, withData, file);
         files.push(`${stem}.bson`);
       }
       onProgress?.({ phase: 'collections', database, collection: spec.name, done: index + 1, total: specs.length });
@@ -151,6 +169,14 @@ async function writeDocuments(db: Db, collection: string, withData: boolean, fil
   }
   await withPrivilege('find', db.databaseName, () => pipeline(Readable.from(documents()), createWriteStream(file)));
   return count;
+}
+
+/** A bookkeeping collection's documents, normalised (see bookkeeping.ts); such collections hold a few hundred. */
+async function writeBookkeeping(db: Db, collection: string, preset: BookkeepingCollection, file: string): Promise<number> {
+  const raw = await withPrivilege('find', db.databaseName, () => db.collection(collection).find({}, { raw: true, sort: { _id: 1 } }).toArray());
+  const documents = normaliseBookkeeping(preset, raw.map((bytes) => readBsonDocument(bytes as unknown as Uint8Array)));
+  await writeFile(file, Buffer.concat(documents.map((document) => encodeDocument(document))));
+  return documents.length;
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -1,5 +1,5 @@
 import { escape } from 'sql-escaper';
-import { UnknownDataTableError, UnknownVolatileColumnError } from './errors.js';
+import { InvalidVolatileColumnError, UnknownDataTableError, UnknownVolatileColumnError } from './errors.js';
 import { compareNames } from './normalize-ddl.js';
 import type { ForeignKeyColumn } from './renumber.js';
 import type { SchemaRows } from './semantic-schema.js';
@@ -12,6 +12,23 @@ export const DJANGO_DATA_TABLES: readonly string[] = ['django_migrations', 'djan
 export const DJANGO_VOLATILE_COLUMNS: Readonly<Record<string, string | null>> = {
   'django_migrations.applied': '2000-01-01 00:00:00',
 };
+
+/**
+ * `table.column=value` entries (an input or flag) as volatile columns; `=NULL` fixes the column to NULL.
+ * The value is taken as written after the first `=`, spaces included.
+ */
+export function parseVolatileColumns(entries: readonly string[]): Record<string, string | null> {
+  const columns: Record<string, string | null> = {};
+  for (const entry of entries) {
+    const equals = entry.indexOf('=');
+    const key = equals < 0 ? '' : entry.slice(0, equals).trim();
+    const dot = key.lastIndexOf('.');
+    if (dot <= 0 || dot === key.length - 1) throw new InvalidVolatileColumnError(entry);
+    const value = entry.slice(equals + 1);
+    columns[key] = value === 'NULL' ? null : value;
+  }
+  return columns;
+}
 
 /**
  * Which tables of each database get rows. Names are `table` (every dumped database that has it; at least

@@ -3,7 +3,7 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { describeServerError, openSession, type EngineInfo, type Session } from './connect.js';
-import { DJANGO_VOLATILE_COLUMNS, describeDataTables, resolveDataTables } from './data-plan.js';
+import { describeDataTables, resolveDataTables } from './data-plan.js';
 import {
   DATA_SQL_MODE,
   FILE_SQL_MODE,
@@ -17,11 +17,12 @@ import {
   renderViews,
   type DatabaseObjects,
 } from './ddl-reader.js';
-import { UnknownDatabaseError } from './errors.js';
+import { UnknownDatabaseError, UnknownVolatileColumnError } from './errors.js';
 import { checkDumpPrivileges } from './privileges.js';
 import { refuseUnloadable } from './self-check.js';
 import { isMysqlSystemDatabase, refuseSystemDatabases, refuseUnsafeFileNames } from './system-databases.js';
 import { readCatalog, type Catalog } from './read-schema.js';
+import { BOOKKEEPING_RENUMBER_RULES, bookkeepingTablesIn } from './bookkeeping.js';
 import { DJANGO_RENUMBER_RULES, applicableRules, renumberTables, type RenumberRule } from './renumber.js';
 import { buildSemanticSchema, serializeSchema, type SemanticSchema } from './semantic-schema.js';
 import { InsertWriter, readRows, remapRow, sortRows, streamRows, type RawRow, type TextSink } from './table-data.js';
@@ -31,11 +32,14 @@ export interface DumpMysqlOptions {
   url: string;
   /** Databases to dump; default: every database except the server's own. */
   databases?: string[];
-  /** Tables that get rows (`table` or `database.table`); default: the Django reference tables present. */
+  /**
+   * Tables that get rows (`table` or `database.table`); default: the Django reference tables present. The
+   * migration tools' bookkeeping tables (django_migrations, alembic_version, ...: bookkeeping.ts) always do.
+   */
   dataTables?: string[];
-  /** `table.column` -> fixed value (null: NULL); replaces the default `{ 'django_migrations.applied': ... }`. */
+  /** `table.column` -> fixed value (null: NULL), on top of (and overriding) the bookkeeping tables' fixed columns. */
   volatileColumns?: Record<string, string | null>;
-  /** Creation-order ids to renumber by natural key; default: the Django rules. */
+  /** Creation-order ids to renumber by natural key; default: the Django rules and Prisma's random migration ids. */
   renumber?: readonly RenumberRule[];
   /** Dump set directory; files go to `<outDir>/mysql/`. */
   outDir: string;
@@ -107,6 +111,19 @@ export async function dumpMysql(options: DumpMysqlOptions): Promise<DumpMysqlRes
       const named = (view: boolean) =>
         new Map([...catalogs].map(([db, catalog]) => [db, new Set(catalog.rows.tables.filter((t) => /VIEW/i.test(t.table_type) === view).map((t) => t.table_name))]));
       dataTablesByDb = resolveDataTables(options.dataTables, named(false), named(true));
+      // Migration tools' bookkeeping tables always keep their rows: without them a dump cannot be migrated forward.
+      for (const [db, catalog] of catalogs) {
+        const tables = dataTablesByDb.get(db)!;
+        for (const { table } of bookkeepingOf(catalog)) if (!tables.includes(table)) tables.push(table);
+        tables.sort();
+      }
+      // A caller's volatile column on a table without rows would fix nothing: most likely a typo.
+      for (const key of Object.keys(options.volatileColumns ?? {})) {
+        const table = key.slice(0, Math.max(key.lastIndexOf('.'), 0));
+        if (![...dataTablesByDb.values()].some((tables) => tables.includes(table))) {
+          throw new UnknownVolatileColumnError(key, [...catalogs.keys()].map((db) => `\`${db}\``).join(', '), true);
+        }
+      }
     } catch (error) {
       throw describeServerError(error, first.url, { operation: 'listing databases' });
     }
@@ -141,8 +158,10 @@ async function dumpDatabase(
   outDir: string,
 ): Promise<{ schema: SemanticSchema; rows: Record<string, number> }> {
   const report = (phase: DumpProgress['phase'], done: number, total: number) => options.onProgress?.({ database, phase, done, total });
-  const { tables, foreignKeys } = describeDataTables(catalog.rows, dataTableNames, options.volatileColumns ?? DJANGO_VOLATILE_COLUMNS);
-  const rules = applicableRules(options.renumber ?? DJANGO_RENUMBER_RULES, tables, foreignKeys);
+  // The bookkeeping tables' fixed columns, then the caller's (which win for the same column).
+  const volatile = Object.assign({}, ...bookkeepingOf(catalog).map((found) => found.volatile), options.volatileColumns ?? {}) as Record<string, string | null>;
+  const { tables, foreignKeys } = describeDataTables(catalog.rows, dataTableNames, volatile);
+  const rules = applicableRules(options.renumber ?? [...DJANGO_RENUMBER_RULES, ...BOOKKEEPING_RENUMBER_RULES], tables, foreignKeys);
   const sqlPath = join(outDir, `${database}.sql`);
   const partial = `${sqlPath}.partial`;
   const schemaPath = join(outDir, `${database}.schema.json`);
@@ -241,4 +260,17 @@ async function dumpDatabase(
   }
   report('done', 1, 1);
   return { schema, rows: rowsWritten };
+}
+
+/** The migration tools' bookkeeping tables among a database's base tables. */
+function bookkeepingOf(catalog: Catalog): ReturnType<typeof bookkeepingTablesIn> {
+  const baseTables = new Set(catalog.rows.tables.filter((t) => !/VIEW/i.test(t.table_type)).map((t) => t.table_name));
+  const columnsByTable = new Map<string, string[]>();
+  for (const row of catalog.rows.columns) {
+    if (!baseTables.has(row.table_name)) continue;
+    const columns = columnsByTable.get(row.table_name) ?? [];
+    columns.push(row.column_name);
+    columnsByTable.set(row.table_name, columns);
+  }
+  return bookkeepingTablesIn(columnsByTable);
 }

@@ -251,8 +251,26 @@ export class RefusedStatementError extends MysqlDumpError {
 export class UnknownVolatileColumnError extends MysqlDumpError {
   readonly fatal = true;
   readonly code = 'unknown-volatile-column';
-  constructor(readonly column: string, database: string) {
-    super(`volatile column \`${column}\` does not exist in database \`${database}\`; fix or remove it from the volatile columns`);
+  constructor(
+    readonly column: string,
+    database: string,
+    /** The table is no data table of any dumped database (so the column would fix nothing). */
+    notDataTable = false,
+  ) {
+    super(
+      notDataTable
+        ? `volatile column \`${column}\`: its table is not dumped with rows in ${database}; add the table to the data tables, or fix or remove the entry`
+        : `volatile column \`${column}\` does not exist in database \`${database}\`; fix or remove it from the volatile columns`,
+    );
+  }
+}
+
+/** A volatile column entry that is not `table.column=value`. */
+export class InvalidVolatileColumnError extends MysqlDumpError {
+  readonly fatal = true;
+  readonly code = 'invalid-volatile-column';
+  constructor(readonly entry: string) {
+    super(`volatile column entry "${entry}" is not \`table.column=value\` (\`table.column=NULL\` for NULL), e.g. \`knex_migrations.migration_time=2000-01-01 00:00:00\``);
   }
 }
 
