@@ -31,7 +31,7 @@ const LOCK_POLL_SECONDS = 1;
  * Names are taken in sorted order, so two loads of several databases cannot deadlock.
  */
 export async function lockMysqlTargets(url: string, databases: string[], options: LoadLockOptions): Promise<() => Promise<void>> {
-  const session = await connectMysql(url, options.waitSeconds);
+  const session = await connectMysql(url, options.waitSeconds, options.signal);
   let connection: PoolConnection | undefined;
   const address = serverAddress(url);
   const release = async () => {

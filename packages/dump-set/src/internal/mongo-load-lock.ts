@@ -65,7 +65,7 @@ export const describeHolder = (top: Pick<MongoLockDocument, 'pid' | 'host'>) => 
  */
 export async function lockMongoTargets(url: string, databases: string[], options: MongoLoadLockOptions): Promise<() => Promise<void>> {
   // Unreachable server, bad credentials: the dumper's typed errors, as any Mongo step of a load gives them.
-  const client = await connectMongo(url, { waitSeconds: Math.min(Math.max(options.waitSeconds, 0), 600) });
+  const client = await connectMongo(url, { waitSeconds: Math.min(Math.max(options.waitSeconds, 0), 600), signal: options.signal });
   const address = serverAddress(url);
   const lease = options.lease ?? { seconds: MONGO_LEASE_SECONDS, renewEveryMs: RENEW_EVERY_MS };
   const namespace = options.namespace ?? { database: MONGO_LOCK_DATABASE, collection: MONGO_LOCK_COLLECTION };

@@ -17,11 +17,11 @@ const boundedWait = (seconds: number) => Math.min(Math.max(seconds, 0), MAX_WAIT
  * server is unreachable, and typed errors: unreachable, access denied, bad URL); any other connect failure
  * becomes one DumpSetServerError naming the server, password masked.
  */
-export async function connectMysql(url: string, waitSeconds = 0): Promise<MysqlSession> {
+export async function connectMysql(url: string, waitSeconds = 0, signal?: AbortSignal): Promise<MysqlSession> {
   try {
-    return await openMysqlSession({ url, connections: 1, wait: boundedWait(waitSeconds) });
+    return await openMysqlSession({ url, connections: 1, wait: boundedWait(waitSeconds), signal });
   } catch (error) {
-    if (error instanceof MysqlDumpError) throw error;
+    if (error instanceof MysqlDumpError || (signal?.aborted && error === signal.reason)) throw error;
     throw new DumpSetServerError('mysql-connect', maskSecretsOf(`cannot connect to MySQL at ${serverAddress(url)}: ${(error as Error).message}`, [url]), { cause: error });
   }
 }

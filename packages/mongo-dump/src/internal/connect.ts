@@ -30,6 +30,8 @@ export interface ConnectOptions {
   waitSeconds?: number;
   /** Per attempt; keeps an unreachable server's error well under 10 s. Default 5000. */
   serverSelectionTimeoutMS?: number;
+  /** Aborting (Ctrl-C) ends the wait between attempts, rejecting with the signal's reason. */
+  signal?: AbortSignal | undefined;
 }
 
 export const MAX_WAIT_SECONDS = 600;
@@ -110,7 +112,10 @@ export async function connectMongo(url: string, options: ConnectOptions = {}): P
       probe?.close();
       probe = undefined;
     }
-    await sleep(RETRY_INTERVAL_MS);
+    options.signal?.throwIfAborted();
+    await sleep(RETRY_INTERVAL_MS, undefined, options.signal ? { signal: options.signal } : {}).catch((error: unknown) => {
+      throw options.signal?.aborted ? options.signal.reason : error;
+    });
   }
 }
 

@@ -68,7 +68,7 @@ export async function loadMongo(options: LoadMongoOptions): Promise<LoadMongoRes
     plan.push({ ...database, target: targets[index]!, totalDocuments });
   }
 
-  const client = await connectMongo(options.url, { waitSeconds: options.waitSeconds ?? 0 });
+  const client = await connectMongo(options.url, { waitSeconds: options.waitSeconds ?? 0, signal: options.signal });
   try {
     const engine = await detectEngine(client);
     for (const database of plan) {

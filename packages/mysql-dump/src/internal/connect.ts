@@ -31,6 +31,8 @@ export interface ConnectOptions {
   multipleStatements?: boolean;
   /** Seconds to keep retrying while the server is unreachable (a service that is still starting). */
   wait?: number;
+  /** Aborting (Ctrl-C) ends that wait between attempts, rejecting with the signal's reason. */
+  signal?: AbortSignal | undefined;
 }
 
 export interface Session {
@@ -99,12 +101,28 @@ export async function openSession(options: ConnectOptions): Promise<Session> {
       await pool.end().catch(() => undefined);
       const mapped = await describeConnectFailure(error, url, { database: options.database, waitedSeconds: options.wait });
       if (mapped instanceof ServerUnreachableError && !(mapped instanceof NoMysqlGreetingError) && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 500));
+        await pause(500, options.signal);
         continue;
       }
       throw mapped;
     }
   }
+}
+
+/** Waits `ms`, or rejects with the signal's reason as soon as it is aborted. */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  signal?.throwIfAborted();
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 /** mysql2's `ssl` option for the URL's `ssl-mode` and `ssl-ca` (undefined: unencrypted). */

@@ -162,7 +162,7 @@ export async function loadMysql(options: LoadMysqlOptions): Promise<LoadMysqlRes
   })();
   verifying.catch(() => undefined);
   // One pool for the checks and every file: its connections are switched to each target with USE.
-  const session = await openSession({ url: options.url, connections: Math.max(1, options.concurrency ?? 4), wait: options.wait, multipleStatements: true }).catch(
+  const session = await openSession({ url: options.url, connections: Math.max(1, options.concurrency ?? 4), wait: options.wait, multipleStatements: true, signal: options.signal }).catch(
     async (error: unknown) => {
       await verifying; // a refused file is the first thing to fix
       throw error;
