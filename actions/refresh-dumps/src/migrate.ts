@@ -4,6 +4,15 @@ import type { Inputs } from './context.js';
 import { StepError, messageOf } from './errors.js';
 
 /**
+ * The shell expansion starting with the `$` at `start`, as written: `$NAME`, `${NAME}` (or `${` when it is
+ * no plain variable), `$(`; undefined for a `$` no shell would expand (`$5`, a lone `$`).
+ */
+function expansionAt(line: string, start: number): string | undefined {
+  const rest = line.slice(start);
+  return /^\$[A-Za-z_][A-Za-z0-9_]*/.exec(rest)?.[0] ?? /^\$\{[A-Za-z_][A-Za-z0-9_]*\}/.exec(rest)?.[0] ?? /^\$[({]/.exec(rest)?.[0];
+}
+
+/**
  * Why a migrate line cannot run as written. @actions/exec splits a line into argv itself (double quotes
  * group, nothing else is special) and starts the program without a shell, so shell syntax would reach the
  * program as literal arguments: `a && b` would run `a` with the arguments `&&` and `b`.
@@ -13,6 +22,7 @@ export function shellSyntaxIn(line: string): string | undefined {
   for (let i = 0; i < line.length; i++) {
     const char = line[i]!;
     const next = line[i + 1] ?? '';
+    const expansion = char === '$' ? expansionAt(line, i) : undefined;
     if (char === '"') {
       quoted = !quoted;
       continue;
@@ -20,7 +30,7 @@ export function shellSyntaxIn(line: string): string | undefined {
     if (quoted) {
       if (char === '\\') i++;
       // Double quotes do not make `$VAR` work: no shell expands it, the program would get it literally.
-      else if (char === '$' && /[({A-Za-z_]/.test(next)) return `\`$${next}\``;
+      else if (expansion !== undefined) return `\`${expansion}\``;
       continue;
     }
     if ((char === '&' || char === '|') && next === char) return `\`${char}${char}\``;
@@ -28,7 +38,7 @@ export function shellSyntaxIn(line: string): string | undefined {
     if (char === '`') return 'backticks';
     // A lone `&` inside an argument (`?a=1&b=2`) is harmless; one standing alone means "background".
     if (char === '&' && (next === '' || /\s/.test(next))) return '`&`';
-    if (char === '$' && /[({A-Za-z_]/.test(next)) return `\`$${next}\``;
+    if (expansion !== undefined) return `\`${expansion}\``;
     if (char === "'") return 'single quotes';
     // `cmd # note` would pass `#` and `note` to the program as arguments.
     if (char === '#' && (i === 0 || /\s/.test(line[i - 1]!))) return 'a `#` comment';
@@ -52,7 +62,7 @@ export function parseMigrateLines(lines: readonly string[]): MigrateCommand[] {
         syntax === 'single quotes'
           ? 'group arguments with double quotes instead'
           : syntax.startsWith('`$')
-            ? 'no shell expands variables here (not even in double quotes): the commands get MYSQL_URL, MYSQL_DATABASE, MONGO_URL, MONGO_DB and the job environment as environment variables; read them in the program, or call a script'
+            ? `no shell expands variables here (not even in double quotes): the commands get ${MIGRATE_VARIABLES.join(', ')} and the job environment as environment variables; read them in the program, or call a script`
             : syntax === 'a `#` comment'
               ? 'put comments on their own line'
               : 'no shell runs these commands: put each command on its own line (e.g. `a && b` as two lines), or call a script';
@@ -75,6 +85,9 @@ export function migrateEnvironment(env: NodeJS.ProcessEnv, variables: Record<str
   const kept = Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && !ACTION_ONLY.test(entry[0]));
   return { ...Object.fromEntries(kept), ...variables };
 }
+
+/** Every variable migrateVariables can set, for messages that list them. */
+export const MIGRATE_VARIABLES = ['MYSQL_URL', 'MYSQL_DATABASE', 'MYSQL_DATABASES', 'MONGO_URL', 'MONGO_DB', 'MONGO_DATABASES'] as const;
 
 /**
  * The variables migrate commands get on top of the job's environment, pointing at the service databases:
@@ -123,6 +136,30 @@ function outputTail() {
   };
 }
 
+/**
+ * Runs `body` while ignoring one error: @actions/exec ends each child's stdin (the empty `input` below)
+ * with no 'error' listener on the pipe, so a command that exits before that write lands (`true`, a failing
+ * import) makes Node raise EPIPE as an uncaught exception, which crashed the action (25 of 200 runs of
+ * `true` here). The command's exit code still says what happened. Any other uncaught error is raised again.
+ */
+async function ignoringStdinEpipe<T>(body: () => Promise<T>): Promise<T> {
+  const onUncaught = (error: Error & { code?: string; syscall?: string }) => {
+    if (error.code === 'EPIPE' && error.syscall === 'write') return;
+    process.removeListener('uncaughtException', onUncaught);
+    process.nextTick(() => {
+      throw error;
+    });
+  };
+  process.on('uncaughtException', onUncaught);
+  try {
+    return await body();
+  } finally {
+    // The pipe's error can come after the exit code.
+    await new Promise(setImmediate);
+    process.removeListener('uncaughtException', onUncaught);
+  }
+}
+
 /** Runs the commands in order in `cwd`; the first one that cannot start or exits non-zero stops the run. */
 export async function runMigrate(
   commands: readonly MigrateCommand[],
@@ -136,7 +173,7 @@ export async function runMigrate(
     const started = performance.now();
     let exitCode: number;
     try {
-      exitCode = await exec(command.line, [], {
+      exitCode = await ignoringStdinEpipe(() => exec(command.line, [], {
         cwd: options.cwd,
         env: options.env,
         ignoreReturnCode: true,
@@ -144,7 +181,7 @@ export async function runMigrate(
         // at once, as under a `run:` step, instead of waiting on an open pipe until the job times out.
         input: Buffer.alloc(0),
         listeners: { stdout: tail.add, stderr: tail.add },
-      });
+      }));
     } catch (error) {
       throw new StepError(label, `could not start: ${mask(messageOf(error))}`, 'migrate');
     }

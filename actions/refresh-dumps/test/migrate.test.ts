@@ -1,5 +1,6 @@
+import { execFile } from 'node:child_process';
 import { describe, expect, test } from 'vitest';
-import { migrateEnvironment, migrateVariables, parseMigrateLines, runMigrate, shellSyntaxIn } from '../src/migrate.js';
+import { MIGRATE_VARIABLES, migrateEnvironment, migrateVariables, parseMigrateLines, runMigrate, shellSyntaxIn } from '../src/migrate.js';
 
 describe('shellSyntaxIn', () => {
   test.each<[string, string | undefined]>([
@@ -11,8 +12,9 @@ describe('shellSyntaxIn', () => {
     ['migrate > out.txt', '`>`'],
     ['migrate < input', '`<`'],
     ['echo `date`', 'backticks'],
-    ['migrate --db $DATABASE', '`$D`'],
-    ['migrate --db ${DATABASE}', '`${`'],
+    ['migrate --db $DATABASE', '`$DATABASE`'],
+    ['migrate --db ${DATABASE}', '`${DATABASE}`'],
+    ['migrate --db ${DATABASE:-lms}', '`${`'],
     ['migrate --since $(date)', '`$(`'],
     ['migrate &', '`&`'],
     ["python -c 'import x'", 'single quotes'],
@@ -22,8 +24,10 @@ describe('shellSyntaxIn', () => {
     ['curl http://host/run?a=1&b=2', undefined],
     ['migrate --price $5', undefined],
     ['migrate "unclosed', 'an unclosed double quote'],
-    ['psql -d "$MYSQL_DATABASE"', '`$M`'],
-    ['migrate --db "${DATABASE}"', '`${`'],
+    ['psql -d "$MYSQL_DATABASE"', '`$MYSQL_DATABASE`'],
+    ['npx sequelize-cli db:migrate --url "$MYSQL_URL"', '`$MYSQL_URL`'],
+    ['migrate-mongo up --db $MONGO_DB2/x', '`$MONGO_DB2`'],
+    ['migrate --db "${DATABASE}"', '`${DATABASE}`'],
     ['migrate "price: $5"', undefined],
     ['python manage.py migrate # then indexes', 'a `#` comment'],
     ['migrate --label "a # b"', undefined],
@@ -45,7 +49,9 @@ describe('parseMigrateLines', () => {
     [[], /^Input `migrate`: is required/],
     [['python manage.py migrate --noinput && python manage.py ensure_indexes'], /^Input `migrate`: line 1 .* uses `&&`; no shell runs these commands: put each command on its own line/],
     [['ok', "python -c 'x'"], /^Input `migrate`: line 2 .* uses single quotes; group arguments with double quotes instead$/],
-    [['migrate --db "$MYSQL_DATABASE"'], /^Input `migrate`: line 1 .* uses `\$M`; no shell expands variables here \(not even in double quotes\): the commands get MYSQL_URL/],
+    [['migrate --db "$MYSQL_DATABASE"'], /^Input `migrate`: line 1 .* uses `\$MYSQL_DATABASE`; no shell expands variables here \(not even in double quotes\): the commands get MYSQL_URL/],
+    [['npx sequelize-cli db:migrate --url "$MYSQL_URL"'], /^Input `migrate`: line 1 \(`npx sequelize-cli db:migrate --url "\$MYSQL_URL"`\) uses `\$MYSQL_URL`; /],
+    [['migrate $MONGO_DATABASES'], /: the commands get MYSQL_URL, MYSQL_DATABASE, MYSQL_DATABASES, MONGO_URL, MONGO_DB, MONGO_DATABASES and the job environment as environment variables;/],
     [['migrate # all of them'], /^Input `migrate`: line 1 .* uses a `#` comment; put comments on their own line$/],
   ])('refuses %j', (lines, message) => {
     expect(() => parseMigrateLines(lines)).toThrow(message);
@@ -97,6 +103,11 @@ describe('migrateVariables', () => {
   ])('%s', (_name, inputs, expected) => {
     expect(migrateVariables(inputs)).toEqual(expected);
   });
+
+  test('MIGRATE_VARIABLES (which messages list) names exactly what the commands can get', () => {
+    const both = migrateVariables({ mysqlUrl: 'mysql://db', mysqlDatabases: ['lms'], mongoUrl: 'mongodb://m', mongoDatabases: ['lms'] });
+    expect(Object.keys(both).sort()).toEqual([...MIGRATE_VARIABLES].sort());
+  });
 });
 
 // Real processes (node itself), no shell: what @actions/exec does with each line.
@@ -109,6 +120,24 @@ describe('runMigrate', () => {
     expect(runs.map((run) => run.command.index)).toEqual([1, 2]);
     for (const run of runs) expect(run.durationMs).toBeGreaterThan(0);
   });
+
+  test('commands that exit before their stdin is ended do not crash the action (EPIPE on the pipe)', async () => {
+    // `true` exits at once; @actions/exec's end of its stdin then fails now and then (1 in 8 here). A
+    // process of its own, as the action is: an uncaught error there ends it.
+    const source = JSON.stringify(new URL('../src/migrate.ts', import.meta.url).href);
+    const script = `const { parseMigrateLines, runMigrate } = await import(${source});
+      const runs = await runMigrate(parseMigrateLines(Array.from({ length: 150 }, () => 'true')), { cwd: process.cwd(), env: { PATH: process.env.PATH } });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      console.log('ran', runs.length);`;
+    const child = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env: { ...process.env, ...env } }, (error, stdout, stderr) =>
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+    expect(child.stderr).not.toContain('EPIPE');
+    expect(child.stdout).toContain('ran 150');
+    expect(child.code).toBe(0);
+  }, 60_000);
 
   test('a command that reads stdin gets end-of-file at once (a prompt does not hang the job)', async () => {
     // Without the end-of-file, this command waits on an open pipe forever: the test's timeout ends it.
