@@ -69,6 +69,11 @@ export interface ActRun {
   cacheServerPath: string;
   /** Host directories bind-mounted into the job container at the same path. */
   mounts: Mount[];
+  /**
+   * GITHUB_RUN_ID of this run (act says 1 for every run): the e2e jobs name their images, base image tag
+   * and store prefix after it, so two runs must not share one. An `--env GITHUB_RUN_ID=...` in actArgs wins.
+   */
+  runId: string;
   actArgs: string[];
 }
 
@@ -87,6 +92,8 @@ export function buildActArgs(run: ActRun): string[] {
     const volume = ({ path, readOnly }: Mount) => `--volume=${path}:${path}${readOnly ? ':ro' : ''}`;
     args.push('--container-options', run.mounts.map(volume).join(' '));
   }
+  const givesRunId = run.actArgs.some((arg, index) => /^(--env=)?GITHUB_RUN_ID=/.test(arg) && (arg.startsWith('--env=') || run.actArgs[index - 1] === '--env'));
+  if (!givesRunId) args.push('--env', `GITHUB_RUN_ID=${run.runId}`);
   return [...args, ...run.actArgs];
 }
 

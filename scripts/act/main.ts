@@ -91,6 +91,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       artifactServerPort: await freePort(),
       cacheServerPath: join(toolCacheDir(env), 'act', 'cache'),
       mounts: wheelhouse === undefined ? [] : [{ path: wheelhouse, readOnly: true }],
+      runId: `${Date.now()}${process.pid % 1000}`,
       actArgs: command.actArgs,
     });
     log(`job image ${image.ref}; running: act ${args.join(' ')}`);

@@ -34,6 +34,7 @@ const base: ActRun = {
   artifactServerPort: 41000,
   cacheServerPath: '/cache/act/cache',
   mounts: [],
+  runId: '1733400000123',
   actArgs: [],
 };
 
@@ -44,6 +45,7 @@ const baseArgs = [
   '--pull=false',
   '--artifact-server-port', '41000',
   '--cache-server-path', '/cache/act/cache',
+  '--env', 'GITHUB_RUN_ID=1733400000123',
 ];
 
 describe('buildActArgs', () => {
@@ -60,13 +62,24 @@ describe('buildActArgs', () => {
         '--artifact-server-port', '41000',
         '--cache-server-path', '/cache/act/cache',
         '--container-options', '--volume=/tc/wheels:/tc/wheels:ro',
+        '--env', 'GITHUB_RUN_ID=1733400000123',
         '-v', '--rm',
       ],
     },
     {
       name: 'several mounts share one --container-options',
       run: { ...base, mounts: [{ path: '/a', readOnly: false }, { path: '/b/c', readOnly: true }] },
-      want: [...baseArgs, '--container-options', '--volume=/a:/a --volume=/b/c:/b/c:ro'],
+      want: [...baseArgs.slice(0, -2), '--container-options', '--volume=/a:/a --volume=/b/c:/b/c:ro', ...baseArgs.slice(-2)],
+    },
+    {
+      name: 'a run id given with --env is the one act gets',
+      run: { ...base, actArgs: ['--env', 'GITHUB_RUN_ID=77'] },
+      want: [...baseArgs.slice(0, -2), '--env', 'GITHUB_RUN_ID=77'],
+    },
+    {
+      name: 'also as --env=',
+      run: { ...base, actArgs: ['--env=GITHUB_RUN_ID=78'] },
+      want: [...baseArgs.slice(0, -2), '--env=GITHUB_RUN_ID=78'],
     },
   ])('$name', ({ run, want }) => {
     expect(buildActArgs(run)).toEqual(want);
