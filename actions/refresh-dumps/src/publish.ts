@@ -154,6 +154,7 @@ export async function applyRetention(store: Store, service: string, keep: number
     }
     throw error;
   }
+  for (const warning of result.warnings) warn(`Retention: ${warning}`);
   return {
     versions: result.deleted.versions.length,
     commits: result.deleted.commits.length,

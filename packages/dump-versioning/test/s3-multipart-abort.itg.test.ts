@@ -1,5 +1,6 @@
-import { AbortMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, ListMultipartUploadsCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
+import { AbortMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, ListMultipartUploadsCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
+import { createServer, request, type Server } from 'node:http';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
@@ -55,6 +56,44 @@ describeWithServices(['s3'], 'incomplete multipart uploads [s3]', () => {
     expect(Date.now() - started).toBeLessThan(15_000);
     expect(await uploads()).toEqual([]);
     expect(await store.exists('svc/blobs/sha256/' + 'c'.repeat(64))).toBe(false);
+  });
+
+  test('with the documented policy (no multipart-upload permissions) prune and verify still work, and say what they skipped', async () => {
+    // MinIO behind a proxy that answers ListMultipartUploads (GET ?uploads) as S3 does for a role without
+    // s3:ListBucketMultipartUploads; every other request reaches MinIO as it is (signatures included).
+    const target = new URL(process.env.TEST_S3_ENDPOINT!);
+    const proxy: Server = createServer((incoming, answer) => {
+      if (incoming.method === 'GET' && /[?&]uploads(=|&|$)/.test(incoming.url ?? '')) {
+        answer.writeHead(403, { 'content-type': 'application/xml' });
+        answer.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied.</Message></Error>');
+        return;
+      }
+      const forward = request({ host: target.hostname, port: target.port, method: incoming.method, path: incoming.url, headers: incoming.headers }, (reply) => {
+        answer.writeHead(reply.statusCode ?? 502, reply.headers);
+        reply.pipe(answer);
+      });
+      incoming.pipe(forward);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const client = new S3Client({
+      endpoint: `http://127.0.0.1:${(proxy.address() as { port: number }).port}`,
+      region: process.env.TEST_S3_REGION ?? 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: process.env.TEST_S3_ACCESS_KEY_ID!, secretAccessKey: process.env.TEST_S3_SECRET_ACCESS_KEY! },
+    });
+    const limited = openStore(`s3://${bucket}/dumps`, { s3Client: client });
+    try {
+      await limited.putIfAbsent(`lim/blobs/sha256/${'a'.repeat(64)}`, Buffer.from('blob'));
+      const checked = await verify({ store: limited, service: 'lim' });
+      expect(checked.ok).toBe(true);
+      expect(checked.warnings).toEqual([expect.objectContaining({ code: 'incomplete-uploads-unlisted', message: expect.stringContaining('grant s3:ListBucketMultipartUploads') })]);
+      const pruned = await prune({ store: limited, service: 'lim', keep: 1, yes: true });
+      expect(pruned.deleted.uploads).toEqual([]);
+      expect(pruned.warnings).toEqual([expect.stringContaining('incomplete uploads of interrupted publishes were not looked for: access denied; grant s3:ListBucketMultipartUploads')]);
+    } finally {
+      await limited.close();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 
   test('verify warns of incomplete uploads of blobs; prune --yes aborts those older than its grace period', async () => {

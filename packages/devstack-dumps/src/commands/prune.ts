@@ -46,6 +46,7 @@ export const registerPrune: RegisterCommand = (program, context) => {
       `${result.dryRun ? 'would delete' : 'deleted'}: ${versions.length} version(s), ${commits.length} commit entr(ies), ${blobs.length} blob(s), ${migrations.length} migrations record(s), ${bytes(result.bytes)}`,
       ...(uploads.length > 0 ? [`${result.dryRun ? 'would abort' : 'aborted'} ${uploads.length} incomplete upload(s) of interrupted publishes`] : []),
       `kept ${result.keptVersions.length} version(s)`,
+      ...result.warnings.map((warning) => `warning: ${warning}`),
       ...(result.dryRun && commits.length + versions.length + blobs.length + migrations.length + uploads.length > 0 ? ['dry run: pass --yes to delete'] : []),
     ]);
   });

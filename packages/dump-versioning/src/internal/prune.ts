@@ -1,5 +1,5 @@
 import { pause } from './abort.js';
-import { InvalidInputError } from './errors.js';
+import { InvalidInputError, StoreConfigError } from './errors.js';
 import { acquirePruneLease, activePublishLeases, publishLeases, PruneRunningError, PUBLISH_LEASE_MS, type LeaseTimings, type PruneLease } from './leases.js';
 import { decodeBranchRef, decodeCommitEntry, decodeManifest, type CommitEntry } from './manifest.js';
 import { assertService } from './query.js';
@@ -33,6 +33,12 @@ export interface PruneOptions {
   signal?: AbortSignal;
 }
 
+/** What to grant (or configure instead) for incomplete multipart uploads to be found and aborted. */
+export const MULTIPART_PERMISSIONS =
+  'access denied; grant s3:ListBucketMultipartUploads and s3:AbortMultipartUpload on the bucket, or let a bucket lifecycle rule (AbortIncompleteMultipartUpload) remove them';
+
+export const isAccessDenied = (error: unknown) => error instanceof StoreConfigError && error.code === 'access-denied';
+
 /** How long a prune waits for publishes that reuse unreferenced objects before it gives up (deleting nothing). */
 const PUBLISH_WAIT_MS = 30_000;
 
@@ -45,6 +51,8 @@ export interface PruneResult {
    */
   deleted: { commits: string[]; versions: string[]; blobs: string[]; migrations: string[]; uploads: string[] };
   bytes: number;
+  /** What the prune could not do and did not fail for (a policy without the multipart-upload permissions). */
+  warnings: string[];
 }
 
 /**
@@ -171,9 +179,17 @@ async function planAndDelete(options: PruneOptions, now: number, lease: PruneLea
   const bytes = [...deleteCommits, ...deleteVersions, ...deleteBlobs, ...deleteMigrations].reduce((sum, key) => sum + (objects.get(key)?.size ?? 0), 0);
   // Parts of an upload nothing completed: invisible to the listing above, billed until aborted. A young one
   // may be a publish uploading right now.
-  const staleUploads: IncompleteUpload[] = [];
+  let staleUploads: IncompleteUpload[] = [];
+  const warnings: string[] = [];
   if (store.listIncompleteUploads) {
-    for await (const upload of store.listIncompleteUploads(layout.blobsPrefix(service))) if (upload.initiated.getTime() < graceCutoff) staleUploads.push(upload);
+    try {
+      for await (const upload of store.listIncompleteUploads(layout.blobsPrefix(service))) if (upload.initiated.getTime() < graceCutoff) staleUploads.push(upload);
+    } catch (error) {
+      // The documented policy (Get/Put/List/DeleteObject) does not cover it: retention must not fail for that.
+      if (!isAccessDenied(error)) throw error;
+      staleUploads = [];
+      warnings.push(`incomplete uploads of interrupted publishes were not looked for: ${MULTIPART_PERMISSIONS}`);
+    }
   }
 
   if (lease) {
@@ -193,13 +209,22 @@ async function planAndDelete(options: PruneOptions, now: number, lease: PruneLea
     // Housekeeping: leases of publishes that crashed (or could not delete theirs) and have gone stale.
     await store.delete(publishLeases(objects.values(), service, { ...options.leases, stale: true }));
     options.signal?.throwIfAborted();
-    if (staleUploads.length > 0) await store.abortIncompleteUploads?.(staleUploads);
+    if (staleUploads.length > 0) {
+      try {
+        await store.abortIncompleteUploads?.(staleUploads);
+      } catch (error) {
+        if (!isAccessDenied(error)) throw error;
+        warnings.push(`${staleUploads.length} incomplete upload(s) of interrupted publishes were not aborted: ${MULTIPART_PERMISSIONS}`);
+        staleUploads = [];
+      }
+    }
   }
   return {
     dryRun: !options.yes,
     keptVersions: [...kept].sort(),
     deleted: { commits: deleteCommits, versions: deleteVersions, blobs: deleteBlobs, migrations: deleteMigrations, uploads: staleUploads.map((upload) => upload.key) },
     bytes,
+    warnings,
   };
 }
 

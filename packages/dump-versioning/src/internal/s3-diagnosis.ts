@@ -1,7 +1,7 @@
 // What went wrong with an S3 request, in words a user can act on: the store's failure messages and the
 // notices before each retry. No runtime import of the SDK here (see aws-sdk.ts); types only.
 import type { S3Client, S3ServiceException } from '@aws-sdk/client-s3';
-import { readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import type { TimeoutInfo } from './aws-sdk.js';
@@ -145,8 +145,16 @@ export function describeBodyReadFailure(context: S3Context, key: string, attempt
 /** Marks errors raised while resolving credentials (see addCredentialMarker), with what the SDK logged meanwhile. */
 const CREDENTIAL_FAILURE = Symbol('credential failure');
 
-function credentialFailureOf(error: unknown): { notes: string[] } | undefined {
-  return error !== null && typeof error === 'object' ? (error as { [CREDENTIAL_FAILURE]?: { notes: string[] } })[CREDENTIAL_FAILURE] : undefined;
+/** The shared config and credentials files' profiles by name (`[profile x]` in config is `x`), as the SDK reads them. */
+type Profiles = Record<string, Record<string, string | undefined>>;
+interface CredentialFailure {
+  notes: string[];
+  /** Undefined: neither file could be read. */
+  files: { config: Profiles; credentials: Profiles } | undefined;
+}
+
+function credentialFailureOf(error: unknown): CredentialFailure | undefined {
+  return error !== null && typeof error === 'object' ? (error as { [CREDENTIAL_FAILURE]?: CredentialFailure })[CREDENTIAL_FAILURE] : undefined;
 }
 
 /** Debug lines of the credential providers worth quoting: a failing credential_process says why only there. */
@@ -189,36 +197,18 @@ export function addCredentialMarker(client: S3Client, notes: string[]): void {
           return await provider(properties);
         } catch (error) {
           const marked = error !== null && typeof error === 'object' ? error : new Error(String(error));
-          Object.defineProperty(marked, CREDENTIAL_FAILURE, { value: { notes: notes.slice(Math.min(start, notes.length)) } });
+          // Read again (the SDK caches them) with the SDK's own parser, to say which profile or setting is at fault.
+          const files = await import('@smithy/shared-ini-file-loader')
+            .then(({ loadSharedConfigFiles }) => loadSharedConfigFiles({ ignoreCache: true }))
+            .then(({ configFile, credentialsFile }) => ({ config: configFile as Profiles, credentials: credentialsFile as Profiles }))
+            .catch(() => undefined);
+          const failure: CredentialFailure = { notes: notes.slice(Math.min(start, notes.length)), files };
+          Object.defineProperty(marked, CREDENTIAL_FAILURE, { value: failure });
           throw marked;
         }
       };
     },
   }));
-}
-
-/** The sections of an AWS shared config or credentials file, by name (`profile x` in config is `x`). */
-function profilesIn(file: string, config: boolean): Map<string, Record<string, string>> | undefined {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
-  const profiles = new Map<string, Record<string, string>>();
-  let current: Record<string, string> | undefined;
-  for (const line of text.split(/\r?\n/)) {
-    const section = /^\s*\[\s*([^\]]+?)\s*\]/.exec(line)?.[1];
-    if (section !== undefined) {
-      const name = config ? (/^profile\s+(.+)$/.exec(section)?.[1] ?? (section === 'default' ? 'default' : undefined)) : section;
-      current = name === undefined ? undefined : (profiles.get(name) ?? {});
-      if (name !== undefined && current) profiles.set(name, current);
-      continue;
-    }
-    const setting = /^\s*([A-Za-z0-9_]+)\s*=\s*(.*?)\s*$/.exec(line);
-    if (current && setting) current[setting[1]!] = setting[2]!;
-  }
-  return profiles;
 }
 
 /** Credentials could not be resolved: which source failed and how to fix it, never the secrets. */
@@ -230,8 +220,9 @@ export function describeCredentialFailure(context: S3Context, error: unknown, en
   const credentialsFile = env.AWS_SHARED_CREDENTIALS_FILE?.trim() || path.join(homedir(), '.aws', 'credentials');
   const profileSet = env.AWS_PROFILE?.trim() || undefined;
   const profile = profileSet ?? 'default';
-  const fromConfig = profilesIn(configFile, true);
-  const fromCredentials = profilesIn(credentialsFile, false);
+  const files = credentialFailureOf(error)?.files;
+  const fromConfig = files && new Map(Object.entries(files.config));
+  const fromCredentials = files && new Map(Object.entries(files.credentials));
   const tokenFile = env.AWS_WEB_IDENTITY_TOKEN_FILE?.trim();
   if (file && tokenFile && file === tokenFile) {
     return fail(`AWS_WEB_IDENTITY_TOKEN_FILE names ${file}, which cannot be read (${code ?? 'error'}); point it at the web identity (OIDC) token file, or unset it and AWS_ROLE_ARN`);
@@ -240,7 +231,7 @@ export function describeCredentialFailure(context: S3Context, error: unknown, en
     return fail(`the web_identity_token_file of AWS profile ${profile} (${configFile}) is ${file}, which cannot be read (${code ?? 'error'}); fix that setting or create the file`);
   }
   if (profileSet && !fromConfig?.has(profileSet) && !fromCredentials?.has(profileSet)) {
-    return fail(`AWS_PROFILE names profile ${profileSet}, which neither ${configFile} nor ${credentialsFile} defines${fromConfig || fromCredentials ? '' : ' (neither file exists)'}; check the name or unset AWS_PROFILE`);
+    return fail(`AWS_PROFILE names profile ${profileSet}, which neither ${configFile} nor ${credentialsFile} defines${existsSync(configFile) || existsSync(credentialsFile) ? '' : ' (neither file exists)'}; check the name or unset AWS_PROFILE`);
   }
   const notes = credentialFailureOf(error)?.notes ?? [];
   const processNote = notes.at(-1);

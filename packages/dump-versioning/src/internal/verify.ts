@@ -6,6 +6,7 @@ import { assertService } from './query.js';
 import { mapLimit } from './concurrency.js';
 import { layout, type Store } from './store.js';
 import { fetchVerified } from './transfer.js';
+import { isAccessDenied, MULTIPART_PERMISSIONS } from './prune.js';
 
 export interface VerifyProblem {
   service: string;
@@ -69,13 +70,18 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
 
   for (const service of services) {
     if (store.listIncompleteUploads) {
-      for await (const upload of store.listIncompleteUploads(layout.blobsPrefix(service))) {
-        warnings.push({
-          service,
-          key: upload.key,
-          code: 'incomplete-upload',
-          message: `incomplete multipart upload of ${upload.key} started ${upload.initiated.toISOString()} (an interrupted publish, or one running now); a prune that deletes aborts it once older than its grace period, and a bucket lifecycle rule (AbortIncompleteMultipartUpload) prevents such leftovers`,
-        });
+      try {
+        for await (const upload of store.listIncompleteUploads(layout.blobsPrefix(service))) {
+          warnings.push({
+            service,
+            key: upload.key,
+            code: 'incomplete-upload',
+            message: `incomplete multipart upload of ${upload.key} started ${upload.initiated.toISOString()} (an interrupted publish, or one running now); a prune that deletes aborts it once older than its grace period, and a bucket lifecycle rule (AbortIncompleteMultipartUpload) prevents such leftovers`,
+          });
+        }
+      } catch (error) {
+        if (!isAccessDenied(error)) throw error;
+        warnings.push({ service, key: layout.blobsPrefix(service), code: 'incomplete-uploads-unlisted', message: `incomplete uploads of interrupted publishes were not looked for: ${MULTIPART_PERMISSIONS}` });
       }
     }
     const present = keys.get(service)!;
