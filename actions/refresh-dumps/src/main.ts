@@ -14,7 +14,7 @@ import { applyRetention, comparisonBase, dryRunVersion, preparePublish, publishD
 import { checkRunOnBranch, defaultBranchOf, forcedPushOf, readEventPayload, readRunnerContext, resolveBranch, type ForcePush, type RunnerContext } from './runner.js';
 import { secretsToMask } from './secrets.js';
 import { findAncestor, openActionStore, storeInput, workspacePath } from './store.js';
-import { addRefreshSummary, type RefreshReport } from './summary.js';
+import { addRefreshSummary, rowLines, type RefreshReport } from './summary.js';
 import { dumpSources, loadTargets, serviceDatabases } from './targets.js';
 
 const short = (sha: string) => sha.slice(0, 12);
@@ -219,11 +219,14 @@ async function migrateAndDump(r: Run, decision: ModeDecision, attempt: number, a
       return migrating;
     }),
   );
-  return core.group('Dump', () =>
-    clock.time('dump', () =>
+  return core.group('Dump', async () => {
+    const dumped = await clock.time('dump', () =>
       inStep('Dumping the databases', databaseInputOf, () => dumpSet(dumpSources(inputs), path.join(r.work, `dump-${attempt}`), { waitSeconds: inputs.waitTimeout, onProgress: (message) => core.info(message) }), maskSecrets),
-    ),
-  );
+    );
+    // What left the databases as rows: the listed tables and the migration tools' bookkeeping, nothing else.
+    for (const line of rowLines(dumped.rows)) core.info(line);
+    return dumped;
+  });
 }
 
 /** Publishes (or, in a dry run, only versions) the dump set, applies retention and diffs the schema. */

@@ -1,5 +1,6 @@
 import * as core from '@actions/core';
 import type { RefOutcome } from '@org/dump-versioning';
+import type { DumpSetResult } from '@org/dump-set';
 import type { UsedMode } from './mode.js';
 
 export interface PhaseTiming {
@@ -208,4 +209,16 @@ export function addRefreshSummary(report: RefreshReport, summary: Summary = core
 export function readSummaryData(text: string): { version: string; changed: boolean; mode: UsedMode; totalMs: number; startupMs: number; phases: Record<string, number> } | undefined {
   const match = /<!-- refresh-dumps (\{.*?\}) -->/.exec(text);
   return match?.[1] ? (JSON.parse(match[1]) as ReturnType<typeof readSummaryData>) : undefined;
+}
+
+/** The tables and collections dumped with their rows, one line per engine. */
+export function rowLines(rows: DumpSetResult['rows']): string[] {
+  return (
+    [
+      ['MySQL rows dumped', rows.mysql],
+      ['MongoDB documents dumped', rows.mongo],
+    ] as const
+  )
+    .filter(([, counts]) => Object.keys(counts).length > 0)
+    .map(([label, counts]) => `${label}: ${Object.entries(counts).map(([name, count]) => `${name} (${count})`).join(', ')}`);
 }

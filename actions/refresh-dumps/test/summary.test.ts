@@ -1,6 +1,6 @@
 import * as core from '@actions/core';
 import { beforeEach, describe, expect, test } from 'vitest';
-import { addRefreshSummary, formatBytes, formatDuration, readSummaryData, type RefreshReport } from '../src/summary.js';
+import { addRefreshSummary, formatBytes, formatDuration, readSummaryData, rowLines, type RefreshReport } from '../src/summary.js';
 
 const commit = '1'.repeat(40);
 const version = 'a'.repeat(64);
@@ -169,5 +169,18 @@ describe('formatting', () => {
     [125_000, '2 min 5.0 s'],
   ])('formatDuration(%d) = %s', (ms, text) => {
     expect(formatDuration(ms)).toBe(text);
+  });
+});
+
+describe('rowLines', () => {
+  test.each<[string, Parameters<typeof rowLines>[0], string[]]>([
+    ['schema only', { mysql: {}, mongo: {} }, []],
+    [
+      'both engines',
+      { mysql: { 'shop.django_migrations': 12, 'shop.knex_migrations': 3 }, mongo: { 'shop.changelog': 2 } },
+      ['MySQL rows dumped: shop.django_migrations (12), shop.knex_migrations (3)', 'MongoDB documents dumped: shop.changelog (2)'],
+    ],
+  ])('%s', (_case, rows, expected) => {
+    expect(rowLines(rows)).toEqual(expected);
   });
 });

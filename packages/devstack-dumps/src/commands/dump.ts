@@ -62,6 +62,11 @@ export const registerDump: RegisterCommand = (program, context) => {
         return;
       }
       const engines = Object.entries(result.engines).map(([engine, info]) => `${engine}: ${info.flavor} ${info.version}`);
-      printLines(context, [`dumped ${result.files.length} files into ${result.dir} in ${seconds(durationMs)} (${engines.join(', ')})`, ...result.files.map((file) => `  ${file}`)]);
+      const rows = [...Object.entries(result.rows.mysql), ...Object.entries(result.rows.mongo)].map(([name, count]) => `${name} (${count})`);
+      printLines(context, [
+        `dumped ${result.files.length} files into ${result.dir} in ${seconds(durationMs)} (${engines.join(', ')})`,
+        ...result.files.map((file) => `  ${file}`),
+        rows.length > 0 ? `with rows: ${rows.join(', ')}` : 'with rows: none (schema only)',
+      ]);
     });
 };

@@ -32,6 +32,8 @@ export interface DumpSetResult {
   dir: string;
   /** Relative paths in byte order. */
   files: string[];
+  /** Rows (documents) written per `database.table` (`database.collection`) that was dumped with them. */
+  rows: { mysql: Record<string, number>; mongo: Record<string, number> };
   engines: { mysql?: { flavor: string; version: string }; mongo?: { flavor: string; version: string } };
 }
 
@@ -125,7 +127,11 @@ export async function dumpSet(sources: DumpSources, outDir: string, options: Dum
       if (error.code !== 'ENOENT') throw error;
     });
     await rename(staging, out);
-    return { dir: out, files: contents.files, engines };
+    const rows = {
+      mysql: Object.fromEntries(Object.entries(mysql?.dataRows ?? {}).flatMap(([db, tables]) => Object.entries(tables).map(([table, count]) => [`${db}.${table}`, count]))),
+      mongo: Object.fromEntries((mongo?.databases ?? []).flatMap((db) => Object.entries(db.dataCollections).map(([collection, count]) => [`${db.name}.${collection}`, count]))),
+    };
+    return { dir: out, files: contents.files, rows, engines };
   } catch (error) {
     // Cleanup problems are reported, never thrown: the caller needs the error that stopped the dump.
     await removeQuietly(staging, options.onProgress);

@@ -42,7 +42,8 @@ export interface DumpMongoResult {
   /** Written files relative to outDir, `/`-separated, sorted. */
   files: string[];
   engine: MongoEngine;
-  databases: Array<{ name: string; collections: number; views: number; documents: number }>;
+  /** `dataCollections`: documents written per collection dumped with documents (listed or bookkeeping). */
+  databases: Array<{ name: string; collections: number; views: number; documents: number; dataCollections: Record<string, number> }>;
 }
 
 export async function dumpMongo(options: DumpMongoOptions): Promise<DumpMongoResult> {
@@ -101,6 +102,7 @@ export async function dumpMongo(options: DumpMongoOptions): Promise<DumpMongoRes
         collections: specs.filter((spec) => spec.type !== 'view').length,
         views: specs.filter((spec) => spec.type === 'view').length,
         documents: written.documents,
+        dataCollections: written.dataCollections,
       });
     }
     return { files: files.sort(compareNames), engine, databases: summary };
@@ -120,13 +122,14 @@ async function dumpDatabase(
   bookkeeping: ReadonlyMap<string, BookkeepingCollection> | undefined,
   mongoDir: string,
   onProgress: DumpMongoOptions['onProgress'],
-): Promise<{ files: string[]; documents: number }> {
+): Promise<{ files: string[]; documents: number; dataCollections: Record<string, number> }> {
   const database = db.databaseName;
   const partial = join(mongoDir, `.${database}.partial-${randomBytes(6).toString('hex')}`);
   await mkdir(partial);
   try {
     const files: string[] = [];
     let documents = 0;
+    const withDocuments: Record<string, number> = {};
     for (const [index, spec] of specs.entries()) {
       const stem = collectionFileStem(spec.name);
       await writeFile(join(partial, `${stem}.metadata.json`), metadataJson(spec));
@@ -136,13 +139,15 @@ async function dumpDatabase(
         const withData = dataCollections?.has(spec.name) ?? false;
         const file = join(partial, `${stem}.bson`);
         const preset = bookkeeping?.get(spec.name);
-        documents += preset ? await writeBookkeeping(db, spec.name, preset, file) : await writeDocuments(db, spec.name, withData, file);
+        const written = preset ? await writeBookkeeping(db, spec.name, preset, file) : await writeDocuments(db, spec.name, withData, file);
+        documents += written;
+        if (preset || withData) withDocuments[spec.name] = written;
         files.push(`${stem}.bson`);
       }
       onProgress?.({ phase: 'collections', database, collection: spec.name, done: index + 1, total: specs.length });
     }
     await rename(partial, join(mongoDir, database));
-    return { files, documents };
+    return { files, documents, dataCollections: withDocuments };
   } catch (error) {
     await rm(partial, { recursive: true, force: true });
     throw error;
