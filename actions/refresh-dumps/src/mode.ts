@@ -60,6 +60,12 @@ export function decideMode(
     case 'unchanged':
       return { mode: 'incremental', reason: `no migration changed since ${from}`, ancestor, added: [] };
     case 'additions-only':
+      if (change.addedBefore.length > 0) {
+        return cannot(
+          `${names(change.addedBefore)} ${change.addedBefore.length > 1 ? 'were' : 'was'} added since ${from} before migrations that dump already has ` +
+            '(run after them incrementally, in order from scratch: the dumps would differ)',
+        );
+      }
       return {
         mode: 'incremental',
         reason: `${plural(change.added.length, 'migration')} added since ${from}: ${names(change.added)}`,

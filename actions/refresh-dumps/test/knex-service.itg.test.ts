@@ -75,6 +75,8 @@ describeWithServices(['mysql'], 'refresh-dumps action on a Knex service (MySQL o
       'two migrations',
     );
     await commit({ 'migrations/20260103000000_orders_note.cjs': migration(`knex.schema.alterTable('orders', (t) => { t.string('note', 50); })`) }, 'one more');
+    // Merged from a branch that began before the last one: Knex would run it last, a fresh database in its place.
+    await commit({ 'migrations/20260102120000_customers_phone.cjs': migration(`knex.schema.alterTable('customers', (t) => { t.string('phone', 20); })`) }, 'merged late');
   });
   afterAll(async () => {
     const connection = await mysql.createConnection(serviceVar('TEST_MYSQL_URL'));
@@ -83,7 +85,7 @@ describeWithServices(['mysql'], 'refresh-dumps action on a Knex service (MySQL o
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  test('an added migration runs incrementally (only it runs), and a full run of the same commit publishes the same version', async () => {
+  test('an added migration runs incrementally (only it runs), a full run of that commit publishes the same version, and one merged in before it runs in full', async () => {
     const first = await refresh(shas[0]!);
     expect(first.errors).toEqual([]);
     expect(first.outputs).toMatchObject({ mode: 'full', changed: 'true' });
@@ -99,6 +101,13 @@ describeWithServices(['mysql'], 'refresh-dumps action on a Knex service (MySQL o
     const full = await refresh(shas[1]!, 'full');
     expect(full.errors).toEqual([]);
     expect(full.outputs).toMatchObject({ mode: 'full', changed: 'false', version: incremental.outputs.version });
+
+    // The late-merged migration sorts before one the dump has: auto runs in full, saying why.
+    const merged = await refresh(shas[2]!);
+    expect(merged.errors).toEqual([]);
+    expect(merged.outputs).toMatchObject({ mode: 'full', changed: 'true' });
+    expect(merged.stdout).toMatch(/Mode full: migrations\.20260102120000_customers_phone was added since [0-9a-f]{12} \(1 commit back\) before migrations that dump already has/);
+    await refresh(shas[1]!, 'full');
 
     const connection = await mysql.createConnection(serviceVar('TEST_MYSQL_URL'));
     const [rows] = await connection.query(`SELECT name, batch FROM \`${database}\`.knex_migrations ORDER BY id`);

@@ -36,6 +36,14 @@ describe('decideMode', () => {
     ['re-run of a published commit', 'auto', fp(base), ancestor({ distance: 0 }), 'incremental', /this commit, published before/],
     ['an edited migration', 'auto', edited, ancestor(), 'full', /migrations changed since .*: edited catalog\.0002_currency$/],
     ['a removed migration', 'auto', removed, ancestor(), 'full', /removed orders\.0001_initial/],
+    [
+      'a migration added before one the dump has (merged from an older branch)',
+      'auto',
+      fp([...base, migration('catalog', '0001_merged_in')]),
+      ancestor(),
+      'full',
+      /^catalog\.0001_merged_in was added since 000000000000 \(2 commits back\) before migrations that dump already has \(run after them incrementally, in order from scratch: the dumps would differ\)$/,
+    ],
     ['incremental with additions', 'incremental', added, ancestor({ distance: 1 }), 'incremental', /\(1 commit back\)/],
   ])('%s', (_name, requested, fingerprint, found, mode, reason) => {
     const decision = decideMode(requested, fingerprint, found);

@@ -13,17 +13,22 @@ describe('pendingMigrations', () => {
   const dumped = tree('accounts.0001_initial', 'accounts.0002_locale', 'catalog.0001_initial');
 
   test('the same migrations: nothing pending', () => {
-    expect(pendingMigrations(dumped, tree('catalog.0001_initial', 'accounts.0002_locale', 'accounts.0001_initial'))).toEqual({ state: 'up-to-date', pending: [], edited: [], removed: [] });
+    expect(pendingMigrations(dumped, tree('catalog.0001_initial', 'accounts.0002_locale', 'accounts.0001_initial'))).toEqual({ state: 'up-to-date', pending: [], addedBefore: [], edited: [], removed: [] });
   });
 
   test('exactly the migrations the working tree adds are pending, in app then name order', () => {
     const working = tree('accounts.0001_initial', 'accounts.0002_locale', 'accounts.0003_timezone', 'catalog.0001_initial', 'orders.0001_initial', 'catalog.0002_weight');
-    expect(pendingMigrations(dumped, working)).toEqual({ state: 'pending', pending: ['accounts.0003_timezone', 'catalog.0002_weight', 'orders.0001_initial'], edited: [], removed: [] });
+    expect(pendingMigrations(dumped, working)).toEqual({ state: 'pending', pending: ['accounts.0003_timezone', 'catalog.0002_weight', 'orders.0001_initial'], addedBefore: [], edited: [], removed: [] });
   });
 
   test('an edited or removed migration the dump has is reported as rewritten, additions still pending', () => {
     const working = tree('accounts.0001_initial', 'accounts.0002_locale:changed', 'accounts.0003_timezone');
-    expect(pendingMigrations(dumped, working)).toEqual({ state: 'rewritten', pending: ['accounts.0003_timezone'], edited: ['accounts.0002_locale'], removed: ['catalog.0001_initial'] });
+    expect(pendingMigrations(dumped, working)).toEqual({ state: 'rewritten', pending: ['accounts.0003_timezone'], addedBefore: [], edited: ['accounts.0002_locale'], removed: ['catalog.0001_initial'] });
+  });
+
+  test('an added migration that sorts before one the dump has is named as added before', () => {
+    const working = tree('accounts.0001_initial', 'accounts.0001_merged_in', 'accounts.0002_locale', 'catalog.0001_initial');
+    expect(pendingMigrations(dumped, working)).toEqual({ state: 'pending', pending: ['accounts.0001_merged_in'], addedBefore: ['accounts.0001_merged_in'], edited: [], removed: [] });
   });
 
   test('a dump without a fingerprint gives unknown', () => {
@@ -79,7 +84,7 @@ describe('describePending', () => {
   const unnamed: MigrateAdvice = { command: undefined, django: false };
 
   test('lists pending migrations and the command to run them', () => {
-    expect(describePending({ state: 'pending', pending: ['accounts.0003_timezone'], edited: [], removed: [] }, django, 'abc')).toEqual([
+    expect(describePending({ state: 'pending', pending: ['accounts.0003_timezone'], addedBefore: [], edited: [], removed: [] }, django, 'abc')).toEqual([
       'pending    1 migration(s) in the working tree are not in the dump:',
       '             accounts.0003_timezone',
       'run        python manage.py migrate',
@@ -87,15 +92,21 @@ describe('describePending', () => {
   });
 
   test('says clearly when the tree rewrote a migration the dump has', () => {
-    const lines = describePending({ state: 'rewritten', pending: [], edited: ['catalog.0004_weight'], removed: [] }, { command: 'make migrate', django: true }, 'abc');
+    const lines = describePending({ state: 'rewritten', pending: [], addedBefore: [], edited: ['catalog.0004_weight'], removed: [] }, { command: 'make migrate', django: true }, 'abc');
     expect(lines).toContain('WARNING    the working tree rewrote migration(s) the dump already has:');
     expect(lines).toContain('             edited   catalog.0004_weight');
     expect(lines.join('\n')).toMatch(/full migrate: empty the databases and run make migrate from scratch/);
     expect(lines.at(-1)).toBe('run        make migrate');
   });
 
+  test('a migration added before ones the dump has (merged from an older branch) gets a note', () => {
+    const lines = describePending({ state: 'pending', pending: ['accounts.0003_early', 'accounts.0006_late'], addedBefore: ['accounts.0003_early'], edited: [], removed: [] }, django, 'abc');
+    expect(lines).toContain('note       accounts.0003_early sort(s) before migrations the dump already has (merged from an older branch?):');
+    expect(lines.at(-1)).toBe('run        python manage.py migrate');
+  });
+
   test('nothing pending says so and prints no command', () => {
-    expect(describePending({ state: 'up-to-date', pending: [], edited: [], removed: [] }, django, 'abc')).toEqual(['pending    none: the dump has every migration of the working tree']);
+    expect(describePending({ state: 'up-to-date', pending: [], addedBefore: [], edited: [], removed: [] }, django, 'abc')).toEqual(['pending    none: the dump has every migration of the working tree']);
   });
 
   test.each<[string, MigrateAdvice, string[]]>([
@@ -103,14 +114,14 @@ describe('describePending', () => {
     ['another tool, unnamed', unnamed, ['           the loaded schema may not match this code, and your migrate command may not re-run edited migrations;', "           for an exact schema do a full migrate: empty the databases and run the service's migrate command from scratch.", "run        the service's migrate command (name it with --migrate-command)"]],
     ['another tool, named', { command: 'flyway migrate', django: false }, ['           the loaded schema may not match this code, and flyway migrate may not re-run edited migrations;', '           for an exact schema do a full migrate: empty the databases and run flyway migrate from scratch.', 'run        flyway migrate']],
   ])('a rewritten tree, %s: names Django only for Django', (_name, advice, expected) => {
-    expect(describePending({ state: 'rewritten', pending: [], edited: ['migration.V2__b'], removed: [] }, advice, 'abc').slice(-3)).toEqual(expected);
+    expect(describePending({ state: 'rewritten', pending: [], addedBefore: [], edited: ['migration.V2__b'], removed: [] }, advice, 'abc').slice(-3)).toEqual(expected);
   });
 
   test.each<[string, MigrateAdvice, string]>([
     ['pending', unnamed, "run        the service's migrate command (name it with --migrate-command)"],
     ['unknown', unnamed, "run        the service's migrate command (name it with --migrate-command)   (applies whatever the dump lacks)"],
   ])('%s, without a command for a non-Django service: a generic instruction', (state, advice, expected) => {
-    const result = { state: state as 'pending' | 'unknown', pending: state === 'pending' ? ['migrations.20240201-create-orders'] : [], edited: [], removed: [] };
+    const result = { state: state as 'pending' | 'unknown', pending: state === 'pending' ? ['migrations.20240201-create-orders'] : [], addedBefore: [], edited: [], removed: [] };
     expect(describePending(result, advice, 'abc').at(-1)).toBe(expected);
   });
 });

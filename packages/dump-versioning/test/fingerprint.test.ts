@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { classifyFingerprintChange, fingerprintMigrationFiles, fingerprintMigrations, migrationFilesChangedSinceHead, type MigrationFingerprint, type MigrationRecord } from '../src/index.js';
+import { classifyFingerprintChange, naturalOrder, fingerprintMigrationFiles, fingerprintMigrations, migrationFilesChangedSinceHead, type MigrationFingerprint, type MigrationRecord } from '../src/index.js';
 
 const hex64 = fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 64, maxLength: 64 });
 const migrationSet = fc.uniqueArray(
@@ -30,7 +30,13 @@ describe('migration fingerprint', () => {
       const added = extra.filter((m) => !known.has(`${m.app}.${m.name}`));
       const change = classifyFingerprintChange(fingerprintMigrations(base), fingerprintMigrations([...base, ...added]));
       if (added.length === 0) expect(change).toEqual({ kind: 'unchanged' });
-      else expect(change.kind === 'additions-only' && sortRefs(change.added)).toEqual(sortRefs(refs(added)));
+      else {
+        expect(change.kind === 'additions-only' && sortRefs(change.added)).toEqual(sortRefs(refs(added)));
+        // Exactly the added ones that sort before their app's newest migration of the base.
+        const newest = (app: string) => base.filter((m) => m.app === app).map((m) => m.name).sort(naturalOrder).at(-1);
+        const before = added.filter((m) => newest(m.app) !== undefined && naturalOrder(m.name, newest(m.app)!) < 0);
+        expect(change.kind === 'additions-only' && sortRefs(change.addedBefore)).toEqual(sortRefs(refs(before)));
+      }
     }));
   });
 
@@ -102,7 +108,7 @@ describe('migration fingerprint', () => {
       expect(Object.keys(before.apps)).toEqual(['auth', 'courses']);
       expect(before.apps.courses?.migrations.map((m) => m.name)).toEqual(['0001_initial', '0002_more']);
       await writeFile(path.join(root, 'lms/courses/migrations/0003_new.py'), 'd');
-      expect(classifyFingerprintChange(before, await fingerprintMigrationFiles(root))).toEqual({ kind: 'additions-only', added: [{ app: 'courses', name: '0003_new' }] });
+      expect(classifyFingerprintChange(before, await fingerprintMigrationFiles(root))).toEqual({ kind: 'additions-only', added: [{ app: 'courses', name: '0003_new' }], addedBefore: [] });
       await writeFile(path.join(root, 'lms/courses/migrations/0001_initial.py'), 'edited');
       const change = classifyFingerprintChange(before, await fingerprintMigrationFiles(root));
       expect(change).toMatchObject({ kind: 'rewritten', edited: [{ app: 'courses', name: '0001_initial' }] });
@@ -138,7 +144,7 @@ describe('in a git checkout, only the files git tracks or would add', () => {
       expect(Object.keys((await fingerprintMigrationFiles(root)).apps).sort()).toEqual(['auth', 'shop', 'wt/shop']);
       git(root, 'init', '-q');
       await write(root, 'shop/migrations/0002_new.py', 'b');
-      expect(classifyFingerprintChange(committed, await fingerprintMigrationFiles(root))).toEqual({ kind: 'additions-only', added: [{ app: 'shop', name: '0002_new' }] });
+      expect(classifyFingerprintChange(committed, await fingerprintMigrationFiles(root))).toEqual({ kind: 'additions-only', added: [{ app: 'shop', name: '0002_new' }], addedBefore: [] });
       await write(root, 'shop/migrations/0001_initial.py', 'edited');
       expect(classifyFingerprintChange(committed, await fingerprintMigrationFiles(root))).toMatchObject({ kind: 'rewritten', edited: [{ app: 'shop', name: '0001_initial' }] });
     } finally {
@@ -301,7 +307,7 @@ describe('layouts of other migration tools', () => {
       // The fingerprint itself is unchanged: apps keyed as before, migrations in byte order (what the chain hashes).
       expect(Object.keys(found.apps)).toEqual(apps);
       expect(found.apps[apps[0]!]?.migrations.map((m) => m.name)).toEqual(added.map((m) => m.name).sort());
-      expect(classifyFingerprintChange(none, found)).toEqual({ kind: 'additions-only', added });
+      expect(classifyFingerprintChange(none, found)).toEqual({ kind: 'additions-only', added, addedBefore: [] });
     } finally {
       await rm(root, { recursive: true, force: true });
     }
@@ -313,7 +319,9 @@ describe('layouts of other migration tools', () => {
   }));
 
   test.each<[string, MigrationFingerprint, MigrationFingerprint, object]>([
-    ['added', flyway('V1__a'), flyway('V1__a', 'V10__c', 'V2__b'), { kind: 'additions-only', added: [{ app: 'migration', name: 'V2__b' }, { app: 'migration', name: 'V10__c' }] }],
+    ['added', flyway('V1__a'), flyway('V1__a', 'V10__c', 'V2__b'), { kind: 'additions-only', added: [{ app: 'migration', name: 'V2__b' }, { app: 'migration', name: 'V10__c' }], addedBefore: [] }],
+    // Merged from a branch that began before V10: applied after V10 incrementally, before it from scratch.
+    ['added before the newest', flyway('V1__a', 'V10__c'), flyway('V1__a', 'V10__c', 'V2_5__b', 'V11__d'), { kind: 'additions-only', added: [{ app: 'migration', name: 'V2_5__b' }, { app: 'migration', name: 'V11__d' }], addedBefore: [{ app: 'migration', name: 'V2_5__b' }] }],
     ['edited', flyway('V10__c', 'V2__b'), flyway('V10__c:new', 'V2__b:new'), { kind: 'rewritten', edited: [{ app: 'migration', name: 'V2__b' }, { app: 'migration', name: 'V10__c' }], removed: [], added: [] }],
     ['removed', flyway('V10__c', 'V3__x', 'V2__b'), flyway(), { kind: 'rewritten', edited: [], removed: [{ app: 'migration', name: 'V2__b' }, { app: 'migration', name: 'V3__x' }, { app: 'migration', name: 'V10__c' }], added: [] }],
   ])('%s migrations are listed in natural order', (_name, before, after, expected) => {
@@ -324,6 +332,6 @@ describe('layouts of other migration tools', () => {
     const records = [{ app: '.', name: '20240115-init', sha256: 'a'.repeat(64) }];
     const rootFolder = fingerprintMigrations(records);
     expect(classifyFingerprintChange(rootFolder, fingerprintMigrations(records))).toEqual({ kind: 'unchanged' });
-    expect(classifyFingerprintChange(none, rootFolder)).toEqual({ kind: 'additions-only', added: [{ app: 'migrations', name: '20240115-init' }] });
+    expect(classifyFingerprintChange(none, rootFolder)).toEqual({ kind: 'additions-only', added: [{ app: 'migrations', name: '20240115-init' }], addedBefore: [] });
   });
 });

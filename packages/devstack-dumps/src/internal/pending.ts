@@ -15,6 +15,8 @@ export interface PendingMigrations {
    * run order (Alembic's revision ids): those are listed by name.
    */
   pending: string[];
+  /** Those of `pending` that sort before migrations the dump has (merged from an older branch). */
+  addedBefore: string[];
   edited: string[];
   removed: string[];
 }
@@ -22,15 +24,15 @@ export interface PendingMigrations {
 const qualified = (m: { app: string; name: string }) => `${m.app}.${m.name}`;
 
 export function pendingMigrations(dumped: MigrationFingerprint | undefined, workingTree: MigrationFingerprint): PendingMigrations {
-  if (dumped === undefined) return { state: 'unknown', pending: [], edited: [], removed: [] };
+  if (dumped === undefined) return { state: 'unknown', pending: [], addedBefore: [], edited: [], removed: [] };
   const change = classifyFingerprintChange(dumped, workingTree);
   switch (change.kind) {
     case 'unchanged':
-      return { state: 'up-to-date', pending: [], edited: [], removed: [] };
+      return { state: 'up-to-date', pending: [], addedBefore: [], edited: [], removed: [] };
     case 'additions-only':
-      return { state: 'pending', pending: change.added.map(qualified), edited: [], removed: [] };
+      return { state: 'pending', pending: change.added.map(qualified), addedBefore: change.addedBefore.map(qualified), edited: [], removed: [] };
     case 'rewritten':
-      return { state: 'rewritten', pending: change.added.map(qualified), edited: change.edited.map(qualified), removed: change.removed.map(qualified) };
+      return { state: 'rewritten', pending: change.added.map(qualified), addedBefore: [], edited: change.edited.map(qualified), removed: change.removed.map(qualified) };
   }
 }
 
@@ -77,6 +79,13 @@ export function describePending(result: PendingMigrations, advice: MigrateAdvice
   }
   if (result.pending.length === 0) lines.push('pending    none: the dump has every migration of the working tree');
   else lines.push(`pending    ${result.pending.length} migration(s) in the working tree are not in the dump:`, ...result.pending.map((name) => `             ${name}`));
+  if (result.addedBefore.length > 0) {
+    lines.push(
+      `note       ${result.addedBefore.join(', ')} sort(s) before migrations the dump already has (merged from an older branch?):`,
+      `           migrating now runs them after those, so the schema can differ from a fresh migrate (column order), and`,
+      `           some tools refuse them (Flyway without outOfOrder); a full migrate from empty databases gives the exact schema.`,
+    );
+  }
   if (result.state === 'rewritten') {
     // Django never re-runs an applied migration; other tools may (Flyway re-applies an edited repeatable R__ migration).
     const rerun = advice.django ? `${run} will not re-run edited migrations` : `${advice.command ?? 'your migrate command'} may not re-run edited migrations`;

@@ -49,7 +49,12 @@ export const appForPeople = (app: string) => (app === ROOT_APP ? 'migrations' : 
 
 export type FingerprintChange =
   | { kind: 'unchanged' }
-  | { kind: 'additions-only'; added: MigrationRef[] }
+  /**
+   * `addedBefore`: the added migrations that sort (naturalOrder) before their app's newest migration in
+   * `previous`, e.g. merged from a branch that began before it: a tool applies them after that one when
+   * migrating incrementally but in their place from scratch (or refuses them, as Flyway does).
+   */
+  | { kind: 'additions-only'; added: MigrationRef[]; addedBefore: MigrationRef[] }
   | { kind: 'rewritten'; edited: MigrationRef[]; removed: MigrationRef[]; added: MigrationRef[] };
 
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
@@ -186,6 +191,7 @@ export function classifyFingerprintChange(previous: MigrationFingerprint, curren
   const edited: MigrationRef[] = [];
   const removed: MigrationRef[] = [];
   const added: MigrationRef[] = [];
+  const addedBefore: MigrationRef[] = [];
   const apps = new Set([...Object.keys(previous.apps), ...Object.keys(current.apps)]);
   // Listed for people in natural order (`V4__y` before `V10__x`), which fingerprints (byte order) do not use.
   for (const app of [...apps].sort((x, y) => naturalOrder(appForPeople(x), appForPeople(y)) || byteOrder(x, y))) {
@@ -197,9 +203,14 @@ export function classifyFingerprintChange(previous: MigrationFingerprint, curren
       if (now === undefined) removed.push(ref(name));
       else if (now !== before.get(name)) edited.push(ref(name));
     }
-    for (const name of [...after.keys()].sort(naturalOrder)) if (!before.has(name)) added.push(ref(name));
+    const newest = [...before.keys()].sort(naturalOrder).at(-1);
+    for (const name of [...after.keys()].sort(naturalOrder)) {
+      if (before.has(name)) continue;
+      added.push(ref(name));
+      if (newest !== undefined && naturalOrder(name, newest) < 0) addedBefore.push(ref(name));
+    }
   }
   if (edited.length > 0 || removed.length > 0) return { kind: 'rewritten', edited, removed, added };
-  if (added.length > 0) return { kind: 'additions-only', added };
+  if (added.length > 0) return { kind: 'additions-only', added, addedBefore };
   return { kind: 'unchanged' };
 }
