@@ -35,14 +35,14 @@ export class StepError extends ActionError {
  */
 export function incrementalMigrateFailure(error: unknown, ancestorCommit: string): unknown {
   if (!(error instanceof StepError) || error.input !== 'migrate') return error;
-  return new StepError(
-    error.step,
-    `${error.problem}\nIt ran on the loaded dump of ${ancestorCommit.slice(0, 12)} (incremental mode). If it ran migrations again that this dump ` +
-      `already holds (e.g. "table already exists"), the dump lacks the rows of the migration tool's bookkeeping table: known ones ` +
-      `(django_migrations, alembic_version, knex_migrations, flyway_schema_history, ...) are kept by name and columns; list another one in ` +
-      `\`data-tables\` (MongoDB: \`data-collections\`). \`mode: full\` runs every migration on empty databases instead.`,
-    error.input,
-  );
+  const where = `It ran on the loaded dump of ${ancestorCommit.slice(0, 12)} (incremental mode)`;
+  // Only output that reads as a migration run again is explained as one (a failing migration is just that).
+  const rerun = /already exists|duplicate/i.test(error.problem)
+    ? `; it looks like a migration that dump already holds ran again, which means the dump lacks the rows of the migration tool's ` +
+      `bookkeeping table: known ones (django_migrations, alembic_version, knex_migrations, flyway_schema_history, ...) are kept by name and ` +
+      `columns; list another one in \`data-tables\` and its time columns in \`volatile-columns\` (MongoDB: \`data-collections\`)`
+    : '';
+  return new StepError(error.step, `${error.problem}\n${where}${rerun}. \`mode: full\` runs every migration on empty databases instead.`, error.input);
 }
 
 /** The message of anything thrown, without a trailing period so it can be embedded in a sentence. */

@@ -120,19 +120,37 @@ export interface MigrateRun {
 
 const TAIL_LINES = 8;
 
-/** Keeps the last lines a command printed, for the failure message (the full output is in the log). */
-function outputTail() {
+/** An error's own line in a tool's output (a stack trace below it fills the tail): `Error: Table 'x' already exists`. */
+const ERROR_LINE = /\b(error|exception|already exists|duplicate)\b/i;
+
+/**
+ * Keeps the last lines a command printed, for the failure message (the full output is in the log), and
+ * the last line that reads as an error, put first when the tail (a stack trace) leaves it out.
+ */
+export function outputTail() {
   let text = '';
+  let partial = '';
+  let lastError: string | undefined;
+  const errorIn = (line: string) => {
+    if (ERROR_LINE.test(line)) lastError = line.trim();
+  };
   return {
     add: (data: Buffer) => {
-      text = (text + data.toString('utf8')).slice(-8192);
+      const chunk = data.toString('utf8');
+      text = (text + chunk).slice(-8192);
+      const lines = (partial + chunk).split('\n');
+      partial = (lines.pop() ?? '').slice(-8192);
+      for (const line of lines) errorIn(line);
     },
-    lines: () =>
-      text
+    lines: () => {
+      errorIn(partial);
+      const tail = text
         .split('\n')
         .map((line) => line.trimEnd())
         .filter((line) => line !== '')
-        .slice(-TAIL_LINES),
+        .slice(-TAIL_LINES);
+      return lastError !== undefined && !tail.some((line) => line.trim() === lastError) ? [lastError, '...', ...tail] : tail;
+    },
   };
 }
 

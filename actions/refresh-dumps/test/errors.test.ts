@@ -71,8 +71,14 @@ describe('incrementalMigrateFailure', () => {
     const failed = new StepError('migrate command 1 of 1 (alembic upgrade head)', 'exited with code 1: Table \'users\' already exists', 'migrate');
     const told = incrementalMigrateFailure(failed, 'a'.repeat(40)) as StepError;
     expect(told).toBeInstanceOf(StepError);
-    expect(told.message).toMatch(/^migrate command 1 of 1 \(alembic upgrade head\) failed \(check input `migrate`\): exited with code 1: Table 'users' already exists\nIt ran on the loaded dump of a{12} \(incremental mode\)\./);
-    expect(told.message).toContain('list another one in `data-tables` (MongoDB: `data-collections`). `mode: full` runs every migration');
+    expect(told.message).toMatch(/^migrate command 1 of 1 \(alembic upgrade head\) failed \(check input `migrate`\): exited with code 1: Table 'users' already exists\nIt ran on the loaded dump of a{12} \(incremental mode\); it looks like a migration that dump already holds ran again/);
+    expect(told.message).toContain('list another one in `data-tables` and its time columns in `volatile-columns` (MongoDB: `data-collections`). `mode: full` runs every migration');
+  });
+  test('a migration that fails for another reason is not explained as a re-run', () => {
+    const failed = new StepError('migrate command 1 of 1 (flyway migrate)', 'exited with code 1: Validate failed: checksum mismatch', 'migrate');
+    const told = incrementalMigrateFailure(failed, 'a'.repeat(40)) as StepError;
+    expect(told.message).toMatch(/checksum mismatch\nIt ran on the loaded dump of a{12} \(incremental mode\)\. `mode: full` runs every migration on empty databases instead\.$/);
+    expect(told.message).not.toContain('bookkeeping');
   });
   test('any other error passes through as it is', () => {
     const other = new StepError('Loading the dump', 'x', 'mysql-url');

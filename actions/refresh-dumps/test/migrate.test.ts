@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { describe, expect, test } from 'vitest';
-import { MIGRATE_VARIABLES, migrateEnvironment, migrateVariables, parseMigrateLines, runMigrate, shellSyntaxIn } from '../src/migrate.js';
+import { MIGRATE_VARIABLES, migrateEnvironment, migrateVariables, outputTail, parseMigrateLines, runMigrate, shellSyntaxIn } from '../src/migrate.js';
 
 describe('shellSyntaxIn', () => {
   test.each<[string, string | undefined]>([
@@ -164,5 +164,21 @@ describe('runMigrate', () => {
     await expect(runMigrate(parseMigrateLines(['no-such-program-xyz migrate']), { cwd: process.cwd(), env })).rejects.toThrow(
       /^migrate command 1 of 1 \(`no-such-program-xyz migrate`\) failed \(check input `migrate`\): could not start: .*no-such-program-xyz/,
     );
+  });
+});
+
+describe('outputTail', () => {
+  test.each<[string, string[], string[]]>([
+    ['a short output, as it is', ['collecting\n', 'Error: boom\n'], ['collecting', 'Error: boom']],
+    [
+      'an error line above a long stack trace comes first',
+      ["migration file \"20260101_a.cjs\" failed\n", "Error: Table 'orders' already exists\n", ...Array.from({ length: 10 }, (_, i) => `    at frame${i} (node_modules/knex/lib/x.js:${i}:1)\n`)],
+      ["Error: Table 'orders' already exists", '...', ...Array.from({ length: 8 }, (_, i) => `    at frame${i + 2} (node_modules/knex/lib/x.js:${i + 2}:1)`)],
+    ],
+    ['a line split across chunks is read whole', ['Err', 'or: split\n', ...Array.from({ length: 9 }, (_, i) => `line ${i}\n`)], ['Error: split', '...', ...Array.from({ length: 8 }, (_, i) => `line ${i + 1}`)]],
+  ])('%s', (_case, chunks, expected) => {
+    const tail = outputTail();
+    for (const chunk of chunks) tail.add(Buffer.from(chunk));
+    expect(tail.lines()).toEqual(expected);
   });
 });

@@ -228,6 +228,12 @@ describe('exit codes and masking in main', () => {
     }
   });
 
+  test.each(['--data-tables', '--volatile-column'])('%s without --mysql is a usage error (2), not dropped without a word', async (flag) => {
+    const context = capture();
+    expect(await main(['dump', '--mongo', 'mongodb://127.0.0.1:1', flag, flag === '--data-tables' ? 'a' : 'a.b=1', '--out', '/tmp/never'], context)).toBe(2);
+    expect(context.err()).toBe(`error: ${flag} applies to MySQL tables; give --mysql (MongoDB collections: --data-collections)\n`);
+  });
+
   test('a mistyped flag is named (with a suggestion) rather than reported as a missing required one', async () => {
     const typo = capture();
     expect(await main(['list', '--servce', 'shop'], typo)).toBe(2);

@@ -56,6 +56,8 @@ describe('isDjangoLayout', () => {
     [['**/migrations/[0-9]*.py', 'mongo/indexes.json'], true],
     [['**/migrations/[0-9]*.py', 'activity/mongo_schema.py'], true],
     [['migrations/*.py'], false],
+    [['db/migrations/*.py'], false],
+    [['src/migrations/*.py'], false],
     [['alembic/versions/*.py'], false],
     [['migrations/versions/*.py'], false],
     [['migrations/*.js'], false],

@@ -138,7 +138,7 @@ describe('planProvision (filesystem store, temporary git repository)', () => {
 
   test('with globs that match, nothing is pending at the published commit', async () => {
     const result = await plan(path.join(work, 'cache-glob-ok'));
-    expect(result.pending).toEqual({ state: 'up-to-date', pending: [], edited: [], removed: [] });
+    expect(result.pending).toEqual({ state: 'up-to-date', pending: [], addedBefore: [], edited: [], removed: [] });
   });
 });
 
@@ -184,7 +184,7 @@ describe('the dump\'s recorded scope: a checkout is fingerprinted the way CI fin
 
   test('without --migrations-glob, the recorded directory and globs are used: nothing pending, nothing removed', async () => {
     const result = await planProvision({ store, service, repo: dir, commit, migrationsGlob: undefined, cacheRoot: path.join(dir, '.cache') });
-    expect(result.pending).toEqual({ state: 'up-to-date', pending: [], edited: [], removed: [] });
+    expect(result.pending).toEqual({ state: 'up-to-date', pending: [], addedBefore: [], edited: [], removed: [] });
   });
 
   test('--migrations-glob still decides when given (here: the whole checkout, which the dump was not taken of)', async () => {

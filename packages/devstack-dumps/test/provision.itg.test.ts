@@ -214,7 +214,7 @@ describeWithServices(['mysql', 'mongo'], 'devstack-dumps provision and status (f
       expect(run.stdout).toContain('full migrate');
       expect(run.stderr).toMatch(/^warning: the working tree rewrote migration\(s\) the dump has \(accounts.0002_profile_locale\)/m);
       const json = JSON.parse((await cli(['status', '--service', service, '--store', path.join(work, 'store'), '--json'], history.dir)).stdout);
-      expect(json.pending).toEqual({ state: 'rewritten', pending: [feature], edited: ['accounts.0002_profile_locale'], removed: [] });
+      expect(json.pending).toEqual({ state: 'rewritten', pending: [feature], addedBefore: [], edited: ['accounts.0002_profile_locale'], removed: [] });
     } finally {
       await writeFile(edited, original);
     }

@@ -51,6 +51,25 @@ describeWithServices(['mongo'], 'mongo dump: migration tools\' bookkeeping colle
     expect(await readTree(join(work, 'c', 'mongo', reloaded))).toEqual(dumped);
   });
 
+  test('a Mongock change log with a change run more than once, under Mongock\'s unique index, dumps and loads', async () => {
+    const [source, target] = [uniqueDbName('mdump_bk_mongock'), uniqueDbName('mdump_bk_mongock_ld')];
+    try {
+      const log = client.db(source).collection('mongockChangeLog');
+      await log.createIndex({ executionId: 1, author: 1, changeId: 1 }, { unique: true, name: 'executionId_1_author_1_changeId_1' });
+      await log.insertMany([
+        { executionId: '2026-01-01T10:00:00-aaa', changeId: 'c1', author: 'dev', timestamp: new Date('2026-01-01T10:00:00Z'), state: 'EXECUTED', executionMillis: 15 },
+        { executionId: '2026-01-05T09:00:00-bbb', changeId: 'c1', author: 'dev', timestamp: new Date('2026-01-05T09:00:00Z'), state: 'EXECUTED', executionMillis: 9 },
+      ]);
+      const work = await temp.make('mdump-bk-');
+      await dumpMongo({ url, databases: [source], outDir: join(work, 'a') });
+      await loadMongo({ url, dir: join(work, 'a'), databaseRename: target });
+      const loaded = await client.db(target).collection('mongockChangeLog').find({}, { sort: { timestamp: 1 } }).toArray();
+      expect(loaded.map((document) => [document.executionId, document.state])).toEqual([['0', 'EXECUTED'], ['1', 'EXECUTED']]);
+    } finally {
+      for (const name of [source, target]) await client.db(name).dropDatabase();
+    }
+  });
+
   test('an application collection that is only named like one stays schema only', async () => {
     const work = await temp.make('mdump-bk-');
     const result = await dumpMongo({ url, databases: [lookalike], outDir: join(work, 'a') });

@@ -32,6 +32,11 @@ INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, start
   ('c6f3a1e0-0000-4000-8000-000000000001', 'aa', '2026-01-01 10:00:00.5', '20260101_init', '2026-01-01 10:00:00.1', 1),
   ('0b9d0f2e-0000-4000-8000-000000000002', 'bb', '2026-01-01 10:00:01.5', '20260102_orders', '2026-01-01 10:00:01.1', 1);
 `;
+// A failed Prisma migration: no finished_at (Prisma reads NULL as failed), which the dump must keep.
+const FAILED = `
+INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, started_at, applied_steps_count) VALUES
+  ('9e8d7c6b-0000-4000-8000-000000000003', 'cc', NULL, '20260103_broken', '2026-01-03 08:00:00.0', 0);
+`;
 const INCREMENTAL = `
 INSERT INTO knex_migrations (name, batch, migration_time) VALUES ('001_a.js', 1, '2025-03-01 09:00:00'), ('002_b.js', 2, '2025-04-01 09:00:00'), ('003_c.js', 3, '2026-01-02 11:11:11');
 INSERT INTO flyway_schema_history VALUES (1, '1', 'a', 'SQL', 'V1__a.sql', 11, 'ci', '2025-03-01 09:00:00', 48, 1), (2, '2', 'b', 'SQL', 'V2__b.sql', 22, 'ci', '2026-01-02 11:11:11', 7, 1);
@@ -65,6 +70,12 @@ describeWithServices(['mysql'], 'mysql dump: migration tools\' bookkeeping table
     expect(listed.rows).toEqual({ ...expected, orders: 1 });
     expect(listed.sql).not.toContain('someone@example.com');
     expect(listed.sql).toContain("INSERT INTO `alembic_version` (`version_num`) VALUES\n('3f1c2a9b7d10');\n");
+  });
+
+  it('a NULL in a fixed column stays NULL (Prisma: a failed migration is not recorded as finished)', async () => {
+    const failed = await dbs.create('bk_failed');
+    await dbs.run(failed, TABLES + FAILED);
+    expect((await dump(failed)).sql).toContain("('1','cc',NULL,'20260103_broken',NULL,NULL,'2000-01-01 00:00:00',0);");
   });
 
   it('a database migrated incrementally and one migrated from scratch dump the same bytes', async () => {

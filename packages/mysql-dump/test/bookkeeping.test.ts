@@ -8,6 +8,9 @@ describe('bookkeepingTablesIn: a table is a tool\'s bookkeeping table by name an
     ['Laravel `migrations`', { migrations: ['id', 'migration', 'batch'] }, [{ table: 'migrations', volatile: { 'migrations.batch': '1' } }]],
     ['TypeORM `migrations`', { migrations: ['id', 'timestamp', 'name'] }, [{ table: 'migrations', volatile: {} }]],
     ['an application table named `migrations`', { migrations: ['id', 'email', 'password_hash'] }, []],
+    // TypeORM's columns and more: an application's table (it could hold anything).
+    ['an application `migrations` with TypeORM\'s columns among others', { migrations: ['id', 'name', 'timestamp', 'customer_email', 'api_token'] }, []],
+    ['an application `schema_migrations` with more than a tool makes', { schema_migrations: ['version', 'applied_by_user'] }, []],
     ['Liquibase, columns in another case', { DATABASECHANGELOG: ['id', 'author', 'filename', 'dateexecuted', 'orderexecuted', 'deployment_id'] }, [
       { table: 'DATABASECHANGELOG', volatile: { 'DATABASECHANGELOG.dateexecuted': '2000-01-01 00:00:00', 'DATABASECHANGELOG.deployment_id': '0000000000' } },
     ]],

@@ -2,6 +2,7 @@ import { InvalidArgumentError } from 'commander';
 import { dumpSet } from '@org/dump-set';
 import { parseVolatileColumns } from '@org/mysql-dump';
 import type { RegisterCommand } from '../internal/context.js';
+import { UsageError } from '../internal/usage.js';
 import { printJson, printLines, progressLines, seconds } from '../internal/output.js';
 import { addServerOptions, databaseList, databasesToDump, nameList, requireServer, type ServerFlags } from '../internal/server-options.js';
 
@@ -43,6 +44,10 @@ export const registerDump: RegisterCommand = (program, context) => {
     .option('--json', 'machine-readable output on stdout', false)
     .action(async (flags: DumpFlags) => {
       requireServer(flags, 'dump');
+      // They fix MySQL data table columns: without --mysql they would be dropped without a word.
+      for (const [given, flag] of [[flags.dataTables, '--data-tables'], [flags.volatileColumn, '--volatile-column']] as const) {
+        if (given !== undefined && flags.mysql === undefined) throw new UsageError(`${flag} applies to MySQL tables; give --mysql (MongoDB collections: --data-collections)`);
+      }
       const started = performance.now();
       const result = await dumpSet(
         {

@@ -47,15 +47,17 @@ export interface MigrateAdvice {
 
 /**
  * Django's layout, decided from the globs the working tree was fingerprinted with (the migrations are not
- * read for it): a glob, `!` exclusions aside, matches `.py` files directly in a `migrations` folder of
- * another folder (an app), as DEFAULT_MIGRATION_GLOBS does; other globs beside it are the files a Django
- * service adds (index definitions, seed data). Alembic (`alembic/versions/*.py`, `migrations/versions/*.py`),
- * yoyo or peewee (`migrations/*.py`) and any non-Python tool are not.
+ * read for it): a glob, `!` exclusions aside, matches `.py` files directly in the `migrations` folder of any
+ * app folder (a wildcard before `migrations`), as DEFAULT_MIGRATION_GLOBS and `lms/*\/migrations/*.py` do;
+ * other globs beside it are the files a Django service adds (index definitions, seed data). Alembic
+ * (`alembic/versions/*.py`, `migrations/versions/*.py`), yoyo or peewee (`migrations/*.py`,
+ * `db/migrations/*.py`) and any non-Python tool are not; neither is one named app (`shop/migrations/*.py`):
+ * undecided is not Django.
  */
 export function isDjangoLayout(globs: readonly string[]): boolean {
   return globs.filter((glob) => !glob.startsWith('!')).some((glob) => {
     const segments = glob.split('/');
-    return segments.length >= 3 && segments.at(-2) === 'migrations' && segments.at(-1)!.endsWith('.py');
+    return segments.length >= 3 && segments.at(-2) === 'migrations' && segments.at(-1)!.endsWith('.py') && /[*?[]/.test(segments.at(-3)!);
   });
 }
 

@@ -73,7 +73,7 @@ export async function provision(
   const { flags } = input;
   // Unreachable servers fail before a download.
   let start = performance.now();
-  await waitForServers({ ...(flags.mysql ? { mysqlUrl: flags.mysql } : {}), ...(flags.mongo ? { mongoUrl: flags.mongo } : {}) }, flags.wait);
+  await waitForServers({ ...(flags.mysql ? { mysqlUrl: flags.mysql } : {}), ...(flags.mongo ? { mongoUrl: flags.mongo } : {}) }, flags.wait, input.signal);
   const waitMs = since(start);
   start = performance.now();
   // plan.cached may be stale by now (another terminal pulling, trimming or re-pulling): decided again under the lock.

@@ -170,7 +170,7 @@ async function checkAndLoad(
   started: number,
 ): Promise<LoadSetResult> {
   const { replace, wait } = options;
-  const state = await checkLoadTargets({ ...(mysql ? { mysql } : {}), ...(mongo ? { mongo } : {}) }, replace, wait);
+  const state = await checkLoadTargets({ ...(mysql ? { mysql } : {}), ...(mongo ? { mongo } : {}) }, replace, wait, options.signal);
   const report = progressReporter(options.onProgress);
   // The targets each loader started loading into (after replace dropped them): the others kept what they held,
   // except those whose drop for replace failed (`dropping` only), which may be partly dropped.

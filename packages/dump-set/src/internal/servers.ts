@@ -30,16 +30,18 @@ export async function connectMysql(url: string, waitSeconds = 0, signal?: AbortS
  * Waits (bounded, at most 600 s) until each given server answers; throws the dumpers' unreachable
  * error naming host:port (never the password) when one does not.
  */
-export async function waitForServers(sources: { mysqlUrl?: string; mongoUrl?: string }, seconds: number): Promise<void> {
+export async function waitForServers(sources: { mysqlUrl?: string; mongoUrl?: string }, seconds: number, signal?: AbortSignal): Promise<void> {
   const [mysql, mongo] = await Promise.allSettled([
-    sources.mysqlUrl === undefined ? undefined : connectMysql(sources.mysqlUrl, seconds).then((session) => session.close()),
-    sources.mongoUrl === undefined ? undefined : connectMongo(sources.mongoUrl, { waitSeconds: boundedWait(seconds) }).then((client) => client.close()),
+    sources.mysqlUrl === undefined ? undefined : connectMysql(sources.mysqlUrl, seconds, signal).then((session) => session.close()),
+    sources.mongoUrl === undefined ? undefined : connectMongo(sources.mongoUrl, { waitSeconds: boundedWait(seconds), signal }).then((client) => client.close()),
   ]);
+  // Aborted (Ctrl-C): that, not the servers' state, is what ended the wait.
+  signal?.throwIfAborted();
   throwEngineFailures({ ...(mysql.status === 'rejected' ? { mysql } : {}), ...(mongo.status === 'rejected' ? { mongo } : {}) });
 }
 
-async function withMysql<T>(url: string, operation: string, body: (connection: Pool) => Promise<T>, waitSeconds = 0): Promise<T> {
-  const session = await connectMysql(url, waitSeconds);
+async function withMysql<T>(url: string, operation: string, body: (connection: Pool) => Promise<T>, waitSeconds = 0, signal?: AbortSignal): Promise<T> {
+  const session = await connectMysql(url, waitSeconds, signal);
   try {
     return await failsAs('mysql-failed', `${operation} on MySQL`, url, () => body(session.pool));
   } finally {
@@ -47,9 +49,9 @@ async function withMysql<T>(url: string, operation: string, body: (connection: P
   }
 }
 
-async function withMongo<T>(url: string, operation: string, body: (client: MongoClient) => Promise<T>, waitSeconds = 0): Promise<T> {
+async function withMongo<T>(url: string, operation: string, body: (client: MongoClient) => Promise<T>, waitSeconds = 0, signal?: AbortSignal): Promise<T> {
   // The Mongo dumper's connect-and-ping: bounded wait, one error naming host:port when unreachable.
-  const client = await connectMongo(url, { waitSeconds: boundedWait(waitSeconds) });
+  const client = await connectMongo(url, { waitSeconds: boundedWait(waitSeconds), signal });
   try {
     return await failsAs('mongo-failed', `${operation} on MongoDB`, url, () => body(client));
   } finally {
@@ -114,7 +116,7 @@ async function failsAs<T>(code: 'mysql-failed' | 'mongo-failed', operation: stri
 }
 
 /** Objects in each MySQL database (absent databases are left out). */
-async function mysqlObjectCounts(url: string, databases: string[], waitSeconds: number): Promise<Map<string, number>> {
+async function mysqlObjectCounts(url: string, databases: string[], waitSeconds: number, signal?: AbortSignal): Promise<Map<string, number>> {
   if (databases.length === 0) return new Map();
   return withMysql(
     url,
@@ -131,6 +133,7 @@ async function mysqlObjectCounts(url: string, databases: string[], waitSeconds: 
       return new Map((rows as { name: string; objects: number | string }[]).map((row) => [row.name, Number(row.objects)]));
     },
     waitSeconds,
+    signal,
   );
 }
 
@@ -152,18 +155,21 @@ export async function checkLoadTargets(
   targets: { mysql?: { url: string; databases: string[] }; mongo?: { url: string; databases: string[] } },
   replace: boolean,
   waitSeconds: number,
+  signal?: AbortSignal,
 ): Promise<TargetState> {
   const [mysqlChecked, mongoChecked] = await Promise.allSettled([
-    targets.mysql ? mysqlObjectCounts(targets.mysql.url, targets.mysql.databases, waitSeconds) : new Map<string, number>(),
+    targets.mysql ? mysqlObjectCounts(targets.mysql.url, targets.mysql.databases, waitSeconds, signal) : new Map<string, number>(),
     targets.mongo
       ? withMongo(
           targets.mongo.url,
           'checking load targets',
           async (client) => new Map(await Promise.all(targets.mongo!.databases.map(async (database) => [database, (await client.db(database).listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name)] as const))),
           waitSeconds,
+          signal,
         )
       : new Map<string, string[]>(),
   ]);
+  signal?.throwIfAborted();
   throwEngineFailures({ ...(mysqlChecked.status === 'rejected' ? { mysql: mysqlChecked } : {}), ...(mongoChecked.status === 'rejected' ? { mongo: mongoChecked } : {}) });
   const mysqlCounts = (mysqlChecked as PromiseFulfilledResult<Map<string, number>>).value;
   const mongoCollections = (mongoChecked as PromiseFulfilledResult<Map<string, string[]>>).value;

@@ -82,8 +82,10 @@ export async function dumpMongo(options: DumpMongoOptions): Promise<DumpMongoRes
     for (const [database, specs] of catalogs) {
       for (const spec of specs) {
         if (spec.type !== 'collection' || !BOOKKEEPING_COLLECTIONS.some((preset) => preset.collection === spec.name)) continue;
-        const first = await withPrivilege('find', database, () => client.db(database).collection(spec.name).findOne({}, { raw: true, sort: { _id: 1 } }));
-        const preset = bookkeepingOf(spec.name, first ? readBsonDocument(first as unknown as Uint8Array) : undefined);
+        // Every document is checked (a tool's log holds one per migration run); more than that many is an application's.
+        const sample = await withPrivilege('find', database, () => client.db(database).collection(spec.name).find({}, { raw: true, sort: { _id: 1 }, limit: BOOKKEEPING_MAX_DOCUMENTS + 1 }).toArray());
+        if (sample.length > BOOKKEEPING_MAX_DOCUMENTS) continue;
+        const preset = bookkeepingOf(spec.name, sample.map((raw) => readBsonDocument(raw as unknown as Uint8Array)));
         if (!preset) continue;
         bookkeeping.set(database, (bookkeeping.get(database) ?? new Map()).set(spec.name, preset));
         dataCollections.set(database, (dataCollections.get(database) ?? new Set()).add(spec.name));
@@ -183,6 +185,9 @@ async function writeBookkeeping(db: Db, collection: string, preset: BookkeepingC
   await writeFile(file, Buffer.concat(documents.map((document) => encodeDocument(document))));
   return documents.length;
 }
+
+/** More documents than this in a collection named like a bookkeeping one: it is an application's. */
+const BOOKKEEPING_MAX_DOCUMENTS = 20_000;
 
 async function exists(path: string): Promise<boolean> {
   try {

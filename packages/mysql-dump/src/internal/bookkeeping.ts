@@ -12,7 +12,12 @@ export interface BookkeepingTable {
   table: string;
   /** Columns the table must have (compared case-insensitively) to be taken for this tool's. */
   columns: readonly string[];
-  /** Column -> fixed value (null: NULL). Only columns the table has are fixed. */
+  /**
+   * For a name an application could use too (`migrations`, `schema_migrations`): every column the tool
+   * creates; a table with any other column is the application's, and keeps no rows unless listed.
+   */
+  only?: readonly string[];
+  /** Column -> fixed value (null: NULL). Only columns the table has are fixed, and only where not NULL. */
   fixed: Readonly<Record<string, string | null>>;
 }
 
@@ -29,14 +34,14 @@ export const BOOKKEEPING_TABLES: readonly BookkeepingTable[] = [
   { tool: 'Liquibase', table: 'DATABASECHANGELOGLOCK', columns: ['ID', 'LOCKED'], fixed: { LOCKGRANTED: null, LOCKEDBY: null } },
   { tool: 'Sequelize', table: 'SequelizeMeta', columns: ['name'], fixed: {} },
   // Rails, golang-migrate and Ecto share the name; Ecto also records when.
-  { tool: 'Rails, golang-migrate, Ecto', table: 'schema_migrations', columns: ['version'], fixed: { inserted_at: EPOCH } },
+  { tool: 'Rails, golang-migrate, Ecto', table: 'schema_migrations', columns: ['version'], only: ['version', 'dirty', 'inserted_at'], fixed: { inserted_at: EPOCH } },
   { tool: 'Rails', table: 'ar_internal_metadata', columns: ['key', 'value', 'created_at', 'updated_at'], fixed: { created_at: EPOCH, updated_at: EPOCH } },
   { tool: 'goose', table: 'goose_db_version', columns: ['version_id', 'is_applied', 'tstamp'], fixed: { tstamp: EPOCH } },
   { tool: 'Doctrine', table: 'doctrine_migration_versions', columns: ['version', 'executed_at'], fixed: { executed_at: EPOCH, execution_time: '0' } },
-  { tool: 'Laravel', table: 'migrations', columns: ['id', 'migration', 'batch'], fixed: { batch: '1' } },
-  { tool: 'TypeORM', table: 'migrations', columns: ['id', 'timestamp', 'name'], fixed: {} },
+  { tool: 'Laravel', table: 'migrations', columns: ['id', 'migration', 'batch'], only: ['id', 'migration', 'batch'], fixed: { batch: '1' } },
+  { tool: 'TypeORM', table: 'migrations', columns: ['id', 'timestamp', 'name'], only: ['id', 'timestamp', 'name'], fixed: {} },
   { tool: 'Phinx', table: 'phinxlog', columns: ['version', 'migration_name', 'start_time', 'end_time'], fixed: { start_time: EPOCH, end_time: EPOCH } },
-  { tool: 'Prisma', table: '_prisma_migrations', columns: ['id', 'migration_name', 'checksum', 'started_at', 'finished_at'], fixed: { started_at: EPOCH, finished_at: EPOCH } },
+  { tool: 'Prisma', table: '_prisma_migrations', columns: ['id', 'migration_name', 'checksum', 'started_at', 'finished_at'], fixed: { started_at: EPOCH, finished_at: EPOCH, rolled_back_at: EPOCH } },
 ];
 
 /** Ids that only a run made: renumbered by natural key (Prisma writes a random UUID per applied migration). */
@@ -53,6 +58,7 @@ export function bookkeepingTablesIn(columnsByTable: ReadonlyMap<string, readonly
     if (!columns) continue;
     const byLowerName = new Map(columns.map((column) => [column.toLowerCase(), column]));
     if (!preset.columns.every((column) => byLowerName.has(column.toLowerCase()))) continue;
+    if (preset.only && !columns.every((column) => preset.only!.includes(column.toLowerCase()))) continue;
     const volatile: Record<string, string | null> = {};
     for (const [column, value] of Object.entries(preset.fixed)) {
       const actual = byLowerName.get(column.toLowerCase());

@@ -57,7 +57,10 @@ export interface DataTable {
   name: string;
   columns: DataColumn[];
   primaryKey: string[];
-  /** Column name -> fixed SQL value text replacing whatever the row holds (volatile columns). */
+  /**
+   * Column name -> fixed SQL value text replacing whatever the row holds (volatile columns), except NULL:
+   * a time that was never recorded (Prisma's `finished_at` of a failed migration) says something.
+   */
   fixedValues: Map<string, string>;
   /** Column name -> old id -> new id, for columns pointing at a renumbered table. */
   remap: Map<string, Map<string, string>>;
@@ -170,7 +173,10 @@ export class InsertWriter {
   }
 
   async add(row: RawRow): Promise<void> {
-    const cells = this.table.columns.map((column, i) => this.table.fixedValues.get(column.name) ?? sqlLiteral(row[i] ?? null, column.kind));
+    const cells = this.table.columns.map((column, i) => {
+      const value = row[i] ?? null;
+      return (value === null ? undefined : this.table.fixedValues.get(column.name)) ?? sqlLiteral(value, column.kind);
+    });
     const line = `(${cells.join(',')})`;
     const bytes = Buffer.byteLength(line) + 2;
     // A big row, or one that would take the statement over the server's packet (a server with a small
