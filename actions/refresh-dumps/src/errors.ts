@@ -37,7 +37,7 @@ export function incrementalMigrateFailure(error: unknown, ancestorCommit: string
   if (!(error instanceof StepError) || error.input !== 'migrate') return error;
   const where = `It ran on the loaded dump of ${ancestorCommit.slice(0, 12)} (incremental mode)`;
   // Only output that reads as a migration run again is explained as one (a failing migration is just that).
-  const rerun = /already exists|duplicate/i.test(error.problem)
+  const rerun = /already exists|\bduplicate (?:entry|key|column)/i.test(error.problem)
     ? `; it looks like a migration that dump already holds ran again, which means the dump lacks the rows of the migration tool's ` +
       `bookkeeping table: known ones (django_migrations, alembic_version, knex_migrations, flyway_schema_history, ...) are kept by name and ` +
       `columns; list another one in \`data-tables\` and its time columns in \`volatile-columns\` (MongoDB: \`data-collections\`)`

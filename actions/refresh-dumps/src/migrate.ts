@@ -120,8 +120,16 @@ export interface MigrateRun {
 
 const TAIL_LINES = 8;
 
-/** An error's own line in a tool's output (a stack trace below it fills the tail): `Error: Table 'x' already exists`. */
-const ERROR_LINE = /\b(error|exception|already exists|duplicate)\b/i;
+/**
+ * An error's own line in a tool's output (a stack trace below it fills the tail): an exception class
+ * (`TypeError: ...`, `django.db.utils.ProgrammingError: ...`, `java.sql.SQLException`), a line starting
+ * `error`/`fatal`, a table that already exists, a duplicate entry or key. Not Python's "The above exception
+ * was the direct cause" lines, nor `0 errors`.
+ */
+const ERROR_LINES = [/\w(?:Error|Exception)\b/, /^\s*(?:error|fatal)\b/i, /already exists|\bduplicate (?:entry|key|column)/i];
+const IGNORED_LINE = /^(?:The above exception|During handling of the above exception)/;
+/** An error line is quoted up to this long (a one-line SQL log could be most of a pipe chunk). */
+const ERROR_LINE_MAX = 300;
 
 /**
  * Keeps the last lines a command printed, for the failure message (the full output is in the log), and
@@ -132,7 +140,8 @@ export function outputTail() {
   let partial = '';
   let lastError: string | undefined;
   const errorIn = (line: string) => {
-    if (ERROR_LINE.test(line)) lastError = line.trim();
+    const trimmed = line.trim();
+    if (ERROR_LINES.some((pattern) => pattern.test(trimmed)) && !IGNORED_LINE.test(trimmed)) lastError = trimmed.length > ERROR_LINE_MAX ? `${trimmed.slice(0, ERROR_LINE_MAX)}...` : trimmed;
   };
   return {
     add: (data: Buffer) => {

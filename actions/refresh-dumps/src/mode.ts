@@ -62,8 +62,8 @@ export function decideMode(
     case 'additions-only':
       if (change.addedBefore.length > 0) {
         return cannot(
-          `${names(change.addedBefore)} ${change.addedBefore.length > 1 ? 'were' : 'was'} added since ${from} before migrations that dump already has ` +
-            '(run after them incrementally, in order from scratch: the dumps would differ)',
+          `${names(change.addedBefore)} ${change.addedBefore.length > 1 ? 'were' : 'was'} added since ${from}, numbered at or before migrations that dump already has ` +
+            '(run after them incrementally, in their place from scratch: the dumps could differ)',
         );
       }
       return {

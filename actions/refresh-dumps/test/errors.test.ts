@@ -79,6 +79,9 @@ describe('incrementalMigrateFailure', () => {
     const told = incrementalMigrateFailure(failed, 'a'.repeat(40)) as StepError;
     expect(told.message).toMatch(/checksum mismatch\nIt ran on the loaded dump of a{12} \(incremental mode\)\. `mode: full` runs every migration on empty databases instead\.$/);
     expect(told.message).not.toContain('bookkeeping');
+    // A migration named after duplicates is no duplicate-key error.
+    const named = incrementalMigrateFailure(new StepError('migrate command 1 of 1 (x)', 'exited with code 1; its last output:\nApplying shop.0005_remove_duplicates... FAILED', 'migrate'), 'a'.repeat(40)) as StepError;
+    expect(named.message).not.toContain('bookkeeping');
   });
   test('any other error passes through as it is', () => {
     const other = new StepError('Loading the dump', 'x', 'mysql-url');

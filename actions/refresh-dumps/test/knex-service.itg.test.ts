@@ -106,7 +106,7 @@ describeWithServices(['mysql'], 'refresh-dumps action on a Knex service (MySQL o
     const merged = await refresh(shas[2]!);
     expect(merged.errors).toEqual([]);
     expect(merged.outputs).toMatchObject({ mode: 'full', changed: 'true' });
-    expect(merged.stdout).toMatch(/Mode full: migrations\.20260102120000_customers_phone was added since [0-9a-f]{12} \(1 commit back\) before migrations that dump already has/);
+    expect(merged.stdout).toMatch(/Mode full: migrations\.20260102120000_customers_phone was added since [0-9a-f]{12} \(1 commit back\), numbered at or before migrations that dump already has/);
     await refresh(shas[1]!, 'full');
 
     const connection = await mysql.createConnection(serviceVar('TEST_MYSQL_URL'));

@@ -176,6 +176,16 @@ describe('outputTail', () => {
       ["Error: Table 'orders' already exists", '...', ...Array.from({ length: 8 }, (_, i) => `    at frame${i + 2} (node_modules/knex/lib/x.js:${i + 2}:1)`)],
     ],
     ['a line split across chunks is read whole', ['Err', 'or: split\n', ...Array.from({ length: 9 }, (_, i) => `line ${i}\n`)], ['Error: split', '...', ...Array.from({ length: 8 }, (_, i) => `line ${i + 1}`)]],
+    [
+      'a Python chained traceback: the exception, not the "above exception" line',
+      ['django.db.utils.ProgrammingError: (1146, "Table \'lms.shop_customer\' doesn\'t exist")\n', '\n', 'The above exception was the direct cause of the following exception:\n', ...Array.from({ length: 9 }, (_, i) => `  File "x.py", line ${i}\n`)],
+      ['django.db.utils.ProgrammingError: (1146, "Table \'lms.shop_customer\' doesn\'t exist")', '...', ...Array.from({ length: 8 }, (_, i) => `  File "x.py", line ${i + 1}`)],
+    ],
+    [
+      'a TypeError after a long SQL log that mentions error: the exception, cut to 300 characters at most',
+      [`select * from t where status = 'error' ${'x'.repeat(70_000)}\n`, `TypeError: ${'y'.repeat(400)}\n`, ...Array.from({ length: 9 }, (_, i) => `    at f${i}\n`)],
+      [`TypeError: ${'y'.repeat(289)}...`, '...', ...Array.from({ length: 8 }, (_, i) => `    at f${i + 1}`)],
+    ],
   ])('%s', (_case, chunks, expected) => {
     const tail = outputTail();
     for (const chunk of chunks) tail.add(Buffer.from(chunk));

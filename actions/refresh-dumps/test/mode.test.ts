@@ -42,7 +42,7 @@ describe('decideMode', () => {
       fp([...base, migration('catalog', '0001_merged_in')]),
       ancestor(),
       'full',
-      /^catalog\.0001_merged_in was added since 000000000000 \(2 commits back\) before migrations that dump already has \(run after them incrementally, in order from scratch: the dumps would differ\)$/,
+      /^catalog\.0001_merged_in was added since 000000000000 \(2 commits back\), numbered at or before migrations that dump already has \(run after them incrementally, in their place from scratch: the dumps could differ\)$/,
     ],
     ['incremental with additions', 'incremental', added, ancestor({ distance: 1 }), 'incremental', /\(1 commit back\)/],
   ])('%s', (_name, requested, fingerprint, found, mode, reason) => {

@@ -103,7 +103,7 @@ describe('describePending', () => {
 
   test('a migration added before ones the dump has (merged from an older branch) gets a note', () => {
     const lines = describePending({ state: 'pending', pending: ['accounts.0003_early', 'accounts.0006_late'], addedBefore: ['accounts.0003_early'], edited: [], removed: [] }, django, 'abc');
-    expect(lines).toContain('note       accounts.0003_early sort(s) before migrations the dump already has (merged from an older branch?):');
+    expect(lines).toContain('note       accounts.0003_early: numbered at or before migrations the dump already has (merged from an older branch?):');
     expect(lines.at(-1)).toBe('run        python manage.py migrate');
   });
 

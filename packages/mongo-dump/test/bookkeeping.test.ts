@@ -13,6 +13,7 @@ describe('bookkeeping collections are recognised by name and every document', ()
   test.each<[string, string, OrderedDoc[], string | undefined]>([
     ['migrate-mongo', 'changelog', [entry('a.js', '2026-01-01'), entry('b.js', '2026-01-02')], 'migrate-mongo'],
     ['an empty changelog', 'changelog', [], 'migrate-mongo'],
+    ['migrate-mongo with useFileHash', 'changelog', [new Map<string, unknown>([...entry('a.js', '2026-01-01'), ['fileHash', 'ab12']])], 'migrate-mongo'],
     ['an application collection named changelog', 'changelog', [new Map<string, unknown>([['_id', 1], ['user', 'x']])], undefined],
     // The first document alone would pass: every one is checked.
     ['an application changelog whose later document has other fields', 'changelog', [entry('a.js', '2026-01-01'), new Map<string, unknown>([...entry('b.js', '2026-01-02'), ['customer_email', 'alice@example.com']])], undefined],

@@ -83,7 +83,7 @@ export function describePending(result: PendingMigrations, advice: MigrateAdvice
   else lines.push(`pending    ${result.pending.length} migration(s) in the working tree are not in the dump:`, ...result.pending.map((name) => `             ${name}`));
   if (result.addedBefore.length > 0) {
     lines.push(
-      `note       ${result.addedBefore.join(', ')} sort(s) before migrations the dump already has (merged from an older branch?):`,
+      `note       ${result.addedBefore.join(', ')}: numbered at or before migrations the dump already has (merged from an older branch?):`,
       `           migrating now runs them after those, so the schema can differ from a fresh migrate (column order), and`,
       `           some tools refuse them (Flyway without outOfOrder); a full migrate from empty databases gives the exact schema.`,
     );

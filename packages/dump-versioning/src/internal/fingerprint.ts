@@ -6,7 +6,7 @@ import { glob } from 'tinyglobby';
 import { InvalidInputError } from './errors.js';
 import { gitVisibleFiles, prefixInTree, workingTreeChanges } from './git.js';
 import type { MigrationsScope } from './manifest.js';
-import { byteOrder, naturalOrder } from './order.js';
+import { byteOrder, compareVersions, migrationVersion, naturalOrder } from './order.js';
 
 /** Django's layout: `<app>/migrations/0001_initial.py`. */
 export const DEFAULT_MIGRATION_GLOBS = ['**/migrations/[0-9]*.py'];
@@ -50,9 +50,11 @@ export const appForPeople = (app: string) => (app === ROOT_APP ? 'migrations' : 
 export type FingerprintChange =
   | { kind: 'unchanged' }
   /**
-   * `addedBefore`: the added migrations that sort (naturalOrder) before their app's newest migration in
-   * `previous`, e.g. merged from a branch that began before it: a tool applies them after that one when
-   * migrating incrementally but in their place from scratch (or refuses them, as Flyway does).
+   * `addedBefore`: the added migrations numbered at or before their app's highest-numbered migration in
+   * `previous` (migrationVersion), e.g. merged from a branch that began before it: a tool that runs by
+   * number applies them last when migrating incrementally but in their place from scratch (or refuses them,
+   * as Flyway does); Django orders siblings of one number by its graph, either way round. Names without a
+   * number (Alembic's revision ids, run by their chain; Flyway's repeatables, run after all versions) never are.
    */
   | { kind: 'additions-only'; added: MigrationRef[]; addedBefore: MigrationRef[] }
   | { kind: 'rewritten'; edited: MigrationRef[]; removed: MigrationRef[]; added: MigrationRef[] };
@@ -203,11 +205,16 @@ export function classifyFingerprintChange(previous: MigrationFingerprint, curren
       if (now === undefined) removed.push(ref(name));
       else if (now !== before.get(name)) edited.push(ref(name));
     }
-    const newest = [...before.keys()].sort(naturalOrder).at(-1);
+    const highest = [...before.keys()]
+      .map(migrationVersion)
+      .filter((version) => version !== undefined)
+      .sort(compareVersions)
+      .at(-1);
     for (const name of [...after.keys()].sort(naturalOrder)) {
       if (before.has(name)) continue;
       added.push(ref(name));
-      if (newest !== undefined && naturalOrder(name, newest) < 0) addedBefore.push(ref(name));
+      const version = migrationVersion(name);
+      if (highest !== undefined && version !== undefined && compareVersions(version, highest) <= 0) addedBefore.push(ref(name));
     }
   }
   if (edited.length > 0 || removed.length > 0) return { kind: 'rewritten', edited, removed, added };

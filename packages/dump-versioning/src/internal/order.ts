@@ -15,6 +15,29 @@ function numericOrder(a: string, b: string): number {
 }
 
 /**
+ * The version a migration's name starts with, as its numbers (Django `0002_add_b` -> [2], Knex
+ * `20260102120000_x` -> [20260102120000], Laravel `2024_01_01_000000_x` -> [2024, 1, 1, 0], Flyway
+ * `V2_5__x` -> [2, 5]), or undefined for a name that has none: Alembic's hex revision ids, Flyway's
+ * repeatable `R__x`. Digit runs stay strings (compared by value by compareVersions: no precision limit).
+ */
+export function migrationVersion(name: string): string[] | undefined {
+  const match = /^V?(\d+(?:[._]\d+)*)(?=[_\-.]|$)/.exec(name);
+  if (!match) return undefined;
+  // `V` is Flyway's only: a Django name starting with `V` is not one of its numbered migrations.
+  if (name.startsWith('V') && !/^V[\d._]+__/.test(name)) return undefined;
+  return match[1]!.split(/[._]/);
+}
+
+/** Two versions from migrationVersion, number by number; a prefix comes first ([2] before [2, 5]). */
+export function compareVersions(a: readonly string[], b: readonly string[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const order = numericOrder(a[i]!, b[i]!);
+    if (order !== 0) return order;
+  }
+  return a.length - b.length;
+}
+
+/**
  * Numeric-aware order for people: runs of digits compare by value, everything else in byte order, so
  * Flyway's `V4__y` comes before `V10__x`. Names equal but for leading zeros (`V01`, `V1`) fall back to byte
  * order, so the order is total and the same on every machine and locale. For display only: fingerprints,

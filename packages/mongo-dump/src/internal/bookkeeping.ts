@@ -46,7 +46,8 @@ export const BOOKKEEPING_COLLECTIONS: readonly BookkeepingCollection[] = [
     tool: 'migrate-mongo',
     collection: 'changelog',
     fields: ['fileName', 'appliedAt'],
-    only: ['_id', 'fileName', 'appliedAt', 'migrationBlock'],
+    // `fileHash` with its `useFileHash` option.
+    only: ['_id', 'fileName', 'fileHash', 'appliedAt', 'migrationBlock'],
     fixed: { migrationBlock: new Double(0) },
     orderedBy: 'appliedAt',
     idFrom: ['fileName'],
