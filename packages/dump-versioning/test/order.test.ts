@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { byteOrder, compareVersions, migrationVersion, naturalOrder } from '../src/internal/order.js';
+import { byteOrder, naturalOrder } from '../src/internal/order.js';
 
 describe('naturalOrder', () => {
   test.each<[string, string[], string[]]>([
@@ -30,31 +30,5 @@ describe('naturalOrder', () => {
     fc.assert(fc.property(letters, letters, (a, b) => {
       expect(Math.sign(naturalOrder(a, b))).toBe(Math.sign(byteOrder(a, b)));
     }));
-  });
-});
-
-describe('migrationVersion', () => {
-  test.each<[string, string[] | undefined]>([
-    ['0002_add_b', ['0002']],
-    ['0003_merge_20240101_1200', ['0003']],
-    ['20260102120000_orders', ['20260102120000']],
-    ['20240101000000-create-user', ['20240101000000']],
-    ['2024_01_01_000000_create_users_table', ['2024', '01', '01', '000000']],
-    ['V2_5__early', ['2', '5']],
-    ['V10__c', ['10']],
-    ['000001_users.up', ['000001']],
-    ['R__views', undefined],
-    ['1975ea83b712_a', undefined],
-    ['Vacation_0001', undefined],
-    ['initial', undefined],
-  ])('%s', (name, expected) => {
-    expect(migrationVersion(name)).toEqual(expected);
-  });
-
-  test('versions compare number by number, by value', () => {
-    expect(compareVersions(['2', '5'], ['10'])).toBeLessThan(0);
-    expect(compareVersions(['0002'], ['2'])).toBe(0);
-    expect(compareVersions(['2'], ['2', '5'])).toBeLessThan(0);
-    expect(compareVersions(['2024', '01', '02'], ['2024', '01', '01', '120000'])).toBeGreaterThan(0);
   });
 });

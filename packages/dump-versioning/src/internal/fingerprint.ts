@@ -6,7 +6,8 @@ import { glob } from 'tinyglobby';
 import { InvalidInputError } from './errors.js';
 import { gitVisibleFiles, prefixInTree, workingTreeChanges } from './git.js';
 import type { MigrationsScope } from './manifest.js';
-import { byteOrder, compareVersions, migrationVersion, naturalOrder } from './order.js';
+import { compareVersions, migrationPlace } from './migration-order.js';
+import { byteOrder, naturalOrder } from './order.js';
 
 /** Django's layout: `<app>/migrations/0001_initial.py`. */
 export const DEFAULT_MIGRATION_GLOBS = ['**/migrations/[0-9]*.py'];
@@ -50,11 +51,12 @@ export const appForPeople = (app: string) => (app === ROOT_APP ? 'migrations' : 
 export type FingerprintChange =
   | { kind: 'unchanged' }
   /**
-   * `addedBefore`: the added migrations numbered at or before their app's highest-numbered migration in
-   * `previous` (migrationVersion), e.g. merged from a branch that began before it: a tool that runs by
-   * number applies them last when migrating incrementally but in their place from scratch (or refuses them,
-   * as Flyway does); Django orders siblings of one number by its graph, either way round. Names without a
-   * number (Alembic's revision ids, run by their chain; Flyway's repeatables, run after all versions) never are.
+   * `addedBefore`: the added migrations numbered at or before the highest-numbered migration of `previous`
+   * (migrationPlace: in any app for timestamps, dates and Flyway versions, in their own app for Django's
+   * numbers), e.g. merged from a branch that began before it: a tool that runs by number applies them last
+   * when migrating incrementally but in their place from scratch (or refuses them, as Flyway does); Django
+   * orders siblings of one number by its graph, either way round. Names without a number (Alembic's revision
+   * ids, run by their chain; Flyway's repeatables, run after all versions) never are; a Flyway baseline always is.
    */
   | { kind: 'additions-only'; added: MigrationRef[]; addedBefore: MigrationRef[] }
   | { kind: 'rewritten'; edited: MigrationRef[]; removed: MigrationRef[]; added: MigrationRef[] };
@@ -195,6 +197,17 @@ export function classifyFingerprintChange(previous: MigrationFingerprint, curren
   const added: MigrationRef[] = [];
   const addedBefore: MigrationRef[] = [];
   const apps = new Set([...Object.keys(previous.apps), ...Object.keys(current.apps)]);
+  // The highest version of the ancestor's migrations, across apps (for global places) and per app.
+  const places = Object.entries(previous.apps).flatMap(([app, { migrations }]) => migrations.map((m) => ({ app, place: migrationPlace(app, m.name) })));
+  const highest = (among: typeof places) => among.map(({ place }) => place?.version).filter((version) => version !== undefined).sort(compareVersions).at(-1);
+  const highestOverall = highest(places.filter(({ place }) => place?.global));
+  const highestOf = (app: string) => highest(places.filter((entry) => entry.app === app && entry.place?.global === false));
+  const outOfPlace = (app: string, name: string) => {
+    const place = migrationPlace(app, name);
+    if (place === undefined) return false;
+    const top = place.global ? highestOverall : highestOf(app);
+    return place.always === true || (top !== undefined && compareVersions(place.version, top) <= 0);
+  };
   // Listed for people in natural order (`V4__y` before `V10__x`), which fingerprints (byte order) do not use.
   for (const app of [...apps].sort((x, y) => naturalOrder(appForPeople(x), appForPeople(y)) || byteOrder(x, y))) {
     const before = new Map((previous.apps[app]?.migrations ?? []).map((m) => [m.name, m.sha256]));
@@ -205,16 +218,10 @@ export function classifyFingerprintChange(previous: MigrationFingerprint, curren
       if (now === undefined) removed.push(ref(name));
       else if (now !== before.get(name)) edited.push(ref(name));
     }
-    const highest = [...before.keys()]
-      .map(migrationVersion)
-      .filter((version) => version !== undefined)
-      .sort(compareVersions)
-      .at(-1);
     for (const name of [...after.keys()].sort(naturalOrder)) {
       if (before.has(name)) continue;
       added.push(ref(name));
-      const version = migrationVersion(name);
-      if (highest !== undefined && version !== undefined && compareVersions(version, highest) <= 0) addedBefore.push(ref(name));
+      if (outOfPlace(app, name)) addedBefore.push(ref(name));
     }
   }
   if (edited.length > 0 || removed.length > 0) return { kind: 'rewritten', edited, removed, added };

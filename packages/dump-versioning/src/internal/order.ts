@@ -8,33 +8,10 @@ const RUNS = /[0-9]+|[^0-9]+/g;
 const isDigits = (run: string) => run.charCodeAt(0) >= 0x30 && run.charCodeAt(0) <= 0x39;
 
 /** Two runs of ASCII digits by value, however long (no number parsing, so no precision limit). */
-function numericOrder(a: string, b: string): number {
+export function numericOrder(a: string, b: string): number {
   const x = a.replace(/^0+/, '');
   const y = b.replace(/^0+/, '');
   return x.length - y.length || byteOrder(x, y);
-}
-
-/**
- * The version a migration's name starts with, as its numbers (Django `0002_add_b` -> [2], Knex
- * `20260102120000_x` -> [20260102120000], Laravel `2024_01_01_000000_x` -> [2024, 1, 1, 0], Flyway
- * `V2_5__x` -> [2, 5]), or undefined for a name that has none: Alembic's hex revision ids, Flyway's
- * repeatable `R__x`. Digit runs stay strings (compared by value by compareVersions: no precision limit).
- */
-export function migrationVersion(name: string): string[] | undefined {
-  const match = /^V?(\d+(?:[._]\d+)*)(?=[_\-.]|$)/.exec(name);
-  if (!match) return undefined;
-  // `V` is Flyway's only: a Django name starting with `V` is not one of its numbered migrations.
-  if (name.startsWith('V') && !/^V[\d._]+__/.test(name)) return undefined;
-  return match[1]!.split(/[._]/);
-}
-
-/** Two versions from migrationVersion, number by number; a prefix comes first ([2] before [2, 5]). */
-export function compareVersions(a: readonly string[], b: readonly string[]): number {
-  for (let i = 0; i < Math.min(a.length, b.length); i++) {
-    const order = numericOrder(a[i]!, b[i]!);
-    if (order !== 0) return order;
-  }
-  return a.length - b.length;
 }
 
 /**
