@@ -8,7 +8,7 @@ import type { Db } from 'mongodb';
 import { BOOKKEEPING_COLLECTIONS, bookkeepingOf, normaliseBookkeeping, type BookkeepingCollection } from './bookkeeping.js';
 import { readCatalog } from './catalog.js';
 import { encodeDocument } from './document-check.js';
-import { readBsonDocument } from './ordered.js';
+import { readBsonDocument, type OrderedDoc } from './ordered.js';
 import { connectMongo, detectEngine, withPrivilege, type MongoEngine } from './connect.js';
 import {
   MongoDatabaseNotFoundError,
@@ -78,16 +78,18 @@ export async function dumpMongo(options: DumpMongoOptions): Promise<DumpMongoRes
     }
     const dataCollections = resolveDataCollections(options.dataCollections ?? [], catalogs);
     // Migration tools' bookkeeping collections always keep their documents: without them a dump cannot be migrated forward.
-    const bookkeeping = new Map<string, Map<string, BookkeepingCollection>>();
+    // The documents read to recognise one are the ones dumped (a tool's log holds a few hundred at most).
+    const bookkeeping = new Map<string, Map<string, { preset: BookkeepingCollection; documents: OrderedDoc[] }>>();
     for (const [database, specs] of catalogs) {
       for (const spec of specs) {
         if (spec.type !== 'collection' || !BOOKKEEPING_COLLECTIONS.some((preset) => preset.collection === spec.name)) continue;
         // Every document is checked (a tool's log holds one per migration run); more than that many is an application's.
         const sample = await withPrivilege('find', database, () => client.db(database).collection(spec.name).find({}, { raw: true, sort: { _id: 1 }, limit: BOOKKEEPING_MAX_DOCUMENTS + 1 }).toArray());
         if (sample.length > BOOKKEEPING_MAX_DOCUMENTS) continue;
-        const preset = bookkeepingOf(spec.name, sample.map((raw) => readBsonDocument(raw as unknown as Uint8Array)));
+        const documents = sample.map((raw) => readBsonDocument(raw as unknown as Uint8Array));
+        const preset = bookkeepingOf(spec.name, documents);
         if (!preset) continue;
-        bookkeeping.set(database, (bookkeeping.get(database) ?? new Map()).set(spec.name, preset));
+        bookkeeping.set(database, (bookkeeping.get(database) ?? new Map()).set(spec.name, { preset, documents }));
         dataCollections.set(database, (dataCollections.get(database) ?? new Set()).add(spec.name));
       }
     }
@@ -121,7 +123,7 @@ async function dumpDatabase(
   db: Db,
   specs: CollectionSpec[],
   dataCollections: ReadonlySet<string> | undefined,
-  bookkeeping: ReadonlyMap<string, BookkeepingCollection> | undefined,
+  bookkeeping: ReadonlyMap<string, { preset: BookkeepingCollection; documents: OrderedDoc[] }> | undefined,
   mongoDir: string,
   onProgress: DumpMongoOptions['onProgress'],
 ): Promise<{ files: string[]; documents: number; dataCollections: Record<string, number> }> {
@@ -140,10 +142,10 @@ async function dumpDatabase(
       if (spec.type === 'collection') {
         const withData = dataCollections?.has(spec.name) ?? false;
         const file = join(partial, `${stem}.bson`);
-        const preset = bookkeeping?.get(spec.name);
-        const written = preset ? await writeBookkeeping(db, spec.name, preset, file) : await writeDocuments(db, spec.name, withData, file);
+        const kept = bookkeeping?.get(spec.name);
+        const written = kept ? await writeBookkeeping(kept.preset, kept.documents, file) : await writeDocuments(db, spec.name, withData, file);
         documents += written;
-        if (preset || withData) withDocuments[spec.name] = written;
+        if (kept || withData) withDocuments[spec.name] = written;
         files.push(`${stem}.bson`);
       }
       onProgress?.({ phase: 'collections', database, collection: spec.name, done: index + 1, total: specs.length });
@@ -178,11 +180,9 @@ async function writeDocuments(db: Db, collection: string, withData: boolean, fil
   return count;
 }
 
-/** A bookkeeping collection's documents, normalised (see bookkeeping.ts); such collections hold a few hundred. */
-async function writeBookkeeping(db: Db, collection: string, preset: BookkeepingCollection, file: string): Promise<number> {
-  const raw = await withPrivilege('find', db.databaseName, () => db.collection(collection).find({}, { raw: true, sort: { _id: 1 } }).toArray());
-  const documents = normaliseBookkeeping(preset, raw.map((bytes) => readBsonDocument(bytes as unknown as Uint8Array)));
-  await writeFile(file, Buffer.concat(documents.map((document) => encodeDocument(document))));
+/** A bookkeeping collection's documents (as read to recognise it), normalised: see bookkeeping.ts. */
+async function writeBookkeeping(preset: BookkeepingCollection, documents: readonly OrderedDoc[], file: string): Promise<number> {
+  await writeFile(file, Buffer.concat(normaliseBookkeeping(preset, documents).map((document) => encodeDocument(document))));
   return documents.length;
 }
 

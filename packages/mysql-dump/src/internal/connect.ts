@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { readFile } from 'node:fs/promises';
 import { connect as tcpConnect } from 'node:net';
 import type { Pool as CallbackPool } from 'mysql2';
@@ -101,28 +102,14 @@ export async function openSession(options: ConnectOptions): Promise<Session> {
       await pool.end().catch(() => undefined);
       const mapped = await describeConnectFailure(error, url, { database: options.database, waitedSeconds: options.wait });
       if (mapped instanceof ServerUnreachableError && !(mapped instanceof NoMysqlGreetingError) && Date.now() < deadline) {
-        await pause(500, options.signal);
+        await sleep(500, undefined, options.signal ? { signal: options.signal } : {}).catch((error: unknown) => {
+          throw options.signal?.aborted ? options.signal.reason : error;
+        });
         continue;
       }
       throw mapped;
     }
   }
-}
-
-/** Waits `ms`, or rejects with the signal's reason as soon as it is aborted. */
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  signal?.throwIfAborted();
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /** mysql2's `ssl` option for the URL's `ssl-mode` and `ssl-ca` (undefined: unencrypted). */

@@ -101,6 +101,7 @@ export async function dumpMysql(options: DumpMysqlOptions): Promise<DumpMysqlRes
   try {
     const catalogs = new Map<string, Catalog>();
     let dataTablesByDb: Map<string, string[]>;
+    const bookkeepingByDb = new Map<string, ReturnType<typeof bookkeepingTablesIn>>();
     try {
       const [rows] = await first.pool.query('SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA');
       const existing = (rows as { name: string }[]).map((r) => r.name);
@@ -114,7 +115,8 @@ export async function dumpMysql(options: DumpMysqlOptions): Promise<DumpMysqlRes
       // Migration tools' bookkeeping tables always keep their rows: without them a dump cannot be migrated forward.
       for (const [db, catalog] of catalogs) {
         const tables = dataTablesByDb.get(db)!;
-        for (const { table } of bookkeepingOf(catalog)) if (!tables.includes(table)) tables.push(table);
+        bookkeepingByDb.set(db, bookkeepingOf(catalog));
+        for (const { table } of bookkeepingByDb.get(db)!) if (!tables.includes(table)) tables.push(table);
         tables.sort();
       }
       // A caller's volatile column on a table without rows would fix nothing: most likely a typo.
@@ -133,7 +135,7 @@ export async function dumpMysql(options: DumpMysqlOptions): Promise<DumpMysqlRes
     for (const [database, catalog] of catalogs) {
       const session = database === firstDatabase ? first : await open(database);
       try {
-        const { schema, rows } = await dumpDatabase(session, database, catalog, dataTablesByDb.get(database) ?? [], options, outDir);
+        const { schema, rows } = await dumpDatabase(session, database, catalog, dataTablesByDb.get(database) ?? [], bookkeepingByDb.get(database) ?? [], options, outDir);
         result.schemas[database] = schema;
         result.dataRows[database] = rows;
         result.files.push(`mysql/${database}.sql`, `mysql/${database}.schema.json`);
@@ -154,12 +156,13 @@ async function dumpDatabase(
   database: string,
   catalog: Catalog,
   dataTableNames: string[],
+  bookkeeping: ReturnType<typeof bookkeepingTablesIn>,
   options: DumpMysqlOptions,
   outDir: string,
 ): Promise<{ schema: SemanticSchema; rows: Record<string, number> }> {
   const report = (phase: DumpProgress['phase'], done: number, total: number) => options.onProgress?.({ database, phase, done, total });
   // The bookkeeping tables' fixed columns, then the caller's (which win for the same column).
-  const volatile = Object.assign({}, ...bookkeepingOf(catalog).map((found) => found.volatile), options.volatileColumns ?? {}) as Record<string, string | null>;
+  const volatile = Object.assign({}, ...bookkeeping.map((found) => found.volatile), options.volatileColumns ?? {}) as Record<string, string | null>;
   const { tables, foreignKeys } = describeDataTables(catalog.rows, dataTableNames, volatile);
   const rules = applicableRules(options.renumber ?? [...DJANGO_RENUMBER_RULES, ...BOOKKEEPING_RENUMBER_RULES], tables, foreignKeys);
   const sqlPath = join(outDir, `${database}.sql`);
