@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   chooseDelimiter,
+  dropFinalSemicolon,
   normalizeCreateEvent,
   normalizeCreateRoutine,
   normalizeCreateTable,
@@ -71,4 +72,18 @@ describe('removeDefiner', () => {
   ] as const)('%s', (_what, ddl, keyword, expected) => {
     expect(removeDefiner(ddl, keyword)).toBe(expected);
   });
+});
+
+describe('dropFinalSemicolon', () => {
+  // SHOW CREATE output recorded from MySQL 9.7.4 for programs created in a multi-statement query.
+  it.each([
+    ['a function whose body is one statement', 'CREATE FUNCTION `f_def`() RETURNS int\n    DETERMINISTIC\nRETURN 1;', 'CREATE FUNCTION `f_def`() RETURNS int\n    DETERMINISTIC\nRETURN 1'],
+    ['a body ending in a line comment, the `;` on the next line', 'CREATE PROCEDURE `p1`()\nSELECT 1 -- trailing comment\n        ;', 'CREATE PROCEDURE `p1`()\nSELECT 1 -- trailing comment'],
+    ['an event', 'CREATE EVENT `e` ON SCHEDULE EVERY 1 HOUR ON COMPLETION NOT PRESERVE DISABLE DO DELETE FROM t WHERE id < 0;', 'CREATE EVENT `e` ON SCHEDULE EVERY 1 HOUR ON COMPLETION NOT PRESERVE DISABLE DO DELETE FROM t WHERE id < 0'],
+    ['a compound body', 'CREATE PROCEDURE `p`()\nBEGIN SELECT 1; SELECT 2; END;', 'CREATE PROCEDURE `p`()\nBEGIN SELECT 1; SELECT 2; END'],
+    ['MariaDB spelling (no `;`): unchanged', 'CREATE PROCEDURE `p`()\nBEGIN SELECT 1; END', 'CREATE PROCEDURE `p`()\nBEGIN SELECT 1; END'],
+    ['a `;` inside a string at the end: unchanged', "CREATE FUNCTION `f`() RETURNS text RETURN ';'", "CREATE FUNCTION `f`() RETURNS text RETURN ';'"],
+    ['a `;` in a comment at the end: unchanged', 'CREATE FUNCTION `f`() RETURNS int RETURN 1 -- ;', 'CREATE FUNCTION `f`() RETURNS int RETURN 1 -- ;'],
+    ['something after the `;`: left for the load check to refuse', 'CREATE PROCEDURE `p`() SELECT 1; DROP TABLE t', 'CREATE PROCEDURE `p`() SELECT 1; DROP TABLE t'],
+  ])('%s', (_title, ddl, expected) => expect(dropFinalSemicolon(ddl)).toBe(expected));
 });

@@ -178,7 +178,7 @@ describe('selectSql', () => {
       'without a primary key: by every column, then by bytes, then by a digest of long values',
       plan([['name', 'varchar'], ['n', 'int'], ['doc', 'text'], ['raw', 'varbinary'], ['f', 'float']]),
       'SELECT `t`.`name`, `t`.`n`, `t`.`doc`, `t`.`raw`, `t`.`f` + 0e0 AS `f` FROM `t` ORDER BY `t`.`name`, `t`.`n`, `t`.`doc`, `t`.`raw`, `t`.`f`, ' +
-        'CAST(`t`.`name` AS BINARY), CAST(`t`.`n` AS BINARY), CAST(`t`.`doc` AS BINARY), CAST(`t`.`f` AS BINARY), MD5(`t`.`doc`)',
+        'CAST(`t`.`name` AS BINARY), CAST(`t`.`n` AS BINARY), CAST(`t`.`doc` AS BINARY), CAST(`t`.`f` AS BINARY), SHA2(`t`.`doc`, 256)',
     ],
     ['with a primary key: by the key only', plan([['id', 'int'], ['f', 'float']], ['id']), 'SELECT `t`.`id`, `t`.`f` + 0e0 AS `f` FROM `t` ORDER BY `t`.`id`'],
   ])('%s', (_title, table, sql) => expect(selectSql(table)).toBe(sql));

@@ -246,6 +246,9 @@ describe('the allowlist refuses', () => {
     ['`begin` as a CASE result', 'DELIMITER $$\nCREATE PROCEDURE p() BEGIN SELECT CASE WHEN 1 THEN begin END FROM t; END; DROP DATABASE victim; SELECT 1 END$$\n', /END|early/],
     ['`begin` after a DO statement in a loop', 'DELIMITER $$\nCREATE PROCEDURE p() WHILE 1 DO DO begin; END WHILE; DROP DATABASE victim; END WHILE$$\n', /END|early/],
     ['a statement after a body that ends in a line comment', 'DELIMITER $$\nCREATE PROCEDURE p() SELECT 1; DROP DATABASE victim -- x\n$$\n', R.early],
+    ['a second statement after a simple body, both ended with `;`', 'DELIMITER $$\nCREATE PROCEDURE p() SELECT 1; DROP DATABASE victim;$$\n', R.early],
+    ['a second statement after a compound body, ended with `;`', 'DELIMITER $$\nCREATE PROCEDURE p() BEGIN SELECT 1; END; DROP DATABASE victim;$$\n', R.early],
+    ['two `;` after a body', 'DELIMITER $$\nCREATE PROCEDURE p() SELECT 1;;$$\n', R.early],
     ['a line comment at the end of a view', 'DELIMITER $$\nCREATE VIEW v AS SELECT 1 -- x\n$$\n', /comment at its end/],
     ['a trailing line comment', 'CREATE TABLE t (id int) -- x\n;\n', /comment at its end/],
   ])('%s', (_what, statements, reason) => {

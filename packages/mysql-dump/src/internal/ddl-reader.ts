@@ -6,6 +6,7 @@ import { Refusal } from './sql-lexer.js';
 import {
   chooseDelimiter,
   compareNames,
+  dropFinalSemicolon,
   normalizeCreateEvent,
   normalizeCreateRoutine,
   normalizeCreateTable,
@@ -212,8 +213,10 @@ export async function readDatabaseObjects(
       );
     }
     let ref: string | undefined;
+    let text = ddl;
     try {
-      ref = findDatabaseReference(ddl, database, facts.tableNames.has(database), sqlMode);
+      text = dropFinalSemicolon(ddl, sqlMode);
+      ref = findDatabaseReference(text, database, facts.tableNames.has(database), sqlMode);
     } catch (error) {
       if (!(error instanceof Refusal)) throw error;
       throw new UnportableObjectError(
@@ -231,7 +234,7 @@ export async function readDatabaseObjects(
           `database name: remove the \`${database}.\` qualifier from its definition and dump again`,
       );
     }
-    return ddl;
+    return text;
   };
   let at = 0;
   const take = (count: number) => results.slice(at, (at += count));

@@ -168,6 +168,21 @@ export function normalizeCreateRoutine(ddl: string, kind: 'PROCEDURE' | 'FUNCTIO
   return removeDefiner(ddl.trim(), kind);
 }
 
+/**
+ * A stored program's text without the `;` MySQL 8+ can keep at its end. A routine, trigger or event created
+ * in a multi-statement query, with more statements after it, comes back from SHOW CREATE with the `;` that
+ * ended it (`RETURN 1;`, `SELECT 1 -- note\n  ;`); created alone, or on MariaDB, it has none. The `;` is no
+ * part of the body, only of how the migration sent it: dropped (with the spaces before it), so the dump is
+ * the same however the program was created, and the load's check does not read it as a second statement.
+ * Only a last `;` with nothing but spaces after it goes.
+ */
+export function dropFinalSemicolon(ddl: string, sqlMode = ''): string {
+  const { tokens } = lexStatement(ddl, lexModeOf(sqlMode));
+  const last = tokens[tokens.length - 1];
+  if (tokens.length < 2 || last?.kind !== 'punct' || last.text !== ';' || ddl.slice(last.to).trim() !== '') return ddl;
+  return ddl.slice(0, last.at).trimEnd();
+}
+
 /** How the server reads quotes under a program's recorded sql_mode. */
 export function lexModeOf(sqlMode: string): LexMode {
   const modes = sqlMode.toUpperCase().split(',');

@@ -227,7 +227,8 @@ export function selectSql(table: DataTable): string {
       : [
           ...table.columns.map((c) => ref(c.name)),
           ...table.columns.filter((c) => c.kind !== 'binary').map((c) => `CAST(${ref(c.name)} AS BINARY)`),
-          ...table.columns.filter((c) => c.long).map((c) => `MD5(${ref(c.name)})`),
+          // SHA2, not MD5: MySQL 9 has no MD5 (nor SHA1).
+          ...table.columns.filter((c) => c.long).map((c) => `SHA2(${ref(c.name)}, 256)`),
         ];
   const selected = table.columns.map((c) => (c.kind === 'float' ? `${ref(c.name)} + 0e0 AS ${escapeId(c.name, true)}` : ref(c.name)));
   return `SELECT ${selected.join(', ')} FROM ${escapeId(table.name, true)} ORDER BY ${order.join(', ')}`;

@@ -105,3 +105,28 @@ export async function tempDir(label: string): Promise<string> {
   return dir;
 }
 export const readText = (path: string) => readFile(path, 'utf8');
+
+/** What a test needs to know of the server it runs on (the harness runs MariaDB and Oracle MySQL). */
+export interface ServerFacts {
+  flavor: 'mariadb' | 'mysql';
+  version: string;
+  /** Whether the event scheduler runs (MySQL's default): ended events are then dropped or disabled by the server itself. */
+  eventScheduler: boolean;
+  maxAllowedPacket: number;
+}
+
+export async function serverFacts(connection: Connection): Promise<ServerFacts> {
+  const [rows] = await connection.query('SELECT VERSION() AS version, @@event_scheduler AS scheduler, @@max_allowed_packet AS packet');
+  const row = (rows as { version: string; scheduler: string; packet: number | string }[])[0]!;
+  return { flavor: /mariadb/i.test(row.version) ? 'mariadb' : 'mysql', version: row.version, eventScheduler: row.scheduler === 'ON', maxAllowedPacket: Number(row.packet) };
+}
+
+/**
+ * Skips the running test (with its note printed: the default reporter shows a skip without it) when the
+ * server lacks what it exercises, e.g. MariaDB-only syntax on MySQL.
+ */
+export function skipUnless(condition: boolean, note: string, skip: (note: string) => void): void {
+  if (condition) return;
+  console.log(`[skipped] ${note}`);
+  skip(note);
+}
