@@ -5,6 +5,10 @@ import { loadServicesEnv } from './test/support/services-env.js';
 // variables already set in the environment win, so a laptop or a GitHub runner can point elsewhere.
 const servicesEnv = loadServicesEnv();
 
+// The dumper's integration tests run a second time on Oracle MySQL (the harness unpacks it from Debian sid),
+// where flavour differences show: TEST_MYSQL_URL is that server's URL in this project.
+const oracleMysqlUrl = process.env.TEST_ORACLE_MYSQL_URL ?? servicesEnv.TEST_ORACLE_MYSQL_URL ?? '';
+
 export default defineConfig({
   test: {
     projects: [
@@ -30,6 +34,20 @@ export default defineConfig({
           // Hooks may wait for the shared BuildKit lock (test/support/engine-lock.ts) while another file builds.
           hookTimeout: 900_000,
           // Two cores: the servers need one of them.
+          maxWorkers: 2,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration:oracle-mysql',
+          sequence: { groupOrder: 2 },
+          include: ['packages/mysql-dump/test/**/*.itg.test.ts'],
+          // TLS stays MariaDB's test; the cross-flavour test uses both servers itself (in the integration project).
+          exclude: ['**/node_modules/**', '**/dist/**', 'packages/mysql-dump/test/tls.itg.test.ts', 'packages/mysql-dump/test/cross-flavour.itg.test.ts'],
+          env: { ...servicesEnv, TEST_MYSQL_URL: oracleMysqlUrl, TEST_MYSQL_URL_NAMED: 'TEST_ORACLE_MYSQL_URL' },
+          testTimeout: 300_000,
+          hookTimeout: 900_000,
           maxWorkers: 2,
         },
       },

@@ -36,3 +36,20 @@ describeWithServices(['mysql'], 'MySQL server of the harness (TEST_MYSQL_URL)', 
     }
   });
 });
+
+describeWithServices(['oracleMysql'], 'Oracle MySQL server of the harness (TEST_ORACLE_MYSQL_URL)', () => {
+  it('is Oracle MySQL, not MariaDB, and takes the caching_sha2_password login mysql2 makes', async () => {
+    const connection = await createConnection(serviceVar('TEST_ORACLE_MYSQL_URL'));
+    try {
+      const [rows] = await connection.query<RowDataPacket[]>('SELECT VERSION() AS version, @@version_comment AS comment, CURRENT_USER() AS user');
+      const { version, comment } = rows[0] as { version: string; comment: string };
+      console.log(`[services] oracle mysql server version: ${version} (${comment})`);
+      expect(version).toMatch(/^\d+\.\d+\.\d+/);
+      expect(`${version} ${comment}`).not.toMatch(/mariadb/i);
+      const [plugins] = await connection.query<RowDataPacket[]>('SELECT plugin FROM mysql.user WHERE CONCAT(user, "@", host) = ?', [rows[0]!['user']]);
+      expect(plugins[0]?.['plugin']).toBe('caching_sha2_password');
+    } finally {
+      await connection.end();
+    }
+  });
+});

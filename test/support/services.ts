@@ -3,6 +3,8 @@ import { describe } from 'vitest';
 /** The servers the harness provides, and the variables that name each one. */
 export const serviceVariables = {
   mysql: ['TEST_MYSQL_URL'],
+  /** Oracle MySQL beside MariaDB: the dumper's tests run on it too (vitest project integration:oracle-mysql). */
+  oracleMysql: ['TEST_ORACLE_MYSQL_URL'],
   /** A MySQL server offering TLS with a certificate for `localhost` signed by the CA in this PEM file. */
   mysqlTls: ['TEST_MYSQL_TLS_URL', 'TEST_MYSQL_TLS_CA'],
   mongo: ['TEST_MONGO_URL'],
@@ -36,7 +38,9 @@ export function serviceConfig(name: ServiceName): { env: Record<string, string> 
 export function describeWithServices(services: ServiceName[], title: string, body: () => void): void {
   const reasons = services.flatMap((name) => {
     const config = serviceConfig(name);
-    return 'missing' in config ? [`${name} (${config.missing} not set; run \`pnpm services:up\`)`] : [];
+    // A project that points TEST_MYSQL_URL at another server (vitest.config.ts) names the variable it read.
+    const missing = 'missing' in config ? config.missing.replace('TEST_MYSQL_URL', process.env.TEST_MYSQL_URL_NAMED ?? 'TEST_MYSQL_URL') : undefined;
+    return missing !== undefined ? [`${name} (${missing} not set; run \`pnpm services:up\`)`] : [];
   });
   if (reasons.length === 0) {
     describe(title, body);

@@ -124,6 +124,25 @@ export function unlistedChanges(files: string[]): string {
   return `what differs: ${files.map((file) => `${code(file)} (${what(file)})`).join(', ')}`;
 }
 
+/**
+ * How much of one engine's schema changes the summary shows. GitHub refuses a step summary over 1 MiB (and
+ * then shows none of it), and a collation change over a thousand tables is tens of thousands of lines; the
+ * log has them all.
+ */
+export const SUMMARY_SCHEMA_LIMIT = { lines: 400, bytes: 64 * 1024 };
+
+/** The first lines of `lines` within SUMMARY_SCHEMA_LIMIT, and how many were left out. */
+export function clipSchemaLines(lines: readonly string[], limit = SUMMARY_SCHEMA_LIMIT): { shown: string[]; omitted: number } {
+  const shown: string[] = [];
+  let bytes = 0;
+  for (const line of lines) {
+    bytes += Buffer.byteLength(escapeHtml(line)) + 1;
+    if (shown.length >= limit.lines || bytes > limit.bytes) break;
+    shown.push(line);
+  }
+  return { shown, omitted: lines.length - shown.length };
+}
+
 function addSchema(summary: Summary, section: SchemaSection): void {
   switch (section.kind) {
     case 'first':
@@ -141,7 +160,9 @@ function addSchema(summary: Summary, section: SchemaSection): void {
         if (lines.length === 0) continue;
         summary.addRaw(`<p><strong>${engine}</strong></p>`, true);
         // A code block keeps the indentation that nests columns and indexes under their table.
-        summary.addCodeBlock(escapeHtml(lines.join('\n')));
+        const { shown, omitted } = clipSchemaLines(lines);
+        summary.addCodeBlock(escapeHtml(shown.join('\n')));
+        if (omitted > 0) summary.addRaw(`<p>… and ${omitted} more line(s), not shown here (a job summary holds at most 1 MiB): every line is in the job log, under Publish.</p>`, true);
       }
       if (section.mysql.length === 0 && section.mongo.length === 0) {
         summary.addRaw(`<p>No table, column, index, stored program or collection changed; ${unlistedChanges(section.files)}.</p>`, true);

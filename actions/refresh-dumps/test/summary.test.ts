@@ -1,6 +1,6 @@
 import * as core from '@actions/core';
 import { beforeEach, describe, expect, test } from 'vitest';
-import { addRefreshSummary, formatBytes, formatDuration, readSummaryData, rowLines, type RefreshReport } from '../src/summary.js';
+import { SUMMARY_SCHEMA_LIMIT, addRefreshSummary, clipSchemaLines, formatBytes, formatDuration, readSummaryData, rowLines, type RefreshReport } from '../src/summary.js';
 
 const commit = '1'.repeat(40);
 const version = 'a'.repeat(64);
@@ -71,6 +71,27 @@ describe('addRefreshSummary', () => {
     const html = render();
     expect(html).toContain('<tr><td>mongo</td><td>2</td><td>300 B</td></tr><tr><td>mysql</td><td>2</td><td>43.9 KiB</td></tr><tr><td><strong>total</strong></td><td>4</td><td>44.2 KiB</td></tr>');
     expect(html).toContain('Uploaded 2 new file(s), 43.9 KiB.');
+  });
+
+  test('a schema diff of a collation change over 1000 tables stays far below GitHub\'s 1 MiB summary limit', () => {
+    const mysql = Array.from({ length: 1000 }, (_, t) => [`~ table t${t}`, ...Array.from({ length: 15 }, (_, c) => `  ~ column c${c}: collation null -> "utf8mb4_unicode_ci"`)]).flat();
+    const html = render({ schema: { kind: 'changes', base: previous, mysql, mongo: ['+ index a_1 on lms.events'], files: ['mysql/lms.sql'] } });
+    expect(Buffer.byteLength(html)).toBeLessThan(128 * 1024);
+    expect(html).toContain('~ table t0\n  ~ column c0: collation null -&gt; &quot;utf8mb4_unicode_ci&quot;');
+    expect(html).toContain(`… and ${mysql.length - SUMMARY_SCHEMA_LIMIT.lines} more line(s), not shown here`);
+    // The other engine's changes are still shown, whole.
+    expect(html).toContain('<p><strong>MongoDB</strong></p>\n<pre><code>+ index a_1 on lms.events</code></pre>');
+  });
+
+  test.each([
+    ['fewer lines than the limit: all', 3, { lines: 5, bytes: 1000 }, 3, 0],
+    ['more lines than the limit: the first ones', 10, { lines: 4, bytes: 1000 }, 4, 6],
+    ['long lines: cut by bytes first (13 bytes a line with its newline)', 10, { lines: 100, bytes: 26 }, 2, 8],
+  ])('clipSchemaLines, %s', (_what, count, limit, shown, omitted) => {
+    const lines = Array.from({ length: count }, (_, i) => `+ table t${i}_x`);
+    const clipped = clipSchemaLines(lines, limit);
+    expect(clipped.shown).toEqual(lines.slice(0, shown));
+    expect(clipped.omitted).toBe(omitted);
   });
 
   test('keeps the nesting of schema changes in a code block', () => {

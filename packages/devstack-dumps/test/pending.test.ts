@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { fingerprintMigrations, type MigrationRecord } from '@org/dump-versioning';
-import { describePending, isDjangoLayout, migrateAdvice, pendingMigrations, type MigrateAdvice } from '../src/internal/pending.js';
+import { NAMES_SHOWN, describePending, isDjangoLayout, joinNames, migrateAdvice, pendingMigrations, type MigrateAdvice } from '../src/internal/pending.js';
 
 const hash = (text: string) => text.padEnd(64, '0').replace(/[^0-9a-f]/g, 'a').slice(0, 64);
 const tree = (...names: string[]) =>
@@ -82,6 +82,23 @@ describe('migrateAdvice', () => {
 });
 
 describe('describePending', () => {
+  test('a branch with 2000 new migrations: the first ones, the count of the rest, then what to run', () => {
+    const pending = Array.from({ length: 2000 }, (_, i) => `bulk.${String(i + 1).padStart(4, '0')}_generated`);
+    const lines = describePending({ state: 'pending', pending, addedBefore: [], edited: [], removed: [] }, { command: 'make migrate', django: true }, 'abc');
+    expect(lines).toHaveLength(1 + NAMES_SHOWN + 1 + 1);
+    expect(lines[1]).toBe('             bulk.0001_generated');
+    expect(lines.at(-2)).toBe(`             ... and ${2000 - NAMES_SHOWN} more (--json lists every one)`);
+    expect(lines.at(-1)).toBe('run        make migrate');
+  });
+
+  test('a rewrite that removed 1000 migrations: a bounded warning', () => {
+    const removed = Array.from({ length: 1000 }, (_, i) => `old.${i}`);
+    const lines = describePending({ state: 'rewritten', pending: [], addedBefore: [], edited: ['a.1'], removed }, { command: 'make migrate', django: true }, 'abc');
+    expect(lines.filter((line) => line.includes('removed  '))).toHaveLength(NAMES_SHOWN + 1);
+    expect(joinNames(removed)).toBe(`${removed.slice(0, 10).join(', ')} and 990 more`);
+    expect(joinNames(['a', 'b'])).toBe('a, b');
+  });
+
   const django: MigrateAdvice = { command: 'python manage.py migrate', django: true };
   const unnamed: MigrateAdvice = { command: undefined, django: false };
 

@@ -107,6 +107,38 @@ describe('semantic schema: CHECK constraints', () => {
   });
 });
 
+describe('semantic schema: JSON columns', () => {
+  const flavour = (name: string) => FLAVOURS.find((f) => `${f.engine.flavor} ${f.engine.version}`.startsWith(name))!;
+  type Rows = ReturnType<typeof recordedRows>;
+  const withJson = (name: string, column: Partial<Rows['columns'][number]>, checks: NonNullable<Rows['checks']>) => {
+    const f = flavour(name);
+    const rows = recordedRows(f);
+    const json = { ...rows.columns[0]!, column_name: 'data', ordinal_position: 99, extra: '', column_default: null, is_nullable: 'YES', ...column };
+    return buildSemanticSchema({ ...rows, columns: [...rows.columns, json], checks }, f.engine);
+  };
+  // information_schema as MariaDB 10.11 and MySQL 9.7 gave it for `data JSON NULL` (and Django's JSONField).
+  const mariadb = withJson('mariadb', { column_type: 'longtext', character_set_name: 'utf8mb4', collation_name: 'utf8mb4_bin' }, [
+    { table_name: 'shop_order', constraint_name: 'data', check_clause: 'json_valid(`data`)' },
+  ]);
+  const mysql = withJson('mysql 8.0', { column_type: 'json' }, []);
+
+  it("MariaDB's LONGTEXT with its json_valid check reads as MySQL's json type", () => {
+    expect(mariadb.tables[0]!.columns.at(-1)).toMatchObject({ name: 'data', type: 'json', charset: null, collation: null });
+    expect(mariadb.tables[0]!.checks ?? []).toEqual([]);
+    expect(describeSchemaDiff(diffSchemas(mariadb, mysql))).toEqual([]);
+  });
+
+  it.each([
+    ['a check of its own name (a constraint the service declared)', 'must_be_json', 'json_valid(`data`)', 'utf8mb4_bin'],
+    ['another clause', 'data', 'json_valid(`data`) and json_length(`data`) < 5', 'utf8mb4_bin'],
+    ['another collation', 'data', 'json_valid(`data`)', 'utf8mb4_unicode_ci'],
+  ])('a LONGTEXT column stays LONGTEXT with %s', (_case, name, clause, collation) => {
+    const schema = withJson('mariadb', { column_type: 'longtext', character_set_name: 'utf8mb4', collation_name: collation }, [{ table_name: 'shop_order', constraint_name: name, check_clause: clause }]);
+    expect(schema.tables[0]!.columns.at(-1)!.type).toBe('longtext');
+    expect(schema.tables[0]!.checks).toHaveLength(1);
+  });
+});
+
 describe('semantic schema: indexes', () => {
   const flavour = referenceFlavour!;
 

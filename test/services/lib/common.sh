@@ -13,6 +13,8 @@ ENV_FILE="${SERVICES_ENV_FILE:-$SERVICES_DIR/.env}"
 
 # Non-default ports, so a developer's own servers on the standard ports are never touched.
 MYSQL_PORT="${SERVICES_MYSQL_PORT:-13306}"
+# Oracle MySQL beside MariaDB, for the MySQL-flavour tests (see ORACLE_MYSQL_PREFIX).
+ORACLE_MYSQL_PORT="${SERVICES_ORACLE_MYSQL_PORT:-13307}"
 MONGO_PORT="${SERVICES_MONGO_PORT:-17017}"
 # FerretDB serves TLS on its own port (mongod takes both on MONGO_PORT).
 MONGO_TLS_PORT="${SERVICES_MONGO_TLS_PORT:-17018}"
@@ -38,6 +40,29 @@ ACT_VERSION=v0.2.87 # keep in step with actVersion in scripts/act/tools.ts
 # GitHub runs them on its Node 24, not on the Node that runs vitest. From npm's node-linux-<arch> package
 # (npm checks its sha512), into the tool cache as bin/node24.
 ACTION_NODE_VERSION=24.22.3
+# Oracle MySQL: bookworm and trixie have none; sid has the current LTS (9.7). Its packages need a newer
+# glibc and libstdc++ than bookworm's, so install unpacks them with those libraries into this prefix and
+# they run through that glibc's own loader: nothing of the system changes. Sid moves on: install takes
+# what it has then, and `up` reports the version.
+ORACLE_MYSQL_PREFIX="$TOOL_CACHE/oracle-mysql"
+ORACLE_MYSQL_PACKAGES=(mysql-server-core mysql-client-core)
+
+# oracle_mysql PROGRAM ARGS...: runs a program of the unpacked Oracle MySQL (mysqld, mysql, mysqladmin).
+oracle_mysql() {
+  local name=$1 path
+  shift
+  case "$name" in
+    mysqld) path="$ORACLE_MYSQL_PREFIX/usr/sbin/mysqld" ;;
+    *) path="$ORACLE_MYSQL_PREFIX/usr/bin/$name" ;;
+  esac
+  "$(oracle_mysql_loader)" --library-path "$(oracle_mysql_library_path)" "$path" "$@"
+}
+oracle_mysql_loader() { compgen -G "$ORACLE_MYSQL_PREFIX/usr/lib/$(uname -m)-linux-gnu/ld-linux*.so.*" | head -n 1; }
+oracle_mysql_library_path() {
+  local triplet
+  triplet="$(uname -m)-linux-gnu"
+  echo "$ORACLE_MYSQL_PREFIX/usr/lib/$triplet:$ORACLE_MYSQL_PREFIX/lib/$triplet"
+}
 
 BASE_IMAGE_REPO=localhost/org-actions/busybox
 DEBIAN_IMAGE_REF=localhost/org-actions/debian:bookworm

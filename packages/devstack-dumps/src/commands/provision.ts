@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import type { CommandContext, RegisterCommand } from '../internal/context.js';
 import { bytes, describeDistance, printJson, printLines, progressLines, seconds, short } from '../internal/output.js';
 import { engineMismatches } from '../internal/engines.js';
-import { DJANGO_MIGRATE_COMMAND, describePending, migrateAdvice, type MigrateAdvice } from '../internal/pending.js';
+import { DJANGO_MIGRATE_COMMAND, describePending, joinNames, migrateAdvice, type MigrateAdvice } from '../internal/pending.js';
 import { DEFAULT_CACHE_KEEP } from '../internal/cache-trim.js';
 import { planProvision, provision, type ProvisionPlan, type ProvisionResult } from '../internal/provisioning.js';
 import { addServerOptions, databaseName, requireServer, type LoadFlags } from '../internal/server-options.js';
@@ -102,7 +102,7 @@ export const registerProvision: RegisterCommand = (program, context) => {
           `timings    fingerprint ${seconds(timings.fingerprintMs)}, resolve ${seconds(timings.resolveMs)}, pull ${seconds(timings.pullMs)}, load ${seconds(timings.loadMs)}, total ${seconds(totalMs)}`,
         ]);
       }
-      if (plan.pending.state === 'rewritten') context.stderr.write(`warning: the working tree rewrote migration(s) the dump has (${[...plan.pending.edited, ...plan.pending.removed].join(', ')}); the loaded schema may not match, consider a full migrate\n`);
+      if (plan.pending.state === 'rewritten') context.stderr.write(`warning: the working tree rewrote migration(s) the dump has (${joinNames([...plan.pending.edited, ...plan.pending.removed])}); the loaded schema may not match, consider a full migrate\n`);
     });
 };
 
@@ -130,6 +130,6 @@ export const registerStatus: RegisterCommand = (program, context) => {
       ...describePending(plan.pending, adviceFor(plan, flags), short(plan.resolution.commit)),
       `timings    fingerprint ${seconds(timings.fingerprintMs)}, resolve ${seconds(timings.resolveMs)}, total ${seconds(timings.totalMs)}`,
     ]);
-    if (plan.pending.state === 'rewritten') context.stderr.write(`warning: the working tree rewrote migration(s) the dump has (${[...plan.pending.edited, ...plan.pending.removed].join(', ')}); the dump may not match, consider a full migrate\n`);
+    if (plan.pending.state === 'rewritten') context.stderr.write(`warning: the working tree rewrote migration(s) the dump has (${joinNames([...plan.pending.edited, ...plan.pending.removed])}); the dump may not match, consider a full migrate\n`);
   });
 };

@@ -69,6 +69,24 @@ export function migrateAdvice(given: string | undefined, globs: readonly string[
 
 const GENERIC_RUN = "the service's migrate command (name it with --migrate-command)";
 
+/**
+ * How many names a list for people shows (a branch may add hundreds of migrations, a rewrite remove a
+ * thousand); `--json` has every one.
+ */
+export const NAMES_SHOWN = 50;
+
+/** `names`, one per line with `indent`, the ones past `limit` counted on a last line. */
+export function nameLines(names: readonly string[], indent: string, limit = NAMES_SHOWN): string[] {
+  const shown = names.length > limit ? names.slice(0, limit) : names;
+  const rest = names.length - shown.length;
+  return [...shown.map((name) => `${indent}${name}`), ...(rest > 0 ? [`${indent}... and ${rest} more (--json lists every one)`] : [])];
+}
+
+/** `names` joined with commas, the ones past `limit` counted. */
+export function joinNames(names: readonly string[], limit = 10): string {
+  return names.length > limit ? `${names.slice(0, limit).join(', ')} and ${names.length - limit} more` : names.join(', ');
+}
+
 /** Lines for people: what to run, and a clear warning when the tree rewrote migrations the dump has. */
 export function describePending(result: PendingMigrations, advice: MigrateAdvice, ancestor: string): string[] {
   const run = advice.command ?? GENERIC_RUN;
@@ -80,10 +98,10 @@ export function describePending(result: PendingMigrations, advice: MigrateAdvice
     ];
   }
   if (result.pending.length === 0) lines.push('pending    none: the dump has every migration of the working tree');
-  else lines.push(`pending    ${result.pending.length} migration(s) in the working tree are not in the dump:`, ...result.pending.map((name) => `             ${name}`));
+  else lines.push(`pending    ${result.pending.length} migration(s) in the working tree are not in the dump:`, ...nameLines(result.pending, '             '));
   if (result.addedBefore.length > 0) {
     lines.push(
-      `note       ${result.addedBefore.join(', ')}: numbered at or before migrations the dump already has (merged from an older branch?):`,
+      `note       ${joinNames(result.addedBefore)}: numbered at or before migrations the dump already has (merged from an older branch?):`,
       `           migrating now runs them after those, so the schema can differ from a fresh migrate (column order), and`,
       `           some tools refuse them (Flyway without outOfOrder); a full migrate from empty databases gives the exact schema.`,
     );
@@ -93,8 +111,8 @@ export function describePending(result: PendingMigrations, advice: MigrateAdvice
     const rerun = advice.django ? `${run} will not re-run edited migrations` : `${advice.command ?? 'your migrate command'} may not re-run edited migrations`;
     lines.push(
       `WARNING    the working tree rewrote migration(s) the dump already has:`,
-      ...result.edited.map((name) => `             edited   ${name}`),
-      ...result.removed.map((name) => `             removed  ${name}`),
+      ...nameLines(result.edited, '             edited   '),
+      ...nameLines(result.removed, '             removed  '),
       `           the loaded schema may not match this code, and ${rerun};`,
       `           for an exact schema do a full migrate: empty the databases and run ${advice.command ?? "the service's migrate command"} from scratch.`,
     );

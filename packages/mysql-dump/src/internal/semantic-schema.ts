@@ -267,6 +267,13 @@ export function buildSemanticSchema(rows: SchemaRows, engine: EngineInfo): Seman
 
   const checksByTable = new Map<string, { name: string; clause: string }[]>();
   for (const c of rows.checks ?? []) {
+    const jsonColumn = engine.flavor === 'mariadb' ? mariadbJsonColumn(c, columnsByTable.get(c.table_name) ?? [], engine) : undefined;
+    if (jsonColumn) {
+      // MariaDB's JSON is LONGTEXT (utf8mb4_bin) with a CHECK (json_valid(col)) named after the column; MySQL's is
+      // a type of its own. The same declaration (Django's JSONField too) reads the same on both.
+      Object.assign(jsonColumn, { type: 'json', charset: null, collation: null });
+      continue;
+    }
     const list = checksByTable.get(c.table_name) ?? [];
     const columns = new Set((columnsByTable.get(c.table_name) ?? []).map((column) => column.name));
     list.push({ name: generatedCheckName(c.table_name, c.constraint_name, columns) ? '' : c.constraint_name, clause: normalizeCheckClause(c.check_clause, engine) });
@@ -349,6 +356,14 @@ function formatJson(value: unknown, indent: string): string {
   const entries = Object.entries(value);
   if (entries.length === 0) return '{}';
   return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${formatJson(v, inner)}`).join(',\n')}\n${indent}}`;
+}
+
+/** The column a MariaDB `JSON` declaration made: LONGTEXT utf8mb4_bin whose column CHECK is json_valid of it. */
+function mariadbJsonColumn(check: { constraint_name: string; check_clause: string }, columns: SemanticColumn[], engine: EngineInfo): SemanticColumn | undefined {
+  const column = columns.find((candidate) => candidate.name === check.constraint_name);
+  if (!column || column.type !== 'longtext' || column.charset !== 'utf8mb4' || column.collation !== 'utf8mb4_bin') return undefined;
+  const clause = normalizeCheckClause(check.check_clause, engine).toLowerCase();
+  return clause === `json_valid(\`${column.name.replace(/`/g, '``').toLowerCase()}\`)` ? column : undefined;
 }
 
 /** A CHECK constraint name the server generated for an unnamed check (see SemanticTable.checks). */
