@@ -5,7 +5,7 @@ import { loadServicesEnv } from './test/support/services-env.js';
 // variables already set in the environment win, so a laptop or a GitHub runner can point elsewhere.
 const servicesEnv = loadServicesEnv();
 
-// The dumper's integration tests run a second time on Oracle MySQL (the harness unpacks it from Debian sid),
+// The integration tests that talk MySQL run a second time on Oracle MySQL (the harness unpacks it from Debian sid),
 // where flavour differences show: TEST_MYSQL_URL is that server's URL in this project.
 const oracleMysqlUrl = process.env.TEST_ORACLE_MYSQL_URL ?? servicesEnv.TEST_ORACLE_MYSQL_URL ?? '';
 
@@ -42,9 +42,17 @@ export default defineConfig({
         test: {
           name: 'integration:oracle-mysql',
           sequence: { groupOrder: 2 },
-          include: ['packages/mysql-dump/test/**/*.itg.test.ts'],
-          // TLS stays MariaDB's test; the cross-flavour test uses both servers itself (in the integration project).
-          exclude: ['**/node_modules/**', '**/dist/**', 'packages/mysql-dump/test/tls.itg.test.ts', 'packages/mysql-dump/test/cross-flavour.itg.test.ts'],
+          // Everything that talks MySQL: the dumper, dump sets, the CLI and the action (Django on MySQL).
+          include: ['{packages/mysql-dump,packages/dump-set,packages/devstack-dumps,actions/refresh-dumps}/test/**/*.itg.test.ts'],
+          // TLS stays MariaDB's test; the cross-flavour test uses both servers itself (in the integration
+          // project); the MongoDB load lock has no MySQL in it.
+          exclude: [
+            '**/node_modules/**',
+            '**/dist/**',
+            'packages/mysql-dump/test/tls.itg.test.ts',
+            'packages/mysql-dump/test/cross-flavour.itg.test.ts',
+            'packages/dump-set/test/mongo-load-lock.itg.test.ts',
+          ],
           env: { ...servicesEnv, TEST_MYSQL_URL: oracleMysqlUrl, TEST_MYSQL_URL_NAMED: 'TEST_ORACLE_MYSQL_URL' },
           testTimeout: 300_000,
           hookTimeout: 900_000,

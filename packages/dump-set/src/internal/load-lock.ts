@@ -20,6 +20,13 @@ export interface LoadLockOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * GET_LOCK's answer: 1 taken, 0 timed out, NULL error. MySQL 8+ types it BIGINT, which the session's
+ * bigNumberStrings turns into the string '1' (MariaDB's INT stays a number): compared as a number.
+ */
+type LockAnswer = { got: number | string | null };
+const taken = (answer: LockAnswer) => answer.got !== null && Number(answer.got) === 1;
+
 /** The server waits at most this long per GET_LOCK, so an abort is noticed between waits (no waiter is left on the server). */
 const LOCK_POLL_SECONDS = 1;
 
@@ -43,8 +50,8 @@ export async function lockMysqlTargets(url: string, databases: string[], options
     connection = await session.pool.getConnection();
     for (const database of [...databases].sort()) {
       const name = loadLockName(database);
-      const [[first]] = (await connection.query('SELECT GET_LOCK(?, 0) AS got, IS_USED_LOCK(?) AS holder', [name, name])) as unknown as [[{ got: number | null; holder: number | null }]];
-      if (first.got === 1) continue;
+      const [[first]] = (await connection.query('SELECT GET_LOCK(?, 0) AS got, IS_USED_LOCK(?) AS holder', [name, name])) as unknown as [[LockAnswer & { holder: number | string | null }]];
+      if (taken(first)) continue;
       const holder = first.holder === null ? '' : ` (MySQL connection ${first.holder})`;
       options.onWaiting?.(`waiting for another load into MySQL database ${database} on ${address}${holder} to finish`);
       if (!(await waitForLock(connection, name, options))) {
@@ -79,8 +86,8 @@ async function waitForLock(connection: PoolConnection, name: string, options: Lo
   for (;;) {
     options.signal?.throwIfAborted();
     const seconds = Math.max(0, Math.min(LOCK_POLL_SECONDS, Math.ceil((deadline - Date.now()) / 1000)));
-    const [[answer]] = (await connection.query('SELECT GET_LOCK(?, ?) AS got', [name, seconds])) as unknown as [[{ got: number | null }]];
-    if (answer.got === 1) return true;
+    const [[answer]] = (await connection.query('SELECT GET_LOCK(?, ?) AS got', [name, seconds])) as unknown as [[LockAnswer]];
+    if (taken(answer)) return true;
     if (Date.now() >= deadline) return false;
   }
 }

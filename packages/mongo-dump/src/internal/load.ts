@@ -143,7 +143,9 @@ async function loadDatabase(db: Db, database: PlannedDatabase, onProgress: LoadM
   }
   for (const spec of collections) {
     if (spec.type !== 'collection') continue;
-    documents += await insertDocuments(db, spec.name, bsonFileOf(database.dir, spec.name), signal);
+    const before = documents;
+    // Progress per insert batch: one large collection is most of a load's time.
+    documents += await insertDocuments(db, spec.name, bsonFileOf(database.dir, spec.name), signal, (inserted) => progress('documents', spec.name, before + inserted, database.totalDocuments));
     progress('documents', spec.name, documents, database.totalDocuments);
   }
   for (const [index, spec] of collections.entries()) {
@@ -221,7 +223,7 @@ async function runRejecting(db: Db, command: Document, what: string): Promise<Do
  * an `_id` to Maps and reorder integer-like field names of plain objects). Validation is bypassed
  * like mongorestore's --bypassDocumentValidation: the documents were valid where they were dumped.
  */
-async function insertDocuments(db: Db, collection: string, file: string, signal?: AbortSignal): Promise<number> {
+async function insertDocuments(db: Db, collection: string, file: string, signal?: AbortSignal, onInserted?: (documents: number) => void): Promise<number> {
   let batch: Map<string, unknown>[] = [];
   let batchBytes = 0;
   let count = 0;
@@ -239,6 +241,7 @@ async function insertDocuments(db: Db, collection: string, file: string, signal?
     }
     batch = [];
     batchBytes = 0;
+    onInserted?.(count);
   };
   for await (const raw of readBsonFile(file)) {
     if (batchBytes + raw.length > INSERT_BATCH_BYTES || batch.length >= INSERT_BATCH_DOCUMENTS) {
