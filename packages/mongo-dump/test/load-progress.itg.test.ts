@@ -17,7 +17,7 @@ describeWithServices(['mongo'], 'mongo load progress within a large collection',
   beforeAll(async () => {
     client = await new MongoClient(serviceVar('TEST_MONGO_URL')).connect();
     work = await mkdtemp(join(tmpdir(), 'mongo-load-progress-'));
-    await client.db(source).collection('events').insertMany(Array.from({ length: 2500 }, (_, i) => ({ _id: i, kind: 'tick', n: i })));
+    await client.db(source).collection<{ _id: number; kind: string; n: number }>('events').insertMany(Array.from({ length: 2500 }, (_, i) => ({ _id: i, kind: 'tick', n: i })));
   });
   afterAll(async () => {
     for (const name of [source, target]) await client?.db(name).dropDatabase();
