@@ -8,6 +8,8 @@ const servicesEnv = loadServicesEnv();
 // The integration tests that talk MySQL run a second time on Oracle MySQL (the harness unpacks it from Debian sid),
 // where flavour differences show: TEST_MYSQL_URL is that server's URL in this project.
 const oracleMysqlUrl = process.env.TEST_ORACLE_MYSQL_URL ?? servicesEnv.TEST_ORACLE_MYSQL_URL ?? '';
+// Its `mysql` client, for the checks that the stock client loads a dump (else the system's, MariaDB's here).
+const oracleMysqlClient = process.env.TEST_ORACLE_MYSQL_CLIENT ?? servicesEnv.TEST_ORACLE_MYSQL_CLIENT ?? '';
 
 export default defineConfig({
   test: {
@@ -53,7 +55,7 @@ export default defineConfig({
             'packages/mysql-dump/test/cross-flavour.itg.test.ts',
             'packages/dump-set/test/mongo-load-lock.itg.test.ts',
           ],
-          env: { ...servicesEnv, TEST_MYSQL_URL: oracleMysqlUrl, TEST_MYSQL_URL_NAMED: 'TEST_ORACLE_MYSQL_URL' },
+          env: { ...servicesEnv, TEST_MYSQL_URL: oracleMysqlUrl, TEST_MYSQL_URL_NAMED: 'TEST_ORACLE_MYSQL_URL', TEST_STOCK_MYSQL_CLIENT: oracleMysqlClient },
           testTimeout: 300_000,
           hookTimeout: 900_000,
           maxWorkers: 2,

@@ -1,12 +1,11 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Connection } from 'mysql2/promise';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithServices } from '../../../test/support/services.js';
 import { UnportableObjectError, dumpMysql, loadMysql } from '../src/index.js';
-import { connectAdmin, mysqlUrl, readText, tempDir } from './helpers/test-databases.js';
+import { connectAdmin, mysqlUrl, readText, stockClient, tempDir } from './helpers/test-databases.js';
 
 // Objects whose definitions depend on the client settings they were created under (sql_mode, SET NAMES,
 // time_zone) or on how they were spelled (qualified names), per the audit of dump -> load -> dump.
@@ -48,7 +47,7 @@ async function loadText(sql: string, db: string): Promise<void> {
   await loadMysql({ url: mysqlUrl(), files: [file], databaseRename: db });
 }
 
-const client = ['/usr/bin/mariadb', '/usr/bin/mysql'].find((p) => existsSync(p));
+const client = stockClient;
 async function stockLoad(sql: string, db: string): Promise<void> {
   await admin.query(`CREATE DATABASE \`${db}\``);
   const url = new URL(mysqlUrl());

@@ -1,12 +1,11 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithServices } from '../../../test/support/services.js';
 import { DumpFileError, TargetNotEmptyError, describeSchemaDiff, diffSchemas, dumpMysql, loadMysql, readSchema } from '../src/index.js';
-import { TestDatabases, mysqlUrl, readText, tempDir } from './helpers/test-databases.js';
+import { TestDatabases, mysqlUrl, readText, stockClient, tempDir } from './helpers/test-databases.js';
 
 const SCHEMA = `
 CREATE TABLE app_widget (
@@ -155,7 +154,7 @@ describeWithServices(['mysql'], 'mysql dump round trip (synthetic schema with ev
     expect(left).toEqual([{ present: 1, tables: 0 }]);
   });
 
-  const client = ['/usr/bin/mariadb', '/usr/bin/mysql'].find((p) => existsSync(p));
+  const client = stockClient;
   it.skipIf(!client)('loads with the stock client (`mysql db < file`) to the same dump', async () => {
     const copy = await dbs.create('rt_stock');
     const url = new URL(mysqlUrl());

@@ -1,12 +1,11 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dumpMysql, loadMysql } from '../../src/index.js';
-import { connectAdmin, mysqlUrl, readText, tempDir, type TestDatabases } from './test-databases.js';
+import { connectAdmin, mysqlUrl, readText, stockClient, tempDir, type TestDatabases } from './test-databases.js';
 
 /** The stock command-line client, where installed (tests that need it are skipped otherwise). */
-export const stockClient = ['/usr/bin/mariadb', '/usr/bin/mysql'].find((p) => existsSync(p));
+export { stockClient };
 
 /** Creates a database and runs `sql` in it on a fresh connection (its session settings die with it); `$DB` is its name. */
 export async function createDb(dbs: TestDatabases, label: string, sql: string): Promise<string> {

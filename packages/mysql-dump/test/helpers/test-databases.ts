@@ -9,6 +9,12 @@ import { removeAfterTestFile } from '../../../../test/support/temp-dirs.js';
 
 export const mysqlUrl = () => serviceVar('TEST_MYSQL_URL');
 
+/**
+ * The stock client that loads a dump in the "the stock mysql client loads it" checks: TEST_STOCK_MYSQL_CLIENT
+ * (the Oracle MySQL run sets Oracle's `mysql`), else the system's (Debian's is MariaDB's).
+ */
+export const stockClient: string | undefined = process.env.TEST_STOCK_MYSQL_CLIENT || ['/usr/bin/mariadb', '/usr/bin/mysql'].find((p) => existsSync(p));
+
 /** The real devstack ecommerce dumps; read in place, never copied into the repository. */
 export const FIXTURE_DIR = resolve(import.meta.dirname, '../../../../../shared/fixtures/devstack-ecommerce');
 export const ECOMMERCE_FIXTURES = [
