@@ -32,12 +32,14 @@ const url = new URL(urlText);
 const client = { host: url.hostname, port: url.port || '3306', user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
 // Both sides connect unencrypted, as ours does without ssl-mode: MariaDB's clients turn TLS on by themselves
 // when the server offers it (the harness server does), which would slow the baseline by its handshakes.
-const plaintext = (tool: string) => (/MariaDB/i.test(execFileSync(`/usr/bin/${tool}`, ['--version'], { encoding: 'utf8' })) ? '--skip-ssl' : '--ssl-mode=DISABLED');
+const plaintext = (tool: string) => (/MariaDB/i.test(execFileSync(tool.includes('/') ? tool : `/usr/bin/${tool}`, ['--version'], { encoding: 'utf8' })) ? '--skip-ssl' : '--ssl-mode=DISABLED');
 const clientArgs = ['-h', client.host, '-P', client.port, '-u', client.user];
 const clientEnv: NodeJS.ProcessEnv = { ...process.env, MYSQL_PWD: client.password };
 const tool = (names: string[]) => names.find((n) => existsSync(`/usr/bin/${n}`)) ?? names[0]!;
-const MYSQLDUMP = tool(['mysqldump', 'mariadb-dump']);
-const MYSQL = tool(['mysql', 'mariadb']);
+// BENCH_MYSQLDUMP / BENCH_MYSQL_CLIENT: the server's own clients when they are not the system's, e.g. Oracle
+// MySQL's from the harness (bin/oracle-mysqldump, bin/oracle-mysql of the tool cache) against TEST_ORACLE_MYSQL_URL.
+const MYSQLDUMP = process.env.BENCH_MYSQLDUMP || tool(['mysqldump', 'mariadb-dump']);
+const MYSQL = process.env.BENCH_MYSQL_CLIENT || tool(['mysql', 'mariadb']);
 const dumpArgs = [...clientArgs, plaintext(MYSQLDUMP)];
 const loadArgs = [...clientArgs, plaintext(MYSQL)];
 const work = await mkdtemp(join(tmpdir(), 'bench-mysql-dump-'));
