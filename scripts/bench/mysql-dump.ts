@@ -156,7 +156,7 @@ async function generateWideSchema(db: string, tables: number) {
   await admin.query(`INSERT INTO django_migrations (app, name, applied) VALUES ${migrations.join(',')}`);
   // ~100 MB: 100 000 rows of 1 KiB, inserted 2 000 rows per statement.
   for (let start = 0; start < 100_000; start += 2000) {
-    const rows = Array.from({ length: 2000 }, (_, k) => `(${start + k + 1}, REPEAT(MD5(${start + k}), 32))`);
+    const rows = Array.from({ length: 2000 }, (_, k) => `(${start + k + 1}, REPEAT(SHA2(${start + k}, 256), 16))`);
     await admin.query(`INSERT INTO big_payload VALUES ${rows.join(',')}`);
   }
 }
@@ -224,7 +224,9 @@ async function compareLoad(label: string, file: string) {
 }
 
 try {
-  console.log(`mysql-dump bench: ${RUNS} alternating runs each after a warm-up, median; ours = node child process running an esbuild bundle of packages/mysql-dump (scripts/build.mjs options)`);
+  const [[server]] = (await admin.query('SELECT VERSION() AS version, @@version_comment AS comment')) as unknown as [[{ version: string; comment: string }]];
+  console.log(`mysql-dump bench on ${server.version} (${server.comment}) at ${url.host}, baseline clients ${MYSQLDUMP} and ${MYSQL}`);
+  console.log(`${RUNS} alternating runs each after a warm-up, median; ours = node child process running an esbuild bundle of packages/mysql-dump (scripts/build.mjs options)`);
   if (extraCaCerts !== undefined) {
     const nodeStart = (env: NodeJS.ProcessEnv) => () => run(process.execPath, ['-e', ''], undefined, undefined, env);
     const [withMs, withoutMs] = await medians(nodeStart(clientEnv), nodeStart(childEnv));
