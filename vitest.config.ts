@@ -54,6 +54,9 @@ export default defineConfig({
             'packages/mysql-dump/test/tls.itg.test.ts',
             'packages/mysql-dump/test/cross-flavour.itg.test.ts',
             'packages/dump-set/test/mongo-load-lock.itg.test.ts',
+            // The CLI's own errors and the prune lease: no MySQL server in them.
+            'packages/devstack-dumps/test/cli.itg.test.ts',
+            'packages/devstack-dumps/test/interrupt-lease.itg.test.ts',
           ],
           env: { ...servicesEnv, TEST_MYSQL_URL: oracleMysqlUrl, TEST_MYSQL_URL_NAMED: 'TEST_ORACLE_MYSQL_URL', TEST_STOCK_MYSQL_CLIENT: oracleMysqlClient },
           testTimeout: 300_000,

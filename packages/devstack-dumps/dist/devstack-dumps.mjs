@@ -12,7 +12,7 @@ if (major < 20 || major === 20 && minor < 19) {
   process.exitCode = 1;
 } else {
   enableCompileCache();
-  const { main, defaultContext, Interrupted } = await import("./chunks/cli-B3UJQXSV.mjs");
+  const { main, defaultContext, Interrupted } = await import("./chunks/cli-BGUWZCB7.mjs");
   let controller;
   const interrupt = (signal) => {
     if (controller === void 0 || controller.signal.aborted) process.exit(130);

@@ -35,7 +35,6 @@ describeWithServices(['mongo'], 'mongo load progress within a large collection',
       ['events', 1000, 2500],
       ['events', 2000, 2500],
       ['events', 2500, 2500],
-      ['events', 2500, 2500],
     ]);
     expect(await client.db(target).collection('events').countDocuments()).toBe(2500);
   });

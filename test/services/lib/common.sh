@@ -57,7 +57,8 @@ oracle_mysql() {
   esac
   "$(oracle_mysql_loader)" --library-path "$(oracle_mysql_library_path)" "$path" "$@"
 }
-oracle_mysql_loader() { compgen -G "$ORACLE_MYSQL_PREFIX/usr/lib/$(uname -m)-linux-gnu/ld-linux*.so.*" | head -n 1; }
+# The loader of the unpacked glibc, or nothing (never fails: callers test for an empty answer).
+oracle_mysql_loader() { compgen -G "$ORACLE_MYSQL_PREFIX/usr/lib/$(uname -m)-linux-gnu/ld-linux*.so.*" | head -n 1 || true; }
 oracle_mysql_library_path() {
   local triplet
   triplet="$(uname -m)-linux-gnu"
@@ -125,6 +126,10 @@ service_pid() {
   [ -f "$STATE_DIR/$name/exe" ] || return 1
   # /proc/<pid>/cmdline is NUL-separated; its first word must be the binary we started.
   [ "$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | sed -n 1p)" = "$(<"$STATE_DIR/$name/exe")" ] || return 1
+  # A server started through a loader (Oracle MySQL) also names its program: the loader alone runs other things too.
+  if [ -f "$STATE_DIR/$name/program" ]; then
+    tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -qxF "$(<"$STATE_DIR/$name/program")" || return 1
+  fi
   echo "$pid"
 }
 

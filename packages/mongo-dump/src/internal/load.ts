@@ -144,9 +144,14 @@ async function loadDatabase(db: Db, database: PlannedDatabase, onProgress: LoadM
   for (const spec of collections) {
     if (spec.type !== 'collection') continue;
     const before = documents;
+    let reported = -1;
     // Progress per insert batch: one large collection is most of a load's time.
-    documents += await insertDocuments(db, spec.name, bsonFileOf(database.dir, spec.name), signal, (inserted) => progress('documents', spec.name, before + inserted, database.totalDocuments));
-    progress('documents', spec.name, documents, database.totalDocuments);
+    documents += await insertDocuments(db, spec.name, bsonFileOf(database.dir, spec.name), signal, (inserted) => {
+      reported = before + inserted;
+      progress('documents', spec.name, reported, database.totalDocuments);
+    });
+    // A collection without documents is reported too (its last batch already was).
+    if (reported !== documents) progress('documents', spec.name, documents, database.totalDocuments);
   }
   for (const [index, spec] of collections.entries()) {
     await loadIndexes(db, spec);

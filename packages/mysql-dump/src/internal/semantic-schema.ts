@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { EngineInfo } from './connect.js';
-import { compareNames } from './normalize-ddl.js';
+import { compareNames, dropFinalSemicolon } from './normalize-ddl.js';
 import { defaultsAreSqlLiterals, isExpressionDefault, normalizeCharset, normalizeCheckClause, normalizeCollation, normalizeColumnType, normalizeDefault, normalizeExpression, normalizeGenerationExpression } from './normalize-column.js';
 
 /**
@@ -164,9 +164,21 @@ export interface SchemaRows {
   bodies?: { routines: Record<string, string | null>; triggers: Record<string, string | null>; events: Record<string, string | null> };
 }
 
-/** Short digest of a stored program's body (line endings and surrounding whitespace ignored). */
+/**
+ * Short digest of a stored program's body (line endings, surrounding whitespace and the `;` MySQL 8+ keeps
+ * after a body created in a multi-statement query ignored, as the dump drops it: see dropFinalSemicolon).
+ */
 export function bodyDigest(text: string): string {
-  return createHash('sha256').update(text.replace(/\r\n?/g, '\n').trim()).digest('hex').slice(0, 16);
+  return createHash('sha256').update(withoutFinalSemicolon(text.replace(/\r\n?/g, '\n').trim())).digest('hex').slice(0, 16);
+}
+
+/** The body without that `;`; a body the lexer cannot read under the default sql_mode is taken as it is. */
+function withoutFinalSemicolon(body: string): string {
+  try {
+    return dropFinalSemicolon(body);
+  } catch {
+    return body;
+  }
 }
 
 function parseExtra(extra: string): Pick<SemanticColumn, 'autoIncrement' | 'onUpdate' | 'generated'> {
