@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createConnection, type Connection } from 'mysql2/promise';
 import { serviceVar } from '../../../../test/support/services.js';
+import { parseServerVersion } from '../../src/internal/connect.js';
 import { StatementSplitter } from '../../src/internal/statement-splitter.js';
 import { removeAfterTestFile } from '../../../../test/support/temp-dirs.js';
 
@@ -124,7 +125,7 @@ export interface ServerFacts {
 export async function serverFacts(connection: Connection): Promise<ServerFacts> {
   const [rows] = await connection.query('SELECT VERSION() AS version, @@event_scheduler AS scheduler, @@max_allowed_packet AS packet');
   const row = (rows as { version: string; scheduler: string; packet: number | string }[])[0]!;
-  return { flavor: /mariadb/i.test(row.version) ? 'mariadb' : 'mysql', version: row.version, eventScheduler: row.scheduler === 'ON', maxAllowedPacket: Number(row.packet) };
+  return { flavor: parseServerVersion(row.version).flavor, version: row.version, eventScheduler: row.scheduler === 'ON', maxAllowedPacket: Number(row.packet) };
 }
 
 /**
